@@ -1,0 +1,116 @@
+# axnet - top-level build.
+#
+#   make            build/axnet (installs missing Debian packages first)
+#   make check      unit tests, fuzz smoke, end-to-end tests (as root)
+#   make demo       the demo on namespaces it makes itself (as root)
+#   make bench      benchmarks against the kernel as the peer (as root)
+#
+# The test build (build/asan/) has ASan and UBSan; both builds use
+# -Wall -Wextra -Werror.
+
+BUILD   ?= build
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+
+WARN    := -Wall -Wextra -Werror
+CPPFLAGS := -Iinclude -Iuserspace -Idriver -I$(BUILD)
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN)
+LDLIBS  := -lxdp -lbpf -lelf -lz -lm
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_CFLAGS := -O2 -g $(WARN) -target bpf -D__TARGET_ARCH_x86 \
+	-I/usr/include/x86_64-linux-gnu -Iinclude
+
+# The engine: protocol code with no I/O of its own (unit-testable).
+NET_SRCS := $(wildcard userspace/net/*.c)
+# Packet I/O backends and the XDP loader.
+DRV_SRCS := $(wildcard driver/*.c)
+# The command-line program.
+CLI_SRCS := $(wildcard userspace/cli/*.c)
+
+SKEL := $(BUILD)/axnet_xdp.skel.h
+
+obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+.PHONY: all deps check unit fuzz e2e demo bench clean
+
+all: $(BUILD)/axnet
+
+deps:
+	@scripts/deps.sh
+
+# --- BPF -------------------------------------------------------------------
+$(BUILD)/axnet_xdp.bpf.o: bpf/axnet_xdp.bpf.c include/axnet/xdp_shared.h | deps
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BUILD)/axnet_xdp.bpf.o
+	$(BPFTOOL) gen skeleton $< name axnet_xdp > $@.tmp && mv $@.tmp $@
+
+# --- user space --------------------------------------------------------------
+HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h)
+
+$(BUILD)/obj/%.o: %.c $(HDRS) $(SKEL) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c $(HDRS) $(SKEL) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -O1 -c $< -o $@
+
+$(BUILD)/axnet: $(call obj,$(BUILD),$(NET_SRCS) $(DRV_SRCS) $(CLI_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(DRV_SRCS) $(CLI_SRCS))
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- tests -------------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
+NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS))
+
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif.h $(NET_ASAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS)
+
+$(BUILD)/tests/garbage: tests/tools/garbage.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_TIME ?= 20
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(NET_SRCS) $(HDRS) | deps
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS)
+
+unit: $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		echo "fuzz: $$f for $(FUZZ_TIME)s"; \
+		mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
+			$(BUILD)/fuzz/corpus-$$(basename $$f) 2>$(BUILD)/fuzz/$$(basename $$f).log \
+			|| { tail -40 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
+		grep -h -E '^#[0-9]+.*DONE' $(BUILD)/fuzz/$$(basename $$f).log || true; \
+	done
+
+e2e: $(BUILD)/asan/axnet $(BUILD)/tests/garbage
+	@AXNET=$(BUILD)/asan/axnet GARBAGE=$(BUILD)/tests/garbage tests/e2e/run.sh
+
+check: unit fuzz e2e
+
+demo: $(BUILD)/axnet
+	$(BUILD)/axnet demo
+
+bench: $(BUILD)/axnet
+	AXNET=$(BUILD)/axnet tests/bench/ping_rtt.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,42 @@
+/*
+ * xdp_prog.h - load, attach, pin and detach bpf/axnet_xdp.bpf.c.
+ *
+ * The program is attached with libbpf directly, not through libxdp's
+ * dispatcher (which cannot load here: see README, "Platform notes"). Its
+ * maps are pinned under AX_PIN_ROOT/<ifname>/ (stats, addrs, xsks) so that
+ * `bpftool map dump pinned ...` shows them while axnet runs. The pin
+ * directory is flock()ed for the life of the handle: a second axnet on the
+ * same interface name is refused, and pins left by a killed instance are
+ * replaced, never shared.
+ */
+#ifndef AX_XDP_PROG_H
+#define AX_XDP_PROG_H
+
+#include "axnet/xdp_shared.h"
+
+struct xdp_prog;
+
+/*
+ * Mount bpffs if needed, load the program, pin its maps and attach it to
+ * ifindex in native mode (generic mode when skb_mode is set). Refuses with
+ * EBUSY an interface that carries another program. Returns NULL and sets
+ * errno on failure.
+ */
+struct xdp_prog *xdp_prog_attach(const char *ifname, int ifindex, int skb_mode);
+
+/* Detach, unpin, remove the pin directory, free. NULL is fine. */
+void xdp_prog_detach(struct xdp_prog *p);
+
+/* The XSKMAP that AF_XDP sockets register in (queue id -> socket). */
+int xdp_prog_xsks_fd(const struct xdp_prog *p);
+
+/* Add an address to the `addrs` map. 0 or -errno. */
+int xdp_prog_add_addr(struct xdp_prog *p, const struct ax_addr_key *key);
+
+/* Sum the per-CPU counters. 0 or -errno. */
+int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum);
+
+/* "native" or "generic". */
+const char *xdp_prog_mode(const struct xdp_prog *p);
+
+#endif /* AX_XDP_PROG_H */

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian packages axnet needs to build and test, when missing.
+# Fast when nothing is missing (one dpkg-query), so `make` runs it each time.
+set -euo pipefail
+
+PKGS=(
+	make gcc clang llvm libclang-rt-14-dev     # build, sanitizers, libFuzzer
+	libbpf-dev libxdp-dev bpftool xdp-tools    # XDP and AF_XDP
+	libelf-dev zlib1g-dev pkg-config           # libbpf's own needs
+	iproute2 iputils-ping ethtool tcpdump      # namespaces, peers, captures
+	netcat-openbsd procps psmisc               # test helpers
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages: ${missing[*]} (run 'sudo make deps')" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

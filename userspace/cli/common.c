@@ -1,0 +1,129 @@
+/*
+ * common.c - see common.h.
+ */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_state_dir(const char *dir, const char *ifname, char out[PATH_MAX])
+{
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	if (dir) {
+		snprintf(out, PATH_MAX, "%s", dir);
+		return 0;
+	}
+	if (ifname) {
+		snprintf(out, PATH_MAX, "%s/%s", AX_RUN_ROOT, ifname);
+		return 0;
+	}
+	d = opendir(AX_RUN_ROOT);
+	if (!d) {
+		fprintf(stderr, "axnet: no instance is running (%s is missing); "
+				"give --state-dir or --ifname\n", AX_RUN_ROOT);
+		return -ENOENT;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (found++ == 0)
+			snprintf(out, PATH_MAX, "%s/%s", AX_RUN_ROOT, de->d_name);
+	}
+	closedir(d);
+	if (found == 1)
+		return 0;
+	fprintf(stderr, "axnet: %s instances under %s; give --state-dir or --ifname\n",
+		found ? "several" : "no", AX_RUN_ROOT);
+	return found ? -EINVAL : -ENOENT;
+}
+
+int cli_parse_addr(const char *s, uint32_t *addr)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*addr = a.s_addr;
+	return 0;
+}
+
+int cli_parse_prefix(const char *s, uint32_t *addr, uint8_t *plen)
+{
+	char buf[64];
+	char *slash, *end;
+	long n;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	errno = 0;
+	n = strtol(slash + 1, &end, 10);
+	if (errno || *end || end == slash + 1 || n < 0 || n > 32)
+		return -EINVAL;
+	*plen = (uint8_t)n;
+	return cli_parse_addr(buf, addr);
+}
+
+int cli_enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+uint64_t cli_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int cli_mkdirs(const char *path, unsigned int mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * control.c - see control.h.
+ */
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static int make_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+int ctl_listen(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, err = make_addr(path, &sa);
+
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+FILE *ctl_request(const char *state_dir, const char *request)
+{
+	char path[PATH_MAX + 32];
+	struct sockaddr_un sa;
+	size_t len = strlen(request);
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, AX_CONTROL_SOCK);
+	if (make_addr(path, &sa) < 0) {
+		fprintf(stderr, "axnet: state directory path too long: %s\n", state_dir);
+		return NULL;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "axnet: no running instance at %s (%s); is `axnet run` running?\n",
+			state_dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+		fprintf(stderr, "axnet: cannot send to %s: %s\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	shutdown(fd, SHUT_WR);
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}

@@ -1,0 +1,562 @@
+/*
+ * run.c - `axnet run`: attach to an interface and run the stack in the
+ * foreground until SIGINT or SIGTERM.
+ *
+ * The event loop is one thread: poll() on the device's descriptors, the
+ * signalfd, the control socket and its clients; then receive a batch of
+ * frames into the engine, run the ping sessions and the engine's timers,
+ * and flush what the engine transmitted. Nothing on the per-frame path
+ * allocates.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "control.h"
+#include "axnet/xdp_shared.h"
+#include "netdev.h"
+#include "net/log.h"
+#include "net/stack.h"
+
+#define MAX_CLIENTS 16
+#define PING_WINDOW 1024     /* replies matched within this many seqs */
+#define PING_MAX_DATA 1472   /* 1500 - IPv4 - ICMP headers */
+#define RX_BUDGET 256
+
+struct ping_sess {
+	uint32_t dst;
+	uint16_t id;
+	uint32_t count, sent, received, finished;
+	size_t size;
+	uint64_t interval_ns, timeout_ns, next_send_ns;
+	struct {
+		uint32_t seq;     /* 0: slot unused */
+		uint64_t sent_ns;
+		uint8_t done;
+	} win[PING_WINDOW];
+};
+
+struct client {
+	int fd;
+	size_t inlen;
+	char in[512];
+	struct ping_sess *ping; /* NULL unless a ping is running */
+};
+
+struct runner {
+	struct netdev *dev;
+	struct ax_stack stack;
+	int listen_fd, sig_fd, lock_fd;
+	struct client clients[MAX_CLIENTS];
+	uint16_t next_ping_id;
+	int stop;
+	char state_dir[PATH_MAX];
+	char sock_path[PATH_MAX + 32];
+};
+
+static void client_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->ping);
+	c->ping = NULL;
+	c->fd = -1;
+	c->inlen = 0;
+}
+
+/* Responses are a few lines; a client too slow to take them is dropped. */
+static int client_say(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int client_say(struct client *c, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (send(c->fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
+		client_close(c);
+		return -EPIPE;
+	}
+	return 0;
+}
+
+struct stat_ctx {
+	struct client *c;
+	int err;
+};
+
+static void say_stat(void *arg, const char *name, uint64_t value)
+{
+	struct stat_ctx *sc = arg;
+
+	if (!sc->err)
+		sc->err = client_say(sc->c, "%s %llu", name, (unsigned long long)value);
+}
+
+static void handle_stats(struct runner *r, struct client *c)
+{
+	struct stat_ctx sc = { .c = c };
+	char name[64];
+	int i;
+
+	for (i = 0; i < AX_C_MAX && !sc.err; i++) {
+		snprintf(name, sizeof(name), "engine.%s", ax_counter_name((enum ax_counter)i));
+		say_stat(&sc, name, r->stack.cnt[i]);
+	}
+	say_stat(&sc, "arp.entries", r->stack.arp.used);
+	if (!sc.err)
+		r->dev->ops->stats(r->dev, say_stat, &sc);
+	if (!sc.err && client_say(c, "end") == 0)
+		client_close(c);
+}
+
+/* Echo data: bytes that depend on seq, so a reply with other data (or the
+ * data of another request) is caught. */
+static void ping_fill(uint8_t *buf, size_t len, uint16_t id, uint32_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 31 + seq * 7 + id);
+}
+
+static void handle_ping(struct runner *r, struct client *c, char *args)
+{
+	unsigned long count, interval_ms, size, timeout_ms;
+	char dst_s[64];
+	struct ping_sess *p;
+	uint32_t dst;
+
+	if (sscanf(args, "%63s %lu %lu %lu %lu", dst_s, &count, &interval_ms,
+		   &size, &timeout_ms) != 5 || cli_parse_addr(dst_s, &dst) < 0 ||
+	    count == 0 || count > 100000 || size > PING_MAX_DATA ||
+	    interval_ms > 60000 || timeout_ms == 0 || timeout_ms > 60000) {
+		if (client_say(c, "error bad ping request") == 0)
+			client_close(c);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		if (client_say(c, "error out of memory") == 0)
+			client_close(c);
+		return;
+	}
+	p->dst = dst;
+	p->id = r->next_ping_id++;
+	p->count = (uint32_t)count;
+	p->size = size;
+	p->interval_ns = interval_ms * 1000000ull;
+	p->timeout_ns = timeout_ms * 1000000ull;
+	p->next_send_ns = cli_now_ns();
+	c->ping = p;
+}
+
+static void handle_request(struct runner *r, struct client *c)
+{
+	char *line = c->in;
+
+	if (strcmp(line, "stats") == 0)
+		handle_stats(r, c);
+	else if (strncmp(line, "ping ", 5) == 0)
+		handle_ping(r, c, line + 5);
+	else if (client_say(c, "error unknown request") == 0)
+		client_close(c);
+}
+
+static void client_read(struct runner *r, struct client *c)
+{
+	ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
+			 MSG_DONTWAIT);
+	char *nl;
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			client_close(c);
+		return;
+	}
+	c->inlen += (size_t)n;
+	c->in[c->inlen] = '\0';
+	nl = strchr(c->in, '\n');
+	if (!nl) {
+		if (c->inlen == sizeof(c->in) - 1 &&
+		    client_say(c, "error request too long") == 0)
+			client_close(c);
+		return;
+	}
+	*nl = '\0';
+	handle_request(r, c);
+}
+
+static void accept_clients(struct runner *r)
+{
+	int fd, i;
+
+	while ((fd = accept4(r->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			if (r->clients[i].fd < 0) {
+				r->clients[i].fd = fd;
+				r->clients[i].inlen = 0;
+				break;
+			}
+		}
+		if (i == MAX_CLIENTS)
+			close(fd); /* busy: the client sees EOF */
+	}
+}
+
+static void on_echo_reply(void *arg, const struct icmp_echo_reply *rep)
+{
+	struct runner *r = arg;
+	uint8_t expect[PING_MAX_DATA];
+	uint64_t now = cli_now_ns();
+	int i;
+
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &r->clients[i];
+		struct ping_sess *p = c->ping;
+		unsigned int slot;
+
+		if (!p || p->id != rep->id || p->dst != rep->src)
+			continue;
+		slot = rep->seq % PING_WINDOW;
+		if (p->win[slot].seq != rep->seq || p->win[slot].done)
+			return; /* late, duplicate or foreign */
+		p->win[slot].done = 1;
+		p->finished++;
+		ping_fill(expect, p->size, p->id, rep->seq);
+		if (rep->data_len != p->size ||
+		    memcmp(rep->data, expect, p->size) != 0) {
+			client_say(c, "baddata seq=%u", rep->seq);
+			return;
+		}
+		p->received++;
+		client_say(c, "reply seq=%u bytes=%zu ttl=%u rtt_ns=%llu", rep->seq,
+			   rep->data_len + 8, rep->ttl,
+			   (unsigned long long)(now - p->win[slot].sent_ns));
+		return;
+	}
+}
+
+/* Send what is due, time out what is overdue, finish what is complete. */
+static void ping_tick(struct runner *r, struct client *c, uint64_t now)
+{
+	struct ping_sess *p = c->ping;
+	uint8_t data[PING_MAX_DATA];
+	unsigned int i;
+
+	for (i = 0; i < PING_WINDOW; i++) {
+		if (!p->win[i].seq || p->win[i].done ||
+		    now < p->win[i].sent_ns + p->timeout_ns)
+			continue;
+		p->win[i].done = 1;
+		p->finished++;
+		if (client_say(c, "timeout seq=%u", p->win[i].seq) < 0)
+			return;
+	}
+	if (p->sent < p->count && now >= p->next_send_ns) {
+		uint32_t seq = ++p->sent;
+		unsigned int slot = seq % PING_WINDOW;
+		int err;
+
+		if (p->win[slot].seq && !p->win[slot].done)
+			p->finished++; /* the window wrapped past it */
+		p->win[slot].seq = seq;
+		p->win[slot].sent_ns = now;
+		p->win[slot].done = 0;
+		ping_fill(data, p->size, p->id, seq);
+		err = stack_ping(&r->stack, p->dst, p->id, (uint16_t)seq, data, p->size);
+		if (err) {
+			p->win[slot].done = 1;
+			p->finished++;
+			if (client_say(c, "senderror seq=%u %s", seq, strerror(-err)) < 0)
+				return;
+		}
+		p->next_send_ns = now + p->interval_ns;
+	}
+	if (p->sent == p->count && p->finished >= p->count) {
+		if (client_say(c, "done sent=%u received=%u", p->sent, p->received) == 0)
+			client_close(c);
+	}
+}
+
+static int next_timeout_ms(struct runner *r, uint64_t now)
+{
+	uint64_t next = now + 100 * 1000000ull; /* engine timers: 100 ms */
+	int i;
+
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		struct ping_sess *p = r->clients[i].ping;
+
+		if (p && p->sent < p->count && p->next_send_ns < next)
+			next = p->next_send_ns;
+		if (p && p->sent == p->count)
+			next = now + 10 * 1000000ull; /* timeouts, at 10 ms grain */
+	}
+	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+}
+
+static void rx_frame(void *arg, const uint8_t *frame, size_t len)
+{
+	stack_input(arg, frame, len);
+}
+
+static int loop(struct runner *r)
+{
+	struct pollfd fds[AX_MAX_QUEUES + 2 + MAX_CLIENTS];
+	int busy = 0;
+
+	while (!r->stop) {
+		int n, nfd, i, base;
+		uint64_t now = cli_now_ns();
+
+		nfd = r->dev->ops->poll_fds(r->dev, fds, AX_MAX_QUEUES);
+		base = nfd;
+		fds[nfd++] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
+		fds[nfd++] = (struct pollfd){ .fd = r->listen_fd, .events = POLLIN };
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &r->clients[i];
+
+			/* A client with a request in hand is not read again. */
+			fds[nfd++] = (struct pollfd){
+				.fd = (c->fd >= 0 && !c->ping) ? c->fd : -1,
+				.events = POLLIN,
+			};
+		}
+		n = poll(fds, (nfds_t)nfd, busy ? 0 : next_timeout_ms(r, now));
+		if (n < 0 && errno != EINTR)
+			return log_err(-errno, "poll: %s", strerror(errno));
+		now = cli_now_ns();
+		stack_set_time(&r->stack, now);
+
+		busy = r->dev->ops->rx(r->dev, rx_frame, &r->stack, RX_BUDGET) == RX_BUDGET;
+
+		if (n > 0 && (fds[base].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(r->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("signal %u: stopping", si.ssi_signo);
+				r->stop = 1;
+			}
+		}
+		if (n > 0 && (fds[base + 1].revents & POLLIN))
+			accept_clients(r);
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &r->clients[i];
+
+			if (n > 0 && c->fd >= 0 && !c->ping &&
+			    fds[base + 2 + i].fd == c->fd &&
+			    (fds[base + 2 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+				client_read(r, c);
+			if (c->fd >= 0 && c->ping)
+				ping_tick(r, c, now);
+		}
+		stack_timers(&r->stack);
+		r->dev->ops->flush(r->dev);
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: axnet run --ifname IF --addr A.B.C.D/P [--gw A.B.C.D] [--netns NAME]\n"
+		"                 [--backend xdp|tap] [--state-dir DIR] [--queues N]\n"
+		"                 [--copy] [--skb-mode] [--verbose]\n"
+		"\n"
+		"Attach axnet to IF and run the stack in the foreground until SIGINT or\n"
+		"SIGTERM; then detach the XDP program and remove the pinned maps.\n"
+		"\n"
+		"  --ifname IF       interface to attach to (a TAP device with --backend tap;\n"
+		"                    it is created when missing)\n"
+		"  --addr A/P        axnet's IPv4 address and on-link prefix length\n"
+		"  --gw A            default gateway (on the link)\n"
+		"  --netns NAME      enter network namespace NAME first (setns, keeps mounts)\n"
+		"  --backend B       xdp (AF_XDP, the default) or tap\n"
+		"  --state-dir DIR   where control.sock lives (default /run/axnet/IF)\n"
+		"  --queues N        AF_XDP sockets on queues 0..N-1 (default: all)\n"
+		"  --copy            do not try zero-copy AF_XDP\n"
+		"  --skb-mode        attach XDP in generic (SKB) mode\n"
+		"  --verbose         debug logging\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "gw", required_argument, NULL, 'g' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "copy", no_argument, NULL, 'c' },
+		{ "skb-mode", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ifname = NULL, *addr_s = NULL, *gw_s = NULL, *netns = NULL;
+	const char *backend = "xdp", *state_dir = NULL;
+	struct netdev_opts no = { 0 };
+	struct runner *r;
+	uint32_t addr = 0, gw = 0;
+	uint8_t plen = 0;
+	char lock_path[PATH_MAX + 8];
+	sigset_t mask;
+	int opt, i, err = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i': ifname = optarg; break;
+		case 'a': addr_s = optarg; break;
+		case 'g': gw_s = optarg; break;
+		case 'n': netns = optarg; break;
+		case 'b': backend = optarg; break;
+		case 's': state_dir = optarg; break;
+		case 'q': no.queues = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'c': no.force_copy = 1; break;
+		case 'k': no.skb_mode = 1; break;
+		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
+		case 'h': usage(); return 0;
+		default: usage(); return 2;
+		}
+	}
+	if (!ifname || !addr_s || optind != argc) {
+		usage();
+		return 2;
+	}
+	if (cli_parse_prefix(addr_s, &addr, &plen) < 0) {
+		fprintf(stderr, "axnet run: --addr wants A.B.C.D/P, got '%s'\n", addr_s);
+		return 2;
+	}
+	if (gw_s && cli_parse_addr(gw_s, &gw) < 0) {
+		fprintf(stderr, "axnet run: --gw wants A.B.C.D, got '%s'\n", gw_s);
+		return 2;
+	}
+	if (strcmp(backend, "xdp") && strcmp(backend, "tap")) {
+		fprintf(stderr, "axnet run: --backend is xdp or tap, not '%s'\n", backend);
+		return 2;
+	}
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return 1;
+	r->listen_fd = r->sig_fd = r->lock_fd = -1;
+	for (i = 0; i < MAX_CLIENTS; i++)
+		r->clients[i].fd = -1;
+	r->next_ping_id = (uint16_t)(getpid() * 2654435761u >> 16);
+	cli_state_dir(state_dir, ifname, r->state_dir);
+
+	/* One instance per state directory. */
+	err = cli_mkdirs(r->state_dir, 0755);
+	if (err) {
+		log_err(err, "cannot create %s: %s", r->state_dir, strerror(-err));
+		goto out;
+	}
+	snprintf(lock_path, sizeof(lock_path), "%s/lock", r->state_dir);
+	r->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		err = log_err(-EBUSY, "another axnet instance runs with state directory %s",
+			      r->state_dir);
+		goto out;
+	}
+	if (netns) {
+		err = cli_enter_netns(netns);
+		if (err) {
+			log_err(err, "cannot enter network namespace %s: %s", netns,
+				strerror(-err));
+			goto out;
+		}
+	}
+
+	no.ifname = ifname;
+	r->dev = strcmp(backend, "tap") == 0 ? netdev_open_tap(&no)
+					     : netdev_open_xsk(&no);
+	if (!r->dev) {
+		err = -errno;
+		goto out;
+	}
+	if (strcmp(backend, "xdp") == 0) {
+		err = netdev_add_addr4(r->dev, addr);
+		if (err) {
+			log_err(err, "cannot publish our address to XDP: %s", strerror(-err));
+			goto out;
+		}
+	}
+	err = stack_init(&r->stack, &r->dev->netif, addr, plen, gw);
+	if (err) {
+		log_err(err, "bad address/prefix/gateway: %s", addr_s);
+		goto out;
+	}
+	r->stack.echo_reply_cb = on_echo_reply;
+	r->stack.echo_reply_arg = r;
+	stack_set_time(&r->stack, cli_now_ns());
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	snprintf(r->sock_path, sizeof(r->sock_path), "%s/%s", r->state_dir, AX_CONTROL_SOCK);
+	r->listen_fd = ctl_listen(r->sock_path);
+	if (r->sig_fd < 0 || r->listen_fd < 0) {
+		err = log_err(r->listen_fd < 0 ? r->listen_fd : -errno,
+			      "cannot set up %s", r->sock_path);
+		goto out;
+	}
+
+	stack_announce(&r->stack);
+	r->dev->ops->flush(r->dev);
+	{
+		const uint8_t *m = r->dev->netif.mac;
+
+		log_info("running on %s (%s backend), address %s/%u, mac %02x:%02x:%02x:%02x:%02x:%02x, control %s",
+			 ifname, r->dev->kind, inet_ntoa((struct in_addr){ addr }), plen,
+			 m[0], m[1], m[2], m[3], m[4], m[5], r->sock_path);
+	}
+	err = loop(r);
+
+out:
+	for (i = 0; i < MAX_CLIENTS; i++)
+		if (r->clients[i].fd >= 0)
+			client_close(&r->clients[i]);
+	if (r->listen_fd >= 0) {
+		close(r->listen_fd);
+		unlink(r->sock_path);
+	}
+	if (r->sig_fd >= 0)
+		close(r->sig_fd);
+	netdev_close(r->dev);
+	if (r->lock_fd >= 0) {
+		if (err != -EBUSY) {
+			unlink(lock_path);
+			rmdir(r->state_dir);
+		}
+		close(r->lock_fd);
+	}
+	free(r);
+	if (!err)
+		log_info("stopped cleanly");
+	return err ? 1 : 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * arp.h - ARP (RFC 826) for Ethernet/IPv4: input, the neighbour cache with
+ * timeouts, and the queue of frames waiting for an address to resolve.
+ *
+ * The cache is a fixed array of AX_ARP_ENTRIES entries chained into
+ * AX_ARP_BUCKETS hash buckets; the queue is a pool of AX_ARP_QUEUE_SLOTS
+ * frame buffers shared by all unresolved entries. Nothing allocates.
+ *
+ * Sending goes through arp_tx_begin()/arp_tx_commit(): the caller gets a
+ * buffer for its L3 packet, already behind an Ethernet header. When the
+ * next hop is known that buffer is the device's own TX buffer; when not, it
+ * is a queue slot, and the frame leaves when the reply arrives (or is
+ * dropped and counted after AX_ARP_MAX_TRIES unanswered requests).
+ */
+#ifndef AX_ARP_H
+#define AX_ARP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opt.h"
+
+struct ax_stack;
+
+enum arp_state { ARP_FREE = 0, ARP_INCOMPLETE, ARP_REACHABLE };
+
+struct arp_entry {
+	uint32_t ip;          /* network order */
+	uint8_t mac[6];
+	uint8_t state;        /* enum arp_state */
+	uint8_t tries;        /* requests sent while INCOMPLETE */
+	uint8_t nqueued;
+	int16_t next;         /* hash chain, or free list; -1 ends */
+	int16_t qhead, qtail; /* queued frames, -1 if none */
+	uint64_t deadline_ns; /* INCOMPLETE: next retry; REACHABLE: expiry */
+};
+
+struct arp_qslot {
+	int16_t next;
+	uint16_t len;
+	uint8_t frame[AX_FRAME_MAX];
+};
+
+struct arp_table {
+	int16_t bucket[AX_ARP_BUCKETS];
+	struct arp_entry e[AX_ARP_ENTRIES];
+	int16_t free_head;
+	unsigned int used;
+	struct arp_qslot q[AX_ARP_QUEUE_SLOTS];
+	int16_t qfree;
+	uint64_t next_scan_ns;
+};
+
+/* A frame being built by arp_tx_begin(). Opaque to callers. */
+struct arp_tx {
+	uint8_t *frame;
+	struct arp_entry *entry; /* set when the frame is queued */
+	int16_t slot;
+};
+
+void arp_init(struct arp_table *t);
+
+/* Cache lookup (for tests and `stats`); NULL when absent. */
+const struct arp_entry *arp_lookup(const struct arp_table *t, uint32_t ip);
+
+/* Input: p/len is the ARP packet after the Ethernet header. */
+void arp_input(struct ax_stack *s, const uint8_t *p, size_t len);
+
+/*
+ * Start a frame of EtherType type to next_hop. Returns where the L3 packet
+ * goes (behind the Ethernet header) and stores its capacity in *cap, or
+ * NULL when no buffer is free (counted).
+ */
+uint8_t *arp_tx_begin(struct ax_stack *s, uint32_t next_hop, uint16_t type,
+		      struct arp_tx *tx, size_t *cap);
+/* Finish it: l3_len bytes were written. 0 or -errno. */
+int arp_tx_commit(struct ax_stack *s, struct arp_tx *tx, size_t l3_len);
+
+/* Give the buffer back unsent (a device buffer is simply not committed). */
+void arp_tx_abort(struct ax_stack *s, struct arp_tx *tx);
+
+/* Retries, resolution failures and expiry. Cheap to call often. */
+void arp_timers(struct ax_stack *s);
+
+/* Send a request for tpa; with tpa == our address it is gratuitous. */
+int arp_send_request(struct ax_stack *s, uint32_t tpa);
+
+#endif /* AX_ARP_H */

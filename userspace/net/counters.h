@@ -1,0 +1,59 @@
+/*
+ * counters.h - the engine's counters, defined once as an X-macro so that
+ * the enum, the names printed by `axnet stats` and the JSON keys can never
+ * drift apart. Counters are plain uint64_t: the engine is single-threaded.
+ */
+#ifndef AX_COUNTERS_H
+#define AX_COUNTERS_H
+
+#include <stdint.h>
+
+#define AX_COUNTERS(X)                                                        \
+	X(eth_rx, "frames received by the engine")                            \
+	X(eth_tx, "frames handed to the device")                              \
+	X(eth_malformed, "frames shorter than an Ethernet header")           \
+	X(eth_not_ours, "frames for another MAC address")                    \
+	X(eth_vlan_dropped, "802.1Q-tagged frames (no VLAN configured)")     \
+	X(eth_unknown_type, "frames of an EtherType the engine does not run") \
+	X(tx_no_buffer, "frames lost because the device had no TX buffer")   \
+	X(arp_rx, "ARP packets received")                                     \
+	X(arp_malformed, "ARP packets truncated or not Ethernet/IPv4")       \
+	X(arp_requests_rx, "ARP requests for our address")                   \
+	X(arp_replies_tx, "ARP replies sent")                                 \
+	X(arp_requests_tx, "ARP requests sent (gratuitous included)")        \
+	X(arp_replies_rx, "ARP replies received")                             \
+	X(arp_conflict, "ARP packets claiming our own address")              \
+	X(arp_cache_full, "neighbours not cached: table full")               \
+	X(arp_queued, "frames queued waiting for resolution")                \
+	X(arp_queue_dropped, "queued frames dropped (overflow or no answer)") \
+	X(arp_resolve_failed, "resolutions that got no answer")              \
+	X(ip_rx, "IPv4 packets received")                                     \
+	X(ip_malformed, "IPv4 packets with a bad header")                     \
+	X(ip_bad_csum, "IPv4 packets with a bad header checksum")            \
+	X(ip_not_ours, "IPv4 packets for another address")                   \
+	X(ip_martian, "IPv4 packets from a broadcast/multicast source")      \
+	X(ip_frag_dropped, "IPv4 fragments (no reassembly yet)")             \
+	X(ip_unknown_proto, "IPv4 packets of a protocol not served")         \
+	X(ip_tx, "IPv4 packets sent")                                         \
+	X(ip_no_route, "IPv4 packets with no route to the destination")      \
+	X(icmp_rx, "ICMP messages received")                                  \
+	X(icmp_malformed, "ICMP messages truncated")                          \
+	X(icmp_bad_csum, "ICMP messages with a bad checksum")                \
+	X(icmp_echo_rx, "echo requests received")                             \
+	X(icmp_echo_reply_tx, "echo replies sent")                            \
+	X(icmp_echo_tx, "echo requests sent")                                 \
+	X(icmp_echo_reply_rx, "echo replies received")                        \
+	X(icmp_other_rx, "other ICMP messages received")
+
+enum ax_counter {
+#define AX_COUNTER_ENUM(name, desc) AX_C_##name,
+	AX_COUNTERS(AX_COUNTER_ENUM)
+#undef AX_COUNTER_ENUM
+	AX_C_MAX
+};
+
+/* Name and one-line description of counter c (static strings). */
+const char *ax_counter_name(enum ax_counter c);
+const char *ax_counter_desc(enum ax_counter c);
+
+#endif /* AX_COUNTERS_H */

@@ -1,0 +1,102 @@
+/*
+ * icmp.c - see icmp.h.
+ */
+#include "icmp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "csum.h"
+#include "ipv4.h"
+#include "proto.h"
+#include "stack.h"
+
+/* Build and send an echo message of type type with the given data. */
+static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
+		     uint16_t id_be, uint16_t seq_be, const void *data,
+		     size_t data_len)
+{
+	struct ipv4_tx tx;
+	struct icmp_hdr h = { .type = type, .id = id_be, .seq = seq_be };
+	size_t cap;
+	int err = 0;
+	uint8_t *buf = ipv4_tx_begin(s, dst, IP_PROTO_ICMP, &tx, &cap, &err);
+
+	if (!buf)
+		return err;
+	if (sizeof(h) + data_len > cap) {
+		ipv4_tx_abort(s, &tx);
+		return -EMSGSIZE;
+	}
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), data, data_len);
+	h.csum = csum_fold(csum_partial(buf, sizeof(h) + data_len, 0));
+	memcpy(buf + offsetof(struct icmp_hdr, csum), &h.csum, sizeof(h.csum));
+	return ipv4_tx_commit(s, &tx, sizeof(h) + data_len);
+}
+
+int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
+		   uint16_t seq, const void *data, size_t data_len)
+{
+	int err;
+
+	if (data_len + sizeof(struct icmp_hdr) + sizeof(struct ipv4_hdr) >
+	    s->netif->mtu)
+		return -EMSGSIZE;
+	err = send_echo(s, ICMP_ECHO_REQUEST, dst, htons(id), htons(seq), data,
+			data_len);
+	if (err == 0)
+		stack_count(s, AX_C_icmp_echo_tx);
+	return err;
+}
+
+void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
+		const uint8_t *p, size_t len, int to_bcast)
+{
+	struct icmp_hdr h;
+
+	stack_count(s, AX_C_icmp_rx);
+	if (len < sizeof(h)) {
+		stack_count(s, AX_C_icmp_malformed);
+		return;
+	}
+	if (csum_fold(csum_partial(p, len, 0)) != 0) {
+		stack_count(s, AX_C_icmp_bad_csum);
+		return;
+	}
+	memcpy(&h, p, sizeof(h));
+	switch (h.type) {
+	case ICMP_ECHO_REQUEST:
+		stack_count(s, AX_C_icmp_echo_rx);
+		if (to_bcast || h.code != 0)
+			return;
+		/* RFC 792: same identifier, sequence and data. The request
+		 * fit the MTU on the way in, so the reply fits on the way out. */
+		if (len - sizeof(h) + sizeof(struct icmp_hdr) +
+			    sizeof(struct ipv4_hdr) > s->netif->mtu)
+			return;
+		if (send_echo(s, ICMP_ECHO_REPLY, ip->src, h.id, h.seq,
+			      p + sizeof(h), len - sizeof(h)) == 0)
+			stack_count(s, AX_C_icmp_echo_reply_tx);
+		return;
+	case ICMP_ECHO_REPLY: {
+		struct icmp_echo_reply r = {
+			.src = ip->src,
+			.id = ntohs(h.id),
+			.seq = ntohs(h.seq),
+			.ttl = ip->ttl,
+			.data_len = len - sizeof(h),
+			.data = p + sizeof(h),
+		};
+
+		stack_count(s, AX_C_icmp_echo_reply_rx);
+		if (s->echo_reply_cb)
+			s->echo_reply_cb(s->echo_reply_arg, &r);
+		return;
+	}
+	default:
+		stack_count(s, AX_C_icmp_other_rx);
+		return;
+	}
+}

@@ -1,0 +1,120 @@
+/*
+ * ipv4.c - see ipv4.h.
+ */
+#include "ipv4.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "csum.h"
+#include "icmp.h"
+#include "proto.h"
+#include "stack.h"
+
+static int is_martian_src(uint32_t src)
+{
+	uint8_t first = (uint8_t)(ntohl(src) >> 24);
+
+	/* RFC 1122 3.2.1.3: a source may not be broadcast or multicast. */
+	return src == 0xffffffffu || (first >= 224 && first <= 239);
+}
+
+void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len)
+{
+	struct ipv4_hdr ip;
+	size_t hlen, tot;
+	uint32_t bcast = s->addr | ~route_mask(s->prefix_len);
+	int to_bcast;
+
+	stack_count(s, AX_C_ip_rx);
+	if (len < sizeof(ip)) {
+		stack_count(s, AX_C_ip_malformed);
+		return;
+	}
+	memcpy(&ip, p, sizeof(ip));
+	hlen = (size_t)(ip.ver_ihl & 0x0f) * 4;
+	tot = ntohs(ip.tot_len);
+	if ((ip.ver_ihl >> 4) != 4 || hlen < sizeof(ip) || tot < hlen ||
+	    tot > len) {
+		stack_count(s, AX_C_ip_malformed);
+		return;
+	}
+	/* Options (hlen > 20) are covered by the checksum and skipped. */
+	if (csum_fold(csum_partial(p, hlen, 0)) != 0) {
+		stack_count(s, AX_C_ip_bad_csum);
+		return;
+	}
+	to_bcast = ip.dst == 0xffffffffu || (s->prefix_len < 31 && ip.dst == bcast);
+	if (ip.dst != s->addr && !to_bcast) {
+		stack_count(s, AX_C_ip_not_ours);
+		return;
+	}
+	if (is_martian_src(ip.src) || (s->prefix_len < 31 && ip.src == bcast)) {
+		stack_count(s, AX_C_ip_martian);
+		return;
+	}
+	if (ntohs(ip.frag_off) & (IP_FLAG_MF | IP_OFFMASK)) {
+		stack_count(s, AX_C_ip_frag_dropped);
+		return;
+	}
+	/* Ethernet padding past tot_len is not payload. */
+	switch (ip.proto) {
+	case IP_PROTO_ICMP:
+		icmp_input(s, &ip, p + hlen, tot - hlen, to_bcast);
+		break;
+	default:
+		stack_count(s, AX_C_ip_unknown_proto);
+		break;
+	}
+}
+
+uint8_t *ipv4_tx_begin(struct ax_stack *s, uint32_t dst, uint8_t proto,
+		       struct ipv4_tx *tx, size_t *cap, int *err)
+{
+	uint32_t next_hop;
+	uint8_t *l3;
+	size_t c;
+
+	if (route_lookup(&s->routes, dst, &next_hop) < 0) {
+		stack_count(s, AX_C_ip_no_route);
+		*err = -ENETUNREACH;
+		return NULL;
+	}
+	l3 = arp_tx_begin(s, next_hop, ETHTYPE_IPV4, &tx->l2, &c);
+	if (!l3) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	if (c > s->netif->mtu)
+		c = s->netif->mtu;
+	tx->ip = l3;
+	tx->dst = dst;
+	tx->proto = proto;
+	*cap = c - sizeof(struct ipv4_hdr);
+	return l3 + sizeof(struct ipv4_hdr);
+}
+
+int ipv4_tx_commit(struct ax_stack *s, struct ipv4_tx *tx, size_t l4_len)
+{
+	struct ipv4_hdr ip = {
+		.ver_ihl = 0x45,
+		.tot_len = htons((uint16_t)(sizeof(ip) + l4_len)),
+		.id = htons(s->ip_id++),
+		.frag_off = htons(IP_FLAG_DF),
+		.ttl = AX_IP_DEFAULT_TTL,
+		.proto = tx->proto,
+		.src = s->addr,
+		.dst = tx->dst,
+	};
+
+	ip.csum = csum_fold(csum_partial(&ip, sizeof(ip), 0));
+	memcpy(tx->ip, &ip, sizeof(ip));
+	stack_count(s, AX_C_ip_tx);
+	return arp_tx_commit(s, &tx->l2, sizeof(ip) + l4_len);
+}
+
+void ipv4_tx_abort(struct ax_stack *s, struct ipv4_tx *tx)
+{
+	arp_tx_abort(s, &tx->l2);
+}
