@@ -79,6 +79,10 @@ $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
+$(BUILD)/tests/xdp_pass.bpf.o: tests/tools/xdp_pass.bpf.c | deps
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME ?= 20
@@ -101,8 +105,11 @@ fuzz: $(FUZZ_BINS)
 		grep -h -E '^#[0-9]+.*DONE' $(BUILD)/fuzz/$$(basename $$f).log || true; \
 	done
 
-e2e: $(BUILD)/asan/axnet $(BUILD)/tests/garbage
-	@AXNET=$(BUILD)/asan/axnet GARBAGE=$(BUILD)/tests/garbage tests/e2e/run.sh
+E2E_DEPS := $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/xdp_pass.bpf.o
+
+e2e: $(E2E_DEPS)
+	@AXNET=$(BUILD)/asan/axnet GARBAGE=$(BUILD)/tests/garbage \
+		XDP_PASS_OBJ=$(BUILD)/tests/xdp_pass.bpf.o tests/e2e/run.sh $(TESTS)
 
 check: unit fuzz e2e
 

@@ -422,7 +422,7 @@ int cmd_run(int argc, char **argv)
 	uint8_t plen = 0;
 	char lock_path[PATH_MAX + 8];
 	sigset_t mask;
-	int opt, i, err = 0;
+	int opt, i, locked = 0, err = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -480,6 +480,7 @@ int cmd_run(int argc, char **argv)
 			      r->state_dir);
 		goto out;
 	}
+	locked = 1;
 	if (netns) {
 		err = cli_enter_netns(netns);
 		if (err) {
@@ -548,13 +549,12 @@ out:
 	if (r->sig_fd >= 0)
 		close(r->sig_fd);
 	netdev_close(r->dev);
-	if (r->lock_fd >= 0) {
-		if (err != -EBUSY) {
-			unlink(lock_path);
-			rmdir(r->state_dir);
-		}
-		close(r->lock_fd);
+	if (locked) {
+		unlink(lock_path);
+		rmdir(r->state_dir);
 	}
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
 	free(r);
 	if (!err)
 		log_info("stopped cleanly");
