@@ -63,6 +63,7 @@ struct runner {
 	struct client clients[MAX_CLIENTS];
 	uint16_t next_ping_id;
 	int stop;
+	int busy_poll; /* never sleep in poll(): lower latency, one core spent */
 	char state_dir[PATH_MAX];
 	char sock_path[PATH_MAX + 32];
 };
@@ -341,7 +342,8 @@ static int loop(struct runner *r)
 				.events = POLLIN,
 			};
 		}
-		n = poll(fds, (nfds_t)nfd, busy ? 0 : next_timeout_ms(r, now));
+		n = poll(fds, (nfds_t)nfd,
+			 busy || r->busy_poll ? 0 : next_timeout_ms(r, now));
 		if (n < 0 && errno != EINTR)
 			return log_err(-errno, "poll: %s", strerror(errno));
 		now = cli_now_ns();
@@ -380,7 +382,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: axnet run --ifname IF --addr A.B.C.D/P [--gw A.B.C.D] [--netns NAME]\n"
 		"                 [--backend xdp|tap] [--state-dir DIR] [--queues N]\n"
-		"                 [--copy] [--skb-mode] [--verbose]\n"
+		"                 [--copy] [--skb-mode] [--busy-poll] [--verbose]\n"
 		"\n"
 		"Attach axnet to IF and run the stack in the foreground until SIGINT or\n"
 		"SIGTERM; then detach the XDP program and remove the pinned maps.\n"
@@ -395,6 +397,7 @@ static void usage(void)
 		"  --queues N        AF_XDP sockets on queues 0..N-1 (default: all)\n"
 		"  --copy            do not try zero-copy AF_XDP\n"
 		"  --skb-mode        attach XDP in generic (SKB) mode\n"
+		"  --busy-poll       never sleep waiting for frames (lower latency, a core)\n"
 		"  --verbose         debug logging\n");
 }
 
@@ -410,12 +413,14 @@ int cmd_run(int argc, char **argv)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "copy", no_argument, NULL, 'c' },
 		{ "skb-mode", no_argument, NULL, 'k' },
+		{ "busy-poll", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ifname = NULL, *addr_s = NULL, *gw_s = NULL, *netns = NULL;
 	const char *backend = "xdp", *state_dir = NULL;
+	int busy_poll = 0;
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
@@ -436,6 +441,7 @@ int cmd_run(int argc, char **argv)
 		case 'q': no.queues = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'c': no.force_copy = 1; break;
 		case 'k': no.skb_mode = 1; break;
+		case 'p': busy_poll = 1; break;
 		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
@@ -462,6 +468,7 @@ int cmd_run(int argc, char **argv)
 	if (!r)
 		return 1;
 	r->listen_fd = r->sig_fd = r->lock_fd = -1;
+	r->busy_poll = busy_poll;
 	for (i = 0; i < MAX_CLIENTS; i++)
 		r->clients[i].fd = -1;
 	r->next_ping_id = (uint16_t)(getpid() * 2654435761u >> 16);
