@@ -8,7 +8,7 @@ PKGS=(
 	libbpf-dev libxdp-dev bpftool xdp-tools    # XDP and AF_XDP
 	libelf-dev zlib1g-dev pkg-config           # libbpf's own needs
 	iproute2 iputils-ping ethtool tcpdump      # namespaces, peers, captures
-	netcat-openbsd procps psmisc               # test helpers
+	netcat-openbsd procps psmisc python3       # test helpers
 )
 
 missing=()

@@ -36,6 +36,12 @@ expect_eq "xdp.rx_packets == redirected + passed + dropped" "$(snap xdp rx_packe
 expect_eq "xdp.malformed" "$(snap xdp malformed)" 0
 expect_eq "xsk.rx_dropped (ring overflow)" "$(snap xsk rx_dropped)" 0
 
+# --json is valid JSON with the same numbers.
+json=$("$AXNET" stats --state-dir "$STATE" --json) || fail "stats --json"
+jr=$(echo "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["engine"]["icmp_echo_rx"], d["xdp"]["malformed"], d["xsk"]["queues"])') ||
+	fail "stats --json is not JSON: $json"
+expect_eq "stats --json engine.icmp_echo_rx, xdp.malformed, xsk.queues" "$jr" "5 0 1"
+
 # bpftool sees the pinned maps with BTF field names.
 pin=/sys/fs/bpf/axnet/$IF_A
 dump=$(bpftool map dump pinned "$pin/stats") || fail "bpftool map dump"
