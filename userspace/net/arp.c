@@ -52,6 +52,34 @@ const struct arp_entry *arp_lookup(const struct arp_table *t, uint32_t ip)
 	return find((struct arp_table *)t, ip);
 }
 
+static void destroy(struct ax_stack *s, struct arp_entry *e);
+
+/*
+ * Make room in a full table: evict the resolved entry closest to expiry,
+ * so that a flood of made-up senders cannot lock new neighbours (the
+ * gateway among them) out for a whole reachable time. Entries still
+ * resolving are kept: they hold queued frames.
+ */
+static int evict_one(struct ax_stack *s)
+{
+	struct arp_table *t = &s->arp;
+	struct arp_entry *victim = NULL;
+	int i;
+
+	for (i = 0; i < AX_ARP_ENTRIES; i++) {
+		struct arp_entry *e = &t->e[i];
+
+		if (e->state == ARP_REACHABLE &&
+		    (!victim || e->deadline_ns < victim->deadline_ns))
+			victim = e;
+	}
+	if (!victim)
+		return -ENOSPC;
+	destroy(s, victim);
+	stack_count(s, AX_C_arp_evicted);
+	return 0;
+}
+
 static struct arp_entry *create(struct ax_stack *s, uint32_t ip)
 {
 	struct arp_table *t = &s->arp;
@@ -60,8 +88,12 @@ static struct arp_entry *create(struct ax_stack *s, uint32_t ip)
 	int16_t i = t->free_head;
 
 	if (i < 0) {
-		stack_count(s, AX_C_arp_cache_full);
-		return NULL;
+		/* A scan of the table, paid only when it is full. */
+		if (evict_one(s) < 0) {
+			stack_count(s, AX_C_arp_cache_full);
+			return NULL;
+		}
+		i = t->free_head;
 	}
 	e = &t->e[i];
 	t->free_head = e->next;

@@ -23,7 +23,8 @@
 	X(arp_requests_tx, "ARP requests sent (gratuitous included)")        \
 	X(arp_replies_rx, "ARP replies received")                             \
 	X(arp_conflict, "ARP packets claiming our own address")              \
-	X(arp_cache_full, "neighbours not cached: table full")               \
+	X(arp_cache_full, "neighbours not cached: table full, none evictable") \
+	X(arp_evicted, "resolved neighbours evicted to make room")           \
 	X(arp_queued, "frames queued waiting for resolution")                \
 	X(arp_queue_dropped, "queued frames dropped (overflow or no answer)") \
 	X(arp_resolve_failed, "resolutions that got no answer")              \
@@ -31,7 +32,8 @@
 	X(ip_malformed, "IPv4 packets with a bad header")                     \
 	X(ip_bad_csum, "IPv4 packets with a bad header checksum")            \
 	X(ip_not_ours, "IPv4 packets for another address")                   \
-	X(ip_martian, "IPv4 packets from a broadcast/multicast source")      \
+	X(ip_martian, "IPv4 packets from an impossible source address")      \
+	X(ip_l2_bcast, "unicast IPv4 packets in a link-layer broadcast")      \
 	X(ip_frag_dropped, "IPv4 fragments (no reassembly yet)")             \
 	X(ip_unknown_proto, "IPv4 packets of a protocol not served")         \
 	X(ip_tx, "IPv4 packets sent")                                         \
@@ -40,6 +42,7 @@
 	X(icmp_malformed, "ICMP messages truncated")                          \
 	X(icmp_bad_csum, "ICMP messages with a bad checksum")                \
 	X(icmp_echo_rx, "echo requests received")                             \
+	X(icmp_echo_ignored, "echo requests not answered (broadcast, code, size)") \
 	X(icmp_echo_reply_tx, "echo replies sent")                            \
 	X(icmp_echo_tx, "echo requests sent")                                 \
 	X(icmp_echo_reply_rx, "echo replies received")                        \

@@ -30,7 +30,9 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
 		return -EMSGSIZE;
 	}
 	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), data, data_len);
+	/* stack_ping(..., NULL, 0) is fine: memcpy from NULL is not. */
+	if (data_len)
+		memcpy(buf + sizeof(h), data, data_len);
 	h.csum = csum_fold(csum_partial(buf, sizeof(h) + data_len, 0));
 	memcpy(buf + offsetof(struct icmp_hdr, csum), &h.csum, sizeof(h.csum));
 	return ipv4_tx_commit(s, &tx, sizeof(h) + data_len);
@@ -39,10 +41,11 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
 int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
 		   uint16_t seq, const void *data, size_t data_len)
 {
+	const size_t hdrs = sizeof(struct icmp_hdr) + sizeof(struct ipv4_hdr);
 	int err;
 
-	if (data_len + sizeof(struct icmp_hdr) + sizeof(struct ipv4_hdr) >
-	    s->netif->mtu)
+	/* Subtract rather than add: data_len + hdrs can wrap around. */
+	if (s->netif->mtu < hdrs || data_len > s->netif->mtu - hdrs)
 		return -EMSGSIZE;
 	err = send_echo(s, ICMP_ECHO_REQUEST, dst, htons(id), htons(seq), data,
 			data_len);
@@ -69,13 +72,14 @@ void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 	switch (h.type) {
 	case ICMP_ECHO_REQUEST:
 		stack_count(s, AX_C_icmp_echo_rx);
-		if (to_bcast || h.code != 0)
+		/* RFC 792: same identifier, sequence and data. A request
+		 * larger than our MTU (it came with a larger one) is not
+		 * answered: we do not fragment. */
+		if (to_bcast || h.code != 0 ||
+		    len + sizeof(struct ipv4_hdr) > s->netif->mtu) {
+			stack_count(s, AX_C_icmp_echo_ignored);
 			return;
-		/* RFC 792: same identifier, sequence and data. The request
-		 * fit the MTU on the way in, so the reply fits on the way out. */
-		if (len - sizeof(h) + sizeof(struct icmp_hdr) +
-			    sizeof(struct ipv4_hdr) > s->netif->mtu)
-			return;
+		}
 		if (send_echo(s, ICMP_ECHO_REPLY, ip->src, h.id, h.seq,
 			      p + sizeof(h), len - sizeof(h)) == 0)
 			stack_count(s, AX_C_icmp_echo_reply_tx);

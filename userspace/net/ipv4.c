@@ -12,15 +12,18 @@
 #include "proto.h"
 #include "stack.h"
 
-static int is_martian_src(uint32_t src)
+static int is_martian_src(const struct ax_stack *s, uint32_t src)
 {
 	uint8_t first = (uint8_t)(ntohl(src) >> 24);
 
-	/* RFC 1122 3.2.1.3: a source may not be broadcast or multicast. */
-	return src == 0xffffffffu || (first >= 224 && first <= 239);
+	/* RFC 1122 3.2.1.3: a source may not be broadcast, multicast,
+	 * "this network" (0/8) or loopback (127/8); and a packet claiming
+	 * to come from us did not. */
+	return src == 0xffffffffu || (first >= 224 && first <= 239) ||
+	       first == 0 || first == 127 || src == s->addr;
 }
 
-void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len)
+void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 {
 	struct ipv4_hdr ip;
 	size_t hlen, tot;
@@ -50,8 +53,14 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len)
 		stack_count(s, AX_C_ip_not_ours);
 		return;
 	}
-	if (is_martian_src(ip.src) || (s->prefix_len < 31 && ip.src == bcast)) {
+	if (is_martian_src(s, ip.src) || (s->prefix_len < 31 && ip.src == bcast)) {
 		stack_count(s, AX_C_ip_martian);
+		return;
+	}
+	/* RFC 1122 3.3.6: a unicast datagram in a link-layer broadcast
+	 * SHOULD be discarded. */
+	if (l2_bcast && !to_bcast) {
+		stack_count(s, AX_C_ip_l2_bcast);
 		return;
 	}
 	if (ntohs(ip.frag_off) & (IP_FLAG_MF | IP_OFFMASK)) {
@@ -88,6 +97,14 @@ uint8_t *ipv4_tx_begin(struct ax_stack *s, uint32_t dst, uint8_t proto,
 	}
 	if (c > s->netif->mtu)
 		c = s->netif->mtu;
+	if (c < sizeof(struct ipv4_hdr)) {
+		/* A device buffer (or MTU) too small for our header: *cap
+		 * would wrap around and the caller write past the buffer. */
+		arp_tx_abort(s, &tx->l2);
+		stack_count(s, AX_C_tx_no_buffer);
+		*err = -ENOBUFS;
+		return NULL;
+	}
 	tx->ip = l3;
 	tx->dst = dst;
 	tx->proto = proto;

@@ -24,7 +24,8 @@ struct ipv4_tx {
 };
 
 /* p/len: the IPv4 packet after the Ethernet header (may carry padding). */
-void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len);
+/* l2_bcast: the frame was sent to the Ethernet broadcast address. */
+void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast);
 
 /*
  * Start a datagram of protocol proto to dst (network order). Returns the

@@ -39,7 +39,9 @@ int stack_init(struct ax_stack *s, struct ax_netif *netif, uint32_t addr,
 	uint32_t mask;
 	int err;
 
-	if (prefix_len > 32 || addr == 0)
+	/* Every frame the engine builds must fit a queue slot. */
+	if (prefix_len > 32 || addr == 0 || netif->mtu < 68 ||
+	    (size_t)netif->mtu + 14 > AX_FRAME_MAX)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	s->netif = netif;
@@ -75,7 +77,9 @@ int stack_xmit(struct ax_stack *s, size_t len)
 
 void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 {
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct eth_hdr eh;
+	int l2_bcast;
 
 	stack_count(s, AX_C_eth_rx);
 	if (len < sizeof(eh)) {
@@ -85,9 +89,8 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 	memcpy(&eh, frame, sizeof(eh));
 	/* Ours: our unicast address or broadcast. Multicast has no user yet
 	 * (IPv6 ND will be its first). */
-	if (memcmp(eh.dst, s->netif->mac, 6) != 0 &&
-	    !(eh.dst[0] == 0xff && eh.dst[1] == 0xff && eh.dst[2] == 0xff &&
-	      eh.dst[3] == 0xff && eh.dst[4] == 0xff && eh.dst[5] == 0xff)) {
+	l2_bcast = memcmp(eh.dst, bcast, 6) == 0;
+	if (!l2_bcast && memcmp(eh.dst, s->netif->mac, 6) != 0) {
 		stack_count(s, AX_C_eth_not_ours);
 		return;
 	}
@@ -96,7 +99,7 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 		arp_input(s, frame + sizeof(eh), len - sizeof(eh));
 		break;
 	case ETHTYPE_IPV4:
-		ipv4_input(s, frame + sizeof(eh), len - sizeof(eh));
+		ipv4_input(s, frame + sizeof(eh), len - sizeof(eh), l2_bcast);
 		break;
 	case ETHTYPE_VLAN:
 	case ETHTYPE_QINQ:

@@ -51,7 +51,8 @@ struct ax_stack {
 /*
  * Set up the stack on netif with address addr/prefix_len (network order)
  * and, when gw is not 0, a default route through gw. Adds the on-link
- * route. Returns 0 or -EINVAL (bad prefix, gateway not on link).
+ * route. Returns 0 or -EINVAL (bad prefix, gateway not on link, an MTU
+ * outside 68..AX_FRAME_MAX-14).
  */
 int stack_init(struct ax_stack *s, struct ax_netif *netif, uint32_t addr,
 	       uint8_t prefix_len, uint32_t gw);
