@@ -105,10 +105,11 @@ fuzz: $(FUZZ_BINS)
 		grep -h -E '^#[0-9]+.*DONE' $(BUILD)/fuzz/$$(basename $$f).log || true; \
 	done
 
-E2E_DEPS := $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/xdp_pass.bpf.o
+# The virtio-net guest runs the plain build; the host-side tests the ASan one.
+E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/xdp_pass.bpf.o
 
 e2e: $(E2E_DEPS)
-	@AXNET=$(BUILD)/asan/axnet GARBAGE=$(BUILD)/tests/garbage \
+	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \
 		XDP_PASS_OBJ=$(BUILD)/tests/xdp_pass.bpf.o tests/e2e/run.sh $(TESTS)
 
 check: unit fuzz e2e

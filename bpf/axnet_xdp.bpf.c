@@ -54,6 +54,14 @@ struct ax_vlanhdr {
 
 #define AX_MAX_VLAN_TAGS 2
 
+/*
+ * No frame an XDP program sees is longer than this. Lengths read from
+ * headers are checked against it before they touch a packet pointer:
+ * older verifiers (the 6.1 of Debian guests) treat a byte-swapped length as
+ * unbounded and refuse "pkt + len" otherwise.
+ */
+#define AX_MAX_FRAME 16384
+
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
 	__uint(max_entries, AX_MAX_QUEUES);
@@ -145,6 +153,8 @@ static __always_inline enum verdict parse_ipv4(void *p, void *end, __u16 vlan)
 		return V_MALFORMED;
 	hlen = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
+	if (tot > AX_MAX_FRAME)
+		return V_MALFORMED;
 	if (p + hlen > end || tot < hlen || p + tot > end)
 		return V_MALFORMED;
 	/* Only a first fragment carries the L4 header. */
@@ -158,16 +168,18 @@ static __always_inline enum verdict parse_ipv6(void *p, void *end, __u16 vlan)
 {
 	struct ipv6hdr *ip6 = p;
 	void *l4 = ip6 + 1;
+	__u32 plen;
 
 	if ((void *)(ip6 + 1) > end)
 		return V_MALFORMED;
 	if (ip6->version != 6)
 		return V_MALFORMED;
-	if (l4 + bpf_ntohs(ip6->payload_len) > end)
+	plen = bpf_ntohs(ip6->payload_len);
+	if (plen > AX_MAX_FRAME || l4 + plen > end)
 		return V_MALFORMED;
 	/* Extension headers are left to the engine; a direct L4 header is
 	 * checked here. */
-	if (!l4_ok(l4, end, bpf_ntohs(ip6->payload_len), ip6->nexthdr))
+	if (!l4_ok(l4, end, plen, ip6->nexthdr))
 		return V_MALFORMED;
 	return addr_is_ours(AX_AF_INET6, vlan, &ip6->daddr, 16) ? V_OURS
 								: V_PASS;
