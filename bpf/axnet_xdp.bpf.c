@@ -244,10 +244,12 @@ out:
 	case V_OURS:
 		/* No socket on this queue: the kernel gets it (XDP_PASS). */
 		action = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
-		if (action == XDP_REDIRECT)
+		if (action == XDP_REDIRECT) {
 			st->redirected++;
-		else
+		} else {
 			st->passed++;
+			st->no_xsk++;
+		}
 		return action;
 	default:
 		st->passed++;

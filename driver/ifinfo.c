@@ -53,7 +53,11 @@ int ifinfo_get(const char *ifname, struct ifinfo *out)
 							     : ch.combined_count;
 		if (n > 0)
 			out->rx_queues = n;
+		n = ch.max_rx > ch.max_combined ? ch.max_rx : ch.max_combined;
+		out->max_queues = n;
 	}
+	if (out->max_queues < out->rx_queues)
+		out->max_queues = out->rx_queues;
 out:
 	close(fd);
 	return err;

@@ -13,6 +13,7 @@ struct ifinfo {
 	uint8_t mac[6];
 	uint16_t mtu;
 	uint32_t rx_queues; /* RX (or combined) channels; 1 if unknown */
+	uint32_t max_queues; /* the most the device could have; >= rx_queues */
 };
 
 /* 0 or -errno (-ENODEV when there is no such interface). */

@@ -222,6 +222,7 @@ int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum)
 		sum->passed += v[i].passed;
 		sum->dropped += v[i].dropped;
 		sum->malformed += v[i].malformed;
+		sum->no_xsk += v[i].no_xsk;
 	}
 	free(v);
 	return 0;

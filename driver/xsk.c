@@ -229,6 +229,7 @@ static void xsk_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 		fn(arg, "xdp.passed", xs.passed);
 		fn(arg, "xdp.dropped", xs.dropped);
 		fn(arg, "xdp.malformed", xs.malformed);
+		fn(arg, "xdp.no_xsk", xs.no_xsk);
 	}
 	fn(arg, "xsk.queues", d->nq);
 	fn(arg, "xsk.zerocopy", (uint64_t)d->zerocopy);
@@ -294,7 +295,7 @@ static int bind_socket(struct xsk_queue *q, const char *ifname, uint32_t qid,
 }
 
 static int queue_open(struct xsk_dev *d, struct xsk_queue *q, uint32_t qid,
-		      int force_copy)
+		      int force_copy, int probing)
 {
 	struct xsk_umem_config ucfg = {
 		.fill_size = XSK_RING,
@@ -323,6 +324,8 @@ static int queue_open(struct xsk_dev *d, struct xsk_queue *q, uint32_t qid,
 			 : bind_socket(q, d->base.ifname, qid, XDP_ZEROCOPY);
 	if (err)
 		err = bind_socket(q, d->base.ifname, qid, XDP_COPY);
+	if (err == -EINVAL && probing)
+		return err; /* past the last queue; the caller stops here */
 	if (err)
 		return log_err(err, "xsk: cannot bind a socket to %s queue %u: %s",
 			       d->base.ifname, qid, strerror(-err));
@@ -382,8 +385,17 @@ struct netdev *netdev_open_xsk(const struct netdev_opts *o)
 	d->base.netif.tx_begin = xsk_tx_begin;
 	d->base.netif.tx_commit = xsk_tx_commit;
 
-	d->nq = o->queues ? o->queues : info.rx_queues;
-	if (d->nq > info.rx_queues || d->nq > AX_MAX_QUEUES) {
+	/*
+	 * Without --queues, bind every RX queue there is. ethtool's channel
+	 * count is not enough: virtio_net adds queue pairs for XDP when the
+	 * program is attached, and the host then steers frames to them too.
+	 * So try up to the device's maximum; the kernel refuses (EINVAL) a
+	 * queue that does not exist, and there we stop.
+	 */
+	d->nq = o->queues ? o->queues : info.max_queues;
+	if (d->nq > AX_MAX_QUEUES && !o->queues)
+		d->nq = AX_MAX_QUEUES;
+	if (d->nq > info.max_queues || d->nq > AX_MAX_QUEUES) {
 		log_err(-EINVAL, "xsk: %u queues asked, %s has %u (max %u)", d->nq,
 			o->ifname, info.rx_queues, AX_MAX_QUEUES);
 		free(d);
@@ -399,7 +411,12 @@ struct netdev *netdev_open_xsk(const struct netdev_opts *o)
 		goto fail;
 	}
 	for (i = 0; i < d->nq; i++) {
-		err = queue_open(d, &d->q[i], i, o->force_copy);
+		err = queue_open(d, &d->q[i], i, o->force_copy, !o->queues && i > 0);
+		if (err == -EINVAL && !o->queues && i > 0) {
+			queue_close(&d->q[i]);
+			d->nq = i; /* no such queue: that was all of them */
+			break;
+		}
 		if (err) {
 			d->nq = i + 1;
 			goto fail;

@@ -23,7 +23,8 @@
 /*
  * Per-CPU XDP counters (one PERCPU_ARRAY slot). Invariant, per CPU and so
  * in the sum: rx_packets == redirected + passed + dropped. `malformed` is
- * the subset of `dropped` whose headers failed a bounds or sanity check.
+ * the subset of `dropped` whose headers failed a bounds or sanity check;
+ * `no_xsk` the subset of `passed` that was ours but found no socket.
  */
 struct ax_xdp_stats {
 	__u64 rx_packets;  /* every frame the program saw */
@@ -32,6 +33,8 @@ struct ax_xdp_stats {
 	__u64 passed;      /* given to the kernel's stack (not ours) */
 	__u64 dropped;     /* dropped in XDP, malformed included */
 	__u64 malformed;   /* truncated or insane headers */
+	__u64 no_xsk;      /* ours, but no AF_XDP socket on that queue: part
+			    * of `passed`; a queue axnet is not bound to */
 };
 
 /* Address families as stored in struct ax_addr_key.family. */

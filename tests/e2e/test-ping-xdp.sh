@@ -34,6 +34,7 @@ expect_eq "xdp.redirected == engine.eth_rx" "$(snap engine eth_rx)" "$redirected
 sum=$(( redirected + $(snap xdp passed) + $(snap xdp dropped) ))
 expect_eq "xdp.rx_packets == redirected + passed + dropped" "$(snap xdp rx_packets)" "$sum"
 expect_eq "xdp.malformed" "$(snap xdp malformed)" 0
+expect_eq "xdp.no_xsk (ours, but no socket on the queue)" "$(snap xdp no_xsk)" 0
 expect_eq "xsk.rx_dropped (ring overflow)" "$(snap xsk rx_dropped)" 0
 
 # --json is valid JSON with the same numbers.
