@@ -36,6 +36,9 @@ struct netdev_ops {
 	int (*rx)(struct netdev *d, netdev_rx_fn fn, void *arg, int budget);
 	/* Push committed frames to the device and reap completions. */
 	void (*flush)(struct netdev *d);
+	/* Frames are waiting for the device to take them: flush again soon
+	 * rather than sleep. */
+	int (*tx_pending)(struct netdev *d);
 	/* Backend counters (ring drops, mode, ...). */
 	void (*stats)(struct netdev *d, netdev_stat_fn fn, void *arg);
 	void (*close)(struct netdev *d);

@@ -87,6 +87,12 @@ static void tap_flush(struct netdev *nd)
 	(void)nd; /* every frame was written at commit */
 }
 
+static int tap_tx_pending(struct netdev *nd)
+{
+	(void)nd; /* write() either sent the frame or failed */
+	return 0;
+}
+
 static void tap_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 {
 	struct tap_dev *d = (struct tap_dev *)nd;
@@ -109,6 +115,7 @@ static const struct netdev_ops tap_ops = {
 	.poll_fds = tap_poll_fds,
 	.rx = tap_rx,
 	.flush = tap_flush,
+	.tx_pending = tap_tx_pending,
 	.stats = tap_stats,
 	.close = tap_close,
 };

@@ -49,7 +49,7 @@ struct xsk_queue {
 	uint64_t tx_free[XSK_FRAMES / 2];
 	uint32_t n_tx_free;
 	uint32_t tx_unkicked;
-	uint64_t rx_frames, tx_frames, tx_kicks, tx_ring_full;
+	uint64_t rx_frames, tx_frames, tx_kicks, tx_kick_retries, tx_ring_full;
 };
 
 struct xsk_dev {
@@ -79,9 +79,14 @@ static void kick_tx(struct xsk_queue *q)
 	if (!xsk_ring_prod__needs_wakeup(&q->tx))
 		return;
 	q->tx_kicks++;
-	/* EAGAIN/EBUSY/ENOBUFS: the kernel is busy; the frames stay queued
-	 * and go with the next kick. */
-	sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+	if (sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+	    (errno == EAGAIN || errno == EBUSY || errno == ENOBUFS)) {
+		/* The device is busy: the frames stay in the TX ring and
+		 * must be kicked again, or they would wait for the next
+		 * frame we send. netdev_ops.tx_pending tells the loop. */
+		q->tx_unkicked = 1;
+		q->tx_kick_retries++;
+	}
 }
 
 static uint8_t *xsk_tx_begin(void *ctx, size_t *cap)
@@ -196,12 +201,19 @@ static void xsk_flush(struct netdev *nd)
 	reap_completions(&d->q[0]);
 }
 
+static int xsk_tx_pending(struct netdev *nd)
+{
+	struct xsk_dev *d = (struct xsk_dev *)nd;
+
+	return d->q[0].tx_unkicked != 0;
+}
+
 static void xsk_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 {
 	struct xsk_dev *d = (struct xsk_dev *)nd;
 	struct xdp_statistics sum = { 0 };
 	struct ax_xdp_stats xs;
-	uint64_t rx = 0, tx = 0, kicks = 0, full = 0;
+	uint64_t rx = 0, tx = 0, kicks = 0, retries = 0, full = 0;
 	uint32_t i;
 
 	for (i = 0; i < d->nq; i++) {
@@ -211,6 +223,7 @@ static void xsk_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 		rx += d->q[i].rx_frames;
 		tx += d->q[i].tx_frames;
 		kicks += d->q[i].tx_kicks;
+		retries += d->q[i].tx_kick_retries;
 		full += d->q[i].tx_ring_full;
 		if (getsockopt(xsk_socket__fd(d->q[i].xsk), SOL_XDP,
 			       XDP_STATISTICS, &st, &len) == 0) {
@@ -236,6 +249,7 @@ static void xsk_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 	fn(arg, "xsk.rx_frames", rx);
 	fn(arg, "xsk.tx_frames", tx);
 	fn(arg, "xsk.tx_kicks", kicks);
+	fn(arg, "xsk.tx_kick_retries", retries);
 	fn(arg, "xsk.tx_ring_full", full);
 	fn(arg, "xsk.rx_dropped", sum.rx_dropped);
 	fn(arg, "xsk.rx_invalid_descs", sum.rx_invalid_descs);
@@ -353,6 +367,7 @@ static const struct netdev_ops xsk_ops = {
 	.poll_fds = xsk_poll_fds,
 	.rx = xsk_rx,
 	.flush = xsk_flush,
+	.tx_pending = xsk_tx_pending,
 	.stats = xsk_stats,
 	.close = xsk_close,
 };

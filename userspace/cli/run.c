@@ -326,7 +326,7 @@ static int loop(struct runner *r)
 	int busy = 0;
 
 	while (!r->stop) {
-		int n, nfd, i, base;
+		int n, nfd, i, base, timeout;
 		uint64_t now = cli_now_ns();
 
 		nfd = r->dev->ops->poll_fds(r->dev, fds, AX_MAX_QUEUES);
@@ -342,8 +342,13 @@ static int loop(struct runner *r)
 				.events = POLLIN,
 			};
 		}
-		n = poll(fds, (nfds_t)nfd,
-			 busy || r->busy_poll ? 0 : next_timeout_ms(r, now));
+		if (busy || r->busy_poll)
+			timeout = 0;
+		else if (r->dev->ops->tx_pending(r->dev))
+			timeout = 1; /* the device was busy: retry soon */
+		else
+			timeout = next_timeout_ms(r, now);
+		n = poll(fds, (nfds_t)nfd, timeout);
 		if (n < 0 && errno != EINTR)
 			return log_err(-errno, "poll: %s", strerror(errno));
 		now = cli_now_ns();
