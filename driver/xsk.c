@@ -336,6 +336,9 @@ static int queue_open(struct xsk_dev *d, struct xsk_queue *q, uint32_t qid,
 	}
 	err = force_copy ? -EOPNOTSUPP
 			 : bind_socket(q, d->base.ifname, qid, XDP_ZEROCOPY);
+	if (err && !force_copy && qid == 0)
+		log_info("xsk: zero-copy refused on %s (%s); trying copy mode",
+			 d->base.ifname, strerror(-err));
 	if (err)
 		err = bind_socket(q, d->base.ifname, qid, XDP_COPY);
 	if (err == -EINVAL && probing)
