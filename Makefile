@@ -79,6 +79,10 @@ $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
+$(BUILD)/tests/impair: tests/tools/impair.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
 $(BUILD)/tests/xdp_pass.bpf.o: tests/tools/xdp_pass.bpf.c | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -106,11 +110,12 @@ fuzz: $(FUZZ_BINS)
 	done
 
 # The virtio-net guest runs the plain build; the host-side tests the ASan one.
-E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/xdp_pass.bpf.o
+E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
+	$(BUILD)/tests/xdp_pass.bpf.o
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \
-		XDP_PASS_OBJ=$(BUILD)/tests/xdp_pass.bpf.o tests/e2e/run.sh $(TESTS)
+		IMPAIR=$(BUILD)/tests/impair XDP_PASS_OBJ=$(BUILD)/tests/xdp_pass.bpf.o tests/e2e/run.sh $(TESTS)
 
 check: unit fuzz e2e
 

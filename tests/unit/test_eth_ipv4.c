@@ -457,22 +457,31 @@ TEST(ipv4_eth_padding_ignored)
 	}
 }
 
-/* Protocols not served (TCP, UDP, anything) are counted, not answered
- * (no ICMP protocol unreachable yet). */
+/* Protocols not served (UDP, anything but ICMP and TCP) are counted, not
+ * answered (no ICMP protocol unreachable yet). TCP goes to TCP, which
+ * checks the segment: an 8-byte ICMP body is shorter than a TCP header. */
 TEST(ipv4_unknown_proto)
 {
-	static const uint8_t protos[] = { IP_PROTO_TCP, IP_PROTO_UDP, 0, 255 };
+	static const uint8_t protos[] = { IP_PROTO_UDP, 0, 255 };
 	size_t i, len;
 
 	REQUIRE(setup() == 0);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 3; i++) {
 		len = good_ping();
 		IP[9] = protos[i];
 		fake_ipv4_fix_csum(IP);
 		fake_rx(&H, f, len);
 	}
-	CHECK_CNT(&H, { AX_C_eth_rx, 4 }, { AX_C_ip_rx, 4 },
-		  { AX_C_ip_unknown_proto, 4 });
+	CHECK_CNT(&H, { AX_C_eth_rx, 3 }, { AX_C_ip_rx, 3 },
+		  { AX_C_ip_unknown_proto, 3 });
+	CHECK_EQ(H.nif.n, 0);
+	fake_mark(&H);
+	len = good_ping();
+	IP[9] = IP_PROTO_TCP;
+	fake_ipv4_fix_csum(IP);
+	fake_rx(&H, f, len);
+	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip_rx, 1 }, { AX_C_tcp_rx, 1 },
+		  { AX_C_tcp_malformed, 1 });
 	CHECK_EQ(H.nif.n, 0);
 }
 

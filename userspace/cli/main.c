@@ -10,6 +10,7 @@ static const struct cli_cmd cmds[] = {
 	{ "run", cmd_run, "attach to an interface and run the stack" },
 	{ "stats", cmd_stats, "counters of a running instance" },
 	{ "ping", cmd_ping, "ICMP echo from a running instance" },
+	{ "conns", cmd_conns, "TCP connections of a running instance" },
 	{ "demo", cmd_demo, "namespaces, a veth pair, pings both ways; cleans up" },
 };
 

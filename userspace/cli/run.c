@@ -30,6 +30,8 @@
 #include "netdev.h"
 #include "net/log.h"
 #include "net/stack.h"
+#include "net/tcp.h"
+#include "services.h"
 
 #define MAX_CLIENTS 16
 #define PING_WINDOW 1024     /* replies matched within this many seqs */
@@ -171,12 +173,48 @@ static void handle_ping(struct runner *r, struct client *c, char *args)
 	c->ping = p;
 }
 
+struct conns_ctx {
+	struct client *c;
+	int err;
+};
+
+static void say_conn(void *arg, const struct tcp_pcb *pcb)
+{
+	struct conns_ctx *cc = arg;
+	struct tcp_info_ax i;
+	char la[16], ra[16];
+
+	if (cc->err)
+		return;
+	tcp_get_info(pcb, &i);
+	inet_ntop(AF_INET, &i.laddr, la, sizeof(la));
+	inet_ntop(AF_INET, &i.raddr, ra, sizeof(ra));
+	cc->err = client_say(cc->c,
+			     "conn %s %u %s %u %s %u %u %u %u %u %u %u %llu %llu %llu",
+			     la, i.lport, ra, i.rport, tcp_state_name(i.state),
+			     i.snd_queued, i.rcv_queued, i.cwnd, i.ssthresh, i.snd_wnd,
+			     i.mss, i.srtt_us, (unsigned long long)i.retransmits,
+			     (unsigned long long)i.bytes_in,
+			     (unsigned long long)i.bytes_out);
+}
+
+static void handle_conns(struct runner *r, struct client *c)
+{
+	struct conns_ctx cc = { .c = c };
+
+	tcp_foreach(&r->stack, say_conn, &cc);
+	if (!cc.err && client_say(c, "end") == 0)
+		client_close(c);
+}
+
 static void handle_request(struct runner *r, struct client *c)
 {
 	char *line = c->in;
 
 	if (strcmp(line, "stats") == 0)
 		handle_stats(r, c);
+	else if (strcmp(line, "conns") == 0)
+		handle_conns(r, c);
 	else if (strncmp(line, "ping ", 5) == 0)
 		handle_ping(r, c, line + 5);
 	else if (client_say(c, "error unknown request") == 0)
@@ -387,7 +425,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: axnet run --ifname IF --addr A.B.C.D/P [--gw A.B.C.D] [--netns NAME]\n"
 		"                 [--backend xdp|tap] [--state-dir DIR] [--queues N]\n"
-		"                 [--copy] [--skb-mode] [--busy-poll] [--verbose]\n"
+		"                 [--copy] [--skb-mode] [--busy-poll] [--serve SPEC] [--verbose]\n"
 		"\n"
 		"Attach axnet to IF and run the stack in the foreground until SIGINT or\n"
 		"SIGTERM; then detach the XDP program and remove the pinned maps.\n"
@@ -403,6 +441,7 @@ static void usage(void)
 		"  --copy            do not try zero-copy AF_XDP\n"
 		"  --skb-mode        attach XDP in generic (SKB) mode\n"
 		"  --busy-poll       never sleep waiting for frames (lower latency, a core)\n"
+		"  --serve SPEC      TCP services, e.g. echo:7,discard:9 (RFC 862, 863)\n"
 		"  --verbose         debug logging\n");
 }
 
@@ -419,6 +458,7 @@ int cmd_run(int argc, char **argv)
 		{ "copy", no_argument, NULL, 'c' },
 		{ "skb-mode", no_argument, NULL, 'k' },
 		{ "busy-poll", no_argument, NULL, 'p' },
+		{ "serve", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -426,13 +466,14 @@ int cmd_run(int argc, char **argv)
 	const char *ifname = NULL, *addr_s = NULL, *gw_s = NULL, *netns = NULL;
 	const char *backend = "xdp", *state_dir = NULL;
 	int busy_poll = 0;
+	const char *serve = NULL;
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
 	uint8_t plen = 0;
 	char lock_path[PATH_MAX + 8];
 	sigset_t mask;
-	int opt, i, locked = 0, err = 0;
+	int opt, i, locked = 0, stack_ready = 0, err = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -447,6 +488,7 @@ int cmd_run(int argc, char **argv)
 		case 'c': no.force_copy = 1; break;
 		case 'k': no.skb_mode = 1; break;
 		case 'p': busy_poll = 1; break;
+		case 'S': serve = optarg; break;
 		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
@@ -521,6 +563,12 @@ int cmd_run(int argc, char **argv)
 		log_err(err, "bad address/prefix/gateway: %s", addr_s);
 		goto out;
 	}
+	stack_ready = 1;
+	if (serve) {
+		err = services_start(&r->stack, serve);
+		if (err)
+			goto out;
+	}
 	r->stack.echo_reply_cb = on_echo_reply;
 	r->stack.echo_reply_arg = r;
 	stack_set_time(&r->stack, cli_now_ns());
@@ -560,6 +608,10 @@ out:
 	}
 	if (r->sig_fd >= 0)
 		close(r->sig_fd);
+	if (stack_ready) {
+		services_stop();
+		stack_fini(&r->stack);
+	}
 	netdev_close(r->dev);
 	if (locked) {
 		unlink(lock_path);

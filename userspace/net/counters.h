@@ -46,7 +46,34 @@
 	X(icmp_echo_reply_tx, "echo replies sent")                            \
 	X(icmp_echo_tx, "echo requests sent")                                 \
 	X(icmp_echo_reply_rx, "echo replies received")                        \
-	X(icmp_other_rx, "other ICMP messages received")
+	X(icmp_other_rx, "other ICMP messages received")                      \
+	X(tcp_rx, "TCP segments received")                                    \
+	X(tcp_tx, "TCP segments sent")                                        \
+	X(tcp_malformed, "TCP segments truncated, bad offset, or broadcast") \
+	X(tcp_bad_csum, "TCP segments with a bad checksum")                  \
+	X(tcp_bad_opts, "TCP segments with malformed options")               \
+	X(tcp_no_port, "TCP segments for no connection or listener")         \
+	X(tcp_rst_tx, "TCP resets sent")                                      \
+	X(tcp_rst_rx, "TCP resets accepted")                                  \
+	X(tcp_conns_opened, "TCP connections created")                        \
+	X(tcp_conns_closed, "TCP connections freed")                          \
+	X(tcp_passive_opens, "TCP SYNs accepted by a listener")              \
+	X(tcp_active_opens, "TCP connections we opened that got established") \
+	X(tcp_conn_refused, "TCP connects refused by the peer")               \
+	X(tcp_backlog_drops, "TCP SYNs dropped: listener backlog full")      \
+	X(tcp_no_memory, "TCP SYNs dropped: no memory for a connection")     \
+	X(tcp_retransmits, "TCP segments retransmitted")                      \
+	X(tcp_rto_fired, "TCP retransmission timeouts")                       \
+	X(tcp_fast_retransmits, "TCP fast retransmits (3 duplicate ACKs)")   \
+	X(tcp_dupacks_rx, "TCP duplicate ACKs received")                      \
+	X(tcp_timeouts, "TCP connections dropped after too many retries")   \
+	X(tcp_window_probes, "TCP zero-window probes")                        \
+	X(tcp_challenge_acks, "TCP challenge ACKs (RFC 5961)")               \
+	X(tcp_paws_drops, "TCP segments dropped by PAWS")                     \
+	X(tcp_out_of_window, "TCP segments outside the receive window")      \
+	X(tcp_ooo_segs, "TCP segments received out of order")                \
+	X(tcp_ooo_dropped, "TCP out-of-order ranges forgotten (table full)") \
+	X(tcp_delayed_acks, "TCP delayed ACKs sent by timer")
 
 enum ax_counter {
 #define AX_COUNTER_ENUM(name, desc) AX_C_##name,

@@ -11,6 +11,7 @@
 #include "icmp.h"
 #include "proto.h"
 #include "stack.h"
+#include "tcp.h"
 
 static int is_martian_src(const struct ax_stack *s, uint32_t src)
 {
@@ -71,6 +72,13 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 	switch (ip.proto) {
 	case IP_PROTO_ICMP:
 		icmp_input(s, &ip, p + hlen, tot - hlen, to_bcast);
+		break;
+	case IP_PROTO_TCP:
+		if (to_bcast) { /* RFC 1122 4.2.3.10: no TCP to broadcast */
+			stack_count(s, AX_C_tcp_malformed);
+			break;
+		}
+		tcp_input(s, ip.src, ip.dst, p + hlen, tot - hlen);
 		break;
 	default:
 		stack_count(s, AX_C_ip_unknown_proto);

@@ -49,3 +49,59 @@
 #endif
 
 #endif /* AX_OPT_H */
+
+/* --- TCP ------------------------------------------------------------ */
+/* Ring sizes per connection (power of two): a veth round trip of ~50 us
+ * at 10 Gbit/s is 64 KiB in flight; four times that for headroom. */
+#ifndef AX_TCP_SNDBUF
+#define AX_TCP_SNDBUF (256u * 1024)
+#endif
+#ifndef AX_TCP_RCVBUF
+#define AX_TCP_RCVBUF (256u * 1024)
+#endif
+/* Connection hash buckets (power of two): 100k connections, short chains. */
+#ifndef AX_TCP_HASH_BUCKETS
+#define AX_TCP_HASH_BUCKETS 65536u
+#endif
+/* RFC 6298 2.4 says 1 s minimum; like Linux we use 200 ms on LANs. */
+#ifndef AX_TCP_RTO_MIN_MS
+#define AX_TCP_RTO_MIN_MS 200u
+#endif
+#ifndef AX_TCP_RTO_MAX_MS
+#define AX_TCP_RTO_MAX_MS 60000u
+#endif
+#ifndef AX_TCP_RTO_INIT_MS
+#define AX_TCP_RTO_INIT_MS 1000u /* RFC 6298 2.1 */
+#endif
+/* Retransmissions before giving up (Linux tcp_retries2 is 15). */
+#ifndef AX_TCP_MAX_RETRIES
+#define AX_TCP_MAX_RETRIES 12u
+#endif
+#ifndef AX_TCP_SYN_RETRIES
+#define AX_TCP_SYN_RETRIES 6u
+#endif
+/* Delayed ACK (RFC 1122 4.2.3.2: under 500 ms; Linux 40 ms). */
+#ifndef AX_TCP_DELACK_MS
+#define AX_TCP_DELACK_MS 40u
+#endif
+/* ACK every segment for the first segments of a connection (quick-ack),
+ * so slow start is not throttled by delayed ACKs. */
+#ifndef AX_TCP_QUICKACKS
+#define AX_TCP_QUICKACKS 16u
+#endif
+/* 2*MSL in TIME_WAIT (Linux 60 s). */
+#ifndef AX_TCP_TIME_WAIT_MS
+#define AX_TCP_TIME_WAIT_MS 60000u
+#endif
+/* Orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout 60 s). */
+#ifndef AX_TCP_FIN_WAIT2_MS
+#define AX_TCP_FIN_WAIT2_MS 60000u
+#endif
+/* Initial window in segments (RFC 6928). */
+#ifndef AX_TCP_INIT_CWND
+#define AX_TCP_INIT_CWND 10u
+#endif
+/* Our receive window scale shift (RFC 7323): 2^7 * 65535 = 8 MiB max. */
+#ifndef AX_TCP_RCV_WSCALE
+#define AX_TCP_RCV_WSCALE 7u
+#endif

@@ -54,6 +54,9 @@ int stack_init(struct ax_stack *s, struct ax_netif *netif, uint32_t addr,
 	err = route_add(&s->routes, addr & mask, prefix_len, 0);
 	if (err)
 		return err;
+	err = tcp_init(s);
+	if (err)
+		return err;
 	if (gw) {
 		/* The gateway must be reachable on the link. */
 		if ((gw & mask) != (addr & mask) || gw == addr)
@@ -114,6 +117,12 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 void stack_timers(struct ax_stack *s)
 {
 	arp_timers(s);
+	tcp_timers(s);
+}
+
+void stack_fini(struct ax_stack *s)
+{
+	tcp_fini(s);
 }
 
 void stack_announce(struct ax_stack *s)

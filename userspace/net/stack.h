@@ -20,6 +20,7 @@
 #include "counters.h"
 #include "netif.h"
 #include "route.h"
+#include "tcp.h"
 
 struct ax_stack;
 
@@ -43,6 +44,8 @@ struct ax_stack {
 	uint64_t now_ns;     /* CLOCK_MONOTONIC, set by the caller */
 	struct route_table routes;
 	struct arp_table arp;
+	struct tcp_table *tcp; /* &tcp_storage once tcp_init() ran */
+	struct tcp_table tcp_storage;
 	stack_echo_reply_fn echo_reply_cb;
 	void *echo_reply_arg;
 	uint64_t cnt[AX_C_MAX];
@@ -61,6 +64,9 @@ static inline void stack_set_time(struct ax_stack *s, uint64_t now_ns)
 {
 	s->now_ns = now_ns;
 }
+
+/* Free every TCP connection (sending nothing). */
+void stack_fini(struct ax_stack *s);
 
 /* Process one received frame. Never fails: bad frames are counted. */
 void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len);

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# The impairment relay (tests/tools/impair.c) on its own, with the kernel on
+# both ends: left host -- relay namespace -- right host, two veth pairs.
+# It forwards everything when told nothing, its loss, delay and TCP-level
+# mix of faults have the effect asked for, its counters add up, and the same
+# seed gives the same decisions.
+#
+# Neighbour entries are static: no ARP to lose or corrupt (a flipped bit in
+# an ARP reply would poison a cache for the rest of the test), and the frame
+# sequence in each direction is then the pings alone, which makes it
+# repeatable by seed.
+. "$(dirname "$0")/lib.sh"
+
+IMPAIR=${IMPAIR:-build/tests/impair}
+SEED=${SEED:-42}
+NS_L="axi${ID}l"        # left host
+NS_M="axi${ID}m"        # the relay
+NS_R="axi${ID}r"        # right host
+IF_L="axil${ID}"        # left host's end
+IF_ML="aximl${ID}"      # relay's end towards the left
+IF_MR="aximr${ID}"      # relay's end towards the right
+IF_R="axir${ID}"        # right host's end
+IP_L="10.201.$((ID % 250)).1"
+IP_R="10.201.$((ID % 250)).2"
+WORK=$(mktemp -d /tmp/axnet-impair.XXXXXX)
+RELAY_PID=
+NC_PID=
+
+impair_cleanup() {
+	local rc=$? pid
+	for pid in "$RELAY_PID" "$NC_PID"; do
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
+		kill -TERM "$pid" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	if [ $rc -ne 0 ] && [ -s "$WORK/relay.err" ]; then
+		echo "--- relay log ---" >&2
+		tail -20 "$WORK/relay.err" >&2
+	fi
+	for ns in "$NS_L" "$NS_M" "$NS_R"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$WORK"
+	(exit $rc)
+	cleanup
+}
+trap impair_cleanup EXIT
+
+[ -x "$IMPAIR" ] || fail "no $IMPAIR (make $IMPAIR)"
+
+# --- topology ------------------------------------------------------------------
+for ns in "$NS_L" "$NS_M" "$NS_R"; do
+	ip netns add "$ns" || fail "netns add $ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 || fail "sysctl in $ns"
+done
+ip -n "$NS_L" link add "$IF_L" type veth peer name "$IF_ML" netns "$NS_M" || fail "veth left"
+ip -n "$NS_M" link add "$IF_MR" type veth peer name "$IF_R" netns "$NS_R" || fail "veth right"
+ip -n "$NS_L" addr add "$IP_L/24" dev "$IF_L"
+ip -n "$NS_R" addr add "$IP_R/24" dev "$IF_R"
+# Partial checksums (TX offload) and super-frames (TSO/GSO/GRO) would make
+# the relay forward frames no wire could carry; it counts them otherwise.
+for pair in "$NS_L $IF_L" "$NS_M $IF_ML" "$NS_M $IF_MR" "$NS_R $IF_R"; do
+	set -- $pair
+	ip -n "$1" link set "$2" up || fail "link up $2"
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
+		fail "ethtool -K $2"
+done
+ip -n "$NS_L" neigh replace "$IP_R" lladdr "$(mac_of "$NS_R" "$IF_R")" dev "$IF_L" nud permanent ||
+	fail "static neighbour on the left"
+ip -n "$NS_R" neigh replace "$IP_L" lladdr "$(mac_of "$NS_L" "$IF_L")" dev "$IF_R" nud permanent ||
+	fail "static neighbour on the right"
+
+# --- helpers -------------------------------------------------------------------
+# start_relay ARGS...: run the relay and wait (at most 5 s) for its ready line.
+start_relay() {
+	rm -f "$WORK/stats"
+	"$IMPAIR" --netns "$NS_M" --left "$IF_ML" --right "$IF_MR" --stats-file "$WORK/stats" \
+		"$@" >"$WORK/relay.out" 2>"$WORK/relay.err" &
+	RELAY_PID=$!
+	for _ in $(seq 50); do
+		grep -q '^impair: relaying' "$WORK/relay.err" && return 0
+		kill -0 "$RELAY_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/relay.err" >&2
+	fail "relay did not come up"
+}
+
+# stop_relay: SIGTERM; it must exit 0 within 5 s and leave its counters.
+stop_relay() {
+	local rc
+	kill -TERM "$RELAY_PID"
+	for _ in $(seq 50); do kill -0 "$RELAY_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$RELAY_PID" 2>/dev/null && fail "relay still running 5 s after SIGTERM"
+	wait "$RELAY_PID"; rc=$?
+	RELAY_PID=
+	[ $rc -eq 0 ] || { cat "$WORK/relay.err" >&2; fail "relay exited with $rc"; }
+	cmp -s "$WORK/stats" "$WORK/relay.out" || fail "stats file and stdout differ"
+}
+
+# rs NAME: one counter of the last relay run.
+rs() {
+	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print "missing" }' "$WORK/stats"
+}
+
+# check_counters: per direction, no frame lost other than by choice, and
+# received - dropped + duplicated == forwarded (+ unsent, still queued at
+# the stop: a late retransmission, say).
+check_counters() {
+	local d c
+	for d in l2r r2l; do
+		for c in queue_full oversize rate_dropped tx_error csum_partial rx_error kernel_drops; do
+			[ "$(rs ${d}_$c)" = 0 ] || fail "${d}_$c is $(rs ${d}_$c), want 0"
+		done
+		[ $(( $(rs ${d}_received) - $(rs ${d}_dropped) + $(rs ${d}_duplicated) )) -eq \
+		  $(( $(rs ${d}_forwarded) + $(rs ${d}_unsent) )) ] ||
+			fail "$d: received $(rs ${d}_received) - dropped $(rs ${d}_dropped) + duplicated $(rs ${d}_duplicated) != forwarded $(rs ${d}_forwarded) + unsent $(rs ${d}_unsent)"
+	done
+	pass "counters add up: l2r $(rs l2r_received) in, $(rs l2r_forwarded) out; r2l $(rs r2l_received) in, $(rs r2l_forwarded) out"
+}
+
+# ping_run COUNT INTERVAL: ping left -> right; sets RX (replies) and AVG (ms).
+ping_run() {
+	local out
+	out=$(ip netns exec "$NS_L" timeout 30 ping -q -n -c "$1" -i "$2" -W 1 "$IP_R" 2>&1)
+	RX=$(echo "$out" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')
+	AVG=$(echo "$out" | sed -n 's|^rtt min/avg/max/mdev = [0-9.]*/\([0-9.]*\)/.*|\1|p')
+	[ -n "$RX" ] || { echo "$out" >&2; fail "ping printed no summary"; }
+}
+
+# ping_counters COUNT: the relay saw exactly the pings, both ways.
+ping_counters() {
+	expect_eq "l2r_received (echo requests)" "$(rs l2r_received)" "$1"
+	expect_eq "r2l_received == l2r_forwarded (every request answered)" \
+		"$(rs r2l_received)" "$(rs l2r_forwarded)"
+	expect_eq "replies == r2l_forwarded" "$RX" "$(rs r2l_forwarded)"
+}
+
+# --- 1. no impairment ------------------------------------------------------------
+start_relay --seed "$SEED"
+ping_run 20 0.05
+stop_relay
+expect_eq "ping replies, no impairment" "$RX" 20
+check_counters
+ping_counters 20
+expect_eq "dropped" "$(rs l2r_dropped)+$(rs r2l_dropped)" "0+0"
+expect_eq "l2r forwarded == received" "$(rs l2r_forwarded)" "$(rs l2r_received)"
+expect_eq "r2l forwarded == received" "$(rs r2l_forwarded)" "$(rs r2l_received)"
+pass "RTT through the relay, no impairment: avg $AVG ms"
+
+# --- 2. loss -----------------------------------------------------------------------
+# 20% each way: a round trip survives with 0.8 * 0.8, so ~36% ping loss.
+start_relay --seed "$SEED" --loss 20
+ping_run 200 0.01
+stop_relay
+check_counters
+ping_counters 200
+loss=$(( (200 - RX) * 100 / 200 ))
+[ "$loss" -ge 25 ] && [ "$loss" -le 50 ] || fail "ping loss $loss% with --loss 20, want 25..50%"
+[ "$(rs l2r_dropped)" -gt 0 ] && [ "$(rs r2l_dropped)" -gt 0 ] ||
+	fail "dropped l2r $(rs l2r_dropped), r2l $(rs r2l_dropped): want both > 0"
+pass "--loss 20: ping loss $loss% ($RX/200 replies), dropped l2r $(rs l2r_dropped), r2l $(rs r2l_dropped)"
+LOSS_L2R=$(rs l2r_dropped) LOSS_R2L=$(rs r2l_dropped) LOSS_RX=$RX
+
+# --- 3. delay ------------------------------------------------------------------------
+start_relay --seed "$SEED" --delay 20
+ping_run 10 0.05
+stop_relay
+check_counters
+expect_eq "ping replies with --delay 20" "$RX" 10
+awk -v a="$AVG" 'BEGIN { exit !(a >= 40 && a < 80) }' ||
+	fail "RTT avg $AVG ms with --delay 20, want 40..80 ms"
+pass "--delay 20: RTT avg $AVG ms"
+
+# --- 4. TCP through everything at once -------------------------------------------
+head -c 8M /dev/urandom >"$WORK/send" || fail "random data"
+start_relay --seed "$SEED" --loss 2 --dup 1 --reorder 2 --corrupt 0.5 --delay 2 --jitter 1
+ip netns exec "$NS_R" timeout -k 5 60 nc -l "$IP_R" 5001 </dev/null >"$WORK/recv" 2>"$WORK/nc.err" &
+NC_PID=$!
+for _ in $(seq 50); do
+	[ -n "$(ip netns exec "$NS_R" ss -Hltn 'sport = :5001')" ] && break
+	sleep 0.1
+done
+start=$(date +%s.%N)
+ip netns exec "$NS_L" timeout -k 5 60 nc -N "$IP_R" 5001 <"$WORK/send" ||
+	fail "sender: nc exited with $?"
+wait "$NC_PID" || fail "receiver: nc exited with $? ($(cat "$WORK/nc.err"))"
+NC_PID=
+secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+sleep 0.2 # let the last ACKs through before the counters are taken
+stop_relay
+check_counters
+sha_s=$(sha256sum <"$WORK/send" | cut -c1-64)
+sha_r=$(sha256sum <"$WORK/recv" | cut -c1-64)
+expect_eq "received bytes" "$(wc -c <"$WORK/recv")" $((8 << 20))
+expect_eq "sha256 of the 8 MiB through loss, dup, reorder, corrupt, delay+jitter" "$sha_r" "$sha_s"
+for c in dropped duplicated reordered corrupted; do
+	n=$(( $(rs l2r_$c) + $(rs r2l_$c) ))
+	[ "$n" -gt 0 ] || fail "no frame $c during the TCP transfer"
+done
+pass "TCP 8 MiB in ${secs}s: dropped $(rs l2r_dropped)/$(rs r2l_dropped)," \
+	"duplicated $(rs l2r_duplicated)/$(rs r2l_duplicated)," \
+	"reordered $(rs l2r_reordered)/$(rs r2l_reordered)," \
+	"corrupted $(rs l2r_corrupted)/$(rs r2l_corrupted) (l2r/r2l)"
+rm -f "$WORK/send" "$WORK/recv"
+
+# --- 5. the same seed decides the same ---------------------------------------------
+# The pings of case 2 again: with static neighbours the request sequence is
+# fixed and the replies follow from it, so the drops must repeat exactly.
+start_relay --seed "$SEED" --loss 20
+ping_run 200 0.01
+stop_relay
+check_counters
+expect_eq "seed $SEED again: l2r_dropped" "$(rs l2r_dropped)" "$LOSS_L2R"
+expect_eq "seed $SEED again: r2l_dropped" "$(rs r2l_dropped)" "$LOSS_R2L"
+expect_eq "seed $SEED again: ping replies" "$RX" "$LOSS_RX"
+
+# And with a frame source that does not depend on the kernel's timing: the
+# same 1000 random frames (garbage.c) twice, every kind of impairment on.
+garbage_run() {
+	local sent
+	start_relay --seed "$SEED" --loss 10 --dup 5 --reorder 5 --corrupt 5
+	sent=$("$GARBAGE" --netns "$NS_L" --ifname "$IF_L" --dst-mac "$(mac_of "$NS_R" "$IF_R")" \
+		--count 1000 --seed 7 --mode random) || fail "garbage sender"
+	expect_eq "random frames sent" "$sent" 1000
+	sleep 0.3 # past the 5 ms a reordered frame may be held
+	stop_relay
+	check_counters
+	expect_eq "l2r_received" "$(rs l2r_received)" 1000
+	# reordered is left out: whether a held frame is overtaken or
+	# times out depends on when the next one arrives.
+	grep '^l2r_' "$WORK/stats" | grep -v '^l2r_reordered ' >"$WORK/l2r.$1"
+}
+garbage_run 1
+garbage_run 2
+cmp -s "$WORK/l2r.1" "$WORK/l2r.2" || { diff "$WORK/l2r.1" "$WORK/l2r.2" >&2; fail "same seed, different l2r counters"; }
+pass "same seed, same 1000 frames: identical l2r counters but reordered (dropped $(rs l2r_dropped), duplicated $(rs l2r_duplicated), reordered $(rs l2r_reordered), corrupted $(rs l2r_corrupted))"
+exit 0

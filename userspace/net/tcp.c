@@ -1,0 +1,548 @@
+/*
+ * tcp.c - TCP control blocks, the connection table, the application API
+ * and the timers. Segment arrival is in tcp_in.c, departure in tcp_out.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "stack.h"
+#include "tcp_priv.h"
+
+static const char *const state_names[] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
+	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
+	"TIME_WAIT",
+};
+
+const char *tcp_state_name(enum tcp_state st)
+{
+	return (unsigned int)st < sizeof(state_names) / sizeof(state_names[0])
+		       ? state_names[st]
+		       : "?";
+}
+
+struct tcp_table *tcp_tab(struct ax_stack *s)
+{
+	return s->tcp;
+}
+
+uint64_t tcp_now_ms(const struct tcp_pcb *pcb)
+{
+	return pcb->s->now_ns / 1000000u;
+}
+
+int tcp_init(struct ax_stack *s)
+{
+	struct tcp_table *t = &s->tcp_storage;
+
+	memset(t, 0, sizeof(*t));
+	/* The ISN secret (RFC 6528 3): random, per stack instance. */
+	if (getrandom(t->isn_key, sizeof(t->isn_key), 0) != sizeof(t->isn_key))
+		return -EIO;
+	timer_wheel_init(&t->wheel, s->now_ns / 1000000u);
+	s->tcp = t;
+	return 0;
+}
+
+void tcp_fini(struct ax_stack *s)
+{
+	struct tcp_table *t = s->tcp;
+	unsigned int i;
+
+	if (!t)
+		return;
+	for (i = 0; i < AX_TCP_HASH_BUCKETS; i++)
+		while (t->bucket[i]) {
+			t->bucket[i]->flags |= TF_DETACHED;
+			tcp_pcb_free(t->bucket[i], 0);
+		}
+	while (t->listeners) {
+		t->listeners->flags |= TF_DETACHED;
+		tcp_pcb_free(t->listeners, 0);
+	}
+	tcp_reap(s);
+	s->tcp = NULL;
+}
+
+void tcp_timers(struct ax_stack *s)
+{
+	if (s->tcp) {
+		timer_wheel_advance(&s->tcp->wheel, s->now_ns / 1000000u);
+		tcp_reap(s);
+	}
+}
+
+/* --- ISN: RFC 6528, M + F(4-tuple, secret), F = SipHash-2-4 ------------ */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                       \
+	do {                                                           \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                 \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                 \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+/* SipHash-2-4 of two 64-bit words (16 bytes of input). */
+static uint64_t siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1)
+{
+	uint64_t v0 = 0x736f6d6570736575ull ^ key[0];
+	uint64_t v1 = 0x646f72616e646f6dull ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ull ^ key[0];
+	uint64_t v3 = 0x7465646279746573ull ^ key[1];
+	uint64_t b = 16ull << 56;
+
+	v3 ^= m0; SIPROUND; SIPROUND; v0 ^= m0;
+	v3 ^= m1; SIPROUND; SIPROUND; v0 ^= m1;
+	v3 ^= b; SIPROUND; SIPROUND; v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb)
+{
+	uint64_t m0 = ((uint64_t)pcb->laddr << 32) | pcb->raddr;
+	uint64_t m1 = ((uint64_t)pcb->lport << 16) | pcb->rport;
+
+	/* M: a 4-microsecond clock (RFC 6528 3; RFC 9293 3.4.1). */
+	return (uint32_t)(s->now_ns / 4000u) +
+	       (uint32_t)siphash16(s->tcp->isn_key, m0, m1);
+}
+
+/* --- the connection table --------------------------------------------- */
+
+static unsigned int tuple_hash(uint32_t raddr, uint16_t lport, uint16_t rport)
+{
+	uint32_t h = raddr ^ ((uint32_t)lport << 16 | rport);
+
+	h ^= h >> 16;
+	h *= 0x7feb352du; /* a good 32-bit mixer (hash-prospector) */
+	h ^= h >> 15;
+	return h & (AX_TCP_HASH_BUCKETS - 1);
+}
+
+static void hash_insert(struct tcp_pcb **head, struct tcp_pcb *pcb)
+{
+	pcb->hnext = *head;
+	if (pcb->hnext)
+		pcb->hnext->hpprev = &pcb->hnext;
+	*head = pcb;
+	pcb->hpprev = head;
+}
+
+static void hash_remove(struct tcp_pcb *pcb)
+{
+	if (!pcb->hpprev)
+		return;
+	*pcb->hpprev = pcb->hnext;
+	if (pcb->hnext)
+		pcb->hnext->hpprev = pcb->hpprev;
+	pcb->hnext = NULL;
+	pcb->hpprev = NULL;
+}
+
+struct tcp_pcb *tcp_lookup(struct ax_stack *s, uint32_t laddr, uint16_t lport,
+			   uint32_t raddr, uint16_t rport)
+{
+	struct tcp_pcb *p = s->tcp->bucket[tuple_hash(raddr, lport, rport)];
+
+	for (; p; p = p->hnext)
+		if (p->raddr == raddr && p->lport == lport && p->rport == rport &&
+		    p->laddr == laddr)
+			return p;
+	return NULL;
+}
+
+struct tcp_pcb *tcp_lookup_listener(struct ax_stack *s, uint16_t lport)
+{
+	struct tcp_pcb *p;
+
+	for (p = s->tcp->listeners; p; p = p->hnext)
+		if (p->lport == lport)
+			return p;
+	return NULL;
+}
+
+static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
+{
+	struct tcp_pcb *pcb = calloc(1, sizeof(*pcb));
+
+	if (!pcb)
+		return NULL;
+	pcb->s = s;
+	pcb->laddr = s->addr;
+	pcb->rto_ms = AX_TCP_RTO_INIT_MS;
+	pcb->ssthresh = UINT32_MAX;
+	pcb->mss = 536; /* RFC 9293 3.7.1 default until told otherwise */
+	pcb->quickacks = AX_TCP_QUICKACKS;
+	return pcb;
+}
+
+struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
+			    uint16_t rport)
+{
+	struct tcp_pcb *pcb = pcb_alloc(s);
+
+	if (!pcb)
+		return NULL;
+	if (ring_init(&pcb->snd, AX_TCP_SNDBUF) < 0 ||
+	    ring_init(&pcb->rcv, AX_TCP_RCVBUF) < 0) {
+		ring_free(&pcb->snd);
+		free(pcb);
+		return NULL;
+	}
+	pcb->raddr = raddr;
+	pcb->lport = lport;
+	pcb->rport = rport;
+	hash_insert(&s->tcp->bucket[tuple_hash(raddr, lport, rport)], pcb);
+	s->tcp->count++;
+	stack_count(s, AX_C_tcp_conns_opened);
+	return pcb;
+}
+
+void tcp_pcb_free(struct tcp_pcb *pcb, int err)
+{
+	struct tcp_table *t = pcb->s->tcp;
+
+	if (pcb->flags & TF_DEAD)
+		return;
+	hash_remove(pcb);
+	timer_cancel(&t->wheel, &pcb->rto_t);
+	timer_cancel(&t->wheel, &pcb->dack_t);
+	timer_cancel(&t->wheel, &pcb->misc_t);
+	if (pcb->listener)
+		pcb->listener->pending--;
+	if (!(pcb->flags & TF_LISTENER)) {
+		t->count--;
+		stack_count(pcb->s, AX_C_tcp_conns_closed);
+	}
+	/* Children of a listener that goes away lose their parent. */
+	if (pcb->flags & TF_LISTENER) {
+		unsigned int i;
+		struct tcp_pcb *c;
+
+		for (i = 0; i < AX_TCP_HASH_BUCKETS && pcb->pending; i++)
+			for (c = t->bucket[i]; c; c = c->hnext)
+				if (c->listener == pcb) {
+					c->listener = NULL;
+					pcb->pending--;
+				}
+	}
+	pcb->state = TCP_CLOSED;
+	pcb->listener = NULL;
+	if (!(pcb->flags & TF_DETACHED) && pcb->cb && pcb->cb->closed) {
+		pcb->flags |= TF_DETACHED;
+		pcb->cb->closed(pcb->arg, pcb, err);
+	}
+	pcb->flags |= TF_DETACHED | TF_DEAD;
+	pcb->hnext = t->dead;
+	t->dead = pcb;
+}
+
+void tcp_reap(struct ax_stack *s)
+{
+	struct tcp_table *t = s->tcp;
+
+	while (t && t->dead) {
+		struct tcp_pcb *pcb = t->dead;
+
+		t->dead = pcb->hnext;
+		ring_free(&pcb->snd);
+		ring_free(&pcb->rcv);
+		free(pcb);
+	}
+}
+
+void tcp_set_state(struct tcp_pcb *pcb, enum tcp_state st)
+{
+	pcb->state = st;
+}
+
+/* --- timers --------------------------------------------------------------- */
+
+static void rto_fired(struct ax_timer *tm)
+{
+	struct tcp_pcb *pcb = ax_container_of(tm, struct tcp_pcb, rto_t);
+	uint32_t flight = pcb->snd_max - pcb->snd_una;
+	unsigned int limit = pcb->state == TCP_SYN_SENT ||
+					     pcb->state == TCP_SYN_RECEIVED
+				     ? AX_TCP_SYN_RETRIES
+				     : AX_TCP_MAX_RETRIES;
+
+	if (flight == 0 && pcb->snd_wnd == 0 && pcb->snd.len) {
+		/* Persist: probe a zero window with one byte (RFC 9293
+		 * 3.8.6.1), backing off like a retransmission. */
+		pcb->snd_nxt = pcb->snd_una;
+		stack_count(pcb->s, AX_C_tcp_window_probes);
+	} else if (flight == 0) {
+		return;
+	} else {
+		if (pcb->backoff >= limit) {
+			stack_count(pcb->s, AX_C_tcp_timeouts);
+			if (pcb->state == TCP_SYN_SENT && pcb->cb && pcb->cb->connected &&
+			    !(pcb->flags & TF_DETACHED)) {
+				pcb->flags |= TF_DETACHED;
+				pcb->cb->connected(pcb->arg, pcb, -ETIMEDOUT);
+			}
+			tcp_send_rst(pcb);
+			tcp_pcb_free(pcb, -ETIMEDOUT);
+			return;
+		}
+		/* RFC 5681 3.1 eq. 4; RFC 6298 5.5-5.7: back off, go back
+		 * to the first unacked byte, restart slow start. */
+		pcb->ssthresh = flight / 2 > 2u * pcb->mss ? flight / 2 : 2u * pcb->mss;
+		pcb->cwnd = pcb->mss;
+		pcb->in_recovery = 0;
+		pcb->dupacks = 0;
+		pcb->recover = pcb->snd_max;
+		pcb->rtt_timing = 0; /* Karn: no sample from a retransmission */
+		pcb->snd_nxt = pcb->snd_una;
+		pcb->retransmits++;
+		stack_count(pcb->s, AX_C_tcp_retransmits);
+		stack_count(pcb->s, AX_C_tcp_rto_fired);
+	}
+	pcb->backoff++;
+	pcb->rto_ms = pcb->rto_ms * 2 > AX_TCP_RTO_MAX_MS ? AX_TCP_RTO_MAX_MS
+							  : pcb->rto_ms * 2;
+	if (pcb->state == TCP_SYN_SENT || pcb->state == TCP_SYN_RECEIVED)
+		tcp_send_syn(pcb);
+	else
+		tcp_output(pcb);
+	tcp_arm_rto(pcb);
+}
+
+void tcp_arm_rto(struct tcp_pcb *pcb)
+{
+	timer_arm(&pcb->s->tcp->wheel, &pcb->rto_t, tcp_now_ms(pcb) + pcb->rto_ms,
+		  rto_fired);
+}
+
+static void misc_fired(struct ax_timer *tm)
+{
+	struct tcp_pcb *pcb = ax_container_of(tm, struct tcp_pcb, misc_t);
+
+	/* TIME_WAIT is over, or an orphan sat in FIN_WAIT_2 too long. */
+	tcp_pcb_free(pcb, 0);
+}
+
+void tcp_arm_misc(struct tcp_pcb *pcb, uint32_t ms)
+{
+	timer_arm(&pcb->s->tcp->wheel, &pcb->misc_t, tcp_now_ms(pcb) + ms, misc_fired);
+}
+
+void tcp_enter_time_wait(struct tcp_pcb *pcb)
+{
+	struct tcp_table *t = pcb->s->tcp;
+
+	tcp_set_state(pcb, TCP_TIME_WAIT);
+	timer_cancel(&t->wheel, &pcb->rto_t);
+	timer_cancel(&t->wheel, &pcb->dack_t);
+	tcp_arm_misc(pcb, AX_TCP_TIME_WAIT_MS);
+	/* The application is done with it: nothing more to deliver. */
+	if (!(pcb->flags & TF_DETACHED) && pcb->cb && pcb->cb->closed) {
+		pcb->flags |= TF_DETACHED;
+		pcb->cb->closed(pcb->arg, pcb, 0);
+	}
+	pcb->flags |= TF_DETACHED;
+}
+
+/* --- the API ---------------------------------------------------------- */
+
+struct tcp_pcb *tcp_listen(struct ax_stack *s, uint16_t port, unsigned int backlog,
+			   const struct tcp_callbacks *cb, void *arg)
+{
+	struct tcp_pcb *pcb;
+
+	if (tcp_lookup_listener(s, port)) {
+		errno = EADDRINUSE;
+		return NULL;
+	}
+	pcb = pcb_alloc(s);
+	if (!pcb) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	pcb->lport = port;
+	pcb->state = TCP_LISTEN;
+	pcb->flags = TF_LISTENER;
+	pcb->backlog = backlog ? backlog : 128;
+	pcb->cb = cb;
+	pcb->arg = arg;
+	hash_insert(&s->tcp->listeners, pcb);
+	return pcb;
+}
+
+int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
+		const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out)
+{
+	struct tcp_pcb *pcb;
+	uint32_t r;
+	unsigned int i;
+	uint16_t port = 0;
+
+	/* An ephemeral port (Linux range 32768..60999) from a random start,
+	 * the first whose 4-tuple is free (RFC 6056 algorithm 1). */
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)s->now_ns;
+	for (i = 0; i < 28232; i++) {
+		uint16_t p = (uint16_t)(32768 + (r + i) % 28232);
+
+		if (!tcp_lookup(s, s->addr, p, raddr, rport) && !tcp_lookup_listener(s, p)) {
+			port = p;
+			break;
+		}
+	}
+	if (!port)
+		return -EADDRNOTAVAIL;
+	pcb = tcp_pcb_new(s, raddr, port, rport);
+	if (!pcb)
+		return -ENOMEM;
+	pcb->cb = cb;
+	pcb->arg = arg;
+	pcb->iss = tcp_isn(s, pcb);
+	pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
+	pcb->snd.head = pcb->iss + 1;
+	pcb->mss = (uint16_t)(s->netif->mtu - 40);
+	tcp_set_state(pcb, TCP_SYN_SENT);
+	tcp_send_syn(pcb);
+	tcp_arm_rto(pcb);
+	if (out)
+		*out = pcb;
+	return 0;
+}
+
+void tcp_set_callbacks(struct tcp_pcb *pcb, const struct tcp_callbacks *cb, void *arg)
+{
+	pcb->cb = cb;
+	pcb->arg = arg;
+}
+
+uint32_t tcp_sndbuf(const struct tcp_pcb *pcb)
+{
+	return ring_space(&pcb->snd);
+}
+
+int tcp_write(struct tcp_pcb *pcb, const void *buf, size_t len)
+{
+	uint32_t n;
+
+	if (pcb->flags & TF_FIN_QUEUED)
+		return -EPIPE;
+	if (pcb->state != TCP_ESTABLISHED && pcb->state != TCP_CLOSE_WAIT)
+		return -ENOTCONN;
+	n = ring_append(&pcb->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+	if (n)
+		tcp_output(pcb);
+	return (int)n;
+}
+
+int tcp_read(struct tcp_pcb *pcb, void *buf, size_t len)
+{
+	uint32_t n = pcb->rcv.len < len ? pcb->rcv.len : (uint32_t)len;
+	uint32_t before;
+
+	if (n == 0)
+		return (pcb->flags & TF_RCVD_FIN) ? 0 : -EAGAIN;
+	ring_read_at(&pcb->rcv, pcb->rcv.head, buf, n);
+	before = tcp_rcv_window(pcb);
+	ring_consume(&pcb->rcv, n);
+	/* Tell the peer when the window opened enough to matter (the SWS
+	 * rule in tcp_rcv_window decides what "enough" is). */
+	if (tcp_rcv_window(pcb) > before && before < 2u * pcb->mss)
+		tcp_send_ack(pcb);
+	return (int)n;
+}
+
+int tcp_shutdown(struct tcp_pcb *pcb)
+{
+	switch (pcb->state) {
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+		tcp_set_state(pcb, TCP_FIN_WAIT_1);
+		break;
+	case TCP_CLOSE_WAIT:
+		tcp_set_state(pcb, TCP_LAST_ACK);
+		break;
+	default:
+		return pcb->flags & TF_FIN_QUEUED ? 0 : -ENOTCONN;
+	}
+	pcb->flags |= TF_FIN_QUEUED;
+	pcb->fin_seq = pcb->snd.head + pcb->snd.len;
+	tcp_output(pcb);
+	return 0;
+}
+
+void tcp_close(struct tcp_pcb *pcb)
+{
+	struct tcp_table *t = pcb->s->tcp;
+
+	pcb->flags |= TF_DETACHED;
+	if (pcb->state == TCP_LISTEN || pcb->state == TCP_SYN_SENT) {
+		tcp_pcb_free(pcb, 0);
+		return;
+	}
+	if (pcb->rcv.len) {
+		/* RFC 2525 2.17: unread data is lost, say so with RST. */
+		tcp_abort(pcb);
+		return;
+	}
+	tcp_shutdown(pcb);
+	if (pcb->state == TCP_FIN_WAIT_2)
+		tcp_arm_misc(pcb, AX_TCP_FIN_WAIT2_MS);
+	(void)t;
+}
+
+void tcp_abort(struct tcp_pcb *pcb)
+{
+	pcb->flags |= TF_DETACHED;
+	if (pcb->state != TCP_LISTEN && pcb->state != TCP_SYN_SENT &&
+	    pcb->state != TCP_TIME_WAIT)
+		tcp_send_rst(pcb);
+	tcp_pcb_free(pcb, 0);
+}
+
+void tcp_set_nodelay(struct tcp_pcb *pcb, int on)
+{
+	if (on)
+		pcb->flags |= TF_NODELAY;
+	else
+		pcb->flags &= ~(uint32_t)TF_NODELAY;
+}
+
+void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->laddr = pcb->laddr;
+	i->raddr = pcb->raddr;
+	i->lport = pcb->lport;
+	i->rport = pcb->rport;
+	i->state = pcb->state;
+	i->snd_queued = pcb->snd.len;
+	i->rcv_queued = pcb->rcv.len;
+	i->cwnd = pcb->cwnd;
+	i->ssthresh = pcb->ssthresh;
+	i->snd_wnd = pcb->snd_wnd;
+	i->mss = pcb->mss;
+	i->srtt_us = pcb->srtt_us;
+	i->rto_ms = pcb->rto_ms;
+	i->bytes_in = pcb->bytes_in;
+	i->bytes_out = pcb->bytes_out;
+	i->retransmits = pcb->retransmits;
+}
+
+void tcp_foreach(struct ax_stack *s, void (*fn)(void *arg, const struct tcp_pcb *pcb),
+		 void *arg)
+{
+	struct tcp_pcb *p;
+	unsigned int i;
+
+	for (p = s->tcp->listeners; p; p = p->hnext)
+		fn(arg, p);
+	for (i = 0; i < AX_TCP_HASH_BUCKETS; i++)
+		for (p = s->tcp->bucket[i]; p; p = p->hnext)
+			fn(arg, p);
+}

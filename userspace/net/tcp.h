@@ -1,0 +1,120 @@
+/*
+ * tcp.h - TCP (RFC 9293) for the engine: the connection API.
+ *
+ * Event-driven and non-blocking: the application registers callbacks and
+ * reads/writes when told it can. A connection (struct tcp_pcb) is owned by
+ * the TCP module; the application holds a pointer until its `closed`
+ * callback runs (or until it calls tcp_close()/tcp_abort(), after which no
+ * callback comes and the pointer must not be used).
+ *
+ * Costs: a connection allocates its control block and two rings (sizes in
+ * opt.h) when it is created; segment processing allocates nothing.
+ * Thread rules: those of the stack (single-threaded).
+ */
+#ifndef AX_TCP_H
+#define AX_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opt.h"
+#include "timer.h"
+
+struct ax_stack;
+struct tcp_pcb;
+
+/* The connection table: part of struct ax_stack, private to tcp*.c. */
+struct tcp_table {
+	struct tcp_pcb *bucket[AX_TCP_HASH_BUCKETS];
+	struct tcp_pcb *listeners;
+	struct ax_timer_wheel wheel;
+	struct tcp_pcb *dead; /* freed during this input or tick, see tcp_reap */
+	uint64_t isn_key[2];
+	unsigned int count;
+};
+
+
+enum tcp_state {
+	TCP_CLOSED,
+	TCP_LISTEN,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+};
+
+struct tcp_callbacks {
+	/* Listener: a new connection is established. Set its callbacks with
+	 * tcp_set_callbacks() here, or it is closed. */
+	void (*accepted)(void *arg, struct tcp_pcb *pcb);
+	/* Active open finished: err 0, -ECONNREFUSED or -ETIMEDOUT. */
+	void (*connected)(void *arg, struct tcp_pcb *pcb, int err);
+	/* Data (or the peer's FIN: tcp_read() returns 0) can be read. */
+	void (*readable)(void *arg, struct tcp_pcb *pcb);
+	/* Send space was freed. */
+	void (*writable)(void *arg, struct tcp_pcb *pcb);
+	/* The connection is gone (err: 0, -ECONNRESET, -ETIMEDOUT); the
+	 * pointer is invalid after this returns. */
+	void (*closed)(void *arg, struct tcp_pcb *pcb, int err);
+};
+
+/* Summary of a connection, for `axnet conns`. */
+struct tcp_info_ax {
+	uint32_t laddr, raddr; /* network order */
+	uint16_t lport, rport; /* host order */
+	enum tcp_state state;
+	uint32_t snd_queued, rcv_queued; /* bytes in the send/receive rings */
+	uint32_t cwnd, ssthresh, snd_wnd, mss;
+	uint32_t srtt_us, rto_ms;
+	uint64_t bytes_in, bytes_out, retransmits;
+};
+
+const char *tcp_state_name(enum tcp_state st);
+
+/* Listen on port (host order) on the stack's address. backlog bounds the
+ * connections not yet established plus those not yet accepted. NULL and
+ * errno (EADDRINUSE, ENOMEM) on failure. */
+struct tcp_pcb *tcp_listen(struct ax_stack *s, uint16_t port, unsigned int backlog,
+			   const struct tcp_callbacks *cb, void *arg);
+
+/* Open a connection to raddr (network order):rport (host order). The
+ * connected callback tells how it went. 0 or -errno. */
+int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
+		const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out);
+
+void tcp_set_callbacks(struct tcp_pcb *pcb, const struct tcp_callbacks *cb, void *arg);
+
+/* Queue up to len bytes for sending; returns how many were taken (0 when
+ * the send ring is full) or -ENOTCONN / -EPIPE. */
+int tcp_write(struct tcp_pcb *pcb, const void *buf, size_t len);
+/* Free space in the send ring. */
+uint32_t tcp_sndbuf(const struct tcp_pcb *pcb);
+/* Read up to len bytes: the count, 0 at end of stream, -EAGAIN when
+ * nothing is there yet. */
+int tcp_read(struct tcp_pcb *pcb, void *buf, size_t len);
+/* Send FIN once the queued data is out (half-close). 0 or -ENOTCONN. */
+int tcp_shutdown(struct tcp_pcb *pcb);
+/* Shutdown and let go: TCP finishes the close on its own. */
+void tcp_close(struct tcp_pcb *pcb);
+/* Send RST and free now. */
+void tcp_abort(struct tcp_pcb *pcb);
+void tcp_set_nodelay(struct tcp_pcb *pcb, int on);
+
+void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *info);
+/* Call fn for every connection and listener. */
+void tcp_foreach(struct ax_stack *s, void (*fn)(void *arg, const struct tcp_pcb *pcb),
+		 void *arg);
+
+/* Engine-internal: set-up, input from IPv4, timers. */
+int tcp_init(struct ax_stack *s);
+void tcp_fini(struct ax_stack *s);
+void tcp_input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
+	       size_t len);
+void tcp_timers(struct ax_stack *s);
+
+#endif /* AX_TCP_H */

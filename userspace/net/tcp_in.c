@@ -1,0 +1,731 @@
+/*
+ * tcp_in.c - TCP segment arrival (RFC 9293 3.10.7): validation, option
+ * parsing, the LISTEN and SYN-SENT cases, and for synchronized states the
+ * sequence check, RST and SYN handling (with RFC 5961 challenge ACKs),
+ * ACK processing (RTT, congestion control, fast retransmit), data with
+ * out-of-order reassembly, and FIN.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "csum.h"
+#include "proto.h"
+#include "stack.h"
+#include "tcp_priv.h"
+
+int tcp_parse_opts(const uint8_t *hdr, size_t hlen, int syn, struct tcp_opts *o)
+{
+	size_t i = sizeof(struct tcp_hdr);
+
+	memset(o, 0, sizeof(*o));
+	while (i < hlen) {
+		uint8_t kind = hdr[i], len;
+
+		if (kind == 0) /* EOL */
+			break;
+		if (kind == 1) { /* NOP */
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen)
+			return -EINVAL;
+		len = hdr[i + 1];
+		if (len < 2 || i + len > hlen)
+			return -EINVAL;
+		switch (kind) {
+		case 2: /* MSS, SYN only (RFC 9293 3.7.1) */
+			if (len != 4)
+				return -EINVAL;
+			if (syn)
+				o->mss = (uint16_t)(hdr[i + 2] << 8 | hdr[i + 3]);
+			break;
+		case 3: /* window scale, SYN only (RFC 7323 2.2) */
+			if (len != 3)
+				return -EINVAL;
+			if (syn) {
+				o->ws_ok = 1;
+				/* RFC 7323 2.3: a shift over 14 is used as 14. */
+				o->ws = hdr[i + 2] > 14 ? 14 : hdr[i + 2];
+			}
+			break;
+		case 4: /* SACK permitted (RFC 2018 2) */
+			if (len != 2)
+				return -EINVAL;
+			if (syn)
+				o->sack_ok = 1;
+			break;
+		case 5: { /* SACK blocks */
+			unsigned int nb, b;
+
+			if (len < 10 || (len - 2) % 8)
+				return -EINVAL;
+			nb = (unsigned int)(len - 2) / 8;
+			for (b = 0; b < nb && b < 4; b++) {
+				const uint8_t *p = hdr + i + 2 + 8 * b;
+
+				o->sack[b].start = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+						   (uint32_t)p[2] << 8 | p[3];
+				o->sack[b].end = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+						 (uint32_t)p[6] << 8 | p[7];
+			}
+			o->nsack = (uint8_t)b;
+			break;
+		}
+		case 8: /* timestamps (RFC 7323 3) */
+			if (len != 10)
+				return -EINVAL;
+			o->ts_ok = 1;
+			o->tsval = (uint32_t)hdr[i + 2] << 24 | (uint32_t)hdr[i + 3] << 16 |
+				   (uint32_t)hdr[i + 4] << 8 | hdr[i + 5];
+			o->tsecr = (uint32_t)hdr[i + 6] << 24 | (uint32_t)hdr[i + 7] << 16 |
+				   (uint32_t)hdr[i + 8] << 8 | hdr[i + 9];
+			break;
+		default:
+			break; /* unknown: skipped by its length */
+		}
+		i += len;
+	}
+	return 0;
+}
+
+/* Apply the options of a SYN (or SYN-ACK) to a new connection. */
+static void take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o, int we_offered)
+{
+	uint16_t ours = (uint16_t)(pcb->s->netif->mtu - 40);
+	uint16_t theirs = o->mss ? o->mss : 536; /* RFC 9293 3.7.1 */
+
+	if (theirs < 64)
+		theirs = 64; /* a silly MSS must not make us spin */
+	pcb->mss = theirs < ours ? theirs : ours;
+	pcb->ws_ok = o->ws_ok && we_offered;
+	pcb->snd_wscale = pcb->ws_ok ? o->ws : 0;
+	pcb->rcv_wscale = pcb->ws_ok ? AX_TCP_RCV_WSCALE : 0;
+	pcb->sack_ok = o->sack_ok && we_offered;
+	pcb->ts_ok = o->ts_ok && we_offered;
+	if (pcb->ts_ok) {
+		pcb->ts_recent = o->tsval;
+		pcb->mss -= 12; /* every segment carries the option */
+	}
+	pcb->cwnd = AX_TCP_INIT_CWND * pcb->mss;
+}
+
+/* RFC 6298 2.2-2.3: a round-trip sample of r microseconds. */
+static void rtt_sample(struct tcp_pcb *pcb, uint32_t r)
+{
+	uint32_t rto;
+
+	if (r == 0)
+		r = 1;
+	if (pcb->srtt_us == 0) {
+		pcb->srtt_us = r;
+		pcb->rttvar_us = r / 2;
+	} else {
+		uint32_t delta = pcb->srtt_us > r ? pcb->srtt_us - r : r - pcb->srtt_us;
+
+		pcb->rttvar_us = (3 * pcb->rttvar_us + delta) / 4;
+		pcb->srtt_us = (7 * pcb->srtt_us + r) / 8;
+	}
+	rto = (pcb->srtt_us + 4 * pcb->rttvar_us) / 1000;
+	if (rto < AX_TCP_RTO_MIN_MS)
+		rto = AX_TCP_RTO_MIN_MS;
+	if (rto > AX_TCP_RTO_MAX_MS)
+		rto = AX_TCP_RTO_MAX_MS;
+	pcb->rto_ms = rto;
+}
+
+static void notify_readable(struct tcp_pcb *pcb)
+{
+	if (!(pcb->flags & TF_DETACHED) && pcb->cb && pcb->cb->readable)
+		pcb->cb->readable(pcb->arg, pcb);
+}
+
+static void schedule_ack(struct tcp_pcb *pcb, int now)
+{
+	struct tcp_table *t = pcb->s->tcp;
+
+	/* RFC 1122 4.2.3.2 / RFC 5681 4.2: at least every second full
+	 * segment, within 500 ms (we use AX_TCP_DELACK_MS); at once for
+	 * out-of-order data or while quick-acking a young connection. */
+	if (now || pcb->quickacks || ++pcb->unacked_segs >= 2) {
+		if (pcb->quickacks)
+			pcb->quickacks--;
+		pcb->flags |= TF_ACK_NOW;
+	} else if (!timer_armed(&pcb->dack_t)) {
+		timer_arm(&t->wheel, &pcb->dack_t, tcp_now_ms(pcb) + AX_TCP_DELACK_MS,
+			  tcp_delack_fired);
+	}
+}
+
+void tcp_delack_fired(struct ax_timer *tm)
+{
+	struct tcp_pcb *pcb = ax_container_of(tm, struct tcp_pcb, dack_t);
+
+	stack_count(pcb->s, AX_C_tcp_delayed_acks);
+	tcp_send_ack(pcb);
+}
+
+/* Remember [start, end) as held out of order; merge overlaps, most recent
+ * first (RFC 2018 4: the first SACK block reports the newest data). */
+static void ooo_add(struct tcp_pcb *pcb, uint32_t start, uint32_t end)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < pcb->n_ooo;) {
+		if (SEQ_LEQ(start, pcb->ooo[i].end) && SEQ_GEQ(end, pcb->ooo[i].start)) {
+			if (SEQ_LT(pcb->ooo[i].start, start))
+				start = pcb->ooo[i].start;
+			if (SEQ_GT(pcb->ooo[i].end, end))
+				end = pcb->ooo[i].end;
+			for (j = i; j + 1 < pcb->n_ooo; j++)
+				pcb->ooo[j] = pcb->ooo[j + 1];
+			pcb->n_ooo--;
+		} else {
+			i++;
+		}
+	}
+	if (pcb->n_ooo == AX_TCP_MAX_OOO) {
+		/* Full: forget the oldest range; its bytes will come again. */
+		pcb->n_ooo--;
+		stack_count(pcb->s, AX_C_tcp_ooo_dropped);
+	}
+	for (j = pcb->n_ooo; j > 0; j--)
+		pcb->ooo[j] = pcb->ooo[j - 1];
+	pcb->ooo[0].start = start;
+	pcb->ooo[0].end = end;
+	pcb->n_ooo++;
+}
+
+/* rcv_nxt moved: take in the out-of-order ranges it reached. */
+static void ooo_advance(struct tcp_pcb *pcb)
+{
+	unsigned int i, j;
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		for (i = 0; i < pcb->n_ooo; i++) {
+			if (SEQ_GT(pcb->ooo[i].start, pcb->rcv_nxt))
+				continue;
+			if (SEQ_GT(pcb->ooo[i].end, pcb->rcv_nxt)) {
+				uint32_t n = pcb->ooo[i].end - pcb->rcv_nxt;
+
+				pcb->rcv.len += n;
+				pcb->rcv_nxt += n;
+				pcb->bytes_in += n;
+			}
+			for (j = i; j + 1 < pcb->n_ooo; j++)
+				pcb->ooo[j] = pcb->ooo[j + 1];
+			pcb->n_ooo--;
+			again = 1;
+			break;
+		}
+	}
+}
+
+/* Data of an acceptable segment: seq..seq+len, already trimmed to the
+ * window. Returns 1 when it was in order. */
+static int take_data(struct tcp_pcb *pcb, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+	if (len == 0)
+		return 1;
+	if (seq == pcb->rcv_nxt) {
+		ring_write_at(&pcb->rcv, seq, data, len);
+		pcb->rcv.len += len;
+		pcb->rcv_nxt += len;
+		pcb->bytes_in += len;
+		if (pcb->n_ooo)
+			ooo_advance(pcb);
+		return 1;
+	}
+	ring_write_at(&pcb->rcv, seq, data, len);
+	ooo_add(pcb, seq, seq + len);
+	stack_count(pcb->s, AX_C_tcp_ooo_segs);
+	return 0;
+}
+
+static void on_established(struct tcp_pcb *pcb)
+{
+	struct tcp_pcb *l = pcb->listener;
+
+	tcp_set_state(pcb, TCP_ESTABLISHED);
+	if (l) {
+		/* Hand it to the listener's application. */
+		pcb->listener = NULL;
+		l->pending--;
+		pcb->flags |= TF_ACCEPTED;
+		pcb->cb = NULL;
+		if (l->cb && l->cb->accepted)
+			l->cb->accepted(l->arg, pcb);
+		if (!pcb->cb) {
+			/* Nobody took it. */
+			tcp_abort(pcb);
+			return;
+		}
+	} else if (pcb->cb && pcb->cb->connected) {
+		pcb->cb->connected(pcb->arg, pcb, 0);
+	}
+}
+
+static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
+			 const struct tcp_hdr *th, const uint8_t *seg, size_t hlen)
+{
+	struct tcp_opts o;
+	struct tcp_pcb *pcb;
+
+	if (th->flags & TH_RST)
+		return;
+	if (th->flags & TH_ACK) {
+		tcp_reset_reply(s, src, s->addr, th, 0);
+		return;
+	}
+	if (!(th->flags & TH_SYN))
+		return;
+	if (l->pending >= l->backlog) {
+		stack_count(s, AX_C_tcp_backlog_drops);
+		return;
+	}
+	if (tcp_parse_opts(seg, hlen, 1, &o) < 0) {
+		stack_count(s, AX_C_tcp_bad_opts);
+		return;
+	}
+	pcb = tcp_pcb_new(s, src, l->lport, ntohs(th->sport));
+	if (!pcb) {
+		stack_count(s, AX_C_tcp_no_memory);
+		return;
+	}
+	pcb->listener = l;
+	l->pending++;
+	pcb->irs = ntohl(th->seq);
+	pcb->rcv_nxt = pcb->irs + 1;
+	pcb->rcv.head = pcb->rcv_nxt;
+	pcb->iss = tcp_isn(s, pcb);
+	pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
+	pcb->snd.head = pcb->iss + 1;
+	pcb->snd_wnd = ntohs(th->win); /* never scaled in a SYN */
+	pcb->max_snd_wnd = pcb->snd_wnd;
+	pcb->snd_wl1 = pcb->irs;
+	pcb->snd_wl2 = pcb->iss;
+	tcp_set_state(pcb, TCP_SYN_RECEIVED);
+	take_syn_opts(pcb, &o, 1);
+	stack_count(s, AX_C_tcp_passive_opens);
+	tcp_send_syn(pcb);
+	tcp_arm_rto(pcb);
+}
+
+static void syn_sent_input(struct tcp_pcb *pcb, const struct tcp_hdr *th,
+			   const uint8_t *seg, size_t hlen)
+{
+	struct ax_stack *s = pcb->s;
+	uint32_t seq = ntohl(th->seq), ack = ntohl(th->ack);
+	struct tcp_opts o;
+
+	if ((th->flags & TH_ACK) && (SEQ_LEQ(ack, pcb->iss) || SEQ_GT(ack, pcb->snd_max))) {
+		if (!(th->flags & TH_RST))
+			tcp_reset_reply(s, pcb->raddr, s->addr, th, 0);
+		return;
+	}
+	if (th->flags & TH_RST) {
+		if (!(th->flags & TH_ACK))
+			return;
+		stack_count(s, AX_C_tcp_conn_refused);
+		if (pcb->cb && pcb->cb->connected && !(pcb->flags & TF_DETACHED)) {
+			pcb->flags |= TF_DETACHED;
+			pcb->cb->connected(pcb->arg, pcb, -ECONNREFUSED);
+		}
+		tcp_pcb_free(pcb, -ECONNREFUSED);
+		return;
+	}
+	if (!(th->flags & TH_SYN))
+		return;
+	if (tcp_parse_opts(seg, hlen, 1, &o) < 0) {
+		stack_count(s, AX_C_tcp_bad_opts);
+		return;
+	}
+	pcb->irs = seq;
+	pcb->rcv_nxt = seq + 1;
+	pcb->rcv.head = pcb->rcv_nxt;
+	take_syn_opts(pcb, &o, 1);
+	pcb->snd_wnd = ntohs(th->win);
+	pcb->max_snd_wnd = pcb->snd_wnd;
+	pcb->snd_wl1 = seq;
+	pcb->snd_wl2 = ack;
+	if (th->flags & TH_ACK) {
+		pcb->snd_una = ack;
+		pcb->backoff = 0;
+		timer_cancel(&s->tcp->wheel, &pcb->rto_t);
+		stack_count(s, AX_C_tcp_active_opens);
+		tcp_send_ack(pcb);
+		on_established(pcb);
+	} else {
+		/* Simultaneous open (RFC 9293 3.5, figure 8). */
+		tcp_set_state(pcb, TCP_SYN_RECEIVED);
+		tcp_send_syn(pcb);
+	}
+}
+
+/* RFC 9293 3.10.7.4, first check: is the segment in the window? */
+static int acceptable(const struct tcp_pcb *pcb, uint32_t seq, uint32_t seglen)
+{
+	uint32_t wnd = SEQ_GT(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;
+
+	if (wnd < ring_space(&pcb->rcv) && pcb->state == TCP_SYN_RECEIVED)
+		wnd = ring_space(&pcb->rcv); /* nothing advertised since the SYN-ACK */
+	if (seglen == 0) {
+		if (wnd == 0)
+			return seq == pcb->rcv_nxt;
+		return SEQ_LEQ(pcb->rcv_nxt, seq) && SEQ_LT(seq, pcb->rcv_nxt + wnd);
+	}
+	if (wnd == 0)
+		return 0;
+	return (SEQ_LEQ(pcb->rcv_nxt, seq) && SEQ_LT(seq, pcb->rcv_nxt + wnd)) ||
+	       (SEQ_LEQ(pcb->rcv_nxt, seq + seglen - 1) &&
+		SEQ_LT(seq + seglen - 1, pcb->rcv_nxt + wnd));
+}
+
+static void challenge_ack(struct tcp_pcb *pcb)
+{
+	/* RFC 5961 3.2, 4.2, 5.2 (not rate-limited yet). */
+	stack_count(pcb->s, AX_C_tcp_challenge_acks);
+	tcp_send_ack(pcb);
+}
+
+/* ACK of new data: bytes acked, window, RTT, congestion window. */
+static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
+{
+	uint32_t acked = ack - pcb->snd_una;
+	uint32_t data_acked;
+
+	/* Bytes of the ring acked: not the SYN, not the FIN. */
+	{
+		uint32_t from = SEQ_GT(pcb->snd_una, pcb->snd.head) ? pcb->snd_una : pcb->snd.head;
+		uint32_t to = ack;
+		uint32_t end = pcb->snd.head + pcb->snd.len;
+
+		if (SEQ_GT(to, end))
+			to = end;
+		data_acked = SEQ_GT(to, from) ? to - from : 0;
+		ring_consume(&pcb->snd, data_acked);
+	}
+	pcb->snd_una = ack;
+	if (SEQ_LT(pcb->snd_nxt, pcb->snd_una))
+		pcb->snd_nxt = pcb->snd_una;
+	pcb->backoff = 0;
+
+	/* RTT: from the timestamp echo (RFC 7323 4), else Karn's timed
+	 * segment (RFC 6298 3). */
+	if (pcb->ts_ok && o->ts_ok && o->tsecr) {
+		uint32_t r = (uint32_t)tcp_now_ms(pcb) - o->tsecr;
+
+		if (r < 60000)
+			rtt_sample(pcb, r * 1000);
+		pcb->rtt_timing = 0;
+	} else if (pcb->rtt_timing && SEQ_GT(ack, pcb->rtt_seq)) {
+		rtt_sample(pcb, (uint32_t)(tcp_now_ms(pcb) - pcb->rtt_start_ms) * 1000);
+		pcb->rtt_timing = 0;
+	}
+
+	/* Congestion control: NewReno (RFC 5681, RFC 6582). */
+	if (pcb->in_recovery) {
+		if (SEQ_GEQ(ack, pcb->recover)) {
+			pcb->in_recovery = 0;
+			pcb->cwnd = pcb->ssthresh; /* full ACK: deflate */
+		} else {
+			/* Partial ACK: the next hole is lost too. */
+			tcp_retransmit_first(pcb);
+			pcb->cwnd = pcb->cwnd > acked ? pcb->cwnd - acked + pcb->mss : pcb->mss;
+			tcp_arm_rto(pcb);
+		}
+	} else if (pcb->cwnd < pcb->ssthresh) {
+		/* Slow start, appropriate byte counting (RFC 3465, L=2). */
+		pcb->cwnd += acked < 2u * pcb->mss ? acked : 2u * pcb->mss;
+	} else {
+		uint32_t inc = (uint32_t)((uint64_t)pcb->mss * pcb->mss / pcb->cwnd);
+
+		pcb->cwnd += inc ? inc : 1;
+	}
+	pcb->dupacks = 0;
+
+	if (pcb->snd_una == pcb->snd_max)
+		timer_cancel(&pcb->s->tcp->wheel, &pcb->rto_t);
+	else
+		tcp_arm_rto(pcb); /* RFC 6298 5.3 */
+
+	if (data_acked && !(pcb->flags & TF_DETACHED) && pcb->cb && pcb->cb->writable)
+		pcb->cb->writable(pcb->arg, pcb);
+}
+
+static void dup_ack(struct tcp_pcb *pcb)
+{
+	uint32_t flight = pcb->snd_max - pcb->snd_una;
+
+	stack_count(pcb->s, AX_C_tcp_dupacks_rx);
+	if (pcb->in_recovery) {
+		pcb->cwnd += pcb->mss; /* inflate (RFC 5681 3.2 step 4) */
+		return;
+	}
+	if (++pcb->dupacks != 3)
+		return;
+	/* Fast retransmit (RFC 5681 3.2; RFC 6582 3.2 step 2: only when the
+	 * loss is past the last recovery). */
+	if (SEQ_LEQ(pcb->snd_una, pcb->recover) && pcb->recover != pcb->snd_una &&
+	    SEQ_GT(pcb->recover, pcb->iss + 1))
+		return;
+	pcb->ssthresh = flight / 2 > 2u * pcb->mss ? flight / 2 : 2u * pcb->mss;
+	pcb->recover = pcb->snd_max;
+	pcb->in_recovery = 1;
+	stack_count(pcb->s, AX_C_tcp_fast_retransmits);
+	tcp_retransmit_first(pcb);
+	pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+	tcp_arm_rto(pcb);
+}
+
+static void fin_acked(struct tcp_pcb *pcb)
+{
+	switch (pcb->state) {
+	case TCP_FIN_WAIT_1:
+		tcp_set_state(pcb, TCP_FIN_WAIT_2);
+		/* An orphan does not wait forever for the peer's FIN. */
+		if (pcb->flags & TF_DETACHED)
+			tcp_arm_misc(pcb, AX_TCP_FIN_WAIT2_MS);
+		break;
+	case TCP_CLOSING:
+		tcp_enter_time_wait(pcb);
+		break;
+	case TCP_LAST_ACK:
+		tcp_pcb_free(pcb, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
+		  size_t len);
+
+void tcp_input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
+	       size_t len)
+{
+	input(s, src, dst, seg, len);
+	tcp_reap(s);
+}
+
+static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
+		  size_t len)
+{
+	struct tcp_hdr th;
+	struct tcp_opts o;
+	struct tcp_pcb *pcb;
+	size_t hlen;
+	uint32_t seq, ack, datalen, seglen, win;
+	const uint8_t *data;
+	int in_order;
+	uint32_t sum = 0;
+	uint16_t w[2];
+
+	stack_count(s, AX_C_tcp_rx);
+	if (len < sizeof(th)) {
+		stack_count(s, AX_C_tcp_malformed);
+		return;
+	}
+	memcpy(&th, seg, sizeof(th));
+	hlen = (size_t)(th.off >> 4) * 4;
+	if (hlen < sizeof(th) || hlen > len) {
+		stack_count(s, AX_C_tcp_malformed);
+		return;
+	}
+	w[0] = htons(IP_PROTO_TCP);
+	w[1] = htons((uint16_t)len);
+	sum = csum_partial(&src, 4, sum);
+	sum = csum_partial(&dst, 4, sum);
+	sum = csum_partial(w, 4, sum);
+	if (csum_fold(csum_partial(seg, len, sum)) != 0) {
+		stack_count(s, AX_C_tcp_bad_csum);
+		return;
+	}
+	if (!s->tcp)
+		return;
+	seq = ntohl(th.seq);
+	ack = ntohl(th.ack);
+	win = ntohs(th.win);
+	data = seg + hlen;
+	datalen = (uint32_t)(len - hlen);
+
+	pcb = tcp_lookup(s, dst, ntohs(th.dport), src, ntohs(th.sport));
+	if (!pcb) {
+		struct tcp_pcb *l = tcp_lookup_listener(s, ntohs(th.dport));
+
+		if (l) {
+			listen_input(s, l, src, &th, seg, hlen);
+		} else {
+			stack_count(s, AX_C_tcp_no_port);
+			tcp_reset_reply(s, src, dst, &th, datalen);
+		}
+		return;
+	}
+	if (pcb->state == TCP_SYN_SENT) {
+		syn_sent_input(pcb, &th, seg, hlen);
+		return;
+	}
+	if (tcp_parse_opts(seg, hlen, !!(th.flags & TH_SYN), &o) < 0) {
+		stack_count(s, AX_C_tcp_bad_opts);
+		return;
+	}
+
+	seglen = datalen + !!(th.flags & TH_SYN) + !!(th.flags & TH_FIN);
+
+	/* PAWS (RFC 7323 5.3): an old timestamp marks an old duplicate. */
+	if (pcb->ts_ok && o.ts_ok && !(th.flags & TH_RST) &&
+	    (int32_t)(o.tsval - pcb->ts_recent) < 0) {
+		stack_count(s, AX_C_tcp_paws_drops);
+		tcp_send_ack(pcb);
+		return;
+	}
+
+	if (!acceptable(pcb, seq, seglen)) {
+		stack_count(s, AX_C_tcp_out_of_window);
+		if (!(th.flags & TH_RST))
+			tcp_send_ack(pcb);
+		return;
+	}
+
+	/* RST (RFC 5961 3.2): only an exact match resets. */
+	if (th.flags & TH_RST) {
+		if (seq != pcb->rcv_nxt) {
+			challenge_ack(pcb);
+			return;
+		}
+		stack_count(s, AX_C_tcp_rst_rx);
+		tcp_pcb_free(pcb, pcb->state == TCP_SYN_RECEIVED && pcb->listener
+					  ? 0
+					  : -ECONNRESET);
+		return;
+	}
+
+	/* A SYN in a synchronized state (RFC 5961 4.2): challenge ACK. In
+	 * SYN-RECEIVED, a retransmitted SYN gets our SYN-ACK again. */
+	if (th.flags & TH_SYN) {
+		if (pcb->state == TCP_SYN_RECEIVED && seq == pcb->irs) {
+			tcp_send_syn(pcb);
+			return;
+		}
+		challenge_ack(pcb);
+		return;
+	}
+	if (!(th.flags & TH_ACK))
+		return;
+
+	/* Timestamps: remember the newest in-window TSval (RFC 7323 4.3). */
+	if (pcb->ts_ok && o.ts_ok && SEQ_LEQ(seq, pcb->last_ack_sent))
+		pcb->ts_recent = o.tsval;
+
+	if (pcb->state == TCP_SYN_RECEIVED) {
+		if (SEQ_LEQ(ack, pcb->snd_una) || SEQ_GT(ack, pcb->snd_max)) {
+			tcp_reset_reply(s, src, dst, &th, datalen);
+			return;
+		}
+		pcb->snd_wnd = win << pcb->snd_wscale;
+		pcb->max_snd_wnd = pcb->snd_wnd;
+		pcb->snd_wl1 = seq;
+		pcb->snd_wl2 = ack;
+		pcb->snd_una = ack;
+		pcb->backoff = 0;
+		timer_cancel(&s->tcp->wheel, &pcb->rto_t);
+		on_established(pcb);
+		if (pcb->state == TCP_CLOSED)
+			return; /* aborted: nobody accepted it (freed at reap) */
+	}
+
+	/* RFC 5961 5.2: an ACK for data never sent is answered, not used;
+	 * one from too far back is challenged. */
+	if (SEQ_GT(ack, pcb->snd_max)) {
+		tcp_send_ack(pcb);
+		return;
+	}
+	if (SEQ_LT(ack, pcb->snd_una - pcb->max_snd_wnd)) {
+		challenge_ack(pcb);
+		return;
+	}
+
+	if (SEQ_GT(ack, pcb->snd_una)) {
+		new_ack(pcb, ack, &o);
+		if (pcb->state == TCP_CLOSED)
+			return; /* the writable callback aborted it */
+	} else if (ack == pcb->snd_una && datalen == 0 && !(th.flags & TH_FIN) &&
+		   (win << pcb->snd_wscale) == pcb->snd_wnd && pcb->snd_max != pcb->snd_una) {
+		dup_ack(pcb);
+	}
+	/* Window update (RFC 9293 3.10.7.4, fifth check). */
+	if (SEQ_LT(pcb->snd_wl1, seq) ||
+	    (pcb->snd_wl1 == seq && SEQ_LEQ(pcb->snd_wl2, ack))) {
+		pcb->snd_wnd = win << pcb->snd_wscale;
+		if (pcb->snd_wnd > pcb->max_snd_wnd)
+			pcb->max_snd_wnd = pcb->snd_wnd;
+		pcb->snd_wl1 = seq;
+		pcb->snd_wl2 = ack;
+	}
+	if ((pcb->flags & TF_FIN_QUEUED) && SEQ_GT(pcb->snd_una, pcb->fin_seq)) {
+		fin_acked(pcb);
+		/* LAST_ACK freed it; CLOSING went to TIME_WAIT. */
+		if (pcb->state == TCP_CLOSED)
+			return;
+	}
+	if (pcb->state == TCP_TIME_WAIT) {
+		/* A retransmitted FIN: ACK it and restart 2MSL (RFC 9293
+		 * 3.10.7.4). */
+		if (th.flags & TH_FIN) {
+			tcp_send_ack(pcb);
+			tcp_arm_misc(pcb, AX_TCP_TIME_WAIT_MS);
+		}
+		return;
+	}
+
+	/* Data, in the states that still receive. */
+	in_order = 1;
+	if (datalen && (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_FIN_WAIT_1 ||
+			pcb->state == TCP_FIN_WAIT_2)) {
+		uint32_t skip = SEQ_LT(seq, pcb->rcv_nxt) ? pcb->rcv_nxt - seq : 0;
+		uint32_t right = pcb->rcv.head + pcb->rcv.size;
+		uint32_t n = datalen - skip;
+
+		if (skip >= datalen) {
+			n = 0;
+		} else if (SEQ_GT(seq + skip + n, right)) {
+			n = right - (seq + skip); /* beyond our buffer */
+		}
+		if (n)
+			in_order = take_data(pcb, seq + skip, data + skip, n);
+		if (n && in_order)
+			notify_readable(pcb);
+		if (pcb->state == TCP_CLOSED)
+			return;
+		schedule_ack(pcb, !in_order || pcb->n_ooo || skip);
+	}
+
+	if ((th.flags & TH_FIN) && seq + datalen == pcb->rcv_nxt &&
+	    !(pcb->flags & TF_RCVD_FIN)) {
+		pcb->rcv_nxt++;
+		pcb->flags |= TF_RCVD_FIN;
+		pcb->flags |= TF_ACK_NOW;
+		switch (pcb->state) {
+		case TCP_ESTABLISHED:
+			tcp_set_state(pcb, TCP_CLOSE_WAIT);
+			break;
+		case TCP_FIN_WAIT_1:
+			tcp_set_state(pcb, TCP_CLOSING);
+			break;
+		case TCP_FIN_WAIT_2:
+			tcp_send_ack(pcb);
+			tcp_enter_time_wait(pcb);
+			return;
+		default:
+			break;
+		}
+		notify_readable(pcb);
+		if (pcb->state == TCP_CLOSED)
+			return;
+	} else if ((th.flags & TH_FIN) && !(pcb->flags & TF_RCVD_FIN)) {
+		pcb->flags |= TF_ACK_NOW; /* an early FIN: say where we are */
+	}
+	tcp_output(pcb);
+}

@@ -1,0 +1,321 @@
+/*
+ * tcp_out.c - TCP segment departure: building segments with their
+ * options, sending data as window and congestion allow (Nagle included),
+ * ACKs, SYNs, RSTs and retransmissions.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "csum.h"
+#include "ipv4.h"
+#include "proto.h"
+#include "stack.h"
+#include "tcp_priv.h"
+
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WS 3
+#define TCPOPT_SACK_OK 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TS 8
+
+static uint16_t tcp_csum(uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
+{
+	uint32_t sum = 0;
+	uint16_t w[2] = { htons(IP_PROTO_TCP), htons((uint16_t)len) };
+
+	sum = csum_partial(&src, 4, sum);
+	sum = csum_partial(&dst, 4, sum);
+	sum = csum_partial(w, 4, sum);
+	return csum_fold(csum_partial(seg, len, sum));
+}
+
+uint32_t tcp_rcv_window(struct tcp_pcb *pcb)
+{
+	uint32_t space = ring_space(&pcb->rcv);
+	uint32_t edge = pcb->rcv_nxt + space;
+	uint32_t thresh = pcb->rcv.size / 2 < pcb->mss ? pcb->rcv.size / 2 : pcb->mss;
+
+	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): move the right
+	 * edge only by at least min(half the buffer, one MSS); never
+	 * shrink it (RFC 9293 3.8.6). */
+	if (SEQ_GT(pcb->rcv_adv, pcb->rcv_nxt) &&
+	    (SEQ_LT(edge, pcb->rcv_adv) || edge - pcb->rcv_adv < thresh))
+		return pcb->rcv_adv - pcb->rcv_nxt;
+	if (space < thresh && SEQ_LEQ(pcb->rcv_adv, pcb->rcv_nxt))
+		return 0;
+	return space;
+}
+
+/* Write our options for a segment with flags; returns their length. */
+static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags)
+{
+	size_t n = 0;
+
+	if (flags & TH_SYN) {
+		uint16_t mss = htons((uint16_t)(pcb->s->netif->mtu - 40));
+
+		o[n++] = TCPOPT_MSS;
+		o[n++] = 4;
+		memcpy(o + n, &mss, 2);
+		n += 2;
+		/* In a SYN-ACK, only what the peer offered (RFC 7323 1.3,
+		 * 2.2; RFC 2018 2). */
+		if (pcb->state == TCP_SYN_SENT || pcb->sack_ok) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_SACK_OK;
+			o[n++] = 2;
+		}
+		if (pcb->state == TCP_SYN_SENT || pcb->ws_ok) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_WS;
+			o[n++] = 3;
+			o[n++] = AX_TCP_RCV_WSCALE;
+		}
+	}
+	if (pcb->ts_ok || (flags & TH_SYN && pcb->state == TCP_SYN_SENT)) {
+		uint32_t v = htonl((uint32_t)tcp_now_ms(pcb));
+		uint32_t e = htonl(pcb->ts_recent);
+
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_TS;
+		o[n++] = 10;
+		memcpy(o + n, &v, 4);
+		memcpy(o + n + 4, &e, 4);
+		n += 8;
+	}
+	/* SACK blocks for what we hold out of order (RFC 2018 4), the most
+	 * recent first: as many as fit the 40 bytes of options. */
+	if (pcb->sack_ok && pcb->n_ooo && !(flags & TH_SYN)) {
+		unsigned int i, nb = pcb->n_ooo;
+		unsigned int room = (unsigned int)((40 - n - 2) / 8);
+
+		if (nb > room)
+			nb = room;
+		if (nb) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_SACK;
+			o[n++] = (uint8_t)(2 + 8 * nb);
+			for (i = 0; i < nb; i++) {
+				uint32_t a = htonl(pcb->ooo[i].start);
+				uint32_t b = htonl(pcb->ooo[i].end);
+
+				memcpy(o + n, &a, 4);
+				memcpy(o + n + 4, &b, 4);
+				n += 8;
+			}
+		}
+	}
+	return n;
+}
+
+/* Build and send one segment: seq, flags and len bytes of data read from
+ * the send ring at seq. 0 or -errno. */
+static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32_t len)
+{
+	struct ax_stack *s = pcb->s;
+	struct ipv4_tx tx;
+	struct tcp_hdr th;
+	uint8_t opts[40];
+	size_t cap, olen, hlen;
+	uint32_t win;
+	int err = 0;
+	uint8_t *buf;
+
+	olen = put_opts(pcb, opts, flags);
+	hlen = sizeof(th) + olen;
+	buf = ipv4_tx_begin(s, pcb->raddr, IP_PROTO_TCP, &tx, &cap, &err);
+	if (!buf)
+		return err;
+	if (hlen + len > cap) {
+		ipv4_tx_abort(s, &tx);
+		return -EMSGSIZE;
+	}
+	win = (flags & TH_SYN) ? ring_space(&pcb->rcv) : tcp_rcv_window(pcb);
+	if (!(flags & TH_SYN))
+		win >>= pcb->rcv_wscale;
+	if (win > 65535)
+		win = 65535;
+	memset(&th, 0, sizeof(th));
+	th.sport = htons(pcb->lport);
+	th.dport = htons(pcb->rport);
+	th.seq = htonl(seq);
+	th.off = (uint8_t)((hlen / 4) << 4);
+	th.flags = flags;
+	th.win = htons((uint16_t)win);
+	if (flags & TH_ACK) {
+		th.ack = htonl(pcb->rcv_nxt);
+		pcb->last_ack_sent = pcb->rcv_nxt;
+		if (!(flags & TH_SYN)) {
+			uint32_t adv = pcb->rcv_nxt + (win << pcb->rcv_wscale);
+
+			if (SEQ_GT(adv, pcb->rcv_adv))
+				pcb->rcv_adv = adv;
+		}
+	}
+	memcpy(buf, &th, sizeof(th));
+	memcpy(buf + sizeof(th), opts, olen);
+	if (len)
+		ring_read_at(&pcb->snd, seq, buf + hlen, len);
+	th.csum = tcp_csum(s->addr, pcb->raddr, buf, hlen + len);
+	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
+	stack_count(s, AX_C_tcp_tx);
+	/* An ACK goes out with this segment: no delayed one is owed. */
+	if (flags & TH_ACK) {
+		pcb->flags &= ~(uint32_t)TF_ACK_NOW;
+		pcb->unacked_segs = 0;
+		timer_cancel(&s->tcp->wheel, &pcb->dack_t);
+	}
+	return ipv4_tx_commit(s, &tx, hlen + len);
+}
+
+int tcp_send_ack(struct tcp_pcb *pcb)
+{
+	return send_segment(pcb, pcb->snd_nxt, TH_ACK, 0);
+}
+
+int tcp_send_syn(struct tcp_pcb *pcb)
+{
+	uint8_t flags = pcb->state == TCP_SYN_SENT ? TH_SYN : TH_SYN | TH_ACK;
+	int err = send_segment(pcb, pcb->iss, flags, 0);
+
+	pcb->snd_nxt = pcb->iss + 1;
+	if (SEQ_GT(pcb->snd_nxt, pcb->snd_max))
+		pcb->snd_max = pcb->snd_nxt;
+	return err;
+}
+
+void tcp_send_rst(struct tcp_pcb *pcb)
+{
+	send_segment(pcb, pcb->snd_nxt, TH_RST | TH_ACK, 0);
+	stack_count(pcb->s, AX_C_tcp_rst_tx);
+}
+
+void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
+		     const struct tcp_hdr *in, size_t datalen)
+{
+	struct ipv4_tx tx;
+	struct tcp_hdr th;
+	size_t cap;
+	int err;
+	uint8_t *buf;
+
+	(void)dst;
+	if (in->flags & TH_RST)
+		return;
+	buf = ipv4_tx_begin(s, src, IP_PROTO_TCP, &tx, &cap, &err);
+	if (!buf)
+		return;
+	memset(&th, 0, sizeof(th));
+	th.sport = in->dport;
+	th.dport = in->sport;
+	th.off = 5 << 4;
+	if (in->flags & TH_ACK) {
+		th.seq = in->ack;
+		th.flags = TH_RST;
+	} else {
+		uint32_t seglen = (uint32_t)datalen + !!(in->flags & TH_SYN) +
+				  !!(in->flags & TH_FIN);
+
+		th.ack = htonl(ntohl(in->seq) + seglen);
+		th.flags = TH_RST | TH_ACK;
+	}
+	memcpy(buf, &th, sizeof(th));
+	th.csum = tcp_csum(s->addr, src, buf, sizeof(th));
+	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
+	stack_count(s, AX_C_tcp_rst_tx);
+	ipv4_tx_commit(s, &tx, sizeof(th));
+}
+
+void tcp_retransmit_first(struct tcp_pcb *pcb)
+{
+	uint32_t data_end = pcb->snd.head + pcb->snd.len;
+	uint32_t len = SEQ_LT(pcb->snd_una, data_end) ? data_end - pcb->snd_una : 0;
+	uint8_t flags = TH_ACK;
+
+	if (len > pcb->mss)
+		len = pcb->mss;
+	if (len == 0 && (pcb->flags & TF_FIN_QUEUED) && pcb->snd_una == pcb->fin_seq)
+		flags |= TH_FIN;
+	if (len == 0 && !(flags & TH_FIN))
+		return;
+	pcb->retransmits++;
+	stack_count(pcb->s, AX_C_tcp_retransmits);
+	pcb->rtt_timing = 0;
+	send_segment(pcb, pcb->snd_una, flags, len);
+}
+
+void tcp_output(struct tcp_pcb *pcb)
+{
+	struct tcp_table *t = pcb->s->tcp;
+	int sent = 0;
+
+	if (pcb->state == TCP_SYN_SENT || pcb->state == TCP_SYN_RECEIVED ||
+	    pcb->state == TCP_LISTEN || pcb->state == TCP_CLOSED)
+		return;
+	for (;;) {
+		uint32_t data_end = pcb->snd.head + pcb->snd.len;
+		uint32_t unsent = SEQ_LT(pcb->snd_nxt, data_end) ? data_end - pcb->snd_nxt : 0;
+		uint32_t flight = pcb->snd_nxt - pcb->snd_una;
+		uint32_t wnd = pcb->snd_wnd < pcb->cwnd ? pcb->snd_wnd : pcb->cwnd;
+		uint32_t usable = wnd > flight ? wnd - flight : 0;
+		uint32_t len = unsent < pcb->mss ? unsent : pcb->mss;
+		uint8_t flags = TH_ACK;
+		int fin_now;
+
+		/* Persist: a zero window with nothing in flight gets probed
+		 * by one byte when the RTO timer fires (rto_fired). */
+		if (pcb->snd_wnd == 0 && flight == 0 && unsent) {
+			if (!timer_armed(&pcb->rto_t))
+				tcp_arm_rto(pcb);
+			if (pcb->backoff == 0)
+				break;
+			usable = 1; /* the probe */
+		}
+		if (len > usable)
+			len = usable;
+		fin_now = (pcb->flags & TF_FIN_QUEUED) && pcb->snd_nxt + len == pcb->fin_seq &&
+			  SEQ_LEQ(pcb->snd_nxt, pcb->fin_seq);
+		if (len == 0 && !(fin_now && unsent == 0))
+			break;
+		/* Nagle (RFC 896, RFC 1122 4.2.3.4): a short segment waits
+		 * while data is unacknowledged, unless it is the last. */
+		if (len < pcb->mss && len == unsent && flight > 0 &&
+		    !(pcb->flags & TF_NODELAY) && !fin_now)
+			break;
+		/* Sender SWS avoidance: no tiny segment while more waits. */
+		if (len < pcb->mss && len < unsent && flight > 0)
+			break;
+		if (fin_now)
+			flags |= TH_FIN;
+		if (len == unsent)
+			flags |= TH_PSH;
+		if (send_segment(pcb, pcb->snd_nxt, flags, len) < 0)
+			break;
+		if (SEQ_LT(pcb->snd_nxt, pcb->snd_max)) {
+			pcb->retransmits++; /* go-back-N after an RTO */
+			stack_count(pcb->s, AX_C_tcp_retransmits);
+		} else if (!pcb->rtt_timing && len) {
+			pcb->rtt_timing = 1;
+			pcb->rtt_seq = pcb->snd_nxt;
+			pcb->rtt_start_ms = tcp_now_ms(pcb);
+		}
+		pcb->snd_nxt += len + (fin_now ? 1 : 0);
+		if (SEQ_GT(pcb->snd_nxt, pcb->snd_max))
+			pcb->snd_max = pcb->snd_nxt;
+		pcb->bytes_out += len;
+		sent = 1;
+		if (!timer_armed(&pcb->rto_t))
+			tcp_arm_rto(pcb);
+		if (fin_now)
+			break;
+	}
+	if (!sent && (pcb->flags & TF_ACK_NOW))
+		tcp_send_ack(pcb);
+	(void)t;
+}

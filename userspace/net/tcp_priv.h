@@ -1,0 +1,150 @@
+/*
+ * tcp_priv.h - TCP internals shared by tcp.c (control blocks, table,
+ * API, timers), tcp_in.c (segment arrival) and tcp_out.c (segment
+ * departure). Not for use outside userspace/net/tcp*.c.
+ */
+#ifndef AX_TCP_PRIV_H
+#define AX_TCP_PRIV_H
+
+#include <stdint.h>
+
+#include "opt.h"
+#include "ring.h"
+#include "tcp.h"
+#include "timer.h"
+
+/* Sequence arithmetic modulo 2^32 (RFC 9293 3.4). */
+#define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define SEQ_GT(a, b) SEQ_LT(b, a)
+#define SEQ_GEQ(a, b) SEQ_LEQ(b, a)
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+
+struct tcp_hdr {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t off;   /* data offset in the high nibble */
+	uint8_t flags;
+	uint16_t win, csum, urp;
+} __attribute__((packed));
+
+/* Options of one segment, as parsed. */
+struct tcp_opts {
+	uint16_t mss;       /* 0: absent */
+	uint8_t ws;         /* shift, when ws_ok */
+	uint8_t ws_ok, sack_ok, ts_ok;
+	uint32_t tsval, tsecr;
+	uint8_t nsack;
+	struct { uint32_t start, end; } sack[4];
+};
+
+/* Parse the options of a header of hlen bytes (hlen >= 20). Malformed
+ * options (a length running past the header, a bad length for a known
+ * kind) return -EINVAL; unknown kinds are skipped. */
+int tcp_parse_opts(const uint8_t *hdr, size_t hlen, int syn, struct tcp_opts *o);
+
+#define AX_TCP_MAX_OOO 4 /* out-of-order ranges held (and SACK blocks sent) */
+
+enum {
+	TF_ACK_NOW = 1 << 0,     /* send an ACK at the next output */
+	TF_FIN_QUEUED = 1 << 1,  /* the application shut down its side */
+	TF_NODELAY = 1 << 2,     /* Nagle off */
+	TF_DETACHED = 1 << 3,    /* the application let go (tcp_close) */
+	TF_RCVD_FIN = 1 << 4,    /* the peer's FIN is in */
+	TF_LISTENER = 1 << 5,
+	TF_ACCEPTED = 1 << 6,    /* the accepted callback ran */
+	TF_DEAD = 1 << 7,        /* freed; memory goes at the next reap */
+};
+
+struct tcp_pcb {
+	struct tcp_pcb *hnext, **hpprev; /* hash chain (or listener list) */
+	struct ax_stack *s;
+	uint32_t laddr, raddr;           /* network order */
+	uint16_t lport, rport;           /* host order */
+	enum tcp_state state;
+	uint32_t flags;
+
+	/* Negotiated options. */
+	uint8_t ws_ok, ts_ok, sack_ok, snd_wscale, rcv_wscale;
+	uint16_t mss;                    /* payload bytes per segment */
+
+	/* Send side: the ring holds bytes from snd.head == the sequence
+	 * number of the first unacked data byte (after the SYN). */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t max_snd_wnd, fin_seq;
+	struct ring snd;
+
+	/* Receive side: rcv.head is the first byte not yet read by the
+	 * application, rcv.head + rcv.len == rcv_nxt; out-of-order bytes
+	 * are written ahead in the same ring, their ranges in ooo[]. */
+	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
+	struct ring rcv;
+	struct { uint32_t start, end; } ooo[AX_TCP_MAX_OOO];
+	uint8_t n_ooo;
+	uint8_t unacked_segs;            /* full segments since our last ACK */
+	uint16_t quickacks;              /* ACK every segment while > 0 */
+	uint32_t ts_recent;
+
+	/* Round trip (RFC 6298) and congestion (RFC 5681, RFC 6582). */
+	uint32_t srtt_us, rttvar_us, rto_ms;
+	uint8_t backoff, dupacks, in_recovery, rtt_timing;
+	uint32_t rtt_seq;
+	uint64_t rtt_start_ms;
+	uint32_t cwnd, ssthresh, recover;
+
+	struct ax_timer rto_t;   /* retransmission, persist, SYN */
+	struct ax_timer dack_t;  /* delayed ACK */
+	struct ax_timer misc_t;  /* TIME_WAIT, FIN_WAIT_2 */
+
+	const struct tcp_callbacks *cb;
+	void *arg;
+	struct tcp_pcb *listener;        /* until accepted */
+	unsigned int backlog, pending;   /* listener only */
+
+	uint64_t bytes_in, bytes_out, retransmits;
+};
+
+
+/* tcp.c */
+struct tcp_table *tcp_tab(struct ax_stack *s);
+struct tcp_pcb *tcp_lookup(struct ax_stack *s, uint32_t laddr, uint16_t lport,
+			   uint32_t raddr, uint16_t rport);
+struct tcp_pcb *tcp_lookup_listener(struct ax_stack *s, uint16_t lport);
+struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
+			    uint16_t rport);
+/* Unhash, cancel timers, tell the application (closed, err) unless it let
+ * go, and mark it TF_DEAD with state CLOSED. Its memory is released by
+ * tcp_reap() once the current input or timer tick is over, so code up the
+ * call chain may still look at pcb->state after a callback. */
+void tcp_pcb_free(struct tcp_pcb *pcb, int err);
+void tcp_reap(struct ax_stack *s);
+/* (Re)arm the TIME_WAIT / FIN_WAIT_2 timer: when it fires, pcb is freed. */
+void tcp_arm_misc(struct tcp_pcb *pcb, uint32_t ms);
+void tcp_delack_fired(struct ax_timer *tm);
+uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb);
+void tcp_set_state(struct tcp_pcb *pcb, enum tcp_state st);
+void tcp_arm_rto(struct tcp_pcb *pcb);
+void tcp_enter_time_wait(struct tcp_pcb *pcb);
+uint64_t tcp_now_ms(const struct tcp_pcb *pcb);
+
+/* tcp_out.c */
+/* Send what window and congestion allow, and an ACK if one is due. */
+void tcp_output(struct tcp_pcb *pcb);
+int tcp_send_ack(struct tcp_pcb *pcb);
+int tcp_send_syn(struct tcp_pcb *pcb);  /* SYN or SYN-ACK, by state */
+/* Resend one segment's worth from snd_una. */
+void tcp_retransmit_first(struct tcp_pcb *pcb);
+void tcp_send_rst(struct tcp_pcb *pcb);
+/* RST in answer to a segment with no connection (RFC 9293 3.10.7.1). */
+void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
+		     const struct tcp_hdr *th, size_t datalen);
+/* Window to advertise, in bytes, with receiver SWS avoidance. */
+uint32_t tcp_rcv_window(struct tcp_pcb *pcb);
+
+#endif /* AX_TCP_PRIV_H */
