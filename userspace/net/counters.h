@@ -73,7 +73,9 @@
 	X(tcp_out_of_window, "TCP segments outside the receive window")      \
 	X(tcp_ooo_segs, "TCP segments received out of order")                \
 	X(tcp_ooo_dropped, "TCP out-of-order ranges forgotten (table full)") \
-	X(tcp_delayed_acks, "TCP delayed ACKs sent by timer")
+	X(tcp_delayed_acks, "TCP delayed ACKs sent by timer")                \
+	X(tcp_rx_bytes, "TCP payload bytes received in order")               \
+	X(tcp_tx_bytes, "TCP payload bytes sent for the first time")
 
 enum ax_counter {
 #define AX_COUNTER_ENUM(name, desc) AX_C_##name,

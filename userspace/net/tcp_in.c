@@ -213,6 +213,7 @@ static void ooo_advance(struct tcp_pcb *pcb)
 				pcb->rcv.len += n;
 				pcb->rcv_nxt += n;
 				pcb->bytes_in += n;
+				pcb->s->cnt[AX_C_tcp_rx_bytes] += n;
 			}
 			for (j = i; j + 1 < pcb->n_ooo; j++)
 				pcb->ooo[j] = pcb->ooo[j + 1];
@@ -234,6 +235,7 @@ static int take_data(struct tcp_pcb *pcb, uint32_t seq, const uint8_t *data, uin
 		pcb->rcv.len += len;
 		pcb->rcv_nxt += len;
 		pcb->bytes_in += len;
+		pcb->s->cnt[AX_C_tcp_rx_bytes] += len;
 		if (pcb->n_ooo)
 			ooo_advance(pcb);
 		return 1;

@@ -300,15 +300,18 @@ void tcp_output(struct tcp_pcb *pcb)
 		if (SEQ_LT(pcb->snd_nxt, pcb->snd_max)) {
 			pcb->retransmits++; /* go-back-N after an RTO */
 			stack_count(pcb->s, AX_C_tcp_retransmits);
-		} else if (!pcb->rtt_timing && len) {
-			pcb->rtt_timing = 1;
-			pcb->rtt_seq = pcb->snd_nxt;
-			pcb->rtt_start_ms = tcp_now_ms(pcb);
+		} else {
+			pcb->bytes_out += len;
+			pcb->s->cnt[AX_C_tcp_tx_bytes] += len;
+			if (!pcb->rtt_timing && len) {
+				pcb->rtt_timing = 1;
+				pcb->rtt_seq = pcb->snd_nxt;
+				pcb->rtt_start_ms = tcp_now_ms(pcb);
+			}
 		}
 		pcb->snd_nxt += len + (fin_now ? 1 : 0);
 		if (SEQ_GT(pcb->snd_nxt, pcb->snd_max))
 			pcb->snd_max = pcb->snd_nxt;
-		pcb->bytes_out += len;
 		sent = 1;
 		if (!timer_armed(&pcb->rto_t))
 			tcp_arm_rto(pcb);
