@@ -53,6 +53,10 @@
  * (unsent: still queued at exit). kernel_drops are frames the kernel could
  * not queue to our socket; they were never received. Exit status 2: bad
  * arguments; 1: setup or run-time failure.
+ *
+ * SIGUSR1 writes the counters so far to --stats-file and carries on, unsent
+ * then being the frames queued at that moment: a test polls it to know the
+ * relay has gone quiet before it stops it, rather than sleeping and hoping.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -140,7 +144,7 @@ static uint32_t nfree;
 static uint64_t next_seq;
 static struct dir dirs[2];
 static uint8_t rxbuf[VLAN_HDR + RX_BUF];
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, dump;
 
 static uint64_t now_ns(void)
 {
@@ -250,6 +254,10 @@ static void queue_copy(struct dir *d, const uint8_t *frame, uint32_t len, uint32
 	struct slot *s;
 	uint32_t n;
 
+	if (!nfree) {
+		d->c.queue_full++;
+		return;
+	}
 	if (cfg.rate_bps > 0) {
 		uint64_t start = when > d->link_free ? when : d->link_free;
 
@@ -259,10 +267,6 @@ static void queue_copy(struct dir *d, const uint8_t *frame, uint32_t len, uint32
 		}
 		when = start + (uint64_t)((double)len * 8.0 * 1e9 / cfg.rate_bps);
 		d->link_free = when;
-	}
-	if (!nfree) {
-		d->c.queue_full++;
-		return;
 	}
 	n = free_slots[--nfree];
 	s = &pool[n];
@@ -520,8 +524,27 @@ static int write_stats_file(const char *path)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		dump = 1;
+	else
+		stop = 1;
+}
+
+/* Bring unsent and kernel_drops up to date before the counters are shown. */
+static void update_counters(void)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct dir *d = &dirs[i];
+		struct tpacket_stats st;
+		socklen_t sl = sizeof(st);
+
+		d->c.unsent = d->nheap + (d->held >= 0);
+		/* Reading resets the kernel's count, hence the sum. */
+		if (getsockopt(d->in, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)
+			d->c.kernel_drops += st.tp_drops;
+	}
 }
 
 static int parse_num(const char *opt, const char *s, double lo, double hi, double *out)
@@ -702,11 +725,14 @@ int main(int argc, char **argv)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGUSR1);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 
 	if (cfg.duration_ns)
 		end = now_ns() + cfg.duration_ns;
@@ -725,6 +751,12 @@ int main(int argc, char **argv)
 
 		if (now >= end)
 			break;
+		if (dump) {
+			dump = 0;
+			update_counters();
+			if (stats_file)
+				write_stats_file(stats_file);
+		}
 		for (i = 0; i < 2; i++) {
 			struct dir *d = &dirs[i];
 
@@ -763,15 +795,7 @@ int main(int argc, char **argv)
 			rx_batch(&dirs[1]);
 	}
 
-	for (i = 0; i < 2; i++) {
-		struct dir *d = &dirs[i];
-		struct tpacket_stats st;
-		socklen_t sl = sizeof(st);
-
-		d->c.unsent = d->nheap + (d->held >= 0);
-		if (getsockopt(d->in, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)
-			d->c.kernel_drops = st.tp_drops;
-	}
+	update_counters();
 	print_stats(stdout);
 	fflush(stdout);
 	if (stats_file && write_stats_file(stats_file))

@@ -29,6 +29,7 @@
 #include "net/opt.h"
 #include "net/proto.h"
 #include "net/stack.h"
+#include "net/tcp_priv.h"
 
 #define FAKE_IP(a, b, c, d)                                        \
 	htonl(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) |      \
@@ -554,6 +555,420 @@ static inline int fake_parse_arp(const struct fake_frame *fr,
 	v->spa = fake_get_ip(a + 14);
 	v->tha = a + 18;
 	v->tpa = fake_get_ip(a + 24);
+	return 0;
+}
+
+/* --- neighbours that stay put ------------------------------------------------ */
+
+/* Keep the resolved neighbour ip reachable for ever, so that tests that
+ * move the clock by minutes (RTO back-off, TIME_WAIT) need not account for
+ * ARP expiry and re-resolution. Returns 0, or -1 when ip is not resolved. */
+static inline int fake_pin_neighbour(struct fake_host *h, uint32_t ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < AX_ARP_ENTRIES; i++) {
+		struct arp_entry *e = &h->s.arp.e[i];
+
+		if (e->state == ARP_REACHABLE && e->ip == ip) {
+			e->deadline_ns = UINT64_MAX;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* --- TCP: segments to and from the host ----------------------------------------- */
+
+static inline void fake_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t fake_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* RFC 9293 3.1: the TCP checksum over the pseudo-header and the segment,
+ * host order. Over a segment whose checksum field is right: 0. */
+static inline uint16_t fake_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *seg,
+				     size_t len)
+{
+	uint8_t ph[12];
+	uint32_t sum = 0;
+	size_t i;
+
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = IP_PROTO_TCP;
+	fake_put16(ph + 10, (uint16_t)len);
+	for (i = 0; i < 12; i += 2)
+		sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(seg[i] << 8 | seg[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)seg[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* One TCP segment as a test describes it. Ports and numbers in host
+ * order, addresses in network order. */
+struct fake_tcp_seg {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t win;
+	const uint8_t *opts; /* raw option bytes, padded with EOL to 4n */
+	size_t optlen;       /* at most 40 */
+	const void *data;
+	size_t len;
+};
+
+/* The segment in an IPv4 packet in an Ethernet frame from src_mac to us,
+ * every checksum right. buf needs 14 + 20 + 60 + len bytes. */
+static inline size_t fake_tcp_frame(uint8_t *buf, const uint8_t *src_mac,
+				    const struct fake_tcp_seg *sg)
+{
+	uint8_t *ip = buf + fake_eth(buf, FAKE_OUR_MAC, src_mac, ETHTYPE_IPV4);
+	size_t olen = (sg->optlen + 3) & ~(size_t)3;
+	size_t thlen = 20 + olen;
+	size_t iphl = fake_ipv4(ip, sg->src, sg->dst, IP_PROTO_TCP, 0, thlen + sg->len);
+	uint8_t *t = ip + iphl;
+
+	fake_put16(t, sg->sport);
+	fake_put16(t + 2, sg->dport);
+	fake_put32(t + 4, sg->seq);
+	fake_put32(t + 8, sg->ack);
+	t[12] = (uint8_t)((thlen / 4) << 4);
+	t[13] = sg->flags;
+	fake_put16(t + 14, sg->win);
+	fake_put16(t + 16, 0);
+	fake_put16(t + 18, 0);
+	memset(t + 20, 0, olen);
+	if (sg->optlen)
+		memcpy(t + 20, sg->opts, sg->optlen);
+	if (sg->len)
+		memcpy(t + thlen, sg->data, sg->len);
+	fake_put16(t + 16, fake_tcp_csum(sg->src, sg->dst, t, thlen + sg->len));
+	return ETH_HLEN_AX + iphl + thlen + sg->len;
+}
+
+/* A captured IPv4/TCP frame taken apart: numbers in host order, addresses
+ * in network order, checksums verified with the test's own code, options
+ * parsed with the engine's tcp_parse_opts() (opts_err its result). */
+struct fake_tcp_view {
+	const uint8_t *eth_dst, *eth_src;
+	uint16_t ethtype, tot_len, frag_off;
+	uint8_t proto, ttl;
+	uint32_t src, dst;
+	int ip_csum_ok, tcp_csum_ok;
+	uint16_t sport, dport, win, urp;
+	uint32_t seq, ack;
+	uint8_t flags;
+	size_t hlen; /* TCP header with options */
+	const uint8_t *hdr;
+	int opts_err;
+	struct tcp_opts o;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* 0, or -1 when fr is not a whole IPv4/TCP frame. */
+static inline int fake_parse_tcp(const struct fake_frame *fr, struct fake_tcp_view *v)
+{
+	const uint8_t *ip, *t;
+	size_t iphl;
+
+	memset(v, 0, sizeof(*v));
+	if (!fr || fr->len < ETH_HLEN_AX + 40)
+		return -1;
+	ip = fr->data + ETH_HLEN_AX;
+	v->eth_dst = fr->data;
+	v->eth_src = fr->data + 6;
+	v->ethtype = fake_get16(fr->data + 12);
+	iphl = (size_t)(ip[0] & 0x0f) * 4;
+	v->tot_len = fake_get16(ip + 2);
+	v->frag_off = fake_get16(ip + 6);
+	v->ttl = ip[8];
+	v->proto = ip[9];
+	v->src = fake_get_ip(ip + 12);
+	v->dst = fake_get_ip(ip + 16);
+	if (v->ethtype != ETHTYPE_IPV4 || (ip[0] >> 4) != 4 || iphl < 20 ||
+	    v->proto != IP_PROTO_TCP || v->tot_len < iphl + 20 ||
+	    (size_t)ETH_HLEN_AX + v->tot_len > fr->len)
+		return -1;
+	v->ip_csum_ok = fake_csum(ip, iphl) == 0;
+	t = ip + iphl;
+	v->hdr = t;
+	v->hlen = (size_t)(t[12] >> 4) * 4;
+	if (v->hlen < 20 || iphl + v->hlen > v->tot_len)
+		return -1;
+	v->tcp_csum_ok = fake_tcp_csum(v->src, v->dst, t, v->tot_len - iphl) == 0;
+	v->sport = fake_get16(t);
+	v->dport = fake_get16(t + 2);
+	v->seq = fake_get32(t + 4);
+	v->ack = fake_get32(t + 8);
+	v->flags = t[13];
+	v->win = fake_get16(t + 14);
+	v->urp = fake_get16(t + 18);
+	v->opts_err = tcp_parse_opts(t, v->hlen, !!(v->flags & TH_SYN), &v->o);
+	v->data = t + v->hlen;
+	v->len = v->tot_len - iphl - v->hlen;
+	return 0;
+}
+
+/* NOP NOP TS(tsval, tsecr): the 12 bytes most stacks send. */
+static inline size_t fake_tcp_ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr)
+{
+	o[0] = 1;
+	o[1] = 1;
+	o[2] = 8;
+	o[3] = 10;
+	fake_put32(o + 4, tsval);
+	fake_put32(o + 8, tsecr);
+	return 12;
+}
+
+/*
+ * The peer's side of one connection with the host: its addresses, the
+ * sequence number it sends next, what it acknowledges, its window field
+ * and, when ts is set, the timestamps it sends. fake_tcp_send() sends from
+ * this state and moves seq on; fake_tcp_rx() sends anything.
+ */
+struct fake_tcp_peer {
+	struct fake_host *h;
+	uint32_t ip;
+	const uint8_t *mac;
+	uint16_t port, lport; /* the peer's port, ours */
+	uint32_t seq, ack;
+	uint16_t win;
+	int ts;
+	uint32_t tsval, tsecr;
+};
+
+static inline void fake_tcp_peer_init(struct fake_tcp_peer *p, struct fake_host *h,
+				      uint16_t port, uint16_t lport, uint32_t seq)
+{
+	memset(p, 0, sizeof(*p));
+	p->h = h;
+	p->ip = FAKE_PEER_IP;
+	p->mac = FAKE_PEER_MAC;
+	p->port = port;
+	p->lport = lport;
+	p->seq = seq;
+	p->win = 65535;
+}
+
+/* Any segment from the peer, its state untouched. */
+static inline void fake_tcp_rx(struct fake_tcp_peer *p, uint32_t seq, uint32_t ack,
+			       uint8_t flags, uint16_t win, const uint8_t *opts,
+			       size_t optlen, const void *data, size_t len)
+{
+	static uint8_t buf[ETH_HLEN_AX + 20 + 60 + 65536];
+	struct fake_tcp_seg sg = {
+		.src = p->ip, .dst = FAKE_OUR_IP, .sport = p->port, .dport = p->lport,
+		.seq = seq, .ack = ack, .flags = flags, .win = win,
+		.opts = opts, .optlen = optlen, .data = data, .len = len,
+	};
+
+	if (len > 65536 || optlen > 40)
+		abort();
+	fake_rx(p->h, buf, fake_tcp_frame(buf, p->mac, &sg));
+}
+
+/* A segment from the peer's state (seq, ack, win, timestamps when ts);
+ * seq moves on by what the segment occupies. */
+static inline void fake_tcp_send(struct fake_tcp_peer *p, uint8_t flags, const void *data,
+				 size_t len)
+{
+	uint8_t o[12];
+	size_t olen = p->ts ? fake_tcp_ts_opt(o, p->tsval, p->tsecr) : 0;
+
+	fake_tcp_rx(p, p->seq, p->ack, flags, p->win, o, olen, data, len);
+	p->seq += (uint32_t)len + !!(flags & TH_SYN) + !!(flags & TH_FIN);
+}
+
+/* Captured frame i as TCP; NULL-safe (returns -1). */
+static inline int fake_tcp_sent(const struct fake_host *h, unsigned int i,
+				struct fake_tcp_view *v)
+{
+	return fake_parse_tcp(fake_frame(&h->nif, i), v);
+}
+
+/*
+ * What the application saw, through the callbacks fake_tcp_app_cb()
+ * returns (arg: the struct fake_tcp_app). A listener with these callbacks
+ * adopts each accepted connection (tcp_set_callbacks) unless refuse is set.
+ */
+struct fake_tcp_app {
+	struct tcp_pcb *pcb; /* the last accepted or connected; NULL once closed */
+	unsigned int accepted, connected, readable, writable, closed;
+	int connect_err, close_err;
+	int refuse;
+};
+
+static inline const struct tcp_callbacks *fake_tcp_app_cb(void);
+
+static inline void fake_tcp_on_accepted(void *arg, struct tcp_pcb *pcb)
+{
+	struct fake_tcp_app *a = arg;
+
+	a->accepted++;
+	if (a->refuse)
+		return;
+	a->pcb = pcb;
+	tcp_set_callbacks(pcb, fake_tcp_app_cb(), a);
+}
+
+static inline void fake_tcp_on_connected(void *arg, struct tcp_pcb *pcb, int err)
+{
+	struct fake_tcp_app *a = arg;
+
+	a->connected++;
+	a->connect_err = err;
+	a->pcb = err ? NULL : pcb;
+}
+
+static inline void fake_tcp_on_readable(void *arg, struct tcp_pcb *pcb)
+{
+	(void)pcb;
+	((struct fake_tcp_app *)arg)->readable++;
+}
+
+static inline void fake_tcp_on_writable(void *arg, struct tcp_pcb *pcb)
+{
+	(void)pcb;
+	((struct fake_tcp_app *)arg)->writable++;
+}
+
+static inline void fake_tcp_on_closed(void *arg, struct tcp_pcb *pcb, int err)
+{
+	struct fake_tcp_app *a = arg;
+
+	(void)pcb;
+	a->closed++;
+	a->close_err = err;
+	a->pcb = NULL;
+}
+
+static inline const struct tcp_callbacks *fake_tcp_app_cb(void)
+{
+	static const struct tcp_callbacks cb = {
+		.accepted = fake_tcp_on_accepted,
+		.connected = fake_tcp_on_connected,
+		.readable = fake_tcp_on_readable,
+		.writable = fake_tcp_on_writable,
+		.closed = fake_tcp_on_closed,
+	};
+
+	return &cb;
+}
+
+/* SYN options the way Linux orders them: MSS, SACK-permitted, TS, NOP, WS
+ * (ws < 0: no WS; mss 0: no MSS). Returns the length (at most 20). */
+static inline size_t fake_tcp_syn_opts(uint8_t *o, uint16_t mss, int ws, int sack, int ts,
+				       uint32_t tsval)
+{
+	size_t n = 0;
+
+	if (mss) {
+		o[n++] = 2;
+		o[n++] = 4;
+		fake_put16(o + n, mss);
+		n += 2;
+	}
+	if (sack && ts) {
+		o[n++] = 4;
+		o[n++] = 2;
+	} else if (sack) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 4;
+		o[n++] = 2;
+	} else if (ts) {
+		o[n++] = 1;
+		o[n++] = 1;
+	}
+	if (ts) {
+		o[n++] = 8;
+		o[n++] = 10;
+		fake_put32(o + n, tsval);
+		fake_put32(o + n + 4, 0);
+		n += 8;
+	}
+	if (ws >= 0) {
+		o[n++] = 1;
+		o[n++] = 3;
+		o[n++] = 3;
+		o[n++] = (uint8_t)ws;
+	}
+	return n;
+}
+
+/*
+ * Passive open from the peer to a listener on p->lport whose callbacks are
+ * fake_tcp_app_cb() with arg a: SYN (seq p->seq, the options given; when
+ * they hold TS, its TSval is p->tsval), our SYN-ACK, then the peer's ACK
+ * with window field ack_win (and TS when both sides agreed on it). The
+ * peer's state follows (seq, ack, tsecr, ts). Returns the accepted
+ * connection, or NULL when the exchange went otherwise. Starts a new step.
+ */
+static inline struct tcp_pcb *fake_tcp_accept(struct fake_tcp_peer *p, struct fake_tcp_app *a,
+					      const uint8_t *synopts, size_t synoptlen,
+					      uint16_t ack_win)
+{
+	struct fake_tcp_view v;
+
+	fake_mark(p->h);
+	a->pcb = NULL;
+	fake_tcp_rx(p, p->seq, 0, TH_SYN, 65535, synopts, synoptlen, NULL, 0);
+	if (p->h->nif.n != 1 || fake_tcp_sent(p->h, 0, &v) ||
+	    v.flags != (TH_SYN | TH_ACK) || v.ack != p->seq + 1)
+		return NULL;
+	p->seq++;
+	p->ack = v.seq + 1;
+	p->ts = v.o.ts_ok;
+	p->tsecr = v.o.tsval;
+	p->win = ack_win;
+	fake_tcp_send(p, TH_ACK, NULL, 0);
+	if (p->h->nif.n != 1)
+		return NULL; /* we answered the ACK: not established */
+	fake_mark(p->h);
+	return a->pcb;
+}
+
+/*
+ * Move the clock so that the next passive open from the peer's port gets
+ * our ISN iss (RFC 6528: ISN = 4-microsecond clock + F(4-tuple, secret),
+ * so one probe reveals F). The probe is a SYN to the listener on p->lport,
+ * then an RST that frees the embryonic connection. Up to 2^32 * 4 us
+ * (4.8 h) later; pin the neighbour first. 0, or -1 when the probe failed.
+ * Starts a new step.
+ */
+static inline int fake_tcp_steer_iss(struct fake_tcp_peer *p, uint32_t iss)
+{
+	struct fake_tcp_view v;
+	uint32_t d;
+
+	fake_mark(p->h);
+	fake_tcp_rx(p, p->seq, 0, TH_SYN, 65535, NULL, 0, NULL, 0);
+	if (p->h->nif.n != 1 || fake_tcp_sent(p->h, 0, &v) || v.flags != (TH_SYN | TH_ACK))
+		return -1;
+	fake_tcp_rx(p, p->seq + 1, 0, TH_RST, 0, NULL, 0, NULL, 0);
+	if (tcp_lookup(&p->h->s, FAKE_OUR_IP, p->lport, p->ip, p->port))
+		return -1;
+	d = iss - v.seq;
+	stack_set_time(&p->h->s, p->h->s.now_ns + (uint64_t)d * 4000u);
+	stack_timers(&p->h->s);
+	fake_mark(p->h);
 	return 0;
 }
 

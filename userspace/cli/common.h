@@ -23,6 +23,7 @@ int cmd_run(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
+int cmd_nc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 /*

@@ -42,18 +42,16 @@ int ctl_listen(const char *path)
 	return fd;
 }
 
-FILE *ctl_request(const char *state_dir, const char *request)
+int ctl_connect(const char *state_dir)
 {
 	char path[PATH_MAX + 32];
 	struct sockaddr_un sa;
-	size_t len = strlen(request);
-	FILE *f;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", state_dir, AX_CONTROL_SOCK);
 	if (make_addr(path, &sa) < 0) {
 		fprintf(stderr, "axnet: state directory path too long: %s\n", state_dir);
-		return NULL;
+		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -61,8 +59,21 @@ FILE *ctl_request(const char *state_dir, const char *request)
 			state_dir, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return NULL;
+		return -1;
 	}
+	return fd;
+}
+
+FILE *ctl_request(const char *state_dir, const char *request)
+{
+	char path[PATH_MAX + 32];
+	size_t len = strlen(request);
+	FILE *f;
+	int fd = ctl_connect(state_dir);
+
+	if (fd < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", state_dir, AX_CONTROL_SOCK);
 	if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
 		fprintf(stderr, "axnet: cannot send to %s: %s\n", path, strerror(errno));
 		close(fd);

@@ -22,6 +22,10 @@
 /* Server: listen on path (a stale socket file is replaced). fd or -errno. */
 int ctl_listen(const char *path);
 
+/* Client: a connected socket to the instance in state_dir, or -1 with a
+ * message printed. */
+int ctl_connect(const char *state_dir);
+
 /* Client: connect to the instance in state_dir, send the request line and
  * return a stream to read the response from (NULL: message printed). */
 FILE *ctl_request(const char *state_dir, const char *request);

@@ -31,6 +31,7 @@
 #include "net/log.h"
 #include "net/stack.h"
 #include "net/tcp.h"
+#include "relay.h"
 #include "services.h"
 
 #define MAX_CLIENTS 16
@@ -56,6 +57,7 @@ struct client {
 	size_t inlen;
 	char in[512];
 	struct ping_sess *ping; /* NULL unless a ping is running */
+	struct relay *relay;    /* NULL unless an `axnet nc` runs */
 };
 
 struct runner {
@@ -76,6 +78,8 @@ static void client_close(struct client *c)
 		close(c->fd);
 	free(c->ping);
 	c->ping = NULL;
+	relay_free(c->relay);
+	c->relay = NULL;
 	c->fd = -1;
 	c->inlen = 0;
 }
@@ -207,6 +211,27 @@ static void handle_conns(struct runner *r, struct client *c)
 		client_close(c);
 }
 
+static void handle_nc(struct runner *r, struct client *c, const char *args)
+{
+	char dst_s[64];
+	unsigned long port;
+	uint32_t dst;
+	char line[160];
+
+	if (sscanf(args, "%63s %lu", dst_s, &port) != 2 || cli_parse_addr(dst_s, &dst) < 0 ||
+	    port == 0 || port > 65535) {
+		if (client_say(c, "error bad nc request") == 0)
+			client_close(c);
+		return;
+	}
+	c->relay = relay_start(&r->stack, c->fd, dst, (uint16_t)port);
+	if (!c->relay) {
+		snprintf(line, sizeof(line), "error %s", strerror(errno));
+		if (client_say(c, "%s", line) == 0)
+			client_close(c);
+	}
+}
+
 static void handle_request(struct runner *r, struct client *c)
 {
 	char *line = c->in;
@@ -217,6 +242,8 @@ static void handle_request(struct runner *r, struct client *c)
 		handle_conns(r, c);
 	else if (strncmp(line, "ping ", 5) == 0)
 		handle_ping(r, c, line + 5);
+	else if (strncmp(line, "nc ", 3) == 0)
+		handle_nc(r, c, line + 3);
 	else if (client_say(c, "error unknown request") == 0)
 		client_close(c);
 }
@@ -374,10 +401,13 @@ static int loop(struct runner *r)
 		for (i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &r->clients[i];
 
-			/* A client with a request in hand is not read again. */
+			/* A client with a request in hand is not read again,
+			 * but a relay reads and writes as it needs. */
 			fds[nfd++] = (struct pollfd){
-				.fd = (c->fd >= 0 && !c->ping) ? c->fd : -1,
-				.events = POLLIN,
+				.fd = (c->fd >= 0 && !c->ping && (!c->relay || relay_events(c->relay)))
+					      ? c->fd
+					      : -1,
+				.events = c->relay ? relay_events(c->relay) : POLLIN,
 			};
 		}
 		if (busy || r->busy_poll)
@@ -407,6 +437,14 @@ static int loop(struct runner *r)
 		for (i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &r->clients[i];
 
+			if (c->relay) {
+				if (n > 0 && fds[base + 2 + i].fd == c->fd &&
+				    fds[base + 2 + i].revents)
+					relay_io(c->relay, fds[base + 2 + i].revents);
+				if (relay_done(c->relay))
+					client_close(c);
+				continue;
+			}
 			if (n > 0 && c->fd >= 0 && !c->ping &&
 			    fds[base + 2 + i].fd == c->fd &&
 			    (fds[base + 2 + i].revents & (POLLIN | POLLHUP | POLLERR)))

@@ -342,12 +342,9 @@ void tcp_enter_time_wait(struct tcp_pcb *pcb)
 	timer_cancel(&t->wheel, &pcb->rto_t);
 	timer_cancel(&t->wheel, &pcb->dack_t);
 	tcp_arm_misc(pcb, AX_TCP_TIME_WAIT_MS);
-	/* The application is done with it: nothing more to deliver. */
-	if (!(pcb->flags & TF_DETACHED) && pcb->cb && pcb->cb->closed) {
-		pcb->flags |= TF_DETACHED;
-		pcb->cb->closed(pcb->arg, pcb, 0);
-	}
-	pcb->flags |= TF_DETACHED;
+	/* The application keeps the connection until it has read up to the
+	 * end (tcp_read returns 0) and let go with tcp_close(): data that
+	 * arrived before the FIN must not be lost to it. */
 }
 
 /* --- the API ---------------------------------------------------------- */
