@@ -746,7 +746,7 @@ static inline size_t fake_tcp_ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr)
 struct fake_tcp_peer {
 	struct fake_host *h;
 	uint32_t ip;
-	const uint8_t *mac;
+	uint8_t mac[6];
 	uint16_t port, lport; /* the peer's port, ours */
 	uint32_t seq, ack;
 	uint16_t win;
@@ -760,7 +760,7 @@ static inline void fake_tcp_peer_init(struct fake_tcp_peer *p, struct fake_host 
 	memset(p, 0, sizeof(*p));
 	p->h = h;
 	p->ip = FAKE_PEER_IP;
-	p->mac = FAKE_PEER_MAC;
+	memcpy(p->mac, FAKE_PEER_MAC, 6);
 	p->port = port;
 	p->lport = lport;
 	p->seq = seq;

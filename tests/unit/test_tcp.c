@@ -615,7 +615,7 @@ TEST(parse_opts_malformed)
 	CHECK_EQ(parse(OPTS(99, 1, 0, 0), 1, &o), -EINVAL);
 	CHECK_EQ(parse(OPTS(8, 1, 1, 1), 0, &o), -EINVAL);
 	/* A length running past the header, by one and by far. */
-	CHECK_EQ(parse(OPTS(1, 2, 4, 5, 0xb4), 1, &o), -EINVAL);
+	CHECK_EQ(parse(OPTS(1, 2, 4, 5), 1, &o), -EINVAL);
 	CHECK_EQ(parse(OPTS(1, 1, 8, 10, 0, 0, 0, 0), 0, &o), -EINVAL);
 	CHECK_EQ(parse(OPTS(99, 255, 0, 0), 1, &o), -EINVAL);
 	/* A kind in the last byte, with no room for its length. */
@@ -978,8 +978,9 @@ TEST(paws)
 /* --- close ---------------------------------------------------------------------- */
 
 /* RFC 9293 3.6 figure 12, active side: FIN_WAIT_1 -> (ACK) FIN_WAIT_2 ->
- * (FIN) TIME_WAIT, our FIN's ACK, closed(0) at once; freed after 2MSL. A
- * retransmitted FIN in TIME_WAIT is ACKed again. */
+ * (FIN) TIME_WAIT, ACKed; data that came before the FIN is still readable
+ * there; freed after 2MSL, which is when closed(0) comes (the application
+ * did not let go). A retransmitted FIN in TIME_WAIT is ACKed again. */
 TEST(active_close)
 {
 	struct tcp_pcb *pcb;
@@ -1007,35 +1008,46 @@ TEST(active_close)
 	CHECK_EQ(state(pcb), TCP_FIN_WAIT_2);
 	CHECK_EQ(A.closed, 0);
 
-	/* The peer's FIN: ACKed; TIME_WAIT. */
+	/* Half-closed: the peer still sends; then its FIN: ACKed, TIME_WAIT. */
 	fake_mark(&H);
-	fake_tcp_rx(&P, r, s + 1, TH_FIN | TH_ACK, 65535, NULL, 0, NULL, 0);
+	fake_tcp_rx(&P, r, s + 1, TH_ACK | TH_PSH, 65535, NULL, 0, "tail", 4);
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rx_bytes, 4 });
+	CHECK_SEG(0, TH_ACK, s + 1, r + 4, 0);
+	fake_mark(&H);
+	fake_tcp_rx(&P, r + 4, s + 1, TH_FIN | TH_ACK, 65535, NULL, 0, NULL, 0);
 	CHECK_CNT(&H, RX(1), TX(1));
 	REQUIRE(H.nif.n == 1);
-	CHECK_SEG(0, TH_ACK, s + 1, r + 1, 0);
+	CHECK_SEG(0, TH_ACK, s + 1, r + 5, 0);
 	CHECK_EQ(state(pcb), TCP_TIME_WAIT);
-	CHECK_EQ(A.closed, 1);
-	CHECK_EQ(A.close_err, 0);
+	CHECK_EQ(A.readable, 2);
+	CHECK_EQ(A.closed, 0);
 
 	/* It comes again (our ACK was lost): ACKed again. */
 	fake_mark(&H);
 	fake_advance(&H, 1000);
-	fake_tcp_rx(&P, r, s + 1, TH_FIN | TH_ACK, 65535, NULL, 0, NULL, 0);
+	fake_tcp_rx(&P, r + 4, s + 1, TH_FIN | TH_ACK, 65535, NULL, 0, NULL, 0);
 	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_out_of_window, 1 });
 	REQUIRE(H.nif.n == 1);
-	CHECK_SEG(0, TH_ACK, s + 1, r + 1, 0);
+	CHECK_SEG(0, TH_ACK, s + 1, r + 5, 0);
 	CHECK_EQ(state(pcb), TCP_TIME_WAIT);
+
+	/* What came before the FIN is still there, then the end. */
+	CHECK_EQ(tcp_read(pcb, buf, sizeof(buf)), 4);
+	CHECK_MEM(buf, "tail", 4);
+	CHECK_EQ(tcp_read(pcb, buf, sizeof(buf)), 0);
 
 	/* 2MSL from entering TIME_WAIT. */
 	fake_mark(&H);
 	fake_advance(&H, AX_TCP_TIME_WAIT_MS - 1000 - 1);
 	CHECK(conn() == pcb);
 	CHECK_CNT(&H);
+	CHECK_EQ(A.closed, 0);
 	fake_advance(&H, 1);
 	CHECK_CNT(&H, { AX_C_tcp_conns_closed, 1 });
 	CHECK(conn() == NULL);
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(A.closed, 1);
+	CHECK_EQ(A.close_err, 0);
 	stack_fini(&H.s);
 }
 
@@ -1066,13 +1078,17 @@ TEST(active_close_fin_ack_together)
 	REQUIRE(H.nif.n == 1);
 	CHECK_SEG(0, TH_ACK, s + 1, r + 1, 0);
 	CHECK_EQ(state(pcb), TCP_TIME_WAIT);
-	CHECK_EQ(A.closed, 1);
-	CHECK_EQ(A.close_err, 0);
+	CHECK_EQ(A.closed, 0);
 
-	/* Nothing retransmitted from TIME_WAIT; freed after 2MSL. */
+	/* The application lets go in TIME_WAIT: no callback; nothing is
+	 * retransmitted from TIME_WAIT; freed after 2MSL. */
+	tcp_close(pcb);
+	CHECK_EQ(state(pcb), TCP_TIME_WAIT);
 	fake_mark(&H);
 	fake_advance(&H, AX_TCP_TIME_WAIT_MS);
 	CHECK_CNT(&H, { AX_C_tcp_conns_closed, 1 });
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(A.closed, 0);
 	CHECK(conn() == NULL);
 	stack_fini(&H.s);
 }
@@ -1160,13 +1176,14 @@ TEST(simultaneous_close)
 	CHECK_CNT(&H, RX(1));
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(state(pcb), TCP_TIME_WAIT);
-	CHECK_EQ(A.closed, 1);
-	CHECK_EQ(A.close_err, 0);
+	CHECK_EQ(A.closed, 0);
 
 	fake_mark(&H);
 	fake_advance(&H, AX_TCP_TIME_WAIT_MS);
 	CHECK_CNT(&H, { AX_C_tcp_conns_closed, 1 });
 	CHECK(conn() == NULL);
+	CHECK_EQ(A.closed, 1);
+	CHECK_EQ(A.close_err, 0);
 	stack_fini(&H.s);
 }
 

@@ -273,9 +273,11 @@ static void rto_fired(struct ax_timer *tm)
 				     ? AX_TCP_SYN_RETRIES
 				     : AX_TCP_MAX_RETRIES;
 
-	if (flight == 0 && pcb->snd_wnd == 0 && pcb->snd.len) {
+	if (flight <= 1 && pcb->snd_wnd == 0 && pcb->snd.len) {
 		/* Persist: probe a zero window with one byte (RFC 9293
-		 * 3.8.6.1), backing off like a retransmission. */
+		 * 3.8.6.1), backing off like a retransmission; that byte out
+		 * is the last probe, not data to give up on (RFC 1122
+		 * 4.2.2.17: probe for as long as the peer answers). */
 		pcb->snd_nxt = pcb->snd_una;
 		stack_count(pcb->s, AX_C_tcp_window_probes);
 	} else if (flight == 0) {
@@ -301,17 +303,18 @@ static void rto_fired(struct ax_timer *tm)
 		pcb->recover = pcb->snd_max;
 		pcb->rtt_timing = 0; /* Karn: no sample from a retransmission */
 		pcb->snd_nxt = pcb->snd_una;
-		pcb->retransmits++;
-		stack_count(pcb->s, AX_C_tcp_retransmits);
 		stack_count(pcb->s, AX_C_tcp_rto_fired);
 	}
 	pcb->backoff++;
 	pcb->rto_ms = pcb->rto_ms * 2 > AX_TCP_RTO_MAX_MS ? AX_TCP_RTO_MAX_MS
 							  : pcb->rto_ms * 2;
-	if (pcb->state == TCP_SYN_SENT || pcb->state == TCP_SYN_RECEIVED)
+	if (pcb->state == TCP_SYN_SENT || pcb->state == TCP_SYN_RECEIVED) {
+		pcb->retransmits++;
+		stack_count(pcb->s, AX_C_tcp_retransmits);
 		tcp_send_syn(pcb);
-	else
-		tcp_output(pcb);
+	} else {
+		tcp_output(pcb); /* counts each segment it sends again */
+	}
 	tcp_arm_rto(pcb);
 }
 
@@ -402,6 +405,7 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 	pcb->arg = arg;
 	pcb->iss = tcp_isn(s, pcb);
 	pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
+	pcb->recover = pcb->iss; /* RFC 6582 3.2 step 1 */
 	pcb->snd.head = pcb->iss + 1;
 	pcb->mss = (uint16_t)(s->netif->mtu - 40);
 	tcp_set_state(pcb, TCP_SYN_SENT);
@@ -504,10 +508,12 @@ void tcp_abort(struct tcp_pcb *pcb)
 
 void tcp_set_nodelay(struct tcp_pcb *pcb, int on)
 {
-	if (on)
+	if (on) {
 		pcb->flags |= TF_NODELAY;
-	else
+		tcp_output(pcb); /* what Nagle held goes now (as in Linux) */
+	} else {
 		pcb->flags &= ~(uint32_t)TF_NODELAY;
+	}
 }
 
 void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *i)

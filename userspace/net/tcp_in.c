@@ -301,8 +301,10 @@ static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 	pcb->irs = ntohl(th->seq);
 	pcb->rcv_nxt = pcb->irs + 1;
 	pcb->rcv.head = pcb->rcv_nxt;
+	pcb->rcv_adv = pcb->rcv_nxt; /* nothing offered yet: see send_segment */
 	pcb->iss = tcp_isn(s, pcb);
 	pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
+	pcb->recover = pcb->iss; /* RFC 6582 3.2 step 1 */
 	pcb->snd.head = pcb->iss + 1;
 	pcb->snd_wnd = ntohs(th->win); /* never scaled in a SYN */
 	pcb->max_snd_wnd = pcb->snd_wnd;
@@ -347,6 +349,7 @@ static void syn_sent_input(struct tcp_pcb *pcb, const struct tcp_hdr *th,
 	pcb->irs = seq;
 	pcb->rcv_nxt = seq + 1;
 	pcb->rcv.head = pcb->rcv_nxt;
+	pcb->rcv_adv = pcb->rcv_nxt; /* nothing offered yet: see send_segment */
 	take_syn_opts(pcb, &o, 1);
 	pcb->snd_wnd = ntohs(th->win);
 	pcb->max_snd_wnd = pcb->snd_wnd;
@@ -584,6 +587,15 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		return;
 	}
 
+	/* In SYN-RECEIVED, a retransmitted SYN (our SYN-ACK was lost) gets
+	 * the SYN-ACK again. The sequence check would answer it with a bare
+	 * ACK, which a peer in SYN-SENT drops (RFC 9293 3.10.7.3). */
+	if (pcb->state == TCP_SYN_RECEIVED && seq == pcb->irs &&
+	    (th.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
+		tcp_send_syn(pcb);
+		return;
+	}
+
 	if (!acceptable(pcb, seq, seglen)) {
 		stack_count(s, AX_C_tcp_out_of_window);
 		if (!(th.flags & TH_RST))
@@ -604,13 +616,8 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		return;
 	}
 
-	/* A SYN in a synchronized state (RFC 5961 4.2): challenge ACK. In
-	 * SYN-RECEIVED, a retransmitted SYN gets our SYN-ACK again. */
+	/* A SYN in a synchronized state (RFC 5961 4.2): challenge ACK. */
 	if (th.flags & TH_SYN) {
-		if (pcb->state == TCP_SYN_RECEIVED && seq == pcb->irs) {
-			tcp_send_syn(pcb);
-			return;
-		}
 		challenge_ack(pcb);
 		return;
 	}
@@ -654,12 +661,19 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		if (pcb->state == TCP_CLOSED)
 			return; /* the writable callback aborted it */
 	} else if (ack == pcb->snd_una && datalen == 0 && !(th.flags & TH_FIN) &&
-		   (win << pcb->snd_wscale) == pcb->snd_wnd && pcb->snd_max != pcb->snd_una) {
+		   (win << pcb->snd_wscale) == pcb->snd_wnd && pcb->snd_max != pcb->snd_una &&
+		   pcb->snd_wnd) {
+		/* (Not the answers to zero-window probes: no loss there.) */
 		dup_ack(pcb);
 	}
 	/* Window update (RFC 9293 3.10.7.4, fifth check). */
 	if (SEQ_LT(pcb->snd_wl1, seq) ||
 	    (pcb->snd_wl1 == seq && SEQ_LEQ(pcb->snd_wl2, ack))) {
+		/* A zero window opens while the probe byte is out, not
+		 * accepted: send from SND.UNA again, or that byte is a hole
+		 * only a (backed-off) RTO would fill. */
+		if (pcb->snd_wnd == 0 && win && pcb->snd.len && pcb->snd_max - pcb->snd_una == 1)
+			pcb->snd_nxt = pcb->snd_una;
 		pcb->snd_wnd = win << pcb->snd_wscale;
 		if (pcb->snd_wnd > pcb->max_snd_wnd)
 			pcb->max_snd_wnd = pcb->snd_wnd;
@@ -690,8 +704,8 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		uint32_t right = pcb->rcv.head + pcb->rcv.size;
 		uint32_t n = datalen - skip;
 
-		if (skip >= datalen) {
-			n = 0;
+		if (skip >= datalen || SEQ_GEQ(seq + skip, right)) {
+			n = 0; /* old, or past our buffer */
 		} else if (SEQ_GT(seq + skip + n, right)) {
 			n = right - (seq + skip); /* beyond our buffer */
 		}
@@ -701,7 +715,13 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 			notify_readable(pcb);
 		if (pcb->state == TCP_CLOSED)
 			return;
-		schedule_ack(pcb, !in_order || pcb->n_ooo || skip);
+		/* RFC 5681 4.2: out-of-order data gets an immediate duplicate
+		 * ACK, and a bare one: riding on our data it would not count
+		 * as a duplicate at the sender (RFC 5681 2). */
+		if (!in_order)
+			tcp_send_ack(pcb);
+		else
+			schedule_ack(pcb, pcb->n_ooo || skip);
 	}
 
 	if ((th.flags & TH_FIN) && seq + datalen == pcb->rcv_nxt &&
@@ -719,6 +739,9 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		case TCP_FIN_WAIT_2:
 			tcp_send_ack(pcb);
 			tcp_enter_time_wait(pcb);
+			/* tcp.h: the FIN is readable (tcp_read returns 0); the
+			 * application learns of the end from nothing else. */
+			notify_readable(pcb);
 			return;
 		default:
 			break;

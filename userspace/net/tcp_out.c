@@ -49,8 +49,9 @@ uint32_t tcp_rcv_window(struct tcp_pcb *pcb)
 	return space;
 }
 
-/* Write our options for a segment with flags; returns their length. */
-static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags)
+/* Write our options for a segment with flags and len bytes of data;
+ * returns their length. */
+static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags, uint32_t len)
 {
 	size_t n = 0;
 
@@ -89,10 +90,17 @@ static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags)
 		n += 8;
 	}
 	/* SACK blocks for what we hold out of order (RFC 2018 4), the most
-	 * recent first: as many as fit the 40 bytes of options. */
+	 * recent first: as many as fit the 40 bytes of options and, beside
+	 * len bytes of data, the MTU. A full-sized segment has room for none;
+	 * the bare duplicate ACKs sent for out-of-order data always do. */
 	if (pcb->sack_ok && pcb->n_ooo && !(flags & TH_SYN)) {
 		unsigned int i, nb = pcb->n_ooo;
-		unsigned int room = (unsigned int)((40 - n - 2) / 8);
+		size_t max = pcb->s->netif->mtu - 40u > len ? pcb->s->netif->mtu - 40u - len : 0;
+		unsigned int room;
+
+		if (max > 40)
+			max = 40;
+		room = max >= n + 2 ? (unsigned int)((max - n - 2) / 8) : 0;
 
 		if (nb > room)
 			nb = room;
@@ -127,7 +135,7 @@ static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32
 	int err = 0;
 	uint8_t *buf;
 
-	olen = put_opts(pcb, opts, flags);
+	olen = put_opts(pcb, opts, flags, len);
 	hlen = sizeof(th) + olen;
 	buf = ipv4_tx_begin(s, pcb->raddr, IP_PROTO_TCP, &tx, &cap, &err);
 	if (!buf)
@@ -149,14 +157,14 @@ static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32
 	th.flags = flags;
 	th.win = htons((uint16_t)win);
 	if (flags & TH_ACK) {
+		/* The right edge we offer; a SYN-ACK's window is not scaled
+		 * (RFC 7323 2.2) and is what the peer may fill first. */
+		uint32_t adv = pcb->rcv_nxt + ((flags & TH_SYN) ? win : win << pcb->rcv_wscale);
+
 		th.ack = htonl(pcb->rcv_nxt);
 		pcb->last_ack_sent = pcb->rcv_nxt;
-		if (!(flags & TH_SYN)) {
-			uint32_t adv = pcb->rcv_nxt + (win << pcb->rcv_wscale);
-
-			if (SEQ_GT(adv, pcb->rcv_adv))
-				pcb->rcv_adv = adv;
-		}
+		if (SEQ_GT(adv, pcb->rcv_adv))
+			pcb->rcv_adv = adv;
 	}
 	memcpy(buf, &th, sizeof(th));
 	memcpy(buf + sizeof(th), opts, olen);
@@ -228,6 +236,7 @@ void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
 	memcpy(buf, &th, sizeof(th));
 	th.csum = tcp_csum(s->addr, src, buf, sizeof(th));
 	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
+	stack_count(s, AX_C_tcp_tx);
 	stack_count(s, AX_C_tcp_rst_tx);
 	ipv4_tx_commit(s, &tx, sizeof(th));
 }
@@ -266,7 +275,7 @@ void tcp_output(struct tcp_pcb *pcb)
 		uint32_t usable = wnd > flight ? wnd - flight : 0;
 		uint32_t len = unsent < pcb->mss ? unsent : pcb->mss;
 		uint8_t flags = TH_ACK;
-		int fin_now;
+		int fin_now, probe = 0;
 
 		/* Persist: a zero window with nothing in flight gets probed
 		 * by one byte when the RTO timer fires (rto_fired). */
@@ -276,6 +285,7 @@ void tcp_output(struct tcp_pcb *pcb)
 			if (pcb->backoff == 0)
 				break;
 			usable = 1; /* the probe */
+			probe = 1;
 		}
 		if (len > usable)
 			len = usable;
@@ -298,16 +308,24 @@ void tcp_output(struct tcp_pcb *pcb)
 		if (send_segment(pcb, pcb->snd_nxt, flags, len) < 0)
 			break;
 		if (SEQ_LT(pcb->snd_nxt, pcb->snd_max)) {
-			pcb->retransmits++; /* go-back-N after an RTO */
-			stack_count(pcb->s, AX_C_tcp_retransmits);
-		} else {
-			pcb->bytes_out += len;
-			pcb->s->cnt[AX_C_tcp_tx_bytes] += len;
-			if (!pcb->rtt_timing && len) {
-				pcb->rtt_timing = 1;
-				pcb->rtt_seq = pcb->snd_nxt;
-				pcb->rtt_start_ms = tcp_now_ms(pcb);
+			/* Go-back-N after an RTO; the same probe byte again
+			 * is no retransmission. */
+			if (!probe) {
+				pcb->retransmits++;
+				stack_count(pcb->s, AX_C_tcp_retransmits);
 			}
+		} else if (!pcb->rtt_timing && len) {
+			pcb->rtt_timing = 1;
+			pcb->rtt_seq = pcb->snd_nxt;
+			pcb->rtt_start_ms = tcp_now_ms(pcb);
+		}
+		/* Bytes past snd_max go out for the first time, also at the
+		 * end of a segment that begins with old ones. */
+		if (SEQ_GT(pcb->snd_nxt + len, pcb->snd_max)) {
+			uint32_t fresh = pcb->snd_nxt + len - pcb->snd_max;
+
+			pcb->bytes_out += fresh;
+			pcb->s->cnt[AX_C_tcp_tx_bytes] += fresh;
 		}
 		pcb->snd_nxt += len + (fin_now ? 1 : 0);
 		if (SEQ_GT(pcb->snd_nxt, pcb->snd_max))

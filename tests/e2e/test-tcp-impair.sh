@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# axnet's TCP against the kernel's through the impairment relay (this
+# kernel has no netem): loss, reordering, duplication and delay, each with
+# a fixed seed. Data must arrive intact (SHA-256 of what went out and what
+# came back through the echo service), retransmissions must be counted
+# where frames were lost, and no connection may be left hanging.
+#
+#   axnet (NS_A, AF_XDP on IF_A) -- relay (NS_M) -- kernel (NS_B, IF_B)
+. "$(dirname "$0")/lib.sh"
+
+IMPAIR=${IMPAIR:-build/tests/impair}
+SEED=${SEED:-7}
+NS_M="axt${ID}m"
+IF_MA="axma${ID}"
+IF_MB="axmb${ID}"
+CLIENT="python3 tests/tools/tcp_echo_client.py"
+WORK=$(mktemp -d /tmp/axnet-tcpimp.XXXXXX)
+RELAY_PID=
+
+tcpimp_cleanup() {
+	local rc=$?
+	if [ -n "$RELAY_PID" ]; then
+		kill -TERM "$RELAY_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$RELAY_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$RELAY_PID" 2>/dev/null
+	fi
+	ip netns del "$NS_M" 2>/dev/null
+	rm -rf "$WORK"
+	(exit $rc)
+	cleanup
+}
+trap tcpimp_cleanup EXIT
+[ -x "$IMPAIR" ] || fail "no $IMPAIR (make $IMPAIR)"
+
+for ns in "$NS_A" "$NS_M" "$NS_B"; do
+	ip netns add "$ns" || fail "netns add $ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$NS_A" link add "$IF_A" type veth peer name "$IF_MA" netns "$NS_M" || fail "veth a"
+ip -n "$NS_M" link add "$IF_MB" type veth peer name "$IF_B" netns "$NS_B" || fail "veth b"
+ip -n "$NS_B" addr add "$KERNEL_B/24" dev "$IF_B"
+for pair in "$NS_A $IF_A" "$NS_M $IF_MA" "$NS_M $IF_MB" "$NS_B $IF_B"; do
+	set -- $pair
+	ip -n "$1" link set "$2" up
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
+		fail "ethtool -K $2"
+done
+# The kernel peer knows axnet's MAC: no ARP of its own to lose.
+ip -n "$NS_B" neigh replace "$AXNET_IP" lladdr "$(mac_of "$NS_A" "$IF_A")" dev "$IF_B" nud permanent
+
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7
+
+start_relay() {
+	"$IMPAIR" --netns "$NS_M" --left "$IF_MA" --right "$IF_MB" --seed "$SEED" \
+		--stats-file "$WORK/stats" "$@" >"$WORK/relay.out" 2>"$WORK/relay.err" &
+	RELAY_PID=$!
+	for _ in $(seq 50); do
+		grep -q '^impair: relaying' "$WORK/relay.err" && return 0
+		kill -0 "$RELAY_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/relay.err" >&2
+	fail "relay did not come up"
+}
+stop_relay() {
+	kill -TERM "$RELAY_PID"
+	wait "$RELAY_PID" || fail "relay exited non-zero"
+	RELAY_PID=
+}
+relay_sum() { # NAME: l2r_NAME + r2l_NAME
+	awk -v n="$1" '$1 == "l2r_" n || $1 == "r2l_" n { s += $2 } END { print s + 0 }' "$WORK/relay.out"
+}
+
+# scenario NAME MIB RELAY-ARGS...
+scenario() {
+	local name=$1 mib=$2 out retx0 retx
+	shift 2
+	start_relay "$@"
+	retx0=$(stat engine tcp_retransmits)
+	out=$(ip netns exec "$NS_B" timeout 240 $CLIENT "$AXNET_IP" 7 --bytes $((mib << 20)) \
+		--seed "$SEED" --timeout 200) || { echo "$out"; fail "$name: transfer"; }
+	# Let the close finish through the relay (the last ACKs may sit in
+	# its delay line), bounded; then nothing may be left but TIME_WAIT.
+	for _ in $(seq 100); do
+		"$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN" && $3 != "TIME_WAIT"' |
+			grep -q . || break
+		sleep 0.1
+	done
+	stop_relay
+	retx=$(( $(stat engine tcp_retransmits) - retx0 ))
+	echo "$name: $out"
+	echo "$name: relay dropped $(relay_sum dropped), duplicated $(relay_sum duplicated)," \
+		"reordered $(relay_sum reordered); axnet retransmitted $retx segments"
+	pass "$name: $mib MiB echoed intact"
+	eval "RETX_$name=$retx"
+	"$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN" && $3 != "TIME_WAIT"' |
+		grep . && fail "$name: a connection is stuck"
+	pass "$name: no connection left open"
+}
+
+scenario loss1 4 --loss 1 --delay 1
+[ "$RETX_loss1" -gt 0 ] || fail "loss1: no retransmissions counted"
+scenario loss5 1 --loss 5 --delay 1
+[ "$RETX_loss5" -gt 0 ] || fail "loss5: no retransmissions counted"
+scenario reorder_dup 2 --reorder 5 --dup 2 --delay 1 --jitter 1
+scenario delay20 4 --delay 20
+snapshot
+echo "totals: retransmits $(snap engine tcp_retransmits), rto $(snap engine tcp_rto_fired)," \
+	"fast retransmits $(snap engine tcp_fast_retransmits), dupacks in $(snap engine tcp_dupacks_rx)," \
+	"ooo segments $(snap engine tcp_ooo_segs)"
+stop_axnet
+exit 0
