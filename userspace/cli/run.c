@@ -480,6 +480,7 @@ static void usage(void)
 		"  --skb-mode        attach XDP in generic (SKB) mode\n"
 		"  --busy-poll       never sleep waiting for frames (lower latency, a core)\n"
 		"  --serve SPEC      TCP services, e.g. echo:7,discard:9 (RFC 862, 863)\n"
+		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
 		"  --verbose         debug logging\n");
 }
 
@@ -497,6 +498,7 @@ int cmd_run(int argc, char **argv)
 		{ "skb-mode", no_argument, NULL, 'k' },
 		{ "busy-poll", no_argument, NULL, 'p' },
 		{ "serve", required_argument, NULL, 'S' },
+		{ "tcp-time-wait", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -505,6 +507,7 @@ int cmd_run(int argc, char **argv)
 	const char *backend = "xdp", *state_dir = NULL;
 	int busy_poll = 0;
 	const char *serve = NULL;
+	long time_wait_ms = -1;
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
@@ -527,6 +530,7 @@ int cmd_run(int argc, char **argv)
 		case 'k': no.skb_mode = 1; break;
 		case 'p': busy_poll = 1; break;
 		case 'S': serve = optarg; break;
+		case 'T': time_wait_ms = strtol(optarg, NULL, 10); break;
 		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
@@ -602,6 +606,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	stack_ready = 1;
+	if (time_wait_ms >= 0)
+		r->stack.tcp->time_wait_ms = (uint32_t)time_wait_ms;
 	if (serve) {
 		err = services_start(&r->stack, serve);
 		if (err)

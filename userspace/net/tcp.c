@@ -43,6 +43,7 @@ int tcp_init(struct ax_stack *s)
 	if (getrandom(t->isn_key, sizeof(t->isn_key), 0) != sizeof(t->isn_key))
 		return -EIO;
 	timer_wheel_init(&t->wheel, s->now_ns / 1000000u);
+	t->time_wait_ms = AX_TCP_TIME_WAIT_MS;
 	s->tcp = t;
 	return 0;
 }
@@ -344,7 +345,7 @@ void tcp_enter_time_wait(struct tcp_pcb *pcb)
 	tcp_set_state(pcb, TCP_TIME_WAIT);
 	timer_cancel(&t->wheel, &pcb->rto_t);
 	timer_cancel(&t->wheel, &pcb->dack_t);
-	tcp_arm_misc(pcb, AX_TCP_TIME_WAIT_MS);
+	tcp_arm_misc(pcb, pcb->s->tcp->time_wait_ms);
 	/* The application keeps the connection until it has read up to the
 	 * end (tcp_read returns 0) and let go with tcp_close(): data that
 	 * arrived before the FIN must not be lost to it. */

@@ -30,6 +30,7 @@ struct tcp_table {
 	struct ax_timer_wheel wheel;
 	struct tcp_pcb *dead; /* freed during this input or tick, see tcp_reap */
 	uint64_t isn_key[2];
+	uint32_t time_wait_ms; /* 2*MSL; AX_TCP_TIME_WAIT_MS unless changed */
 	unsigned int count;
 };
 

@@ -691,7 +691,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		 * 3.10.7.4). */
 		if (th.flags & TH_FIN) {
 			tcp_send_ack(pcb);
-			tcp_arm_misc(pcb, AX_TCP_TIME_WAIT_MS);
+			tcp_arm_misc(pcb, s->tcp->time_wait_ms);
 		}
 		return;
 	}
