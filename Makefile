@@ -73,7 +73,7 @@ NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS))
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif.h $(NET_ASAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lm
 
 $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
@@ -94,7 +94,7 @@ FUZZ_TIME ?= 20
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(NET_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS)
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) -lm
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)

@@ -13,6 +13,7 @@
 
 #include "fake_netif.h"
 #include "testlib.h"
+#include "net/tcp_cc.h"
 
 static struct fake_host H;
 static struct fake_tcp_app A;
@@ -50,6 +51,9 @@ static int setup_isn(uint32_t peer_isn)
 		return -1;
 	memset(&A, 0, sizeof(A));
 	fake_tcp_peer_init(&P, &H, PPORT, PORT, peer_isn);
+	/* The window arithmetic below is RFC 5681/6582's: NewReno. CUBIC's
+	 * growth has its own tests (test_tcp_cc.c). */
+	H.s.tcp->cc = &tcp_cc_newreno;
 	L = tcp_listen(&H.s, PORT, 16, fake_tcp_app_cb(), &A);
 	fake_mark(&H);
 	return L ? 0 : -1;

@@ -31,6 +31,7 @@
 #include "net/log.h"
 #include "net/stack.h"
 #include "net/tcp.h"
+#include "net/tcp_cc.h"
 #include "relay.h"
 #include "services.h"
 
@@ -481,6 +482,7 @@ static void usage(void)
 		"  --busy-poll       never sleep waiting for frames (lower latency, a core)\n"
 		"  --serve SPEC      TCP services, e.g. echo:7,discard:9 (RFC 862, 863)\n"
 		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
+		"  --tcp-cc NAME     congestion control: cubic (default) or newreno\n"
 		"  --verbose         debug logging\n");
 }
 
@@ -499,6 +501,7 @@ int cmd_run(int argc, char **argv)
 		{ "busy-poll", no_argument, NULL, 'p' },
 		{ "serve", required_argument, NULL, 'S' },
 		{ "tcp-time-wait", required_argument, NULL, 'T' },
+		{ "tcp-cc", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -508,6 +511,7 @@ int cmd_run(int argc, char **argv)
 	int busy_poll = 0;
 	const char *serve = NULL;
 	long time_wait_ms = -1;
+	const struct tcp_cc_ops *cc = NULL;
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
@@ -531,6 +535,13 @@ int cmd_run(int argc, char **argv)
 		case 'p': busy_poll = 1; break;
 		case 'S': serve = optarg; break;
 		case 'T': time_wait_ms = strtol(optarg, NULL, 10); break;
+		case 'C':
+			cc = tcp_cc_find(optarg);
+			if (!cc) {
+				fprintf(stderr, "axnet run: --tcp-cc is cubic or newreno, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
@@ -608,6 +619,8 @@ int cmd_run(int argc, char **argv)
 	stack_ready = 1;
 	if (time_wait_ms >= 0)
 		r->stack.tcp->time_wait_ms = (uint32_t)time_wait_ms;
+	if (cc)
+		r->stack.tcp->cc = cc;
 	if (serve) {
 		err = services_start(&r->stack, serve);
 		if (err)

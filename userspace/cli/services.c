@@ -1,8 +1,8 @@
 /*
- * services.c - see services.h. Both services are event-driven: they read
- * when TCP says data is there, and the echo service writes only what the
- * send ring can take, so a slow reader throttles the writer through TCP's
- * own windows (nothing is buffered here).
+ * services.c - see services.h. The services are event-driven: they read
+ * when TCP says data is there, and the echo and chargen services write only
+ * what the send ring can take, so a slow reader throttles the writer
+ * through TCP's own windows (nothing is buffered here).
  */
 #include "services.h"
 
@@ -15,7 +15,7 @@
 #include "net/stack.h"
 #include "net/tcp.h"
 
-enum svc_kind { SVC_ECHO, SVC_DISCARD };
+enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN };
 
 struct service {
 	enum svc_kind kind;
@@ -27,6 +27,48 @@ struct service {
 static struct service services[MAX_SERVICES];
 static unsigned int n_services;
 static uint8_t scratch[65536];
+
+/*
+ * RFC 864's pattern: lines of 72 of the 95 printable ASCII characters,
+ * each line starting one character further on, ended by CR LF; it repeats
+ * every 95 lines. Every chargen write is a whole number of periods, so
+ * each connection's stream is the pattern from its first byte on without
+ * any per-connection state (a client can check it).
+ */
+#define CHARGEN_LINE 74                    /* 72 characters, CR, LF */
+#define CHARGEN_PERIOD (95 * CHARGEN_LINE) /* 7030 bytes */
+static uint8_t chargen_buf[8 * CHARGEN_PERIOD];
+
+static void chargen_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(chargen_buf); i++) {
+		size_t line = i / CHARGEN_LINE, col = i % CHARGEN_LINE;
+
+		if (col < 72)
+			chargen_buf[i] = (uint8_t)(' ' + (line + col) % 95);
+		else
+			chargen_buf[i] = col == 72 ? '\r' : '\n';
+	}
+}
+
+/* Fill the send ring: on accept and whenever ACKs free space. */
+static void chargen_fill(void *arg, struct tcp_pcb *pcb)
+{
+	uint32_t room;
+
+	(void)arg;
+	while ((room = tcp_sndbuf(pcb)) >= CHARGEN_PERIOD) {
+		size_t n = room - room % CHARGEN_PERIOD;
+
+		if (n > sizeof(chargen_buf))
+			n = sizeof(chargen_buf);
+		/* n <= tcp_sndbuf(): taken whole, or not at all (closing). */
+		if (tcp_write(pcb, chargen_buf, n) <= 0)
+			return;
+	}
+}
 
 static void pump(void *arg, struct tcp_pcb *pcb)
 {
@@ -48,7 +90,9 @@ static void pump(void *arg, struct tcp_pcb *pcb)
 		if (n == -EAGAIN)
 			return;
 		if (n == 0) {
-			tcp_close(pcb); /* the peer is done; so are we */
+			/* The peer is done; so are we. Chargen stops here
+			 * too (a reset ends it through `closed`). */
+			tcp_close(pcb);
 			return;
 		}
 		if (n < 0)
@@ -71,8 +115,23 @@ static const struct tcp_callbacks conn_cb = {
 	.closed = on_closed,
 };
 
+/* Chargen reads like discard (RFC 864: what the user sends is thrown
+ * away) and writes whenever there is room. */
+static const struct tcp_callbacks chargen_cb = {
+	.readable = pump,
+	.writable = chargen_fill,
+	.closed = on_closed,
+};
+
 static void on_accepted(void *arg, struct tcp_pcb *pcb)
 {
+	struct service *svc = arg;
+
+	if (svc->kind == SVC_CHARGEN) {
+		tcp_set_callbacks(pcb, &chargen_cb, arg);
+		chargen_fill(arg, pcb);
+		return;
+	}
 	tcp_set_callbacks(pcb, &conn_cb, arg);
 }
 
@@ -107,8 +166,12 @@ int services_start(struct ax_stack *s, const char *spec)
 			svc->kind = SVC_ECHO;
 		} else if (strcmp(tok, "discard") == 0) {
 			svc->kind = SVC_DISCARD;
+		} else if (strcmp(tok, "chargen") == 0) {
+			svc->kind = SVC_CHARGEN;
+			chargen_init();
 		} else {
-			fprintf(stderr, "axnet run: unknown service '%s' (echo, discard)\n", tok);
+			fprintf(stderr, "axnet run: unknown service '%s' (echo, discard, chargen)\n",
+				tok);
 			return -EINVAL;
 		}
 		svc->port = (uint16_t)port;

@@ -1,6 +1,8 @@
 /*
  * services.h - built-in TCP services of `axnet run --serve`, so that kernel
- * tools can exercise axnet's TCP: echo (RFC 862) and discard (RFC 863).
+ * tools can exercise axnet's TCP: echo (RFC 862), discard (RFC 863) and
+ * chargen (RFC 864: sends its pattern as fast as TCP takes it, until the
+ * peer closes or resets).
  */
 #ifndef AX_CLI_SERVICES_H
 #define AX_CLI_SERVICES_H
@@ -9,8 +11,8 @@
 
 struct ax_stack;
 
-/* Parse "echo:7,discard:9" and start listening. 0, or -EINVAL with a
- * message printed, or -errno from tcp_listen. */
+/* Parse "echo:7,discard:9,chargen:19" and start listening. 0, or -EINVAL
+ * with a message printed, or -errno from tcp_listen. */
 int services_start(struct ax_stack *s, const char *spec);
 /* Stop listening (connections are freed with the stack). */
 void services_stop(void);

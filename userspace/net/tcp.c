@@ -44,6 +44,7 @@ int tcp_init(struct ax_stack *s)
 		return -EIO;
 	timer_wheel_init(&t->wheel, s->now_ns / 1000000u);
 	t->time_wait_ms = AX_TCP_TIME_WAIT_MS;
+	t->cc = &tcp_cc_cubic;
 	s->tcp = t;
 	return 0;
 }
@@ -179,6 +180,7 @@ static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
 	pcb->rto_ms = AX_TCP_RTO_INIT_MS;
 	pcb->ssthresh = UINT32_MAX;
 	pcb->mss = 536; /* RFC 9293 3.7.1 default until told otherwise */
+	pcb->cc = s->tcp->cc;
 	pcb->quickacks = AX_TCP_QUICKACKS;
 	return pcb;
 }
@@ -297,7 +299,8 @@ static void rto_fired(struct ax_timer *tm)
 		}
 		/* RFC 5681 3.1 eq. 4; RFC 6298 5.5-5.7: back off, go back
 		 * to the first unacked byte, restart slow start. */
-		pcb->ssthresh = flight / 2 > 2u * pcb->mss ? flight / 2 : 2u * pcb->mss;
+		pcb->ssthresh = pcb->cc->ssthresh(pcb);
+		pcb->cc->on_rto(pcb);
 		pcb->cwnd = pcb->mss;
 		pcb->in_recovery = 0;
 		pcb->dupacks = 0;

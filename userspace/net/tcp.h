@@ -22,6 +22,7 @@
 
 struct ax_stack;
 struct tcp_pcb;
+struct tcp_cc_ops;
 
 /* The connection table: part of struct ax_stack, private to tcp*.c. */
 struct tcp_table {
@@ -31,6 +32,7 @@ struct tcp_table {
 	struct tcp_pcb *dead; /* freed during this input or tick, see tcp_reap */
 	uint64_t isn_key[2];
 	uint32_t time_wait_ms; /* 2*MSL; AX_TCP_TIME_WAIT_MS unless changed */
+	const struct tcp_cc_ops *cc; /* for new connections; CUBIC unless changed */
 	unsigned int count;
 };
 

@@ -445,9 +445,7 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 		/* Slow start, appropriate byte counting (RFC 3465, L=2). */
 		pcb->cwnd += acked < 2u * pcb->mss ? acked : 2u * pcb->mss;
 	} else {
-		uint32_t inc = (uint32_t)((uint64_t)pcb->mss * pcb->mss / pcb->cwnd);
-
-		pcb->cwnd += inc ? inc : 1;
+		pcb->cc->cong_avoid(pcb, acked);
 	}
 	pcb->dupacks = 0;
 
@@ -462,8 +460,6 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 
 static void dup_ack(struct tcp_pcb *pcb)
 {
-	uint32_t flight = pcb->snd_max - pcb->snd_una;
-
 	stack_count(pcb->s, AX_C_tcp_dupacks_rx);
 	if (pcb->in_recovery) {
 		pcb->cwnd += pcb->mss; /* inflate (RFC 5681 3.2 step 4) */
@@ -476,7 +472,7 @@ static void dup_ack(struct tcp_pcb *pcb)
 	if (SEQ_LEQ(pcb->snd_una, pcb->recover) && pcb->recover != pcb->snd_una &&
 	    SEQ_GT(pcb->recover, pcb->iss + 1))
 		return;
-	pcb->ssthresh = flight / 2 > 2u * pcb->mss ? flight / 2 : 2u * pcb->mss;
+	pcb->ssthresh = pcb->cc->ssthresh(pcb);
 	pcb->recover = pcb->snd_max;
 	pcb->in_recovery = 1;
 	stack_count(pcb->s, AX_C_tcp_fast_retransmits);

@@ -10,6 +10,7 @@
 
 #include "opt.h"
 #include "ring.h"
+#include "tcp_cc.h"
 #include "tcp.h"
 #include "timer.h"
 
@@ -97,6 +98,8 @@ struct tcp_pcb {
 	uint32_t rtt_seq;
 	uint64_t rtt_start_ms;
 	uint32_t cwnd, ssthresh, recover;
+	const struct tcp_cc_ops *cc;
+	struct tcp_cc_state cc_state;
 
 	struct ax_timer rto_t;   /* retransmission, persist, SYN */
 	struct ax_timer dack_t;  /* delayed ACK */
