@@ -47,8 +47,8 @@ TEST(newreno_linear)
 {
 	setup(&tcp_cc_newreno, 100);
 	round_trip();
-	/* 100 ACKs of mss^2/cwnd bytes each: 10 while cwnd < 100000 + 1000
-	 * ... 9 after 100 KB: 901 bytes in all, about one MSS. */
+	/* 100 ACKs of mss^2/cwnd bytes each: 10 for the first (cwnd is
+	 * 100000), then 9: 901 bytes in all, about one MSS. */
 	CHECK_EQ(P.cwnd, 100 * MSS + 901);
 	CHECK_EQ(P.cc->ssthresh(&P), 50 * MSS);
 	P.snd_max = P.snd_una + 3 * MSS; /* small flight: floor of 2 MSS */
