@@ -59,6 +59,7 @@ struct client {
 	char in[512];
 	struct ping_sess *ping; /* NULL unless a ping is running */
 	struct relay *relay;    /* NULL unless an `axnet nc` runs */
+	int blocking;           /* sends may wait: see client_blocking */
 };
 
 struct runner {
@@ -83,9 +84,16 @@ static void client_close(struct client *c)
 	c->relay = NULL;
 	c->fd = -1;
 	c->inlen = 0;
+	c->blocking = 0;
 }
 
-/* Responses are a few lines; a client too slow to take them is dropped. */
+/*
+ * Responses go out as they are made. Most are a few lines; a table (stats,
+ * conns) can be long, so a full socket buffer waits for the client, up to
+ * a bounded time (client_blocking), after which the client is dropped.
+ * The loop stalls meanwhile: tables are for humans and tests, not for a
+ * hot path.
+ */
 static int client_say(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int client_say(struct client *c, const char *fmt, ...)
@@ -100,11 +108,21 @@ static int client_say(struct client *c, const char *fmt, ...)
 	if (n < 0 || n >= (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	if (send(c->fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
+	if (send(c->fd, line, (size_t)n, MSG_NOSIGNAL | (c->blocking ? 0 : MSG_DONTWAIT)) != n) {
 		client_close(c);
 		return -EPIPE;
 	}
 	return 0;
+}
+
+/* Let sends to c wait for the client (at most 2 s each). */
+static void client_blocking(struct client *c)
+{
+	struct timeval tv = { .tv_sec = 2 };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+	c->blocking = 1;
 }
 
 struct stat_ctx {
@@ -126,6 +144,7 @@ static void handle_stats(struct runner *r, struct client *c)
 	char name[64];
 	int i;
 
+	client_blocking(c);
 	for (i = 0; i < AX_C_MAX && !sc.err; i++) {
 		snprintf(name, sizeof(name), "engine.%s", ax_counter_name((enum ax_counter)i));
 		say_stat(&sc, name, r->stack.cnt[i]);
@@ -207,6 +226,7 @@ static void handle_conns(struct runner *r, struct client *c)
 {
 	struct conns_ctx cc = { .c = c };
 
+	client_blocking(c);
 	tcp_foreach(&r->stack, say_conn, &cc);
 	if (!cc.err && client_say(c, "end") == 0)
 		client_close(c);

@@ -61,6 +61,7 @@
 	X(tcp_active_opens, "TCP connections we opened that got established") \
 	X(tcp_conn_refused, "TCP connects refused by the peer")               \
 	X(tcp_backlog_drops, "TCP SYNs dropped: listener backlog full")      \
+	X(tcp_syn_evicted, "TCP half-open connections evicted by new SYNs") \
 	X(tcp_no_memory, "TCP SYNs dropped: no memory for a connection")     \
 	X(tcp_retransmits, "TCP segments retransmitted")                      \
 	X(tcp_rto_fired, "TCP retransmission timeouts")                       \

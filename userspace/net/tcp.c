@@ -218,23 +218,14 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err)
 	timer_cancel(&t->wheel, &pcb->dack_t);
 	timer_cancel(&t->wheel, &pcb->misc_t);
 	if (pcb->listener)
-		pcb->listener->pending--;
+		tcp_halfopen_del(pcb);
 	if (!(pcb->flags & TF_LISTENER)) {
 		t->count--;
 		stack_count(pcb->s, AX_C_tcp_conns_closed);
 	}
 	/* Children of a listener that goes away lose their parent. */
-	if (pcb->flags & TF_LISTENER) {
-		unsigned int i;
-		struct tcp_pcb *c;
-
-		for (i = 0; i < AX_TCP_HASH_BUCKETS && pcb->pending; i++)
-			for (c = t->bucket[i]; c; c = c->hnext)
-				if (c->listener == pcb) {
-					c->listener = NULL;
-					pcb->pending--;
-				}
-	}
+	while (pcb->hq_head)
+		tcp_halfopen_del(pcb->hq_head);
 	pcb->state = TCP_CLOSED;
 	pcb->listener = NULL;
 	if (!(pcb->flags & TF_DETACHED) && pcb->cb && pcb->cb->closed) {
@@ -258,6 +249,38 @@ void tcp_reap(struct ax_stack *s)
 		ring_free(&pcb->rcv);
 		free(pcb);
 	}
+}
+
+void tcp_halfopen_add(struct tcp_pcb *l, struct tcp_pcb *pcb)
+{
+	pcb->listener = l;
+	pcb->hq_next = NULL;
+	pcb->hq_prev = l->hq_tail;
+	if (l->hq_tail)
+		l->hq_tail->hq_next = pcb;
+	else
+		l->hq_head = pcb;
+	l->hq_tail = pcb;
+	l->pending++;
+}
+
+void tcp_halfopen_del(struct tcp_pcb *pcb)
+{
+	struct tcp_pcb *l = pcb->listener;
+
+	if (!l)
+		return;
+	if (pcb->hq_prev)
+		pcb->hq_prev->hq_next = pcb->hq_next;
+	else
+		l->hq_head = pcb->hq_next;
+	if (pcb->hq_next)
+		pcb->hq_next->hq_prev = pcb->hq_prev;
+	else
+		l->hq_tail = pcb->hq_prev;
+	pcb->hq_next = pcb->hq_prev = NULL;
+	pcb->listener = NULL;
+	l->pending--;
 }
 
 void tcp_set_state(struct tcp_pcb *pcb, enum tcp_state st)

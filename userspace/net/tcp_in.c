@@ -253,8 +253,7 @@ static void on_established(struct tcp_pcb *pcb)
 	tcp_set_state(pcb, TCP_ESTABLISHED);
 	if (l) {
 		/* Hand it to the listener's application. */
-		pcb->listener = NULL;
-		l->pending--;
+		tcp_halfopen_del(pcb);
 		pcb->flags |= TF_ACCEPTED;
 		pcb->cb = NULL;
 		if (l->cb && l->cb->accepted)
@@ -284,8 +283,22 @@ static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 	if (!(th->flags & TH_SYN))
 		return;
 	if (l->pending >= l->backlog) {
-		stack_count(s, AX_C_tcp_backlog_drops);
-		return;
+		/*
+		 * SYN flood survival: a full half-open queue makes room by
+		 * dropping its oldest entry (Linux's behaviour with
+		 * syncookies off). A real client completes its handshake in
+		 * one round trip, long before a flood pushes it out; a
+		 * spoofed entry would never complete anyway.
+		 */
+		struct tcp_pcb *old = l->hq_head;
+
+		if (!old) {
+			stack_count(s, AX_C_tcp_backlog_drops);
+			return;
+		}
+		old->flags |= TF_DETACHED;
+		tcp_pcb_free(old, 0);
+		stack_count(s, AX_C_tcp_syn_evicted);
 	}
 	if (tcp_parse_opts(seg, hlen, 1, &o) < 0) {
 		stack_count(s, AX_C_tcp_bad_opts);
@@ -296,8 +309,7 @@ static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 		stack_count(s, AX_C_tcp_no_memory);
 		return;
 	}
-	pcb->listener = l;
-	l->pending++;
+	tcp_halfopen_add(l, pcb);
 	pcb->irs = ntohl(th->seq);
 	pcb->rcv_nxt = pcb->irs + 1;
 	pcb->rcv.head = pcb->rcv_nxt;

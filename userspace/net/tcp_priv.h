@@ -108,6 +108,9 @@ struct tcp_pcb {
 	const struct tcp_callbacks *cb;
 	void *arg;
 	struct tcp_pcb *listener;        /* until accepted */
+	/* Half-open children of a listener, oldest first: the listener's
+	 * hq_head/hq_tail, each child's hq_prev/hq_next. */
+	struct tcp_pcb *hq_head, *hq_tail, *hq_prev, *hq_next;
 	unsigned int backlog, pending;   /* listener only */
 
 	uint64_t bytes_in, bytes_out, retransmits;
@@ -126,6 +129,10 @@ struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
  * tcp_reap() once the current input or timer tick is over, so code up the
  * call chain may still look at pcb->state after a callback. */
 void tcp_pcb_free(struct tcp_pcb *pcb, int err);
+/* A listener's half-open queue: add a new child, take one out (it became
+ * established or is freed). */
+void tcp_halfopen_add(struct tcp_pcb *l, struct tcp_pcb *pcb);
+void tcp_halfopen_del(struct tcp_pcb *pcb);
 void tcp_reap(struct ax_stack *s);
 /* (Re)arm the TIME_WAIT / FIN_WAIT_2 timer: when it fires, pcb is freed. */
 void tcp_arm_misc(struct tcp_pcb *pcb, uint32_t ms);
