@@ -888,6 +888,72 @@ TEST(rto_gives_up)
 	stack_fini(&H.s);
 }
 
+/* RFC 1122 4.2.3.6: keepalive. After idle_ms without a segment, a probe
+ * (an ACK with SEG.SEQ = SND.NXT - 1, no data) every intvl_ms; an answer
+ * resets the count; `probes` unanswered ones drop the connection. */
+TEST(keepalive)
+{
+	struct tcp_pcb *pcb;
+	uint32_t s;
+	unsigned int k;
+
+	REQUIRE(setup() == 0);
+	pcb = fake_tcp_accept(&P, &A, NULL, 0, 65535);
+	REQUIRE(pcb != NULL);
+	s = P.ack;
+	tcp_set_keepalive(pcb, 5000, 1000, 3);
+	fake_mark(&H);
+	fake_advance(&H, 4999);
+	CHECK_EQ(H.nif.n, 0);
+	fake_advance(&H, 1);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_keepalive_probes, 1 });
+	REQUIRE(H.nif.n == 1);
+	CHECK_SEG(0, TH_ACK, s - 1, P.seq, 0);
+	/* The peer answers: idle starts over, no probe for another 5 s. */
+	fake_mark(&H);
+	ack_with(s, 65535, P.tsecr);
+	fake_advance(&H, 4999);
+	CHECK_EQ(H.nif.n, 0);
+	/* Then silence: 3 probes a second apart, and the connection goes. */
+	for (k = 0; k < 3; k++) {
+		fake_mark(&H);
+		fake_advance(&H, k == 0 ? 1 : 1000);
+		CHECK_CNT(&H, TX(1), { AX_C_tcp_keepalive_probes, 1 });
+	}
+	fake_mark(&H);
+	fake_advance(&H, 1000);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_rst_tx, 1 }, { AX_C_tcp_keepalive_drops, 1 },
+		  { AX_C_tcp_conns_closed, 1 });
+	CHECK_EQ(A.closed, 1);
+	CHECK_EQ(A.close_err, -ETIMEDOUT);
+	CHECK(conn() == NULL);
+	stack_fini(&H.s);
+}
+
+/* RFC 9293 3.8.3: with a user timeout, unacknowledged data gives up after
+ * that long, before the retry limit. */
+TEST(user_timeout)
+{
+	struct tcp_pcb *pcb;
+
+	REQUIRE(setup() == 0);
+	pcb = fake_tcp_accept(&P, &A, NULL, 0, 65535);
+	REQUIRE(pcb != NULL);
+	tcp_set_user_timeout(pcb, 2500);
+	CHECK_EQ(tcp_write(pcb, pat, 100), 100);
+	/* RTOs at 1 s and 3 s after the send: the second is past 2.5 s. */
+	fake_mark(&H);
+	fake_advance(&H, AX_TCP_RTO_INIT_MS);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_retransmits, 1 }, { AX_C_tcp_rto_fired, 1 });
+	CHECK_EQ(A.closed, 0);
+	fake_mark(&H);
+	fake_advance(&H, 2 * AX_TCP_RTO_INIT_MS);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_rst_tx, 1 }, { AX_C_tcp_timeouts, 1 },
+		  { AX_C_tcp_conns_closed, 1 });
+	CHECK_EQ(A.close_err, -ETIMEDOUT);
+	stack_fini(&H.s);
+}
+
 /* --- zero window ------------------------------------------------------------------ */
 
 /* RFC 9293 3.8.6.1, RFC 1122 4.2.2.17: with the peer's window at 0 nothing
@@ -1052,6 +1118,6 @@ TEST_MAIN(T(first_data_after_passive_open), T(no_data_past_the_buffer),
 	  T(in_order_window_and_delayed_ack), T(zero_receive_window), T(data_beyond_window_cut),
 	  T(out_of_order_sack), T(overlap_and_duplicates), T(out_of_order_table_full),
 	  T(send_cwnd_and_peer_window), T(nagle_and_nodelay), T(send_mss),
-	  T(sack_with_data_to_send), T(rto_retransmission), T(fast_retransmit), T(rto_gives_up),
+	  T(sack_with_data_to_send), T(rto_retransmission), T(fast_retransmit), T(rto_gives_up), T(keepalive), T(user_timeout),
 	  T(zero_window_persist), T(zero_window_probe_accepted), T(wraparound_receive),
 	  T(wraparound_send))

@@ -503,6 +503,7 @@ static void usage(void)
 		"  --serve SPEC      TCP services, e.g. echo:7,discard:9 (RFC 862, 863)\n"
 		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
 		"  --tcp-cc NAME     congestion control: cubic (default) or newreno\n"
+		"  --tcp-keepalive IDLE,INTVL,COUNT  keepalive on every connection (seconds)\n"
 		"  --verbose         debug logging\n");
 }
 
@@ -522,6 +523,7 @@ int cmd_run(int argc, char **argv)
 		{ "serve", required_argument, NULL, 'S' },
 		{ "tcp-time-wait", required_argument, NULL, 'T' },
 		{ "tcp-cc", required_argument, NULL, 'C' },
+		{ "tcp-keepalive", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -532,6 +534,7 @@ int cmd_run(int argc, char **argv)
 	const char *serve = NULL;
 	long time_wait_ms = -1;
 	const struct tcp_cc_ops *cc = NULL;
+	unsigned int ka[3] = { 0, 0, 0 };
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
@@ -555,6 +558,14 @@ int cmd_run(int argc, char **argv)
 		case 'p': busy_poll = 1; break;
 		case 'S': serve = optarg; break;
 		case 'T': time_wait_ms = strtol(optarg, NULL, 10); break;
+		case 'K':
+			if (sscanf(optarg, "%u,%u,%u", &ka[0], &ka[1], &ka[2]) != 3 || !ka[0] ||
+			    !ka[1] || !ka[2] || ka[0] > 86400 || ka[1] > 3600 || ka[2] > 255) {
+				fprintf(stderr, "axnet run: --tcp-keepalive wants IDLE,INTVL,COUNT "
+						"(seconds, seconds, probes), got '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'C':
 			cc = tcp_cc_find(optarg);
 			if (!cc) {
@@ -641,6 +652,9 @@ int cmd_run(int argc, char **argv)
 		r->stack.tcp->time_wait_ms = (uint32_t)time_wait_ms;
 	if (cc)
 		r->stack.tcp->cc = cc;
+	r->stack.tcp->ka_idle_ms = ka[0] * 1000u;
+	r->stack.tcp->ka_intvl_ms = ka[1] * 1000u;
+	r->stack.tcp->ka_probes = ka[2];
 	if (serve) {
 		err = services_start(&r->stack, serve);
 		if (err)

@@ -75,6 +75,8 @@
 	X(tcp_ooo_segs, "TCP segments received out of order")                \
 	X(tcp_ooo_dropped, "TCP out-of-order ranges forgotten (table full)") \
 	X(tcp_delayed_acks, "TCP delayed ACKs sent by timer")                \
+	X(tcp_keepalive_probes, "TCP keepalive probes sent")                 \
+	X(tcp_keepalive_drops, "TCP connections dropped: keepalive unanswered") \
 	X(tcp_rx_bytes, "TCP payload bytes received in order")               \
 	X(tcp_tx_bytes, "TCP payload bytes sent for the first time")
 

@@ -181,6 +181,10 @@ static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
 	pcb->ssthresh = UINT32_MAX;
 	pcb->mss = 536; /* RFC 9293 3.7.1 default until told otherwise */
 	pcb->cc = s->tcp->cc;
+	pcb->una_since_ms = s->now_ns / 1000000u;
+	pcb->ka_idle_ms = s->tcp->ka_idle_ms;
+	pcb->ka_intvl_ms = s->tcp->ka_intvl_ms;
+	pcb->ka_probes = (uint8_t)s->tcp->ka_probes;
 	pcb->quickacks = AX_TCP_QUICKACKS;
 	return pcb;
 }
@@ -217,6 +221,7 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err)
 	timer_cancel(&t->wheel, &pcb->rto_t);
 	timer_cancel(&t->wheel, &pcb->dack_t);
 	timer_cancel(&t->wheel, &pcb->misc_t);
+	timer_cancel(&t->wheel, &pcb->ka_t);
 	if (pcb->listener)
 		tcp_halfopen_del(pcb);
 	if (!(pcb->flags & TF_LISTENER)) {
@@ -309,7 +314,10 @@ static void rto_fired(struct ax_timer *tm)
 	} else if (flight == 0) {
 		return;
 	} else {
-		if (pcb->backoff >= limit) {
+		int user_timeout = pcb->user_timeout_ms &&
+				   tcp_now_ms(pcb) - pcb->una_since_ms >= pcb->user_timeout_ms;
+
+		if (pcb->backoff >= limit || user_timeout) {
 			stack_count(pcb->s, AX_C_tcp_timeouts);
 			if (pcb->state == TCP_SYN_SENT && pcb->cb && pcb->cb->connected &&
 			    !(pcb->flags & TF_DETACHED)) {
@@ -531,6 +539,65 @@ void tcp_abort(struct tcp_pcb *pcb)
 	    pcb->state != TCP_TIME_WAIT)
 		tcp_send_rst(pcb);
 	tcp_pcb_free(pcb, 0);
+}
+
+static void ka_fired(struct ax_timer *tm)
+{
+	struct tcp_pcb *pcb = ax_container_of(tm, struct tcp_pcb, ka_t);
+	uint64_t now = tcp_now_ms(pcb);
+
+	if (!pcb->ka_idle_ms || (pcb->state != TCP_ESTABLISHED && pcb->state != TCP_CLOSE_WAIT))
+		return;
+	/* Heard from the peer lately, or data in flight (the RTO watches
+	 * that): wait for the idle time to run out. */
+	if (now - pcb->last_rx_ms < pcb->ka_idle_ms || pcb->snd_max != pcb->snd_una) {
+		pcb->ka_sent = 0;
+		timer_arm(&pcb->s->tcp->wheel, &pcb->ka_t,
+			  (now - pcb->last_rx_ms < pcb->ka_idle_ms ? pcb->last_rx_ms : now) +
+				  pcb->ka_idle_ms,
+			  ka_fired);
+		return;
+	}
+	if (pcb->ka_sent >= pcb->ka_probes) {
+		stack_count(pcb->s, AX_C_tcp_keepalive_drops);
+		tcp_send_rst(pcb);
+		tcp_pcb_free(pcb, -ETIMEDOUT);
+		return;
+	}
+	/* RFC 1122 4.2.3.6: an ACK for a byte already acknowledged (SEG.SEQ
+	 * = SND.NXT - 1), with no data, makes the peer answer. */
+	pcb->ka_sent++;
+	stack_count(pcb->s, AX_C_tcp_keepalive_probes);
+	pcb->snd_nxt--;
+	tcp_send_ack(pcb);
+	pcb->snd_nxt++;
+	timer_arm(&pcb->s->tcp->wheel, &pcb->ka_t, now + pcb->ka_intvl_ms, ka_fired);
+}
+
+void tcp_keepalive_start(struct tcp_pcb *pcb)
+{
+	pcb->last_rx_ms = tcp_now_ms(pcb);
+	if (pcb->ka_idle_ms)
+		timer_arm(&pcb->s->tcp->wheel, &pcb->ka_t, pcb->last_rx_ms + pcb->ka_idle_ms,
+			  ka_fired);
+}
+
+void tcp_set_keepalive(struct tcp_pcb *pcb, uint32_t idle_ms, uint32_t intvl_ms,
+		       unsigned int probes)
+{
+	pcb->ka_idle_ms = idle_ms;
+	pcb->ka_intvl_ms = intvl_ms ? intvl_ms : 1000;
+	pcb->ka_probes = (uint8_t)(probes > 255 ? 255 : probes);
+	pcb->ka_sent = 0;
+	if (!idle_ms)
+		timer_cancel(&pcb->s->tcp->wheel, &pcb->ka_t);
+	else if (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_CLOSE_WAIT)
+		tcp_keepalive_start(pcb);
+}
+
+void tcp_set_user_timeout(struct tcp_pcb *pcb, uint32_t ms)
+{
+	pcb->user_timeout_ms = ms;
 }
 
 void tcp_set_nodelay(struct tcp_pcb *pcb, int on)

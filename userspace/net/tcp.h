@@ -33,6 +33,8 @@ struct tcp_table {
 	uint64_t isn_key[2];
 	uint32_t time_wait_ms; /* 2*MSL; AX_TCP_TIME_WAIT_MS unless changed */
 	const struct tcp_cc_ops *cc; /* for new connections; CUBIC unless changed */
+	/* Keepalive for new connections (0: off), see tcp_set_keepalive. */
+	uint32_t ka_idle_ms, ka_intvl_ms, ka_probes;
 	unsigned int count;
 };
 
@@ -107,6 +109,14 @@ void tcp_close(struct tcp_pcb *pcb);
 /* Send RST and free now. */
 void tcp_abort(struct tcp_pcb *pcb);
 void tcp_set_nodelay(struct tcp_pcb *pcb, int on);
+/* Keepalive (RFC 1122 4.2.3.6): after idle_ms without a segment from the
+ * peer, probe every intvl_ms; after `probes` unanswered probes the
+ * connection is dropped with closed(-ETIMEDOUT). idle_ms 0 turns it off. */
+void tcp_set_keepalive(struct tcp_pcb *pcb, uint32_t idle_ms, uint32_t intvl_ms,
+		       unsigned int probes);
+/* User timeout (RFC 9293 3.8.3): drop the connection with -ETIMEDOUT when
+ * sent data stays unacknowledged this long; 0 = only the retry limit. */
+void tcp_set_user_timeout(struct tcp_pcb *pcb, uint32_t ms);
 
 void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *info);
 /* Call fn for every connection and listener. */

@@ -251,6 +251,7 @@ static void on_established(struct tcp_pcb *pcb)
 	struct tcp_pcb *l = pcb->listener;
 
 	tcp_set_state(pcb, TCP_ESTABLISHED);
+	tcp_keepalive_start(pcb);
 	if (l) {
 		/* Hand it to the listener's application. */
 		tcp_halfopen_del(pcb);
@@ -425,6 +426,7 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 		ring_consume(&pcb->snd, data_acked);
 	}
 	pcb->snd_una = ack;
+	pcb->una_since_ms = tcp_now_ms(pcb); /* the user timeout restarts */
 	if (SEQ_LT(pcb->snd_nxt, pcb->snd_una))
 		pcb->snd_nxt = pcb->snd_una;
 	pcb->backoff = 0;
@@ -610,6 +612,10 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 			tcp_send_ack(pcb);
 		return;
 	}
+
+	/* The peer is alive: keepalive starts its idle time over. */
+	pcb->last_rx_ms = tcp_now_ms(pcb);
+	pcb->ka_sent = 0;
 
 	/* RST (RFC 5961 3.2): only an exact match resets. */
 	if (th.flags & TH_RST) {

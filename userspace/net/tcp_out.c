@@ -305,6 +305,8 @@ void tcp_output(struct tcp_pcb *pcb)
 			flags |= TH_FIN;
 		if (len == unsent)
 			flags |= TH_PSH;
+		if (pcb->snd_max == pcb->snd_una)
+			pcb->una_since_ms = tcp_now_ms(pcb); /* first unacked byte */
 		if (send_segment(pcb, pcb->snd_nxt, flags, len) < 0)
 			break;
 		if (SEQ_LT(pcb->snd_nxt, pcb->snd_max)) {

@@ -104,6 +104,13 @@ struct tcp_pcb {
 	struct ax_timer rto_t;   /* retransmission, persist, SYN */
 	struct ax_timer dack_t;  /* delayed ACK */
 	struct ax_timer misc_t;  /* TIME_WAIT, FIN_WAIT_2 */
+	struct ax_timer ka_t;    /* keepalive */
+
+	/* Keepalive (RFC 1122 4.2.3.6) and user timeout (RFC 9293 3.8.3). */
+	uint32_t ka_idle_ms, ka_intvl_ms, user_timeout_ms;
+	uint8_t ka_probes, ka_sent;
+	uint64_t last_rx_ms;     /* an acceptable segment last came */
+	uint64_t una_since_ms;   /* the oldest unacked data went out */
 
 	const struct tcp_callbacks *cb;
 	void *arg;
@@ -137,6 +144,8 @@ void tcp_reap(struct ax_stack *s);
 /* (Re)arm the TIME_WAIT / FIN_WAIT_2 timer: when it fires, pcb is freed. */
 void tcp_arm_misc(struct tcp_pcb *pcb, uint32_t ms);
 void tcp_delack_fired(struct ax_timer *tm);
+/* Start keepalive timing once a connection is established. */
+void tcp_keepalive_start(struct tcp_pcb *pcb);
 uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb);
 void tcp_set_state(struct tcp_pcb *pcb, enum tcp_state st);
 void tcp_arm_rto(struct tcp_pcb *pcb);
