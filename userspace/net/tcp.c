@@ -514,8 +514,6 @@ int tcp_shutdown(struct tcp_pcb *pcb)
 
 void tcp_close(struct tcp_pcb *pcb)
 {
-	struct tcp_table *t = pcb->s->tcp;
-
 	pcb->flags |= TF_DETACHED;
 	if (pcb->state == TCP_LISTEN || pcb->state == TCP_SYN_SENT) {
 		tcp_pcb_free(pcb, 0);
@@ -529,7 +527,6 @@ void tcp_close(struct tcp_pcb *pcb)
 	tcp_shutdown(pcb);
 	if (pcb->state == TCP_FIN_WAIT_2)
 		tcp_arm_misc(pcb, AX_TCP_FIN_WAIT2_MS);
-	(void)t;
 }
 
 void tcp_abort(struct tcp_pcb *pcb)

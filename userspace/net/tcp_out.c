@@ -261,7 +261,6 @@ void tcp_retransmit_first(struct tcp_pcb *pcb)
 
 void tcp_output(struct tcp_pcb *pcb)
 {
-	struct tcp_table *t = pcb->s->tcp;
 	int sent = 0;
 
 	if (pcb->state == TCP_SYN_SENT || pcb->state == TCP_SYN_RECEIVED ||
@@ -340,5 +339,4 @@ void tcp_output(struct tcp_pcb *pcb)
 	}
 	if (!sent && (pcb->flags & TF_ACK_NOW))
 		tcp_send_ack(pcb);
-	(void)t;
 }
