@@ -9,6 +9,7 @@ PKGS=(
 	libelf-dev zlib1g-dev pkg-config           # libbpf's own needs
 	iproute2 iputils-ping ethtool tcpdump      # namespaces, peers, captures
 	netcat-openbsd procps psmisc python3       # test helpers
+	iperf3                                     # make bench: the kernel's goodput
 	hping3                                     # SYN floods
 	qemu-system-x86 linux-image-amd64          # the virtio-net guest test
 	busybox-static cpio                        # ...and its initramfs

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # axnet's TCP against the Linux kernel's, over AF_XDP on a veth pair:
 # 64 MiB through the echo service with SHA-256 compared, 64 MiB into the
-# discard service with byte counters exact, the options negotiated on the
-# SYN/SYN-ACK read from a capture, and a RST for a closed port.
+# discard service with byte counters exact, 64 MiB from the chargen service
+# with its pattern checked, the options negotiated on the SYN/SYN-ACK read
+# from a capture, and a RST for a closed port.
 . "$(dirname "$0")/lib.sh"
 
 CLIENT="python3 tests/tools/tcp_echo_client.py"
@@ -12,7 +13,7 @@ ip netns exec "$NS_B" tcpdump -i "$IF_B" -n -v -c 2 -w "$AXNET_LOG.pcap" \
 	"tcp[tcpflags] & tcp-syn != 0" >/dev/null 2>&1 &
 DUMP=$!
 sleep 0.5
-start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7,discard:9
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7,discard:9,chargen:19
 
 out=$(ip netns exec "$NS_B" timeout 120 $CLIENT "$AXNET_IP" 7 --bytes $((MB << 20)) --seed "$ID") ||
 	{ echo "$out"; fail "echo transfer"; }
@@ -43,6 +44,18 @@ expect_eq "discard: engine tcp_rx_bytes grew by" "$(( $(stat engine tcp_rx_bytes
 rst0=$(stat engine tcp_rst_tx)
 msg=$(ip netns exec "$NS_B" timeout 5 nc -z -w 2 "$AXNET_IP" 5555 2>&1) && fail "connect to a closed port succeeded"
 expect_eq "RSTs sent for the closed port" "$(( $(stat engine tcp_rst_tx) - rst0 ))" 1
+
+# Chargen: its pattern, as fast as TCP takes it; our close with unread data
+# is a RST from the kernel, and that ends the service's connection.
+out=$(ip netns exec "$NS_B" timeout 120 $CLIENT "$AXNET_IP" 19 --bytes $((MB << 20)) --recv --chargen) ||
+	{ echo "$out"; fail "chargen transfer"; }
+echo "$out"
+for _ in $(seq 50); do
+	"$AXNET" conns --state-dir "$STATE" | grep -q "$AXNET_IP:19 .*ESTABLISHED" || break
+	sleep 0.1
+done
+expect_eq "chargen connections left after the reader closed" \
+	"$("$AXNET" conns --state-dir "$STATE" | grep -c "^$AXNET_IP:19 .*$KERNEL_B")" 0
 
 # axnet as the client: `axnet nc` to a kernel echo server, SHA-256 both ways.
 ip netns exec "$NS_B" timeout 60 python3 tests/tools/tcp_echo_server.py "$KERNEL_B" 5001 >/dev/null 2>&1 &

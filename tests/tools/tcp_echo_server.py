@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """A kernel-TCP echo server for tests: listen on ADDR:PORT, echo every
-connection until its EOF, then close it. Exits after --conns connections
-or --timeout seconds, whichever is first (bounded)."""
+connection until its EOF, then close it. --mode discard reads until EOF;
+--mode chargen sends RFC 864's pattern until the peer goes (the kernel
+counterparts of axnet's services, for benchmarks). Exits after --conns
+connections or --timeout seconds, whichever is first (bounded)."""
 import argparse, socket, threading, sys
 
 p = argparse.ArgumentParser()
 p.add_argument("addr"); p.add_argument("port", type=int)
 p.add_argument("--conns", type=int, default=1)
 p.add_argument("--timeout", type=float, default=120)
+p.add_argument("--mode", choices=("echo", "discard", "chargen"), default="echo")
 a = p.parse_args()
 
 ls = socket.socket()
@@ -29,11 +32,38 @@ def echo(c):
     finally:
         c.close()
 
+
+def discard(c):
+    c.settimeout(a.timeout)
+    buf = bytearray(1 << 20)
+    try:
+        while c.recv_into(buf):
+            pass
+    finally:
+        c.close()
+
+
+def chargen(c):
+    """Whole periods of the pattern, as axnet's chargen writes them."""
+    chars = bytes(range(32, 127))
+    block = b"".join((chars * 2)[i:i + 72] + b"\r\n" for i in range(95)) * 9
+    c.settimeout(a.timeout)
+    try:
+        while True:
+            c.sendall(block)
+    except OSError:
+        pass  # the reader closed: RST or EPIPE
+    finally:
+        c.close()
+
+
+serve = {"echo": echo, "discard": discard, "chargen": chargen}[a.mode]
+
 threads = []
 try:
     for _ in range(a.conns):
         c, _ = ls.accept()
-        t = threading.Thread(target=echo, args=(c,))
+        t = threading.Thread(target=serve, args=(c,))
         t.start()
         threads.append(t)
 except socket.timeout:

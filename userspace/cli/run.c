@@ -500,7 +500,7 @@ static void usage(void)
 		"  --copy            do not try zero-copy AF_XDP\n"
 		"  --skb-mode        attach XDP in generic (SKB) mode\n"
 		"  --busy-poll       never sleep waiting for frames (lower latency, a core)\n"
-		"  --serve SPEC      TCP services, e.g. echo:7,discard:9 (RFC 862, 863)\n"
+		"  --serve SPEC      TCP services, e.g. echo:7,discard:9,chargen:19 (RFC 862-864)\n"
 		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
 		"  --tcp-cc NAME     congestion control: cubic (default) or newreno\n"
 		"  --tcp-keepalive IDLE,INTVL,COUNT  keepalive on every connection (seconds)\n"

@@ -534,7 +534,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	size_t hlen;
 	uint32_t seq, ack, datalen, seglen, win;
 	const uint8_t *data;
-	int in_order;
+	int in_order, handshake_ack;
 	uint32_t sum = 0;
 	uint16_t w[2];
 
@@ -642,6 +642,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	if (pcb->ts_ok && o.ts_ok && SEQ_LEQ(seq, pcb->last_ack_sent))
 		pcb->ts_recent = o.tsval;
 
+	handshake_ack = pcb->state == TCP_SYN_RECEIVED;
 	if (pcb->state == TCP_SYN_RECEIVED) {
 		if (SEQ_LEQ(ack, pcb->snd_una) || SEQ_GT(ack, pcb->snd_max)) {
 			tcp_reset_reply(s, src, dst, &th, datalen);
@@ -674,7 +675,8 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		new_ack(pcb, ack, &o);
 		if (pcb->state == TCP_CLOSED)
 			return; /* the writable callback aborted it */
-	} else if (ack == pcb->snd_una && datalen == 0 && !(th.flags & TH_FIN) &&
+	} else if (!handshake_ack && ack == pcb->snd_una && datalen == 0 &&
+		   !(th.flags & TH_FIN) &&
 		   (win << pcb->snd_wscale) == pcb->snd_wnd && pcb->snd_max != pcb->snd_una &&
 		   pcb->snd_wnd) {
 		/* (Not the answers to zero-window probes: no loss there.) */
