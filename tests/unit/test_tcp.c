@@ -825,6 +825,32 @@ TEST(listener_backlog)
 
 /* --- RFC 5961 ----------------------------------------------------------------------- */
 
+/* RFC 5961 7: challenge ACKs are rate-limited stack-wide, at most
+ * AX_TCP_CHALLENGE_ACK_LIMIT a second; the next second allows more. */
+TEST(rfc5961_challenge_ack_limit)
+{
+	struct tcp_pcb *pcb;
+	uint32_t r;
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	pcb = establish_full();
+	REQUIRE(pcb != NULL);
+	r = P.seq;
+	fake_mark(&H);
+	for (i = 0; i < AX_TCP_CHALLENGE_ACK_LIMIT + 50; i++)
+		fake_tcp_rx(&P, r + 100, 0, TH_RST, 0, NULL, 0, NULL, 0);
+	CHECK_CNT(&H, RX(AX_TCP_CHALLENGE_ACK_LIMIT + 50), TX(AX_TCP_CHALLENGE_ACK_LIMIT),
+		  { AX_C_tcp_challenge_acks, AX_TCP_CHALLENGE_ACK_LIMIT },
+		  { AX_C_tcp_challenge_acks_limited, 50 });
+	CHECK_EQ(state(pcb), TCP_ESTABLISHED);
+	fake_mark(&H);
+	fake_advance(&H, 1000);
+	fake_tcp_rx(&P, r + 100, 0, TH_RST, 0, NULL, 0, NULL, 0);
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_challenge_acks, 1 });
+	stack_fini(&H.s);
+}
+
 /* RFC 5961 3.2: an RST resets only at exactly RCV.NXT; in the window
  * otherwise, a challenge ACK; outside the window, nothing. */
 TEST(rfc5961_rst)
@@ -1237,6 +1263,6 @@ TEST_MAIN(T(passive_open_full_options), T(passive_open_no_options), T(accept_ref
 	  T(active_open_refused), T(active_open_bad_ack), T(simultaneous_open),
 	  T(parse_opts_wellformed), T(parse_opts_malformed), T(malformed_options_dropped),
 	  T(no_listener_rst), T(listener_odd_segments), T(bad_checksum_and_header),
-	  T(listener_backlog), T(rfc5961_rst), T(rfc5961_syn_and_ack), T(paws), T(active_close),
+	  T(listener_backlog), T(rfc5961_rst), T(rfc5961_challenge_ack_limit), T(rfc5961_syn_and_ack), T(paws), T(active_close),
 	  T(active_close_fin_ack_together), T(passive_close), T(simultaneous_close),
 	  T(close_orphan_and_unread))

@@ -101,6 +101,11 @@
 #ifndef AX_TCP_INIT_CWND
 #define AX_TCP_INIT_CWND 10u
 #endif
+/* Challenge ACKs per second, stack-wide (RFC 5961 7; Linux's
+ * tcp_challenge_ack_limit is 1000). */
+#ifndef AX_TCP_CHALLENGE_ACK_LIMIT
+#define AX_TCP_CHALLENGE_ACK_LIMIT 1000u
+#endif
 /* Our receive window scale shift (RFC 7323): 2^7 * 65535 = 8 MiB max. */
 #ifndef AX_TCP_RCV_WSCALE
 #define AX_TCP_RCV_WSCALE 7u

@@ -35,6 +35,8 @@ struct tcp_table {
 	const struct tcp_cc_ops *cc; /* for new connections; CUBIC unless changed */
 	/* Keepalive for new connections (0: off), see tcp_set_keepalive. */
 	uint32_t ka_idle_ms, ka_intvl_ms, ka_probes;
+	uint64_t chack_sec;      /* challenge ACKs sent in this second */
+	uint32_t chack_count;
 	unsigned int count;
 };
 

@@ -403,7 +403,21 @@ static int acceptable(const struct tcp_pcb *pcb, uint32_t seq, uint32_t seglen)
 
 static void challenge_ack(struct tcp_pcb *pcb)
 {
-	/* RFC 5961 3.2, 4.2, 5.2 (not rate-limited yet). */
+	struct tcp_table *t = pcb->s->tcp;
+	uint64_t sec = tcp_now_ms(pcb) / 1000;
+
+	/* RFC 5961 3.2, 4.2, 5.2; and 7: at most AX_TCP_CHALLENGE_ACK_LIMIT
+	 * a second for the whole stack, so that spoofed segments cannot make
+	 * us flood the wire. */
+	if (sec != t->chack_sec) {
+		t->chack_sec = sec;
+		t->chack_count = 0;
+	}
+	if (t->chack_count >= AX_TCP_CHALLENGE_ACK_LIMIT) {
+		stack_count(pcb->s, AX_C_tcp_challenge_acks_limited);
+		return;
+	}
+	t->chack_count++;
 	stack_count(pcb->s, AX_C_tcp_challenge_acks);
 	tcp_send_ack(pcb);
 }
