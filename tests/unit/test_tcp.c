@@ -13,12 +13,13 @@
 
 #include "fake_netif.h"
 #include "testlib.h"
+#include "tcp_check.h"
 
 static struct fake_host H;
 static struct fake_tcp_app A;
 static struct fake_tcp_peer P;
 static struct tcp_pcb *L;
-static struct fake_tcp_view V; /* the last segment check_seg() looked at */
+static struct fake_tcp_view V; /* the last segment CHECK_SEG looked at */
 static uint8_t O[40];          /* option bytes under construction */
 static uint8_t buf[4096];
 
@@ -61,40 +62,6 @@ static enum tcp_state state(struct tcp_pcb *pcb)
 
 	tcp_get_info(pcb, &i);
 	return i.state;
-}
-
-/*
- * Frame i is a TCP segment from us to the peer's port with exactly these
- * flags, seq, ack and payload length, right addresses and checksums. The
- * view stays in V. Returns 1 when it all holds.
- */
-#define CHECK_SEG(i, fl, sq, ak, ln) check_seg(i, fl, sq, ak, ln, __LINE__)
-static int check_seg(unsigned int i, uint8_t flags, uint32_t seq, uint32_t ack, size_t len,
-		     int line)
-{
-	int ok = 1;
-
-	if (fake_tcp_sent(&H, i, &V)) {
-		printf("  line %d: frame %u is missing or not TCP (%u sent)\n", line, i, H.nif.n);
-		testlib.failed = 1;
-		return 0;
-	}
-	ok &= CHECK_EQ(V.flags, flags);
-	ok &= CHECK_EQ(V.seq, seq);
-	ok &= CHECK_EQ(V.ack, ack);
-	ok &= CHECK_EQ(V.len, len);
-	ok &= CHECK_EQ(V.sport, P.lport);
-	ok &= CHECK_EQ(V.dport, P.port);
-	ok &= CHECK_EQ(V.src, FAKE_OUR_IP);
-	ok &= CHECK_EQ(V.dst, FAKE_PEER_IP);
-	ok &= CHECK_MEM(V.eth_dst, FAKE_PEER_MAC, 6);
-	ok &= CHECK(V.ip_csum_ok);
-	ok &= CHECK(V.tcp_csum_ok);
-	ok &= CHECK_EQ(V.opts_err, 0);
-	ok &= CHECK_EQ(V.urp, 0);
-	if (!ok)
-		printf("  (segment %u, checked at line %d)\n", i, line);
-	return ok;
 }
 
 /* Passive open with the options Linux sends (MSS 1460, SACK, TS, WS 7);

@@ -13,13 +13,14 @@
 
 #include "fake_netif.h"
 #include "testlib.h"
+#include "tcp_check.h"
 #include "net/tcp_cc.h"
 
 static struct fake_host H;
 static struct fake_tcp_app A;
 static struct fake_tcp_peer P;
 static struct tcp_pcb *L;
-static struct fake_tcp_view V; /* the last segment check_seg() looked at */
+static struct fake_tcp_view V; /* the last segment CHECK_SEG looked at */
 static uint8_t O[40];
 static uint8_t pat[AX_TCP_RCVBUF + 65536]; /* stream byte i is pat[i] */
 static uint8_t rd[AX_TCP_RCVBUF + 65536];  /* what tcp_read gave */
@@ -67,34 +68,6 @@ static int setup(void)
 static struct tcp_pcb *conn(void)
 {
 	return tcp_lookup(&H.s, FAKE_OUR_IP, P.lport, FAKE_PEER_IP, P.port);
-}
-
-#define CHECK_SEG(i, fl, sq, ak, ln) check_seg(i, fl, sq, ak, ln, __LINE__)
-static int check_seg(unsigned int i, uint8_t flags, uint32_t seq, uint32_t ack, size_t len,
-		     int line)
-{
-	int ok = 1;
-
-	if (fake_tcp_sent(&H, i, &V)) {
-		printf("  line %d: frame %u is missing or not TCP (%u sent)\n", line, i, H.nif.n);
-		testlib.failed = 1;
-		return 0;
-	}
-	ok &= CHECK_EQ(V.flags, flags);
-	ok &= CHECK_EQ(V.seq, seq);
-	ok &= CHECK_EQ(V.ack, ack);
-	ok &= CHECK_EQ(V.len, len);
-	ok &= CHECK_EQ(V.sport, P.lport);
-	ok &= CHECK_EQ(V.dport, P.port);
-	ok &= CHECK_EQ(V.src, FAKE_OUR_IP);
-	ok &= CHECK_EQ(V.dst, FAKE_PEER_IP);
-	ok &= CHECK(V.ip_csum_ok);
-	ok &= CHECK(V.tcp_csum_ok);
-	ok &= CHECK_EQ(V.opts_err, 0);
-	ok &= CHECK(V.tot_len <= 1500);
-	if (!ok)
-		printf("  (segment %u, checked at line %d)\n", i, line);
-	return ok;
 }
 
 /* Passive open without options; R0 is the peer's first data byte. */
