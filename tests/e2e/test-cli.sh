@@ -19,6 +19,11 @@ expect_code 2 "$AXNET" run --ifname x
 expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1
 expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/33
 expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --backend nope
+expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --queues two
+expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --queues 0
+expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --tcp-cc bbr
+expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --tcp-keepalive 1,2
+expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --serve telnet:23
 expect_code 1 "$AXNET" stats --state-dir /nonexistent/axnet
 msg=$("$AXNET" stats --state-dir /nonexistent/axnet 2>&1)
 echo "$msg" | grep -q "no running instance" || fail "stats without instance says: $msg"

@@ -552,11 +552,26 @@ int cmd_run(int argc, char **argv)
 		case 'n': netns = optarg; break;
 		case 'b': backend = optarg; break;
 		case 's': state_dir = optarg; break;
-		case 'q': no.queues = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'q': {
+			char *end;
+			unsigned long q = strtoul(optarg, &end, 10);
+
+			if (*end || q == 0 || q > AX_MAX_QUEUES) {
+				fprintf(stderr, "axnet run: --queues wants 1..%u, got '%s'\n",
+					AX_MAX_QUEUES, optarg);
+				return 2;
+			}
+			no.queues = (uint32_t)q;
+			break;
+		}
 		case 'c': no.force_copy = 1; break;
 		case 'k': no.skb_mode = 1; break;
 		case 'p': busy_poll = 1; break;
-		case 'S': serve = optarg; break;
+		case 'S':
+			serve = optarg;
+			if (services_parse(serve) < 0)
+				return 2;
+			break;
 		case 'T': time_wait_ms = strtol(optarg, NULL, 10); break;
 		case 'K':
 			if (sscanf(optarg, "%u,%u,%u", &ka[0], &ka[1], &ka[2]) != 3 || !ka[0] ||
@@ -656,7 +671,7 @@ int cmd_run(int argc, char **argv)
 	r->stack.tcp->ka_intvl_ms = ka[1] * 1000u;
 	r->stack.tcp->ka_probes = ka[2];
 	if (serve) {
-		err = services_start(&r->stack, serve);
+		err = services_start(&r->stack);
 		if (err)
 			goto out;
 	}

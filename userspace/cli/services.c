@@ -21,6 +21,7 @@ struct service {
 	enum svc_kind kind;
 	uint16_t port;
 	struct tcp_pcb *listener;
+	const char *name;
 };
 
 #define MAX_SERVICES 8
@@ -139,12 +140,15 @@ static const struct tcp_callbacks listen_cb = {
 	.accepted = on_accepted,
 };
 
-int services_start(struct ax_stack *s, const char *spec)
+int services_parse(const char *spec)
 {
 	char buf[256], *tok, *save = NULL;
 
-	if (strlen(spec) >= sizeof(buf))
+	n_services = 0;
+	if (strlen(spec) >= sizeof(buf)) {
+		fprintf(stderr, "axnet run: --serve list too long\n");
 		return -EINVAL;
+	}
 	strcpy(buf, spec);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct service *svc;
@@ -175,12 +179,26 @@ int services_start(struct ax_stack *s, const char *spec)
 			return -EINVAL;
 		}
 		svc->port = (uint16_t)port;
+		svc->name = svc->kind == SVC_ECHO ? "echo"
+			    : svc->kind == SVC_DISCARD ? "discard" : "chargen";
+		svc->listener = NULL;
+		n_services++;
+	}
+	return 0;
+}
+
+int services_start(struct ax_stack *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < n_services; i++) {
+		struct service *svc = &services[i];
+
 		svc->listener = tcp_listen(s, svc->port, 1024, &listen_cb, svc);
 		if (!svc->listener)
-			return log_err(-errno, "cannot listen on TCP port %lu: %s", port,
+			return log_err(-errno, "cannot listen on TCP port %u: %s", svc->port,
 				       strerror(errno));
-		n_services++;
-		log_info("serving %s on TCP port %lu", tok, port);
+		log_info("serving %s on TCP port %u", svc->name, svc->port);
 	}
 	return 0;
 }

@@ -11,9 +11,11 @@
 
 struct ax_stack;
 
-/* Parse "echo:7,discard:9,chargen:19" and start listening. 0, or -EINVAL
- * with a message printed, or -errno from tcp_listen. */
-int services_start(struct ax_stack *s, const char *spec);
+/* Parse "echo:7,discard:9,chargen:19" (before anything is set up, so a
+ * typo costs nothing). 0, or -EINVAL with a message printed. */
+int services_parse(const char *spec);
+/* Listen on every parsed service. 0 or -errno from tcp_listen. */
+int services_start(struct ax_stack *s);
 /* Stop listening (connections are freed with the stack). */
 void services_stop(void);
 
