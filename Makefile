@@ -14,10 +14,10 @@ CLANG   ?= clang
 BPFTOOL ?= bpftool
 
 WARN    := -Wall -Wextra -Werror
-CPPFLAGS := -Iinclude -Iuserspace -Idriver -I$(BUILD)
+CPPFLAGS := -I. -Iinclude -Iuserspace -Idriver -I$(BUILD)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN)
-LDLIBS  := -lxdp -lbpf -lelf -lz -lm
+LDLIBS  := -lxdp -lbpf -lelf -lz -lsodium -lm
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -O2 -g $(WARN) -target bpf -D__TARGET_ARCH_x86 \
@@ -25,6 +25,9 @@ BPF_CFLAGS := -O2 -g $(WARN) -target bpf -D__TARGET_ARCH_x86 \
 
 # The engine: protocol code with no I/O of its own (unit-testable).
 NET_SRCS := $(wildcard userspace/net/*.c)
+# Axiom (the commit log) and policy (language, matcher): no I/O of their
+# own beyond Axiom's storage backend; linked into unit tests too.
+LIB_SRCS := $(wildcard axiom/*.c policy/*.c)
 # Packet I/O backends and the XDP loader.
 DRV_SRCS := $(wildcard driver/*.c)
 # The command-line program.
@@ -50,7 +53,7 @@ $(SKEL): $(BUILD)/axnet_xdp.bpf.o
 	$(BPFTOOL) gen skeleton $< name axnet_xdp > $@.tmp && mv $@.tmp $@
 
 # --- user space --------------------------------------------------------------
-HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h)
+HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h axiom/*.h policy/*.h)
 
 $(BUILD)/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)
@@ -60,20 +63,20 @@ $(BUILD)/asan/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -O1 -c $< -o $@
 
-$(BUILD)/axnet: $(call obj,$(BUILD),$(NET_SRCS) $(DRV_SRCS) $(CLI_SRCS))
+$(BUILD)/axnet: $(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(DRV_SRCS) $(CLI_SRCS))
+$(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
-NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS))
+NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS))
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif.h tests/unit/tcp_check.h $(NET_ASAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lm
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lsodium -lm
 
 $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
@@ -97,10 +100,10 @@ FUZZ_TIME ?= 20
 $(BUILD)/fuzz/fuzz_tcp: FUZZ_DEFS := -DAX_TCP_HASH_BUCKETS=64u -DAX_TCP_SNDBUF=16384u \
 	-DAX_TCP_RCVBUF=16384u
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(HDRS) | deps
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_DEFS) -std=gnu11 $(WARN) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) -lm
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) $(LIB_SRCS) -lsodium -lm
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)

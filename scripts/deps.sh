@@ -7,6 +7,7 @@ PKGS=(
 	make gcc clang llvm libclang-rt-14-dev     # build, sanitizers, libFuzzer
 	libbpf-dev libxdp-dev bpftool xdp-tools    # XDP and AF_XDP
 	libelf-dev zlib1g-dev pkg-config           # libbpf's own needs
+	libsodium-dev                              # Axiom: SHA-256 chain, Ed25519 checkpoints
 	iproute2 iputils-ping ethtool tcpdump      # namespaces, peers, captures
 	netcat-openbsd procps psmisc python3       # test helpers
 	iperf3                                     # make bench: the kernel's goodput
