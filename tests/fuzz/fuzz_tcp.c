@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "../unit/fake_netif.h"
+#include "net/tcp_sack.h"
 
 const char *__ubsan_default_options(void);
 const char *__ubsan_default_options(void)
@@ -260,6 +261,26 @@ static void check_table(void)
 	}
 	if (n != l->pending)
 		abort();
+	/* The SACK scoreboards: sorted, disjoint, inside the flight, their
+	 * byte count right; in recovery, pipe no more than the flight. */
+	for (unsigned int i = 0; i < c.n; i++) {
+		const struct tcp_pcb *q = c.p[i];
+		uint32_t bytes = 0;
+
+		if (q->n_sacked > AX_TCP_MAX_SACKED)
+			abort();
+		for (unsigned int k = 0; k < q->n_sacked; k++) {
+			if (!SEQ_LT(q->sacked[k].start, q->sacked[k].end) ||
+			    !SEQ_GT(q->sacked[k].start, q->snd_una - 1) ||
+			    SEQ_GT(q->sacked[k].end, q->snd_max) ||
+			    (k && !SEQ_GT(q->sacked[k].start, q->sacked[k - 1].end)))
+				abort();
+			bytes += q->sacked[k].end - q->sacked[k].start;
+		}
+		if (bytes != q->sacked_bytes ||
+		    (q->in_recovery && q->sack_ok && tcp_sack_pipe(q) > q->snd_max - q->snd_una))
+			abort();
+	}
 	/* Still in the table: else we were not told it closed. */
 	if (est && tcp_lookup(&H.s, FAKE_OUR_IP, peer.lport, peer.ip, peer.port) != est)
 		abort();

@@ -490,14 +490,14 @@ TEST(out_of_order_table_full)
 	CHECK_SEG(0, TH_ACK, P.ack, R0, 0);
 	/* At most 3 blocks fit beside TS (RFC 2018 3). */
 	CHECK_EQ(V.o.nsack, 3);
-	CHECK_EQ(V.o.sack[0].start, R0 + 1800);
-	CHECK_EQ(V.o.sack[2].start, R0 + 1400);
+	CHECK_EQ(V.o.sack[0].start, R0 + 1000 + 200 * k);
+	CHECK_EQ(V.o.sack[2].start, R0 + 1000 + 200 * (k - 2));
 
 	/* Everything, in order: the forgotten range is simply taken again. */
 	fake_mark(&H);
-	send_at(0, 2000);
-	CHECK_EQ(tcp_read(pcb, rd, sizeof(rd)), 2000);
-	CHECK_MEM(rd, pat, 2000);
+	send_at(0, 1100 + 200 * k);
+	CHECK_EQ(tcp_read(pcb, rd, sizeof(rd)), (int)(1100 + 200 * k));
+	CHECK_MEM(rd, pat, 1100 + 200 * k);
 	stack_fini(&H.s);
 }
 
@@ -759,10 +759,11 @@ TEST(rto_retransmission)
 	stack_fini(&H.s);
 }
 
-/* RFC 5681 3.2, RFC 6582: the third duplicate ACK resends snd_una's
- * segment at once; ssthresh = max(flight/2, 2 SMSS), cwnd = ssthresh + 3
- * SMSS, inflated by each further duplicate, deflated to ssthresh by the
- * full ACK.
+/* RFC 5681 3.2: the third duplicate ACK resends snd_una's segment at
+ * once; ssthresh = max(flight/2, 2 SMSS). With SACK agreed (here, though
+ * these duplicates carry no blocks) recovery is RFC 6675's: cwnd =
+ * ssthresh and stays there until the full ACK. NewReno's inflation is in
+ * fast_retransmit_newreno.
  * BUG (fixed, tcp.c tcp_connect / tcp_in.c listen_input): `recover` began
  * at 0, not the ISS (RFC 6582 3.2 step 1), so with an ISS in the second
  * half of sequence space the third duplicate looked like one from an old
@@ -797,19 +798,22 @@ TEST(fast_retransmit)
 		fake_mark(&H);
 		ack_with(s + MSS_TS, 2048, P.tsecr);
 		CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_dupacks_rx, 1 },
-			  { AX_C_tcp_fast_retransmits, 1 }, { AX_C_tcp_retransmits, 1 });
+			  { AX_C_tcp_fast_retransmits, 1 }, { AX_C_tcp_retransmits, 1 },
+			  { AX_C_tcp_sack_recoveries, 1 });
 		REQUIRE(H.nif.n == 1);
 		CHECK_SEG(0, TH_ACK, s + MSS_TS, R0, MSS_TS);
 		CHECK_MEM(V.data, pat + MSS_TS, MSS_TS);
 		tcp_get_info(pcb, &info);
 		CHECK_EQ(info.ssthresh, 2 * MSS_TS);
-		CHECK_EQ(info.cwnd, 5 * MSS_TS);
+		/* SACK was agreed: RFC 6675 5, cwnd = ssthresh, no
+		 * inflation; pipe (4 segments) keeps new data back. */
+		CHECK_EQ(info.cwnd, 2 * MSS_TS);
 
 		fake_mark(&H);
 		ack_with(s + MSS_TS, 2048, P.tsecr);
 		CHECK_CNT(&H, RX(1), { AX_C_tcp_dupacks_rx, 1 });
 		tcp_get_info(pcb, &info);
-		CHECK_EQ(info.cwnd, 6 * MSS_TS);
+		CHECK_EQ(info.cwnd, 2 * MSS_TS);
 
 		fake_mark(&H);
 		ack_with(s + 5 * MSS_TS, 2048, P.tsecr);
@@ -819,6 +823,239 @@ TEST(fast_retransmit)
 		CHECK_EQ(info.snd_queued, 0);
 		stack_fini(&H.s);
 	}
+}
+
+/* An ACK from the peer with timestamps and SACK blocks (start/end pairs,
+ * at most 3 with the timestamps option). */
+static void ack_sack(uint32_t ack, unsigned int n, const uint32_t *blocks)
+{
+	uint8_t o[40];
+	size_t olen = fake_tcp_ts_opt(o, P.tsval, P.tsecr);
+	unsigned int i;
+
+	o[olen++] = 1;
+	o[olen++] = 1;
+	o[olen++] = 5;
+	o[olen++] = (uint8_t)(2 + 8 * n);
+	for (i = 0; i < 2 * n; i++) {
+		fake_put32(o + olen, blocks[i]);
+		olen += 4;
+	}
+	fake_tcp_rx(&P, P.seq, ack, TH_ACK, 2048, o, olen, NULL, 0);
+}
+
+/* Without SACK, NewReno (RFC 5681 3.2, RFC 6582): cwnd = ssthresh + 3
+ * SMSS, inflated by each further duplicate; a partial ACK resends the
+ * next hole at once and deflates by what it acked; the full ACK deflates
+ * to ssthresh. */
+TEST(fast_retransmit_newreno)
+{
+	struct tcp_pcb *pcb;
+	struct tcp_info_ax info;
+	uint32_t s, m, k;
+
+	REQUIRE(setup() == 0);
+	pcb = establish_plain();
+	REQUIRE(pcb != NULL);
+	tcp_get_info(pcb, &info);
+	m = info.mss;
+	CHECK_EQ(m, 536); /* no MSS option: RFC 9293 3.7.1 */
+	s = P.ack;
+	CHECK_EQ(tcp_write(pcb, pat, 6 * m), 6 * m);
+	CHECK_EQ(H.nif.n, 6);
+
+	/* Segments 1 and 3 were lost: 0 is acked, then three duplicates. */
+	ack_with(s + m, 2048, 0);
+	fake_mark(&H);
+	for (k = 0; k < 3; k++)
+		ack_with(s + m, 2048, 0);
+	CHECK_CNT(&H, RX(3), TX(1), { AX_C_tcp_dupacks_rx, 3 },
+		  { AX_C_tcp_fast_retransmits, 1 }, { AX_C_tcp_retransmits, 1 });
+	REQUIRE(H.nif.n == 1);
+	CHECK_SEG(0, TH_ACK, s + m, R0, m);
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.ssthresh, (5 * m) / 2);
+	CHECK_EQ(info.cwnd, (5 * m) / 2 + 3 * m);
+
+	fake_mark(&H);
+	ack_with(s + m, 2048, 0);
+	CHECK_CNT(&H, RX(1), { AX_C_tcp_dupacks_rx, 1 });
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.cwnd, (5 * m) / 2 + 4 * m);
+
+	/* Partial: segments 1 and 2 are in, 3 is the next hole. */
+	fake_mark(&H);
+	ack_with(s + 3 * m, 2048, 0);
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_retransmits, 1 });
+	REQUIRE(H.nif.n == 1);
+	CHECK_SEG(0, TH_ACK, s + 3 * m, R0, m);
+	CHECK_MEM(V.data, pat + 3 * m, m);
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.cwnd, (5 * m) / 2 + 4 * m - 2 * m + m);
+
+	fake_mark(&H);
+	ack_with(s + 6 * m, 2048, 0);
+	CHECK_CNT(&H, RX(1));
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.cwnd, (5 * m) / 2);
+	CHECK_EQ(info.snd_queued, 0);
+	stack_fini(&H.s);
+}
+
+/* RFC 6675: SACK-based recovery. 14 segments out (12 by the window once
+ * segment 0 is acked, 2 by limited transmit, RFC 3042); segments 1 and 4
+ * are lost.
+ * Recovery starts once more than 2 SMSS are SACKed above SND.UNA (IsLost),
+ * resends segment 1, and resends segment 4 only when it too is deemed lost
+ * and pipe leaves room under cwnd; a partial ACK lets new data out by
+ * pipe; the ACK of the recovery point ends it with cwnd = ssthresh. */
+TEST(sack_recovery)
+{
+	struct tcp_pcb *pcb;
+	struct tcp_info_ax info;
+	uint32_t s, M = MSS_TS;
+
+	REQUIRE(setup() == 0);
+	pcb = establish_full();
+	REQUIRE(pcb != NULL);
+	s = P.ack;
+	CHECK_EQ(tcp_write(pcb, pat, 20 * M), 20 * M);
+	CHECK_EQ(H.nif.n, AX_TCP_INIT_CWND);
+	/* Segment 0 is acked: cwnd 11, segments 10 and 11 go. */
+	ack_with(s + M, 2048, P.tsecr);
+
+	/* Two duplicates that SACK news: one new segment each. */
+	fake_mark(&H);
+	ack_sack(s + M, 1, (uint32_t[]){ s + 2 * M, s + 3 * M });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_dupacks_rx, 1 }, { AX_C_tcp_tx_bytes, M });
+	CHECK_SEG(0, TH_ACK, s + 12 * M, R0, M);
+	fake_mark(&H);
+	ack_sack(s + M, 1, (uint32_t[]){ s + 2 * M, s + 4 * M });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_dupacks_rx, 1 }, { AX_C_tcp_tx_bytes, M });
+	CHECK_SEG(0, TH_ACK, s + 13 * M, R0, M);
+
+	/* 3 SMSS SACKed above segment 1: lost. flight 13 SMSS, so
+	 * ssthresh = cwnd = 6.5 SMSS; pipe after the resend is 10 SMSS. */
+	fake_mark(&H);
+	ack_sack(s + M, 2, (uint32_t[]){ s + 5 * M, s + 6 * M, s + 2 * M, s + 4 * M });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_dupacks_rx, 1 },
+		  { AX_C_tcp_fast_retransmits, 1 }, { AX_C_tcp_sack_recoveries, 1 },
+		  { AX_C_tcp_retransmits, 1 });
+	REQUIRE(H.nif.n == 1);
+	CHECK_SEG(0, TH_ACK, s + M, R0, M);
+	CHECK_MEM(V.data, pat + M, M);
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.ssthresh, 13 * M / 2);
+	CHECK_EQ(info.cwnd, 13 * M / 2);
+
+	/* Segment 4 is now lost (3 SMSS above it) but pipe is 7 SMSS:
+	 * no room. Two more SACKed: pipe 5 SMSS, it goes. */
+	fake_mark(&H);
+	ack_sack(s + M, 2, (uint32_t[]){ s + 5 * M, s + 8 * M, s + 2 * M, s + 4 * M });
+	CHECK_CNT(&H, RX(1), { AX_C_tcp_dupacks_rx, 1 });
+	fake_mark(&H);
+	ack_sack(s + M, 2, (uint32_t[]){ s + 5 * M, s + 10 * M, s + 2 * M, s + 4 * M });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_dupacks_rx, 1 }, { AX_C_tcp_retransmits, 1 },
+		  { AX_C_tcp_sack_retransmits, 1 });
+	REQUIRE(H.nif.n == 1);
+	CHECK_SEG(0, TH_ACK, s + 4 * M, R0, M);
+	CHECK_MEM(V.data, pat + 4 * M, M);
+
+	/* Partial ACK up to the second hole: pipe 1 + 4 SMSS, one new
+	 * segment fits. */
+	fake_mark(&H);
+	ack_sack(s + 4 * M, 1, (uint32_t[]){ s + 5 * M, s + 10 * M });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_tx_bytes, M });
+	REQUIRE(H.nif.n == 1);
+	CHECK_SEG(0, TH_ACK, s + 14 * M, R0, M);
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.cwnd, 13 * M / 2);
+
+	/* The recovery point (14 SMSS) is acked: recovery over, cwnd =
+	 * ssthresh, flight 1 SMSS, so the last 5 segments go. */
+	fake_mark(&H);
+	ack_with(s + 14 * M, 2048, P.tsecr);
+	CHECK_CNT(&H, RX(1), TX(5), { AX_C_tcp_tx_bytes, 5 * M });
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.cwnd, 13 * M / 2);
+	CHECK_EQ(pcb->n_sacked, 0);
+	stack_fini(&H.s);
+}
+
+/* RFC 2883: a D-SACK (a first block below the cumulative ACK) says the
+ * peer got a segment twice. It is counted, and is no duplicate ACK: three
+ * of them start no recovery. Bogus blocks (past what we sent, reversed,
+ * far below) change nothing. */
+TEST(dsack_and_bogus_sack)
+{
+	struct tcp_pcb *pcb;
+	struct tcp_info_ax info;
+	uint32_t s, M = MSS_TS, k;
+
+	REQUIRE(setup() == 0);
+	pcb = establish_full();
+	REQUIRE(pcb != NULL);
+	s = P.ack;
+	CHECK_EQ(tcp_write(pcb, pat, 5 * M), 5 * M);
+	ack_with(s + M, 2048, P.tsecr);
+	tcp_get_info(pcb, &info);
+
+	fake_mark(&H);
+	for (k = 0; k < 3; k++)
+		ack_sack(s + M, 1, (uint32_t[]){ s, s + M });
+	CHECK_CNT(&H, RX(3), { AX_C_tcp_dsack_rx, 3 });
+	CHECK_EQ(H.nif.n, 0);
+
+	fake_mark(&H);
+	ack_sack(s + M, 3, (uint32_t[]){ s + 5 * M, s + 7 * M, s + 3 * M, s + 2 * M,
+					 s - 100000, s - 90000 });
+	ack_sack(s + M, 1, (uint32_t[]){ s + 2 * M, s + 6 * M });
+	CHECK_CNT(&H, RX(2));
+	CHECK_EQ(pcb->n_sacked, 0);
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.cwnd, (AX_TCP_INIT_CWND + 1) * M);
+	stack_fini(&H.s);
+}
+
+/* After a timeout, going back to SND.UNA skips what the peer SACKed
+ * (RFC 6675 5.1); a second timeout in a row forgets the scoreboard (the
+ * peer may have reneged, RFC 2018 8) and resends everything. */
+TEST(rto_skips_sacked)
+{
+	struct tcp_pcb *pcb;
+	uint32_t s, M = MSS_TS, k;
+
+	REQUIRE(setup() == 0);
+	pcb = establish_full();
+	REQUIRE(pcb != NULL);
+	s = P.ack;
+	CHECK_EQ(tcp_write(pcb, pat, 5 * M), 5 * M);
+	ack_sack(s, 1, (uint32_t[]){ s + 2 * M, s + 4 * M });
+	CHECK_EQ(pcb->n_sacked, 1);
+
+	fake_mark(&H);
+	fake_advance(&H, AX_TCP_RTO_INIT_MS);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_retransmits, 1 }, { AX_C_tcp_rto_fired, 1 });
+	CHECK_SEG(0, TH_ACK, s, R0, M);
+
+	/* cwnd 2 SMSS: segment 1, then segment 4 (2 and 3 are SACKed). */
+	fake_mark(&H);
+	ack_sack(s + M, 1, (uint32_t[]){ s + 2 * M, s + 4 * M });
+	CHECK_CNT(&H, RX(1), TX(2), { AX_C_tcp_retransmits, 2 });
+	REQUIRE(H.nif.n == 2);
+	CHECK_SEG(0, TH_ACK, s + M, R0, M);
+	CHECK_MEM(V.data, pat + M, M);
+	CHECK_SEG(1, TH_ACK | TH_PSH, s + 4 * M, R0, M);
+	CHECK_MEM(V.data, pat + 4 * M, M);
+
+	/* Two timeouts in a row: the scoreboard goes; back to segment 1. */
+	fake_mark(&H);
+	for (k = 0; k < 20; k++)
+		fake_advance(&H, 500);
+	CHECK_EQ(pcb->n_sacked, 0);
+	CHECK(H.nif.n >= 2);
+	CHECK_SEG(0, TH_ACK, s + M, R0, M);
+	stack_fini(&H.s);
 }
 
 /* After AX_TCP_MAX_RETRIES retransmissions without an answer, the
@@ -1091,6 +1328,7 @@ TEST_MAIN(T(first_data_after_passive_open), T(no_data_past_the_buffer),
 	  T(in_order_window_and_delayed_ack), T(zero_receive_window), T(data_beyond_window_cut),
 	  T(out_of_order_sack), T(overlap_and_duplicates), T(out_of_order_table_full),
 	  T(send_cwnd_and_peer_window), T(nagle_and_nodelay), T(send_mss),
-	  T(sack_with_data_to_send), T(rto_retransmission), T(fast_retransmit), T(rto_gives_up), T(keepalive), T(user_timeout),
+	  T(sack_with_data_to_send), T(rto_retransmission), T(fast_retransmit), T(fast_retransmit_newreno), T(sack_recovery),
+	  T(dsack_and_bogus_sack), T(rto_skips_sacked), T(rto_gives_up), T(keepalive), T(user_timeout),
 	  T(zero_window_persist), T(zero_window_probe_accepted), T(wraparound_receive),
 	  T(wraparound_send))

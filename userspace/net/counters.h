@@ -67,6 +67,10 @@
 	X(tcp_rto_fired, "TCP retransmission timeouts")                       \
 	X(tcp_fast_retransmits, "TCP fast retransmits (3 duplicate ACKs)")   \
 	X(tcp_dupacks_rx, "TCP duplicate ACKs received")                      \
+	X(tcp_sack_recoveries, "TCP SACK loss recoveries (RFC 6675) entered")  \
+	X(tcp_sack_retransmits, "TCP holes retransmitted in SACK recovery")   \
+	X(tcp_sack_dropped, "TCP SACKed ranges forgotten (scoreboard full)")  \
+	X(tcp_dsack_rx, "TCP D-SACKs received (peer got data twice)")         \
 	X(tcp_timeouts, "TCP connections dropped after too many retries")   \
 	X(tcp_window_probes, "TCP zero-window probes")                        \
 	X(tcp_challenge_acks, "TCP challenge ACKs (RFC 5961)")               \

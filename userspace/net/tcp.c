@@ -10,6 +10,7 @@
 
 #include "stack.h"
 #include "tcp_priv.h"
+#include "tcp_sack.h"
 
 static const char *const state_names[] = {
 	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
@@ -330,6 +331,11 @@ static void rto_fired(struct ax_timer *tm)
 		}
 		/* RFC 5681 3.1 eq. 4; RFC 6298 5.5-5.7: back off, go back
 		 * to the first unacked byte, restart slow start. */
+		/* The scoreboard stays, so going back skips what the peer
+		 * holds; a second timeout in a row forgets it, in case the
+		 * peer reneged (RFC 2018 8). */
+		if (pcb->backoff)
+			tcp_sack_clear(pcb);
 		pcb->ssthresh = pcb->cc->ssthresh(pcb);
 		pcb->cc->on_rto(pcb);
 		pcb->cwnd = pcb->mss;

@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "stack.h"
 #include "tcp_priv.h"
+#include "tcp_sack.h"
 
 int tcp_parse_opts(const uint8_t *hdr, size_t hlen, int syn, struct tcp_opts *o)
 {
@@ -440,6 +441,7 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 		ring_consume(&pcb->snd, data_acked);
 	}
 	pcb->snd_una = ack;
+	tcp_sack_acked(pcb, ack);
 	pcb->una_since_ms = tcp_now_ms(pcb); /* the user timeout restarts */
 	if (SEQ_LT(pcb->snd_nxt, pcb->snd_una))
 		pcb->snd_nxt = pcb->snd_una;
@@ -458,11 +460,16 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 		pcb->rtt_timing = 0;
 	}
 
-	/* Congestion control: NewReno (RFC 5681, RFC 6582). */
+	/* Congestion control: SACK recovery (RFC 6675) or NewReno (RFC
+	 * 5681, RFC 6582). */
 	if (pcb->in_recovery) {
 		if (SEQ_GEQ(ack, pcb->recover)) {
 			pcb->in_recovery = 0;
 			pcb->cwnd = pcb->ssthresh; /* full ACK: deflate */
+		} else if (pcb->sack_ok) {
+			/* Partial ACK: cwnd stays; tcp_output sends the
+			 * holes as pipe allows (RFC 6675 5 step C). */
+			tcp_arm_rto(pcb);
 		} else {
 			/* Partial ACK: the next hole is lost too. */
 			tcp_retransmit_first(pcb);
@@ -486,26 +493,46 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 		pcb->cb->writable(pcb->arg, pcb);
 }
 
+/* A duplicate ACK: the classic kind (RFC 5681 2), or, with SACK, one
+ * that SACKs new data (RFC 6675 2). */
 static void dup_ack(struct tcp_pcb *pcb)
 {
 	stack_count(pcb->s, AX_C_tcp_dupacks_rx);
 	if (pcb->in_recovery) {
-		pcb->cwnd += pcb->mss; /* inflate (RFC 5681 3.2 step 4) */
+		if (!pcb->sack_ok)
+			pcb->cwnd += pcb->mss; /* inflate (RFC 5681 3.2 step 4) */
 		return;
 	}
-	if (++pcb->dupacks != 3)
+	if (pcb->dupacks < 255)
+		pcb->dupacks++;
+	/* Below DupThresh, limited transmit (RFC 3042, in tcp_output) sends
+	 * new data; with SACK, enough SACKed above SND.UNA also starts
+	 * recovery (RFC 6675 5 step 2). */
+	if (pcb->dupacks < 3 && !(pcb->sack_ok && tcp_sack_is_lost(pcb, pcb->snd_una)))
 		return;
+	if (pcb->dupacks > 3)
+		return; /* recovery already ran for this loss */
 	/* Fast retransmit (RFC 5681 3.2; RFC 6582 3.2 step 2: only when the
 	 * loss is past the last recovery). */
 	if (SEQ_LEQ(pcb->snd_una, pcb->recover) && pcb->recover != pcb->snd_una &&
 	    SEQ_GT(pcb->recover, pcb->iss + 1))
 		return;
+	pcb->dupacks = 3;
 	pcb->ssthresh = pcb->cc->ssthresh(pcb);
 	pcb->recover = pcb->snd_max;
 	pcb->in_recovery = 1;
 	stack_count(pcb->s, AX_C_tcp_fast_retransmits);
-	tcp_retransmit_first(pcb);
-	pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+	if (pcb->sack_ok) {
+		/* RFC 6675 5 steps 4.1-4.3: cwnd = ssthresh, resend the
+		 * first segment now, then pipe decides (tcp_output). */
+		stack_count(pcb->s, AX_C_tcp_sack_recoveries);
+		pcb->cwnd = pcb->ssthresh;
+		pcb->high_rxt = pcb->snd_una;
+		tcp_retransmit_first(pcb);
+	} else {
+		tcp_retransmit_first(pcb);
+		pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+	}
 	tcp_arm_rto(pcb);
 }
 
@@ -548,7 +575,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	size_t hlen;
 	uint32_t seq, ack, datalen, seglen, win;
 	const uint8_t *data;
-	int in_order, handshake_ack;
+	int in_order, handshake_ack, sack_new;
 	uint32_t sum = 0;
 	uint16_t w[2];
 
@@ -685,15 +712,17 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		return;
 	}
 
+	sack_new = tcp_sack_update(pcb, &o, ack);
 	if (SEQ_GT(ack, pcb->snd_una)) {
 		new_ack(pcb, ack, &o);
 		if (pcb->state == TCP_CLOSED)
 			return; /* the writable callback aborted it */
-	} else if (!handshake_ack && ack == pcb->snd_una && datalen == 0 &&
-		   !(th.flags & TH_FIN) &&
-		   (win << pcb->snd_wscale) == pcb->snd_wnd && pcb->snd_max != pcb->snd_una &&
-		   pcb->snd_wnd) {
-		/* (Not the answers to zero-window probes: no loss there.) */
+	} else if (!handshake_ack && ack == pcb->snd_una && pcb->snd_max != pcb->snd_una &&
+		   (sack_new || (datalen == 0 && !(th.flags & TH_FIN) && o.nsack == 0 &&
+				 (win << pcb->snd_wscale) == pcb->snd_wnd && pcb->snd_wnd))) {
+		/* (Not the answers to zero-window probes: no loss there.
+		 * An ACK with SACK blocks counts only when they are news: a
+		 * D-SACK for a duplicated segment is no sign of loss.) */
 		dup_ack(pcb);
 	}
 	/* Window update (RFC 9293 3.10.7.4, fifth check). */

@@ -12,6 +12,7 @@
 #include "proto.h"
 #include "stack.h"
 #include "tcp_priv.h"
+#include "tcp_sack.h"
 
 #define TCPOPT_EOL 0
 #define TCPOPT_NOP 1
@@ -256,7 +257,35 @@ void tcp_retransmit_first(struct tcp_pcb *pcb)
 	pcb->retransmits++;
 	stack_count(pcb->s, AX_C_tcp_retransmits);
 	pcb->rtt_timing = 0;
+	if (SEQ_GT(pcb->snd_una + len, pcb->high_rxt))
+		pcb->high_rxt = pcb->snd_una + len;
 	send_segment(pcb, pcb->snd_una, flags, len);
+}
+
+/* SACK recovery (RFC 6675 5 step C): while cwnd leaves a segment's room
+ * over pipe, resend the lowest lost hole. 1 if one went out. */
+static int sack_retransmit(struct tcp_pcb *pcb)
+{
+	uint32_t data_end = pcb->snd.head + pcb->snd.len;
+	uint32_t pipe = tcp_sack_pipe(pcb);
+	uint32_t seq, len;
+
+	if (pipe + pcb->mss > pcb->cwnd || !tcp_sack_next_hole(pcb, &seq, &len))
+		return 0;
+	if (len > pcb->mss)
+		len = pcb->mss;
+	if (SEQ_GT(seq + len, data_end))
+		len = SEQ_GT(data_end, seq) ? data_end - seq : 0;
+	if (len == 0)
+		return 0;
+	if (send_segment(pcb, seq, TH_ACK, len) < 0)
+		return 0;
+	pcb->high_rxt = seq + len;
+	pcb->retransmits++;
+	pcb->rtt_timing = 0; /* Karn */
+	stack_count(pcb->s, AX_C_tcp_retransmits);
+	stack_count(pcb->s, AX_C_tcp_sack_retransmits);
+	return 1;
 }
 
 void tcp_output(struct tcp_pcb *pcb)
@@ -267,14 +296,45 @@ void tcp_output(struct tcp_pcb *pcb)
 	    pcb->state == TCP_LISTEN || pcb->state == TCP_CLOSED)
 		return;
 	for (;;) {
-		uint32_t data_end = pcb->snd.head + pcb->snd.len;
-		uint32_t unsent = SEQ_LT(pcb->snd_nxt, data_end) ? data_end - pcb->snd_nxt : 0;
-		uint32_t flight = pcb->snd_nxt - pcb->snd_una;
-		uint32_t wnd = pcb->snd_wnd < pcb->cwnd ? pcb->snd_wnd : pcb->cwnd;
-		uint32_t usable = wnd > flight ? wnd - flight : 0;
-		uint32_t len = unsent < pcb->mss ? unsent : pcb->mss;
+		uint32_t data_end, unsent, flight, pipe, cwnd, usable, len;
 		uint8_t flags = TH_ACK;
 		int fin_now, probe = 0;
+
+		if (pcb->in_recovery && pcb->sack_ok) {
+			if (sack_retransmit(pcb)) {
+				sent = 1;
+				continue;
+			}
+		} else if (SEQ_LT(pcb->snd_nxt, pcb->snd_max) && pcb->n_sacked) {
+			/* Going back after a timeout: skip what the peer
+			 * SACKed (RFC 6675 5.1). */
+			uint32_t room = UINT32_MAX;
+
+			pcb->snd_nxt = tcp_sack_skip(pcb, pcb->snd_nxt, &room);
+		}
+		data_end = pcb->snd.head + pcb->snd.len;
+		unsent = SEQ_LT(pcb->snd_nxt, data_end) ? data_end - pcb->snd_nxt : 0;
+		flight = pcb->snd_nxt - pcb->snd_una;
+		/* The congestion window holds pipe (RFC 6675) in SACK
+		 * recovery, the flight otherwise; the first two duplicate
+		 * ACKs each let one new segment out (RFC 3042). */
+		if (pcb->in_recovery && pcb->sack_ok)
+			pipe = tcp_sack_pipe(pcb);
+		else if (SEQ_LT(pcb->snd_nxt, pcb->snd_max) && pcb->n_sacked)
+			pipe = flight - tcp_sack_below(pcb, pcb->snd_nxt);
+		else
+			pipe = flight;
+		cwnd = pcb->cwnd;
+		if (!pcb->in_recovery && pcb->dupacks && pcb->dupacks < 3)
+			cwnd += pcb->dupacks * pcb->mss;
+		usable = cwnd > pipe ? cwnd - pipe : 0;
+		if (pcb->snd_wnd < flight)
+			usable = 0;
+		else if (usable > pcb->snd_wnd - flight)
+			usable = pcb->snd_wnd - flight;
+		len = unsent < pcb->mss ? unsent : pcb->mss;
+		if (SEQ_LT(pcb->snd_nxt, pcb->snd_max) && pcb->n_sacked)
+			tcp_sack_skip(pcb, pcb->snd_nxt, &len);
 
 		/* Persist: a zero window with nothing in flight gets probed
 		 * by one byte when the RTO timer fires (rto_fired). */
@@ -295,10 +355,12 @@ void tcp_output(struct tcp_pcb *pcb)
 		/* Nagle (RFC 896, RFC 1122 4.2.3.4): a short segment waits
 		 * while data is unacknowledged, unless it is the last. */
 		if (len < pcb->mss && len == unsent && flight > 0 &&
-		    !(pcb->flags & TF_NODELAY) && !fin_now)
+		    !(pcb->flags & TF_NODELAY) && !fin_now && SEQ_GEQ(pcb->snd_nxt, pcb->snd_max))
 			break;
-		/* Sender SWS avoidance: no tiny segment while more waits. */
-		if (len < pcb->mss && len < unsent && flight > 0)
+		/* Sender SWS avoidance: no tiny segment while more waits
+		 * (a resend cut short by a SACKed range is not one). */
+		if (len < pcb->mss && len < unsent && flight > 0 &&
+		    SEQ_GEQ(pcb->snd_nxt, pcb->snd_max))
 			break;
 		if (fin_now)
 			flags |= TH_FIN;

@@ -50,7 +50,11 @@ struct tcp_opts {
  * kind) return -EINVAL; unknown kinds are skipped. */
 int tcp_parse_opts(const uint8_t *hdr, size_t hlen, int syn, struct tcp_opts *o);
 
-#define AX_TCP_MAX_OOO 4 /* out-of-order ranges held (and SACK blocks sent) */
+/* Out-of-order ranges held (the first few go out as SACK blocks). Each
+ * reordered or lost segment can open one; a burst of reordering opens
+ * many, and a forgotten range is data the peer must send again. */
+#define AX_TCP_MAX_OOO 32
+#define AX_TCP_MAX_SACKED 16 /* ranges the peer SACKed that we remember */
 
 enum {
 	TF_ACK_NOW = 1 << 0,     /* send an ACK at the next output */
@@ -80,6 +84,11 @@ struct tcp_pcb {
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t max_snd_wnd, fin_seq;
 	struct ring snd;
+	/* The peer's SACKs (tcp_sack.h): sorted, disjoint, above snd_una. */
+	struct { uint32_t start, end; } sacked[AX_TCP_MAX_SACKED];
+	uint8_t n_sacked;
+	uint32_t sacked_bytes;
+	uint32_t high_rxt;               /* SACK recovery: holes below went again */
 
 	/* Receive side: rcv.head is the first byte not yet read by the
 	 * application, rcv.head + rcv.len == rcv_nxt; out-of-order bytes
