@@ -1089,6 +1089,73 @@ TEST(active_close_fin_ack_together)
 	stack_fini(&H.s);
 }
 
+/* Close actively and let the peer's FIN|ACK put us in TIME_WAIT; the
+ * application lets go. Options ride along when the peer agreed
+ * timestamps. */
+static struct tcp_pcb *to_time_wait(int ts)
+{
+	struct tcp_pcb *pcb = ts ? establish_full() : fake_tcp_accept(&P, &A, NULL, 0, 65535);
+	uint8_t o[12];
+	size_t olen = 0;
+
+	if (!pcb)
+		return NULL;
+	if (tcp_shutdown(pcb))
+		return NULL;
+	if (ts)
+		olen = fake_tcp_ts_opt(o, ++P.tsval, P.tsecr);
+	fake_tcp_rx(&P, P.seq, P.ack + 1, TH_FIN | TH_ACK, 2048, o, olen, NULL, 0);
+	if (state(pcb) != TCP_TIME_WAIT)
+		return NULL;
+	tcp_close(pcb);
+	return pcb;
+}
+
+/* RFC 9293 3.6.1, RFC 6191: a SYN for a tuple in TIME_WAIT starts a new
+ * connection when it cannot belong to the old one: without timestamps,
+ * an ISN above what was received; with them, a newer TSval (whatever
+ * the ISN). An old one (lower ISN, older TSval) gets an ACK and TIME_WAIT
+ * stays. */
+TEST(time_wait_reuse)
+{
+	struct tcp_pcb *pcb;
+	uint32_t r;
+	int ts;
+
+	for (ts = 0; ts <= 1; ts++) {
+		uint8_t o[40];
+		size_t olen;
+
+		REQUIRE(setup() == 0);
+		pcb = to_time_wait(ts);
+		REQUIRE(pcb != NULL);
+		r = P.seq; /* the peer's FIN */
+
+		/* Old: the ISN of the last incarnation, the TSval too. */
+		fake_mark(&H);
+		olen = ts ? fake_tcp_syn_opts(o, 1460, 7, 1, 1, P.tsval - 1) : 0;
+		fake_tcp_rx(&P, r - 1000, 0, TH_SYN, 65535, o, olen, NULL, 0);
+		REQUIRE(H.nif.n == 1);
+		CHECK_SEG(0, TH_ACK, pcb->snd_nxt, r + 1, 0);
+		CHECK_EQ(state(pcb), TCP_TIME_WAIT);
+		CHECK_EQ(H.s.cnt[AX_C_tcp_time_wait_reused] - H.mark[AX_C_tcp_time_wait_reused], 0);
+
+		/* New: with timestamps a newer TSval, even with a lower ISN;
+		 * without, an ISN above the old RCV.NXT. */
+		fake_mark(&H);
+		olen = ts ? fake_tcp_syn_opts(o, 1460, 7, 1, 1, P.tsval + 1000) : 0;
+		fake_tcp_rx(&P, ts ? r - 5000 : r + 100000, 0, TH_SYN, 65535, o, olen, NULL, 0);
+		CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_time_wait_reused, 1 },
+			  { AX_C_tcp_conns_closed, 1 }, { AX_C_tcp_conns_opened, 1 },
+			  { AX_C_tcp_passive_opens, 1 });
+		REQUIRE(H.nif.n == 1);
+		REQUIRE(conn() != NULL);
+		CHECK_SEG(0, TH_SYN | TH_ACK, conn()->iss, (ts ? r - 5000 : r + 100000) + 1, 0);
+		CHECK_EQ(state(conn()), TCP_SYN_RECEIVED);
+		stack_fini(&H.s);
+	}
+}
+
 /* RFC 9293 3.6, passive side: the peer's FIN -> CLOSE_WAIT (ACKed,
  * readable, tcp_read 0); we may still send; tcp_shutdown -> LAST_ACK; its
  * ACK frees the connection: closed(0). */
@@ -1225,7 +1292,7 @@ TEST(close_orphan_and_unread)
 	stack_fini(&H.s);
 }
 
-TEST_MAIN(T(passive_open_full_options), T(passive_open_no_options), T(accept_refused),
+TEST_MAIN(T(time_wait_reuse), T(passive_open_full_options), T(passive_open_no_options), T(accept_refused),
 	  T(syn_retransmit_gets_syn_ack), T(syn_ack_retransmitted), T(active_open),
 	  T(active_open_refused), T(active_open_bad_ack), T(simultaneous_open),
 	  T(parse_opts_wellformed), T(parse_opts_malformed), T(malformed_options_dropped),

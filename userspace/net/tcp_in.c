@@ -630,6 +630,25 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 
 	seglen = datalen + !!(th.flags & TH_SYN) + !!(th.flags & TH_FIN);
 
+	/* A SYN for a tuple in TIME_WAIT opens a new incarnation when it
+	 * cannot be taken for part of the old one (RFC 9293 3.6.1, RFC 6191):
+	 * its timestamp is newer than the last seen, or, without timestamps
+	 * on both, its ISN is above what we received. The old one goes and
+	 * the listener takes the SYN; otherwise it is an old duplicate and
+	 * the checks below answer it with an ACK. */
+	if (pcb->state == TCP_TIME_WAIT && (th.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
+		struct tcp_pcb *l = tcp_lookup_listener(s, ntohs(th.dport));
+		int newer = pcb->ts_ok && o.ts_ok ? (int32_t)(o.tsval - pcb->ts_recent) > 0
+						  : SEQ_GT(seq, pcb->rcv_nxt);
+
+		if (newer && l) {
+			stack_count(s, AX_C_tcp_time_wait_reused);
+			tcp_pcb_free(pcb, 0);
+			listen_input(s, l, src, &th, seg, hlen);
+			return;
+		}
+	}
+
 	/* PAWS (RFC 7323 5.3): an old timestamp marks an old duplicate. */
 	if (pcb->ts_ok && o.ts_ok && !(th.flags & TH_RST) &&
 	    (int32_t)(o.tsval - pcb->ts_recent) < 0) {
