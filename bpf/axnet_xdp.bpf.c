@@ -7,7 +7,9 @@
  * with a bounds check against data_end. Frames whose destination (ARP:
  * target protocol address) is one of axnet's addresses (the `addrs` map,
  * filled by user space) are redirected to the AF_XDP socket bound to the
- * receiving queue (`xsks`). Everything else goes to the kernel. Frames whose
+ * receiving queue (`xsks`), once their flow passes the verdict check
+ * (flow_check: `flows`, filled by axnet's authorizer after each Axiom
+ * commit). Everything else goes to the kernel. Frames whose
  * headers are truncated or insane are counted as malformed and dropped: no
  * stack could use them, and the kernel would drop them too.
  *
@@ -86,8 +88,43 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AX_MAX_FLOWS);
+	__type(key, struct ax_flow_key);
+	__type(value, struct ax_flow_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AX_MAX_SYN_SOURCES);
+	__type(key, struct ax_src_key);
+	__type(value, struct ax_src_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} syn_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ax_xdp_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps");
+
 /* What the parser decided about one frame. */
 enum verdict { V_PASS, V_OURS, V_MALFORMED };
+
+/* What the parser learnt of an IP frame for us, for the flow check. */
+struct pkt {
+	__u8 family;       /* 0: not IP (ARP), no flow */
+	__u8 proto;
+	__u8 has_l4;       /* a first fragment with a whole L4 header */
+	__u8 syn;          /* TCP: SYN without ACK */
+	__be16 sport, dport;
+	const void *saddr; /* into the frame */
+	const void *daddr;
+};
 
 static __always_inline int addr_is_ours(__u8 family, __u16 vlan,
 					const void *addr, int len)
@@ -107,7 +144,8 @@ static __always_inline int addr_is_ours(__u8 family, __u16 vlan,
  * frame (checked against data_end, which the verifier needs) and inside the
  * IP payload of l4_len bytes (which the protocol needs).
  */
-static __always_inline int l4_ok(void *l4, void *end, __u32 l4_len, __u8 proto)
+static __always_inline int l4_ok(void *l4, void *end, __u32 l4_len, __u8 proto,
+				 struct pkt *pk)
 {
 	switch (proto) {
 	case IPPROTO_TCP: {
@@ -115,11 +153,22 @@ static __always_inline int l4_ok(void *l4, void *end, __u32 l4_len, __u8 proto)
 
 		if ((void *)(th + 1) > end || l4_len < sizeof(*th))
 			return 0;
+		pk->has_l4 = 1;
+		pk->sport = th->source;
+		pk->dport = th->dest;
+		pk->syn = th->syn && !th->ack;
 		return th->doff >= 5 && (__u32)th->doff * 4 <= l4_len;
 	}
-	case IPPROTO_UDP:
-		return l4 + sizeof(struct udphdr) <= end &&
-		       l4_len >= sizeof(struct udphdr);
+	case IPPROTO_UDP: {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > end || l4_len < sizeof(*uh))
+			return 0;
+		pk->has_l4 = 1;
+		pk->sport = uh->source;
+		pk->dport = uh->dest;
+		return 1;
+	}
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		return l4 + sizeof(struct ax_icmphdr) <= end &&
@@ -142,7 +191,8 @@ static __always_inline enum verdict parse_arp(void *p, void *end, __u16 vlan)
 	return addr_is_ours(AX_AF_INET, vlan, arp->tpa, 4) ? V_OURS : V_PASS;
 }
 
-static __always_inline enum verdict parse_ipv4(void *p, void *end, __u16 vlan)
+static __always_inline enum verdict parse_ipv4(void *p, void *end, __u16 vlan,
+					       struct pkt *pk)
 {
 	struct iphdr *ip = p;
 	__u32 hlen, tot;
@@ -157,14 +207,19 @@ static __always_inline enum verdict parse_ipv4(void *p, void *end, __u16 vlan)
 		return V_MALFORMED;
 	if (p + hlen > end || tot < hlen || p + tot > end)
 		return V_MALFORMED;
+	pk->family = AX_AF_INET;
+	pk->proto = ip->protocol;
+	pk->saddr = &ip->saddr;
+	pk->daddr = &ip->daddr;
 	/* Only a first fragment carries the L4 header. */
 	if (!(ip->frag_off & bpf_htons(0x1fff)) &&
-	    !l4_ok(p + hlen, end, tot - hlen, ip->protocol))
+	    !l4_ok(p + hlen, end, tot - hlen, ip->protocol, pk))
 		return V_MALFORMED;
 	return addr_is_ours(AX_AF_INET, vlan, &ip->daddr, 4) ? V_OURS : V_PASS;
 }
 
-static __always_inline enum verdict parse_ipv6(void *p, void *end, __u16 vlan)
+static __always_inline enum verdict parse_ipv6(void *p, void *end, __u16 vlan,
+					       struct pkt *pk)
 {
 	struct ipv6hdr *ip6 = p;
 	void *l4 = ip6 + 1;
@@ -179,10 +234,99 @@ static __always_inline enum verdict parse_ipv6(void *p, void *end, __u16 vlan)
 		return V_MALFORMED;
 	/* Extension headers are left to the engine; a direct L4 header is
 	 * checked here. */
-	if (!l4_ok(l4, end, plen, ip6->nexthdr))
+	pk->family = AX_AF_INET6;
+	pk->proto = ip6->nexthdr;
+	pk->saddr = &ip6->saddr;
+	pk->daddr = &ip6->daddr;
+	if (!l4_ok(l4, end, plen, ip6->nexthdr, pk))
 		return V_MALFORMED;
 	return addr_is_ours(AX_AF_INET6, vlan, &ip6->daddr, 16) ? V_OURS
 								: V_PASS;
+}
+
+/*
+ * A token bucket per source for first frames of unknown flows: refill at
+ * rate per second up to burst, take one. Per-CPU races can let a few extra
+ * through; that only costs the authorizer a little work.
+ */
+static __always_inline int slow_path_ok(const struct pkt *pk, const struct ax_xdp_config *cfg)
+{
+	struct ax_src_key key = {};
+	struct ax_src_bucket *b, nb;
+	__u64 now = bpf_ktime_get_ns(), full = (__u64)cfg->slow_burst * 1000;
+
+	key.family = pk->family;
+	if (pk->family == AX_AF_INET)
+		__builtin_memcpy(key.addr, pk->saddr, 4);
+	else
+		__builtin_memcpy(key.addr, pk->saddr, 16);
+	b = bpf_map_lookup_elem(&syn_rate, &key);
+	if (!b) {
+		nb.last_ns = now;
+		nb.tokens = full - 1000;
+		bpf_map_update_elem(&syn_rate, &key, &nb, BPF_ANY);
+		return full >= 1000;
+	}
+	if (now > b->last_ns) {
+		/* rate frames/s = rate thousandths per ms. */
+		__u64 add = (now - b->last_ns) / 1000000 * cfg->slow_rate;
+
+		if (add) {
+			b->tokens = b->tokens + add > full ? full : b->tokens + add;
+			b->last_ns = now;
+		}
+	}
+	if (b->tokens < 1000)
+		return 0;
+	b->tokens -= 1000;
+	return 1;
+}
+
+/* TCP and UDP for us: the flow's verdict decides. 1 = to axnet, 0 = drop. */
+static __always_inline int flow_check(const struct pkt *pk, __u32 len, struct ax_xdp_stats *st)
+{
+	struct ax_flow_key key = {};
+	struct ax_flow_val *fv;
+	struct ax_xdp_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !cfg->enforce || !pk->has_l4 ||
+	    (pk->proto != IPPROTO_TCP && pk->proto != IPPROTO_UDP))
+		return 1;
+	key.family = pk->family;
+	key.proto = pk->proto;
+	key.lport = pk->dport;
+	key.rport = pk->sport;
+	if (pk->family == AX_AF_INET) {
+		__builtin_memcpy(key.laddr, pk->daddr, 4);
+		__builtin_memcpy(key.raddr, pk->saddr, 4);
+	} else {
+		__builtin_memcpy(key.laddr, pk->daddr, 16);
+		__builtin_memcpy(key.raddr, pk->saddr, 16);
+	}
+	fv = bpf_map_lookup_elem(&flows, &key);
+	if (fv) {
+		if (fv->verdict != AX_VERDICT_ALLOW) {
+			st->flow_denied++;
+			return 0;
+		}
+		__sync_fetch_and_add(&fv->packets, 1);
+		__sync_fetch_and_add(&fv->bytes, len);
+		st->flow_allowed++;
+		return 1;
+	}
+	/* Unknown: only a flow's first frame may ask the authorizer. */
+	if (pk->proto == IPPROTO_TCP && !pk->syn) {
+		st->flow_unknown++;
+		return 0;
+	}
+	if (!slow_path_ok(pk, cfg)) {
+		st->slow_path_limited++;
+		return 0;
+	}
+	st->slow_path++;
+	return 1;
 }
 
 SEC("xdp")
@@ -192,6 +336,7 @@ int axnet_xdp(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	enum verdict v = V_PASS;
+	struct pkt pk = {};
 	struct ax_xdp_stats *st;
 	__u32 zero = 0;
 	__u16 proto, vlan = 0;
@@ -231,9 +376,9 @@ int axnet_xdp(struct xdp_md *ctx)
 	if (proto == bpf_htons(ETH_P_ARP))
 		v = parse_arp(p, end, vlan);
 	else if (proto == bpf_htons(ETH_P_IP))
-		v = parse_ipv4(p, end, vlan);
+		v = parse_ipv4(p, end, vlan, &pk);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		v = parse_ipv6(p, end, vlan);
+		v = parse_ipv6(p, end, vlan, &pk);
 
 out:
 	switch (v) {
@@ -242,6 +387,10 @@ out:
 		st->dropped++;
 		return XDP_DROP;
 	case V_OURS:
+		if (pk.family && !flow_check(&pk, end - data, st)) {
+			st->dropped++;
+			return XDP_DROP;
+		}
 		/* No socket on this queue: the kernel gets it (XDP_PASS). */
 		action = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
 		if (action == XDP_REDIRECT) {

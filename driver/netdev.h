@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "axnet/xdp_shared.h"
 #include "net/netif.h"
 
 struct netdev;
@@ -72,6 +73,16 @@ struct netdev *netdev_open_tap(const struct netdev_opts *o);
 /* AF_XDP only: publish an IPv4 address (network order) as ours to the
  * XDP program. 0 or -errno; -EOPNOTSUPP on other backends. */
 int netdev_add_addr4(struct netdev *d, uint32_t addr);
+
+/*
+ * AF_XDP only (-EOPNOTSUPP elsewhere: there the engine's own check is the
+ * only one): the XDP program's configuration, and the flow verdicts it
+ * enforces (include/axnet/xdp_shared.h). Each is one bpf() call.
+ */
+int netdev_set_enforce(struct netdev *d, const struct ax_xdp_config *cfg);
+int netdev_flow_set(struct netdev *d, const struct ax_flow_key *k, const struct ax_flow_val *v);
+int netdev_flow_del(struct netdev *d, const struct ax_flow_key *k);
+int netdev_flow_get(struct netdev *d, const struct ax_flow_key *k, struct ax_flow_val *v);
 
 static inline void netdev_close(struct netdev *d)
 {

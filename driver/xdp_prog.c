@@ -49,7 +49,8 @@ static int ensure_bpffs(void)
 
 static void unpin_all(const char *dir)
 {
-	static const char *const maps[] = { "stats", "addrs", "xsks" };
+	static const char *const maps[] = { "stats", "addrs", "xsks", "flows", "syn_rate",
+					     "config" };
 	char path[PATH_MAX];
 	size_t i;
 
@@ -223,6 +224,11 @@ int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum)
 		sum->dropped += v[i].dropped;
 		sum->malformed += v[i].malformed;
 		sum->no_xsk += v[i].no_xsk;
+		sum->flow_allowed += v[i].flow_allowed;
+		sum->flow_denied += v[i].flow_denied;
+		sum->flow_unknown += v[i].flow_unknown;
+		sum->slow_path += v[i].slow_path;
+		sum->slow_path_limited += v[i].slow_path_limited;
 	}
 	free(v);
 	return 0;
@@ -231,4 +237,36 @@ int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum)
 const char *xdp_prog_mode(const struct xdp_prog *p)
 {
 	return p->attach_flags == XDP_FLAGS_SKB_MODE ? "generic" : "native";
+}
+
+int xdp_prog_set_config(struct xdp_prog *p, const struct ax_xdp_config *cfg)
+{
+	__u32 key = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.config), &key, cfg, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+int xdp_prog_flow_set(struct xdp_prog *p, const struct ax_flow_key *k,
+		      const struct ax_flow_val *v)
+{
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.flows), k, v, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+int xdp_prog_flow_del(struct xdp_prog *p, const struct ax_flow_key *k)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.flows), k) < 0)
+		return -errno;
+	return 0;
+}
+
+int xdp_prog_flow_get(const struct xdp_prog *p, const struct ax_flow_key *k,
+		      struct ax_flow_val *v)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.flows), k, v) < 0)
+		return -errno;
+	return 0;
 }

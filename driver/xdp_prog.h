@@ -39,4 +39,15 @@ int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum);
 /* "native" or "generic". */
 const char *xdp_prog_mode(const struct xdp_prog *p);
 
+/* The `config` slot (enforcement on/off, slow-path rate). 0 or -errno. */
+int xdp_prog_set_config(struct xdp_prog *p, const struct ax_xdp_config *cfg);
+/* One flow's verdict in `flows`: set (insert or replace), delete (-ENOENT
+ * when absent), read (with XDP's packet and byte counts). A delete is
+ * synchronous: once it returns, XDP no longer lets that flow through. */
+int xdp_prog_flow_set(struct xdp_prog *p, const struct ax_flow_key *k,
+		      const struct ax_flow_val *v);
+int xdp_prog_flow_del(struct xdp_prog *p, const struct ax_flow_key *k);
+int xdp_prog_flow_get(const struct xdp_prog *p, const struct ax_flow_key *k,
+		      struct ax_flow_val *v);
+
 #endif /* AX_XDP_PROG_H */

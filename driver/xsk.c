@@ -243,6 +243,11 @@ static void xsk_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 		fn(arg, "xdp.dropped", xs.dropped);
 		fn(arg, "xdp.malformed", xs.malformed);
 		fn(arg, "xdp.no_xsk", xs.no_xsk);
+		fn(arg, "xdp.flow_allowed", xs.flow_allowed);
+		fn(arg, "xdp.flow_denied", xs.flow_denied);
+		fn(arg, "xdp.flow_unknown", xs.flow_unknown);
+		fn(arg, "xdp.slow_path", xs.slow_path);
+		fn(arg, "xdp.slow_path_limited", xs.slow_path_limited);
 	}
 	fn(arg, "xsk.queues", d->nq);
 	fn(arg, "xsk.zerocopy", (uint64_t)d->zerocopy);
@@ -458,4 +463,37 @@ int netdev_add_addr4(struct netdev *nd, uint32_t addr)
 		return -EOPNOTSUPP;
 	memcpy(key.addr, &addr, 4);
 	return xdp_prog_add_addr(((struct xsk_dev *)nd)->prog, &key);
+}
+
+static struct xdp_prog *prog_of(struct netdev *nd)
+{
+	return strcmp(nd->kind, "xdp") == 0 ? ((struct xsk_dev *)nd)->prog : NULL;
+}
+
+int netdev_set_enforce(struct netdev *nd, const struct ax_xdp_config *cfg)
+{
+	struct xdp_prog *p = prog_of(nd);
+
+	return p ? xdp_prog_set_config(p, cfg) : -EOPNOTSUPP;
+}
+
+int netdev_flow_set(struct netdev *nd, const struct ax_flow_key *k, const struct ax_flow_val *v)
+{
+	struct xdp_prog *p = prog_of(nd);
+
+	return p ? xdp_prog_flow_set(p, k, v) : -EOPNOTSUPP;
+}
+
+int netdev_flow_del(struct netdev *nd, const struct ax_flow_key *k)
+{
+	struct xdp_prog *p = prog_of(nd);
+
+	return p ? xdp_prog_flow_del(p, k) : -EOPNOTSUPP;
+}
+
+int netdev_flow_get(struct netdev *nd, const struct ax_flow_key *k, struct ax_flow_val *v)
+{
+	struct xdp_prog *p = prog_of(nd);
+
+	return p ? xdp_prog_flow_get(p, k, v) : -EOPNOTSUPP;
 }

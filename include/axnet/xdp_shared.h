@@ -20,11 +20,21 @@
 /* Upper bound on local addresses axnet owns on one interface. */
 #define AX_MAX_ADDRS 64
 
+/* Upper bound on flow verdicts held in XDP (an LRU hash: when full, the
+ * least recently used verdict goes, and that flow's next frames are
+ * dropped as unknown; size it above the connections you expect). */
+#define AX_MAX_FLOWS 131072
+/* Sources whose SYN rate XDP tracks (LRU). */
+#define AX_MAX_SYN_SOURCES 16384
+
 /*
  * Per-CPU XDP counters (one PERCPU_ARRAY slot). Invariant, per CPU and so
  * in the sum: rx_packets == redirected + passed + dropped. `malformed` is
  * the subset of `dropped` whose headers failed a bounds or sanity check;
  * `no_xsk` the subset of `passed` that was ours but found no socket.
+ * Of TCP and UDP frames for axnet's addresses: flow_allowed and
+ * slow_path are parts of `redirected`; flow_denied, flow_unknown and
+ * slow_path_limited parts of `dropped`.
  */
 struct ax_xdp_stats {
 	__u64 rx_packets;  /* every frame the program saw */
@@ -35,6 +45,62 @@ struct ax_xdp_stats {
 	__u64 malformed;   /* truncated or insane headers */
 	__u64 no_xsk;      /* ours, but no AF_XDP socket on that queue: part
 			    * of `passed`; a queue axnet is not bound to */
+	__u64 flow_allowed;      /* a flow with an allow verdict */
+	__u64 flow_denied;       /* a flow with a deny verdict */
+	__u64 flow_unknown;      /* no verdict and not a flow's first frame
+				  * (a TCP segment other than a SYN) */
+	__u64 slow_path;         /* first frame of an unknown flow (a TCP
+				  * SYN, a UDP datagram): to the authorizer */
+	__u64 slow_path_limited; /* ...over its source's rate: dropped */
+};
+
+/*
+ * The `flows` map: one verdict per flow, keyed from axnet's side (l =
+ * local, r = remote), written by the authorizer only after the flow's
+ * Axiom entry committed, read by XDP for every TCP/UDP frame to an axnet
+ * address.
+ */
+struct ax_flow_key {
+	__u8 family;     /* AX_AF_INET or AX_AF_INET6 */
+	__u8 proto;      /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 pad;       /* 0 */
+	__be16 lport;    /* network byte order */
+	__be16 rport;
+	__u8 laddr[16];  /* network byte order; IPv4 in the first 4 bytes */
+	__u8 raddr[16];
+};
+
+#define AX_VERDICT_ALLOW 1
+#define AX_VERDICT_DENY 2
+
+struct ax_flow_val {
+	__u32 verdict;   /* AX_VERDICT_* */
+	__u32 rule;      /* the policy rule that decided (1-based), 0 = default */
+	__u64 seq;       /* the Axiom entry that authorized (or denied) it */
+	__u64 packets;   /* frames XDP saw for this flow, inbound */
+	__u64 bytes;     /* their bytes */
+};
+
+/* The `syn_rate` map: per remote source, a token bucket for first frames
+ * of unknown flows (so one source cannot make the authorizer write). */
+struct ax_src_key {
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+struct ax_src_bucket {
+	__u64 last_ns;   /* bpf_ktime_get_ns() of the last refill */
+	__u64 tokens;    /* in thousandths of a frame */
+};
+
+/* The `config` map (one ARRAY slot), written by the loader. */
+struct ax_xdp_config {
+	__u32 enforce;      /* 0: every frame for an axnet address goes to it
+			     * (no verdicts); 1: verdicts enforced */
+	__u32 slow_rate;    /* first frames per second per source */
+	__u32 slow_burst;   /* bucket depth, frames */
+	__u32 pad;
 };
 
 /* Address families as stored in struct ax_addr_key.family. */

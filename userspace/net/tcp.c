@@ -41,7 +41,8 @@ int tcp_init(struct ax_stack *s)
 
 	memset(t, 0, sizeof(*t));
 	/* The ISN secret (RFC 6528 3): random, per stack instance. */
-	if (getrandom(t->isn_key, sizeof(t->isn_key), 0) != sizeof(t->isn_key))
+	if (getrandom(t->isn_key, sizeof(t->isn_key), 0) != sizeof(t->isn_key) ||
+	    getrandom(t->hash_key, sizeof(t->hash_key), 0) != sizeof(t->hash_key))
 		return -EIO;
 	timer_wheel_init(&t->wheel, s->now_ns / 1000000u);
 	t->time_wait_ms = AX_TCP_TIME_WAIT_MS;
@@ -118,14 +119,15 @@ uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb)
 
 /* --- the connection table --------------------------------------------- */
 
-static unsigned int tuple_hash(uint32_t raddr, uint16_t lport, uint16_t rport)
+/* Bucket of a 4-tuple: SipHash with a key of our own (as Linux keys its
+ * connection hash), so nobody outside can aim tuples at one bucket, and
+ * the whole tuple goes in unfolded (a peer's address and ports cannot
+ * cancel each other out). */
+static unsigned int tuple_hash(const struct tcp_table *t, uint32_t raddr, uint16_t lport,
+			       uint16_t rport)
 {
-	uint32_t h = raddr ^ ((uint32_t)lport << 16 | rport);
-
-	h ^= h >> 16;
-	h *= 0x7feb352du; /* a good 32-bit mixer (hash-prospector) */
-	h ^= h >> 15;
-	return h & (AX_TCP_HASH_BUCKETS - 1);
+	return (unsigned int)siphash16(t->hash_key, raddr, (uint64_t)lport << 16 | rport) &
+	       (AX_TCP_HASH_BUCKETS - 1);
 }
 
 static void hash_insert(struct tcp_pcb **head, struct tcp_pcb *pcb)
@@ -151,7 +153,7 @@ static void hash_remove(struct tcp_pcb *pcb)
 struct tcp_pcb *tcp_lookup(struct ax_stack *s, uint32_t laddr, uint16_t lport,
 			   uint32_t raddr, uint16_t rport)
 {
-	struct tcp_pcb *p = s->tcp->bucket[tuple_hash(raddr, lport, rport)];
+	struct tcp_pcb *p = s->tcp->bucket[tuple_hash(s->tcp, raddr, lport, rport)];
 
 	for (; p; p = p->hnext)
 		if (p->raddr == raddr && p->lport == lport && p->rport == rport &&
@@ -206,7 +208,7 @@ struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
 	pcb->raddr = raddr;
 	pcb->lport = lport;
 	pcb->rport = rport;
-	hash_insert(&s->tcp->bucket[tuple_hash(raddr, lport, rport)], pcb);
+	hash_insert(&s->tcp->bucket[tuple_hash(s->tcp, raddr, lport, rport)], pcb);
 	s->tcp->count++;
 	stack_count(s, AX_C_tcp_conns_opened);
 	return pcb;
@@ -238,6 +240,9 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err)
 		pcb->flags |= TF_DETACHED;
 		pcb->cb->closed(pcb->arg, pcb, err);
 	}
+	if ((pcb->flags & TF_AUTH_ASKED) && t->authz)
+		t->authz->forget(t->authz_arg, pcb);
+	pcb->flags &= ~(uint32_t)(TF_AUTH_ASKED | TF_AUTH_PENDING);
 	pcb->flags |= TF_DETACHED | TF_DEAD;
 	pcb->hnext = t->dead;
 	t->dead = pcb;
@@ -450,11 +455,83 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 	pcb->snd.head = pcb->iss + 1;
 	pcb->mss = (uint16_t)(s->netif->mtu - 40);
 	tcp_set_state(pcb, TCP_SYN_SENT);
-	tcp_send_syn(pcb);
-	tcp_arm_rto(pcb);
+	switch (tcp_authz_request(pcb, 0)) {
+	case 0:
+		tcp_send_syn(pcb);
+		tcp_arm_rto(pcb);
+		break;
+	case -EINPROGRESS:
+		break; /* the SYN waits for the commit (tcp_authz_done) */
+	default:
+		pcb->flags |= TF_DETACHED;
+		tcp_pcb_free(pcb, 0);
+		return -EACCES;
+	}
 	if (out)
 		*out = pcb;
 	return 0;
+}
+
+void tcp_set_authz(struct ax_stack *s, const struct tcp_authz_ops *ops, void *arg)
+{
+	s->tcp->authz = ops;
+	s->tcp->authz_arg = arg;
+}
+
+int tcp_authz_request(struct tcp_pcb *pcb, int inbound)
+{
+	struct tcp_table *t = pcb->s->tcp;
+	int r;
+
+	if (!t->authz)
+		return 0;
+	pcb->flags |= TF_AUTH_ASKED;
+	r = t->authz->request(t->authz_arg, pcb, inbound);
+	if (r == -EINPROGRESS) {
+		pcb->flags |= TF_AUTH_PENDING;
+		return r;
+	}
+	if (r < 0) {
+		stack_count(pcb->s, AX_C_tcp_auth_denied);
+		return -EACCES;
+	}
+	return 0;
+}
+
+void tcp_authz_done(struct tcp_pcb *pcb, int err, uint64_t seq)
+{
+	if ((pcb->flags & TF_DEAD) || !(pcb->flags & TF_AUTH_PENDING))
+		return;
+	pcb->flags &= ~(uint32_t)TF_AUTH_PENDING;
+	if (err) {
+		stack_count(pcb->s, AX_C_tcp_auth_denied);
+		if (pcb->state == TCP_SYN_SENT && pcb->cb && pcb->cb->connected &&
+		    !(pcb->flags & TF_DETACHED)) {
+			pcb->flags |= TF_DETACHED;
+			pcb->cb->connected(pcb->arg, pcb, -EACCES);
+		}
+		pcb->flags |= TF_DETACHED;
+		tcp_pcb_free(pcb, -EACCES);
+		return;
+	}
+	pcb->auth_seq = seq;
+	tcp_send_syn(pcb); /* SYN or SYN-ACK, by state */
+	tcp_arm_rto(pcb);
+}
+
+uint64_t tcp_authz_seq(const struct tcp_pcb *pcb)
+{
+	return pcb->auth_seq;
+}
+
+void *tcp_authz_ctx(const struct tcp_pcb *pcb)
+{
+	return pcb->auth_ctx;
+}
+
+void tcp_set_authz_ctx(struct tcp_pcb *pcb, void *ctx)
+{
+	pcb->auth_ctx = ctx;
 }
 
 void tcp_set_callbacks(struct tcp_pcb *pcb, const struct tcp_callbacks *cb, void *arg)
@@ -632,6 +709,8 @@ void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *i)
 	i->bytes_in = pcb->bytes_in;
 	i->bytes_out = pcb->bytes_out;
 	i->retransmits = pcb->retransmits;
+	i->auth_seq = pcb->auth_seq;
+	i->auth_pending = !!(pcb->flags & TF_AUTH_PENDING);
 }
 
 void tcp_foreach(struct ax_stack *s, void (*fn)(void *arg, const struct tcp_pcb *pcb),

@@ -31,6 +31,7 @@ struct tcp_table {
 	struct ax_timer_wheel wheel;
 	struct tcp_pcb *dead; /* freed during this input or tick, see tcp_reap */
 	uint64_t isn_key[2];
+	uint64_t hash_key[2];  /* the 4-tuple hash's SipHash key */
 	uint32_t time_wait_ms; /* 2*MSL; AX_TCP_TIME_WAIT_MS unless changed */
 	const struct tcp_cc_ops *cc; /* for new connections; CUBIC unless changed */
 	/* Keepalive for new connections (0: off), see tcp_set_keepalive. */
@@ -38,6 +39,24 @@ struct tcp_table {
 	uint64_t chack_sec;      /* challenge ACKs sent in this second */
 	uint32_t chack_count;
 	unsigned int count;
+	const struct tcp_authz_ops *authz; /* NULL: every connection may open */
+	void *authz_arg;
+};
+
+/*
+ * Authorization of new connections (see tcp_set_authz). request() is
+ * asked once per connection, before anything is sent for it: for an
+ * inbound one when its SYN arrives (before the SYN-ACK), for an outbound
+ * one in tcp_connect (before the SYN). It returns 0 (go on now), -EACCES
+ * (denied: inbound, the SYN is dropped without a word; outbound,
+ * tcp_connect fails with -EACCES) or -EINPROGRESS (the answer comes
+ * later through tcp_authz_done; nothing is sent until then). forget() is
+ * called when a connection request() saw is freed, whatever its state,
+ * so the authorizer can drop its pointer and record the end.
+ */
+struct tcp_authz_ops {
+	int (*request)(void *arg, struct tcp_pcb *pcb, int inbound);
+	void (*forget)(void *arg, struct tcp_pcb *pcb);
 };
 
 
@@ -70,6 +89,19 @@ struct tcp_callbacks {
 	void (*closed)(void *arg, struct tcp_pcb *pcb, int err);
 };
 
+/* Install (or, with NULL, remove) the authorization hooks. */
+void tcp_set_authz(struct ax_stack *s, const struct tcp_authz_ops *ops, void *arg);
+/* The answer to a request() that returned -EINPROGRESS: 0 with the
+ * sequence number of the commit that authorized it (the connection goes
+ * on: SYN or SYN-ACK now), or -EACCES (inbound: freed silently; outbound:
+ * connected(-EACCES), then freed). */
+void tcp_authz_done(struct tcp_pcb *pcb, int err, uint64_t seq);
+/* The authorization of a connection: its Axiom sequence number (0: none
+ * yet), and an opaque pointer the authorizer may keep with it. */
+uint64_t tcp_authz_seq(const struct tcp_pcb *pcb);
+void *tcp_authz_ctx(const struct tcp_pcb *pcb);
+void tcp_set_authz_ctx(struct tcp_pcb *pcb, void *ctx);
+
 /* Summary of a connection, for `axnet conns`. */
 struct tcp_info_ax {
 	uint32_t laddr, raddr; /* network order */
@@ -79,6 +111,8 @@ struct tcp_info_ax {
 	uint32_t cwnd, ssthresh, snd_wnd, mss;
 	uint32_t srtt_us, rto_ms;
 	uint64_t bytes_in, bytes_out, retransmits;
+	uint64_t auth_seq; /* the Axiom entry that authorized it, 0: none */
+	int auth_pending;  /* waiting for its authorization */
 };
 
 const char *tcp_state_name(enum tcp_state st);

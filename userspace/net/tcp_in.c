@@ -327,6 +327,18 @@ static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 	tcp_set_state(pcb, TCP_SYN_RECEIVED);
 	take_syn_opts(pcb, &o, 1);
 	stack_count(s, AX_C_tcp_passive_opens);
+	switch (tcp_authz_request(pcb, 1)) {
+	case 0:
+		break;
+	case -EINPROGRESS:
+		return; /* the SYN-ACK waits for the commit (tcp_authz_done) */
+	default:
+		/* Denied: no SYN-ACK, no RST; the peer's connect times out
+		 * and learns nothing about what is here. */
+		pcb->flags |= TF_DETACHED;
+		tcp_pcb_free(pcb, 0);
+		return;
+	}
 	tcp_send_syn(pcb);
 	tcp_arm_rto(pcb);
 }
@@ -662,7 +674,8 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	 * ACK, which a peer in SYN-SENT drops (RFC 9293 3.10.7.3). */
 	if (pcb->state == TCP_SYN_RECEIVED && seq == pcb->irs &&
 	    (th.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
-		tcp_send_syn(pcb);
+		if (!(pcb->flags & TF_AUTH_PENDING))
+			tcp_send_syn(pcb);
 		return;
 	}
 

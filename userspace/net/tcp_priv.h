@@ -65,6 +65,8 @@ enum {
 	TF_LISTENER = 1 << 5,
 	TF_ACCEPTED = 1 << 6,    /* the accepted callback ran */
 	TF_DEAD = 1 << 7,        /* freed; memory goes at the next reap */
+	TF_AUTH_ASKED = 1 << 8,  /* the authorizer knows it (forget on free) */
+	TF_AUTH_PENDING = 1 << 9,/* nothing goes out until tcp_authz_done */
 };
 
 struct tcp_pcb {
@@ -130,6 +132,8 @@ struct tcp_pcb {
 	unsigned int backlog, pending;   /* listener only */
 
 	uint64_t bytes_in, bytes_out, retransmits;
+	uint64_t auth_seq;               /* tcp.h tcp_authz_seq */
+	void *auth_ctx;
 };
 
 
@@ -150,6 +154,10 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err);
 void tcp_halfopen_add(struct tcp_pcb *l, struct tcp_pcb *pcb);
 void tcp_halfopen_del(struct tcp_pcb *pcb);
 void tcp_reap(struct ax_stack *s);
+/* Ask the authorizer about a new connection (tcp.h struct
+ * tcp_authz_ops): 0 go on, -EINPROGRESS wait (TF_AUTH_PENDING set), or
+ * -EACCES. */
+int tcp_authz_request(struct tcp_pcb *pcb, int inbound);
 /* (Re)arm the TIME_WAIT / FIN_WAIT_2 timer: when it fires, pcb is freed. */
 void tcp_arm_misc(struct tcp_pcb *pcb, uint32_t ms);
 void tcp_delack_fired(struct ax_timer *tm);
