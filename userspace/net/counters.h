@@ -43,6 +43,7 @@
 	X(icmp_bad_csum, "ICMP messages with a bad checksum")                \
 	X(icmp_echo_rx, "echo requests received")                             \
 	X(icmp_echo_ignored, "echo requests not answered (broadcast, code, size)") \
+	X(icmp_echo_denied, "echo requests not answered: denied by policy")   \
 	X(icmp_echo_reply_tx, "echo replies sent")                            \
 	X(icmp_echo_tx, "echo requests sent")                                 \
 	X(icmp_echo_reply_rx, "echo replies received")                        \

@@ -80,6 +80,11 @@ void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 			stack_count(s, AX_C_icmp_echo_ignored);
 			return;
 		}
+		/* The policy decides on ICMP per packet (no flow, no entry). */
+		if (s->icmp_filter && !s->icmp_filter(s->icmp_filter_arg, ip->src, ip->dst)) {
+			stack_count(s, AX_C_icmp_echo_denied);
+			return;
+		}
 		if (send_echo(s, ICMP_ECHO_REPLY, ip->src, h.id, h.seq,
 			      p + sizeof(h), len - sizeof(h)) == 0)
 			stack_count(s, AX_C_icmp_echo_reply_tx);

@@ -240,8 +240,8 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err)
 		pcb->flags |= TF_DETACHED;
 		pcb->cb->closed(pcb->arg, pcb, err);
 	}
-	if ((pcb->flags & TF_AUTH_ASKED) && t->authz)
-		t->authz->forget(t->authz_arg, pcb);
+	if ((pcb->flags & TF_AUTH_ASKED) && pcb->auth_ops)
+		pcb->auth_ops->forget(pcb->auth_arg, pcb);
 	pcb->flags &= ~(uint32_t)(TF_AUTH_ASKED | TF_AUTH_PENDING);
 	pcb->flags |= TF_DETACHED | TF_DEAD;
 	pcb->hnext = t->dead;
@@ -486,6 +486,8 @@ int tcp_authz_request(struct tcp_pcb *pcb, int inbound)
 	if (!t->authz)
 		return 0;
 	pcb->flags |= TF_AUTH_ASKED;
+	pcb->auth_ops = t->authz;
+	pcb->auth_arg = t->authz_arg;
 	r = t->authz->request(t->authz_arg, pcb, inbound);
 	if (r == -EINPROGRESS) {
 		pcb->flags |= TF_AUTH_PENDING;

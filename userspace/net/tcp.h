@@ -78,7 +78,8 @@ struct tcp_callbacks {
 	/* Listener: a new connection is established. Set its callbacks with
 	 * tcp_set_callbacks() here, or it is closed. */
 	void (*accepted)(void *arg, struct tcp_pcb *pcb);
-	/* Active open finished: err 0, -ECONNREFUSED or -ETIMEDOUT. */
+	/* Active open finished: err 0, -ECONNREFUSED, -ETIMEDOUT or -EACCES
+	 * (the authorizer said no). */
 	void (*connected)(void *arg, struct tcp_pcb *pcb, int err);
 	/* Data (or the peer's FIN: tcp_read() returns 0) can be read. */
 	void (*readable)(void *arg, struct tcp_pcb *pcb);

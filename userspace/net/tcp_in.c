@@ -631,6 +631,17 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		}
 		return;
 	}
+	/* Waiting for its authorization, a connection says nothing: no ACK,
+	 * no SYN-ACK, not even to a SYN of the peer's, or the peer would
+	 * learn the port is served (or, outbound, get a connection nobody
+	 * authorized). Only an exact RST ends it. */
+	if (pcb->flags & TF_AUTH_PENDING) {
+		if ((th.flags & TH_RST) && pcb->state == TCP_SYN_RECEIVED && seq == pcb->rcv_nxt) {
+			stack_count(s, AX_C_tcp_rst_rx);
+			tcp_pcb_free(pcb, 0);
+		}
+		return;
+	}
 	if (pcb->state == TCP_SYN_SENT) {
 		syn_sent_input(pcb, &th, seg, hlen);
 		return;

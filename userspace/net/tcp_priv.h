@@ -134,6 +134,10 @@ struct tcp_pcb {
 	uint64_t bytes_in, bytes_out, retransmits;
 	uint64_t auth_seq;               /* tcp.h tcp_authz_seq */
 	void *auth_ctx;
+	/* The authorizer that was asked: it is the one told at the end,
+	 * even if the hooks changed meanwhile. */
+	const struct tcp_authz_ops *auth_ops;
+	void *auth_arg;
 };
 
 
