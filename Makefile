@@ -97,6 +97,16 @@ $(BUILD)/tests/tcp_table_bench: tests/bench/tcp_table_bench.c tests/unit/fake_ne
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< \
 		$(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS)) -lsodium -lm
 
+# The policy matcher's benchmark (ns per match for 10 to 10,000 rules).
+$(BUILD)/tests/policy_bench: tests/bench/policy_bench.c $(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lsodium -lm
+
+# Load for Axiom's crash tests: kill -9 it anywhere, then every printed seq must be in the log.
+$(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wildcard axiom/*.c)) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $^ -lsodium
+
 $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
@@ -153,10 +163,12 @@ check: unit fuzz e2e
 demo: $(BUILD)/axnet
 	$(BUILD)/axnet demo
 
-bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench
+bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench
 	AXNET=$(BUILD)/axnet tests/bench/ping_rtt.sh
 	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput.sh
 	$(BUILD)/tests/tcp_table_bench
+	$(BUILD)/tests/policy_bench
+	AXNET=$(BUILD)/axnet tests/bench/authz_connect.sh
 
 clean:
 	rm -rf $(BUILD)

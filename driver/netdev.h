@@ -83,6 +83,8 @@ int netdev_set_enforce(struct netdev *d, const struct ax_xdp_config *cfg);
 int netdev_flow_set(struct netdev *d, const struct ax_flow_key *k, const struct ax_flow_val *v);
 int netdev_flow_del(struct netdev *d, const struct ax_flow_key *k);
 int netdev_flow_get(struct netdev *d, const struct ax_flow_key *k, struct ax_flow_val *v);
+/* Delete every flow whose verdict is `verdict`; how many, or -errno. */
+int netdev_flow_flush(struct netdev *d, uint32_t verdict);
 
 static inline void netdev_close(struct netdev *d)
 {

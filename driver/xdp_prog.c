@@ -270,3 +270,26 @@ int xdp_prog_flow_get(const struct xdp_prog *p, const struct ax_flow_key *k,
 		return -errno;
 	return 0;
 }
+
+int xdp_prog_flow_flush(struct xdp_prog *p, __u32 verdict)
+{
+	int fd = bpf_map__fd(p->skel->maps.flows);
+	struct ax_flow_key key, next;
+	struct ax_flow_val val;
+	int n = 0, first = 1;
+
+	/* Deleting the current key restarts nothing: get_next_key of a
+	 * deleted key returns the map's first key, so walk from a key that
+	 * stays. */
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		first = 0;
+		if (bpf_map_lookup_elem(fd, &next, &val) == 0 && val.verdict == verdict &&
+		    bpf_map_delete_elem(fd, &next) == 0) {
+			n++;
+			first = 1; /* start over: the walk position is gone */
+			continue;
+		}
+		key = next;
+	}
+	return n;
+}

@@ -49,5 +49,7 @@ int xdp_prog_flow_set(struct xdp_prog *p, const struct ax_flow_key *k,
 int xdp_prog_flow_del(struct xdp_prog *p, const struct ax_flow_key *k);
 int xdp_prog_flow_get(const struct xdp_prog *p, const struct ax_flow_key *k,
 		      struct ax_flow_val *v);
+/* Delete every flow with this verdict; returns how many. */
+int xdp_prog_flow_flush(struct xdp_prog *p, __u32 verdict);
 
 #endif /* AX_XDP_PROG_H */

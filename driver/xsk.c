@@ -497,3 +497,10 @@ int netdev_flow_get(struct netdev *nd, const struct ax_flow_key *k, struct ax_fl
 
 	return p ? xdp_prog_flow_get(p, k, v) : -EOPNOTSUPP;
 }
+
+int netdev_flow_flush(struct netdev *nd, uint32_t verdict)
+{
+	struct xdp_prog *p = prog_of(nd);
+
+	return p ? xdp_prog_flow_flush(p, verdict) : -EOPNOTSUPP;
+}

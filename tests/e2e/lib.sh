@@ -71,8 +71,13 @@ make_pair() {
 
 # start_axnet ARGS...: run axnet in the background and wait until its
 # control socket answers (at most 10 s).
+# Without --policy among its arguments, axnet runs with $AXNET_POLICY
+# (allow everything), so tests of the stack are not tests of the policy.
+AXNET_POLICY=${AXNET_POLICY:-tests/e2e/allow-all.pol}
 start_axnet() {
-	"$AXNET" run --state-dir "$STATE" "$@" >"$AXNET_LOG" 2>&1 &
+	local pol=(--policy "$AXNET_POLICY")
+	case " $* " in *" --policy "*) pol=() ;; esac
+	"$AXNET" run --state-dir "$STATE" "${pol[@]}" "$@" >"$AXNET_LOG" 2>&1 &
 	AXNET_PID=$!
 	for _ in $(seq 100); do
 		"$AXNET" stats --state-dir "$STATE" >/dev/null 2>&1 && return 0

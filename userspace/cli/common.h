@@ -25,6 +25,8 @@ int cmd_ping(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_nc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 /*
  * The state directory of an instance: dir if given, else

@@ -54,21 +54,23 @@ int cmd_conns(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-21s %-21s %-12s %8s %8s %8s %8s %5s %8s %6s %12s %12s\n",
+		printf("%-21s %-21s %-12s %8s %8s %8s %8s %5s %8s %6s %12s %12s %8s\n",
 		       "local", "remote", "state", "sendq", "recvq", "cwnd", "snd_wnd",
-		       "mss", "srtt_us", "retx", "bytes_in", "bytes_out");
+		       "mss", "srtt_us", "retx", "bytes_in", "bytes_out", "auth");
 	while (fgets(line, sizeof(line), f)) {
 		char la[16], ra[16], st[16], l[32], r[32];
 		unsigned int lp, rp, sq, rq, cwnd, ssth, wnd, mss, srtt;
-		unsigned long long retx, bin, bout;
+		unsigned long long retx, bin, bout, auth;
+		unsigned int pending;
+		char as[24];
 
 		if (strcmp(line, "end\n") == 0) {
 			ended = 1;
 			break;
 		}
-		if (sscanf(line, "conn %15s %u %15s %u %15s %u %u %u %u %u %u %u %llu %llu %llu",
+		if (sscanf(line, "conn %15s %u %15s %u %15s %u %u %u %u %u %u %u %llu %llu %llu %llu %u",
 			   la, &lp, ra, &rp, st, &sq, &rq, &cwnd, &ssth, &wnd, &mss, &srtt,
-			   &retx, &bin, &bout) != 15) {
+			   &retx, &bin, &bout, &auth, &pending) != 17) {
 			fprintf(stderr, "axnet conns: unexpected answer: %s", line);
 			fclose(f);
 			return 1;
@@ -77,14 +79,21 @@ int cmd_conns(int argc, char **argv)
 			printf("%s{\"local\": \"%s:%u\", \"remote\": \"%s:%u\", \"state\": \"%s\", "
 			       "\"sendq\": %u, \"recvq\": %u, \"cwnd\": %u, \"ssthresh\": %u, "
 			       "\"snd_wnd\": %u, \"mss\": %u, \"srtt_us\": %u, \"retransmits\": %llu, "
-			       "\"bytes_in\": %llu, \"bytes_out\": %llu}",
+			       "\"bytes_in\": %llu, \"bytes_out\": %llu, \"auth_seq\": %llu, "
+			       "\"auth_pending\": %s}",
 			       n ? ", " : "", la, lp, ra, rp, st, sq, rq, cwnd, ssth, wnd, mss,
-			       srtt, retx, bin, bout);
+			       srtt, retx, bin, bout, auth, pending ? "true" : "false");
 		} else {
 			snprintf(l, sizeof(l), "%s:%u", la, lp);
 			snprintf(r, sizeof(r), "%s:%u", ra, rp);
-			printf("%-21s %-21s %-12s %8u %8u %8u %8u %5u %8u %6llu %12llu %12llu\n",
-			       l, r, st, sq, rq, cwnd, wnd, mss, srtt, retx, bin, bout);
+			if (pending)
+				snprintf(as, sizeof(as), "wait");
+			else if (auth)
+				snprintf(as, sizeof(as), "%llu", auth);
+			else
+				snprintf(as, sizeof(as), "-");
+			printf("%-21s %-21s %-12s %8u %8u %8u %8u %5u %8u %6llu %12llu %12llu %8s\n",
+			       l, r, st, sq, rq, cwnd, wnd, mss, srtt, retx, bin, bout, as);
 		}
 		n++;
 	}

@@ -13,6 +13,8 @@ static const struct cli_cmd cmds[] = {
 	{ "conns", cmd_conns, "TCP connections of a running instance" },
 	{ "nc", cmd_nc, "a TCP connection from a running instance, on stdin/stdout" },
 	{ "demo", cmd_demo, "namespaces, a veth pair, pings both ways; cleans up" },
+	{ "log", cmd_log, "print, follow or verify the commit log (Axiom)" },
+	{ "policy", cmd_policy, "connection policies: check a file" },
 };
 
 static void usage(FILE *out)

@@ -85,7 +85,10 @@ static void on_connected(void *arg, struct tcp_pcb *pcb, int err)
 
 	(void)pcb;
 	if (err) {
-		snprintf(line, sizeof(line), "error %s\n", strerror(-err));
+		/* EACCES here is the authorizer's refusal, not a
+		 * file permission: say it in those words. */
+		snprintf(line, sizeof(line), "error %s\n",
+			 err == -EACCES ? "authorization denied" : strerror(-err));
 		r->failed = 1;
 		r->pcb = NULL; /* TCP frees it */
 		say(r, line);

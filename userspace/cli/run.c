@@ -6,7 +6,9 @@
  * signalfd, the control socket and its clients; then receive a batch of
  * frames into the engine, run the ping sessions and the engine's timers,
  * and flush what the engine transmitted. Nothing on the per-frame path
- * allocates.
+ * allocates. The control plane rides the same loop: Axiom's results come
+ * back through its event fd (axiom_dispatch), so a commit never blocks
+ * the data path.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -24,8 +26,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "axiom/axiom.h"
 #include "common.h"
 #include "control.h"
+#include "policy/authz.h"
+#include "policy/policy.h"
 #include "axnet/xdp_shared.h"
 #include "netdev.h"
 #include "net/log.h"
@@ -60,6 +65,8 @@ struct client {
 	struct ping_sess *ping; /* NULL unless a ping is running */
 	struct relay *relay;    /* NULL unless an `axnet nc` runs */
 	int blocking;           /* sends may wait: see client_blocking */
+	int waiting;            /* a policy push is committing for it */
+	uint64_t gen;           /* which client this slot holds */
 };
 
 struct runner {
@@ -72,6 +79,9 @@ struct runner {
 	int busy_poll; /* never sleep in poll(): lower latency, one core spent */
 	char state_dir[PATH_MAX];
 	char sock_path[PATH_MAX + 32];
+	struct axiom *ax;
+	struct authz *authz;
+	uint64_t next_gen;
 };
 
 static void client_close(struct client *c)
@@ -85,6 +95,7 @@ static void client_close(struct client *c)
 	c->fd = -1;
 	c->inlen = 0;
 	c->blocking = 0;
+	c->waiting = 0;
 }
 
 /*
@@ -150,6 +161,35 @@ static void handle_stats(struct runner *r, struct client *c)
 		say_stat(&sc, name, r->stack.cnt[i]);
 	}
 	say_stat(&sc, "arp.entries", r->stack.arp.used);
+	if (r->authz) {
+		struct authz_stats as;
+		struct axiom_stats xs;
+
+		authz_stats(r->authz, &as);
+		say_stat(&sc, "authz.authorized", as.authorized);
+		say_stat(&sc, "authz.rejected", as.rejected);
+		say_stat(&sc, "authz.rejects_unlogged", as.rejects_unlogged);
+		say_stat(&sc, "authz.closed", as.closed);
+		say_stat(&sc, "authz.revoked", as.revoked);
+		say_stat(&sc, "authz.failed", as.failed);
+		say_stat(&sc, "authz.live", as.live);
+		say_stat(&sc, "authz.pending", as.pending);
+		{
+			uint32_t p50, p99, n;
+
+			if (authz_latency(r->authz, &p50, &p99, &n) == 0) {
+				say_stat(&sc, "authz.latency_samples", n);
+				say_stat(&sc, "authz.latency_p50_us", p50);
+				say_stat(&sc, "authz.latency_p99_us", p99);
+			}
+		}
+		axiom_stats(r->ax, &xs);
+		say_stat(&sc, "axiom.head_seq", axiom_head_seq(r->ax));
+		say_stat(&sc, "axiom.committed", xs.committed);
+		say_stat(&sc, "axiom.rejected", xs.rejected);
+		say_stat(&sc, "axiom.batches", xs.batches);
+		say_stat(&sc, "axiom.syncs", xs.syncs);
+	}
 	if (!sc.err)
 		r->dev->ops->stats(r->dev, say_stat, &sc);
 	if (!sc.err && client_say(c, "end") == 0)
@@ -214,12 +254,13 @@ static void say_conn(void *arg, const struct tcp_pcb *pcb)
 	inet_ntop(AF_INET, &i.laddr, la, sizeof(la));
 	inet_ntop(AF_INET, &i.raddr, ra, sizeof(ra));
 	cc->err = client_say(cc->c,
-			     "conn %s %u %s %u %s %u %u %u %u %u %u %u %llu %llu %llu",
+			     "conn %s %u %s %u %s %u %u %u %u %u %u %u %llu %llu %llu %llu %d",
 			     la, i.lport, ra, i.rport, tcp_state_name(i.state),
 			     i.snd_queued, i.rcv_queued, i.cwnd, i.ssthresh, i.snd_wnd,
 			     i.mss, i.srtt_us, (unsigned long long)i.retransmits,
 			     (unsigned long long)i.bytes_in,
-			     (unsigned long long)i.bytes_out);
+			     (unsigned long long)i.bytes_out, (unsigned long long)i.auth_seq,
+			     i.auth_pending);
 }
 
 static void handle_conns(struct runner *r, struct client *c)
@@ -247,10 +288,122 @@ static void handle_nc(struct runner *r, struct client *c, const char *args)
 	}
 	c->relay = relay_start(&r->stack, c->fd, dst, (uint16_t)port);
 	if (!c->relay) {
-		snprintf(line, sizeof(line), "error %s", strerror(errno));
+		snprintf(line, sizeof(line), "error %s",
+			 errno == EACCES ? "authorization denied" : strerror(errno));
 		if (client_say(c, "%s", line) == 0)
 			client_close(c);
 	}
+}
+
+/* A push's answer goes to the client that asked, if it is still there. */
+struct push_wait {
+	struct runner *r;
+	int slot;
+	uint64_t gen;
+};
+
+static void on_push_done(void *arg, const struct authz_push_result *res)
+{
+	struct push_wait *w = arg;
+	struct client *c = &w->r->clients[w->slot];
+
+	if (c->fd >= 0 && c->gen == w->gen && c->waiting) {
+		c->waiting = 0;
+		if (res->err == 0) {
+			char hx[65];
+
+			for (int i = 0; i < 32; i++)
+				snprintf(hx + 2 * i, 3, "%02x", res->hash[i]);
+			if (client_say(c, "pushed seq=%llu sha256=%s revoked=%u",
+				       (unsigned long long)res->seq, hx, res->revoked) == 0)
+				client_close(c);
+		} else if (client_say(c, "error the log refused the push: %s", res->reason) == 0) {
+			client_close(c);
+		}
+	}
+	free(w);
+}
+
+/* "policy push PATH": the instance reads the file itself (both run as
+ * root on one host), so a policy of any size needs no framing. */
+static void handle_policy_push(struct runner *r, struct client *c, const char *path)
+{
+	struct pol_error pe = { 0 };
+	struct push_wait *w;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	if (!r->authz) {
+		if (client_say(c, "error no authorizer") == 0)
+			client_close(c);
+		return;
+	}
+	f = fopen(path, "re");
+	if (!f) {
+		if (client_say(c, "error %s: %s", path, strerror(errno)) == 0)
+			client_close(c);
+		return;
+	}
+	text = malloc(POL_FILE_MAX + 1);
+	if (text)
+		len = fread(text, 1, POL_FILE_MAX + 1, f);
+	fclose(f);
+	w = malloc(sizeof(*w));
+	if (!text || !w || len > POL_FILE_MAX) {
+		free(text);
+		free(w);
+		if (client_say(c, "error %s: too large or out of memory", path) == 0)
+			client_close(c);
+		return;
+	}
+	*w = (struct push_wait){ .r = r, .slot = (int)(c - r->clients), .gen = c->gen };
+	c->waiting = 1;
+	err = authz_push(r->authz, text, len, path, on_push_done, w, &pe);
+	free(text);
+	if (err) {
+		free(w);
+		c->waiting = 0;
+		if (err == -EINVAL && pe.line)
+			err = client_say(c, "error %s:%u:%u: %s", pe.file, pe.line, pe.col, pe.msg);
+		else if (err == -EINVAL)
+			err = client_say(c, "error %s: %s", pe.file, pe.msg);
+		else
+			err = client_say(c, "error %s: %s", path, strerror(-err));
+		if (err == 0)
+			client_close(c);
+	}
+}
+
+static void handle_policy_show(struct runner *r, struct client *c)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	uint64_t seq = 0;
+	FILE *f;
+
+	if (!r->authz) {
+		if (client_say(c, "error no authorizer") == 0)
+			client_close(c);
+		return;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		client_close(c);
+		return;
+	}
+	pol_format(authz_policy(r->authz, &seq), f);
+	fclose(f);
+	client_blocking(c);
+	if (client_say(c, "# policy in force since entry %llu", (unsigned long long)seq) == 0) {
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (client_say(c, "%s", line) < 0)
+				break;
+		if (c->fd >= 0 && client_say(c, "end") == 0)
+			client_close(c);
+	}
+	free(buf);
 }
 
 static void handle_request(struct runner *r, struct client *c)
@@ -265,6 +418,10 @@ static void handle_request(struct runner *r, struct client *c)
 		handle_ping(r, c, line + 5);
 	else if (strncmp(line, "nc ", 3) == 0)
 		handle_nc(r, c, line + 3);
+	else if (strncmp(line, "policy push ", 12) == 0)
+		handle_policy_push(r, c, line + 12);
+	else if (strcmp(line, "policy show") == 0)
+		handle_policy_show(r, c);
 	else if (client_say(c, "error unknown request") == 0)
 		client_close(c);
 }
@@ -302,6 +459,7 @@ static void accept_clients(struct runner *r)
 			if (r->clients[i].fd < 0) {
 				r->clients[i].fd = fd;
 				r->clients[i].inlen = 0;
+				r->clients[i].gen = ++r->next_gen;
 				break;
 			}
 		}
@@ -408,7 +566,7 @@ static void rx_frame(void *arg, const uint8_t *frame, size_t len)
 
 static int loop(struct runner *r)
 {
-	struct pollfd fds[AX_MAX_QUEUES + 2 + MAX_CLIENTS];
+	struct pollfd fds[AX_MAX_QUEUES + 3 + MAX_CLIENTS];
 	int busy = 0;
 
 	while (!r->stop) {
@@ -425,12 +583,15 @@ static int loop(struct runner *r)
 			/* A client with a request in hand is not read again,
 			 * but a relay reads and writes as it needs. */
 			fds[nfd++] = (struct pollfd){
-				.fd = (c->fd >= 0 && !c->ping && (!c->relay || relay_events(c->relay)))
+				.fd = (c->fd >= 0 && !c->ping && !c->waiting &&
+				       (!c->relay || relay_events(c->relay)))
 					      ? c->fd
 					      : -1,
 				.events = c->relay ? relay_events(c->relay) : POLLIN,
 			};
 		}
+		fds[nfd++] = (struct pollfd){ .fd = r->ax ? axiom_event_fd(r->ax) : -1,
+					      .events = POLLIN };
 		if (busy || r->busy_poll)
 			timeout = 0;
 		else if (r->dev->ops->tx_pending(r->dev))
@@ -455,6 +616,9 @@ static int loop(struct runner *r)
 		}
 		if (n > 0 && (fds[base + 1].revents & POLLIN))
 			accept_clients(r);
+		/* Commits that came back: connections go on, pushes answer. */
+		if (n > 0 && (fds[base + 2 + MAX_CLIENTS].revents & POLLIN))
+			axiom_dispatch(r->ax);
 		for (i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &r->clients[i];
 
@@ -466,7 +630,7 @@ static int loop(struct runner *r)
 					client_close(c);
 				continue;
 			}
-			if (n > 0 && c->fd >= 0 && !c->ping &&
+			if (n > 0 && c->fd >= 0 && !c->ping && !c->waiting &&
 			    fds[base + 2 + i].fd == c->fd &&
 			    (fds[base + 2 + i].revents & (POLLIN | POLLHUP | POLLERR)))
 				client_read(r, c);
@@ -475,6 +639,90 @@ static int loop(struct runner *r)
 		}
 		stack_timers(&r->stack);
 		r->dev->ops->flush(r->dev);
+	}
+	return 0;
+}
+
+/* The verdict map, for the authorizer (XDP backend only). */
+static int sink_set(void *arg, const struct ax_flow_key *k, const struct ax_flow_val *v)
+{
+	return netdev_flow_set(arg, k, v);
+}
+
+static int sink_del(void *arg, const struct ax_flow_key *k)
+{
+	return netdev_flow_del(arg, k);
+}
+
+static void sink_flush_denied(void *arg)
+{
+	netdev_flow_flush(arg, AX_VERDICT_DENY);
+}
+
+static void axiom_log(void *arg, const char *msg)
+{
+	(void)arg;
+	log_info("axiom: %s", msg);
+}
+
+/* Open the log, record the start, set up the authorizer and turn on
+ * enforcement in XDP. policy (may be NULL) is taken over. */
+static int start_authz(struct runner *r, const char *ifname, const char *addr_s,
+		       struct pol_policy *policy, const char *policy_path, unsigned int rate,
+		       unsigned int burst)
+{
+	static struct authz_sink sink = {
+		.flow_set = sink_set,
+		.flow_del = sink_del,
+		.flush_denied = sink_flush_denied,
+	};
+	struct axiom_config xc = { .dir = r->state_dir, .log = axiom_log };
+	struct authz_config ac = { 0 };
+	struct axiom_result res;
+	char err[512], text[256];
+	int rc, xdp = strcmp(r->dev->kind, "xdp") == 0;
+
+	rc = axiom_open(&r->ax, &xc, err, sizeof(err));
+	if (rc) {
+		pol_free(policy);
+		return log_err(rc, "axiom: cannot open the log in %s: %s", r->state_dir, err);
+	}
+	snprintf(text, sizeof(text), "ifname=%s addr=%s backend=%s pid=%d", ifname, addr_s,
+		 r->dev->kind, (int)getpid());
+	rc = axiom_submit(r->ax, AXIOM_START, text, (uint32_t)strlen(text), &res);
+	if (rc || !res.committed) {
+		pol_free(policy);
+		return log_err(rc ? rc : -EIO, "axiom: cannot record the start: %s",
+			       rc ? strerror(-rc) : res.reason);
+	}
+	sink.arg = r->dev;
+	ac.stack = &r->stack;
+	ac.ax = r->ax;
+	ac.state_dir = r->state_dir;
+	ac.sink = xdp ? &sink : NULL;
+	ac.policy = policy;
+	ac.policy_source = policy_path;
+	rc = authz_open(&r->authz, &ac, err, sizeof(err));
+	if (rc)
+		return log_err(rc, "authz: %s", err);
+	if (xdp) {
+		struct ax_xdp_config cfg = { .enforce = 1, .slow_rate = rate, .slow_burst = burst };
+
+		/* Stale verdicts of a previous instance (its maps were
+		 * pinned when it was killed) are not carried over. */
+		netdev_flow_flush(r->dev, AX_VERDICT_ALLOW);
+		netdev_flow_flush(r->dev, AX_VERDICT_DENY);
+		rc = netdev_set_enforce(r->dev, &cfg);
+		if (rc)
+			return log_err(rc, "xdp: cannot turn on enforcement: %s", strerror(-rc));
+	}
+	{
+		uint64_t seq;
+
+		authz_policy(r->authz, &seq);
+		log_info("authz: log head %llu, policy from entry %llu, enforcement %s",
+			 (unsigned long long)axiom_head_seq(r->ax), (unsigned long long)seq,
+			 xdp ? "in XDP and the engine" : "in the engine");
 	}
 	return 0;
 }
@@ -504,6 +752,11 @@ static void usage(void)
 		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
 		"  --tcp-cc NAME     congestion control: cubic (default) or newreno\n"
 		"  --tcp-keepalive IDLE,INTVL,COUNT  keepalive on every connection (seconds)\n"
+		"  --policy FILE     the connection policy (see README); default: the last one\n"
+		"                    pushed to this state directory, else deny every inbound\n"
+		"                    connection (ICMP echo allowed) and allow outbound\n"
+		"  --syn-rate R[,B]  first frames of unknown flows XDP lets through per source:\n"
+		"                    R a second, bursts of B (default 1000,2000)\n"
 		"  --verbose         debug logging\n");
 }
 
@@ -525,6 +778,8 @@ int cmd_run(int argc, char **argv)
 		{ "tcp-cc", required_argument, NULL, 'C' },
 		{ "tcp-keepalive", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "syn-rate", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -535,6 +790,9 @@ int cmd_run(int argc, char **argv)
 	long time_wait_ms = -1;
 	const struct tcp_cc_ops *cc = NULL;
 	unsigned int ka[3] = { 0, 0, 0 };
+	const char *policy_path = NULL;
+	struct pol_policy *policy = NULL;
+	unsigned int syn_rate = 1000, syn_burst = 2000;
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
@@ -589,6 +847,20 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
+		case 'P': policy_path = optarg; break;
+		case 'R': {
+			int k = sscanf(optarg, "%u,%u", &syn_rate, &syn_burst);
+
+			if (k < 1 || syn_rate == 0 || syn_rate > 1000000 || syn_burst == 0 ||
+			    syn_burst > 1000000) {
+				fprintf(stderr, "axnet run: --syn-rate wants R[,B] (1..1000000), "
+						"got '%s'\n", optarg);
+				return 2;
+			}
+			if (k == 1)
+				syn_burst = 2 * syn_rate;
+			break;
+		}
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -609,10 +881,22 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "axnet run: --backend is xdp or tap, not '%s'\n", backend);
 		return 2;
 	}
+	/* A bad policy stops us before anything is touched. */
+	if (policy_path) {
+		struct pol_error pe;
+
+		if (pol_parse_file(policy_path, &policy, &pe) < 0) {
+			fprintf(stderr, "axnet run: ");
+			pol_error_print(&pe, stderr);
+			return 2;
+		}
+	}
 
 	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		pol_free(policy);
 		return 1;
+	}
 	r->listen_fd = r->sig_fd = r->lock_fd = -1;
 	r->busy_poll = busy_poll;
 	for (i = 0; i < MAX_CLIENTS; i++)
@@ -679,6 +963,11 @@ int cmd_run(int argc, char **argv)
 	r->stack.echo_reply_arg = r;
 	stack_set_time(&r->stack, cli_now_ns());
 
+	err = start_authz(r, ifname, addr_s, policy, policy_path, syn_rate, syn_burst);
+	policy = NULL; /* the authorizer's now, or freed */
+	if (err)
+		goto out;
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -716,8 +1005,14 @@ out:
 		close(r->sig_fd);
 	if (stack_ready) {
 		services_stop();
+		/* Connections end first (their verdicts go, their close
+		 * entries are proposed), then the log commits what is
+		 * queued and runs the last callbacks, then the authorizer. */
 		stack_fini(&r->stack);
 	}
+	axiom_close(r->ax);
+	authz_close(r->authz);
+	pol_free(policy);
 	netdev_close(r->dev);
 	if (locked) {
 		unlink(lock_path);

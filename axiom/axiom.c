@@ -1,0 +1,822 @@
+/*
+ * axiom.c - the log: open and recovery, the writer thread and its group
+ * commit, completions to the owner's thread, checkpoints (see axiom.h).
+ *
+ * Locking: ax->lock guards the queue, the completion list, the head, the
+ * failure state, the counters and the closing flag. The writer drops it
+ * while it encodes, writes and syncs, so proposals queue up behind a sync
+ * and go out together in the next batch. ax->ckpt_lock serialises
+ * checkpoint appends (writer and owner may both sign one); it is taken
+ * before ax->lock, never inside it.
+ */
+#define _GNU_SOURCE
+#include "axiom/axiom.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "axiom/checkpoint.h"
+#include "axiom/opt.h"
+#include "axiom/reader.h"
+#include "axiom/record.h"
+
+static const char *const type_names[] = {
+	[AXIOM_START] = "start",
+	[AXIOM_POLICY_PUSH] = "policy-push",
+	[AXIOM_CONN_AUTHORIZE] = "connection-authorize",
+	[AXIOM_CONN_REJECT] = "connection-reject",
+	[AXIOM_CONN_CLOSE] = "connection-close",
+	[AXIOM_REVOKE] = "revoke",
+};
+#define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
+
+const char *axiom_type_name(uint16_t type)
+{
+	return type < NTYPES ? type_names[type] : NULL;
+}
+
+int axiom_type_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NTYPES; i++)
+		if (type_names[i] && strcmp(type_names[i], name) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+/* Waits in axiom_submit()'s stack frame for its one proposal. */
+struct waiter {
+	pthread_cond_t cv;
+	int done;
+	struct axiom_result res;
+};
+
+/* A proposal, from axiom_propose() until its callback has run. */
+struct prop {
+	struct prop *next;
+	axiom_done_fn cb;
+	void *arg;
+	struct waiter *waiter;
+	struct axiom_result res;
+	uint16_t type;
+	uint32_t len;
+	uint8_t payload[];
+};
+
+struct axiom {
+	/* Fixed at open. */
+	char logdir[PATH_MAX];
+	uint64_t segment_size;
+	const struct axiom_storage_ops *ops;
+	void *store;
+	void (*log)(void *arg, const char *msg);
+	void *log_arg;
+	int read_only;
+	int efd;
+	uint8_t sk[AXIOM_SECKEY_SIZE];
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;            /* the writer: work, or closing */
+	pthread_cond_t idle;            /* axiom_close: submitters gone */
+	struct prop *q_head, **q_tail;  /* waiting for the writer */
+	size_t q_count, q_bytes;
+	struct prop *done_head, **done_tail; /* waiting for axiom_dispatch */
+	int closing;
+	int failed;
+	char fail_reason[sizeof(((struct axiom_result *)0)->reason)];
+	uint64_t head_seq;
+	uint8_t head_hash[AXIOM_HASH_SIZE];
+	unsigned int submitters;
+	struct axiom_stats stats;
+
+	pthread_mutex_t ckpt_lock;
+	uint64_t ckpt_seq;              /* head of the last checkpoint */
+
+	/* The writer's own (the opener's until the thread starts). */
+	pthread_t writer;
+	int writer_started;
+	void *seg;                      /* the segment being appended to */
+	char seg_name[AXIOM_SEG_NAME_SIZE];
+	uint64_t seg_off;               /* where its next record goes */
+	uint8_t *wbuf;
+	size_t wcap;
+	struct prop *batch[AXIOM_BATCH_MAX_ENTRIES];
+};
+
+static void say(const struct axiom *ax, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const struct axiom *ax, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ax->log)
+		ax->log(ax->log_arg, msg);
+	else
+		fprintf(stderr, "axiom: %s\n", msg);
+}
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- completions ---------------------------------------------------------- */
+
+static void notify(struct axiom *ax)
+{
+	uint64_t one = 1;
+
+	if (write(ax->efd, &one, sizeof(one)) < 0) {
+		/* Only at counter overflow: it is readable already. */
+	}
+}
+
+/* Hand p its result; ax->lock held. Returns 1 when the owner's event fd
+ * must be made readable. */
+static int complete_locked(struct axiom *ax, struct prop *p, const struct axiom_result *res)
+{
+	if (res->committed)
+		ax->stats.committed++;
+	else
+		ax->stats.rejected++;
+	if (p->waiter) {
+		p->waiter->res = *res;
+		p->waiter->done = 1;
+		pthread_cond_signal(&p->waiter->cv);
+		free(p);
+		return 0;
+	}
+	if (!p->cb) {
+		free(p);
+		return 0;
+	}
+	p->res = *res;
+	p->next = NULL;
+	*ax->done_tail = p;
+	ax->done_tail = &p->next;
+	return 1;
+}
+
+static void reject(struct axiom *ax, struct prop **v, size_t n, const char *reason)
+{
+	struct axiom_result res = { .committed = 0 };
+	int wake = 0;
+	size_t i;
+
+	snprintf(res.reason, sizeof(res.reason), "%s", reason);
+	pthread_mutex_lock(&ax->lock);
+	for (i = 0; i < n; i++)
+		wake |= complete_locked(ax, v[i], &res);
+	pthread_mutex_unlock(&ax->lock);
+	if (wake)
+		notify(ax);
+}
+
+int axiom_event_fd(const struct axiom *ax)
+{
+	return ax->efd;
+}
+
+int axiom_dispatch(struct axiom *ax)
+{
+	struct prop *p, *next;
+	uint64_t cnt;
+	int n = 0;
+
+	/* Drain the fd before taking the list: a result pushed after we
+	 * take it makes the fd readable again, so none is left unseen. */
+	if (read(ax->efd, &cnt, sizeof(cnt)) < 0) {
+		/* EAGAIN: not signalled yet, but a result pushed just
+		 * before its signal is still taken below. */
+	}
+	pthread_mutex_lock(&ax->lock);
+	p = ax->done_head;
+	ax->done_head = NULL;
+	ax->done_tail = &ax->done_head;
+	pthread_mutex_unlock(&ax->lock);
+	for (; p; p = next) {
+		next = p->next;
+		p->cb(p->arg, &p->res);
+		free(p);
+		n++;
+	}
+	return n;
+}
+
+/* --- proposing ------------------------------------------------------------ */
+
+static int make_prop(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
+		     struct prop **out)
+{
+	struct prop *p;
+
+	if (!axiom_type_name(type) || (!payload && len))
+		return -EINVAL;
+	if (len > AXIOM_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	if (ax->read_only)
+		return -EROFS;
+	p = malloc(sizeof(*p) + len);
+	if (!p)
+		return -ENOMEM;
+	memset(p, 0, sizeof(*p));
+	p->type = type;
+	p->len = len;
+	if (len)
+		memcpy(p->payload, payload, len);
+	*out = p;
+	return 0;
+}
+
+/* Queue p for the writer; ax->lock held. */
+static int enqueue_locked(struct axiom *ax, struct prop *p)
+{
+	if (ax->closing)
+		return -ESHUTDOWN;
+	if (ax->q_count >= AXIOM_QUEUE_MAX_ENTRIES || ax->q_bytes + p->len > AXIOM_QUEUE_MAX_BYTES)
+		return -ENOBUFS;
+	p->next = NULL;
+	*ax->q_tail = p;
+	ax->q_tail = &p->next;
+	ax->q_count++;
+	ax->q_bytes += p->len;
+	pthread_cond_signal(&ax->wake);
+	return 0;
+}
+
+int axiom_propose(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
+		  axiom_done_fn cb, void *arg)
+{
+	struct prop *p;
+	int err;
+
+	err = make_prop(ax, type, payload, len, &p);
+	if (err < 0)
+		return err;
+	p->cb = cb;
+	p->arg = arg;
+	pthread_mutex_lock(&ax->lock);
+	err = enqueue_locked(ax, p);
+	pthread_mutex_unlock(&ax->lock);
+	if (err < 0)
+		free(p);
+	return err;
+}
+
+int axiom_submit(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
+		 struct axiom_result *res)
+{
+	struct waiter w = { .done = 0 };
+	struct prop *p;
+	int err;
+
+	err = make_prop(ax, type, payload, len, &p);
+	if (err < 0)
+		return err;
+	p->waiter = &w;
+	pthread_cond_init(&w.cv, NULL);
+	pthread_mutex_lock(&ax->lock);
+	err = enqueue_locked(ax, p);
+	if (err == 0) {
+		ax->submitters++;
+		while (!w.done)
+			pthread_cond_wait(&w.cv, &ax->lock);
+		*res = w.res;
+		/* axiom_close() frees the log only once we are out. */
+		if (--ax->submitters == 0)
+			pthread_cond_broadcast(&ax->idle);
+	}
+	pthread_mutex_unlock(&ax->lock);
+	pthread_cond_destroy(&w.cv);
+	if (err < 0)
+		free(p);
+	return err;
+}
+
+uint64_t axiom_head_seq(const struct axiom *ax)
+{
+	struct axiom *m = (struct axiom *)ax; /* the lock is not the state */
+	uint64_t seq;
+
+	pthread_mutex_lock(&m->lock);
+	seq = m->head_seq;
+	pthread_mutex_unlock(&m->lock);
+	return seq;
+}
+
+void axiom_head_hash(const struct axiom *ax, uint8_t out[AXIOM_HASH_SIZE])
+{
+	struct axiom *m = (struct axiom *)ax;
+
+	pthread_mutex_lock(&m->lock);
+	memcpy(out, m->head_hash, AXIOM_HASH_SIZE);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void axiom_stats(const struct axiom *ax, struct axiom_stats *st)
+{
+	struct axiom *m = (struct axiom *)ax;
+
+	pthread_mutex_lock(&m->lock);
+	*st = m->stats;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* --- checkpoints -------------------------------------------------------------- */
+
+/* Sign the head as it is now: only committed entries are in it, since the
+ * head moves after their sync. only_if_moved: skip when the last
+ * checkpoint already says this. */
+static int write_checkpoint(struct axiom *ax, int only_if_moved)
+{
+	struct axiom_checkpoint c;
+	int err = 0;
+
+	pthread_mutex_lock(&ax->ckpt_lock);
+	pthread_mutex_lock(&ax->lock);
+	c.seq = ax->head_seq;
+	memcpy(c.head, ax->head_hash, sizeof(c.head));
+	pthread_mutex_unlock(&ax->lock);
+	if (!(only_if_moved && c.seq == ax->ckpt_seq)) {
+		c.ts_ns = realtime_ns();
+		axiom_checkpoint_sign(&c, ax->sk);
+		err = axiom_checkpoint_append(ax->logdir, &c);
+		if (err < 0) {
+			say(ax, "cannot write a checkpoint at seq %" PRIu64 " to %s/%s: %s", c.seq,
+			    ax->logdir, AXIOM_CHECKPOINTS_FILE, strerror(-err));
+		} else {
+			ax->ckpt_seq = c.seq;
+			pthread_mutex_lock(&ax->lock);
+			ax->stats.checkpoints++;
+			pthread_mutex_unlock(&ax->lock);
+		}
+	}
+	pthread_mutex_unlock(&ax->ckpt_lock);
+	return err;
+}
+
+int axiom_checkpoint(struct axiom *ax)
+{
+	if (ax->read_only)
+		return -EROFS;
+	return write_checkpoint(ax, 0);
+}
+
+/* --- the writer ------------------------------------------------------------- */
+
+static void set_failed(struct axiom *ax, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* From now on the log takes nothing: a later entry committing after one
+ * that was rejected would leave a hole in what the proposers saw. */
+static void set_failed(struct axiom *ax, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&ax->lock);
+	va_start(ap, fmt);
+	vsnprintf(ax->fail_reason, sizeof(ax->fail_reason), fmt, ap);
+	va_end(ap);
+	ax->failed = 1;
+	pthread_mutex_unlock(&ax->lock);
+	say(ax, "log failed, rejecting every proposal until reopened: %s", ax->fail_reason);
+}
+
+/* Start the segment of the next entry. The create is atomic and durable
+ * (storage.h), so no torn header can be left behind. */
+static int new_segment(struct axiom *ax, uint64_t first, const uint8_t prev[AXIOM_HASH_SIZE])
+{
+	uint8_t hdr[AXIOM_SEG_HDR_SIZE];
+	char name[AXIOM_SEG_NAME_SIZE];
+	void *file;
+	int err;
+
+	axiom_seg_name(name, first);
+	axiom_encode_seg_hdr(hdr, first, prev);
+	err = ax->ops->create(ax->store, name, hdr, sizeof(hdr), &file);
+	if (err < 0)
+		return err;
+	if (ax->seg)
+		ax->ops->close(ax->seg);
+	ax->seg = file;
+	memcpy(ax->seg_name, name, sizeof(name));
+	ax->seg_off = AXIOM_SEG_HDR_SIZE;
+	pthread_mutex_lock(&ax->lock);
+	ax->stats.segments++;
+	pthread_mutex_unlock(&ax->lock);
+	return 0;
+}
+
+/* Write v[0..n) into the current segment with one pwrite and one
+ * fdatasync, then complete them. */
+static void write_chunk(struct axiom *ax, struct prop **v, size_t n)
+{
+	struct axiom_result res = { .committed = 1 };
+	uint8_t chain[AXIOM_HASH_SIZE];
+	uint64_t first, ts, old_head;
+	size_t i, len = 0, need = 0;
+	int err, wake = 0;
+
+	for (i = 0; i < n; i++)
+		need += (size_t)axiom_rec_size(v[i]->len);
+	if (need > ax->wcap) {
+		uint8_t *nb = realloc(ax->wbuf, need);
+
+		if (!nb) {
+			reject(ax, v, n, "out of memory");
+			return;
+		}
+		ax->wbuf = nb;
+		ax->wcap = need;
+	}
+	/* head_seq and head_hash change only here, in this thread. */
+	first = ax->head_seq + 1;
+	memcpy(chain, ax->head_hash, sizeof(chain));
+	ts = realtime_ns();
+	for (i = 0; i < n; i++) {
+		struct axiom_record r = {
+			.seq = first + i,
+			.ts_ns = ts,
+			.type = v[i]->type,
+			.len = v[i]->len,
+			.payload = v[i]->payload,
+		};
+
+		memcpy(r.prev_hash, chain, sizeof(chain));
+		len += axiom_encode_record(ax->wbuf + len, &r, chain);
+	}
+	err = ax->ops->pwrite(ax->seg, ax->wbuf, len, ax->seg_off);
+	if (!err) {
+		pthread_mutex_lock(&ax->lock);
+		ax->stats.syncs++;
+		pthread_mutex_unlock(&ax->lock);
+		err = ax->ops->datasync(ax->seg);
+	}
+	if (err < 0) {
+		int undo;
+
+		set_failed(ax, "write %s: %s", ax->seg_name, strerror(-err));
+		/* Take back what may have reached the file, so that entries
+		 * reported Rejected do not come back at the next open. */
+		undo = ax->ops->truncate(ax->seg, ax->seg_off);
+		if (undo < 0)
+			say(ax, "cannot cut the failed write off %s at offset %" PRIu64 ": %s; "
+				"entries %" PRIu64 "..%" PRIu64 " were rejected but may be found "
+				"at the next open", ax->seg_name, ax->seg_off, strerror(-undo),
+			    first, first + n - 1);
+		reject(ax, v, n, ax->fail_reason);
+		return;
+	}
+	ax->seg_off += len;
+	pthread_mutex_lock(&ax->lock);
+	old_head = ax->head_seq;
+	ax->head_seq = first + n - 1;
+	memcpy(ax->head_hash, chain, sizeof(chain));
+	ax->stats.batches++;
+	ax->stats.bytes += len;
+	for (i = 0; i < n; i++) {
+		res.seq = first + i;
+		wake |= complete_locked(ax, v[i], &res);
+	}
+	pthread_mutex_unlock(&ax->lock);
+	if (wake)
+		notify(ax);
+	if (old_head / AXIOM_CHECKPOINT_EVERY != (first + n - 1) / AXIOM_CHECKPOINT_EVERY)
+		write_checkpoint(ax, 1);
+}
+
+/* One batch off the queue: split where a segment fills up, so each piece
+ * is one write and one sync. */
+static void commit_batch(struct axiom *ax, struct prop **v, size_t n)
+{
+	size_t i = 0, k;
+	uint64_t end;
+	int err;
+
+	while (i < n) {
+		if (ax->failed) {
+			reject(ax, v + i, n - i, ax->fail_reason);
+			return;
+		}
+		/* A segment holds at least one record, so a record bigger
+		 * than the segment size still has a home. */
+		if (ax->seg_off > AXIOM_SEG_HDR_SIZE &&
+		    ax->seg_off + axiom_rec_size(v[i]->len) > ax->segment_size) {
+			err = new_segment(ax, ax->head_seq + 1, ax->head_hash);
+			if (err < 0) {
+				char name[AXIOM_SEG_NAME_SIZE];
+
+				axiom_seg_name(name, ax->head_seq + 1);
+				set_failed(ax, "create %s: %s", name, strerror(-err));
+				continue;
+			}
+		}
+		end = ax->seg_off + axiom_rec_size(v[i]->len);
+		for (k = 1; i + k < n && end + axiom_rec_size(v[i + k]->len) <= ax->segment_size; k++)
+			end += axiom_rec_size(v[i + k]->len);
+		write_chunk(ax, v + i, k);
+		i += k;
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct axiom *ax = arg;
+	struct prop **v = ax->batch;
+	size_t n, bytes;
+
+	for (;;) {
+		pthread_mutex_lock(&ax->lock);
+		while (!ax->q_head && !ax->closing)
+			pthread_cond_wait(&ax->wake, &ax->lock);
+		if (!ax->q_head) {
+			pthread_mutex_unlock(&ax->lock);
+			break; /* closing, and everything queued is done */
+		}
+		/* Everything that queued up while the last batch synced. */
+		n = 0;
+		bytes = 0;
+		while (ax->q_head && n < AXIOM_BATCH_MAX_ENTRIES) {
+			struct prop *p = ax->q_head;
+			size_t sz = (size_t)axiom_rec_size(p->len);
+
+			if (n && bytes + sz > AXIOM_BATCH_MAX_BYTES)
+				break;
+			ax->q_head = p->next;
+			ax->q_count--;
+			ax->q_bytes -= p->len;
+			bytes += sz;
+			v[n++] = p;
+		}
+		if (!ax->q_head)
+			ax->q_tail = &ax->q_head;
+		pthread_mutex_unlock(&ax->lock);
+		commit_batch(ax, v, n);
+	}
+	write_checkpoint(ax, 1);
+	return NULL;
+}
+
+/* --- open and close ------------------------------------------------------- */
+
+/* The checkpoint recovery must not undercut: the last one in the file
+ * whose signature holds. Problems with the file are for verify to report;
+ * here they only cost that check. */
+static int last_checkpoint(struct axiom *ax, struct axiom_checkpoint *out)
+{
+	struct axiom_checkpoint *v;
+	uint8_t pk[AXIOM_PUBKEY_SIZE];
+	char msg[256];
+	size_t n, i;
+	int err;
+
+	crypto_sign_ed25519_sk_to_pk(pk, ax->sk);
+	err = axiom_checkpoints_load(ax->logdir, &v, &n, msg, sizeof(msg));
+	if (err < 0) {
+		say(ax, "checkpoints not used at open: %s", msg);
+		return 0;
+	}
+	for (i = n; i > 0 && axiom_checkpoint_check_sig(&v[i - 1], pk) < 0; i--)
+		;
+	if (i < n)
+		say(ax, "%s/%s: the last %zu checkpoint(s) have bad signatures; ignored at open",
+		    ax->logdir, AXIOM_CHECKPOINTS_FILE, n - i);
+	if (i > 0)
+		*out = v[i - 1];
+	free(v);
+	return i > 0;
+}
+
+/*
+ * Scan the log, establish the head, and (writable) cut a torn tail and
+ * open the segment to append to. Nothing committed may be cut: a tail at
+ * or below a signed checkpoint's seq was synced before that checkpoint
+ * was signed, so it is damage, not a torn write.
+ */
+static int recover(struct axiom *ax, char *err, size_t errlen)
+{
+	struct axiom_checkpoint ck = { .seq = 0 };
+	struct axiom_reader *r = NULL;
+	struct axiom_entry e;
+	int rc, have_ck = 0, ck_ok = 0;
+	const char *last;
+
+	if (!ax->read_only)
+		have_ck = last_checkpoint(ax, &ck);
+	ax->ckpt_seq = have_ck ? ck.seq : 0;
+	rc = axiom_reader_open(&r, ax->ops, ax->store, 1, ax->read_only ? AXIOM_READER_SHARED : 0);
+	if (rc < 0)
+		return fail(err, errlen, rc, "%s: out of memory", ax->logdir);
+	while ((rc = axiom_reader_next(r, &e)) > 0) {
+		if (have_ck && e.seq == ck.seq) {
+			if (memcmp(e.hash, ck.head, AXIOM_HASH_SIZE) != 0) {
+				rc = fail(err, errlen, -EUCLEAN, "%s: segment %s offset %" PRIu64
+					  " (seq %" PRIu64 "): hash differs from the signed checkpoint",
+					  ax->logdir, e.segment, e.offset, e.seq);
+				goto out;
+			}
+			ck_ok = 1;
+		}
+	}
+	if (rc < 0) {
+		fail(err, errlen, rc, "%s: %s", ax->logdir, r->msg);
+		goto out;
+	}
+	if (r->started) {
+		ax->head_seq = r->next_seq - 1;
+		memcpy(ax->head_hash, r->chain, AXIOM_HASH_SIZE);
+	}
+	if (have_ck && ck.seq && !ck_ok) {
+		rc = fail(err, errlen, -EUCLEAN, "%s: the log ends at seq %" PRIu64 " but a signed "
+			  "checkpoint covers seq %" PRIu64 "%s", ax->logdir, ax->head_seq, ck.seq,
+			  r->torn ? " (past a damaged tail)" : ": committed entries are missing");
+		goto out;
+	}
+	last = axiom_reader_segment(r);
+	if (r->torn && ax->read_only) {
+		say(ax, "segment %s: %" PRIu64 " bytes at offset %" PRIu64 " are not a record (%s): "
+			"a torn tail, or a write in progress; left alone (read-only)",
+		    last, r->torn_bytes, r->torn_off, r->torn_what);
+	}
+	if (ax->read_only) {
+		rc = 0;
+		goto out;
+	}
+	if (r->nsegs == 0) {
+		rc = new_segment(ax, 1, ax->head_hash);
+		if (rc < 0)
+			fail(err, errlen, rc, "%s: cannot create the first segment: %s", ax->logdir,
+			     strerror(-rc));
+		goto out;
+	}
+	rc = ax->ops->open(ax->store, last, 1, &ax->seg);
+	if (rc < 0) {
+		ax->seg = NULL;
+		fail(err, errlen, rc, "%s/%s: %s", ax->logdir, last, strerror(-rc));
+		goto out;
+	}
+	snprintf(ax->seg_name, sizeof(ax->seg_name), "%s", last);
+	ax->seg_off = r->torn ? r->torn_off : r->off;
+	if (r->torn) {
+		rc = ax->ops->truncate(ax->seg, r->torn_off);
+		if (rc < 0) {
+			fail(err, errlen, rc, "%s/%s: cannot cut the torn tail at offset %" PRIu64
+			     ": %s", ax->logdir, last, r->torn_off, strerror(-rc));
+			goto out;
+		}
+		say(ax, "segment %s: torn tail at offset %" PRIu64 " (%s): dropped %" PRIu64
+			" bytes; the log ends at seq %" PRIu64, last, r->torn_off, r->torn_what,
+		    r->torn_bytes, ax->head_seq);
+	}
+	rc = 0;
+out:
+	axiom_reader_close(r);
+	return rc;
+}
+
+static void free_log(struct axiom *ax)
+{
+	if (ax->seg)
+		ax->ops->close(ax->seg);
+	if (ax->store)
+		ax->ops->close_dir(ax->store);
+	if (ax->efd >= 0)
+		close(ax->efd);
+	sodium_memzero(ax->sk, sizeof(ax->sk));
+	pthread_mutex_destroy(&ax->lock);
+	pthread_mutex_destroy(&ax->ckpt_lock);
+	pthread_cond_destroy(&ax->wake);
+	pthread_cond_destroy(&ax->idle);
+	free(ax->wbuf);
+	free(ax);
+}
+
+int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, size_t errlen)
+{
+	sigset_t all, old;
+	struct axiom *ax;
+	int rc;
+
+	*out = NULL;
+	if (!cfg || !cfg->dir || !cfg->dir[0])
+		return fail(err, errlen, -EINVAL, "no state directory given");
+	if (cfg->segment_size && cfg->segment_size < AXIOM_SEGMENT_SIZE_MIN)
+		return fail(err, errlen, -EINVAL, "segment size %" PRIu64 " is below %u bytes",
+			    cfg->segment_size, AXIOM_SEGMENT_SIZE_MIN);
+	if (sodium_init() < 0)
+		return fail(err, errlen, -EIO, "libsodium failed to initialise");
+	ax = calloc(1, sizeof(*ax));
+	if (!ax)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	ax->efd = -1;
+	pthread_mutex_init(&ax->lock, NULL);
+	pthread_mutex_init(&ax->ckpt_lock, NULL);
+	pthread_cond_init(&ax->wake, NULL);
+	pthread_cond_init(&ax->idle, NULL);
+	ax->q_tail = &ax->q_head;
+	ax->done_tail = &ax->done_head;
+	ax->segment_size = cfg->segment_size ? cfg->segment_size : AXIOM_SEGMENT_SIZE_DEFAULT;
+	ax->ops = cfg->storage ? cfg->storage : &axiom_storage_file;
+	ax->log = cfg->log;
+	ax->log_arg = cfg->log_arg;
+	ax->read_only = cfg->read_only;
+	if ((size_t)snprintf(ax->logdir, sizeof(ax->logdir), "%s/axiom", cfg->dir) >=
+	    sizeof(ax->logdir)) {
+		rc = fail(err, errlen, -ENAMETOOLONG, "%s: path too long", cfg->dir);
+		goto bad;
+	}
+	rc = ax->ops->open_dir(cfg->storage_arg, ax->logdir, !ax->read_only, &ax->store);
+	if (rc < 0) {
+		ax->store = NULL;
+		if (rc == -EBUSY)
+			fail(err, errlen, rc, "%s: another process has the log open for writing",
+			     ax->logdir);
+		else if (rc == -ENOENT && ax->read_only)
+			fail(err, errlen, rc, "no log in %s", ax->logdir);
+		else
+			fail(err, errlen, rc, "%s: %s", ax->logdir, strerror(-rc));
+		goto bad;
+	}
+	if (!ax->read_only && (rc = axiom_key_load(ax->logdir, 1, ax->sk, err, errlen)) < 0)
+		goto bad;
+	if ((rc = recover(ax, err, errlen)) < 0)
+		goto bad;
+	ax->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ax->efd < 0) {
+		rc = fail(err, errlen, -errno, "eventfd: %s", strerror(errno));
+		goto bad;
+	}
+	if (!ax->read_only) {
+		/* Signals are the owner's business: the writer never takes
+		 * one, so a handler never interrupts a sync. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		rc = -pthread_create(&ax->writer, NULL, writer_main, ax);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc < 0) {
+			fail(err, errlen, rc, "cannot start the writer thread: %s", strerror(-rc));
+			goto bad;
+		}
+		ax->writer_started = 1;
+	}
+	*out = ax;
+	return 0;
+bad:
+	free_log(ax);
+	return rc;
+}
+
+void axiom_close(struct axiom *ax)
+{
+	if (!ax)
+		return;
+	pthread_mutex_lock(&ax->lock);
+	ax->closing = 1;
+	pthread_cond_signal(&ax->wake);
+	pthread_mutex_unlock(&ax->lock);
+	if (ax->writer_started)
+		pthread_join(ax->writer, NULL);
+	/* The writer completed everything; what has a callback waits here. */
+	axiom_dispatch(ax);
+	pthread_mutex_lock(&ax->lock);
+	while (ax->submitters)
+		pthread_cond_wait(&ax->idle, &ax->lock);
+	pthread_mutex_unlock(&ax->lock);
+	free_log(ax);
+}

@@ -1,0 +1,814 @@
+/*
+ * authz.c - the authorizer (authz.h): policy decisions, their Axiom
+ * entries, and the verdict map, for every connection that opens or closes.
+ *
+ * Entry payloads are one line of key=value pairs, so `axnet log` shows
+ * them as they are and the recovery below can read them back:
+ *   connection-authorize  dir=in proto=tcp local=A:P remote=A:P rule=N policy=SEQ
+ *   connection-reject     dir=in proto=tcp local=A:P remote=A:P rule=N policy=SEQ [unlogged=K]
+ *   connection-close      auth=SEQ reason=R [bytes_in=N bytes_out=N]
+ *   revoke                auth=SEQ policy=SEQ local=A:P remote=A:P
+ *   policy-push           sha256=HEX rules=N source=S
+ */
+#include "policy/authz.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "axiom/axiom.h"
+#include "net/log.h"
+#include "net/stack.h"
+#include "net/tcp.h"
+
+enum conn_state {
+	C_PENDING, /* proposed, not committed; pcb alive */
+	C_ORPHAN,  /* proposed, pcb gone: close it when it commits */
+	C_LIVE,    /* committed, verdict in the map */
+	C_REVOKED, /* revoked by a push: verdict gone, entry proposed */
+};
+
+/* One allowed connection, from its proposal to its end. */
+struct authz_conn {
+	struct authz *a;
+	struct tcp_pcb *pcb;  /* NULL once the engine forgot it */
+	enum conn_state state;
+	struct ax_flow_key key;
+	uint32_t rule;
+	int inbound;
+	uint64_t seq;         /* its connection-authorize entry */
+	uint64_t asked_ns;    /* when request() came: for the latency sample */
+	char tuple[96];       /* "local=A:P remote=A:P" */
+};
+
+struct authz {
+	struct ax_stack *s;
+	struct axiom *ax;
+	struct authz_sink sink;
+	int have_sink;
+	char dir[4096];
+	struct pol_policy *policy;
+	uint64_t policy_seq;
+	/* Reject entries: a token bucket, and what it kept out. */
+	uint32_t reject_rate;
+	double reject_tokens;
+	uint64_t reject_last_ns;
+	uint64_t rejects_unlogged_since;
+	struct authz_stats st;
+	/* How long authorizations took (request to commit), the last
+	 * AUTHZ_LAT_SAMPLES of them, for authz_latency(). */
+	uint32_t lat_us[AUTHZ_LAT_SAMPLES];
+	uint64_t lat_n;
+};
+
+/* A push on its way: the new policy until it commits, then the count of
+ * revoke entries still to commit. */
+struct push_ctx {
+	struct authz *a;
+	struct pol_policy *policy;
+	authz_push_fn cb;
+	void *arg;
+	struct authz_push_result res;
+	unsigned int outstanding;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int propose(struct authz *a, uint16_t type, const char *text, axiom_done_fn cb, void *arg)
+{
+	return axiom_propose(a->ax, type, text, (uint32_t)strlen(text), cb, arg);
+}
+
+/* --- connections ------------------------------------------------------------ */
+
+static void flow_of(const struct tcp_pcb *pcb, int inbound, struct pol_flow *f,
+		    struct ax_flow_key *k, char *tuple, size_t tlen)
+{
+	struct tcp_info_ax i;
+	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
+
+	tcp_get_info(pcb, &i);
+	memset(f, 0, sizeof(*f));
+	f->dir = inbound ? POL_IN : POL_OUT;
+	f->proto = IPPROTO_TCP;
+	f->family = AF_INET;
+	memcpy(inbound ? f->src : f->dst, &i.raddr, 4);
+	memcpy(inbound ? f->dst : f->src, &i.laddr, 4);
+	f->sport = inbound ? i.rport : i.lport;
+	f->dport = inbound ? i.lport : i.rport;
+
+	memset(k, 0, sizeof(*k));
+	k->family = AX_AF_INET;
+	k->proto = IPPROTO_TCP;
+	k->lport = htons(i.lport);
+	k->rport = htons(i.rport);
+	memcpy(k->laddr, &i.laddr, 4);
+	memcpy(k->raddr, &i.raddr, 4);
+
+	inet_ntop(AF_INET, &i.laddr, la, sizeof(la));
+	inet_ntop(AF_INET, &i.raddr, ra, sizeof(ra));
+	snprintf(tuple, tlen, "local=%s:%u remote=%s:%u", la, i.lport, ra, i.rport);
+}
+
+/* Rate-limited connection-reject entry. */
+static void log_reject(struct authz *a, int inbound, const char *tuple, uint32_t rule)
+{
+	uint64_t now = mono_ns();
+	char text[256];
+	int n;
+
+	a->reject_tokens += (double)(now - a->reject_last_ns) * a->reject_rate / 1e9;
+	if (a->reject_tokens > a->reject_rate)
+		a->reject_tokens = a->reject_rate;
+	a->reject_last_ns = now;
+	if (a->reject_tokens < 1.0) {
+		a->rejects_unlogged_since++;
+		a->st.rejects_unlogged++;
+		return;
+	}
+	a->reject_tokens -= 1.0;
+	n = snprintf(text, sizeof(text), "dir=%s proto=tcp %s rule=%u policy=%" PRIu64,
+		     inbound ? "in" : "out", tuple, rule, a->policy_seq);
+	if (a->rejects_unlogged_since)
+		snprintf(text + n, sizeof(text) - (size_t)n, " unlogged=%" PRIu64,
+			 a->rejects_unlogged_since);
+	if (propose(a, AXIOM_CONN_REJECT, text, NULL, NULL) == 0)
+		a->rejects_unlogged_since = 0;
+}
+
+static void close_entry(struct authz *a, uint64_t seq, const char *reason,
+			const struct tcp_pcb *pcb)
+{
+	char text[200];
+
+	if (pcb) {
+		struct tcp_info_ax i;
+
+		tcp_get_info(pcb, &i);
+		snprintf(text, sizeof(text),
+			 "auth=%" PRIu64 " reason=%s bytes_in=%" PRIu64 " bytes_out=%" PRIu64, seq,
+			 reason, i.bytes_in, i.bytes_out);
+	} else {
+		snprintf(text, sizeof(text), "auth=%" PRIu64 " reason=%s", seq, reason);
+	}
+	if (propose(a, AXIOM_CONN_CLOSE, text, NULL, NULL) == 0)
+		a->st.closed++;
+	else
+		a->st.failed++;
+}
+
+static void on_authorized(void *arg, const struct axiom_result *res)
+{
+	struct authz_conn *c = arg;
+	struct authz *a = c->a;
+	struct tcp_pcb *pcb = c->pcb;
+
+	a->st.pending--;
+	if (!res->committed) {
+		log_warn("authz: %s not authorized: the log refused it (%s)", c->tuple,
+			 res->reason);
+		a->st.failed++;
+		c->pcb = NULL;
+		if (pcb) {
+			tcp_set_authz_ctx(pcb, NULL);
+			tcp_authz_done(pcb, -EACCES, 0);
+		}
+		free(c);
+		return;
+	}
+	c->seq = res->seq;
+	a->st.authorized++;
+	a->lat_us[a->lat_n++ % AUTHZ_LAT_SAMPLES] = (uint32_t)((mono_ns() - c->asked_ns) / 1000);
+	if (!pcb) {
+		/* The connection went (reset, evicted) before the commit. */
+		close_entry(a, c->seq, "gone-before-commit", NULL);
+		free(c);
+		return;
+	}
+	/* A push that committed after this proposal was made may have
+	 * changed the answer: the entry stands, so it is revoked at once. */
+	{
+		struct pol_flow f;
+		struct pol_verdict v;
+		struct ax_flow_key k;
+		char tuple[96], text[256];
+
+		flow_of(pcb, c->inbound, &f, &k, tuple, sizeof(tuple));
+		if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
+			snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s",
+				 c->seq, a->policy_seq, c->tuple);
+			if (propose(a, AXIOM_REVOKE, text, NULL, NULL) == 0)
+				a->st.revoked++;
+			else
+				a->st.failed++;
+			c->pcb = NULL;
+			tcp_set_authz_ctx(pcb, NULL);
+			tcp_authz_done(pcb, -EACCES, 0);
+			free(c);
+			return;
+		}
+	}
+	if (a->have_sink) {
+		struct ax_flow_val v = { .verdict = AX_VERDICT_ALLOW, .rule = c->rule,
+					 .seq = c->seq };
+		int err = a->sink.flow_set(a->sink.arg, &c->key, &v);
+
+		if (err) {
+			log_warn("authz: %s: cannot install its verdict: %s", c->tuple,
+				 strerror(-err));
+			close_entry(a, c->seq, "verdict-map-error", NULL);
+			c->pcb = NULL;
+			tcp_set_authz_ctx(pcb, NULL);
+			tcp_authz_done(pcb, -EACCES, 0);
+			free(c);
+			return;
+		}
+	}
+	c->state = C_LIVE;
+	a->st.live++;
+	tcp_authz_done(pcb, 0, c->seq);
+}
+
+static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
+{
+	struct authz *a = arg;
+	struct pol_flow f;
+	struct pol_verdict v;
+	struct authz_conn *c;
+	char text[256];
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		a->st.failed++;
+		return -EACCES;
+	}
+	flow_of(pcb, inbound, &f, &c->key, c->tuple, sizeof(c->tuple));
+	if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
+		a->st.rejected++;
+		log_reject(a, inbound, c->tuple, v.rule);
+		/* XDP drops the flow's next frames (the peer's retries)
+		 * itself, until a push changes the answer. */
+		if (a->have_sink && inbound) {
+			struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = v.rule };
+
+			a->sink.flow_set(a->sink.arg, &c->key, &dv);
+		}
+		free(c);
+		return -EACCES;
+	}
+	c->a = a;
+	c->pcb = pcb;
+	c->asked_ns = mono_ns();
+	c->inbound = inbound;
+	c->rule = v.rule;
+	c->state = C_PENDING;
+	snprintf(text, sizeof(text), "dir=%s proto=tcp %s rule=%u policy=%" PRIu64,
+		 inbound ? "in" : "out", c->tuple, v.rule, a->policy_seq);
+	if (propose(a, AXIOM_CONN_AUTHORIZE, text, on_authorized, c) < 0) {
+		/* The log cannot take it (closing, queue full): no entry, no
+		 * connection. */
+		a->st.failed++;
+		free(c);
+		return -EACCES;
+	}
+	a->st.pending++;
+	tcp_set_authz_ctx(pcb, c);
+	return -EINPROGRESS;
+}
+
+static void hook_forget(void *arg, struct tcp_pcb *pcb)
+{
+	struct authz *a = arg;
+	struct authz_conn *c = tcp_authz_ctx(pcb);
+
+	if (!c)
+		return;
+	tcp_set_authz_ctx(pcb, NULL);
+	switch (c->state) {
+	case C_PENDING:
+		c->pcb = NULL;
+		c->state = C_ORPHAN; /* on_authorized closes it */
+		return;
+	case C_LIVE:
+		if (a->have_sink)
+			a->sink.flow_del(a->sink.arg, &c->key);
+		close_entry(a, c->seq, "closed", pcb);
+		a->st.live--;
+		break;
+	case C_REVOKED:
+		a->st.live--;
+		break;
+	case C_ORPHAN:
+		break;
+	}
+	free(c);
+}
+
+static const struct tcp_authz_ops hooks = {
+	.request = hook_request,
+	.forget = hook_forget,
+};
+
+/* --- policy pushes ------------------------------------------------------------ */
+
+static int write_policy_file(struct authz *a, const struct pol_policy *p, uint8_t hash[32])
+{
+	char path[4200], tmp[4220], hx[65];
+	char *text = NULL;
+	size_t len;
+	int fd, err = 0;
+
+	if (pol_hash(p, hash) < 0 || pol_canonical(p, &text, &len) < 0)
+		return -ENOMEM;
+	hex(hash, 32, hx);
+	snprintf(path, sizeof(path), "%s/policies", a->dir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/policies/%s.pol", a->dir, hx);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (write(fd, text, len) != (ssize_t)len || fdatasync(fd) < 0)
+		err = -EIO;
+	close(fd);
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+out:
+	free(text);
+	return err;
+}
+
+static void push_finish(struct push_ctx *pc)
+{
+	if (pc->cb)
+		pc->cb(pc->arg, &pc->res);
+	free(pc);
+}
+
+static void on_revoked(void *arg, const struct axiom_result *res)
+{
+	struct push_ctx *pc = arg;
+
+	if (!res->committed)
+		pc->a->st.failed++;
+	if (--pc->outstanding == 0)
+		push_finish(pc);
+}
+
+struct collect {
+	struct tcp_pcb **v;
+	size_t n, cap;
+};
+
+static void collect_pcb(void *arg, const struct tcp_pcb *pcb)
+{
+	struct collect *cl = arg;
+
+	if (!tcp_authz_ctx(pcb))
+		return;
+	if (cl->n == cl->cap) {
+		size_t cap = cl->cap ? 2 * cl->cap : 64;
+		struct tcp_pcb **v = realloc(cl->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		cl->v = v;
+		cl->cap = cap;
+	}
+	cl->v[cl->n++] = (struct tcp_pcb *)pcb;
+}
+
+/* Revoke every live connection the policy in force no longer allows. */
+static void revoke_walk(struct authz *a, struct push_ctx *pc)
+{
+	struct collect cl = { 0 };
+
+	tcp_foreach(a->s, collect_pcb, &cl);
+	for (size_t i = 0; i < cl.n; i++) {
+		struct tcp_pcb *pcb = cl.v[i];
+		struct authz_conn *c = tcp_authz_ctx(pcb);
+		struct pol_flow f;
+		struct pol_verdict v;
+		struct ax_flow_key k;
+		char tuple[96], text[256];
+
+		if (!c || c->state != C_LIVE)
+			continue;
+		flow_of(pcb, c->inbound, &f, &k, tuple, sizeof(tuple));
+		if (pol_match(a->policy, &f, &v) == 0 && v.allow)
+			continue;
+		if (a->have_sink)
+			a->sink.flow_del(a->sink.arg, &c->key);
+		c->state = C_REVOKED;
+		a->st.revoked++;
+		snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s", c->seq,
+			 a->policy_seq, c->tuple);
+		if (propose(a, AXIOM_REVOKE, text, on_revoked, pc) == 0)
+			pc->outstanding++;
+		else
+			a->st.failed++;
+		pc->res.revoked++;
+		tcp_abort(pcb); /* RST to the peer; forget() frees c */
+	}
+	free(cl.v);
+}
+
+static void on_pushed(void *arg, const struct axiom_result *res)
+{
+	struct push_ctx *pc = arg;
+	struct authz *a = pc->a;
+
+	if (!res->committed) {
+		pc->res.err = -EIO;
+		snprintf(pc->res.reason, sizeof(pc->res.reason), "%s", res->reason);
+		pol_free(pc->policy);
+		push_finish(pc);
+		return;
+	}
+	pol_free(a->policy);
+	a->policy = pc->policy;
+	pc->policy = NULL;
+	/* Deny verdicts were the old policy's answers. */
+	if (a->have_sink && a->sink.flush_denied)
+		a->sink.flush_denied(a->sink.arg);
+	a->policy_seq = res->seq;
+	pc->res.seq = res->seq;
+	pc->outstanding = 1; /* held by the walk itself */
+	revoke_walk(a, pc);
+	if (--pc->outstanding == 0)
+		push_finish(pc);
+}
+
+/* Propose the push of a compiled policy p (taken over). */
+static int push_policy(struct authz *a, struct pol_policy *p, const char *source,
+		       authz_push_fn cb, void *arg)
+{
+	struct push_ctx *pc = calloc(1, sizeof(*pc));
+	char text[512], hx[65];
+	int err;
+
+	if (!pc) {
+		pol_free(p);
+		return -ENOMEM;
+	}
+	err = write_policy_file(a, p, pc->res.hash);
+	if (err) {
+		free(pc);
+		pol_free(p);
+		return err;
+	}
+	hex(pc->res.hash, 32, hx);
+	snprintf(text, sizeof(text), "sha256=%s rules=%u source=%s", hx, pol_nrules(p),
+		 source && *source ? source : "-");
+	/* Spaces in a file name would split the key=value line. */
+	for (char *q = strstr(text, "source="); q && *q; q++)
+		if (*q == ' ' && q > strstr(text, "source="))
+			*q = '_';
+	pc->a = a;
+	pc->policy = p;
+	pc->cb = cb;
+	pc->arg = arg;
+	err = propose(a, AXIOM_POLICY_PUSH, text, on_pushed, pc);
+	if (err) {
+		pol_free(p);
+		free(pc);
+	}
+	return err;
+}
+
+int authz_push(struct authz *a, const char *text, size_t len, const char *source,
+	       authz_push_fn cb, void *arg, struct pol_error *perr)
+{
+	struct pol_policy *p = NULL;
+	int err;
+
+	err = pol_parse(text, len, source ? source : "policy", &p, perr);
+	if (err)
+		return err;
+	err = pol_compile(p);
+	if (err) {
+		pol_free(p);
+		return err;
+	}
+	return push_policy(a, p, source, cb, arg);
+}
+
+/* --- recovery ---------------------------------------------------------------- */
+
+static int kv_u64(const char *text, const char *key, uint64_t *out)
+{
+	const char *p = text;
+	size_t kl = strlen(key);
+
+	while ((p = strstr(p, key))) {
+		if ((p == text || p[-1] == ' ') && p[kl] == '=') {
+			char *end;
+			unsigned long long v = strtoull(p + kl + 1, &end, 10);
+
+			if (end == p + kl + 1)
+				return -EINVAL;
+			*out = v;
+			return 0;
+		}
+		p += kl;
+	}
+	return -ENOENT;
+}
+
+/* Read the log: authorizations not closed, and the last policy push. */
+struct recovered {
+	uint64_t *open;
+	size_t nopen, cap;
+	uint64_t policy_seq;
+	char policy_hash[65];
+};
+
+static void rec_remove(struct recovered *r, uint64_t seq)
+{
+	for (size_t i = 0; i < r->nopen; i++)
+		if (r->open[i] == seq) {
+			r->open[i] = r->open[--r->nopen];
+			return;
+		}
+}
+
+static int recover(struct authz *a, struct recovered *r, char *err, size_t errlen)
+{
+	struct axiom_iter *it;
+	struct axiom_entry e;
+	char text[AXIOM_PAYLOAD_MAX + 1 > 65536 ? 65537 : AXIOM_PAYLOAD_MAX + 1];
+	int rc;
+
+	rc = axiom_iter_open(&it, a->dir, 0, err, errlen);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	while ((rc = axiom_iter_next(it, &e)) == 1) {
+		uint64_t seq;
+		size_t n = e.len < sizeof(text) - 1 ? e.len : sizeof(text) - 1;
+
+		memcpy(text, e.payload, n);
+		text[n] = '\0';
+		switch (e.type) {
+		case AXIOM_CONN_AUTHORIZE:
+			if (r->nopen == r->cap) {
+				size_t cap = r->cap ? 2 * r->cap : 256;
+				uint64_t *v = realloc(r->open, cap * sizeof(*v));
+
+				if (!v) {
+					axiom_iter_close(it);
+					return -ENOMEM;
+				}
+				r->open = v;
+				r->cap = cap;
+			}
+			r->open[r->nopen++] = e.seq;
+			break;
+		case AXIOM_CONN_CLOSE:
+		case AXIOM_REVOKE:
+			if (kv_u64(text, "auth", &seq) == 0)
+				rec_remove(r, seq);
+			break;
+		case AXIOM_POLICY_PUSH: {
+			const char *h = strstr(text, "sha256=");
+
+			if (h && strlen(h) >= 7 + 64) {
+				memcpy(r->policy_hash, h + 7, 64);
+				r->policy_hash[64] = '\0';
+				r->policy_seq = e.seq;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "%s", axiom_iter_error(it));
+	axiom_iter_close(it);
+	return rc < 0 ? rc : 0;
+}
+
+/* The policy of the last push, from its file, if it still hashes right. */
+static struct pol_policy *load_pushed(struct authz *a, const char *hash)
+{
+	char path[4200], hx[65];
+	struct pol_policy *p = NULL;
+	struct pol_error pe;
+	uint8_t h[32];
+
+	snprintf(path, sizeof(path), "%s/policies/%s.pol", a->dir, hash);
+	if (pol_parse_file(path, &p, &pe) < 0) {
+		log_warn("authz: the last pushed policy %s cannot be read back: %s", path, pe.msg);
+		return NULL;
+	}
+	if (pol_hash(p, h) < 0 || (hex(h, 32, hx), strcmp(hx, hash) != 0) || pol_compile(p) < 0) {
+		log_warn("authz: %s does not hash to its name: not used", path);
+		pol_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int icmp_filter(void *arg, uint32_t src, uint32_t dst)
+{
+	return authz_icmp_in(arg, src, dst);
+}
+
+int authz_open(struct authz **out, const struct authz_config *cfg, char *err, size_t errlen)
+{
+	struct authz *a = calloc(1, sizeof(*a));
+	struct recovered r = { 0 };
+	struct axiom_result res;
+	struct pol_policy *p = cfg->policy;
+	const char *source = cfg->policy_source;
+	int rc;
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		pol_free(p);
+		return -ENOMEM;
+	}
+	a->s = cfg->stack;
+	a->ax = cfg->ax;
+	if (cfg->sink) {
+		a->sink = *cfg->sink;
+		a->have_sink = 1;
+	}
+	snprintf(a->dir, sizeof(a->dir), "%s", cfg->state_dir);
+	a->reject_rate = cfg->reject_rate ? cfg->reject_rate : 100;
+	a->reject_tokens = a->reject_rate;
+	a->reject_last_ns = mono_ns();
+
+	rc = recover(a, &r, err, errlen);
+	if (rc) {
+		pol_free(p);
+		free(a);
+		free(r.open);
+		return rc;
+	}
+	/* Connections of the previous instance died with it. */
+	for (size_t i = 0; i < r.nopen; i++) {
+		char text[96];
+
+		snprintf(text, sizeof(text), "auth=%" PRIu64 " reason=instance-restarted", r.open[i]);
+		if (axiom_submit(a->ax, AXIOM_CONN_CLOSE, text, (uint32_t)strlen(text), &res) ||
+		    !res.committed) {
+			snprintf(err, errlen, "cannot close authorization %" PRIu64 " from the log: %s",
+				 r.open[i], res.reason);
+			pol_free(p);
+			free(a);
+			free(r.open);
+			return -EIO;
+		}
+		a->st.closed++;
+	}
+	if (r.nopen)
+		log_info("authz: %zu authorization(s) of the previous instance closed in the log",
+			 r.nopen);
+	free(r.open);
+
+	if (!p && r.policy_seq) {
+		p = load_pushed(a, r.policy_hash);
+		if (p) {
+			a->policy = p;
+			a->policy_seq = r.policy_seq;
+			log_info("authz: policy %.12s... from the log (entry %" PRIu64 ")",
+				 r.policy_hash, r.policy_seq);
+		}
+	}
+	if (!a->policy) {
+		uint8_t hash[32];
+		char hx[65], text[512];
+
+		if (!p) {
+			if (pol_builtin_default(&p) < 0) {
+				snprintf(err, errlen, "out of memory");
+				free(a);
+				return -ENOMEM;
+			}
+			source = "builtin-default";
+			log_info("policy: none given: deny everything inbound but ICMP echo, "
+				 "allow outbound (the built-in default)");
+		}
+		rc = pol_compile(p);
+		if (!rc)
+			rc = write_policy_file(a, p, hash);
+		if (rc) {
+			snprintf(err, errlen, "cannot store the policy: %s", strerror(-rc));
+			pol_free(p);
+			free(a);
+			return rc;
+		}
+		hex(hash, 32, hx);
+		snprintf(text, sizeof(text), "sha256=%s rules=%u source=%s", hx, pol_nrules(p),
+			 source && *source ? source : "-");
+		if (axiom_submit(a->ax, AXIOM_POLICY_PUSH, text, (uint32_t)strlen(text), &res) ||
+		    !res.committed) {
+			snprintf(err, errlen, "cannot commit the policy: %s", res.reason);
+			pol_free(p);
+			free(a);
+			return -EIO;
+		}
+		a->policy = p;
+		a->policy_seq = res.seq;
+	}
+	tcp_set_authz(a->s, &hooks, a);
+	a->s->icmp_filter = icmp_filter;
+	a->s->icmp_filter_arg = a;
+	*out = a;
+	return 0;
+}
+
+void authz_close(struct authz *a)
+{
+	if (!a)
+		return;
+	if (a->s->tcp)
+		tcp_set_authz(a->s, NULL, NULL);
+	a->s->icmp_filter = NULL;
+	pol_free(a->policy);
+	free(a);
+}
+
+const struct pol_policy *authz_policy(const struct authz *a, uint64_t *seq)
+{
+	if (seq)
+		*seq = a->policy_seq;
+	return a->policy;
+}
+
+int authz_icmp_in(struct authz *a, uint32_t src, uint32_t dst)
+{
+	struct pol_flow f = { .dir = POL_IN, .proto = IPPROTO_ICMP, .family = AF_INET };
+	struct pol_verdict v;
+
+	memcpy(f.src, &src, 4);
+	memcpy(f.dst, &dst, 4);
+	return pol_match(a->policy, &f, &v) == 0 && v.allow;
+}
+
+void authz_stats(const struct authz *a, struct authz_stats *st)
+{
+	*st = a->st;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+int authz_latency(const struct authz *a, uint32_t *p50_us, uint32_t *p99_us, uint32_t *n)
+{
+	size_t k = a->lat_n < AUTHZ_LAT_SAMPLES ? (size_t)a->lat_n : AUTHZ_LAT_SAMPLES;
+	uint32_t *v;
+
+	*n = (uint32_t)k;
+	*p50_us = *p99_us = 0;
+	if (!k)
+		return 0;
+	v = malloc(k * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, a->lat_us, k * sizeof(*v));
+	qsort(v, k, sizeof(*v), cmp_u32);
+	*p50_us = v[k / 2];
+	*p99_us = v[k * 99 / 100 < k ? k * 99 / 100 : k - 1];
+	free(v);
+	return 0;
+}

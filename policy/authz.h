@@ -1,0 +1,113 @@
+/*
+ * authz.h - the authorizer: where policy, Axiom and the XDP verdicts meet.
+ *
+ * A new TCP connection (inbound SYN, outbound connect) is matched against
+ * the policy in force. Denied: a connection-reject entry is proposed
+ * (rate-limited, so a flood cannot fill the disk) and the engine drops the
+ * SYN or fails the connect with -EACCES. Allowed: a connection-authorize
+ * entry is proposed and the connection waits; once Axiom says Committed,
+ * the flow's allow verdict goes into the verdict map (XDP lets its frames
+ * through from then on) and only then does the SYN or SYN-ACK leave,
+ * carrying the entry's sequence number with the connection. When the
+ * connection ends its verdict is deleted and a connection-close entry
+ * proposed. The data plane never reaches this module.
+ *
+ * A policy push parses and compiles the new policy (a bad one changes
+ * nothing), stores its canonical text as <state>/policies/<sha256>.pol,
+ * commits a policy-push entry naming that hash, swaps it in, and revokes
+ * every live connection it no longer allows: the verdict is deleted
+ * (synchronously: XDP drops the flow's frames from then on), the
+ * connection reset, a revoke entry committed. The push's callback runs
+ * once all of that is committed.
+ *
+ * At open, the log is read back: authorizations that were never closed
+ * belonged to connections that died with the previous instance; each gets
+ * a connection-close entry saying so, so none is silently lost and none
+ * silently carried over. Without an explicit policy, the last pushed one
+ * is taken back from the log (its file checked against the hash), else
+ * the built-in default, which is then committed as a push.
+ *
+ * Thread rules: the owner's thread (the event loop that runs the stack and
+ * axiom_dispatch()). Costs: one allocation per allowed connection, for
+ * its life; matching allocates nothing.
+ */
+#ifndef AX_POLICY_AUTHZ_H
+#define AX_POLICY_AUTHZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "axnet/xdp_shared.h"
+#include "policy/policy.h"
+
+struct ax_stack;
+struct axiom;
+struct authz;
+
+/* Where verdicts go (the XDP `flows` map); each returns 0 or -errno. */
+struct authz_sink {
+	int (*flow_set)(void *arg, const struct ax_flow_key *k, const struct ax_flow_val *v);
+	int (*flow_del)(void *arg, const struct ax_flow_key *k);
+	/* Delete every deny verdict (a new policy may allow those flows). */
+	void (*flush_denied)(void *arg);
+	void *arg;
+};
+
+struct authz_config {
+	struct ax_stack *stack;
+	struct axiom *ax;            /* open for writing */
+	const char *state_dir;       /* policies/ lives here */
+	const struct authz_sink *sink; /* NULL: no verdict map (TAP) */
+	uint32_t reject_rate;        /* reject entries per second; 0: 100 */
+	/* The policy to start with (taken over; compiled or not) and where
+	 * it came from, or NULL: the last pushed one, else the default. */
+	struct pol_policy *policy;
+	const char *policy_source;
+};
+
+/* Recover from the log, pick the policy, install the engine's hooks.
+ * 0, or -errno with err filled. */
+int authz_open(struct authz **out, const struct authz_config *cfg, char *err, size_t errlen);
+/* Remove the hooks (live connections keep their verdicts until the
+ * caller tears the stack down) and free. */
+void authz_close(struct authz *a);
+
+/* What a push achieved, for its callback. */
+struct authz_push_result {
+	int err;             /* 0, or -errno (Axiom rejected the entry: reason) */
+	uint64_t seq;        /* the policy-push entry */
+	unsigned int revoked;
+	char reason[96];
+	uint8_t hash[32];
+};
+typedef void (*authz_push_fn)(void *arg, const struct authz_push_result *res);
+
+/*
+ * Push policy text. Parse errors come back at once (-EINVAL with *perr
+ * filled: file:line:col) and change nothing; otherwise 0 and cb runs
+ * later, from axiom_dispatch(), after the push and its revocations have
+ * committed.
+ */
+int authz_push(struct authz *a, const char *text, size_t len, const char *source,
+	       authz_push_fn cb, void *arg, struct pol_error *perr);
+
+/* The policy in force and the entry that installed it. */
+const struct pol_policy *authz_policy(const struct authz *a, uint64_t *seq);
+
+/* ICMP echo from src (network order, IPv4) to us: allowed by policy?
+ * No entry is written for it: ICMP is decided per packet. */
+int authz_icmp_in(struct authz *a, uint32_t src, uint32_t dst);
+
+struct authz_stats {
+	uint64_t authorized, rejected, rejects_unlogged, closed, revoked, failed;
+	unsigned int live, pending;
+};
+void authz_stats(const struct authz *a, struct authz_stats *st);
+
+/* Latency of the last AUTHZ_LAT_SAMPLES authorizations, from the request
+ * (SYN in, or connect) to the commit that let the connection go on: what
+ * authorization adds to a connect. 0 or -ENOMEM; *n samples. */
+#define AUTHZ_LAT_SAMPLES 4096
+int authz_latency(const struct authz *a, uint32_t *p50_us, uint32_t *p99_us, uint32_t *n);
+
+#endif /* AX_POLICY_AUTHZ_H */

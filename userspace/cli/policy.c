@@ -1,0 +1,205 @@
+/*
+ * policy.c - `axnet policy`: work with connection policies (the language
+ * is in policy/README.md). One function per subcommand and a table, like
+ * main.c's; the ones that talk to a running instance join the table as
+ * they are written.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "control.h"
+#include "policy/policy.h"
+
+struct policy_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* axnet policy check FILE: parse only; no instance needed. */
+static int policy_check(int argc, char **argv)
+{
+	struct pol_policy *p;
+	struct pol_error err;
+	uint8_t hash[32];
+	char hex[65];
+	unsigned int i;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: axnet policy check FILE\n");
+		return 2;
+	}
+	rc = pol_parse_file(argv[1], &p, &err);
+	if (rc) {
+		pol_error_print(&err, stderr);
+		return 1;
+	}
+	rc = pol_hash(p, hash);
+	if (rc) {
+		fprintf(stderr, "axnet policy: %s: cannot hash: %s\n", argv[1], strerror(-rc));
+		pol_free(p);
+		return 1;
+	}
+	for (i = 0; i < sizeof(hash); i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+	printf("%s: ok, %u rules, default in %s, default out %s, sha256 %s\n", argv[1],
+	       pol_nrules(p), pol_default(p, POL_IN, NULL) ? "allow" : "deny",
+	       pol_default(p, POL_OUT, NULL) ? "allow" : "deny", hex);
+	pol_free(p);
+	return 0;
+}
+
+/* --state-dir DIR / --ifname IF, then the rest; the state dir found.
+ * Returns the index of the first operand, or -1 (usage printed). */
+static int instance_opts(int argc, char **argv, const char *usage, char state[PATH_MAX])
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *ifname = NULL;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': dir = optarg; break;
+		case 'i': ifname = optarg; break;
+		default:
+			fprintf(stderr, "%s", usage);
+			return -1;
+		}
+	}
+	if (cli_state_dir(dir, ifname, state) < 0)
+		return -1;
+	return optind;
+}
+
+/* Print the instance's answer; "error ..." lines go to stderr and fail. */
+static int relay_answer(FILE *f, const char *what)
+{
+	char line[4200];
+	int ok = 0, failed = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "error ", 6) == 0) {
+			fprintf(stderr, "axnet policy %s: %s", what, line + 6);
+			failed = 1;
+		} else if (strcmp(line, "end\n") == 0) {
+			ok = 1;
+		} else if (strncmp(line, "pushed ", 7) == 0) {
+			unsigned long long seq;
+			unsigned int revoked;
+			char hash[65];
+
+			if (sscanf(line, "pushed seq=%llu sha256=%64s revoked=%u", &seq, hash,
+				   &revoked) == 3)
+				printf("policy %.16s... committed as entry %llu, revoked %u "
+				       "connection%s\n", hash, seq, revoked, revoked == 1 ? "" : "s");
+			else
+				fputs(line, stdout);
+			ok = 1;
+		} else {
+			fputs(line, stdout);
+		}
+	}
+	fclose(f);
+	if (!ok && !failed)
+		fprintf(stderr, "axnet policy %s: the instance closed the connection early\n", what);
+	return ok && !failed ? 0 : 1;
+}
+
+/*
+ * axnet policy push FILE: checked here first (a bad file never reaches
+ * the instance), then the instance reads, commits and installs it; the
+ * answer comes once the push and its revocations are committed.
+ */
+static int policy_push(int argc, char **argv)
+{
+	static const char usage[] = "usage: axnet policy push [--state-dir DIR | --ifname IF] FILE\n";
+	char state[PATH_MAX], path[PATH_MAX], req[PATH_MAX + 16];
+	struct pol_policy *p;
+	struct pol_error err;
+	FILE *f;
+	int i = instance_opts(argc, argv, usage, state);
+
+	if (i < 0)
+		return 2;
+	if (i != argc - 1) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	if (pol_parse_file(argv[i], &p, &err)) {
+		pol_error_print(&err, stderr);
+		return 1;
+	}
+	pol_free(p);
+	if (!realpath(argv[i], path)) {
+		perror(argv[i]);
+		return 1;
+	}
+	snprintf(req, sizeof(req), "policy push %s", path);
+	f = ctl_request(state, req);
+	return f ? relay_answer(f, "push") : 1;
+}
+
+/* axnet policy show: the policy in force, canonical, rule numbers. */
+static int policy_show(int argc, char **argv)
+{
+	static const char usage[] = "usage: axnet policy show [--state-dir DIR | --ifname IF]\n";
+	char state[PATH_MAX];
+	FILE *f;
+	int i = instance_opts(argc, argv, usage, state);
+
+	if (i < 0)
+		return 2;
+	if (i != argc) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	f = ctl_request(state, "policy show");
+	return f ? relay_answer(f, "show") : 1;
+}
+
+static const struct policy_cmd subcmds[] = {
+	{ "check", policy_check, "parse FILE and print its summary, or its first error" },
+	{ "push", policy_push, "install FILE in the running instance (committed to Axiom)" },
+	{ "show", policy_show, "the policy in force in the running instance" },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: axnet policy SUBCOMMAND ...\n\n");
+	for (i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+		fprintf(out, "  %-8s %s\n", subcmds[i].name, subcmds[i].summary);
+	fprintf(out, "\nThe policy language is described in policy/README.md.\n");
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+		if (strcmp(argv[1], subcmds[i].name) == 0)
+			return subcmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "axnet policy: unknown subcommand '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
