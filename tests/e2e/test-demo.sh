@@ -8,7 +8,7 @@ leftovers() {
 }
 
 out=$("$AXNET" demo 2>&1) || { echo "$out"; fail "demo exited non-zero"; }
-echo "$out" | grep -q "axnet demo: all pings answered" || { echo "$out"; fail "demo summary"; }
+echo "$out" | grep -q "axnet demo: all pings answered, the allowed connection echoed" || { echo "$out"; fail "demo summary"; }
 expect_eq "kernel->axnet ping lines in demo" "$(echo "$out" | grep -c 'bytes from 10.99.0.2')" 3
 expect_eq "axnet->kernel ping lines in demo" "$(echo "$out" | grep -c 'bytes from 10.99.0.1: icmp_seq')" 3
 expect_eq "leftovers after demo" "$(leftovers)" 0
