@@ -37,6 +37,9 @@ printf 'default deny\nallow in tcp to port 70000\n' >"$WORK/bad.pol"
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7,discard:9,chargen:19 \
 	--policy "$WORK/p1.pol"
 FLOWS=/sys/fs/bpf/axnet/$IF_A/flows
+# A follower from the start: it must see what happens, as it happens.
+"$AXNET" log --state-dir "$STATE" --follow --follow-timeout 60 --json >"$WORK/follow.out" 2>&1 &
+FOLLOW=$!
 entries() { "$AXNET" log --state-dir "$STATE" | wc -l; }
 entries_of() { "$AXNET" log --state-dir "$STATE" --json | grep -c "\"type\":\"$1\""; }
 
@@ -110,6 +113,27 @@ bpftool map dump pinned "$FLOWS" | grep -q '"verdict": 2' || fail "no deny verdi
 entries_of connection-reject >/dev/null || fail "no connection-reject entry"
 pass "denied SYN: no answer, XDP drops the retries ($(( $(stat xdp flow_denied) - denied0 ))), deny verdict in the map"
 
+# --- a flood of denied SYNs cannot fill the log -------------------------------------
+# hping3 from random sources (so XDP's per-source limit does not apply):
+# every SYN is rejected, but connection-reject entries are limited to 100
+# a second (a bucket of 100); the rest are counted, not written.
+r0=$(entries_of connection-reject) rej0=$(stat authz rejected) un0=$(stat authz rejects_unlogged)
+t0=$(date +%s.%N)
+ip netns exec "$NS_B" timeout 3 hping3 -q -S -p 9 --flood --rand-source "$AXNET_IP" >/dev/null 2>&1
+sleep 0.5
+t1=$(date +%s.%N)
+logged=$(( $(entries_of connection-reject) - r0 ))
+rejected=$(( $(stat authz rejected) - rej0 ))
+unlogged=$(( $(stat authz rejects_unlogged) - un0 ))
+max=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 100 + 100 + 1 }')
+echo "flood: $rejected SYNs rejected, $logged reject entries written, $unlogged counted only (limit $max)"
+[ "$rejected" -gt $((2 * max)) ] || fail "the flood was too small to test the limit ($rejected)"
+[ "$logged" -le "$max" ] || fail "$logged reject entries in $(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}') s"
+expect_eq "rejections = entries + counted-only" "$rejected" $((logged + unlogged))
+"$AXNET" log --state-dir "$STATE" | grep -q "connection-reject .* unlogged=[1-9]" ||
+	fail "no reject entry says how many were left out"
+pass "a denied SYN flood: reject entries rate-limited"
+
 # --- outbound, allowed and denied -------------------------------------------------
 ip netns exec "$NS_B" timeout 20 nc -l -p 5001 >"$WORK/srv.out" &
 SRV=$!
@@ -128,6 +152,15 @@ hash_before=$("$AXNET" policy show --state-dir "$STATE" | sha256sum)
 msg=$("$AXNET" policy push --state-dir "$STATE" "$WORK/bad.pol" 2>&1) && fail "bad policy pushed"
 echo "$msg" | grep -q "bad.pol:2:[0-9]*: " || fail "bad policy error without file:line:col: $msg"
 expect_eq "policy in force after a refused push" "$("$AXNET" policy show --state-dir "$STATE" | sha256sum)" "$hash_before"
+
+# The follower saw every entry the log holds now, in order.
+sleep 0.5
+kill "$FOLLOW" 2>/dev/null; wait "$FOLLOW" 2>/dev/null
+seqs() { python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["seq"]) for l in sys.stdin))'; }
+followed=$(seqs <"$WORK/follow.out")
+[ "$followed" = "$("$AXNET" log --state-dir "$STATE" --json | seqs)" ] ||
+	fail "'axnet log --follow' saw: $followed"
+pass "'axnet log --follow' saw all $(echo "$followed" | wc -w) entries, in order, as they came"
 
 stop_axnet
 out=$("$AXNET" log verify --state-dir "$STATE") || fail "log verify: $out"
