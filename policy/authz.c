@@ -28,6 +28,7 @@
 #include "net/log.h"
 #include "net/stack.h"
 #include "net/tcp.h"
+#include "net/udp.h"
 
 enum conn_state {
 	C_PENDING, /* proposed, not committed; pcb alive */
@@ -49,6 +50,9 @@ struct authz_conn {
 	char tuple[96];       /* "local=A:P remote=A:P" */
 };
 
+#define UDP_BUCKETS 4096u
+struct udp_flow;
+
 struct authz {
 	struct ax_stack *s;
 	struct axiom *ax;
@@ -67,6 +71,33 @@ struct authz {
 	 * AUTHZ_LAT_SAMPLES of them, for authz_latency(). */
 	uint32_t lat_us[AUTHZ_LAT_SAMPLES];
 	uint64_t lat_n;
+	/* UDP flows: hashed by (raddr, rport, lport), and in LRU order. */
+	struct udp_flow *udp_hash[UDP_BUCKETS];
+	struct udp_flow *lru_head, *lru_tail;
+	unsigned int udp_count;
+	uint64_t udp_idle_ns;
+};
+
+/*
+ * A UDP flow (inbound: the peer sent the first datagram). UDP has no
+ * connection, so the authorizer keeps the flow: its first datagram waits
+ * here for the commit, then it is LIVE until AUTHZ_UDP_IDLE of silence
+ * (an LRU list, oldest first, so expiry looks at the head only).
+ */
+struct udp_flow {
+	struct udp_flow *hnext;              /* hash chain */
+	struct udp_flow *prev, *next;        /* LRU */
+	struct authz *a;
+	struct ax_flow_key key;
+	uint32_t raddr;
+	uint16_t rport, lport;
+	int live;                            /* else: waiting for its commit */
+	int gone;                            /* freed while waiting (close) */
+	uint32_t rule;
+	uint64_t seq, last_ns, asked_ns;
+	uint8_t *held;                       /* the first datagram */
+	size_t held_len;
+	char tuple[96];
 };
 
 /* A push on its way: the new policy until it commits, then the count of
@@ -136,7 +167,8 @@ static void flow_of(const struct tcp_pcb *pcb, int inbound, struct pol_flow *f,
 }
 
 /* Rate-limited connection-reject entry. */
-static void log_reject(struct authz *a, int inbound, const char *tuple, uint32_t rule)
+static void log_reject(struct authz *a, int inbound, const char *proto, const char *tuple,
+		       uint32_t rule)
 {
 	uint64_t now = mono_ns();
 	char text[256];
@@ -152,8 +184,8 @@ static void log_reject(struct authz *a, int inbound, const char *tuple, uint32_t
 		return;
 	}
 	a->reject_tokens -= 1.0;
-	n = snprintf(text, sizeof(text), "dir=%s proto=tcp %s rule=%u policy=%" PRIu64,
-		     inbound ? "in" : "out", tuple, rule, a->policy_seq);
+	n = snprintf(text, sizeof(text), "dir=%s proto=%s %s rule=%u policy=%" PRIu64,
+		     inbound ? "in" : "out", proto, tuple, rule, a->policy_seq);
 	if (a->rejects_unlogged_since)
 		snprintf(text + n, sizeof(text) - (size_t)n, " unlogged=%" PRIu64,
 			 a->rejects_unlogged_since);
@@ -270,7 +302,7 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	flow_of(pcb, inbound, &f, &c->key, c->tuple, sizeof(c->tuple));
 	if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
 		a->st.rejected++;
-		log_reject(a, inbound, c->tuple, v.rule);
+		log_reject(a, inbound, "tcp", c->tuple, v.rule);
 		/* XDP drops the flow's next frames (the peer's retries)
 		 * itself, until a push changes the answer. */
 		if (a->have_sink && inbound) {
@@ -445,6 +477,8 @@ static void revoke_walk(struct authz *a, struct push_ctx *pc)
 	free(cl.v);
 }
 
+static void udp_revoke_walk(struct authz *a, struct push_ctx *pc);
+
 static void on_pushed(void *arg, const struct axiom_result *res)
 {
 	struct push_ctx *pc = arg;
@@ -467,6 +501,7 @@ static void on_pushed(void *arg, const struct axiom_result *res)
 	pc->res.seq = res->seq;
 	pc->outstanding = 1; /* held by the walk itself */
 	revoke_walk(a, pc);
+	udp_revoke_walk(a, pc);
 	if (--pc->outstanding == 0)
 		push_finish(pc);
 }
@@ -523,6 +558,260 @@ int authz_push(struct authz *a, const char *text, size_t len, const char *source
 		return err;
 	}
 	return push_policy(a, p, source, cb, arg);
+}
+
+/* --- UDP flows ------------------------------------------------------------------- */
+
+static unsigned int udp_bucket(uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	uint32_t h = raddr ^ ((uint32_t)rport << 16 | lport);
+
+	h ^= h >> 16;
+	h *= 0x7feb352du;
+	h ^= h >> 15;
+	return h & (UDP_BUCKETS - 1);
+}
+
+static struct udp_flow *udp_find(struct authz *a, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	struct udp_flow *f = a->udp_hash[udp_bucket(raddr, rport, lport)];
+
+	while (f && !(f->raddr == raddr && f->rport == rport && f->lport == lport))
+		f = f->hnext;
+	return f;
+}
+
+static void lru_unlink(struct authz *a, struct udp_flow *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		a->lru_head = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		a->lru_tail = f->prev;
+	f->prev = f->next = NULL;
+}
+
+static void lru_append(struct authz *a, struct udp_flow *f)
+{
+	f->prev = a->lru_tail;
+	f->next = NULL;
+	if (a->lru_tail)
+		a->lru_tail->next = f;
+	else
+		a->lru_head = f;
+	a->lru_tail = f;
+}
+
+/* Out of the table (and the verdict map); memory stays with a pending
+ * commit (on_udp_authorized frees it). */
+static void udp_remove(struct authz *a, struct udp_flow *f)
+{
+	struct udp_flow **pp = &a->udp_hash[udp_bucket(f->raddr, f->rport, f->lport)];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	lru_unlink(a, f);
+	a->udp_count--;
+	if (f->live) {
+		if (a->have_sink)
+			a->sink.flow_del(a->sink.arg, &f->key);
+		a->st.live--;
+	}
+}
+
+static void udp_free(struct udp_flow *f)
+{
+	free(f->held);
+	free(f);
+}
+
+static void on_udp_authorized(void *arg, const struct axiom_result *res)
+{
+	struct udp_flow *f = arg;
+	struct authz *a = f->a;
+
+	a->st.pending--;
+	if (!res->committed) {
+		a->st.failed++;
+		if (!f->gone)
+			udp_remove(a, f);
+		udp_free(f);
+		return;
+	}
+	f->seq = res->seq;
+	a->st.authorized++;
+	a->lat_us[a->lat_n++ % AUTHZ_LAT_SAMPLES] = (uint32_t)((mono_ns() - f->asked_ns) / 1000);
+	if (f->gone) {
+		close_entry(a, f->seq, "gone-before-commit", NULL);
+		udp_free(f);
+		return;
+	}
+	/* A push that committed meanwhile may say no now. */
+	{
+		struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
+				       .sport = f->rport, .dport = f->lport };
+		struct pol_verdict v;
+		char text[256];
+
+		memcpy(pf.src, &f->raddr, 4);
+		memcpy(pf.dst, f->key.laddr, 4);
+		if (pol_match(a->policy, &pf, &v) < 0 || !v.allow) {
+			snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s", f->seq,
+				 a->policy_seq, f->tuple);
+			if (propose(a, AXIOM_REVOKE, text, NULL, NULL) == 0)
+				a->st.revoked++;
+			udp_remove(a, f);
+			udp_free(f);
+			return;
+		}
+	}
+	if (a->have_sink) {
+		struct ax_flow_val v = { .verdict = AX_VERDICT_ALLOW, .rule = f->rule, .seq = f->seq };
+
+		if (a->sink.flow_set(a->sink.arg, &f->key, &v) < 0) {
+			close_entry(a, f->seq, "verdict-map-error", NULL);
+			udp_remove(a, f);
+			udp_free(f);
+			return;
+		}
+	}
+	f->live = 1;
+	a->st.live++;
+	f->last_ns = mono_ns();
+	if (f->held) {
+		udp_deliver(a->s, f->raddr, f->rport, f->lport, f->held, f->held_len);
+		free(f->held);
+		f->held = NULL;
+	}
+}
+
+static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+		    const uint8_t *data, size_t len)
+{
+	struct authz *a = arg;
+	struct udp_flow *f = udp_find(a, src, sport, dport);
+	struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
+			       .sport = sport, .dport = dport };
+	struct pol_verdict v;
+	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], text[256];
+	unsigned int b;
+
+	if (f) {
+		if (!f->live)
+			return 0; /* its first datagram waits for the commit */
+		f->last_ns = mono_ns();
+		lru_unlink(a, f);
+		lru_append(a, f);
+		return 1;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		a->st.failed++;
+		return 0;
+	}
+	f->a = a;
+	f->raddr = src;
+	f->rport = sport;
+	f->lport = dport;
+	f->key.family = AX_AF_INET;
+	f->key.proto = IPPROTO_UDP;
+	f->key.lport = htons(dport);
+	f->key.rport = htons(sport);
+	memcpy(f->key.laddr, &dst, 4);
+	memcpy(f->key.raddr, &src, 4);
+	inet_ntop(AF_INET, &dst, la, sizeof(la));
+	inet_ntop(AF_INET, &src, ra, sizeof(ra));
+	snprintf(f->tuple, sizeof(f->tuple), "local=%s:%u remote=%s:%u", la, dport, ra, sport);
+	memcpy(pf.src, &src, 4);
+	memcpy(pf.dst, &dst, 4);
+	if (pol_match(a->policy, &pf, &v) < 0 || !v.allow || a->udp_count >= AUTHZ_UDP_MAX_FLOWS) {
+		a->st.rejected++;
+		if (a->udp_count < AUTHZ_UDP_MAX_FLOWS) {
+			log_reject(a, 1, "udp", f->tuple, v.rule);
+			if (a->have_sink) {
+				struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = v.rule };
+
+				a->sink.flow_set(a->sink.arg, &f->key, &dv);
+			}
+		}
+		udp_free(f);
+		return 0;
+	}
+	f->rule = v.rule;
+	f->held = malloc(len ? len : 1);
+	if (!f->held) {
+		udp_free(f);
+		a->st.failed++;
+		return 0;
+	}
+	memcpy(f->held, data, len);
+	f->held_len = len;
+	f->asked_ns = mono_ns();
+	snprintf(text, sizeof(text), "dir=in proto=udp %s rule=%u policy=%" PRIu64, f->tuple, v.rule,
+		 a->policy_seq);
+	if (propose(a, AXIOM_CONN_AUTHORIZE, text, on_udp_authorized, f) < 0) {
+		a->st.failed++;
+		udp_free(f);
+		return 0;
+	}
+	a->st.pending++;
+	b = udp_bucket(src, sport, dport);
+	f->hnext = a->udp_hash[b];
+	a->udp_hash[b] = f;
+	lru_append(a, f);
+	a->udp_count++;
+	return 0;
+}
+
+void authz_tick(struct authz *a)
+{
+	uint64_t now = mono_ns();
+
+	/* The LRU's head is the longest silent; pending flows sit there
+	 * too, but they are not expired (their commit decides). */
+	while (a->lru_head && a->lru_head->live && now - a->lru_head->last_ns > a->udp_idle_ns) {
+		struct udp_flow *f = a->lru_head;
+
+		close_entry(a, f->seq, "idle", NULL);
+		udp_remove(a, f);
+		udp_free(f);
+	}
+}
+
+/* After a push: UDP flows the policy no longer allows. */
+static void udp_revoke_walk(struct authz *a, struct push_ctx *pc)
+{
+	struct udp_flow *f = a->lru_head, *next;
+
+	for (; f; f = next) {
+		struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
+				       .sport = f->rport, .dport = f->lport };
+		struct pol_verdict v;
+		char text[256];
+
+		next = f->next;
+		if (!f->live)
+			continue; /* rechecked when it commits */
+		memcpy(pf.src, &f->raddr, 4);
+		memcpy(pf.dst, f->key.laddr, 4);
+		if (pol_match(a->policy, &pf, &v) == 0 && v.allow)
+			continue;
+		snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s", f->seq,
+			 a->policy_seq, f->tuple);
+		a->st.revoked++;
+		if (propose(a, AXIOM_REVOKE, text, on_revoked, pc) == 0)
+			pc->outstanding++;
+		else
+			a->st.failed++;
+		pc->res.revoked++;
+		udp_remove(a, f);
+		udp_free(f);
+	}
 }
 
 /* --- recovery ---------------------------------------------------------------- */
@@ -670,6 +959,7 @@ int authz_open(struct authz **out, const struct authz_config *cfg, char *err, si
 	}
 	snprintf(a->dir, sizeof(a->dir), "%s", cfg->state_dir);
 	a->reject_rate = cfg->reject_rate ? cfg->reject_rate : 100;
+	a->udp_idle_ns = (uint64_t)(cfg->udp_idle_ms ? cfg->udp_idle_ms : AUTHZ_UDP_IDLE_MS) * 1000000u;
 	a->reject_tokens = a->reject_rate;
 	a->reject_last_ns = mono_ns();
 
@@ -747,19 +1037,43 @@ int authz_open(struct authz **out, const struct authz_config *cfg, char *err, si
 		a->policy_seq = res.seq;
 	}
 	tcp_set_authz(a->s, &hooks, a);
+	udp_set_authz(a->s, udp_hook, a);
 	a->s->icmp_filter = icmp_filter;
 	a->s->icmp_filter_arg = a;
 	*out = a;
 	return 0;
 }
 
-void authz_close(struct authz *a)
+void authz_stop(struct authz *a)
 {
 	if (!a)
 		return;
 	if (a->s->tcp)
 		tcp_set_authz(a->s, NULL, NULL);
+	udp_set_authz(a->s, NULL, NULL);
 	a->s->icmp_filter = NULL;
+	/* UDP flows end with the instance: a live one's verdict goes and its
+	 * close entry is proposed; a pending one is left to its commit
+	 * callback (which axiom_close() runs), marked gone. */
+	while (a->lru_head) {
+		struct udp_flow *f = a->lru_head;
+		int live = f->live;
+
+		if (live)
+			close_entry(a, f->seq, "instance-stopped", NULL);
+		udp_remove(a, f);
+		if (live)
+			udp_free(f);
+		else
+			f->gone = 1;
+	}
+}
+
+void authz_close(struct authz *a)
+{
+	if (!a)
+		return;
+	authz_stop(a);
 	pol_free(a->policy);
 	free(a);
 }

@@ -59,6 +59,7 @@ struct authz_config {
 	const char *state_dir;       /* policies/ lives here */
 	const struct authz_sink *sink; /* NULL: no verdict map (TAP) */
 	uint32_t reject_rate;        /* reject entries per second; 0: 100 */
+	uint32_t udp_idle_ms;        /* a UDP flow ends after this silence; 0: default */
 	/* The policy to start with (taken over; compiled or not) and where
 	 * it came from, or NULL: the last pushed one, else the default. */
 	struct pol_policy *policy;
@@ -68,9 +69,27 @@ struct authz_config {
 /* Recover from the log, pick the policy, install the engine's hooks.
  * 0, or -errno with err filled. */
 int authz_open(struct authz **out, const struct authz_config *cfg, char *err, size_t errlen);
-/* Remove the hooks (live connections keep their verdicts until the
- * caller tears the stack down) and free. */
+/*
+ * Shutting down is two steps around axiom_close(): authz_stop() removes
+ * the hooks and ends the UDP flows (their close entries are proposed, so
+ * the log must still be open); then axiom_close() commits and runs the
+ * last callbacks, which still need the authorizer; then authz_close()
+ * frees it (it calls authz_stop() too, for the simple cases).
+ */
+void authz_stop(struct authz *a);
 void authz_close(struct authz *a);
+
+/*
+ * UDP flows (inbound): the first datagram of a flow the policy allows
+ * waits for its connection-authorize entry to commit, then goes to its
+ * port; the flow stays authorized (verdict in the map) until
+ * AUTHZ_UDP_IDLE_MS of silence, when a connection-close entry ends it.
+ * At most AUTHZ_UDP_MAX_FLOWS at once; beyond that new flows are refused.
+ * Call authz_tick() about once a second to expire idle flows.
+ */
+#define AUTHZ_UDP_IDLE_MS 60000u
+#define AUTHZ_UDP_MAX_FLOWS 65536u
+void authz_tick(struct authz *a);
 
 /* What a push achieved, for its callback. */
 struct authz_push_result {

@@ -24,6 +24,7 @@ default deny
 allow in icmp
 allow in tcp from $KERNEL_B to port 7,9
 allow out tcp to $KERNEL_B port 5001
+allow in udp from $KERNEL_B to port 7
 EOF
 cat >"$WORK/p2.pol" <<EOF
 # the same without the inbound TCP rule
@@ -34,8 +35,8 @@ EOF
 printf 'default deny\nallow in tcp to port 70000\n' >"$WORK/bad.pol"
 
 "$AXNET" policy check "$WORK/p1.pol" >/dev/null || fail "policy check p1"
-start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7,discard:9,chargen:19 \
-	--policy "$WORK/p1.pol"
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" \
+	--serve echo:7,discard:9,chargen:19,udp-echo:7,udp-echo:17 --policy "$WORK/p1.pol" --udp-idle 3
 FLOWS=/sys/fs/bpf/axnet/$IF_A/flows
 # A follower from the start: it must see what happens, as it happens.
 "$AXNET" log --state-dir "$STATE" --follow --follow-timeout 60 --json >"$WORK/follow.out" 2>&1 &
@@ -60,6 +61,47 @@ expect_eq "Axiom entries added by $MB MiB over one connection" $(( $(entries) - 
 	fail "no authorize entry for the discard connection"
 "$AXNET" log --state-dir "$STATE" | tail -n 1 | grep -q "connection-close" ||
 	fail "no close entry for the discard connection"
+
+# --- UDP: authorized per flow, by its first datagram ---------------------------
+# udp_client PORT SPORT N: N datagrams from SPORT, each waiting (1 s) for
+# its echo; prints how many came back intact.
+udp_client() {
+	ip netns exec "$NS_B" python3 - "$AXNET_IP" "$1" "$2" "$3" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", int(sys.argv[3])))
+s.settimeout(1.0)
+ok = 0
+for i in range(int(sys.argv[4])):
+    msg = b"datagram %d from %s" % (i, sys.argv[3].encode())
+    s.sendto(msg, (sys.argv[1], int(sys.argv[2])))
+    try:
+        if s.recv(2048) == msg:
+            ok += 1
+    except socket.timeout:
+        pass
+print(ok)
+EOF
+}
+a0=$(entries_of connection-authorize)
+expect_eq "UDP datagrams echoed (the first one held until its flow committed)" \
+	"$(udp_client 7 40001 50)" 50
+expect_eq "authorize entries for that UDP flow" \
+	"$("$AXNET" log --state-dir "$STATE" | grep -c "connection-authorize dir=in proto=udp local=$AXNET_IP:7 remote=$KERNEL_B:40001 ")" 1
+expect_eq "UDP flows authorized" $(( $(entries_of connection-authorize) - a0 )) 1
+bpftool map dump pinned "$FLOWS" | grep -q '"proto": 17' || fail "no UDP verdict in $FLOWS"
+expect_eq "UDP datagrams to a denied port answered" "$(udp_client 17 40002 2)" 0
+"$AXNET" log --state-dir "$STATE" | grep -q "connection-reject dir=in proto=udp local=$AXNET_IP:17" ||
+	fail "no reject entry for the denied UDP flow"
+# --udp-idle 3: a silent flow ends with a close entry.
+useq=$("$AXNET" log --state-dir "$STATE" | awk '/connection-authorize dir=in proto=udp/ { s = $1 } END { print s }')
+for _ in $(seq 60); do
+	"$AXNET" log --state-dir "$STATE" | grep -q "connection-close auth=$useq reason=idle" && break
+	sleep 0.1
+done
+"$AXNET" log --state-dir "$STATE" | grep -q "connection-close auth=$useq reason=idle" ||
+	fail "the idle UDP flow $useq was not closed"
+pass "UDP: one entry per flow, first datagram held and delivered, denied flow rejected, idle flow closed"
 
 # --- a live connection carries its seq; a push revokes it --------------------
 ip netns exec "$NS_B" python3 - "$AXNET_IP" >"$WORK/live.out" 2>&1 <<'EOF' &
@@ -91,9 +133,12 @@ for c in json.load(sys.stdin):
 pass "the live connection carries Axiom seq $seq"
 bpftool map dump pinned "$FLOWS" | grep -q '"verdict": 1' || fail "no allow verdict in $FLOWS"
 
+# A UDP flow, live when the push comes: it goes too.
+expect_eq "UDP echo just before the push" "$(udp_client 7 40003 1)" 1
 out=$("$AXNET" policy push --state-dir "$STATE" "$WORK/p2.pol") || fail "push p2: $out"
 echo "$out"
-echo "$out" | grep -q "revoked 1" || fail "push did not revoke exactly one connection: $out"
+echo "$out" | grep -q "revoked 2 " || fail "push did not revoke the TCP connection and the UDP flow: $out"
+expect_eq "UDP echo after the push" "$(udp_client 7 40003 1)" 0
 wait $LIVE
 expect_eq "what the kernel client saw after the push" "$(tail -n 1 "$WORK/live.out")" reset
 "$AXNET" log --state-dir "$STATE" | grep -q "revoke.*auth=$seq " || fail "no revoke entry for $seq"

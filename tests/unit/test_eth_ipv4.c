@@ -462,7 +462,7 @@ TEST(ipv4_eth_padding_ignored)
  * checks the segment: an 8-byte ICMP body is shorter than a TCP header. */
 TEST(ipv4_unknown_proto)
 {
-	static const uint8_t protos[] = { IP_PROTO_UDP, 0, 255 };
+	static const uint8_t protos[] = { 132 /* SCTP */, 0, 255 };
 	size_t i, len;
 
 	REQUIRE(setup() == 0);

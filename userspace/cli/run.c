@@ -82,6 +82,8 @@ struct runner {
 	struct axiom *ax;
 	struct authz *authz;
 	uint64_t next_gen;
+	uint64_t last_tick_ns;
+	uint32_t udp_idle_ms;
 };
 
 static void client_close(struct client *c)
@@ -638,6 +640,10 @@ static int loop(struct runner *r)
 				ping_tick(r, c, now);
 		}
 		stack_timers(&r->stack);
+		if (r->authz && now - r->last_tick_ns >= 1000000000ull) {
+			r->last_tick_ns = now;
+			authz_tick(r->authz); /* idle UDP flows end */
+		}
 		r->dev->ops->flush(r->dev);
 	}
 	return 0;
@@ -702,6 +708,7 @@ static int start_authz(struct runner *r, const char *ifname, const char *addr_s,
 	ac.sink = xdp ? &sink : NULL;
 	ac.policy = policy;
 	ac.policy_source = policy_path;
+	ac.udp_idle_ms = r->udp_idle_ms;
 	rc = authz_open(&r->authz, &ac, err, sizeof(err));
 	if (rc)
 		return log_err(rc, "authz: %s", err);
@@ -748,7 +755,8 @@ static void usage(void)
 		"  --copy            do not try zero-copy AF_XDP\n"
 		"  --skb-mode        attach XDP in generic (SKB) mode\n"
 		"  --busy-poll       never sleep waiting for frames (lower latency, a core)\n"
-		"  --serve SPEC      TCP services, e.g. echo:7,discard:9,chargen:19 (RFC 862-864)\n"
+		"  --serve SPEC      services, e.g. echo:7,discard:9,chargen:19 (TCP, RFC 862-864),\n"
+		"                    udp-echo:7 (UDP, RFC 862)\n"
 		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
 		"  --tcp-cc NAME     congestion control: cubic (default) or newreno\n"
 		"  --tcp-keepalive IDLE,INTVL,COUNT  keepalive on every connection (seconds)\n"
@@ -757,6 +765,8 @@ static void usage(void)
 		"                    connection (ICMP echo allowed) and allow outbound\n"
 		"  --syn-rate R[,B]  first frames of unknown flows XDP lets through per source:\n"
 		"                    R a second, bursts of B (default 1000,2000)\n"
+		"  --udp-idle S      a UDP flow's authorization ends after S seconds of silence\n"
+		"                    (default 60)\n"
 		"  --verbose         debug logging\n");
 }
 
@@ -780,6 +790,7 @@ int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "syn-rate", required_argument, NULL, 'R' },
+		{ "udp-idle", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -793,6 +804,7 @@ int cmd_run(int argc, char **argv)
 	const char *policy_path = NULL;
 	struct pol_policy *policy = NULL;
 	unsigned int syn_rate = 1000, syn_burst = 2000;
+	unsigned long udp_idle_s = 0;
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
@@ -848,6 +860,17 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
 		case 'P': policy_path = optarg; break;
+		case 'U': {
+			char *end;
+
+			udp_idle_s = strtoul(optarg, &end, 10);
+			if (*end || udp_idle_s == 0 || udp_idle_s > 86400) {
+				fprintf(stderr, "axnet run: --udp-idle wants 1..86400 seconds, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'R': {
 			int k = sscanf(optarg, "%u,%u", &syn_rate, &syn_burst);
 
@@ -899,6 +922,7 @@ int cmd_run(int argc, char **argv)
 	}
 	r->listen_fd = r->sig_fd = r->lock_fd = -1;
 	r->busy_poll = busy_poll;
+	r->udp_idle_ms = (uint32_t)(udp_idle_s * 1000);
 	for (i = 0; i < MAX_CLIENTS; i++)
 		r->clients[i].fd = -1;
 	r->next_ping_id = (uint16_t)(getpid() * 2654435761u >> 16);
@@ -1010,6 +1034,7 @@ out:
 		 * queued and runs the last callbacks, then the authorizer. */
 		stack_fini(&r->stack);
 	}
+	authz_stop(r->authz);
 	axiom_close(r->ax);
 	authz_close(r->authz);
 	pol_free(policy);

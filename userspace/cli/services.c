@@ -14,13 +14,15 @@
 #include "net/log.h"
 #include "net/stack.h"
 #include "net/tcp.h"
+#include "net/udp.h"
 
-enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN };
+enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_UDP_ECHO };
 
 struct service {
 	enum svc_kind kind;
 	uint16_t port;
 	struct tcp_pcb *listener;
+	struct ax_stack *udp_stack;   /* UDP services: bound on this stack */
 	const char *name;
 };
 
@@ -140,6 +142,15 @@ static const struct tcp_callbacks listen_cb = {
 	.accepted = on_accepted,
 };
 
+/* UDP echo (RFC 862 4): each datagram back to where it came from. */
+static void udp_echo(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
+		     const uint8_t *data, size_t len)
+{
+	struct service *svc = arg;
+
+	udp_sendto(svc->udp_stack, src, dport, sport, data, len);
+}
+
 int services_parse(const char *spec)
 {
 	char buf[256], *tok, *save = NULL;
@@ -173,14 +184,18 @@ int services_parse(const char *spec)
 		} else if (strcmp(tok, "chargen") == 0) {
 			svc->kind = SVC_CHARGEN;
 			chargen_init();
+		} else if (strcmp(tok, "udp-echo") == 0) {
+			svc->kind = SVC_UDP_ECHO;
 		} else {
-			fprintf(stderr, "axnet run: unknown service '%s' (echo, discard, chargen)\n",
-				tok);
+			fprintf(stderr, "axnet run: unknown service '%s' (echo, discard, chargen, "
+					"udp-echo)\n", tok);
 			return -EINVAL;
 		}
 		svc->port = (uint16_t)port;
-		svc->name = svc->kind == SVC_ECHO ? "echo"
-			    : svc->kind == SVC_DISCARD ? "discard" : "chargen";
+		svc->name = svc->kind == SVC_ECHO	     ? "echo"
+			    : svc->kind == SVC_DISCARD   ? "discard"
+			    : svc->kind == SVC_CHARGEN   ? "chargen"
+							 : "udp-echo";
 		svc->listener = NULL;
 		n_services++;
 	}
@@ -193,7 +208,17 @@ int services_start(struct ax_stack *s)
 
 	for (i = 0; i < n_services; i++) {
 		struct service *svc = &services[i];
+		int err;
 
+		if (svc->kind == SVC_UDP_ECHO) {
+			svc->udp_stack = s;
+			err = udp_bind(s, svc->port, udp_echo, svc);
+			if (err)
+				return log_err(err, "cannot bind UDP port %u: %s", svc->port,
+					       strerror(-err));
+			log_info("serving echo on UDP port %u", svc->port);
+			continue;
+		}
 		svc->listener = tcp_listen(s, svc->port, 1024, &listen_cb, svc);
 		if (!svc->listener)
 			return log_err(-errno, "cannot listen on TCP port %u: %s", svc->port,
@@ -207,8 +232,11 @@ void services_stop(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < n_services; i++)
+	for (i = 0; i < n_services; i++) {
 		if (services[i].listener)
 			tcp_close(services[i].listener);
+		if (services[i].udp_stack)
+			udp_unbind(services[i].udp_stack, services[i].port);
+	}
 	n_services = 0;
 }

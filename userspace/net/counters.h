@@ -48,6 +48,12 @@
 	X(icmp_echo_tx, "echo requests sent")                                 \
 	X(icmp_echo_reply_rx, "echo replies received")                        \
 	X(icmp_other_rx, "other ICMP messages received")                      \
+	X(udp_rx, "UDP datagrams received")                                   \
+	X(udp_tx, "UDP datagrams sent")                                       \
+	X(udp_malformed, "UDP datagrams with a bad length")                   \
+	X(udp_bad_csum, "UDP datagrams with a bad checksum")                  \
+	X(udp_no_port, "UDP datagrams for no bound port")                     \
+	X(udp_delivered, "UDP datagrams handed to their port")                \
 	X(tcp_rx, "TCP segments received")                                    \
 	X(tcp_tx, "TCP segments sent")                                        \
 	X(tcp_malformed, "TCP segments truncated, bad offset, or broadcast") \

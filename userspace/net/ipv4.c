@@ -11,6 +11,7 @@
 #include "icmp.h"
 #include "proto.h"
 #include "stack.h"
+#include "udp.h"
 #include "tcp.h"
 
 static int is_martian_src(const struct ax_stack *s, uint32_t src)
@@ -79,6 +80,13 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 			break;
 		}
 		tcp_input(s, ip.src, ip.dst, p + hlen, tot - hlen);
+		break;
+	case IP_PROTO_UDP:
+		if (to_bcast) { /* no broadcast service here */
+			stack_count(s, AX_C_udp_no_port);
+			break;
+		}
+		udp_input(s, ip.src, ip.dst, p + hlen, tot - hlen);
 		break;
 	default:
 		stack_count(s, AX_C_ip_unknown_proto);

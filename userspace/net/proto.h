@@ -45,6 +45,7 @@ struct arp_hdr {
 #define IP_PROTO_ICMP 1
 #define IP_PROTO_TCP 6
 #define IP_PROTO_UDP 17
+#define IP_PROTO_UDP 17
 #define IP_FLAG_DF 0x4000
 #define IP_FLAG_MF 0x2000
 #define IP_OFFMASK 0x1fff

@@ -21,6 +21,7 @@
 #include "netif.h"
 #include "route.h"
 #include "tcp.h"
+#include "udp.h"
 
 struct ax_stack;
 
@@ -46,6 +47,7 @@ struct ax_stack {
 	struct arp_table arp;
 	struct tcp_table *tcp; /* &tcp_storage once tcp_init() ran */
 	struct tcp_table tcp_storage;
+	struct udp_table udp;
 	stack_echo_reply_fn echo_reply_cb;
 	void *echo_reply_arg;
 	/* Inbound echo requests are answered only when this says 1 (NULL:

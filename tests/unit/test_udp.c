@@ -1,0 +1,228 @@
+/*
+ * test_udp.c - UDP (userspace/net/udp.c): delivery to bound ports, the
+ * length and checksum checks of RFC 768, the authorization hook (hold
+ * and deliver later), and the datagrams udp_sendto() builds.
+ */
+#include <stdint.h>
+
+#include "fake_netif.h"
+#include "testlib.h"
+
+static struct fake_host H;
+static uint8_t f[2048];
+
+static struct {
+	unsigned int n;
+	uint32_t src;
+	uint16_t sport, dport;
+	size_t len;
+	uint8_t data[1500];
+} got;
+
+static struct {
+	int answer;     /* what the hook returns */
+	unsigned int n;
+	uint8_t held[1500];
+	size_t held_len;
+	uint16_t sport, dport;
+} hook;
+
+static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
+		    const uint8_t *data, size_t len)
+{
+	(void)arg;
+	got.n++;
+	got.src = src;
+	got.sport = sport;
+	got.dport = dport;
+	got.len = len;
+	memcpy(got.data, data, len < sizeof(got.data) ? len : sizeof(got.data));
+}
+
+static int on_authz(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+		    const uint8_t *data, size_t len)
+{
+	(void)arg;
+	(void)src;
+	(void)dst;
+	hook.n++;
+	if (!hook.answer) { /* keep it, as the authorizer does */
+		memcpy(hook.held, data, len);
+		hook.held_len = len;
+		hook.sport = sport;
+		hook.dport = dport;
+	}
+	return hook.answer;
+}
+
+static int setup(void)
+{
+	if (H.s.tcp)
+		stack_fini(&H.s);
+	if (fake_host_init(&H))
+		return -1;
+	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
+	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
+		return -1;
+	memset(&got, 0, sizeof(got));
+	memset(&hook, 0, sizeof(hook));
+	fake_mark(&H);
+	return 0;
+}
+
+/* A datagram from the peer: ulen overrides the UDP length field when not
+ * 0; csum: 1 computed, 0 none, -1 wrong. */
+static size_t udp_frame(uint16_t sport, uint16_t dport, const char *payload, size_t ulen, int csum)
+{
+	size_t plen = strlen(payload), off = fake_eth(f, FAKE_OUR_MAC, FAKE_PEER_MAC, 0x0800);
+	uint8_t *ip = f + off, *u;
+	uint32_t src = FAKE_PEER_IP, dst = FAKE_OUR_IP;
+
+	off += fake_ipv4(ip, src, dst, 17, 0, 8 + plen);
+	u = f + off;
+	fake_put16(u, sport);
+	fake_put16(u + 2, dport);
+	fake_put16(u + 4, (uint16_t)(ulen ? ulen : 8 + plen));
+	fake_put16(u + 6, 0);
+	memcpy(u + 8, payload, plen);
+	if (csum) {
+		uint32_t sum = 0;
+		uint8_t ph[12];
+		uint16_t c;
+
+		memcpy(ph, &src, 4);
+		memcpy(ph + 4, &dst, 4);
+		ph[8] = 0;
+		ph[9] = 17;
+		fake_put16(ph + 10, (uint16_t)(8 + plen));
+		for (size_t i = 0; i < 12; i += 2)
+			sum += (uint32_t)ph[i] << 8 | ph[i + 1];
+		for (size_t i = 0; i < 8 + plen; i += 2)
+			sum += (uint32_t)u[i] << 8 | (i + 1 < 8 + plen ? u[i + 1] : 0);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		c = (uint16_t)~sum;
+		if (csum < 0)
+			c ^= 0x0101;
+		fake_put16(u + 6, c ? c : 0xffff);
+	}
+	return off + 8 + plen;
+}
+
+#define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_udp_rx, n }
+
+TEST(delivered_to_bound_port)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(udp_bind(&H.s, 7, on_recv, NULL), 0);
+	CHECK_EQ(udp_bind(&H.s, 7, on_recv, NULL), -EADDRINUSE);
+	CHECK_EQ(udp_bind(&H.s, 0, on_recv, NULL), -EINVAL);
+	fake_rx(&H, f, udp_frame(40000, 7, "hello", 0, 1));
+	CHECK_CNT(&H, RX(1), { AX_C_udp_delivered, 1 });
+	CHECK_EQ(got.n, 1);
+	CHECK_EQ(got.sport, 40000);
+	CHECK_EQ(got.dport, 7);
+	CHECK_EQ(got.src, FAKE_PEER_IP);
+	CHECK_EQ(got.len, 5);
+	CHECK_MEM(got.data, "hello", 5);
+
+	/* No checksum (0) is allowed over IPv4 (RFC 768). */
+	fake_mark(&H);
+	fake_rx(&H, f, udp_frame(40000, 7, "nocsum", 0, 0));
+	CHECK_CNT(&H, RX(1), { AX_C_udp_delivered, 1 });
+	CHECK_EQ(got.n, 2);
+	stack_fini(&H.s);
+}
+
+TEST(bad_datagrams_counted)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(udp_bind(&H.s, 7, on_recv, NULL), 0);
+	fake_rx(&H, f, udp_frame(40000, 7, "hello", 0, -1));
+	CHECK_CNT(&H, RX(1), { AX_C_udp_bad_csum, 1 });
+	fake_mark(&H);
+	fake_rx(&H, f, udp_frame(40000, 7, "hello", 7, 0));  /* shorter than a header */
+	fake_rx(&H, f, udp_frame(40000, 7, "hello", 99, 0)); /* past the IP payload */
+	CHECK_CNT(&H, RX(2), { AX_C_udp_malformed, 2 });
+	fake_mark(&H);
+	fake_rx(&H, f, udp_frame(40000, 8, "hello", 0, 1));  /* nobody on 8 */
+	fake_rx(&H, f, udp_frame(0, 7, "hello", 0, 1));      /* source port 0 */
+	CHECK_CNT(&H, RX(2), { AX_C_udp_no_port, 2 });
+	CHECK_EQ(got.n, 0);
+	CHECK_EQ(H.nif.n, 0);
+	udp_unbind(&H.s, 7);
+	fake_mark(&H);
+	fake_rx(&H, f, udp_frame(40000, 7, "hello", 0, 1));
+	CHECK_CNT(&H, RX(1), { AX_C_udp_no_port, 1 });
+	stack_fini(&H.s);
+}
+
+/* The hook sees only datagrams for bound ports; 0 keeps them from the
+ * port until udp_deliver() brings them. */
+TEST(authz_hold_and_deliver)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(udp_bind(&H.s, 7, on_recv, NULL), 0);
+	udp_set_authz(&H.s, on_authz, NULL);
+	fake_rx(&H, f, udp_frame(40000, 8, "x", 0, 1));
+	CHECK_EQ(hook.n, 0);
+	fake_mark(&H);
+	fake_rx(&H, f, udp_frame(40000, 7, "first", 0, 1));
+	CHECK_CNT(&H, RX(1));
+	CHECK_EQ(hook.n, 1);
+	CHECK_EQ(got.n, 0);
+	fake_mark(&H);
+	udp_deliver(&H.s, FAKE_PEER_IP, hook.sport, hook.dport, hook.held, hook.held_len);
+	CHECK_CNT(&H, { AX_C_udp_delivered, 1 });
+	CHECK_EQ(got.n, 1);
+	CHECK_MEM(got.data, "first", 5);
+	hook.answer = 1;
+	fake_rx(&H, f, udp_frame(40000, 7, "second", 0, 1));
+	CHECK_EQ(hook.n, 2);
+	CHECK_EQ(got.n, 2);
+	CHECK_MEM(got.data, "second", 6);
+	stack_fini(&H.s);
+}
+
+TEST(sendto_builds_a_datagram)
+{
+	const struct fake_frame *fr;
+	const uint8_t *ip, *u;
+	uint32_t sum = 0;
+	size_t ulen, i;
+
+	REQUIRE(setup() == 0);
+	CHECK_EQ(udp_sendto(&H.s, FAKE_PEER_IP, 7, 40000, "reply!", 6), 0);
+	CHECK_CNT(&H, { AX_C_udp_tx, 1 }, { AX_C_ip_tx, 1 }, { AX_C_eth_tx, 1 });
+	fr = fake_frame(&H.nif, 0);
+	REQUIRE(fr != NULL);
+	ip = fr->data + ETH_HLEN_AX;
+	CHECK_EQ(ip[9], 17);
+	u = ip + 20;
+	CHECK_EQ(fake_get16(u), 7);
+	CHECK_EQ(fake_get16(u + 2), 40000);
+	ulen = fake_get16(u + 4);
+	CHECK_EQ(ulen, 14);
+	CHECK_MEM(u + 8, "reply!", 6);
+	/* The checksum verifies over the pseudo-header. */
+	for (i = 12; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	sum += 17 + (uint32_t)ulen;
+	for (i = 0; i < ulen; i += 2)
+		sum += (uint32_t)u[i] << 8 | (i + 1 < ulen ? u[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	CHECK_EQ(sum, 0xffff);
+	/* Too big for the MTU: refused, nothing sent. */
+	fake_mark(&H);
+	{
+		static uint8_t big[1500];
+
+		CHECK_EQ(udp_sendto(&H.s, FAKE_PEER_IP, 7, 40000, big, sizeof(big)), -EMSGSIZE);
+	}
+	CHECK_EQ(H.nif.n, 0);
+	stack_fini(&H.s);
+}
+
+TEST_MAIN(T(delivered_to_bound_port), T(bad_datagrams_counted), T(authz_hold_and_deliver),
+	  T(sendto_builds_a_datagram))
