@@ -137,13 +137,15 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
-# A target's seeds, when it has a tests/fuzz/NAME_seeds.py, join its corpus.
+# A target's seeds, when it has a tests/fuzz/NAME_seeds.py, join its corpus,
+# and so do the inputs that once broke it (tests/fuzz/regress/NAME-*).
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 		echo "fuzz: $$f for $(FUZZ_TIME)s"; \
 		mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
 		seeds=tests/fuzz/$$(basename $$f)_seeds.py; \
 		[ ! -f $$seeds ] || python3 $$seeds $(BUILD)/fuzz/corpus-$$(basename $$f) || exit 1; \
+		cp tests/fuzz/regress/$$(basename $$f)-* $(BUILD)/fuzz/corpus-$$(basename $$f)/ 2>/dev/null; \
 		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
 			$(BUILD)/fuzz/corpus-$$(basename $$f) 2>$(BUILD)/fuzz/$$(basename $$f).log \
 			|| { tail -40 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \

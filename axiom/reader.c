@@ -376,14 +376,19 @@ int axiom_reader_next(struct axiom_reader *r, struct axiom_entry *e)
 }
 
 /* Before the first segment is opened: start at the last segment that
- * begins at or before since. */
+ * begins at or before since. From the start (since 0 or 1) it is always
+ * the first segment, whatever its name says: a segment named for seq 0
+ * must be met and refused, not skipped.
+ * BUG (fixed, found by fuzz_axiom_record): with since 1, a bogus segment
+ * 0 followed by a segment 1 was skipped, so recovery (which reads from 1)
+ * accepted a log the reader and `axnet log verify` refused. */
 static void pick_start(struct axiom_reader *r)
 {
 	size_t i;
 
 	if (!r->nsegs)
 		return;
-	for (i = 0; i + 1 < r->nsegs && r->segs[i + 1].first <= r->since; i++)
+	for (i = 0; r->since > 1 && i + 1 < r->nsegs && r->segs[i + 1].first <= r->since; i++)
 		;
 	r->cur = i;
 }

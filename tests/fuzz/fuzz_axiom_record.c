@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -182,10 +183,14 @@ static const struct axiom_storage_ops mem_ops = {
 
 /* --- checks ------------------------------------------------------------------- */
 
-static void check(int ok)
+/* A broken invariant: say which (the line), then abort for libFuzzer. */
+#define check(ok) check_at((ok), __LINE__)
+static void check_at(int ok, int line)
 {
-	if (!ok)
+	if (!ok) {
+		fprintf(stderr, "fuzz_axiom_record: invariant at line %d broken\n", line);
 		abort();
+	}
 }
 
 static void fuzz_decoder(const uint8_t *data, size_t size)
