@@ -246,7 +246,7 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 	 * changed the answer: the entry stands, so it is revoked at once. */
 	{
 		struct pol_flow f;
-		struct pol_verdict v;
+		struct pol_verdict v = { 0 };
 		struct ax_flow_key k;
 		char tuple[96], text[256];
 
@@ -290,7 +290,7 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 {
 	struct authz *a = arg;
 	struct pol_flow f;
-	struct pol_verdict v;
+	struct pol_verdict v = { 0 };
 	struct authz_conn *c;
 	char text[256];
 
@@ -452,7 +452,7 @@ static void revoke_walk(struct authz *a, struct push_ctx *pc)
 		struct tcp_pcb *pcb = cl.v[i];
 		struct authz_conn *c = tcp_authz_ctx(pcb);
 		struct pol_flow f;
-		struct pol_verdict v;
+		struct pol_verdict v = { 0 };
 		struct ax_flow_key k;
 		char tuple[96], text[256];
 
@@ -655,7 +655,7 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
 	{
 		struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
 				       .sport = f->rport, .dport = f->lport };
-		struct pol_verdict v;
+		struct pol_verdict v = { 0 };
 		char text[256];
 
 		memcpy(pf.src, &f->raddr, 4);
@@ -697,7 +697,7 @@ static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 	struct udp_flow *f = udp_find(a, src, sport, dport);
 	struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
 			       .sport = sport, .dport = dport };
-	struct pol_verdict v;
+	struct pol_verdict v = { 0 };
 	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], text[256];
 	unsigned int b;
 
@@ -791,7 +791,7 @@ static void udp_revoke_walk(struct authz *a, struct push_ctx *pc)
 	for (; f; f = next) {
 		struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
 				       .sport = f->rport, .dport = f->lport };
-		struct pol_verdict v;
+		struct pol_verdict v = { 0 };
 		char text[256];
 
 		next = f->next;
@@ -1088,7 +1088,7 @@ const struct pol_policy *authz_policy(const struct authz *a, uint64_t *seq)
 int authz_icmp_in(struct authz *a, uint32_t src, uint32_t dst)
 {
 	struct pol_flow f = { .dir = POL_IN, .proto = IPPROTO_ICMP, .family = AF_INET };
-	struct pol_verdict v;
+	struct pol_verdict v = { 0 };
 
 	memcpy(f.src, &src, 4);
 	memcpy(f.dst, &dst, 4);
