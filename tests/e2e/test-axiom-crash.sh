@@ -48,10 +48,24 @@ for round in $(seq "$ROUNDS"); do
 	echo "round $round: $(wc -l <"$WORK/ok.txt") connections established so far; verify: $out"
 done
 
+# An auditor's checkpoint from now (signed, Ed25519): whatever is added
+# later, the log must still contain what it covers.
+old_ck=$("$AXNET" log checkpoint --state-dir "$STATE") || fail "axnet log checkpoint"
+echo "auditor's checkpoint: $old_ck"
+
 # The last instance: starts on the log the kills left, closes what they
 # left open, and runs until stopped cleanly.
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve discard:9
 stop_axnet
+out=$("$AXNET" log verify --state-dir "$STATE" --checkpoint "$old_ck") ||
+	fail "the log no longer matches the auditor's checkpoint: $out"
+# The same line with one hex digit of the head changed.
+forged=$(python3 -c 'import sys; l = sys.argv[1]; i = l.index("head=") + 5
+print(l[:i] + ("0" if l[i] != "0" else "1") + l[i + 1:])' "$old_ck")
+[ "$forged" != "$old_ck" ] || fail "could not forge a checkpoint"
+"$AXNET" log verify --state-dir "$STATE" --checkpoint "$forged" >/dev/null 2>&1 &&
+	fail "a forged checkpoint verified"
+pass "the log grew from the auditor's checkpoint; a forged one is refused"
 "$AXNET" log verify --state-dir "$STATE" >/dev/null || fail "log verify after the last instance"
 
 "$AXNET" log --state-dir "$STATE" >"$WORK/log.txt" || fail "axnet log"
