@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "axiom/checkpoint.h"
+#include "axiom/errmsg.h"
 #include "axiom/opt.h"
 #include "axiom/reader.h"
 #include "axiom/record.h"
@@ -133,20 +134,6 @@ static void say(const struct axiom *ax, const char *fmt, ...)
 		fprintf(stderr, "axiom: %s\n", msg);
 }
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static uint64_t realtime_ns(void)
 {
@@ -642,11 +629,11 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 	ax->ckpt_seq = have_ck ? ck.seq : 0;
 	rc = axiom_reader_open(&r, ax->ops, ax->store, 1, ax->read_only ? AXIOM_READER_SHARED : 0);
 	if (rc < 0)
-		return fail(err, errlen, rc, "%s: out of memory", ax->logdir);
+		return axiom_fail(err, errlen, rc, "%s: out of memory", ax->logdir);
 	while ((rc = axiom_reader_next(r, &e)) > 0) {
 		if (have_ck && e.seq == ck.seq) {
 			if (memcmp(e.hash, ck.head, AXIOM_HASH_SIZE) != 0) {
-				rc = fail(err, errlen, -EUCLEAN, "%s: segment %s offset %" PRIu64
+				rc = axiom_fail(err, errlen, -EUCLEAN, "%s: segment %s offset %" PRIu64
 					  " (seq %" PRIu64 "): hash differs from the signed checkpoint",
 					  ax->logdir, e.segment, e.offset, e.seq);
 				goto out;
@@ -655,7 +642,7 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 		}
 	}
 	if (rc < 0) {
-		fail(err, errlen, rc, "%s: %s", ax->logdir, r->msg);
+		axiom_fail(err, errlen, rc, "%s: %s", ax->logdir, r->msg);
 		goto out;
 	}
 	if (r->started) {
@@ -663,7 +650,7 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 		memcpy(ax->head_hash, r->chain, AXIOM_HASH_SIZE);
 	}
 	if (have_ck && ck.seq && !ck_ok) {
-		rc = fail(err, errlen, -EUCLEAN, "%s: the log ends at seq %" PRIu64 " but a signed "
+		rc = axiom_fail(err, errlen, -EUCLEAN, "%s: the log ends at seq %" PRIu64 " but a signed "
 			  "checkpoint covers seq %" PRIu64 "%s", ax->logdir, ax->head_seq, ck.seq,
 			  r->torn ? " (past a damaged tail)" : ": committed entries are missing");
 		goto out;
@@ -681,14 +668,14 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 	if (r->nsegs == 0) {
 		rc = new_segment(ax, 1, ax->head_hash);
 		if (rc < 0)
-			fail(err, errlen, rc, "%s: cannot create the first segment: %s", ax->logdir,
+			axiom_fail(err, errlen, rc, "%s: cannot create the first segment: %s", ax->logdir,
 			     strerror(-rc));
 		goto out;
 	}
 	rc = ax->ops->open(ax->store, last, 1, &ax->seg);
 	if (rc < 0) {
 		ax->seg = NULL;
-		fail(err, errlen, rc, "%s/%s: %s", ax->logdir, last, strerror(-rc));
+		axiom_fail(err, errlen, rc, "%s/%s: %s", ax->logdir, last, strerror(-rc));
 		goto out;
 	}
 	snprintf(ax->seg_name, sizeof(ax->seg_name), "%s", last);
@@ -696,7 +683,7 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 	if (r->torn) {
 		rc = ax->ops->truncate(ax->seg, r->torn_off);
 		if (rc < 0) {
-			fail(err, errlen, rc, "%s/%s: cannot cut the torn tail at offset %" PRIu64
+			axiom_fail(err, errlen, rc, "%s/%s: cannot cut the torn tail at offset %" PRIu64
 			     ": %s", ax->logdir, last, r->torn_off, strerror(-rc));
 			goto out;
 		}
@@ -735,15 +722,15 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 
 	*out = NULL;
 	if (!cfg || !cfg->dir || !cfg->dir[0])
-		return fail(err, errlen, -EINVAL, "no state directory given");
+		return axiom_fail(err, errlen, -EINVAL, "no state directory given");
 	if (cfg->segment_size && cfg->segment_size < AXIOM_SEGMENT_SIZE_MIN)
-		return fail(err, errlen, -EINVAL, "segment size %" PRIu64 " is below %u bytes",
+		return axiom_fail(err, errlen, -EINVAL, "segment size %" PRIu64 " is below %u bytes",
 			    cfg->segment_size, AXIOM_SEGMENT_SIZE_MIN);
 	if (sodium_init() < 0)
-		return fail(err, errlen, -EIO, "libsodium failed to initialise");
+		return axiom_fail(err, errlen, -EIO, "libsodium failed to initialise");
 	ax = calloc(1, sizeof(*ax));
 	if (!ax)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return axiom_fail(err, errlen, -ENOMEM, "out of memory");
 	ax->efd = -1;
 	pthread_mutex_init(&ax->lock, NULL);
 	pthread_mutex_init(&ax->ckpt_lock, NULL);
@@ -758,19 +745,19 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 	ax->read_only = cfg->read_only;
 	if ((size_t)snprintf(ax->logdir, sizeof(ax->logdir), "%s/axiom", cfg->dir) >=
 	    sizeof(ax->logdir)) {
-		rc = fail(err, errlen, -ENAMETOOLONG, "%s: path too long", cfg->dir);
+		rc = axiom_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", cfg->dir);
 		goto bad;
 	}
 	rc = ax->ops->open_dir(cfg->storage_arg, ax->logdir, !ax->read_only, &ax->store);
 	if (rc < 0) {
 		ax->store = NULL;
 		if (rc == -EBUSY)
-			fail(err, errlen, rc, "%s: another process has the log open for writing",
+			axiom_fail(err, errlen, rc, "%s: another process has the log open for writing",
 			     ax->logdir);
 		else if (rc == -ENOENT && ax->read_only)
-			fail(err, errlen, rc, "no log in %s", ax->logdir);
+			axiom_fail(err, errlen, rc, "no log in %s", ax->logdir);
 		else
-			fail(err, errlen, rc, "%s: %s", ax->logdir, strerror(-rc));
+			axiom_fail(err, errlen, rc, "%s: %s", ax->logdir, strerror(-rc));
 		goto bad;
 	}
 	if (!ax->read_only && (rc = axiom_key_load(ax->logdir, 1, ax->sk, err, errlen)) < 0)
@@ -779,7 +766,7 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 		goto bad;
 	ax->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ax->efd < 0) {
-		rc = fail(err, errlen, -errno, "eventfd: %s", strerror(errno));
+		rc = axiom_fail(err, errlen, -errno, "eventfd: %s", strerror(errno));
 		goto bad;
 	}
 	if (!ax->read_only) {
@@ -790,7 +777,7 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 		rc = -pthread_create(&ax->writer, NULL, writer_main, ax);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (rc < 0) {
-			fail(err, errlen, rc, "cannot start the writer thread: %s", strerror(-rc));
+			axiom_fail(err, errlen, rc, "cannot start the writer thread: %s", strerror(-rc));
 			goto bad;
 		}
 		ax->writer_started = 1;

@@ -19,24 +19,12 @@
 
 #include <sodium.h>
 
+#include "axiom/errmsg.h"
+
 #define CKPT_DOMAIN "axiom-checkpoint-v1"
 #define CKPT_DOMAIN_LEN (sizeof(CKPT_DOMAIN) - 1)
 #define CKPT_MSG_LEN (CKPT_DOMAIN_LEN + 8 + 32 + 8)
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int path_in(char out[PATH_MAX], const char *dir, const char *name)
 {
@@ -189,14 +177,14 @@ int axiom_key_load(const char *logdir, int create, uint8_t sk[AXIOM_SECKEY_SIZE]
 	int rc;
 
 	if (sodium_init() < 0)
-		return fail(err, errlen, -EIO, "libsodium failed to initialise");
+		return axiom_fail(err, errlen, -EIO, "libsodium failed to initialise");
 	if ((rc = path_in(path, logdir, AXIOM_KEY_FILE)) < 0)
-		return fail(err, errlen, rc, "%s: path too long", logdir);
+		return axiom_fail(err, errlen, rc, "%s: path too long", logdir);
 	n = read_small(path, buf, sizeof(buf));
 	if (n == -ENOENT && create && axiom_pubkey_load(logdir, pk) != -ENOENT)
 		/* A new key would quietly orphan every checkpoint signed so
 		 * far: that takes a person, not a default. */
-		return fail(err, errlen, -ENOKEY, "%s is missing but %s/%s is there: restore the "
+		return axiom_fail(err, errlen, -ENOKEY, "%s is missing but %s/%s is there: restore the "
 			    "key, or remove %s to start a new one", path, logdir,
 			    AXIOM_PUBKEY_FILE, AXIOM_PUBKEY_FILE);
 	if (n == -ENOENT && create) {
@@ -205,17 +193,17 @@ int axiom_key_load(const char *logdir, int create, uint8_t sk[AXIOM_SECKEY_SIZE]
 		crypto_sign_keypair(pk, sk);
 		rc = write_file_atomic(logdir, AXIOM_KEY_FILE, sk, AXIOM_SECKEY_SIZE, 0600);
 		if (rc < 0)
-			return fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
+			return axiom_fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
 		rc = write_pubkey(logdir, pk);
 		if (rc < 0)
-			return fail(err, errlen, rc, "cannot write %s/%s: %s", logdir,
+			return axiom_fail(err, errlen, rc, "cannot write %s/%s: %s", logdir,
 				    AXIOM_PUBKEY_FILE, strerror(-rc));
 		return 0;
 	}
 	if (n < 0)
-		return fail(err, errlen, (int)n, "cannot read %s: %s", path, strerror((int)-n));
+		return axiom_fail(err, errlen, (int)n, "cannot read %s: %s", path, strerror((int)-n));
 	if (n != AXIOM_SECKEY_SIZE)
-		return fail(err, errlen, -EINVAL, "%s: %zd bytes, not a key", path, n);
+		return axiom_fail(err, errlen, -EINVAL, "%s: %zd bytes, not a key", path, n);
 	memcpy(sk, buf, AXIOM_SECKEY_SIZE);
 	sodium_memzero(buf, sizeof(buf));
 	crypto_sign_ed25519_sk_to_pk(pk, sk);
@@ -223,14 +211,14 @@ int axiom_key_load(const char *logdir, int create, uint8_t sk[AXIOM_SECKEY_SIZE]
 	if (rc == -ENOENT) {
 		rc = write_pubkey(logdir, pk);
 		if (rc < 0)
-			return fail(err, errlen, rc, "cannot write %s/%s: %s", logdir,
+			return axiom_fail(err, errlen, rc, "cannot write %s/%s: %s", logdir,
 				    AXIOM_PUBKEY_FILE, strerror(-rc));
 		return 0;
 	}
 	if (rc < 0)
-		return fail(err, errlen, rc, "%s/%s: not a public key", logdir, AXIOM_PUBKEY_FILE);
+		return axiom_fail(err, errlen, rc, "%s/%s: not a public key", logdir, AXIOM_PUBKEY_FILE);
 	if (memcmp(pk, filepk, sizeof(pk)) != 0)
-		return fail(err, errlen, -EKEYREJECTED, "%s/%s does not match %s", logdir,
+		return axiom_fail(err, errlen, -EKEYREJECTED, "%s/%s does not match %s", logdir,
 			    AXIOM_PUBKEY_FILE, path);
 	return 0;
 }
@@ -398,13 +386,13 @@ int axiom_checkpoints_load(const char *logdir, struct axiom_checkpoint **v, size
 	*v = NULL;
 	*n = 0;
 	if ((rc = path_in(path, logdir, AXIOM_CHECKPOINTS_FILE)) < 0)
-		return fail(err, errlen, rc, "%s: path too long", logdir);
+		return axiom_fail(err, errlen, rc, "%s: path too long", logdir);
 	f = fopen(path, "re");
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
 		rc = -errno;
-		return fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
+		return axiom_fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
 	}
 	while ((len = getline(&line, &linecap, f)) > 0) {
 		if (line[len - 1] != '\n')
@@ -413,20 +401,20 @@ int axiom_checkpoints_load(const char *logdir, struct axiom_checkpoint **v, size
 			cap = cap ? cap * 2 : 16;
 			na = realloc(arr, cap * sizeof(*arr));
 			if (!na) {
-				rc = fail(err, errlen, -ENOMEM, "out of memory");
+				rc = axiom_fail(err, errlen, -ENOMEM, "out of memory");
 				break;
 			}
 			arr = na;
 		}
 		if (axiom_checkpoint_parse(line, &arr[cnt]) < 0) {
-			rc = fail(err, errlen, -EINVAL, "%s line %zu: not a checkpoint", path,
+			rc = axiom_fail(err, errlen, -EINVAL, "%s line %zu: not a checkpoint", path,
 				  cnt + 1);
 			break;
 		}
 		cnt++;
 	}
 	if (!rc && ferror(f))
-		rc = fail(err, errlen, -EIO, "cannot read %s", path);
+		rc = axiom_fail(err, errlen, -EIO, "cannot read %s", path);
 	free(line);
 	fclose(f);
 	if (rc < 0) {

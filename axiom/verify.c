@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "axiom/checkpoint.h"
+#include "axiom/errmsg.h"
 #include "axiom/reader.h"
 
 struct axiom_iter {
@@ -24,20 +25,6 @@ struct axiom_iter {
 	char err[320];
 };
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int open_store(const char *dir, char logdir[PATH_MAX], void **store, char *err,
 		      size_t errlen)
@@ -45,14 +32,14 @@ static int open_store(const char *dir, char logdir[PATH_MAX], void **store, char
 	int rc;
 
 	if (sodium_init() < 0)
-		return fail(err, errlen, -EIO, "libsodium failed to initialise");
+		return axiom_fail(err, errlen, -EIO, "libsodium failed to initialise");
 	if ((size_t)snprintf(logdir, PATH_MAX, "%s/axiom", dir) >= PATH_MAX)
-		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return axiom_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	rc = axiom_storage_file.open_dir(NULL, logdir, 0, store);
 	if (rc == -ENOENT)
-		return fail(err, errlen, rc, "no log in %s", logdir);
+		return axiom_fail(err, errlen, rc, "no log in %s", logdir);
 	if (rc < 0)
-		return fail(err, errlen, rc, "%s: %s", logdir, strerror(-rc));
+		return axiom_fail(err, errlen, rc, "%s: %s", logdir, strerror(-rc));
 	return 0;
 }
 
@@ -66,7 +53,7 @@ int axiom_iter_open(struct axiom_iter **out, const char *dir, uint64_t since_seq
 	*out = NULL;
 	it = calloc(1, sizeof(*it));
 	if (!it)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return axiom_fail(err, errlen, -ENOMEM, "out of memory");
 	rc = open_store(dir, logdir, &it->store, err, errlen);
 	if (rc < 0) {
 		free(it);
@@ -77,7 +64,7 @@ int axiom_iter_open(struct axiom_iter **out, const char *dir, uint64_t since_seq
 	if (rc < 0) {
 		axiom_storage_file.close_dir(it->store);
 		free(it);
-		return fail(err, errlen, rc, "out of memory");
+		return axiom_fail(err, errlen, rc, "out of memory");
 	}
 	*out = it;
 	return 0;

@@ -43,3 +43,18 @@ uint16_t csum_fold(uint32_t sum)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
+
+uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *seg, size_t len)
+{
+	uint8_t ph[12];
+	uint32_t sum;
+
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	sum = csum_partial(ph, sizeof(ph), 0);
+	return csum_fold(csum_partial(seg, len, sum));
+}

@@ -13,5 +13,9 @@
 uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
 /* Fold and complement: the value to store in a checksum field. */
 uint16_t csum_fold(uint32_t sum);
+/* The TCP/UDP checksum over the IPv4 pseudo-header (RFC 793 3.1, RFC 768)
+ * and len bytes of segment; addresses network order. 0 when a received
+ * segment's own checksum is right. */
+uint16_t csum_l4(uint32_t src, uint32_t dst, uint8_t proto, const void *seg, size_t len);
 
 #endif /* AX_CSUM_H */

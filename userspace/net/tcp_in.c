@@ -588,8 +588,6 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	uint32_t seq, ack, datalen, seglen, win;
 	const uint8_t *data;
 	int in_order, handshake_ack, sack_new;
-	uint32_t sum = 0;
-	uint16_t w[2];
 
 	stack_count(s, AX_C_tcp_rx);
 	if (len < sizeof(th)) {
@@ -602,12 +600,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		stack_count(s, AX_C_tcp_malformed);
 		return;
 	}
-	w[0] = htons(IP_PROTO_TCP);
-	w[1] = htons((uint16_t)len);
-	sum = csum_partial(&src, 4, sum);
-	sum = csum_partial(&dst, 4, sum);
-	sum = csum_partial(w, 4, sum);
-	if (csum_fold(csum_partial(seg, len, sum)) != 0) {
+	if (csum_l4(src, dst, IP_PROTO_TCP, seg, len) != 0) {
 		stack_count(s, AX_C_tcp_bad_csum);
 		return;
 	}

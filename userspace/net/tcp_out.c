@@ -22,16 +22,6 @@
 #define TCPOPT_SACK 5
 #define TCPOPT_TS 8
 
-static uint16_t tcp_csum(uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
-{
-	uint32_t sum = 0;
-	uint16_t w[2] = { htons(IP_PROTO_TCP), htons((uint16_t)len) };
-
-	sum = csum_partial(&src, 4, sum);
-	sum = csum_partial(&dst, 4, sum);
-	sum = csum_partial(w, 4, sum);
-	return csum_fold(csum_partial(seg, len, sum));
-}
 
 uint32_t tcp_rcv_window(struct tcp_pcb *pcb)
 {
@@ -171,7 +161,7 @@ static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32
 	memcpy(buf + sizeof(th), opts, olen);
 	if (len)
 		ring_read_at(&pcb->snd, seq, buf + hlen, len);
-	th.csum = tcp_csum(s->addr, pcb->raddr, buf, hlen + len);
+	th.csum = csum_l4(s->addr, pcb->raddr, IP_PROTO_TCP, buf, hlen + len);
 	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
 	stack_count(s, AX_C_tcp_tx);
 	/* An ACK goes out with this segment: no delayed one is owed. */
@@ -235,7 +225,7 @@ void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
 		th.flags = TH_RST | TH_ACK;
 	}
 	memcpy(buf, &th, sizeof(th));
-	th.csum = tcp_csum(s->addr, src, buf, sizeof(th));
+	th.csum = csum_l4(s->addr, src, IP_PROTO_TCP, buf, sizeof(th));
 	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
 	stack_count(s, AX_C_tcp_tx);
 	stack_count(s, AX_C_tcp_rst_tx);

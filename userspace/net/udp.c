@@ -17,16 +17,6 @@ struct udp_hdr {
 	uint16_t sport, dport, len, csum;
 } __attribute__((packed));
 
-static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
-{
-	uint32_t sum = 0;
-	uint16_t w[2] = { htons(IP_PROTO_UDP), htons((uint16_t)len) };
-
-	sum = csum_partial(&src, 4, sum);
-	sum = csum_partial(&dst, 4, sum);
-	sum = csum_partial(w, 4, sum);
-	return csum_fold(csum_partial(seg, len, sum));
-}
 
 static int slot_of(const struct ax_stack *s, uint16_t port)
 {
@@ -105,7 +95,7 @@ void udp_input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *se
 		return;
 	}
 	/* A zero checksum means none was computed (IPv4 only). */
-	if (h.csum && udp_csum(src, dst, seg, ulen) != 0) {
+	if (h.csum && csum_l4(src, dst, IP_PROTO_UDP, seg, ulen) != 0) {
 		stack_count(s, AX_C_udp_bad_csum);
 		return;
 	}
@@ -146,7 +136,7 @@ int udp_sendto(struct ax_stack *s, uint32_t dst, uint16_t sport, uint16_t dport,
 	memcpy(buf, &h, sizeof(h));
 	if (len)
 		memcpy(buf + sizeof(h), data, len);
-	c = udp_csum(s->addr, dst, buf, sizeof(h) + len);
+	c = csum_l4(s->addr, dst, IP_PROTO_UDP, buf, sizeof(h) + len);
 	if (c == 0)
 		c = 0xffff; /* RFC 768: a computed zero is sent as all ones */
 	memcpy(buf + offsetof(struct udp_hdr, csum), &c, 2);
