@@ -214,6 +214,35 @@ static void close_entry(struct authz *a, uint64_t seq, const char *reason,
 		a->st.failed++;
 }
 
+/* A revoke entry for the authorization seq (tuple: "local=... remote=..."):
+ * counted as a revocation; a log that cannot take it is counted too. */
+static int revoke_entry(struct authz *a, uint64_t seq, const char *tuple, axiom_done_fn cb,
+			void *arg)
+{
+	char text[256];
+	int err;
+
+	snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s", seq,
+		 a->policy_seq, tuple);
+	a->st.revoked++;
+	err = propose(a, AXIOM_REVOKE, text, cb, arg);
+	if (err)
+		a->st.failed++;
+	return err;
+}
+
+/* Does the policy in force still allow this TCP connection? */
+static int tcp_allowed(struct authz *a, const struct tcp_pcb *pcb, int inbound)
+{
+	struct pol_flow f;
+	struct pol_verdict v = { 0 };
+	struct ax_flow_key k;
+	char tuple[96];
+
+	flow_of(pcb, inbound, &f, &k, tuple, sizeof(tuple));
+	return pol_match(a->policy, &f, &v) == 0 && v.allow;
+}
+
 static void on_authorized(void *arg, const struct axiom_result *res)
 {
 	struct authz_conn *c = arg;
@@ -244,26 +273,13 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 	}
 	/* A push that committed after this proposal was made may have
 	 * changed the answer: the entry stands, so it is revoked at once. */
-	{
-		struct pol_flow f;
-		struct pol_verdict v = { 0 };
-		struct ax_flow_key k;
-		char tuple[96], text[256];
-
-		flow_of(pcb, c->inbound, &f, &k, tuple, sizeof(tuple));
-		if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
-			snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s",
-				 c->seq, a->policy_seq, c->tuple);
-			if (propose(a, AXIOM_REVOKE, text, NULL, NULL) == 0)
-				a->st.revoked++;
-			else
-				a->st.failed++;
-			c->pcb = NULL;
-			tcp_set_authz_ctx(pcb, NULL);
-			tcp_authz_done(pcb, -EACCES, 0);
-			free(c);
-			return;
-		}
+	if (!tcp_allowed(a, pcb, c->inbound)) {
+		revoke_entry(a, c->seq, c->tuple, NULL, NULL);
+		c->pcb = NULL;
+		tcp_set_authz_ctx(pcb, NULL);
+		tcp_authz_done(pcb, -EACCES, 0);
+		free(c);
+		return;
 	}
 	if (a->have_sink) {
 		struct ax_flow_val v = { .verdict = AX_VERDICT_ALLOW, .rule = c->rule,
@@ -451,26 +467,14 @@ static void revoke_walk(struct authz *a, struct push_ctx *pc)
 	for (size_t i = 0; i < cl.n; i++) {
 		struct tcp_pcb *pcb = cl.v[i];
 		struct authz_conn *c = tcp_authz_ctx(pcb);
-		struct pol_flow f;
-		struct pol_verdict v = { 0 };
-		struct ax_flow_key k;
-		char tuple[96], text[256];
 
-		if (!c || c->state != C_LIVE)
-			continue;
-		flow_of(pcb, c->inbound, &f, &k, tuple, sizeof(tuple));
-		if (pol_match(a->policy, &f, &v) == 0 && v.allow)
+		if (!c || c->state != C_LIVE || tcp_allowed(a, pcb, c->inbound))
 			continue;
 		if (a->have_sink)
 			a->sink.flow_del(a->sink.arg, &c->key);
 		c->state = C_REVOKED;
-		a->st.revoked++;
-		snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s", c->seq,
-			 a->policy_seq, c->tuple);
-		if (propose(a, AXIOM_REVOKE, text, on_revoked, pc) == 0)
+		if (revoke_entry(a, c->seq, c->tuple, on_revoked, pc) == 0)
 			pc->outstanding++;
-		else
-			a->st.failed++;
 		pc->res.revoked++;
 		tcp_abort(pcb); /* RST to the peer; forget() frees c */
 	}
@@ -630,6 +634,18 @@ static void udp_free(struct udp_flow *f)
 	free(f);
 }
 
+/* Does the policy in force still allow this (inbound) UDP flow? */
+static int udp_allowed(struct authz *a, const struct udp_flow *f)
+{
+	struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
+			       .sport = f->rport, .dport = f->lport };
+	struct pol_verdict v = { 0 };
+
+	memcpy(pf.src, &f->raddr, 4);
+	memcpy(pf.dst, f->key.laddr, 4);
+	return pol_match(a->policy, &pf, &v) == 0 && v.allow;
+}
+
 static void on_udp_authorized(void *arg, const struct axiom_result *res)
 {
 	struct udp_flow *f = arg;
@@ -652,23 +668,11 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
 		return;
 	}
 	/* A push that committed meanwhile may say no now. */
-	{
-		struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
-				       .sport = f->rport, .dport = f->lport };
-		struct pol_verdict v = { 0 };
-		char text[256];
-
-		memcpy(pf.src, &f->raddr, 4);
-		memcpy(pf.dst, f->key.laddr, 4);
-		if (pol_match(a->policy, &pf, &v) < 0 || !v.allow) {
-			snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s", f->seq,
-				 a->policy_seq, f->tuple);
-			if (propose(a, AXIOM_REVOKE, text, NULL, NULL) == 0)
-				a->st.revoked++;
-			udp_remove(a, f);
-			udp_free(f);
-			return;
-		}
+	if (!udp_allowed(a, f)) {
+		revoke_entry(a, f->seq, f->tuple, NULL, NULL);
+		udp_remove(a, f);
+		udp_free(f);
+		return;
 	}
 	if (a->have_sink) {
 		struct ax_flow_val v = { .verdict = AX_VERDICT_ALLOW, .rule = f->rule, .seq = f->seq };
@@ -789,25 +793,12 @@ static void udp_revoke_walk(struct authz *a, struct push_ctx *pc)
 	struct udp_flow *f = a->lru_head, *next;
 
 	for (; f; f = next) {
-		struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
-				       .sport = f->rport, .dport = f->lport };
-		struct pol_verdict v = { 0 };
-		char text[256];
-
 		next = f->next;
-		if (!f->live)
-			continue; /* rechecked when it commits */
-		memcpy(pf.src, &f->raddr, 4);
-		memcpy(pf.dst, f->key.laddr, 4);
-		if (pol_match(a->policy, &pf, &v) == 0 && v.allow)
+		/* A pending flow is rechecked when it commits. */
+		if (!f->live || udp_allowed(a, f))
 			continue;
-		snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s", f->seq,
-			 a->policy_seq, f->tuple);
-		a->st.revoked++;
-		if (propose(a, AXIOM_REVOKE, text, on_revoked, pc) == 0)
+		if (revoke_entry(a, f->seq, f->tuple, on_revoked, pc) == 0)
 			pc->outstanding++;
-		else
-			a->st.failed++;
 		pc->res.revoked++;
 		udp_remove(a, f);
 		udp_free(f);
