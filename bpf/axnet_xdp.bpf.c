@@ -316,16 +316,21 @@ static __always_inline int flow_check(const struct pkt *pk, __u32 len, struct ax
 		st->flow_allowed++;
 		return 1;
 	}
-	/* Unknown: only a flow's first frame may ask the authorizer. */
-	if (pk->proto == IPPROTO_TCP && !pk->syn) {
-		st->flow_unknown++;
-		return 0;
-	}
+	/*
+	 * Unknown flow. A first frame (TCP SYN, UDP datagram) may ask the
+	 * authorizer; any other TCP segment goes to the engine too, so that a
+	 * peer of a connection axnet forgot gets its RST (RFC 9293 3.10.7.1)
+	 * and a SYN cookie's ACK can be checked. Both take a token of the
+	 * same per-source bucket: no source gets more engine work than that.
+	 */
 	if (!slow_path_ok(pk, cfg)) {
 		st->slow_path_limited++;
 		return 0;
 	}
-	st->slow_path++;
+	if (pk->proto == IPPROTO_TCP && !pk->syn)
+		st->flow_unknown++;
+	else
+		st->slow_path++;
 	return 1;
 }
 

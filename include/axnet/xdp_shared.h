@@ -32,8 +32,8 @@
  * in the sum: rx_packets == redirected + passed + dropped. `malformed` is
  * the subset of `dropped` whose headers failed a bounds or sanity check;
  * `no_xsk` the subset of `passed` that was ours but found no socket.
- * Of TCP and UDP frames for axnet's addresses: flow_allowed and
- * slow_path are parts of `redirected`; flow_denied, flow_unknown and
+ * Of TCP and UDP frames for axnet's addresses: flow_allowed, slow_path
+ * and flow_unknown are parts of `redirected`; flow_denied and
  * slow_path_limited parts of `dropped`.
  */
 struct ax_xdp_stats {
@@ -48,10 +48,13 @@ struct ax_xdp_stats {
 	__u64 flow_allowed;      /* a flow with an allow verdict */
 	__u64 flow_denied;       /* a flow with a deny verdict */
 	__u64 flow_unknown;      /* no verdict and not a flow's first frame
-				  * (a TCP segment other than a SYN) */
+				  * (a TCP segment other than a SYN): to the
+				  * engine, which answers with a RST or takes
+				  * it as a SYN cookie's ACK */
 	__u64 slow_path;         /* first frame of an unknown flow (a TCP
 				  * SYN, a UDP datagram): to the authorizer */
-	__u64 slow_path_limited; /* ...over its source's rate: dropped */
+	__u64 slow_path_limited; /* either of the two above, over its
+				  * source's rate: dropped */
 };
 
 /*
