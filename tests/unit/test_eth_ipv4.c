@@ -424,6 +424,115 @@ TEST(ipv4_options_skipped)
 	CHECK_EQ(bad, 0);
 }
 
+/*
+ * IPv4 options are validated as Linux's ip_options_compile does (RFC 791
+ * 3.1, RFC 1812 5.2.4): a malformed option drops the datagram
+ * (ip_bad_options), a well-formed source route drops it too
+ * (ip_source_route, as Linux with accept_source_route=0), anything else is
+ * answered. Each case below was sent to Linux 6.18 from scapy: "answered"
+ * ones got an echo reply, "bad" ones a parameter problem, "srr" ones
+ * nothing.
+ * BUG (fixed, ipv4.c ipv4_input): options were skipped by IHL unread, so
+ * all of these were answered.
+ */
+enum opt_fate { OPT_ANSWERED, OPT_BAD, OPT_SRR };
+
+TEST(ipv4_options_validated)
+{
+	static const struct {
+		const char *name;
+		uint8_t len; /* a multiple of 4 */
+		uint8_t o[40];
+		enum opt_fate fate;
+	} c[] = {
+		{ "nops", 4, { 1, 1, 1, 1 }, OPT_ANSWERED },
+		{ "length 0", 4, { 0x44, 0, 1, 1 }, OPT_BAD },
+		{ "length 1", 4, { 0x44, 1, 1, 1 }, OPT_BAD },
+		{ "length past the header", 4, { 7, 8, 4, 0 }, OPT_BAD },
+		{ "unknown kind, sane length", 4, { 0x1e, 4, 0, 0 }, OPT_ANSWERED },
+		{ "kind without room for a length", 4, { 1, 1, 1, 0x1e }, OPT_BAD },
+		{ "EOL, then junk", 4, { 0, 0x44, 0, 1 }, OPT_ANSWERED },
+		{ "one option filling 40 bytes", 40, { 0x1e, 40 }, OPT_ANSWERED },
+		{ "LSRR", 8, { 131, 7, 4, 10, 0, 0, 2, 0 }, OPT_SRR },
+		{ "SSRR", 8, { 137, 7, 4, 10, 0, 0, 2, 0 }, OPT_SRR },
+		{ "LSRR, pointer past the route", 8, { 131, 7, 8, 10, 0, 0, 2, 0 }, OPT_SRR },
+		{ "LSRR, pointer 3", 8, { 131, 7, 3, 10, 0, 0, 2, 0 }, OPT_BAD },
+		{ "LSRR, length 2", 4, { 131, 2, 0, 0 }, OPT_BAD },
+		{ "two source routes", 16, { 131, 7, 4, 10, 0, 0, 2, 137, 7, 4, 10, 0, 0, 2, 1, 0 },
+		  OPT_BAD },
+		{ "record route", 8, { 7, 7, 4, 0, 0, 0, 0, 0 }, OPT_ANSWERED },
+		{ "record route, full", 8, { 7, 7, 8, 0, 0, 0, 0, 0 }, OPT_ANSWERED },
+		{ "record route, length 2", 4, { 7, 2, 0, 0 }, OPT_BAD },
+		{ "record route, pointer 3", 8, { 7, 7, 3, 0, 0, 0, 0, 0 }, OPT_BAD },
+		{ "record route, no room at the pointer", 8, { 7, 7, 6, 0, 0, 0, 0, 0 }, OPT_BAD },
+		{ "record route twice", 12, { 7, 7, 8, 0, 0, 0, 0, 7, 3, 4, 0, 0 }, OPT_BAD },
+		{ "timestamp", 8, { 0x44, 8, 5, 0, 0, 0, 0, 0 }, OPT_ANSWERED },
+		{ "timestamp, pointer 4", 8, { 0x44, 8, 4, 0, 0, 0, 0, 0 }, OPT_BAD },
+		{ "timestamp, full, overflow 15", 8, { 0x44, 8, 9, 0xf0, 0, 0, 0, 0 }, OPT_BAD },
+		{ "timestamp, full, overflow 3", 8, { 0x44, 8, 9, 0x30, 0, 0, 0, 0 }, OPT_ANSWERED },
+		{ "timestamp with address, no room", 8, { 0x44, 8, 5, 1, 0, 0, 0, 0 }, OPT_BAD },
+		{ "timestamp, unknown flag", 8, { 0x44, 8, 5, 7, 0, 0, 0, 0 }, OPT_ANSWERED },
+		{ "router alert", 4, { 0x94, 4, 0, 0 }, OPT_ANSWERED },
+		{ "router alert, length 3", 4, { 0x94, 3, 0, 0 }, OPT_BAD },
+		{ "router alert, value 1", 4, { 0x94, 4, 0, 1 }, OPT_ANSWERED },
+		{ "CIPSO (no DOI configured)", 8, { 0x86, 8, 0, 0, 0, 1, 0, 0 }, OPT_BAD },
+		{ "security (RFC 1108)", 12, { 0x82, 11 }, OPT_ANSWERED },
+	};
+	unsigned int i;
+	int bad = 0;
+
+	REQUIRE(setup() == 0);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		size_t len = fake_echo_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, FAKE_PEER_IP,
+					     FAKE_OUR_IP, c[i].len, ICMP_ECHO_REQUEST, 7,
+					     (uint16_t)i, payload, sizeof(payload));
+		int ok;
+
+		memcpy(IP + 20, c[i].o, c[i].len);
+		fake_ipv4_fix_csum(IP);
+		fake_mark(&H);
+		fake_rx(&H, f, len);
+		switch (c[i].fate) {
+		case OPT_ANSWERED:
+			ok = H.nif.n == 1 && H.s.cnt[AX_C_icmp_echo_reply_tx] -
+						     H.mark[AX_C_icmp_echo_reply_tx] == 1;
+			break;
+		case OPT_BAD:
+			ok = CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip_rx, 1 },
+				       { AX_C_ip_bad_options, 1 }) &&
+			     H.nif.n == 0;
+			break;
+		default:
+			ok = CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip_rx, 1 },
+				       { AX_C_ip_source_route, 1 }) &&
+			     H.nif.n == 0;
+			break;
+		}
+		if (!ok) {
+			printf("  options \"%s\": not %s\n", c[i].name,
+			       c[i].fate == OPT_ANSWERED ? "answered"
+			       : c[i].fate == OPT_BAD	 ? "dropped as malformed"
+							 : "dropped as a source route");
+			bad++;
+		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
+/* Echo replies go without DF (as Linux's): we cannot fragment, so a
+ * router on a narrower path must be free to. TCP sets it (test_tcp.c). */
+TEST(echo_reply_without_df)
+{
+	struct fake_icmp_view v;
+
+	REQUIRE(setup() == 0);
+	fake_mark(&H);
+	fake_rx(&H, f, good_ping());
+	REQUIRE(H.nif.n == 1);
+	REQUIRE(fake_parse_icmp(&H.nif.frames[0], &v) == 0);
+	CHECK_EQ(v.frag_off, 0);
+}
+
 /* Ethernet pads short frames to 60 bytes (and a sender may add more):
  * bytes after tot_len are not payload, neither for the ICMP checksum nor
  * for the echoed data. */
@@ -541,5 +650,6 @@ TEST_MAIN(T(good_echo_answered), T(eth_short_frames), T(eth_header_only),
 	  T(ipv4_tot_len_past_frame), T(ipv4_tot_len_below_ihl),
 	  T(ipv4_bad_header_csum), T(ipv4_not_ours),
 	  T(ipv4_fragments_dropped), T(ipv4_martian_source), T(ipv4_unicast_in_l2_broadcast),
-	  T(ipv4_options_skipped), T(ipv4_eth_padding_ignored),
+	  T(ipv4_options_skipped), T(ipv4_options_validated), T(echo_reply_without_df),
+	  T(ipv4_eth_padding_ignored),
 	  T(ipv4_unknown_proto), T(random_frames))

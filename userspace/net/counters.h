@@ -34,6 +34,8 @@
 	X(ip_not_ours, "IPv4 packets for another address")                   \
 	X(ip_martian, "IPv4 packets from an impossible source address")      \
 	X(ip_l2_bcast, "unicast IPv4 packets in a link-layer broadcast")      \
+	X(ip_bad_options, "IPv4 packets dropped: malformed options (RFC 791)") \
+	X(ip_source_route, "IPv4 packets dropped: source route option (LSRR/SSRR)") \
 	X(ip_frag_dropped, "IPv4 fragments (no reassembly yet)")             \
 	X(ip_unknown_proto, "IPv4 packets of a protocol not served")         \
 	X(ip_tx, "IPv4 packets sent")                                         \
@@ -47,6 +49,8 @@
 	X(icmp_echo_reply_tx, "echo replies sent")                            \
 	X(icmp_echo_tx, "echo requests sent")                                 \
 	X(icmp_echo_reply_rx, "echo replies received")                        \
+	X(icmp_frag_needed_rx, "ICMP fragmentation-needed messages received") \
+	X(icmp_frag_needed_rejected, "frag-needed ignored: quote names no connection or an unsent/acked sequence, or no MTU (RFC 5927)") \
 	X(icmp_other_rx, "other ICMP messages received")                      \
 	X(udp_rx, "UDP datagrams received")                                   \
 	X(udp_tx, "UDP datagrams sent")                                       \
@@ -91,6 +95,7 @@
 	X(tcp_delayed_acks, "TCP delayed ACKs sent by timer")                \
 	X(tcp_keepalive_probes, "TCP keepalive probes sent")                 \
 	X(tcp_keepalive_drops, "TCP connections dropped: keepalive unanswered") \
+	X(tcp_pmtu_lowered, "TCP path MTUs lowered by fragmentation-needed (RFC 1191)") \
 	X(tcp_rx_bytes, "TCP payload bytes received in order")               \
 	X(tcp_tx_bytes, "TCP payload bytes sent for the first time")
 

@@ -11,6 +11,7 @@
 #include "ipv4.h"
 #include "proto.h"
 #include "stack.h"
+#include "tcp.h"
 
 /* Build and send an echo message of type type with the given data. */
 static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
@@ -52,6 +53,42 @@ int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
 	if (err == 0)
 		stack_count(s, AX_C_icmp_echo_tx);
 	return err;
+}
+
+/*
+ * Destination unreachable, fragmentation needed (RFC 792; RFC 1191 4: the
+ * next-hop MTU in the low 16 bits of the second word). The quote is the
+ * IP header we sent and at least 8 bytes of what followed: for TCP, ports
+ * and sequence number, which TCP checks against the connection.
+ */
+static void frag_needed(struct ax_stack *s, const uint8_t *p, size_t len)
+{
+	const uint8_t *q = p + sizeof(struct icmp_hdr);
+	size_t qlen = len - sizeof(struct icmp_hdr), qhlen;
+	struct ipv4_hdr qip;
+	uint16_t mtu, sport, dport;
+	uint32_t seq;
+
+	stack_count(s, AX_C_icmp_frag_needed_rx);
+	if (qlen < sizeof(qip))
+		goto reject;
+	memcpy(&qip, q, sizeof(qip));
+	qhlen = (size_t)(qip.ver_ihl & 0x0f) * 4;
+	/* Ours: from our address, TCP, a first fragment (the only one with
+	 * a TCP header), and the 8 bytes RFC 792 promises. */
+	if ((qip.ver_ihl >> 4) != 4 || qhlen < sizeof(qip) || qlen < qhlen + 8 ||
+	    qip.src != s->addr || qip.proto != IP_PROTO_TCP ||
+	    (ntohs(qip.frag_off) & IP_OFFMASK))
+		goto reject;
+	memcpy(&mtu, p + 6, 2);
+	memcpy(&sport, q + qhlen, 2);
+	memcpy(&dport, q + qhlen + 2, 2);
+	memcpy(&seq, q + qhlen + 4, 4);
+	if (tcp_icmp_frag_needed(s, qip.dst, ntohs(sport), ntohs(dport), ntohl(seq),
+				 ntohs(mtu)) >= 0)
+		return;
+reject:
+	stack_count(s, AX_C_icmp_frag_needed_rejected);
 }
 
 void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
@@ -104,6 +141,13 @@ void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 			s->echo_reply_cb(s->echo_reply_arg, &r);
 		return;
 	}
+	case ICMP_DEST_UNREACH:
+		if (h.code == ICMP_FRAG_NEEDED) {
+			frag_needed(s, p, len);
+			return;
+		}
+		stack_count(s, AX_C_icmp_other_rx);
+		return;
 	default:
 		stack_count(s, AX_C_icmp_other_rx);
 		return;

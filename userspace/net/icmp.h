@@ -1,6 +1,8 @@
 /*
  * icmp.h - ICMP for IPv4 (RFC 792): echo requests are answered, echo
- * replies are handed to the stack's echo_reply_cb, everything else counted.
+ * replies are handed to the stack's echo_reply_cb, "fragmentation needed"
+ * quoting a TCP segment goes to TCP's path MTU discovery
+ * (tcp_icmp_frag_needed, which validates it), everything else counted.
  */
 #ifndef AX_ICMP_H
 #define AX_ICMP_H

@@ -25,6 +25,97 @@ static int is_martian_src(const struct ax_stack *s, uint32_t src)
 	       first == 0 || first == 127 || src == s->addr;
 }
 
+/* RFC 791 3.1 option kinds (copied flag, class and number in one byte). */
+#define IPOPT_EOL 0
+#define IPOPT_NOP 1
+#define IPOPT_RR 7
+#define IPOPT_TS 68
+#define IPOPT_LSRR 131
+#define IPOPT_CIPSO 134
+#define IPOPT_SSRR 137
+#define IPOPT_RA 148
+
+/*
+ * Validate the options of a received datagram (o/len: the bytes between
+ * the fixed header and IHL) the way Linux's ip_options_compile does for
+ * one: 0 when acceptable, -EINVAL when malformed, -EPERM when well formed
+ * but carrying a source route.
+ *
+ * RFC 791 3.1: EOL ends the list, NOP is one byte, every other option is
+ * kind, length (counting both), data; a length below 2 or past the header
+ * is malformed. Record route and timestamp need a pointer inside (or just
+ * past, when full) their data, room for the slot it points to, and may
+ * appear once; a full timestamp whose overflow counter would wrap is bad
+ * (RFC 791, RFC 1812 5.2.4.2). Router alert is 4 bytes (RFC 2113).
+ * Two source routes are an error (RFC 1812 5.2.4.1). CIPSO is refused:
+ * no DOI is configured (as Linux without netlabel rules). Other kinds
+ * with a sane length are ignored (RFC 1122 3.2.1.8).
+ */
+static int ipv4_opts_check(const uint8_t *o, size_t len)
+{
+	int srr = 0, rr = 0, ts = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t olen;
+		uint8_t kind = o[i], ptr;
+
+		if (kind == IPOPT_EOL)
+			break; /* the rest is padding (Linux rewrites it to EOL) */
+		if (kind == IPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (len - i < 2)
+			return -EINVAL;
+		olen = o[i + 1];
+		if (olen < 2 || olen > len - i)
+			return -EINVAL;
+		ptr = olen > 2 ? o[i + 2] : 0;
+		switch (kind) {
+		case IPOPT_LSRR:
+		case IPOPT_SSRR:
+			if (olen < 3 || ptr < 4 || srr++)
+				return -EINVAL;
+			break;
+		case IPOPT_RR:
+			if (rr++ || olen < 3 || ptr < 4 || (ptr <= olen && ptr + 3u > olen))
+				return -EINVAL;
+			break;
+		case IPOPT_TS: {
+			uint8_t flags;
+
+			if (ts++ || olen < 4 || ptr < 5)
+				return -EINVAL;
+			flags = o[i + 3] & 0x0f;
+			if (ptr <= olen) {
+				/* Room for the next slot: 4 bytes, or 8 with
+				 * an address (flags 1 and 3). */
+				if (ptr + 3u > olen ||
+				    ((flags == 1 || flags == 3) && ptr + 7u > olen))
+					return -EINVAL;
+			} else if (flags != 3 && (o[i + 3] >> 4) == 15) {
+				return -EINVAL;
+			}
+			break;
+		}
+		case IPOPT_RA:
+			if (olen < 4)
+				return -EINVAL;
+			break;
+		case IPOPT_CIPSO:
+			return -EINVAL;
+		default:
+			break;
+		}
+		i += olen;
+	}
+	/* RFC 1812 5.2.4.1 lets a host refuse source routes; Linux does by
+	 * default (accept_source_route=0): they steer replies around
+	 * address-based filtering. */
+	return srr ? -EPERM : 0;
+}
+
 void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 {
 	struct ipv4_hdr ip;
@@ -45,10 +136,18 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 		stack_count(s, AX_C_ip_malformed);
 		return;
 	}
-	/* Options (hlen > 20) are covered by the checksum and skipped. */
+	/* Options (hlen > 20) are covered by the checksum. */
 	if (csum_fold(csum_partial(p, hlen, 0)) != 0) {
 		stack_count(s, AX_C_ip_bad_csum);
 		return;
+	}
+	if (hlen > sizeof(ip)) {
+		int r = ipv4_opts_check(p + sizeof(ip), hlen - sizeof(ip));
+
+		if (r) {
+			stack_count(s, r == -EPERM ? AX_C_ip_source_route : AX_C_ip_bad_options);
+			return;
+		}
 	}
 	to_bcast = ip.dst == 0xffffffffu || (s->prefix_len < 31 && ip.dst == bcast);
 	if (ip.dst != s->addr && !to_bcast) {
@@ -134,7 +233,12 @@ int ipv4_tx_commit(struct ax_stack *s, struct ipv4_tx *tx, size_t l4_len)
 		.ver_ihl = 0x45,
 		.tot_len = htons((uint16_t)(sizeof(ip) + l4_len)),
 		.id = htons(s->ip_id++),
-		.frag_off = htons(IP_FLAG_DF),
+		/* DF on TCP only: TCP finds the path MTU (RFC 1191, see
+		 * tcp_icmp_frag_needed); we cannot fragment, so other
+		 * datagrams (echo replies, UDP) leave without DF and a router
+		 * on a narrower path fragments them (Linux sends echo replies
+		 * without DF too). */
+		.frag_off = tx->proto == IP_PROTO_TCP ? htons(IP_FLAG_DF) : 0,
 		.ttl = AX_IP_DEFAULT_TTL,
 		.proto = tx->proto,
 		.src = s->addr,

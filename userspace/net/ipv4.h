@@ -3,8 +3,12 @@
  * header, hand-off to ARP). RFC 791, RFC 1122 3.2.1.
  *
  * Input checks version, IHL, total length against the frame, the header
- * checksum and the destination; options are skipped by IHL, not parsed.
+ * checksum and the destination; options are validated as Linux's
+ * ip_options_compile does (a malformed one drops the datagram, counted
+ * ip_bad_options) and a source route (LSRR, SSRR) drops it too
+ * (ip_source_route, RFC 1812 5.2.4.1); no option is acted upon.
  * Fragments are counted and dropped: there is no reassembly yet.
+ * Output sets DF on TCP only (TCP does path MTU discovery, RFC 1191).
  */
 #ifndef AX_IPV4_H
 #define AX_IPV4_H

@@ -43,6 +43,19 @@
 #ifndef AX_ROUTES_MAX
 #define AX_ROUTES_MAX 32
 #endif
+/* Path MTU (RFC 1191): destinations remembered, how long (RFC 1191 6.3
+ * and Linux's mtu_expires: 10 minutes), and the floor a frag-needed
+ * cannot push below (Linux's min_pmtu, 552: a smaller claim is a lie
+ * meant to make us send tiny segments). */
+#ifndef AX_PMTU_ENTRIES
+#define AX_PMTU_ENTRIES 64
+#endif
+#ifndef AX_PMTU_AGE_MS
+#define AX_PMTU_AGE_MS 600000u
+#endif
+#ifndef AX_PMTU_MIN
+#define AX_PMTU_MIN 552u
+#endif
 /* TTL of datagrams we originate (Linux default, RFC 1700). */
 #ifndef AX_IP_DEFAULT_TTL
 #define AX_IP_DEFAULT_TTL 64

@@ -19,6 +19,7 @@
 #include "arp.h"
 #include "counters.h"
 #include "netif.h"
+#include "pmtu.h"
 #include "route.h"
 #include "tcp.h"
 #include "udp.h"
@@ -48,6 +49,7 @@ struct ax_stack {
 	struct tcp_table *tcp; /* &tcp_storage once tcp_init() ran */
 	struct tcp_table tcp_storage;
 	struct udp_table udp;
+	struct pmtu_table pmtu; /* path MTUs learned (pmtu.h) */
 	stack_echo_reply_fn echo_reply_cb;
 	void *echo_reply_arg;
 	/* Inbound echo requests are answered only when this says 1 (NULL:

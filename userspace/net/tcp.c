@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "pmtu.h"
 #include "stack.h"
 #include "tcp_priv.h"
 #include "tcp_sack.h"
@@ -208,6 +209,7 @@ struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
 	pcb->raddr = raddr;
 	pcb->lport = lport;
 	pcb->rport = rport;
+	pcb->pmtu = pmtu_get(s, raddr); /* what an earlier connection learned */
 	hash_insert(&s->tcp->bucket[tuple_hash(s->tcp, raddr, lport, rport)], pcb);
 	s->tcp->count++;
 	stack_count(s, AX_C_tcp_conns_opened);
@@ -453,7 +455,7 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 	pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
 	pcb->recover = pcb->iss; /* RFC 6582 3.2 step 1 */
 	pcb->snd.head = pcb->iss + 1;
-	pcb->mss = (uint16_t)(s->netif->mtu - 40);
+	pcb->mss = (uint16_t)(pcb->pmtu - 40);
 	tcp_set_state(pcb, TCP_SYN_SENT);
 	switch (tcp_authz_request(pcb, 0)) {
 	case 0:

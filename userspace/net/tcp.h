@@ -166,5 +166,18 @@ void tcp_fini(struct ax_stack *s);
 void tcp_input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
 	       size_t len);
 void tcp_timers(struct ax_stack *s);
+/*
+ * ICMP "fragmentation needed" (RFC 792 type 3 code 4) quoting a TCP segment
+ * we sent to raddr (network order) from lport to rport (host order) with
+ * sequence number seq, next-hop MTU mtu (host order). RFC 5927 4: acted
+ * upon only when it names a connection and seq lies in SND.UNA..SND.MAX-1
+ * (data still unacknowledged); then the path MTU drops to mtu (never below
+ * AX_PMTU_MIN), the connection's MSS with it, and what was in flight goes
+ * again at the new size (RFC 1191 6.4; Linux tcp_simple_retransmit).
+ * Returns 1 lowered, 0 valid but nothing lower (a later copy for the same
+ * burst), -EINVAL rejected (no such connection, sequence, MTU 0).
+ */
+int tcp_icmp_frag_needed(struct ax_stack *s, uint32_t raddr, uint16_t lport,
+			 uint16_t rport, uint32_t seq, uint16_t mtu);
 
 #endif /* AX_TCP_H */

@@ -93,7 +93,7 @@ int tcp_parse_opts(const uint8_t *hdr, size_t hlen, int syn, struct tcp_opts *o)
 /* Apply the options of a SYN (or SYN-ACK) to a new connection. */
 static void take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o, int we_offered)
 {
-	uint16_t ours = (uint16_t)(pcb->s->netif->mtu - 40);
+	uint16_t ours = (uint16_t)(pcb->pmtu - 40); /* the path's, RFC 1191 */
 	uint16_t theirs = o->mss ? o->mss : 536; /* RFC 9293 3.7.1 */
 
 	if (theirs < 64)

@@ -80,6 +80,7 @@ struct tcp_pcb {
 	/* Negotiated options. */
 	uint8_t ws_ok, ts_ok, sack_ok, snd_wscale, rcv_wscale;
 	uint16_t mss;                    /* payload bytes per segment */
+	uint16_t pmtu;                   /* path MTU (RFC 1191, pmtu.h) */
 
 	/* Send side: the ring holds bytes from snd.head == the sequence
 	 * number of the first unacked data byte (after the SYN). */

@@ -1,0 +1,40 @@
+/*
+ * pmtu.h - path MTUs learned per destination (RFC 1191), so that a new
+ * connection to a host behind a narrower link starts with the right MSS.
+ *
+ * Only TCP writes here, and only after validating the ICMP message that
+ * taught it against a live connection (tcp_icmp_frag_needed, RFC 5927):
+ * an off-path sender cannot fill the table. A learned value is forgotten
+ * after AX_PMTU_AGE_MS (RFC 1191 6.3: ten minutes), so a path that widened
+ * is used again by later connections; connections already open keep their
+ * lowered MSS. The table is a fixed array of AX_PMTU_ENTRIES, searched
+ * linearly: it is read when a connection starts and written on a
+ * validated ICMP, never per segment. Full, the entry closest to expiry
+ * goes. Thread rules: the stack's.
+ */
+#ifndef AX_PMTU_H
+#define AX_PMTU_H
+
+#include <stdint.h>
+
+#include "opt.h"
+
+struct ax_stack;
+
+struct pmtu_entry {
+	uint32_t dst;        /* network order; 0: free */
+	uint16_t mtu;
+	uint64_t expires_ms;
+};
+
+struct pmtu_table {
+	struct pmtu_entry e[AX_PMTU_ENTRIES];
+};
+
+/* The path MTU to dst (network order): the learned one while it lasts,
+ * else the device's. */
+uint16_t pmtu_get(struct ax_stack *s, uint32_t dst);
+/* Remember mtu (AX_PMTU_MIN..device MTU, the caller checked) for dst. */
+void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu);
+
+#endif /* AX_PMTU_H */
