@@ -7,7 +7,8 @@
  *
  *   impair --netns NS --left IF1 --right IF2 [--seed N] [--loss PCT]
  *          [--dup PCT] [--reorder PCT] [--delay MS] [--jitter MS]
- *          [--corrupt PCT] [--rate MBIT] [--duration SEC] [--stats-file F]
+ *          [--corrupt PCT] [--rate MBIT] [--mtu BYTES --router ADDR]
+ *          [--duration SEC] [--stats-file F]
  *
  * Percentages and milliseconds may be fractional. Each direction (l2r: read
  * on IF1, sent on IF2; r2l the other way) has its own PRNG stream derived
@@ -32,6 +33,17 @@
  *             in order, and is not counted. A copy that arrives while another
  *             is held overtakes it and is not itself held.
  *
+ * --mtu makes the link between the two sides narrower than the interfaces,
+ * as a router in the middle would see it: an IPv4 packet longer than BYTES
+ * (after loss, before everything else) is not forwarded (too_big). When it
+ * carries DF, the relay answers its sender at once, on the interface it came
+ * from, with ICMP destination unreachable, fragmentation needed (RFC 792,
+ * next-hop MTU BYTES as RFC 1191 4 says) from the address --router gives,
+ * quoting the packet's header and the first bytes after it up to 576 bytes
+ * in all (RFC 1812 4.3.2.3), as Linux does (frag_needed_sent). Without DF a
+ * router would fragment; the relay only counts it. Frames that are not
+ * IPv4 pass whatever their size.
+ *
  * Frames wait in one pool of QUEUE_FRAMES slots shared by both directions;
  * when it is full, a copy is dropped and counted (queue_full).
  *
@@ -48,7 +60,7 @@
  * "l2r_forwarded 20", and the exit status is 0. For each direction:
  *
  *   received + duplicated == forwarded + dropped + queue_full + oversize +
- *                            rate_dropped + tx_error + unsent
+ *                            rate_dropped + tx_error + unsent + too_big
  *
  * (unsent: still queued at exit). kernel_drops are frames the kernel could
  * not queue to our socket; they were never received. Exit status 2: bad
@@ -99,6 +111,8 @@ struct config {
 	double rate_bps; /* 0: unlimited */
 	uint64_t duration_ns; /* 0: until a signal */
 	uint64_t seed;
+	uint32_t mtu; /* 0: no narrower link */
+	uint32_t router; /* network order: the ICMP's source */
 };
 
 struct slot {
@@ -112,11 +126,13 @@ struct counters {
 	uint64_t received, forwarded, dropped, duplicated, reordered, corrupted;
 	uint64_t queue_full, oversize, rate_dropped, tx_error, unsent;
 	uint64_t csum_partial, rx_error, kernel_drops;
+	uint64_t too_big, frag_needed_sent;
 };
 
 struct dir {
 	const char *name;
 	int in, out;
+	uint8_t in_mac[6]; /* the relay's address on the in side (its ICMP's source) */
 	uint64_t rng;
 	uint32_t heap[QUEUE_FRAMES]; /* slot numbers, min-heap on (when, seq) */
 	uint32_t nheap;
@@ -291,6 +307,80 @@ static void queue_copy(struct dir *d, const uint8_t *frame, uint32_t len, uint32
 	}
 }
 
+static uint16_t csum16(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
+ * --mtu: the IPv4 packet at frame + hdr (an Ethernet frame of len bytes)
+ * is longer than the narrow link. Returns true when it is (and it was
+ * dealt with: answered with frag-needed if DF, counted either way).
+ */
+static bool too_big(struct dir *d, const uint8_t *frame, uint32_t len, uint32_t hdr)
+{
+	uint8_t out[ETH_HDR + 20 + 8 + 576];
+	const uint8_t *ip = frame + hdr;
+	uint32_t tot, ihl, quote, n;
+	uint8_t *oip, *icmp;
+
+	if (!cfg.mtu || len < hdr + 20 || frame[hdr - 2] != 0x08 || frame[hdr - 1] != 0x00 ||
+	    (ip[0] >> 4) != 4)
+		return false;
+	tot = (uint32_t)(ip[2] << 8 | ip[3]);
+	if (tot <= cfg.mtu)
+		return false;
+	d->c.too_big++;
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	/* DF, and a first fragment (never an error about an error: RFC
+	 * 1812 4.3.2.7, which an ICMP error this long could not be anyway). */
+	if (!(ip[6] & 0x40) || ihl < 20 || len < hdr + ihl)
+		return true;
+	quote = len - hdr < tot ? len - hdr : tot;
+	if (quote > 576 - 20 - 8)
+		quote = 576 - 20 - 8;
+	/* Ethernet: back to the sender, from the relay's own address. */
+	memcpy(out, frame + 6, 6);
+	memcpy(out + 6, d->in_mac, 6);
+	out[12] = 0x08;
+	out[13] = 0x00;
+	oip = out + ETH_HDR;
+	n = 20 + 8 + quote;
+	memset(oip, 0, 28);
+	oip[0] = 0x45;
+	oip[2] = (uint8_t)(n >> 8);
+	oip[3] = (uint8_t)n;
+	oip[8] = 64;
+	oip[9] = 1; /* ICMP */
+	memcpy(oip + 12, &cfg.router, 4);
+	memcpy(oip + 16, ip + 12, 4); /* to the packet's source */
+	icmp = oip + 20;
+	icmp[0] = 3; /* destination unreachable */
+	icmp[1] = 4; /* fragmentation needed and DF set */
+	icmp[6] = (uint8_t)(cfg.mtu >> 8);
+	icmp[7] = (uint8_t)cfg.mtu;
+	memcpy(icmp + 8, ip, quote);
+	n = csum16(icmp, 8 + quote);
+	icmp[2] = (uint8_t)(n >> 8);
+	icmp[3] = (uint8_t)n;
+	n = csum16(oip, 20);
+	oip[10] = (uint8_t)(n >> 8);
+	oip[11] = (uint8_t)n;
+	/* Lost like any router's ICMP when the socket is full: not counted. */
+	if (send(d->in, out, ETH_HDR + 28 + quote, MSG_DONTWAIT) == (ssize_t)(ETH_HDR + 28 + quote))
+		d->c.frag_needed_sent++;
+	return true;
+}
+
 /* Read one frame from d->in and queue what the PRNG lets through.
  * Returns 0, or -errno (-EAGAIN: nothing to read). */
 static int rx_one(struct dir *d, uint64_t now)
@@ -349,6 +439,8 @@ static int rx_one(struct dir *d, uint64_t now)
 		d->c.dropped++;
 		return 0;
 	}
+	if (too_big(d, frame, len, hdr))
+		return 0;
 	queue_copy(d, frame, len, hdr, &v, 0, now);
 	if (v.dup) {
 		d->c.duplicated++;
@@ -404,7 +496,7 @@ static void tx_due(struct dir *d, uint64_t now)
 	}
 }
 
-static int open_port(const char *ifname)
+static int open_port(const char *ifname, uint8_t mac[6])
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
@@ -438,6 +530,11 @@ static int open_port(const char *ifname)
 			ifr.ifr_mtu);
 		goto fail;
 	}
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		fprintf(stderr, "impair: %s: hardware address: %s\n", ifname, strerror(errno));
+		goto fail;
+	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0) {
 		fprintf(stderr, "impair: %s: packet options: %s\n", ifname, strerror(errno));
@@ -488,6 +585,8 @@ static void print_stats(FILE *f)
 			{ "csum_partial", d->c.csum_partial },
 			{ "rx_error", d->c.rx_error },
 			{ "kernel_drops", d->c.kernel_drops },
+			{ "too_big", d->c.too_big },
+			{ "frag_needed_sent", d->c.frag_needed_sent },
 		};
 		size_t j;
 
@@ -567,7 +666,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: impair --netns NS --left IF1 --right IF2 [--seed N] [--loss PCT]\n"
 		"              [--dup PCT] [--reorder PCT] [--delay MS] [--jitter MS]\n"
-		"              [--corrupt PCT] [--rate MBIT] [--duration SEC] [--stats-file F]\n");
+		"              [--corrupt PCT] [--rate MBIT] [--mtu BYTES --router ADDR]\n"
+		"              [--duration SEC] [--stats-file F]\n");
 }
 
 static int parse_args(int argc, char **argv, const char **netns, const char **left,
@@ -586,6 +686,8 @@ static int parse_args(int argc, char **argv, const char **netns, const char **le
 		{ "corrupt", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 't' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "router", required_argument, NULL, 'a' },
 		{ "stats-file", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -640,6 +742,17 @@ static int parse_args(int argc, char **argv, const char **netns, const char **le
 				return -1;
 			cfg.rate_bps = v * 1e6;
 			break;
+		case 'm':
+			if (parse_num("mtu", optarg, 68, 1500, &v))
+				return -1;
+			cfg.mtu = (uint32_t)v;
+			break;
+		case 'a':
+			if (inet_pton(AF_INET, optarg, &cfg.router) != 1) {
+				fprintf(stderr, "impair: --router %s: want an IPv4 address\n", optarg);
+				return -1;
+			}
+			break;
 		case 't':
 			if (parse_num("duration", optarg, 0.001, 1e7, &v))
 				return -1;
@@ -656,6 +769,10 @@ static int parse_args(int argc, char **argv, const char **netns, const char **le
 	}
 	if (!*netns || !*left || !*right) {
 		usage();
+		return -1;
+	}
+	if (!!cfg.mtu != !!cfg.router) {
+		fprintf(stderr, "impair: --mtu and --router go together\n");
 		return -1;
 	}
 	if (!strcmp(*left, *right)) {
@@ -695,16 +812,17 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, waitmask;
 	uint64_t end = UINT64_MAX;
+	uint8_t lmac[6], rmac[6];
 	int lfd, rfd, i, rc = 0;
 
 	if (parse_args(argc, argv, &netns, &left, &right, &stats_file))
 		return 2;
 	if (enter_netns(netns))
 		return 1;
-	lfd = open_port(left);
+	lfd = open_port(left, lmac);
 	if (lfd < 0)
 		return 1;
-	rfd = open_port(right);
+	rfd = open_port(right, rmac);
 	if (rfd < 0) {
 		close(lfd);
 		return 1;
@@ -713,6 +831,8 @@ int main(int argc, char **argv)
 		free_slots[nfree++] = (uint32_t)(QUEUE_FRAMES - 1 - i);
 	dirs[0] = (struct dir){ .name = "l2r", .in = lfd, .out = rfd, .held = -1 };
 	dirs[1] = (struct dir){ .name = "r2l", .in = rfd, .out = lfd, .held = -1 };
+	memcpy(dirs[0].in_mac, lmac, 6);
+	memcpy(dirs[1].in_mac, rmac, 6);
 	for (i = 0; i < 2; i++) {
 		/* Two unrelated streams from one seed. */
 		uint64_t s = cfg.seed ^ (0x6a09e667f3bcc909ull * (uint64_t)(i + 1));

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# A link narrower than both ends (RFC 1191 path MTU discovery): the
+# impairment relay stands for a router whose far link has an MTU of 1400
+# while axnet and the kernel peer both have 1500 (so each offers MSS 1460).
+# A DF packet over 1400 bytes is dropped and its sender gets ICMP
+# "fragmentation needed" (next-hop MTU 1400) from the router's address.
+# 16 MiB echoed through axnet (both directions carry full-sized segments)
+# and 16 MiB of chargen from axnet must arrive intact; axnet must have
+# lowered its path MTU from a validated message (none rejected) and its
+# segments must fit: after the first round trip the relay sees none over
+# 1400 from axnet but the few sent before the ICMP came back. Without path
+# MTU discovery every full segment from axnet is dropped and the transfer
+# times out.
+#
+#   axnet (NS_A, AF_XDP on IF_A) -- relay, MTU 1400 (NS_M) -- kernel (NS_B)
+. "$(dirname "$0")/../lib.sh"
+
+IMPAIR=${IMPAIR:-build/tests/impair}
+SEED=${SEED:-1400}
+MIB=${MIB:-16}
+TIMEOUT=${TIMEOUT:-60}
+NS_M="axt${ID}m"
+IF_MA="axma${ID}"
+IF_MB="axmb${ID}"
+ROUTER="$P.254"
+CLIENT="python3 tests/tools/tcp_echo_client.py"
+WORK=$(mktemp -d /tmp/axnet-mtu1400.XXXXXX)
+RELAY_PID=
+
+mtu_cleanup() {
+	local rc=$?
+	if [ -n "$RELAY_PID" ]; then
+		kill -TERM "$RELAY_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$RELAY_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$RELAY_PID" 2>/dev/null
+	fi
+	ip netns del "$NS_M" 2>/dev/null
+	rm -rf "$WORK"
+	(exit $rc)
+	cleanup
+}
+trap mtu_cleanup EXIT
+[ -x "$IMPAIR" ] || fail "no $IMPAIR (make $IMPAIR)"
+
+for ns in "$NS_A" "$NS_M" "$NS_B"; do
+	ip netns add "$ns" || fail "netns add $ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$NS_A" link add "$IF_A" type veth peer name "$IF_MA" netns "$NS_M" || fail "veth a"
+ip -n "$NS_M" link add "$IF_MB" type veth peer name "$IF_B" netns "$NS_B" || fail "veth b"
+ip -n "$NS_B" addr add "$KERNEL_B/24" dev "$IF_B"
+for pair in "$NS_A $IF_A" "$NS_M $IF_MA" "$NS_M $IF_MB" "$NS_B $IF_B"; do
+	set -- $pair
+	ip -n "$1" link set "$2" up
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
+		fail "ethtool -K $2"
+done
+ip -n "$NS_B" neigh replace "$AXNET_IP" lladdr "$(mac_of "$NS_A" "$IF_A")" dev "$IF_B" nud permanent
+
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7,chargen:19
+
+"$IMPAIR" --netns "$NS_M" --left "$IF_MA" --right "$IF_MB" --seed "$SEED" \
+	--mtu 1400 --router "$ROUTER" --stats-file "$WORK/stats" >"$WORK/relay.out" 2>"$WORK/relay.err" &
+RELAY_PID=$!
+for _ in $(seq 50); do
+	grep -q '^impair: relaying' "$WORK/relay.err" && break
+	kill -0 "$RELAY_PID" 2>/dev/null || { cat "$WORK/relay.err" >&2; fail "relay exited"; }
+	sleep 0.1
+done
+grep -q '^impair: relaying' "$WORK/relay.err" || fail "relay did not come up"
+
+# rs NAME: a counter the relay wrote on SIGUSR1 (or at exit).
+rs() { awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print "missing" }' "$WORK/stats"; }
+relay_stats() {
+	rm -f "$WORK/stats"
+	kill -USR1 "$RELAY_PID"
+	for _ in $(seq 50); do [ -f "$WORK/stats" ] && return 0; sleep 0.1; done
+	fail "relay wrote no counters"
+}
+# goodput BYTES LINE: MB/s from the client's "in N.NNs".
+goodput() {
+	local s
+	s=$(echo "$2" | sed -n 's/.* in \([0-9.]*\)s .*/\1/p')
+	awk -v b="$1" -v s="$s" 'BEGIN { printf "%.1f MB/s (%.2f s)", b / s / 1e6, s }'
+}
+
+BYTES=$((MIB << 20))
+# 1. echo: axnet sends full segments back, the kernel sends them out.
+out=$(ip netns exec "$NS_B" timeout $((TIMEOUT + 20)) $CLIENT "$AXNET_IP" 7 --bytes "$BYTES" \
+	--seed "$SEED" --timeout "$TIMEOUT") || { echo "$out"; fail "echo through the 1400 link: $out"; }
+echo "echo: $out"
+pass "$MIB MiB echoed intact through a 1400-byte link: $(goodput "$BYTES" "$out") each way"
+relay_stats
+l2r_big=$(rs l2r_too_big) r2l_big=$(rs r2l_too_big)
+[ "$(rs l2r_frag_needed_sent)" -ge 1 ] || fail "the relay sent axnet no frag-needed (l2r too_big $l2r_big)"
+[ "$(rs r2l_frag_needed_sent)" -ge 1 ] || fail "the relay sent the kernel no frag-needed (r2l too_big $r2l_big)"
+snapshot
+expect_eq "frag-needed rejected by axnet" "$(snap engine icmp_frag_needed_rejected)" 0
+lowered=$(snap engine tcp_pmtu_lowered)
+[ "$lowered" -eq 1 ] || fail "tcp_pmtu_lowered is $lowered, want 1"
+pass "axnet lowered its path MTU once from $(snap engine icmp_frag_needed_rx) frag-needed; relay: $l2r_big too big from axnet, $r2l_big from the kernel"
+
+# 2. chargen: axnet sends, nothing but ACKs come back. The path MTU learned
+# above is remembered: a new connection starts at the right size, so the
+# relay sees no new oversized frame from axnet.
+out=$(ip netns exec "$NS_B" timeout $((TIMEOUT + 20)) $CLIENT "$AXNET_IP" 19 --recv --chargen \
+	--bytes "$BYTES" --timeout "$TIMEOUT") || { echo "$out"; fail "chargen through the 1400 link: $out"; }
+echo "chargen: $out"
+pass "$MIB MiB of chargen intact through a 1400-byte link: $(goodput "$BYTES" "$out")"
+relay_stats
+expect_eq "frames over 1400 from axnet on a new connection" "$(rs l2r_too_big)" "$l2r_big"
+
+kill -TERM "$RELAY_PID"
+wait "$RELAY_PID" || fail "relay exited non-zero"
+RELAY_PID=
+stop_axnet
+exit 0
