@@ -361,6 +361,42 @@ TEST(frag_needed_before_established)
 	stack_fini(&H.s);
 }
 
+/* SACK blocks ride on a data segment only where the path MTU leaves room
+ * (RFC 2018 4 with RFC 1191): with data held out of order, a full
+ * segment at the lowered MSS still fits 1400 bytes.
+ * BUG (fixed, tcp_out.c put_opts): the room was reckoned against the
+ * device MTU, so after the MSS was lowered each full segment carried a
+ * 12-byte SACK option, came to 1412 bytes, and the router dropped it. */
+TEST(sack_blocks_fit_the_path_mtu)
+{
+	static struct fake_frame first;
+	const uint32_t mss = 1400 - 40 - 12;
+	struct tcp_pcb *pcb;
+	uint32_t s, k;
+
+	REQUIRE(setup() == 0);
+	pcb = establish(PPORT);
+	REQUIRE(pcb != NULL);
+	s = P.ack;
+	CHECK_EQ(tcp_write(pcb, pat, MSS_TS), MSS_TS);
+	REQUIRE(H.nif.n == 1);
+	first = H.nif.frames[0];
+	fake_rx(&H, F, frag_needed(&first, 1400, 8, ~0u, NULL));
+	REQUIRE(pcb->mss == mss);
+	/* All acked, and the peer's data arrives with a hole. */
+	fake_tcp_rx(&P, P.seq + 1000, s + MSS_TS, TH_ACK, 2048, O, fake_tcp_ts_opt(O, 101, 1000),
+		    pat, 500);
+	REQUIRE(pcb->n_ooo == 1);
+	fake_mark(&H);
+	CHECK_EQ(tcp_write(pcb, pat, 3 * mss), 3 * mss);
+	REQUIRE(H.nif.n == 3);
+	for (k = 0; k < 3; k++) {
+		CHECK_SEG(k, TH_ACK | (k == 2 ? TH_PSH : 0), s + MSS_TS + k * mss, P.seq, mss);
+		CHECK(V.tot_len <= 1400);
+	}
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(frag_needed_outside_window_ignored), T(frag_needed_lowers_mss),
 	  T(frag_needed_floor_and_larger_mtu), T(path_mtu_remembered_then_aged),
-	  T(frag_needed_before_established))
+	  T(frag_needed_before_established), T(sack_blocks_fit_the_path_mtu))

@@ -184,6 +184,7 @@ static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
 	pcb->rto_ms = AX_TCP_RTO_INIT_MS;
 	pcb->ssthresh = UINT32_MAX;
 	pcb->mss = 536; /* RFC 9293 3.7.1 default until told otherwise */
+	pcb->pmtu = (uint16_t)s->netif->mtu;
 	pcb->cc = s->tcp->cc;
 	pcb->una_since_ms = s->now_ns / 1000000u;
 	pcb->ka_idle_ms = s->tcp->ka_idle_ms;

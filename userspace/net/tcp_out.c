@@ -82,11 +82,12 @@ static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags, uint32_t 
 	}
 	/* SACK blocks for what we hold out of order (RFC 2018 4), the most
 	 * recent first: as many as fit the 40 bytes of options and, beside
-	 * len bytes of data, the MTU. A full-sized segment has room for none;
-	 * the bare duplicate ACKs sent for out-of-order data always do. */
+	 * len bytes of data, the path MTU (RFC 1191). A full-sized segment
+	 * has room for none; the bare duplicate ACKs sent for out-of-order
+	 * data always do. */
 	if (pcb->sack_ok && pcb->n_ooo && !(flags & TH_SYN)) {
 		unsigned int i, nb = pcb->n_ooo;
-		size_t max = pcb->s->netif->mtu - 40u > len ? pcb->s->netif->mtu - 40u - len : 0;
+		size_t max = pcb->pmtu - 40u > len ? pcb->pmtu - 40u - len : 0;
 		unsigned int room;
 
 		if (max > 40)
