@@ -14,7 +14,6 @@
 #include "fake_netif.h"
 #include "testlib.h"
 #include "tcp_check.h"
-#include "net/pmtu.h"
 #include "net/tcp_cc.h"
 
 static struct fake_host H;
@@ -167,8 +166,6 @@ TEST(frag_needed_outside_window_ignored)
 		ok = CHECK_CNT(&H, ICMP_RX(1), { AX_C_icmp_frag_needed_rejected, 1 });
 		ok &= CHECK_EQ(H.nif.n, 0);
 		ok &= CHECK_EQ(pcb->mss, MSS_TS);
-		ok &= CHECK_EQ(pcb->pmtu, 1500);
-		ok &= CHECK_EQ(pmtu_get(&H.s, FAKE_PEER_IP), 1500);
 		if (!ok)
 			printf("  (case: %s)\n", c[i].what);
 	}
@@ -180,6 +177,10 @@ TEST(frag_needed_outside_window_ignored)
 		CHECK_SEG(k, TH_ACK | (k ? TH_PSH : 0), s + (3 + k) * MSS_TS, P.seq, MSS_TS);
 		CHECK_EQ(V.tot_len, 1500);
 	}
+	/* Nothing was remembered for the peer either. */
+	pcb = establish(PPORT + 1);
+	REQUIRE(pcb != NULL);
+	CHECK_EQ(pcb->mss, MSS_TS);
 	stack_fini(&H.s);
 }
 
@@ -214,7 +215,6 @@ TEST(frag_needed_lowers_mss)
 	CHECK_CNT(&H, ICMP_RX(1), { AX_C_tcp_pmtu_lowered, 1 }, TX(6),
 		  { AX_C_tcp_retransmits, 6 });
 	CHECK_EQ(pcb->mss, mss);
-	CHECK_EQ(pcb->pmtu, 1400);
 	CHECK_EQ(pcb->cwnd, cwnd);
 	tcp_get_info(pcb, &info);
 	CHECK_EQ(info.mss, mss);
@@ -286,9 +286,7 @@ TEST(frag_needed_floor_and_larger_mtu)
 	fake_rx(&H, F, frag_needed(&first, 68, 8, ~0u, NULL));
 	CHECK_CNT(&H, ICMP_RX(1), { AX_C_tcp_pmtu_lowered, 1 }, TX(6),
 		  { AX_C_tcp_retransmits, 6 });
-	CHECK_EQ(pcb->pmtu, AX_PMTU_MIN);
 	CHECK_EQ(pcb->mss, AX_PMTU_MIN - 52);
-	CHECK_EQ(pmtu_get(&H.s, FAKE_PEER_IP), AX_PMTU_MIN);
 
 	fake_mark(&H);
 	fake_rx(&H, F, frag_needed(&first, 1000, 8, ~0u, NULL));
@@ -316,15 +314,26 @@ TEST(path_mtu_remembered_then_aged)
 
 	pcb = establish(PPORT + 1);
 	REQUIRE(pcb != NULL);
-	CHECK_EQ(pcb->pmtu, 1280);
 	CHECK_EQ(pcb->mss, 1280 - 52);
-	CHECK_EQ(pmtu_get(&H.s, FAKE_OTHER_IP), 1500);
 
+	/* Another host: its own path. */
+	fake_learn(&H, FAKE_OTHER_IP, FAKE_OTHER_MAC);
+	REQUIRE(fake_pin_neighbour(&H, FAKE_OTHER_IP) == 0);
+	fake_tcp_peer_init(&P, &H, PPORT, PORT, PISN);
+	P.ip = FAKE_OTHER_IP;
+	memcpy(P.mac, FAKE_OTHER_MAC, 6);
+	P.tsval = 100;
+	pcb = fake_tcp_accept(&P, &A, O, fake_tcp_syn_opts(O, 1460, 7, 1, 1, 100), 2048);
+	REQUIRE(pcb != NULL);
+	CHECK_EQ(pcb->mss, MSS_TS);
+
+	/* Just before ten minutes, still remembered; then forgotten. */
 	fake_advance(&H, AX_PMTU_AGE_MS - 1000);
-	CHECK_EQ(pmtu_get(&H.s, FAKE_PEER_IP), 1280);
-	fake_advance(&H, 1000);
-	CHECK_EQ(pmtu_get(&H.s, FAKE_PEER_IP), 1500);
 	pcb = establish(PPORT + 2);
+	REQUIRE(pcb != NULL);
+	CHECK_EQ(pcb->mss, 1280 - 52);
+	fake_advance(&H, 1000);
+	pcb = establish(PPORT + 3);
 	REQUIRE(pcb != NULL);
 	CHECK_EQ(pcb->mss, MSS_TS);
 	stack_fini(&H.s);
@@ -351,7 +360,6 @@ TEST(frag_needed_before_established)
 	fake_rx(&H, F, frag_needed(&syn, 1000, 8, ~0u, NULL));
 	CHECK_CNT(&H, ICMP_RX(1), { AX_C_tcp_pmtu_lowered, 1 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(pcb->pmtu, 1000);
 
 	fake_mark(&H);
 	fake_tcp_rx(&P, 0x5000, iss + 1, TH_SYN | TH_ACK, 65535, O,
