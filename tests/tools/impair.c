@@ -328,7 +328,7 @@ static uint16_t csum16(const uint8_t *p, size_t len)
  */
 static bool too_big(struct dir *d, const uint8_t *frame, uint32_t len, uint32_t hdr)
 {
-	uint8_t out[ETH_HDR + 20 + 8 + 576];
+	uint8_t out[ETH_HDR + VLAN_HDR + 576];
 	const uint8_t *ip = frame + hdr;
 	uint32_t tot, ihl, quote, n;
 	uint8_t *oip, *icmp;
@@ -348,12 +348,12 @@ static bool too_big(struct dir *d, const uint8_t *frame, uint32_t len, uint32_t 
 	quote = len - hdr < tot ? len - hdr : tot;
 	if (quote > 576 - 20 - 8)
 		quote = 576 - 20 - 8;
-	/* Ethernet: back to the sender, from the relay's own address. */
+	/* Ethernet: back to the sender, from the relay's own address, in
+	 * the packet's VLAN if it had one. */
+	memcpy(out, frame, hdr);
 	memcpy(out, frame + 6, 6);
 	memcpy(out + 6, d->in_mac, 6);
-	out[12] = 0x08;
-	out[13] = 0x00;
-	oip = out + ETH_HDR;
+	oip = out + hdr;
 	n = 20 + 8 + quote;
 	memset(oip, 0, 28);
 	oip[0] = 0x45;
@@ -376,7 +376,7 @@ static bool too_big(struct dir *d, const uint8_t *frame, uint32_t len, uint32_t 
 	oip[10] = (uint8_t)(n >> 8);
 	oip[11] = (uint8_t)n;
 	/* Lost like any router's ICMP when the socket is full: not counted. */
-	if (send(d->in, out, ETH_HDR + 28 + quote, MSG_DONTWAIT) == (ssize_t)(ETH_HDR + 28 + quote))
+	if (send(d->in, out, hdr + 28 + quote, MSG_DONTWAIT) == (ssize_t)(hdr + 28 + quote))
 		d->c.frag_needed_sent++;
 	return true;
 }
