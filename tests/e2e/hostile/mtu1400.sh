@@ -4,9 +4,10 @@
 # while axnet and the kernel peer both have 1500 (so each offers MSS 1460).
 # A DF packet over 1400 bytes is dropped and its sender gets ICMP
 # "fragmentation needed" (next-hop MTU 1400) from the router's address.
-# 16 MiB echoed through axnet (both directions carry full-sized segments)
-# and 16 MiB of chargen from axnet must arrive intact; axnet must have
-# lowered its path MTU from a validated message (none rejected) and its
+# A forged frag-needed quoting a sequence number outside the window changes
+# nothing. 16 MiB echoed through axnet (both directions carry full-sized
+# segments) and 16 MiB of chargen from axnet must arrive intact; axnet must
+# have lowered its path MTU from a validated message (none rejected) and its
 # segments must fit: after the first round trip the relay sees none over
 # 1400 from axnet but the few sent before the ICMP came back. Without path
 # MTU discovery every full segment from axnet is dropped and the transfer
@@ -50,6 +51,7 @@ done
 ip -n "$NS_A" link add "$IF_A" type veth peer name "$IF_MA" netns "$NS_M" || fail "veth a"
 ip -n "$NS_M" link add "$IF_MB" type veth peer name "$IF_B" netns "$NS_B" || fail "veth b"
 ip -n "$NS_B" addr add "$KERNEL_B/24" dev "$IF_B"
+ip -n "$NS_B" link set lo up # scapy wants an address on lo
 for pair in "$NS_A $IF_A" "$NS_M $IF_MA" "$NS_M $IF_MB" "$NS_B $IF_B"; do
 	set -- $pair
 	ip -n "$1" link set "$2" up
@@ -85,6 +87,38 @@ goodput() {
 	awk -v b="$1" -v s="$s" 'BEGIN { printf "%.1f MB/s (%.2f s)", b / s / 1e6, s }'
 }
 
+# 0. A forged frag-needed (RFC 5927): it quotes a live connection of axnet's
+# but a sequence number outside what axnet has in flight, so it changes
+# nothing; the connection's small echo goes on.
+out=$(ip netns exec "$NS_B" timeout 30 /usr/bin/python3 - "$AXNET_IP" "$KERNEL_B" "$ROUTER" "$IF_B" <<'PY'
+import random, socket, sys
+from scapy.all import ICMP, IP, TCP, conf, send
+conf.verb = 0
+axnet, me, router, iface = sys.argv[1:5]
+s = socket.create_connection((axnet, 7), timeout=10)
+port = s.getsockname()[1]
+quote = IP(src=axnet, dst=me, flags="DF", len=1500) / TCP(sport=7, dport=port,
+                                                           seq=random.getrandbits(32))
+send(IP(src=router, dst=axnet) / ICMP(type=3, code=4, nexthopmtu=576) / bytes(quote)[:28],
+     iface=iface)
+s.sendall(b"x" * 100)
+got = b""
+while len(got) < 100:
+    d = s.recv(100)
+    if not d:
+        break
+    got += d
+s.close()
+print(f"echoed {len(got)} bytes after the forged frag-needed")
+sys.exit(0 if got == b"x" * 100 else 1)
+PY
+) || { echo "$out"; fail "forged frag-needed: $out"; }
+echo "$out"
+for _ in $(seq 20); do [ "$(stat engine icmp_frag_needed_rx)" = 1 ] && break; sleep 0.1; done
+snapshot
+expect_eq "forged frag-needed rejected" "$(snap engine icmp_frag_needed_rejected)" 1
+expect_eq "path MTUs lowered by it" "$(snap engine tcp_pmtu_lowered)" 0
+
 BYTES=$((MIB << 20))
 # 1. echo: axnet sends full segments back, the kernel sends them out.
 out=$(ip netns exec "$NS_B" timeout $((TIMEOUT + 20)) $CLIENT "$AXNET_IP" 7 --bytes "$BYTES" \
@@ -96,10 +130,10 @@ l2r_big=$(rs l2r_too_big) r2l_big=$(rs r2l_too_big)
 [ "$(rs l2r_frag_needed_sent)" -ge 1 ] || fail "the relay sent axnet no frag-needed (l2r too_big $l2r_big)"
 [ "$(rs r2l_frag_needed_sent)" -ge 1 ] || fail "the relay sent the kernel no frag-needed (r2l too_big $r2l_big)"
 snapshot
-expect_eq "frag-needed rejected by axnet" "$(snap engine icmp_frag_needed_rejected)" 0
+expect_eq "frag-needed rejected by axnet (the forged one)" "$(snap engine icmp_frag_needed_rejected)" 1
 lowered=$(snap engine tcp_pmtu_lowered)
 [ "$lowered" -eq 1 ] || fail "tcp_pmtu_lowered is $lowered, want 1"
-pass "axnet lowered its path MTU once from $(snap engine icmp_frag_needed_rx) frag-needed; relay: $l2r_big too big from axnet, $r2l_big from the kernel"
+pass "axnet lowered its path MTU once from $(( $(snap engine icmp_frag_needed_rx) - 1 )) frag-needed; relay: $l2r_big too big from axnet, $r2l_big from the kernel"
 
 # 2. chargen: axnet sends, nothing but ACKs come back. The path MTU learned
 # above is remembered: a new connection starts at the right size, so the
