@@ -115,6 +115,11 @@ $(BUILD)/tests/impair: tests/tools/impair.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
+# The XDP program's decisions under BPF_PROG_TEST_RUN (tests/e2e/test-xdp-prog.sh).
+$(BUILD)/tests/xdp_testrun: tests/tools/xdp_testrun.c include/axnet/xdp_shared.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
 $(BUILD)/tests/xdp_pass.bpf.o: tests/tools/xdp_pass.bpf.c | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -154,11 +159,13 @@ fuzz: $(FUZZ_BINS)
 
 # The virtio-net guest runs the plain build; the host-side tests the ASan one.
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
-	$(BUILD)/tests/xdp_pass.bpf.o
+	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \
-		IMPAIR=$(BUILD)/tests/impair XDP_PASS_OBJ=$(BUILD)/tests/xdp_pass.bpf.o tests/e2e/run.sh $(TESTS)
+		IMPAIR=$(BUILD)/tests/impair XDP_PASS_OBJ=$(BUILD)/tests/xdp_pass.bpf.o \
+		XDP_TESTRUN=$(BUILD)/tests/xdp_testrun XDP_OBJ=$(BUILD)/axnet_xdp.bpf.o \
+		tests/e2e/run.sh $(TESTS)
 
 check: unit fuzz e2e
 

@@ -9,7 +9,9 @@
  * filled by user space) are redirected to the AF_XDP socket bound to the
  * receiving queue (`xsks`), once their flow passes the verdict check
  * (flow_check: `flows`, filled by axnet's authorizer after each Axiom
- * commit). Everything else goes to the kernel. Frames whose
+ * commit). IPv4 fragments and protocols other than TCP, UDP and ICMP for
+ * axnet are dropped; ICMP for axnet shares the per-source limit of first
+ * frames. Everything else goes to the kernel. Frames whose
  * headers are truncated or insane are counted as malformed and dropped: no
  * stack could use them, and the kernel would drop them too.
  *
@@ -119,8 +121,9 @@ enum verdict { V_PASS, V_OURS, V_MALFORMED };
 struct pkt {
 	__u8 family;       /* 0: not IP (ARP), no flow */
 	__u8 proto;
-	__u8 has_l4;       /* a first fragment with a whole L4 header */
+	__u8 has_l4;       /* an unfragmented packet with a whole L4 header */
 	__u8 syn;          /* TCP: SYN without ACK */
+	__u8 frag;         /* IPv4: a fragment (MF set or offset not 0) */
 	__be16 sport, dport;
 	const void *saddr; /* into the frame */
 	const void *daddr;
@@ -133,9 +136,12 @@ static __always_inline int addr_is_ours(__u8 family, __u16 vlan,
 
 	key.family = family;
 	key.vlan = vlan;
-	__builtin_memcpy(key.addr, addr, 16);
+	/* Exactly the address's bytes: an IPv4 address is a 4-byte field of
+	 * the frame (the key's other 12 bytes stay 0). */
 	if (len == 4)
-		__builtin_memset(key.addr + 4, 0, 12);
+		__builtin_memcpy(key.addr, addr, 4);
+	else
+		__builtin_memcpy(key.addr, addr, 16);
 	return bpf_map_lookup_elem(&addrs, &key) != NULL;
 }
 
@@ -211,9 +217,11 @@ static __always_inline enum verdict parse_ipv4(void *p, void *end, __u16 vlan,
 	pk->proto = ip->protocol;
 	pk->saddr = &ip->saddr;
 	pk->daddr = &ip->daddr;
-	/* Only a first fragment carries the L4 header. */
-	if (!(ip->frag_off & bpf_htons(0x1fff)) &&
-	    !l4_ok(p + hlen, end, tot - hlen, ip->protocol, pk))
+	/* A fragment's L4 header, when it carries one, may be cut anywhere
+	 * (RFC 791): only a reassembler can judge it. Fragments for axnet
+	 * are dropped (axnet_xdp); for others the kernel reassembles. */
+	pk->frag = !!(ip->frag_off & bpf_htons(0x3fff));
+	if (!pk->frag && !l4_ok(p + hlen, end, tot - hlen, ip->protocol, pk))
 		return V_MALFORMED;
 	return addr_is_ours(AX_AF_INET, vlan, &ip->daddr, 4) ? V_OURS : V_PASS;
 }
@@ -282,18 +290,45 @@ static __always_inline int slow_path_ok(const struct pkt *pk, const struct ax_xd
 	return 1;
 }
 
-/* TCP and UDP for us: the flow's verdict decides. 1 = to axnet, 0 = drop. */
+/*
+ * An IP frame for us: 1 = to axnet, 0 = drop. Fragments and protocols the
+ * engine does not run are dropped whatever the configuration: the engine
+ * would drop them too, and a fragment carries no port to check a verdict
+ * against (until the engine reassembles, and checks after reassembly).
+ * With enforcement on, ICMP takes a token of its source's bucket (the
+ * engine answers echo requests, each authorized by the authorizer), and
+ * TCP and UDP go by their flow's verdict.
+ */
 static __always_inline int flow_check(const struct pkt *pk, __u32 len, struct ax_xdp_stats *st)
 {
 	struct ax_flow_key key = {};
 	struct ax_flow_val *fv;
 	struct ax_xdp_config *cfg;
 	__u32 zero = 0;
+	int icmp = pk->proto == IPPROTO_ICMP || pk->proto == IPPROTO_ICMPV6;
 
+	if (pk->frag) {
+		st->frag_dropped++;
+		return 0;
+	}
+	if (pk->proto != IPPROTO_TCP && pk->proto != IPPROTO_UDP && !icmp) {
+		st->proto_dropped++;
+		return 0;
+	}
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg || !cfg->enforce || !pk->has_l4 ||
-	    (pk->proto != IPPROTO_TCP && pk->proto != IPPROTO_UDP))
+	if (!cfg || !cfg->enforce)
 		return 1;
+	if (icmp) {
+		if (!slow_path_ok(pk, cfg)) {
+			st->slow_path_limited++;
+			return 0;
+		}
+		st->icmp++;
+		return 1;
+	}
+	if (!pk->has_l4)
+		return 0; /* cannot happen (unfragmented TCP and UDP are parsed
+			   * whole or malformed); fail closed all the same */
 	key.family = pk->family;
 	key.proto = pk->proto;
 	key.lport = pk->dport;

@@ -229,6 +229,9 @@ int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum)
 		sum->flow_unknown += v[i].flow_unknown;
 		sum->slow_path += v[i].slow_path;
 		sum->slow_path_limited += v[i].slow_path_limited;
+		sum->frag_dropped += v[i].frag_dropped;
+		sum->proto_dropped += v[i].proto_dropped;
+		sum->icmp += v[i].icmp;
 	}
 	free(v);
 	return 0;

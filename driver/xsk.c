@@ -248,6 +248,9 @@ static void xsk_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 		fn(arg, "xdp.flow_unknown", xs.flow_unknown);
 		fn(arg, "xdp.slow_path", xs.slow_path);
 		fn(arg, "xdp.slow_path_limited", xs.slow_path_limited);
+		fn(arg, "xdp.frag_dropped", xs.frag_dropped);
+		fn(arg, "xdp.proto_dropped", xs.proto_dropped);
+		fn(arg, "xdp.icmp", xs.icmp);
 	}
 	fn(arg, "xsk.queues", d->nq);
 	fn(arg, "xsk.zerocopy", (uint64_t)d->zerocopy);

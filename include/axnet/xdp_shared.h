@@ -34,7 +34,10 @@
  * `no_xsk` the subset of `passed` that was ours but found no socket.
  * Of TCP and UDP frames for axnet's addresses: flow_allowed, slow_path
  * and flow_unknown are parts of `redirected`; flow_denied and
- * slow_path_limited parts of `dropped`.
+ * slow_path_limited parts of `dropped`. Of the other IP frames for
+ * axnet's addresses (with enforcement on): icmp is part of `redirected`;
+ * frag_dropped, proto_dropped and slow_path_limited (ICMP over its
+ * source's rate) parts of `dropped`.
  */
 struct ax_xdp_stats {
 	__u64 rx_packets;  /* every frame the program saw */
@@ -53,8 +56,17 @@ struct ax_xdp_stats {
 				  * it as a SYN cookie's ACK */
 	__u64 slow_path;         /* first frame of an unknown flow (a TCP
 				  * SYN, a UDP datagram): to the authorizer */
-	__u64 slow_path_limited; /* either of the two above, over its
-				  * source's rate: dropped */
+	__u64 slow_path_limited; /* either of the two above, or ICMP, over
+				  * its source's rate: dropped */
+	__u64 frag_dropped;      /* IPv4 fragments (MF set or offset not 0)
+				  * for axnet: dropped, always (the engine
+				  * does not reassemble; no fragment may
+				  * pass a verdict unchecked) */
+	__u64 proto_dropped;     /* IP protocols the engine does not run
+				  * (not TCP, UDP, ICMP) for axnet: dropped */
+	__u64 icmp;              /* ICMP for axnet within its source's rate
+				  * (the same bucket as first frames): to
+				  * the engine */
 };
 
 /*
