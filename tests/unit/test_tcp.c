@@ -639,7 +639,8 @@ TEST(no_listener_rst)
 	P.lport = 81;
 
 	fake_tcp_rx(&P, 0x1000, 0, TH_SYN, 65535, NULL, 0, NULL, 0);
-	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_no_port, 1 }, { AX_C_tcp_rst_tx, 1 });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_no_port, 1 }, { AX_C_tcp_rst_tx, 1 },
+		  { AX_C_tcp_rst_noconn, 1 });
 	REQUIRE(H.nif.n == 1);
 	CHECK_SEG(0, TH_RST | TH_ACK, 0, 0x1001, 0);
 	CHECK_EQ(V.hlen, 20);
@@ -648,13 +649,15 @@ TEST(no_listener_rst)
 	/* Data and FIN, no ACK: SEG.LEN counts both. */
 	fake_mark(&H);
 	fake_tcp_rx(&P, 0xfffffff0u, 0, TH_FIN | TH_PSH, 0, NULL, 0, "0123456789abcdefXYZ", 19);
-	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_no_port, 1 }, { AX_C_tcp_rst_tx, 1 });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_no_port, 1 }, { AX_C_tcp_rst_tx, 1 },
+		  { AX_C_tcp_rst_noconn, 1 });
 	CHECK_SEG(0, TH_RST | TH_ACK, 0, 0x00000004u, 0);
 
 	/* With ACK: the RST's seq is the ACK. */
 	fake_mark(&H);
 	fake_tcp_rx(&P, 0x3000, 0xabcdef01u, TH_ACK | TH_PSH, 512, NULL, 0, "hello", 5);
-	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_no_port, 1 }, { AX_C_tcp_rst_tx, 1 });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_no_port, 1 }, { AX_C_tcp_rst_tx, 1 },
+		  { AX_C_tcp_rst_noconn, 1 });
 	CHECK_SEG(0, TH_RST, 0xabcdef01u, 0, 0);
 
 	/* An RST, with or without ACK: nothing. */
@@ -672,7 +675,7 @@ TEST(listener_odd_segments)
 {
 	REQUIRE(setup() == 0);
 	fake_tcp_rx(&P, 0x1000, 0x2000, TH_ACK, 512, NULL, 0, NULL, 0);
-	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rst_tx, 1 });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rst_tx, 1 }, { AX_C_tcp_rst_noconn, 1 });
 	REQUIRE(H.nif.n == 1);
 	CHECK_SEG(0, TH_RST, 0x2000, 0, 0);
 
@@ -764,7 +767,7 @@ TEST(listener_backlog)
 	fake_mark(&H);
 	P.port = 50000;
 	fake_tcp_rx(&P, 0x1001, 12345, TH_ACK, 65535, NULL, 0, NULL, 0);
-	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rst_tx, 1 });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rst_tx, 1 }, { AX_C_tcp_rst_noconn, 1 });
 
 	/* A waiting one completes: accepted, and its slot is free. */
 	fake_mark(&H);

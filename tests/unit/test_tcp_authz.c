@@ -231,7 +231,7 @@ TEST(inbound_denied)
 	 * which resets it as for any stray ACK (RFC 9293 3.10.7.2). */
 	fake_mark(&H);
 	fake_tcp_rx(&P, PISN + 1, 0x12345678u, TH_ACK, 65535, NULL, 0, NULL, 0);
-	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rst_tx, 1 });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rst_tx, 1 }, { AX_C_tcp_rst_noconn, 1 });
 	REQUIRE(H.nif.n == 1);
 	CHECK_SEG(0, TH_RST, 0x12345678u, 0, 0);
 	CHECK_EQ(A.accepted, 0);

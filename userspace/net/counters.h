@@ -66,6 +66,9 @@
 	X(tcp_no_port, "TCP segments for no connection or listener")         \
 	X(tcp_rst_tx, "TCP resets sent")                                      \
 	X(tcp_rst_rx, "TCP resets accepted")                                  \
+	X(tcp_rst_noconn, "TCP resets sent for segments of no connection")   \
+	X(tcp_rst_limited_src, "TCP resets for no connection not sent: source over its rate") \
+	X(tcp_rst_limited_all, "TCP resets for no connection not sent: stack-wide rate") \
 	X(tcp_conns_opened, "TCP connections created")                        \
 	X(tcp_conns_closed, "TCP connections freed")                          \
 	X(tcp_passive_opens, "TCP SYNs accepted by a listener")              \

@@ -123,3 +123,27 @@
 #ifndef AX_TCP_RCV_WSCALE
 #define AX_TCP_RCV_WSCALE 7u
 #endif
+/* Resets for segments of no connection (RFC 9293 3.10.7.1, 3.10.7.2):
+ * token buckets, per source and stack-wide, so that spoofed segments
+ * cannot make us send a flood (a RST is never larger than what drew it,
+ * but a hostile peer should not choose where ours go). Stack-wide as
+ * Linux limits the ICMP errors it sends (icmp_msgs_per_sec 1000);
+ * per source well above what a client of a restarted instance needs (one
+ * RST per connection it had), far below a flood. Sources share
+ * AX_TCP_RST_SOURCES slots (keyed hash); a source that takes another's
+ * slot starts with a full bucket, so the stack-wide bucket is the bound. */
+#ifndef AX_TCP_RST_RATE
+#define AX_TCP_RST_RATE 1000u
+#endif
+#ifndef AX_TCP_RST_BURST
+#define AX_TCP_RST_BURST 1000u
+#endif
+#ifndef AX_TCP_RST_SRC_RATE
+#define AX_TCP_RST_SRC_RATE 100u
+#endif
+#ifndef AX_TCP_RST_SRC_BURST
+#define AX_TCP_RST_SRC_BURST 200u
+#endif
+#ifndef AX_TCP_RST_SOURCES
+#define AX_TCP_RST_SOURCES 1024u
+#endif

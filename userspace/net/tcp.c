@@ -48,6 +48,8 @@ int tcp_init(struct ax_stack *s)
 	timer_wheel_init(&t->wheel, s->now_ns / 1000000u);
 	t->time_wait_ms = AX_TCP_TIME_WAIT_MS;
 	t->cc = &tcp_cc_cubic;
+	t->rst_all.tokens = (uint64_t)AX_TCP_RST_BURST * 1000;
+	t->rst_all.last_ms = s->now_ns / 1000000u;
 	s->tcp = t;
 	return 0;
 }
@@ -116,6 +118,12 @@ uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb)
 	/* M: a 4-microsecond clock (RFC 6528 3; RFC 9293 3.4.1). */
 	return (uint32_t)(s->now_ns / 4000u) +
 	       (uint32_t)siphash16(s->tcp->isn_key, m0, m1);
+}
+
+unsigned int tcp_source_slot(const struct tcp_table *t, uint32_t raddr, unsigned int n)
+{
+	/* m1 above any tuple_hash input: a different function of the key. */
+	return (unsigned int)siphash16(t->hash_key, raddr, 1ull << 48) & (n - 1);
 }
 
 /* --- the connection table --------------------------------------------- */

@@ -41,6 +41,13 @@ struct tcp_table {
 	unsigned int count;
 	const struct tcp_authz_ops *authz; /* NULL: every connection may open */
 	void *authz_arg;
+	/* Resets for segments of no connection (tcp_reset_noconn): one
+	 * bucket stack-wide, one per source slot (opt.h AX_TCP_RST_*). */
+	struct tcp_rst_bucket {
+		uint32_t addr;    /* the source a slot holds; 0: free */
+		uint64_t tokens;  /* thousandths of a RST */
+		uint64_t last_ms; /* of the last refill */
+	} rst_all, rst_src[AX_TCP_RST_SOURCES];
 };
 
 /*

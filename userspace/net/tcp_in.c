@@ -270,20 +270,32 @@ static void on_established(struct tcp_pcb *pcb)
 	}
 }
 
+/*
+ * RFC 9293 3.10.7.2, LISTEN, a segment that opens nothing: a RST is
+ * ignored (it cannot answer anything of this incarnation); an ACK
+ * (SYN-ACK included) belongs to no connection of ours and draws
+ * <SEQ=SEG.ACK><CTL=RST>, within the limits of tcp_reset_noconn; a segment
+ * with neither SYN nor ACK is dropped (RFC 9293: it "must have an ACK";
+ * Linux drops it too). No connection is made and nobody is asked.
+ */
+static void listen_reject_nonsyn(struct ax_stack *s, uint32_t src, const struct tcp_hdr *th)
+{
+	if (th->flags & TH_RST)
+		return;
+	if (th->flags & TH_ACK)
+		tcp_reset_noconn(s, src, s->addr, th, 0);
+}
+
 static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 			 const struct tcp_hdr *th, const uint8_t *seg, size_t hlen)
 {
 	struct tcp_opts o;
 	struct tcp_pcb *pcb;
 
-	if (th->flags & TH_RST)
-		return;
-	if (th->flags & TH_ACK) {
-		tcp_reset_reply(s, src, s->addr, th, 0);
+	if ((th->flags & (TH_SYN | TH_ACK | TH_RST)) != TH_SYN) {
+		listen_reject_nonsyn(s, src, th);
 		return;
 	}
-	if (!(th->flags & TH_SYN))
-		return;
 	if (l->pending >= l->backlog) {
 		/*
 		 * SYN flood survival: a full half-open queue makes room by
@@ -620,7 +632,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 			listen_input(s, l, src, &th, seg, hlen);
 		} else {
 			stack_count(s, AX_C_tcp_no_port);
-			tcp_reset_reply(s, src, dst, &th, datalen);
+			tcp_reset_noconn(s, src, dst, &th, datalen);
 		}
 		return;
 	}

@@ -233,6 +233,55 @@ void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
 	ipv4_tx_commit(s, &tx, sizeof(th));
 }
 
+/* Refill a bucket of burst RSTs at rate a second; 1 when it holds one. */
+static int rst_bucket_ok(struct tcp_rst_bucket *b, uint64_t now_ms, uint32_t rate,
+			 uint32_t burst)
+{
+	uint64_t full = (uint64_t)burst * 1000;
+
+	if (now_ms > b->last_ms) {
+		uint64_t ms = now_ms - b->last_ms;
+
+		if (ms > UINT32_MAX)
+			ms = UINT32_MAX; /* no overflow below; any bucket is full */
+		/* rate RSTs a second: rate thousandths a millisecond. */
+		b->tokens = b->tokens + ms * rate > full ? full : b->tokens + ms * rate;
+		b->last_ms = now_ms;
+	}
+	return b->tokens >= 1000;
+}
+
+void tcp_reset_noconn(struct ax_stack *s, uint32_t src, uint32_t dst,
+		      const struct tcp_hdr *in, size_t datalen)
+{
+	struct tcp_table *t = s->tcp;
+	uint64_t now_ms = s->now_ns / 1000000u;
+	struct tcp_rst_bucket *b;
+
+	/* RFC 9293 3.10.7.1: a RST is never answered (not counted either:
+	 * nothing was held back). */
+	if (in->flags & TH_RST)
+		return;
+	b = &t->rst_src[tcp_source_slot(t, src, AX_TCP_RST_SOURCES)];
+	if (b->addr != src) {
+		b->addr = src;
+		b->tokens = (uint64_t)AX_TCP_RST_SRC_BURST * 1000;
+		b->last_ms = now_ms;
+	}
+	if (!rst_bucket_ok(b, now_ms, AX_TCP_RST_SRC_RATE, AX_TCP_RST_SRC_BURST)) {
+		stack_count(s, AX_C_tcp_rst_limited_src);
+		return;
+	}
+	if (!rst_bucket_ok(&t->rst_all, now_ms, AX_TCP_RST_RATE, AX_TCP_RST_BURST)) {
+		stack_count(s, AX_C_tcp_rst_limited_all);
+		return;
+	}
+	b->tokens -= 1000;
+	t->rst_all.tokens -= 1000;
+	stack_count(s, AX_C_tcp_rst_noconn);
+	tcp_reset_reply(s, src, dst, in, datalen);
+}
+
 void tcp_retransmit_first(struct tcp_pcb *pcb)
 {
 	uint32_t data_end = pcb->snd.head + pcb->snd.len;

@@ -185,6 +185,14 @@ void tcp_send_rst(struct tcp_pcb *pcb);
 /* RST in answer to a segment with no connection (RFC 9293 3.10.7.1). */
 void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
 		     const struct tcp_hdr *th, size_t datalen);
+/* The same for a segment that no connection of ours has (a closed port,
+ * an ACK to a listener), within the rate limits (opt.h AX_TCP_RST_*),
+ * counted; never to a RST. Asks nobody (no authorizer, no log). */
+void tcp_reset_noconn(struct ax_stack *s, uint32_t src, uint32_t dst,
+		      const struct tcp_hdr *th, size_t datalen);
+/* tcp.c: the slot (0..n-1, n a power of two) of a remote address in a
+ * table keyed by the stack's secret, so nobody can aim at one slot. */
+unsigned int tcp_source_slot(const struct tcp_table *t, uint32_t raddr, unsigned int n);
 /* Window to advertise, in bytes, with receiver SWS avoidance. */
 uint32_t tcp_rcv_window(struct tcp_pcb *pcb);
 
