@@ -21,8 +21,10 @@
 #define AX_MAX_ADDRS 64
 
 /* Upper bound on flow verdicts held in XDP (an LRU hash: when full, the
- * least recently used verdict goes, and that flow's next frames are
- * dropped as unknown; size it above the connections you expect). */
+ * least recently used verdict goes, and that flow's next frames go to the
+ * engine as unknown, through their source's limit, where only a
+ * connection the engine holds takes them; size it above the connections
+ * you expect). */
 #define AX_MAX_FLOWS 131072
 /* Sources whose SYN rate XDP tracks (LRU). */
 #define AX_MAX_SYN_SOURCES 16384

@@ -12,7 +12,9 @@
  *            promise about how each is classified, only that nothing breaks.
  * ours:      IPv4 and ARP frames that pass the XDP checks and are addressed
  *            to --dst-ip, so they reach the engine, with everything else
- *            random (protocol, checksums, options, ARP fields, payload).
+ *            random (checksums, options, ARP fields, payload). IPv4 ones are
+ *            ICMP and never fragments: XDP drops fragments and protocols the
+ *            engine does not run before they reach it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -126,11 +128,8 @@ static size_t ours(uint8_t *f, uint32_t dst)
 	len = rnd_range(hlen + 8, 1500);
 	l3[0] = (uint8_t)(0x40 | (hlen / 4));
 	put16(l3 + 2, (uint16_t)len);
-	l3[9] = rnd() % 2 ? 1 : (uint8_t)rnd(); /* ICMP half of the time */
-	if (l3[9] == 6 || l3[9] == 17) /* keep XDP's L4 checks happy */
-		l3[9] = 1;
-	if (rnd() % 2)
-		put16(l3 + 6, 0); /* not a fragment */
+	l3[9] = 1;                                /* ICMP */
+	put16(l3 + 6, rnd() % 2 ? 0x4000 : 0);    /* DF or not; no fragment */
 	memcpy(l3 + 16, &dst, 4);
 	if (rnd() % 2) { /* a right header checksum, to reach the L4 code */
 		uint32_t sum = 0;
