@@ -196,8 +196,8 @@ void tcp_send_rst(struct tcp_pcb *pcb)
 	stack_count(pcb->s, AX_C_tcp_rst_tx);
 }
 
-void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
-		     const struct tcp_hdr *in, size_t datalen)
+int tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
+		    const struct tcp_hdr *in, size_t datalen)
 {
 	struct ipv4_tx tx;
 	struct tcp_hdr th;
@@ -207,10 +207,10 @@ void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
 
 	(void)dst;
 	if (in->flags & TH_RST)
-		return;
+		return -EINVAL;
 	buf = ipv4_tx_begin(s, src, IP_PROTO_TCP, &tx, &cap, &err);
 	if (!buf)
-		return;
+		return err;
 	memset(&th, 0, sizeof(th));
 	th.sport = in->dport;
 	th.dport = in->sport;
@@ -230,7 +230,7 @@ void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
 	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
 	stack_count(s, AX_C_tcp_tx);
 	stack_count(s, AX_C_tcp_rst_tx);
-	ipv4_tx_commit(s, &tx, sizeof(th));
+	return ipv4_tx_commit(s, &tx, sizeof(th));
 }
 
 /* Refill a bucket of burst RSTs at rate a second; 1 when it holds one. */
@@ -278,8 +278,8 @@ void tcp_reset_noconn(struct ax_stack *s, uint32_t src, uint32_t dst,
 	}
 	b->tokens -= 1000;
 	t->rst_all.tokens -= 1000;
-	stack_count(s, AX_C_tcp_rst_noconn);
-	tcp_reset_reply(s, src, dst, in, datalen);
+	if (tcp_reset_reply(s, src, dst, in, datalen) == 0)
+		stack_count(s, AX_C_tcp_rst_noconn);
 }
 
 void tcp_retransmit_first(struct tcp_pcb *pcb)

@@ -182,9 +182,10 @@ int tcp_send_syn(struct tcp_pcb *pcb);  /* SYN or SYN-ACK, by state */
 /* Resend one segment's worth from snd_una. */
 void tcp_retransmit_first(struct tcp_pcb *pcb);
 void tcp_send_rst(struct tcp_pcb *pcb);
-/* RST in answer to a segment with no connection (RFC 9293 3.10.7.1). */
-void tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
-		     const struct tcp_hdr *th, size_t datalen);
+/* RST in answer to a segment with no connection (RFC 9293 3.10.7.1).
+ * 0 when it left (or waits for ARP), else -errno. */
+int tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
+		    const struct tcp_hdr *th, size_t datalen);
 /* The same for a segment that no connection of ours has (a closed port,
  * an ACK to a listener), within the rate limits (opt.h AX_TCP_RST_*),
  * counted; never to a RST. Asks nobody (no authorizer, no log). */
