@@ -53,7 +53,9 @@ struct tcp_table {
  * Authorization of new connections (see tcp_set_authz). request() is
  * asked once per connection, before anything is sent for it: for an
  * inbound one when its SYN arrives (before the SYN-ACK), for an outbound
- * one in tcp_connect (before the SYN). It returns 0 (go on now), -EACCES
+ * one in tcp_connect (before the SYN); for one made from a SYN cookie,
+ * when the ACK that returns the cookie arrives (its SYN-ACK, and nothing
+ * else, has left: see check below). It returns 0 (go on now), -EACCES
  * (denied: inbound, the SYN is dropped without a word; outbound,
  * tcp_connect fails with -EACCES) or -EINPROGRESS (the answer comes
  * later through tcp_authz_done; nothing is sent until then). forget() is
