@@ -33,7 +33,7 @@ static uint8_t O[40];
 /* --- a fake authorizer with check() ----------------------------------------------- */
 
 static struct {
-	int check_ret, request_ret;
+	int check_ret, request_ret, busy;
 	unsigned int checks, requests, forgets;
 	struct tcp_pcb *pcb;       /* the last request()'s */
 	enum tcp_state state;      /* its state then */
@@ -74,10 +74,17 @@ static int fa_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, u
 	return FA.check_ret;
 }
 
+static int fa_busy(void *arg)
+{
+	(void)arg;
+	return FA.busy;
+}
+
 static const struct tcp_authz_ops fa_ops = {
 	.request = fa_request,
 	.forget = fa_forget,
 	.check = fa_check,
+	.busy = fa_busy,
 };
 
 /* Without check(): such an authorizer gets no cookie SYNs. */
@@ -574,6 +581,26 @@ TEST(cookies_under_pressure)
 	stack_fini(&H.s);
 }
 
+/* An authorizer whose commits queue up (busy()) gets no new questions
+ * at SYNs: cookies, even with an empty half-open queue; once it is no
+ * longer busy (and the hold time is over), SYNs make connections again. */
+TEST(cookies_while_the_authorizer_is_busy)
+{
+	REQUIRE(setup(TCP_SYNCOOKIES_AUTO, &fa_ops) == 0);
+	FA.busy = 1;
+	REQUIRE(peer_syn(1460, 7, 1, 1) == 1);
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_syncookies_sent, 1 });
+	CHECK_EQ(FA.checks, 1);
+	CHECK_EQ(FA.requests, 0);
+	FA.busy = 0;
+	fake_advance(&H, AX_TCP_SYNCOOKIE_HOLD_MS);
+	P.port = PPORT + 1;
+	REQUIRE(peer_syn(1460, 7, 1, 1) == 1);
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_passive_opens, 1 }, { AX_C_tcp_conns_opened, 1 });
+	CHECK_EQ(FA.requests, 1);
+	stack_fini(&H.s);
+}
+
 /* A listener with a backlog below AX_TCP_SYNCOOKIE_HALFOPEN answers with
  * cookies once its backlog is half-open, instead of evicting. */
 TEST(cookies_at_a_small_backlog)
@@ -627,4 +654,5 @@ TEST_MAIN(T(cookie_round_trip_full_options), T(cookie_without_timestamps),
 	  T(cookie_timestamps_only), T(cookie_forged_or_expired), T(cookie_only_from_an_ack),
 	  T(cookie_authorized_at_the_ack), T(cookie_denied_at_the_syn),
 	  T(cookie_denied_at_the_ack), T(cookie_needs_check), T(cookies_under_pressure),
-	  T(cookies_at_a_small_backlog), T(rings_at_establishment))
+	  T(cookies_while_the_authorizer_is_busy), T(cookies_at_a_small_backlog),
+	  T(rings_at_establishment))
