@@ -137,13 +137,14 @@ static int propose(struct authz *a, uint16_t type, const char *text, axiom_done_
 
 /* --- connections ------------------------------------------------------------ */
 
-static void flow_of(const struct tcp_pcb *pcb, int inbound, struct pol_flow *f,
-		    struct ax_flow_key *k, char *tuple, size_t tlen)
+/* The policy's flow, the verdict map's key and the entry's tuple text of
+ * a TCP connection i (addresses and ports as tcp_info_ax has them). */
+static void flow_of_info(const struct tcp_info_ax *ip, int inbound, struct pol_flow *f,
+			 struct ax_flow_key *k, char *tuple, size_t tlen)
 {
-	struct tcp_info_ax i;
+	const struct tcp_info_ax i = *ip;
 	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
 
-	tcp_get_info(pcb, &i);
 	memset(f, 0, sizeof(*f));
 	f->dir = inbound ? POL_IN : POL_OUT;
 	f->proto = IPPROTO_TCP;
@@ -164,6 +165,15 @@ static void flow_of(const struct tcp_pcb *pcb, int inbound, struct pol_flow *f,
 	inet_ntop(AF_INET, &i.laddr, la, sizeof(la));
 	inet_ntop(AF_INET, &i.raddr, ra, sizeof(ra));
 	snprintf(tuple, tlen, "local=%s:%u remote=%s:%u", la, i.lport, ra, i.rport);
+}
+
+static void flow_of(const struct tcp_pcb *pcb, int inbound, struct pol_flow *f,
+		    struct ax_flow_key *k, char *tuple, size_t tlen)
+{
+	struct tcp_info_ax i;
+
+	tcp_get_info(pcb, &i);
+	flow_of_info(&i, inbound, f, k, tuple, tlen);
 }
 
 /* Rate-limited connection-reject entry. */
@@ -302,6 +312,60 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 	tcp_authz_done(pcb, 0, c->seq);
 }
 
+/* A TCP connection the policy denies: its (rate-limited) reject entry,
+ * and for an inbound one the deny verdict. */
+static void tcp_denied(struct authz *a, int inbound, const struct ax_flow_key *k,
+		       const char *tuple, uint32_t rule)
+{
+	a->st.rejected++;
+	log_reject(a, inbound, "tcp", tuple, rule);
+	/* XDP drops the flow's next frames (the peer's retries) itself,
+	 * until a push changes the answer. */
+	if (a->have_sink && inbound) {
+		struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = rule };
+
+		a->sink.flow_set(a->sink.arg, k, &dv);
+	}
+}
+
+/*
+ * An inbound SYN to be answered with a SYN cookie: the policy decides
+ * now, as for any SYN, but nothing is allocated and no authorize entry
+ * proposed (a denial is logged and enforced as always). The connection,
+ * if the peer's ACK proves its address, comes to hook_request then: its
+ * SYN-ACK has left, nothing else, and the engine holds the rest (no data
+ * taken, no ACK) until on_authorized, or resets it if the answer is no.
+ */
+static int hook_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	struct authz *a = arg;
+	struct tcp_info_ax i = { .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport };
+	struct pol_flow f;
+	struct pol_verdict v = { 0 };
+	struct ax_flow_key k;
+	char tuple[96];
+
+	flow_of_info(&i, 1, &f, &k, tuple, sizeof(tuple));
+	if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
+		tcp_denied(a, 1, &k, tuple, v.rule);
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* Authorizations waiting for their commit beyond which new inbound
+ * connections get SYN cookies: each is an entry in Axiom's queue, and a
+ * queue that grows is a log under pressure. A burst of real connects
+ * commits in one group (a few ms), far below this. */
+#define AUTHZ_BUSY_PENDING 64u
+
+static int hook_busy(void *arg)
+{
+	const struct authz *a = arg;
+
+	return a->st.pending >= AUTHZ_BUSY_PENDING;
+}
+
 static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 {
 	struct authz *a = arg;
@@ -317,15 +381,7 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	}
 	flow_of(pcb, inbound, &f, &c->key, c->tuple, sizeof(c->tuple));
 	if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
-		a->st.rejected++;
-		log_reject(a, inbound, "tcp", c->tuple, v.rule);
-		/* XDP drops the flow's next frames (the peer's retries)
-		 * itself, until a push changes the answer. */
-		if (a->have_sink && inbound) {
-			struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = v.rule };
-
-			a->sink.flow_set(a->sink.arg, &c->key, &dv);
-		}
+		tcp_denied(a, inbound, &c->key, c->tuple, v.rule);
 		free(c);
 		return -EACCES;
 	}
@@ -380,6 +436,8 @@ static void hook_forget(void *arg, struct tcp_pcb *pcb)
 static const struct tcp_authz_ops hooks = {
 	.request = hook_request,
 	.forget = hook_forget,
+	.check = hook_check,
+	.busy = hook_busy,
 };
 
 /* --- policy pushes ------------------------------------------------------------ */

@@ -12,6 +12,17 @@
  * connection ends its verdict is deleted and a connection-close entry
  * proposed. The data plane never reaches this module.
  *
+ * SYN cookies (the engine's, under pressure): the policy decides at the
+ * SYN as always (a denial is logged, rate-limited, and its deny verdict
+ * set), but an allowed SYN gets its cookie SYN-ACK with nothing allocated
+ * and no entry proposed. Only the ACK that returns the cookie, which
+ * proves the peer's address, makes the connection: it is matched again,
+ * its connection-authorize entry proposed, and it waits as above (no data
+ * taken, nothing sent) until the commit, when it is established and its
+ * verdict set; if the answer is no by then, the engine resets it.
+ * Authorizations waiting for their commit beyond AUTHZ_BUSY_PENDING (64)
+ * make every new inbound connection a cookie one.
+ *
  * A policy push parses and compiles the new policy (a bad one changes
  * nothing), stores its canonical text as <state>/policies/<sha256>.pol,
  * commits a policy-push entry naming that hash, swaps it in, and revokes

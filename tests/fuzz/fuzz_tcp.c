@@ -16,7 +16,9 @@
  *             3 as in the segment
  *   bit 2     seq and ack relative to the connection the ports name
  *             (RCV.NXT and SND.UNA plus a signed 16-bit offset taken
- *             from the segment's numbers), so the fuzzer meets the window
+ *             from the segment's numbers), so the fuzzer meets the window;
+ *             with no connection, to the last SYN-ACK sent to that port
+ *             (the peer's ISN + 1, ours + 1), so it returns SYN cookies
  *   bit 3     keep the data offset as given (else it is clamped into the
  *             segment, so the options are parsed)
  *   bits 4-5  advance the clock by 0, 10 ms, 300 ms or 70 s first (delayed
@@ -79,6 +81,12 @@ static struct fake_tcp_peer peer; /* the established connection's peer */
 static uint16_t next_pport = 40000;
 static int ready;
 static uint8_t appbuf[4096];
+/* The last SYN-ACK sent to each port of mode 1 (41000 + i), a cookie's
+ * or a connection's: its ISN and the ISN it acknowledged. */
+static struct {
+	uint32_t iss, irs;
+	int seen;
+} synack[256];
 
 /* --- the application: echo, closing at the peer's FIN ---------------------- */
 
@@ -147,6 +155,8 @@ static void setup(void)
 	/* A fixed ISN secret: the same history replays the same numbers. */
 	H.s.tcp->isn_key[0] = 0x0123456789abcdefull;
 	H.s.tcp->isn_key[1] = 0xfedcba9876543210ull;
+	H.s.tcp->cookie_key[0] = 0x0f1e2d3c4b5a6978ull;
+	H.s.tcp->cookie_key[1] = 0x8796a5b4c3d2e1f0ull;
 	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
 	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
 		abort();
@@ -234,6 +244,11 @@ static void check_sent(void)
 
 		if (fake_tcp_sent(&H, i, &v))
 			abort(); /* only TCP goes out: the neighbour is known */
+		if (v.flags == (TH_SYN | TH_ACK) && v.dport >= 41000 && v.dport < 41256) {
+			synack[v.dport - 41000].iss = v.seq;
+			synack[v.dport - 41000].irs = v.ack - 1;
+			synack[v.dport - 41000].seen = 1;
+		}
 		if (!v.ip_csum_ok || !v.tcp_csum_ok || v.opts_err || v.src != FAKE_OUR_IP ||
 		    v.dst != FAKE_PEER_IP || memcmp(v.eth_dst, FAKE_PEER_MAC, 6) ||
 		    v.len > 1460 || v.hlen > 60)
@@ -487,6 +502,11 @@ static void record(uint8_t ctl, uint8_t act, const uint8_t *seg, size_t size)
 	if (to) {
 		fake_put32(t + 4, to->rcv_nxt + (uint32_t)(int32_t)(int16_t)fake_get16(t + 6));
 		fake_put32(t + 8, to->snd_una + (uint32_t)(int32_t)(int16_t)fake_get16(t + 10));
+	} else if ((ctl & 4) && sport >= 41000 && sport < 41256 && synack[sport - 41000].seen) {
+		fake_put32(t + 4, synack[sport - 41000].irs + 1 +
+					  (uint32_t)(int32_t)(int16_t)fake_get16(t + 6));
+		fake_put32(t + 8, synack[sport - 41000].iss + 1 +
+					  (uint32_t)(int32_t)(int16_t)fake_get16(t + 10));
 	}
 	if (!(ctl & 8)) {
 		size_t off = (size_t)(t[12] >> 4) * 4;

@@ -47,8 +47,14 @@ seeds = {
               rec(2 | REL, 0, ACK | PSH, data=b"hi"),
     # a new connection through the listener: SYN, then the ACK
     "listen": rec(1, 0, SYN) + rec(1 | REL, 0, ACK, ackd=1),
-    # seventeen SYNs to a listener with a backlog of 16: the oldest goes
+    # seventeen SYNs to a listener with a backlog of 16: the sixteenth
+    # half-open one makes the seventeenth a SYN cookie
     "synflood": b"".join(rec(1, 0, SYN, ports=(i, 0)) for i in range(17)),
+    # the same, then the cookie's ACK with data (a connection, made at the
+    # ACK), and data again
+    "cookie": b"".join(rec(1, 0, SYN, ports=(i, 0)) for i in range(17)) +
+              rec(1 | REL, 0, ACK | PSH, data=b"cookie", ports=(16, 0)) +
+              rec(1 | REL, 0, ACK | PSH, data=b"again", ports=(16, 0)),
     # an old timestamp (RFC 7323 5: PAWS)
     "paws": rec(REL, 0, ACK | PSH, opts=bytes.fromhex("0101080a0000000100000000"), data=b"old"),
     # the options parser: a Linux SYN's options, and SACK blocks

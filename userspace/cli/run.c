@@ -760,6 +760,8 @@ static void usage(void)
 		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
 		"  --tcp-cc NAME     congestion control: cubic (default) or newreno\n"
 		"  --tcp-keepalive IDLE,INTVL,COUNT  keepalive on every connection (seconds)\n"
+		"  --tcp-syncookies MODE  SYN cookies: auto (under pressure, the default),\n"
+		"                    always, or never (a full half-open queue evicts its oldest)\n"
 		"  --policy FILE     the connection policy (see README); default: the last one\n"
 		"                    pushed to this state directory, else deny every inbound\n"
 		"                    connection (ICMP echo allowed) and allow outbound\n"
@@ -788,6 +790,7 @@ int cmd_run(int argc, char **argv)
 		{ "tcp-time-wait", required_argument, NULL, 'T' },
 		{ "tcp-cc", required_argument, NULL, 'C' },
 		{ "tcp-keepalive", required_argument, NULL, 'K' },
+		{ "tcp-syncookies", required_argument, NULL, 'Y' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "syn-rate", required_argument, NULL, 'R' },
@@ -802,6 +805,7 @@ int cmd_run(int argc, char **argv)
 	long time_wait_ms = -1;
 	const struct tcp_cc_ops *cc = NULL;
 	unsigned int ka[3] = { 0, 0, 0 };
+	int syncookies = TCP_SYNCOOKIES_AUTO;
 	const char *policy_path = NULL;
 	struct pol_policy *policy = NULL;
 	unsigned int syn_rate = 1000, syn_burst = 2000;
@@ -856,6 +860,19 @@ int cmd_run(int argc, char **argv)
 			cc = tcp_cc_find(optarg);
 			if (!cc) {
 				fprintf(stderr, "axnet run: --tcp-cc is cubic or newreno, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'Y':
+			if (!strcmp(optarg, "auto")) {
+				syncookies = TCP_SYNCOOKIES_AUTO;
+			} else if (!strcmp(optarg, "always")) {
+				syncookies = TCP_SYNCOOKIES_ALWAYS;
+			} else if (!strcmp(optarg, "never")) {
+				syncookies = TCP_SYNCOOKIES_NEVER;
+			} else {
+				fprintf(stderr, "axnet run: --tcp-syncookies is auto, always or never, "
+						"not '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -979,6 +996,7 @@ int cmd_run(int argc, char **argv)
 	r->stack.tcp->ka_idle_ms = ka[0] * 1000u;
 	r->stack.tcp->ka_intvl_ms = ka[1] * 1000u;
 	r->stack.tcp->ka_probes = ka[2];
+	tcp_set_syncookies(&r->stack, (enum tcp_syncookies)syncookies);
 	if (serve) {
 		err = services_start(&r->stack);
 		if (err)

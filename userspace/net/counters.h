@@ -76,6 +76,9 @@
 	X(tcp_conn_refused, "TCP connects refused by the peer")               \
 	X(tcp_backlog_drops, "TCP SYNs dropped: listener backlog full")      \
 	X(tcp_syn_evicted, "TCP half-open connections evicted by new SYNs") \
+	X(tcp_syncookies_sent, "TCP SYNs answered with a SYN cookie (nothing kept)") \
+	X(tcp_syncookies_recv, "TCP connections made from a valid SYN cookie's ACK") \
+	X(tcp_syncookies_failed, "TCP ACKs to a listener whose cookie did not check") \
 	X(tcp_auth_denied, "TCP connections denied by the authorizer")      \
 	X(tcp_time_wait_reused, "TCP TIME_WAIT tuples taken by a newer SYN")  \
 	X(tcp_no_memory, "TCP SYNs dropped: no memory for a connection")     \

@@ -147,3 +147,33 @@
 #ifndef AX_TCP_RST_SOURCES
 #define AX_TCP_RST_SOURCES 1024u
 #endif
+/*
+ * SYN cookies (RFC 4987 3.6, tcp_cookie.c). Every connection that gets a
+ * control block is authorized, two Axiom entries (authorize, close), so a
+ * SYN from a source that has not proved its address must get none once a
+ * flood is on. A listener answers SYNs with cookies while this many of its
+ * connections are half-open (or its backlog, when smaller): a real client
+ * completes within a commit and a round trip, so even a busy listener
+ * rarely has more, and a random-source flood (its SYN-ACKs die, the
+ * half-open entries stay for the ~2 min of SYN-ACK retries) writes at most
+ * 2 x 16 entries before cookies take over.
+ */
+#ifndef AX_TCP_SYNCOOKIE_HALFOPEN
+#define AX_TCP_SYNCOOKIE_HALFOPEN 16u
+#endif
+/* The same for all listeners together (a flood spread over many ports). */
+#ifndef AX_TCP_SYNCOOKIE_HALFOPEN_ALL
+#define AX_TCP_SYNCOOKIE_HALFOPEN_ALL 64u
+#endif
+/* After pressure was seen, a listener keeps answering with cookies this
+ * long: half-open entries that die (a spoofed address that answers with
+ * RST) do not each make room for two fresh entries; at most 16 per 5 s. */
+#ifndef AX_TCP_SYNCOOKIE_HOLD_MS
+#define AX_TCP_SYNCOOKIE_HOLD_MS 5000u
+#endif
+/* The cookies' clock: a cookie is good for one to two periods (Linux: 60 s,
+ * MAX_SYNCOOKIE_AGE 2), longer than any handshake's SYN-ACK retries take
+ * to be answered on a sane path. */
+#ifndef AX_TCP_SYNCOOKIE_PERIOD_MS
+#define AX_TCP_SYNCOOKIE_PERIOD_MS 60000u
+#endif

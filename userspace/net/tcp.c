@@ -43,7 +43,8 @@ int tcp_init(struct ax_stack *s)
 	memset(t, 0, sizeof(*t));
 	/* The ISN secret (RFC 6528 3): random, per stack instance. */
 	if (getrandom(t->isn_key, sizeof(t->isn_key), 0) != sizeof(t->isn_key) ||
-	    getrandom(t->hash_key, sizeof(t->hash_key), 0) != sizeof(t->hash_key))
+	    getrandom(t->hash_key, sizeof(t->hash_key), 0) != sizeof(t->hash_key) ||
+	    getrandom(t->cookie_key, sizeof(t->cookie_key), 0) != sizeof(t->cookie_key))
 		return -EIO;
 	timer_wheel_init(&t->wheel, s->now_ns / 1000000u);
 	t->time_wait_ms = AX_TCP_TIME_WAIT_MS;
@@ -108,6 +109,11 @@ static uint64_t siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1)
 	v2 ^= 0xff;
 	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t tcp_siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1)
+{
+	return siphash16(key, m0, m1);
 }
 
 uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb)
@@ -209,12 +215,11 @@ struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
 
 	if (!pcb)
 		return NULL;
-	if (ring_init(&pcb->snd, AX_TCP_SNDBUF) < 0 ||
-	    ring_init(&pcb->rcv, AX_TCP_RCVBUF) < 0) {
-		ring_free(&pcb->snd);
-		free(pcb);
-		return NULL;
-	}
+	/* The rings' memory comes when the connection is established
+	 * (tcp_pcb_rings): until then a connection costs its control block
+	 * only, whatever a flood of SYNs leaves half-open. */
+	pcb->snd.size = AX_TCP_SNDBUF;
+	pcb->rcv.size = AX_TCP_RCVBUF;
 	pcb->raddr = raddr;
 	pcb->lport = lport;
 	pcb->rport = rport;
@@ -223,6 +228,15 @@ struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
 	s->tcp->count++;
 	stack_count(s, AX_C_tcp_conns_opened);
 	return pcb;
+}
+
+int tcp_pcb_rings(struct tcp_pcb *pcb)
+{
+	if (!pcb->snd.buf)
+		pcb->snd.buf = malloc(pcb->snd.size);
+	if (!pcb->rcv.buf)
+		pcb->rcv.buf = malloc(pcb->rcv.size);
+	return pcb->snd.buf && pcb->rcv.buf ? 0 : -ENOMEM;
 }
 
 void tcp_pcb_free(struct tcp_pcb *pcb, int err)
@@ -284,6 +298,7 @@ void tcp_halfopen_add(struct tcp_pcb *l, struct tcp_pcb *pcb)
 		l->hq_head = pcb;
 	l->hq_tail = pcb;
 	l->pending++;
+	pcb->s->tcp->halfopen++;
 }
 
 void tcp_halfopen_del(struct tcp_pcb *pcb)
@@ -303,6 +318,7 @@ void tcp_halfopen_del(struct tcp_pcb *pcb)
 	pcb->hq_next = pcb->hq_prev = NULL;
 	pcb->listener = NULL;
 	l->pending--;
+	pcb->s->tcp->halfopen--;
 }
 
 void tcp_set_state(struct tcp_pcb *pcb, enum tcp_state st)
@@ -483,6 +499,11 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 	return 0;
 }
 
+void tcp_set_syncookies(struct ax_stack *s, enum tcp_syncookies mode)
+{
+	s->tcp->syncookies = mode;
+}
+
 void tcp_set_authz(struct ax_stack *s, const struct tcp_authz_ops *ops, void *arg)
 {
 	s->tcp->authz = ops;
@@ -516,6 +537,10 @@ void tcp_authz_done(struct tcp_pcb *pcb, int err, uint64_t seq)
 	if ((pcb->flags & TF_DEAD) || !(pcb->flags & TF_AUTH_PENDING))
 		return;
 	pcb->flags &= ~(uint32_t)TF_AUTH_PENDING;
+	if (pcb->flags & TF_COOKIE) {
+		tcp_syncookie_done(pcb, err, seq); /* its SYN-ACK left long ago */
+		return;
+	}
 	if (err) {
 		stack_count(pcb->s, AX_C_tcp_auth_denied);
 		if (pcb->state == TCP_SYN_SENT && pcb->cb && pcb->cb->connected &&

@@ -7,8 +7,9 @@
  * callback runs (or until it calls tcp_close()/tcp_abort(), after which no
  * callback comes and the pointer must not be used).
  *
- * Costs: a connection allocates its control block and two rings (sizes in
- * opt.h) when it is created; segment processing allocates nothing.
+ * Costs: a connection allocates its control block when it is created and
+ * two rings (sizes in opt.h) when it is established; segment processing
+ * allocates nothing. A SYN answered with a SYN cookie allocates nothing.
  * Thread rules: those of the stack (single-threaded).
  */
 #ifndef AX_TCP_H
@@ -48,13 +49,20 @@ struct tcp_table {
 		uint64_t tokens;  /* thousandths of a RST */
 		uint64_t last_ms; /* of the last refill */
 	} rst_all, rst_src[AX_TCP_RST_SOURCES];
+	/* SYN cookies (tcp_cookie.c): the mode, the cookies' SipHash key,
+	 * and the half-open connections of all listeners. */
+	int syncookies; /* enum tcp_syncookies */
+	uint64_t cookie_key[2];
+	unsigned int halfopen;
 };
 
 /*
  * Authorization of new connections (see tcp_set_authz). request() is
  * asked once per connection, before anything is sent for it: for an
  * inbound one when its SYN arrives (before the SYN-ACK), for an outbound
- * one in tcp_connect (before the SYN). It returns 0 (go on now), -EACCES
+ * one in tcp_connect (before the SYN); for one made from a SYN cookie,
+ * when the ACK that returns the cookie arrives (its SYN-ACK, and nothing
+ * else, has left: see check below). It returns 0 (go on now), -EACCES
  * (denied: inbound, the SYN is dropped without a word; outbound,
  * tcp_connect fails with -EACCES) or -EINPROGRESS (the answer comes
  * later through tcp_authz_done; nothing is sent until then). forget() is
@@ -64,7 +72,33 @@ struct tcp_table {
 struct tcp_authz_ops {
 	int (*request)(void *arg, struct tcp_pcb *pcb, int inbound);
 	void (*forget)(void *arg, struct tcp_pcb *pcb);
+	/*
+	 * SYN cookies (optional: without check, no SYN is answered with a
+	 * cookie while these hooks are installed). check() decides an
+	 * inbound SYN that will be answered with a cookie: 0 (the SYN-ACK
+	 * leaves, nothing is kept) or -EACCES (dropped without a word); it
+	 * must allocate nothing and commit nothing. request(pcb, 1) comes
+	 * later, when an ACK returns a valid cookie (the peer proved its
+	 * address; the SYN-ACK has left, nothing else): until its answer
+	 * nothing leaves and no data is taken; -EACCES then, or a later
+	 * tcp_authz_done(-EACCES), resets the connection. Addresses network
+	 * order, ports host order.
+	 */
+	int (*check)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+	/* Optional: nonzero while the authorizer's commits queue up; new
+	 * inbound connections then get SYN cookies. */
+	int (*busy)(void *arg);
 };
+
+/* When a listener answers SYNs with SYN cookies (RFC 4987 3.6). AUTO:
+ * under pressure (opt.h AX_TCP_SYNCOOKIE_*: the listener's half-open
+ * queue, all listeners', the authorizer's busy()), and for a while after. */
+enum tcp_syncookies {
+	TCP_SYNCOOKIES_AUTO = 0,
+	TCP_SYNCOOKIES_NEVER,  /* a full half-open queue evicts its oldest */
+	TCP_SYNCOOKIES_ALWAYS, /* every SYN */
+};
+void tcp_set_syncookies(struct ax_stack *s, enum tcp_syncookies mode);
 
 
 enum tcp_state {

@@ -251,6 +251,19 @@ static void on_established(struct tcp_pcb *pcb)
 {
 	struct tcp_pcb *l = pcb->listener;
 
+	if (tcp_pcb_rings(pcb) < 0) {
+		/* No memory for its rings: the peer is told (RST), and so is
+		 * our application if it opened this connection. */
+		stack_count(pcb->s, AX_C_tcp_no_memory);
+		if (!l && pcb->cb && pcb->cb->connected && !(pcb->flags & TF_DETACHED)) {
+			pcb->flags |= TF_DETACHED;
+			pcb->cb->connected(pcb->arg, pcb, -ENOMEM);
+		}
+		tcp_send_rst(pcb);
+		pcb->flags |= TF_DETACHED;
+		tcp_pcb_free(pcb, -ENOMEM);
+		return;
+	}
 	tcp_set_state(pcb, TCP_ESTABLISHED);
 	tcp_keepalive_start(pcb);
 	if (l) {
@@ -294,6 +307,10 @@ static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 
 	if ((th->flags & (TH_SYN | TH_ACK | TH_RST)) != TH_SYN) {
 		listen_reject_nonsyn(s, src, th);
+		return;
+	}
+	if (tcp_syncookie_wanted(s, l)) {
+		tcp_syncookie_syn(s, l, src, th, seg, hlen);
 		return;
 	}
 	if (l->pending >= l->backlog) {
@@ -625,6 +642,10 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	datalen = (uint32_t)(len - hlen);
 
 	pcb = tcp_lookup(s, dst, ntohs(th.dport), src, ntohs(th.sport));
+	/* An ACK that returns a valid SYN cookie makes its connection here
+	 * (tcp_cookie.c), which takes it below as its handshake's ACK. */
+	if (!pcb && tcp_syncookie_ack(s, src, dst, &th, seg, hlen, &pcb) && !pcb)
+		return;
 	if (!pcb) {
 		struct tcp_pcb *l = tcp_lookup_listener(s, ntohs(th.dport));
 
@@ -860,4 +881,14 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		pcb->flags |= TF_ACK_NOW; /* an early FIN: say where we are */
 	}
 	tcp_output(pcb);
+}
+
+void tcp_in_take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o)
+{
+	take_syn_opts(pcb, o, 1);
+}
+
+void tcp_in_established(struct tcp_pcb *pcb)
+{
+	on_established(pcb);
 }

@@ -67,6 +67,7 @@ enum {
 	TF_DEAD = 1 << 7,        /* freed; memory goes at the next reap */
 	TF_AUTH_ASKED = 1 << 8,  /* the authorizer knows it (forget on free) */
 	TF_AUTH_PENDING = 1 << 9,/* nothing goes out until tcp_authz_done */
+	TF_COOKIE = 1 << 10,     /* made from a SYN cookie's ACK (tcp_cookie.c) */
 };
 
 struct tcp_pcb {
@@ -131,6 +132,9 @@ struct tcp_pcb {
 	 * hq_head/hq_tail, each child's hq_prev/hq_next. */
 	struct tcp_pcb *hq_head, *hq_tail, *hq_prev, *hq_next;
 	unsigned int backlog, pending;   /* listener only */
+	/* Listener only, SYN cookies: the last one sent (0: never), and
+	 * until when every SYN gets one (tcp_cookie.c). */
+	uint64_t cookie_sent_ms, cookie_until_ms;
 
 	uint64_t bytes_in, bytes_out, retransmits;
 	uint64_t auth_seq;               /* tcp.h tcp_authz_seq */
@@ -154,6 +158,11 @@ struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
  * tcp_reap() once the current input or timer tick is over, so code up the
  * call chain may still look at pcb->state after a callback. */
 void tcp_pcb_free(struct tcp_pcb *pcb, int err);
+/* Allocate the rings (sizes set by tcp_pcb_new) if not yet: done when the
+ * connection is established. 0 or -ENOMEM. */
+int tcp_pcb_rings(struct tcp_pcb *pcb);
+/* SipHash-2-4 of 16 bytes (the ISN's and the table's). */
+uint64_t tcp_siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1);
 /* A listener's half-open queue: add a new child, take one out (it became
  * established or is freed). */
 void tcp_halfopen_add(struct tcp_pcb *l, struct tcp_pcb *pcb);
@@ -173,6 +182,28 @@ void tcp_set_state(struct tcp_pcb *pcb, enum tcp_state st);
 void tcp_arm_rto(struct tcp_pcb *pcb);
 void tcp_enter_time_wait(struct tcp_pcb *pcb);
 uint64_t tcp_now_ms(const struct tcp_pcb *pcb);
+
+/* tcp_in.c, for tcp_cookie.c: a SYN's options applied to a new
+ * connection; a connection becomes established (accepted, connected). */
+void tcp_in_take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o);
+void tcp_in_established(struct tcp_pcb *pcb);
+
+/* tcp_cookie.c: SYN cookies (RFC 4987 3.6). */
+/* Should listener l answer this SYN with a cookie? */
+int tcp_syncookie_wanted(struct ax_stack *s, struct tcp_pcb *l);
+/* Answer a SYN with a cookie SYN-ACK (after the authorizer's check()),
+ * keeping nothing. */
+void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
+		       const struct tcp_hdr *th, const uint8_t *seg, size_t hlen);
+/* A segment that found no connection: 0 when it is no cookie's ACK (go on
+ * as before); 1 when it returned a valid cookie: *out is then the new
+ * connection, to take this segment as its handshake's ACK, or NULL when
+ * nothing more is to be done with it (waiting for the authorizer, denied,
+ * no memory). */
+int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const struct tcp_hdr *th,
+		      const uint8_t *seg, size_t hlen, struct tcp_pcb **out);
+/* tcp_authz_done for a cookie connection. */
+void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq);
 
 /* tcp_out.c */
 /* Send what window and congestion allow, and an ACK if one is due. */

@@ -1,0 +1,333 @@
+/*
+ * tcp_cookie.c - SYN cookies (RFC 4987 3.6), in the encoding of Linux's
+ * net/ipv4/syncookies.c.
+ *
+ * Under pressure (tcp_syncookie_wanted) a listener answers a SYN with a
+ * SYN-ACK whose ISN carries what the connection needs and keeps nothing:
+ * no control block, no ring, no authorization entry. The ISN is
+ *
+ *   H0(tuple) + peer's ISN + (count << 24) + ((H1(tuple, count) + mss) mod 2^24)
+ *
+ * with H0, H1 SipHash-2-4 under a key of the stack's own and count a clock
+ * that ticks every AX_TCP_SYNCOOKIE_PERIOD_MS: the peer's ACK of ISN + 1
+ * (and its sequence number, which must be its ISN + 1) gives back the MSS
+ * index and the cookie's age; older than two periods, or any other value,
+ * it is no cookie. A cookie holds 2 bits of MSS; when the peer sent
+ * timestamps, the low 6 bits of our TSval hold its window scale (0xf:
+ * none) and SACK-permitted, and come back in its TSecr. Without
+ * timestamps the SYN-ACK offers neither window scaling nor SACK: the
+ * cookie could not remember them (Linux does the same).
+ *
+ * What leaves before the connection exists is the SYN-ACK and nothing
+ * else. The ACK that returns a valid cookie proved the peer's address: the
+ * connection is created then, in SYN-RECEIVED, and the authorizer is asked
+ * (request, inbound). Until it answers nothing leaves and no data is
+ * taken: a segment's data, the ACK's included, is dropped unacknowledged
+ * and the peer sends it again. Allowed, the connection is established at
+ * the commit; denied, it is reset.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "csum.h"
+#include "ipv4.h"
+#include "proto.h"
+#include "stack.h"
+#include "tcp_priv.h"
+
+#define COOKIE_BITS 24
+#define COOKIE_MASK ((1u << COOKIE_BITS) - 1)
+#define COOKIE_MAX_AGE 2 /* periods */
+
+/* MSS values a cookie can say (Linux's table): the largest not above the
+ * peer's goes in. */
+static const uint16_t msstab[] = { 536, 1300, 1440, 1460 };
+
+/* TSval's low bits: the peer's window scale (0xf: none) and SACK. */
+#define TS_BITS 6
+#define TS_WSCALE_MASK 0xfu
+#define TS_SACK 0x10u
+
+static uint64_t now_ms(const struct ax_stack *s)
+{
+	return s->now_ns / 1000000u;
+}
+
+static uint32_t cookie_count(const struct ax_stack *s)
+{
+	return (uint32_t)(now_ms(s) / AX_TCP_SYNCOOKIE_PERIOD_MS);
+}
+
+/* c 0: H0 (no count, so that the count can be read back); c 1: H1. */
+static uint32_t cookie_hash(const struct ax_stack *s, uint32_t laddr, uint16_t lport,
+			    uint32_t raddr, uint16_t rport, uint32_t count, int c)
+{
+	uint64_t m0 = (uint64_t)laddr << 32 | raddr;
+	uint64_t m1 = (uint64_t)lport << 48 | (uint64_t)rport << 32 |
+		      (uint64_t)(c ? count & 0x7fffffffu : 0) << 1 | (uint64_t)c;
+
+	return (uint32_t)tcp_siphash16(s->tcp->cookie_key, m0, m1);
+}
+
+static uint32_t cookie_make(const struct ax_stack *s, uint32_t laddr, uint16_t lport,
+			    uint32_t raddr, uint16_t rport, uint32_t sseq, uint32_t data)
+{
+	uint32_t count = cookie_count(s);
+
+	return cookie_hash(s, laddr, lport, raddr, rport, 0, 0) + sseq + (count << COOKIE_BITS) +
+	       ((cookie_hash(s, laddr, lport, raddr, rport, count, 1) + data) & COOKIE_MASK);
+}
+
+/* The MSS index the cookie carries, or -1: forged, or too old. */
+static int cookie_check(const struct ax_stack *s, uint32_t cookie, uint32_t laddr,
+			uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t sseq)
+{
+	uint32_t count = cookie_count(s), diff, data;
+
+	cookie -= cookie_hash(s, laddr, lport, raddr, rport, 0, 0) + sseq;
+	diff = (count - (cookie >> COOKIE_BITS)) & (0xffffffffu >> COOKIE_BITS);
+	if (diff >= COOKIE_MAX_AGE)
+		return -1;
+	data = (cookie - cookie_hash(s, laddr, lport, raddr, rport, count - diff, 1)) &
+	       COOKIE_MASK;
+	return data < sizeof(msstab) / sizeof(msstab[0]) ? (int)data : -1;
+}
+
+int tcp_syncookie_wanted(struct ax_stack *s, struct tcp_pcb *l)
+{
+	struct tcp_table *t = s->tcp;
+	unsigned int thresh = l->backlog < AX_TCP_SYNCOOKIE_HALFOPEN ? l->backlog
+								    : AX_TCP_SYNCOOKIE_HALFOPEN;
+	uint64_t now = now_ms(s);
+
+	/* An authorizer that cannot decide at the SYN without keeping
+	 * state gets every SYN the old way. */
+	if (t->syncookies == TCP_SYNCOOKIES_NEVER || (t->authz && !t->authz->check))
+		return 0;
+	if (t->syncookies == TCP_SYNCOOKIES_ALWAYS)
+		return 1;
+	if (l->pending >= thresh || t->halfopen >= AX_TCP_SYNCOOKIE_HALFOPEN_ALL ||
+	    (t->authz && t->authz->busy && t->authz->busy(t->authz_arg))) {
+		l->cookie_until_ms = now + AX_TCP_SYNCOOKIE_HOLD_MS;
+		return 1;
+	}
+	return now < l->cookie_until_ms;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+/* The SYN-ACK of a cookie: built from the SYN alone (o: its options, the
+ * ones the cookie cannot carry already cleared). */
+static void send_synack(struct ax_stack *s, uint32_t dst, const struct tcp_hdr *in,
+			const struct tcp_opts *o, uint32_t iss, uint32_t tsval)
+{
+	struct ipv4_tx tx;
+	struct tcp_hdr th;
+	uint8_t opt[40];
+	uint16_t mss = htons((uint16_t)(s->netif->mtu - 40));
+	size_t cap, n = 0;
+	uint32_t win = AX_TCP_RCVBUF > 65535 ? 65535 : AX_TCP_RCVBUF;
+	int err;
+	uint8_t *buf;
+
+	/* Our options as tcp_out.c's put_opts lays them out: only what the
+	 * peer offered (RFC 7323 1.3, 2.2; RFC 2018 2). */
+	opt[n++] = 2;
+	opt[n++] = 4;
+	memcpy(opt + n, &mss, 2);
+	n += 2;
+	if (o->sack_ok) {
+		opt[n++] = 1;
+		opt[n++] = 1;
+		opt[n++] = 4;
+		opt[n++] = 2;
+	}
+	if (o->ws_ok) {
+		opt[n++] = 1;
+		opt[n++] = 3;
+		opt[n++] = 3;
+		opt[n++] = AX_TCP_RCV_WSCALE;
+	}
+	if (o->ts_ok) {
+		opt[n++] = 1;
+		opt[n++] = 1;
+		opt[n++] = 8;
+		opt[n++] = 10;
+		put32(opt + n, tsval);
+		put32(opt + n + 4, o->tsval);
+		n += 8;
+	}
+	buf = ipv4_tx_begin(s, dst, IP_PROTO_TCP, &tx, &cap, &err);
+	if (!buf)
+		return;
+	if (sizeof(th) + n > cap) {
+		ipv4_tx_abort(s, &tx);
+		return;
+	}
+	memset(&th, 0, sizeof(th));
+	th.sport = in->dport;
+	th.dport = in->sport;
+	th.seq = htonl(iss);
+	th.ack = htonl(ntohl(in->seq) + 1);
+	th.off = (uint8_t)(((sizeof(th) + n) / 4) << 4);
+	th.flags = TH_SYN | TH_ACK;
+	th.win = htons((uint16_t)win); /* never scaled in a SYN (RFC 7323 2.2) */
+	memcpy(buf, &th, sizeof(th));
+	memcpy(buf + sizeof(th), opt, n);
+	th.csum = csum_l4(s->addr, dst, IP_PROTO_TCP, buf, sizeof(th) + n);
+	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
+	stack_count(s, AX_C_tcp_tx);
+	ipv4_tx_commit(s, &tx, sizeof(th) + n);
+}
+
+void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
+		       const struct tcp_hdr *th, const uint8_t *seg, size_t hlen)
+{
+	struct tcp_table *t = s->tcp;
+	struct tcp_opts o;
+	uint16_t sport = ntohs(th->sport);
+	uint32_t theirs, iss, tsval = 0;
+	int i;
+
+	if (tcp_parse_opts(seg, hlen, 1, &o) < 0) {
+		stack_count(s, AX_C_tcp_bad_opts);
+		return;
+	}
+	/* The policy decides now; a denied SYN gets nothing, as without
+	 * cookies. Nothing is kept either way. */
+	if (t->authz && t->authz->check(t->authz_arg, s->addr, l->lport, src, sport) < 0) {
+		stack_count(s, AX_C_tcp_auth_denied);
+		return;
+	}
+	theirs = o.mss ? o.mss : 536; /* RFC 9293 3.7.1 */
+	for (i = (int)(sizeof(msstab) / sizeof(msstab[0])) - 1; i > 0; i--)
+		if (theirs >= msstab[i])
+			break;
+	if (o.ts_ok) {
+		/* Our TSval, its low bits the options (rounded down so that
+		 * it is never ahead of our clock). */
+		uint64_t now = now_ms(s);
+		uint64_t ts = (now >> TS_BITS << TS_BITS) |
+			      (o.ws_ok ? o.ws : TS_WSCALE_MASK) | (o.sack_ok ? TS_SACK : 0);
+
+		if (ts > now)
+			ts -= 1u << TS_BITS;
+		tsval = (uint32_t)ts;
+	} else {
+		o.ws_ok = 0;
+		o.sack_ok = 0;
+	}
+	iss = cookie_make(s, s->addr, l->lport, src, sport, ntohl(th->seq), (uint32_t)i);
+	send_synack(s, src, th, &o, iss, tsval);
+	l->cookie_sent_ms = now_ms(s);
+	stack_count(s, AX_C_tcp_syncookies_sent);
+}
+
+int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const struct tcp_hdr *th,
+		      const uint8_t *seg, size_t hlen, struct tcp_pcb **out)
+{
+	struct tcp_table *t = s->tcp;
+	struct tcp_pcb *l, *pcb;
+	struct tcp_opts o, syn;
+	uint16_t sport = ntohs(th->sport), dport = ntohs(th->dport);
+	uint32_t seq = ntohl(th->seq), ack = ntohl(th->ack);
+	int idx;
+
+	*out = NULL;
+	if ((th->flags & (TH_ACK | TH_SYN | TH_RST)) != TH_ACK ||
+	    t->syncookies == TCP_SYNCOOKIES_NEVER || dst != s->addr)
+		return 0;
+	l = tcp_lookup_listener(s, dport);
+	/* Only a listener that sent cookies lately hashes ACKs (as Linux's
+	 * tcp_synq_no_recent_overflow): any other ACK gets its RST without
+	 * the work. */
+	if (!l || !l->cookie_sent_ms ||
+	    now_ms(s) - l->cookie_sent_ms >= COOKIE_MAX_AGE * (uint64_t)AX_TCP_SYNCOOKIE_PERIOD_MS)
+		return 0;
+	idx = cookie_check(s, ack - 1, dst, dport, src, sport, seq - 1);
+	if (idx < 0 || tcp_parse_opts(seg, hlen, 0, &o) < 0) {
+		stack_count(s, AX_C_tcp_syncookies_failed);
+		return 0; /* RFC 9293 3.10.7.2: an ACK in LISTEN gets a RST */
+	}
+	/* What the SYN said, as far as the cookie remembers. */
+	memset(&syn, 0, sizeof(syn));
+	syn.mss = msstab[idx];
+	if (o.ts_ok) {
+		uint32_t bits = o.tsecr & ((1u << TS_BITS) - 1);
+
+		syn.ts_ok = 1;
+		syn.tsval = o.tsval;
+		syn.sack_ok = !!(bits & TS_SACK);
+		if ((bits & TS_WSCALE_MASK) != TS_WSCALE_MASK) {
+			if ((bits & TS_WSCALE_MASK) > 14) {
+				stack_count(s, AX_C_tcp_syncookies_failed);
+				return 0;
+			}
+			syn.ws_ok = 1;
+			syn.ws = (uint8_t)(bits & TS_WSCALE_MASK);
+		}
+	}
+	pcb = tcp_pcb_new(s, src, dport, sport);
+	if (!pcb) {
+		stack_count(s, AX_C_tcp_no_memory);
+		return 1; /* the peer sends again */
+	}
+	stack_count(s, AX_C_tcp_syncookies_recv);
+	stack_count(s, AX_C_tcp_passive_opens);
+	tcp_halfopen_add(l, pcb);
+	pcb->flags |= TF_COOKIE;
+	pcb->irs = seq - 1;
+	pcb->rcv_nxt = seq;
+	pcb->rcv.head = seq;
+	/* What the SYN-ACK offered (send_synack). */
+	pcb->rcv_adv = seq + (AX_TCP_RCVBUF > 65535 ? 65535 : AX_TCP_RCVBUF);
+	pcb->last_ack_sent = seq;
+	pcb->iss = ack - 1;
+	pcb->snd_una = pcb->iss;
+	pcb->snd_nxt = pcb->snd_max = ack; /* the SYN-ACK is out */
+	pcb->recover = pcb->iss; /* RFC 6582 3.2 step 1 */
+	pcb->snd.head = ack;
+	tcp_set_state(pcb, TCP_SYN_RECEIVED);
+	tcp_in_take_syn_opts(pcb, &syn);
+	/* The ACK's window is scaled (RFC 7323 2.2), unlike a SYN's. */
+	pcb->snd_wnd = (uint32_t)ntohs(th->win) << pcb->snd_wscale;
+	pcb->max_snd_wnd = pcb->snd_wnd;
+	pcb->snd_wl1 = seq;
+	pcb->snd_wl2 = ack;
+	switch (tcp_authz_request(pcb, 1)) {
+	case 0:
+		*out = pcb; /* established by this very ACK */
+		return 1;
+	case -EINPROGRESS:
+		return 1; /* this segment's data waits for nobody: dropped */
+	default:
+		/* The policy changed since the SYN: the peer thinks it is
+		 * connected, so it is told. */
+		tcp_send_rst(pcb);
+		pcb->flags |= TF_DETACHED;
+		tcp_pcb_free(pcb, 0);
+		return 1;
+	}
+}
+
+void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq)
+{
+	if (err) {
+		stack_count(pcb->s, AX_C_tcp_auth_denied);
+		tcp_send_rst(pcb);
+		pcb->flags |= TF_DETACHED;
+		tcp_pcb_free(pcb, -EACCES);
+		return;
+	}
+	/* Its handshake's ACK came before the commit: it is established now,
+	 * and the data dropped meanwhile comes again from the peer. */
+	pcb->auth_seq = seq;
+	pcb->snd_una = pcb->snd_max;
+	pcb->backoff = 0;
+	tcp_in_established(pcb);
+}
