@@ -96,7 +96,7 @@ struct authz_push_result {
 	int err;             /* 0, or -errno (Axiom rejected the entry: reason) */
 	uint64_t seq;        /* the policy-push entry */
 	unsigned int revoked;
-	char reason[96];
+	char reason[256];
 	uint8_t hash[32];
 };
 typedef void (*authz_push_fn)(void *arg, const struct authz_push_result *res);
