@@ -40,6 +40,7 @@ static const char *const type_names[] = {
 	[AXIOM_CONN_REJECT] = "connection-reject",
 	[AXIOM_CONN_CLOSE] = "connection-close",
 	[AXIOM_REVOKE] = "revoke",
+	[AXIOM_POLICY_TEXT] = "policy-text",
 };
 #define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 
@@ -75,7 +76,6 @@ struct prop {
 	struct axiom_result res;
 	unsigned int flags;             /* AXIOM_KEEP */
 	size_t group_n;                 /* first of a group: its size; else 0 */
-	size_t group_left;              /* members from here to its end */
 	uint16_t type;
 	uint32_t len;
 	uint8_t payload[];
@@ -227,9 +227,9 @@ static int complete_locked(struct axiom *ax, struct prop *p, const struct axiom_
 	return 1;
 }
 
-static void reject(struct axiom *ax, struct prop **v, size_t n, const char *reason)
+static void reject(struct axiom *ax, struct prop **v, size_t n, int err, const char *reason)
 {
-	struct axiom_result res = { .committed = 0 };
+	struct axiom_result res = { .committed = 0, .err = err };
 	int wake = 0;
 	size_t i;
 
@@ -310,6 +310,10 @@ static void append_locked(struct axiom *ax, struct prop *p)
 		ax->q_keep++;
 }
 
+/* admit_locked(): a full disk is tried, not assumed (a group: one
+ * operator's request, which deserves the writer's own answer). */
+#define ADMIT_TRY 0x100u
+
 /* May n more proposals of bytes payload bytes queue up? ax->lock held.
  * AXIOM_KEEP ones always may: their callers bound them (axiom.h). */
 static int admit_locked(struct axiom *ax, unsigned int flags, size_t n, size_t bytes)
@@ -318,7 +322,7 @@ static int admit_locked(struct axiom *ax, unsigned int flags, size_t n, size_t b
 		return -ESHUTDOWN;
 	if (flags & AXIOM_KEEP)
 		return 0;
-	if (ax->full && mono_ns() < ax->full_retry_ns) {
+	if (!(flags & ADMIT_TRY) && ax->full && mono_ns() < ax->full_retry_ns) {
 		ax->stats.refused_full++;
 		return -ENOSPC;
 	}
@@ -359,12 +363,13 @@ int axiom_propose(struct axiom *ax, uint16_t type, const void *payload, uint32_t
 	return axiom_propose_ex(ax, type, payload, len, 0, cb, arg);
 }
 
-int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t n,
-		       struct axiom_result *res)
+/* The props of items[0..n), marked as one group; *out is a malloc'd
+ * array of them. 0 or -errno (nothing allocated). */
+static int make_group(struct axiom *ax, const struct axiom_item *items, size_t n,
+		      struct prop ***out, size_t *bytes)
 {
-	struct waiter w = { .pending = n };
 	struct prop **v;
-	size_t i, bytes = 0;
+	size_t i;
 	int err = 0;
 
 	if (n == 0)
@@ -372,14 +377,12 @@ int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t 
 	v = calloc(n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < n && !err; i++) {
+	*bytes = 0;
+	for (i = 0; i < n; i++) {
 		err = make_prop(ax, items[i].type, items[i].payload, items[i].len, &v[i]);
 		if (err < 0)
 			break;
-		v[i]->waiter = &w;
-		v[i]->out = &res[i];
-		v[i]->group_left = n - i;
-		bytes += items[i].len;
+		*bytes += items[i].len;
 	}
 	if (err < 0) {
 		while (i > 0)
@@ -388,10 +391,57 @@ int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t 
 		return err;
 	}
 	v[0]->group_n = n;
+	*out = v;
+	return 0;
+}
+
+int axiom_propose_group(struct axiom *ax, const struct axiom_item *items, size_t n)
+{
+	struct prop **v;
+	size_t i, bytes;
+	int err;
+
+	err = make_group(ax, items, n, &v, &bytes);
+	if (err < 0)
+		return err;
+	for (i = 0; i < n; i++) {
+		v[i]->cb = items[i].cb;
+		v[i]->arg = items[i].arg;
+	}
+	pthread_mutex_lock(&ax->lock);
+	err = admit_locked(ax, ADMIT_TRY, n, bytes);
+	if (!err) {
+		for (i = 0; i < n; i++)
+			append_locked(ax, v[i]);
+		pthread_cond_signal(&ax->wake);
+	}
+	pthread_mutex_unlock(&ax->lock);
+	if (err < 0)
+		for (i = 0; i < n; i++)
+			free(v[i]);
+	free(v);
+	return err;
+}
+
+int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t n,
+		       struct axiom_result *res)
+{
+	struct waiter w = { .pending = n };
+	struct prop **v;
+	size_t i, bytes;
+	int err;
+
+	err = make_group(ax, items, n, &v, &bytes);
+	if (err < 0)
+		return err;
+	for (i = 0; i < n; i++) {
+		v[i]->waiter = &w;
+		v[i]->out = &res[i];
+	}
 	pthread_cond_init(&w.cv, NULL);
 	pthread_mutex_lock(&ax->lock);
-	/* A group is refused only when the log is closing: it is one
-	 * caller's one request, and the writer says whether it fits. */
+	/* A blocking group is refused only when the log is closing: it is
+	 * one caller's one request, and the writer says whether it fits. */
 	err = ax->closing ? -ESHUTDOWN : 0;
 	if (err == 0) {
 		for (i = 0; i < n; i++)
@@ -410,7 +460,6 @@ int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t 
 		for (i = 0; i < n; i++)
 			free(v[i]);
 	free(v);
-	(void)bytes;
 	return err;
 }
 
@@ -562,9 +611,9 @@ static int new_segment(struct axiom *ax, uint64_t first, const uint8_t prev[AXIO
  * try again in AXIOM_FULL_RETRY_MS. reason names the file and the error.
  * A log that is closing tries no more: what is owed is then rejected, and
  * said so. */
-static void hold_full(struct axiom *ax, struct prop **v, size_t n, const char *reason)
+static void hold_full(struct axiom *ax, struct prop **v, size_t n, int err, const char *reason)
 {
-	struct axiom_result res = { .committed = 0 };
+	struct axiom_result res = { .committed = 0, .err = err };
 	struct prop *kept = NULL, **tail = &kept;
 	size_t i, nkept = 0, lost = 0;
 	int wake = 0, was_full;
@@ -644,7 +693,7 @@ static int write_chunk(struct axiom *ax, struct prop **v, size_t n, char *reason
 		uint8_t *nb = realloc(ax->wbuf, need);
 
 		if (!nb) {
-			reject(ax, v, n, "out of memory");
+			reject(ax, v, n, -ENOMEM, "out of memory");
 			return 0;
 		}
 		ax->wbuf = nb;
@@ -696,7 +745,7 @@ static int write_chunk(struct axiom *ax, struct prop **v, size_t n, char *reason
 				"entries %" PRIu64 "..%" PRIu64 " were rejected but may be found "
 				"at the next open", ax->seg_name, ax->seg_off, strerror(-undo),
 			    first, first + n - 1);
-		reject(ax, v, n, ax->fail_reason);
+		reject(ax, v, n, -EIO, ax->fail_reason);
 		return -EIO;
 	}
 	clear_full(ax, first);
@@ -746,7 +795,7 @@ static void commit_batch(struct axiom *ax, struct prop **v, size_t n)
 
 	while (i < n) {
 		if (ax->failed) {
-			reject(ax, v + i, n - i, ax->fail_reason);
+			reject(ax, v + i, n - i, -EIO, ax->fail_reason);
 			return;
 		}
 		/* A segment holds at least one record (or group), so a
@@ -761,7 +810,7 @@ static void commit_batch(struct axiom *ax, struct prop **v, size_t n)
 				if (is_full_err(err)) {
 					io_reason(reason, sizeof(reason), "create", ax->logdir, name,
 						  err);
-					hold_full(ax, v + i, n - i, reason);
+					hold_full(ax, v + i, n - i, err, reason);
 					return;
 				}
 				set_failed(ax, "create %s/%s: %s%s", ax->logdir, name, strerror(-err),
@@ -777,7 +826,7 @@ static void commit_batch(struct axiom *ax, struct prop **v, size_t n)
 		}
 		err = write_chunk(ax, v + i, k, reason, sizeof(reason));
 		if (is_full_err(err)) {
-			hold_full(ax, v + i, n - i, reason);
+			hold_full(ax, v + i, n - i, err, reason);
 			return;
 		}
 		i += k;
@@ -788,7 +837,7 @@ static void commit_batch(struct axiom *ax, struct prop **v, size_t n)
  * held. */
 static void reject_head_locked(struct axiom *ax, size_t n, const char *reason)
 {
-	struct axiom_result res = { .committed = 0 };
+	struct axiom_result res = { .committed = 0, .err = -ENOMEM };
 	int wake = 0;
 
 	snprintf(res.reason, sizeof(res.reason), "%s", reason);

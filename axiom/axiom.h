@@ -68,19 +68,22 @@ enum axiom_type {
 	AXIOM_CONN_REJECT,      /* a connection was refused */
 	AXIOM_CONN_CLOSE,       /* an allowed connection ended */
 	AXIOM_REVOKE,           /* an authorization was withdrawn */
+	AXIOM_POLICY_TEXT,      /* part of a policy too big for its push entry */
 };
 
 /* "start", "policy-push", "connection-authorize", "connection-reject",
- * "connection-close", "revoke"; NULL for a type this version does not
+ * "connection-close", "revoke", "policy-text"; NULL for a type this version does not
  * know (readers still show such entries). */
 const char *axiom_type_name(uint16_t type);
 /* The reverse: the type, or -EINVAL. */
 int axiom_type_from_name(const char *name);
 
 /* Committed{seq} (committed = 1) or Rejected{reason} (committed = 0,
- * seq = 0). */
+ * seq = 0, err: -ENOSPC/-EDQUOT for a full disk, -EIO for a failed log,
+ * -ENOMEM). */
 struct axiom_result {
 	int committed;
+	int err;
 	uint64_t seq;
 	char reason[256];
 };
@@ -165,9 +168,17 @@ struct axiom_item {
 	uint16_t type;
 	const void *payload;
 	uint32_t len;
+	axiom_done_fn cb;       /* axiom_propose_group() only */
+	void *arg;
 };
 int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t n,
 		       struct axiom_result *res);
+/* The same without waiting: each item's cb (may be NULL) gets its result
+ * through axiom_dispatch(), as with axiom_propose(); a full disk is tried
+ * (the callbacks then say Rejected and why), not assumed. 0, or at once
+ * -ENOBUFS, -ESHUTDOWN, -EINVAL, -EMSGSIZE, -EROFS, -ENOMEM: then nothing
+ * of it is proposed. */
+int axiom_propose_group(struct axiom *ax, const struct axiom_item *items, size_t n);
 
 /* What stops the log from writing, as text into buf: 0 when nothing does,
  * 1 while the disk is full (the reason of the last failed write), 2 once

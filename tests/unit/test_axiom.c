@@ -265,10 +265,11 @@ TEST(type_names)
 	CHECK(strcmp(axiom_type_name(AXIOM_CONN_REJECT), "connection-reject") == 0);
 	CHECK(strcmp(axiom_type_name(AXIOM_CONN_CLOSE), "connection-close") == 0);
 	CHECK(strcmp(axiom_type_name(AXIOM_REVOKE), "revoke") == 0);
+	CHECK(strcmp(axiom_type_name(AXIOM_POLICY_TEXT), "policy-text") == 0);
 	CHECK(axiom_type_name(0) == NULL);
-	CHECK(axiom_type_name(AXIOM_REVOKE + 1) == NULL);
+	CHECK(axiom_type_name(AXIOM_POLICY_TEXT + 1) == NULL);
 	CHECK(axiom_type_name(0xffff) == NULL);
-	for (t = AXIOM_START; t <= AXIOM_REVOKE; t++)
+	for (t = AXIOM_START; t <= AXIOM_POLICY_TEXT; t++)
 		CHECK_EQ(axiom_type_from_name(axiom_type_name((uint16_t)t)), t);
 	CHECK_EQ(axiom_type_from_name("bogus"), -EINVAL);
 	CHECK_EQ(axiom_type_from_name(""), -EINVAL);
