@@ -627,6 +627,16 @@ static void hold_full(struct axiom *ax, struct prop **v, size_t n, int err, cons
 	if (!was_full)
 		ax->stats.full_events++;
 	ax->stats.full_retries++;
+	for (i = 0; i < n; i++)
+		nkept += (v[i]->flags & AXIOM_KEEP) && !ax->closing;
+	pthread_mutex_unlock(&ax->lock);
+	/* Said before anyone is told: whoever learns of the refusal can
+	 * find the reason in the log already. */
+	if (!was_full)
+		say(ax, "%s: new entries are refused, %zu owed entries wait and are retried every "
+			"%u ms until there is space", reason, nkept, AXIOM_FULL_RETRY_MS);
+	nkept = 0;
+	pthread_mutex_lock(&ax->lock);
 	for (i = 0; i < n; i++) {
 		struct prop *p = v[i];
 
@@ -653,9 +663,6 @@ static void hold_full(struct axiom *ax, struct prop **v, size_t n, int err, cons
 	pthread_mutex_unlock(&ax->lock);
 	if (wake)
 		notify(ax);
-	if (!was_full)
-		say(ax, "%s: new entries are refused, %zu owed entries wait and are retried every "
-			"%u ms until there is space", reason, nkept, AXIOM_FULL_RETRY_MS);
 	if (lost)
 		say(ax, "%s: closing with the disk still full: %zu owed entries were not written",
 		    reason, lost);

@@ -640,7 +640,7 @@ TEST(propose_errors)
 	wrap_reset();
 	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
 	CHECK_EQ(axiom_propose(ax, 0, "x", 1, NULL, NULL), -EINVAL);
-	CHECK_EQ(axiom_propose(ax, AXIOM_REVOKE + 1, "x", 1, NULL, NULL), -EINVAL);
+	CHECK_EQ(axiom_propose(ax, AXIOM_POLICY_TEXT + 1, "x", 1, NULL, NULL), -EINVAL);
 	CHECK_EQ(axiom_propose(ax, AXIOM_START, NULL, 1, NULL, NULL), -EINVAL);
 	CHECK_EQ(axiom_propose(ax, AXIOM_START, big, AXIOM_PAYLOAD_MAX + 1, NULL, NULL), -EMSGSIZE);
 	CHECK_EQ(axiom_submit(ax, AXIOM_START, big, AXIOM_PAYLOAD_MAX + 1, &res), -EMSGSIZE);
