@@ -36,8 +36,10 @@
  *
  * Opening. axiom_open() scans every segment, recomputing CRCs, seqs and
  * the hash chain (time linear in the log's size). A torn tail of the last
- * segment - what an interrupted write leaves - is cut off and reported
- * through cfg->log; any other damage stops the open (format.h has the
+ * segment - what an interrupted write leaves, including the last write
+ * whose pages a power cut let reach the disk out of order (a hole, then
+ * more records of that same write) - is cut off after the last whole
+ * record before it and reported through cfg->log; any other damage stops the open (format.h has the
  * rules), as does a log that no longer reaches, or no longer matches, its
  * last signed checkpoint: nothing committed is cut. One writable open per
  * log at a time (-EBUSY otherwise); any number of read-only opens,
