@@ -1695,6 +1695,56 @@ TEST(close_drains)
 	remove_dir(dir);
 }
 
+/*
+ * A log written before records said where their write began (flags 0):
+ * it still opens, verifies and grows; and a hole followed by such a record
+ * is still damage, since nothing says the two were one unsynced write.
+ */
+TEST(old_log_without_write_marks)
+{
+	static uint8_t seg[4096];
+	uint8_t chain[AXIOM_HASH_SIZE] = { 0 };
+	uint64_t off[6];
+	char *dir = make_dir(), err[320];
+	struct axiom_verify_report rep;
+	struct axiom *ax;
+	size_t len = AXIOM_SEG_HDR_SIZE;
+	int i;
+
+	REQUIRE(dir);
+	wrap_reset();
+	/* The directory and key as a first open makes them. */
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	axiom_close(ax);
+	axiom_encode_seg_hdr(seg, 1, chain);
+	for (i = 0; i < 5; i++) {
+		struct axiom_record r = { .seq = (uint64_t)i + 1, .ts_ns = 1, .type = AXIOM_START,
+					  .len = 24, .payload = (const uint8_t *)"an entry of an old log.." };
+
+		memcpy(r.prev_hash, chain, sizeof(chain));
+		off[i] = len;
+		len += axiom_encode_record(seg + len, &r, chain);
+	}
+	off[5] = len;
+	spit(dir, SEG1, seg, len);
+	unlink_in(dir, AXIOM_CHECKPOINTS_FILE);
+	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
+	CHECK_EQ(rep.entries, 5);
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	CHECK_EQ(axiom_head_seq(ax), 5);
+	CHECK_EQ(put(ax, "a new entry"), 6);
+	axiom_close(ax);
+	CHECK_EQ(read_all(dir, NULL, 0), 6);
+	/* Record 3 zeroed, 4 and 5 after it. */
+	memset(seg + off[2], 0, (size_t)(off[3] - off[2]));
+	spit(dir, SEG1, seg, len);
+	unlink_in(dir, AXIOM_CHECKPOINTS_FILE);
+	CHECK_EQ(open_log(&ax, dir, 0, 0, err, sizeof(err)), -EBADMSG);
+	CHECK(strstr(err, "followed by a valid record") != NULL);
+	CHECK_EQ(file_size(dir, SEG1), len);
+	remove_dir(dir);
+}
+
 TEST_MAIN(T(type_names), T(crc32c), T(record_codec), T(segment_header),
 	  T(reopen_keeps_entries), T(group_commit), T(blocking_submit_threads),
 	  T(propose_errors), T(torn_tail_every_offset), T(corruption_in_the_middle),
@@ -1702,4 +1752,5 @@ TEST_MAIN(T(type_names), T(crc32c), T(record_codec), T(segment_header),
 	  T(checkpoints), T(write_error_rejects_until_reopen), T(sync_failure_rejects_until_reopen),
 	  T(disk_full_retries_owed_entries), T(disk_full_probe_resumes),
 	  T(disk_full_close_does_not_hang), T(group_all_or_nothing), T(segment_create_failure),
-	  T(torn_last_write_is_cut), T(hole_in_synced_write_is_damage), T(close_drains))
+	  T(torn_last_write_is_cut), T(hole_in_synced_write_is_damage), T(old_log_without_write_marks),
+	  T(close_drains))
