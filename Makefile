@@ -25,9 +25,10 @@ BPF_CFLAGS := -O2 -g $(WARN) -target bpf -D__TARGET_ARCH_x86 \
 
 # The engine: protocol code with no I/O of its own (unit-testable).
 NET_SRCS := $(wildcard userspace/net/*.c)
-# Axiom (the commit log) and policy (language, matcher): no I/O of their
-# own beyond Axiom's storage backend; linked into unit tests too.
-LIB_SRCS := $(wildcard axiom/*.c policy/*.c)
+# Shared utilities (util/: durable writes), Axiom (the commit log) and
+# policy (language, matcher): no I/O of their own beyond Axiom's storage
+# backend; linked into unit tests too.
+LIB_SRCS := $(wildcard util/*.c axiom/*.c policy/*.c)
 # Packet I/O backends and the XDP loader.
 DRV_SRCS := $(wildcard driver/*.c)
 # The command-line program.
@@ -53,7 +54,7 @@ $(SKEL): $(BUILD)/axnet_xdp.bpf.o
 	$(BPFTOOL) gen skeleton $< name axnet_xdp > $@.tmp && mv $@.tmp $@
 
 # --- user space --------------------------------------------------------------
-HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h axiom/*.h policy/*.h)
+HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h axiom/*.h policy/*.h util/*.h)
 
 $(BUILD)/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)
@@ -103,7 +104,7 @@ $(BUILD)/tests/policy_bench: tests/bench/policy_bench.c $(call obj,$(BUILD),$(NE
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lsodium -lm
 
 # Load for Axiom's crash tests: kill -9 it anywhere, then every printed seq must be in the log.
-$(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wildcard axiom/*.c)) | deps
+$(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wildcard util/*.c axiom/*.c)) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $^ -lsodium
 

@@ -40,6 +40,7 @@ static const char *const type_names[] = {
 	[AXIOM_CONN_REJECT] = "connection-reject",
 	[AXIOM_CONN_CLOSE] = "connection-close",
 	[AXIOM_REVOKE] = "revoke",
+	[AXIOM_POLICY_TEXT] = "policy-text",
 };
 #define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 
@@ -58,11 +59,11 @@ int axiom_type_from_name(const char *name)
 	return -EINVAL;
 }
 
-/* Waits in axiom_submit()'s stack frame for its one proposal. */
+/* Waits in axiom_submit()'s stack frame for its proposals (one, or a
+ * group): each result lands in its prop's out. */
 struct waiter {
 	pthread_cond_t cv;
-	int done;
-	struct axiom_result res;
+	size_t pending;
 };
 
 /* A proposal, from axiom_propose() until its callback has run. */
@@ -71,7 +72,10 @@ struct prop {
 	axiom_done_fn cb;
 	void *arg;
 	struct waiter *waiter;
+	struct axiom_result *out;       /* the waiter's copy of res */
 	struct axiom_result res;
+	unsigned int flags;             /* AXIOM_KEEP */
+	size_t group_n;                 /* first of a group: its size; else 0 */
 	uint16_t type;
 	uint32_t len;
 	uint8_t payload[];
@@ -94,10 +98,17 @@ struct axiom {
 	pthread_cond_t idle;            /* axiom_close: submitters gone */
 	struct prop *q_head, **q_tail;  /* waiting for the writer */
 	size_t q_count, q_bytes;
+	size_t q_keep;                  /* of which AXIOM_KEEP */
 	struct prop *done_head, **done_tail; /* waiting for axiom_dispatch */
 	int closing;
 	int failed;
 	char fail_reason[sizeof(((struct axiom_result *)0)->reason)];
+	/* The disk was full at the last write (ENOSPC/EDQUOT): refusable
+	 * proposals are refused at once until full_retry_ns, AXIOM_KEEP ones
+	 * wait and the writer tries again then. */
+	int full;
+	uint64_t full_retry_ns;
+	char full_reason[sizeof(((struct axiom_result *)0)->reason)];
 	uint64_t head_seq;
 	uint8_t head_hash[AXIOM_HASH_SIZE];
 	unsigned int submitters;
@@ -114,7 +125,8 @@ struct axiom {
 	uint64_t seg_off;               /* where its next record goes */
 	uint8_t *wbuf;
 	size_t wcap;
-	struct prop *batch[AXIOM_BATCH_MAX_ENTRIES];
+	struct prop **batch;            /* grows for a group */
+	size_t batch_cap;
 };
 
 static void say(const struct axiom *ax, const char *fmt, ...)
@@ -134,6 +146,41 @@ static void say(const struct axiom *ax, const char *fmt, ...)
 		fprintf(stderr, "axiom: %s\n", msg);
 }
 
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ENOSPC and EDQUOT: the disk is full, which passes when space is freed;
+ * anything else is an I/O error that needs a person. */
+static int is_full_err(int err)
+{
+	return err == -ENOSPC || err == -EDQUOT;
+}
+
+static const char *errno_name(int err)
+{
+	switch (-err) {
+	case ENOSPC: return " (ENOSPC)";
+	case EDQUOT: return " (EDQUOT)";
+	case EIO: return " (EIO)";
+	default: return "";
+	}
+}
+
+/* "write DIR/NAME: No space left on device (ENOSPC)"; a long path is cut
+ * short rather than the message refused. */
+static void io_reason(char *buf, size_t len, const char *what, const char *dir, const char *name,
+		      int err)
+{
+	if (snprintf(buf, len, "%s %s/%s: %s%s", what, dir, name, strerror(-err),
+		     errno_name(err)) >= (int)len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
 
 static uint64_t realtime_ns(void)
 {
@@ -163,9 +210,9 @@ static int complete_locked(struct axiom *ax, struct prop *p, const struct axiom_
 	else
 		ax->stats.rejected++;
 	if (p->waiter) {
-		p->waiter->res = *res;
-		p->waiter->done = 1;
-		pthread_cond_signal(&p->waiter->cv);
+		*p->out = *res;
+		if (--p->waiter->pending == 0)
+			pthread_cond_signal(&p->waiter->cv);
 		free(p);
 		return 0;
 	}
@@ -180,9 +227,9 @@ static int complete_locked(struct axiom *ax, struct prop *p, const struct axiom_
 	return 1;
 }
 
-static void reject(struct axiom *ax, struct prop **v, size_t n, const char *reason)
+static void reject(struct axiom *ax, struct prop **v, size_t n, int err, const char *reason)
 {
-	struct axiom_result res = { .committed = 0 };
+	struct axiom_result res = { .committed = 0, .err = err };
 	int wake = 0;
 	size_t i;
 
@@ -251,60 +298,158 @@ static int make_prop(struct axiom *ax, uint16_t type, const void *payload, uint3
 	return 0;
 }
 
-/* Queue p for the writer; ax->lock held. */
-static int enqueue_locked(struct axiom *ax, struct prop *p)
+/* Put p at the end of the queue; ax->lock held. */
+static void append_locked(struct axiom *ax, struct prop *p)
 {
-	if (ax->closing)
-		return -ESHUTDOWN;
-	if (ax->q_count >= AXIOM_QUEUE_MAX_ENTRIES || ax->q_bytes + p->len > AXIOM_QUEUE_MAX_BYTES)
-		return -ENOBUFS;
 	p->next = NULL;
 	*ax->q_tail = p;
 	ax->q_tail = &p->next;
 	ax->q_count++;
 	ax->q_bytes += p->len;
-	pthread_cond_signal(&ax->wake);
+	if (p->flags & AXIOM_KEEP)
+		ax->q_keep++;
+}
+
+/* admit_locked(): a full disk is tried, not assumed (a group: one
+ * operator's request, which deserves the writer's own answer). */
+#define ADMIT_TRY 0x100u
+
+/* May n more proposals of bytes payload bytes queue up? ax->lock held.
+ * AXIOM_KEEP ones always may: their callers bound them (axiom.h). */
+static int admit_locked(struct axiom *ax, unsigned int flags, size_t n, size_t bytes)
+{
+	if (ax->closing)
+		return -ESHUTDOWN;
+	if (flags & AXIOM_KEEP)
+		return 0;
+	if (!(flags & ADMIT_TRY) && ax->full && mono_ns() < ax->full_retry_ns) {
+		ax->stats.refused_full++;
+		return -ENOSPC;
+	}
+	if (ax->q_count + n > AXIOM_QUEUE_MAX_ENTRIES || ax->q_bytes + bytes > AXIOM_QUEUE_MAX_BYTES)
+		return -ENOBUFS;
 	return 0;
 }
 
-int axiom_propose(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
-		  axiom_done_fn cb, void *arg)
+int axiom_propose_ex(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
+		     unsigned int flags, axiom_done_fn cb, void *arg)
 {
 	struct prop *p;
 	int err;
 
+	if (flags & ~AXIOM_KEEP)
+		return -EINVAL;
 	err = make_prop(ax, type, payload, len, &p);
 	if (err < 0)
 		return err;
 	p->cb = cb;
 	p->arg = arg;
+	p->flags = flags;
 	pthread_mutex_lock(&ax->lock);
-	err = enqueue_locked(ax, p);
+	err = admit_locked(ax, flags, 1, len);
+	if (!err) {
+		append_locked(ax, p);
+		pthread_cond_signal(&ax->wake);
+	}
 	pthread_mutex_unlock(&ax->lock);
 	if (err < 0)
 		free(p);
 	return err;
 }
 
-int axiom_submit(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
-		 struct axiom_result *res)
+int axiom_propose(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
+		  axiom_done_fn cb, void *arg)
 {
-	struct waiter w = { .done = 0 };
-	struct prop *p;
+	return axiom_propose_ex(ax, type, payload, len, 0, cb, arg);
+}
+
+/* The props of items[0..n), marked as one group; *out is a malloc'd
+ * array of them. 0 or -errno (nothing allocated). */
+static int make_group(struct axiom *ax, const struct axiom_item *items, size_t n,
+		      struct prop ***out, size_t *bytes)
+{
+	struct prop **v;
+	size_t i;
+	int err = 0;
+
+	if (n == 0)
+		return -EINVAL;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*bytes = 0;
+	for (i = 0; i < n; i++) {
+		err = make_prop(ax, items[i].type, items[i].payload, items[i].len, &v[i]);
+		if (err < 0)
+			break;
+		*bytes += items[i].len;
+	}
+	if (err < 0) {
+		while (i > 0)
+			free(v[--i]);
+		free(v);
+		return err;
+	}
+	v[0]->group_n = n;
+	*out = v;
+	return 0;
+}
+
+int axiom_propose_group(struct axiom *ax, const struct axiom_item *items, size_t n)
+{
+	struct prop **v;
+	size_t i, bytes;
 	int err;
 
-	err = make_prop(ax, type, payload, len, &p);
+	err = make_group(ax, items, n, &v, &bytes);
 	if (err < 0)
 		return err;
-	p->waiter = &w;
+	for (i = 0; i < n; i++) {
+		v[i]->cb = items[i].cb;
+		v[i]->arg = items[i].arg;
+	}
+	pthread_mutex_lock(&ax->lock);
+	err = admit_locked(ax, ADMIT_TRY, n, bytes);
+	if (!err) {
+		for (i = 0; i < n; i++)
+			append_locked(ax, v[i]);
+		pthread_cond_signal(&ax->wake);
+	}
+	pthread_mutex_unlock(&ax->lock);
+	if (err < 0)
+		for (i = 0; i < n; i++)
+			free(v[i]);
+	free(v);
+	return err;
+}
+
+int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t n,
+		       struct axiom_result *res)
+{
+	struct waiter w = { .pending = n };
+	struct prop **v;
+	size_t i, bytes;
+	int err;
+
+	err = make_group(ax, items, n, &v, &bytes);
+	if (err < 0)
+		return err;
+	for (i = 0; i < n; i++) {
+		v[i]->waiter = &w;
+		v[i]->out = &res[i];
+	}
 	pthread_cond_init(&w.cv, NULL);
 	pthread_mutex_lock(&ax->lock);
-	err = enqueue_locked(ax, p);
+	/* A blocking group is refused only when the log is closing: it is
+	 * one caller's one request, and the writer says whether it fits. */
+	err = ax->closing ? -ESHUTDOWN : 0;
 	if (err == 0) {
+		for (i = 0; i < n; i++)
+			append_locked(ax, v[i]);
+		pthread_cond_signal(&ax->wake);
 		ax->submitters++;
-		while (!w.done)
+		while (w.pending)
 			pthread_cond_wait(&w.cv, &ax->lock);
-		*res = w.res;
 		/* axiom_close() frees the log only once we are out. */
 		if (--ax->submitters == 0)
 			pthread_cond_broadcast(&ax->idle);
@@ -312,8 +457,37 @@ int axiom_submit(struct axiom *ax, uint16_t type, const void *payload, uint32_t 
 	pthread_mutex_unlock(&ax->lock);
 	pthread_cond_destroy(&w.cv);
 	if (err < 0)
-		free(p);
+		for (i = 0; i < n; i++)
+			free(v[i]);
+	free(v);
 	return err;
+}
+
+int axiom_submit(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
+		 struct axiom_result *res)
+{
+	struct axiom_item it = { .type = type, .payload = payload, .len = len };
+
+	return axiom_submit_group(ax, &it, 1, res);
+}
+
+int axiom_error(const struct axiom *ax, char *buf, size_t len)
+{
+	struct axiom *m = (struct axiom *)ax;
+	int state = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->failed) {
+		state = 2;
+		snprintf(buf, len, "%s", m->fail_reason);
+	} else if (m->full) {
+		state = 1;
+		snprintf(buf, len, "%s", m->full_reason);
+	} else if (len) {
+		buf[0] = '\0';
+	}
+	pthread_mutex_unlock(&m->lock);
+	return state;
 }
 
 uint64_t axiom_head_seq(const struct axiom *ax)
@@ -342,6 +516,8 @@ void axiom_stats(const struct axiom *ax, struct axiom_stats *st)
 
 	pthread_mutex_lock(&m->lock);
 	*st = m->stats;
+	st->full = (unsigned int)m->full;
+	st->owed = m->q_keep;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -430,9 +606,87 @@ static int new_segment(struct axiom *ax, uint64_t first, const uint8_t prev[AXIO
 	return 0;
 }
 
+/* The disk is full: refuse what may be refused and put what is owed
+ * (AXIOM_KEEP) back at the head of the queue, in order, for the writer to
+ * try again in AXIOM_FULL_RETRY_MS. reason names the file and the error.
+ * A log that is closing tries no more: what is owed is then rejected, and
+ * said so. */
+static void hold_full(struct axiom *ax, struct prop **v, size_t n, int err, const char *reason)
+{
+	struct axiom_result res = { .committed = 0, .err = err };
+	struct prop *kept = NULL, **tail = &kept;
+	size_t i, nkept = 0, lost = 0;
+	int wake = 0, was_full;
+
+	snprintf(res.reason, sizeof(res.reason), "%s", reason);
+	pthread_mutex_lock(&ax->lock);
+	was_full = ax->full;
+	ax->full = 1;
+	ax->full_retry_ns = mono_ns() + (uint64_t)AXIOM_FULL_RETRY_MS * 1000000u;
+	snprintf(ax->full_reason, sizeof(ax->full_reason), "%s", reason);
+	if (!was_full)
+		ax->stats.full_events++;
+	ax->stats.full_retries++;
+	for (i = 0; i < n; i++)
+		nkept += (v[i]->flags & AXIOM_KEEP) && !ax->closing;
+	pthread_mutex_unlock(&ax->lock);
+	/* Said before anyone is told: whoever learns of the refusal can
+	 * find the reason in the log already. */
+	if (!was_full)
+		say(ax, "%s: new entries are refused, %zu owed entries wait and are retried every "
+			"%u ms until there is space", reason, nkept, AXIOM_FULL_RETRY_MS);
+	nkept = 0;
+	pthread_mutex_lock(&ax->lock);
+	for (i = 0; i < n; i++) {
+		struct prop *p = v[i];
+
+		if ((p->flags & AXIOM_KEEP) && !ax->closing) {
+			p->next = NULL;
+			*tail = p;
+			tail = &p->next;
+			ax->q_count++;
+			ax->q_bytes += p->len;
+			ax->q_keep++;
+			nkept++;
+			continue;
+		}
+		if (p->flags & AXIOM_KEEP)
+			lost++;
+		wake |= complete_locked(ax, p, &res);
+	}
+	if (kept) {
+		*tail = ax->q_head;
+		if (!ax->q_head)
+			ax->q_tail = tail;
+		ax->q_head = kept;
+	}
+	pthread_mutex_unlock(&ax->lock);
+	if (wake)
+		notify(ax);
+	if (lost)
+		say(ax, "%s: closing with the disk still full: %zu owed entries were not written",
+		    reason, lost);
+}
+
+/* The disk took a write again. */
+static void clear_full(struct axiom *ax, uint64_t seq)
+{
+	int was_full;
+
+	pthread_mutex_lock(&ax->lock);
+	was_full = ax->full;
+	ax->full = 0;
+	pthread_mutex_unlock(&ax->lock);
+	if (was_full)
+		say(ax, "there is space again: writing resumed at seq %" PRIu64, seq);
+}
+
 /* Write v[0..n) into the current segment with one pwrite and one
- * fdatasync, then complete them. */
-static void write_chunk(struct axiom *ax, struct prop **v, size_t n)
+ * fdatasync, then complete them. 0; or -ENOSPC/-EDQUOT (nothing written:
+ * the write was taken back; reason filled; v untouched, for the caller
+ * to hold); or -EIO after any other failure (v completed, rejected, the
+ * log failed). */
+static int write_chunk(struct axiom *ax, struct prop **v, size_t n, char *reason, size_t rlen)
 {
 	struct axiom_result res = { .committed = 1 };
 	uint8_t chain[AXIOM_HASH_SIZE];
@@ -446,8 +700,8 @@ static void write_chunk(struct axiom *ax, struct prop **v, size_t n)
 		uint8_t *nb = realloc(ax->wbuf, need);
 
 		if (!nb) {
-			reject(ax, v, n, "out of memory");
-			return;
+			reject(ax, v, n, -ENOMEM, "out of memory");
+			return 0;
 		}
 		ax->wbuf = nb;
 		ax->wcap = need;
@@ -457,10 +711,15 @@ static void write_chunk(struct axiom *ax, struct prop **v, size_t n)
 	memcpy(chain, ax->head_hash, sizeof(chain));
 	ts = realtime_ns();
 	for (i = 0; i < n; i++) {
+		/* Each record says where its write began (format.h): after a
+		 * power cut, a reader can tell the pages of this unsynced
+		 * write from damage to what was synced before it. */
 		struct axiom_record r = {
 			.seq = first + i,
 			.ts_ns = ts,
 			.type = v[i]->type,
+			.flags = (uint16_t)(AXIOM_REC_F_BATCH |
+					    (i < AXIOM_REC_BATCH_POS_MAX ? i : AXIOM_REC_BATCH_POS_MAX)),
 			.len = v[i]->len,
 			.payload = v[i]->payload,
 		};
@@ -478,18 +737,25 @@ static void write_chunk(struct axiom *ax, struct prop **v, size_t n)
 	if (err < 0) {
 		int undo;
 
-		set_failed(ax, "write %s: %s", ax->seg_name, strerror(-err));
 		/* Take back what may have reached the file, so that entries
-		 * reported Rejected do not come back at the next open. */
+		 * reported Rejected do not come back at the next open (and a
+		 * full disk gets its partial write back). */
 		undo = ax->ops->truncate(ax->seg, ax->seg_off);
+		if (undo == 0 && is_full_err(err)) {
+			io_reason(reason, rlen, "write", ax->logdir, ax->seg_name, err);
+			return err;
+		}
+		set_failed(ax, "write %s/%s: %s%s", ax->logdir, ax->seg_name, strerror(-err),
+			   errno_name(err));
 		if (undo < 0)
 			say(ax, "cannot cut the failed write off %s at offset %" PRIu64 ": %s; "
 				"entries %" PRIu64 "..%" PRIu64 " were rejected but may be found "
 				"at the next open", ax->seg_name, ax->seg_off, strerror(-undo),
 			    first, first + n - 1);
-		reject(ax, v, n, ax->fail_reason);
-		return;
+		reject(ax, v, n, -EIO, ax->fail_reason);
+		return -EIO;
 	}
+	clear_full(ax, first);
 	ax->seg_off += len;
 	pthread_mutex_lock(&ax->lock);
 	old_head = ax->head_seq;
@@ -506,75 +772,183 @@ static void write_chunk(struct axiom *ax, struct prop **v, size_t n)
 		notify(ax);
 	if (old_head / AXIOM_CHECKPOINT_EVERY != (first + n - 1) / AXIOM_CHECKPOINT_EVERY)
 		write_checkpoint(ax, 1);
+	return 0;
+}
+
+/* The proposals of the unit (one proposal, or a whole group) at v[i]. */
+static size_t unit_len(struct prop **v, size_t i)
+{
+	return v[i]->group_n ? v[i]->group_n : 1;
+}
+
+static uint64_t unit_bytes(struct prop **v, size_t i)
+{
+	uint64_t b = 0;
+
+	for (size_t k = 0; k < unit_len(v, i); k++)
+		b += axiom_rec_size(v[i + k]->len);
+	return b;
 }
 
 /* One batch off the queue: split where a segment fills up, so each piece
- * is one write and one sync. */
+ * is one write and one sync. A group is never split: when it does not
+ * fit what is left of the segment, a new segment holds it, however big. */
 static void commit_batch(struct axiom *ax, struct prop **v, size_t n)
 {
+	char reason[sizeof(((struct axiom_result *)0)->reason)];
 	size_t i = 0, k;
 	uint64_t end;
 	int err;
 
 	while (i < n) {
 		if (ax->failed) {
-			reject(ax, v + i, n - i, ax->fail_reason);
+			reject(ax, v + i, n - i, -EIO, ax->fail_reason);
 			return;
 		}
-		/* A segment holds at least one record, so a record bigger
-		 * than the segment size still has a home. */
+		/* A segment holds at least one record (or group), so a
+		 * record bigger than the segment size still has a home. */
 		if (ax->seg_off > AXIOM_SEG_HDR_SIZE &&
-		    ax->seg_off + axiom_rec_size(v[i]->len) > ax->segment_size) {
+		    ax->seg_off + unit_bytes(v, i) > ax->segment_size) {
 			err = new_segment(ax, ax->head_seq + 1, ax->head_hash);
 			if (err < 0) {
 				char name[AXIOM_SEG_NAME_SIZE];
 
 				axiom_seg_name(name, ax->head_seq + 1);
-				set_failed(ax, "create %s: %s", name, strerror(-err));
+				if (is_full_err(err)) {
+					io_reason(reason, sizeof(reason), "create", ax->logdir, name,
+						  err);
+					hold_full(ax, v + i, n - i, err, reason);
+					return;
+				}
+				set_failed(ax, "create %s/%s: %s%s", ax->logdir, name, strerror(-err),
+					   errno_name(err));
 				continue;
 			}
 		}
-		end = ax->seg_off + axiom_rec_size(v[i]->len);
-		for (k = 1; i + k < n && end + axiom_rec_size(v[i + k]->len) <= ax->segment_size; k++)
-			end += axiom_rec_size(v[i + k]->len);
-		write_chunk(ax, v + i, k);
+		end = ax->seg_off + unit_bytes(v, i);
+		k = unit_len(v, i);
+		while (i + k < n && end + unit_bytes(v, i + k) <= ax->segment_size) {
+			end += unit_bytes(v, i + k);
+			k += unit_len(v, i + k);
+		}
+		err = write_chunk(ax, v + i, k, reason, sizeof(reason));
+		if (is_full_err(err)) {
+			hold_full(ax, v + i, n - i, err, reason);
+			return;
+		}
 		i += k;
 	}
+}
+
+/* Take the first n proposals off the queue and reject them; ax->lock
+ * held. */
+static void reject_head_locked(struct axiom *ax, size_t n, const char *reason)
+{
+	struct axiom_result res = { .committed = 0, .err = -ENOMEM };
+	int wake = 0;
+
+	snprintf(res.reason, sizeof(res.reason), "%s", reason);
+	while (n-- && ax->q_head) {
+		struct prop *p = ax->q_head;
+
+		ax->q_head = p->next;
+		ax->q_count--;
+		ax->q_bytes -= p->len;
+		if (p->flags & AXIOM_KEEP)
+			ax->q_keep--;
+		wake |= complete_locked(ax, p, &res);
+	}
+	if (!ax->q_head)
+		ax->q_tail = &ax->q_head;
+	if (wake)
+		notify(ax);
+}
+
+/* Room for n proposals in the writer's batch array. */
+static int batch_room(struct axiom *ax, size_t n)
+{
+	struct prop **nv;
+	size_t cap;
+
+	if (n <= ax->batch_cap)
+		return 0;
+	cap = ax->batch_cap ? ax->batch_cap : AXIOM_BATCH_MAX_ENTRIES;
+	while (cap < n)
+		cap *= 2;
+	nv = realloc(ax->batch, cap * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	ax->batch = nv;
+	ax->batch_cap = cap;
+	return 0;
 }
 
 static void *writer_main(void *arg)
 {
 	struct axiom *ax = arg;
-	struct prop **v = ax->batch;
+	struct prop **v;
 	size_t n, bytes;
 
 	for (;;) {
 		pthread_mutex_lock(&ax->lock);
-		while (!ax->q_head && !ax->closing)
-			pthread_cond_wait(&ax->wake, &ax->lock);
+		while (!ax->closing) {
+			if (!ax->q_head) {
+				pthread_cond_wait(&ax->wake, &ax->lock);
+			} else if (ax->full && mono_ns() < ax->full_retry_ns) {
+				/* The disk was full: try again later, not in a
+				 * loop (closing tries once more at once). */
+				struct timespec ts = {
+					.tv_sec = (time_t)(ax->full_retry_ns / 1000000000u),
+					.tv_nsec = (long)(ax->full_retry_ns % 1000000000u),
+				};
+
+				pthread_cond_timedwait(&ax->wake, &ax->lock, &ts);
+			} else {
+				break;
+			}
+		}
 		if (!ax->q_head) {
 			pthread_mutex_unlock(&ax->lock);
 			break; /* closing, and everything queued is done */
 		}
-		/* Everything that queued up while the last batch synced. */
+		/* Everything that queued up while the last batch synced; a
+		 * group whole or not at all. */
 		n = 0;
 		bytes = 0;
 		while (ax->q_head && n < AXIOM_BATCH_MAX_ENTRIES) {
 			struct prop *p = ax->q_head;
-			size_t sz = (size_t)axiom_rec_size(p->len);
+			size_t units = p->group_n ? p->group_n : 1, sz = 0, k;
 
-			if (n && bytes + sz > AXIOM_BATCH_MAX_BYTES)
+			for (k = 0; k < units; k++, p = p->next)
+				sz += (size_t)axiom_rec_size(p->len);
+			if (n && (n + units > AXIOM_BATCH_MAX_ENTRIES || bytes + sz > AXIOM_BATCH_MAX_BYTES))
 				break;
-			ax->q_head = p->next;
-			ax->q_count--;
-			ax->q_bytes -= p->len;
+			if (batch_room(ax, n + units) < 0) {
+				if (n)
+					break;
+				/* No memory for the group's batch: refuse it
+				 * whole rather than wait for memory. */
+				reject_head_locked(ax, units, "out of memory");
+				continue;
+			}
+			v = ax->batch;
+			for (k = 0; k < units; k++) {
+				p = ax->q_head;
+				ax->q_head = p->next;
+				ax->q_count--;
+				ax->q_bytes -= p->len;
+				if (p->flags & AXIOM_KEEP)
+					ax->q_keep--;
+				v[n++] = p;
+			}
 			bytes += sz;
-			v[n++] = p;
 		}
 		if (!ax->q_head)
 			ax->q_tail = &ax->q_head;
 		pthread_mutex_unlock(&ax->lock);
-		commit_batch(ax, v, n);
+		if (n == 0)
+			continue;
+		commit_batch(ax, ax->batch, n);
 	}
 	write_checkpoint(ax, 1);
 	return NULL;
@@ -711,6 +1085,7 @@ static void free_log(struct axiom *ax)
 	pthread_cond_destroy(&ax->wake);
 	pthread_cond_destroy(&ax->idle);
 	free(ax->wbuf);
+	free(ax->batch);
 	free(ax);
 }
 
@@ -734,7 +1109,15 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 	ax->efd = -1;
 	pthread_mutex_init(&ax->lock, NULL);
 	pthread_mutex_init(&ax->ckpt_lock, NULL);
-	pthread_cond_init(&ax->wake, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* The writer's retry waits are on the monotonic clock. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&ax->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_cond_init(&ax->idle, NULL);
 	ax->q_tail = &ax->q_head;
 	ax->done_tail = &ax->done_head;
@@ -764,6 +1147,10 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 		goto bad;
 	if ((rc = recover(ax, err, errlen)) < 0)
 		goto bad;
+	if (!ax->read_only && batch_room(ax, AXIOM_BATCH_MAX_ENTRIES) < 0) {
+		rc = axiom_fail(err, errlen, -ENOMEM, "out of memory");
+		goto bad;
+	}
 	ax->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ax->efd < 0) {
 		rc = axiom_fail(err, errlen, -errno, "eventfd: %s", strerror(errno));

@@ -15,17 +15,31 @@
  * single-threaded event loop never waits for a disk. axiom_submit() is
  * the blocking form, for threads that may wait (CLI, tests).
  *
- * Failure. After an I/O error (ENOSPC, EIO, ...) the log takes nothing
+ * A full disk (ENOSPC, EDQUOT) passes: the writer cuts the failed write
+ * back off the segment (freeing what it took), rejects the proposals of
+ * that write that may be refused, keeps those proposed with AXIOM_KEEP
+ * (entries owed to the log, e.g. a connection's close) at the head of the
+ * queue, and tries them again every AXIOM_FULL_RETRY_MS until the disk
+ * takes them. Meanwhile a new refusable proposal is refused at once
+ * (-ENOSPC) - except one per retry interval, which goes to the disk as a
+ * probe, so writing resumes by itself when space returns. The reason
+ * (axiom_error()) names the file and the error: "write
+ * DIR/axiom/SEG: No space left on device (ENOSPC)".
+ *
+ * Failure. After any other I/O error (EIO, ...) the log takes nothing
  * more until it is reopened: every later proposal is Rejected with the
  * first error's reason, so no later entry can commit past a gap. The
  * writer cuts a failed batch back off the segment, so a Rejected entry
  * does not reappear at reopen (unless that cut fails too, which is
- * reported through the config's log function).
+ * reported through the config's log function, and then fails the log
+ * even for a full disk).
  *
  * Opening. axiom_open() scans every segment, recomputing CRCs, seqs and
  * the hash chain (time linear in the log's size). A torn tail of the last
- * segment - what an interrupted write leaves - is cut off and reported
- * through cfg->log; any other damage stops the open (format.h has the
+ * segment - what an interrupted write leaves, including the last write
+ * whose pages a power cut let reach the disk out of order (a hole, then
+ * more records of that same write) - is cut off after the last whole
+ * record before it and reported through cfg->log; any other damage stops the open (format.h has the
  * rules), as does a log that no longer reaches, or no longer matches, its
  * last signed checkpoint: nothing committed is cut. One writable open per
  * log at a time (-EBUSY otherwise); any number of read-only opens,
@@ -56,21 +70,24 @@ enum axiom_type {
 	AXIOM_CONN_REJECT,      /* a connection was refused */
 	AXIOM_CONN_CLOSE,       /* an allowed connection ended */
 	AXIOM_REVOKE,           /* an authorization was withdrawn */
+	AXIOM_POLICY_TEXT,      /* part of a policy too big for its push entry */
 };
 
 /* "start", "policy-push", "connection-authorize", "connection-reject",
- * "connection-close", "revoke"; NULL for a type this version does not
+ * "connection-close", "revoke", "policy-text"; NULL for a type this version does not
  * know (readers still show such entries). */
 const char *axiom_type_name(uint16_t type);
 /* The reverse: the type, or -EINVAL. */
 int axiom_type_from_name(const char *name);
 
 /* Committed{seq} (committed = 1) or Rejected{reason} (committed = 0,
- * seq = 0). */
+ * seq = 0, err: -ENOSPC/-EDQUOT for a full disk, -EIO for a failed log,
+ * -ENOMEM). */
 struct axiom_result {
 	int committed;
+	int err;
 	uint64_t seq;
-	char reason[96];
+	char reason[256];
 };
 
 /* Runs in the owner's thread, from axiom_dispatch() (or axiom_close()).
@@ -128,6 +145,48 @@ void axiom_close(struct axiom *ax);
 int axiom_propose(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
 		  axiom_done_fn cb, void *arg);
 
+/*
+ * axiom_propose() with flags: AXIOM_KEEP for an entry owed to the log (a
+ * close, a revocation: something that already happened). When the disk
+ * is full it waits and is retried instead of being rejected, and the
+ * queue limits do not apply to it: the caller bounds how many it can owe
+ * (one close per live authorization). It is rejected only by an I/O error
+ * other than a full disk, or by axiom_close() while the disk is still
+ * full (said through cfg->log).
+ */
+#define AXIOM_KEEP 1u
+int axiom_propose_ex(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
+		     unsigned int flags, axiom_done_fn cb, void *arg);
+
+/*
+ * Several entries as one: proposed together, written with one write and
+ * one sync (even past AXIOM_BATCH_MAX_*, and into a new segment of their
+ * own when the current one cannot take them all), so they commit together
+ * with consecutive seqs, or none of them does. Waits like axiom_submit();
+ * res[i] is item i's result. Refused only when closing (-ESHUTDOWN) or
+ * out of memory; a full disk rejects the whole group (res[i] say so).
+ */
+struct axiom_item {
+	uint16_t type;
+	const void *payload;
+	uint32_t len;
+	axiom_done_fn cb;       /* axiom_propose_group() only */
+	void *arg;
+};
+int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t n,
+		       struct axiom_result *res);
+/* The same without waiting: each item's cb (may be NULL) gets its result
+ * through axiom_dispatch(), as with axiom_propose(); a full disk is tried
+ * (the callbacks then say Rejected and why), not assumed. 0, or at once
+ * -ENOBUFS, -ESHUTDOWN, -EINVAL, -EMSGSIZE, -EROFS, -ENOMEM: then nothing
+ * of it is proposed. */
+int axiom_propose_group(struct axiom *ax, const struct axiom_item *items, size_t n);
+
+/* What stops the log from writing, as text into buf: 0 when nothing does,
+ * 1 while the disk is full (the reason of the last failed write), 2 once
+ * the log has failed (until reopened). */
+int axiom_error(const struct axiom *ax, char *buf, size_t len);
+
 /* Readable (EPOLLIN) when results wait for axiom_dispatch(). Owned by the
  * log; do not read or close it. */
 int axiom_event_fd(const struct axiom *ax);
@@ -140,8 +199,10 @@ int axiom_dispatch(struct axiom *ax);
 /*
  * Propose and wait for the result, which lands in *res (not through the
  * event fd: this works from any thread, whether or not it also
- * dispatches). Returns what axiom_propose() would, or 0 with *res
- * filled (which may say Rejected).
+ * dispatches). Returns -EINVAL, -EMSGSIZE, -EROFS, -ESHUTDOWN or -ENOMEM
+ * as axiom_propose() would, or 0 with *res filled (which may say
+ * Rejected). It is not held to the queue limits, and always reaches the
+ * writer (a full disk is tried, not assumed).
  */
 int axiom_submit(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
 		 struct axiom_result *res);
@@ -167,6 +228,11 @@ struct axiom_stats {
 	uint64_t bytes;         /* record bytes written */
 	uint64_t segments;      /* segments created */
 	uint64_t checkpoints;   /* checkpoints written */
+	uint64_t full_events;   /* times the disk was found full */
+	uint64_t full_retries;  /* writes that found it full */
+	uint64_t refused_full;  /* proposals refused at once: disk full */
+	uint64_t owed;          /* AXIOM_KEEP entries waiting to be written */
+	unsigned int full;      /* 1 while the disk is full */
 };
 void axiom_stats(const struct axiom *ax, struct axiom_stats *st);
 

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "axiom/errmsg.h"
+#include "util/durable.h"
 
 #define CKPT_DOMAIN "axiom-checkpoint-v1"
 #define CKPT_DOMAIN_LEN (sizeof(CKPT_DOMAIN) - 1)
@@ -33,63 +34,16 @@ static int path_in(char out[PATH_MAX], const char *dir, const char *name)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* Write dir/name atomically and durably: a temporary file, synced, then
- * renamed over the name, then the directory synced. */
+/* Write dir/name atomically and durably (util/durable.h). */
 static int write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
 			     mode_t mode)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	int fd, err;
+	char path[PATH_MAX];
+	int err;
 
 	if ((err = path_in(path, dir, name)) < 0)
 		return err;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, data, len);
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	return sync_dir(dir);
+	return durable_write_file(path, data, len, mode);
 }
 
 /* Read at most cap - 1 bytes of a small file, NUL-terminated. Bytes read
@@ -363,13 +317,13 @@ int axiom_checkpoint_append(const char *logdir, const struct axiom_checkpoint *c
 	if (!err && lseek(fd, 0, SEEK_END) < 0)
 		err = -errno;
 	if (!err)
-		err = write_all(fd, line, strlen(line));
+		err = durable_write_all(fd, line, strlen(line), -1);
 	if (!err && fdatasync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	if (!err && created)
-		err = sync_dir(logdir);
+		err = durable_sync_dir(logdir);
 	return err;
 }
 

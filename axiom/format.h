@@ -40,15 +40,28 @@
  *
  * Seqs start at 1 and rise by exactly 1 across records and segments.
  *
+ * Flags: 0 (logs written before the flag existed), or AXIOM_REC_F_BATCH
+ * with the low 15 bits saying how many records before this one the write
+ * it was part of began (0: the first of its write; capped at
+ * AXIOM_REC_BATCH_POS_MAX, which only makes the write look shorter). Every
+ * record before the first of a write was synced before that write began:
+ * seq - pos - 1 is the last entry this record's writer had promised. A
+ * reader rejects any other flags.
+ *
  * What recovery makes of damage (reader.c): a record that does not decode
- * (cut short, bad magic, zero bytes, bad CRC) with no decodable record
- * after it in the last segment is a torn tail, the remains of a write that
- * never completed, and is cut off. Anything else - such a record followed
- * by a decodable one, in any segment but the last, or a record whose CRC
- * is good but whose seq or prev_hash is wrong - is corruption: the log is
- * not opened. So is a "torn tail" that starts at or below the seq of the
- * last signed checkpoint (checkpoint.h): that entry was synced before it
- * was signed, so its damage is not a write cut short.
+ * (cut short, bad magic, zero bytes, bad CRC) in the last segment is a
+ * torn tail, the remains of a write that never completed, and is cut off,
+ * when nothing after it says it was promised: either no decodable record
+ * follows it, or every record that follows belongs to one write that
+ * began at or before it (its flags say so), so it and they are the last
+ * write, whose pages a power cut let reach the disk in any order (only
+ * entries at or before the last fdatasync were promised). Anything else -
+ * junk followed by a record of a later write (or one without the flag),
+ * junk in any segment but the last, or a record whose CRC is good but
+ * whose seq or prev_hash is wrong - is corruption: the log is not opened.
+ * So is a "torn tail" that starts at or below the seq of the last signed
+ * checkpoint (checkpoint.h): that entry was synced before it was signed,
+ * so its damage is not a write cut short.
  */
 #ifndef AXIOM_FORMAT_H
 #define AXIOM_FORMAT_H
@@ -63,6 +76,10 @@
 /* "AXRC" read as a little-endian u32: recognisable in a hex dump, and
  * never zero, so a zero-filled tail never passes for a header. */
 #define AXIOM_REC_MAGIC 0x43525841u
+
+/* Record flags: the record says where its write began (see above). */
+#define AXIOM_REC_F_BATCH 0x8000u
+#define AXIOM_REC_BATCH_POS_MAX 0x7fffu
 
 #define AXIOM_SEG_HDR_SIZE 64u
 #define AXIOM_REC_HDR_SIZE 64u
@@ -91,7 +108,7 @@ struct axiom_rec_hdr {
 	uint64_t seq;
 	uint64_t ts_ns;              /* CLOCK_REALTIME when written */
 	uint16_t type;               /* enum axiom_type */
-	uint16_t flags;              /* 0; a reader rejects others */
+	uint16_t flags;              /* 0 or AXIOM_REC_F_BATCH | pos */
 	uint32_t len;                /* payload bytes, <= AXIOM_PAYLOAD_MAX */
 	uint8_t prev_hash[32];
 };

@@ -36,6 +36,13 @@
 #define AXIOM_QUEUE_MAX_BYTES (256u * 1024 * 1024)
 #endif
 
+/* A disk found full is tried again this often (ms): how long an entry
+ * owed to the log (AXIOM_KEEP) waits after space returns, at most; each
+ * try on a still-full disk is one write that fails at once. */
+#ifndef AXIOM_FULL_RETRY_MS
+#define AXIOM_FULL_RETRY_MS 100u
+#endif
+
 /* The writer signs a checkpoint whenever the head passes a multiple of
  * this many entries (and at close). */
 #ifndef AXIOM_CHECKPOINT_EVERY

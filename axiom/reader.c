@@ -265,6 +265,56 @@ static int find_valid_after(struct axiom_reader *r, uint64_t off, uint64_t *foun
 	return 0;
 }
 
+/*
+ * Junk at off, then decodable records: is it all one write that never
+ * finished (torn), or damage? Only entries up to the last fdatasync were
+ * promised, and each record says where its write began (format.h). So it
+ * is a torn write when every decodable record after off belongs to a write
+ * that began at or before the entry expected at off (r->next_seq): then
+ * the junk and those records are the pages of the last write, which a
+ * power cut let reach the disk in any order. A record without the flag
+ * (an older writer) or of a later write means something after the junk
+ * was written once the junk's write had been synced: damage.
+ * BUG (fixed): junk followed by any record with a good CRC was called
+ * damage, so a restart after a power cut refused a valid log.
+ */
+static int torn_write_after(struct axiom_reader *r, uint64_t off, int *torn)
+{
+	struct axiom_record rec;
+	uint64_t pos, start;
+	const uint8_t *p;
+	size_t avail;
+	int n, err;
+
+	*torn = 0;
+	for (pos = off + AXIOM_REC_ALIGN; pos + AXIOM_REC_HDR_SIZE <= r->size;) {
+		uint64_t rest = r->size - pos;
+		size_t need = rest < AXIOM_REC_MAX_SIZE ? (size_t)rest : AXIOM_REC_MAX_SIZE;
+		uint32_t magic;
+
+		if ((err = fetch(r, pos, need, &p, &avail)) < 0)
+			return err;
+		if (avail > rest)
+			avail = (size_t)rest;
+		if (avail < 4)
+			break;
+		memcpy(&magic, p, 4);
+		if (le32toh(magic) != AXIOM_REC_MAGIC ||
+		    (n = axiom_decode_record(p, avail, &rec, NULL)) <= 0) {
+			pos += AXIOM_REC_ALIGN;
+			continue;
+		}
+		if (!(rec.flags & AXIOM_REC_F_BATCH) || rec.seq <= r->next_seq)
+			return 0;
+		start = rec.seq - (rec.flags & AXIOM_REC_BATCH_POS_MAX);
+		if (start > r->next_seq)
+			return 0;
+		pos += (uint64_t)n;
+	}
+	*torn = 1;
+	return 0;
+}
+
 /* Look again before judging: with a writer at work, the file may have
  * grown, a segment may have been added, and bytes read a moment ago may
  * have been half-written then. */
@@ -279,7 +329,7 @@ static int refresh(struct axiom_reader *r)
 
 int axiom_reader_next(struct axiom_reader *r, struct axiom_entry *e)
 {
-	int refreshed = 0, rechecked = 0;
+	int refreshed = 0, rechecked = 0, torn_write;
 	struct axiom_record rec;
 	const uint8_t *p;
 	const char *why = "";
@@ -364,8 +414,11 @@ int axiom_reader_next(struct axiom_reader *r, struct axiom_entry *e)
 				rechecked = 1;
 				continue;
 			}
-			return fail(r, -EBADMSG, r->off, "%s, followed by a valid record at offset %"
-				    PRIu64, why, valid);
+			if ((err = torn_write_after(r, r->off, &torn_write)) < 0)
+				return err;
+			if (!torn_write)
+				return fail(r, -EBADMSG, r->off, "%s, followed by a valid record "
+					    "at offset %" PRIu64, why, valid);
 		}
 		r->torn = 1;
 		r->torn_off = r->off;

@@ -7,8 +7,10 @@
  *
  *   the end            the last segment ends exactly after a record
  *   a torn tail        the last segment has bytes at the end that are not
- *                      a record and no decodable record follows them: the
- *                      remains of an interrupted write (torn = 1)
+ *                      a record, and nothing after them was promised: no
+ *                      decodable record follows, or all that follow are
+ *                      of the one write the bad bytes began (format.h):
+ *                      the remains of an interrupted write (torn = 1)
  *   corruption         anything else (err < 0, err_* and msg say where)
  *
  * With AXIOM_READER_SHARED a writer may be appending at the same time:

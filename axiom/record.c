@@ -116,6 +116,7 @@ int axiom_decode_record(const uint8_t *buf, size_t len, struct axiom_record *r,
 	uint8_t hdr[AXIOM_REC_HDR_SIZE];
 	uint32_t plen, crc;
 	uint64_t size;
+	uint16_t flags;
 	size_t i;
 
 	if (len < 4) {
@@ -142,7 +143,8 @@ int axiom_decode_record(const uint8_t *buf, size_t len, struct axiom_record *r,
 		set_why(why, "length over the limit");
 		return -EBADMSG;
 	}
-	if (get16(buf + REC_OFF(flags)) != 0) {
+	flags = get16(buf + REC_OFF(flags));
+	if (flags && !(flags & AXIOM_REC_F_BATCH)) {
 		set_why(why, "unknown flags");
 		return -EBADMSG;
 	}
@@ -161,7 +163,7 @@ int axiom_decode_record(const uint8_t *buf, size_t len, struct axiom_record *r,
 	r->seq = get64(buf + REC_OFF(seq));
 	r->ts_ns = get64(buf + REC_OFF(ts_ns));
 	r->type = get16(buf + REC_OFF(type));
-	r->flags = 0;
+	r->flags = flags;
 	r->len = plen;
 	memcpy(r->prev_hash, buf + REC_OFF(prev_hash), AXIOM_HASH_SIZE);
 	r->payload = buf + AXIOM_REC_HDR_SIZE;

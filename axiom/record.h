@@ -17,7 +17,7 @@ struct axiom_record {
 	uint64_t seq;
 	uint64_t ts_ns;
 	uint16_t type;
-	uint16_t flags;
+	uint16_t flags;         /* 0, or AXIOM_REC_F_BATCH | position */
 	uint32_t len;
 	uint8_t prev_hash[AXIOM_HASH_SIZE];
 	const uint8_t *payload;

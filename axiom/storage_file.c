@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/durable.h"
+
 struct file_store {
 	int dirfd;
 	int writable;
@@ -24,7 +26,6 @@ struct file_seg {
 	int fd;
 };
 
-#define TMP_SUFFIX ".tmp"
 
 void axiom_storage_free_names(char **names, size_t n)
 {
@@ -35,56 +36,6 @@ void axiom_storage_free_names(char **names, size_t n)
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-}
-
-/* Sync the directory holding path[0..len), so a name made in it
- * survives a crash. */
-static int sync_parent(const char *path, size_t len)
-{
-	char buf[PATH_MAX];
-	int fd, err = 0;
-
-	while (len > 1 && path[len - 1] != '/')
-		len--;
-	if (path[len - 1] != '/')
-		snprintf(buf, sizeof(buf), ".");
-	else
-		snprintf(buf, sizeof(buf), "%.*s", (int)len, path);
-	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* mkdir -p; the last component gets mode, the parents 0755. Each
- * directory made is synced into its parent: a log whose directory entry
- * is lost in a crash is lost whole. */
-static int mkdirs(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t i, len = strlen(path);
-	int err;
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	strcpy(buf, path);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, i == len ? mode : 0755) == 0) {
-			if ((err = sync_parent(buf, i)) < 0)
-				return err;
-		} else if (errno != EEXIST) {
-			return -errno;
-		}
-		if (i < len)
-			buf[i] = '/';
-	}
-	return 0;
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -112,7 +63,7 @@ static int remove_leftovers(int dirfd)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		if (has_suffix(de->d_name, ".seg" TMP_SUFFIX) &&
+		if (has_suffix(de->d_name, ".seg" DURABLE_TMP_SUFFIX) &&
 		    unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
 			err = -errno;
 			break;
@@ -129,7 +80,7 @@ static int file_open_dir(void *arg, const char *dir, int writable, void **store)
 
 	(void)arg;
 	/* 0700: the log records who connected where, and holds the key. */
-	if (writable && (err = mkdirs(dir, 0700)) < 0)
+	if (writable && (err = durable_mkdirs(dir, 0700)) < 0)
 		return err;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -241,54 +192,19 @@ static int file_open(void *store, const char *name, int writable, void **file)
 	return wrap_fd(fd, file);
 }
 
-static int write_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		/* A short write is followed by the call that says why. */
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 static int file_create(void *store, const char *name, const void *data, size_t len,
 		       void **file)
 {
 	struct file_store *s = store;
-	char tmp[NAME_MAX + 1];
 	int fd, err;
 
 	if (!s->writable)
 		return -EROFS;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s" TMP_SUFFIX, name) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = openat(s->dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, data, len, 0);
-	if (!err && fdatasync(fd) < 0)
-		err = -errno;
-	/* The content is durable before the name is: a crash between the
-	 * two leaves only a .tmp, which open_dir removes. */
-	if (!err && renameat(s->dirfd, tmp, s->dirfd, name) < 0)
-		err = -errno;
-	if (!err && fsync(s->dirfd) < 0)
-		err = -errno;
-	if (err) {
-		close(fd);
-		unlinkat(s->dirfd, tmp, 0);
+	/* Durable and atomic (util/durable.h): a crash leaves at most a
+	 * NAME.tmp, which open_dir removes. */
+	err = durable_create_at(s->dirfd, name, data, len, 0600, &fd);
+	if (err < 0)
 		return err;
-	}
 	return wrap_fd(fd, file);
 }
 
@@ -328,7 +244,7 @@ static int file_pwrite(void *file, const void *buf, size_t len, uint64_t off)
 {
 	struct file_seg *f = file;
 
-	return write_all(f->fd, buf, len, off);
+	return durable_write_all(f->fd, buf, len, (off_t)off);
 }
 
 static int file_datasync(void *file)

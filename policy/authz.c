@@ -8,7 +8,19 @@
  *   connection-reject     dir=in proto=tcp local=A:P remote=A:P rule=N policy=SEQ [unlogged=K]
  *   connection-close      auth=SEQ reason=R [bytes_in=N bytes_out=N]
  *   revoke                auth=SEQ policy=SEQ local=A:P remote=A:P
- *   policy-push           sha256=HEX rules=N source=S
+ *   policy-push           sha256=HEX rules=N source=S [parts=K] text=T
+ *   policy-text           sha256=HEX part=I/K text=T
+ *
+ * A push carries the policy itself: T is its canonical text (pol_canonical)
+ * with '%', and every byte that is not printable ASCII, as %XX (so a line
+ * break is %0a and `axnet log` shows the entry as text). A policy whose
+ * text does not fit one entry is split: parts 1..K-1 in policy-text
+ * entries, committed in one group with the push (consecutive seqs), the
+ * push holding part K. At start the policy in force is rebuilt from the
+ * log alone and must hash to the sha256 its entry names; pushes written
+ * before the text was kept (no text=) are read from
+ * <state>/policies/<sha256>.pol as before. A policy that cannot be
+ * rebuilt stops the start: nothing silently takes its place.
  */
 #include "policy/authz.h"
 
@@ -135,6 +147,16 @@ static int propose(struct authz *a, uint16_t type, const char *text, axiom_done_
 	return axiom_propose(a->ax, type, text, (uint32_t)strlen(text), cb, arg);
 }
 
+/* An entry owed to the log (a close, a revocation: it already happened):
+ * a full disk delays it, never drops it (axiom.h: AXIOM_KEEP). What bounds
+ * the owed entries is what can owe one: authorizations, each closed or
+ * revoked once, and no new authorization commits while the disk is full. */
+static int propose_owed(struct authz *a, uint16_t type, const char *text, axiom_done_fn cb,
+			void *arg)
+{
+	return axiom_propose_ex(a->ax, type, text, (uint32_t)strlen(text), AXIOM_KEEP, cb, arg);
+}
+
 /* --- connections ------------------------------------------------------------ */
 
 /* The policy's flow, the verdict map's key and the entry's tuple text of
@@ -199,8 +221,14 @@ static void log_reject(struct authz *a, int inbound, const char *proto, const ch
 	if (a->rejects_unlogged_since)
 		snprintf(text + n, sizeof(text) - (size_t)n, " unlogged=%" PRIu64,
 			 a->rejects_unlogged_since);
-	if (propose(a, AXIOM_CONN_REJECT, text, NULL, NULL) == 0)
+	if (propose(a, AXIOM_CONN_REJECT, text, NULL, NULL) == 0) {
 		a->rejects_unlogged_since = 0;
+	} else {
+		/* The log cannot take it now (a full disk): the next reject
+		 * entry says how many went unlogged. */
+		a->rejects_unlogged_since++;
+		a->st.rejects_unlogged++;
+	}
 }
 
 static void close_entry(struct authz *a, uint64_t seq, const char *reason,
@@ -218,7 +246,7 @@ static void close_entry(struct authz *a, uint64_t seq, const char *reason,
 	} else {
 		snprintf(text, sizeof(text), "auth=%" PRIu64 " reason=%s", seq, reason);
 	}
-	if (propose(a, AXIOM_CONN_CLOSE, text, NULL, NULL) == 0)
+	if (propose_owed(a, AXIOM_CONN_CLOSE, text, NULL, NULL) == 0)
 		a->st.closed++;
 	else
 		a->st.failed++;
@@ -235,7 +263,7 @@ static int revoke_entry(struct authz *a, uint64_t seq, const char *tuple, axiom_
 	snprintf(text, sizeof(text), "auth=%" PRIu64 " policy=%" PRIu64 " %s", seq,
 		 a->policy_seq, tuple);
 	a->st.revoked++;
-	err = propose(a, AXIOM_REVOKE, text, cb, arg);
+	err = propose_owed(a, AXIOM_REVOKE, text, cb, arg);
 	if (err)
 		a->st.failed++;
 	return err;
@@ -261,9 +289,15 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 
 	a->st.pending--;
 	if (!res->committed) {
-		log_warn("authz: %s not authorized: the log refused it (%s)", c->tuple,
-			 res->reason);
-		a->st.failed++;
+		/* A full disk refuses new authorizations (fail closed) and says
+		 * so once, in axiom's own message; anything else is news. */
+		if (res->err == -ENOSPC || res->err == -EDQUOT) {
+			a->st.refused_full++;
+		} else {
+			log_warn("authz: %s not authorized: the log refused it (%s)", c->tuple,
+				 res->reason);
+			a->st.failed++;
+		}
 		c->pcb = NULL;
 		if (pcb) {
 			tcp_set_authz_ctx(pcb, NULL);
@@ -373,6 +407,7 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	struct pol_verdict v = { 0 };
 	struct authz_conn *c;
 	char text[256];
+	int err;
 
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -393,10 +428,15 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	c->state = C_PENDING;
 	snprintf(text, sizeof(text), "dir=%s proto=tcp %s rule=%u policy=%" PRIu64,
 		 inbound ? "in" : "out", c->tuple, v.rule, a->policy_seq);
-	if (propose(a, AXIOM_CONN_AUTHORIZE, text, on_authorized, c) < 0) {
-		/* The log cannot take it (closing, queue full): no entry, no
-		 * connection. */
-		a->st.failed++;
+	err = propose(a, AXIOM_CONN_AUTHORIZE, text, on_authorized, c);
+	if (err < 0) {
+		/* The log cannot take it (disk full, closing, queue full): no
+		 * entry, no connection: the SYN gets nothing, connect()
+		 * EACCES. */
+		if (err == -ENOSPC)
+			a->st.refused_full++;
+		else
+			a->st.failed++;
 		free(c);
 		return -EACCES;
 	}
@@ -442,37 +482,158 @@ static const struct tcp_authz_ops hooks = {
 
 /* --- policy pushes ------------------------------------------------------------ */
 
-static int write_policy_file(struct authz *a, const struct pol_policy *p, uint8_t hash[32])
-{
-	char path[4200], tmp[4220], hx[65];
-	char *text = NULL;
-	size_t len;
-	int fd, err = 0;
+/* Policy text in the log: the bytes a push entry may hold of it, per
+ * entry (AXIOM_PAYLOAD_MAX less room for the keys and the source). */
+#define POLICY_TEXT_CHUNK 60000u
+#define POLICY_SOURCE_MAX 256u
 
-	if (pol_hash(p, hash) < 0 || pol_canonical(p, &text, &len) < 0)
+/* '%' and every byte outside printable ASCII as %XX; the rest as is.
+ * Malloc'd, NUL-terminated; NULL when out of memory. */
+static char *text_encode(const char *t, size_t len, size_t *outlen)
+{
+	static const char d[] = "0123456789abcdef";
+	char *o = malloc(3 * len + 1), *q = o;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c == '%' || c < 0x20 || c > 0x7e) {
+			*q++ = '%';
+			*q++ = d[c >> 4];
+			*q++ = d[c & 15];
+		} else {
+			*q++ = (char)c;
+		}
+	}
+	*q = '\0';
+	*outlen = (size_t)(q - o);
+	return o;
+}
+
+static int unhex1(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The reverse, strictly (lowercase %XX only). 0 or -EINVAL; *out
+ * malloc'd, NUL-terminated. */
+static int text_decode(const char *e, size_t len, char **out, size_t *outlen)
+{
+	char *o = malloc(len + 1), *q = o;
+
+	if (!o)
 		return -ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		if (e[i] != '%') {
+			*q++ = e[i];
+			continue;
+		}
+		if (i + 2 >= len || unhex1(e[i + 1]) < 0 || unhex1(e[i + 2]) < 0) {
+			free(o);
+			return -EINVAL;
+		}
+		*q++ = (char)(unhex1(e[i + 1]) << 4 | unhex1(e[i + 2]));
+		i += 2;
+	}
+	*q = '\0';
+	*outlen = (size_t)(q - o);
+	*out = o;
+	return 0;
+}
+
+/* The entries that push p: policy-text parts, then the policy-push entry
+ * (the last item; its cb is the caller's to set). items[i].payload are
+ * malloc'd strings the caller frees (push_items_free). */
+struct push_items {
+	struct axiom_item *v;
+	size_t n;
+};
+
+static void push_items_free(struct push_items *pi)
+{
+	for (size_t i = 0; i < pi->n; i++)
+		free((void *)pi->v[i].payload);
+	free(pi->v);
+	pi->v = NULL;
+	pi->n = 0;
+}
+
+static int push_items(const struct pol_policy *p, const char *source, uint8_t hash[32],
+		      struct push_items *pi)
+{
+	char *canon = NULL, *enc = NULL, hx[65], src[POLICY_SOURCE_MAX + 1];
+	size_t clen, elen, off = 0, k, parts;
+	int err = -ENOMEM;
+
+	pi->v = NULL;
+	pi->n = 0;
+	if (pol_hash(p, hash) < 0 || pol_canonical(p, &canon, &clen) < 0)
+		goto out;
+	enc = text_encode(canon, clen, &elen);
+	if (!enc)
+		goto out;
 	hex(hash, 32, hx);
-	snprintf(path, sizeof(path), "%s/policies", a->dir);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		err = -errno;
-		goto out;
+	/* Spaces would split the key=value line; keep it printable. */
+	snprintf(src, sizeof(src), "%s", source && *source ? source : "-");
+	for (char *q = src; *q; q++)
+		if (*q == ' ' || *q < 0x20 || *q > 0x7e)
+			*q = '_';
+	/* Parts never cut a %XX in two. */
+	for (parts = 0, off = 0; off < elen || parts == 0; parts++) {
+		size_t end = off + POLICY_TEXT_CHUNK < elen ? off + POLICY_TEXT_CHUNK : elen;
+
+		if (end < elen && enc[end - 1] == '%')
+			end -= 1;
+		else if (end < elen && end >= 2 && enc[end - 2] == '%')
+			end -= 2;
+		off = end;
 	}
-	snprintf(path, sizeof(path), "%s/policies/%s.pol", a->dir, hx);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
+	pi->v = calloc(parts, sizeof(*pi->v));
+	if (!pi->v)
 		goto out;
+	for (k = 0, off = 0; k < parts; k++) {
+		size_t end = off + POLICY_TEXT_CHUNK < elen ? off + POLICY_TEXT_CHUNK : elen;
+		size_t cap;
+		char *buf;
+
+		if (end < elen && enc[end - 1] == '%')
+			end -= 1;
+		else if (end < elen && end >= 2 && enc[end - 2] == '%')
+			end -= 2;
+		cap = 200 + sizeof(src) + (end - off);
+		buf = malloc(cap);
+		if (!buf) {
+			push_items_free(pi);
+			goto out;
+		}
+		if (k + 1 < parts) {
+			snprintf(buf, cap, "sha256=%s part=%zu/%zu text=%.*s", hx, k + 1, parts,
+				 (int)(end - off), enc + off);
+			pi->v[k].type = AXIOM_POLICY_TEXT;
+		} else if (parts > 1) {
+			snprintf(buf, cap, "sha256=%s rules=%u source=%s parts=%zu text=%.*s", hx,
+				 pol_nrules(p), src, parts, (int)(end - off), enc + off);
+			pi->v[k].type = AXIOM_POLICY_PUSH;
+		} else {
+			snprintf(buf, cap, "sha256=%s rules=%u source=%s text=%.*s", hx, pol_nrules(p),
+				 src, (int)(end - off), enc + off);
+			pi->v[k].type = AXIOM_POLICY_PUSH;
+		}
+		pi->v[k].payload = buf;
+		pi->v[k].len = (uint32_t)strlen(buf);
+		pi->n = k + 1;
+		off = end;
 	}
-	if (write(fd, text, len) != (ssize_t)len || fdatasync(fd) < 0)
-		err = -EIO;
-	close(fd);
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	err = 0;
 out:
-	free(text);
+	free(canon);
+	free(enc);
 	return err;
 }
 
@@ -568,36 +729,33 @@ static void on_pushed(void *arg, const struct axiom_result *res)
 		push_finish(pc);
 }
 
-/* Propose the push of a compiled policy p (taken over). */
+/* Propose the push of a compiled policy p (taken over): its text and
+ * its push entry, as one group. */
 static int push_policy(struct authz *a, struct pol_policy *p, const char *source,
 		       authz_push_fn cb, void *arg)
 {
 	struct push_ctx *pc = calloc(1, sizeof(*pc));
-	char text[512], hx[65];
+	struct push_items pi;
 	int err;
 
 	if (!pc) {
 		pol_free(p);
 		return -ENOMEM;
 	}
-	err = write_policy_file(a, p, pc->res.hash);
+	err = push_items(p, source, pc->res.hash, &pi);
 	if (err) {
 		free(pc);
 		pol_free(p);
 		return err;
 	}
-	hex(pc->res.hash, 32, hx);
-	snprintf(text, sizeof(text), "sha256=%s rules=%u source=%s", hx, pol_nrules(p),
-		 source && *source ? source : "-");
-	/* Spaces in a file name would split the key=value line. */
-	for (char *q = strstr(text, "source="); q && *q; q++)
-		if (*q == ' ' && q > strstr(text, "source="))
-			*q = '_';
 	pc->a = a;
 	pc->policy = p;
 	pc->cb = cb;
 	pc->arg = arg;
-	err = propose(a, AXIOM_POLICY_PUSH, text, on_pushed, pc);
+	pi.v[pi.n - 1].cb = on_pushed;
+	pi.v[pi.n - 1].arg = pc;
+	err = axiom_propose_group(a->ax, pi.v, pi.n);
+	push_items_free(&pi);
 	if (err) {
 		pol_free(p);
 		free(pc);
@@ -885,13 +1043,29 @@ static int kv_u64(const char *text, const char *key, uint64_t *out)
 	return -ENOENT;
 }
 
-/* Read the log: authorizations not closed, and the last policy push. */
+/* Read the log: authorizations not closed, and the last policy push with
+ * its text (or none, for a push from before the text was kept). */
 struct recovered {
 	uint64_t *open;
 	size_t nopen, cap;
 	uint64_t policy_seq;
 	char policy_hash[65];
+	char *policy_text;      /* encoded (%XX), malloc'd; NULL: not in the log */
+	size_t policy_text_len;
+	const char *policy_bad; /* why the last push's text is unusable */
+	/* policy-text parts collected for the push that follows them */
+	char part_hash[65];
+	char *parts;
+	size_t parts_len;
+	uint64_t parts_next, parts_of, parts_last_seq;
 };
+
+static void recovered_free(struct recovered *r)
+{
+	free(r->open);
+	free(r->policy_text);
+	free(r->parts);
+}
 
 static void rec_remove(struct recovered *r, uint64_t seq)
 {
@@ -902,11 +1076,111 @@ static void rec_remove(struct recovered *r, uint64_t seq)
 		}
 }
 
+/* The value of key in a key=value line, up to the next space (or, for
+ * "text", to the end: it is always last). NULL when absent. */
+static const char *kv_str(const char *text, const char *key, size_t *len)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	while ((p = strstr(p, key))) {
+		if ((p == text || p[-1] == ' ') && p[kl] == '=') {
+			p += kl + 1;
+			*len = strcmp(key, "text") == 0 ? strlen(p) : strcspn(p, " ");
+			return p;
+		}
+		p += kl;
+	}
+	return NULL;
+}
+
+static int append(char **buf, size_t *len, const char *p, size_t n)
+{
+	char *nb = realloc(*buf, *len + n + 1);
+
+	if (!nb)
+		return -ENOMEM;
+	memcpy(nb + *len, p, n);
+	*len += n;
+	nb[*len] = '\0';
+	*buf = nb;
+	return 0;
+}
+
+/* A policy-text entry: part I of K of the policy sha256=H. Parts are
+ * committed in one group with their push, so they arrive in order, and
+ * the push entry right after them. */
+static int recover_part(struct recovered *r, const struct axiom_entry *e, const char *text)
+{
+	size_t hl, tl;
+	const char *h = kv_str(text, "sha256", &hl), *t = kv_str(text, "text", &tl);
+	unsigned long long i = 0, k = 0;
+	const char *pp;
+	size_t pl;
+
+	pp = kv_str(text, "part", &pl);
+	if (!h || hl != 64 || !t || !pp || sscanf(pp, "%llu/%llu", &i, &k) != 2 || !i || i >= k)
+		return 0; /* not ours to judge: a push that needs it will say */
+	if (i == 1) {
+		free(r->parts);
+		r->parts = NULL;
+		r->parts_len = 0;
+		memcpy(r->part_hash, h, 64);
+		r->part_hash[64] = '\0';
+		r->parts_of = k;
+	} else if (i != r->parts_next || k != r->parts_of || memcmp(h, r->part_hash, 64) != 0 ||
+		   e->seq != r->parts_last_seq + 1) {
+		r->parts_next = 0;
+		return 0;
+	}
+	if (append(&r->parts, &r->parts_len, t, tl) < 0)
+		return -ENOMEM;
+	r->parts_next = i + 1;
+	r->parts_last_seq = e->seq;
+	return 0;
+}
+
+static int recover_push(struct recovered *r, const struct axiom_entry *e, const char *text)
+{
+	size_t hl, tl, pl;
+	const char *h = kv_str(text, "sha256", &hl), *t = kv_str(text, "text", &tl);
+	const char *pp = kv_str(text, "parts", &pl);
+	unsigned long long k = pp ? strtoull(pp, NULL, 10) : 1;
+
+	if (!h || hl != 64)
+		return 0; /* not a push this version wrote */
+	memcpy(r->policy_hash, h, 64);
+	r->policy_hash[64] = '\0';
+	r->policy_seq = e->seq;
+	r->policy_bad = NULL;
+	free(r->policy_text);
+	r->policy_text = NULL;
+	r->policy_text_len = 0;
+	if (!t) {
+		if (pp)
+			r->policy_bad = "its entry says parts= but holds no text";
+		return 0; /* written before the text was kept: policies/ */
+	}
+	if (k > 1) {
+		if (r->parts_next != k || r->parts_of != k || memcmp(r->part_hash, h, 64) != 0 ||
+		    r->parts_last_seq + 1 != e->seq) {
+			r->policy_bad = "the policy-text entries before it are missing or out of order";
+			return 0;
+		}
+		r->policy_text = r->parts;
+		r->policy_text_len = r->parts_len;
+		r->parts = NULL;
+		r->parts_len = 0;
+	}
+	r->parts_next = 0;
+	return append(&r->policy_text, &r->policy_text_len, t, tl);
+}
+
 static int recover(struct authz *a, struct recovered *r, char *err, size_t errlen)
 {
 	struct axiom_iter *it;
 	struct axiom_entry e;
-	char text[AXIOM_PAYLOAD_MAX + 1 > 65536 ? 65537 : AXIOM_PAYLOAD_MAX + 1];
+	char *text;
 	int rc;
 
 	rc = axiom_iter_open(&it, a->dir, 0, err, errlen);
@@ -914,12 +1188,16 @@ static int recover(struct authz *a, struct recovered *r, char *err, size_t errle
 		return 0;
 	if (rc)
 		return rc;
+	text = malloc(AXIOM_PAYLOAD_MAX + 1);
+	if (!text) {
+		axiom_iter_close(it);
+		return -ENOMEM;
+	}
 	while ((rc = axiom_iter_next(it, &e)) == 1) {
 		uint64_t seq;
-		size_t n = e.len < sizeof(text) - 1 ? e.len : sizeof(text) - 1;
 
-		memcpy(text, e.payload, n);
-		text[n] = '\0';
+		memcpy(text, e.payload, e.len);
+		text[e.len] = '\0';
 		switch (e.type) {
 		case AXIOM_CONN_AUTHORIZE:
 			if (r->nopen == r->cap) {
@@ -927,8 +1205,8 @@ static int recover(struct authz *a, struct recovered *r, char *err, size_t errle
 				uint64_t *v = realloc(r->open, cap * sizeof(*v));
 
 				if (!v) {
-					axiom_iter_close(it);
-					return -ENOMEM;
+					rc = -ENOMEM;
+					goto out;
 				}
 				r->open = v;
 				r->cap = cap;
@@ -940,45 +1218,95 @@ static int recover(struct authz *a, struct recovered *r, char *err, size_t errle
 			if (kv_u64(text, "auth", &seq) == 0)
 				rec_remove(r, seq);
 			break;
-		case AXIOM_POLICY_PUSH: {
-			const char *h = strstr(text, "sha256=");
-
-			if (h && strlen(h) >= 7 + 64) {
-				memcpy(r->policy_hash, h + 7, 64);
-				r->policy_hash[64] = '\0';
-				r->policy_seq = e.seq;
-			}
+		case AXIOM_POLICY_TEXT:
+			rc = recover_part(r, &e, text);
 			break;
-		}
+		case AXIOM_POLICY_PUSH:
+			rc = recover_push(r, &e, text);
+			break;
 		default:
 			break;
 		}
+		if (rc < 0)
+			goto out;
 	}
 	if (rc < 0)
 		snprintf(err, errlen, "%s", axiom_iter_error(it));
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory reading the log");
+	free(text);
 	axiom_iter_close(it);
 	return rc < 0 ? rc : 0;
 }
 
-/* The policy of the last push, from its file, if it still hashes right. */
-static struct pol_policy *load_pushed(struct authz *a, const char *hash)
+/*
+ * The policy of the last push, rebuilt exactly: from its text in the log,
+ * or (a push from before the text was kept) from policies/<sha256>.pol.
+ * It must hash to the sha256 its entry names. Anything else is an error
+ * that stops the start: a policy silently replaced by another (the
+ * built-in default, say) would widen or narrow what is allowed.
+ */
+static int restore_policy(struct authz *a, const struct recovered *r, struct pol_policy **out,
+			  char *err, size_t errlen)
 {
-	char path[4200], hx[65];
+	char path[4200], hx[65], what[4200], *plain = NULL;
 	struct pol_policy *p = NULL;
-	struct pol_error pe;
+	struct pol_error pe = { 0 };
+	size_t plen;
 	uint8_t h[32];
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/policies/%s.pol", a->dir, hash);
-	if (pol_parse_file(path, &p, &pe) < 0) {
-		log_warn("authz: the last pushed policy %s cannot be read back: %s", path, pe.msg);
-		return NULL;
+	snprintf(what, sizeof(what), "log entry %" PRIu64, r->policy_seq);
+	if (r->policy_bad) {
+		snprintf(err, errlen, "the policy in force (%s, sha256 %.12s...) cannot be rebuilt: "
+			 "%s; start with --policy FILE to choose one", what, r->policy_hash,
+			 r->policy_bad);
+		return -EBADMSG;
 	}
-	if (pol_hash(p, h) < 0 || (hex(h, 32, hx), strcmp(hx, hash) != 0) || pol_compile(p) < 0) {
-		log_warn("authz: %s does not hash to its name: not used", path);
+	if (r->policy_text) {
+		rc = text_decode(r->policy_text, r->policy_text_len, &plain, &plen);
+		if (rc == -ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			return rc;
+		}
+		if (rc == 0)
+			rc = pol_parse(plain, plen, what, &p, &pe);
+		free(plain);
+		if (rc < 0) {
+			snprintf(err, errlen, "the policy in force (%s, sha256 %.12s...) cannot be "
+				 "rebuilt from the log: %s; start with --policy FILE to choose one",
+				 what, r->policy_hash, rc == -EINVAL && pe.msg[0] ? pe.msg :
+				 "its text is not %%XX-encoded");
+			return -EBADMSG;
+		}
+	} else {
+		snprintf(path, sizeof(path), "%s/policies/%s.pol", a->dir, r->policy_hash);
+		rc = pol_parse_file(path, &p, &pe);
+		if (rc < 0) {
+			snprintf(err, errlen, "the policy in force (%s, pushed before policies were "
+				 "kept in the log) cannot be read back: %s: %s; restore that file, or "
+				 "start with --policy FILE to choose one", what, path,
+				 pe.msg[0] ? pe.msg : strerror(-rc));
+			return rc == -ENOENT ? -ENOENT : -EBADMSG;
+		}
+		snprintf(what, sizeof(what), "%s", path);
+	}
+	if (pol_hash(p, h) < 0 || pol_compile(p) < 0) {
 		pol_free(p);
-		return NULL;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	return p;
+	hex(h, 32, hx);
+	if (strcmp(hx, r->policy_hash) != 0) {
+		pol_free(p);
+		snprintf(err, errlen, "the policy in force (log entry %" PRIu64 ") cannot be rebuilt: "
+			 "%s hashes to %.12s..., not to %.12s... as its entry says; start with "
+			 "--policy FILE to choose one", r->policy_seq, what, hx, r->policy_hash);
+		return -EBADMSG;
+	}
+	*out = p;
+	return 0;
 }
 
 static int icmp_filter(void *arg, uint32_t src, uint32_t dst)
@@ -986,11 +1314,76 @@ static int icmp_filter(void *arg, uint32_t src, uint32_t dst)
 	return authz_icmp_in(arg, src, dst);
 }
 
+/*
+ * What a start writes, as one group (one write, one sync: all of it
+ * commits or none): the start entry, a close for every authorization the
+ * previous instance left open (its connections died with it), and the
+ * push of the policy p when it is not the one the log already has in
+ * force. A full disk (or any failure) leaves the log as it was and stops
+ * the start with the reason: nothing partial.
+ */
+static int start_entries(struct authz *a, const struct recovered *r, const char *start_text,
+			 struct pol_policy *p, const char *source, char *err, size_t errlen)
+{
+	size_t n = (start_text ? 1 : 0) + r->nopen, i, k = 0;
+	struct push_items pi = { 0 };
+	struct axiom_result *res = NULL;
+	struct axiom_item *items = NULL;
+	char (*closes)[96] = NULL;
+	uint8_t hash[32];
+	int rc = -ENOMEM;
+
+	if (p && push_items(p, source, hash, &pi) < 0)
+		goto nomem;
+	n += pi.n;
+	if (!n)
+		return 0;
+	items = calloc(n, sizeof(*items));
+	res = calloc(n, sizeof(*res));
+	closes = r->nopen ? calloc(r->nopen, sizeof(*closes)) : NULL;
+	if (!items || !res || (r->nopen && !closes))
+		goto nomem;
+	if (start_text)
+		items[k++] = (struct axiom_item){ .type = AXIOM_START, .payload = start_text,
+						  .len = (uint32_t)strlen(start_text) };
+	for (i = 0; i < r->nopen; i++) {
+		snprintf(closes[i], sizeof(closes[i]), "auth=%" PRIu64 " reason=instance-restarted",
+			 r->open[i]);
+		items[k++] = (struct axiom_item){ .type = AXIOM_CONN_CLOSE, .payload = closes[i],
+						  .len = (uint32_t)strlen(closes[i]) };
+	}
+	for (i = 0; i < pi.n; i++)
+		items[k++] = pi.v[i];
+	rc = axiom_submit_group(a->ax, items, n, res);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write to the log: %s", strerror(-rc));
+	} else if (!res[n - 1].committed) {
+		rc = res[n - 1].err ? res[n - 1].err : -EIO;
+		snprintf(err, errlen, "cannot record the start in the log (nothing was written): %s",
+			 res[n - 1].reason);
+	} else {
+		a->st.closed += r->nopen;
+		if (p) {
+			a->policy = p;
+			a->policy_seq = res[n - 1].seq;
+		}
+		rc = 0;
+	}
+	goto out;
+nomem:
+	snprintf(err, errlen, "out of memory");
+out:
+	push_items_free(&pi);
+	free(items);
+	free(res);
+	free(closes);
+	return rc;
+}
+
 int authz_open(struct authz **out, const struct authz_config *cfg, char *err, size_t errlen)
 {
 	struct authz *a = calloc(1, sizeof(*a));
 	struct recovered r = { 0 };
-	struct axiom_result res;
 	struct pol_policy *p = cfg->policy;
 	const char *source = cfg->policy_source;
 	int rc;
@@ -1013,78 +1406,41 @@ int authz_open(struct authz **out, const struct authz_config *cfg, char *err, si
 	a->reject_last_ns = mono_ns();
 
 	rc = recover(a, &r, err, errlen);
-	if (rc) {
-		pol_free(p);
-		free(a);
-		free(r.open);
-		return rc;
-	}
-	/* Connections of the previous instance died with it. */
-	for (size_t i = 0; i < r.nopen; i++) {
-		char text[96];
-
-		snprintf(text, sizeof(text), "auth=%" PRIu64 " reason=instance-restarted", r.open[i]);
-		if (axiom_submit(a->ax, AXIOM_CONN_CLOSE, text, (uint32_t)strlen(text), &res) ||
-		    !res.committed) {
-			snprintf(err, errlen, "cannot close authorization %" PRIu64 " from the log: %s",
-				 r.open[i], res.reason);
-			pol_free(p);
-			free(a);
-			free(r.open);
-			return -EIO;
-		}
-		a->st.closed++;
-	}
-	if (r.nopen)
-		log_info("authz: %zu authorization(s) of the previous instance closed in the log",
-			 r.nopen);
-	free(r.open);
-
-	if (!p && r.policy_seq) {
-		p = load_pushed(a, r.policy_hash);
-		if (p) {
+	if (!rc && !p && r.policy_seq) {
+		rc = restore_policy(a, &r, &p, err, errlen);
+		if (!rc) {
 			a->policy = p;
 			a->policy_seq = r.policy_seq;
 			log_info("authz: policy %.12s... from the log (entry %" PRIu64 ")",
 				 r.policy_hash, r.policy_seq);
 		}
 	}
-	if (!a->policy) {
-		uint8_t hash[32];
-		char hx[65], text[512];
-
-		if (!p) {
-			if (pol_builtin_default(&p) < 0) {
-				snprintf(err, errlen, "out of memory");
-				free(a);
-				return -ENOMEM;
-			}
+	if (!rc && !a->policy && !p) {
+		rc = pol_builtin_default(&p);
+		if (rc == 0) {
 			source = "builtin-default";
 			log_info("policy: none given: deny everything inbound but ICMP echo, "
 				 "allow outbound (the built-in default)");
+		} else {
+			snprintf(err, errlen, "out of memory");
 		}
-		rc = pol_compile(p);
-		if (!rc)
-			rc = write_policy_file(a, p, hash);
-		if (rc) {
-			snprintf(err, errlen, "cannot store the policy: %s", strerror(-rc));
-			pol_free(p);
-			free(a);
-			return rc;
-		}
-		hex(hash, 32, hx);
-		snprintf(text, sizeof(text), "sha256=%s rules=%u source=%s", hx, pol_nrules(p),
-			 source && *source ? source : "-");
-		if (axiom_submit(a->ax, AXIOM_POLICY_PUSH, text, (uint32_t)strlen(text), &res) ||
-		    !res.committed) {
-			snprintf(err, errlen, "cannot commit the policy: %s", res.reason);
-			pol_free(p);
-			free(a);
-			return -EIO;
-		}
-		a->policy = p;
-		a->policy_seq = res.seq;
 	}
+	if (!rc && !a->policy && (rc = pol_compile(p)) < 0)
+		snprintf(err, errlen, "cannot compile the policy: %s", strerror(-rc));
+	if (!rc)
+		rc = start_entries(a, &r, cfg->start_text, a->policy ? NULL : p, source, err, errlen);
+	if (rc) {
+		if (!a->policy)
+			pol_free(p);
+		pol_free(a->policy);
+		free(a);
+		recovered_free(&r);
+		return rc;
+	}
+	if (r.nopen)
+		log_info("authz: %zu authorization(s) of the previous instance closed in the log",
+			 r.nopen);
+	recovered_free(&r);
 	tcp_set_authz(a->s, &hooks, a);
 	udp_set_authz(a->s, udp_hook, a);
 	a->s->icmp_filter = icmp_filter;

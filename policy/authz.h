@@ -24,8 +24,8 @@
  * make every new inbound connection a cookie one.
  *
  * A policy push parses and compiles the new policy (a bad one changes
- * nothing), stores its canonical text as <state>/policies/<sha256>.pol,
- * commits a policy-push entry naming that hash, swaps it in, and revokes
+ * nothing), commits a policy-push entry holding its canonical text and
+ * its hash (authz.c has the payloads), swaps it in, and revokes
  * every live connection it no longer allows: the verdict is deleted
  * (synchronously: XDP drops the flow's frames from then on), the
  * connection reset, a revoke entry committed. The push's callback runs
@@ -35,8 +35,15 @@
  * belonged to connections that died with the previous instance; each gets
  * a connection-close entry saying so, so none is silently lost and none
  * silently carried over. Without an explicit policy, the last pushed one
- * is taken back from the log (its file checked against the hash), else
- * the built-in default, which is then committed as a push.
+ * is rebuilt from the log and checked against its hash; one that cannot
+ * be is an error (never replaced silently). With no push in the log, the
+ * built-in default is committed as a push. The start entry, the closes and
+ * the push are one group: all commit, or nothing is written.
+ *
+ * A full disk (axiom.h): new authorizations are refused (fail closed:
+ * the SYN gets nothing, connect() EACCES; counted as refused_full) until
+ * the log takes entries again, by itself; closes and revocations are owed
+ * and wait in the log's queue, never dropped.
  *
  * Thread rules: the owner's thread (the event loop that runs the stack and
  * axiom_dispatch()). Costs: one allocation per allowed connection, for
@@ -75,6 +82,9 @@ struct authz_config {
 	 * it came from, or NULL: the last pushed one, else the default. */
 	struct pol_policy *policy;
 	const char *policy_source;
+	/* The payload of the start entry written with the start's group
+	 * (NULL: none). */
+	const char *start_text;
 };
 
 /* Recover from the log, pick the policy, install the engine's hooks.
@@ -107,7 +117,7 @@ struct authz_push_result {
 	int err;             /* 0, or -errno (Axiom rejected the entry: reason) */
 	uint64_t seq;        /* the policy-push entry */
 	unsigned int revoked;
-	char reason[96];
+	char reason[256];
 	uint8_t hash[32];
 };
 typedef void (*authz_push_fn)(void *arg, const struct authz_push_result *res);
@@ -130,6 +140,7 @@ int authz_icmp_in(struct authz *a, uint32_t src, uint32_t dst);
 
 struct authz_stats {
 	uint64_t authorized, rejected, rejects_unlogged, closed, revoked, failed;
+	uint64_t refused_full;  /* authorizations refused: the log's disk was full */
 	unsigned int live, pending;
 };
 void authz_stats(const struct authz *a, struct authz_stats *st);

@@ -23,6 +23,7 @@
 #include "axiom/axiom.h"
 #include "axiom/checkpoint.h"
 #include "axiom/crc32c.h"
+#include "axiom/opt.h"
 #include "axiom/record.h"
 #include "testlib.h"
 
@@ -38,6 +39,11 @@ static struct {
 	int fail_sync;    /* errno: write fine, then fail the sync */
 	int fail_create;  /* errno */
 	int sync_us;      /* each sync takes at least this long */
+	/* Zero page tear_page (0: the page the write starts in) of the next
+	 * write's bytes, as if a power cut let the other pages of that write
+	 * reach the disk but not this one (tear_page >= 0 arms it). */
+	int tear_page;
+	uint64_t torn_from, torn_to; /* the bytes it zeroed */
 } W;
 
 static int w_get(int *p)
@@ -53,6 +59,22 @@ static int w_pwrite(void *f, const void *buf, size_t len, uint64_t off)
 	if (e) {
 		axiom_storage_file.pwrite(f, buf, len / 2, off);
 		return -e;
+	}
+	if (W.tear_page >= 0) {
+		static const uint8_t zeros[4096];
+		uint64_t from = (off / 4096 + (uint64_t)W.tear_page) * 4096, to = from + 4096;
+		int err = axiom_storage_file.pwrite(f, buf, len, off);
+
+		if (from < off)
+			from = off;
+		if (to > off + len)
+			to = off + len;
+		W.tear_page = -1;
+		if (err || from >= to)
+			return err ? err : -EINVAL;
+		W.torn_from = from;
+		W.torn_to = to;
+		return axiom_storage_file.pwrite(f, zeros, (size_t)(to - from), from);
 	}
 	return axiom_storage_file.pwrite(f, buf, len, off);
 }
@@ -84,6 +106,7 @@ static struct axiom_storage_ops wrap_ops;
 static void wrap_reset(void)
 {
 	memset(&W, 0, sizeof(W));
+	W.tear_page = -1;
 	wrap_ops = axiom_storage_file;
 	wrap_ops.pwrite = w_pwrite;
 	wrap_ops.datasync = w_datasync;
@@ -242,10 +265,11 @@ TEST(type_names)
 	CHECK(strcmp(axiom_type_name(AXIOM_CONN_REJECT), "connection-reject") == 0);
 	CHECK(strcmp(axiom_type_name(AXIOM_CONN_CLOSE), "connection-close") == 0);
 	CHECK(strcmp(axiom_type_name(AXIOM_REVOKE), "revoke") == 0);
+	CHECK(strcmp(axiom_type_name(AXIOM_POLICY_TEXT), "policy-text") == 0);
 	CHECK(axiom_type_name(0) == NULL);
-	CHECK(axiom_type_name(AXIOM_REVOKE + 1) == NULL);
+	CHECK(axiom_type_name(AXIOM_POLICY_TEXT + 1) == NULL);
 	CHECK(axiom_type_name(0xffff) == NULL);
-	for (t = AXIOM_START; t <= AXIOM_REVOKE; t++)
+	for (t = AXIOM_START; t <= AXIOM_POLICY_TEXT; t++)
 		CHECK_EQ(axiom_type_from_name(axiom_type_name((uint16_t)t)), t);
 	CHECK_EQ(axiom_type_from_name("bogus"), -EINVAL);
 	CHECK_EQ(axiom_type_from_name(""), -EINVAL);
@@ -322,6 +346,24 @@ TEST(record_codec)
 	size = axiom_encode_record(buf, &r, NULL);
 	CHECK_EQ(size, AXIOM_REC_MAX_SIZE);
 	CHECK_EQ(axiom_decode_record(buf, size, &d, NULL), (int)size);
+	/* Flags: 0 (older logs) and AXIOM_REC_F_BATCH | position decode;
+	 * anything else is refused. */
+	r.len = 13;
+	r.payload = (const uint8_t *)"hello, axiom!";
+	r.flags = AXIOM_REC_F_BATCH | 3;
+	size = axiom_encode_record(buf, &r, NULL);
+	CHECK(axiom_decode_record(buf, size, &d, NULL) == (int)size && d.flags == (AXIOM_REC_F_BATCH | 3));
+	r.flags = 0;
+	size = axiom_encode_record(buf, &r, NULL);
+	CHECK(axiom_decode_record(buf, size, &d, NULL) == (int)size && d.flags == 0);
+	r.flags = 0x0003;
+	size = axiom_encode_record(buf, &r, NULL);
+	CHECK(axiom_decode_record(buf, size, &d, &why) == -EBADMSG &&
+	      strcmp(why, "unknown flags") == 0);
+	r.flags = 0;
+	r.len = AXIOM_PAYLOAD_MAX;
+	r.payload = copy;
+	size = axiom_encode_record(buf, &r, NULL);
 	buf[28] = 1; /* len = 65537 */
 	buf[29] = 0;
 	buf[30] = 1;
@@ -598,7 +640,7 @@ TEST(propose_errors)
 	wrap_reset();
 	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
 	CHECK_EQ(axiom_propose(ax, 0, "x", 1, NULL, NULL), -EINVAL);
-	CHECK_EQ(axiom_propose(ax, AXIOM_REVOKE + 1, "x", 1, NULL, NULL), -EINVAL);
+	CHECK_EQ(axiom_propose(ax, AXIOM_POLICY_TEXT + 1, "x", 1, NULL, NULL), -EINVAL);
 	CHECK_EQ(axiom_propose(ax, AXIOM_START, NULL, 1, NULL, NULL), -EINVAL);
 	CHECK_EQ(axiom_propose(ax, AXIOM_START, big, AXIOM_PAYLOAD_MAX + 1, NULL, NULL), -EMSGSIZE);
 	CHECK_EQ(axiom_submit(ax, AXIOM_START, big, AXIOM_PAYLOAD_MAX + 1, &res), -EMSGSIZE);
@@ -1220,6 +1262,8 @@ static void on_result(void *arg, const struct axiom_result *res)
 	cb_calls++;
 }
 
+/* An I/O error that is not a full disk fails the log until it is
+ * reopened: nothing may commit after the hole the rejection left. */
 static void failure_case(int which)
 {
 	char *dir = make_dir(), err[320];
@@ -1235,26 +1279,27 @@ static void failure_case(int which)
 	wrap_reset();
 	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
 	for (i = 1; i <= 5; i++)
-		CHECK_EQ(put(ax, "before the disk filled up"), i);
+		CHECK_EQ(put(ax, "before the disk broke"), i);
 	size5 = file_size(dir, SEG1);
 	if (which == 0)
-		__atomic_store_n(&W.fail_pwrite, ENOSPC, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&W.fail_pwrite, EIO, __ATOMIC_SEQ_CST);
 	else
 		__atomic_store_n(&W.fail_sync, EIO, __ATOMIC_SEQ_CST);
 	CHECK_EQ(axiom_submit(ax, AXIOM_CONN_AUTHORIZE, "lost", 4, &res), 0);
 	CHECK(!res.committed);
 	CHECK_EQ(res.seq, 0);
-	CHECK(strstr(res.reason, which == 0 ? "No space left on device" : "Input/output error"));
-	CHECK(strstr(res.reason, SEG1) != NULL);
-	/* The disk is fine again, but the log stays failed: nothing may
-	 * commit after the hole the rejection left. It does not even try. */
+	CHECK(strstr(res.reason, "Input/output error (EIO)"));
+	CHECK(strstr(res.reason, SEG1) != NULL && strstr(res.reason, dir) != NULL);
+	CHECK_EQ(axiom_error(ax, err, sizeof(err)), 2);
+	/* The disk is fine again, but the log stays failed. It does not
+	 * even try. */
 	__atomic_store_n(&W.fail_pwrite, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&W.fail_sync, 0, __ATOMIC_SEQ_CST);
 	pw = w_get(&W.pwrites);
 	CHECK_EQ(axiom_submit(ax, AXIOM_CONN_AUTHORIZE, "also lost", 9, &res), 0);
 	CHECK(!res.committed);
 	cb_calls = 0;
-	CHECK_EQ(axiom_propose(ax, AXIOM_CONN_AUTHORIZE, "lost too", 8, on_result, NULL), 0);
+	CHECK_EQ(axiom_propose_ex(ax, AXIOM_CONN_CLOSE, "lost too", 8, AXIOM_KEEP, on_result, NULL), 0);
 	pfd.fd = axiom_event_fd(ax);
 	pfd.events = POLLIN;
 	for (i = 0; i < 100 && !cb_calls; i++) {
@@ -1278,7 +1323,7 @@ static void failure_case(int which)
 	remove_dir(dir);
 }
 
-TEST(enospc_rejects_until_reopen)
+TEST(write_error_rejects_until_reopen)
 {
 	failure_case(0);
 }
@@ -1288,9 +1333,195 @@ TEST(sync_failure_rejects_until_reopen)
 	failure_case(1);
 }
 
+/* Dispatch until cb_calls reaches want or ms pass. */
+static void dispatch_until(struct axiom *ax, int want, int ms)
+{
+	struct pollfd pfd = { .fd = axiom_event_fd(ax), .events = POLLIN };
+
+	for (int i = 0; i < ms / 5 && cb_calls < want; i++) {
+		poll(&pfd, 1, 5);
+		axiom_dispatch(ax);
+	}
+}
+
+static uint64_t owed_seqs[8];
+static int owed_n;
+
+static void on_owed(void *arg, const struct axiom_result *res)
+{
+	(void)arg;
+	cb_calls++;
+	cb_res = *res;
+	if (res->committed && owed_n < 8)
+		owed_seqs[owed_n++] = res->seq;
+}
+
+/*
+ * The disk fills up: what may be refused is refused (at once, naming the
+ * file and ENOSPC), what is owed (AXIOM_KEEP) waits and is retried, and
+ * once space returns it is written in order and the log takes everything
+ * again, without a reopen. The failed write is taken back off the file.
+ * BUG (fixed): after one ENOSPC the log rejected every later proposal
+ * until it was reopened, and an owed close entry was lost.
+ */
+TEST(disk_full_retries_owed_entries)
+{
+	char *dir = make_dir(), err[320], want[512];
+	struct axiom_verify_report rep;
+	struct axiom_result res;
+	struct axiom_stats st;
+	struct axiom *ax;
+	uint64_t size5;
+	int i, pw;
+
+	REQUIRE(dir);
+	wrap_reset();
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	for (i = 1; i <= 5; i++)
+		CHECK_EQ(put(ax, "before the disk filled up"), i);
+	size5 = file_size(dir, SEG1);
+	logbuf[0] = '\0';
+	__atomic_store_n(&W.fail_pwrite, ENOSPC, __ATOMIC_SEQ_CST);
+	snprintf(want, sizeof(want), "write %s/axiom/" SEG1 ": No space left on device (ENOSPC)",
+		 dir);
+	/* A refusable entry: rejected, the reason names the file. */
+	CHECK_EQ(axiom_submit(ax, AXIOM_CONN_AUTHORIZE, "refused", 7, &res), 0);
+	CHECK(!res.committed && strcmp(res.reason, want) == 0);
+	CHECK_EQ(axiom_error(ax, err, sizeof(err)), 1);
+	CHECK(strcmp(err, want) == 0);
+	CHECK(strstr(logbuf, want) != NULL);
+	/* While full, a new refusable proposal is refused at once. */
+	CHECK_EQ(axiom_propose(ax, AXIOM_CONN_AUTHORIZE, "at once", 7, on_result, NULL), -ENOSPC);
+	/* Owed entries wait and are retried. */
+	cb_calls = 0;
+	owed_n = 0;
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(axiom_propose_ex(ax, AXIOM_CONN_CLOSE, "owed close", 10, AXIOM_KEEP, on_owed,
+					  NULL), 0);
+	dispatch_until(ax, 1, 350);
+	CHECK_EQ(cb_calls, 0);
+	axiom_stats(ax, &st);
+	CHECK_EQ(st.owed, 3);
+	CHECK_EQ(st.full, 1);
+	CHECK_EQ(st.full_events, 1);
+	CHECK(st.full_retries >= 3); /* the refused one, then every 100 ms */
+	CHECK_EQ(st.refused_full, 1);
+	CHECK_EQ(st.committed, 5);
+	CHECK_EQ(file_size(dir, SEG1), size5); /* every failed write taken back */
+	/* Space returns: the owed entries go out in order, by themselves. */
+	pw = w_get(&W.pwrites);
+	__atomic_store_n(&W.fail_pwrite, 0, __ATOMIC_SEQ_CST);
+	dispatch_until(ax, 3, 1000);
+	CHECK_EQ(cb_calls, 3);
+	CHECK_EQ(owed_n, 3);
+	CHECK(owed_seqs[0] == 6 && owed_seqs[1] == 7 && owed_seqs[2] == 8);
+	CHECK_EQ(w_get(&W.pwrites), pw + 1); /* all three in one write */
+	CHECK_EQ(axiom_error(ax, err, sizeof(err)), 0);
+	CHECK(strstr(logbuf, "there is space again: writing resumed at seq 6") != NULL);
+	CHECK_EQ(put(ax, "and new ones too"), 9);
+	axiom_stats(ax, &st);
+	CHECK_EQ(st.owed, 0);
+	CHECK_EQ(st.full, 0);
+	CHECK_EQ(st.committed, 9);
+	CHECK_EQ(st.rejected, 1);
+	axiom_close(ax);
+	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
+	CHECK_EQ(rep.entries, 9);
+	remove_dir(dir);
+}
+
+/* A refusable proposal after the retry interval goes to the disk as a
+ * probe, so a log with nothing owed also resumes when space returns. */
+TEST(disk_full_probe_resumes)
+{
+	char *dir = make_dir(), err[320];
+	struct axiom_result res;
+	struct axiom *ax;
+
+	REQUIRE(dir);
+	wrap_reset();
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	CHECK_EQ(put(ax, "one"), 1);
+	__atomic_store_n(&W.fail_pwrite, ENOSPC, __ATOMIC_SEQ_CST);
+	CHECK_EQ(put(ax, "refused"), 0);
+	CHECK_EQ(axiom_propose(ax, AXIOM_CONN_AUTHORIZE, "x", 1, NULL, NULL), -ENOSPC);
+	__atomic_store_n(&W.fail_pwrite, 0, __ATOMIC_SEQ_CST);
+	usleep((AXIOM_FULL_RETRY_MS + 20) * 1000);
+	cb_calls = 0;
+	CHECK_EQ(axiom_propose(ax, AXIOM_CONN_AUTHORIZE, "probe", 5, on_result, NULL), 0);
+	dispatch_until(ax, 1, 1000);
+	CHECK(cb_calls == 1 && cb_res.committed && cb_res.seq == 2);
+	CHECK_EQ(axiom_submit(ax, AXIOM_CONN_AUTHORIZE, "two", 3, &res), 0);
+	CHECK(res.committed && res.seq == 3);
+	axiom_close(ax);
+	remove_dir(dir);
+}
+
+/* Closing while the disk is still full: what is owed cannot be written;
+ * it is rejected and said, never waited for forever. */
+TEST(disk_full_close_does_not_hang)
+{
+	char *dir = make_dir(), err[320];
+	struct axiom *ax;
+
+	REQUIRE(dir);
+	wrap_reset();
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	CHECK_EQ(put(ax, "one"), 1);
+	__atomic_store_n(&W.fail_pwrite, ENOSPC, __ATOMIC_SEQ_CST);
+	logbuf[0] = '\0';
+	cb_calls = 0;
+	CHECK_EQ(axiom_propose_ex(ax, AXIOM_CONN_CLOSE, "owed", 4, AXIOM_KEEP, on_result, NULL), 0);
+	axiom_close(ax);
+	CHECK_EQ(cb_calls, 1);
+	CHECK(!cb_res.committed && strstr(cb_res.reason, "(ENOSPC)"));
+	CHECK(strstr(logbuf, "closing with the disk still full: 1 owed entries were not written"));
+	CHECK_EQ(read_all(dir, NULL, 0), 1);
+	remove_dir(dir);
+}
+
+/* A group: one write, one sync, consecutive seqs; on a full disk none of
+ * it is written. */
+TEST(group_all_or_nothing)
+{
+	struct axiom_item items[300];
+	struct axiom_result res[300];
+	char *dir = make_dir(), err[320];
+	struct axiom_stats st0, st;
+	struct axiom *ax;
+	uint64_t size1;
+	int i, ok = 1;
+
+	REQUIRE(dir);
+	wrap_reset();
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	CHECK_EQ(put(ax, "one"), 1);
+	for (i = 0; i < 300; i++)
+		items[i] = (struct axiom_item){ .type = AXIOM_CONN_CLOSE, .payload = "group member",
+						.len = 12 };
+	axiom_stats(ax, &st0);
+	CHECK_EQ(axiom_submit_group(ax, items, 300, res), 0);
+	for (i = 0; i < 300; i++)
+		ok &= res[i].committed && res[i].seq == (uint64_t)i + 2;
+	CHECK(ok);
+	axiom_stats(ax, &st);
+	CHECK_EQ(st.syncs - st0.syncs, 1);
+	size1 = file_size(dir, SEG1);
+	__atomic_store_n(&W.fail_pwrite, ENOSPC, __ATOMIC_SEQ_CST);
+	CHECK_EQ(axiom_submit_group(ax, items, 3, res), 0);
+	CHECK(!res[0].committed && !res[1].committed && !res[2].committed);
+	CHECK(strstr(res[2].reason, "(ENOSPC)") != NULL);
+	CHECK_EQ(file_size(dir, SEG1), size1);
+	__atomic_store_n(&W.fail_pwrite, 0, __ATOMIC_SEQ_CST);
+	CHECK_EQ(axiom_head_seq(ax), 301);
+	axiom_close(ax);
+	CHECK_EQ(read_all(dir, NULL, 0), 301);
+	remove_dir(dir);
+}
+
 TEST(segment_create_failure)
 {
-	char *dir = make_dir(), err[320], text[48];
+	char *dir = make_dir(), err[320], text[48], want[400];
 	struct axiom_result res;
 	struct axiom *ax;
 	int i;
@@ -1302,17 +1533,145 @@ TEST(segment_create_failure)
 		snprintf(text, sizeof(text), "rollover entry %03d padded to forty....", i);
 		CHECK_EQ(put(ax, text), i);
 	}
+	/* A full disk at rollover: refused, and taken again later. */
 	__atomic_store_n(&W.fail_create, ENOSPC, __ATOMIC_SEQ_CST);
+	snprintf(want, sizeof(want), "create %s/axiom/00000000000000000005.seg: No space left on "
+		 "device (ENOSPC)", dir);
 	CHECK_EQ(axiom_submit(ax, AXIOM_START, text, (uint32_t)strlen(text), &res), 0);
-	CHECK(!res.committed && strstr(res.reason, "create 00000000000000000005.seg"));
+	CHECK(!res.committed && strcmp(res.reason, want) == 0);
+	__atomic_store_n(&W.fail_create, 0, __ATOMIC_SEQ_CST);
+	CHECK_EQ(put(ax, text), 5);
+	/* Any other error fails the log until it is reopened. */
+	for (i = 6; i <= 8; i++)
+		CHECK_EQ(put(ax, text), i);
+	__atomic_store_n(&W.fail_create, EIO, __ATOMIC_SEQ_CST);
+	CHECK_EQ(axiom_submit(ax, AXIOM_START, text, (uint32_t)strlen(text), &res), 0);
+	CHECK(!res.committed && strstr(res.reason, "create ") && strstr(res.reason, "(EIO)"));
 	__atomic_store_n(&W.fail_create, 0, __ATOMIC_SEQ_CST);
 	CHECK_EQ(axiom_submit(ax, AXIOM_START, text, (uint32_t)strlen(text), &res), 0);
 	CHECK(!res.committed);
 	axiom_close(ax);
 	REQUIRE(open_log(&ax, dir, 512, 0, err, sizeof(err)) == 0);
-	CHECK_EQ(put(ax, text), 5);
+	CHECK_EQ(put(ax, text), 9);
 	axiom_close(ax);
-	CHECK_EQ(read_all(dir, NULL, 0), 5);
+	CHECK_EQ(read_all(dir, NULL, 0), 9);
+	remove_dir(dir);
+}
+
+/* --- a power cut in the middle of a write ------------------------------------- */
+
+static struct axiom_item batch_items[120];
+
+/* Five entries each synced, then a group of n (one write) with page
+ * tear_page of it torn if tear_page >= 0; the log closed as a power cut
+ * would leave it (the last checkpoint not written). Returns the offset of
+ * the group's first record and its record size. */
+static void log_with_last_write(const char *dir, int groups, int tear_page, uint64_t *start,
+				size_t *recsize)
+{
+	static struct axiom_result res[120];
+	static const char text[] = "a connection entry, 48 bytes of payload text ..";
+	struct axiom *ax;
+	char err[320];
+	int i, g;
+
+	wrap_reset();
+	if (open_log(&ax, dir, 0, 0, err, sizeof(err)) != 0)
+		return;
+	for (i = 1; i <= 5; i++)
+		put(ax, "synced one by one");
+	for (i = 0; i < 120; i++)
+		batch_items[i] = (struct axiom_item){ .type = AXIOM_CONN_AUTHORIZE,
+						      .payload = text, .len = 48 };
+	*recsize = (size_t)axiom_rec_size(48);
+	for (g = 0; g < groups; g++) {
+		if (g == 0)
+			*start = file_size(dir, SEG1);
+		if (g == groups - 1)
+			W.tear_page = tear_page;
+		axiom_submit_group(ax, batch_items, 120, res);
+	}
+	axiom_close(ax);
+	/* The power cut came before that write's sync returned: no
+	 * checkpoint says it was committed. */
+	unlink_in(dir, AXIOM_CHECKPOINTS_FILE);
+}
+
+/*
+ * The pages of the last write reached the disk out of order: one of them
+ * (the first, which the write shares with synced records, or one in the
+ * middle) is zeros, records of the same write follow it. Nothing of that
+ * write was promised: recovery cuts the log after the last whole record
+ * before the hole, says so, and the log goes on from there.
+ * BUG (fixed): junk followed by a record with a good CRC was called
+ * damage, and the restart refused.
+ */
+TEST(torn_last_write_is_cut)
+{
+	static const int pages[2] = { 0, 2 };
+
+	for (int t = 0; t < 2; t++) {
+		char *dir = make_dir(), err[320], want[160];
+		struct axiom_verify_report rep;
+		struct axiom *ax;
+		uint64_t start = 0, keep_off;
+		size_t rs = 0;
+		long keep;
+
+		REQUIRE(dir);
+		log_with_last_write(dir, 1, pages[t], &start, &rs);
+		REQUIRE(W.torn_to > W.torn_from);
+		/* Records of the write from the one the hole starts in. */
+		keep = (long)((W.torn_from - start) / rs);
+		keep_off = start + (uint64_t)keep * rs;
+		REQUIRE(W.torn_to < start + 120 * rs); /* whole records follow */
+		logbuf[0] = '\0';
+		if (open_log(&ax, dir, 0, 0, err, sizeof(err)) != 0) {
+			printf("  page %d: open failed: %s\n", pages[t], err);
+			CHECK(0);
+			remove_dir(dir);
+			continue;
+		}
+		CHECK_EQ(axiom_head_seq(ax), 5 + (uint64_t)keep);
+		snprintf(want, sizeof(want), "segment " SEG1 ": torn tail at offset %" PRIu64,
+			 keep_off);
+		CHECK(strstr(logbuf, want) != NULL);
+		CHECK_EQ(file_size(dir, SEG1), keep_off);
+		CHECK_EQ(put(ax, "after the power cut"), 6 + (uint64_t)keep);
+		axiom_close(ax);
+		CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
+		CHECK_EQ(rep.entries, 6 + (uint64_t)keep);
+		remove_dir(dir);
+	}
+}
+
+/* The same hole in a write that was synced before the last one began is
+ * damage: the log is not opened, and nothing is cut. */
+TEST(hole_in_synced_write_is_damage)
+{
+	char *dir = make_dir(), err[320];
+	struct axiom_verify_report rep;
+	struct axiom *ax;
+	uint64_t start = 0, size;
+	size_t rs = 0;
+	uint8_t zeros[4096] = { 0 };
+	char path[512];
+	int fd;
+
+	REQUIRE(dir);
+	log_with_last_write(dir, 2, -1, &start, &rs);
+	size = file_size(dir, SEG1);
+	/* A page in the middle of the first group (synced before the
+	 * second was written) goes to zeros. */
+	path_of(path, sizeof(path), dir, SEG1);
+	fd = open(path, O_WRONLY);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(pwrite(fd, zeros, sizeof(zeros), (off_t)((start / 4096 + 2) * 4096)), 4096);
+	close(fd);
+	CHECK_EQ(open_log(&ax, dir, 0, 0, err, sizeof(err)), -EBADMSG);
+	CHECK(strstr(err, "followed by a valid record") != NULL);
+	CHECK_EQ(file_size(dir, SEG1), size);
+	CHECK_EQ(axiom_verify(dir, NULL, &rep), -EBADMSG);
 	remove_dir(dir);
 }
 
@@ -1336,9 +1695,62 @@ TEST(close_drains)
 	remove_dir(dir);
 }
 
+/*
+ * A log written before records said where their write began (flags 0):
+ * it still opens, verifies and grows; and a hole followed by such a record
+ * is still damage, since nothing says the two were one unsynced write.
+ */
+TEST(old_log_without_write_marks)
+{
+	static uint8_t seg[4096];
+	uint8_t chain[AXIOM_HASH_SIZE] = { 0 };
+	uint64_t off[6];
+	char *dir = make_dir(), err[320];
+	struct axiom_verify_report rep;
+	struct axiom *ax;
+	size_t len = AXIOM_SEG_HDR_SIZE;
+	int i;
+
+	REQUIRE(dir);
+	wrap_reset();
+	/* The directory and key as a first open makes them. */
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	axiom_close(ax);
+	axiom_encode_seg_hdr(seg, 1, chain);
+	for (i = 0; i < 5; i++) {
+		struct axiom_record r = { .seq = (uint64_t)i + 1, .ts_ns = 1, .type = AXIOM_START,
+					  .len = 24, .payload = (const uint8_t *)"an entry of an old log.." };
+
+		memcpy(r.prev_hash, chain, sizeof(chain));
+		off[i] = len;
+		len += axiom_encode_record(seg + len, &r, chain);
+	}
+	off[5] = len;
+	spit(dir, SEG1, seg, len);
+	unlink_in(dir, AXIOM_CHECKPOINTS_FILE);
+	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
+	CHECK_EQ(rep.entries, 5);
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	CHECK_EQ(axiom_head_seq(ax), 5);
+	CHECK_EQ(put(ax, "a new entry"), 6);
+	axiom_close(ax);
+	CHECK_EQ(read_all(dir, NULL, 0), 6);
+	/* Record 3 zeroed, 4 and 5 after it. */
+	memset(seg + off[2], 0, (size_t)(off[3] - off[2]));
+	spit(dir, SEG1, seg, len);
+	unlink_in(dir, AXIOM_CHECKPOINTS_FILE);
+	CHECK_EQ(open_log(&ax, dir, 0, 0, err, sizeof(err)), -EBADMSG);
+	CHECK(strstr(err, "followed by a valid record") != NULL);
+	CHECK_EQ(file_size(dir, SEG1), len);
+	remove_dir(dir);
+}
+
 TEST_MAIN(T(type_names), T(crc32c), T(record_codec), T(segment_header),
 	  T(reopen_keeps_entries), T(group_commit), T(blocking_submit_threads),
 	  T(propose_errors), T(torn_tail_every_offset), T(corruption_in_the_middle),
 	  T(recovery_respects_checkpoints), T(read_only_leaves_tail), T(rollover), T(follow),
-	  T(checkpoints), T(enospc_rejects_until_reopen), T(sync_failure_rejects_until_reopen),
-	  T(segment_create_failure), T(close_drains))
+	  T(checkpoints), T(write_error_rejects_until_reopen), T(sync_failure_rejects_until_reopen),
+	  T(disk_full_retries_owed_entries), T(disk_full_probe_resumes),
+	  T(disk_full_close_does_not_hang), T(group_all_or_nothing), T(segment_create_failure),
+	  T(torn_last_write_is_cut), T(hole_in_synced_write_is_damage), T(old_log_without_write_marks),
+	  T(close_drains))

@@ -174,6 +174,7 @@ static void handle_stats(struct runner *r, struct client *c)
 		say_stat(&sc, "authz.closed", as.closed);
 		say_stat(&sc, "authz.revoked", as.revoked);
 		say_stat(&sc, "authz.failed", as.failed);
+		say_stat(&sc, "authz.refused_full", as.refused_full);
 		say_stat(&sc, "authz.live", as.live);
 		say_stat(&sc, "authz.pending", as.pending);
 		{
@@ -191,6 +192,18 @@ static void handle_stats(struct runner *r, struct client *c)
 		say_stat(&sc, "axiom.rejected", xs.rejected);
 		say_stat(&sc, "axiom.batches", xs.batches);
 		say_stat(&sc, "axiom.syncs", xs.syncs);
+		say_stat(&sc, "axiom.disk_full", xs.full);
+		say_stat(&sc, "axiom.full_events", xs.full_events);
+		say_stat(&sc, "axiom.full_retries", xs.full_retries);
+		say_stat(&sc, "axiom.refused_full", xs.refused_full);
+		say_stat(&sc, "axiom.owed", xs.owed);
+		{
+			char why[256];
+
+			/* Not a number: `axnet stats` shows it as text. */
+			if (axiom_error(r->ax, why, sizeof(why)) && !sc.err)
+				sc.err = client_say(c, "axiom.error %s", why);
+		}
 	}
 	if (!sc.err)
 		r->dev->ops->stats(r->dev, say_stat, &sc);
@@ -684,8 +697,7 @@ static int start_authz(struct runner *r, const char *ifname, const char *addr_s,
 	};
 	struct axiom_config xc = { .dir = r->state_dir, .log = axiom_log };
 	struct authz_config ac = { 0 };
-	struct axiom_result res;
-	char err[512], text[256];
+	char err[768], text[256];
 	int rc, xdp = strcmp(r->dev->kind, "xdp") == 0;
 
 	rc = axiom_open(&r->ax, &xc, err, sizeof(err));
@@ -693,14 +705,11 @@ static int start_authz(struct runner *r, const char *ifname, const char *addr_s,
 		pol_free(policy);
 		return log_err(rc, "axiom: cannot open the log in %s: %s", r->state_dir, err);
 	}
+	/* The start entry is written by authz_open(), in one group with
+	 * what a start owes the log: all of it, or nothing. */
 	snprintf(text, sizeof(text), "ifname=%s addr=%s backend=%s pid=%d", ifname, addr_s,
 		 r->dev->kind, (int)getpid());
-	rc = axiom_submit(r->ax, AXIOM_START, text, (uint32_t)strlen(text), &res);
-	if (rc || !res.committed) {
-		pol_free(policy);
-		return log_err(rc ? rc : -EIO, "axiom: cannot record the start: %s",
-			       rc ? strerror(-rc) : res.reason);
-	}
+	ac.start_text = text;
 	sink.arg = r->dev;
 	ac.stack = &r->stack;
 	ac.ax = r->ax;

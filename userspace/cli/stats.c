@@ -30,7 +30,7 @@ int cmd_stats(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *ifname = NULL;
-	char state[PATH_MAX], line[256], name[128], group[128] = "";
+	char state[PATH_MAX], line[512], name[128], group[128] = "", *text;
 	unsigned long long value;
 	int opt, json = 0, all = 0, first = 1, ended = 0;
 	FILE *f;
@@ -64,15 +64,38 @@ int cmd_stats(int argc, char **argv)
 			ended = 1;
 			break;
 		}
+		text = NULL;
 		if (sscanf(line, "%127s %llu", name, &value) != 2) {
-			fprintf(stderr, "axnet stats: unexpected answer: %s", line);
-			fclose(f);
-			return 1;
+			/* "group.name text...": a state in words (axiom.error). */
+			if (sscanf(line, "%127s", name) != 1 || !(text = strchr(line, ' '))) {
+				fprintf(stderr, "axnet stats: unexpected answer: %s", line);
+				fclose(f);
+				return 1;
+			}
+			text++;
+			text[strcspn(text, "\n")] = '\0';
 		}
 		dot = strchr(name, '.');
 		if (!dot)
 			continue;
 		*dot = '\0';
+		if (text) {
+			if (json) {
+				if (strcmp(group, name) != 0) {
+					printf("%s\"%s\": {", first ? "" : "}, ", name);
+					snprintf(group, sizeof(group), "%s", name);
+					first = 2;
+				}
+				printf("%s\"%s\": \"", first == 2 ? "" : ", ", dot + 1);
+				for (const char *q = text; *q; q++)
+					printf(*q == '"' || *q == '\\' ? "\\%c" : "%c", *q);
+				printf("\"");
+				first = 0;
+			} else {
+				printf("%-8s %-24s %s\n", name, dot + 1, text);
+			}
+			continue;
+		}
 		if (json) {
 			/* {"engine": {"eth_rx": 1, ...}, "xdp": {...}} */
 			if (strcmp(group, name) != 0) {
