@@ -15,7 +15,7 @@ static void reno_cong_avoid(struct tcp_pcb *pcb, uint32_t acked)
 	uint32_t inc = (uint32_t)((uint64_t)pcb->mss * pcb->mss / pcb->cwnd);
 
 	(void)acked;
-	pcb->cwnd += inc ? inc : 1; /* about one MSS per round trip */
+	tcp_cwnd_add(pcb, inc ? inc : 1); /* about one MSS per round trip */
 }
 
 static uint32_t reno_ssthresh(struct tcp_pcb *pcb)
@@ -76,12 +76,15 @@ static void cubic_cong_avoid(struct tcp_pcb *pcb, uint32_t acked)
 		target = c->w_est;
 	}
 	/* Grow by (target - cwnd) / cwnd segments per segment ACKed. */
-	c->acked_bytes += acked;
+	c->acked_bytes = c->acked_bytes + acked < acked ? UINT32_MAX : c->acked_bytes + acked;
 	{
 		double inc = (target - cwnd) / cwnd * (c->acked_bytes / mss);
 
 		if (inc * mss >= 1.0) {
-			pcb->cwnd += (uint32_t)(inc * mss);
+			/* Saturating: a double past 2^32 has no uint32_t. */
+			double add = inc * mss;
+
+			tcp_cwnd_add(pcb, add >= AX_TCP_CWND_MAX ? AX_TCP_CWND_MAX : (uint32_t)add);
 			c->acked_bytes = 0;
 		}
 	}
