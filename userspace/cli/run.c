@@ -760,6 +760,9 @@ static void usage(void)
 		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
 		"  --tcp-cc NAME     congestion control: cubic (default) or newreno\n"
 		"  --tcp-keepalive IDLE,INTVL,COUNT  keepalive on every connection (seconds)\n"
+		"  --tcp-user-timeout MS  drop a connection whose data, or zero-window probes,\n"
+		"                    go unanswered this long (RFC 9293 3.8.3; default 300000,\n"
+		"                    0: only the retry limit)\n"
 		"  --policy FILE     the connection policy (see README); default: the last one\n"
 		"                    pushed to this state directory, else deny every inbound\n"
 		"                    connection (ICMP echo allowed) and allow outbound\n"
@@ -788,6 +791,7 @@ int cmd_run(int argc, char **argv)
 		{ "tcp-time-wait", required_argument, NULL, 'T' },
 		{ "tcp-cc", required_argument, NULL, 'C' },
 		{ "tcp-keepalive", required_argument, NULL, 'K' },
+		{ "tcp-user-timeout", required_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "syn-rate", required_argument, NULL, 'R' },
@@ -802,6 +806,7 @@ int cmd_run(int argc, char **argv)
 	long time_wait_ms = -1;
 	const struct tcp_cc_ops *cc = NULL;
 	unsigned int ka[3] = { 0, 0, 0 };
+	long user_timeout_ms = -1;
 	const char *policy_path = NULL;
 	struct pol_policy *policy = NULL;
 	unsigned int syn_rate = 1000, syn_burst = 2000;
@@ -852,6 +857,20 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'O': {
+			char *end;
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || optarg[0] == '-' || ms > 86400000ul) {
+				fprintf(stderr, "axnet run: --tcp-user-timeout wants 0..86400000 "
+						"milliseconds, got '%s'\n", optarg);
+				return 2;
+			}
+			user_timeout_ms = (long)ms;
+			break;
+		}
 		case 'C':
 			cc = tcp_cc_find(optarg);
 			if (!cc) {
@@ -979,6 +998,8 @@ int cmd_run(int argc, char **argv)
 	r->stack.tcp->ka_idle_ms = ka[0] * 1000u;
 	r->stack.tcp->ka_intvl_ms = ka[1] * 1000u;
 	r->stack.tcp->ka_probes = ka[2];
+	if (user_timeout_ms >= 0)
+		r->stack.tcp->user_timeout_ms = (uint32_t)user_timeout_ms;
 	if (serve) {
 		err = services_start(&r->stack);
 		if (err)
