@@ -128,5 +128,31 @@ TEST(cubic_rto_resets_epoch)
 	CHECK(tcp_cc_find("bbr") == NULL);
 }
 
+/* cwnd is 32 bits: growth saturates at the largest window TCP can use
+ * (2^30 bytes, RFC 7323 2.3) instead of wrapping, for both algorithms,
+ * also from a value already past it, and also for CUBIC's convex region
+ * far from the last loss (a double step past 2^32 has no uint32_t).
+ * BUG (fixed, tcp_cc.c): `cwnd += inc` wrapped a large cwnd to a few
+ * hundred bytes. */
+TEST(cwnd_never_wraps)
+{
+	static const uint32_t starts[] = { (1u << 30) - 10, 1u << 30, UINT32_MAX - 100 };
+	const struct tcp_cc_ops *ccs[2] = { &tcp_cc_newreno, &tcp_cc_cubic };
+	unsigned int c, i, k;
+
+	for (c = 0; c < 2; c++) {
+		for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+			setup(ccs[c], 10);
+			P.cwnd = starts[i];
+			P.ssthresh = 1000; /* congestion avoidance */
+			for (k = 0; k < 50; k++) {
+				P.cc->cong_avoid(&P, 64 * 1024);
+				S.now_ns += 1000ull * 1000000u; /* CUBIC: far along */
+			}
+			CHECK_EQ(P.cwnd, 1u << 30);
+		}
+	}
+}
+
 TEST_MAIN(T(newreno_linear), T(cubic_follows_the_curve), T(cubic_fast_convergence),
-	  T(cubic_reno_friendly), T(cubic_rto_resets_epoch))
+	  T(cubic_reno_friendly), T(cubic_rto_resets_epoch), T(cwnd_never_wraps))

@@ -51,7 +51,6 @@ int tcp_init(struct ax_stack *s)
 	t->cc = &tcp_cc_cubic;
 	t->rst_all.tokens = (uint64_t)AX_TCP_RST_BURST * 1000;
 	t->rst_all.last_ms = s->now_ns / 1000000u;
-	t->chack_limit = AX_TCP_CHALLENGE_ACK_LIMIT;
 	t->chack_sec = UINT64_MAX;
 	t->user_timeout_ms = AX_TCP_USER_TIMEOUT_MS;
 	s->tcp = t;
@@ -132,16 +131,16 @@ unsigned int tcp_source_slot(const struct tcp_table *t, uint32_t raddr, unsigned
 
 /* --- challenge ACK limits ---------------------------------------------- */
 
-uint32_t tcp_challenge_ack_budget(const struct tcp_table *t, uint64_t sec)
+/* The stack-wide challenge ACK budget of second sec: in [limit/2,
+ * limit + limit/2), keyed, unpredictable from outside. */
+static uint32_t challenge_ack_budget(const struct tcp_table *t, uint64_t sec)
 {
-	uint32_t half = (t->chack_limit + 1) / 2;
+	uint32_t limit = AX_TCP_CHALLENGE_ACK_LIMIT, half = (limit + 1) / 2;
 
 	/* Linux (tcp_send_challenge_ack): get_random_u32_inclusive(half,
 	 * limit + half - 1). Here a keyed hash of the second, so it costs
 	 * no system call and nobody outside can predict it. */
-	if (t->chack_limit == 0)
-		return 0;
-	return half + (uint32_t)(siphash16(t->chack_key, sec, 0x6368616b) % t->chack_limit);
+	return half + (uint32_t)(siphash16(t->chack_key, sec, 0x6368616b) % limit);
 }
 
 int tcp_challenge_ack_allowed(struct tcp_pcb *pcb)
@@ -163,7 +162,7 @@ int tcp_challenge_ack_allowed(struct tcp_pcb *pcb)
 	 * and learns how many went to a connection it is guessing at). */
 	if (sec != t->chack_sec) {
 		t->chack_sec = sec;
-		t->chack_count = tcp_challenge_ack_budget(t, sec);
+		t->chack_count = challenge_ack_budget(t, sec);
 	}
 	if (t->chack_count == 0) {
 		stack_count(pcb->s, AX_C_tcp_challenge_acks_limited);

@@ -36,9 +36,8 @@ struct tcp_table {
 	const struct tcp_cc_ops *cc; /* for new connections; CUBIC unless changed */
 	/* Keepalive for new connections (0: off), see tcp_set_keepalive. */
 	uint32_t ka_idle_ms, ka_intvl_ms, ka_probes;
-	uint64_t chack_sec;      /* challenge ACKs left in this second */
-	uint32_t chack_count;
-	uint32_t chack_limit;    /* mean budget a second; AX_TCP_CHALLENGE_ACK_LIMIT */
+	uint64_t chack_sec;      /* challenge ACKs: the current second, */
+	uint32_t chack_count;    /* how many are left in it */
 	uint64_t chack_key[2];   /* keys the per-second budget */
 	/* User timeout for new connections (RFC 9293 3.8.3; 0: only the
 	 * retry limit), AX_TCP_USER_TIMEOUT_MS unless changed. */

@@ -192,7 +192,12 @@ int tcp_send_syn(struct tcp_pcb *pcb)
 
 void tcp_send_rst(struct tcp_pcb *pcb)
 {
-	send_segment(pcb, pcb->snd_nxt, TH_RST | TH_ACK, 0);
+	/* At SND.NXT if the peer's window reaches it, else at its right
+	 * edge (Linux tcp_acceptable_seq): after a zero-window probe the
+	 * peer never took, SND.NXT is past what it accepts. */
+	uint32_t edge = pcb->snd_una + pcb->snd_wnd;
+
+	send_segment(pcb, SEQ_LEQ(pcb->snd_nxt, edge) ? pcb->snd_nxt : edge, TH_RST | TH_ACK, 0);
 	stack_count(pcb->s, AX_C_tcp_rst_tx);
 }
 

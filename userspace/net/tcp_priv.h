@@ -215,9 +215,6 @@ uint64_t tcp_now_ms(const struct tcp_pcb *pcb);
  * AX_TCP_INVALID_RATELIMIT_MS, and a stack-wide budget per second drawn
  * at random around the limit)? Counts what it refuses. */
 int tcp_challenge_ack_allowed(struct tcp_pcb *pcb);
-/* The stack-wide challenge ACK budget of second sec: in [limit/2,
- * limit + limit/2), keyed, unpredictable from outside. */
-uint32_t tcp_challenge_ack_budget(const struct tcp_table *t, uint64_t sec);
 
 /* tcp_out.c */
 /* Send what window and congestion allow, and an ACK if one is due. */
