@@ -440,17 +440,20 @@ TEST(window_update_ignores_older_ack)
 	ack_with(s + 2 * MSS_TS, 2048, P.tsecr);
 	CHECK_EQ(pcb->snd_wnd, 2048u << 7);
 
-	/* Data from the peer, its ACK one segment old, window 0. */
+	/* Data from the peer (SND.WL1 moves to it), then more data with a
+	 * newer SEG.SEQ but an ACK one segment old, and window 0. */
+	fake_tcp_rx(&P, R0, s + 2 * MSS_TS, TH_ACK, 2048, O, fake_tcp_ts_opt(O, P.tsval, P.tsecr),
+		    pat, 100);
 	fake_mark(&H);
-	fake_tcp_rx(&P, R0, s + MSS_TS, TH_ACK, 0, O, fake_tcp_ts_opt(O, P.tsval, P.tsecr), pat,
-		    100);
+	fake_tcp_rx(&P, R0 + 100, s + MSS_TS, TH_ACK, 0, O, fake_tcp_ts_opt(O, P.tsval, P.tsecr),
+		    pat + 100, 100);
 	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rx_bytes, 100 });
 	CHECK_EQ(pcb->snd_wnd, 2048u << 7);
 	fake_mark(&H);
 	CHECK_EQ(tcp_write(pcb, pat, MSS_TS), MSS_TS);
 	CHECK_CNT(&H, TX(1), { AX_C_tcp_tx_bytes, MSS_TS });
 	REQUIRE(H.nif.n == 1);
-	CHECK_SEG(0, TH_ACK | TH_PSH, s + 2 * MSS_TS, R0 + 100, MSS_TS);
+	CHECK_SEG(0, TH_ACK | TH_PSH, s + 2 * MSS_TS, R0 + 200, MSS_TS);
 	stack_fini(&H.s);
 }
 
