@@ -546,10 +546,12 @@ static void dup_ack(struct tcp_pcb *pcb)
 		return; /* recovery already ran for this loss */
 	/* Fast retransmit (RFC 5681 3.2; RFC 6582 3.2 step 2: only when the
 	 * cumulative ACK "covers more than recover", i.e. is greater: one at
-	 * recover still belongs to the last recovery's window). new_ack
-	 * keeps recover just below SND.UNA meanwhile, so the comparison
-	 * holds across 2^31 bytes without loss. */
-	if (!SEQ_GT(pcb->snd_una, pcb->recover))
+	 * recover still belongs to the last recovery's window. With SACK,
+	 * RFC 6675 5.1: not "until HighACK is greater than or equal to" it).
+	 * new_ack keeps recover just below SND.UNA meanwhile, so the
+	 * comparison holds across 2^31 bytes without loss. */
+	if (pcb->sack_ok ? SEQ_LT(pcb->snd_una, pcb->recover)
+			 : !SEQ_GT(pcb->snd_una, pcb->recover))
 		return;
 	pcb->dupacks = 3;
 	pcb->ssthresh = pcb->cc->ssthresh(pcb);

@@ -343,7 +343,7 @@ static void cwnd_restart(struct tcp_pcb *pcb)
 	uint32_t rw = AX_TCP_INIT_CWND * pcb->mss, cwnd = pcb->cwnd, ss;
 
 	if (!pcb->last_send_ms || pcb->snd_max != pcb->snd_una || idle <= pcb->rto_ms ||
-	    pcb->in_recovery)
+	    pcb->in_recovery || pcb->snd.len == 0)
 		return;
 	ss = cwnd / 4 * 3;
 	if (pcb->ssthresh < ss)
@@ -355,6 +355,7 @@ static void cwnd_restart(struct tcp_pcb *pcb)
 		cwnd >>= 1;
 	}
 	pcb->cwnd = cwnd > rw ? cwnd : rw;
+	pcb->last_send_ms = now; /* once per idle period, even if nothing can go */
 	pcb->cwnd_stamp_ms = now;
 	pcb->cwnd_used = 0;
 	pcb->cwnd_limited = 0;
