@@ -909,8 +909,10 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		notify_readable(pcb);
 		if (pcb->state == TCP_CLOSED)
 			return;
-	} else if (fin) {
-		pcb->flags |= TF_ACK_NOW; /* an early FIN: say where we are */
+	} else if (fin && in_order) {
+		/* An early FIN: say where we are (once: out-of-order data
+		 * with it was answered above). */
+		pcb->flags |= TF_ACK_NOW;
 	}
 	tcp_output(pcb);
 }
