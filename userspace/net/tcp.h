@@ -163,7 +163,12 @@ void tcp_set_nodelay(struct tcp_pcb *pcb, int on);
 void tcp_set_keepalive(struct tcp_pcb *pcb, uint32_t idle_ms, uint32_t intvl_ms,
 		       unsigned int probes);
 /* User timeout (RFC 9293 3.8.3): drop the connection with -ETIMEDOUT when
- * sent data stays unacknowledged this long; 0 = only the retry limit. */
+ * sent data stays unacknowledged this long, or when the peer answers none
+ * of our zero-window probes this long (a peer that answers them may keep
+ * its window shut for ever, RFC 1122 4.2.2.17); 0 = only the retry limit
+ * (AX_TCP_MAX_RETRIES retransmissions, or unanswered probes). New
+ * connections take the stack's tcp_table.user_timeout_ms,
+ * AX_TCP_USER_TIMEOUT_MS (5 minutes) unless changed. */
 void tcp_set_user_timeout(struct tcp_pcb *pcb, uint32_t ms);
 
 void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *info);
