@@ -128,10 +128,40 @@ TEST(cubic_rto_resets_epoch)
 	CHECK(tcp_cc_find("bbr") == NULL);
 }
 
+/* RFC 9438 5.8: time spent application-limited (no growth asked for:
+ * tcp_in.c grows cwnd only when the flight used it) is not counted in t.
+ * After 10 s of it, a round trip grows cwnd as much as one right after
+ * the last growth would have, instead of jumping by the +50% cap.
+ * BUG (fixed, tcp_cc.c cubic_cong_avoid): the epoch ran on, so the first
+ * round trip after a pause met a curve 10 s further on. */
+TEST(cubic_app_limited_time_not_counted)
+{
+	uint32_t base, paused;
+
+	setup(&tcp_cc_cubic, 100);
+	P.cwnd = P.cc->ssthresh(&P); /* W_max 100, cwnd 70: K = 4.2 s */
+	round_trip();
+	round_trip();
+	base = P.cwnd;
+	round_trip();
+	base = P.cwnd - base; /* growth in the next round trip */
+
+	setup(&tcp_cc_cubic, 100);
+	P.cwnd = P.cc->ssthresh(&P);
+	round_trip();
+	round_trip();
+	paused = P.cwnd;
+	S.now_ns += 10000ull * 1000000u; /* 10 s application-limited */
+	round_trip();
+	paused = P.cwnd - paused;
+	CHECK(paused <= base + base / 10 + MSS);
+	CHECK(paused >= base - base / 10);
+}
+
 /* cwnd is 32 bits: growth saturates at the largest window TCP can use
  * (2^30 bytes, RFC 7323 2.3) instead of wrapping, for both algorithms,
  * also from a value already past it, and also for CUBIC's convex region
- * far from the last loss (a double step past 2^32 has no uint32_t).
+ * with huge ACKs (a double step past 2^32 has no uint32_t).
  * BUG (fixed, tcp_cc.c): `cwnd += inc` wrapped a large cwnd to a few
  * hundred bytes. */
 TEST(cwnd_never_wraps)
@@ -146,8 +176,8 @@ TEST(cwnd_never_wraps)
 			P.cwnd = starts[i];
 			P.ssthresh = 1000; /* congestion avoidance */
 			for (k = 0; k < 50; k++) {
-				P.cc->cong_avoid(&P, 64 * 1024);
-				S.now_ns += 1000ull * 1000000u; /* CUBIC: far along */
+				P.cc->cong_avoid(&P, 1u << 26);
+				S.now_ns += 50ull * 1000000u; /* within an RTT */
 			}
 			CHECK_EQ(P.cwnd, 1u << 30);
 		}
@@ -155,4 +185,5 @@ TEST(cwnd_never_wraps)
 }
 
 TEST_MAIN(T(newreno_linear), T(cubic_follows_the_curve), T(cubic_fast_convergence),
-	  T(cubic_reno_friendly), T(cubic_rto_resets_epoch), T(cwnd_never_wraps))
+	  T(cubic_reno_friendly), T(cubic_rto_resets_epoch), T(cubic_app_limited_time_not_counted),
+	  T(cwnd_never_wraps))
