@@ -500,7 +500,7 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 	} else if (!tcp_is_cwnd_limited(pcb)) {
 		/* The application (or the peer's window), not cwnd, limited
 		 * what was in flight: an ACK then says nothing about how much
-		 * more the path takes, so cwnd does not grow (RFC 7661 3,
+		 * more the path takes, so cwnd does not grow (RFC 7661,
 		 * Linux tcp_is_cwnd_limited). It used to grow by every ACK of
 		 * a trickle, without bound, until it wrapped. */
 	} else if (pcb->cwnd < pcb->ssthresh) {
