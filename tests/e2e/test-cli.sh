@@ -23,6 +23,13 @@ expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --queues two
 expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --queues 0
 expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --tcp-cc bbr
 expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --tcp-keepalive 1,2
+for v in "" -1 5s 86400001 99999999999999999999; do
+	expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --tcp-user-timeout "$v"
+done
+msg=$("$AXNET" run --ifname x --addr 10.0.0.1/24 --tcp-user-timeout 5s 2>&1)
+echo "$msg" | grep -q -- "--tcp-user-timeout wants 0..86400000 milliseconds, got '5s'" ||
+	fail "bad --tcp-user-timeout says: $msg"
+pass "bad --tcp-user-timeout says why"
 expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --serve telnet:23
 expect_code 1 "$AXNET" stats --state-dir /nonexistent/axnet
 msg=$("$AXNET" stats --state-dir /nonexistent/axnet 2>&1)
@@ -31,7 +38,8 @@ pass "stats without an instance says so"
 
 make_pair
 expect_code 1 "$AXNET" run --state-dir "$STATE-x" --ifname nosuchif0 --addr 10.0.0.1/24 --netns "$NS_A"
-start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
+# (A good --tcp-user-timeout is taken.)
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --tcp-user-timeout 120000
 msg=$("$AXNET" run --state-dir "$STATE" --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" 2>&1) &&
 	fail "a second instance on the same state directory started"
 echo "$msg" | grep -q "another axnet instance" || fail "second instance says: $msg"

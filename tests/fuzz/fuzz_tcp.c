@@ -46,6 +46,7 @@
  * IPv4/TCP to the peer with correct checksums, well-formed options and at
  * most an MSS of data; the connection count matches the table and the
  * counters; every half-open queue is consistent and within its backlog;
+ * every cwnd is within [MSS, 2^30] once synchronized (never wrapped);
  * the connections we hold pointers to are still in the table (a
  * connection freed without its `closed` callback would leave us a
  * dangling pointer). Connections beyond a cap are aborted, so memory stays
@@ -157,6 +158,9 @@ static void setup(void)
 	H.s.tcp->isn_key[1] = 0xfedcba9876543210ull;
 	H.s.tcp->cookie_key[0] = 0x0f1e2d3c4b5a6978ull;
 	H.s.tcp->cookie_key[1] = 0x8796a5b4c3d2e1f0ull;
+	/* ...and the challenge ACK budgets */
+	H.s.tcp->chack_key[0] = 0x1f1e2d3c4b5a6978ull;
+	H.s.tcp->chack_key[1] = 0x8796a5b4c3d2e1f0ull;
 	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
 	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
 		abort();
@@ -294,6 +298,11 @@ static void check_table(void)
 		}
 		if (bytes != q->sacked_bytes ||
 		    (q->in_recovery && q->sack_ok && tcp_sack_pipe(q) > q->snd_max - q->snd_una))
+			abort();
+		/* cwnd bounded, never wrapped (RFC 7323 2.3: no window past
+		 * 2^30); at least a segment once synchronized. */
+		if (q->cwnd > AX_TCP_CWND_MAX ||
+		    (q->state >= TCP_ESTABLISHED && q->cwnd < q->mss))
 			abort();
 	}
 	/* Still in the table: else we were not told it closed. */

@@ -128,5 +128,62 @@ TEST(cubic_rto_resets_epoch)
 	CHECK(tcp_cc_find("bbr") == NULL);
 }
 
+/* RFC 9438 5.8: time spent application-limited (no growth asked for:
+ * tcp_in.c grows cwnd only when the flight used it) is not counted in t.
+ * After 10 s of it, a round trip grows cwnd as much as one right after
+ * the last growth would have, instead of jumping by the +50% cap.
+ * BUG (fixed, tcp_cc.c cubic_cong_avoid): the epoch ran on, so the first
+ * round trip after a pause met a curve 10 s further on. */
+TEST(cubic_app_limited_time_not_counted)
+{
+	uint32_t base, paused;
+
+	setup(&tcp_cc_cubic, 100);
+	P.cwnd = P.cc->ssthresh(&P); /* W_max 100, cwnd 70: K = 4.2 s */
+	round_trip();
+	round_trip();
+	base = P.cwnd;
+	round_trip();
+	base = P.cwnd - base; /* growth in the next round trip */
+
+	setup(&tcp_cc_cubic, 100);
+	P.cwnd = P.cc->ssthresh(&P);
+	round_trip();
+	round_trip();
+	paused = P.cwnd;
+	S.now_ns += 10000ull * 1000000u; /* 10 s application-limited */
+	round_trip();
+	paused = P.cwnd - paused;
+	CHECK(paused <= base + base / 10 + MSS);
+	CHECK(paused >= base - base / 10);
+}
+
+/* cwnd is 32 bits: growth saturates at the largest window TCP can use
+ * (2^30 bytes, RFC 7323 2.3) instead of wrapping, for both algorithms,
+ * also from a value already past it, and also for CUBIC's convex region
+ * with huge ACKs (a double step past 2^32 has no uint32_t).
+ * BUG (fixed, tcp_cc.c): `cwnd += inc` wrapped a large cwnd to a few
+ * hundred bytes. */
+TEST(cwnd_never_wraps)
+{
+	static const uint32_t starts[] = { (1u << 30) - 10, 1u << 30, UINT32_MAX - 100 };
+	const struct tcp_cc_ops *ccs[2] = { &tcp_cc_newreno, &tcp_cc_cubic };
+	unsigned int c, i, k;
+
+	for (c = 0; c < 2; c++) {
+		for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+			setup(ccs[c], 10);
+			P.cwnd = starts[i];
+			P.ssthresh = 1000; /* congestion avoidance */
+			for (k = 0; k < 50; k++) {
+				P.cc->cong_avoid(&P, 1u << 26);
+				S.now_ns += 50ull * 1000000u; /* within an RTT */
+			}
+			CHECK_EQ(P.cwnd, 1u << 30);
+		}
+	}
+}
+
 TEST_MAIN(T(newreno_linear), T(cubic_follows_the_curve), T(cubic_fast_convergence),
-	  T(cubic_reno_friendly), T(cubic_rto_resets_epoch))
+	  T(cubic_reno_friendly), T(cubic_rto_resets_epoch), T(cubic_app_limited_time_not_counted),
+	  T(cwnd_never_wraps))

@@ -771,6 +771,9 @@ static void usage(void)
 		"  --tcp-keepalive IDLE,INTVL,COUNT  keepalive on every connection (seconds)\n"
 		"  --tcp-syncookies MODE  SYN cookies: auto (under pressure, the default),\n"
 		"                    always, or never (a full half-open queue evicts its oldest)\n"
+		"  --tcp-user-timeout MS  drop a connection whose data, or zero-window probes,\n"
+		"                    go unanswered this long (RFC 9293 3.8.3; default 300000,\n"
+		"                    0: only the retry limit)\n"
 		"  --policy FILE     the connection policy (see README); default: the last one\n"
 		"                    pushed to this state directory, else deny every inbound\n"
 		"                    connection (ICMP echo allowed) and allow outbound\n"
@@ -800,6 +803,7 @@ int cmd_run(int argc, char **argv)
 		{ "tcp-cc", required_argument, NULL, 'C' },
 		{ "tcp-keepalive", required_argument, NULL, 'K' },
 		{ "tcp-syncookies", required_argument, NULL, 'Y' },
+		{ "tcp-user-timeout", required_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "syn-rate", required_argument, NULL, 'R' },
@@ -815,6 +819,7 @@ int cmd_run(int argc, char **argv)
 	const struct tcp_cc_ops *cc = NULL;
 	unsigned int ka[3] = { 0, 0, 0 };
 	int syncookies = TCP_SYNCOOKIES_AUTO;
+	long user_timeout_ms = -1;
 	const char *policy_path = NULL;
 	struct pol_policy *policy = NULL;
 	unsigned int syn_rate = 1000, syn_burst = 2000;
@@ -865,6 +870,20 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'O': {
+			char *end;
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || optarg[0] == '-' || ms > 86400000ul) {
+				fprintf(stderr, "axnet run: --tcp-user-timeout wants 0..86400000 "
+						"milliseconds, got '%s'\n", optarg);
+				return 2;
+			}
+			user_timeout_ms = (long)ms;
+			break;
+		}
 		case 'C':
 			cc = tcp_cc_find(optarg);
 			if (!cc) {
@@ -1006,6 +1025,8 @@ int cmd_run(int argc, char **argv)
 	r->stack.tcp->ka_intvl_ms = ka[1] * 1000u;
 	r->stack.tcp->ka_probes = ka[2];
 	tcp_set_syncookies(&r->stack, (enum tcp_syncookies)syncookies);
+	if (user_timeout_ms >= 0)
+		r->stack.tcp->user_timeout_ms = (uint32_t)user_timeout_ms;
 	if (serve) {
 		err = services_start(&r->stack);
 		if (err)

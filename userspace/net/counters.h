@@ -94,6 +94,7 @@
 	X(tcp_window_probes, "TCP zero-window probes")                        \
 	X(tcp_challenge_acks, "TCP challenge ACKs (RFC 5961)")               \
 	X(tcp_challenge_acks_limited, "TCP challenge ACKs not sent: rate limit") \
+	X(tcp_challenge_acks_skipped, "TCP challenge ACKs not sent: one per connection per 500 ms") \
 	X(tcp_paws_drops, "TCP segments dropped by PAWS")                     \
 	X(tcp_out_of_window, "TCP segments outside the receive window")      \
 	X(tcp_ooo_segs, "TCP segments received out of order")                \

@@ -114,10 +114,23 @@
 #ifndef AX_TCP_INIT_CWND
 #define AX_TCP_INIT_CWND 10u
 #endif
-/* Challenge ACKs per second, stack-wide (RFC 5961 7; Linux's
- * tcp_challenge_ack_limit is 1000). */
+/* Challenge ACKs per second, stack-wide, on average (RFC 5961 7; Linux's
+ * tcp_challenge_ack_limit was 1000): each second's budget is drawn at
+ * random from [limit/2, 3 limit/2) so that counting them tells an
+ * off-path attacker nothing (CVE-2016-5696). */
 #ifndef AX_TCP_CHALLENGE_ACK_LIMIT
 #define AX_TCP_CHALLENGE_ACK_LIMIT 1000u
+#endif
+/* At most one challenge ACK per connection this often (Linux's
+ * tcp_invalid_ratelimit, 500 ms). */
+#ifndef AX_TCP_INVALID_RATELIMIT_MS
+#define AX_TCP_INVALID_RATELIMIT_MS 500u
+#endif
+/* User timeout (RFC 9293 3.8.3: "the present global default is five
+ * minutes"): unacknowledged data, or zero-window probes the peer does not
+ * answer, for this long drop the connection. */
+#ifndef AX_TCP_USER_TIMEOUT_MS
+#define AX_TCP_USER_TIMEOUT_MS 300000u
 #endif
 /* Our receive window scale shift (RFC 7323): 2^7 * 65535 = 8 MiB max. */
 #ifndef AX_TCP_RCV_WSCALE

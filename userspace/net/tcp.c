@@ -44,13 +44,16 @@ int tcp_init(struct ax_stack *s)
 	/* The ISN secret (RFC 6528 3): random, per stack instance. */
 	if (getrandom(t->isn_key, sizeof(t->isn_key), 0) != sizeof(t->isn_key) ||
 	    getrandom(t->hash_key, sizeof(t->hash_key), 0) != sizeof(t->hash_key) ||
-	    getrandom(t->cookie_key, sizeof(t->cookie_key), 0) != sizeof(t->cookie_key))
+	    getrandom(t->cookie_key, sizeof(t->cookie_key), 0) != sizeof(t->cookie_key) ||
+	    getrandom(t->chack_key, sizeof(t->chack_key), 0) != sizeof(t->chack_key))
 		return -EIO;
 	timer_wheel_init(&t->wheel, s->now_ns / 1000000u);
 	t->time_wait_ms = AX_TCP_TIME_WAIT_MS;
 	t->cc = &tcp_cc_cubic;
 	t->rst_all.tokens = (uint64_t)AX_TCP_RST_BURST * 1000;
 	t->rst_all.last_ms = s->now_ns / 1000000u;
+	t->chack_sec = UINT64_MAX;
+	t->user_timeout_ms = AX_TCP_USER_TIMEOUT_MS;
 	s->tcp = t;
 	return 0;
 }
@@ -132,6 +135,49 @@ unsigned int tcp_source_slot(const struct tcp_table *t, uint32_t raddr, unsigned
 	return (unsigned int)siphash16(t->hash_key, raddr, 1ull << 48) & (n - 1);
 }
 
+/* --- challenge ACK limits ---------------------------------------------- */
+
+/* The stack-wide challenge ACK budget of second sec: in [limit/2,
+ * limit + limit/2), keyed, unpredictable from outside. */
+static uint32_t challenge_ack_budget(const struct tcp_table *t, uint64_t sec)
+{
+	uint32_t limit = AX_TCP_CHALLENGE_ACK_LIMIT, half = (limit + 1) / 2;
+
+	/* Linux (tcp_send_challenge_ack): get_random_u32_inclusive(half,
+	 * limit + half - 1). Here a keyed hash of the second, so it costs
+	 * no system call and nobody outside can predict it. */
+	return half + (uint32_t)(siphash16(t->chack_key, sec, 0x6368616b) % limit);
+}
+
+int tcp_challenge_ack_allowed(struct tcp_pcb *pcb)
+{
+	struct tcp_table *t = pcb->s->tcp;
+	uint64_t now = tcp_now_ms(pcb), sec = now / 1000;
+
+	/* Per connection first (Linux __tcp_oow_rate_limited): a peer, or
+	 * an attacker, gets at most one every AX_TCP_INVALID_RATELIMIT_MS,
+	 * so one connection cannot drain the stack-wide budget. */
+	if (pcb->last_chack_ms && now + 1 - pcb->last_chack_ms < AX_TCP_INVALID_RATELIMIT_MS) {
+		stack_count(pcb->s, AX_C_tcp_challenge_acks_skipped);
+		return 0;
+	}
+	pcb->last_chack_ms = now + 1;
+	/* Then the stack (RFC 5961 7): a budget a second, drawn anew each
+	 * second; a fixed one is the CVE-2016-5696 side channel (an
+	 * off-path attacker counts the challenge ACKs it gets in a second
+	 * and learns how many went to a connection it is guessing at). */
+	if (sec != t->chack_sec) {
+		t->chack_sec = sec;
+		t->chack_count = challenge_ack_budget(t, sec);
+	}
+	if (t->chack_count == 0) {
+		stack_count(pcb->s, AX_C_tcp_challenge_acks_limited);
+		return 0;
+	}
+	t->chack_count--;
+	return 1;
+}
+
 /* --- the connection table --------------------------------------------- */
 
 /* Bucket of a 4-tuple: SipHash with a key of our own (as Linux keys its
@@ -204,7 +250,9 @@ static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
 	pcb->ka_idle_ms = s->tcp->ka_idle_ms;
 	pcb->ka_intvl_ms = s->tcp->ka_intvl_ms;
 	pcb->ka_probes = (uint8_t)s->tcp->ka_probes;
+	pcb->user_timeout_ms = s->tcp->user_timeout_ms;
 	pcb->quickacks = AX_TCP_QUICKACKS;
+	pcb->cwnd_stamp_ms = pcb->una_since_ms;
 	return pcb;
 }
 
@@ -336,12 +384,27 @@ static void rto_fired(struct ax_timer *tm)
 					     pcb->state == TCP_SYN_RECEIVED
 				     ? AX_TCP_SYN_RETRIES
 				     : AX_TCP_MAX_RETRIES;
+	int probing = flight <= 1 && pcb->snd_wnd == 0 && pcb->snd.len;
 
-	if (flight <= 1 && pcb->snd_wnd == 0 && pcb->snd.len) {
+	if (probing) {
 		/* Persist: probe a zero window with one byte (RFC 9293
 		 * 3.8.6.1), backing off like a retransmission; that byte out
 		 * is the last probe, not data to give up on (RFC 1122
-		 * 4.2.2.17: probe for as long as the peer answers). */
+		 * 4.2.2.17: probe for as long as the peer answers). A peer
+		 * that answers none is dead: after AX_TCP_MAX_RETRIES
+		 * unanswered probes, or a user timeout of silence, give up
+		 * (Linux tcp_probe_timer: probes_out against tcp_retries2,
+		 * and the user timeout). Any segment from the peer resets
+		 * both (tcp_in.c). */
+		if (pcb->probes_out >= AX_TCP_MAX_RETRIES ||
+		    (pcb->user_timeout_ms &&
+		     tcp_now_ms(pcb) - pcb->last_rx_ms >= pcb->user_timeout_ms)) {
+			stack_count(pcb->s, AX_C_tcp_timeouts);
+			tcp_send_rst(pcb);
+			tcp_pcb_free(pcb, -ETIMEDOUT);
+			return;
+		}
+		pcb->probes_out++;
 		pcb->snd_nxt = pcb->snd_una;
 		stack_count(pcb->s, AX_C_tcp_window_probes);
 	} else if (flight == 0) {
@@ -368,8 +431,15 @@ static void rto_fired(struct ax_timer *tm)
 		 * peer reneged (RFC 2018 8). */
 		if (pcb->backoff)
 			tcp_sack_clear(pcb);
-		pcb->ssthresh = pcb->cc->ssthresh(pcb);
-		pcb->cc->on_rto(pcb);
+		/* RFC 5681 3.1: ssthresh is set when the segment "has not
+		 * yet been resent by way of the retransmission timer": on
+		 * the first timeout only. Later ones would compute it from
+		 * the one-segment cwnd the first left (CUBIC: 2 SMSS) and
+		 * forget the path's capacity. */
+		if (pcb->backoff == 0) {
+			pcb->ssthresh = pcb->cc->ssthresh(pcb);
+			pcb->cc->on_rto(pcb);
+		}
 		pcb->cwnd = pcb->mss;
 		pcb->in_recovery = 0;
 		pcb->dupacks = 0;
@@ -389,6 +459,16 @@ static void rto_fired(struct ax_timer *tm)
 		tcp_output(pcb); /* counts each segment it sends again */
 	}
 	tcp_arm_rto(pcb);
+	if (probing && pcb->user_timeout_ms) {
+		/* The next probe no later than the user timeout (Linux
+		 * tcp_clamp_probe0_to_user_timeout): a backed-off interval
+		 * of up to AX_TCP_RTO_MAX_MS would overshoot it. */
+		uint64_t now = tcp_now_ms(pcb), end = pcb->last_rx_ms + pcb->user_timeout_ms;
+
+		if (end < now + pcb->rto_ms)
+			timer_arm(&pcb->s->tcp->wheel, &pcb->rto_t, end > now ? end : now + 1,
+				  rto_fired);
+	}
 }
 
 void tcp_arm_rto(struct tcp_pcb *pcb)

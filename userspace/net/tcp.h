@@ -37,8 +37,12 @@ struct tcp_table {
 	const struct tcp_cc_ops *cc; /* for new connections; CUBIC unless changed */
 	/* Keepalive for new connections (0: off), see tcp_set_keepalive. */
 	uint32_t ka_idle_ms, ka_intvl_ms, ka_probes;
-	uint64_t chack_sec;      /* challenge ACKs sent in this second */
-	uint32_t chack_count;
+	uint64_t chack_sec;      /* challenge ACKs: the current second, */
+	uint32_t chack_count;    /* how many are left in it */
+	uint64_t chack_key[2];   /* keys the per-second budget */
+	/* User timeout for new connections (RFC 9293 3.8.3; 0: only the
+	 * retry limit), AX_TCP_USER_TIMEOUT_MS unless changed. */
+	uint32_t user_timeout_ms;
 	unsigned int count;
 	const struct tcp_authz_ops *authz; /* NULL: every connection may open */
 	void *authz_arg;
@@ -193,7 +197,12 @@ void tcp_set_nodelay(struct tcp_pcb *pcb, int on);
 void tcp_set_keepalive(struct tcp_pcb *pcb, uint32_t idle_ms, uint32_t intvl_ms,
 		       unsigned int probes);
 /* User timeout (RFC 9293 3.8.3): drop the connection with -ETIMEDOUT when
- * sent data stays unacknowledged this long; 0 = only the retry limit. */
+ * sent data stays unacknowledged this long, or when the peer answers none
+ * of our zero-window probes this long (a peer that answers them may keep
+ * its window shut for ever, RFC 1122 4.2.2.17); 0 = only the retry limit
+ * (AX_TCP_MAX_RETRIES retransmissions, or unanswered probes). New
+ * connections take the stack's tcp_table.user_timeout_ms,
+ * AX_TCP_USER_TIMEOUT_MS (5 minutes) unless changed. */
 void tcp_set_user_timeout(struct tcp_pcb *pcb, uint32_t ms);
 
 void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *info);

@@ -15,7 +15,7 @@ static void reno_cong_avoid(struct tcp_pcb *pcb, uint32_t acked)
 	uint32_t inc = (uint32_t)((uint64_t)pcb->mss * pcb->mss / pcb->cwnd);
 
 	(void)acked;
-	pcb->cwnd += inc ? inc : 1; /* about one MSS per round trip */
+	tcp_cwnd_add(pcb, inc ? inc : 1); /* about one MSS per round trip */
 }
 
 static uint32_t reno_ssthresh(struct tcp_pcb *pcb)
@@ -49,6 +49,22 @@ static void cubic_cong_avoid(struct tcp_pcb *pcb, uint32_t acked)
 	double mss = pcb->mss, cwnd = pcb->cwnd / mss, t, target, rtt;
 	uint64_t now = tcp_now_ms(pcb);
 
+	/* RFC 9438 5.8: time the flow was application-limited or idle (no
+	 * growth asked for a whole RTT: tcp_in.c grows cwnd only when it
+	 * was used) is not part of t, or the curve would have run on
+	 * meanwhile and cwnd jump when sending resumes (Linux shifts
+	 * epoch_start the same way on CA_EVENT_TX_START). */
+	{
+		uint64_t rtt_ms = pcb->srtt_us ? pcb->srtt_us / 1000 : 100;
+
+		/* Less the round trip the first ACK after the pause took. */
+		if (c->epoch_ms && c->last_ms && now - c->last_ms > rtt_ms) {
+			c->epoch_ms += now - c->last_ms - rtt_ms;
+			if (c->epoch_ms > now)
+				c->epoch_ms = now;
+		}
+	}
+	c->last_ms = now;
 	if (c->epoch_ms == 0) {
 		/* A new congestion-avoidance epoch (RFC 9438 4.2). */
 		c->epoch_ms = now;
@@ -76,12 +92,15 @@ static void cubic_cong_avoid(struct tcp_pcb *pcb, uint32_t acked)
 		target = c->w_est;
 	}
 	/* Grow by (target - cwnd) / cwnd segments per segment ACKed. */
-	c->acked_bytes += acked;
+	c->acked_bytes = c->acked_bytes + acked < acked ? UINT32_MAX : c->acked_bytes + acked;
 	{
 		double inc = (target - cwnd) / cwnd * (c->acked_bytes / mss);
 
 		if (inc * mss >= 1.0) {
-			pcb->cwnd += (uint32_t)(inc * mss);
+			/* Saturating: a double past 2^32 has no uint32_t. */
+			double add = inc * mss;
+
+			tcp_cwnd_add(pcb, add >= AX_TCP_CWND_MAX ? AX_TCP_CWND_MAX : (uint32_t)add);
 			c->acked_bytes = 0;
 		}
 	}

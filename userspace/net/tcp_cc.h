@@ -22,6 +22,7 @@ struct tcp_cc_state {
 	double cwnd_epoch;    /* segments, at the start of the epoch */
 	double w_est;         /* Reno-friendly estimate, segments */
 	uint64_t epoch_ms;    /* 0: no epoch yet */
+	uint64_t last_ms;     /* the last congestion-avoidance ACK */
 	uint32_t acked_bytes; /* for whole-segment steps */
 };
 

@@ -425,12 +425,19 @@ static void syn_sent_input(struct tcp_pcb *pcb, const struct tcp_hdr *th,
 }
 
 /* RFC 9293 3.10.7.4, first check: is the segment in the window? */
-static int acceptable(const struct tcp_pcb *pcb, uint32_t seq, uint32_t seglen)
+static uint32_t rcv_wnd(const struct tcp_pcb *pcb)
 {
 	uint32_t wnd = SEQ_GT(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;
 
 	if (wnd < ring_space(&pcb->rcv) && pcb->state == TCP_SYN_RECEIVED)
 		wnd = ring_space(&pcb->rcv); /* nothing advertised since the SYN-ACK */
+	return wnd;
+}
+
+static int acceptable(const struct tcp_pcb *pcb, uint32_t seq, uint32_t seglen)
+{
+	uint32_t wnd = rcv_wnd(pcb);
+
 	if (seglen == 0) {
 		if (wnd == 0)
 			return seq == pcb->rcv_nxt;
@@ -445,21 +452,11 @@ static int acceptable(const struct tcp_pcb *pcb, uint32_t seq, uint32_t seglen)
 
 static void challenge_ack(struct tcp_pcb *pcb)
 {
-	struct tcp_table *t = pcb->s->tcp;
-	uint64_t sec = tcp_now_ms(pcb) / 1000;
-
-	/* RFC 5961 3.2, 4.2, 5.2; and 7: at most AX_TCP_CHALLENGE_ACK_LIMIT
-	 * a second for the whole stack, so that spoofed segments cannot make
-	 * us flood the wire. */
-	if (sec != t->chack_sec) {
-		t->chack_sec = sec;
-		t->chack_count = 0;
-	}
-	if (t->chack_count >= AX_TCP_CHALLENGE_ACK_LIMIT) {
-		stack_count(pcb->s, AX_C_tcp_challenge_acks_limited);
+	/* RFC 5961 3.2, 4.2, 5.2; and 7: rate-limited per connection and
+	 * stack-wide (tcp.c), so that spoofed segments cannot make us flood
+	 * the wire nor, by counting, learn about other connections. */
+	if (!tcp_challenge_ack_allowed(pcb))
 		return;
-	}
-	t->chack_count++;
 	stack_count(pcb->s, AX_C_tcp_challenge_acks);
 	tcp_send_ack(pcb);
 }
@@ -517,13 +514,24 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 			pcb->cwnd = pcb->cwnd > acked ? pcb->cwnd - acked + pcb->mss : pcb->mss;
 			tcp_arm_rto(pcb);
 		}
+	} else if (!tcp_is_cwnd_limited(pcb)) {
+		/* The application (or the peer's window), not cwnd, limited
+		 * what was in flight: an ACK then says nothing about how much
+		 * more the path takes, so cwnd does not grow (RFC 7661,
+		 * Linux tcp_is_cwnd_limited). It used to grow by every ACK of
+		 * a trickle, without bound, until it wrapped. */
 	} else if (pcb->cwnd < pcb->ssthresh) {
 		/* Slow start, appropriate byte counting (RFC 3465, L=2). */
-		pcb->cwnd += acked < 2u * pcb->mss ? acked : 2u * pcb->mss;
+		tcp_cwnd_add(pcb, acked < 2u * pcb->mss ? acked : 2u * pcb->mss);
 	} else {
 		pcb->cc->cong_avoid(pcb, acked);
 	}
 	pcb->dupacks = 0;
+	/* Out of recovery, keep `recover` just below SND.UNA: dup_ack asks
+	 * SEG.ACK > recover (RFC 6582 3.2), which must keep its meaning
+	 * after 2^31 bytes without a loss. */
+	if (!pcb->in_recovery && SEQ_GT(ack - 1, pcb->recover))
+		pcb->recover = ack - 1;
 
 	if (pcb->snd_una == pcb->snd_max)
 		timer_cancel(&pcb->s->tcp->wheel, &pcb->rto_t);
@@ -541,7 +549,7 @@ static void dup_ack(struct tcp_pcb *pcb)
 	stack_count(pcb->s, AX_C_tcp_dupacks_rx);
 	if (pcb->in_recovery) {
 		if (!pcb->sack_ok)
-			pcb->cwnd += pcb->mss; /* inflate (RFC 5681 3.2 step 4) */
+			tcp_cwnd_add(pcb, pcb->mss); /* inflate (RFC 5681 3.2 step 4) */
 		return;
 	}
 	if (pcb->dupacks < 255)
@@ -554,9 +562,13 @@ static void dup_ack(struct tcp_pcb *pcb)
 	if (pcb->dupacks > 3)
 		return; /* recovery already ran for this loss */
 	/* Fast retransmit (RFC 5681 3.2; RFC 6582 3.2 step 2: only when the
-	 * loss is past the last recovery). */
-	if (SEQ_LEQ(pcb->snd_una, pcb->recover) && pcb->recover != pcb->snd_una &&
-	    SEQ_GT(pcb->recover, pcb->iss + 1))
+	 * cumulative ACK "covers more than recover", i.e. is greater: one at
+	 * recover still belongs to the last recovery's window. With SACK,
+	 * RFC 6675 5.1: not "until HighACK is greater than or equal to" it).
+	 * new_ack keeps recover just below SND.UNA meanwhile, so the
+	 * comparison holds across 2^31 bytes without loss. */
+	if (pcb->sack_ok ? SEQ_LT(pcb->snd_una, pcb->recover)
+			 : !SEQ_GT(pcb->snd_una, pcb->recover))
 		return;
 	pcb->dupacks = 3;
 	pcb->ssthresh = pcb->cc->ssthresh(pcb);
@@ -572,7 +584,8 @@ static void dup_ack(struct tcp_pcb *pcb)
 		tcp_retransmit_first(pcb);
 	} else {
 		tcp_retransmit_first(pcb);
-		pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+		pcb->cwnd = pcb->ssthresh;
+		tcp_cwnd_add(pcb, 3u * pcb->mss);
 	}
 	tcp_arm_rto(pcb);
 }
@@ -616,7 +629,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	size_t hlen;
 	uint32_t seq, ack, datalen, seglen, win;
 	const uint8_t *data;
-	int in_order, handshake_ack, sack_new;
+	int in_order, handshake_ack, sack_new, fin, drop_text = 0;
 
 	stack_count(s, AX_C_tcp_rx);
 	if (len < sizeof(th)) {
@@ -718,14 +731,29 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 
 	if (!acceptable(pcb, seq, seglen)) {
 		stack_count(s, AX_C_tcp_out_of_window);
-		if (!(th.flags & TH_RST))
-			tcp_send_ack(pcb);
-		return;
+		/* RFC 9293 3.10.7.4: "If the RCV.WND is zero, no segments
+		 * will be acceptable, but special allowance should be made
+		 * to accept valid ACKs, URGs, and RSTs": a segment at
+		 * RCV.NXT loses its data and FIN (answered with an ACK
+		 * below), not its ACK, which may be the one that frees our
+		 * send window (two peers both with full windows would
+		 * otherwise deadlock). Linux does the same. */
+		if (seq != pcb->rcv_nxt || rcv_wnd(pcb) != 0 || (th.flags & TH_SYN)) {
+			if (!(th.flags & TH_RST))
+				tcp_send_ack(pcb);
+			return;
+		}
+		/* A bare FIN is taken even so (as Linux does): it needs no
+		 * buffer. */
+		drop_text = datalen != 0;
+		pcb->flags |= TF_ACK_NOW;
 	}
 
-	/* The peer is alive: keepalive starts its idle time over. */
+	/* The peer is alive: keepalive starts its idle time over; the
+	 * zero-window probes it answered do not count against it. */
 	pcb->last_rx_ms = tcp_now_ms(pcb);
 	pcb->ka_sent = 0;
+	pcb->probes_out = 0;
 
 	/* RST (RFC 5961 3.2): only an exact match resets. */
 	if (th.flags & TH_RST) {
@@ -747,10 +775,6 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	}
 	if (!(th.flags & TH_ACK))
 		return;
-
-	/* Timestamps: remember the newest in-window TSval (RFC 7323 4.3). */
-	if (pcb->ts_ok && o.ts_ok && SEQ_LEQ(seq, pcb->last_ack_sent))
-		pcb->ts_recent = o.tsval;
 
 	handshake_ack = pcb->state == TCP_SYN_RECEIVED;
 	if (pcb->state == TCP_SYN_RECEIVED) {
@@ -781,6 +805,14 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		return;
 	}
 
+	/* Timestamps: remember the newest TSval (RFC 7323 4.3), only from
+	 * a segment found acceptable, ACK checks included (a segment
+	 * dropped above must not move TS.Recent: a forged one with a huge
+	 * TSval would make PAWS drop everything the peer sends after), and
+	 * with SEG.SEQ <= Last.ACK.sent. PAWS above saw TSval >= TS.Recent. */
+	if (pcb->ts_ok && o.ts_ok && SEQ_LEQ(seq, pcb->last_ack_sent))
+		pcb->ts_recent = o.tsval;
+
 	sack_new = tcp_sack_update(pcb, &o, ack);
 	if (SEQ_GT(ack, pcb->snd_una)) {
 		new_ack(pcb, ack, &o);
@@ -794,9 +826,12 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		 * D-SACK for a duplicated segment is no sign of loss.) */
 		dup_ack(pcb);
 	}
-	/* Window update (RFC 9293 3.10.7.4, fifth check). */
-	if (SEQ_LT(pcb->snd_wl1, seq) ||
-	    (pcb->snd_wl1 == seq && SEQ_LEQ(pcb->snd_wl2, ack))) {
+	/* Window update (RFC 9293 3.10.7.4, fifth check): "If SND.UNA =<
+	 * SEG.ACK =< SND.NXT, the send window should be updated"; an older
+	 * ACK (a reordered segment) carries an older window. */
+	if (SEQ_LEQ(pcb->snd_una, ack) &&
+	    (SEQ_LT(pcb->snd_wl1, seq) ||
+	     (pcb->snd_wl1 == seq && SEQ_LEQ(pcb->snd_wl2, ack)))) {
 		/* A zero window opens while the probe byte is out, not
 		 * accepted: send from SND.UNA again, or that byte is a hole
 		 * only a (backed-off) RTO would fill. */
@@ -826,16 +861,20 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 
 	/* Data, in the states that still receive. */
 	in_order = 1;
-	if (datalen && (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_FIN_WAIT_1 ||
-			pcb->state == TCP_FIN_WAIT_2)) {
+	fin = !drop_text && (th.flags & TH_FIN) && !(pcb->flags & TF_RCVD_FIN);
+	if (datalen && !drop_text &&
+	    (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_FIN_WAIT_1 ||
+	     pcb->state == TCP_FIN_WAIT_2)) {
 		uint32_t skip = SEQ_LT(seq, pcb->rcv_nxt) ? pcb->rcv_nxt - seq : 0;
 		uint32_t right = pcb->rcv.head + pcb->rcv.size;
 		uint32_t n = datalen - skip;
 
 		if (skip >= datalen || SEQ_GEQ(seq + skip, right)) {
 			n = 0; /* old, or past our buffer */
+			fin = fin && skip >= datalen;
 		} else if (SEQ_GT(seq + skip + n, right)) {
 			n = right - (seq + skip); /* beyond our buffer */
+			fin = 0; /* and so is the FIN */
 		}
 		if (n)
 			in_order = take_data(pcb, seq + skip, data + skip, n);
@@ -852,8 +891,22 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 			schedule_ack(pcb, pcb->n_ooo || skip);
 	}
 
-	if ((th.flags & TH_FIN) && seq + datalen == pcb->rcv_nxt &&
-	    !(pcb->flags & TF_RCVD_FIN)) {
+	/* RFC 9293 3.10.7.4, eighth step: the FIN counts when RCV.NXT
+	 * reaches it. One ahead of a gap is remembered with the
+	 * out-of-order data and taken when the gap fills (here or with a
+	 * later segment), or the ACK would stop a byte short of it and the
+	 * state stay ESTABLISHED until the peer sent it again. */
+	if (fin && SEQ_GT(seq + datalen, pcb->rcv_nxt)) {
+		pcb->ooo_fin = 1;
+		pcb->ooo_fin_seq = seq + datalen;
+	}
+	if (pcb->ooo_fin && SEQ_GT(pcb->rcv_nxt, pcb->ooo_fin_seq))
+		pcb->ooo_fin = 0; /* data past a FIN: that FIN was bogus */
+	if ((fin && seq + datalen == pcb->rcv_nxt) ||
+	    (pcb->ooo_fin && pcb->ooo_fin_seq == pcb->rcv_nxt && !(pcb->flags & TF_RCVD_FIN) &&
+	     (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_FIN_WAIT_1 ||
+	      pcb->state == TCP_FIN_WAIT_2))) {
+		pcb->ooo_fin = 0;
 		pcb->rcv_nxt++;
 		pcb->flags |= TF_RCVD_FIN;
 		pcb->flags |= TF_ACK_NOW;
@@ -877,8 +930,10 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		notify_readable(pcb);
 		if (pcb->state == TCP_CLOSED)
 			return;
-	} else if ((th.flags & TH_FIN) && !(pcb->flags & TF_RCVD_FIN)) {
-		pcb->flags |= TF_ACK_NOW; /* an early FIN: say where we are */
+	} else if (fin && in_order) {
+		/* An early FIN: say where we are (once: out-of-order data
+		 * with it was answered above). */
+		pcb->flags |= TF_ACK_NOW;
 	}
 	tcp_output(pcb);
 }

@@ -192,7 +192,12 @@ int tcp_send_syn(struct tcp_pcb *pcb)
 
 void tcp_send_rst(struct tcp_pcb *pcb)
 {
-	send_segment(pcb, pcb->snd_nxt, TH_RST | TH_ACK, 0);
+	/* At SND.NXT if the peer's window reaches it, else at its right
+	 * edge (Linux tcp_acceptable_seq): after a zero-window probe the
+	 * peer never took, SND.NXT is past what it accepts. */
+	uint32_t edge = pcb->snd_una + pcb->snd_wnd;
+
+	send_segment(pcb, SEQ_LEQ(pcb->snd_nxt, edge) ? pcb->snd_nxt : edge, TH_RST | TH_ACK, 0);
 	stack_count(pcb->s, AX_C_tcp_rst_tx);
 }
 
@@ -328,6 +333,75 @@ static int sack_retransmit(struct tcp_pcb *pcb)
 	return 1;
 }
 
+/* The restart window after idle (RFC 5681 4.1; Linux tcp_cwnd_restart):
+ * nothing in flight and nothing sent for more than an RTO, so the ACK
+ * clock is gone: cwnd halves for every RTO of idleness, down to the
+ * initial window, and ssthresh keeps 3/4 of what cwnd was. */
+static void cwnd_restart(struct tcp_pcb *pcb)
+{
+	uint64_t now = tcp_now_ms(pcb), idle = now - pcb->last_send_ms;
+	uint32_t rw = AX_TCP_INIT_CWND * pcb->mss, cwnd = pcb->cwnd, ss;
+
+	if (!pcb->last_send_ms || pcb->snd_max != pcb->snd_una || idle <= pcb->rto_ms ||
+	    pcb->in_recovery || pcb->snd.len == 0)
+		return;
+	ss = cwnd / 4 * 3;
+	if (pcb->ssthresh < ss)
+		pcb->ssthresh = ss;
+	if (rw > cwnd)
+		rw = cwnd;
+	while (idle > pcb->rto_ms && cwnd > rw) {
+		idle -= pcb->rto_ms;
+		cwnd >>= 1;
+	}
+	pcb->cwnd = cwnd > rw ? cwnd : rw;
+	pcb->last_send_ms = now; /* once per idle period, even if nothing can go */
+	pcb->cwnd_stamp_ms = now;
+	pcb->cwnd_used = 0;
+	pcb->cwnd_limited = 0;
+	pcb->max_flight = 0;
+}
+
+/* After sending (Linux tcp_cwnd_validate; RFC 7661): remember whether
+ * this window was cwnd-limited and its largest flight (new_ack grows cwnd
+ * only then), and when the application has not filled cwnd for an RTO,
+ * bring cwnd halfway down to what it used (RFC 2861 as Linux's
+ * tcp_cwnd_application_limited does). */
+static void cwnd_validate(struct tcp_pcb *pcb, int limited)
+{
+	uint32_t flight = pcb->snd_nxt - pcb->snd_una;
+	uint64_t now = tcp_now_ms(pcb);
+
+	if (SEQ_GEQ(pcb->snd_una, pcb->cwnd_usage_seq) || limited ||
+	    (!pcb->cwnd_limited && flight > pcb->max_flight)) {
+		pcb->cwnd_limited = (uint8_t)limited;
+		pcb->max_flight = flight;
+		pcb->cwnd_usage_seq = pcb->snd_nxt;
+	}
+	if (tcp_is_cwnd_limited(pcb)) {
+		pcb->cwnd_used = 0;
+		pcb->cwnd_stamp_ms = now;
+		return;
+	}
+	if (flight > pcb->cwnd_used)
+		pcb->cwnd_used = flight;
+	if (now - pcb->cwnd_stamp_ms >= pcb->rto_ms && !pcb->in_recovery && !pcb->dupacks) {
+		uint32_t used = pcb->cwnd_used, iw = AX_TCP_INIT_CWND * pcb->mss;
+
+		if (used < iw)
+			used = iw;
+		if (used < pcb->cwnd) {
+			uint32_t ss = pcb->cwnd / 4 * 3;
+
+			if (pcb->ssthresh < ss)
+				pcb->ssthresh = ss;
+			pcb->cwnd = (uint32_t)(((uint64_t)pcb->cwnd + used) / 2);
+		}
+		pcb->cwnd_used = 0;
+		pcb->cwnd_stamp_ms = now;
+	}
+}
+
 void tcp_output(struct tcp_pcb *pcb)
 {
 	int sent = 0;
@@ -335,6 +409,7 @@ void tcp_output(struct tcp_pcb *pcb)
 	if (pcb->state == TCP_SYN_SENT || pcb->state == TCP_SYN_RECEIVED ||
 	    pcb->state == TCP_LISTEN || pcb->state == TCP_CLOSED)
 		return;
+	cwnd_restart(pcb);
 	for (;;) {
 		uint32_t data_end, unsent, flight, pipe, cwnd, usable, len;
 		uint8_t flags = TH_ACK;
@@ -434,10 +509,21 @@ void tcp_output(struct tcp_pcb *pcb)
 		if (SEQ_GT(pcb->snd_nxt, pcb->snd_max))
 			pcb->snd_max = pcb->snd_nxt;
 		sent = 1;
+		if (len)
+			pcb->last_send_ms = tcp_now_ms(pcb);
 		if (!timer_armed(&pcb->rto_t))
 			tcp_arm_rto(pcb);
 		if (fin_now)
 			break;
+	}
+	{
+		/* cwnd-limited: no room for another full segment (Linux:
+		 * packets in flight >= cwnd). */
+		uint32_t flight = pcb->snd_nxt - pcb->snd_una;
+		int limited = (uint64_t)flight + pcb->mss > pcb->cwnd;
+
+		if (sent || limited)
+			cwnd_validate(pcb, limited);
 	}
 	if (!sent && (pcb->flags & TF_ACK_NOW))
 		tcp_send_ack(pcb);

@@ -101,6 +101,10 @@ struct tcp_pcb {
 	struct ring rcv;
 	struct { uint32_t start, end; } ooo[AX_TCP_MAX_OOO];
 	uint8_t n_ooo;
+	/* A FIN that came ahead of a gap: taken when RCV.NXT reaches
+	 * ooo_fin_seq (RFC 9293 3.10.7.4, eighth step). */
+	uint8_t ooo_fin;
+	uint32_t ooo_fin_seq;
 	uint8_t unacked_segs;            /* full segments since our last ACK */
 	uint16_t quickacks;              /* ACK every segment while > 0 */
 	uint32_t ts_recent;
@@ -113,6 +117,14 @@ struct tcp_pcb {
 	uint32_t cwnd, ssthresh, recover;
 	const struct tcp_cc_ops *cc;
 	struct tcp_cc_state cc_state;
+	/* Congestion window validation (RFC 7661; Linux's
+	 * tcp_cwnd_validate): whether the flight filled cwnd in the window
+	 * ending at cwnd_usage_seq, the largest flight in it, the largest
+	 * flight while not cwnd-limited and since when (cwnd_stamp_ms), and
+	 * when data last went out (idle restart, RFC 5681 4.1). */
+	uint8_t cwnd_limited;
+	uint32_t cwnd_usage_seq, max_flight, cwnd_used;
+	uint64_t cwnd_stamp_ms, last_send_ms;
 
 	struct ax_timer rto_t;   /* retransmission, persist, SYN */
 	struct ax_timer dack_t;  /* delayed ACK */
@@ -122,6 +134,8 @@ struct tcp_pcb {
 	/* Keepalive (RFC 1122 4.2.3.6) and user timeout (RFC 9293 3.8.3). */
 	uint32_t ka_idle_ms, ka_intvl_ms, user_timeout_ms;
 	uint8_t ka_probes, ka_sent;
+	uint8_t probes_out;      /* zero-window probes since the peer last spoke */
+	uint64_t last_chack_ms;  /* our last challenge ACK (+1; 0: none yet) */
 	uint64_t last_rx_ms;     /* an acceptable segment last came */
 	uint64_t una_since_ms;   /* the oldest unacked data went out */
 
@@ -145,6 +159,29 @@ struct tcp_pcb {
 	void *auth_arg;
 };
 
+
+/* Largest congestion window: the largest window TCP can use (RFC 7323
+ * 2.3: 2^30 bytes); cwnd never grows past it, nor wraps. */
+#define AX_TCP_CWND_MAX (1u << 30)
+
+/* cwnd += inc, saturating at AX_TCP_CWND_MAX. */
+static inline void tcp_cwnd_add(struct tcp_pcb *pcb, uint32_t inc)
+{
+	pcb->cwnd = pcb->cwnd >= AX_TCP_CWND_MAX || inc > AX_TCP_CWND_MAX - pcb->cwnd
+			    ? AX_TCP_CWND_MAX
+			    : pcb->cwnd + inc;
+}
+
+/* Was the flight limited by cwnd (so an ACK may grow it)? Linux's
+ * tcp_is_cwnd_limited: it filled cwnd in the last window, or, in slow
+ * start, cwnd is under twice the largest flight (slow start may double
+ * what was used, no more). */
+static inline int tcp_is_cwnd_limited(const struct tcp_pcb *pcb)
+{
+	if (pcb->cwnd_limited)
+		return 1;
+	return pcb->cwnd < pcb->ssthresh && pcb->cwnd / 2 < pcb->max_flight;
+}
 
 /* tcp.c */
 struct tcp_table *tcp_tab(struct ax_stack *s);
@@ -182,6 +219,11 @@ void tcp_set_state(struct tcp_pcb *pcb, enum tcp_state st);
 void tcp_arm_rto(struct tcp_pcb *pcb);
 void tcp_enter_time_wait(struct tcp_pcb *pcb);
 uint64_t tcp_now_ms(const struct tcp_pcb *pcb);
+/* May a challenge ACK go to pcb now (RFC 5961 7 and what Linux does since
+ * CVE-2016-5696: at most one per connection every
+ * AX_TCP_INVALID_RATELIMIT_MS, and a stack-wide budget per second drawn
+ * at random around the limit)? Counts what it refuses. */
+int tcp_challenge_ack_allowed(struct tcp_pcb *pcb);
 
 /* tcp_in.c, for tcp_cookie.c: a SYN's options applied to a new
  * connection; a connection becomes established (accepted, connected). */
