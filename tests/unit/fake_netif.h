@@ -560,7 +560,8 @@ static inline int fake_parse_arp(const struct fake_frame *fr,
 
 /* --- neighbours that stay put ------------------------------------------------ */
 
-/* Keep the resolved neighbour ip reachable for ever, so that tests that
+/* Keep the resolved neighbour ip reachable for ever (confirmed, so never
+ * probed), so that tests that
  * move the clock by minutes (RTO back-off, TIME_WAIT) need not account for
  * ARP expiry and re-resolution. Returns 0, or -1 when ip is not resolved. */
 static inline int fake_pin_neighbour(struct fake_host *h, uint32_t ip)
@@ -570,7 +571,9 @@ static inline int fake_pin_neighbour(struct fake_host *h, uint32_t ip)
 	for (i = 0; i < AX_ARP_ENTRIES; i++) {
 		struct arp_entry *e = &h->s.arp.e[i];
 
-		if (e->state == ARP_REACHABLE && e->ip == ip) {
+		if (e->state != ARP_FREE && e->state != ARP_INCOMPLETE &&
+		    e->ip == ip) {
+			e->state = ARP_REACHABLE;
 			e->deadline_ns = UINT64_MAX;
 			return 0;
 		}

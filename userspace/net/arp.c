@@ -1,5 +1,7 @@
 /*
- * arp.c - see arp.h. The merge logic follows RFC 826 "Packet Reception".
+ * arp.c - see arp.h. The merge logic follows RFC 826 "Packet Reception"
+ * as Linux applies it (net/ipv4/arp.c arp_process, net/core/neighbour.c
+ * neigh_update and neigh_timer_handler); the states are RFC 4861 7.3.2's.
  */
 #include "arp.h"
 
@@ -35,6 +37,30 @@ void arp_init(struct arp_table *t)
 	for (i = 0; i < AX_ARP_QUEUE_SLOTS; i++)
 		t->q[i].next = (int16_t)(i + 1 < AX_ARP_QUEUE_SLOTS ? i + 1 : -1);
 	t->qfree = 0;
+	t->reachable_ms = AX_ARP_REACHABLE_MS;
+	t->stale_ms = AX_ARP_STALE_MS;
+}
+
+int arp_set_times(struct arp_table *t, uint32_t reachable_ms, uint32_t stale_ms)
+{
+	if ((reachable_ms && reachable_ms < 100) || (stale_ms && stale_ms < 100))
+		return -EINVAL;
+	if (reachable_ms)
+		t->reachable_ms = reachable_ms;
+	if (stale_ms)
+		t->stale_ms = stale_ms;
+	return 0;
+}
+
+const char *arp_state_name(uint8_t state)
+{
+	static const char *const names[] = {
+		[ARP_FREE] = "FREE",       [ARP_INCOMPLETE] = "INCOMPLETE",
+		[ARP_REACHABLE] = "REACHABLE", [ARP_STALE] = "STALE",
+		[ARP_DELAY] = "DELAY",     [ARP_PROBE] = "PROBE",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
 static struct arp_entry *find(struct arp_table *t, uint32_t ip)
@@ -54,24 +80,47 @@ const struct arp_entry *arp_lookup(const struct arp_table *t, uint32_t ip)
 
 static void destroy(struct ax_stack *s, struct arp_entry *e);
 
+static uint64_t last_touched(const struct arp_entry *e)
+{
+	return e->used_ns > e->updated_ns ? e->used_ns : e->updated_ns;
+}
+
+static int is_gateway(const struct ax_stack *s, uint32_t ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->routes.n; i++)
+		if (s->routes.r[i].gw == ip)
+			return 1;
+	return 0;
+}
+
 /*
- * Make room in a full table: evict the resolved entry closest to expiry,
- * so that a flood of made-up senders cannot lock new neighbours (the
- * gateway among them) out for a whole reachable time. Entries still
- * resolving are kept: they hold queued frames.
+ * Make room in a full table: evict the idle entry touched longest ago.
+ * Never a route's gateway, an entry resolving (it holds queued frames),
+ * or one we sent to within the stale time: a flood of made-up senders
+ * may displace each other, not the neighbours axnet talks to (Linux's
+ * forced GC likewise spares referenced entries).
  */
 static int evict_one(struct ax_stack *s)
 {
 	struct arp_table *t = &s->arp;
 	struct arp_entry *victim = NULL;
+	uint64_t busy = t->stale_ms * MS_NS;
 	int i;
 
 	for (i = 0; i < AX_ARP_ENTRIES; i++) {
 		struct arp_entry *e = &t->e[i];
 
-		if (e->state == ARP_REACHABLE &&
-		    (!victim || e->deadline_ns < victim->deadline_ns))
-			victim = e;
+		if (e->state == ARP_FREE || e->state == ARP_INCOMPLETE)
+			continue;
+		if (e->used_ns && s->now_ns - e->used_ns < busy)
+			continue;
+		if (victim && last_touched(e) >= last_touched(victim))
+			continue;
+		if (is_gateway(s, e->ip))
+			continue;
+		victim = e;
 	}
 	if (!victim)
 		return -ENOSPC;
@@ -100,6 +149,7 @@ static struct arp_entry *create(struct ax_stack *s, uint32_t ip)
 	memset(e, 0, sizeof(*e));
 	e->ip = ip;
 	e->qhead = e->qtail = -1;
+	e->updated_ns = s->now_ns;
 	e->next = t->bucket[b];
 	t->bucket[b] = i;
 	t->used++;
@@ -139,16 +189,11 @@ static void destroy(struct ax_stack *s, struct arp_entry *e)
 	t->used--;
 }
 
-/* The neighbour answered: learn it and send what waited for it. */
-static void resolved(struct ax_stack *s, struct arp_entry *e,
-		     const uint8_t *mac)
+/* Send what waited for the neighbour's address, in order. */
+static void flush_queue(struct ax_stack *s, struct arp_entry *e)
 {
 	struct arp_table *t = &s->arp;
 
-	memcpy(e->mac, mac, 6);
-	e->state = ARP_REACHABLE;
-	e->tries = 0;
-	e->deadline_ns = s->now_ns + AX_ARP_REACHABLE_MS * MS_NS;
 	while (e->qhead >= 0) {
 		int16_t q = e->qhead;
 		struct arp_qslot *slot = &t->q[q];
@@ -157,7 +202,7 @@ static void resolved(struct ax_stack *s, struct arp_entry *e,
 
 		if (buf && slot->len <= cap) {
 			memcpy(buf, slot->frame, slot->len);
-			memcpy(((struct eth_hdr *)buf)->dst, mac, 6);
+			memcpy(((struct eth_hdr *)buf)->dst, e->mac, 6);
 			stack_xmit(s, slot->len);
 		} else {
 			stack_count(s, AX_C_tx_no_buffer);
@@ -168,6 +213,68 @@ static void resolved(struct ax_stack *s, struct arp_entry *e,
 	}
 	e->qtail = -1;
 	e->nqueued = 0;
+	e->used_ns = s->now_ns;
+}
+
+static void set_stale(struct ax_stack *s, struct arp_entry *e)
+{
+	e->state = ARP_STALE;
+	e->deadline_ns = last_touched(e) + s->arp.stale_ms * MS_NS;
+}
+
+static void set_reachable(struct ax_stack *s, struct arp_entry *e)
+{
+	e->state = ARP_REACHABLE;
+	e->tries = 0;
+	e->confirmed_ns = s->now_ns;
+	e->deadline_ns = s->now_ns + s->arp.reachable_ms * MS_NS;
+}
+
+/*
+ * What the neighbour code calls neigh_update: the sender of an ARP packet
+ * says it has mac. confirm: a unicast reply to us, which proves two-way
+ * reachability (RFC 4861 7.3.1); anything else (a request, a broadcast
+ * reply) only makes a new or changed binding STALE. override: a different
+ * MAC may replace the cached one.
+ */
+static void update(struct ax_stack *s, struct arp_entry *e, const uint8_t *mac,
+		   int confirm, int override)
+{
+	uint8_t old = e->state;
+	int changed;
+
+	if (old == ARP_INCOMPLETE) {
+		memcpy(e->mac, mac, 6);
+		e->tries = 0;
+		e->updated_ns = s->now_ns;
+		if (confirm)
+			set_reachable(s, e);
+		else
+			set_stale(s, e);
+		flush_queue(s, e);
+		return;
+	}
+	changed = memcmp(e->mac, mac, 6) != 0;
+	if (changed && !override) {
+		stack_count(s, AX_C_arp_update_locked);
+		return;
+	}
+	if (changed) {
+		memcpy(e->mac, mac, 6);
+		e->updated_ns = s->now_ns;
+	}
+	if (confirm) {
+		set_reachable(s, e);
+		if (old != ARP_REACHABLE)
+			e->updated_ns = s->now_ns;
+	} else if (changed) {
+		/* A new address nobody confirmed yet: use it, and check it
+		 * at the first use (DELAY, PROBE). */
+		e->tries = 0;
+		set_stale(s, e);
+	}
+	/* The same MAC, not a confirmation: the state stays, so a broadcast
+	 * request does not demote a REACHABLE neighbour (neigh_update). */
 }
 
 static int arp_send(struct ax_stack *s, uint16_t op, const uint8_t *eth_dst,
@@ -209,11 +316,33 @@ int arp_send_request(struct ax_stack *s, uint32_t tpa)
 	return arp_send(s, ARP_OP_REQUEST, bcast_mac, zero_mac, tpa);
 }
 
-void arp_input(struct ax_stack *s, const uint8_t *p, size_t len)
+/* RFC 4861 7.3.3 PROBE: a request sent to the cached MAC only, so the
+ * neighbour confirms the binding we use. */
+static void send_probe(struct ax_stack *s, struct arp_entry *e)
+{
+	stack_count(s, AX_C_arp_probes_tx);
+	arp_send(s, ARP_OP_REQUEST, e->mac, e->mac, e->ip);
+}
+
+/* An address that can be a neighbour: on our subnet, not its network or
+ * broadcast address (for prefixes that have them). */
+static int on_link(const struct ax_stack *s, uint32_t ip)
+{
+	uint32_t mask = route_mask(s->prefix_len);
+
+	if ((ip & mask) != (s->addr & mask))
+		return 0;
+	if (s->prefix_len < 31 && ((ip & ~mask) == 0 || (ip | mask) == 0xffffffffu))
+		return 0;
+	return 1;
+}
+
+void arp_input(struct ax_stack *s, const uint8_t *eth_src, int l2_bcast,
+	       const uint8_t *p, size_t len)
 {
 	struct arp_hdr ah;
 	struct arp_entry *e;
-	int merged = 0;
+	int for_us, garp;
 
 	stack_count(s, AX_C_arp_rx);
 	if (len < sizeof(ah)) {
@@ -232,6 +361,14 @@ void arp_input(struct ax_stack *s, const uint8_t *p, size_t len)
 		stack_count(s, AX_C_arp_malformed);
 		return;
 	}
+	/* On one Ethernet segment the sender's hardware address is the
+	 * frame's source: a packet naming another MAC points us at a third
+	 * party (the usual ARP spoof). Nothing from it is used. */
+	if (memcmp(ah.sha, eth_src, 6) != 0) {
+		stack_count(s, AX_C_arp_mac_mismatch);
+		return;
+	}
+	for_us = ah.tpa == s->addr;
 	if (ah.spa == s->addr) {
 		/* Someone else claims our address (RFC 5227 2.4): say so,
 		 * keep it; never learn our own address. */
@@ -243,21 +380,42 @@ void arp_input(struct ax_stack *s, const uint8_t *p, size_t len)
 		}
 		return;
 	}
-
-	/* RFC 826: update an existing entry for the sender first... */
-	if (ah.spa != 0 && (e = find(&s->arp, ah.spa)) != NULL) {
-		resolved(s, e, ah.sha);
-		merged = 1;
+	if (ah.spa != 0) {
+		/* Only neighbours on our subnet are ever next hops: a sender
+		 * elsewhere is neither learned nor answered. */
+		if (!on_link(s, ah.spa)) {
+			stack_count(s, AX_C_arp_off_subnet);
+			return;
+		}
+		/* RFC 826: update an existing entry for the sender first;
+		 * a gratuitous ARP (RFC 5227 3: spa == tpa) is news of a
+		 * move and is taken at once. */
+		garp = ah.spa == ah.tpa;
+		e = find(&s->arp, ah.spa);
+		if (e) {
+			update(s, e, ah.sha,
+			       ah.op == htons(ARP_OP_REPLY) && !l2_bcast && for_us,
+			       garp || s->now_ns >= e->updated_ns +
+						   AX_ARP_LOCKTIME_MS * MS_NS);
+		} else if (for_us && ah.op == htons(ARP_OP_REQUEST)) {
+			/* ...then, being the target of a request, add the
+			 * sender: it is about to talk to us. Unconfirmed
+			 * (STALE) until it answers a request of ours. */
+			e = create(s, ah.spa);
+			if (e) {
+				memcpy(e->mac, ah.sha, 6);
+				set_stale(s, e);
+			}
+		} else if (ah.op == htons(ARP_OP_REPLY) || garp) {
+			/* A reply we did not ask for, or an announcement
+			 * of a host we do not know (Linux arp_accept=0). */
+			stack_count(s, AX_C_arp_unsolicited);
+		}
 	}
-	if (ah.tpa != s->addr)
+	/* An ARP probe (spa 0, RFC 5227 2.1.1) teaches nothing, but a probe
+	 * for our address is answered. */
+	if (!for_us)
 		return;
-	/* ...then, being the target, add it if it was not there. An ARP
-	 * probe (spa 0, RFC 5227) teaches nothing. */
-	if (!merged && ah.spa != 0) {
-		e = create(s, ah.spa);
-		if (e)
-			resolved(s, e, ah.sha);
-	}
 	if (ah.op == htons(ARP_OP_REQUEST)) {
 		stack_count(s, AX_C_arp_requests_rx);
 		arp_send(s, ARP_OP_REPLY, ah.sha, ah.sha, ah.spa);
@@ -282,7 +440,7 @@ uint8_t *arp_tx_begin(struct ax_stack *s, uint32_t next_hop, uint16_t type,
 
 	tx->entry = NULL;
 	tx->slot = -1;
-	if (is_bcast || (e && e->state == ARP_REACHABLE)) {
+	if (is_bcast || (e && e->state != ARP_INCOMPLETE)) {
 		buf = s->netif->tx_begin(s->netif->ctx, &c);
 		if (!buf || c < ETH_HLEN_AX) {
 			stack_count(s, AX_C_tx_no_buffer);
@@ -290,6 +448,15 @@ uint8_t *arp_tx_begin(struct ax_stack *s, uint32_t next_hop, uint16_t type,
 		}
 		eh = (struct eth_hdr *)buf;
 		memcpy(eh->dst, is_bcast ? bcast_mac : e->mac, 6);
+		if (e && !is_bcast) {
+			e->used_ns = s->now_ns;
+			/* RFC 4861 7.3.3: a STALE binding is used at once,
+			 * and re-confirmed unless traffic confirms it. */
+			if (e->state == ARP_STALE) {
+				e->state = ARP_DELAY;
+				e->deadline_ns = s->now_ns + AX_ARP_DELAY_MS * MS_NS;
+			}
+		}
 	} else {
 		int16_t q;
 
@@ -302,6 +469,7 @@ uint8_t *arp_tx_begin(struct ax_stack *s, uint32_t next_hop, uint16_t type,
 			e->deadline_ns = s->now_ns + AX_ARP_RETRY_MS * MS_NS;
 			arp_send_request(s, next_hop);
 		}
+		e->used_ns = s->now_ns;
 		q = t->qfree;
 		if (q < 0 || e->nqueued >= AX_ARP_QUEUE_PER_ENTRY) {
 			stack_count(s, AX_C_arp_queue_dropped);
@@ -354,6 +522,68 @@ void arp_tx_abort(struct ax_stack *s, struct arp_tx *tx)
 	}
 }
 
+/* One entry's deadline passed (neigh_timer_handler). */
+static void expire(struct ax_stack *s, struct arp_entry *e)
+{
+	uint64_t now = s->now_ns;
+
+	switch (e->state) {
+	case ARP_REACHABLE:
+		/* Still in use: confirm it before it lapses (DELAY, then a
+		 * unicast PROBE) while frames keep going out. */
+		if (e->used_ns && now < e->used_ns + AX_ARP_DELAY_MS * MS_NS) {
+			e->state = ARP_DELAY;
+			e->deadline_ns = now + AX_ARP_DELAY_MS * MS_NS;
+		} else {
+			set_stale(s, e);
+		}
+		break;
+	case ARP_DELAY:
+		if (now < e->confirmed_ns + s->arp.reachable_ms * MS_NS) {
+			e->state = ARP_REACHABLE;
+			e->deadline_ns = e->confirmed_ns + s->arp.reachable_ms * MS_NS;
+			break;
+		}
+		e->state = ARP_PROBE;
+		e->tries = 1;
+		e->deadline_ns = now + AX_ARP_RETRY_MS * MS_NS;
+		send_probe(s, e);
+		break;
+	case ARP_PROBE:
+		if (e->tries >= AX_ARP_UCAST_PROBES) {
+			/* Gone or moved without a word: forget it; the next
+			 * frame asks the whole link again. */
+			stack_count(s, AX_C_arp_probe_failed);
+			destroy(s, e);
+			break;
+		}
+		e->tries++;
+		e->deadline_ns = now + AX_ARP_RETRY_MS * MS_NS;
+		send_probe(s, e);
+		break;
+	case ARP_STALE:
+		if (now < last_touched(e) + s->arp.stale_ms * MS_NS) {
+			e->deadline_ns = last_touched(e) + s->arp.stale_ms * MS_NS;
+			break;
+		}
+		stack_count(s, AX_C_arp_stale_freed);
+		destroy(s, e);
+		break;
+	case ARP_INCOMPLETE:
+		if (e->tries >= AX_ARP_MAX_TRIES) {
+			stack_count(s, AX_C_arp_resolve_failed);
+			destroy(s, e);
+			break;
+		}
+		e->tries++;
+		e->deadline_ns = now + AX_ARP_RETRY_MS * MS_NS;
+		arp_send_request(s, e->ip);
+		break;
+	default:
+		break;
+	}
+}
+
 void arp_timers(struct ax_stack *s)
 {
 	struct arp_table *t = &s->arp;
@@ -367,17 +597,7 @@ void arp_timers(struct ax_stack *s)
 	for (i = 0; i < AX_ARP_ENTRIES; i++) {
 		struct arp_entry *e = &t->e[i];
 
-		if (e->state == ARP_FREE || s->now_ns < e->deadline_ns)
-			continue;
-		if (e->state == ARP_REACHABLE) {
-			destroy(s, e);
-		} else if (e->tries >= AX_ARP_MAX_TRIES) {
-			stack_count(s, AX_C_arp_resolve_failed);
-			destroy(s, e);
-		} else {
-			e->tries++;
-			e->deadline_ns = s->now_ns + AX_ARP_RETRY_MS * MS_NS;
-			arp_send_request(s, e->ip);
-		}
+		if (e->state != ARP_FREE && s->now_ns >= e->deadline_ns)
+			expire(s, e);
 	}
 }

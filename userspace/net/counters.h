@@ -24,10 +24,17 @@
 	X(arp_replies_rx, "ARP replies received")                             \
 	X(arp_conflict, "ARP packets claiming our own address")              \
 	X(arp_cache_full, "neighbours not cached: table full, none evictable") \
-	X(arp_evicted, "resolved neighbours evicted to make room")           \
+	X(arp_evicted, "idle neighbours evicted to make room")           \
 	X(arp_queued, "frames queued waiting for resolution")                \
 	X(arp_queue_dropped, "queued frames dropped (overflow or no answer)") \
 	X(arp_resolve_failed, "resolutions that got no answer")              \
+	X(arp_mac_mismatch, "ARP packets whose sender MAC is not the frame's source (dropped)") \
+	X(arp_off_subnet, "ARP packets from a sender off our subnet (ignored)") \
+	X(arp_unsolicited, "ARP replies and announcements from unknown senders (not learned)") \
+	X(arp_update_locked, "new MACs for a neighbour ignored within the lock time") \
+	X(arp_probes_tx, "unicast requests re-confirming a neighbour (in arp_requests_tx)") \
+	X(arp_probe_failed, "neighbours dropped: unicast re-confirmation unanswered") \
+	X(arp_stale_freed, "neighbours freed after the stale time unused")  \
 	X(ip_rx, "IPv4 packets received")                                     \
 	X(ip_malformed, "IPv4 packets with a bad header")                     \
 	X(ip_bad_csum, "IPv4 packets with a bad header checksum")            \

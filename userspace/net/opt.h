@@ -13,10 +13,33 @@
 #ifndef AX_ARP_BUCKETS
 #define AX_ARP_BUCKETS 64
 #endif
-/* How long a resolved neighbour is trusted (Linux: base_reachable 30 s,
- * gc_stale 60 s). */
+/* How long a reply to our request confirms a neighbour (RFC 4861 10
+ * REACHABLE_TIME; Linux base_reachable_time_ms 30 s). `axnet run
+ * --neigh-reachable-ms` overrides it. */
 #ifndef AX_ARP_REACHABLE_MS
-#define AX_ARP_REACHABLE_MS 60000
+#define AX_ARP_REACHABLE_MS 30000
+#endif
+/* An entry neither used nor updated for this long is freed (Linux
+ * gc_stale_time 60 s). `axnet run --neigh-stale-ms` overrides it. */
+#ifndef AX_ARP_STALE_MS
+#define AX_ARP_STALE_MS 60000
+#endif
+/* A STALE neighbour in use is probed after this long without a
+ * confirmation (RFC 4861 10 DELAY_FIRST_PROBE_TIME; Linux 5 s). */
+#ifndef AX_ARP_DELAY_MS
+#define AX_ARP_DELAY_MS 5000
+#endif
+/* Unicast requests to re-confirm a neighbour before it is dropped
+ * (RFC 4861 10 MAX_UNICAST_SOLICIT; Linux ucast_solicit 3), one every
+ * AX_ARP_RETRY_MS. */
+#ifndef AX_ARP_UCAST_PROBES
+#define AX_ARP_UCAST_PROBES 3
+#endif
+/* A different MAC for a known neighbour is taken only this long after its
+ * last update, so that the first of several racing replies wins (Linux
+ * locktime 1 s); a gratuitous ARP is taken at once. */
+#ifndef AX_ARP_LOCKTIME_MS
+#define AX_ARP_LOCKTIME_MS 1000
 #endif
 /* Resolution: a request every second, three in all (RFC 1122 2.3.2.1
  * asks for at most one request per second per destination). */

@@ -99,7 +99,7 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 	}
 	switch (ntohs(eh.type)) {
 	case ETHTYPE_ARP:
-		arp_input(s, frame + sizeof(eh), len - sizeof(eh));
+		arp_input(s, eh.src, l2_bcast, frame + sizeof(eh), len - sizeof(eh));
 		break;
 	case ETHTYPE_IPV4:
 		ipv4_input(s, frame + sizeof(eh), len - sizeof(eh), l2_bcast);

@@ -413,7 +413,7 @@ void tcp_output(struct tcp_pcb *pcb)
 	for (;;) {
 		uint32_t data_end, unsent, flight, pipe, cwnd, usable, len;
 		uint8_t flags = TH_ACK;
-		int fin_now, probe = 0;
+		int fin_now, probe = 0, err;
 
 		if (pcb->in_recovery && pcb->sack_ok) {
 			if (sack_retransmit(pcb)) {
@@ -483,7 +483,8 @@ void tcp_output(struct tcp_pcb *pcb)
 			flags |= TH_PSH;
 		if (pcb->snd_max == pcb->snd_una)
 			pcb->una_since_ms = tcp_now_ms(pcb); /* first unacked byte */
-		if (send_segment(pcb, pcb->snd_nxt, flags, len) < 0)
+		err = send_segment(pcb, pcb->snd_nxt, flags, len);
+		if (err < 0 && err != -ENOBUFS)
 			break;
 		if (SEQ_LT(pcb->snd_nxt, pcb->snd_max)) {
 			/* Go-back-N after an RTO; the same probe byte again
@@ -513,7 +514,12 @@ void tcp_output(struct tcp_pcb *pcb)
 			pcb->last_send_ms = tcp_now_ms(pcb);
 		if (!timer_armed(&pcb->rto_t))
 			tcp_arm_rto(pcb);
-		if (fin_now)
+		/* A segment the device or the ARP queue had no room for
+		 * counts as sent and lost (as Linux counts what its neighbour
+		 * queue drops): the RTO resends it, where a segment left
+		 * unsent would wait for an event that may never come (a FIN
+		 * in LAST_ACK). Stop here: the next would fare no better. */
+		if (fin_now || err < 0)
 			break;
 	}
 	{
