@@ -1226,6 +1226,120 @@ TEST(passive_close)
 	stack_fini(&H.s);
 }
 
+/* Advance the clock in 10 ms steps until the host sends a frame; returns
+ * the milliseconds it took, or limit_ms when nothing left. */
+static uint32_t wait_for_frame(uint32_t limit_ms)
+{
+	uint32_t t;
+
+	for (t = 0; t < limit_ms && H.nif.n == 0; t += 10)
+		fake_advance(&H, 10);
+	return t;
+}
+
+/* BUG (fixed, tcp_out.c tcp_output): a FIN the device refused (no TX
+ * buffer, ENOBUFS) left no timer armed and snd_nxt unmoved, so the
+ * connection sat in LAST_ACK for ever: no retransmission, no close. A
+ * segment refused for lack of buffers counts as sent and lost: the RTO
+ * resends it once buffers are back. */
+TEST(fin_refused_by_device_is_retransmitted)
+{
+	struct tcp_pcb *pcb;
+	struct tcp_info_ax info;
+	uint32_t r, s, waited;
+
+	REQUIRE(setup() == 0);
+	pcb = fake_tcp_accept(&P, &A, NULL, 0, 65535);
+	REQUIRE(pcb != NULL);
+	r = P.seq;
+	s = P.ack;
+	fake_tcp_rx(&P, r, s, TH_FIN | TH_ACK, 65535, NULL, 0, NULL, 0);
+	CHECK_EQ(state(pcb), TCP_CLOSE_WAIT);
+
+	fake_mark(&H);
+	H.nif.no_buffers = 1;
+	CHECK_EQ(tcp_shutdown(pcb), 0);
+	CHECK_EQ(state(pcb), TCP_LAST_ACK);
+	CHECK_CNT(&H, { AX_C_tx_no_buffer, 1 });
+	CHECK_EQ(H.nif.n, 0);
+
+	H.nif.no_buffers = 0;
+	tcp_get_info(pcb, &info);
+	fake_mark(&H);
+	waited = wait_for_frame(10000);
+	CHECK(waited <= info.rto_ms + 10);
+	REQUIRE(H.nif.n == 1);
+	CHECK_SEG(0, OUR_FIN, s, r + 1, 0);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_rto_fired, 1 }, { AX_C_tcp_retransmits, 1 });
+
+	fake_mark(&H);
+	fake_tcp_rx(&P, r + 1, s + 1, TH_ACK, 65535, NULL, 0, NULL, 0);
+	CHECK_CNT(&H, RX(1), { AX_C_tcp_conns_closed, 1 });
+	CHECK_EQ(A.closed, 1);
+	CHECK(conn() == NULL);
+	stack_fini(&H.s);
+}
+
+/* BUG (fixed, tcp_out.c tcp_output): the same for a FIN dropped because
+ * the neighbour was resolving again and its ARP queue was full (seen: 192
+ * of 200 connections closed at once stuck in LAST_ACK). The resolution
+ * sends what was queued; the RTO resends the FIN. */
+TEST(fin_dropped_from_full_arp_queue_is_retransmitted)
+{
+	struct tcp_pcb *pcb;
+	uint32_t r, s, waited;
+	unsigned int i;
+	uint8_t f[64];
+
+	REQUIRE(setup() == 0);
+	/* A neighbour that stops answering ARP: not pinned. */
+	stack_fini(&H.s);
+	REQUIRE(fake_host_init(&H) == 0);
+	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
+	L = tcp_listen(&H.s, PORT, 16, fake_tcp_app_cb(), &A);
+	REQUIRE(L != NULL);
+	pcb = fake_tcp_accept(&P, &A, NULL, 0, 65535);
+	REQUIRE(pcb != NULL);
+	r = P.seq;
+	s = P.ack;
+	fake_tcp_rx(&P, r, s, TH_FIN | TH_ACK, 65535, NULL, 0, NULL, 0);
+	CHECK_EQ(state(pcb), TCP_CLOSE_WAIT);
+
+	/* Its unicast probes go unanswered: the entry goes; eight frames
+	 * fill its queue while it resolves again. */
+	fake_mark(&H);
+	for (i = 0; i < (AX_ARP_DELAY_MS + (AX_ARP_UCAST_PROBES + 1) * AX_ARP_RETRY_MS) / 100; i++)
+		fake_advance(&H, 100);
+	CHECK_CNT(&H, { AX_C_arp_probes_tx, AX_ARP_UCAST_PROBES },
+		  { AX_C_arp_requests_tx, AX_ARP_UCAST_PROBES },
+		  { AX_C_eth_tx, AX_ARP_UCAST_PROBES }, { AX_C_arp_probe_failed, 1 });
+	CHECK(arp_lookup(&H.s.arp, FAKE_PEER_IP) == NULL);
+	for (i = 0; i < AX_ARP_QUEUE_PER_ENTRY; i++)
+		CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, (uint16_t)i, NULL, 0), 0);
+
+	fake_mark(&H);
+	CHECK_EQ(tcp_shutdown(pcb), 0);
+	CHECK_EQ(state(pcb), TCP_LAST_ACK);
+	CHECK_CNT(&H, { AX_C_arp_queue_dropped, 1 });
+
+	/* The neighbour answers: the queue leaves, then the FIN on its RTO. */
+	fake_mark(&H);
+	fake_rx(&H, f, fake_arp(f, FAKE_OUR_MAC, ARP_OP_REPLY, FAKE_PEER_MAC, FAKE_PEER_IP,
+				FAKE_OUR_MAC, FAKE_OUR_IP));
+	CHECK_EQ(H.nif.n, AX_ARP_QUEUE_PER_ENTRY);
+	fake_mark(&H);
+	waited = wait_for_frame(10000);
+	CHECK(waited < 10000);
+	REQUIRE(H.nif.n == 1);
+	CHECK_SEG(0, OUR_FIN, s, r + 1, 0);
+
+	fake_mark(&H);
+	fake_tcp_rx(&P, r + 1, s + 1, TH_ACK, 65535, NULL, 0, NULL, 0);
+	CHECK_CNT(&H, RX(1), { AX_C_tcp_conns_closed, 1 });
+	CHECK(conn() == NULL);
+	stack_fini(&H.s);
+}
+
 /* RFC 9293 3.6 figure 13: both FINs cross: FIN_WAIT_1 -> (FIN) CLOSING ->
  * (ACK of our FIN) TIME_WAIT. */
 TEST(simultaneous_close)
@@ -1309,7 +1423,8 @@ TEST(close_orphan_and_unread)
 	stack_fini(&H.s);
 }
 
-TEST_MAIN(T(time_wait_reuse), T(passive_open_full_options), T(passive_open_no_options), T(accept_refused),
+TEST_MAIN(T(fin_refused_by_device_is_retransmitted),
+	  T(fin_dropped_from_full_arp_queue_is_retransmitted), T(time_wait_reuse), T(passive_open_full_options), T(passive_open_no_options), T(accept_refused),
 	  T(syn_retransmit_gets_syn_ack), T(syn_ack_retransmitted), T(active_open),
 	  T(active_open_refused), T(active_open_bad_ack), T(simultaneous_open),
 	  T(parse_opts_wellformed), T(parse_opts_malformed), T(malformed_options_dropped),

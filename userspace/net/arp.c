@@ -539,7 +539,8 @@ static void expire(struct ax_stack *s, struct arp_entry *e)
 		}
 		break;
 	case ARP_DELAY:
-		if (now < e->confirmed_ns + s->arp.reachable_ms * MS_NS) {
+		if (e->confirmed_ns &&
+		    now < e->confirmed_ns + s->arp.reachable_ms * MS_NS) {
 			e->state = ARP_REACHABLE;
 			e->deadline_ns = e->confirmed_ns + s->arp.reachable_ms * MS_NS;
 			break;
