@@ -35,12 +35,56 @@ static void rx_reply(const uint8_t *sha, uint32_t spa)
 				FAKE_OUR_MAC, FAKE_OUR_IP));
 }
 
-/* The entry for ip is REACHABLE with mac. */
+/* The entry for ip is resolved (any state but INCOMPLETE) with mac. */
 static int knows(uint32_t ip, const uint8_t *mac)
 {
 	const struct arp_entry *e = arp_lookup(&H.s.arp, ip);
 
-	return e && e->state == ARP_REACHABLE && memcmp(e->mac, mac, 6) == 0;
+	return e && e->state != ARP_INCOMPLETE && memcmp(e->mac, mac, 6) == 0;
+}
+
+/* The state of ip's entry, ARP_FREE when there is none. */
+static int state_of(uint32_t ip)
+{
+	const struct arp_entry *e = arp_lookup(&H.s.arp, ip);
+
+	return e ? e->state : ARP_FREE;
+}
+
+/* A frame from eth_src carrying an ARP packet that names sha. */
+static void rx_arp_from(const uint8_t *eth_dst, const uint8_t *eth_src,
+			uint16_t op, const uint8_t *sha, uint32_t spa,
+			uint32_t tpa)
+{
+	size_t n = fake_arp(f, eth_dst, op, sha, spa,
+			    op == ARP_OP_REPLY ? FAKE_OUR_MAC : FAKE_ZERO_MAC,
+			    tpa);
+
+	memcpy(f + 6, eth_src, 6);
+	fake_rx(&H, f, n);
+}
+
+/* Advance the clock by ms in 100 ms steps (the timer scan's period). */
+static void run_for(uint64_t ms)
+{
+	uint64_t t;
+
+	for (t = 0; t < ms; t += 100)
+		fake_advance(&H, ms - t < 100 ? ms - t : 100);
+}
+
+/* Frame i is a unicast ARP request from us to mac for ip (a probe). */
+static void check_probe(unsigned int i, const uint8_t *mac, uint32_t ip)
+{
+	struct fake_arp_view a;
+
+	REQUIRE(fake_frame(&H.nif, i) != NULL);
+	REQUIRE(fake_parse_arp(fake_frame(&H.nif, i), &a) == 0);
+	CHECK_MEM(a.eth_dst, mac, 6);
+	CHECK_EQ(a.op, ARP_OP_REQUEST);
+	CHECK_MEM(a.sha, FAKE_OUR_MAC, 6);
+	CHECK_EQ(a.spa, FAKE_OUR_IP);
+	CHECK_EQ(a.tpa, ip);
 }
 
 /* Frame i is an ARP request from us for tpa (broadcast). */
@@ -65,7 +109,9 @@ static void check_request(unsigned int i, uint32_t tpa)
 		  { AX_C_eth_tx, n })
 
 /* RFC 826: a request for our address is answered with our MAC, to the
- * requester, and the requester is learned (we are the target). */
+ * requester, and the requester is learned (we are the target), STALE:
+ * a request proves nothing about reachability (RFC 4861 7.2.3, Linux
+ * neigh_event_ns). */
 TEST(request_for_us_answered)
 {
 	struct fake_arp_view a;
@@ -92,9 +138,9 @@ TEST(request_for_us_answered)
 
 	e = arp_lookup(&H.s.arp, FAKE_PEER_IP);
 	REQUIRE(e != NULL);
-	CHECK_EQ(e->state, ARP_REACHABLE);
+	CHECK_EQ(e->state, ARP_STALE);
 	CHECK_MEM(e->mac, FAKE_PEER_MAC, 6);
-	CHECK_EQ(e->deadline_ns, H.s.now_ns + MS_TO_NS(AX_ARP_REACHABLE_MS));
+	CHECK_EQ(e->deadline_ns, H.s.now_ns + MS_TO_NS(AX_ARP_STALE_MS));
 	CHECK_EQ(H.s.arp.used, 1);
 
 	/* Unicast requests (a neighbour re-checking us) and Ethernet
@@ -110,35 +156,40 @@ TEST(request_for_us_answered)
 }
 
 /* RFC 826: a request for another host is not answered, and its sender is
- * not added (the merge only updates existing entries). */
+ * not added (the merge only updates existing entries); nor is an unknown
+ * host's announcement (Linux arp_accept=0), which is counted. */
 TEST(request_for_other_ignored)
 {
 	REQUIRE(setup() == 0);
 	rx_request(FAKE_PEER_MAC, FAKE_PEER_IP, FAKE_OTHER_IP);
 	rx_request(FAKE_PEER_MAC, FAKE_PEER_IP, FAKE_PEER_IP); /* its GARP */
-	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_arp_rx, 2 });
+	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_arp_rx, 2 },
+		  { AX_C_arp_unsolicited, 1 });
 	CHECK_EQ(H.nif.n, 0);
 	CHECK(arp_lookup(&H.s.arp, FAKE_PEER_IP) == NULL);
 	CHECK_EQ(H.s.arp.used, 0);
 }
 
-/* RFC 826 merge: any ARP packet (request or reply, for us or not,
- * gratuitous) from a known sender updates its MAC and restarts its
- * lifetime; an unsolicited reply to us teaches a new neighbour. */
+/* RFC 826 merge: an ARP packet from a known sender (request or reply,
+ * for us or not) updates its MAC; a new MAC nobody confirmed makes the
+ * entry STALE, a unicast reply to us makes it REACHABLE for the reachable
+ * time. A request with the same MAC does not demote a REACHABLE entry. */
 TEST(merge_updates_existing)
 {
 	const struct arp_entry *e;
 
 	REQUIRE(setup() == 0);
 	rx_request(mac_a, FAKE_PEER_IP, FAKE_OUR_IP);
+	run_for(AX_ARP_LOCKTIME_MS);
 	fake_mark(&H);
 
 	/* A request for someone else, from a new MAC. */
 	rx_request(mac_b, FAKE_PEER_IP, FAKE_OTHER_IP);
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 });
 	CHECK(knows(FAKE_PEER_IP, mac_b));
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_STALE);
 
-	/* A reply, 30 s later: the lifetime restarts from now. */
+	/* A unicast reply to us, 30 s later: REACHABLE from now. */
 	fake_mark(&H);
 	stack_set_time(&H.s, H.s.now_ns + MS_TO_NS(30000));
 	rx_reply(mac_c, FAKE_PEER_IP);
@@ -147,24 +198,129 @@ TEST(merge_updates_existing)
 	CHECK(knows(FAKE_PEER_IP, mac_c));
 	e = arp_lookup(&H.s.arp, FAKE_PEER_IP);
 	REQUIRE(e != NULL);
+	CHECK_EQ(e->state, ARP_REACHABLE);
 	CHECK_EQ(e->deadline_ns, H.s.now_ns + MS_TO_NS(AX_ARP_REACHABLE_MS));
 
-	/* A gratuitous ARP (spa == tpa, RFC 5227 3). */
+	/* Its broadcast request with the same MAC: still REACHABLE. */
 	fake_mark(&H);
-	rx_request(mac_a, FAKE_PEER_IP, FAKE_PEER_IP);
-	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 });
-	CHECK(knows(FAKE_PEER_IP, mac_a));
+	rx_request(mac_c, FAKE_PEER_IP, FAKE_OUR_IP);
+	CHECK_ANSWERED_REQUEST_CNT(1);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_REACHABLE);
 	CHECK_EQ(H.s.arp.used, 1);
-	CHECK_EQ(H.nif.n, 0);
+}
 
-	/* An unsolicited reply addressed to us: we are the target. */
+/* Linux's locktime: of several replies racing with different MACs, the
+ * first wins; another MAC is taken only AX_ARP_LOCKTIME_MS after the last
+ * update (arp_update_locked counts the ones ignored). */
+TEST(locktime_first_reply_wins)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(stack_ping(&H.s, FAKE_OTHER_IP, 1, 1, NULL, 0), 0);
+	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_INCOMPLETE);
+	rx_reply(mac_a, FAKE_OTHER_IP);
+	CHECK(knows(FAKE_OTHER_IP, mac_a));
+	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_REACHABLE);
 	fake_mark(&H);
 	rx_reply(mac_b, FAKE_OTHER_IP);
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
-		  { AX_C_arp_replies_rx, 1 });
+		  { AX_C_arp_replies_rx, 1 }, { AX_C_arp_update_locked, 1 });
+	CHECK(knows(FAKE_OTHER_IP, mac_a));
+
+	fake_advance(&H, AX_ARP_LOCKTIME_MS);
+	rx_reply(mac_b, FAKE_OTHER_IP);
 	CHECK(knows(FAKE_OTHER_IP, mac_b));
-	CHECK_EQ(H.s.arp.used, 2);
+	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_REACHABLE);
+}
+
+/* Only a request for our address, or the answer to our own request,
+ * makes an entry: a reply nobody asked for (unicast to us or broadcast)
+ * teaches nothing, and is counted. */
+TEST(unsolicited_reply_not_learned)
+{
+	REQUIRE(setup() == 0);
+	rx_reply(mac_a, FAKE_OTHER_IP);
+	rx_arp_from(FAKE_BCAST_MAC, mac_b, ARP_OP_REPLY, mac_b, FAKE_PEER_IP,
+		    FAKE_OUR_IP);
+	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_arp_rx, 2 },
+		  { AX_C_arp_replies_rx, 2 }, { AX_C_arp_unsolicited, 2 });
+	CHECK_EQ(H.s.arp.used, 0);
 	CHECK_EQ(H.nif.n, 0);
+	CHECK(fake_arp_invariants(&H.s) == NULL);
+}
+
+/* A gratuitous ARP (RFC 5227 3: sender and target the same address, as a
+ * request or a reply) moves a known neighbour to its new MAC at once,
+ * lock time or not, STALE until confirmed; from an unknown sender it
+ * teaches nothing. */
+TEST(gratuitous_updates_known_only)
+{
+	REQUIRE(setup() == 0);
+	rx_request(mac_a, FAKE_IP(10, 0, 0, 9), FAKE_IP(10, 0, 0, 9));
+	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
+		  { AX_C_arp_unsolicited, 1 });
+	CHECK_EQ(H.s.arp.used, 0);
+
+	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, 1, NULL, 0), 0);
+	rx_reply(mac_a, FAKE_PEER_IP);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_REACHABLE);
+	fake_mark(&H);
+	rx_request(mac_b, FAKE_PEER_IP, FAKE_PEER_IP);
+	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 });
+	CHECK(knows(FAKE_PEER_IP, mac_b));
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_STALE);
+	rx_arp_from(FAKE_BCAST_MAC, mac_c, ARP_OP_REPLY, mac_c, FAKE_PEER_IP,
+		    FAKE_PEER_IP);
+	CHECK(knows(FAKE_PEER_IP, mac_c));
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(H.s.arp.used, 1);
+
+	/* Frames follow the new MAC at once. */
+	fake_mark(&H);
+	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, 2, NULL, 0), 0);
+	REQUIRE(H.nif.n == 1);
+	CHECK_MEM(H.nif.frames[0].data, mac_c, 6);
+}
+
+/* On one Ethernet segment the sender hardware address is the frame's
+ * source: a packet that names another MAC (an attacker pointing us at a
+ * third host) is dropped whole, counted, and not answered. */
+TEST(mac_mismatch_dropped)
+{
+	REQUIRE(setup() == 0);
+	rx_arp_from(FAKE_BCAST_MAC, mac_a, ARP_OP_REQUEST, mac_b, FAKE_PEER_IP,
+		    FAKE_OUR_IP);
+	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
+		  { AX_C_arp_mac_mismatch, 1 });
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(H.s.arp.used, 0);
+
+	/* Nor does it move a known neighbour. */
+	rx_request(mac_a, FAKE_PEER_IP, FAKE_OUR_IP);
+	run_for(AX_ARP_LOCKTIME_MS);
+	fake_mark(&H);
+	rx_arp_from(FAKE_OUR_MAC, mac_a, ARP_OP_REPLY, mac_b, FAKE_PEER_IP,
+		    FAKE_OUR_IP);
+	rx_arp_from(FAKE_BCAST_MAC, mac_c, ARP_OP_REQUEST, mac_b, FAKE_PEER_IP,
+		    FAKE_PEER_IP);
+	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_arp_rx, 2 },
+		  { AX_C_arp_mac_mismatch, 2 });
+	CHECK(knows(FAKE_PEER_IP, mac_a));
+}
+
+/* A sender off our subnet (or its network or broadcast address) is never
+ * a next hop: neither learned nor answered, counted. */
+TEST(off_subnet_ignored)
+{
+	REQUIRE(setup() == 0);
+	rx_request(mac_a, FAKE_IP(192, 168, 1, 5), FAKE_OUR_IP);
+	rx_request(mac_a, FAKE_IP(10, 0, 1, 2), FAKE_OUR_IP);
+	rx_request(mac_a, FAKE_SUBNET_BCAST, FAKE_OUR_IP);
+	rx_request(mac_a, FAKE_IP(10, 0, 0, 0), FAKE_OUR_IP);
+	rx_reply(mac_a, FAKE_IP(192, 168, 1, 5));
+	CHECK_CNT(&H, { AX_C_eth_rx, 5 }, { AX_C_arp_rx, 5 },
+		  { AX_C_arp_off_subnet, 5 });
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(H.s.arp.used, 0);
 }
 
 /* RFC 5227 2.1.1: a probe (sender IP 0) for our address is answered, and
@@ -244,28 +400,181 @@ TEST(malformed_counted)
 	CHECK_EQ(H.s.arp.used, 0);
 }
 
-/* A learned neighbour is forgotten AX_ARP_REACHABLE_MS after it was last
- * heard from (the timer scan runs at most every 100 ms); the next packet
- * to it resolves again. */
-TEST(cache_expiry)
+/* RFC 4861 7.3.3 as Linux applies it to ARP: a STALE neighbour is used at
+ * once (no queueing), goes to DELAY, and AX_ARP_DELAY_MS later to PROBE:
+ * unicast requests to its cached MAC while frames keep flowing; its
+ * unicast reply makes it REACHABLE again. */
+TEST(stale_used_then_probed)
 {
+	unsigned int i;
+
 	REQUIRE(setup() == 0);
 	rx_request(FAKE_PEER_MAC, FAKE_PEER_IP, FAKE_OUR_IP);
 	fake_mark(&H);
-	fake_advance(&H, AX_ARP_REACHABLE_MS - 100);
-	CHECK(knows(FAKE_PEER_IP, FAKE_PEER_MAC));
-	fake_advance(&H, 99);
-	CHECK(knows(FAKE_PEER_IP, FAKE_PEER_MAC));
-	fake_advance(&H, 1);
-	CHECK(arp_lookup(&H.s.arp, FAKE_PEER_IP) == NULL);
-	CHECK_EQ(H.s.arp.used, 0);
-	CHECK_CNT(&H);
-	CHECK_EQ(H.nif.n, 0);
-
 	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, 1, NULL, 0), 0);
-	CHECK_EQ(H.nif.n, 1);
-	check_request(0, FAKE_PEER_IP);
+	CHECK_CNT(&H, { AX_C_eth_tx, 1 }, { AX_C_ip_tx, 1 },
+		  { AX_C_icmp_echo_tx, 1 });
+	REQUIRE(H.nif.n == 1);
+	CHECK_MEM(H.nif.frames[0].data, FAKE_PEER_MAC, 6);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_DELAY);
+
+	fake_mark(&H);
+	run_for(AX_ARP_DELAY_MS - 100);
+	CHECK_CNT(&H);
+	run_for(100);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_PROBE);
+	CHECK_CNT(&H, { AX_C_arp_requests_tx, 1 }, { AX_C_arp_probes_tx, 1 },
+		  { AX_C_eth_tx, 1 });
+	check_probe(0, FAKE_PEER_MAC, FAKE_PEER_IP);
+
+	/* Frames still go out directly while it is probed. */
+	fake_mark(&H);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, (uint16_t)(2 + i), NULL, 0), 0);
+	CHECK_CNT(&H, { AX_C_eth_tx, 3 }, { AX_C_ip_tx, 3 },
+		  { AX_C_icmp_echo_tx, 3 });
+
+	rx_reply(FAKE_PEER_MAC, FAKE_PEER_IP);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_REACHABLE);
 	CHECK(fake_arp_invariants(&H.s) == NULL);
+}
+
+/* BUG (fixed, arp.c arp_timers): a neighbour in use was deleted when its
+ * lifetime ran out, and traffic stalled behind an 8-frame queue while it
+ * resolved again. Now a busy neighbour is re-confirmed by unicast before
+ * it lapses: over several reachable times of steady traffic nothing is
+ * queued, no broadcast request leaves, and one probe per reachable time
+ * or so keeps it. */
+TEST(busy_neighbour_refreshed_before_expiry)
+{
+	uint64_t t, queued;
+	unsigned int bad = 0, probes_answered = 0;
+	uint16_t seq = 0;
+
+	REQUIRE(setup() == 0);
+	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, seq++, NULL, 0), 0);
+	rx_reply(FAKE_PEER_MAC, FAKE_PEER_IP);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_REACHABLE);
+	fake_mark(&H);
+	queued = H.s.cnt[AX_C_arp_queued];
+	for (t = 0; t < 3 * (uint64_t)AX_ARP_REACHABLE_MS; t += 500) {
+		unsigned int i, n0;
+
+		fake_mark(&H);
+		n0 = H.nif.n;
+		if (stack_ping(&H.s, FAKE_PEER_IP, 1, seq++, NULL, 0) != 0 ||
+		    H.nif.n != n0 + 1 ||
+		    memcmp(H.nif.frames[n0].data, FAKE_PEER_MAC, 6) != 0)
+			bad++;
+		run_for(500);
+		/* The peer answers what it is asked, by unicast. */
+		for (i = 0; i < H.nif.n && i < FAKE_MAX_FRAMES; i++) {
+			struct fake_arp_view a;
+
+			if (fake_parse_arp(&H.nif.frames[i], &a) == 0 &&
+			    a.op == ARP_OP_REQUEST) {
+				if (memcmp(a.eth_dst, FAKE_PEER_MAC, 6) != 0)
+					bad++; /* a broadcast: it lapsed */
+				rx_reply(FAKE_PEER_MAC, FAKE_PEER_IP);
+				probes_answered++;
+			}
+		}
+		if (H.s.cnt[AX_C_arp_queued] != queued || state_of(FAKE_PEER_IP) == ARP_FREE ||
+		    state_of(FAKE_PEER_IP) == ARP_INCOMPLETE)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(H.s.cnt[AX_C_arp_queued], queued);
+	CHECK(probes_answered >= 2);
+	CHECK(probes_answered <= 4);
+	CHECK_EQ(H.s.cnt[AX_C_arp_probe_failed], 0);
+}
+
+/* A neighbour that stops answering its unicast probes is dropped after
+ * AX_ARP_UCAST_PROBES of them (arp_probe_failed); the next frame asks the
+ * whole link again. */
+TEST(unanswered_probes_drop_neighbour)
+{
+	unsigned int k;
+
+	REQUIRE(setup() == 0);
+	rx_request(FAKE_PEER_MAC, FAKE_PEER_IP, FAKE_OUR_IP);
+	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, 1, NULL, 0), 0);
+	run_for(AX_ARP_DELAY_MS);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_PROBE);
+	fake_mark(&H);
+	for (k = 1; k < AX_ARP_UCAST_PROBES; k++)
+		run_for(AX_ARP_RETRY_MS);
+	CHECK_CNT(&H, { AX_C_arp_requests_tx, AX_ARP_UCAST_PROBES - 1 },
+		  { AX_C_arp_probes_tx, AX_ARP_UCAST_PROBES - 1 },
+		  { AX_C_eth_tx, AX_ARP_UCAST_PROBES - 1 });
+	fake_mark(&H);
+	run_for(AX_ARP_RETRY_MS);
+	CHECK_CNT(&H, { AX_C_arp_probe_failed, 1 });
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_FREE);
+
+	fake_mark(&H);
+	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, 2, NULL, 0), 0);
+	check_request(0, FAKE_PEER_IP);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_INCOMPLETE);
+	CHECK(fake_arp_invariants(&H.s) == NULL);
+}
+
+/* Idle entries: a REACHABLE one not used becomes STALE at the end of the
+ * reachable time (no probe: nobody needs it); a STALE one neither used
+ * nor updated for the stale time is freed (arp_stale_freed). Nothing is
+ * sent for either. */
+TEST(idle_entries_go_stale_then_freed)
+{
+	REQUIRE(setup() == 0);
+	rx_request(FAKE_PEER_MAC, FAKE_PEER_IP, FAKE_OUR_IP);
+	CHECK_EQ(stack_ping(&H.s, FAKE_OTHER_IP, 1, 1, NULL, 0), 0);
+	rx_reply(FAKE_OTHER_MAC, FAKE_OTHER_IP);
+	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_REACHABLE);
+	fake_mark(&H);
+	run_for(AX_ARP_REACHABLE_MS - 100);
+	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_REACHABLE);
+	run_for(100);
+	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_STALE);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_STALE);
+	CHECK_CNT(&H);
+
+	/* The peer was learned at the start, the other confirmed then. */
+	run_for(AX_ARP_STALE_MS - AX_ARP_REACHABLE_MS);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_FREE);
+	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_FREE);
+	CHECK_CNT(&H, { AX_C_arp_stale_freed, 2 });
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(H.s.arp.used, 0);
+	CHECK(fake_arp_invariants(&H.s) == NULL);
+}
+
+/* `axnet run --neigh-reachable-ms/--neigh-stale-ms`: the times are the
+ * table's, checked (at least the 100 ms timer period), 0 keeps a value. */
+TEST(times_settable)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(H.s.arp.reachable_ms, AX_ARP_REACHABLE_MS);
+	CHECK_EQ(H.s.arp.stale_ms, AX_ARP_STALE_MS);
+	CHECK_EQ(arp_set_times(&H.s.arp, 99, 0), -EINVAL);
+	CHECK_EQ(arp_set_times(&H.s.arp, 0, 50), -EINVAL);
+	CHECK_EQ(arp_set_times(&H.s.arp, 1000, 0), 0);
+	CHECK_EQ(H.s.arp.reachable_ms, 1000);
+	CHECK_EQ(H.s.arp.stale_ms, AX_ARP_STALE_MS);
+	CHECK_EQ(arp_set_times(&H.s.arp, 0, 2000), 0);
+	CHECK_EQ(H.s.arp.stale_ms, 2000);
+
+	CHECK_EQ(stack_ping(&H.s, FAKE_OTHER_IP, 1, 1, NULL, 0), 0);
+	rx_reply(FAKE_OTHER_MAC, FAKE_OTHER_IP);
+	CHECK_EQ(arp_lookup(&H.s.arp, FAKE_OTHER_IP)->deadline_ns,
+		 H.s.now_ns + MS_TO_NS(1000));
+	rx_request(FAKE_PEER_MAC, FAKE_PEER_IP, FAKE_OUR_IP);
+	run_for(1900);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_STALE);
+	run_for(100);
+	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_FREE);
+	CHECK(strcmp(arp_state_name(ARP_DELAY), "DELAY") == 0);
+	CHECK(strcmp(arp_state_name(200), "?") == 0);
 }
 
 /* RFC 1122 2.3.2.1: one request per AX_ARP_RETRY_MS, AX_ARP_MAX_TRIES in
@@ -309,11 +618,12 @@ TEST(resolution_retries_then_fails)
 	fake_advance(&H, 10 * AX_ARP_RETRY_MS);
 	CHECK_CNT(&H);
 
-	/* A late reply to us is learned; nothing is left to send. */
+	/* A late reply teaches nothing: nobody is waiting for it. */
 	rx_reply(FAKE_OTHER_MAC, FAKE_OTHER_IP);
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
-		  { AX_C_arp_replies_rx, 1 });
+		  { AX_C_arp_replies_rx, 1 }, { AX_C_arp_unsolicited, 1 });
 	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(H.s.arp.used, 0);
 }
 
 /* At most AX_ARP_QUEUE_PER_ENTRY frames wait for one neighbour; more are
@@ -384,59 +694,79 @@ TEST(queue_slots_shared)
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 }
 
-/* AX_ARP_ENTRIES neighbours fit. One more evicts the resolved entry
- * closest to expiry (arp_evicted), so a flood of made-up senders cannot
- * lock new neighbours out for a whole reachable time. Entries still
- * resolving hold queued frames and are never evicted: when all of them
- * are, a new resolution is refused and counted in arp_cache_full. */
-TEST(cache_full)
+/* BUG (fixed, arp.c evict_one): a flood of requests from made-up senders
+ * evicted the gateway's entry. AX_ARP_ENTRIES neighbours fit; when the
+ * table is full, a newcomer that asks us evicts the idle entry touched
+ * longest ago (arp_evicted), so strangers displace strangers. Never
+ * evicted: a route's gateway (even idle), an entry we sent to within the
+ * stale time, an entry resolving. When nothing is evictable the newcomer
+ * is still answered, not cached (arp_cache_full), and a new resolution is
+ * refused. */
+TEST(flood_spares_gateway_and_neighbours_in_use)
 {
-	unsigned int i;
+	unsigned int i, n = 3 * AX_ARP_ENTRIES, answered = 0;
 	uint8_t mac[6] = { 0x02, 0x10, 0, 0, 0, 0 };
 
 	REQUIRE(setup() == 0);
-	for (i = 1; i <= AX_ARP_ENTRIES; i++) {
+	REQUIRE(stack_init(&H.s, &H.nif.netif, FAKE_OUR_IP, 16, FAKE_GW_IP) == 0);
+	stack_set_time(&H.s, MS_TO_NS(1000));
+	CHECK_EQ(stack_ping(&H.s, FAKE_IP(8, 8, 8, 8), 1, 1, NULL, 0), 0);
+	rx_reply(FAKE_GW_MAC, FAKE_GW_IP);
+	/* The gateway falls idle past the stale time (and stays: a gateway
+	 * is not garbage); the peer is in use. */
+	run_for(AX_ARP_STALE_MS + 1000);
+	CHECK_EQ(state_of(FAKE_GW_IP), ARP_STALE);
+	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, 1, NULL, 0), 0);
+	rx_reply(FAKE_PEER_MAC, FAKE_PEER_IP);
+	fake_mark(&H);
+
+	for (i = 0; i < n; i++) {
 		mac[4] = (uint8_t)(i >> 8);
 		mac[5] = (uint8_t)i;
-		rx_request(mac, FAKE_IP(10, 1, i >> 8, i & 0xff), FAKE_OUR_IP);
-		fake_advance(&H, 1); /* distinct expiry times, oldest first */
+		stack_set_time(&H.s, H.s.now_ns + MS_TO_NS(1));
+		rx_request(mac, FAKE_IP(10, 0, 1 + i / 250, 1 + i % 250), FAKE_OUR_IP);
 	}
+	answered = (unsigned int)(H.s.cnt[AX_C_arp_replies_tx] - H.mark[AX_C_arp_replies_tx]);
+	CHECK_EQ(answered, n);
 	CHECK_EQ(H.s.arp.used, AX_ARP_ENTRIES);
-	CHECK_ANSWERED_REQUEST_CNT(AX_ARP_ENTRIES);
-
-	fake_mark(&H);
-	rx_request(mac_a, FAKE_IP(10, 2, 0, 1), FAKE_OUR_IP);
-	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
-		  { AX_C_arp_evicted, 1 }, { AX_C_arp_requests_rx, 1 },
-		  { AX_C_arp_replies_tx, 1 }, { AX_C_eth_tx, 1 });
-	CHECK(knows(FAKE_IP(10, 2, 0, 1), mac_a));
-	CHECK(arp_lookup(&H.s.arp, FAKE_IP(10, 1, 0, 1)) == NULL); /* oldest */
-	CHECK(arp_lookup(&H.s.arp, FAKE_IP(10, 1, 0, 2)) != NULL);
-	CHECK_EQ(H.s.arp.used, AX_ARP_ENTRIES);
+	CHECK_EQ(H.s.cnt[AX_C_arp_evicted] - H.mark[AX_C_arp_evicted],
+		 n - (AX_ARP_ENTRIES - 2));
+	CHECK(knows(FAKE_GW_IP, FAKE_GW_MAC));
+	CHECK(knows(FAKE_PEER_IP, FAKE_PEER_MAC));
+	CHECK(arp_lookup(&H.s.arp, FAKE_IP(10, 0, 1, 1)) == NULL); /* oldest */
+	CHECK(arp_lookup(&H.s.arp, FAKE_IP(10, 0, 1 + (n - 1) / 250,
+					    1 + (n - 1) % 250)) != NULL);
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 
-	/* Known neighbours are still updated: no new entry needed. */
-	rx_request(mac_b, FAKE_IP(10, 1, 0, 7), FAKE_OTHER_IP);
-	CHECK(knows(FAKE_IP(10, 1, 0, 7), mac_b));
+	/* Frames to the gateway and the peer leave at once. */
+	fake_mark(&H);
+	CHECK_EQ(stack_ping(&H.s, FAKE_IP(8, 8, 8, 8), 1, 2, NULL, 0), 0);
+	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, 3, NULL, 0), 0);
+	REQUIRE(H.nif.n == 2);
+	CHECK_MEM(H.nif.frames[0].data, FAKE_GW_MAC, 6);
+	CHECK_MEM(H.nif.frames[1].data, FAKE_PEER_MAC, 6);
 
-	/* Now fill the table with resolutions in progress: a /16 on the
-	 * link gives enough neighbours. */
-	REQUIRE(stack_init(&H.s, &H.nif.netif, FAKE_OUR_IP, 16, 0) == 0);
-	stack_set_time(&H.s, MS_TO_NS(1000));
-	for (i = 0; i < AX_ARP_ENTRIES; i++)
-		stack_ping(&H.s, FAKE_IP(10, 0, 1 + i / 200, 1 + i % 200), 1,
+	/* Now fill the table with resolutions in progress: they displace
+	 * the strangers, and then nothing is evictable. */
+	for (i = 0; i < AX_ARP_ENTRIES - 2; i++)
+		stack_ping(&H.s, FAKE_IP(10, 0, 100 + i / 200, 1 + i % 200), 1,
 			   (uint16_t)i, NULL, 0);
 	CHECK_EQ(H.s.arp.used, AX_ARP_ENTRIES);
 	fake_mark(&H);
 	CHECK_EQ(stack_ping(&H.s, FAKE_IP(10, 0, 9, 9), 1, 1, NULL, 0), -ENOBUFS);
 	CHECK_CNT(&H, { AX_C_arp_cache_full, 1 });
-	CHECK_EQ(H.nif.n, 0);
+	fake_mark(&H);
+	rx_request(mac_a, FAKE_IP(10, 0, 9, 10), FAKE_OUR_IP);
+	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
+		  { AX_C_arp_cache_full, 1 }, { AX_C_arp_requests_rx, 1 },
+		  { AX_C_arp_replies_tx, 1 }, { AX_C_eth_tx, 1 });
+	CHECK(arp_lookup(&H.s.arp, FAKE_IP(10, 0, 9, 10)) == NULL);
+	CHECK(knows(FAKE_GW_IP, FAKE_GW_MAC));
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 
-	/* Unanswered, they all fail in time, and the table is free again. */
-	for (i = 0; i <= AX_ARP_MAX_TRIES; i++)
-		fake_advance(&H, AX_ARP_RETRY_MS + 100);
-	CHECK_EQ(H.s.arp.used, 0);
+	/* Unanswered, they all fail in time, and there is room again. */
+	run_for((AX_ARP_MAX_TRIES + 1) * AX_ARP_RETRY_MS);
+	CHECK(H.s.arp.used <= 2);
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 	fake_mark(&H);
 	CHECK_EQ(stack_ping(&H.s, FAKE_OTHER_IP, 1, 1, NULL, 0), 0);
@@ -530,8 +860,14 @@ TEST(gratuitous_announce)
 }
 
 TEST_MAIN(T(request_for_us_answered), T(request_for_other_ignored),
-	  T(merge_updates_existing), T(probe_answered_not_learned),
-	  T(conflict_counted), T(malformed_counted), T(cache_expiry),
+	  T(merge_updates_existing), T(locktime_first_reply_wins),
+	  T(unsolicited_reply_not_learned), T(gratuitous_updates_known_only),
+	  T(mac_mismatch_dropped), T(off_subnet_ignored),
+	  T(probe_answered_not_learned), T(conflict_counted),
+	  T(malformed_counted), T(stale_used_then_probed),
+	  T(busy_neighbour_refreshed_before_expiry),
+	  T(unanswered_probes_drop_neighbour),
+	  T(idle_entries_go_stale_then_freed), T(times_settable),
 	  T(resolution_retries_then_fails), T(queue_per_entry_limit),
-	  T(queue_slots_shared), T(cache_full), T(no_tx_buffers),
-	  T(gratuitous_announce))
+	  T(queue_slots_shared), T(flood_spares_gateway_and_neighbours_in_use),
+	  T(no_tx_buffers), T(gratuitous_announce))

@@ -525,7 +525,7 @@ void arp_tx_abort(struct ax_stack *s, struct arp_tx *tx)
 /* One entry's deadline passed (neigh_timer_handler). */
 static void expire(struct ax_stack *s, struct arp_entry *e)
 {
-	uint64_t now = s->now_ns;
+	uint64_t now = s->now_ns, end;
 
 	switch (e->state) {
 	case ARP_REACHABLE:
@@ -563,8 +563,12 @@ static void expire(struct ax_stack *s, struct arp_entry *e)
 		send_probe(s, e);
 		break;
 	case ARP_STALE:
-		if (now < last_touched(e) + s->arp.stale_ms * MS_NS) {
-			e->deadline_ns = last_touched(e) + s->arp.stale_ms * MS_NS;
+		/* A gateway stays, however idle: all off-link traffic needs
+		 * it, and a STALE binding lets the first frame leave at once
+		 * (and re-confirms it) where a fresh resolution queues. */
+		end = last_touched(e) + s->arp.stale_ms * MS_NS;
+		if (now < end || is_gateway(s, e->ip)) {
+			e->deadline_ns = now < end ? end : now + s->arp.stale_ms * MS_NS;
 			break;
 		}
 		stack_count(s, AX_C_arp_stale_freed);
