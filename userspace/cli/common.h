@@ -23,6 +23,13 @@ int cmd_run(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
+int cmd_neigh(int argc, char **argv);
+
+/* The server's side of `axnet neigh` (neigh.c): one line per neighbour
+ * entry of s, in the format cmd_neigh reads. */
+struct ax_stack;
+void neigh_dump(const struct ax_stack *s, void (*say)(void *arg, const char *line),
+		void *arg);
 int cmd_nc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_log(int argc, char **argv);

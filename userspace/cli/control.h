@@ -7,6 +7,7 @@
  * server closes. Requests and responses:
  *
  *   stats                      -> "<group>.<name> <value>" lines, then "end"
+ *   neigh                      -> "neigh ..." lines (neigh.c), then "end"
  *   ping DST COUNT INTERVAL_MS SIZE TIMEOUT_MS
  *                              -> "reply seq=N bytes=B ttl=T rtt_ns=R",
  *                                 "timeout seq=N", "baddata seq=N" lines as

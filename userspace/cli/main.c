@@ -11,6 +11,7 @@ static const struct cli_cmd cmds[] = {
 	{ "stats", cmd_stats, "counters of a running instance" },
 	{ "ping", cmd_ping, "ICMP echo from a running instance" },
 	{ "conns", cmd_conns, "TCP connections of a running instance" },
+	{ "neigh", cmd_neigh, "the neighbour (ARP) cache of a running instance" },
 	{ "nc", cmd_nc, "a TCP connection from a running instance, on stdin/stdout" },
 	{ "demo", cmd_demo, "namespaces, a veth pair, pings both ways; cleans up" },
 	{ "log", cmd_log, "print, follow or verify the commit log (Axiom)" },

@@ -288,6 +288,24 @@ static void handle_conns(struct runner *r, struct client *c)
 		client_close(c);
 }
 
+static void say_neigh(void *arg, const char *line)
+{
+	struct conns_ctx *cc = arg;
+
+	if (!cc->err)
+		cc->err = client_say(cc->c, "%s", line);
+}
+
+static void handle_neigh(struct runner *r, struct client *c)
+{
+	struct conns_ctx cc = { .c = c };
+
+	client_blocking(c);
+	neigh_dump(&r->stack, say_neigh, &cc);
+	if (!cc.err && client_say(c, "end") == 0)
+		client_close(c);
+}
+
 static void handle_nc(struct runner *r, struct client *c, const char *args)
 {
 	char dst_s[64];
@@ -429,6 +447,8 @@ static void handle_request(struct runner *r, struct client *c)
 		handle_stats(r, c);
 	else if (strcmp(line, "conns") == 0)
 		handle_conns(r, c);
+	else if (strcmp(line, "neigh") == 0)
+		handle_neigh(r, c);
 	else if (strncmp(line, "ping ", 5) == 0)
 		handle_ping(r, c, line + 5);
 	else if (strncmp(line, "nc ", 3) == 0)
@@ -782,8 +802,15 @@ static void usage(void)
 		"                    R a second, bursts of B (default 1000,2000)\n"
 		"  --udp-idle S      a UDP flow's authorization ends after S seconds of silence\n"
 		"                    (default 60)\n"
+		"  --neigh-reachable-ms MS  how long a neighbour's reply confirms it\n"
+		"                    (Linux base_reachable_time_ms; default 30000)\n"
+		"  --neigh-stale-ms MS  an unused neighbour entry is freed after MS\n"
+		"                    (Linux gc_stale_time; default 60000)\n"
 		"  --verbose         debug logging\n");
 }
+
+/* Long options without a short letter. */
+enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE };
 
 int cmd_run(int argc, char **argv)
 {
@@ -808,6 +835,8 @@ int cmd_run(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "syn-rate", required_argument, NULL, 'R' },
 		{ "udp-idle", required_argument, NULL, 'U' },
+		{ "neigh-reachable-ms", required_argument, NULL, OPT_NEIGH_REACHABLE },
+		{ "neigh-stale-ms", required_argument, NULL, OPT_NEIGH_STALE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -824,6 +853,7 @@ int cmd_run(int argc, char **argv)
 	struct pol_policy *policy = NULL;
 	unsigned int syn_rate = 1000, syn_burst = 2000;
 	unsigned long udp_idle_s = 0;
+	unsigned long neigh_ms[2] = { 0, 0 }; /* reachable, stale; 0: default */
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
@@ -915,6 +945,20 @@ int cmd_run(int argc, char **argv)
 					optarg);
 				return 2;
 			}
+			break;
+		}
+		case OPT_NEIGH_REACHABLE:
+		case OPT_NEIGH_STALE: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || v < 100 || v > 3600000) {
+				fprintf(stderr, "axnet run: --%s wants 100..3600000 ms, got '%s'\n",
+					opt == OPT_NEIGH_REACHABLE ? "neigh-reachable-ms"
+								   : "neigh-stale-ms", optarg);
+				return 2;
+			}
+			neigh_ms[opt == OPT_NEIGH_STALE] = v;
 			break;
 		}
 		case 'R': {
@@ -1017,6 +1061,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	stack_ready = 1;
+	arp_set_times(&r->stack.arp, (uint32_t)neigh_ms[0], (uint32_t)neigh_ms[1]);
 	if (time_wait_ms >= 0)
 		r->stack.tcp->time_wait_ms = (uint32_t)time_wait_ms;
 	if (cc)
