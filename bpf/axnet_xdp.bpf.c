@@ -114,6 +114,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } config SEC(".maps");
 
+/* Copies of gratuitous ARPs for axnet (struct ax_garp); not pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16384);
+} garps SEC(".maps");
+
 /* What the parser decided about one frame. */
 enum verdict { V_PASS, V_OURS, V_MALFORMED };
 
@@ -184,9 +190,11 @@ static __always_inline int l4_ok(void *l4, void *end, __u32 l4_len, __u8 proto,
 	}
 }
 
-static __always_inline enum verdict parse_arp(void *p, void *end, __u16 vlan)
+static __always_inline enum verdict parse_arp(struct ethhdr *eth, void *p, void *end,
+					      __u16 vlan, struct ax_xdp_stats *st)
 {
 	struct ax_arphdr *arp = p;
+	struct ax_garp *g;
 
 	if ((void *)(arp + 1) > end)
 		return V_MALFORMED;
@@ -194,7 +202,27 @@ static __always_inline enum verdict parse_arp(void *p, void *end, __u16 vlan)
 	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP) ||
 	    arp->hlen != 6 || arp->plen != 4)
 		return V_PASS;
-	return addr_is_ours(AX_AF_INET, vlan, arp->tpa, 4) ? V_OURS : V_PASS;
+	if (addr_is_ours(AX_AF_INET, vlan, arp->tpa, 4))
+		return V_OURS;
+	/* A gratuitous ARP (spa == tpa) is the kernel's frame, but axnet's
+	 * news too: XDP cannot clone, so it passes and a copy goes to the
+	 * `garps` ring (the engine keeps only what updates a known
+	 * neighbour). */
+	if (vlan == 0 && arp->spa[0] == arp->tpa[0] && arp->spa[1] == arp->tpa[1] &&
+	    arp->spa[2] == arp->tpa[2] && arp->spa[3] == arp->tpa[3] &&
+	    (arp->spa[0] | arp->spa[1] | arp->spa[2] | arp->spa[3])) {
+		g = bpf_ringbuf_reserve(&garps, sizeof(*g), 0);
+		if (!g) {
+			st->garp_lost++;
+			return V_PASS;
+		}
+		__builtin_memcpy(g->eth_src, eth->h_source, 6);
+		__builtin_memcpy(g->arp, arp, sizeof(g->arp));
+		g->pad[0] = g->pad[1] = 0;
+		bpf_ringbuf_submit(g, 0);
+		st->garp_copied++;
+	}
+	return V_PASS;
 }
 
 static __always_inline enum verdict parse_ipv4(void *p, void *end, __u16 vlan,
@@ -414,7 +442,7 @@ int axnet_xdp(struct xdp_md *ctx)
 	}
 
 	if (proto == bpf_htons(ETH_P_ARP))
-		v = parse_arp(p, end, vlan);
+		v = parse_arp(eth, p, end, vlan, st);
 	else if (proto == bpf_htons(ETH_P_IP))
 		v = parse_ipv4(p, end, vlan, &pk);
 	else if (proto == bpf_htons(ETH_P_IPV6))

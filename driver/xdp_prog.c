@@ -189,6 +189,11 @@ int xdp_prog_xsks_fd(const struct xdp_prog *p)
 	return bpf_map__fd(p->skel->maps.xsks);
 }
 
+int xdp_prog_garps_fd(const struct xdp_prog *p)
+{
+	return bpf_map__fd(p->skel->maps.garps);
+}
+
 int xdp_prog_add_addr(struct xdp_prog *p, const struct ax_addr_key *key)
 {
 	struct ax_addr_val val = { 0 };
@@ -232,6 +237,8 @@ int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum)
 		sum->frag_dropped += v[i].frag_dropped;
 		sum->proto_dropped += v[i].proto_dropped;
 		sum->icmp += v[i].icmp;
+		sum->garp_copied += v[i].garp_copied;
+		sum->garp_lost += v[i].garp_lost;
 	}
 	free(v);
 	return 0;

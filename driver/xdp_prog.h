@@ -30,6 +30,9 @@ void xdp_prog_detach(struct xdp_prog *p);
 /* The XSKMAP that AF_XDP sockets register in (queue id -> socket). */
 int xdp_prog_xsks_fd(const struct xdp_prog *p);
 
+/* The `garps` ring buffer (copies of gratuitous ARPs, struct ax_garp). */
+int xdp_prog_garps_fd(const struct xdp_prog *p);
+
 /* Add an address to the `addrs` map. 0 or -errno. */
 int xdp_prog_add_addr(struct xdp_prog *p, const struct ax_addr_key *key);
 

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
 #include "ifinfo.h"
@@ -58,6 +59,11 @@ struct xsk_dev {
 	uint32_t nq;
 	int zerocopy;
 	struct xsk_queue *q; /* nq queues */
+	/* Copies of gratuitous ARPs the XDP program passed to the kernel
+	 * (xdp_shared.h: struct ax_garp), delivered as received frames. */
+	struct ring_buffer *garps;
+	netdev_rx_fn garp_fn;
+	void *garp_arg;
 };
 
 static void reap_completions(struct xsk_queue *q)
@@ -151,6 +157,12 @@ static int xsk_poll_fds(struct netdev *nd, struct pollfd *fds, int max)
 		fds[n].revents = 0;
 		n++;
 	}
+	if (d->garps && n < max) {
+		fds[n].fd = ring_buffer__epoll_fd(d->garps);
+		fds[n].events = POLLIN;
+		fds[n].revents = 0;
+		n++;
+	}
 	return n;
 }
 
@@ -182,6 +194,25 @@ static int rx_queue(struct xsk_queue *q, netdev_rx_fn fn, void *arg, int budget)
 	return (int)n;
 }
 
+/* One gratuitous ARP copy, rebuilt as the broadcast frame it came in. */
+static int garp_frame(void *ctx, void *data, size_t size)
+{
+	struct xsk_dev *d = ctx;
+	const struct ax_garp *g = data;
+	uint8_t f[ETH_ZLEN_AX];
+
+	if (size < sizeof(*g))
+		return 0;
+	memset(f, 0, sizeof(f));
+	memset(f, 0xff, 6);
+	memcpy(f + 6, g->eth_src, 6);
+	f[12] = 0x08; /* ETH_P_ARP */
+	f[13] = 0x06;
+	memcpy(f + 14, g->arp, sizeof(g->arp));
+	d->garp_fn(d->garp_arg, f, 14 + sizeof(g->arp));
+	return 0;
+}
+
 static int xsk_rx(struct netdev *nd, netdev_rx_fn fn, void *arg, int budget)
 {
 	struct xsk_dev *d = (struct xsk_dev *)nd;
@@ -190,6 +221,16 @@ static int xsk_rx(struct netdev *nd, netdev_rx_fn fn, void *arg, int budget)
 
 	for (i = 0; i < d->nq && total < budget; i++)
 		total += rx_queue(&d->q[i], fn, arg, budget - total);
+	if (d->garps && total < budget) {
+		int n;
+
+		/* The ring is small (a few hundred copies): drain it. */
+		d->garp_fn = fn;
+		d->garp_arg = arg;
+		n = ring_buffer__consume(d->garps);
+		if (n > 0)
+			total += n;
+	}
 	return total;
 }
 
@@ -251,6 +292,8 @@ static void xsk_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 		fn(arg, "xdp.frag_dropped", xs.frag_dropped);
 		fn(arg, "xdp.proto_dropped", xs.proto_dropped);
 		fn(arg, "xdp.icmp", xs.icmp);
+		fn(arg, "xdp.garp_copied", xs.garp_copied);
+		fn(arg, "xdp.garp_lost", xs.garp_lost);
 	}
 	fn(arg, "xsk.queues", d->nq);
 	fn(arg, "xsk.zerocopy", (uint64_t)d->zerocopy);
@@ -286,6 +329,7 @@ static void xsk_close(struct netdev *nd)
 	for (i = 0; i < d->nq; i++)
 		queue_close(&d->q[i]);
 	free(d->q);
+	ring_buffer__free(d->garps);
 	xdp_prog_detach(d->prog);
 	free(d);
 }
@@ -448,6 +492,11 @@ struct netdev *netdev_open_xsk(const struct netdev_opts *o)
 			goto fail;
 		}
 	}
+	/* Without it only gratuitous ARPs go unheard: say so, carry on. */
+	d->garps = ring_buffer__new(xdp_prog_garps_fd(d->prog), garp_frame, d, NULL);
+	if (!d->garps)
+		log_warn("xsk: no gratuitous ARP ring (%s): moved neighbours are learned "
+			 "only when they answer", strerror(errno));
 	log_info("xsk: %u AF_XDP socket(s) on %s in %s mode, %u frames of %u bytes per queue",
 		 d->nq, o->ifname, d->zerocopy ? "zero-copy" : "copy", XSK_FRAMES,
 		 XSK_FRAME_SIZE);

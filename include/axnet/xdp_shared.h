@@ -69,6 +69,21 @@ struct ax_xdp_stats {
 	__u64 icmp;              /* ICMP for axnet within its source's rate
 				  * (the same bucket as first frames): to
 				  * the engine */
+	__u64 garp_copied; /* gratuitous ARPs passed to the kernel and also
+			    * copied to axnet (the `garps` ring) */
+	__u64 garp_lost;   /* ...whose copy found the ring full */
+};
+
+/*
+ * The `garps` ring buffer: a copy of each untagged gratuitous ARP (sender
+ * and target address the same, not one of axnet's) that XDP passes to the
+ * kernel, so axnet's neighbour cache also hears of a neighbour that moved
+ * (RFC 5227 3) while the kernel, sharing the interface, keeps the frame.
+ */
+struct ax_garp {
+	__u8 eth_src[6];
+	__u8 arp[28];    /* the Ethernet/IPv4 ARP packet as received */
+	__u8 pad[2];
 };
 
 /*

@@ -46,6 +46,8 @@ BMAC=$(mac_of "$NS_B" "$IF_B")
 # The neighbours axnet talks to: the gateway (resolved by a ping through
 # it, unanswered) and the peer (it pings us).
 "$AXNET" ping --state-dir "$STATE" -c 1 -W 1 192.0.2.1 >/dev/null 2>&1
+# The kernel sharing axnet's interface knows the gateway too.
+ip netns exec "$NS_A" ping -c 1 -W 2 "$GW" >/dev/null || fail "kernel ping to the gateway"
 [ "$(kernel_ping "$NS_B" 3 "$AXNET_IP")" = 3 ] || fail "peer ping"
 expect_eq "gateway's lladdr" "$(lladdr_of "$GW")" "$BMAC"
 expect_eq "peer's lladdr" "$(lladdr_of "$KERNEL_B")" "$BMAC"
@@ -89,6 +91,10 @@ expect_eq "peer's lladdr after the flood" "$(lladdr_of "$KERNEL_B")" "$BMAC"
 inject "[Ether(dst='ff:ff:ff:ff:ff:ff', src='$NEWGW')/ARP(op=1, hwsrc='$NEWGW', psrc='$GW', hwdst='00:00:00:00:00:00', pdst='$GW')]"
 for _ in $(seq 20); do [ "$(lladdr_of "$GW")" = "$NEWGW" ] && break; sleep 0.1; done
 expect_eq "gateway's lladdr after its gratuitous ARP" "$(lladdr_of "$GW")" "$NEWGW"
+# The kernel got the frame as well (XDP passed it; axnet had a copy).
+expect_eq "the kernel's lladdr for the gateway" \
+	"$(ip -n "$NS_A" neigh show "$GW" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p')" "$NEWGW"
+expect_eq "xdp garp_copied" "$(stat xdp garp_copied)" 1
 # ...and one from a stranger teaches nothing.
 inject "[Ether(dst='ff:ff:ff:ff:ff:ff', src='$EVIL')/ARP(op=1, hwsrc='$EVIL', psrc='$P.79', hwdst='00:00:00:00:00:00', pdst='$P.79')]"
 sleep 0.3
