@@ -211,7 +211,8 @@ TEST(merge_updates_existing)
 
 /* Linux's locktime: of several replies racing with different MACs, the
  * first wins; another MAC is taken only AX_ARP_LOCKTIME_MS after the last
- * update (arp_update_locked counts the ones ignored). */
+ * update (arp_update_locked counts the ones ignored), or at once from a
+ * request for our address. */
 TEST(locktime_first_reply_wins)
 {
 	REQUIRE(setup() == 0);
@@ -230,6 +231,14 @@ TEST(locktime_first_reply_wins)
 	rx_reply(mac_b, FAKE_OTHER_IP);
 	CHECK(knows(FAKE_OTHER_IP, mac_b));
 	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_REACHABLE);
+
+	/* A request for our address is answered to the MAC it names, and
+	 * that MAC is taken at once (Linux neigh_event_ns overrides). */
+	fake_mark(&H);
+	rx_request(mac_c, FAKE_OTHER_IP, FAKE_OUR_IP);
+	CHECK_ANSWERED_REQUEST_CNT(1);
+	CHECK(knows(FAKE_OTHER_IP, mac_c));
+	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_STALE);
 }
 
 /* Only a request for our address, or the answer to our own request,

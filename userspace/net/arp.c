@@ -387,16 +387,19 @@ void arp_input(struct ax_stack *s, const uint8_t *eth_src, int l2_bcast,
 			stack_count(s, AX_C_arp_off_subnet);
 			return;
 		}
-		/* RFC 826: update an existing entry for the sender first;
-		 * a gratuitous ARP (RFC 5227 3: spa == tpa) is news of a
-		 * move and is taken at once. */
+		/* RFC 826: update an existing entry for the sender first.
+		 * A gratuitous ARP (RFC 5227 3: spa == tpa) is news of a
+		 * move, and a request for us names the MAC to answer: both
+		 * are taken at once (Linux: is_garp, neigh_event_ns); other
+		 * packets only after the lock time. */
 		garp = ah.spa == ah.tpa;
 		e = find(&s->arp, ah.spa);
 		if (e) {
 			update(s, e, ah.sha,
 			       ah.op == htons(ARP_OP_REPLY) && !l2_bcast && for_us,
-			       garp || s->now_ns >= e->updated_ns +
-						   AX_ARP_LOCKTIME_MS * MS_NS);
+			       garp || (for_us && ah.op == htons(ARP_OP_REQUEST)) ||
+				       s->now_ns >= e->updated_ns +
+							AX_ARP_LOCKTIME_MS * MS_NS);
 		} else if (for_us && ah.op == htons(ARP_OP_REQUEST)) {
 			/* ...then, being the target of a request, add the
 			 * sender: it is about to talk to us. Unconfirmed

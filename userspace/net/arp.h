@@ -22,7 +22,8 @@
  *
  * Learning (RFC 826 "Packet Reception", as Linux's arp_process): an ARP
  * packet from a known sender updates its entry (a different MAC only after
- * AX_ARP_LOCKTIME_MS since the last update, or in a gratuitous ARP); a new
+ * AX_ARP_LOCKTIME_MS since the last update, or in a gratuitous ARP or a
+ * request for our address); a new
  * entry is made only for an on-link sender whose request is for our
  * address, or by our own resolution. Unsolicited replies and gratuitous
  * ARPs from unknown senders, senders off our subnet and packets whose
