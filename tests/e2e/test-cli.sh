@@ -30,6 +30,10 @@ msg=$("$AXNET" run --ifname x --addr 10.0.0.1/24 --tcp-user-timeout 5s 2>&1)
 echo "$msg" | grep -q -- "--tcp-user-timeout wants 0..86400000 milliseconds, got '5s'" ||
 	fail "bad --tcp-user-timeout says: $msg"
 pass "bad --tcp-user-timeout says why"
+for v in 99 3600001 1s ""; do
+	expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --neigh-reachable-ms "$v"
+	expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --neigh-stale-ms "$v"
+done
 expect_code 2 "$AXNET" run --ifname x --addr 10.0.0.1/24 --serve telnet:23
 expect_code 1 "$AXNET" stats --state-dir /nonexistent/axnet
 msg=$("$AXNET" stats --state-dir /nonexistent/axnet 2>&1)
