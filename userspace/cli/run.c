@@ -177,6 +177,7 @@ static void handle_stats(struct runner *r, struct client *c)
 		say_stat(&sc, "authz.refused_full", as.refused_full);
 		say_stat(&sc, "authz.live", as.live);
 		say_stat(&sc, "authz.pending", as.pending);
+		say_stat(&sc, "authz.udp_pending_dropped", as.udp_pending_dropped);
 		{
 			uint32_t p50, p99, n;
 
