@@ -64,6 +64,10 @@ echo "$show" | grep -q "sha256 $hash$" && fail "the frozen push is in force"
 pass "after the restart: policy show and the log say the push is not in force"
 
 out=$("$AXNET" policy push --state-dir "$STATE" "$WORK/p2.pol") || fail "push p2: $out"
+"$AXNET" policy show --state-dir "$STATE" >"$WORK/show" || fail "policy show"
+cat "$WORK/show"
+expect_eq "lines of policy show (header, default, two rules)" "$(wc -l <"$WORK/show")" 4
+grep -q "^allow in tcp to port 7 " "$WORK/show" || fail "policy show lacks the pushed rule"
 "$AXNET" policy show --state-dir "$STATE" | head -1 | grep -q "sha256 $hash$" ||
 	fail "policy show does not name the hash the failed push printed"
 "$AXNET" log --state-dir "$STATE" | grep "policy-push" | tail -1 | grep -q "sha256=$hash" ||

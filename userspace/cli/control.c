@@ -120,19 +120,24 @@ int ctl_out_printf(struct ctl_out *o, size_t max, const char *fmt, ...)
 	if (n < 0 || n >= (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	if (ctl_out_pending(o) + (size_t)n > max)
+	return ctl_out_write(o, max, line, (size_t)n);
+}
+
+int ctl_out_write(struct ctl_out *o, size_t max, const void *data, size_t n)
+{
+	if (ctl_out_pending(o) + n > max)
 		return -ENOBUFS;
-	if (o->off && o->len + (size_t)n > o->cap) {
+	if (o->off && o->len + n > o->cap) {
 		/* Sent bytes make room first. */
 		memmove(o->buf, o->buf + o->off, o->len - o->off);
 		o->len -= o->off;
 		o->off = 0;
 	}
-	if (o->len + (size_t)n > o->cap) {
+	if (o->len + n > o->cap) {
 		size_t cap = o->cap ? o->cap : 4096;
 		char *b;
 
-		while (cap < o->len + (size_t)n)
+		while (cap < o->len + n)
 			cap *= 2;
 		b = realloc(o->buf, cap);
 		if (!b)
@@ -140,8 +145,8 @@ int ctl_out_printf(struct ctl_out *o, size_t max, const char *fmt, ...)
 		o->buf = b;
 		o->cap = cap;
 	}
-	memcpy(o->buf + o->len, line, (size_t)n);
-	o->len += (size_t)n;
+	memcpy(o->buf + o->len, data, n);
+	o->len += n;
 	return 0;
 }
 

@@ -55,6 +55,9 @@ struct ctl_out {
  * -ENOBUFS (would pass max) / -ENOMEM: nothing appended. */
 int ctl_out_printf(struct ctl_out *o, size_t max, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Append len bytes as they are (whole lines, the caller's '\n's). 0, or
+ * -ENOBUFS / -ENOMEM as above. */
+int ctl_out_write(struct ctl_out *o, size_t max, const void *data, size_t len);
 static inline size_t ctl_out_pending(const struct ctl_out *o)
 {
 	return o->len - o->off;

@@ -440,7 +440,7 @@ static void handle_policy_push(struct runner *r, struct client *c, const char *p
 
 static void handle_policy_show(struct runner *r, struct client *c)
 {
-	char *buf = NULL, *line, *save = NULL, hx[65] = "?";
+	char *buf = NULL, hx[65] = "?";
 	const struct pol_policy *p;
 	uint8_t hash[32];
 	size_t len = 0;
@@ -465,12 +465,15 @@ static void handle_policy_show(struct runner *r, struct client *c)
 		for (int i = 0; i < 32; i++)
 			snprintf(hx + 2 * i, 3, "%02x", hash[i]);
 	client_blocking(c);
+	/* The text goes whole (lines of any length; a policy file may be
+	 * larger than CTL_OUT_TABLE): its own size is its bound. */
 	if (client_say(c, "# policy in force since entry %llu, sha256 %s",
 		       (unsigned long long)seq, hx) == 0) {
-		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			if (client_say(c, "%s", line) < 0)
-				break;
-		if (c->fd >= 0 && client_say(c, "end") == 0)
+		if (ctl_out_write(&c->out, CTL_OUT_TABLE + len, buf, len) < 0 ||
+		    (len && buf[len - 1] != '\n' && ctl_out_write(&c->out, CTL_OUT_TABLE + len,
+								  "\n", 1) < 0))
+			client_drop(c);
+		else if (client_say(c, "end") == 0)
 			client_close(c);
 	}
 	free(buf);
