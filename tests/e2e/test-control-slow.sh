@@ -5,7 +5,8 @@
 # before it reads) and 16 idle control clients are on the socket; the
 # slow reader gets every line of the table; `axnet stats` still answers;
 # malformed requests (a NUL byte, too long, unknown, cut short by EOF)
-# each get an error line; idle clients are sent away after CTL_IDLE_MS;
+# each get an error line; idle clients are sent away after CTL_IDLE_MS,
+# and a client that never reads its reply is dropped after CTL_STALL_MS;
 # a client beyond CTL_MAX_CLIENTS gets a clear error, not a hang or a
 # SIGPIPE.
 # e2e-timeout: 300
@@ -16,6 +17,7 @@ export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=16"
 N=${CONNS:-3000}
 MAX_CLIENTS=64   # CTL_MAX_CLIENTS
 IDLE_MS=10000    # CTL_IDLE_MS
+STALL_MS=10000   # CTL_STALL_MS
 WORK=$(mktemp -d /tmp/axnet-ctl.XXXXXX)
 PIDS=()
 
@@ -81,6 +83,10 @@ $LOW python3 tests/tools/ctl_client.py hold "$SOCK" 16 --seconds 30 --ready "$WO
 	>"$WORK/idle" 2>&1 &
 IDLE_PID=$!
 PIDS+=($IDLE_PID)
+# And one that asks for the table and never reads it.
+$LOW python3 tests/tools/ctl_client.py stall "$SOCK" 'conns\n' --seconds 20 >"$WORK/stall" 2>&1 &
+STALL_PID=$!
+PIDS+=($STALL_PID)
 for _ in $(seq 50); do [ -e "$WORK/idle-ready" ] && break; sleep 0.1; done
 [ -e "$WORK/idle-ready" ] || fail "idle clients did not connect"
 idle_t0=$(date +%s.%N)
@@ -132,6 +138,16 @@ grep -q "^16 error no request within $IDLE_MS ms$" "$WORK/idle" || fail "idle cl
 awk -v a="$idle_t0" -v b="$idle_t1" -v i="$IDLE_MS" 'BEGIN { d = (b - a) * 1000; exit !(d >= i - 200 && d < i + 3000) }' ||
 	fail "idle clients closed after $(awk -v a="$idle_t0" -v b="$idle_t1" 'BEGIN { print b - a }') s"
 pass "16 idle control clients sent away after $IDLE_MS ms"
+
+# The reader that never reads is dropped after CTL_STALL_MS without a
+# byte taken (it had a socket buffer's worth).
+wait "$STALL_PID" || { cat "$WORK/stall"; fail "a client that never read its reply was not dropped"; }
+read -r _ _ t _ <"$WORK/stall"
+awk -v t="$t" -v s="$STALL_MS" 'BEGIN { exit !(t * 1000 >= s - 200 && t * 1000 < s + 3000) }' ||
+	fail "the stalled reader was dropped after $t s"
+grep -q "control: dropping a client that read nothing for $STALL_MS ms" "$AXNET_LOG" ||
+	fail "axnet did not log why it dropped the stalled reader"
+pass "a client that read nothing of its reply dropped after $t s"
 
 # The bound: one client beyond it is told so, and exits 1 (no SIGPIPE).
 python3 tests/tools/ctl_client.py hold "$SOCK" "$MAX_CLIENTS" --seconds 30 \

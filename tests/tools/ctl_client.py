@@ -6,6 +6,10 @@ would. Every wait is bounded.
       send REQUEST (Python bytes escapes: "st\\x00ats\\n"), shut down our
       side unless --no-eof, print every line that comes back until the
       server closes; "TIMEOUT" if it does not within S seconds (exit 1).
+  ctl_client.py stall SOCK REQUEST --seconds S
+      send REQUEST and never read the answer; print "closed after T s"
+      when the server hangs up (within S seconds), else "open after S s"
+      (exit 1).
   ctl_client.py hold SOCK N --seconds S [--ready FILE]
       open N connections and send nothing; touch FILE once all are open;
       then wait up to S seconds for the server to close them, and print
@@ -13,7 +17,7 @@ would. Every wait is bounded.
 import argparse, os, select, socket, sys, time
 
 p = argparse.ArgumentParser()
-p.add_argument("mode", choices=["send", "hold"])
+p.add_argument("mode", choices=["send", "stall", "hold"])
 p.add_argument("sock")
 p.add_argument("arg")
 p.add_argument("--no-eof", action="store_true")
@@ -48,6 +52,21 @@ if a.mode == "send":
         sys.exit(1)
     sys.stdout.write(got.decode(errors="replace"))
     sys.exit(0)
+
+if a.mode == "stall":
+    req = a.arg.encode().decode("unicode_escape").encode("latin-1")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(a.sock)
+    s.sendall(req)
+    t0 = time.monotonic()
+    po = select.poll()
+    po.register(s, select.POLLHUP)  # POLLIN not asked: we read nothing
+    while time.monotonic() - t0 < a.seconds:
+        if any(ev & (select.POLLHUP | select.POLLERR) for _, ev in po.poll(100)):
+            print(f"closed after {time.monotonic() - t0:.1f} s")
+            sys.exit(0)
+    print(f"open after {a.seconds:g} s")
+    sys.exit(1)
 
 n = int(a.arg)
 socks = []
