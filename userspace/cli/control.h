@@ -35,9 +35,9 @@
 #define CTL_STALL_MS 10000u        /* a reply may wait this long for a reader */
 #define CTL_OUT_LINES (64u * 1024) /* buffered for a reply of a few lines, or a
 				    * stream (ping) the client must keep up with */
-#define CTL_OUT_TABLE (8u << 20)   /* for a whole table (stats, policy show);
-				    * `conns` is walked in steps below
-				    * CTL_OUT_LOW, never near it */
+#define CTL_OUT_TABLE (8u << 20)   /* for a whole table (stats; policy show
+				    * adds its text's size); `conns` is walked
+				    * in steps below CTL_OUT_LOW, never near it */
 #define CTL_OUT_LOW (16u * 1024)   /* `conns` produces more below this: a
 				    * loop iteration's worth (~150 lines) */
 
@@ -48,7 +48,8 @@
 struct ctl_out {
 	char *buf;
 	size_t off, len, cap;
-	uint64_t stalled_ns; /* since when nothing could be sent (0: not) */
+	uint64_t stalled_ns; /* the last time the socket took bytes while some
+			      * waited (0: nothing waits) */
 };
 
 /* Append a line (a '\n' is added; longer than 4 KiB is cut). 0, or
