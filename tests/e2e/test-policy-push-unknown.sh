@@ -28,7 +28,8 @@ printf '# second\ndefault deny\nallow in icmp\nallow in tcp to port 7\n' >"$WORK
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --policy "$WORK/p1.pol"
 
 # The documented exit statuses.
-"$AXNET" policy push --help 2>&1 | grep -q "3 unknown: the" || fail "push --help does not document exit 3"
+help=$("$AXNET" policy push --help) || fail "policy push --help exits $?"
+echo "$help" | grep -q "3 unknown: the" || fail "push --help does not document exit 3"
 pass "push --help documents exit status 3"
 
 kill -STOP "$AXNET_PID"

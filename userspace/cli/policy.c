@@ -55,7 +55,8 @@ static int policy_check(int argc, char **argv)
 }
 
 /* --state-dir DIR / --ifname IF, then the rest; the state dir found.
- * Returns the index of the first operand, or -1 (usage printed). */
+ * Returns the index of the first operand, -1 (usage printed to stderr) or
+ * -2 (--help: usage printed to stdout). */
 static int instance_opts(int argc, char **argv, const char *usage, char state[PATH_MAX])
 {
 	static const struct option opts[] = {
@@ -72,6 +73,9 @@ static int instance_opts(int argc, char **argv, const char *usage, char state[PA
 		switch (opt) {
 		case 's': dir = optarg; break;
 		case 'i': ifname = optarg; break;
+		case 'h':
+			printf("%s", usage);
+			return -2;
 		default:
 			fprintf(stderr, "%s", usage);
 			return -1;
@@ -145,7 +149,7 @@ static int policy_push(int argc, char **argv)
 	int rc, i = instance_opts(argc, argv, usage, state);
 
 	if (i < 0)
-		return 2;
+		return i == -2 ? 0 : 2;
 	if (i != argc - 1) {
 		fprintf(stderr, "%s", usage);
 		return 2;
@@ -197,7 +201,7 @@ static int policy_show(int argc, char **argv)
 	int i = instance_opts(argc, argv, usage, state);
 
 	if (i < 0)
-		return 2;
+		return i == -2 ? 0 : 2;
 	if (i != argc) {
 		fprintf(stderr, "%s", usage);
 		return 2;
