@@ -922,8 +922,12 @@ static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 	unsigned int b;
 
 	if (f) {
-		if (!f->live)
-			return 0; /* its first datagram waits for the commit */
+		if (!f->live) {
+			/* Its first datagram waits for the commit; later ones
+			 * are dropped, as a full socket buffer would. */
+			a->st.udp_pending_dropped++;
+			return 0;
+		}
 		f->last_ns = mono_ns();
 		lru_unlink(a, f);
 		lru_append(a, f);

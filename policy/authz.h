@@ -142,6 +142,9 @@ struct authz_stats {
 	uint64_t authorized, rejected, rejects_unlogged, closed, revoked, failed;
 	uint64_t refused_full;  /* authorizations refused: the log's disk was full */
 	unsigned int live, pending;
+	/* UDP datagrams dropped because their flow was still waiting for its
+	 * authorization to commit (only the first one is held). */
+	uint64_t udp_pending_dropped;
 };
 void authz_stats(const struct authz *a, struct authz_stats *st);
 

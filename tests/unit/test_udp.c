@@ -146,8 +146,7 @@ TEST(bad_datagrams_counted)
 	CHECK_CNT(&H, RX(2), { AX_C_udp_malformed, 2 });
 	fake_mark(&H);
 	fake_rx(&H, f, udp_frame(40000, 8, "hello", 0, 1));  /* nobody on 8 */
-	fake_rx(&H, f, udp_frame(0, 7, "hello", 0, 1));      /* source port 0 */
-	CHECK_CNT(&H, RX(2), { AX_C_udp_no_port, 2 });
+	CHECK_CNT(&H, RX(1), { AX_C_udp_no_port, 1 });
 	CHECK_EQ(got.n, 0);
 	CHECK_EQ(H.nif.n, 0);
 	udp_unbind(&H.s, 7);
@@ -224,5 +223,40 @@ TEST(sendto_builds_a_datagram)
 	stack_fini(&H.s);
 }
 
+/* RFC 768: "If not used, a value of zero is inserted" - source port 0 is
+ * legal, and the kernel delivers such datagrams (recvfrom names port 0).
+ * Replying to it is refused as Linux's udp_sendmsg does (EINVAL). */
+TEST(source_port_zero_delivered)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(udp_bind(&H.s, 7, on_recv, NULL), 0);
+	fake_rx(&H, f, udp_frame(0, 7, "nosport", 0, 1));
+	CHECK_CNT(&H, RX(1), { AX_C_udp_delivered, 1 });
+	CHECK_EQ(got.n, 1);
+	CHECK_EQ(got.sport, 0);
+	CHECK_EQ(got.dport, 7);
+	CHECK_EQ(got.len, 7);
+	CHECK_MEM(got.data, "nosport", 7);
+	/* Without a checksum too. */
+	fake_mark(&H);
+	fake_rx(&H, f, udp_frame(0, 7, "x", 0, 0));
+	CHECK_CNT(&H, RX(1), { AX_C_udp_delivered, 1 });
+	CHECK_EQ(got.n, 2);
+	/* The hook sees it like any other datagram. */
+	udp_set_authz(&H.s, on_authz, NULL);
+	fake_mark(&H);
+	fake_rx(&H, f, udp_frame(0, 7, "held", 0, 1));
+	CHECK_CNT(&H, RX(1));
+	CHECK_EQ(hook.n, 1);
+	CHECK_EQ(hook.sport, 0);
+	CHECK_EQ(hook.held_len, 4);
+	/* An answer to port 0 does not leave. */
+	fake_mark(&H);
+	CHECK_EQ(udp_sendto(&H.s, FAKE_PEER_IP, 7, 0, "r", 1), -EINVAL);
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_CNT(&H);
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(delivered_to_bound_port), T(bad_datagrams_counted), T(authz_hold_and_deliver),
-	  T(sendto_builds_a_datagram))
+	  T(sendto_builds_a_datagram), T(source_port_zero_delivered))

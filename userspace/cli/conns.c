@@ -68,6 +68,10 @@ int cmd_conns(int argc, char **argv)
 			ended = 1;
 			break;
 		}
+		if (ctl_error_line("conns", line)) {
+			fclose(f);
+			return 1;
+		}
 		if (sscanf(line, "conn %15s %u %15s %u %15s %u %u %u %u %u %u %u %llu %llu %llu %llu %u",
 			   la, &lp, ra, &rp, st, &sq, &rq, &cwnd, &ssth, &wnd, &mss, &srtt,
 			   &retx, &bin, &bout, &auth, &pending) != 17) {
@@ -101,7 +105,8 @@ int cmd_conns(int argc, char **argv)
 	if (json)
 		printf("]\n");
 	if (!ended) {
-		fprintf(stderr, "axnet conns: the instance closed the connection early\n");
+		fprintf(stderr, "axnet conns: the instance closed the connection before the end "
+				"of the table (it stopped, or dropped us); see its log\n");
 		return 1;
 	}
 	return 0;

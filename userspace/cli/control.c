@@ -4,7 +4,10 @@
 #include "control.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,6 +59,9 @@ int ctl_connect(const char *state_dir)
 		fprintf(stderr, "axnet: state directory path too long: %s\n", state_dir);
 		return -1;
 	}
+	/* An instance that goes away mid-conversation is an error to report,
+	 * not a signal to die of. */
+	signal(SIGPIPE, SIG_IGN);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "axnet: no running instance at %s (%s); is `axnet run` running?\n",
@@ -77,14 +83,107 @@ FILE *ctl_request(const char *state_dir, const char *request)
 	if (fd < 0)
 		return NULL;
 	snprintf(path, sizeof(path), "%s/%s", state_dir, AX_CONTROL_SOCK);
+	/* An instance that refuses us closes at once, after its error line:
+	 * EPIPE here (ctl_connect ignores SIGPIPE), and that line to read. */
 	if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-		fprintf(stderr, "axnet: cannot send to %s: %s\n", path, strerror(errno));
-		close(fd);
-		return NULL;
+		if (errno != EPIPE && errno != ECONNRESET) {
+			fprintf(stderr, "axnet: cannot send to %s: %s\n", path, strerror(errno));
+			close(fd);
+			return NULL;
+		}
 	}
 	shutdown(fd, SHUT_WR);
 	f = fdopen(fd, "r");
 	if (!f)
 		close(fd);
 	return f;
+}
+
+int ctl_error_line(const char *cmd, const char *line)
+{
+	if (strncmp(line, "error ", 6) != 0)
+		return 0;
+	fprintf(stderr, "axnet %s: %s%s", cmd, line + 6,
+		line[strlen(line) - 1] == '\n' ? "" : "\n");
+	return 1;
+}
+
+int ctl_out_printf(struct ctl_out *o, size_t max, const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	return ctl_out_write(o, max, line, (size_t)n);
+}
+
+int ctl_out_write(struct ctl_out *o, size_t max, const void *data, size_t n)
+{
+	if (ctl_out_pending(o) + n > max)
+		return -ENOBUFS;
+	if (o->off && o->len + n > o->cap) {
+		/* Sent bytes make room first. */
+		memmove(o->buf, o->buf + o->off, o->len - o->off);
+		o->len -= o->off;
+		o->off = 0;
+	}
+	if (o->len + n > o->cap) {
+		size_t cap = o->cap ? o->cap : 4096;
+		char *b;
+
+		while (cap < o->len + n)
+			cap *= 2;
+		b = realloc(o->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		o->buf = b;
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, data, n);
+	o->len += n;
+	return 0;
+}
+
+int ctl_out_flush(struct ctl_out *o, int fd, uint64_t now_ns)
+{
+	size_t before = ctl_out_pending(o);
+
+	while (ctl_out_pending(o)) {
+		ssize_t n = send(fd, o->buf + o->off, ctl_out_pending(o),
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -errno;
+		}
+		o->off += (size_t)n;
+	}
+	if (!ctl_out_pending(o)) {
+		o->off = o->len = 0;
+		o->stalled_ns = 0;
+		/* A big table's buffer is not kept for the client's life. */
+		if (o->cap > CTL_OUT_LINES) {
+			free(o->buf);
+			o->buf = NULL;
+			o->cap = 0;
+		}
+	} else if (ctl_out_pending(o) < before || !o->stalled_ns) {
+		o->stalled_ns = now_ns;
+	}
+	return 0;
+}
+
+void ctl_out_free(struct ctl_out *o)
+{
+	free(o->buf);
+	*o = (struct ctl_out){ 0 };
 }

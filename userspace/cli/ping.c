@@ -37,7 +37,7 @@ int cmd_ping(int argc, char **argv)
 	double rmin = 1e30, rmax = 0, rsum = 0, rsum2 = 0;
 	unsigned long sent = 0, received = 0;
 	char state[PATH_MAX], req[256], line[256];
-	int opt, done = 0;
+	int opt, done = 0, said = 0;
 	FILE *f;
 
 	optind = 1;
@@ -93,13 +93,18 @@ int cmd_ping(int argc, char **argv)
 			break;
 		} else {
 			fprintf(stderr, "axnet ping: %s", line);
+			said = 1;
 			break;
 		}
 		fflush(stdout);
 	}
 	fclose(f);
-	if (!done)
+	if (!done) {
+		if (!said)
+			fprintf(stderr, "axnet ping: the instance closed the connection before the end "
+					"(it stopped, or dropped us: see its log)\n");
 		return 1;
+	}
 	printf("\n--- %s axnet ping statistics ---\n", argv[optind]);
 	printf("%lu packets transmitted, %lu received, %.0f%% packet loss\n", sent,
 	       received, sent ? 100.0 * (double)(sent - received) / (double)sent : 0.0);

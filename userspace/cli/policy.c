@@ -55,7 +55,8 @@ static int policy_check(int argc, char **argv)
 }
 
 /* --state-dir DIR / --ifname IF, then the rest; the state dir found.
- * Returns the index of the first operand, or -1 (usage printed). */
+ * Returns the index of the first operand, -1 (usage printed to stderr) or
+ * -2 (--help: usage printed to stdout). */
 static int instance_opts(int argc, char **argv, const char *usage, char state[PATH_MAX])
 {
 	static const struct option opts[] = {
@@ -72,6 +73,9 @@ static int instance_opts(int argc, char **argv, const char *usage, char state[PA
 		switch (opt) {
 		case 's': dir = optarg; break;
 		case 'i': ifname = optarg; break;
+		case 'h':
+			printf("%s", usage);
+			return -2;
 		default:
 			fprintf(stderr, "%s", usage);
 			return -1;
@@ -82,7 +86,13 @@ static int instance_opts(int argc, char **argv, const char *usage, char state[PA
 	return optind;
 }
 
-/* Print the instance's answer; "error ..." lines go to stderr and fail. */
+/* Exit statuses of `axnet policy push` (its usage says them too). */
+#define PUSH_EXIT_REFUSED 1 /* not pushed: a bad file, or the instance said no */
+#define PUSH_EXIT_UNKNOWN 3 /* sent, but no answer came: may be in force */
+
+/* Print the instance's answer; "error ..." lines go to stderr and fail.
+ * Returns 0, 1 (an error line), or -1: the connection closed with neither
+ * the answer nor an error. */
 static int relay_answer(FILE *f, const char *what)
 {
 	char line[4200];
@@ -112,7 +122,7 @@ static int relay_answer(FILE *f, const char *what)
 	}
 	fclose(f);
 	if (!ok && !failed)
-		fprintf(stderr, "axnet policy %s: the instance closed the connection early\n", what);
+		return -1;
 	return ok && !failed ? 0 : 1;
 }
 
@@ -123,31 +133,63 @@ static int relay_answer(FILE *f, const char *what)
  */
 static int policy_push(int argc, char **argv)
 {
-	static const char usage[] = "usage: axnet policy push [--state-dir DIR | --ifname IF] FILE\n";
-	char state[PATH_MAX], path[PATH_MAX], req[PATH_MAX + 16];
+	static const char usage[] =
+		"usage: axnet policy push [--state-dir DIR | --ifname IF] FILE\n"
+		"\n"
+		"Exit status: 0 pushed (committed to the log and in force); 1 not pushed\n"
+		"(a bad file, or the instance refused it); 2 usage; 3 unknown: the\n"
+		"instance closed the connection before confirming (it stopped or was\n"
+		"killed), so the push may or may not be in force: compare the sha256\n"
+		"printed with `axnet policy show` or look for it in `axnet log`.\n";
+	char state[PATH_MAX], path[PATH_MAX], req[PATH_MAX + 16], hx[65];
 	struct pol_policy *p;
 	struct pol_error err;
+	uint8_t hash[32];
 	FILE *f;
-	int i = instance_opts(argc, argv, usage, state);
+	int rc, i = instance_opts(argc, argv, usage, state);
 
 	if (i < 0)
-		return 2;
+		return i == -2 ? 0 : 2;
 	if (i != argc - 1) {
 		fprintf(stderr, "%s", usage);
 		return 2;
 	}
 	if (pol_parse_file(argv[i], &p, &err)) {
 		pol_error_print(&err, stderr);
-		return 1;
+		return PUSH_EXIT_REFUSED;
 	}
+	/* The hash the log entry will name: sha256 of the canonical text. */
+	rc = pol_hash(p, hash);
 	pol_free(p);
+	if (rc) {
+		fprintf(stderr, "axnet policy push: %s: cannot hash: %s\n", argv[i], strerror(-rc));
+		return PUSH_EXIT_REFUSED;
+	}
+	for (unsigned int k = 0; k < sizeof(hash); k++)
+		snprintf(hx + 2 * k, 3, "%02x", hash[k]);
 	if (!realpath(argv[i], path)) {
 		perror(argv[i]);
-		return 1;
+		return PUSH_EXIT_REFUSED;
 	}
 	snprintf(req, sizeof(req), "policy push %s", path);
 	f = ctl_request(state, req);
-	return f ? relay_answer(f, "push") : 1;
+	if (!f)
+		return PUSH_EXIT_REFUSED; /* nothing reached the instance */
+	rc = relay_answer(f, "push");
+	if (rc >= 0)
+		return rc;
+	/* The request went out and no answer came back: the instance may
+	 * have committed the push and died before telling us. Only its log
+	 * knows. */
+	fprintf(stderr,
+		"axnet policy push: the instance closed the connection before confirming; the push "
+		"may or may not be in force.\n"
+		"  policy sha256 %s\n"
+		"  to find out: `axnet policy show` (its first line names the sha256 in force; run it\n"
+		"  once the instance is back), or look for a policy-push entry with sha256=%s\n"
+		"  in `axnet log`\n",
+		hx, hx);
+	return PUSH_EXIT_UNKNOWN;
 }
 
 /* axnet policy show: the policy in force, canonical, rule numbers. */
@@ -159,13 +201,19 @@ static int policy_show(int argc, char **argv)
 	int i = instance_opts(argc, argv, usage, state);
 
 	if (i < 0)
-		return 2;
+		return i == -2 ? 0 : 2;
 	if (i != argc) {
 		fprintf(stderr, "%s", usage);
 		return 2;
 	}
 	f = ctl_request(state, "policy show");
-	return f ? relay_answer(f, "show") : 1;
+	if (!f)
+		return 1;
+	i = relay_answer(f, "show");
+	if (i < 0)
+		fprintf(stderr, "axnet policy show: the instance closed the connection before the "
+				"end of the policy (it stopped, or dropped us)\n");
+	return i ? 1 : 0;
 }
 
 static const struct policy_cmd subcmds[] = {

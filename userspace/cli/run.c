@@ -40,7 +40,11 @@
 #include "relay.h"
 #include "services.h"
 
-#define MAX_CLIENTS 16
+#define MAX_CLIENTS CTL_MAX_CLIENTS
+/* The longest poll() sleep: the engine's deadlines (stack_next_deadline)
+ * are looked up this far ahead, and the once-a-second chores need no
+ * better. */
+#define MAX_SLEEP_MS 100
 #define PING_WINDOW 1024     /* replies matched within this many seqs */
 #define PING_MAX_DATA 1472   /* 1500 - IPv4 - ICMP headers */
 #define RX_BUDGET 256
@@ -61,12 +65,18 @@ struct ping_sess {
 struct client {
 	int fd;
 	size_t inlen;
-	char in[512];
+	char in[CTL_REQ_MAX + 1];
 	struct ping_sess *ping; /* NULL unless a ping is running */
 	struct relay *relay;    /* NULL unless an `axnet nc` runs */
-	int blocking;           /* sends may wait: see client_blocking */
+	int blocking;           /* a table: see client_blocking */
 	int waiting;            /* a policy push is committing for it */
 	uint64_t gen;           /* which client this slot holds */
+	struct ctl_out out;     /* the reply, waiting for the client */
+	int asked;              /* its request line came */
+	int closing;            /* the reply is complete: close once sent */
+	int listing;            /* `conns`: more of the table to walk */
+	uint32_t list_pos;      /* where the walk goes on (tcp_foreach_from) */
+	uint64_t since_ns;      /* accepted at (for CTL_IDLE_MS) */
 };
 
 struct runner {
@@ -86,7 +96,8 @@ struct runner {
 	uint32_t udp_idle_ms;
 };
 
-static void client_close(struct client *c)
+/* Let go of a client now, whatever it still had coming. */
+static void client_drop(struct client *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
@@ -94,47 +105,64 @@ static void client_close(struct client *c)
 	c->ping = NULL;
 	relay_free(c->relay);
 	c->relay = NULL;
+	ctl_out_free(&c->out);
 	c->fd = -1;
 	c->inlen = 0;
 	c->blocking = 0;
 	c->waiting = 0;
+	c->asked = 0;
+	c->closing = 0;
+	c->listing = 0;
+	c->list_pos = 0;
+}
+
+/* The conversation is over: close once the client has the reply. */
+static void client_close(struct client *c)
+{
+	free(c->ping);
+	c->ping = NULL;
+	relay_free(c->relay);
+	c->relay = NULL;
+	c->waiting = 0;
+	c->listing = 0;
+	if (c->fd >= 0 && ctl_out_pending(&c->out))
+		c->closing = 1;
+	else
+		client_drop(c);
 }
 
 /*
- * Responses go out as they are made. Most are a few lines; a table (stats,
- * conns) can be long, so a full socket buffer waits for the client, up to
- * a bounded time (client_blocking), after which the client is dropped.
- * The loop stalls meanwhile: tables are for humans and tests, not for a
- * hot path.
+ * Responses go into the client's buffer; the loop sends them as its socket
+ * takes them (flush_clients), so the data path never waits for a reader. A
+ * client whose buffer would pass its bound (CTL_OUT_LINES, or CTL_OUT_TABLE
+ * for a table) reads too slowly: it is dropped. So is one that takes
+ * nothing for CTL_STALL_MS.
  */
 static int client_say(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int client_say(struct client *c, const char *fmt, ...)
 {
-	char line[256];
+	char line[4096];
 	va_list ap;
-	int n;
+	int err;
 
+	if (c->fd < 0)
+		return -EPIPE;
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n < 0 || n >= (int)sizeof(line) - 1)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	if (send(c->fd, line, (size_t)n, MSG_NOSIGNAL | (c->blocking ? 0 : MSG_DONTWAIT)) != n) {
-		client_close(c);
+	err = ctl_out_printf(&c->out, c->blocking ? CTL_OUT_TABLE : CTL_OUT_LINES, "%s", line);
+	if (err) {
+		log_info("control: dropping a client that does not keep up with its reply");
+		client_drop(c);
 		return -EPIPE;
 	}
 	return 0;
 }
 
-/* Let sends to c wait for the client (at most 2 s each). */
+/* This reply is a table: it may buffer up to CTL_OUT_TABLE. */
 static void client_blocking(struct client *c)
 {
-	struct timeval tv = { .tv_sec = 2 };
-
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
 	c->blocking = 1;
 }
 
@@ -177,6 +205,7 @@ static void handle_stats(struct runner *r, struct client *c)
 		say_stat(&sc, "authz.refused_full", as.refused_full);
 		say_stat(&sc, "authz.live", as.live);
 		say_stat(&sc, "authz.pending", as.pending);
+		say_stat(&sc, "authz.udp_pending_dropped", as.udp_pending_dropped);
 		{
 			uint32_t p50, p99, n;
 
@@ -278,14 +307,32 @@ static void say_conn(void *arg, const struct tcp_pcb *pcb)
 			     i.auth_pending);
 }
 
-static void handle_conns(struct runner *r, struct client *c)
+/*
+ * The table is walked a few hash buckets at a time, whenever the client's
+ * buffer runs low (as /proc/net/tcp is read): a connection that lives
+ * through the listing is listed once, one opened or closed meanwhile may
+ * or may not be, and the buffer never holds more than CTL_OUT_LOW and a
+ * step's worth, whatever the number of connections.
+ */
+static void conns_more(struct runner *r, struct client *c)
 {
 	struct conns_ctx cc = { .c = c };
 
+	while (c->listing && !cc.err && ctl_out_pending(&c->out) < CTL_OUT_LOW) {
+		if (tcp_foreach_from(&r->stack, &c->list_pos, 64, say_conn, &cc)) {
+			c->listing = 0;
+			if (!cc.err && client_say(c, "end") == 0)
+				client_close(c);
+		}
+	}
+}
+
+static void handle_conns(struct runner *r, struct client *c)
+{
 	client_blocking(c);
-	tcp_foreach(&r->stack, say_conn, &cc);
-	if (!cc.err && client_say(c, "end") == 0)
-		client_close(c);
+	c->listing = 1;
+	c->list_pos = 0;
+	conns_more(r, c);
 }
 
 static void say_neigh(void *arg, const char *line)
@@ -411,7 +458,9 @@ static void handle_policy_push(struct runner *r, struct client *c, const char *p
 
 static void handle_policy_show(struct runner *r, struct client *c)
 {
-	char *buf = NULL, *line, *save = NULL;
+	char *buf = NULL, hx[65] = "?";
+	const struct pol_policy *p;
+	uint8_t hash[32];
 	size_t len = 0;
 	uint64_t seq = 0;
 	FILE *f;
@@ -426,14 +475,23 @@ static void handle_policy_show(struct runner *r, struct client *c)
 		client_close(c);
 		return;
 	}
-	pol_format(authz_policy(r->authz, &seq), f);
+	p = authz_policy(r->authz, &seq);
+	pol_format(p, f);
 	fclose(f);
+	/* The hash a push prints and its log entry names. */
+	if (pol_hash(p, hash) == 0)
+		for (int i = 0; i < 32; i++)
+			snprintf(hx + 2 * i, 3, "%02x", hash[i]);
 	client_blocking(c);
-	if (client_say(c, "# policy in force since entry %llu", (unsigned long long)seq) == 0) {
-		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			if (client_say(c, "%s", line) < 0)
-				break;
-		if (c->fd >= 0 && client_say(c, "end") == 0)
+	/* The text goes whole (lines of any length; a policy file may be
+	 * larger than CTL_OUT_TABLE): its own size is its bound. */
+	if (client_say(c, "# policy in force since entry %llu, sha256 %s",
+		       (unsigned long long)seq, hx) == 0) {
+		if (ctl_out_write(&c->out, CTL_OUT_TABLE + len, buf, len) < 0 ||
+		    (len && buf[len - 1] != '\n' && ctl_out_write(&c->out, CTL_OUT_TABLE + len,
+								  "\n", 1) < 0))
+			client_drop(c);
+		else if (client_say(c, "end") == 0)
 			client_close(c);
 	}
 	free(buf);
@@ -461,33 +519,62 @@ static void handle_request(struct runner *r, struct client *c)
 		client_close(c);
 }
 
+/* Answer a request that cannot be taken, and end the conversation. */
+static void client_refuse(struct client *c, const char *why)
+{
+	c->asked = 1;
+	if (client_say(c, "error %s", why) == 0)
+		client_close(c);
+}
+
 static void client_read(struct runner *r, struct client *c)
 {
 	ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
 			 MSG_DONTWAIT);
 	char *nl;
 
-	if (n <= 0) {
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			client_close(c);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			client_drop(c);
+		return;
+	}
+	if (n == 0) {
+		/* EOF: a partial request still gets its answer. */
+		if (c->inlen)
+			client_refuse(c, "incomplete request (no newline before end of input)");
+		else
+			client_drop(c);
 		return;
 	}
 	c->inlen += (size_t)n;
 	c->in[c->inlen] = '\0';
-	nl = strchr(c->in, '\n');
+	nl = memchr(c->in, '\n', c->inlen);
 	if (!nl) {
-		if (c->inlen == sizeof(c->in) - 1 &&
-		    client_say(c, "error request too long") == 0)
-			client_close(c);
+		if (c->inlen == sizeof(c->in) - 1) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "request too long (at most %u bytes)",
+				 CTL_REQ_MAX);
+			client_refuse(c, why);
+		}
 		return;
 	}
 	*nl = '\0';
+	if (memchr(c->in, '\0', (size_t)(nl - c->in))) {
+		client_refuse(c, "request contains a NUL byte");
+		return;
+	}
+	c->asked = 1;
 	handle_request(r, c);
 }
 
-static void accept_clients(struct runner *r)
+static void accept_clients(struct runner *r, uint64_t now)
 {
-	int fd, i;
+	char busy[96];
+	int fd, i, n;
+
+	n = snprintf(busy, sizeof(busy), "error too many control clients (%u); try again later\n",
+		     CTL_MAX_CLIENTS);
 
 	while ((fd = accept4(r->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		for (i = 0; i < MAX_CLIENTS; i++) {
@@ -495,11 +582,58 @@ static void accept_clients(struct runner *r)
 				r->clients[i].fd = fd;
 				r->clients[i].inlen = 0;
 				r->clients[i].gen = ++r->next_gen;
+				r->clients[i].since_ns = now;
 				break;
 			}
 		}
-		if (i == MAX_CLIENTS)
-			close(fd); /* busy: the client sees EOF */
+		if (i == MAX_CLIENTS) {
+			/* A new socket's buffer is empty: this line fits. */
+			if (send(fd, busy, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+				log_debug("control: cannot tell a client we are full: %s",
+					  strerror(errno));
+			close(fd);
+		}
+	}
+}
+
+/*
+ * Send what the clients' sockets take; go on with listings that ran low;
+ * close the finished, drop the gone and the too slow, and end the idle.
+ */
+static void flush_clients(struct runner *r, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &r->clients[i];
+
+		if (c->fd < 0 || c->relay)
+			continue;
+		if (!c->asked && now - c->since_ns >= CTL_IDLE_MS * 1000000ull) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "no request within %u ms", CTL_IDLE_MS);
+			client_refuse(c, why);
+			if (c->fd < 0)
+				continue;
+		}
+		if (c->fd < 0 || !ctl_out_pending(&c->out))
+			continue;
+		if (ctl_out_flush(&c->out, c->fd, now) < 0) {
+			client_drop(c); /* the client went away */
+			continue;
+		}
+		if (c->listing)
+			conns_more(r, c);
+		if (c->fd >= 0 && !ctl_out_pending(&c->out)) {
+			if (c->closing)
+				client_drop(c);
+		} else if (c->fd >= 0 && c->out.stalled_ns &&
+			   now - c->out.stalled_ns >= CTL_STALL_MS * 1000000ull) {
+			log_info("control: dropping a client that read nothing for %u ms",
+				 CTL_STALL_MS);
+			client_drop(c);
+		}
 	}
 }
 
@@ -578,9 +712,16 @@ static void ping_tick(struct runner *r, struct client *c, uint64_t now)
 	}
 }
 
+/*
+ * How long poll() may sleep: until the engine's next timer (a delayed ACK
+ * is due 40 ms after its segment, an RTO to the ms), a ping's next send or
+ * timeout check, and at most MAX_SLEEP_MS (control clients' idle and
+ * stall limits, authz_tick). Rounded up to whole ms, so the timer is due
+ * when poll() returns and the loop never spins on it.
+ */
 static int next_timeout_ms(struct runner *r, uint64_t now)
 {
-	uint64_t next = now + 100 * 1000000ull; /* engine timers: 100 ms */
+	uint64_t next = stack_next_deadline(&r->stack, now + MAX_SLEEP_MS * 1000000ull);
 	int i;
 
 	for (i = 0; i < MAX_CLIENTS; i++) {
@@ -588,7 +729,7 @@ static int next_timeout_ms(struct runner *r, uint64_t now)
 
 		if (p && p->sent < p->count && p->next_send_ns < next)
 			next = p->next_send_ns;
-		if (p && p->sent == p->count)
+		if (p && p->sent == p->count && now + 10 * 1000000ull < next)
 			next = now + 10 * 1000000ull; /* timeouts, at 10 ms grain */
 	}
 	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
@@ -614,15 +755,20 @@ static int loop(struct runner *r)
 		fds[nfd++] = (struct pollfd){ .fd = r->listen_fd, .events = POLLIN };
 		for (i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &r->clients[i];
+			short ev = 0;
 
-			/* A client with a request in hand is not read again,
-			 * but a relay reads and writes as it needs. */
+			/* A client is read until its request line is in; then
+			 * written while its reply waits (hang-ups show either
+			 * way). A relay reads and writes as it needs. */
+			if (c->relay)
+				ev = relay_events(c->relay);
+			else if (!c->asked)
+				ev = POLLIN;
+			if (!c->relay && ctl_out_pending(&c->out))
+				ev |= POLLOUT;
 			fds[nfd++] = (struct pollfd){
-				.fd = (c->fd >= 0 && !c->ping && !c->waiting &&
-				       (!c->relay || relay_events(c->relay)))
-					      ? c->fd
-					      : -1,
-				.events = c->relay ? relay_events(c->relay) : POLLIN,
+				.fd = c->fd >= 0 && (!c->relay || ev) ? c->fd : -1,
+				.events = ev,
 			};
 		}
 		fds[nfd++] = (struct pollfd){ .fd = r->ax ? axiom_event_fd(r->ax) : -1,
@@ -650,7 +796,7 @@ static int loop(struct runner *r)
 			}
 		}
 		if (n > 0 && (fds[base + 1].revents & POLLIN))
-			accept_clients(r);
+			accept_clients(r, now);
 		/* Commits that came back: connections go on, pushes answer. */
 		if (n > 0 && (fds[base + 2 + MAX_CLIENTS].revents & POLLIN))
 			axiom_dispatch(r->ax);
@@ -665,10 +811,12 @@ static int loop(struct runner *r)
 					client_close(c);
 				continue;
 			}
-			if (n > 0 && c->fd >= 0 && !c->ping && !c->waiting &&
-			    fds[base + 2 + i].fd == c->fd &&
+			if (n > 0 && c->fd >= 0 && !c->asked && fds[base + 2 + i].fd == c->fd &&
 			    (fds[base + 2 + i].revents & (POLLIN | POLLHUP | POLLERR)))
 				client_read(r, c);
+			else if (n > 0 && c->fd >= 0 && fds[base + 2 + i].fd == c->fd &&
+				 (fds[base + 2 + i].revents & (POLLHUP | POLLERR)))
+				client_drop(c); /* gone before its reply was complete */
 			if (c->fd >= 0 && c->ping)
 				ping_tick(r, c, now);
 		}
@@ -677,6 +825,7 @@ static int loop(struct runner *r)
 			r->last_tick_ns = now;
 			authz_tick(r->authz); /* idle UDP flows end */
 		}
+		flush_clients(r, now);
 		r->dev->ops->flush(r->dev);
 	}
 	return 0;
@@ -1114,7 +1263,7 @@ int cmd_run(int argc, char **argv)
 out:
 	for (i = 0; i < MAX_CLIENTS; i++)
 		if (r->clients[i].fd >= 0)
-			client_close(&r->clients[i]);
+			client_drop(&r->clients[i]);
 	if (r->listen_fd >= 0) {
 		close(r->listen_fd);
 		unlink(r->sock_path);

@@ -64,6 +64,10 @@ int cmd_stats(int argc, char **argv)
 			ended = 1;
 			break;
 		}
+		if (ctl_error_line("stats", line)) {
+			fclose(f);
+			return 1;
+		}
 		text = NULL;
 		if (sscanf(line, "%127s %llu", name, &value) != 2) {
 			/* "group.name text...": a state in words (axiom.error). */
@@ -113,7 +117,8 @@ int cmd_stats(int argc, char **argv)
 	if (json)
 		printf("%s}\n", first ? "" : "}");
 	if (!ended) {
-		fprintf(stderr, "axnet stats: the instance closed the connection early\n");
+		fprintf(stderr, "axnet stats: the instance closed the connection before the "
+				"end of the counters (it stopped, or dropped us); see its log\n");
 		return 1;
 	}
 	return 0;

@@ -609,3 +609,18 @@ void arp_timers(struct ax_stack *s)
 			expire(s, e);
 	}
 }
+
+uint64_t arp_next_deadline(const struct ax_stack *s)
+{
+	const struct arp_table *t = &s->arp;
+	uint64_t next = UINT64_MAX;
+	int i;
+
+	if (!t->used)
+		return UINT64_MAX;
+	for (i = 0; i < AX_ARP_ENTRIES; i++)
+		if (t->e[i].state != ARP_FREE && t->e[i].deadline_ns < next)
+			next = t->e[i].deadline_ns;
+	/* arp_timers() looks no sooner than its next scan. */
+	return next != UINT64_MAX && next < t->next_scan_ns ? t->next_scan_ns : next;
+}

@@ -139,6 +139,10 @@ void arp_tx_abort(struct ax_stack *s, struct arp_tx *tx);
 /* Retries, probes, state changes and expiry. Cheap to call often. */
 void arp_timers(struct ax_stack *s);
 
+/* When arp_timers() next has something to do (ns, the stack's clock), or
+ * UINT64_MAX when the cache is empty. Scans the table. */
+uint64_t arp_next_deadline(const struct ax_stack *s);
+
 /* Send a request for tpa; with tpa == our address it is gratuitous. */
 int arp_send_request(struct ax_stack *s, uint32_t tpa);
 

@@ -120,6 +120,23 @@ void stack_timers(struct ax_stack *s)
 	tcp_timers(s);
 }
 
+uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns)
+{
+	uint64_t next = limit_ns, arp = arp_next_deadline(s);
+
+	if (arp < next)
+		next = arp;
+	if (s->tcp) {
+		/* The wheel ticks in whole ms: a timer at tick T runs once the
+		 * clock reaches T ms. */
+		uint64_t ms = timer_wheel_next(&s->tcp->wheel, (next + 999999u) / 1000000u);
+
+		if (ms * 1000000u < next)
+			next = ms * 1000000u;
+	}
+	return next;
+}
+
 void stack_fini(struct ax_stack *s)
 {
 	tcp_fini(s);

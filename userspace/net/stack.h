@@ -82,6 +82,16 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len);
 /* Run due timers (ARP retries and expiry). */
 void stack_timers(struct ax_stack *s);
 
+/*
+ * When stack_timers() next has work (TCP's delayed ACKs, retransmissions,
+ * keepalives, TIME_WAIT; ARP's retries and expiry): a time on the stack's
+ * clock (ns), at most limit_ns; limit_ns when nothing is due before. Never
+ * in the past of the last stack_timers() run, so a caller that sleeps
+ * until then and runs the timers cannot spin. Costs a scan bounded by the
+ * limit (1 ms slots) and the ARP table: keep the limit short.
+ */
+uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns);
+
 /* Announce our address (gratuitous ARP request, RFC 5227 2.4). */
 void stack_announce(struct ax_stack *s);
 

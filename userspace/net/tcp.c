@@ -843,3 +843,26 @@ void tcp_foreach(struct ax_stack *s, void (*fn)(void *arg, const struct tcp_pcb 
 		for (p = s->tcp->bucket[i]; p; p = p->hnext)
 			fn(arg, p);
 }
+
+int tcp_foreach_from(struct ax_stack *s, uint32_t *pos, unsigned int buckets,
+		     void (*fn)(void *arg, const struct tcp_pcb *pcb), void *arg)
+{
+	struct tcp_pcb *p;
+	uint32_t i, end;
+
+	/* *pos: 0 the listeners, then 1 + the next bucket. */
+	if (*pos == 0) {
+		for (p = s->tcp->listeners; p; p = p->hnext)
+			fn(arg, p);
+		*pos = 1;
+		return 0;
+	}
+	end = *pos - 1 + buckets;
+	if (end > AX_TCP_HASH_BUCKETS || buckets == 0)
+		end = AX_TCP_HASH_BUCKETS;
+	for (i = *pos - 1; i < end; i++)
+		for (p = s->tcp->bucket[i]; p; p = p->hnext)
+			fn(arg, p);
+	*pos = end + 1;
+	return end == AX_TCP_HASH_BUCKETS;
+}

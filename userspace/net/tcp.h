@@ -209,6 +209,16 @@ void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *info);
 /* Call fn for every connection and listener. */
 void tcp_foreach(struct ax_stack *s, void (*fn)(void *arg, const struct tcp_pcb *pcb),
 		 void *arg);
+/*
+ * The same walk in steps, for a caller that cannot take it all at once:
+ * *pos is 0 at the start; each call visits the listeners (the first step)
+ * or up to `buckets` hash buckets, whole, and moves *pos on. Returns 1 when
+ * the walk is complete. No pointer is kept between steps, so connections
+ * may come and go meanwhile: one that lives through the walk is visited
+ * exactly once; others may or may not be.
+ */
+int tcp_foreach_from(struct ax_stack *s, uint32_t *pos, unsigned int buckets,
+		     void (*fn)(void *arg, const struct tcp_pcb *pcb), void *arg);
 
 /* Engine-internal: set-up, input from IPv4, timers. */
 int tcp_init(struct ax_stack *s);

@@ -72,3 +72,24 @@ void timer_wheel_advance(struct ax_timer_wheel *w, uint64_t now_ms)
 		}
 	}
 }
+
+uint64_t timer_wheel_next(const struct ax_timer_wheel *w, uint64_t limit_ms)
+{
+	uint64_t tick, last;
+
+	if (limit_ms <= w->now_ms)
+		return w->now_ms + 1;
+	if (!w->armed)
+		return limit_ms;
+	/* A timer in slot (tick % SLOTS) fires at tick when its expiry is no
+	 * later: the others there wait for later turns of the wheel. */
+	last = limit_ms < w->now_ms + AX_TIMER_SLOTS ? limit_ms : w->now_ms + AX_TIMER_SLOTS;
+	for (tick = w->now_ms + 1; tick <= last; tick++) {
+		const struct ax_timer *t;
+
+		for (t = w->slot[tick % AX_TIMER_SLOTS]; t; t = t->next)
+			if (t->expires_ms <= tick)
+				return tick;
+	}
+	return last; /* nothing within a turn: a safe, early answer */
+}

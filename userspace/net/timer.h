@@ -45,4 +45,14 @@ static inline int timer_armed(const struct ax_timer *t)
 /* Run every timer due up to now_ms. */
 void timer_wheel_advance(struct ax_timer_wheel *w, uint64_t now_ms);
 
+/*
+ * The tick at which the earliest armed timer fires, if it is at most
+ * limit_ms; else limit_ms (or, past one turn of the wheel, an earlier tick
+ * at which nothing fires: early is safe, late never happens). Always > w->now_ms (a timer is never due at a
+ * tick already run). Costs a look at the slots up to limit_ms (at most one
+ * turn of the wheel) and at the timers in them: callers keep the limit
+ * short (the event loop caps its sleep anyway).
+ */
+uint64_t timer_wheel_next(const struct ax_timer_wheel *w, uint64_t limit_ms);
+
 #endif /* AX_TIMER_H */

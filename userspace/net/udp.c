@@ -101,7 +101,9 @@ void udp_input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *se
 	}
 	sport = ntohs(h.sport);
 	dport = ntohs(h.dport);
-	if (!udp_bound(s, dport) || sport == 0) {
+	/* RFC 768: source port 0 means "no reply expected", a legal port
+	 * the kernel delivers too; udp_sendto() refuses it as a destination. */
+	if (!udp_bound(s, dport)) {
 		stack_count(s, AX_C_udp_no_port);
 		return;
 	}
@@ -122,6 +124,9 @@ int udp_sendto(struct ax_stack *s, uint32_t dst, uint16_t sport, uint16_t dport,
 	uint8_t *buf;
 	int err = 0;
 
+	/* As Linux's udp_sendmsg: no datagram to port 0. */
+	if (dport == 0)
+		return -EINVAL;
 	buf = ipv4_tx_begin(s, dst, IP_PROTO_UDP, &tx, &cap, &err);
 	if (!buf)
 		return err;

@@ -44,7 +44,7 @@ void udp_unbind(struct ax_stack *s, uint16_t port);
 /* Is port bound? */
 int udp_bound(const struct ax_stack *s, uint16_t port);
 /* Send len bytes from our sport to dst:dport (network order dst). 0 or
- * -errno (-EMSGSIZE past the MTU: no fragmentation). */
+ * -errno (-EMSGSIZE past the MTU: no fragmentation; -EINVAL to port 0). */
 int udp_sendto(struct ax_stack *s, uint32_t dst, uint16_t sport, uint16_t dport,
 	       const void *data, size_t len);
 void udp_set_authz(struct ax_stack *s, udp_authz_fn fn, void *arg);
