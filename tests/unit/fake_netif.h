@@ -581,6 +581,19 @@ static inline int fake_pin_neighbour(struct fake_host *h, uint32_t ip)
 	return -1;
 }
 
+/* Each test's fresh start: the stack a previous test left (one that stopped
+ * at a REQUIRE leaves its connections behind) torn down, then a new host
+ * that knows the neighbour ip at mac, pinned. 0, or -1. */
+static inline int fake_host_reset(struct fake_host *h, uint32_t ip, const uint8_t *mac)
+{
+	if (h->s.tcp)
+		stack_fini(&h->s);
+	if (fake_host_init(h))
+		return -1;
+	fake_learn(h, ip, mac);
+	return fake_pin_neighbour(h, ip);
+}
+
 /* --- TCP: segments to and from the host ----------------------------------------- */
 
 static inline void fake_put32(uint8_t *p, uint32_t v)

@@ -14,62 +14,16 @@
 #include "fake_netif.h"
 #include "testlib.h"
 #include "tcp_check.h"
+#include "tcp_helper.h"
 
-static struct fake_host H;
-static struct fake_tcp_app A;
-static struct fake_tcp_peer P;
-static struct tcp_pcb *L;
-static struct fake_tcp_view V; /* the last segment CHECK_SEG looked at */
-static uint8_t O[40];          /* option bytes under construction */
 static uint8_t buf[4096];
 
-#define PORT 80       /* our listener */
-#define PPORT 40000   /* the peer's port */
-#define PISN 0x1000u  /* the peer's ISN (low: the first half of seq space) */
-
-/* Our FIN: tcp_output sets PSH on the segment that empties the send
- * queue, a bare FIN included (harmless: RFC 9293 3.9.1 PUSH). */
-#define OUR_FIN (TH_FIN | TH_PSH | TH_ACK)
-
-#define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_tcp_rx, n }
-#define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
-
+/* A listener on PORT (backlog 16). */
 static int setup(void)
 {
-	/* A test that stopped at a REQUIRE left its connections behind. */
-	if (H.s.tcp)
-		stack_fini(&H.s);
-	if (fake_host_init(&H))
+	if (tcp_helper_host(PISN))
 		return -1;
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
-		return -1;
-	memset(&A, 0, sizeof(A));
-	fake_tcp_peer_init(&P, &H, PPORT, PORT, PISN);
-	L = tcp_listen(&H.s, PORT, 16, fake_tcp_app_cb(), &A);
-	fake_mark(&H);
-	return L ? 0 : -1;
-}
-
-static struct tcp_pcb *conn(void)
-{
-	return tcp_lookup(&H.s, FAKE_OUR_IP, P.lport, FAKE_PEER_IP, P.port);
-}
-
-static enum tcp_state state(struct tcp_pcb *pcb)
-{
-	struct tcp_info_ax i;
-
-	tcp_get_info(pcb, &i);
-	return i.state;
-}
-
-/* Passive open with the options Linux sends (MSS 1460, SACK, TS, WS 7);
- * the peer's window field 2048 (<< 7: 256 KiB). */
-static struct tcp_pcb *establish_full(void)
-{
-	P.tsval = 100;
-	return fake_tcp_accept(&P, &A, O, fake_tcp_syn_opts(O, 1460, 7, 1, 1, 100), 2048);
+	return tcp_helper_listen(16);
 }
 
 /* --- passive open ---------------------------------------------------------------- */
@@ -295,17 +249,6 @@ TEST(syn_ack_retransmitted)
 }
 
 /* --- active open ------------------------------------------------------------------- */
-
-static int connect_to(uint16_t port, struct tcp_pcb **pcb)
-{
-	int err = tcp_connect(&H.s, FAKE_PEER_IP, port, fake_tcp_app_cb(), &A, pcb);
-
-	if (err)
-		return err;
-	P.port = port;
-	P.lport = (*pcb)->lport;
-	return 0;
-}
 
 /* RFC 9293 3.5: our SYN offers MSS, SACK, WS and TS (TSecr 0); the
  * SYN-ACK is ACKed, connected(0); the peer's MSS, less TS, is ours to
