@@ -15,104 +15,25 @@
 #include "testlib.h"
 #include "tcp_check.h"
 #include "net/tcp_cc.h"
+#include "tcp_helper.h"
 
-static struct fake_host H;
-static struct fake_tcp_app A;
-static struct fake_tcp_peer P;
-static struct tcp_pcb *L;
-static struct fake_tcp_view V; /* the last segment CHECK_SEG looked at */
-static uint8_t O[40];
-static uint8_t pat[AX_TCP_RCVBUF + 65536]; /* stream byte i is pat[i] */
-static uint8_t rd[AX_TCP_RCVBUF + 65536];  /* what tcp_read gave */
-static uint32_t R0;                         /* the peer's first data byte */
-
-#define PORT 80
-#define PPORT 40000
-#define PISN 0x1000u
-
-#define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_tcp_rx, n }
-#define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
-
-#define MSS_TS 1448u /* 1460 less the timestamps option */
 #define SHIFT AX_TCP_RCV_WSCALE
 
+/* A listener on PORT (backlog 16); the peer's ISN peer_isn. */
 static int setup_isn(uint32_t peer_isn)
 {
-	size_t i;
-
-	/* A test that stopped at a REQUIRE left its connections behind. */
-	if (H.s.tcp)
-		stack_fini(&H.s);
-	for (i = 0; i < sizeof(pat); i++)
-		pat[i] = (uint8_t)(i * 131 + (i >> 8) * 7 + (i >> 16) + 1);
-	if (fake_host_init(&H))
+	stream_fill();
+	if (tcp_helper_host(peer_isn))
 		return -1;
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
-		return -1;
-	memset(&A, 0, sizeof(A));
-	fake_tcp_peer_init(&P, &H, PPORT, PORT, peer_isn);
 	/* The window arithmetic below is RFC 5681/6582's: NewReno. CUBIC's
 	 * growth has its own tests (test_tcp_cc.c). */
 	H.s.tcp->cc = &tcp_cc_newreno;
-	L = tcp_listen(&H.s, PORT, 16, fake_tcp_app_cb(), &A);
-	fake_mark(&H);
-	return L ? 0 : -1;
+	return tcp_helper_listen(16);
 }
 
 static int setup(void)
 {
 	return setup_isn(PISN);
-}
-
-static struct tcp_pcb *conn(void)
-{
-	return tcp_lookup(&H.s, FAKE_OUR_IP, P.lport, FAKE_PEER_IP, P.port);
-}
-
-/* Passive open without options; R0 is the peer's first data byte. */
-static struct tcp_pcb *establish_plain(void)
-{
-	struct tcp_pcb *pcb = fake_tcp_accept(&P, &A, NULL, 0, 65535);
-
-	R0 = P.seq;
-	return pcb;
-}
-
-/* Passive open with MSS 1460, SACK, TS (TSval 100) and WS 7; the peer's
- * window 2048 << 7 = 256 KiB. R0 is the peer's first data byte. */
-static struct tcp_pcb *establish_full_win(uint16_t win)
-{
-	struct tcp_pcb *pcb;
-
-	P.tsval = 100;
-	pcb = fake_tcp_accept(&P, &A, O, fake_tcp_syn_opts(O, 1460, 7, 1, 1, 100), win);
-	R0 = P.seq;
-	return pcb;
-}
-
-static struct tcp_pcb *establish_full(void)
-{
-	return establish_full_win(2048);
-}
-
-/* Stream bytes [off, off + len) from the peer, from its state (ACK,
- * window, timestamps). */
-static void send_at(uint32_t off, uint32_t len)
-{
-	uint8_t o[12];
-	size_t olen = P.ts ? fake_tcp_ts_opt(o, P.tsval, P.tsecr) : 0;
-
-	fake_tcp_rx(&P, R0 + off, P.ack, TH_ACK, P.win, o, olen, pat + off, len);
-}
-
-/* A bare ACK from the peer (ack, window), with timestamps when agreed. */
-static void ack_with(uint32_t ack, uint16_t win, uint32_t tsecr)
-{
-	uint8_t o[12];
-	size_t olen = P.ts ? fake_tcp_ts_opt(o, P.tsval, tsecr) : 0;
-
-	fake_tcp_rx(&P, P.seq, ack, TH_ACK, win, o, olen, NULL, 0);
 }
 
 /* --- receiving ----------------------------------------------------------------- */

@@ -17,95 +17,22 @@
 #include "testlib.h"
 #include "tcp_check.h"
 #include "net/tcp_cc.h"
+#include "tcp_helper.h"
 
-static struct fake_host H;
-static struct fake_tcp_app A;
-static struct fake_tcp_peer P;
-static struct tcp_pcb *L;
-static struct fake_tcp_view V; /* the last segment CHECK_SEG looked at */
-static uint8_t O[40];
-static uint8_t pat[AX_TCP_RCVBUF + 65536]; /* stream byte i is pat[i] */
-static uint8_t rd[AX_TCP_RCVBUF + 65536];
-static uint32_t R0; /* the peer's first data byte */
-
-#define PORT 80
-#define PPORT 40000
-#define PISN 0x1000u
-
-#define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_tcp_rx, n }
-#define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
-
-#define MSS_TS 1448u /* 1460 less the timestamps option */
-
+/* A listener on PORT (backlog 4096), connections with congestion control
+ * cc. */
 static int setup_cc(const struct tcp_cc_ops *cc)
 {
-	size_t i;
-
-	if (H.s.tcp)
-		stack_fini(&H.s);
-	for (i = 0; i < sizeof(pat); i++)
-		pat[i] = (uint8_t)(i * 131 + (i >> 8) * 7 + (i >> 16) + 1);
-	if (fake_host_init(&H))
+	stream_fill();
+	if (tcp_helper_host(PISN))
 		return -1;
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
-		return -1;
-	memset(&A, 0, sizeof(A));
-	fake_tcp_peer_init(&P, &H, PPORT, PORT, PISN);
 	H.s.tcp->cc = cc;
-	L = tcp_listen(&H.s, PORT, 4096, fake_tcp_app_cb(), &A);
-	fake_mark(&H);
-	return L ? 0 : -1;
+	return tcp_helper_listen(4096);
 }
 
 static int setup(void)
 {
 	return setup_cc(&tcp_cc_newreno);
-}
-
-/* Passive open without options (MSS 536, no SACK, no timestamps). */
-static struct tcp_pcb *establish_plain(void)
-{
-	struct tcp_pcb *pcb = fake_tcp_accept(&P, &A, NULL, 0, 65535);
-
-	R0 = P.seq;
-	return pcb;
-}
-
-/* Passive open with MSS 1460, SACK, TS (TSval 100) and WS 7; the peer's
- * window win << 7. */
-static struct tcp_pcb *establish_full_win(uint16_t win)
-{
-	struct tcp_pcb *pcb;
-
-	P.tsval = 100;
-	pcb = fake_tcp_accept(&P, &A, O, fake_tcp_syn_opts(O, 1460, 7, 1, 1, 100), win);
-	R0 = P.seq;
-	return pcb;
-}
-
-static struct tcp_pcb *establish_full(void)
-{
-	return establish_full_win(2048);
-}
-
-/* Stream bytes [off, off + len) from the peer with flags (ACK at least),
- * from its state (ACK, window, timestamps). */
-static void send_flags(uint32_t off, uint32_t len, uint8_t flags)
-{
-	uint8_t o[12];
-	size_t olen = P.ts ? fake_tcp_ts_opt(o, P.tsval, P.tsecr) : 0;
-
-	fake_tcp_rx(&P, R0 + off, P.ack, flags, P.win, o, olen, pat + off, len);
-}
-
-/* A bare ACK from the peer (ack, window), with timestamps when agreed. */
-static void ack_with(uint32_t ack, uint16_t win, uint32_t tsecr)
-{
-	uint8_t o[12];
-	size_t olen = P.ts ? fake_tcp_ts_opt(o, P.tsval, tsecr) : 0;
-
-	fake_tcp_rx(&P, P.seq, ack, TH_ACK, win, o, olen, NULL, 0);
 }
 
 /* --- a FIN ahead of a gap ------------------------------------------------------- */
