@@ -22,22 +22,9 @@
 #include "fake_netif.h"
 #include "testlib.h"
 #include "tcp_check.h"
+#include "tcp_helper.h"
 
-static struct fake_host H;
-static struct fake_tcp_app A;
-static struct fake_tcp_peer P;
-static struct tcp_pcb *L;
-static struct fake_tcp_view V; /* the last segment CHECK_SEG looked at */
-
-#define PORT 80      /* our listener */
-#define PPORT 40000  /* the peer's port */
-#define PISN 0x1000u /* the peer's ISN */
-#define RPORT 8080   /* the port we connect to */
-
-#define OUR_FIN (TH_FIN | TH_PSH | TH_ACK)
-
-#define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_tcp_rx, n }
-#define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
+#define RPORT 8080 /* the port we connect to */
 
 /* --- the fake authorizer ------------------------------------------------------------ */
 
@@ -128,22 +115,13 @@ static const struct tcp_authz_ops fa_ops = {
  * installed, answering ret. */
 static int setup(int ret)
 {
-	/* A test that stopped at a REQUIRE left its connections behind. */
-	if (H.s.tcp)
-		stack_fini(&H.s);
+	/* FA after the last test's teardown: its forget() calls are not ours. */
+	if (tcp_helper_host(PISN))
+		return -1;
 	memset(&FA, 0, sizeof(FA));
-	if (fake_host_init(&H))
-		return -1;
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
-		return -1;
-	memset(&A, 0, sizeof(A));
-	fake_tcp_peer_init(&P, &H, PPORT, PORT, PISN);
 	FA.ret = ret;
 	tcp_set_authz(&H.s, &fa_ops, &FA);
-	L = tcp_listen(&H.s, PORT, 16, fake_tcp_app_cb(), &A);
-	fake_mark(&H);
-	return L ? 0 : -1;
+	return tcp_helper_listen(16);
 }
 
 /* stack_fini, then: nothing outside the contract happened and every
@@ -157,30 +135,6 @@ static void finish(void)
 	for (i = 0; i < FA.requests && i < FA_MAX; i++)
 		if (!CHECK_EQ(FA.r[i].forgets, 1))
 			printf("  (request %u)\n", i);
-}
-
-static struct tcp_pcb *conn(void)
-{
-	return tcp_lookup(&H.s, FAKE_OUR_IP, P.lport, FAKE_PEER_IP, P.port);
-}
-
-static struct tcp_info_ax info(const struct tcp_pcb *pcb)
-{
-	struct tcp_info_ax i;
-
-	tcp_get_info(pcb, &i);
-	return i;
-}
-
-static int connect_to(uint16_t port, struct tcp_pcb **pcb)
-{
-	int err = tcp_connect(&H.s, FAKE_PEER_IP, port, fake_tcp_app_cb(), &A, pcb);
-
-	if (err)
-		return err;
-	P.port = port;
-	P.lport = (*pcb)->lport;
-	return 0;
 }
 
 /* The peer's SYN (no options) from P.port with ISN isn. */

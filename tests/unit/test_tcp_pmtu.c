@@ -15,52 +15,30 @@
 #include "testlib.h"
 #include "tcp_check.h"
 #include "net/tcp_cc.h"
+#include "tcp_helper.h"
 
-static struct fake_host H;
-static struct fake_tcp_app A;
-static struct fake_tcp_peer P;
-static struct tcp_pcb *L;
-static struct fake_tcp_view V;
-static uint8_t O[40];
-static uint8_t pat[1 << 16];
 static uint8_t F[2048];
 
-#define PORT 80
-#define PPORT 40000
-#define PISN 0x1000u
-#define MSS_TS 1448u /* 1500 - 40 - 12 (timestamps) */
+/* The counters an ICMP error to a TCP connection moves: it reaches IP
+ * (IP_RX), then ICMP. */
+#define IP_RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }
+#define ICMP_RX(n) IP_RX(n), { AX_C_icmp_rx, n }, { AX_C_icmp_frag_needed_rx, n }
 
-#define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }
-#define ICMP_RX(n) RX(n), { AX_C_icmp_rx, n }, { AX_C_icmp_frag_needed_rx, n }
-#define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
-
+/* A listener on PORT (backlog 16), NewReno. */
 static int setup(void)
 {
-	size_t i;
-
-	if (H.s.tcp)
-		stack_fini(&H.s);
-	for (i = 0; i < sizeof(pat); i++)
-		pat[i] = (uint8_t)(i * 131 + (i >> 8) * 7 + 1);
-	if (fake_host_init(&H))
+	stream_fill();
+	if (tcp_helper_host(PISN))
 		return -1;
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
-		return -1;
-	memset(&A, 0, sizeof(A));
-	fake_tcp_peer_init(&P, &H, PPORT, PORT, PISN);
 	H.s.tcp->cc = &tcp_cc_newreno;
-	L = tcp_listen(&H.s, PORT, 16, fake_tcp_app_cb(), &A);
-	fake_mark(&H);
-	return L ? 0 : -1;
+	return tcp_helper_listen(16);
 }
 
 /* Passive open from the peer's port pport with MSS 1460, SACK, TS, WS 7. */
 static struct tcp_pcb *establish(uint16_t pport)
 {
 	fake_tcp_peer_init(&P, &H, pport, PORT, PISN);
-	P.tsval = 100;
-	return fake_tcp_accept(&P, &A, O, fake_tcp_syn_opts(O, 1460, 7, 1, 1, 100), 2048);
+	return establish_full();
 }
 
 /*
@@ -251,7 +229,7 @@ TEST(frag_needed_lowers_mss)
 	fake_mark(&H);
 	fake_tcp_rx(&P, P.seq, s + flight + 2 * mss, TH_ACK, 2048, O,
 		    fake_tcp_ts_opt(O, 101, 1000), NULL, 0);
-	CHECK_CNT(&H, RX(1), { AX_C_tcp_rx, 1 }, TX(1), { AX_C_tcp_tx_bytes, 3000 - 2 * mss });
+	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_tx_bytes, 3000 - 2 * mss });
 	CHECK_SEG(0, TH_ACK | TH_PSH, s + flight + 2 * mss, P.seq, 3000 - 2 * mss);
 	fake_tcp_rx(&P, P.seq, s + flight + 3000, TH_ACK, 2048, O,
 		    fake_tcp_ts_opt(O, 102, 1000), NULL, 0);

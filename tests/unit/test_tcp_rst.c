@@ -13,20 +13,9 @@
 #include "fake_netif.h"
 #include "testlib.h"
 #include "tcp_check.h"
+#include "tcp_helper.h"
 
-static struct fake_host H;
-static struct fake_tcp_app A;
-static struct fake_tcp_peer P;
-static struct tcp_pcb *L;
-static struct fake_tcp_view V;
-
-#define PORT 80      /* our listener */
-#define CLOSED 81    /* no listener */
-#define PPORT 40000
-#define PISN 0x1000u
-
-#define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_tcp_rx, n }
-#define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
+#define CLOSED 81 /* no listener */
 
 /* An authorizer that counts what it is asked and lets everything in. */
 static struct {
@@ -51,23 +40,19 @@ static void fa_forget(void *arg, struct tcp_pcb *pcb)
 
 static const struct tcp_authz_ops fa_ops = { .request = fa_request, .forget = fa_forget };
 
+/* A listener on PORT (backlog 16), the gateway known too, the counting
+ * authorizer installed. */
 static int setup(void)
 {
-	if (H.s.tcp)
-		stack_fini(&H.s);
+	/* FA after the last test's teardown: its forget() calls are not ours. */
+	if (tcp_helper_host(PISN))
+		return -1;
 	memset(&FA, 0, sizeof(FA));
-	if (fake_host_init(&H))
-		return -1;
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
 	fake_learn(&H, FAKE_GW_IP, FAKE_GW_MAC);
-	if (fake_pin_neighbour(&H, FAKE_PEER_IP) || fake_pin_neighbour(&H, FAKE_GW_IP))
+	if (fake_pin_neighbour(&H, FAKE_GW_IP))
 		return -1;
-	memset(&A, 0, sizeof(A));
-	fake_tcp_peer_init(&P, &H, PPORT, PORT, PISN);
 	tcp_set_authz(&H.s, &fa_ops, &FA);
-	L = tcp_listen(&H.s, PORT, 16, fake_tcp_app_cb(), &A);
-	fake_mark(&H);
-	return L ? 0 : -1;
+	return tcp_helper_listen(16);
 }
 
 /* n bare ACKs from the peer at ip (behind the gateway unless it is the
