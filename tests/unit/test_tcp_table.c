@@ -128,12 +128,7 @@ static void payload(unsigned int i, uint8_t *msg)
 
 static int setup(void)
 {
-	if (H.s.tcp)
-		stack_fini(&H.s);
-	if (fake_host_init(&H))
-		return -1;
-	fake_learn(&H, FAKE_GW_IP, FAKE_GW_MAC);
-	if (fake_pin_neighbour(&H, FAKE_GW_IP))
+	if (fake_host_reset(&H, FAKE_GW_IP, FAKE_GW_MAC))
 		return -1;
 	memset(&A, 0, sizeof(A));
 	memset(C, 0, sizeof(C));

@@ -57,12 +57,7 @@ static int on_authz(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 
 static int setup(void)
 {
-	if (H.s.tcp)
-		stack_fini(&H.s);
-	if (fake_host_init(&H))
-		return -1;
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-	if (fake_pin_neighbour(&H, FAKE_PEER_IP))
+	if (fake_host_reset(&H, FAKE_PEER_IP, FAKE_PEER_MAC))
 		return -1;
 	memset(&got, 0, sizeof(got));
 	memset(&hook, 0, sizeof(hook));
