@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "policy/authz.h"
 #include "policy/policy.h"
 #include "testlib.h"
+#include "tmpdir.h"
 
 static struct fake_host H;
 
@@ -65,29 +65,6 @@ static struct axiom *open_log(const char *dir)
 	if (axiom_open(&ax, &cfg, err, sizeof(err)) != 0)
 		printf("  axiom_open: %s\n", err);
 	return ax;
-}
-
-static char *make_dir(void)
-{
-	char tmpl[] = "/tmp/authz-test-XXXXXX";
-	char *d = mkdtemp(tmpl);
-
-	return d ? strdup(d) : NULL;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void remove_dir(char *dir)
-{
-	if (dir)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
 }
 
 static int setup(void)
@@ -179,7 +156,7 @@ static const char WEB[] = "default deny in\n"
  */
 TEST(restart_closes_in_one_group_commit)
 {
-	char *dir = make_dir(), err[768], text[512];
+	char *dir = tmpdir_make("authz-test"), err[768], text[512];
 	struct axiom *ax;
 	struct authz *a;
 	struct axiom_result res;
@@ -220,7 +197,7 @@ TEST(restart_closes_in_one_group_commit)
 	CHECK_EQ(W.syncs - syncs, 1);
 	CHECK_EQ(axiom_head_seq(ax), 103);
 	stop(ax, a);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /*
@@ -232,7 +209,7 @@ TEST(restart_closes_in_one_group_commit)
  */
 TEST(policy_survives_in_the_log)
 {
-	char *dir = make_dir(), err[768], text[2048], want[65], got[65], path[512];
+	char *dir = tmpdir_make("authz-test"), err[768], text[2048], want[65], got[65], path[512];
 	struct pol_policy *p = parse(WEB);
 	struct axiom *ax;
 	struct authz *a;
@@ -259,14 +236,14 @@ TEST(policy_survives_in_the_log)
 	CHECK_EQ(seq, 2);
 	CHECK(strcmp(got, want) == 0);
 	stop(ax, a);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* A policy too big for one entry goes in policy-text parts committed with
  * its push, and comes back whole. */
 TEST(big_policy_in_parts)
 {
-	char *dir = make_dir(), err[768], text[256], want[65], got[65];
+	char *dir = tmpdir_make("authz-test"), err[768], text[256], want[65], got[65];
 	size_t cap = 4u << 20, len = 0;
 	char *big = malloc(cap);
 	struct pol_policy *p;
@@ -301,7 +278,7 @@ TEST(big_policy_in_parts)
 	CHECK(strcmp(got, want) == 0);
 	CHECK_EQ(pol_nrules(authz_policy(a, NULL)), 4000);
 	stop(ax, a);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* Write a push entry as an older axnet did: the hash only. */
@@ -326,7 +303,7 @@ static void old_push(const char *dir, const char *hx)
  */
 TEST(policy_that_cannot_be_rebuilt_stops_the_start)
 {
-	char *dir = make_dir(), err[768], hx[65], got[65], path[512], *canon = NULL;
+	char *dir = tmpdir_make("authz-test"), err[768], hx[65], got[65], path[512], *canon = NULL;
 	struct pol_policy *p = parse(WEB);
 	struct axiom_result res;
 	struct axiom *ax;
@@ -386,14 +363,14 @@ TEST(policy_that_cannot_be_rebuilt_stops_the_start)
 	CHECK(strstr(err, "hashes to") != NULL && strstr(err, "log entry") != NULL);
 	axiom_close(ax);
 	pol_free(p);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* Starting on a full disk: a clear error that names ENOSPC and the file,
  * and nothing written (no start entry without its push). */
 TEST(start_on_a_full_disk_writes_nothing)
 {
-	char *dir = make_dir(), err[768];
+	char *dir = tmpdir_make("authz-test"), err[768];
 	struct axiom_result res;
 	struct axiom *ax;
 	struct authz *a;
@@ -416,7 +393,7 @@ TEST(start_on_a_full_disk_writes_nothing)
 	REQUIRE(start(dir, NULL, "third", &ax, &a, err, sizeof(err)) == 0);
 	CHECK_EQ(axiom_head_seq(ax), 3); /* the start and the default's push */
 	stop(ax, a);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 TEST_MAIN(T(restart_closes_in_one_group_commit), T(policy_survives_in_the_log),

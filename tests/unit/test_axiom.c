@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,6 +25,7 @@
 #include "axiom/opt.h"
 #include "axiom/record.h"
 #include "testlib.h"
+#include "tmpdir.h"
 
 #define SEG1 "00000000000000000001.seg"
 
@@ -136,29 +136,6 @@ static int open_log(struct axiom **ax, const char *dir, uint64_t segsize, int ro
 	};
 
 	return axiom_open(ax, &cfg, err, errlen);
-}
-
-static char *make_dir(void)
-{
-	char tmpl[] = "/tmp/axiom-test-XXXXXX";
-	char *d = mkdtemp(tmpl);
-
-	return d ? strdup(d) : NULL;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void remove_dir(char *dir)
-{
-	if (dir)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
 }
 
 static void path_of(char *out, size_t len, const char *dir, const char *name)
@@ -401,7 +378,7 @@ TEST(segment_header)
 
 TEST(reopen_keeps_entries)
 {
-	char *dir = make_dir(), err[320], text[32];
+	char *dir = tmpdir_make("axiom-test"), err[320], text[32];
 	uint8_t head[32], head2[32], hashes[12][32];
 	struct axiom_iter *it;
 	struct axiom_entry e;
@@ -452,7 +429,7 @@ TEST(reopen_keeps_entries)
 	CHECK_EQ(e.seq, 7);
 	CHECK_MEM(e.hash, hashes[6], 32);
 	axiom_iter_close(it);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 struct gc_thread {
@@ -517,7 +494,7 @@ TEST(group_commit)
 	struct axiom_stats st;
 	struct axiom *ax;
 	struct pollfd pfd;
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	int i, total = GC_THREADS * GC_PER_THREAD, once = 0, spins = 0;
 
 	REQUIRE(dir);
@@ -568,7 +545,7 @@ TEST(group_commit)
 	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
 	CHECK_EQ(rep.entries, total);
 	CHECK(rep.checkpoints >= 1);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 struct sub_thread {
@@ -602,7 +579,7 @@ TEST(blocking_submit_threads)
 	struct sub_thread th[8];
 	pthread_t tid[8];
 	struct axiom *ax;
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	int i;
 
 	REQUIRE(dir);
@@ -626,7 +603,7 @@ TEST(blocking_submit_threads)
 	printf("  blocking_submit_threads: 400 entries, %d syncs\n", w_get(&W.syncs));
 	CHECK(w_get(&W.syncs) < 400 / 2);
 	CHECK_EQ(read_all(dir, NULL, 0), 400);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 TEST(propose_errors)
@@ -634,7 +611,7 @@ TEST(propose_errors)
 	static uint8_t big[AXIOM_PAYLOAD_MAX + 1];
 	struct axiom_result res;
 	struct axiom *ax, *ax2, *ro;
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 
 	REQUIRE(dir);
 	wrap_reset();
@@ -660,7 +637,7 @@ TEST(propose_errors)
 	axiom_close(ro);
 	axiom_close(ax);
 	CHECK_EQ(read_all(dir, NULL, 0), 2);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 
 	CHECK_EQ(open_log(&ro, "/tmp/axiom-test-does-not-exist", 0, 1, err, sizeof(err)), -ENOENT);
 	CHECK(strstr(err, "no log") != NULL);
@@ -683,7 +660,7 @@ TEST(torn_tail_every_offset)
 	uint64_t ends[3], cut;
 	size_t len, i;
 	uint8_t *pristine, *buf;
-	char *dir = make_dir(), err[320], want[128];
+	char *dir = tmpdir_make("axiom-test"), err[320], want[128];
 	struct axiom_verify_report rep;
 	struct axiom *ax;
 	int kind, bad = 0;
@@ -769,7 +746,7 @@ TEST(torn_tail_every_offset)
 	CHECK_EQ(bad, 0);
 	free(buf);
 	free(pristine);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* Three entries, each its own write; returns the record offsets. */
@@ -798,7 +775,7 @@ TEST(corruption_in_the_middle)
 	struct axiom *ax;
 	uint8_t *seg, *orig;
 	size_t len;
-	char *dir = make_dir(), err[320], want[96];
+	char *dir = tmpdir_make("axiom-test"), err[320], want[96];
 
 	REQUIRE(dir);
 	three_entries(dir, off);
@@ -874,7 +851,7 @@ TEST(corruption_in_the_middle)
 
 	free(seg);
 	free(orig);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* A damaged last record is a torn tail only if nothing says it was
@@ -885,7 +862,7 @@ TEST(recovery_respects_checkpoints)
 	struct axiom *ax;
 	uint8_t *seg;
 	size_t len;
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 
 	REQUIRE(dir);
 	three_entries(dir, off); /* the close signed seq 3 */
@@ -904,7 +881,7 @@ TEST(recovery_respects_checkpoints)
 	CHECK(strstr(logbuf, "crc mismatch") != NULL);
 	axiom_close(ax);
 	free(seg);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* Read-only opens and verify never change the log; a torn tail is a
@@ -916,7 +893,7 @@ TEST(read_only_leaves_tail)
 	struct axiom *ax;
 	uint8_t *seg;
 	size_t len;
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 
 	REQUIRE(dir);
 	three_entries(dir, off);
@@ -940,7 +917,7 @@ TEST(read_only_leaves_tail)
 	CHECK(strcmp(rep.torn_segment, SEG1) == 0);
 	CHECK_EQ(file_size(dir, SEG1), len - 5);
 	free(seg);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* --- segments ------------------------------------------------------------------ */
@@ -971,7 +948,7 @@ TEST(rollover)
 	struct axiom_entry e;
 	struct axiom_stats st;
 	struct axiom *ax;
-	char *dir = make_dir(), err[320], text[48], name[AXIOM_SEG_NAME_SIZE];
+	char *dir = tmpdir_make("axiom-test"), err[320], text[48], name[AXIOM_SEG_NAME_SIZE];
 	uint64_t seq, prev_seg_first = 0;
 	int i, nseg;
 
@@ -1054,7 +1031,7 @@ TEST(rollover)
 		CHECK_EQ(rep.seq, 8);
 		free(saved);
 	}
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* An iterator follows a log being written, across segments. */
@@ -1063,7 +1040,7 @@ TEST(follow)
 	struct axiom_iter *it;
 	struct axiom_entry e;
 	struct axiom *ax;
-	char *dir = make_dir(), err[320], text[48];
+	char *dir = tmpdir_make("axiom-test"), err[320], text[48];
 	uint64_t next = 1;
 	int i, rc;
 
@@ -1088,7 +1065,7 @@ TEST(follow)
 	CHECK_EQ(next, 24);
 	axiom_close(ax);
 	axiom_iter_close(it);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* --- checkpoints --------------------------------------------------------------- */
@@ -1127,7 +1104,8 @@ static void copy_key(const char *from, const char *to)
 
 TEST(checkpoints)
 {
-	char *dir = make_dir(), *dir2 = make_dir(), *dir3 = make_dir();
+	char *dir = tmpdir_make("axiom-test"), *dir2 = tmpdir_make("axiom-test"),
+	     *dir3 = tmpdir_make("axiom-test");
 	char err[320], line[AXIOM_CKPT_LINE_MAX], bad[AXIOM_CKPT_LINE_MAX], text[32];
 	const char *lines[1] = { line };
 	struct axiom_verify_opts vo = { .checkpoints = lines, .ncheckpoints = 1 };
@@ -1245,9 +1223,9 @@ TEST(checkpoints)
 	CHECK_EQ(axiom_verify(dir, &vo, &rep), -EINVAL);
 	n = axiom_checkpoint_parse("seq=1 head=zz", &c);
 	CHECK_EQ(n, -EINVAL);
-	remove_dir(dir);
-	remove_dir(dir2);
-	remove_dir(dir3);
+	tmpdir_remove(dir);
+	tmpdir_remove(dir2);
+	tmpdir_remove(dir3);
 }
 
 /* --- failures ---------------------------------------------------------------- */
@@ -1266,7 +1244,7 @@ static void on_result(void *arg, const struct axiom_result *res)
  * reopened: nothing may commit after the hole the rejection left. */
 static void failure_case(int which)
 {
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	struct axiom_verify_report rep;
 	struct axiom_result res;
 	struct pollfd pfd;
@@ -1320,7 +1298,7 @@ static void failure_case(int which)
 	axiom_close(ax);
 	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
 	CHECK_EQ(rep.entries, 6);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 TEST(write_error_rejects_until_reopen)
@@ -1366,7 +1344,7 @@ static void on_owed(void *arg, const struct axiom_result *res)
  */
 TEST(disk_full_retries_owed_entries)
 {
-	char *dir = make_dir(), err[320], want[512];
+	char *dir = tmpdir_make("axiom-test"), err[320], want[512];
 	struct axiom_verify_report rep;
 	struct axiom_result res;
 	struct axiom_stats st;
@@ -1427,14 +1405,14 @@ TEST(disk_full_retries_owed_entries)
 	axiom_close(ax);
 	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
 	CHECK_EQ(rep.entries, 9);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* A refusable proposal after the retry interval goes to the disk as a
  * probe, so a log with nothing owed also resumes when space returns. */
 TEST(disk_full_probe_resumes)
 {
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	struct axiom_result res;
 	struct axiom *ax;
 
@@ -1454,14 +1432,14 @@ TEST(disk_full_probe_resumes)
 	CHECK_EQ(axiom_submit(ax, AXIOM_CONN_AUTHORIZE, "two", 3, &res), 0);
 	CHECK(res.committed && res.seq == 3);
 	axiom_close(ax);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* Closing while the disk is still full: what is owed cannot be written;
  * it is rejected and said, never waited for forever. */
 TEST(disk_full_close_does_not_hang)
 {
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	struct axiom *ax;
 
 	REQUIRE(dir);
@@ -1477,7 +1455,7 @@ TEST(disk_full_close_does_not_hang)
 	CHECK(!cb_res.committed && strstr(cb_res.reason, "(ENOSPC)"));
 	CHECK(strstr(logbuf, "closing with the disk still full: 1 owed entries were not written"));
 	CHECK_EQ(read_all(dir, NULL, 0), 1);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* A group: one write, one sync, consecutive seqs; on a full disk none of
@@ -1486,7 +1464,7 @@ TEST(group_all_or_nothing)
 {
 	struct axiom_item items[300];
 	struct axiom_result res[300];
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	struct axiom_stats st0, st;
 	struct axiom *ax;
 	uint64_t size1;
@@ -1516,12 +1494,12 @@ TEST(group_all_or_nothing)
 	CHECK_EQ(axiom_head_seq(ax), 301);
 	axiom_close(ax);
 	CHECK_EQ(read_all(dir, NULL, 0), 301);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 TEST(segment_create_failure)
 {
-	char *dir = make_dir(), err[320], text[48], want[400];
+	char *dir = tmpdir_make("axiom-test"), err[320], text[48], want[400];
 	struct axiom_result res;
 	struct axiom *ax;
 	int i;
@@ -1555,7 +1533,7 @@ TEST(segment_create_failure)
 	CHECK_EQ(put(ax, text), 9);
 	axiom_close(ax);
 	CHECK_EQ(read_all(dir, NULL, 0), 9);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* --- a power cut in the middle of a write ------------------------------------- */
@@ -1611,7 +1589,7 @@ TEST(torn_last_write_is_cut)
 	static const int pages[2] = { 0, 2 };
 
 	for (int t = 0; t < 2; t++) {
-		char *dir = make_dir(), err[320], want[160];
+		char *dir = tmpdir_make("axiom-test"), err[320], want[160];
 		struct axiom_verify_report rep;
 		struct axiom *ax;
 		uint64_t start = 0, keep_off;
@@ -1629,7 +1607,7 @@ TEST(torn_last_write_is_cut)
 		if (open_log(&ax, dir, 0, 0, err, sizeof(err)) != 0) {
 			printf("  page %d: open failed: %s\n", pages[t], err);
 			CHECK(0);
-			remove_dir(dir);
+			tmpdir_remove(dir);
 			continue;
 		}
 		CHECK_EQ(axiom_head_seq(ax), 5 + (uint64_t)keep);
@@ -1641,7 +1619,7 @@ TEST(torn_last_write_is_cut)
 		axiom_close(ax);
 		CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
 		CHECK_EQ(rep.entries, 6 + (uint64_t)keep);
-		remove_dir(dir);
+		tmpdir_remove(dir);
 	}
 }
 
@@ -1649,7 +1627,7 @@ TEST(torn_last_write_is_cut)
  * damage: the log is not opened, and nothing is cut. */
 TEST(hole_in_synced_write_is_damage)
 {
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	struct axiom_verify_report rep;
 	struct axiom *ax;
 	uint64_t start = 0, size;
@@ -1672,13 +1650,13 @@ TEST(hole_in_synced_write_is_damage)
 	CHECK(strstr(err, "followed by a valid record") != NULL);
 	CHECK_EQ(file_size(dir, SEG1), size);
 	CHECK_EQ(axiom_verify(dir, NULL, &rep), -EBADMSG);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /* Close commits what was proposed before it, and runs the callbacks. */
 TEST(close_drains)
 {
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	struct axiom *ax;
 	int i;
 
@@ -1692,7 +1670,7 @@ TEST(close_drains)
 	CHECK_EQ(cb_calls, 100);
 	CHECK(cb_res.committed && cb_res.seq == 100);
 	CHECK_EQ(read_all(dir, NULL, 0), 100);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 /*
@@ -1705,7 +1683,7 @@ TEST(old_log_without_write_marks)
 	static uint8_t seg[4096];
 	uint8_t chain[AXIOM_HASH_SIZE] = { 0 };
 	uint64_t off[6];
-	char *dir = make_dir(), err[320];
+	char *dir = tmpdir_make("axiom-test"), err[320];
 	struct axiom_verify_report rep;
 	struct axiom *ax;
 	size_t len = AXIOM_SEG_HDR_SIZE;
@@ -1742,7 +1720,7 @@ TEST(old_log_without_write_marks)
 	CHECK_EQ(open_log(&ax, dir, 0, 0, err, sizeof(err)), -EBADMSG);
 	CHECK(strstr(err, "followed by a valid record") != NULL);
 	CHECK_EQ(file_size(dir, SEG1), len);
-	remove_dir(dir);
+	tmpdir_remove(dir);
 }
 
 TEST_MAIN(T(type_names), T(crc32c), T(record_codec), T(segment_header),
