@@ -128,3 +128,76 @@ kernel_ping() {
 mac_of() {
 	ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
 }
+
+# --- the impairment relay (tests/tools/impair.c) -----------------------------------
+# A test with a relay sets IMPAIR (the binary), NS_M (its namespace) and WORK
+# (a directory of its own) and traps relay_cleanup on EXIT.
+RELAY_PID=
+RELAY_NETNS=
+
+# stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s.
+stop_pid() {
+	kill -0 "$1" 2>/dev/null || return 0
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+}
+
+# relay_topology NS_L IF_L NS_M IF_ML IF_MR NS_R IF_R: three namespaces
+# (no IPv6), veth pairs IF_L--IF_ML and IF_MR--IF_R through the middle one,
+# all up with TX checksum offload and TSO/GSO/GRO off: partial checksums
+# and super-frames would make the relay forward frames no wire could carry
+# (it counts them otherwise). Addresses and neighbours are the caller's.
+relay_topology() {
+	local nl=$1 il=$2 nm=$3 iml=$4 imr=$5 nr=$6 ir=$7 ns pair
+	for ns in "$nl" "$nm" "$nr"; do
+		ip netns add "$ns" || fail "netns add $ns"
+		# cleanup removes NS_A and NS_B, once axnet is stopped.
+		[ "$ns" = "$NS_A" ] || [ "$ns" = "$NS_B" ] || RELAY_NETNS="$RELAY_NETNS $ns"
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 || fail "sysctl in $ns"
+	done
+	ip -n "$nl" link add "$il" type veth peer name "$iml" netns "$nm" || fail "veth $il"
+	ip -n "$nm" link add "$imr" type veth peer name "$ir" netns "$nr" || fail "veth $ir"
+	for pair in "$nl $il" "$nm $iml" "$nm $imr" "$nr $ir"; do
+		set -- $pair
+		ip -n "$1" link set "$2" up || fail "link up $2"
+		ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
+			fail "ethtool -K $2"
+	done
+}
+
+# relay_start IF_ML IF_MR ARGS...: the relay in NS_M between IF_ML and
+# IF_MR, its counters to $WORK/stats (on SIGUSR1 and at exit), stdout to
+# $WORK/relay.out, stderr to $WORK/relay.err; waits (at most 5 s) for its
+# ready line. Sets RELAY_PID.
+relay_start() {
+	local left=$1 right=$2
+	shift 2
+	"$IMPAIR" --netns "$NS_M" --left "$left" --right "$right" --stats-file "$WORK/stats" \
+		"$@" >"$WORK/relay.out" 2>"$WORK/relay.err" &
+	RELAY_PID=$!
+	for _ in $(seq 50); do
+		grep -q '^impair: relaying' "$WORK/relay.err" && return 0
+		kill -0 "$RELAY_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/relay.err" >&2
+	fail "relay did not come up"
+}
+
+# relay_cleanup: the EXIT trap of a test with a relay: the relay stopped,
+# on failure the end of its log, the namespaces relay_topology made (but
+# NS_A and NS_B) and WORK removed; then cleanup.
+relay_cleanup() {
+	local rc=$? ns
+	[ -z "$RELAY_PID" ] || stop_pid "$RELAY_PID"
+	if [ $rc -ne 0 ] && [ -s "$WORK/relay.err" ]; then
+		echo "--- relay log ---" >&2
+		tail -20 "$WORK/relay.err" >&2
+	fi
+	for ns in $RELAY_NETNS; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$WORK"
+	(exit $rc)
+	cleanup
+}

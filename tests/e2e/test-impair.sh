@@ -29,67 +29,33 @@ IF_R="axir${ID}"        # right host's end
 IP_L="10.201.$((ID % 250)).1"
 IP_R="10.201.$((ID % 250)).2"
 WORK=$(mktemp -d /tmp/axnet-impair.XXXXXX)
-RELAY_PID=
 NC_PID=
 
 impair_cleanup() {
-	local rc=$? pid
-	for pid in "$RELAY_PID" "$NC_PID"; do
-		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
-	done
-	if [ $rc -ne 0 ] && [ -s "$WORK/relay.err" ]; then
-		echo "--- relay log ---" >&2
-		tail -20 "$WORK/relay.err" >&2
-	fi
-	for ns in "$NS_L" "$NS_M" "$NS_R"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$WORK"
+	local rc=$?
+	[ -z "$NC_PID" ] || stop_pid "$NC_PID"
 	(exit $rc)
-	cleanup
+	relay_cleanup
 }
 trap impair_cleanup EXIT
 
 [ -x "$IMPAIR" ] || fail "no $IMPAIR (make $IMPAIR)"
 
 # --- topology ------------------------------------------------------------------
-for ns in "$NS_L" "$NS_M" "$NS_R"; do
-	ip netns add "$ns" || fail "netns add $ns"
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1 || fail "sysctl in $ns"
-done
-ip -n "$NS_L" link add "$IF_L" type veth peer name "$IF_ML" netns "$NS_M" || fail "veth left"
-ip -n "$NS_M" link add "$IF_MR" type veth peer name "$IF_R" netns "$NS_R" || fail "veth right"
+relay_topology "$NS_L" "$IF_L" "$NS_M" "$IF_ML" "$IF_MR" "$NS_R" "$IF_R"
 ip -n "$NS_L" addr add "$IP_L/24" dev "$IF_L"
 ip -n "$NS_R" addr add "$IP_R/24" dev "$IF_R"
-# Partial checksums (TX offload) and super-frames (TSO/GSO/GRO) would make
-# the relay forward frames no wire could carry; it counts them otherwise.
-for pair in "$NS_L $IF_L" "$NS_M $IF_ML" "$NS_M $IF_MR" "$NS_R $IF_R"; do
-	set -- $pair
-	ip -n "$1" link set "$2" up || fail "link up $2"
-	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
-		fail "ethtool -K $2"
-done
 ip -n "$NS_L" neigh replace "$IP_R" lladdr "$(mac_of "$NS_R" "$IF_R")" dev "$IF_L" nud permanent ||
 	fail "static neighbour on the left"
 ip -n "$NS_R" neigh replace "$IP_L" lladdr "$(mac_of "$NS_L" "$IF_L")" dev "$IF_R" nud permanent ||
 	fail "static neighbour on the right"
 
 # --- helpers -------------------------------------------------------------------
-# start_relay ARGS...: run the relay and wait (at most 5 s) for its ready line.
+# start_relay ARGS...: run the relay (relay_start), no counters of an
+# earlier run left behind.
 start_relay() {
 	rm -f "$WORK/stats"
-	"$IMPAIR" --netns "$NS_M" --left "$IF_ML" --right "$IF_MR" --stats-file "$WORK/stats" \
-		"$@" >"$WORK/relay.out" 2>"$WORK/relay.err" &
-	RELAY_PID=$!
-	for _ in $(seq 50); do
-		grep -q '^impair: relaying' "$WORK/relay.err" && return 0
-		kill -0 "$RELAY_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$WORK/relay.err" >&2
-	fail "relay did not come up"
+	relay_start "$IF_ML" "$IF_MR" "$@"
 }
 
 # stop_relay: SIGTERM; it must exit 0 within 5 s and leave its counters.

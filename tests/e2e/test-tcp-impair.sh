@@ -15,54 +15,17 @@ IF_MA="axma${ID}"
 IF_MB="axmb${ID}"
 CLIENT="python3 tests/tools/tcp_echo_client.py"
 WORK=$(mktemp -d /tmp/axnet-tcpimp.XXXXXX)
-RELAY_PID=
-
-tcpimp_cleanup() {
-	local rc=$?
-	if [ -n "$RELAY_PID" ]; then
-		kill -TERM "$RELAY_PID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$RELAY_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$RELAY_PID" 2>/dev/null
-	fi
-	ip netns del "$NS_M" 2>/dev/null
-	rm -rf "$WORK"
-	(exit $rc)
-	cleanup
-}
-trap tcpimp_cleanup EXIT
+trap relay_cleanup EXIT
 [ -x "$IMPAIR" ] || fail "no $IMPAIR (make $IMPAIR)"
 
-for ns in "$NS_A" "$NS_M" "$NS_B"; do
-	ip netns add "$ns" || fail "netns add $ns"
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n "$NS_A" link add "$IF_A" type veth peer name "$IF_MA" netns "$NS_M" || fail "veth a"
-ip -n "$NS_M" link add "$IF_MB" type veth peer name "$IF_B" netns "$NS_B" || fail "veth b"
+relay_topology "$NS_A" "$IF_A" "$NS_M" "$IF_MA" "$IF_MB" "$NS_B" "$IF_B"
 ip -n "$NS_B" addr add "$KERNEL_B/24" dev "$IF_B"
-for pair in "$NS_A $IF_A" "$NS_M $IF_MA" "$NS_M $IF_MB" "$NS_B $IF_B"; do
-	set -- $pair
-	ip -n "$1" link set "$2" up
-	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
-		fail "ethtool -K $2"
-done
 # The kernel peer knows axnet's MAC: no ARP of its own to lose.
 ip -n "$NS_B" neigh replace "$AXNET_IP" lladdr "$(mac_of "$NS_A" "$IF_A")" dev "$IF_B" nud permanent
 
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7
 
-start_relay() {
-	"$IMPAIR" --netns "$NS_M" --left "$IF_MA" --right "$IF_MB" --seed "$SEED" \
-		--stats-file "$WORK/stats" "$@" >"$WORK/relay.out" 2>"$WORK/relay.err" &
-	RELAY_PID=$!
-	for _ in $(seq 50); do
-		grep -q '^impair: relaying' "$WORK/relay.err" && return 0
-		kill -0 "$RELAY_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$WORK/relay.err" >&2
-	fail "relay did not come up"
-}
+start_relay() { relay_start "$IF_MA" "$IF_MB" --seed "$SEED" "$@"; }
 stop_relay() {
 	kill -TERM "$RELAY_PID"
 	wait "$RELAY_PID" || fail "relay exited non-zero"
