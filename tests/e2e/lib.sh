@@ -201,3 +201,58 @@ relay_cleanup() {
 	(exit $rc)
 	cleanup
 }
+
+# --- many connections from the kernel peer (tests/tools/tcp_many_client.py) -------
+# A test sets WORK (a directory of its own) and traps client_cleanup on EXIT.
+CLIENT_PID=
+
+# client_cleanup: the EXIT trap of such a test: the client stopped, WORK
+# removed; then cleanup.
+client_cleanup() {
+	local rc=$?
+	[ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null
+	rm -rf "$WORK"
+	(exit $rc)
+	cleanup
+}
+
+# not_listen: how many connections axnet has, listeners aside.
+not_listen() { "$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN"' | wc -l; }
+
+# many_open N SECONDS: N connections from NS_B to axnet's echo service on
+# port 7, each echoing its own message, then held open until many_close;
+# the client gives up after SECONDS (and is killed 15 s later). Waits (at
+# most SECONDS - 5) until all are open. Its output is $WORK/out; sets
+# CLIENT_PID.
+many_open() {
+	local n=$1 secs=$2
+	ip netns exec "$NS_B" timeout $((secs + 15)) python3 tests/tools/tcp_many_client.py \
+		"$AXNET_IP" 7 --conns "$n" --seed "$ID" --hold-file "$WORK/go" --timeout "$secs" \
+		>"$WORK/out" 2>&1 &
+	CLIENT_PID=$!
+	for _ in $(seq $(( (secs - 5) * 10 ))); do
+		grep -q '^open ' "$WORK/out" && break
+		kill -0 "$CLIENT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "^open $n\$" "$WORK/out" || { cat "$WORK/out"; fail "not all $n connections echoed"; }
+}
+
+# many_close [WHY]: the client closes all its connections at once and must
+# exit 0 (else fail, with WHY); prints its last line.
+many_close() {
+	touch "$WORK/go"
+	wait "$CLIENT_PID" || { cat "$WORK/out"; fail "the client saw errors${1:+ ($1)}"; }
+	CLIENT_PID=
+	tail -1 "$WORK/out"
+}
+
+# conns_settle SECONDS: wait (at most SECONDS) until axnet has no
+# connection but its listeners; LEFT is how many it still has.
+conns_settle() {
+	for _ in $(seq $(( $1 * 10 ))); do
+		LEFT=$(not_listen)
+		[ "$LEFT" -eq 0 ] && break
+		sleep 0.1
+	done
+}

@@ -12,19 +12,9 @@
 
 N=${CONNS:-200}
 WORK=$(mktemp -d /tmp/axnet-neigh.XXXXXX)
-CLIENT_PID=
-
-neigh_cleanup() {
-	local rc=$?
-	[ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null
-	rm -rf "$WORK"
-	(exit $rc)
-	cleanup
-}
-trap neigh_cleanup EXIT
+trap client_cleanup EXIT
 
 since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
-not_listen() { "$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN"' | wc -l; }
 # The peer's entry in `axnet neigh --json`: its state, or "none".
 peer_state() {
 	"$AXNET" neigh --state-dir "$STATE" --json | /usr/bin/python3 -c '
@@ -37,15 +27,7 @@ make_pair
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7 \
 	--neigh-reachable-ms 1000 --neigh-stale-ms 2000
 
-ip netns exec "$NS_B" timeout 50 python3 tests/tools/tcp_many_client.py "$AXNET_IP" 7 \
-	--conns "$N" --seed "$ID" --hold-file "$WORK/go" --timeout 40 >"$WORK/out" 2>&1 &
-CLIENT_PID=$!
-for _ in $(seq 300); do
-	grep -q '^open ' "$WORK/out" && break
-	kill -0 "$CLIENT_PID" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q "^open $N\$" "$WORK/out" || { cat "$WORK/out"; fail "not all $N connections echoed"; }
+many_open "$N" 40
 pass "$N connections open, each echoed"
 
 # Idle until the entry goes: REACHABLE/DELAY/PROBE -> STALE -> freed.
@@ -63,17 +45,10 @@ retx0=$(snap engine tcp_retransmits)
 
 # All close at once.
 t1=$(date +%s.%N)
-touch "$WORK/go"
-wait "$CLIENT_PID" || { cat "$WORK/out"; fail "the client saw errors (a FIN never came?)"; }
-CLIENT_PID=
-tail -1 "$WORK/out"
-for _ in $(seq 150); do
-	left=$(not_listen)
-	[ "$left" -eq 0 ] && break
-	sleep 0.1
-done
+many_close "a FIN never came?"
+conns_settle 15
 "$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN" { print $3 }' | sort | uniq -c
-expect_eq "connections left 15 s after the close (LAST_ACK or other)" "$left" 0
+expect_eq "connections left 15 s after the close (LAST_ACK or other)" "$LEFT" 0
 echo "all closed in $(since "$t1") s"
 snapshot
 echo "arp_queue_dropped +$(( $(snap engine arp_queue_dropped) - dropped0 )), tcp_retransmits" \

@@ -14,55 +14,29 @@ export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=16"
 
 N=${CONNS:-1000}
 WORK=$(mktemp -d /tmp/axnet-conns.XXXXXX)
-CLIENT_PID=
-
-conns_cleanup() {
-	local rc=$?
-	[ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null
-	rm -rf "$WORK"
-	(exit $rc)
-	cleanup
-}
-trap conns_cleanup EXIT
+trap client_cleanup EXIT
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$AXNET_PID/status"; }
-# Connections other than listeners.
-not_listen() { "$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN"' | wc -l; }
 
 make_pair
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7
 rss_before=$(rss_kb)
 
 start=$(date +%s.%N)
-ip netns exec "$NS_B" timeout 60 python3 tests/tools/tcp_many_client.py "$AXNET_IP" 7 \
-	--conns "$N" --seed "$ID" --hold-file "$WORK/go" --timeout 45 >"$WORK/out" 2>&1 &
-CLIENT_PID=$!
-for _ in $(seq 400); do
-	grep -q '^open ' "$WORK/out" && break
-	kill -0 "$CLIENT_PID" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q "^open $N\$" "$WORK/out" || { cat "$WORK/out"; fail "not all $N connections echoed"; }
+many_open "$N" 45
 held=$(date +%s.%N)
 
 # All open: count them in axnet's own table, and take the peak RSS.
 est=$("$AXNET" conns --state-dir "$STATE" | awk '$3 == "ESTABLISHED"' | wc -l)
 rss_peak=$(rss_kb)
-touch "$WORK/go"
-wait "$CLIENT_PID" || { cat "$WORK/out"; fail "the client saw errors"; }
-CLIENT_PID=
-tail -1 "$WORK/out"
+many_close
 pass "$N connections opened at once, each echoed its own message byte-exact"
 expect_eq "ESTABLISHED connections in axnet conns while held" "$est" "$N"
 
 # The client got every FIN; our last ACKs may still be on their way.
-for _ in $(seq 100); do
-	left=$(not_listen)
-	[ "$left" -eq 0 ] && break
-	sleep 0.1
-done
+conns_settle 10
 done_t=$(date +%s.%N)
-expect_eq "connections left after the close (listener aside)" "$left" 0
+expect_eq "connections left after the close (listener aside)" "$LEFT" 0
 snapshot
 expect_eq "engine tcp_conns_opened - tcp_conns_closed" \
 	"$(( $(snap engine tcp_conns_opened) - $(snap engine tcp_conns_closed) ))" 0
