@@ -2,11 +2,11 @@
  * tcp_check.h - the segment checker shared by the TCP unit tests.
  *
  * A test file defines `static struct fake_host H`, `struct fake_tcp_peer P`
- * and `struct fake_tcp_view V`, then CHECK_SEG(i, flags, seq, ack, len)
- * checks that frame i is a TCP segment from us to the peer's port with
- * exactly those flags, seq, ack and payload length, the right addresses,
- * MAC, checksums and well-formed options, no urgent pointer, and no more
- * than an MTU. The parsed segment stays in V. Returns 1 when it all holds.
+ * and `struct fake_tcp_view V` (tcp_helper.h does), then CHECK_SEG(i,
+ * flags, seq, ack, len) checks that frame i is a TCP segment from us to the
+ * peer's port with exactly those flags, seq, ack and payload length, the
+ * right addresses, MAC, checksums and well-formed options, no urgent
+ * pointer, and no more than an MTU. The parsed segment stays in V. Returns 1 when it all holds.
  */
 #ifndef AX_TEST_TCP_CHECK_H
 #define AX_TEST_TCP_CHECK_H
