@@ -111,11 +111,23 @@ static void take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o, int we_
 	pcb->cwnd = AX_TCP_INIT_CWND * pcb->mss;
 }
 
+/* RFC 6298 2.2-2.4: the RTO from the estimators, without backoff (the
+ * initial one before any sample). */
+static void rto_restore(struct tcp_pcb *pcb)
+{
+	uint32_t rto = pcb->srtt_us ? (pcb->srtt_us + 4 * pcb->rttvar_us) / 1000
+				    : AX_TCP_RTO_INIT_MS;
+
+	if (rto < AX_TCP_RTO_MIN_MS)
+		rto = AX_TCP_RTO_MIN_MS;
+	if (rto > AX_TCP_RTO_MAX_MS)
+		rto = AX_TCP_RTO_MAX_MS;
+	pcb->rto_ms = rto;
+}
+
 /* RFC 6298 2.2-2.3: a round-trip sample of r microseconds. */
 static void rtt_sample(struct tcp_pcb *pcb, uint32_t r)
 {
-	uint32_t rto;
-
 	if (r == 0)
 		r = 1;
 	if (pcb->srtt_us == 0) {
@@ -127,12 +139,7 @@ static void rtt_sample(struct tcp_pcb *pcb, uint32_t r)
 		pcb->rttvar_us = (3 * pcb->rttvar_us + delta) / 4;
 		pcb->srtt_us = (7 * pcb->srtt_us + r) / 8;
 	}
-	rto = (pcb->srtt_us + 4 * pcb->rttvar_us) / 1000;
-	if (rto < AX_TCP_RTO_MIN_MS)
-		rto = AX_TCP_RTO_MIN_MS;
-	if (rto > AX_TCP_RTO_MAX_MS)
-		rto = AX_TCP_RTO_MAX_MS;
-	pcb->rto_ms = rto;
+	rto_restore(pcb);
 }
 
 static void notify_readable(struct tcp_pcb *pcb)
@@ -837,6 +844,23 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		 * only a (backed-off) RTO would fill. */
 		if (pcb->snd_wnd == 0 && win && pcb->snd.len && pcb->snd_max - pcb->snd_una == 1)
 			pcb->snd_nxt = pcb->snd_una;
+		/* The window opens after probing: the probes' backoff is the
+		 * persist timer's, not a retransmission's (Linux
+		 * tcp_ack_probe clears icsk_backoff). Kept, the next RTO of
+		 * real data would fire up to AX_TCP_RTO_MAX_MS late, find
+		 * backoff past AX_TCP_MAX_RETRIES and drop the connection at
+		 * its first loss, and leave ssthresh unset (rto_fired sets it
+		 * at backoff 0 only). Nor is the time spent probing data
+		 * left unacknowledged: the user timeout of what goes now
+		 * starts now (the probes answered had their own). */
+		if (pcb->snd_wnd == 0 && win && pcb->backoff && pcb->snd.len &&
+		    pcb->snd_max - pcb->snd_una <= 1) {
+			pcb->backoff = 0;
+			pcb->probes_out = 0;
+			pcb->una_since_ms = tcp_now_ms(pcb);
+			rto_restore(pcb);
+			tcp_arm_rto(pcb);
+		}
 		pcb->snd_wnd = win << pcb->snd_wscale;
 		if (pcb->snd_wnd > pcb->max_snd_wnd)
 			pcb->max_snd_wnd = pcb->snd_wnd;
