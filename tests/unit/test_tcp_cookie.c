@@ -621,9 +621,39 @@ TEST(rings_at_establishment)
 	stack_fini(&H.s);
 }
 
+/*
+ * Denied at the ACK, the ACK advertising a zero window: the RST still goes
+ * at our ISN + 1, the peer's RCV.NXT (its ACK took our SYN), or the peer
+ * drops it as out of window (RFC 5961 3.2) and stays connected.
+ * BUG (fixed, tcp_cookie.c): SND.UNA was still our ISN when the RST left,
+ * so tcp_send_rst's window clamp (SND.UNA + SND.WND) put it at the ISN.
+ */
+TEST(cookie_denied_rst_in_zero_window)
+{
+	int late;
+
+	for (late = 0; late < 2; late++) {
+		REQUIRE(setup(TCP_SYNCOOKIES_ALWAYS, &fa_ops) == 0);
+		FA.request_ret = late ? -EINPROGRESS : -EACCES;
+		REQUIRE(peer_syn(1460, 7, 1, 0) == 1);
+		fake_mark(&H);
+		P.win = 0;
+		fake_tcp_send(&P, TH_ACK, NULL, 0);
+		if (late) {
+			REQUIRE(FA.pcb != NULL);
+			fake_mark(&H);
+			tcp_authz_done(FA.pcb, -EACCES, 0);
+		}
+		REQUIRE(H.nif.n == 1);
+		CHECK_SEG(0, TH_RST | TH_ACK, P.ack, PISN + 1, 0);
+		CHECK(conn() == NULL);
+	}
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(cookie_round_trip_full_options), T(cookie_without_timestamps),
 	  T(cookie_timestamps_only), T(cookie_forged_or_expired), T(cookie_only_from_an_ack),
 	  T(cookie_authorized_at_the_ack), T(cookie_denied_at_the_syn),
 	  T(cookie_denied_at_the_ack), T(cookie_needs_check), T(cookies_under_pressure),
 	  T(cookies_while_the_authorizer_is_busy), T(cookies_at_a_small_backlog),
-	  T(rings_at_establishment))
+	  T(rings_at_establishment), T(cookie_denied_rst_in_zero_window))

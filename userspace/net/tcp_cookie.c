@@ -307,7 +307,9 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 		return 1; /* this segment's data waits for nobody: dropped */
 	default:
 		/* The policy changed since the SYN: the peer thinks it is
-		 * connected, so it is told. */
+		 * connected, so it is told (its ACK took our SYN: the RST
+		 * goes at ISN + 1 whatever window it offered). */
+		pcb->snd_una = pcb->snd_max;
 		tcp_send_rst(pcb);
 		pcb->flags |= TF_DETACHED;
 		tcp_pcb_free(pcb, 0);
@@ -319,6 +321,11 @@ void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq)
 {
 	if (err) {
 		stack_count(pcb->s, AX_C_tcp_auth_denied);
+		/* At ISN + 1, the peer's RCV.NXT: tcp_send_rst keeps a RST
+		 * within SND.UNA + SND.WND, and SND.UNA is still our ISN
+		 * (an ACK advertising a zero window would put it there,
+		 * out of the peer's window). */
+		pcb->snd_una = pcb->snd_max;
 		tcp_send_rst(pcb);
 		pcb->flags |= TF_DETACHED;
 		tcp_pcb_free(pcb, -EACCES);
