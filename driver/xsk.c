@@ -64,6 +64,7 @@ struct xsk_dev {
 	struct ring_buffer *garps;
 	netdev_rx_fn garp_fn;
 	void *garp_arg;
+	int garp_left, garp_done; /* this drain's budget, copies taken */
 };
 
 static void reap_completions(struct xsk_queue *q)
@@ -210,7 +211,10 @@ static int garp_frame(void *ctx, void *data, size_t size)
 	f[13] = 0x06;
 	memcpy(f + 14, g->arp, sizeof(g->arp));
 	d->garp_fn(d->garp_arg, f, 14 + sizeof(g->arp));
-	return 0;
+	/* libbpf keeps consuming while XDP keeps producing; a negative
+	 * return stops it (this record is already consumed), so a flood of
+	 * gratuitous ARPs cannot hold the loop past its budget. */
+	return ++d->garp_done < d->garp_left ? 0 : -EAGAIN;
 }
 
 static int xsk_rx(struct netdev *nd, netdev_rx_fn fn, void *arg, int budget)
@@ -222,14 +226,14 @@ static int xsk_rx(struct netdev *nd, netdev_rx_fn fn, void *arg, int budget)
 	for (i = 0; i < d->nq && total < budget; i++)
 		total += rx_queue(&d->q[i], fn, arg, budget - total);
 	if (d->garps && total < budget) {
-		int n;
-
-		/* The ring is small (a few hundred copies): drain it. */
+		/* At most the rest of the budget; what is left waits for the
+		 * next round (the ring's epoll fd stays readable). */
 		d->garp_fn = fn;
 		d->garp_arg = arg;
-		n = ring_buffer__consume(d->garps);
-		if (n > 0)
-			total += n;
+		d->garp_left = budget - total;
+		d->garp_done = 0;
+		ring_buffer__consume(d->garps);
+		total += d->garp_done;
 	}
 	return total;
 }
