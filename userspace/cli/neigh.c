@@ -134,6 +134,10 @@ int cmd_neigh(int argc, char **argv)
 			ended = 1;
 			break;
 		}
+		if (ctl_error_line("neigh", line)) {
+			fclose(f);
+			return 1;
+		}
 		if (sscanf(line, "neigh %15s %17s %15s %lld %lld %lld %u %u %d", ip, mac, st, &upd,
 			   &conf, &used, &probes, &queued, &gw) != 9) {
 			fprintf(stderr, "axnet neigh: unexpected answer: %s", line);
