@@ -53,6 +53,36 @@ int cli_enter_netns(const char *name);
 
 uint64_t cli_now_ns(void);
 
+/*
+ * `axnet CMD [--state-dir DIR | --ifname IF] [--json] [--all]` for the
+ * commands that ask the running instance one request whose reply is lines,
+ * then "end" (stats, conns, neigh): cli_ask() parses those options into q,
+ * sends the request and reads the reply with ctl_reply() (control.h),
+ * saying "axnet CMD: ..." for an error, a line not understood and a reply
+ * cut short; the command prints.
+ */
+struct cli_ask {
+	const char *cmd;       /* "conns", for "axnet conns: ..." */
+	const char *request;   /* the request line */
+	const char *cut_short; /* said after "axnet CMD: " when the reply
+				* stops before "end" */
+	void (*usage)(void);   /* to stderr, for --help (exit 0) and bad usage */
+	int takes_all;         /* --all is one of CMD's options */
+	/* The request went out: print a header. NULL: none. */
+	void (*begin)(struct cli_ask *q);
+	/* One reply line before "end": print it; 0, or -1 if not understood. */
+	int (*line)(struct cli_ask *q, const char *line);
+	/* The reply is over, whole or cut short (not after an error): close
+	 * what begin opened. NULL: nothing. */
+	void (*end)(struct cli_ask *q);
+	void *arg;             /* the command's own */
+	int json, all;         /* from the options */
+	unsigned long n;       /* lines printed so far */
+};
+
+/* The exit status: 0, 1 (message printed) or 2 (usage). */
+int cli_ask(int argc, char **argv, struct cli_ask *q);
+
 /* mkdir -p. 0 or -errno. */
 int cli_mkdirs(const char *path, unsigned int mode);
 

@@ -99,13 +99,44 @@ FILE *ctl_request(const char *state_dir, const char *request)
 	return f;
 }
 
-int ctl_error_line(const char *cmd, const char *line)
+/* An "error MESSAGE" line? Then say "axnet CMD: MESSAGE" and return 1. */
+static int ctl_error_line(const char *cmd, const char *line)
 {
 	if (strncmp(line, "error ", 6) != 0)
 		return 0;
 	fprintf(stderr, "axnet %s: %s%s", cmd, line + 6,
 		line[strlen(line) - 1] == '\n' ? "" : "\n");
 	return 1;
+}
+
+int ctl_reply(FILE *f, const char *cmd, int (*line)(void *arg, const char *text), void *arg)
+{
+	char buf[4200]; /* a server line is at most 4 KiB (ctl_out_printf) */
+	int rc = -1;
+
+	while (fgets(buf, sizeof(buf), f)) {
+		if (strcmp(buf, "end\n") == 0) {
+			rc = 0;
+			break;
+		}
+		if (ctl_error_line(cmd, buf)) {
+			rc = 1;
+			break;
+		}
+		rc = line(arg, buf);
+		if (rc < 0) {
+			fprintf(stderr, "axnet %s: unexpected answer: %s", cmd, buf);
+			rc = 1;
+			break;
+		}
+		if (rc > 0) {
+			rc = 0;
+			break;
+		}
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
 }
 
 int ctl_out_printf(struct ctl_out *o, size_t max, const char *fmt, ...)

@@ -88,8 +88,15 @@ int ctl_connect(const char *state_dir);
  * clients) still returns the stream: its "error" line is the answer. */
 FILE *ctl_request(const char *state_dir, const char *request);
 
-/* Client: an "error MESSAGE" line? Then print "axnet CMD: MESSAGE" to
- * stderr and return 1. */
-int ctl_error_line(const char *cmd, const char *line);
+/*
+ * Client: read the reply on f (from ctl_request) and close f. Each line
+ * before "end" goes to line(arg, text), text with its '\n', which prints it
+ * and returns 0 (more to come), 1 (that was the whole answer: no "end"
+ * follows) or -1 (not understood). An "error MESSAGE" line is said as
+ * "axnet CMD: MESSAGE", a line not understood as "axnet CMD: unexpected
+ * answer: LINE". Returns 0 (answered), 1 (one of those said), or -1: the
+ * instance closed before the answer was complete (nothing said).
+ */
+int ctl_reply(FILE *f, const char *cmd, int (*line)(void *arg, const char *text), void *arg);
 
 #endif /* AX_CLI_CONTROL_H */

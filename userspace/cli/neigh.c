@@ -8,12 +8,10 @@
  * times are milliseconds ago; GW is 1 for a route's gateway.
  */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common.h"
-#include "control.h"
 #include "net/arp.h"
 #include "net/stack.h"
 
@@ -86,89 +84,62 @@ static const char *num(char *buf, size_t len, long long v)
 	return buf;
 }
 
-int cmd_neigh(int argc, char **argv)
+static void begin(struct cli_ask *q)
 {
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "ifname", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL, *ifname = NULL;
-	char state[PATH_MAX], line[256];
-	int opt, json = 0, ended = 0, n = 0;
-	FILE *f;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's': dir = optarg; break;
-		case 'i': ifname = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': usage(); return 0;
-		default: usage(); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage();
-		return 2;
-	}
-	if (cli_state_dir(dir, ifname, state) < 0)
-		return 1;
-	f = ctl_request(state, "neigh");
-	if (!f)
-		return 1;
-	if (json)
+	if (q->json)
 		printf("[");
 	else
 		printf("%-15s %-17s %-10s %8s %9s %8s %6s %6s %s\n", "address", "lladdr",
 		       "state", "updated", "confirmed", "used", "probes", "queued", "flags");
-	while (fgets(line, sizeof(line), f)) {
-		char ip[16], mac[18], st[16], b1[24], b2[24], b3[24];
-		long long upd, conf, used;
-		unsigned int probes, queued;
-		int gw;
+}
 
-		if (strcmp(line, "end\n") == 0) {
-			ended = 1;
-			break;
-		}
-		if (ctl_error_line("neigh", line)) {
-			fclose(f);
-			return 1;
-		}
-		if (sscanf(line, "neigh %15s %17s %15s %lld %lld %lld %u %u %d", ip, mac, st, &upd,
-			   &conf, &used, &probes, &queued, &gw) != 9) {
-			fprintf(stderr, "axnet neigh: unexpected answer: %s", line);
-			fclose(f);
-			return 1;
-		}
-		if (json) {
-			char lladdr[24];
+static int line(struct cli_ask *q, const char *line)
+{
+	char ip[16], mac[18], st[16], b1[24], b2[24], b3[24];
+	long long upd, conf, used;
+	unsigned int probes, queued;
+	int gw;
 
-			if (strcmp(mac, "-") == 0)
-				snprintf(lladdr, sizeof(lladdr), "null");
-			else
-				snprintf(lladdr, sizeof(lladdr), "\"%s\"", mac);
-			printf("%s{\"dst\": \"%s\", \"lladdr\": %s, \"state\": \"%s\", "
-			       "\"updated_ms\": %lld, \"confirmed_ms\": %s, \"used_ms\": %s, "
-			       "\"probes\": %u, \"queued\": %u, \"gateway\": %s}",
-			       n ? ", " : "", ip, lladdr, st, upd, num(b1, sizeof(b1), conf),
-			       num(b2, sizeof(b2), used), probes, queued, gw ? "true" : "false");
-		} else {
-			printf("%-15s %-17s %-10s %8s %9s %8s %6u %6u %s\n", ip, mac, st,
-			       secs(b1, sizeof(b1), upd), secs(b2, sizeof(b2), conf),
-			       secs(b3, sizeof(b3), used), probes, queued, gw ? "gateway" : "");
-		}
-		n++;
-	}
-	fclose(f);
-	if (json)
-		printf("]\n");
-	if (!ended) {
-		fprintf(stderr, "axnet neigh: the instance closed the connection early\n");
-		return 1;
+	if (sscanf(line, "neigh %15s %17s %15s %lld %lld %lld %u %u %d", ip, mac, st, &upd,
+		   &conf, &used, &probes, &queued, &gw) != 9)
+		return -1;
+	if (q->json) {
+		char lladdr[24];
+
+		if (strcmp(mac, "-") == 0)
+			snprintf(lladdr, sizeof(lladdr), "null");
+		else
+			snprintf(lladdr, sizeof(lladdr), "\"%s\"", mac);
+		printf("%s{\"dst\": \"%s\", \"lladdr\": %s, \"state\": \"%s\", "
+		       "\"updated_ms\": %lld, \"confirmed_ms\": %s, \"used_ms\": %s, "
+		       "\"probes\": %u, \"queued\": %u, \"gateway\": %s}",
+		       q->n ? ", " : "", ip, lladdr, st, upd, num(b1, sizeof(b1), conf),
+		       num(b2, sizeof(b2), used), probes, queued, gw ? "true" : "false");
+	} else {
+		printf("%-15s %-17s %-10s %8s %9s %8s %6u %6u %s\n", ip, mac, st,
+		       secs(b1, sizeof(b1), upd), secs(b2, sizeof(b2), conf),
+		       secs(b3, sizeof(b3), used), probes, queued, gw ? "gateway" : "");
 	}
 	return 0;
+}
+
+static void end(struct cli_ask *q)
+{
+	if (q->json)
+		printf("]\n");
+}
+
+int cmd_neigh(int argc, char **argv)
+{
+	struct cli_ask q = {
+		.cmd = "neigh",
+		.request = "neigh",
+		.cut_short = "the instance closed the connection early",
+		.usage = usage,
+		.begin = begin,
+		.line = line,
+		.end = end,
+	};
+
+	return cli_ask(argc, argv, &q);
 }

@@ -90,40 +90,32 @@ static int instance_opts(int argc, char **argv, const char *usage, char state[PA
 #define PUSH_EXIT_REFUSED 1 /* not pushed: a bad file, or the instance said no */
 #define PUSH_EXIT_UNKNOWN 3 /* sent, but no answer came: may be in force */
 
-/* Print the instance's answer; "error ..." lines go to stderr and fail.
- * Returns 0, 1 (an error line), or -1: the connection closed with neither
- * the answer nor an error. */
-static int relay_answer(FILE *f, const char *what)
+/* ctl_reply()'s line() for push: "pushed ..." is the whole answer. */
+static int push_line(void *arg, const char *line)
 {
-	char line[4200];
-	int ok = 0, failed = 0;
+	unsigned long long seq;
+	unsigned int revoked;
+	char hash[65];
 
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "error ", 6) == 0) {
-			fprintf(stderr, "axnet policy %s: %s", what, line + 6);
-			failed = 1;
-		} else if (strcmp(line, "end\n") == 0) {
-			ok = 1;
-		} else if (strncmp(line, "pushed ", 7) == 0) {
-			unsigned long long seq;
-			unsigned int revoked;
-			char hash[65];
-
-			if (sscanf(line, "pushed seq=%llu sha256=%64s revoked=%u", &seq, hash,
-				   &revoked) == 3)
-				printf("policy %.16s... committed as entry %llu, revoked %u "
-				       "connection%s\n", hash, seq, revoked, revoked == 1 ? "" : "s");
-			else
-				fputs(line, stdout);
-			ok = 1;
-		} else {
-			fputs(line, stdout);
-		}
+	(void)arg;
+	if (strncmp(line, "pushed ", 7) != 0) {
+		fputs(line, stdout);
+		return 0;
 	}
-	fclose(f);
-	if (!ok && !failed)
-		return -1;
-	return ok && !failed ? 0 : 1;
+	if (sscanf(line, "pushed seq=%llu sha256=%64s revoked=%u", &seq, hash, &revoked) == 3)
+		printf("policy %.16s... committed as entry %llu, revoked %u connection%s\n", hash,
+		       seq, revoked, revoked == 1 ? "" : "s");
+	else
+		fputs(line, stdout);
+	return 1;
+}
+
+/* ctl_reply()'s line() for show: the text, as it comes. */
+static int show_line(void *arg, const char *line)
+{
+	(void)arg;
+	fputs(line, stdout);
+	return 0;
 }
 
 /*
@@ -175,7 +167,7 @@ static int policy_push(int argc, char **argv)
 	f = ctl_request(state, req);
 	if (!f)
 		return PUSH_EXIT_REFUSED; /* nothing reached the instance */
-	rc = relay_answer(f, "push");
+	rc = ctl_reply(f, "policy push", push_line, NULL);
 	if (rc >= 0)
 		return rc;
 	/* The request went out and no answer came back: the instance may
@@ -209,7 +201,7 @@ static int policy_show(int argc, char **argv)
 	f = ctl_request(state, "policy show");
 	if (!f)
 		return 1;
-	i = relay_answer(f, "show");
+	i = ctl_reply(f, "policy show", show_line, NULL);
 	if (i < 0)
 		fprintf(stderr, "axnet policy show: the instance closed the connection before the "
 				"end of the policy (it stopped, or dropped us)\n");
