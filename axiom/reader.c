@@ -229,21 +229,20 @@ static int look(struct axiom_reader *r, uint64_t off, enum at *at, struct axiom_
 	return 0;
 }
 
-/* The offset of the first decodable record after off in the open
- * segment, or 0. Only its CRC is checked: any whole record there means
- * the bytes at off were written before something that completed, so they
- * are not the remains of the last write. */
-static int find_valid_after(struct axiom_reader *r, uint64_t off, uint64_t *found)
+/* The offset of the first decodable record at or after pos (stepping by
+ * AXIOM_REC_ALIGN) in the open segment, or 0; *rec and *size are that
+ * record. Only its CRC is checked: any whole record after junk means the
+ * junk was written before something that completed, so it is not the
+ * remains of the last write. */
+static int next_record(struct axiom_reader *r, uint64_t pos, uint64_t *found,
+		       struct axiom_record *rec, int *size)
 {
-	struct axiom_record rec;
-	uint64_t pos;
 	const uint8_t *p;
 	size_t avail;
 	int err;
 
 	*found = 0;
-	for (pos = off + AXIOM_REC_ALIGN; pos + AXIOM_REC_HDR_SIZE <= r->size;
-	     pos += AXIOM_REC_ALIGN) {
+	for (; pos + AXIOM_REC_HDR_SIZE <= r->size; pos += AXIOM_REC_ALIGN) {
 		uint64_t rest = r->size - pos;
 		size_t need = rest < AXIOM_REC_MAX_SIZE ? (size_t)rest : AXIOM_REC_MAX_SIZE;
 		uint32_t magic;
@@ -257,7 +256,7 @@ static int find_valid_after(struct axiom_reader *r, uint64_t off, uint64_t *foun
 		memcpy(&magic, p, 4);
 		if (le32toh(magic) != AXIOM_REC_MAGIC)
 			continue;
-		if (axiom_decode_record(p, avail, &rec, NULL) > 0) {
+		if ((*size = axiom_decode_record(p, avail, rec, NULL)) > 0) {
 			*found = pos;
 			return 0;
 		}
@@ -281,29 +280,15 @@ static int find_valid_after(struct axiom_reader *r, uint64_t off, uint64_t *foun
 static int torn_write_after(struct axiom_reader *r, uint64_t off, int *torn)
 {
 	struct axiom_record rec;
-	uint64_t pos, start;
-	const uint8_t *p;
-	size_t avail;
+	uint64_t pos = off + AXIOM_REC_ALIGN, start;
 	int n, err;
 
 	*torn = 0;
-	for (pos = off + AXIOM_REC_ALIGN; pos + AXIOM_REC_HDR_SIZE <= r->size;) {
-		uint64_t rest = r->size - pos;
-		size_t need = rest < AXIOM_REC_MAX_SIZE ? (size_t)rest : AXIOM_REC_MAX_SIZE;
-		uint32_t magic;
-
-		if ((err = fetch(r, pos, need, &p, &avail)) < 0)
+	for (;;) {
+		if ((err = next_record(r, pos, &pos, &rec, &n)) < 0)
 			return err;
-		if (avail > rest)
-			avail = (size_t)rest;
-		if (avail < 4)
+		if (!pos)
 			break;
-		memcpy(&magic, p, 4);
-		if (le32toh(magic) != AXIOM_REC_MAGIC ||
-		    (n = axiom_decode_record(p, avail, &rec, NULL)) <= 0) {
-			pos += AXIOM_REC_ALIGN;
-			continue;
-		}
 		if (!(rec.flags & AXIOM_REC_F_BATCH) || rec.seq <= r->next_seq)
 			return 0;
 		start = rec.seq - (rec.flags & AXIOM_REC_BATCH_POS_MAX);
@@ -329,7 +314,7 @@ static int refresh(struct axiom_reader *r)
 
 int axiom_reader_next(struct axiom_reader *r, struct axiom_entry *e)
 {
-	int refreshed = 0, rechecked = 0, torn_write;
+	int refreshed = 0, rechecked = 0, torn_write, vsize;
 	struct axiom_record rec;
 	const uint8_t *p;
 	const char *why = "";
@@ -404,7 +389,7 @@ int axiom_reader_next(struct axiom_reader *r, struct axiom_entry *e)
 		 * was cut short. */
 		if (r->cur + 1 < r->nsegs)
 			return fail(r, -EBADMSG, r->off, "%s", why);
-		if ((err = find_valid_after(r, r->off, &valid)) < 0)
+		if ((err = next_record(r, r->off + AXIOM_REC_ALIGN, &valid, &rec, &vsize)) < 0)
 			return err;
 		if (valid) {
 			if ((r->flags & AXIOM_READER_SHARED) && !rechecked) {
