@@ -363,6 +363,25 @@ int axiom_propose(struct axiom *ax, uint16_t type, const void *payload, uint32_t
 	return axiom_propose_ex(ax, type, payload, len, 0, cb, arg);
 }
 
+/* Free v, an array from make_group(), and its first n props: those no
+ * queue holds. */
+static void free_group(struct prop **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+/* Queue a group's props in order and wake the writer; ax->lock held. */
+static void append_group_locked(struct axiom *ax, struct prop **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		append_locked(ax, v[i]);
+	pthread_cond_signal(&ax->wake);
+}
+
 /* The props of items[0..n), marked as one group; *out is a malloc'd
  * array of them. 0 or -errno (nothing allocated). */
 static int make_group(struct axiom *ax, const struct axiom_item *items, size_t n,
@@ -385,9 +404,7 @@ static int make_group(struct axiom *ax, const struct axiom_item *items, size_t n
 		*bytes += items[i].len;
 	}
 	if (err < 0) {
-		while (i > 0)
-			free(v[--i]);
-		free(v);
+		free_group(v, i);
 		return err;
 	}
 	v[0]->group_n = n;
@@ -410,16 +427,10 @@ int axiom_propose_group(struct axiom *ax, const struct axiom_item *items, size_t
 	}
 	pthread_mutex_lock(&ax->lock);
 	err = admit_locked(ax, ADMIT_TRY, n, bytes);
-	if (!err) {
-		for (i = 0; i < n; i++)
-			append_locked(ax, v[i]);
-		pthread_cond_signal(&ax->wake);
-	}
+	if (!err)
+		append_group_locked(ax, v, n);
 	pthread_mutex_unlock(&ax->lock);
-	if (err < 0)
-		for (i = 0; i < n; i++)
-			free(v[i]);
-	free(v);
+	free_group(v, err < 0 ? n : 0);
 	return err;
 }
 
@@ -444,9 +455,7 @@ int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t 
 	 * one caller's one request, and the writer says whether it fits. */
 	err = ax->closing ? -ESHUTDOWN : 0;
 	if (err == 0) {
-		for (i = 0; i < n; i++)
-			append_locked(ax, v[i]);
-		pthread_cond_signal(&ax->wake);
+		append_group_locked(ax, v, n);
 		ax->submitters++;
 		while (w.pending)
 			pthread_cond_wait(&w.cv, &ax->lock);
@@ -456,10 +465,7 @@ int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t 
 	}
 	pthread_mutex_unlock(&ax->lock);
 	pthread_cond_destroy(&w.cv);
-	if (err < 0)
-		for (i = 0; i < n; i++)
-			free(v[i]);
-	free(v);
+	free_group(v, err < 0 ? n : 0);
 	return err;
 }
 
