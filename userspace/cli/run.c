@@ -912,6 +912,23 @@ static int start_authz(struct runner *r, const char *ifname, const char *addr_s,
 	return 0;
 }
 
+/* --NAME S, a whole number in min..max: 0, or -1 with "axnet run: --NAME
+ * wants MIN..MAX[ UNIT], got 'S'" said. */
+static int opt_range(const char *name, const char *s, unsigned long min, unsigned long max,
+		     const char *unit, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || s[0] == '-' || *v < min || *v > max) {
+		fprintf(stderr, "axnet run: --%s wants %lu..%lu%s%s, got '%s'\n", name, min, max,
+			*unit ? " " : "", unit, s);
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -1003,6 +1020,7 @@ int cmd_run(int argc, char **argv)
 	unsigned int syn_rate = 1000, syn_burst = 2000;
 	unsigned long udp_idle_s = 0;
 	unsigned long neigh_ms[2] = { 0, 0 }; /* reachable, stale; 0: default */
+	unsigned long v;
 	struct netdev_opts no = { 0 };
 	struct runner *r;
 	uint32_t addr = 0, gw = 0;
@@ -1020,18 +1038,11 @@ int cmd_run(int argc, char **argv)
 		case 'n': netns = optarg; break;
 		case 'b': backend = optarg; break;
 		case 's': state_dir = optarg; break;
-		case 'q': {
-			char *end;
-			unsigned long q = strtoul(optarg, &end, 10);
-
-			if (*end || q == 0 || q > AX_MAX_QUEUES) {
-				fprintf(stderr, "axnet run: --queues wants 1..%u, got '%s'\n",
-					AX_MAX_QUEUES, optarg);
+		case 'q':
+			if (opt_range("queues", optarg, 1, AX_MAX_QUEUES, "", &v) < 0)
 				return 2;
-			}
-			no.queues = (uint32_t)q;
+			no.queues = (uint32_t)v;
 			break;
-		}
 		case 'c': no.force_copy = 1; break;
 		case 'k': no.skb_mode = 1; break;
 		case 'p': busy_poll = 1; break;
@@ -1049,20 +1060,11 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'O': {
-			char *end;
-			unsigned long ms;
-
-			errno = 0;
-			ms = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || errno || optarg[0] == '-' || ms > 86400000ul) {
-				fprintf(stderr, "axnet run: --tcp-user-timeout wants 0..86400000 "
-						"milliseconds, got '%s'\n", optarg);
+		case 'O':
+			if (opt_range("tcp-user-timeout", optarg, 0, 86400000, "milliseconds", &v) < 0)
 				return 2;
-			}
-			user_timeout_ms = (long)ms;
+			user_timeout_ms = (long)v;
 			break;
-		}
 		case 'C':
 			cc = tcp_cc_find(optarg);
 			if (!cc) {
@@ -1085,31 +1087,17 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
 		case 'P': policy_path = optarg; break;
-		case 'U': {
-			char *end;
-
-			udp_idle_s = strtoul(optarg, &end, 10);
-			if (*end || udp_idle_s == 0 || udp_idle_s > 86400) {
-				fprintf(stderr, "axnet run: --udp-idle wants 1..86400 seconds, got '%s'\n",
-					optarg);
+		case 'U':
+			if (opt_range("udp-idle", optarg, 1, 86400, "seconds", &udp_idle_s) < 0)
 				return 2;
-			}
 			break;
-		}
 		case OPT_NEIGH_REACHABLE:
-		case OPT_NEIGH_STALE: {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || v < 100 || v > 3600000) {
-				fprintf(stderr, "axnet run: --%s wants 100..3600000 ms, got '%s'\n",
-					opt == OPT_NEIGH_REACHABLE ? "neigh-reachable-ms"
-								   : "neigh-stale-ms", optarg);
+		case OPT_NEIGH_STALE:
+			if (opt_range(opt == OPT_NEIGH_REACHABLE ? "neigh-reachable-ms"
+								 : "neigh-stale-ms",
+				      optarg, 100, 3600000, "ms", &neigh_ms[opt == OPT_NEIGH_STALE]) < 0)
 				return 2;
-			}
-			neigh_ms[opt == OPT_NEIGH_STALE] = v;
 			break;
-		}
 		case 'R': {
 			int k = sscanf(optarg, "%u,%u", &syn_rate, &syn_burst);
 
