@@ -308,11 +308,10 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 	default:
 		/* The policy changed since the SYN: the peer thinks it is
 		 * connected, so it is told (its ACK took our SYN: the RST
-		 * goes at ISN + 1 whatever window it offered). */
+		 * goes at ISN + 1 whatever window it offered; SYN-RECEIVED,
+		 * so tcp_abort sends it). */
 		pcb->snd_una = pcb->snd_max;
-		tcp_send_rst(pcb);
-		pcb->flags |= TF_DETACHED;
-		tcp_pcb_free(pcb, 0);
+		tcp_abort(pcb);
 		return 1;
 	}
 }
