@@ -564,6 +564,19 @@ static void push_items_free(struct push_items *pi)
 	pi->n = 0;
 }
 
+/* The end of the part of enc (elen bytes) that starts at off: at most
+ * POLICY_TEXT_CHUNK bytes, and never inside a %XX. */
+static size_t chunk_end(const char *enc, size_t elen, size_t off)
+{
+	size_t end = off + POLICY_TEXT_CHUNK < elen ? off + POLICY_TEXT_CHUNK : elen;
+
+	if (end < elen && enc[end - 1] == '%')
+		end -= 1;
+	else if (end < elen && end >= 2 && enc[end - 2] == '%')
+		end -= 2;
+	return end;
+}
+
 static int push_items(const struct pol_policy *p, const char *source, uint8_t hash[32],
 		      struct push_items *pi)
 {
@@ -584,28 +597,15 @@ static int push_items(const struct pol_policy *p, const char *source, uint8_t ha
 	for (char *q = src; *q; q++)
 		if (*q == ' ' || *q < 0x20 || *q > 0x7e)
 			*q = '_';
-	/* Parts never cut a %XX in two. */
-	for (parts = 0, off = 0; off < elen || parts == 0; parts++) {
-		size_t end = off + POLICY_TEXT_CHUNK < elen ? off + POLICY_TEXT_CHUNK : elen;
-
-		if (end < elen && enc[end - 1] == '%')
-			end -= 1;
-		else if (end < elen && end >= 2 && enc[end - 2] == '%')
-			end -= 2;
-		off = end;
-	}
+	for (parts = 0, off = 0; off < elen || parts == 0; parts++)
+		off = chunk_end(enc, elen, off);
 	pi->v = calloc(parts, sizeof(*pi->v));
 	if (!pi->v)
 		goto out;
 	for (k = 0, off = 0; k < parts; k++) {
-		size_t end = off + POLICY_TEXT_CHUNK < elen ? off + POLICY_TEXT_CHUNK : elen;
-		size_t cap;
+		size_t end = chunk_end(enc, elen, off), cap;
 		char *buf;
 
-		if (end < elen && enc[end - 1] == '%')
-			end -= 1;
-		else if (end < elen && end >= 2 && enc[end - 2] == '%')
-			end -= 2;
 		cap = 200 + sizeof(src) + (end - off);
 		buf = malloc(cap);
 		if (!buf) {
@@ -1027,26 +1027,6 @@ static void udp_revoke_walk(struct authz *a, struct push_ctx *pc)
 
 /* --- recovery ---------------------------------------------------------------- */
 
-static int kv_u64(const char *text, const char *key, uint64_t *out)
-{
-	const char *p = text;
-	size_t kl = strlen(key);
-
-	while ((p = strstr(p, key))) {
-		if ((p == text || p[-1] == ' ') && p[kl] == '=') {
-			char *end;
-			unsigned long long v = strtoull(p + kl + 1, &end, 10);
-
-			if (end == p + kl + 1)
-				return -EINVAL;
-			*out = v;
-			return 0;
-		}
-		p += kl;
-	}
-	return -ENOENT;
-}
-
 /* Read the log: authorizations not closed, and the last policy push with
  * its text (or none, for a push from before the text was kept). */
 struct recovered {
@@ -1096,6 +1076,22 @@ static const char *kv_str(const char *text, const char *key, size_t *len)
 		p += kl;
 	}
 	return NULL;
+}
+
+static int kv_u64(const char *text, const char *key, uint64_t *out)
+{
+	size_t len;
+	const char *p = kv_str(text, key, &len);
+	unsigned long long v;
+	char *end;
+
+	if (!p)
+		return -ENOENT;
+	v = strtoull(p, &end, 10);
+	if (end == p)
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 static int append(char **buf, size_t *len, const char *p, size_t n)
