@@ -32,6 +32,7 @@
 #include "axiom/opt.h"
 #include "axiom/reader.h"
 #include "axiom/record.h"
+#include "util/mono.h"
 
 static const char *const type_names[] = {
 	[AXIOM_START] = "start",
@@ -146,14 +147,6 @@ static void say(const struct axiom *ax, const char *fmt, ...)
 		fprintf(stderr, "axiom: %s\n", msg);
 }
 
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ENOSPC and EDQUOT: the disk is full, which passes when space is freed;
  * anything else is an I/O error that needs a person. */

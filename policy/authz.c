@@ -41,6 +41,7 @@
 #include "net/stack.h"
 #include "net/tcp.h"
 #include "net/udp.h"
+#include "util/mono.h"
 
 enum conn_state {
 	C_PENDING, /* proposed, not committed; pcb alive */
@@ -122,14 +123,6 @@ struct push_ctx {
 	struct authz_push_result res;
 	unsigned int outstanding;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void hex(const uint8_t *b, size_t n, char *out)
 {

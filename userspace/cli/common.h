@@ -1,7 +1,7 @@
 /*
  * common.h - what the subcommands of `axnet` share: finding an instance's
- * state directory, parsing addresses, entering a network namespace, and the
- * monotonic clock.
+ * state directory, parsing addresses, entering a network namespace, asking
+ * the running instance (cli_ask). The monotonic clock is util/mono.h.
  */
 #ifndef AX_CLI_COMMON_H
 #define AX_CLI_COMMON_H
@@ -50,8 +50,6 @@ int cli_parse_addr(const char *s, uint32_t *addr);
 /* Enter the named network namespace (/run/netns/NAME) with setns(), which
  * keeps this process's mounts (and so /sys/fs/bpf). 0 or -errno. */
 int cli_enter_netns(const char *name);
-
-uint64_t cli_now_ns(void);
 
 /*
  * `axnet CMD [--state-dir DIR | --ifname IF] [--json] [--all]` for the

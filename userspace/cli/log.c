@@ -18,6 +18,7 @@
 #include "axiom/axiom.h"
 #include "axiom/checkpoint.h"
 #include "common.h"
+#include "util/mono.h"
 
 static void usage(FILE *out)
 {
@@ -229,13 +230,13 @@ static int log_show(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		if (timeout_s)
-			deadline = cli_now_ns() + timeout_s * 1000000000ull;
+			deadline = mono_ns() + timeout_s * 1000000000ull;
 	}
 	for (;;) {
 		while ((rc = axiom_iter_next(it, &e)) > 0 && !stop)
 			print_entry(stdout, &e, json);
 		fflush(stdout);
-		if (rc < 0 || !follow || stop || (deadline && cli_now_ns() >= deadline))
+		if (rc < 0 || !follow || stop || (deadline && mono_ns() >= deadline))
 			break;
 		/* New entries are found by reading the files again: a
 		 * reader needs no help from the writer. */

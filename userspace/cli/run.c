@@ -39,6 +39,7 @@
 #include "net/tcp_cc.h"
 #include "relay.h"
 #include "services.h"
+#include "util/mono.h"
 
 #define MAX_CLIENTS CTL_MAX_CLIENTS
 /* The longest poll() sleep: the engine's deadlines (stack_next_deadline)
@@ -277,7 +278,7 @@ static void handle_ping(struct runner *r, struct client *c, char *args)
 	p->size = size;
 	p->interval_ns = interval_ms * 1000000ull;
 	p->timeout_ns = timeout_ms * 1000000ull;
-	p->next_send_ns = cli_now_ns();
+	p->next_send_ns = mono_ns();
 	c->ping = p;
 }
 
@@ -641,7 +642,7 @@ static void on_echo_reply(void *arg, const struct icmp_echo_reply *rep)
 {
 	struct runner *r = arg;
 	uint8_t expect[PING_MAX_DATA];
-	uint64_t now = cli_now_ns();
+	uint64_t now = mono_ns();
 	int i;
 
 	for (i = 0; i < MAX_CLIENTS; i++) {
@@ -747,7 +748,7 @@ static int loop(struct runner *r)
 
 	while (!r->stop) {
 		int n, nfd, i, base, timeout;
-		uint64_t now = cli_now_ns();
+		uint64_t now = mono_ns();
 
 		nfd = r->dev->ops->poll_fds(r->dev, fds, AX_MAX_QUEUES);
 		base = nfd;
@@ -782,7 +783,7 @@ static int loop(struct runner *r)
 		n = poll(fds, (nfds_t)nfd, timeout);
 		if (n < 0 && errno != EINTR)
 			return log_err(-errno, "poll: %s", strerror(errno));
-		now = cli_now_ns();
+		now = mono_ns();
 		stack_set_time(&r->stack, now);
 
 		busy = r->dev->ops->rx(r->dev, rx_frame, &r->stack, RX_BUDGET) == RX_BUDGET;
@@ -1216,7 +1217,7 @@ int cmd_run(int argc, char **argv)
 	}
 	r->stack.echo_reply_cb = on_echo_reply;
 	r->stack.echo_reply_arg = r;
-	stack_set_time(&r->stack, cli_now_ns());
+	stack_set_time(&r->stack, mono_ns());
 
 	err = start_authz(r, ifname, addr_s, policy, policy_path, syn_rate, syn_burst);
 	policy = NULL; /* the authorizer's now, or freed */
