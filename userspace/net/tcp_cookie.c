@@ -115,12 +115,6 @@ int tcp_syncookie_wanted(struct ax_stack *s, struct tcp_pcb *l)
 	return now < l->cookie_until_ms;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, 4);
-}
-
 /* The SYN-ACK of a cookie: built from the SYN alone (o: its options, the
  * ones the cookie cannot carry already cleared). */
 static void send_synack(struct ax_stack *s, uint32_t dst, const struct tcp_hdr *in,
@@ -129,39 +123,15 @@ static void send_synack(struct ax_stack *s, uint32_t dst, const struct tcp_hdr *
 	struct ipv4_tx tx;
 	struct tcp_hdr th;
 	uint8_t opt[40];
-	uint16_t mss = htons((uint16_t)(s->netif->mtu - 40));
-	size_t cap, n = 0;
+	size_t cap, n;
 	uint32_t win = AX_TCP_RCVBUF > 65535 ? 65535 : AX_TCP_RCVBUF;
 	int err;
 	uint8_t *buf;
 
-	/* Our options as tcp_out.c's put_opts lays them out: only what the
-	 * peer offered (RFC 7323 1.3, 2.2; RFC 2018 2). */
-	opt[n++] = 2;
-	opt[n++] = 4;
-	memcpy(opt + n, &mss, 2);
-	n += 2;
-	if (o->sack_ok) {
-		opt[n++] = 1;
-		opt[n++] = 1;
-		opt[n++] = 4;
-		opt[n++] = 2;
-	}
-	if (o->ws_ok) {
-		opt[n++] = 1;
-		opt[n++] = 3;
-		opt[n++] = 3;
-		opt[n++] = AX_TCP_RCV_WSCALE;
-	}
-	if (o->ts_ok) {
-		opt[n++] = 1;
-		opt[n++] = 1;
-		opt[n++] = 8;
-		opt[n++] = 10;
-		put32(opt + n, tsval);
-		put32(opt + n + 4, o->tsval);
-		n += 8;
-	}
+	/* Only what the peer offered (RFC 7323 1.3, 2.2; RFC 2018 2). */
+	n = tcp_put_syn_opts(opt, (uint16_t)(s->netif->mtu - 40), o->sack_ok, o->ws_ok);
+	if (o->ts_ok)
+		n += tcp_put_ts_opt(opt + n, tsval, o->tsval);
 	buf = ipv4_tx_begin(s, dst, IP_PROTO_TCP, &tx, &cap, &err);
 	if (!buf)
 		return;

@@ -40,46 +40,57 @@ uint32_t tcp_rcv_window(struct tcp_pcb *pcb)
 	return space;
 }
 
+size_t tcp_put_syn_opts(uint8_t *o, uint16_t mss, int sack, int ws)
+{
+	size_t n = 0;
+
+	mss = htons(mss);
+	o[n++] = TCPOPT_MSS;
+	o[n++] = 4;
+	memcpy(o + n, &mss, 2);
+	n += 2;
+	if (sack) {
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_SACK_OK;
+		o[n++] = 2;
+	}
+	if (ws) {
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_WS;
+		o[n++] = 3;
+		o[n++] = AX_TCP_RCV_WSCALE;
+	}
+	return n;
+}
+
+size_t tcp_put_ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr)
+{
+	tsval = htonl(tsval);
+	tsecr = htonl(tsecr);
+	o[0] = TCPOPT_NOP;
+	o[1] = TCPOPT_NOP;
+	o[2] = TCPOPT_TS;
+	o[3] = 10;
+	memcpy(o + 4, &tsval, 4);
+	memcpy(o + 8, &tsecr, 4);
+	return 12;
+}
+
 /* Write our options for a segment with flags and len bytes of data;
  * returns their length. */
 static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags, uint32_t len)
 {
 	size_t n = 0;
 
-	if (flags & TH_SYN) {
-		uint16_t mss = htons((uint16_t)(pcb->s->netif->mtu - 40));
-
-		o[n++] = TCPOPT_MSS;
-		o[n++] = 4;
-		memcpy(o + n, &mss, 2);
-		n += 2;
-		/* In a SYN-ACK, only what the peer offered (RFC 7323 1.3,
-		 * 2.2; RFC 2018 2). */
-		if (pcb->state == TCP_SYN_SENT || pcb->sack_ok) {
-			o[n++] = TCPOPT_NOP;
-			o[n++] = TCPOPT_NOP;
-			o[n++] = TCPOPT_SACK_OK;
-			o[n++] = 2;
-		}
-		if (pcb->state == TCP_SYN_SENT || pcb->ws_ok) {
-			o[n++] = TCPOPT_NOP;
-			o[n++] = TCPOPT_WS;
-			o[n++] = 3;
-			o[n++] = AX_TCP_RCV_WSCALE;
-		}
-	}
-	if (pcb->ts_ok || (flags & TH_SYN && pcb->state == TCP_SYN_SENT)) {
-		uint32_t v = htonl((uint32_t)tcp_now_ms(pcb));
-		uint32_t e = htonl(pcb->ts_recent);
-
-		o[n++] = TCPOPT_NOP;
-		o[n++] = TCPOPT_NOP;
-		o[n++] = TCPOPT_TS;
-		o[n++] = 10;
-		memcpy(o + n, &v, 4);
-		memcpy(o + n + 4, &e, 4);
-		n += 8;
-	}
+	/* In a SYN-ACK, only what the peer offered (RFC 7323 1.3, 2.2;
+	 * RFC 2018 2). */
+	if (flags & TH_SYN)
+		n = tcp_put_syn_opts(o, (uint16_t)(pcb->s->netif->mtu - 40),
+				     pcb->state == TCP_SYN_SENT || pcb->sack_ok,
+				     pcb->state == TCP_SYN_SENT || pcb->ws_ok);
+	if (pcb->ts_ok || (flags & TH_SYN && pcb->state == TCP_SYN_SENT))
+		n += tcp_put_ts_opt(o + n, (uint32_t)tcp_now_ms(pcb), pcb->ts_recent);
 	/* SACK blocks for what we hold out of order (RFC 2018 4), the most
 	 * recent first: as many as fit the 40 bytes of options and, beside
 	 * len bytes of data, the path MTU (RFC 1191). A full-sized segment

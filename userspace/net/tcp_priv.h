@@ -50,6 +50,13 @@ struct tcp_opts {
  * kind) return -EINVAL; unknown kinds are skipped. */
 int tcp_parse_opts(const uint8_t *hdr, size_t hlen, int syn, struct tcp_opts *o);
 
+/* Our options, as every segment lays them out (tcp_out.c, and the SYN-ACK
+ * of a SYN cookie): a SYN's MSS, then SACK-permitted and window scale
+ * when sack / ws; the timestamps option (12 bytes). Each returns the
+ * bytes written at o. */
+size_t tcp_put_syn_opts(uint8_t *o, uint16_t mss, int sack, int ws);
+size_t tcp_put_ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr);
+
 /* Out-of-order ranges held (the first few go out as SACK blocks). Each
  * reordered or lost segment can open one; a burst of reordering opens
  * many, and a forgotten range is data the peer must send again. */
