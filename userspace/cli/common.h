@@ -81,7 +81,4 @@ struct cli_ask {
 /* The exit status: 0, 1 (message printed) or 2 (usage). */
 int cli_ask(int argc, char **argv, struct cli_ask *q);
 
-/* mkdir -p. 0 or -errno. */
-int cli_mkdirs(const char *path, unsigned int mode);
-
 #endif /* AX_CLI_COMMON_H */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "util/durable.h"
 
 #define NS_A "axdemo-a"
 #define NS_B "axdemo-b"
@@ -94,7 +95,7 @@ static int write_policy(void)
 {
 	FILE *f;
 
-	if (cli_mkdirs(STATE_DIR, 0755) < 0)
+	if (durable_mkdirs(STATE_DIR, 0755) < 0)
 		return -1;
 	f = fopen(STATE_DIR "/demo.pol", "w");
 	if (!f)

@@ -39,6 +39,7 @@
 #include "net/tcp_cc.h"
 #include "relay.h"
 #include "services.h"
+#include "util/durable.h"
 #include "util/mono.h"
 
 #define MAX_CLIENTS CTL_MAX_CLIENTS
@@ -1157,7 +1158,7 @@ int cmd_run(int argc, char **argv)
 	cli_state_dir(state_dir, ifname, r->state_dir);
 
 	/* One instance per state directory. */
-	err = cli_mkdirs(r->state_dir, 0755);
+	err = durable_mkdirs(r->state_dir, 0755);
 	if (err) {
 		log_err(err, "cannot create %s: %s", r->state_dir, strerror(-err));
 		goto out;
