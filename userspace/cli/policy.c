@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common.h"
 #include "control.h"
 #include "policy/policy.h"
@@ -20,33 +22,42 @@ struct policy_cmd {
 	const char *summary;
 };
 
+/* Parse and hash the policy file path (hex: the sha256 of its canonical
+ * text, the one its log entry names). 0, or 1 with the error said as
+ * "axnet WHAT: ...". */
+static int parse_and_hash(const char *path, const char *what, struct pol_policy **p,
+			  char hex[65])
+{
+	struct pol_error err;
+	uint8_t hash[32];
+	int rc;
+
+	if (pol_parse_file(path, p, &err)) {
+		pol_error_print(&err, stderr);
+		return 1;
+	}
+	rc = pol_hash(*p, hash);
+	if (rc) {
+		fprintf(stderr, "axnet %s: %s: cannot hash: %s\n", what, path, strerror(-rc));
+		pol_free(*p);
+		return 1;
+	}
+	sodium_bin2hex(hex, 65, hash, sizeof(hash));
+	return 0;
+}
+
 /* axnet policy check FILE: parse only; no instance needed. */
 static int policy_check(int argc, char **argv)
 {
 	struct pol_policy *p;
-	struct pol_error err;
-	uint8_t hash[32];
 	char hex[65];
-	unsigned int i;
-	int rc;
 
 	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: axnet policy check FILE\n");
 		return 2;
 	}
-	rc = pol_parse_file(argv[1], &p, &err);
-	if (rc) {
-		pol_error_print(&err, stderr);
+	if (parse_and_hash(argv[1], "policy", &p, hex))
 		return 1;
-	}
-	rc = pol_hash(p, hash);
-	if (rc) {
-		fprintf(stderr, "axnet policy: %s: cannot hash: %s\n", argv[1], strerror(-rc));
-		pol_free(p);
-		return 1;
-	}
-	for (i = 0; i < sizeof(hash); i++)
-		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
 	printf("%s: ok, %u rules, default in %s, default out %s, sha256 %s\n", argv[1],
 	       pol_nrules(p), pol_default(p, POL_IN, NULL) ? "allow" : "deny",
 	       pol_default(p, POL_OUT, NULL) ? "allow" : "deny", hex);
@@ -135,8 +146,6 @@ static int policy_push(int argc, char **argv)
 		"printed with `axnet policy show` or look for it in `axnet log`.\n";
 	char state[PATH_MAX], path[PATH_MAX], req[PATH_MAX + 16], hx[65];
 	struct pol_policy *p;
-	struct pol_error err;
-	uint8_t hash[32];
 	FILE *f;
 	int rc, i = instance_opts(argc, argv, usage, state);
 
@@ -146,19 +155,9 @@ static int policy_push(int argc, char **argv)
 		fprintf(stderr, "%s", usage);
 		return 2;
 	}
-	if (pol_parse_file(argv[i], &p, &err)) {
-		pol_error_print(&err, stderr);
+	if (parse_and_hash(argv[i], "policy push", &p, hx))
 		return PUSH_EXIT_REFUSED;
-	}
-	/* The hash the log entry will name: sha256 of the canonical text. */
-	rc = pol_hash(p, hash);
 	pol_free(p);
-	if (rc) {
-		fprintf(stderr, "axnet policy push: %s: cannot hash: %s\n", argv[i], strerror(-rc));
-		return PUSH_EXIT_REFUSED;
-	}
-	for (unsigned int k = 0; k < sizeof(hash); k++)
-		snprintf(hx + 2 * k, 3, "%02x", hash[k]);
 	if (!realpath(argv[i], path)) {
 		perror(argv[i]);
 		return PUSH_EXIT_REFUSED;
