@@ -862,7 +862,12 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
 
 	a->st.pending--;
 	if (!res->committed) {
-		a->st.failed++;
+		/* A full disk refuses new authorizations (fail closed), as for
+		 * TCP (on_authorized); anything else is a failure. */
+		if (res->err == -ENOSPC || res->err == -EDQUOT)
+			a->st.refused_full++;
+		else
+			a->st.failed++;
 		if (!f->gone)
 			udp_remove(a, f);
 		udp_free(f);
@@ -913,6 +918,7 @@ static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 	struct pol_verdict v = { 0 };
 	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], text[256];
 	unsigned int b;
+	int err;
 
 	if (f) {
 		if (!f->live) {
@@ -971,8 +977,12 @@ static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 	f->asked_ns = mono_ns();
 	snprintf(text, sizeof(text), "dir=in proto=udp %s rule=%u policy=%" PRIu64, f->tuple, v.rule,
 		 a->policy_seq);
-	if (propose(a, AXIOM_CONN_AUTHORIZE, text, on_udp_authorized, f) < 0) {
-		a->st.failed++;
+	err = propose(a, AXIOM_CONN_AUTHORIZE, text, on_udp_authorized, f);
+	if (err < 0) {
+		if (err == -ENOSPC)
+			a->st.refused_full++;
+		else
+			a->st.failed++;
 		udp_free(f);
 		return 0;
 	}

@@ -41,7 +41,8 @@
  * the push are one group: all commit, or nothing is written.
  *
  * A full disk (axiom.h): new authorizations are refused (fail closed:
- * the SYN gets nothing, connect() EACCES; counted as refused_full) until
+ * the SYN gets nothing, connect() EACCES, a UDP flow's first datagram is
+ * dropped; counted as refused_full) until
  * the log takes entries again, by itself; closes and revocations are owed
  * and wait in the log's queue, never dropped.
  *
