@@ -202,6 +202,10 @@ static int complete_locked(struct axiom *ax, struct prop *p, const struct axiom_
 		ax->stats.committed++;
 	else
 		ax->stats.rejected++;
+	/* An entry owed to the log that will never be in it: its owner
+	 * learns of it from axiom_close(). */
+	if (!res->committed && (p->flags & AXIOM_KEEP))
+		ax->stats.owed_lost++;
 	if (p->waiter) {
 		*p->out = *res;
 		if (--p->waiter->pending == 0)
@@ -1175,10 +1179,12 @@ bad:
 	return rc;
 }
 
-void axiom_close(struct axiom *ax)
+unsigned int axiom_close(struct axiom *ax)
 {
+	uint64_t lost;
+
 	if (!ax)
-		return;
+		return 0;
 	pthread_mutex_lock(&ax->lock);
 	ax->closing = 1;
 	pthread_cond_signal(&ax->wake);
@@ -1190,6 +1196,8 @@ void axiom_close(struct axiom *ax)
 	pthread_mutex_lock(&ax->lock);
 	while (ax->submitters)
 		pthread_cond_wait(&ax->idle, &ax->lock);
+	lost = ax->stats.owed_lost;
 	pthread_mutex_unlock(&ax->lock);
 	free_log(ax);
+	return lost > UINT_MAX ? UINT_MAX : (unsigned int)lost;
 }

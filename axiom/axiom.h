@@ -129,9 +129,13 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
  * not dropped), write a checkpoint if the head moved since the last one,
  * stop the writer, run the callbacks still pending in this thread, wait
  * for axiom_submit() calls in other threads to return, and free the log.
- * Blocks for the writer's last fdatasync. NULL is a no-op.
+ * Blocks for the writer's last fdatasync. NULL is a no-op (0).
+ * Returns how many entries owed to the log (AXIOM_KEEP) were never
+ * written in its life: rejected by a failed log, or still waiting for a
+ * full disk at the close (the stats' owed_lost). Nonzero means the log
+ * lacks entries its owner promised it: not a clean close.
  */
-void axiom_close(struct axiom *ax);
+unsigned int axiom_close(struct axiom *ax);
 
 /*
  * Queue an entry. payload (len bytes, at most AXIOM_PAYLOAD_MAX) is
@@ -152,7 +156,8 @@ int axiom_propose(struct axiom *ax, uint16_t type, const void *payload, uint32_t
  * queue limits do not apply to it: the caller bounds how many it can owe
  * (one close per live authorization). It is rejected only by an I/O error
  * other than a full disk, or by axiom_close() while the disk is still
- * full (said through cfg->log).
+ * full (said through cfg->log, counted in owed_lost, and returned by
+ * axiom_close()).
  */
 #define AXIOM_KEEP 1u
 int axiom_propose_ex(struct axiom *ax, uint16_t type, const void *payload, uint32_t len,
@@ -232,6 +237,7 @@ struct axiom_stats {
 	uint64_t full_retries;  /* writes that found it full */
 	uint64_t refused_full;  /* proposals refused at once: disk full */
 	uint64_t owed;          /* AXIOM_KEEP entries waiting to be written */
+	uint64_t owed_lost;     /* AXIOM_KEEP entries rejected, never written */
 	unsigned int full;      /* 1 while the disk is full */
 };
 void axiom_stats(const struct axiom *ax, struct axiom_stats *st);

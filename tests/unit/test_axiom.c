@@ -1723,6 +1723,54 @@ TEST(old_log_without_write_marks)
 	tmpdir_remove(dir);
 }
 
+/*
+ * axiom_close() says how many entries owed to the log (AXIOM_KEEP) were
+ * never written: those still waiting for a full disk at the close, and
+ * those a failed log rejected. 0 when every one was written.
+ * BUG (fixed): it said nothing (void), so its owner called such a stop
+ * clean (exit 0, "stopped cleanly") though the log lacked closes.
+ */
+TEST(close_counts_owed_entries_never_written)
+{
+	char *dir = tmpdir_make("axiom-test"), err[320];
+	struct axiom_stats st;
+	struct axiom *ax;
+
+	REQUIRE(dir);
+	wrap_reset();
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	CHECK_EQ(axiom_propose_ex(ax, AXIOM_CONN_CLOSE, "owed", 4, AXIOM_KEEP, NULL, NULL), 0);
+	CHECK_EQ(axiom_close(ax), 0);
+	CHECK_EQ(read_all(dir, NULL, 0), 1);
+
+	/* Two owed entries still waiting for a full disk at the close. */
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	__atomic_store_n(&W.fail_pwrite, ENOSPC, __ATOMIC_SEQ_CST);
+	CHECK_EQ(axiom_propose_ex(ax, AXIOM_CONN_CLOSE, "owed", 4, AXIOM_KEEP, NULL, NULL), 0);
+	CHECK_EQ(axiom_propose_ex(ax, AXIOM_REVOKE, "owed", 4, AXIOM_KEEP, NULL, NULL), 0);
+	CHECK_EQ(axiom_propose(ax, AXIOM_CONN_REJECT, "may go", 6, NULL, NULL), 0);
+	CHECK_EQ(axiom_close(ax), 2);
+	__atomic_store_n(&W.fail_pwrite, 0, __ATOMIC_SEQ_CST);
+	CHECK_EQ(read_all(dir, NULL, 0), 1);
+
+	/* One rejected by a failed log (EIO), counted as it happens. */
+	wrap_reset();
+	REQUIRE(open_log(&ax, dir, 0, 0, err, sizeof(err)) == 0);
+	__atomic_store_n(&W.fail_pwrite, EIO, __ATOMIC_SEQ_CST);
+	CHECK_EQ(axiom_propose_ex(ax, AXIOM_CONN_CLOSE, "owed", 4, AXIOM_KEEP, NULL, NULL), 0);
+	for (int i = 0; i < 500; i++) {
+		axiom_stats(ax, &st);
+		if (st.owed_lost)
+			break;
+		usleep(10000);
+	}
+	CHECK_EQ(st.owed_lost, 1);
+	__atomic_store_n(&W.fail_pwrite, 0, __ATOMIC_SEQ_CST);
+	CHECK_EQ(axiom_close(ax), 1);
+	CHECK_EQ(read_all(dir, NULL, 0), 1);
+	tmpdir_remove(dir);
+}
+
 TEST_MAIN(T(type_names), T(crc32c), T(record_codec), T(segment_header),
 	  T(reopen_keeps_entries), T(group_commit), T(blocking_submit_threads),
 	  T(propose_errors), T(torn_tail_every_offset), T(corruption_in_the_middle),
@@ -1731,4 +1779,4 @@ TEST_MAIN(T(type_names), T(crc32c), T(record_codec), T(segment_header),
 	  T(disk_full_retries_owed_entries), T(disk_full_probe_resumes),
 	  T(disk_full_close_does_not_hang), T(group_all_or_nothing), T(segment_create_failure),
 	  T(torn_last_write_is_cut), T(hole_in_synced_write_is_damage), T(old_log_without_write_marks),
-	  T(close_drains))
+	  T(close_drains), T(close_counts_owed_entries_never_written))

@@ -228,6 +228,7 @@ static void handle_stats(struct runner *r, struct client *c)
 		say_stat(&sc, "axiom.full_retries", xs.full_retries);
 		say_stat(&sc, "axiom.refused_full", xs.refused_full);
 		say_stat(&sc, "axiom.owed", xs.owed);
+		say_stat(&sc, "axiom.owed_lost", xs.owed_lost);
 		{
 			char why[256];
 
@@ -1030,6 +1031,7 @@ int cmd_run(int argc, char **argv)
 	char lock_path[PATH_MAX + 8];
 	sigset_t mask;
 	int opt, i, locked = 0, stack_ready = 0, err = 0;
+	unsigned int lost;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1268,7 +1270,15 @@ out:
 		stack_fini(&r->stack);
 	}
 	authz_stop(r->authz);
-	axiom_close(r->ax);
+	lost = axiom_close(r->ax);
+	if (lost) {
+		/* Said as an error, and the exit status says it too: the log
+		 * lacks what it was owed (axiom: lines above say why). */
+		err = log_err(-EIO, "%u %s owed to the log (connection closes, revocations) %s not "
+			      "written; the next start closes their authorizations in the log as "
+			      "instance-restarted, without byte counts", lost,
+			      lost == 1 ? "entry" : "entries", lost == 1 ? "was" : "were");
+	}
 	authz_close(r->authz);
 	pol_free(policy);
 	netdev_close(r->dev);
