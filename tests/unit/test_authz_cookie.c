@@ -1,0 +1,164 @@
+/*
+ * test_authz_cookie.c - SYN cookies with the real authorizer and a real
+ * Axiom log (policy/authz.c hook_check, hook_request, on_authorized): a
+ * flood of cookie SYNs to an allowed port costs the log nothing and the
+ * authorizer nothing (no entry, no pending authorization, no connection);
+ * a flood to a denied port costs at most the reject entries' rate
+ * (authz_config.reject_rate: one burst of them, the rest counted as
+ * unlogged); and the ACK that returns a cookie makes exactly one
+ * connection-authorize entry, after which the connection is established.
+ */
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "axiom/axiom.h"
+#include "policy/authz.h"
+#include "fake_netif.h"
+#include "testlib.h"
+#include "tcp_check.h"
+
+static struct fake_host H;
+static struct fake_tcp_app A;
+static struct fake_tcp_peer P;
+static struct fake_tcp_view V;
+static uint8_t O[40];
+
+#define ALLOWED 80
+#define DENIED 81
+#define FLOOD 2000u
+#define REJECT_RATE 10u
+
+#define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_tcp_rx, n }
+#define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
+
+/* Run Axiom's callbacks until cond holds (at most 5 s). */
+#define DISPATCH_UNTIL(ax, cond)                                                   \
+	do {                                                                       \
+		for (int i_ = 0; i_ < 500 && !(cond); i_++) {                      \
+			struct pollfd p_ = { .fd = axiom_event_fd(ax), .events = POLLIN }; \
+			poll(&p_, 1, 10);                                          \
+			axiom_dispatch(ax);                                        \
+		}                                                                  \
+	} while (0)
+
+/* Run what the log has finished, until it is quiet for 100 ms. */
+static void drain(struct axiom *ax)
+{
+	for (int i = 0; i < 50; i++) {
+		struct pollfd p = { .fd = axiom_event_fd(ax), .events = POLLIN };
+
+		if (poll(&p, 1, 100) <= 0)
+			return;
+		axiom_dispatch(ax);
+	}
+}
+
+/* A SYN from the peer's port sport to lport (Linux's options). */
+static void syn(uint16_t sport, uint16_t lport)
+{
+	size_t n = fake_tcp_syn_opts(O, 1460, 7, 1, 1, 100);
+
+	fake_tcp_peer_init(&P, &H, sport, lport, 0x1000);
+	fake_tcp_rx(&P, 0x1000, 0, TH_SYN, 65535, O, n, NULL, 0);
+}
+
+TEST(cookie_flood_costs_the_log_nothing)
+{
+	static const char pol[] = "default deny in\ndefault allow out\nallow in tcp to port 80\n";
+	char dir[] = "/tmp/axnet-test-authz-cookie-XXXXXX", err[256], cmd[128];
+	struct axiom_config xc = { 0 };
+	struct authz_config ac = { 0 };
+	struct pol_policy *p = NULL;
+	struct pol_error pe;
+	struct authz_stats st;
+	struct tcp_info_ax i;
+	struct tcp_pcb *pcb;
+	struct axiom *ax = NULL;
+	struct authz *a = NULL;
+	uint64_t head0, rejects;
+	unsigned int k;
+
+	REQUIRE(mkdtemp(dir) != NULL);
+	REQUIRE(fake_host_init(&H) == 0);
+	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
+	REQUIRE(fake_pin_neighbour(&H, FAKE_PEER_IP) == 0);
+	xc.dir = dir;
+	REQUIRE(axiom_open(&ax, &xc, err, sizeof(err)) == 0);
+	REQUIRE(pol_parse(pol, sizeof(pol) - 1, "test", &p, &pe) == 0);
+	ac.stack = &H.s;
+	ac.ax = ax;
+	ac.state_dir = dir;
+	ac.policy = p;
+	ac.policy_source = "test";
+	ac.reject_rate = REJECT_RATE;
+	REQUIRE(authz_open(&a, &ac, err, sizeof(err)) == 0);
+	drain(ax);
+	memset(&A, 0, sizeof(A));
+	tcp_set_syncookies(&H.s, TCP_SYNCOOKIES_ALWAYS);
+	REQUIRE(tcp_listen(&H.s, ALLOWED, 16, fake_tcp_app_cb(), &A) != NULL);
+	REQUIRE(tcp_listen(&H.s, DENIED, 16, fake_tcp_app_cb(), &A) != NULL);
+	head0 = axiom_head_seq(ax);
+
+	/* Allowed port: every SYN gets its cookie SYN-ACK, nothing else. */
+	fake_mark(&H);
+	for (k = 0; k < FLOOD; k++)
+		syn((uint16_t)(10000 + k), ALLOWED);
+	CHECK_CNT(&H, RX(FLOOD), TX(FLOOD), { AX_C_tcp_syncookies_sent, FLOOD });
+	authz_stats(a, &st);
+	CHECK_EQ(st.pending, 0);
+	CHECK_EQ(st.authorized, 0);
+	CHECK_EQ(st.rejected, 0);
+	CHECK_EQ(H.s.tcp->count, 0);
+	drain(ax);
+	CHECK_EQ(axiom_head_seq(ax), head0);
+
+	/* Denied port: nothing sent; reject entries at most one burst. */
+	fake_mark(&H);
+	for (k = 0; k < FLOOD; k++)
+		syn((uint16_t)(20000 + k), DENIED);
+	CHECK_EQ(H.nif.n, 0);
+	drain(ax);
+	authz_stats(a, &st);
+	CHECK_EQ(st.rejected, FLOOD);
+	rejects = axiom_head_seq(ax) - head0;
+	/* The bucket holds REJECT_RATE; the flood takes well under a second
+	 * here, so one more token at most. */
+	CHECK(rejects >= REJECT_RATE && rejects <= REJECT_RATE + 1);
+	CHECK_EQ(st.rejects_unlogged, FLOOD - rejects);
+	CHECK_EQ(st.pending, 0);
+	CHECK_EQ(H.s.tcp->count, 0);
+
+	/* One peer returns its cookie: one authorize entry, then the
+	 * connection is established (nothing sent before the commit). */
+	syn(40000, ALLOWED);
+	REQUIRE(fake_tcp_sent(&H, H.nif.n - 1, &V) == 0);
+	P.seq = 0x1001;
+	P.ack = V.seq + 1;
+	P.ts = V.o.ts_ok;
+	P.tsecr = V.o.tsval;
+	P.tsval = 101;
+	fake_mark(&H);
+	fake_tcp_send(&P, TH_ACK, NULL, 0);
+	CHECK_EQ(H.nif.n, 0);
+	authz_stats(a, &st);
+	CHECK_EQ(st.pending, 1);
+	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 1));
+	CHECK_EQ(st.authorized, 1);
+	CHECK_EQ(axiom_head_seq(ax), head0 + rejects + 1);
+	pcb = tcp_lookup(&H.s, FAKE_OUR_IP, ALLOWED, FAKE_PEER_IP, 40000);
+	REQUIRE(pcb != NULL);
+	tcp_get_info(pcb, &i);
+	CHECK_EQ(i.state, TCP_ESTABLISHED);
+	CHECK_EQ(A.accepted, 1);
+
+	stack_fini(&H.s);
+	authz_stop(a);
+	axiom_close(ax);
+	authz_close(a);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ(system(cmd), 0);
+}
+
+TEST_MAIN(T(cookie_flood_costs_the_log_nothing))
