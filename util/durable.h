@@ -10,7 +10,11 @@
  * after it). After a crash at any point there is either the old file (or
  * none) or the whole new one, never a mix; what a crash leaves behind is
  * at most a NAME.tmp beside it, which the next durable write of that name
- * replaces. On failure the name is untouched and NAME.tmp removed.
+ * replaces. A failure before the rename leaves the name untouched and
+ * NAME.tmp removed; one after it (syncing the directory, or closing) is
+ * returned although the name already holds the new data, which a crash
+ * may still undo: the caller treats it as not written, and a retry
+ * replaces it the same way.
  *
  * EINTR is retried and short writes continued everywhere. Errors are
  * negative errnos, the first one met (an ENOSPC stays ENOSPC).
