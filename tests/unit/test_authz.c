@@ -396,6 +396,48 @@ TEST(start_on_a_full_disk_writes_nothing)
 	tmpdir_remove(dir);
 }
 
+/*
+ * A log holding a policy in parts (records with the write-position flag,
+ * policy-text entries, a group commit) verifies as `axnet log verify`
+ * checks it (axiom_verify): chain, seqs, checkpoints; and again after a
+ * second start appended to it.
+ */
+TEST(log_with_policy_parts_verifies)
+{
+	char *dir = tmpdir_make("authz-test"), err[768], text[256];
+	size_t cap = 4u << 20, len = 0;
+	char *big = malloc(cap);
+	struct axiom_verify_report rep;
+	struct axiom *ax;
+	struct authz *a;
+	uint16_t type = 0;
+	long n;
+	int i;
+
+	REQUIRE(dir && big);
+	REQUIRE(setup() == 0);
+	len += (size_t)snprintf(big + len, cap - len, "default deny in\n");
+	for (i = 0; i < 4000; i++)
+		len += (size_t)snprintf(big + len, cap - len,
+					"allow in tcp from 10.%d.%d.0/24 to port %d\n", i / 250,
+					i % 250, 1 + i);
+	REQUIRE(start(dir, parse(big), "one", &ax, &a, err, sizeof(err)) == 0);
+	free(big);
+	stop(ax, a);
+	n = entry(dir, 2, &type, text, sizeof(text));
+	REQUIRE(n > 3 && type == AXIOM_POLICY_TEXT);
+	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
+	CHECK_EQ(rep.entries, (uint64_t)n);
+	CHECK_EQ(rep.checkpoints, 1);
+	CHECK_EQ(rep.torn_bytes, 0);
+	REQUIRE(start(dir, NULL, "two", &ax, &a, err, sizeof(err)) == 0);
+	stop(ax, a);
+	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
+	CHECK_EQ(rep.entries, (uint64_t)n + 1);
+	CHECK_EQ(rep.checkpoints, 2);
+	tmpdir_remove(dir);
+}
+
 TEST_MAIN(T(restart_closes_in_one_group_commit), T(policy_survives_in_the_log),
 	  T(big_policy_in_parts), T(policy_that_cannot_be_rebuilt_stops_the_start),
-	  T(start_on_a_full_disk_writes_nothing))
+	  T(start_on_a_full_disk_writes_nothing), T(log_with_policy_parts_verifies))
