@@ -191,9 +191,10 @@ static void flow_of(const struct tcp_pcb *pcb, int inbound, struct pol_flow *f,
 	flow_of_info(&i, inbound, f, k, tuple, tlen);
 }
 
-/* Rate-limited connection-reject entry. */
-static void log_reject(struct authz *a, int inbound, const char *proto, const char *tuple,
-		       uint32_t rule)
+/* Rate-limited connection-reject entry. Returns 1 when this rejection
+ * was within the rate (its entry proposed), 0 when it was only counted. */
+static int log_reject(struct authz *a, int inbound, const char *proto, const char *tuple,
+		      uint32_t rule)
 {
 	uint64_t now = mono_ns();
 	char text[256];
@@ -206,7 +207,7 @@ static void log_reject(struct authz *a, int inbound, const char *proto, const ch
 	if (a->reject_tokens < 1.0) {
 		a->rejects_unlogged_since++;
 		a->st.rejects_unlogged++;
-		return;
+		return 0;
 	}
 	a->reject_tokens -= 1.0;
 	n = snprintf(text, sizeof(text), "dir=%s proto=%s %s rule=%u policy=%" PRIu64,
@@ -222,6 +223,7 @@ static void log_reject(struct authz *a, int inbound, const char *proto, const ch
 		a->rejects_unlogged_since++;
 		a->st.rejects_unlogged++;
 	}
+	return 1;
 }
 
 static void close_entry(struct authz *a, uint64_t seq, const char *reason,
@@ -345,10 +347,12 @@ static void tcp_denied(struct authz *a, int inbound, const struct ax_flow_key *k
 		       const char *tuple, uint32_t rule)
 {
 	a->st.rejected++;
-	log_reject(a, inbound, "tcp", tuple, rule);
 	/* XDP drops the flow's next frames (the peer's retries) itself,
-	 * until a push changes the answer. */
-	if (a->have_sink && inbound) {
+	 * until a push changes the answer. Only at the reject entries' rate:
+	 * a deny verdict helps only a peer that sends again, and the verdict
+	 * map is an LRU that also holds the live connections' allow
+	 * verdicts; one per spoofed source of a flood would evict them. */
+	if (log_reject(a, inbound, "tcp", tuple, rule) && a->have_sink && inbound) {
 		struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = rule };
 
 		a->sink.flow_set(a->sink.arg, k, &dv);
@@ -955,8 +959,9 @@ static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 	if (pol_match(a->policy, &pf, &v) < 0 || !v.allow || a->udp_count >= AUTHZ_UDP_MAX_FLOWS) {
 		a->st.rejected++;
 		if (a->udp_count < AUTHZ_UDP_MAX_FLOWS) {
-			log_reject(a, 1, "udp", f->tuple, v.rule);
-			if (a->have_sink) {
+			/* A deny verdict at the reject entries' rate, as for
+			 * TCP (tcp_denied). */
+			if (log_reject(a, 1, "udp", f->tuple, v.rule) && a->have_sink) {
 				struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = v.rule };
 
 				a->sink.flow_set(a->sink.arg, &f->key, &dv);

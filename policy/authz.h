@@ -10,11 +10,16 @@
  * through from then on) and only then does the SYN or SYN-ACK leave,
  * carrying the entry's sequence number with the connection. When the
  * connection ends its verdict is deleted and a connection-close entry
- * proposed. The data plane never reaches this module.
+ * proposed. A denied connection gets a connection-reject entry and, for
+ * an inbound one, a deny verdict (XDP drops the peer's retries), both at
+ * most reject_rate a second: the rest are counted (rejects_unlogged), so
+ * a flood from spoofed sources can neither fill the log nor push the live
+ * connections' allow verdicts out of the verdict map (an LRU). The data
+ * plane never reaches this module.
  *
  * SYN cookies (the engine's, under pressure): the policy decides at the
- * SYN as always (a denial is logged, rate-limited, and its deny verdict
- * set), but an allowed SYN gets its cookie SYN-ACK with nothing allocated
+ * SYN as always (a denial is logged and its deny verdict set, both
+ * rate-limited), but an allowed SYN gets its cookie SYN-ACK with nothing allocated
  * and no entry proposed. Only the ACK that returns the cookie, which
  * proves the peer's address, makes the connection: it is matched again,
  * its connection-authorize entry proposed, and it waits as above (no data
