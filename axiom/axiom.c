@@ -347,6 +347,10 @@ int axiom_propose_ex(struct axiom *ax, uint16_t type, const void *payload, uint3
 	if (!err) {
 		append_locked(ax, p);
 		pthread_cond_signal(&ax->wake);
+	} else if (flags & AXIOM_KEEP) {
+		/* Owed and refused (the log is closing): never written,
+		 * which axiom_close() reports. */
+		ax->stats.owed_lost++;
 	}
 	pthread_mutex_unlock(&ax->lock);
 	if (err < 0)

@@ -131,8 +131,9 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
  * for axiom_submit() calls in other threads to return, and free the log.
  * Blocks for the writer's last fdatasync. NULL is a no-op (0).
  * Returns how many entries owed to the log (AXIOM_KEEP) were never
- * written in its life: rejected by a failed log, or still waiting for a
- * full disk at the close (the stats' owed_lost). Nonzero means the log
+ * written in its life: rejected by a failed log, still waiting for a
+ * full disk at the close, or proposed once the close had begun (e.g. by
+ * a callback it runs) (the stats' owed_lost). Nonzero means the log
  * lacks entries its owner promised it: not a clean close.
  */
 unsigned int axiom_close(struct axiom *ax);
