@@ -679,6 +679,11 @@ static void revoke_walk(struct authz *a, struct push_ctx *pc)
 {
 	struct collect cl = { 0 };
 
+	/* A push that commits while the instance stops (axiom_close runs
+	 * its callback) finds the engine's table gone (stack_fini): no
+	 * connection is left to revoke. */
+	if (!a->s->tcp)
+		return;
 	tcp_foreach(a->s, collect_pcb, &cl);
 	for (size_t i = 0; i < cl.n; i++) {
 		struct tcp_pcb *pcb = cl.v[i];
