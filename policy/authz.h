@@ -98,11 +98,15 @@ struct authz_config {
 int authz_open(struct authz **out, const struct authz_config *cfg, char *err, size_t errlen);
 /*
  * Shutting down is two steps around axiom_close(): authz_stop() removes
- * the hooks and ends the UDP flows (their close entries are proposed, so
- * the log must still be open); then axiom_close() commits and runs the
- * last callbacks, which still need the authorizer; then authz_close()
- * frees it (it calls authz_stop() too, for the simple cases).
+ * the hooks, ends the UDP flows (their close entries are proposed, so
+ * the log must still be open) and waits, dispatching, up to
+ * AUTHZ_STOP_WAIT_MS for the authorizations still committing, so that
+ * the closes they owe (their connections are gone) are proposed while the
+ * log takes them; then axiom_close() commits and runs the last callbacks,
+ * which still need the authorizer; then authz_close() frees it (it calls
+ * authz_stop() too, for the simple cases; a second call does nothing).
  */
+#define AUTHZ_STOP_WAIT_MS 2000u /* commits take ms; a slow disk's sync more */
 void authz_stop(struct authz *a);
 void authz_close(struct authz *a);
 
