@@ -88,10 +88,14 @@ const char *__ubsan_default_options(void)
 
 /* A broken invariant: say which (the line), then abort for libFuzzer. */
 #define check(ok) check_at((ok), __LINE__)
+static char *tmpdir;
 static void check_at(int ok, int line)
 {
 	if (!ok) {
 		fprintf(stderr, "fuzz_authz_recover: invariant at line %d broken\n", line);
+		/* The log is libFuzzer's to keep as the input, not /dev/shm's. */
+		if (tmpdir)
+			nftw(tmpdir, tmpdir_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		abort();
 	}
 }
@@ -158,6 +162,8 @@ static struct model {
 	enum push_kind last;
 	uint8_t last_hash[32];
 	uint64_t last_seq;
+	uint8_t files[OPS_MAX][32];     /* policies/<sha256>.pol written */
+	size_t nfiles;
 	size_t done;                    /* results back through dispatch */
 	int failed;                     /* a proposal was not committed */
 } M;
@@ -428,12 +434,18 @@ static void op_legacy(struct in *in, uint8_t op)
 		check(f != NULL);
 		check(fwrite(canon, 1, clen, f) == clen);
 		check(fclose(f) == 0);
+		memcpy(M.files[M.nfiles++], h, 32);
 	}
 	free(canon);
 	if (add(AXIOM_POLICY_PUSH, fmt("sha256=%s rules=3 source=old.pol", hx), 0) < 0)
 		return;
 	M.len[M.n - 1] = (uint32_t)strlen(M.payload[M.n - 1]);
-	M.last = op & 8 ? P_GOOD : P_BAD;
+	/* Its file, written by this push or an earlier one of the same
+	 * policy, or missing. */
+	M.last = P_BAD;
+	for (size_t i = 0; i < M.nfiles; i++)
+		if (memcmp(M.files[i], h, 32) == 0)
+			M.last = P_GOOD;
 	memcpy(M.last_hash, h, 32);
 	M.last_seq = M.n;
 	M.any_push = M.structured_push = 1;
@@ -454,6 +466,9 @@ static void build(struct in *in)
 	unsigned int ops = 0;
 
 	while (ops++ < OPS_MAX && take(in, &op)) {
+		if (getenv("FUZZ_VERBOSE"))
+			fprintf(stderr, "fuzz_authz_recover: op %d (0x%02x) at entry %" PRIu64 "\n",
+				op & 7, op, M.n + 1);
 		switch (op & 7) {
 		case 0: {
 			const uint8_t *t;
@@ -499,7 +514,9 @@ static void build(struct in *in)
 				add_text(AXIOM_REVOKE, fmt("auth=%" PRIu64 " policy=%" PRIu64
 							   " local=10.0.0.1:80 remote=10.0.0.2:9",
 							   seq, M.last_seq));
-			if (seq >= 1 && seq <= ENTRIES_MAX)
+			/* Closing an authorization not (yet) in the log
+			 * closes nothing. */
+			if (seq >= 1 && seq < M.n && M.type[seq - 1] == AXIOM_CONN_AUTHORIZE)
 				M.structured_closed[seq - 1] = 1;
 			break;
 		}
@@ -686,6 +703,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&M, 0, sizeof(M));
 	M.dir = strdup("/dev/shm/axnet-fuzz-authz-XXXXXX");
 	check(M.dir && mkdtemp(M.dir));
+	tmpdir = M.dir;
 	M.ax = open_log(segsz);
 	build(&in);
 	drain();
@@ -724,6 +742,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stack_fini(&H.s);
 	for (size_t i = 0; i < M.n; i++)
 		free(M.payload[i]);
+	tmpdir = NULL;
 	tmpdir_remove(M.dir);
 	return 0;
 }
