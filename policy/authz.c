@@ -1162,15 +1162,22 @@ static int recover_push(struct recovered *r, const struct axiom_entry *e, const 
 	const char *pp = kv_str(text, "parts", &pl);
 	unsigned long long k = pp ? strtoull(pp, NULL, 10) : 1;
 
-	if (!h || hl != 64)
+	if (!h)
 		return 0; /* not a push this version wrote */
-	memcpy(r->policy_hash, h, 64);
-	r->policy_hash[64] = '\0';
+	memcpy(r->policy_hash, h, hl < 64 ? hl : 64);
+	r->policy_hash[hl < 64 ? hl : 64] = '\0';
 	r->policy_seq = e->seq;
 	r->policy_bad = NULL;
 	free(r->policy_text);
 	r->policy_text = NULL;
 	r->policy_text_len = 0;
+	/* The hash names the file of a push from before the text was kept
+	 * (policies/<sha256>.pol): anything but hex digits could name a file
+	 * elsewhere ("../"), or a FIFO that blocks the start. */
+	if (hl != 64 || strspn(h, "0123456789abcdef") < 64) {
+		r->policy_bad = "its sha256 is not 64 lowercase hex digits";
+		return 0;
+	}
 	if (!t) {
 		if (pp)
 			r->policy_bad = "its entry says parts= but holds no text";

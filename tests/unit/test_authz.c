@@ -366,6 +366,50 @@ TEST(policy_that_cannot_be_rebuilt_stops_the_start)
 	tmpdir_remove(dir);
 }
 
+/*
+ * A push's sha256 names the file of a push from before the text was kept
+ * (policies/<sha256>.pol), so it must be a sha256: 64 lowercase hex
+ * digits. Anything else stops the start, and no file is looked for.
+ * BUG (fixed): "../" in a tampered entry's sha256 made the start open and
+ * parse a .pol file outside policies/ (a FIFO there would block the start
+ * for ever), and a sha256 of another length made recovery skip the push,
+ * so the push before it, or the built-in default, silently took its place.
+ */
+TEST(push_with_a_malformed_sha256_stops_the_start)
+{
+	/* <dir>/policies/../././...//evil.pol: <dir>/evil.pol, 64 bytes. */
+	static const char outside[] = "../" "./././././././././././././././././././././././././././."
+				      "/" "/evil";
+	char *dir = tmpdir_make("authz-test"), err[768], path[512];
+	struct axiom *ax;
+	struct authz *a;
+	int fd;
+
+	REQUIRE(dir);
+	REQUIRE(strlen(outside) == 64);
+	REQUIRE(setup() == 0);
+	snprintf(path, sizeof(path), "%s/policies", dir);
+	REQUIRE(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/evil.pol", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	REQUIRE(fd >= 0);
+	CHECK(write(fd, WEB, strlen(WEB)) == (ssize_t)strlen(WEB));
+	close(fd);
+	old_push(dir, outside);
+	CHECK_EQ(start(dir, NULL, "start", &ax, &a, err, sizeof(err)), -EBADMSG);
+	CHECK(strstr(err, "not 64 lowercase hex digits") != NULL);
+	CHECK(strstr(err, "evil") == NULL); /* the file was never named */
+	CHECK_EQ(axiom_head_seq(ax), 1);     /* nothing written */
+	axiom_close(ax);
+	/* A shorter one is no less the push in force: not skipped. */
+	old_push(dir, "dc67b4d2");
+	CHECK_EQ(start(dir, NULL, "start", &ax, &a, err, sizeof(err)), -EBADMSG);
+	CHECK(strstr(err, "log entry 2") != NULL && strstr(err, "hex digits") != NULL);
+	CHECK_EQ(axiom_head_seq(ax), 2);
+	axiom_close(ax);
+	tmpdir_remove(dir);
+}
+
 /* Starting on a full disk: a clear error that names ENOSPC and the file,
  * and nothing written (no start entry without its push). */
 TEST(start_on_a_full_disk_writes_nothing)
@@ -440,4 +484,5 @@ TEST(log_with_policy_parts_verifies)
 
 TEST_MAIN(T(restart_closes_in_one_group_commit), T(policy_survives_in_the_log),
 	  T(big_policy_in_parts), T(policy_that_cannot_be_rebuilt_stops_the_start),
-	  T(start_on_a_full_disk_writes_nothing), T(log_with_policy_parts_verifies))
+	  T(start_on_a_full_disk_writes_nothing), T(log_with_policy_parts_verifies),
+	  T(push_with_a_malformed_sha256_stops_the_start))
