@@ -5,7 +5,7 @@
  * left open) and the start group it then commits.
  *
  * Each input builds a fresh log in a directory of its own under /dev/shm
- * (tmpfs: no disk), through the public API (axiom_open, proposals, one
+ * (tmpfs: no disk; /tmp when there is none), through the public API (axiom_open, proposals, one
  * group per push), runs authz_open() on it with no policy given, checks
  * the outcome against a model of what was written, and removes it all:
  * nothing is kept between inputs.
@@ -47,7 +47,8 @@
  *     default, committed now as a push;
  *   - a last push written as the authorizer writes it (or a legacy one
  *     whose file exists) always opens; one with a wrong sha256, a missing
- *     part or a missing file never does;
+ *     part or a missing file never does, nor any push entry whose sha256=
+ *     is not 64 lowercase hex digits;
  *   - the log grows by exactly the start entry, one close per
  *     authorization left open, and the default's push, in that order;
  *     each close names an authorization not closed before, none twice,
@@ -460,6 +461,24 @@ static void add_text(uint16_t type, char *s)
 		propose_from(from);
 }
 
+/* A sha256= key (the first, at the start or after a space, before any
+ * NUL: the payload is read as a C string) whose value is not 64 lowercase
+ * hex digits: such a push is the one in force, and cannot be rebuilt. */
+static int bad_sha(const uint8_t *t, size_t tl)
+{
+	const uint8_t *p = t, *end = t + strnlen((const char *)t, tl);
+	size_t n = 0;
+
+	while ((p = memmem(p, (size_t)(end - p), "sha256=", 7)) && p != t && p[-1] != ' ')
+		p++;
+	if (!p)
+		return 0;
+	for (p += 7; p + n < end && p[n] != ' '; n++)
+		if (!strchr("0123456789abcdef", p[n]))
+			return 1;
+	return n != 64;
+}
+
 static void build(struct in *in)
 {
 	uint8_t op, b = 0;
@@ -483,7 +502,7 @@ static void build(struct in *in)
 				break;
 			if (type == AXIOM_POLICY_PUSH) {
 				M.any_push = 1;
-				M.last = P_RAW;
+				M.last = bad_sha(t, tl) ? P_BAD : P_RAW;
 			}
 			if ((type == AXIOM_CONN_CLOSE || type == AXIOM_REVOKE) &&
 			    memmem(t, tl, "auth=", 5))
@@ -701,7 +720,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	take(&in, &steer);
 	segsz = steer & 4 ? 512 : 1u << 20;
 	memset(&M, 0, sizeof(M));
-	M.dir = strdup("/dev/shm/axnet-fuzz-authz-XXXXXX");
+	M.dir = strdup(access("/dev/shm", W_OK) == 0 ? "/dev/shm/axnet-fuzz-authz-XXXXXX" :
+		       "/tmp/axnet-fuzz-authz-XXXXXX");
 	check(M.dir && mkdtemp(M.dir));
 	tmpdir = M.dir;
 	M.ax = open_log(segsz);

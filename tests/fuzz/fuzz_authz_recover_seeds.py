@@ -44,6 +44,9 @@ seeds = {
     "stray-part": bytes([1]) + push(chunk=6) + bytes([7, 0x12]) + text(b"allow%0a"),
     "raw": bytes([5]) + raw(2, b"sha256=" + b"0" * 64 + b" rules=1 source=x text=allow%0a")
            + raw(3, b"dir=in") + raw(5, b"auth=1 reason=x") + raw(7, b"part=1/2"),
+    "sha256-outside-policies": bytes([1, 6 | 8]) + text(POLICY)
+           + raw(2, b"sha256=../" + b"./" * 28 + b"/evil rules=1 source=x"),
+    "raw-parts-no-text": bytes([1]) + AUTH + raw(2, b"sha256=" + b"a" * 64 + b" rules=1 parts=2"),
 }
 
 os.makedirs(sys.argv[1], exist_ok=True)
