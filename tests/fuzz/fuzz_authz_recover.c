@@ -5,10 +5,12 @@
  * left open) and the start group it then commits.
  *
  * Each input builds a fresh log in a directory of its own under /dev/shm
- * (tmpfs: no disk; /tmp when there is none), through the public API (axiom_open, proposals, one
- * group per push), runs authz_open() on it with no policy given, checks
- * the outcome against a model of what was written, and removes it all:
- * nothing is kept between inputs.
+ * (tmpfs: no disk; /tmp when there is none), through the public API
+ * (axiom_open, proposals, one group per push), runs authz_open() on it
+ * with no policy given, checks the outcome against a model of what was
+ * written, and removes it all: nothing is kept between inputs.
+ * FUZZ_VERBOSE=1 in the environment shows each input's operations and
+ * outcome.
  *
  * The input's first byte steers:
  *
