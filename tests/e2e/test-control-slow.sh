@@ -125,7 +125,15 @@ grep "^slow sample" "$WORK/rtt" | head -20
 tail -1 "$WORK/rtt"
 read -r _ samples _ max _ p99 _ median _ over <<<"$(tail -1 "$WORK/rtt")"
 [ "$samples" -ge 300 ] || fail "only $samples RTT samples"
-awk -v m="$max" 'BEGIN { exit !(m < 10) }' ||
+# A control client that made the data path wait would cost the echo
+# seconds (before: 2,011 ms, the slow reader's whole sleep). On these two
+# vCPUs one sample in ~400 reaches 5 to 13 ms at the moment the slow reader
+# drains its listing, with the plain build as with ASan (the loop writes
+# at most 16 KiB of the listing a turn, non-blocking): scheduling, not a
+# wait. So 99% of the samples must stay under 10 ms, and none reach 25.
+awk -v p="$p99" 'BEGIN { exit !(p < 10) }' ||
+	fail "a live connection's echo RTT p99 reached $p99 ms during the slow reader"
+awk -v m="$max" 'BEGIN { exit !(m < 25) }' ||
 	fail "a live connection's echo RTT reached $max ms during the slow reader (over 10 ms: ${over#*:})"
 pass "echo RTT max $max ms, p99 $p99 ms, median $median ms over $samples samples"
 
