@@ -69,12 +69,13 @@ pass "the log grew from the auditor's checkpoint; a forged one is refused"
 "$AXNET" log verify --state-dir "$STATE" >/dev/null || fail "log verify after the last instance"
 
 "$AXNET" log --state-dir "$STATE" >"$WORK/log.txt" || fail "axnet log"
-n=0 missing=0
-while read -r _ port; do
-	n=$((n + 1))
-	grep -q "connection-authorize dir=in proto=tcp local=$AXNET_IP:9 remote=$KERNEL_B:$port " \
-		"$WORK/log.txt" || { echo "no authorization for port $port"; missing=$((missing + 1)); }
-done <"$WORK/ok.txt"
+# One pass over the log (a grep per connection was quadratic: a minute
+# for 12,000 connections).
+n=$(wc -l <"$WORK/ok.txt")
+missing=$(awk -v want="connection-authorize dir=in proto=tcp local=$AXNET_IP:9 remote=$KERNEL_B:" '
+	NR == FNR { if ((i = index($0, want))) { rest = substr($0, i + length(want)); split(rest, f, " "); seen[f[1]] = 1 }; next }
+	!($2 in seen) { print "no authorization for port " $2 > "/dev/stderr"; m++ }
+	END { print m + 0 }' "$WORK/log.txt" "$WORK/ok.txt")
 [ "$n" -gt 0 ] || fail "no connection was established in $ROUNDS rounds"
 expect_eq "established connections without their authorize entry (of $n)" "$missing" 0
 starts=$(grep -c " start " "$WORK/log.txt")
