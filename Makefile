@@ -76,7 +76,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS))
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif.h tests/unit/tcp_check.h \
-		tests/unit/tcp_helper.h tests/unit/tmpdir.h $(NET_ASAN_OBJS)
+		tests/unit/tcp_helper.h tests/unit/tmpdir.h tests/unit/authz_helper.h $(NET_ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lsodium -lm
 
