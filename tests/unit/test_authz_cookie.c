@@ -8,15 +8,9 @@
  * unlogged); and the ACK that returns a cookie makes exactly one
  * connection-authorize entry, after which the connection is established.
  */
-#include <poll.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-#include "axiom/axiom.h"
-#include "policy/authz.h"
-#include "fake_netif.h"
-#include "testlib.h"
+#include "authz_helper.h"
 #include "tcp_check.h"
 
 static struct fake_host H;
@@ -33,28 +27,6 @@ static uint8_t O[40];
 #define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_tcp_rx, n }
 #define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
 
-/* Run Axiom's callbacks until cond holds (at most 5 s). */
-#define DISPATCH_UNTIL(ax, cond)                                                   \
-	do {                                                                       \
-		for (int i_ = 0; i_ < 500 && !(cond); i_++) {                      \
-			struct pollfd p_ = { .fd = axiom_event_fd(ax), .events = POLLIN }; \
-			poll(&p_, 1, 10);                                          \
-			axiom_dispatch(ax);                                        \
-		}                                                                  \
-	} while (0)
-
-/* Run what the log has finished, until it is quiet for 100 ms. */
-static void drain(struct axiom *ax)
-{
-	for (int i = 0; i < 50; i++) {
-		struct pollfd p = { .fd = axiom_event_fd(ax), .events = POLLIN };
-
-		if (poll(&p, 1, 100) <= 0)
-			return;
-		axiom_dispatch(ax);
-	}
-}
-
 /* A SYN from the peer's port sport to lport (Linux's options). */
 static void syn(uint16_t sport, uint16_t lport)
 {
@@ -67,11 +39,9 @@ static void syn(uint16_t sport, uint16_t lport)
 TEST(cookie_flood_costs_the_log_nothing)
 {
 	static const char pol[] = "default deny in\ndefault allow out\nallow in tcp to port 80\n";
-	char dir[] = "/tmp/axnet-test-authz-cookie-XXXXXX", err[256], cmd[128];
+	char dir[] = "/tmp/axnet-test-authz-cookie-XXXXXX";
 	struct axiom_config xc = { 0 };
 	struct authz_config ac = { 0 };
-	struct pol_policy *p = NULL;
-	struct pol_error pe;
 	struct authz_stats st;
 	struct tcp_info_ax i;
 	struct tcp_pcb *pcb;
@@ -81,20 +51,10 @@ TEST(cookie_flood_costs_the_log_nothing)
 	unsigned int k;
 
 	REQUIRE(mkdtemp(dir) != NULL);
-	REQUIRE(fake_host_init(&H) == 0);
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-	REQUIRE(fake_pin_neighbour(&H, FAKE_PEER_IP) == 0);
-	xc.dir = dir;
-	REQUIRE(axiom_open(&ax, &xc, err, sizeof(err)) == 0);
-	REQUIRE(pol_parse(pol, sizeof(pol) - 1, "test", &p, &pe) == 0);
-	ac.stack = &H.s;
-	ac.ax = ax;
-	ac.state_dir = dir;
-	ac.policy = p;
-	ac.policy_source = "test";
+	AUTHZ_HOST(&H);
 	ac.reject_rate = REJECT_RATE;
-	REQUIRE(authz_open(&a, &ac, err, sizeof(err)) == 0);
-	drain(ax);
+	AUTHZ_OPEN(&H, dir, xc, ac, pol, ax, a);
+	authz_drain(ax);
 	memset(&A, 0, sizeof(A));
 	tcp_set_syncookies(&H.s, TCP_SYNCOOKIES_ALWAYS);
 	REQUIRE(tcp_listen(&H.s, ALLOWED, 16, fake_tcp_app_cb(), &A) != NULL);
@@ -111,7 +71,7 @@ TEST(cookie_flood_costs_the_log_nothing)
 	CHECK_EQ(st.authorized, 0);
 	CHECK_EQ(st.rejected, 0);
 	CHECK_EQ(H.s.tcp->count, 0);
-	drain(ax);
+	authz_drain(ax);
 	CHECK_EQ(axiom_head_seq(ax), head0);
 
 	/* Denied port: nothing sent; reject entries at most one burst. */
@@ -119,7 +79,7 @@ TEST(cookie_flood_costs_the_log_nothing)
 	for (k = 0; k < FLOOD; k++)
 		syn((uint16_t)(20000 + k), DENIED);
 	CHECK_EQ(H.nif.n, 0);
-	drain(ax);
+	authz_drain(ax);
 	authz_stats(a, &st);
 	CHECK_EQ(st.rejected, FLOOD);
 	rejects = axiom_head_seq(ax) - head0;
@@ -154,11 +114,8 @@ TEST(cookie_flood_costs_the_log_nothing)
 	CHECK_EQ(A.accepted, 1);
 
 	stack_fini(&H.s);
-	authz_stop(a);
-	axiom_close(ax);
-	authz_close(a);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK_EQ(system(cmd), 0);
+	authz_teardown(ax, a);
+	CHECK_EQ(authz_rmdir(dir), 0);
 }
 
 /* A verdict map that counts what it is told. */
@@ -204,11 +161,9 @@ static const struct authz_sink sink = { .flow_set = sink_set, .flow_del = sink_d
 TEST(denied_flood_sets_deny_verdicts_at_the_reject_rate)
 {
 	static const char pol[] = "default deny in\ndefault allow out\nallow in tcp to port 80\n";
-	char dir[] = "/tmp/axnet-test-authz-deny-XXXXXX", err[256], cmd[128];
+	char dir[] = "/tmp/axnet-test-authz-deny-XXXXXX";
 	struct axiom_config xc = { 0 };
 	struct authz_config ac = { 0 };
-	struct pol_policy *p = NULL;
-	struct pol_error pe;
 	struct authz_stats st;
 	struct axiom *ax = NULL;
 	struct authz *a = NULL;
@@ -217,22 +172,12 @@ TEST(denied_flood_sets_deny_verdicts_at_the_reject_rate)
 
 	for (mode = 0; mode < 2; mode++) {
 		REQUIRE(mkdtemp(strcpy(dir, "/tmp/axnet-test-authz-deny-XXXXXX")) != NULL);
-		REQUIRE(fake_host_init(&H) == 0);
-		fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-		REQUIRE(fake_pin_neighbour(&H, FAKE_PEER_IP) == 0);
+		AUTHZ_HOST(&H);
 		memset(&SINK, 0, sizeof(SINK));
-		xc.dir = dir;
-		REQUIRE(axiom_open(&ax, &xc, err, sizeof(err)) == 0);
-		REQUIRE(pol_parse(pol, sizeof(pol) - 1, "test", &p, &pe) == 0);
-		ac.stack = &H.s;
-		ac.ax = ax;
-		ac.state_dir = dir;
-		ac.policy = p;
-		ac.policy_source = "test";
 		ac.reject_rate = REJECT_RATE;
 		ac.sink = &sink;
-		REQUIRE(authz_open(&a, &ac, err, sizeof(err)) == 0);
-		drain(ax);
+		AUTHZ_OPEN(&H, dir, xc, ac, pol, ax, a);
+		authz_drain(ax);
 		memset(&A, 0, sizeof(A));
 		tcp_set_syncookies(&H.s, mode ? TCP_SYNCOOKIES_ALWAYS : TCP_SYNCOOKIES_NEVER);
 		REQUIRE(tcp_listen(&H.s, DENIED, 4096, fake_tcp_app_cb(), &A) != NULL);
@@ -240,7 +185,7 @@ TEST(denied_flood_sets_deny_verdicts_at_the_reject_rate)
 
 		for (k = 0; k < FLOOD; k++)
 			syn((uint16_t)(20000 + k), DENIED);
-		drain(ax);
+		authz_drain(ax);
 		authz_stats(a, &st);
 		CHECK_EQ(st.rejected, FLOOD);
 		rejects = axiom_head_seq(ax) - head0;
@@ -252,11 +197,8 @@ TEST(denied_flood_sets_deny_verdicts_at_the_reject_rate)
 		CHECK_EQ(SINK.allow, 0);
 
 		stack_fini(&H.s);
-		authz_stop(a);
-		axiom_close(ax);
-		authz_close(a);
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		CHECK_EQ(system(cmd), 0);
+		authz_teardown(ax, a);
+		CHECK_EQ(authz_rmdir(dir), 0);
 	}
 }
 
