@@ -8,15 +8,9 @@
  * A real Axiom log in a temporary directory; the engine on a fake device.
  */
 #define _GNU_SOURCE
-#include <poll.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-#include "axiom/axiom.h"
-#include "policy/authz.h"
-#include "fake_netif.h"
-#include "testlib.h"
+#include "authz_helper.h"
 
 static struct fake_host H;
 
@@ -33,34 +27,6 @@ static void on_push(void *arg, const struct authz_push_result *res)
 	PUSH.seq = res->seq;
 }
 
-/* Run what the log has finished, until it is quiet for 100 ms. */
-static void drain(struct axiom *ax)
-{
-	for (int i = 0; i < 50; i++) {
-		struct pollfd p = { .fd = axiom_event_fd(ax), .events = POLLIN };
-
-		if (poll(&p, 1, 100) <= 0)
-			return;
-		axiom_dispatch(ax);
-	}
-}
-
-/* Entries in dir's log. */
-static long entries(const char *dir)
-{
-	struct axiom_iter *it;
-	struct axiom_entry e;
-	char err[256];
-	long n = 0;
-
-	if (axiom_iter_open(&it, dir, 0, err, sizeof(err)) < 0)
-		return -1;
-	while (axiom_iter_next(it, &e) > 0)
-		n++;
-	axiom_iter_close(it);
-	return n;
-}
-
 /*
  * A policy push proposed just before the stop commits during
  * axiom_close(): its callback (revoking what the new policy no longer
@@ -74,7 +40,7 @@ TEST(push_committing_at_stop)
 {
 	static const char pol1[] = "default deny in\ndefault allow out\nallow in tcp to port 80\n";
 	static const char pol2[] = "default deny in\ndefault allow out\n";
-	char dir[] = "/tmp/axnet-test-authz-stop-XXXXXX", err[256], cmd[128];
+	char dir[] = "/tmp/axnet-test-authz-stop-XXXXXX", err[256];
 	struct axiom_config xc = { 0 };
 	struct authz_config ac = { 0 };
 	struct pol_policy *p = NULL;
@@ -94,20 +60,18 @@ TEST(push_committing_at_stop)
 	ac.policy = p;
 	ac.policy_source = "one.pol";
 	REQUIRE(authz_open(&a, &ac, err, sizeof(err)) == 0);
-	drain(ax);
-	CHECK_EQ(entries(dir), 1); /* the push of one.pol */
+	authz_drain(ax);
+	CHECK_EQ(authz_log_count(dir), 1); /* the push of one.pol */
 
 	memset(&PUSH, 0, sizeof(PUSH));
 	REQUIRE(authz_push(a, pol2, sizeof(pol2) - 1, "two.pol", on_push, NULL, &pe) == 0);
 	/* The stop, before the loop dispatched the commit. */
 	stack_fini(&H.s);
-	authz_stop(a);
-	axiom_close(ax);
-	authz_close(a);
+	authz_teardown(ax, a);
 	CHECK_EQ(PUSH.calls, 1);
 	CHECK_EQ(PUSH.err, 0);
 	CHECK_EQ(PUSH.seq, 2);
-	CHECK_EQ(entries(dir), 2);
+	CHECK_EQ(authz_log_count(dir), 2);
 
 	/* The next start has two.pol in force. */
 	REQUIRE(fake_host_init(&H) == 0);
@@ -120,31 +84,8 @@ TEST(push_committing_at_stop)
 	CHECK_EQ(seq, 2);
 	CHECK_EQ(pol_nrules(authz_policy(a, NULL)), 0);
 	stack_fini(&H.s);
-	authz_stop(a);
-	axiom_close(ax);
-	authz_close(a);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK_EQ(system(cmd), 0);
-}
-
-/* Entry seq of dir's log: its type and text; 1 found. */
-static int entry_at(const char *dir, uint64_t seq, uint16_t *type, char *text, size_t len)
-{
-	struct axiom_iter *it;
-	struct axiom_entry e;
-	char err[256];
-	int rc;
-
-	if (axiom_iter_open(&it, dir, 0, err, sizeof(err)) < 0)
-		return -1;
-	while ((rc = axiom_iter_next(it, &e)) == 1)
-		if (e.seq == seq) {
-			*type = e.type;
-			snprintf(text, len, "%.*s", (int)e.len, (const char *)e.payload);
-			break;
-		}
-	axiom_iter_close(it);
-	return rc;
+	authz_teardown(ax, a);
+	CHECK_EQ(authz_rmdir(dir), 0);
 }
 
 /*
@@ -159,13 +100,11 @@ static int entry_at(const char *dir, uint64_t seq, uint16_t *type, char *text, s
 TEST(authorization_committing_at_stop_is_closed)
 {
 	static const char pol[] = "default deny in\ndefault allow out\nallow in tcp to port 80\n";
-	char dir[] = "/tmp/axnet-test-authz-stop-XXXXXX", err[256], cmd[128], text[256];
+	char dir[] = "/tmp/axnet-test-authz-stop-XXXXXX", text[256];
 	struct axiom_config xc = { 0 };
 	struct authz_config ac = { 0 };
 	struct fake_tcp_app app = { 0 };
 	struct fake_tcp_peer peer;
-	struct pol_policy *p = NULL;
-	struct pol_error pe;
 	struct authz_stats st;
 	struct axiom *ax = NULL;
 	struct authz *a = NULL;
@@ -174,19 +113,9 @@ TEST(authorization_committing_at_stop_is_closed)
 	size_t n;
 
 	REQUIRE(mkdtemp(dir) != NULL);
-	REQUIRE(fake_host_init(&H) == 0);
-	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
-	REQUIRE(fake_pin_neighbour(&H, FAKE_PEER_IP) == 0);
-	xc.dir = dir;
-	REQUIRE(axiom_open(&ax, &xc, err, sizeof(err)) == 0);
-	REQUIRE(pol_parse(pol, sizeof(pol) - 1, "test", &p, &pe) == 0);
-	ac.stack = &H.s;
-	ac.ax = ax;
-	ac.state_dir = dir;
-	ac.policy = p;
-	ac.policy_source = "test";
-	REQUIRE(authz_open(&a, &ac, err, sizeof(err)) == 0);
-	drain(ax);
+	AUTHZ_HOST(&H);
+	AUTHZ_OPEN(&H, dir, xc, ac, pol, ax, a);
+	authz_drain(ax);
 	tcp_set_syncookies(&H.s, TCP_SYNCOOKIES_NEVER);
 	REQUIRE(tcp_listen(&H.s, 80, 16, fake_tcp_app_cb(), &app) != NULL);
 
@@ -200,14 +129,13 @@ TEST(authorization_committing_at_stop_is_closed)
 	authz_stop(a);
 	CHECK_EQ(axiom_close(ax), 0);
 	authz_close(a);
-	CHECK_EQ(entries(dir), 3);
-	CHECK_EQ(entry_at(dir, 2, &type, text, sizeof(text)), 1);
+	CHECK_EQ(authz_log_count(dir), 3);
+	CHECK_EQ(authz_log_entry(dir, 2, &type, text, sizeof(text)), 1);
 	CHECK_EQ(type, AXIOM_CONN_AUTHORIZE);
-	CHECK_EQ(entry_at(dir, 3, &type, text, sizeof(text)), 1);
+	CHECK_EQ(authz_log_entry(dir, 3, &type, text, sizeof(text)), 1);
 	CHECK_EQ(type, AXIOM_CONN_CLOSE);
 	CHECK(strcmp(text, "auth=2 reason=gone-before-commit") == 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(authz_rmdir(dir), 0);
 }
 
 TEST_MAIN(T(push_committing_at_stop), T(authorization_committing_at_stop_is_closed))
