@@ -35,11 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "axiom/axiom.h"
-#include "fake_netif.h"
-#include "policy/authz.h"
-#include "policy/policy.h"
-#include "testlib.h"
+#include "authz_helper.h"
 
 static const uint8_t old_key[64] = {
 	0x26, 0x4a, 0xeb, 0x02, 0xda, 0x64, 0xf5, 0xbb, 0xba, 0xa4, 0xb7, 0xea,
@@ -227,12 +223,6 @@ static const struct old_file {
 
 static struct fake_host H;
 
-static void quiet(void *arg, const char *msg)
-{
-	(void)arg;
-	(void)msg;
-}
-
 /* Lay the old directory out under dir. 0 or -1. */
 static int write_old_state(const char *dir)
 {
@@ -260,44 +250,12 @@ static int write_old_state(const char *dir)
 	return 0;
 }
 
-/* Entry seq of the log in dir: its type and payload (NUL-terminated into
- * text); 1 found, 0 not, < 0 error. */
-static int entry(const char *dir, uint64_t seq, uint16_t *type, char *text, size_t len)
-{
-	struct axiom_iter *it;
-	struct axiom_entry e;
-	char err[256];
-	int rc;
-
-	if (axiom_iter_open(&it, dir, 0, err, sizeof(err)) < 0)
-		return -1;
-	while ((rc = axiom_iter_next(it, &e)) == 1) {
-		if (e.seq != seq)
-			continue;
-		*type = e.type;
-		snprintf(text, len, "%.*s", (int)e.len, (const char *)e.payload);
-		break;
-	}
-	axiom_iter_close(it);
-	return rc;
-}
-
-static void hash_hex(const struct pol_policy *p, char out[65])
-{
-	uint8_t h[32];
-
-	out[0] = '\0';
-	if (pol_hash(p, h) == 0)
-		for (int i = 0; i < 32; i++)
-			snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
 /* Open the log and the authorizer on dir with no --policy, as a restart
  * does. */
 static int start(const char *dir, const char *start_text, struct axiom **ax, struct authz **a,
 		 char *err, size_t errlen)
 {
-	struct axiom_config xc = { .dir = dir, .log = quiet };
+	struct axiom_config xc = { .dir = dir, .log = authz_quiet };
 	struct authz_config ac = { 0 };
 	int rc;
 
@@ -313,7 +271,7 @@ static int start(const char *dir, const char *start_text, struct axiom **ax, str
 
 TEST(old_state_directory_opens_verifies_and_grows)
 {
-	char dir[] = "/tmp/axnet-test-old-state-XXXXXX", err[768], text[512], hx[65], cmd[128];
+	char dir[] = "/tmp/axnet-test-old-state-XXXXXX", err[768], text[512], hx[65];
 	struct axiom_verify_report rep;
 	struct axiom *ax = NULL;
 	struct authz *a = NULL;
@@ -338,20 +296,18 @@ TEST(old_state_directory_opens_verifies_and_grows)
 		CHECK(0);
 		goto out;
 	}
-	hash_hex(authz_policy(a, &seq), hx);
+	authz_hash_hex(authz_policy(a, &seq), hx);
 	CHECK_EQ(seq, 6);
 	CHECK(strcmp(hx, POL2_HASH) == 0);
 	CHECK_EQ(axiom_head_seq(ax), 11);
-	authz_stop(a);
-	axiom_close(ax);
-	authz_close(a);
-	CHECK_EQ(entry(dir, 10, &type, text, sizeof(text)), 1);
+	authz_teardown(ax, a);
+	CHECK_EQ(authz_log_entry(dir, 10, &type, text, sizeof(text)), 1);
 	CHECK_EQ(type, AXIOM_START);
 	CHECK(strcmp(text, "restart one") == 0);
-	CHECK_EQ(entry(dir, 11, &type, text, sizeof(text)), 1);
+	CHECK_EQ(authz_log_entry(dir, 11, &type, text, sizeof(text)), 1);
 	CHECK_EQ(type, AXIOM_CONN_CLOSE);
 	CHECK(strcmp(text, "auth=9 reason=instance-restarted") == 0);
-	CHECK_EQ(entry(dir, 3, &type, text, sizeof(text)), 1);
+	CHECK_EQ(authz_log_entry(dir, 3, &type, text, sizeof(text)), 1);
 	CHECK_EQ(type, AXIOM_CONN_AUTHORIZE);
 	CHECK(strcmp(text, "dir=in proto=udp local=10.0.0.1:7 remote=10.0.0.2:40000 rule=1 "
 			   "policy=2") == 0);
@@ -367,19 +323,16 @@ TEST(old_state_directory_opens_verifies_and_grows)
 		CHECK(0);
 		goto out;
 	}
-	hash_hex(authz_policy(a, &seq), hx);
+	authz_hash_hex(authz_policy(a, &seq), hx);
 	CHECK_EQ(seq, 6);
 	CHECK(strcmp(hx, POL2_HASH) == 0);
 	CHECK_EQ(axiom_head_seq(ax), 12);
-	authz_stop(a);
-	axiom_close(ax);
-	authz_close(a);
+	authz_teardown(ax, a);
 	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
 	CHECK_EQ(rep.entries, 12);
 out:
 	stack_fini(&H.s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(authz_rmdir(dir), 0);
 }
 
 TEST_MAIN(T(old_state_directory_opens_verifies_and_grows))
