@@ -18,11 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "axiom/axiom.h"
-#include "fake_netif.h"
-#include "policy/authz.h"
-#include "policy/policy.h"
-#include "testlib.h"
+#include "authz_helper.h"
 #include "tmpdir.h"
 
 static struct fake_host H;
@@ -47,15 +43,9 @@ static int w_datasync(void *f)
 
 static struct axiom_storage_ops wrap_ops;
 
-static void quiet(void *arg, const char *msg)
-{
-	(void)arg;
-	(void)msg;
-}
-
 static struct axiom *open_log(const char *dir)
 {
-	struct axiom_config cfg = { .dir = dir, .storage = &wrap_ops, .log = quiet };
+	struct axiom_config cfg = { .dir = dir, .storage = &wrap_ops, .log = authz_quiet };
 	struct axiom *ax = NULL;
 	char err[512];
 
@@ -106,42 +96,13 @@ static int start(const char *dir, struct pol_policy *policy, const char *start_t
 	return authz_open(a, &ac, err, errlen);
 }
 
-static void stop(struct axiom *ax, struct authz *a)
-{
-	authz_stop(a);
-	axiom_close(ax);
-	authz_close(a);
-}
-
 /* Every entry of dir's log: how many, and the type and payload of the
  * one at seq (copied into text). */
 static long entry(const char *dir, uint64_t seq, uint16_t *type, char *text, size_t tlen)
 {
-	struct axiom_iter *it;
-	struct axiom_entry e;
-	char err[320];
-	long n = 0;
-
-	if (axiom_iter_open(&it, dir, 0, err, sizeof(err)) < 0)
-		return -1;
-	while (axiom_iter_next(it, &e) > 0) {
-		n++;
-		if (e.seq == seq && type) {
-			*type = e.type;
-			snprintf(text, tlen, "%.*s", (int)e.len, (const char *)e.payload);
-		}
-	}
-	axiom_iter_close(it);
-	return n;
-}
-
-static void hash_of(const struct pol_policy *p, char hx[65])
-{
-	uint8_t h[32];
-
-	pol_hash(p, h);
-	for (int i = 0; i < 32; i++)
-		snprintf(hx + 2 * i, 3, "%02x", h[i]);
+	if (type)
+		authz_log_entry(dir, seq, type, text, tlen);
+	return authz_log_count(dir);
 }
 
 static const char WEB[] = "default deny in\n"
@@ -181,7 +142,7 @@ TEST(restart_closes_in_one_group_commit)
 	authz_stats(a, &st);
 	CHECK_EQ(st.closed, 50);
 	CHECK_EQ(axiom_head_seq(ax), 50 + 1 + 50 + 1);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	CHECK_EQ(entry(dir, 51, &type, text, sizeof(text)), 102);
 	CHECK(type == AXIOM_START && strcmp(text, "ifname=test") == 0);
 	for (i = 52; i <= 101; i++) {
@@ -196,7 +157,7 @@ TEST(restart_closes_in_one_group_commit)
 	REQUIRE(start(dir, NULL, "again", &ax, &a, err, sizeof(err)) == 0);
 	CHECK_EQ(W.syncs - syncs, 1);
 	CHECK_EQ(axiom_head_seq(ax), 103);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	tmpdir_remove(dir);
 }
 
@@ -218,11 +179,11 @@ TEST(policy_survives_in_the_log)
 
 	REQUIRE(dir && p);
 	REQUIRE(setup() == 0);
-	hash_of(p, want);
+	authz_hash_hex(p, want);
 	REQUIRE(start(dir, p, "one", &ax, &a, err, sizeof(err)) == 0);
 	authz_policy(a, &seq);
 	CHECK_EQ(seq, 2);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	entry(dir, 2, &type, text, sizeof(text));
 	CHECK(type == AXIOM_POLICY_PUSH);
 	CHECK(strncmp(text, "sha256=", 7) == 0 && strncmp(text + 7, want, 64) == 0);
@@ -232,10 +193,10 @@ TEST(policy_survives_in_the_log)
 	snprintf(path, sizeof(path), "%s/policies", dir);
 	CHECK(access(path, F_OK) != 0);
 	REQUIRE(start(dir, NULL, "two", &ax, &a, err, sizeof(err)) == 0);
-	hash_of(authz_policy(a, &seq), got);
+	authz_hash_hex(authz_policy(a, &seq), got);
 	CHECK_EQ(seq, 2);
 	CHECK(strcmp(got, want) == 0);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	tmpdir_remove(dir);
 }
 
@@ -264,20 +225,20 @@ TEST(big_policy_in_parts)
 	p = parse(big);
 	free(big);
 	REQUIRE(p);
-	hash_of(p, want);
+	authz_hash_hex(p, want);
 	REQUIRE(start(dir, p, "one", &ax, &a, err, sizeof(err)) == 0);
 	authz_policy(a, &seq);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	n = entry(dir, 2, &type, text, sizeof(text));
 	CHECK(n > 3 && seq == (uint64_t)n);
 	CHECK(type == AXIOM_POLICY_TEXT && strstr(text, "part=1/") != NULL);
 	entry(dir, seq, &type, text, sizeof(text));
 	CHECK(type == AXIOM_POLICY_PUSH && strstr(text, " parts=") != NULL);
 	REQUIRE(start(dir, NULL, "two", &ax, &a, err, sizeof(err)) == 0);
-	hash_of(authz_policy(a, &seq), got);
+	authz_hash_hex(authz_policy(a, &seq), got);
 	CHECK(strcmp(got, want) == 0);
 	CHECK_EQ(pol_nrules(authz_policy(a, NULL)), 4000);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	tmpdir_remove(dir);
 }
 
@@ -314,7 +275,7 @@ TEST(policy_that_cannot_be_rebuilt_stops_the_start)
 
 	REQUIRE(dir && p);
 	REQUIRE(setup() == 0);
-	hash_of(p, hx);
+	authz_hash_hex(p, hx);
 	old_push(dir, hx);
 	/* The file is missing. */
 	CHECK_EQ(start(dir, NULL, "start", &ax, &a, err, sizeof(err)), -ENOENT);
@@ -343,10 +304,10 @@ TEST(policy_that_cannot_be_rebuilt_stops_the_start)
 	close(fd);
 	free(canon);
 	REQUIRE(start(dir, NULL, "start", &ax, &a, err, sizeof(err)) == 0);
-	hash_of(authz_policy(a, &seq), got);
+	authz_hash_hex(authz_policy(a, &seq), got);
 	CHECK_EQ(seq, 1);
 	CHECK(strcmp(got, hx) == 0);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	/* A push whose text does not hash to its sha256 (altered, or a bug):
 	 * refused too. */
 	ax = open_log(dir);
@@ -436,7 +397,7 @@ TEST(start_on_a_full_disk_writes_nothing)
 	CHECK_EQ(entry(dir, 0, NULL, NULL, 0), 1);
 	REQUIRE(start(dir, NULL, "third", &ax, &a, err, sizeof(err)) == 0);
 	CHECK_EQ(axiom_head_seq(ax), 3); /* the start and the default's push */
-	stop(ax, a);
+	authz_teardown(ax, a);
 	tmpdir_remove(dir);
 }
 
@@ -467,7 +428,7 @@ TEST(log_with_policy_parts_verifies)
 					i % 250, 1 + i);
 	REQUIRE(start(dir, parse(big), "one", &ax, &a, err, sizeof(err)) == 0);
 	free(big);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	n = entry(dir, 2, &type, text, sizeof(text));
 	REQUIRE(n > 3 && type == AXIOM_POLICY_TEXT);
 	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
@@ -475,7 +436,7 @@ TEST(log_with_policy_parts_verifies)
 	CHECK_EQ(rep.checkpoints, 1);
 	CHECK_EQ(rep.torn_bytes, 0);
 	REQUIRE(start(dir, NULL, "two", &ax, &a, err, sizeof(err)) == 0);
-	stop(ax, a);
+	authz_teardown(ax, a);
 	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
 	CHECK_EQ(rep.entries, (uint64_t)n + 1);
 	CHECK_EQ(rep.checkpoints, 2);
