@@ -256,3 +256,20 @@ conns_settle() {
 		sleep 0.1
 	done
 }
+
+# tmpfs_state NAME: WORK, a new directory /tmp/NAME.XXXXXX; DISK, a 3 MB
+# tmpfs mounted in it; STATE, axnet's state directory on it (not made);
+# HOLD_PID, empty (a test's process holding the disk's space). At exit:
+# HOLD_PID killed, axnet stopped (it has files open on the tmpfs), the
+# tmpfs unmounted and WORK removed, then the rest of cleanup.
+tmpfs_state() {
+	WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+	DISK="$WORK/disk"
+	mkdir "$DISK"
+	mount -t tmpfs -o size=3m tmpfs "$DISK" || fail "mount tmpfs"
+	STATE="$DISK/state"
+	HOLD_PID=
+	trap 'rc=$?; [ -n "$HOLD_PID" ] && kill $HOLD_PID 2>/dev/null
+if [ -n "$AXNET_PID" ]; then kill -TERM "$AXNET_PID" 2>/dev/null; wait "$AXNET_PID" 2>/dev/null; fi
+AXNET_PID=; umount "$DISK" 2>/dev/null; rm -rf "$WORK"; (exit $rc); cleanup' EXIT
+}

@@ -11,17 +11,7 @@
 # the path, and writes nothing.
 . "$(dirname "$0")/lib.sh"
 
-WORK=$(mktemp -d /tmp/axnet-diskfull.XXXXXX)
-DISK="$WORK/disk"
-mkdir "$DISK"
-mount -t tmpfs -o size=3m tmpfs "$DISK" || fail "mount tmpfs"
-STATE="$DISK/state"
-HOLD_PID=
-# axnet first (it has files open on the tmpfs), then the tmpfs, then the
-# rest of lib.sh's cleanup.
-trap 'rc=$?; [ -n "$HOLD_PID" ] && kill $HOLD_PID 2>/dev/null
-if [ -n "$AXNET_PID" ]; then kill -TERM "$AXNET_PID" 2>/dev/null; wait "$AXNET_PID" 2>/dev/null; fi
-AXNET_PID=; umount "$DISK" 2>/dev/null; rm -rf "$WORK"; (exit $rc); cleanup' EXIT
+tmpfs_state axnet-diskfull
 
 make_pair
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7

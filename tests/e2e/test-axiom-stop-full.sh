@@ -7,15 +7,7 @@
 # (reason=instance-restarted), and log verify passes.
 . "$(dirname "$0")/lib.sh"
 
-WORK=$(mktemp -d /tmp/axnet-stopfull.XXXXXX)
-DISK="$WORK/disk"
-mkdir "$DISK"
-mount -t tmpfs -o size=3m tmpfs "$DISK" || fail "mount tmpfs"
-STATE="$DISK/state"
-HOLD_PID=
-trap 'rc=$?; [ -n "$HOLD_PID" ] && kill $HOLD_PID 2>/dev/null
-if [ -n "$AXNET_PID" ]; then kill -TERM "$AXNET_PID" 2>/dev/null; wait "$AXNET_PID" 2>/dev/null; fi
-AXNET_PID=; umount "$DISK" 2>/dev/null; rm -rf "$WORK"; (exit $rc); cleanup' EXIT
+tmpfs_state axnet-stopfull
 
 make_pair
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7
