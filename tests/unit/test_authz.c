@@ -200,28 +200,37 @@ TEST(policy_survives_in_the_log)
 	tmpdir_remove(dir);
 }
 
+/* A policy of 4000 rules, too big for one entry (malloc'd text). */
+static char *big_policy(void)
+{
+	size_t cap = 4u << 20, len = 0;
+	char *big = malloc(cap);
+
+	if (!big)
+		return NULL;
+	len += (size_t)snprintf(big + len, cap - len, "default deny in\n");
+	for (int i = 0; i < 4000; i++)
+		len += (size_t)snprintf(big + len, cap - len,
+					"allow in tcp from 10.%d.%d.0/24 to port %d\n", i / 250,
+					i % 250, 1 + i);
+	return big;
+}
+
 /* A policy too big for one entry goes in policy-text parts committed with
  * its push, and comes back whole. */
 TEST(big_policy_in_parts)
 {
 	char *dir = tmpdir_make("authz-test"), err[768], text[256], want[65], got[65];
-	size_t cap = 4u << 20, len = 0;
-	char *big = malloc(cap);
+	char *big = big_policy();
 	struct pol_policy *p;
 	struct axiom *ax;
 	struct authz *a;
 	uint64_t seq;
 	uint16_t type = 0;
 	long n;
-	int i;
 
 	REQUIRE(dir && big);
 	REQUIRE(setup() == 0);
-	len += (size_t)snprintf(big + len, cap - len, "default deny in\n");
-	for (i = 0; i < 4000; i++)
-		len += (size_t)snprintf(big + len, cap - len,
-					"allow in tcp from 10.%d.%d.0/24 to port %d\n", i / 250,
-					i % 250, 1 + i);
 	p = parse(big);
 	free(big);
 	REQUIRE(p);
@@ -410,22 +419,15 @@ TEST(start_on_a_full_disk_writes_nothing)
 TEST(log_with_policy_parts_verifies)
 {
 	char *dir = tmpdir_make("authz-test"), err[768], text[256];
-	size_t cap = 4u << 20, len = 0;
-	char *big = malloc(cap);
+	char *big = big_policy();
 	struct axiom_verify_report rep;
 	struct axiom *ax;
 	struct authz *a;
 	uint16_t type = 0;
 	long n;
-	int i;
 
 	REQUIRE(dir && big);
 	REQUIRE(setup() == 0);
-	len += (size_t)snprintf(big + len, cap - len, "default deny in\n");
-	for (i = 0; i < 4000; i++)
-		len += (size_t)snprintf(big + len, cap - len,
-					"allow in tcp from 10.%d.%d.0/24 to port %d\n", i / 250,
-					i % 250, 1 + i);
 	REQUIRE(start(dir, parse(big), "one", &ax, &a, err, sizeof(err)) == 0);
 	free(big);
 	authz_teardown(ax, a);
