@@ -113,9 +113,10 @@ $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
-$(BUILD)/tests/impair: tests/tools/impair.c | deps
+# The relay builds its frag-needed messages with the engine's checksum.
+$(BUILD)/tests/impair: tests/tools/impair.c $(BUILD)/obj/userspace/net/csum.o | deps
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^
 
 # The XDP program's decisions under BPF_PROG_TEST_RUN (tests/e2e/test-xdp-prog.sh).
 $(BUILD)/tests/xdp_testrun: tests/tools/xdp_testrun.c include/axnet/xdp_shared.h | deps

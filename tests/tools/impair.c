@@ -92,6 +92,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/csum.h"
+
 #define NSEC_PER_MS 1000000ull
 
 /* Tunables. */
@@ -307,20 +309,6 @@ static void queue_copy(struct dir *d, const uint8_t *frame, uint32_t len, uint32
 	}
 }
 
-static uint16_t csum16(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /*
  * --mtu: the IPv4 packet at frame + hdr (an Ethernet frame of len bytes)
  * is longer than the narrow link. Returns true when it is (and it was
@@ -369,12 +357,11 @@ static bool too_big(struct dir *d, const uint8_t *frame, uint32_t len, uint32_t 
 	icmp[6] = (uint8_t)(cfg.mtu >> 8);
 	icmp[7] = (uint8_t)cfg.mtu;
 	memcpy(icmp + 8, ip, quote);
-	n = csum16(icmp, 8 + quote);
-	icmp[2] = (uint8_t)(n >> 8);
-	icmp[3] = (uint8_t)n;
-	n = csum16(oip, 20);
-	oip[10] = (uint8_t)(n >> 8);
-	oip[11] = (uint8_t)n;
+	/* The engine's RFC 1071 checksum, network order as stored. */
+	n = csum_fold(csum_partial(icmp, 8 + quote, 0));
+	memcpy(icmp + 2, &n, 2);
+	n = csum_fold(csum_partial(oip, 20, 0));
+	memcpy(oip + 10, &n, 2);
 	/* Lost like any router's ICMP when the socket is full: not counted. */
 	if (send(d->in, out, hdr + 28 + quote, MSG_DONTWAIT) == (ssize_t)(hdr + 28 + quote))
 		d->c.frag_needed_sent++;
