@@ -297,8 +297,8 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 		}
 		c->pcb = NULL;
 		if (pcb) {
-			tcp_set_authz_ctx(pcb, NULL);
-			tcp_authz_done(pcb, -EACCES, 0);
+			tcp_set_admit_ctx(pcb, NULL);
+			tcp_admit_done(pcb, -EACCES, 0);
 		}
 		free(c);
 		return;
@@ -317,8 +317,8 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 	if (!tcp_allowed(a, pcb, c->inbound)) {
 		revoke_entry(a, c->seq, c->tuple, NULL, NULL);
 		c->pcb = NULL;
-		tcp_set_authz_ctx(pcb, NULL);
-		tcp_authz_done(pcb, -EACCES, 0);
+		tcp_set_admit_ctx(pcb, NULL);
+		tcp_admit_done(pcb, -EACCES, 0);
 		free(c);
 		return;
 	}
@@ -332,15 +332,15 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 				 strerror(-err));
 			close_entry(a, c->seq, "verdict-map-error", NULL);
 			c->pcb = NULL;
-			tcp_set_authz_ctx(pcb, NULL);
-			tcp_authz_done(pcb, -EACCES, 0);
+			tcp_set_admit_ctx(pcb, NULL);
+			tcp_admit_done(pcb, -EACCES, 0);
 			free(c);
 			return;
 		}
 	}
 	c->state = C_LIVE;
 	a->st.live++;
-	tcp_authz_done(pcb, 0, c->seq);
+	tcp_admit_done(pcb, 0, c->seq);
 }
 
 /* A TCP connection the policy denies: its (rate-limited) reject entry,
@@ -440,18 +440,18 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 		return -EACCES;
 	}
 	a->st.pending++;
-	tcp_set_authz_ctx(pcb, c);
+	tcp_set_admit_ctx(pcb, c);
 	return -EINPROGRESS;
 }
 
 static void hook_forget(void *arg, struct tcp_pcb *pcb)
 {
 	struct authz *a = arg;
-	struct authz_conn *c = tcp_authz_ctx(pcb);
+	struct authz_conn *c = tcp_admit_ctx(pcb);
 
 	if (!c)
 		return;
-	tcp_set_authz_ctx(pcb, NULL);
+	tcp_set_admit_ctx(pcb, NULL);
 	switch (c->state) {
 	case C_PENDING:
 		c->pcb = NULL;
@@ -472,7 +472,7 @@ static void hook_forget(void *arg, struct tcp_pcb *pcb)
 	free(c);
 }
 
-static const struct tcp_authz_ops hooks = {
+static const struct tcp_admit_ops hooks = {
 	.request = hook_request,
 	.forget = hook_forget,
 	.check = hook_check,
@@ -662,7 +662,7 @@ static void collect_pcb(void *arg, const struct tcp_pcb *pcb)
 {
 	struct collect *cl = arg;
 
-	if (!tcp_authz_ctx(pcb))
+	if (!tcp_admit_ctx(pcb))
 		return;
 	if (cl->n == cl->cap) {
 		size_t cap = cl->cap ? 2 * cl->cap : 64;
@@ -689,7 +689,7 @@ static void revoke_walk(struct authz *a, struct push_ctx *pc)
 	tcp_foreach(a->s, collect_pcb, &cl);
 	for (size_t i = 0; i < cl.n; i++) {
 		struct tcp_pcb *pcb = cl.v[i];
-		struct authz_conn *c = tcp_authz_ctx(pcb);
+		struct authz_conn *c = tcp_admit_ctx(pcb);
 
 		if (!c || c->state != C_LIVE || tcp_allowed(a, pcb, c->inbound))
 			continue;
@@ -1463,8 +1463,8 @@ int authz_open(struct authz **out, const struct authz_config *cfg, char *err, si
 		log_info("authz: %zu authorization(s) of the previous instance closed in the log",
 			 r.nopen);
 	recovered_free(&r);
-	tcp_set_authz(a->s, &hooks, a);
-	udp_set_authz(a->s, udp_hook, a);
+	tcp_set_admit(a->s, &hooks, a);
+	udp_set_admit(a->s, udp_hook, a);
 	a->s->icmp_filter = icmp_filter;
 	a->s->icmp_filter_arg = a;
 	*out = a;
@@ -1479,8 +1479,8 @@ void authz_stop(struct authz *a)
 		return;
 	a->stopped = 1;
 	if (a->s->tcp)
-		tcp_set_authz(a->s, NULL, NULL);
-	udp_set_authz(a->s, NULL, NULL);
+		tcp_set_admit(a->s, NULL, NULL);
+	udp_set_admit(a->s, NULL, NULL);
 	a->s->icmp_filter = NULL;
 	/* UDP flows end with the instance: a live one's verdict goes and its
 	 * close entry is proposed; a pending one is left to its commit

@@ -1,10 +1,10 @@
 /*
  * test_tcp_authz.c - the TCP engine's authorization hooks (tcp.h struct
- * tcp_authz_ops, tcp_set_authz, tcp_authz_done): request() is asked once
+ * tcp_admit_ops, tcp_set_admit, tcp_admit_done): request() is asked once
  * per connection before anything is sent for it, inbound (before the
  * SYN-ACK) and outbound (before the SYN); 0 goes on, -EACCES drops the SYN
  * without a word or fails tcp_connect, -EINPROGRESS holds everything until
- * tcp_authz_done; forget() comes exactly once for every connection
+ * tcp_admit_done; forget() comes exactly once for every connection
  * request() saw, whatever freed it (close, abort, RST, eviction from the
  * half-open queue, denial, stack_fini).
  *
@@ -70,7 +70,7 @@ static int fa_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	struct tcp_info_ax i;
 	struct fa_req *q;
 
-	if (arg != &FA || fa_find(pcb) || tcp_authz_ctx(pcb) != NULL)
+	if (arg != &FA || fa_find(pcb) || tcp_admit_ctx(pcb) != NULL)
 		FA.bad++;
 	if (FA.requests >= FA_MAX) {
 		FA.bad++;
@@ -86,7 +86,7 @@ static int fa_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	q->rport = i.rport;
 	q->live = 1;
 	q->asked_at = ++FA.events;
-	tcp_set_authz_ctx(pcb, q);
+	tcp_set_admit_ctx(pcb, q);
 	return FA.ret;
 }
 
@@ -95,7 +95,7 @@ static void fa_forget(void *arg, struct tcp_pcb *pcb)
 	struct fa_req *q = fa_find(pcb);
 
 	FA.forgets++;
-	if (arg != &FA || !q || tcp_authz_ctx(pcb) != q) {
+	if (arg != &FA || !q || tcp_admit_ctx(pcb) != q) {
 		FA.bad++;
 		return;
 	}
@@ -104,7 +104,7 @@ static void fa_forget(void *arg, struct tcp_pcb *pcb)
 	q->forgot_at = ++FA.events;
 }
 
-static const struct tcp_authz_ops fa_ops = {
+static const struct tcp_admit_ops fa_ops = {
 	.request = fa_request,
 	.forget = fa_forget,
 };
@@ -120,7 +120,7 @@ static int setup(int ret)
 		return -1;
 	memset(&FA, 0, sizeof(FA));
 	FA.ret = ret;
-	tcp_set_authz(&H.s, &fa_ops, &FA);
+	tcp_set_admit(&H.s, &fa_ops, &FA);
 	return tcp_helper_listen(16);
 }
 
@@ -194,7 +194,7 @@ TEST(inbound_denied)
 }
 
 /* Pending: no SYN-ACK, not for the retransmitted SYN either, and no timer
- * sends one; tcp_get_info shows it waiting. tcp_authz_done(0, 42) sends
+ * sends one; tcp_get_info shows it waiting. tcp_admit_done(0, 42) sends
  * the SYN-ACK and arms its retransmission; a second answer is ignored.
  * The handshake completes as usual, the sequence number stays with the
  * connection, and the full close frees it with one forget(). */
@@ -217,10 +217,10 @@ TEST(inbound_pending_then_allowed)
 	CHECK(pcb == FA.r[0].pcb);
 	i = info(pcb);
 	CHECK_EQ(i.state, TCP_SYN_RECEIVED);
-	CHECK_EQ(i.auth_pending, 1);
-	CHECK_EQ(i.auth_seq, 0);
-	CHECK_EQ(tcp_authz_seq(pcb), 0);
-	CHECK(tcp_authz_ctx(pcb) == &FA.r[0]);
+	CHECK_EQ(i.admit_pending, 1);
+	CHECK_EQ(i.admit_tag, 0);
+	CHECK_EQ(tcp_admit_tag(pcb), 0);
+	CHECK(tcp_admit_ctx(pcb) == &FA.r[0]);
 	CHECK_EQ(L->pending, 1);
 	CHECK_EQ(A.accepted, 0);
 
@@ -232,7 +232,7 @@ TEST(inbound_pending_then_allowed)
 	CHECK_CNT(&H, RX(1));
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(FA.requests, 1);
-	CHECK_EQ(info(pcb).auth_pending, 1);
+	CHECK_EQ(info(pcb).admit_pending, 1);
 
 	/* No retransmission timer runs while it waits. */
 	fake_mark(&H);
@@ -243,7 +243,7 @@ TEST(inbound_pending_then_allowed)
 
 	/* Allowed by commit 42: the SYN-ACK, now. */
 	fake_mark(&H);
-	tcp_authz_done(pcb, 0, 42);
+	tcp_admit_done(pcb, 0, 42);
 	CHECK_CNT(&H, TX(1));
 	REQUIRE(H.nif.n == 1);
 	iss = pcb->iss;
@@ -251,20 +251,20 @@ TEST(inbound_pending_then_allowed)
 	CHECK_EQ(V.o.mss, 1460);
 	CHECK_EQ(V.win, 65535);
 	i = info(pcb);
-	CHECK_EQ(i.auth_pending, 0);
-	CHECK_EQ(i.auth_seq, 42);
-	CHECK_EQ(tcp_authz_seq(pcb), 42);
+	CHECK_EQ(i.admit_pending, 0);
+	CHECK_EQ(i.admit_tag, 42);
+	CHECK_EQ(tcp_admit_tag(pcb), 42);
 
 	/* A second answer is no answer: ignored. */
 	fake_mark(&H);
-	tcp_authz_done(pcb, -EACCES, 0);
-	tcp_authz_done(pcb, 0, 43);
+	tcp_admit_done(pcb, -EACCES, 0);
+	tcp_admit_done(pcb, 0, 43);
 	CHECK_CNT(&H);
 	CHECK_EQ(H.nif.n, 0);
 	CHECK(conn() == pcb);
-	CHECK_EQ(tcp_authz_seq(pcb), 42);
+	CHECK_EQ(tcp_admit_tag(pcb), 42);
 
-	/* tcp_authz_done armed the SYN-ACK's retransmission. */
+	/* tcp_admit_done armed the SYN-ACK's retransmission. */
 	fake_mark(&H);
 	fake_advance(&H, AX_TCP_RTO_INIT_MS - 1);
 	CHECK_EQ(H.nif.n, 0);
@@ -289,9 +289,9 @@ TEST(inbound_pending_then_allowed)
 	CHECK(A.pcb == pcb);
 	i = info(pcb);
 	CHECK_EQ(i.state, TCP_ESTABLISHED);
-	CHECK_EQ(i.auth_seq, 42);
-	CHECK_EQ(i.auth_pending, 0);
-	CHECK_EQ(tcp_authz_seq(pcb), 42);
+	CHECK_EQ(i.admit_tag, 42);
+	CHECK_EQ(i.admit_pending, 0);
+	CHECK_EQ(tcp_admit_tag(pcb), 42);
 	CHECK_EQ(L->pending, 0);
 	CHECK_EQ(FA.forgets, 0);
 
@@ -340,7 +340,7 @@ TEST(inbound_pending_then_denied)
 	CHECK_EQ(FA.forgets, 0);
 
 	fake_mark(&H);
-	tcp_authz_done(pcb, -EACCES, 0);
+	tcp_admit_done(pcb, -EACCES, 0);
 	CHECK_CNT(&H, { AX_C_tcp_auth_denied, 1 }, { AX_C_tcp_conns_closed, 1 });
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(FA.forgets, 1);
@@ -379,7 +379,7 @@ TEST(inbound_allowed_at_once)
 	uint32_t iss;
 
 	REQUIRE(setup(0) == 0);
-	tcp_set_authz(&H.s, NULL, NULL);
+	tcp_set_admit(&H.s, NULL, NULL);
 	peer_syn(PISN);
 	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_conns_opened, 1 }, { AX_C_tcp_passive_opens, 1 });
 	REQUIRE(H.nif.n == 1);
@@ -391,7 +391,7 @@ TEST(inbound_allowed_at_once)
 	REQUIRE(conn() == NULL);
 
 	/* Same SYN, same time (so the same ISN, RFC 6528), hooks on. */
-	tcp_set_authz(&H.s, &fa_ops, &FA);
+	tcp_set_admit(&H.s, &fa_ops, &FA);
 	fake_mark(&H);
 	peer_syn(PISN);
 	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_conns_opened, 1 }, { AX_C_tcp_passive_opens, 1 });
@@ -407,23 +407,23 @@ TEST(inbound_allowed_at_once)
 	CHECK_EQ(FA.r[0].inbound, 1);
 	CHECK_EQ(FA.r[0].sent, 0); /* asked before the SYN-ACK went */
 	i = info(pcb);
-	CHECK_EQ(i.auth_pending, 0);
-	CHECK_EQ(i.auth_seq, 0);
+	CHECK_EQ(i.admit_pending, 0);
+	CHECK_EQ(i.admit_tag, 0);
 
 	fake_mark(&H);
 	fake_tcp_rx(&P, PISN + 1, iss + 1, TH_ACK, 65535, NULL, 0, NULL, 0);
 	CHECK_CNT(&H, RX(1));
 	CHECK_EQ(A.accepted, 1);
 	CHECK_EQ(info(pcb).state, TCP_ESTABLISHED);
-	CHECK_EQ(tcp_authz_seq(pcb), 0);
+	CHECK_EQ(tcp_admit_tag(pcb), 0);
 
 	/* Not waiting for an answer: one now changes nothing. */
 	fake_mark(&H);
-	tcp_authz_done(pcb, 0, 99);
-	tcp_authz_done(pcb, -EACCES, 0);
+	tcp_admit_done(pcb, 0, 99);
+	tcp_admit_done(pcb, -EACCES, 0);
 	CHECK_CNT(&H);
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(tcp_authz_seq(pcb), 0);
+	CHECK_EQ(tcp_admit_tag(pcb), 0);
 	CHECK_EQ(info(pcb).state, TCP_ESTABLISHED);
 	CHECK_EQ(FA.forgets, 0);
 
@@ -441,7 +441,7 @@ TEST(inbound_allowed_at_once)
 /* A pending connection is freed by the peer's RST like any embryonic one
  * (no callback), and forgotten once. While it waits, other segments from
  * the peer get nothing back either: tcp.h says nothing is sent until
- * tcp_authz_done. */
+ * tcp_admit_done. */
 TEST(inbound_pending_peer_segments)
 {
 	struct tcp_pcb *pcb;
@@ -462,7 +462,7 @@ TEST(inbound_pending_peer_segments)
 	peer_syn(PISN + 100);
 	CHECK_EQ(H.nif.n, 0);
 	CHECK(fa_alive(pcb));
-	CHECK_EQ(info(pcb).auth_pending, 1);
+	CHECK_EQ(info(pcb).admit_pending, 1);
 
 	/* BUG (fixed, likewise): a segment left of the window was answered
 	 * with an ACK (tcp_in.c input(), "!acceptable" branch) while pending. */
@@ -470,7 +470,7 @@ TEST(inbound_pending_peer_segments)
 	fake_tcp_rx(&P, PISN - 1000, 0, TH_FIN, 65535, NULL, 0, NULL, 0);
 	CHECK_EQ(H.nif.n, 0);
 	CHECK(fa_alive(pcb));
-	CHECK_EQ(info(pcb).auth_pending, 1);
+	CHECK_EQ(info(pcb).admit_pending, 1);
 
 	fake_mark(&H);
 	fake_tcp_rx(&P, PISN + 1, 0, TH_RST, 0, NULL, 0, NULL, 0);
@@ -520,7 +520,7 @@ TEST(outbound_denied)
 }
 
 /* Pending: tcp_connect succeeds with the connection, sends nothing, and
- * no timer sends a SYN; tcp_authz_done(0, 7) sends it and arms its
+ * no timer sends a SYN; tcp_admit_done(0, 7) sends it and arms its
  * retransmission; the SYN-ACK establishes it with connected(0). */
 TEST(outbound_pending_then_allowed)
 {
@@ -540,8 +540,8 @@ TEST(outbound_pending_then_allowed)
 	CHECK_EQ(FA.r[0].sent, 0);
 	i = info(pcb);
 	CHECK_EQ(i.state, TCP_SYN_SENT);
-	CHECK_EQ(i.auth_pending, 1);
-	CHECK_EQ(i.auth_seq, 0);
+	CHECK_EQ(i.admit_pending, 1);
+	CHECK_EQ(i.admit_tag, 0);
 	CHECK(conn() == pcb);
 	CHECK_EQ(A.connected, 0);
 
@@ -552,15 +552,15 @@ TEST(outbound_pending_then_allowed)
 	CHECK_EQ(A.connected, 0);
 
 	fake_mark(&H);
-	tcp_authz_done(pcb, 0, 7);
+	tcp_admit_done(pcb, 0, 7);
 	CHECK_CNT(&H, TX(1));
 	REQUIRE(H.nif.n == 1);
 	iss = pcb->iss;
 	CHECK_SEG(0, TH_SYN, iss, 0, 0);
 	CHECK_EQ(V.o.mss, 1460);
 	i = info(pcb);
-	CHECK_EQ(i.auth_pending, 0);
-	CHECK_EQ(i.auth_seq, 7);
+	CHECK_EQ(i.admit_pending, 0);
+	CHECK_EQ(i.admit_tag, 7);
 	CHECK_EQ(A.connected, 0);
 
 	fake_mark(&H);
@@ -581,8 +581,8 @@ TEST(outbound_pending_then_allowed)
 	CHECK(A.pcb == pcb);
 	i = info(pcb);
 	CHECK_EQ(i.state, TCP_ESTABLISHED);
-	CHECK_EQ(i.auth_seq, 7);
-	CHECK_EQ(tcp_authz_seq(pcb), 7);
+	CHECK_EQ(i.admit_tag, 7);
+	CHECK_EQ(tcp_admit_tag(pcb), 7);
 	CHECK_EQ(FA.forgets, 0);
 
 	fake_mark(&H);
@@ -607,7 +607,7 @@ TEST(outbound_pending_then_denied)
 	REQUIRE(connect_to(RPORT, &pcb) == 0);
 	REQUIRE(pcb != NULL);
 	fake_mark(&H);
-	tcp_authz_done(pcb, -EACCES, 0);
+	tcp_admit_done(pcb, -EACCES, 0);
 	CHECK_CNT(&H, { AX_C_tcp_auth_denied, 1 }, { AX_C_tcp_conns_closed, 1 });
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(A.connected, 1);
@@ -662,11 +662,11 @@ TEST(outbound_pending_peer_syn)
 	fake_tcp_rx(&P, 0x7000, 0, TH_SYN, 65535, NULL, 0, NULL, 0);
 	CHECK_EQ(H.nif.n, 0);
 	REQUIRE(fa_alive(pcb));
-	CHECK_EQ(info(pcb).auth_pending, 1);
+	CHECK_EQ(info(pcb).admit_pending, 1);
 
 	/* BUG (fixed, as above): and then the peer's ACK of that SYN-ACK
 	 * established it:
-	 * connected(0) while tcp_get_info still says auth_pending, with no
+	 * connected(0) while tcp_get_info still says admit_pending, with no
 	 * sequence number - an unauthorized connection the application
 	 * can use. */
 	fake_mark(&H);
@@ -690,9 +690,9 @@ TEST(outbound_pending_peer_syn_denied)
 	REQUIRE(fa_alive(pcb));
 
 	fake_mark(&H);
-	tcp_authz_done(pcb, -EACCES, 0);
+	tcp_admit_done(pcb, -EACCES, 0);
 	/* BUG (fixed: a pending connect stays in SYN_SENT whatever the peer
-	 * sends): tcp_authz_done() calls connected(-EACCES) only in
+	 * sends): tcp_admit_done() calls connected(-EACCES) only in
 	 * TCP_SYN_SENT; after the peer's SYN the connection was in
 	 * SYN_RECEIVED, so it was freed detached with no callback at all:
 	 * the application never learns its connect failed and keeps a
@@ -755,7 +755,7 @@ TEST(pending_evicted)
 
 	/* The survivors: one denied, one allowed and accepted. */
 	fake_mark(&H);
-	tcp_authz_done(c2, -EACCES, 0);
+	tcp_admit_done(c2, -EACCES, 0);
 	CHECK_CNT(&H, { AX_C_tcp_auth_denied, 1 }, { AX_C_tcp_conns_closed, 1 });
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(FA.r[2].forgets, 1);
@@ -764,7 +764,7 @@ TEST(pending_evicted)
 
 	fake_mark(&H);
 	P.port = 50003;
-	tcp_authz_done(c3, 0, 5);
+	tcp_admit_done(c3, 0, 5);
 	CHECK_CNT(&H, TX(1));
 	REQUIRE(H.nif.n == 1);
 	CHECK_SEG(0, TH_SYN | TH_ACK, c3->iss, 0x4001, 0);
@@ -773,7 +773,7 @@ TEST(pending_evicted)
 	CHECK_CNT(&H, RX(1));
 	CHECK_EQ(A.accepted, 1);
 	CHECK(A.pcb == c3);
-	CHECK_EQ(tcp_authz_seq(c3), 5);
+	CHECK_EQ(tcp_admit_tag(c3), 5);
 	CHECK_EQ(l2->pending, 0);
 	CHECK_EQ(FA.forgets, 3);
 	finish();
@@ -781,7 +781,7 @@ TEST(pending_evicted)
 
 /* --- turning it off, TIME_WAIT reuse, stack_fini ---------------------------------- */
 
-/* tcp_set_authz(s, NULL, NULL): new connections are not asked about and
+/* tcp_set_admit(s, NULL, NULL): new connections are not asked about and
  * open as without hooks. */
 TEST(authz_off)
 {
@@ -792,7 +792,7 @@ TEST(authz_off)
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(FA.requests, 1);
 
-	tcp_set_authz(&H.s, NULL, NULL);
+	tcp_set_admit(&H.s, NULL, NULL);
 	fake_mark(&H);
 	peer_syn(PISN);
 	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_conns_opened, 1 }, { AX_C_tcp_passive_opens, 1 });
@@ -803,8 +803,8 @@ TEST(authz_off)
 	fake_mark(&H);
 	fake_tcp_rx(&P, PISN + 1, pcb->iss + 1, TH_ACK, 65535, NULL, 0, NULL, 0);
 	CHECK_EQ(A.accepted, 1);
-	CHECK_EQ(info(pcb).auth_seq, 0);
-	CHECK_EQ(info(pcb).auth_pending, 0);
+	CHECK_EQ(info(pcb).admit_tag, 0);
+	CHECK_EQ(info(pcb).admit_pending, 0);
 	tcp_abort(pcb);
 
 	pcb = NULL;
@@ -831,17 +831,17 @@ TEST(authz_off_with_pending)
 	REQUIRE(pcb != NULL);
 	REQUIRE(FA.requests == 1);
 
-	tcp_set_authz(&H.s, NULL, NULL);
+	tcp_set_admit(&H.s, NULL, NULL);
 	fake_mark(&H);
 	fake_tcp_rx(&P, PISN + 1, 0, TH_RST, 0, NULL, 0, NULL, 0);
 	CHECK_CNT(&H, RX(1), { AX_C_tcp_rst_rx, 1 }, { AX_C_tcp_conns_closed, 1 });
 	CHECK(conn() == NULL);
 	/* BUG (fixed, tcp.c: the pcb keeps the ops it was asked with):
 	 * tcp_pcb_free() called forget() only while t->authz was set,
-	 * so a connection asked about before tcp_set_authz(s, NULL, NULL)
+	 * so a connection asked about before tcp_set_admit(s, NULL, NULL)
 	 * is freed without it and the authorizer keeps a dangling pointer
 	 * (it cannot drop its own state on removal either, since pending
-	 * connections may still be answered with tcp_authz_done). Installing
+	 * connections may still be answered with tcp_admit_done). Installing
 	 * a different authorizer is worse: the new one's forget() gets
 	 * connections only the old one saw. The ops pointer (or a flag for
 	 * "removed") should be captured per connection at request() time. */

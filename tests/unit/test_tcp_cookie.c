@@ -67,7 +67,7 @@ static int fa_busy(void *arg)
 	return FA.busy;
 }
 
-static const struct tcp_authz_ops fa_ops = {
+static const struct tcp_admit_ops fa_ops = {
 	.request = fa_request,
 	.forget = fa_forget,
 	.check = fa_check,
@@ -75,7 +75,7 @@ static const struct tcp_authz_ops fa_ops = {
 };
 
 /* Without check(): such an authorizer gets no cookie SYNs. */
-static const struct tcp_authz_ops fa_ops_nocheck = {
+static const struct tcp_admit_ops fa_ops_nocheck = {
 	.request = fa_request,
 	.forget = fa_forget,
 };
@@ -84,7 +84,7 @@ static const struct tcp_authz_ops fa_ops_nocheck = {
 
 /* A listener on PORT (backlog 16), cookies in mode `mode`, the fake
  * authorizer installed when ops is not NULL. */
-static int setup(enum tcp_syncookies mode, const struct tcp_authz_ops *ops)
+static int setup(enum tcp_syncookies mode, const struct tcp_admit_ops *ops)
 {
 	/* FA after the last test's teardown: its forget() calls are not ours. */
 	if (tcp_helper_host(PISN))
@@ -92,7 +92,7 @@ static int setup(enum tcp_syncookies mode, const struct tcp_authz_ops *ops)
 	memset(&FA, 0, sizeof(FA));
 	tcp_set_syncookies(&H.s, mode);
 	if (ops)
-		tcp_set_authz(&H.s, ops, &FA);
+		tcp_set_admit(&H.s, ops, &FA);
 	return tcp_helper_listen(16);
 }
 
@@ -352,7 +352,7 @@ TEST(cookie_only_from_an_ack)
  * SYN-RECEIVED and nothing sent for it; while it waits nothing leaves and
  * no byte is taken (the ACK's data, and a later segment's, are dropped
  * unacknowledged and undelivered; the application has not heard of it).
- * tcp_authz_done(0) establishes it (accepted, the entry's seq kept) and
+ * tcp_admit_done(0) establishes it (accepted, the entry's seq kept) and
  * sends nothing; the data the peer sends again is delivered and acked.
  */
 TEST(cookie_authorized_at_the_ack)
@@ -382,7 +382,7 @@ TEST(cookie_authorized_at_the_ack)
 	CHECK_EQ(FA.sent, 0);
 	pcb = conn();
 	REQUIRE(pcb == FA.pcb);
-	CHECK_EQ(info(pcb).auth_pending, 1);
+	CHECK_EQ(info(pcb).admit_pending, 1);
 	CHECK_EQ(info(pcb).rcv_queued, 0);
 	CHECK_EQ(A.accepted, 0);
 	CHECK(pcb->rcv.buf == NULL); /* no ring before it is established */
@@ -399,13 +399,13 @@ TEST(cookie_authorized_at_the_ack)
 	CHECK_EQ(H.s.cnt[AX_C_tcp_rx_bytes], 0);
 
 	fake_mark(&H);
-	tcp_authz_done(pcb, 0, 42);
+	tcp_admit_done(pcb, 0, 42);
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(A.accepted, 1);
 	CHECK(A.pcb == pcb);
 	CHECK_EQ(info(pcb).state, TCP_ESTABLISHED);
-	CHECK_EQ(info(pcb).auth_pending, 0);
-	CHECK_EQ(tcp_authz_seq(pcb), 42);
+	CHECK_EQ(info(pcb).admit_pending, 0);
+	CHECK_EQ(tcp_admit_tag(pcb), 42);
 	CHECK(pcb->rcv.buf != NULL);
 	CHECK_EQ(info(pcb).mss, 1460 - 12);
 
@@ -457,7 +457,7 @@ TEST(cookie_denied_at_the_ack)
 			CHECK_EQ(H.nif.n, 0);
 			REQUIRE(FA.pcb != NULL);
 			fake_mark(&H);
-			tcp_authz_done(FA.pcb, -EACCES, 0);
+			tcp_admit_done(FA.pcb, -EACCES, 0);
 			CHECK_CNT(&H, TX(1), { AX_C_tcp_rst_tx, 1 }, { AX_C_tcp_auth_denied, 1 },
 				  { AX_C_tcp_conns_closed, 1 });
 		} else {
@@ -642,7 +642,7 @@ TEST(cookie_denied_rst_in_zero_window)
 		if (late) {
 			REQUIRE(FA.pcb != NULL);
 			fake_mark(&H);
-			tcp_authz_done(FA.pcb, -EACCES, 0);
+			tcp_admit_done(FA.pcb, -EACCES, 0);
 		}
 		REQUIRE(H.nif.n == 1);
 		CHECK_SEG(0, TH_RST | TH_ACK, P.ack, PISN + 1, 0);

@@ -38,7 +38,7 @@ static void fa_forget(void *arg, struct tcp_pcb *pcb)
 	FA.forgets++;
 }
 
-static const struct tcp_authz_ops fa_ops = { .request = fa_request, .forget = fa_forget };
+static const struct tcp_admit_ops fa_ops = { .request = fa_request, .forget = fa_forget };
 
 /* A listener on PORT (backlog 16), the gateway known too, the counting
  * authorizer installed. */
@@ -51,7 +51,7 @@ static int setup(void)
 	fake_learn(&H, FAKE_GW_IP, FAKE_GW_MAC);
 	if (fake_pin_neighbour(&H, FAKE_GW_IP))
 		return -1;
-	tcp_set_authz(&H.s, &fa_ops, &FA);
+	tcp_set_admit(&H.s, &fa_ops, &FA);
 	return tcp_helper_listen(16);
 }
 

@@ -157,7 +157,7 @@ TEST(authz_hold_and_deliver)
 {
 	REQUIRE(setup() == 0);
 	CHECK_EQ(udp_bind(&H.s, 7, on_recv, NULL), 0);
-	udp_set_authz(&H.s, on_authz, NULL);
+	udp_set_admit(&H.s, on_authz, NULL);
 	fake_rx(&H, f, udp_frame(40000, 8, "x", 0, 1));
 	CHECK_EQ(hook.n, 0);
 	fake_mark(&H);
@@ -238,7 +238,7 @@ TEST(source_port_zero_delivered)
 	CHECK_CNT(&H, RX(1), { AX_C_udp_delivered, 1 });
 	CHECK_EQ(got.n, 2);
 	/* The hook sees it like any other datagram. */
-	udp_set_authz(&H.s, on_authz, NULL);
+	udp_set_admit(&H.s, on_authz, NULL);
 	fake_mark(&H);
 	fake_rx(&H, f, udp_frame(0, 7, "held", 0, 1));
 	CHECK_CNT(&H, RX(1));

@@ -306,8 +306,8 @@ static void say_conn(void *arg, const struct tcp_pcb *pcb)
 			     i.snd_queued, i.rcv_queued, i.cwnd, i.ssthresh, i.snd_wnd,
 			     i.mss, i.srtt_us, (unsigned long long)i.retransmits,
 			     (unsigned long long)i.bytes_in,
-			     (unsigned long long)i.bytes_out, (unsigned long long)i.auth_seq,
-			     i.auth_pending);
+			     (unsigned long long)i.bytes_out, (unsigned long long)i.admit_tag,
+			     i.admit_pending);
 }
 
 /*

@@ -53,7 +53,7 @@ struct ax_stack {
 	stack_echo_reply_fn echo_reply_cb;
 	void *echo_reply_arg;
 	/* Inbound echo requests are answered only when this says 1 (NULL:
-	 * always): the authorizer's policy check. Addresses network order. */
+	 * always): the admitter's policy check. Addresses network order. */
 	int (*icmp_filter)(void *arg, uint32_t src, uint32_t dst);
 	void *icmp_filter_arg;
 	uint64_t cnt[AX_C_MAX];

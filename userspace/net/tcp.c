@@ -313,8 +313,8 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err)
 		pcb->flags |= TF_DETACHED;
 		pcb->cb->closed(pcb->arg, pcb, err);
 	}
-	if ((pcb->flags & TF_AUTH_ASKED) && pcb->auth_ops)
-		pcb->auth_ops->forget(pcb->auth_arg, pcb);
+	if ((pcb->flags & TF_AUTH_ASKED) && pcb->admit_ops)
+		pcb->admit_ops->forget(pcb->admit_arg, pcb);
 	pcb->flags &= ~(uint32_t)(TF_AUTH_ASKED | TF_AUTH_PENDING);
 	pcb->flags |= TF_DETACHED | TF_DEAD;
 	pcb->hnext = t->dead;
@@ -562,13 +562,13 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 	pcb->snd.head = pcb->iss + 1;
 	pcb->mss = (uint16_t)(pcb->pmtu - 40);
 	tcp_set_state(pcb, TCP_SYN_SENT);
-	switch (tcp_authz_request(pcb, 0)) {
+	switch (tcp_admit_request(pcb, 0)) {
 	case 0:
 		tcp_send_syn(pcb);
 		tcp_arm_rto(pcb);
 		break;
 	case -EINPROGRESS:
-		break; /* the SYN waits for the commit (tcp_authz_done) */
+		break; /* the SYN waits for the commit (tcp_admit_done) */
 	default:
 		pcb->flags |= TF_DETACHED;
 		tcp_pcb_free(pcb, 0);
@@ -584,23 +584,23 @@ void tcp_set_syncookies(struct ax_stack *s, enum tcp_syncookies mode)
 	s->tcp->syncookies = mode;
 }
 
-void tcp_set_authz(struct ax_stack *s, const struct tcp_authz_ops *ops, void *arg)
+void tcp_set_admit(struct ax_stack *s, const struct tcp_admit_ops *ops, void *arg)
 {
-	s->tcp->authz = ops;
-	s->tcp->authz_arg = arg;
+	s->tcp->admit = ops;
+	s->tcp->admit_arg = arg;
 }
 
-int tcp_authz_request(struct tcp_pcb *pcb, int inbound)
+int tcp_admit_request(struct tcp_pcb *pcb, int inbound)
 {
 	struct tcp_table *t = pcb->s->tcp;
 	int r;
 
-	if (!t->authz)
+	if (!t->admit)
 		return 0;
 	pcb->flags |= TF_AUTH_ASKED;
-	pcb->auth_ops = t->authz;
-	pcb->auth_arg = t->authz_arg;
-	r = t->authz->request(t->authz_arg, pcb, inbound);
+	pcb->admit_ops = t->admit;
+	pcb->admit_arg = t->admit_arg;
+	r = t->admit->request(t->admit_arg, pcb, inbound);
 	if (r == -EINPROGRESS) {
 		pcb->flags |= TF_AUTH_PENDING;
 		return r;
@@ -612,7 +612,7 @@ int tcp_authz_request(struct tcp_pcb *pcb, int inbound)
 	return 0;
 }
 
-void tcp_authz_done(struct tcp_pcb *pcb, int err, uint64_t seq)
+void tcp_admit_done(struct tcp_pcb *pcb, int err, uint64_t seq)
 {
 	if ((pcb->flags & TF_DEAD) || !(pcb->flags & TF_AUTH_PENDING))
 		return;
@@ -632,24 +632,24 @@ void tcp_authz_done(struct tcp_pcb *pcb, int err, uint64_t seq)
 		tcp_pcb_free(pcb, -EACCES);
 		return;
 	}
-	pcb->auth_seq = seq;
+	pcb->admit_tag = seq;
 	tcp_send_syn(pcb); /* SYN or SYN-ACK, by state */
 	tcp_arm_rto(pcb);
 }
 
-uint64_t tcp_authz_seq(const struct tcp_pcb *pcb)
+uint64_t tcp_admit_tag(const struct tcp_pcb *pcb)
 {
-	return pcb->auth_seq;
+	return pcb->admit_tag;
 }
 
-void *tcp_authz_ctx(const struct tcp_pcb *pcb)
+void *tcp_admit_ctx(const struct tcp_pcb *pcb)
 {
-	return pcb->auth_ctx;
+	return pcb->admit_ctx;
 }
 
-void tcp_set_authz_ctx(struct tcp_pcb *pcb, void *ctx)
+void tcp_set_admit_ctx(struct tcp_pcb *pcb, void *ctx)
 {
-	pcb->auth_ctx = ctx;
+	pcb->admit_ctx = ctx;
 }
 
 void tcp_set_callbacks(struct tcp_pcb *pcb, const struct tcp_callbacks *cb, void *arg)
@@ -827,8 +827,8 @@ void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *i)
 	i->bytes_in = pcb->bytes_in;
 	i->bytes_out = pcb->bytes_out;
 	i->retransmits = pcb->retransmits;
-	i->auth_seq = pcb->auth_seq;
-	i->auth_pending = !!(pcb->flags & TF_AUTH_PENDING);
+	i->admit_tag = pcb->admit_tag;
+	i->admit_pending = !!(pcb->flags & TF_AUTH_PENDING);
 }
 
 void tcp_foreach(struct ax_stack *s, void (*fn)(void *arg, const struct tcp_pcb *pcb),

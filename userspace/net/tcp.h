@@ -44,8 +44,8 @@ struct tcp_table {
 	 * retry limit), AX_TCP_USER_TIMEOUT_MS unless changed. */
 	uint32_t user_timeout_ms;
 	unsigned int count;
-	const struct tcp_authz_ops *authz; /* NULL: every connection may open */
-	void *authz_arg;
+	const struct tcp_admit_ops *admit; /* NULL: every connection may open */
+	void *admit_arg;
 	/* Resets for segments of no connection (tcp_reset_noconn): one
 	 * bucket stack-wide, one per source slot (opt.h AX_TCP_RST_*). */
 	struct tcp_rst_bucket {
@@ -61,19 +61,21 @@ struct tcp_table {
 };
 
 /*
- * Authorization of new connections (see tcp_set_authz). request() is
- * asked once per connection, before anything is sent for it: for an
- * inbound one when its SYN arrives (before the SYN-ACK), for an outbound
- * one in tcp_connect (before the SYN); for one made from a SYN cookie,
- * when the ACK that returns the cookie arrives (its SYN-ACK, and nothing
- * else, has left: see check below). It returns 0 (go on now), -EACCES
- * (denied: inbound, the SYN is dropped without a word; outbound,
- * tcp_connect fails with -EACCES) or -EINPROGRESS (the answer comes
- * later through tcp_authz_done; nothing is sent until then). forget() is
- * called when a connection request() saw is freed, whatever its state,
- * so the authorizer can drop its pointer and record the end.
+ * Admission of new connections: a generic, asynchronous hook (see
+ * tcp_set_admit) through which a layer above (axnet's authorizer) decides
+ * whether a connection may open; the engine knows nothing of why.
+ * request() is asked once per connection, before anything is sent for it:
+ * for an inbound one when its SYN arrives (before the SYN-ACK), for an
+ * outbound one in tcp_connect (before the SYN); for one made from a SYN
+ * cookie, when the ACK that returns the cookie arrives (its SYN-ACK, and
+ * nothing else, has left: see check below). It returns 0 (go on now),
+ * -EACCES (refused: inbound, the SYN is dropped without a word; outbound,
+ * tcp_connect fails with -EACCES) or -EINPROGRESS (the answer comes later
+ * through tcp_admit_done; nothing is sent until then). forget() is called
+ * when a connection request() saw is freed, whatever its state, so the
+ * hook's owner can drop its pointer and record the end.
  */
-struct tcp_authz_ops {
+struct tcp_admit_ops {
 	int (*request)(void *arg, struct tcp_pcb *pcb, int inbound);
 	void (*forget)(void *arg, struct tcp_pcb *pcb);
 	/*
@@ -85,18 +87,18 @@ struct tcp_authz_ops {
 	 * later, when an ACK returns a valid cookie (the peer proved its
 	 * address; the SYN-ACK has left, nothing else): until its answer
 	 * nothing leaves and no data is taken; -EACCES then, or a later
-	 * tcp_authz_done(-EACCES), resets the connection. Addresses network
+	 * tcp_admit_done(-EACCES), resets the connection. Addresses network
 	 * order, ports host order.
 	 */
 	int (*check)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
-	/* Optional: nonzero while the authorizer's commits queue up; new
+	/* Optional: nonzero while the admitter's commits queue up; new
 	 * inbound connections then get SYN cookies. */
 	int (*busy)(void *arg);
 };
 
 /* When a listener answers SYNs with SYN cookies (RFC 4987 3.6). AUTO:
  * under pressure (opt.h AX_TCP_SYNCOOKIE_*: the listener's half-open
- * queue, all listeners', the authorizer's busy()), and for a while after. */
+ * queue, all listeners', the admitter's busy()), and for a while after. */
 enum tcp_syncookies {
 	TCP_SYNCOOKIES_AUTO = 0,
 	TCP_SYNCOOKIES_NEVER,  /* a full half-open queue evicts its oldest */
@@ -124,7 +126,7 @@ struct tcp_callbacks {
 	 * tcp_set_callbacks() here, or it is closed. */
 	void (*accepted)(void *arg, struct tcp_pcb *pcb);
 	/* Active open finished: err 0, -ECONNREFUSED, -ETIMEDOUT or -EACCES
-	 * (the authorizer said no). */
+	 * (the admitter said no). */
 	void (*connected)(void *arg, struct tcp_pcb *pcb, int err);
 	/* Data (or the peer's FIN: tcp_read() returns 0) can be read. */
 	void (*readable)(void *arg, struct tcp_pcb *pcb);
@@ -135,18 +137,18 @@ struct tcp_callbacks {
 	void (*closed)(void *arg, struct tcp_pcb *pcb, int err);
 };
 
-/* Install (or, with NULL, remove) the authorization hooks. */
-void tcp_set_authz(struct ax_stack *s, const struct tcp_authz_ops *ops, void *arg);
-/* The answer to a request() that returned -EINPROGRESS: 0 with the
- * sequence number of the commit that authorized it (the connection goes
+/* Install (or, with NULL, remove) the admission hooks. */
+void tcp_set_admit(struct ax_stack *s, const struct tcp_admit_ops *ops, void *arg);
+/* The answer to a request() that returned -EINPROGRESS: 0 with a tag
+ * the admitter gives it (axnet's: the Axiom entry; the connection goes
  * on: SYN or SYN-ACK now), or -EACCES (inbound: freed silently; outbound:
  * connected(-EACCES), then freed). */
-void tcp_authz_done(struct tcp_pcb *pcb, int err, uint64_t seq);
-/* The authorization of a connection: its Axiom sequence number (0: none
- * yet), and an opaque pointer the authorizer may keep with it. */
-uint64_t tcp_authz_seq(const struct tcp_pcb *pcb);
-void *tcp_authz_ctx(const struct tcp_pcb *pcb);
-void tcp_set_authz_ctx(struct tcp_pcb *pcb, void *ctx);
+void tcp_admit_done(struct tcp_pcb *pcb, int err, uint64_t seq);
+/* The admission of a connection: the tag it was admitted with (0: none
+ * yet), and an opaque pointer the admitter may keep with it. */
+uint64_t tcp_admit_tag(const struct tcp_pcb *pcb);
+void *tcp_admit_ctx(const struct tcp_pcb *pcb);
+void tcp_set_admit_ctx(struct tcp_pcb *pcb, void *ctx);
 
 /* Summary of a connection, for `axnet conns`. */
 struct tcp_info_ax {
@@ -157,8 +159,8 @@ struct tcp_info_ax {
 	uint32_t cwnd, ssthresh, snd_wnd, mss;
 	uint32_t srtt_us, rto_ms;
 	uint64_t bytes_in, bytes_out, retransmits;
-	uint64_t auth_seq; /* the Axiom entry that authorized it, 0: none */
-	int auth_pending;  /* waiting for its authorization */
+	uint64_t admit_tag; /* tcp_admit_done's tag (axnet: the Axiom entry), 0: none */
+	int admit_pending;  /* waiting for its admission */
 };
 
 const char *tcp_state_name(enum tcp_state st);

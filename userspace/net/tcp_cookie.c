@@ -20,7 +20,7 @@
  *
  * What leaves before the connection exists is the SYN-ACK and nothing
  * else. The ACK that returns a valid cookie proved the peer's address: the
- * connection is created then, in SYN-RECEIVED, and the authorizer is asked
+ * connection is created then, in SYN-RECEIVED, and the admitter is asked
  * (request, inbound). Until it answers nothing leaves and no data is
  * taken: a segment's data, the ACK's included, is dropped unacknowledged
  * and the peer sends it again. Allowed, the connection is established at
@@ -101,14 +101,14 @@ int tcp_syncookie_wanted(struct ax_stack *s, struct tcp_pcb *l)
 								    : AX_TCP_SYNCOOKIE_HALFOPEN;
 	uint64_t now = now_ms(s);
 
-	/* An authorizer that cannot decide at the SYN without keeping
+	/* An admitter that cannot decide at the SYN without keeping
 	 * state gets every SYN the old way. */
-	if (t->syncookies == TCP_SYNCOOKIES_NEVER || (t->authz && !t->authz->check))
+	if (t->syncookies == TCP_SYNCOOKIES_NEVER || (t->admit && !t->admit->check))
 		return 0;
 	if (t->syncookies == TCP_SYNCOOKIES_ALWAYS)
 		return 1;
 	if (l->pending >= thresh || t->halfopen >= AX_TCP_SYNCOOKIE_HALFOPEN_ALL ||
-	    (t->authz && t->authz->busy && t->authz->busy(t->authz_arg))) {
+	    (t->admit && t->admit->busy && t->admit->busy(t->admit_arg))) {
 		l->cookie_until_ms = now + AX_TCP_SYNCOOKIE_HOLD_MS;
 		return 1;
 	}
@@ -170,7 +170,7 @@ void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 	}
 	/* The policy decides now; a denied SYN gets nothing, as without
 	 * cookies. Nothing is kept either way. */
-	if (t->authz && t->authz->check(t->authz_arg, s->addr, l->lport, src, sport) < 0) {
+	if (t->admit && t->admit->check(t->admit_arg, s->addr, l->lport, src, sport) < 0) {
 		stack_count(s, AX_C_tcp_auth_denied);
 		return;
 	}
@@ -269,7 +269,7 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 	pcb->max_snd_wnd = pcb->snd_wnd;
 	pcb->snd_wl1 = seq;
 	pcb->snd_wl2 = ack;
-	switch (tcp_authz_request(pcb, 1)) {
+	switch (tcp_admit_request(pcb, 1)) {
 	case 0:
 		*out = pcb; /* established by this very ACK */
 		return 1;
@@ -302,7 +302,7 @@ void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq)
 	}
 	/* Its handshake's ACK came before the commit: it is established now,
 	 * and the data dropped meanwhile comes again from the peer. */
-	pcb->auth_seq = seq;
+	pcb->admit_tag = seq;
 	pcb->snd_una = pcb->snd_max;
 	pcb->backoff = 0;
 	tcp_in_established(pcb);

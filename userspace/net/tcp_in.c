@@ -363,11 +363,11 @@ static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 	tcp_set_state(pcb, TCP_SYN_RECEIVED);
 	take_syn_opts(pcb, &o, 1);
 	stack_count(s, AX_C_tcp_passive_opens);
-	switch (tcp_authz_request(pcb, 1)) {
+	switch (tcp_admit_request(pcb, 1)) {
 	case 0:
 		break;
 	case -EINPROGRESS:
-		return; /* the SYN-ACK waits for the commit (tcp_authz_done) */
+		return; /* the SYN-ACK waits for the commit (tcp_admit_done) */
 	default:
 		/* Denied: no SYN-ACK, no RST; the peer's connect times out
 		 * and learns nothing about what is here. */

@@ -72,8 +72,8 @@ enum {
 	TF_LISTENER = 1 << 5,
 	TF_ACCEPTED = 1 << 6,    /* the accepted callback ran */
 	TF_DEAD = 1 << 7,        /* freed; memory goes at the next reap */
-	TF_AUTH_ASKED = 1 << 8,  /* the authorizer knows it (forget on free) */
-	TF_AUTH_PENDING = 1 << 9,/* nothing goes out until tcp_authz_done */
+	TF_AUTH_ASKED = 1 << 8,  /* the admitter knows it (forget on free) */
+	TF_AUTH_PENDING = 1 << 9,/* nothing goes out until tcp_admit_done */
 	TF_COOKIE = 1 << 10,     /* made from a SYN cookie's ACK (tcp_cookie.c) */
 };
 
@@ -158,12 +158,12 @@ struct tcp_pcb {
 	uint64_t cookie_sent_ms, cookie_until_ms;
 
 	uint64_t bytes_in, bytes_out, retransmits;
-	uint64_t auth_seq;               /* tcp.h tcp_authz_seq */
-	void *auth_ctx;
-	/* The authorizer that was asked: it is the one told at the end,
+	uint64_t admit_tag;               /* tcp.h tcp_admit_tag */
+	void *admit_ctx;
+	/* The admitter that was asked: it is the one told at the end,
 	 * even if the hooks changed meanwhile. */
-	const struct tcp_authz_ops *auth_ops;
-	void *auth_arg;
+	const struct tcp_admit_ops *admit_ops;
+	void *admit_arg;
 };
 
 
@@ -212,10 +212,10 @@ uint64_t tcp_siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1);
 void tcp_halfopen_add(struct tcp_pcb *l, struct tcp_pcb *pcb);
 void tcp_halfopen_del(struct tcp_pcb *pcb);
 void tcp_reap(struct ax_stack *s);
-/* Ask the authorizer about a new connection (tcp.h struct
- * tcp_authz_ops): 0 go on, -EINPROGRESS wait (TF_AUTH_PENDING set), or
+/* Ask the admitter about a new connection (tcp.h struct
+ * tcp_admit_ops): 0 go on, -EINPROGRESS wait (TF_AUTH_PENDING set), or
  * -EACCES. */
-int tcp_authz_request(struct tcp_pcb *pcb, int inbound);
+int tcp_admit_request(struct tcp_pcb *pcb, int inbound);
 /* (Re)arm the TIME_WAIT / FIN_WAIT_2 timer: when it fires, pcb is freed. */
 void tcp_arm_misc(struct tcp_pcb *pcb, uint32_t ms);
 void tcp_delack_fired(struct ax_timer *tm);
@@ -240,18 +240,18 @@ void tcp_in_established(struct tcp_pcb *pcb);
 /* tcp_cookie.c: SYN cookies (RFC 4987 3.6). */
 /* Should listener l answer this SYN with a cookie? */
 int tcp_syncookie_wanted(struct ax_stack *s, struct tcp_pcb *l);
-/* Answer a SYN with a cookie SYN-ACK (after the authorizer's check()),
+/* Answer a SYN with a cookie SYN-ACK (after the admitter's check()),
  * keeping nothing. */
 void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 		       const struct tcp_hdr *th, const uint8_t *seg, size_t hlen);
 /* A segment that found no connection: 0 when it is no cookie's ACK (go on
  * as before); 1 when it returned a valid cookie: *out is then the new
  * connection, to take this segment as its handshake's ACK, or NULL when
- * nothing more is to be done with it (waiting for the authorizer, denied,
+ * nothing more is to be done with it (waiting for the admitter, denied,
  * no memory). */
 int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const struct tcp_hdr *th,
 		      const uint8_t *seg, size_t hlen, struct tcp_pcb **out);
-/* tcp_authz_done for a cookie connection. */
+/* tcp_admit_done for a cookie connection. */
 void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq);
 
 /* tcp_out.c */
@@ -268,7 +268,7 @@ int tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
 		    const struct tcp_hdr *th, size_t datalen);
 /* The same for a segment that no connection of ours has (a closed port,
  * an ACK to a listener), within the rate limits (opt.h AX_TCP_RST_*),
- * counted; never to a RST. Asks nobody (no authorizer, no log). */
+ * counted; never to a RST. Asks nobody (no admitter, no log). */
 void tcp_reset_noconn(struct ax_stack *s, uint32_t src, uint32_t dst,
 		      const struct tcp_hdr *th, size_t datalen);
 /* tcp.c: the slot (0..n-1, n a power of two) of a remote address in a

@@ -56,10 +56,10 @@ int udp_bound(const struct ax_stack *s, uint16_t port)
 	return port && slot_of(s, port) >= 0;
 }
 
-void udp_set_authz(struct ax_stack *s, udp_authz_fn fn, void *arg)
+void udp_set_admit(struct ax_stack *s, udp_admit_fn fn, void *arg)
 {
-	s->udp.authz = fn;
-	s->udp.authz_arg = arg;
+	s->udp.admit = fn;
+	s->udp.admit_arg = arg;
 }
 
 void udp_deliver(struct ax_stack *s, uint32_t src, uint16_t sport, uint16_t dport,
@@ -107,8 +107,8 @@ void udp_input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *se
 		stack_count(s, AX_C_udp_no_port);
 		return;
 	}
-	if (s->udp.authz &&
-	    !s->udp.authz(s->udp.authz_arg, src, sport, dst, dport, seg + sizeof(h),
+	if (s->udp.admit &&
+	    !s->udp.admit(s->udp.admit_arg, src, sport, dst, dport, seg + sizeof(h),
 			  ulen - sizeof(h)))
 		return;
 	udp_deliver(s, src, sport, dport, seg + sizeof(h), ulen - sizeof(h));

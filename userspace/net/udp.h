@@ -4,7 +4,7 @@
  *
  * A datagram for a bound port is handed to the port's callback; one for no
  * port is counted and dropped (no ICMP port unreachable yet). When an
- * authorizer is installed (udp_set_authz), every datagram for a bound
+ * admitter is installed (udp_set_admit), every datagram for a bound
  * port goes through it first: it answers 1 (deliver now) or 0 (it keeps
  * or drops the datagram; a kept one comes back later through
  * udp_deliver, once its flow is authorized).
@@ -25,7 +25,7 @@ struct ax_stack;
 /* src is network order, ports host order. data is valid during the call. */
 typedef void (*udp_recv_fn)(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
 			    const uint8_t *data, size_t len);
-typedef int (*udp_authz_fn)(void *arg, uint32_t src, uint16_t sport, uint32_t dst,
+typedef int (*udp_admit_fn)(void *arg, uint32_t src, uint16_t sport, uint32_t dst,
 			    uint16_t dport, const uint8_t *data, size_t len);
 
 struct udp_table {
@@ -34,8 +34,8 @@ struct udp_table {
 		udp_recv_fn fn;
 		void *arg;
 	} b[AX_UDP_MAX_BINDS];
-	udp_authz_fn authz;
-	void *authz_arg;
+	udp_admit_fn admit;
+	void *admit_arg;
 };
 
 /* 0, -EADDRINUSE, -ENOSPC (all slots taken) or -EINVAL (port 0). */
@@ -47,8 +47,8 @@ int udp_bound(const struct ax_stack *s, uint16_t port);
  * -errno (-EMSGSIZE past the MTU: no fragmentation; -EINVAL to port 0). */
 int udp_sendto(struct ax_stack *s, uint32_t dst, uint16_t sport, uint16_t dport,
 	       const void *data, size_t len);
-void udp_set_authz(struct ax_stack *s, udp_authz_fn fn, void *arg);
-/* Hand a datagram to dport's callback without asking the authorizer. */
+void udp_set_admit(struct ax_stack *s, udp_admit_fn fn, void *arg);
+/* Hand a datagram to dport's callback without asking the admitter. */
 void udp_deliver(struct ax_stack *s, uint32_t src, uint16_t sport, uint16_t dport,
 		 const uint8_t *data, size_t len);
 /* From ipv4.c: a UDP datagram of len bytes (header included). */
