@@ -25,14 +25,16 @@ BPF_CFLAGS := -O2 -g $(WARN) -target bpf -D__TARGET_ARCH_x86 \
 
 # The engine: protocol code with no I/O of its own (unit-testable).
 NET_SRCS := $(wildcard userspace/net/*.c)
-# Shared utilities (util/: durable writes), Axiom (the commit log) and
-# policy (language, matcher): no I/O of their own beyond Axiom's storage
-# backend; linked into unit tests too.
-LIB_SRCS := $(wildcard util/*.c axiom/*.c policy/*.c)
+# Shared utilities (util/: log, durable writes, instances), Axiom (the
+# commit log), policy (language, matcher) and the authorizer joining them
+# with the engine: no I/O of their own beyond Axiom's storage backend;
+# linked into unit tests too.
+LIB_SRCS := $(wildcard util/*.c axiom/*.c policy/*.c authz/*.c)
 # Packet I/O backends and the XDP loader.
 DRV_SRCS := $(wildcard driver/*.c)
-# The command-line program.
-CLI_SRCS := $(wildcard userspace/cli/*.c)
+# The daemon (event loop, control server, built-in services) and the
+# command-line program's subcommands.
+CLI_SRCS := $(wildcard daemon/*.c userspace/cli/*.c)
 
 SKEL := $(BUILD)/axnet_xdp.skel.h
 
@@ -54,7 +56,8 @@ $(SKEL): $(BUILD)/axnet_xdp.bpf.o
 	$(BPFTOOL) gen skeleton $< name axnet_xdp > $@.tmp && mv $@.tmp $@
 
 # --- user space --------------------------------------------------------------
-HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h axiom/*.h policy/*.h util/*.h)
+HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h daemon/*.h \
+	axiom/*.h policy/*.h authz/*.h util/*.h)
 
 $(BUILD)/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)

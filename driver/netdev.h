@@ -21,9 +21,10 @@
 #include <stdint.h>
 
 #include "axnet/xdp_shared.h"
-#include "net/netif.h"
+#include "netif.h"
 
 struct netdev;
+struct xdp_prog;
 
 typedef void (*netdev_rx_fn)(void *arg, const uint8_t *frame, size_t len);
 
@@ -74,17 +75,10 @@ struct netdev *netdev_open_tap(const struct netdev_opts *o);
  * XDP program. 0 or -errno; -EOPNOTSUPP on other backends. */
 int netdev_add_addr4(struct netdev *d, uint32_t addr);
 
-/*
- * AF_XDP only (-EOPNOTSUPP elsewhere: there the engine's own check is the
- * only one): the XDP program's configuration, and the flow verdicts it
- * enforces (include/axnet/xdp_shared.h). Each is one bpf() call.
- */
-int netdev_set_enforce(struct netdev *d, const struct ax_xdp_config *cfg);
-int netdev_flow_set(struct netdev *d, const struct ax_flow_key *k, const struct ax_flow_val *v);
-int netdev_flow_del(struct netdev *d, const struct ax_flow_key *k);
-int netdev_flow_get(struct netdev *d, const struct ax_flow_key *k, struct ax_flow_val *v);
-/* Delete every flow whose verdict is `verdict`; how many, or -errno. */
-int netdev_flow_flush(struct netdev *d, uint32_t verdict);
+/* AF_XDP only (NULL on other backends): the XDP program in front of the
+ * device, whose maps hold the flow verdicts it enforces (xdp_prog.h). The
+ * netdev keeps it; it goes with netdev_close(). */
+struct xdp_prog *netdev_xdp(struct netdev *d);
 
 static inline void netdev_close(struct netdev *d)
 {

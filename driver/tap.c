@@ -21,8 +21,7 @@
 #include <unistd.h>
 
 #include "ifinfo.h"
-#include "net/log.h"
-#include "net/opt.h"
+#include "util/log.h"
 #include "netdev.h"
 
 struct tap_dev {

@@ -20,7 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "axnet_xdp.skel.h"
-#include "net/log.h"
+#include "util/log.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11

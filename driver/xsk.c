@@ -29,7 +29,7 @@
 #include <xdp/xsk.h>
 
 #include "ifinfo.h"
-#include "net/log.h"
+#include "util/log.h"
 #include "netdev.h"
 #include "xdp_prog.h"
 
@@ -521,42 +521,7 @@ int netdev_add_addr4(struct netdev *nd, uint32_t addr)
 	return xdp_prog_add_addr(((struct xsk_dev *)nd)->prog, &key);
 }
 
-static struct xdp_prog *prog_of(struct netdev *nd)
+struct xdp_prog *netdev_xdp(struct netdev *nd)
 {
 	return strcmp(nd->kind, "xdp") == 0 ? ((struct xsk_dev *)nd)->prog : NULL;
-}
-
-int netdev_set_enforce(struct netdev *nd, const struct ax_xdp_config *cfg)
-{
-	struct xdp_prog *p = prog_of(nd);
-
-	return p ? xdp_prog_set_config(p, cfg) : -EOPNOTSUPP;
-}
-
-int netdev_flow_set(struct netdev *nd, const struct ax_flow_key *k, const struct ax_flow_val *v)
-{
-	struct xdp_prog *p = prog_of(nd);
-
-	return p ? xdp_prog_flow_set(p, k, v) : -EOPNOTSUPP;
-}
-
-int netdev_flow_del(struct netdev *nd, const struct ax_flow_key *k)
-{
-	struct xdp_prog *p = prog_of(nd);
-
-	return p ? xdp_prog_flow_del(p, k) : -EOPNOTSUPP;
-}
-
-int netdev_flow_get(struct netdev *nd, const struct ax_flow_key *k, struct ax_flow_val *v)
-{
-	struct xdp_prog *p = prog_of(nd);
-
-	return p ? xdp_prog_flow_get(p, k, v) : -EOPNOTSUPP;
-}
-
-int netdev_flow_flush(struct netdev *nd, uint32_t verdict)
-{
-	struct xdp_prog *p = prog_of(nd);
-
-	return p ? xdp_prog_flow_flush(p, verdict) : -EOPNOTSUPP;
 }

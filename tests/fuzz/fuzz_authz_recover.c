@@ -73,7 +73,7 @@
 #include "../unit/fake_netif.h"
 #include "../unit/tmpdir.h"
 #include "axiom/axiom.h"
-#include "policy/authz.h"
+#include "authz/authz.h"
 #include "policy/policy.h"
 
 /* The Makefile builds with plain -fsanitize=undefined, which reports and

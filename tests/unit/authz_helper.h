@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "axiom/axiom.h"
-#include "policy/authz.h"
+#include "authz/authz.h"
 #include "policy/policy.h"
 #include "fake_netif.h"
 #include "testlib.h"

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/log.h"
-#include "net/netif.h"
+#include "util/log.h"
+#include "netif.h"
 #include "net/opt.h"
 #include "net/proto.h"
 #include "net/stack.h"

@@ -1,6 +1,6 @@
 /*
  * test_authz_cookie.c - SYN cookies with the real authorizer and a real
- * Axiom log (policy/authz.c hook_check, hook_request, on_authorized): a
+ * Axiom log (authz/authz.c hook_check, hook_request, on_authorized): a
  * flood of cookie SYNs to an allowed port costs the log nothing and the
  * authorizer nothing (no entry, no pending authorization, no connection);
  * a flood to a denied port costs at most the reject entries' rate

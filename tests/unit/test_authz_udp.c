@@ -1,5 +1,5 @@
 /*
- * test_authz_udp.c - the authorizer's UDP flows (policy/authz.c) with a
+ * test_authz_udp.c - the authorizer's UDP flows (authz/authz.c) with a
  * real Axiom log in a temporary directory and the engine on a fake
  * device: the first datagram of an allowed flow is held until its
  * connection-authorize entry commits, then delivered; the datagrams that

@@ -15,88 +15,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "ctl_client.h"
+#include "util/instance.h"
 
 int cli_state_dir(const char *dir, const char *ifname, char out[PATH_MAX])
 {
-	struct dirent *de;
-	DIR *d;
-	int found = 0;
+	int n, err = instance_state_dir(dir, ifname, out, &n);
 
-	if (dir) {
-		snprintf(out, PATH_MAX, "%s", dir);
-		return 0;
-	}
-	if (ifname) {
-		snprintf(out, PATH_MAX, "%s/%s", AX_RUN_ROOT, ifname);
-		return 0;
-	}
-	d = opendir(AX_RUN_ROOT);
-	if (!d) {
-		fprintf(stderr, "axnet: no instance is running (%s is missing); "
+	if (err == -ENOENT)
+		fprintf(stderr, "axnet: no instance is running (nothing under %s); "
 				"give --state-dir or --ifname\n", AX_RUN_ROOT);
-		return -ENOENT;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (found++ == 0)
-			snprintf(out, PATH_MAX, "%s/%s", AX_RUN_ROOT, de->d_name);
-	}
-	closedir(d);
-	if (found == 1)
-		return 0;
-	fprintf(stderr, "axnet: %s instances under %s; give --state-dir or --ifname\n",
-		found ? "several" : "no", AX_RUN_ROOT);
-	return found ? -EINVAL : -ENOENT;
-}
-
-int cli_parse_addr(const char *s, uint32_t *addr)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*addr = a.s_addr;
-	return 0;
-}
-
-int cli_parse_prefix(const char *s, uint32_t *addr, uint8_t *plen)
-{
-	char buf[64];
-	char *slash, *end;
-	long n;
-
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	errno = 0;
-	n = strtol(slash + 1, &end, 10);
-	if (errno || *end || end == slash + 1 || n < 0 || n > 32)
-		return -EINVAL;
-	*plen = (uint8_t)n;
-	return cli_parse_addr(buf, addr);
-}
-
-int cli_enter_netns(const char *name)
-{
-	char path[PATH_MAX];
-	int fd, err = 0;
-
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (setns(fd, CLONE_NEWNET) < 0)
-		err = -errno;
-	close(fd);
+	else if (err)
+		fprintf(stderr, "axnet: %d instances under %s; give --state-dir or --ifname\n",
+			n, AX_RUN_ROOT);
 	return err;
 }
 

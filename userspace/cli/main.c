@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "common.h"
+#include "daemon/daemon.h"
 
 static const struct cli_cmd cmds[] = {
-	{ "run", cmd_run, "attach to an interface and run the stack" },
+	{ "run", daemon_main, "attach to an interface and run the stack" },
 	{ "stats", cmd_stats, "counters of a running instance" },
 	{ "ping", cmd_ping, "ICMP echo from a running instance" },
 	{ "conns", cmd_conns, "TCP connections of a running instance" },

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "control.h"
+#include "ctl_client.h"
 
 static void usage(void)
 {
@@ -69,7 +69,7 @@ int cmd_nc(int argc, char **argv)
 		default: usage(); return 2;
 		}
 	}
-	if (optind != argc - 2 || cli_parse_addr(argv[optind], &addr) < 0 ||
+	if (optind != argc - 2 || addr_parse4(argv[optind], &addr) < 0 ||
 	    atoi(argv[optind + 1]) <= 0 || atoi(argv[optind + 1]) > 65535) {
 		usage();
 		return 2;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "control.h"
+#include "ctl_client.h"
 
 static void usage(void)
 {

@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 #include "common.h"
-#include "control.h"
+#include "ctl_client.h"
 #include "policy/policy.h"
 
 struct policy_cmd {

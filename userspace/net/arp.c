@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "proto.h"
 #include "stack.h"
 

@@ -48,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netif.h"
 #include "opt.h"
 
 struct ax_stack;

@@ -57,11 +57,6 @@
 #ifndef AX_ARP_QUEUE_SLOTS
 #define AX_ARP_QUEUE_SLOTS 64
 #endif
-/* Largest frame the engine builds or queues (Ethernet header + 1500 MTU
- * + two VLAN tags, rounded). */
-#ifndef AX_FRAME_MAX
-#define AX_FRAME_MAX 1536
-#endif
 /* Routes in the routing table. */
 #ifndef AX_ROUTES_MAX
 #define AX_ROUTES_MAX 32

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "net/log.h"
+#include "util/log.h"
 #include "net/stack.h"
 #include "net/tcp.h"
 

@@ -19,6 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Largest frame the engine builds or queues (Ethernet header + 1500 MTU
+ * + two VLAN tags, rounded). */
+#ifndef AX_FRAME_MAX
+#define AX_FRAME_MAX 1536
+#endif
+
 struct ax_netif {
 	uint8_t mac[6];
 	uint16_t mtu; /* IP MTU, e.g. 1500 */

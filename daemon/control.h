@@ -1,6 +1,6 @@
 /*
- * control.h - the control socket between `axnet run` and the other
- * subcommands: a Unix stream socket <state-dir>/control.sock speaking lines
+ * control.h - the control server: the socket between the daemon (`axnet
+ * run`) and the other subcommands (their side: userspace/cli/ctl_client.h): a Unix stream socket <state-dir>/control.sock speaking lines
  * of text.
  *
  * A client sends one request line and reads response lines until the
@@ -28,8 +28,8 @@
  * request, and a reader that takes nothing for CTL_STALL_MS while a reply
  * waits is dropped.
  */
-#ifndef AX_CLI_CONTROL_H
-#define AX_CLI_CONTROL_H
+#ifndef AX_DAEMON_CONTROL_H
+#define AX_DAEMON_CONTROL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -77,26 +77,4 @@ void ctl_out_free(struct ctl_out *o);
 /* Server: listen on path (a stale socket file is replaced). fd or -errno. */
 int ctl_listen(const char *path);
 
-/* Client: a connected socket to the instance in state_dir, or -1 with a
- * message printed. Sets SIGPIPE to be ignored: a write to an instance
- * that went away fails with EPIPE, for the caller to report. */
-int ctl_connect(const char *state_dir);
-
-/* Client: connect to the instance in state_dir, send the request line and
- * return a stream to read the response from (NULL: message printed). A
- * request the instance would not take (it closed first, e.g. too many
- * clients) still returns the stream: its "error" line is the answer. */
-FILE *ctl_request(const char *state_dir, const char *request);
-
-/*
- * Client: read the reply on f (from ctl_request) and close f. Each line
- * before "end" goes to line(arg, text), text with its '\n', which prints it
- * and returns 0 (more to come), 1 (that was the whole answer: no "end"
- * follows) or -1 (not understood). An "error MESSAGE" line is said as
- * "axnet CMD: MESSAGE", a line not understood as "axnet CMD: unexpected
- * answer: LINE". Returns 0 (answered), 1 (one of those said), or -1: the
- * instance closed before the answer was complete (nothing said).
- */
-int ctl_reply(FILE *f, const char *cmd, int (*line)(void *arg, const char *text), void *arg);
-
-#endif /* AX_CLI_CONTROL_H */
+#endif /* AX_DAEMON_CONTROL_H */

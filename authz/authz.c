@@ -22,7 +22,7 @@
  * <state>/policies/<sha256>.pol as before. A policy that cannot be
  * rebuilt stops the start: nothing silently takes its place.
  */
-#include "policy/authz.h"
+#include "authz/authz.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "axiom/axiom.h"
-#include "net/log.h"
+#include "util/log.h"
 #include "net/stack.h"
 #include "net/tcp.h"
 #include "net/udp.h"

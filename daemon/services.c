@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/log.h"
+#include "util/log.h"
 #include "net/stack.h"
 #include "net/tcp.h"
 #include "net/udp.h"

@@ -1,0 +1,569 @@
+/*
+ * run.c - the daemon, `axnet run`: attach to an interface and run the
+ * stack in the foreground until SIGINT or SIGTERM.
+ *
+ * The event loop is one thread: poll() on the device's descriptors, the
+ * signalfd, the control socket and its clients; then receive a batch of
+ * frames into the engine, run the ping sessions and the engine's timers,
+ * and flush what the engine transmitted. Nothing on the per-frame path
+ * allocates. The control plane rides the same loop: Axiom's results come
+ * back through its event fd (axiom_dispatch), so a commit never blocks
+ * the data path.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "axiom/axiom.h"
+#include "daemon/daemon.h"
+#include "authz/authz.h"
+#include "policy/policy.h"
+#include "axnet/xdp_shared.h"
+#include "netdev.h"
+#include "xdp_prog.h"
+#include "util/log.h"
+#include "net/stack.h"
+#include "net/tcp.h"
+#include "net/tcp_cc.h"
+#include "daemon/services.h"
+#include "util/addr.h"
+#include "util/instance.h"
+#include "util/netns.h"
+#include "util/durable.h"
+#include "util/mono.h"
+
+static int next_timeout_ms(struct daemon *r, uint64_t now)
+{
+	uint64_t next = stack_next_deadline(&r->stack, now + MAX_SLEEP_MS * 1000000ull);
+
+	next = ctlsrv_deadline(r, now, next);
+	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+}
+
+static void rx_frame(void *arg, const uint8_t *frame, size_t len)
+{
+	stack_input(arg, frame, len);
+}
+
+static int loop(struct daemon *r)
+{
+	struct pollfd fds[AX_MAX_QUEUES + 2 + CTLSRV_NFDS];
+	int busy = 0;
+
+	while (!r->stop) {
+		int n, nfd, base, timeout;
+		uint64_t now = mono_ns();
+
+		nfd = r->dev->ops->poll_fds(r->dev, fds, AX_MAX_QUEUES);
+		base = nfd;
+		fds[nfd++] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
+		fds[nfd++] = (struct pollfd){ .fd = r->ax ? axiom_event_fd(r->ax) : -1,
+					      .events = POLLIN };
+		ctlsrv_fds(r, fds + nfd);
+		nfd += CTLSRV_NFDS;
+		if (busy || r->busy_poll)
+			timeout = 0;
+		else if (r->dev->ops->tx_pending(r->dev))
+			timeout = 1; /* the device was busy: retry soon */
+		else
+			timeout = next_timeout_ms(r, now);
+		n = poll(fds, (nfds_t)nfd, timeout);
+		if (n < 0 && errno != EINTR)
+			return log_err(-errno, "poll: %s", strerror(errno));
+		now = mono_ns();
+		stack_set_time(&r->stack, now);
+
+		busy = r->dev->ops->rx(r->dev, rx_frame, &r->stack, RX_BUDGET) == RX_BUDGET;
+
+		if (n > 0 && (fds[base].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(r->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("signal %u: stopping", si.ssi_signo);
+				r->stop = 1;
+			}
+		}
+		/* Commits that came back: connections go on, pushes answer. */
+		if (n > 0 && (fds[base + 1].revents & POLLIN))
+			axiom_dispatch(r->ax);
+		ctlsrv_io(r, fds + base + 2, n, now);
+		stack_timers(&r->stack);
+		if (r->authz && now - r->last_tick_ns >= 1000000000ull) {
+			r->last_tick_ns = now;
+			authz_tick(r->authz); /* idle UDP flows end */
+		}
+		ctlsrv_flush(r, now);
+		r->dev->ops->flush(r->dev);
+	}
+	return 0;
+}
+
+/* The verdict map, for the authorizer (XDP backend only). */
+static int sink_set(void *arg, const struct ax_flow_key *k, const struct ax_flow_val *v)
+{
+	return xdp_prog_flow_set(arg, k, v);
+}
+
+static int sink_del(void *arg, const struct ax_flow_key *k)
+{
+	return xdp_prog_flow_del(arg, k);
+}
+
+static void sink_flush_denied(void *arg)
+{
+	xdp_prog_flow_flush(arg, AX_VERDICT_DENY);
+}
+
+static void axiom_log(void *arg, const char *msg)
+{
+	(void)arg;
+	log_info("axiom: %s", msg);
+}
+
+/* Open the log, record the start, set up the authorizer and turn on
+ * enforcement in XDP. policy (may be NULL) is taken over. */
+static int start_authz(struct daemon *r, const char *ifname, const char *addr_s,
+		       struct pol_policy *policy, const char *policy_path, unsigned int rate,
+		       unsigned int burst)
+{
+	static struct authz_sink sink = {
+		.flow_set = sink_set,
+		.flow_del = sink_del,
+		.flush_denied = sink_flush_denied,
+	};
+	struct axiom_config xc = { .dir = r->state_dir, .log = axiom_log };
+	struct authz_config ac = { 0 };
+	char err[768], text[256];
+	int rc, xdp = strcmp(r->dev->kind, "xdp") == 0;
+
+	rc = axiom_open(&r->ax, &xc, err, sizeof(err));
+	if (rc) {
+		pol_free(policy);
+		return log_err(rc, "axiom: cannot open the log in %s: %s", r->state_dir, err);
+	}
+	/* The start entry is written by authz_open(), in one group with
+	 * what a start owes the log: all of it, or nothing. */
+	snprintf(text, sizeof(text), "ifname=%s addr=%s backend=%s pid=%d", ifname, addr_s,
+		 r->dev->kind, (int)getpid());
+	ac.start_text = text;
+	sink.arg = netdev_xdp(r->dev);
+	ac.stack = &r->stack;
+	ac.ax = r->ax;
+	ac.state_dir = r->state_dir;
+	ac.sink = xdp ? &sink : NULL;
+	ac.policy = policy;
+	ac.policy_source = policy_path;
+	ac.udp_idle_ms = r->udp_idle_ms;
+	rc = authz_open(&r->authz, &ac, err, sizeof(err));
+	if (rc)
+		return log_err(rc, "authz: %s", err);
+	if (xdp) {
+		struct ax_xdp_config cfg = { .enforce = 1, .slow_rate = rate, .slow_burst = burst };
+
+		/* Stale verdicts of a previous instance (its maps were
+		 * pinned when it was killed) are not carried over. */
+		xdp_prog_flow_flush(netdev_xdp(r->dev), AX_VERDICT_ALLOW);
+		xdp_prog_flow_flush(netdev_xdp(r->dev), AX_VERDICT_DENY);
+		rc = xdp_prog_set_config(netdev_xdp(r->dev), &cfg);
+		if (rc)
+			return log_err(rc, "xdp: cannot turn on enforcement: %s", strerror(-rc));
+	}
+	{
+		uint64_t seq;
+
+		authz_policy(r->authz, &seq);
+		log_info("authz: log head %llu, policy from entry %llu, enforcement %s",
+			 (unsigned long long)axiom_head_seq(r->ax), (unsigned long long)seq,
+			 xdp ? "in XDP and the engine" : "in the engine");
+	}
+	return 0;
+}
+
+/* --NAME S, a whole number in min..max: 0, or -1 with "axnet run: --NAME
+ * wants MIN..MAX[ UNIT], got 'S'" said. */
+static int opt_range(const char *name, const char *s, unsigned long min, unsigned long max,
+		     const char *unit, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || s[0] == '-' || *v < min || *v > max) {
+		fprintf(stderr, "axnet run: --%s wants %lu..%lu%s%s, got '%s'\n", name, min, max,
+			*unit ? " " : "", unit, s);
+		return -1;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: axnet run --ifname IF --addr A.B.C.D/P [--gw A.B.C.D] [--netns NAME]\n"
+		"                 [--backend xdp|tap] [--state-dir DIR] [--queues N]\n"
+		"                 [--copy] [--skb-mode] [--busy-poll] [--serve SPEC] [--verbose]\n"
+		"\n"
+		"Attach axnet to IF and run the stack in the foreground until SIGINT or\n"
+		"SIGTERM; then detach the XDP program and remove the pinned maps.\n"
+		"\n"
+		"  --ifname IF       interface to attach to (a TAP device with --backend tap;\n"
+		"                    it is created when missing)\n"
+		"  --addr A/P        axnet's IPv4 address and on-link prefix length\n"
+		"  --gw A            default gateway (on the link)\n"
+		"  --netns NAME      enter network namespace NAME first (setns, keeps mounts)\n"
+		"  --backend B       xdp (AF_XDP, the default) or tap\n"
+		"  --state-dir DIR   where control.sock lives (default /run/axnet/IF)\n"
+		"  --queues N        AF_XDP sockets on queues 0..N-1 (default: all)\n"
+		"  --copy            do not try zero-copy AF_XDP\n"
+		"  --skb-mode        attach XDP in generic (SKB) mode\n"
+		"  --busy-poll       never sleep waiting for frames (lower latency, a core)\n"
+		"  --serve SPEC      services, e.g. echo:7,discard:9,chargen:19 (TCP, RFC 862-864),\n"
+		"                    udp-echo:7 (UDP, RFC 862)\n"
+		"  --tcp-time-wait MS  how long TIME_WAIT lasts (2*MSL, default 60000)\n"
+		"  --tcp-cc NAME     congestion control: cubic (default) or newreno\n"
+		"  --tcp-keepalive IDLE,INTVL,COUNT  keepalive on every connection (seconds)\n"
+		"  --tcp-syncookies MODE  SYN cookies: auto (under pressure, the default),\n"
+		"                    always, or never (a full half-open queue evicts its oldest)\n"
+		"  --tcp-user-timeout MS  drop a connection whose data, or zero-window probes,\n"
+		"                    go unanswered this long (RFC 9293 3.8.3; default 300000,\n"
+		"                    0: only the retry limit)\n"
+		"  --policy FILE     the connection policy (see README); default: the last one\n"
+		"                    pushed to this state directory, else deny every inbound\n"
+		"                    connection (ICMP echo allowed) and allow outbound\n"
+		"  --syn-rate R[,B]  first frames of unknown flows (and TCP segments of no\n"
+		"                    connection, and ICMP) XDP lets through per source:\n"
+		"                    R a second, bursts of B (default 1000,2000)\n"
+		"  --udp-idle S      a UDP flow's authorization ends after S seconds of silence\n"
+		"                    (default 60)\n"
+		"  --neigh-reachable-ms MS  how long a neighbour's reply confirms it\n"
+		"                    (Linux base_reachable_time_ms; default 30000)\n"
+		"  --neigh-stale-ms MS  an unused neighbour entry is freed after MS\n"
+		"                    (Linux gc_stale_time; default 60000)\n"
+		"  --verbose         debug logging\n");
+}
+
+/* Long options without a short letter. */
+enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE };
+
+int daemon_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "gw", required_argument, NULL, 'g' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "copy", no_argument, NULL, 'c' },
+		{ "skb-mode", no_argument, NULL, 'k' },
+		{ "busy-poll", no_argument, NULL, 'p' },
+		{ "serve", required_argument, NULL, 'S' },
+		{ "tcp-time-wait", required_argument, NULL, 'T' },
+		{ "tcp-cc", required_argument, NULL, 'C' },
+		{ "tcp-keepalive", required_argument, NULL, 'K' },
+		{ "tcp-syncookies", required_argument, NULL, 'Y' },
+		{ "tcp-user-timeout", required_argument, NULL, 'O' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "syn-rate", required_argument, NULL, 'R' },
+		{ "udp-idle", required_argument, NULL, 'U' },
+		{ "neigh-reachable-ms", required_argument, NULL, OPT_NEIGH_REACHABLE },
+		{ "neigh-stale-ms", required_argument, NULL, OPT_NEIGH_STALE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ifname = NULL, *addr_s = NULL, *gw_s = NULL, *netns = NULL;
+	const char *backend = "xdp", *state_dir = NULL;
+	int busy_poll = 0;
+	const char *serve = NULL;
+	long time_wait_ms = -1;
+	const struct tcp_cc_ops *cc = NULL;
+	unsigned int ka[3] = { 0, 0, 0 };
+	int syncookies = TCP_SYNCOOKIES_AUTO;
+	long user_timeout_ms = -1;
+	const char *policy_path = NULL;
+	struct pol_policy *policy = NULL;
+	unsigned int syn_rate = 1000, syn_burst = 2000;
+	unsigned long udp_idle_s = 0;
+	unsigned long neigh_ms[2] = { 0, 0 }; /* reachable, stale; 0: default */
+	unsigned long v;
+	struct netdev_opts no = { 0 };
+	struct daemon *r;
+	uint32_t addr = 0, gw = 0;
+	uint8_t plen = 0;
+	char lock_path[PATH_MAX + 8];
+	sigset_t mask;
+	int opt, i, locked = 0, stack_ready = 0, err = 0;
+	unsigned int lost;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i': ifname = optarg; break;
+		case 'a': addr_s = optarg; break;
+		case 'g': gw_s = optarg; break;
+		case 'n': netns = optarg; break;
+		case 'b': backend = optarg; break;
+		case 's': state_dir = optarg; break;
+		case 'q':
+			if (opt_range("queues", optarg, 1, AX_MAX_QUEUES, "", &v) < 0)
+				return 2;
+			no.queues = (uint32_t)v;
+			break;
+		case 'c': no.force_copy = 1; break;
+		case 'k': no.skb_mode = 1; break;
+		case 'p': busy_poll = 1; break;
+		case 'S':
+			serve = optarg;
+			if (services_parse(serve) < 0)
+				return 2;
+			break;
+		case 'T': time_wait_ms = strtol(optarg, NULL, 10); break;
+		case 'K':
+			if (sscanf(optarg, "%u,%u,%u", &ka[0], &ka[1], &ka[2]) != 3 || !ka[0] ||
+			    !ka[1] || !ka[2] || ka[0] > 86400 || ka[1] > 3600 || ka[2] > 255) {
+				fprintf(stderr, "axnet run: --tcp-keepalive wants IDLE,INTVL,COUNT "
+						"(seconds, seconds, probes), got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'O':
+			if (opt_range("tcp-user-timeout", optarg, 0, 86400000, "milliseconds", &v) < 0)
+				return 2;
+			user_timeout_ms = (long)v;
+			break;
+		case 'C':
+			cc = tcp_cc_find(optarg);
+			if (!cc) {
+				fprintf(stderr, "axnet run: --tcp-cc is cubic or newreno, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'Y':
+			if (!strcmp(optarg, "auto")) {
+				syncookies = TCP_SYNCOOKIES_AUTO;
+			} else if (!strcmp(optarg, "always")) {
+				syncookies = TCP_SYNCOOKIES_ALWAYS;
+			} else if (!strcmp(optarg, "never")) {
+				syncookies = TCP_SYNCOOKIES_NEVER;
+			} else {
+				fprintf(stderr, "axnet run: --tcp-syncookies is auto, always or never, "
+						"not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
+		case 'P': policy_path = optarg; break;
+		case 'U':
+			if (opt_range("udp-idle", optarg, 1, 86400, "seconds", &udp_idle_s) < 0)
+				return 2;
+			break;
+		case OPT_NEIGH_REACHABLE:
+		case OPT_NEIGH_STALE:
+			if (opt_range(opt == OPT_NEIGH_REACHABLE ? "neigh-reachable-ms"
+								 : "neigh-stale-ms",
+				      optarg, 100, 3600000, "ms", &neigh_ms[opt == OPT_NEIGH_STALE]) < 0)
+				return 2;
+			break;
+		case 'R': {
+			int k = sscanf(optarg, "%u,%u", &syn_rate, &syn_burst);
+
+			if (k < 1 || syn_rate == 0 || syn_rate > 1000000 || syn_burst == 0 ||
+			    syn_burst > 1000000) {
+				fprintf(stderr, "axnet run: --syn-rate wants R[,B] (1..1000000), "
+						"got '%s'\n", optarg);
+				return 2;
+			}
+			if (k == 1)
+				syn_burst = 2 * syn_rate;
+			break;
+		}
+		case 'h': usage(); return 0;
+		default: usage(); return 2;
+		}
+	}
+	if (!ifname || !addr_s || optind != argc) {
+		usage();
+		return 2;
+	}
+	if (addr_parse_prefix4(addr_s, &addr, &plen) < 0) {
+		fprintf(stderr, "axnet run: --addr wants A.B.C.D/P, got '%s'\n", addr_s);
+		return 2;
+	}
+	if (gw_s && addr_parse4(gw_s, &gw) < 0) {
+		fprintf(stderr, "axnet run: --gw wants A.B.C.D, got '%s'\n", gw_s);
+		return 2;
+	}
+	if (strcmp(backend, "xdp") && strcmp(backend, "tap")) {
+		fprintf(stderr, "axnet run: --backend is xdp or tap, not '%s'\n", backend);
+		return 2;
+	}
+	/* A bad policy stops us before anything is touched. */
+	if (policy_path) {
+		struct pol_error pe;
+
+		if (pol_parse_file(policy_path, &policy, &pe) < 0) {
+			fprintf(stderr, "axnet run: ");
+			pol_error_print(&pe, stderr);
+			return 2;
+		}
+	}
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		pol_free(policy);
+		return 1;
+	}
+	r->listen_fd = r->sig_fd = r->lock_fd = -1;
+	r->busy_poll = busy_poll;
+	r->udp_idle_ms = (uint32_t)(udp_idle_s * 1000);
+	for (i = 0; i < MAX_CLIENTS; i++)
+		r->clients[i].fd = -1;
+	r->next_ping_id = (uint16_t)(getpid() * 2654435761u >> 16);
+	instance_state_dir(state_dir, ifname, r->state_dir, NULL);
+
+	/* One instance per state directory. */
+	err = durable_mkdirs(r->state_dir, 0755);
+	if (err) {
+		log_err(err, "cannot create %s: %s", r->state_dir, strerror(-err));
+		goto out;
+	}
+	snprintf(lock_path, sizeof(lock_path), "%s/lock", r->state_dir);
+	r->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		err = log_err(-EBUSY, "another axnet instance runs with state directory %s",
+			      r->state_dir);
+		goto out;
+	}
+	locked = 1;
+	if (netns) {
+		err = netns_enter(netns);
+		if (err) {
+			log_err(err, "cannot enter network namespace %s: %s", netns,
+				strerror(-err));
+			goto out;
+		}
+	}
+
+	no.ifname = ifname;
+	r->dev = strcmp(backend, "tap") == 0 ? netdev_open_tap(&no)
+					     : netdev_open_xsk(&no);
+	if (!r->dev) {
+		err = -errno;
+		goto out;
+	}
+	if (strcmp(backend, "xdp") == 0) {
+		err = netdev_add_addr4(r->dev, addr);
+		if (err) {
+			log_err(err, "cannot publish our address to XDP: %s", strerror(-err));
+			goto out;
+		}
+	}
+	err = stack_init(&r->stack, &r->dev->netif, addr, plen, gw);
+	if (err) {
+		log_err(err, "bad address/prefix/gateway: %s", addr_s);
+		goto out;
+	}
+	stack_ready = 1;
+	arp_set_times(&r->stack.arp, (uint32_t)neigh_ms[0], (uint32_t)neigh_ms[1]);
+	if (time_wait_ms >= 0)
+		r->stack.tcp->time_wait_ms = (uint32_t)time_wait_ms;
+	if (cc)
+		r->stack.tcp->cc = cc;
+	r->stack.tcp->ka_idle_ms = ka[0] * 1000u;
+	r->stack.tcp->ka_intvl_ms = ka[1] * 1000u;
+	r->stack.tcp->ka_probes = ka[2];
+	tcp_set_syncookies(&r->stack, (enum tcp_syncookies)syncookies);
+	if (user_timeout_ms >= 0)
+		r->stack.tcp->user_timeout_ms = (uint32_t)user_timeout_ms;
+	if (serve) {
+		err = services_start(&r->stack);
+		if (err)
+			goto out;
+	}
+	r->stack.echo_reply_cb = ctlsrv_echo_reply;
+	r->stack.echo_reply_arg = r;
+	stack_set_time(&r->stack, mono_ns());
+
+	err = start_authz(r, ifname, addr_s, policy, policy_path, syn_rate, syn_burst);
+	policy = NULL; /* the authorizer's now, or freed */
+	if (err)
+		goto out;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	snprintf(r->sock_path, sizeof(r->sock_path), "%s/%s", r->state_dir, AX_CONTROL_SOCK);
+	r->listen_fd = ctl_listen(r->sock_path);
+	if (r->sig_fd < 0 || r->listen_fd < 0) {
+		err = log_err(r->listen_fd < 0 ? r->listen_fd : -errno,
+			      "cannot set up %s", r->sock_path);
+		goto out;
+	}
+
+	stack_announce(&r->stack);
+	r->dev->ops->flush(r->dev);
+	{
+		const uint8_t *m = r->dev->netif.mac;
+
+		log_info("running on %s (%s backend), address %s/%u, mac %02x:%02x:%02x:%02x:%02x:%02x, control %s",
+			 ifname, r->dev->kind, inet_ntoa((struct in_addr){ addr }), plen,
+			 m[0], m[1], m[2], m[3], m[4], m[5], r->sock_path);
+	}
+	err = loop(r);
+
+out:
+	ctlsrv_close_all(r);
+	if (r->listen_fd >= 0) {
+		close(r->listen_fd);
+		unlink(r->sock_path);
+	}
+	if (r->sig_fd >= 0)
+		close(r->sig_fd);
+	if (stack_ready) {
+		services_stop();
+		/* Connections end first (their verdicts go, their close
+		 * entries are proposed), then the log commits what is
+		 * queued and runs the last callbacks, then the authorizer. */
+		stack_fini(&r->stack);
+	}
+	authz_stop(r->authz);
+	lost = axiom_close(r->ax);
+	if (lost) {
+		/* Said as an error, and the exit status says it too: the log
+		 * lacks what it was owed (axiom: lines above say why). */
+		err = log_err(-EIO, "%u %s owed to the log (connection closes, revocations) %s not "
+			      "written; the next start closes their authorizations in the log as "
+			      "instance-restarted, without byte counts", lost,
+			      lost == 1 ? "entry" : "entries", lost == 1 ? "was" : "were");
+	}
+	authz_close(r->authz);
+	pol_free(policy);
+	netdev_close(r->dev);
+	if (locked) {
+		unlink(lock_path);
+		rmdir(r->state_dir);
+	}
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
+	free(r);
+	if (!err)
+		log_info("stopped cleanly");
+	return err ? 1 : 0;
+}
