@@ -2,7 +2,7 @@
  * stack.h - the engine: one instance of the TCP/IP stack on one interface.
  *
  * The stack owns no thread and no file descriptor. Its caller (the event
- * loop in userspace/cli/run.c, or a unit test) feeds it frames with
+ * loop in daemon/run.c, or a unit test) feeds it frames with
  * stack_input(), tells it the time with stack_set_time(), and runs its timers
  * with stack_timers(). The stack answers through the struct ax_netif it was
  * given. Nothing here allocates after stack_init(): every table is a fixed
