@@ -38,6 +38,8 @@
 #include "net/tcp.h"
 #include "net/tcp_cc.h"
 #include "daemon/services.h"
+#include "daemon/sockserv.h"
+#include "sock/sock.h"
 #include "util/addr.h"
 #include "util/instance.h"
 #include "util/netns.h"
@@ -59,11 +61,11 @@ static void rx_frame(void *arg, const uint8_t *frame, size_t len)
 
 static int loop(struct daemon *r)
 {
-	struct pollfd fds[AX_MAX_QUEUES + 2 + CTLSRV_NFDS];
+	struct pollfd fds[AX_MAX_QUEUES + 3 + CTLSRV_NFDS];
 	int busy = 0;
 
 	while (!r->stop) {
-		int n, nfd, base, timeout;
+		int n, nfd, base, api, timeout;
 		uint64_t now = mono_ns();
 
 		nfd = r->dev->ops->poll_fds(r->dev, fds, AX_MAX_QUEUES);
@@ -73,12 +75,16 @@ static int loop(struct daemon *r)
 					      .events = POLLIN };
 		ctlsrv_fds(r, fds + nfd);
 		nfd += CTLSRV_NFDS;
+		api = nfd;
+		fds[nfd++] = (struct pollfd){ .fd = sockserv_fd(r->sockserv), .events = POLLIN };
 		if (busy || r->busy_poll)
 			timeout = 0;
 		else if (r->dev->ops->tx_pending(r->dev))
 			timeout = 1; /* the device was busy: retry soon */
 		else
 			timeout = next_timeout_ms(r, now);
+		/* Programs ring the doorbell only while we sleep. */
+		timeout = sockserv_before_sleep(r->sockserv, timeout);
 		n = poll(fds, (nfds_t)nfd, timeout);
 		if (n < 0 && errno != EINTR)
 			return log_err(-errno, "poll: %s", strerror(errno));
@@ -99,12 +105,14 @@ static int loop(struct daemon *r)
 		if (n > 0 && (fds[base + 1].revents & POLLIN))
 			axiom_dispatch(r->ax);
 		ctlsrv_io(r, fds + base + 2, n, now);
+		sockserv_io(r->sockserv, n > 0 ? fds[api].revents : 0);
 		stack_timers(&r->stack);
 		if (r->authz && now - r->last_tick_ns >= 1000000000ull) {
 			r->last_tick_ns = now;
 			authz_tick(r->authz); /* idle UDP flows end */
 		}
 		ctlsrv_flush(r, now);
+		sockserv_flush(r->sockserv);
 		r->dev->ops->flush(r->dev);
 	}
 	return 0;
@@ -305,6 +313,7 @@ int daemon_main(int argc, char **argv)
 	uint32_t addr = 0, gw = 0;
 	uint8_t plen = 0;
 	char lock_path[PATH_MAX + 8];
+	char api_path[PATH_MAX + 16];
 	sigset_t mask;
 	int opt, i, locked = 0, stack_ready = 0, err = 0;
 	unsigned int lost;
@@ -517,6 +526,24 @@ int daemon_main(int argc, char **argv)
 		goto out;
 	}
 
+	{
+		struct sock_config sc = { .stack = &r->stack, .port_lo = 32768, .port_hi = 60999 };
+		struct sockserv_config ac = { .path = api_path };
+
+		snprintf(api_path, sizeof(api_path), "%s/%s", r->state_dir, AX_API_SOCK);
+		err = sock_layer_open(&r->socks, &sc);
+		if (err) {
+			log_err(err, "cannot set up the socket layer: %s", strerror(-err));
+			goto out;
+		}
+		ac.socks = r->socks;
+		err = sockserv_open(&r->sockserv, &ac);
+		if (err) {
+			log_err(err, "cannot set up %s: %s", api_path, strerror(-err));
+			goto out;
+		}
+	}
+
 	stack_announce(&r->stack);
 	r->dev->ops->flush(r->dev);
 	{
@@ -530,6 +557,13 @@ int daemon_main(int argc, char **argv)
 
 out:
 	ctlsrv_close_all(r);
+	/* Programs' sockets close first (as at their exit), then the
+	 * table; the connections that linger end with the stack. */
+	sockserv_close(r->sockserv);
+	r->sockserv = NULL;
+	if (r->socks)
+		sock_layer_close(r->socks);
+	r->socks = NULL;
 	if (r->listen_fd >= 0) {
 		close(r->listen_fd);
 		unlink(r->sock_path);

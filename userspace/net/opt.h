@@ -240,3 +240,21 @@
 #ifndef AX_TCP_SYNCOOKIE_PERIOD_MS
 #define AX_TCP_SYNCOOKIE_PERIOD_MS 60000u
 #endif
+
+/* --- the daemon's server for programs (daemon/sockserv.c) ------------- */
+/* A program family's shared segment: virtual (pages cost only when
+ * touched, freed rings are punched out); room for 16k connections with
+ * opt.h's two 256 KiB rings, or 64k slots of smaller ones. */
+#ifndef AX_IPC_SEG_SIZE
+#define AX_IPC_SEG_SIZE (16ull << 30)
+#endif
+/* A UDP socket's send ring (datagram records): two of the largest
+ * datagrams, so one always fits behind a wrap (records never wrap). */
+#ifndef AX_IPC_UDP_TXRING
+#define AX_IPC_UDP_TXRING (256u * 1024)
+#endif
+/* Sessions (connected processes) at once: each costs descriptors; more
+ * are refused at accept so one user cannot take all of the daemon's. */
+#ifndef AX_IPC_MAX_SESSIONS
+#define AX_IPC_MAX_SESSIONS 4096u
+#endif
