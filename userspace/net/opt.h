@@ -90,6 +90,31 @@
 #ifndef AX_TCP_RCVBUF
 #define AX_TCP_RCVBUF (256u * 1024)
 #endif
+/* SO_SNDBUF / SO_RCVBUF bounds (tcp_set_bufsize). Below one page the
+ * receiver's SWS avoidance (RFC 9293 3.8.6.2.2) keeps the window under an
+ * MSS and a transfer crawls (Linux's floor, SOCK_MIN_RCVBUF doubled, is
+ * 4.5 KiB); above 8 MiB our window scale (AX_TCP_RCV_WSCALE 7) cannot
+ * offer the space. */
+#ifndef AX_TCP_BUF_MIN
+#define AX_TCP_BUF_MIN 4096u
+#endif
+#ifndef AX_TCP_BUF_MAX
+#define AX_TCP_BUF_MAX (8u * 1024 * 1024)
+#endif
+/* Receive-window autotuning (tcp_set_bufsize): the window a connection
+ * first offers, Linux's too (its SYN offers 64 KiB, the most an unscaled
+ * window can say); it grows toward the ring as the application drains it,
+ * so a connection that moves little touches little of its ring. */
+#ifndef AX_TCP_RCVWND_INIT
+#define AX_TCP_RCVWND_INIT (64u * 1024)
+#endif
+/* Rings this large or larger are mmap'd by the engine (not malloc'd) so a
+ * closed connection's pages go back to the system at once: glibc's heap
+ * keeps freed 256 KiB chunks (its mmap threshold rises to the largest
+ * chunk freed), and 100k closed connections kept ~1 GB resident. */
+#ifndef AX_TCP_RING_MMAP_MIN
+#define AX_TCP_RING_MMAP_MIN (64u * 1024)
+#endif
 /* Connection hash buckets (power of two): 100k connections, short chains. */
 #ifndef AX_TCP_HASH_BUCKETS
 #define AX_TCP_HASH_BUCKETS 65536u
