@@ -117,6 +117,7 @@
 	X(tcp_keepalive_probes, "TCP keepalive probes sent")                 \
 	X(tcp_keepalive_drops, "TCP connections dropped: keepalive unanswered") \
 	X(tcp_pmtu_lowered, "TCP path MTUs lowered by fragmentation-needed (RFC 1191)") \
+	X(tcp_rcvbuf_grown, "TCP receive windows grown by autotuning (DRS)")  \
 	X(tcp_rx_bytes, "TCP payload bytes received in order")               \
 	X(tcp_tx_bytes, "TCP payload bytes sent for the first time")
 

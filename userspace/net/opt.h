@@ -108,6 +108,13 @@
 #ifndef AX_TCP_RCVWND_INIT
 #define AX_TCP_RCVWND_INIT (64u * 1024)
 #endif
+/* Autotuning measures what the application read once a round trip, and
+ * at least this long apart: our RTT samples have millisecond resolution
+ * (a LAN's read 0), and a measure over less than a few reads sees one
+ * read's worth, never more than the last, and never grows the window. */
+#ifndef AX_TCP_RCVQ_MIN_US
+#define AX_TCP_RCVQ_MIN_US 1000u
+#endif
 /* Rings this large or larger are mmap'd by the engine (not malloc'd) so a
  * closed connection's pages go back to the system at once: glibc's heap
  * keeps freed 256 KiB chunks (its mmap threshold rises to the largest
