@@ -8,8 +8,13 @@
  * callback comes and the pointer must not be used).
  *
  * Costs: a connection allocates its control block when it is created and
- * two rings (sizes in opt.h) when it is established; segment processing
- * allocates nothing. A SYN answered with a SYN cookie allocates nothing.
+ * two rings (sizes in opt.h, or SO_SNDBUF/SO_RCVBUF) when it is
+ * established, never at the SYN; large rings are mmap'd, so pages the
+ * peer never filled cost nothing (the receive window starts at 64 KiB and
+ * grows as the application reads, see tcp_set_bufsize); the rings go back
+ * when the connection is freed, or in TIME_WAIT once the application let
+ * go. Segment processing allocates nothing. A SYN answered with a SYN
+ * cookie allocates nothing.
  * Thread rules: those of the stack (single-threaded).
  */
 #ifndef AX_TCP_H
@@ -240,9 +245,12 @@ const void *tcp_owner(const struct tcp_pcb *pcb);
  * it (the socket layer: a program's shared memory). alloc returns NULL
  * when out of memory (the connection is then reset, as for ENOMEM:
  * connected(-ENOMEM) for an active open). free is called once for each
- * successful alloc, when the connection's memory is released (after its
- * closed callback). Inherited by a listener's connections. size is a
- * power of two. ops and arg must outlive every connection using them.
+ * successful alloc, when the connection's memory is released: after its
+ * closed callback, or when it enters TIME_WAIT after tcp_close, so from
+ * inside tcp_close, input or timer processing; it must not call into the
+ * engine. Inherited by a listener's connections. size is a power of two.
+ * ops and arg must outlive every connection using them. Set it before
+ * establishment: once the rings have memory, tcp_set_mem changes nothing.
  */
 struct tcp_mem_ops {
 	void *(*alloc)(void *arg, struct tcp_pcb *pcb, uint32_t size, int is_rcv);
@@ -316,7 +324,8 @@ int tcp_connect2(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rp
  * asked inside the connect and may look at tcp_owner), ring memory,
  * buffer sizes (the SYN's window), TCP_MAXSEG (the SYN's MSS),
  * congestion control. tcp_new: a CLOSED connection, in no table, NULL and
- * errno ENOMEM; let go of it with tcp_abort if it is never connected.
+ * errno ENOMEM; let go of it with tcp_abort (or tcp_close) if it is never
+ * connected: it costs nothing else and sends nothing.
  * tcp_connect_pcb: as tcp_connect2; on an error return pcb is freed.
  */
 struct tcp_pcb *tcp_new(struct ax_stack *s);
