@@ -35,9 +35,10 @@ DRV_SRCS := $(wildcard driver/*.c)
 # The daemon (event loop, control server, built-in services) and the
 # command-line program's subcommands.
 CLI_SRCS := $(wildcard daemon/*.c userspace/cli/*.c)
-# The daemon's pure parts that tests and fuzzers link without the daemon:
-# the readers of what programs write, the shared-memory segment allocator.
-IPC_SRCS := daemon/ipc_decode.c daemon/segalloc.c
+# The daemon's server for programs, which tests and fuzzers link without
+# the rest of the daemon: the readers of what programs write, the segment
+# allocator, sessions and rings (over sock/ and the engine).
+IPC_SRCS := daemon/ipc_decode.c daemon/segalloc.c daemon/sockserv.c daemon/sockserv_data.c
 
 SKEL := $(BUILD)/axnet_xdp.skel.h
 

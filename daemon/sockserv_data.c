@@ -125,6 +125,15 @@ static void sock_events(void *arg, struct sock *so, uint32_t events)
 	ss_mark_dirty(arg, events);
 }
 
+static void forget_ring(struct ss_sock *s, const uint8_t *buf, uint32_t size)
+{
+	uint64_t off;
+
+	if (buf && ring_off(s->seg, buf, size, &off) == 0 &&
+	    s->seg->blk_owner[off / SEGALLOC_MIN] == s)
+		s->seg->blk_owner[off / SEGALLOC_MIN] = NULL;
+}
+
 /* Stop serving a socket's data: the connection is reset (SO_LINGER
  * {1,0} and close: RST, as the kernel's abort), the program sees
  * ECONNRESET. */
@@ -142,6 +151,12 @@ static void sock_abort(struct ss_sock *s, const char *why)
 	sock_set_event(s->so, NULL, NULL);
 	if (s->type == SOCK_STREAM)
 		(void)sock_setsockopt(s->so, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	/* Its rings are no longer the program's to see (the engine frees
+	 * them when the reset connection goes). */
+	forget_ring(s, s->rx_buf, s->rx_size);
+	if (s->type == SOCK_STREAM)
+		forget_ring(s, s->tx_buf, s->tx_size);
+	s->rx_buf = s->tx_buf = NULL;
 	sock_close(s->so);
 	s->so = NULL;
 	s->err = -ECONNRESET;
@@ -472,15 +487,6 @@ struct ss_sock *ss_sock_new(struct ss_seg *g, struct sock *so, int type, int *er
 		sock_set_event(so, sock_events, s);
 	ss_mark_dirty(s, 0);
 	return s;
-}
-
-static void forget_ring(struct ss_sock *s, const uint8_t *buf, uint32_t size)
-{
-	uint64_t off;
-
-	if (buf && ring_off(s->seg, buf, size, &off) == 0 &&
-	    s->seg->blk_owner[off / SEGALLOC_MIN] == s)
-		s->seg->blk_owner[off / SEGALLOC_MIN] = NULL;
 }
 
 /* The last reference went: close as the kernel closes a socket whose

@@ -34,7 +34,7 @@ static struct fake_tcp_peer P;
 static struct sock_layer *SL;
 static struct sockserv *SS;
 static char *DIR_;
-static char PATH_[512];
+static char PATH_[100];
 
 struct stats {
 	uint64_t sessions, sockets, bad_msg, bad_index, wakeups, kicks, segments;
@@ -84,12 +84,15 @@ static int setup(void)
 	struct sock_config sc = { .stack = &H.s, .port_lo = 32768, .port_hi = 60999 };
 	struct sockserv_config cc = { 0 };
 
-	if (fake_host_init(&H) || fake_pin_neighbour(&H, FAKE_PEER_IP))
+	if (fake_host_reset(&H, FAKE_PEER_IP, FAKE_PEER_MAC))
 		return -1;
 	DIR_ = tmpdir_make("test_sockserv");
 	if (!DIR_)
 		return -1;
-	snprintf(PATH_, sizeof(PATH_), "%s/api.sock", DIR_);
+	if (strlen(DIR_) + sizeof("/api.sock") > sizeof(PATH_))
+		return -1;
+	memcpy(PATH_, DIR_, strlen(DIR_));
+	memcpy(PATH_ + strlen(DIR_), "/api.sock", sizeof("/api.sock"));
 	if (sock_layer_open(&SL, &sc))
 		return -1;
 	cc.path = PATH_;
@@ -109,7 +112,7 @@ static void teardown(void)
 	SL = NULL;
 	stack_fini(&H.s);
 	tmpdir_remove(DIR_);
-	free(DIR_);
+
 	DIR_ = NULL;
 }
 
@@ -130,7 +133,7 @@ static int prog_connect(void)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", PATH_);
+	memcpy(sa.sun_path, PATH_, sizeof(PATH_));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -1;
 	return fd;
