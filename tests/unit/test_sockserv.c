@@ -619,10 +619,123 @@ TEST(an_attached_child_keeps_sockets_open_until_the_last_session_goes)
 	teardown();
 }
 
+/* A datagram from the peer's port sport to our dport, UDP checksum 0
+ * (none, allowed over IPv4). */
+static void peer_datagram(uint16_t sport, uint16_t dport, const void *data, size_t len)
+{
+	static uint8_t f[ETH_HLEN_AX + 20 + 8 + 2048];
+	size_t off = fake_eth(f, FAKE_OUR_MAC, FAKE_PEER_MAC, 0x0800);
+	uint8_t *u;
+
+	off += fake_ipv4(f + off, FAKE_PEER_IP, FAKE_OUR_IP, 17, 0, 8 + len);
+	u = f + off;
+	fake_put16(u, sport);
+	fake_put16(u + 2, dport);
+	fake_put16(u + 4, (uint16_t)(8 + len));
+	fake_put16(u + 6, 0);
+	memcpy(u + 8, data, len);
+	fake_rx(&H, f, off + 8 + len);
+}
+
+/* Captured frame i as UDP: its destination port and payload. */
+static int sent_datagram(unsigned int i, uint16_t *dport, const uint8_t **data, size_t *len)
+{
+	const struct fake_frame *fr = fake_frame(&H.nif, i);
+	const uint8_t *ip, *u;
+
+	if (!fr || fr->len < ETH_HLEN_AX + 28)
+		return -1;
+	ip = fr->data + ETH_HLEN_AX;
+	if (ip[9] != 17)
+		return -1;
+	u = ip + (ip[0] & 15) * 4;
+	*dport = fake_get16(u + 2);
+	*len = fake_get16(u + 4) - 8u;
+	*data = u + 8;
+	return 0;
+}
+
+TEST(datagrams_move_through_record_rings_both_ways)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	struct axipc_dgram d;
+	uint8_t *rx, *tx;
+	const uint8_t *data;
+	uint16_t dport;
+	size_t len;
+	uint32_t cons, prod;
+	int id, efd, i;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = prog_socket(&p, SOCK_DGRAM, &efd);
+	REQUIRE(id >= 0);
+	sl = &p.slots[id];
+	CHECK_EQ(sl->type, SOCK_DGRAM);
+	CHECK_EQ(sl->tx.size, 256 * 1024); /* ours, from SOCKET on */
+	CHECK_EQ(sl->rx.size, 0);          /* the socket layer's, lazily */
+	CHECK_EQ(prog_bind(&p, (uint32_t)id, 5353), 0);
+	/* Two datagrams in: two records, boundaries kept. */
+	peer_datagram(PPORT, 5353, "hello", 5);
+	peer_datagram(PPORT + 1, 5353, "hi", 2);
+	pump();
+	REQUIRE(sl->rx.size != 0);
+	rx = p.seg + sl->rx.off;
+	cons = sl->rx_ring.cons;
+	prod = __atomic_load_n(&sl->rx_ring.prod, __ATOMIC_ACQUIRE);
+	CHECK_EQ(prod - cons, AXIPC_DGRAM_SPACE(5) + AXIPC_DGRAM_SPACE(2));
+	memcpy(&d, rx + (cons & (sl->rx.size - 1)), sizeof(d));
+	CHECK_EQ(d.len, 5);
+	CHECK_EQ(d.family, AF_INET);
+	CHECK_EQ(ntohs(d.port), PPORT);
+	CHECK_EQ(fake_get_ip(d.addr), FAKE_PEER_IP);
+	CHECK_MEM(rx + (cons & (sl->rx.size - 1)) + sizeof(d), "hello", 5);
+	memcpy(&d, rx + ((cons + AXIPC_DGRAM_SPACE(5)) & (sl->rx.size - 1)), sizeof(d));
+	CHECK_EQ(d.len, 2);
+	CHECK_EQ(ntohs(d.port), PPORT + 1);
+	/* The program takes both and sends one to port 7000. */
+	__atomic_store_n(&sl->rx_ring.cons, prod, __ATOMIC_RELEASE);
+	tx = p.seg + sl->tx.off;
+	memset(&d, 0, sizeof(d));
+	d.len = 5;
+	d.family = AF_INET;
+	d.port = htons(7000);
+	memcpy(d.addr, &(uint32_t){ FAKE_PEER_IP }, 4);
+	memcpy(tx, &d, sizeof(d));
+	memcpy(tx + sizeof(d), "world", 5);
+	__atomic_store_n(&sl->tx_ring.prod, AXIPC_DGRAM_SPACE(5), __ATOMIC_RELEASE);
+	fake_mark(&H);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(sl->tx_ring.cons, AXIPC_DGRAM_SPACE(5));
+	REQUIRE(H.nif.n == 1);
+	REQUIRE(sent_datagram(0, &dport, &data, &len) == 0);
+	CHECK_EQ(dport, 7000);
+	CHECK_EQ(len, 5);
+	CHECK_MEM(data, "world", 5);
+	/* A record of no known family: the socket is aborted, alone. */
+	d.family = 7;
+	memcpy(tx + AXIPC_DGRAM_SPACE(5), &d, sizeof(d));
+	__atomic_store_n(&sl->tx_ring.prod, 2 * AXIPC_DGRAM_SPACE(5), __ATOMIC_RELEASE);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(stats().bad_index, 1);
+	CHECK_EQ(sl->so_error, -ECONNRESET);
+	CHECK_EQ(sl->tx.size, 0);
+	for (i = 0; i < 2; i++)
+		CHECK(prog_socket(&p, SOCK_DGRAM, &efd) >= 0); /* still served */
+	prog_end(&p);
+	pump();
+	CHECK_EQ(stats().sockets, 0);
+	teardown();
+}
+
 TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(requests_before_hello_and_malformed_ones_end_only_that_session),
 	  T(data_moves_through_the_shared_rings_both_ways),
 	  T(the_eventfd_is_written_only_for_what_the_program_wants),
 	  T(a_bad_ring_index_aborts_that_connection_only),
 	  T(a_session_ending_with_unread_data_resets_and_without_finishes),
-	  T(an_attached_child_keeps_sockets_open_until_the_last_session_goes))
+	  T(an_attached_child_keeps_sockets_open_until_the_last_session_goes),
+	  T(datagrams_move_through_record_rings_both_ways))
