@@ -35,6 +35,9 @@ DRV_SRCS := $(wildcard driver/*.c)
 # The daemon (event loop, control server, built-in services) and the
 # command-line program's subcommands.
 CLI_SRCS := $(wildcard daemon/*.c userspace/cli/*.c)
+# The daemon's pure parts that tests and fuzzers link without the daemon:
+# the readers of what programs write, the shared-memory segment allocator.
+IPC_SRCS := daemon/ipc_decode.c daemon/segalloc.c
 
 SKEL := $(BUILD)/axnet_xdp.skel.h
 
@@ -76,7 +79,7 @@ $(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
-NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS))
+NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS))
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif.h tests/unit/tcp_check.h \
 		tests/unit/tcp_helper.h tests/unit/tmpdir.h tests/unit/authz_helper.h $(NET_ASAN_OBJS)
@@ -140,10 +143,10 @@ FUZZ_TIME ?= 20
 $(BUILD)/fuzz/fuzz_tcp: FUZZ_DEFS := -DAX_TCP_HASH_BUCKETS=64u -DAX_TCP_SNDBUF=16384u \
 	-DAX_TCP_RCVBUF=16384u
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(HDRS) | deps
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_DEFS) -std=gnu11 $(WARN) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) $(LIB_SRCS) -lsodium -lm
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) -lsodium -lm
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
