@@ -42,6 +42,7 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 {
 	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
 	uint64_t deadline = 0;
+	struct ax_ringmem m;
 	size_t done = 0;
 	ssize_t ret;
 
@@ -62,7 +63,7 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			ret = done ? (ssize_t)done : epipe(flags);
 			break;
 		}
-		if (ax_sock_rings(s)) {
+		if (ax_sock_ring(s, 1, &m)) {
 			struct axipc_ring *r = &s->slot->tx_ring;
 			uint32_t prod, cons, used, n;
 
@@ -70,16 +71,16 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			prod = __atomic_load_n(&r->prod, __ATOMIC_RELAXED);
 			cons = __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
 			used = prod - cons;
-			if (used > s->tx_size) {
+			if (used > m.size) {
 				ax_slot_unlock(s->id, 1);
 				ret = done ? (ssize_t)done : -ECONNRESET;
 				break;
 			}
-			n = s->tx_size - used;
+			n = m.size - used;
 			if (n > total - done)
 				n = (uint32_t)(total - done);
 			if (n) {
-				ax_ring_put(s->tx_base, s->tx_size, prod, c, n);
+				ax_ring_put(m.base, m.size, prod, c, n);
 				__atomic_store_n(&r->prod, prod + n, __ATOMIC_RELEASE);
 			}
 			ax_slot_unlock(s->id, 1);
@@ -125,6 +126,7 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
 	int waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
 	uint64_t deadline = 0;
+	struct ax_ringmem m;
 	size_t done = 0;
 	ssize_t ret;
 
@@ -135,11 +137,11 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 	for (;;) {
 		uint32_t gen = ax_wait_gen(s), ready;
 
-		if (total == done && total == 0 && ax_sock_rings(s)) {
+		if (total == 0 && ax_sock_ring(s, 0, &m)) {
 			ret = 0;
 			break;
 		}
-		if (ax_sock_rings(s)) {
+		if (ax_sock_ring(s, 0, &m)) {
 			struct axipc_ring *r = &s->slot->rx_ring;
 			uint32_t prod, cons, avail, n;
 
@@ -147,7 +149,7 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
 			cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
 			avail = prod - cons;
-			if (avail > s->rx_size) {
+			if (avail > m.size) {
 				ax_slot_unlock(s->id, 0);
 				ret = done ? (ssize_t)done : -ECONNRESET;
 				break;
@@ -158,7 +160,7 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			if (n) {
 				/* MSG_TRUNC on TCP: Linux discards, copying nothing. */
 				if (!(flags & MSG_TRUNC))
-					ax_ring_get(s->rx_base, s->rx_size, cons, c, n);
+					ax_ring_get(m.base, m.size, cons, c, n);
 				if (!(flags & MSG_PEEK))
 					__atomic_store_n(&r->cons, cons + n, __ATOMIC_RELEASE);
 			}
@@ -189,7 +191,7 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 		if (s->shut_rd || (ready & (EPOLLRDHUP | EPOLLHUP))) {
 			/* The end, unless data came just before it: the daemon
 			 * publishes the ring before readiness. */
-			if (ax_sock_rings(s) &&
+			if (ax_sock_ring(s, 0, &m) &&
 			    __atomic_load_n(&s->slot->rx_ring.prod, __ATOMIC_ACQUIRE) !=
 				    __atomic_load_n(&s->slot->rx_ring.cons, __ATOMIC_RELAXED) &&
 			    !(flags & MSG_PEEK && done))
@@ -247,6 +249,7 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
 	struct axipc_dgram d = { 0 };
 	uint64_t deadline = 0;
+	struct ax_ringmem m;
 	ssize_t ret;
 	int err;
 
@@ -276,28 +279,28 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 			ret = epipe(flags);
 			break;
 		}
-		if (ax_sock_rings(s)) {
+		if (ax_sock_ring(s, 1, &m)) {
 			struct axipc_ring *r = &s->slot->tx_ring;
 			uint32_t prod, cons, rec, pad, need;
 
-			if (AXIPC_DGRAM_SPACE(total) > s->tx_size) {
+			if (AXIPC_DGRAM_SPACE(total) > m.size) {
 				ret = -EMSGSIZE;
 				break;
 			}
 			ax_slot_lock(s->id, 1);
 			prod = __atomic_load_n(&r->prod, __ATOMIC_RELAXED);
 			cons = __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
-			need = ax_dgram_tx_place(s->tx_size, prod, cons, (uint32_t)total, &rec, &pad);
+			need = ax_dgram_tx_place(m.size, prod, cons, (uint32_t)total, &rec, &pad);
 			if (need) {
 				if (pad >= sizeof(struct axipc_dgram)) {
 					struct axipc_dgram p = {
 						.len = pad - (uint32_t)sizeof(p),
 						.family = AXIPC_DGRAM_PAD,
 					};
-					memcpy(s->tx_base + (prod & (s->tx_size - 1)), &p, sizeof(p));
+					memcpy(m.base + (prod & (m.size - 1)), &p, sizeof(p));
 				}
-				memcpy(s->tx_base + (rec & (s->tx_size - 1)), &d, sizeof(d));
-				ax_ring_put(s->tx_base, s->tx_size, rec + (uint32_t)sizeof(d), c,
+				memcpy(m.base + (rec & (m.size - 1)), &d, sizeof(d));
+				ax_ring_put(m.base, m.size, rec + (uint32_t)sizeof(d), c,
 					    (uint32_t)total);
 				__atomic_store_n(&r->prod, prod + need, __ATOMIC_RELEASE);
 			}
@@ -345,6 +348,7 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 {
 	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
 	uint64_t deadline = 0;
+	struct ax_ringmem m;
 	ssize_t ret;
 
 	if (flags & MSG_OOB)
@@ -352,7 +356,7 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 	for (;;) {
 		uint32_t gen = ax_wait_gen(s);
 
-		if (ax_sock_rings(s)) {
+		if (ax_sock_ring(s, 0, &m)) {
 			struct axipc_ring *r = &s->slot->rx_ring;
 			struct axipc_dgram d;
 			uint32_t prod, cons, payload, skip;
@@ -361,8 +365,8 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 			ax_slot_lock(s->id, 0);
 			prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
 			cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
-			adv = prod - cons > s->rx_size ? -1 :
-			      ax_dgram_rx_next(s->rx_base, s->rx_size, cons, prod, &d, &payload,
+			adv = prod - cons > m.size ? -1 :
+			      ax_dgram_rx_next(m.base, m.size, cons, prod, &d, &payload,
 					       &skip);
 			if (adv < 0) {
 				ax_slot_unlock(s->id, 0);
@@ -372,7 +376,7 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 			if (adv > 0) {
 				uint32_t n = d.len < total ? d.len : (uint32_t)total;
 
-				ax_ring_get(s->rx_base, s->rx_size, payload, c, n);
+				ax_ring_get(m.base, m.size, payload, c, n);
 				dgram_src(&d, from, fromlen);
 				if (d.len > total && mflags)
 					*mflags |= MSG_TRUNC;

@@ -102,8 +102,6 @@ struct ax_sock {
 	int shut_rd, shut_wr; /* this process shut them down */
 	long rcvtimeo_ms, sndtimeo_ms; /* 0: forever, < 0: none (optenc.h) */
 	struct axipc_slot *slot;
-	uint8_t *rx_base, *tx_base; /* ring memory once the daemon made it */
-	uint32_t rx_size, tx_size;
 	/* Waiting (wait.c): one thread polls the eventfd at a time, the
 	 * others sleep on gen (a private futex) which the poller bumps. */
 	pthread_mutex_t wmu;
@@ -123,8 +121,14 @@ static inline struct ax_sock *ax_sock_of(struct ax_obj *o)
 /* The axnet socket behind fd with a reference taken, or NULL: a kernel
  * fd (or an epoll set) the caller passes to the kernel's call. */
 struct ax_sock *ax_sock_get(int fd);
-/* The rings, once the daemon has made them: 1 when both are there. */
-int ax_sock_rings(struct ax_sock *s);
+/* Where a ring is (dir 0 rx, 1 tx): 1 with *m filled when the daemon has
+ * made it (TCP: while established; UDP: tx from the start, rx once the
+ * socket layer made it), else 0. */
+struct ax_ringmem {
+	uint8_t *base;
+	uint32_t size;
+};
+int ax_sock_ring(struct ax_sock *s, int dir, struct ax_ringmem *m);
 
 /* Readiness as POLL/EPOLL bits, from the slot and the rings, as Linux
  * reports it (sock.c). */

@@ -132,19 +132,20 @@ AX_API int ax_fcntl(int fd, int cmd, ...)
 static int inq(struct ax_sock *s)
 {
 	struct axipc_ring *r = &s->slot->rx_ring;
+	struct ax_ringmem m;
 	uint32_t prod, cons;
 
-	if (!ax_sock_rings(s))
+	if (!ax_sock_ring(s, 0, &m))
 		return 0;
 	prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
 	cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
-	if (prod - cons > s->rx_size)
+	if (prod - cons > m.size)
 		return 0;
 	if (s->type == SOCK_DGRAM) {
 		struct axipc_dgram d;
 		uint32_t payload, skip;
 
-		if (ax_dgram_rx_next(s->rx_base, s->rx_size, cons, prod, &d, &payload, &skip) > 0)
+		if (ax_dgram_rx_next(m.base, m.size, cons, prod, &d, &payload, &skip) > 0)
 			return (int)d.len;
 		return 0;
 	}
@@ -154,13 +155,14 @@ static int inq(struct ax_sock *s)
 static int outq(struct ax_sock *s)
 {
 	struct axipc_ring *r = &s->slot->tx_ring;
+	struct ax_ringmem m;
 	uint32_t used;
 
-	if (!ax_sock_rings(s))
+	if (!ax_sock_ring(s, 1, &m))
 		return 0;
 	used = __atomic_load_n(&r->prod, __ATOMIC_RELAXED) -
 	       __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
-	return used > s->tx_size ? 0 : (int)used;
+	return used > m.size ? 0 : (int)used;
 }
 
 AX_API int ax_ioctl(int fd, unsigned long request, ...)

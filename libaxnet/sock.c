@@ -21,20 +21,22 @@
 uint32_t ax_sock_events(struct ax_sock *s)
 {
 	struct axipc_slot *sl = s->slot;
-	uint32_t ready, ev, size;
+	struct ax_ringmem rx, tx;
+	uint32_t ready, ev;
+	int has_rx, has_tx;
 
-	__atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE);
 	ready = __atomic_load_n(&sl->ready, __ATOMIC_ACQUIRE);
-	ev = ready & (EPOLLERR | EPOLLHUP | EPOLLRDHUP | EPOLLPRI);
 	if (s->state == AXS_LISTEN)
 		return ready;
-	size = __atomic_load_n(&sl->rx.size, __ATOMIC_ACQUIRE);
-	if (!size || __atomic_load_n(&sl->tx.size, __ATOMIC_ACQUIRE) == 0)
-		return ready; /* not established: the daemon's word */
+	has_rx = ax_sock_ring(s, 0, &rx);
+	has_tx = ax_sock_ring(s, 1, &tx);
+	if (s->type == SOCK_STREAM && !(has_rx && has_tx))
+		return ready; /* not established, or gone: the daemon's word */
 	/* Data the program already consumed still shows in `ready` until the
-	 * daemon publishes again: the rings are the truth. */
-	if (__atomic_load_n(&sl->rx_ring.prod, __ATOMIC_ACQUIRE) !=
-	    __atomic_load_n(&sl->rx_ring.cons, __ATOMIC_RELAXED))
+	 * daemon publishes again: the rings are the truth for IN and OUT. */
+	ev = ready & (EPOLLERR | EPOLLHUP | EPOLLRDHUP | EPOLLPRI);
+	if (has_rx && __atomic_load_n(&sl->rx_ring.prod, __ATOMIC_ACQUIRE) !=
+			      __atomic_load_n(&sl->rx_ring.cons, __ATOMIC_RELAXED))
 		ev |= EPOLLIN | EPOLLRDNORM;
 	if (ready & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ev |= EPOLLIN | EPOLLRDNORM;
@@ -43,15 +45,14 @@ uint32_t ax_sock_events(struct ax_sock *s)
 	if (s->type == SOCK_STREAM && (s->shut_wr || (ready & EPOLLHUP))) {
 		/* Linux: a socket shut for sending is writable (send fails). */
 		ev |= EPOLLOUT | EPOLLWRNORM;
-	} else {
-		uint32_t tsize = __atomic_load_n(&sl->tx.size, __ATOMIC_ACQUIRE);
+	} else if (has_tx) {
 		uint32_t used = __atomic_load_n(&sl->tx_ring.prod, __ATOMIC_RELAXED) -
 				__atomic_load_n(&sl->tx_ring.cons, __ATOMIC_ACQUIRE);
 		/* Linux: TCP is writable when free space is at least half
 		 * the queued bytes (sk_stream_is_writeable), UDP while less
 		 * than half the buffer is used (sock_writeable). */
-		if (used <= tsize &&
-		    (s->type == SOCK_STREAM ? tsize - used >= used / 2 : used < tsize / 2))
+		if (used <= tx.size &&
+		    (s->type == SOCK_STREAM ? tx.size - used >= used / 2 : used < tx.size / 2))
 			ev |= EPOLLOUT | EPOLLWRNORM;
 	}
 	return ev;
@@ -105,31 +106,24 @@ struct ax_sock *ax_sock_get(int fd)
 	return NULL;
 }
 
-int ax_sock_rings(struct ax_sock *s)
+int ax_sock_ring(struct ax_sock *s, int dir, struct ax_ringmem *m)
 {
-	struct axipc_slot *sl = s->slot;
-	uint32_t rs, ts;
-	uint64_t ro, to;
+	struct axipc_ringdesc *d = dir ? &s->slot->tx : &s->slot->rx;
+	uint64_t off;
+	uint32_t size;
 
-	if (s->rx_base && s->tx_base)
-		return 1;
-	__atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE);
-	rs = __atomic_load_n(&sl->rx.size, __ATOMIC_ACQUIRE);
-	ts = __atomic_load_n(&sl->tx.size, __ATOMIC_ACQUIRE);
-	if (!rs || !ts)
-		return 0;
-	ro = __atomic_load_n(&sl->rx.off, __ATOMIC_ACQUIRE);
-	to = __atomic_load_n(&sl->tx.off, __ATOMIC_ACQUIRE);
+	__atomic_load_n(&s->slot->seq, __ATOMIC_ACQUIRE);
+	/* Read every time: the daemon sets it at establishment and takes it
+	 * back (size 0) when the connection is gone. */
+	size = __atomic_load_n(&d->size, __ATOMIC_ACQUIRE);
+	off = __atomic_load_n(&d->off, __ATOMIC_RELAXED);
 	/* Our daemon's word, but never a pointer outside the mapping. */
-	if ((rs & (rs - 1)) || (ts & (ts - 1)) || ro > ax_sess.seg_size ||
-	    ax_sess.seg_size - ro < rs || to > ax_sess.seg_size || ax_sess.seg_size - to < ts)
+	if (!size || (size & (size - 1)) || off > ax_sess.seg_size || ax_sess.seg_size - off < size)
 		return 0;
-	s->rx_size = rs;
-	s->tx_size = ts;
-	if (s->type == SOCK_STREAM && s->state == AXS_CONNECTING)
+	m->base = ax_sess.seg + off;
+	m->size = size;
+	if (dir && s->type == SOCK_STREAM && s->state == AXS_CONNECTING)
 		s->state = AXS_CONNECTED; /* the rings come with establishment */
-	__atomic_store_n(&s->rx_base, ax_sess.seg + ro, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->tx_base, ax_sess.seg + to, __ATOMIC_RELEASE);
 	return 1;
 }
 
