@@ -112,6 +112,15 @@ $(BUILD)/asan/libaxnet.a: $(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
 
 libaxnet: $(BUILD)/libaxnet.so $(BUILD)/libaxnet.a $(BUILD)/asan/libaxnet.a
 
+# Its unit tests: the pure pieces (headers), and the library against a
+# fake daemon in the test (its objects linked directly).
+$(BUILD)/asan/tests/test_libaxnet_pure: $(LIBAX_HDRS)
+$(BUILD)/asan/tests/test_libaxnet: tests/unit/test_libaxnet.c tests/unit/testlib.h \
+		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
