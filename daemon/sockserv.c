@@ -455,6 +455,7 @@ static void do_accept(struct ss_sess *e, struct ss_sock *l, const struct axipc_r
 		return;
 	}
 	err = sock_accept(l->so, &so);
+	ss_sock_publish(l); /* its queue changed: the reply finds it so */
 	if (err) {
 		sess_reply(e, &q->h, err, NULL, 0, -1);
 		return;
@@ -491,7 +492,7 @@ static void do_getopt(struct ss_sess *e, struct ss_sock *s, const struct axipc_r
 		s->err = 0;
 		memcpy(rep.val, &v, sizeof(v));
 		rep.len = sizeof(v);
-		ss_mark_dirty(s, 0);
+		ss_sock_publish(s);
 		sess_reply(e, &q->h, 0, &rep, sizeof(rep), -1);
 		return;
 	}
@@ -503,7 +504,7 @@ static void do_getopt(struct ss_sess *e, struct ss_sock *s, const struct axipc_r
 	if (!err && len > AXIPC_OPT_MAX)
 		err = -EINVAL;
 	rep.len = len;
-	ss_mark_dirty(s, 0); /* SO_ERROR clears: readiness may change */
+	ss_sock_publish(s); /* SO_ERROR clears: readiness may change */
 	sess_reply(e, &q->h, err, &rep, sizeof(rep), -1);
 }
 
@@ -567,7 +568,7 @@ static void do_sockreq(struct ss_sess *e, const struct axipc_req *q)
 			a.len = salen < AXIPC_SOCKADDR_MAX ? salen : AXIPC_SOCKADDR_MAX;
 			memcpy(a.addr, &sa, a.len);
 		}
-		ss_mark_dirty(s, 0);
+		ss_sock_publish(s);
 		sess_reply(e, &q->h, err, &a, sizeof(a), -1);
 		return;
 	}
@@ -575,7 +576,7 @@ static void do_sockreq(struct ss_sess *e, const struct axipc_req *q)
 		err = -EINVAL;
 		break;
 	}
-	ss_mark_dirty(s, 0);
+	ss_sock_publish(s);
 	sess_reply(e, &q->h, err, NULL, 0, -1);
 }
 
