@@ -73,10 +73,10 @@ struct daemon {
 	char sock_path[PATH_MAX + 32];
 	struct axiom *ax;
 	struct authz *authz;
+	struct sock_layer *socks; /* the socket layer (sock/): services, programs */
 	uint64_t next_gen;
 	uint64_t last_tick_ns;
 	uint32_t udp_idle_ms;
-	struct sock_layer *socks;  /* the socket table (sock/) */
 	struct sockserv *sockserv; /* api.sock: programs' sessions (sockserv.h) */
 };
 

@@ -259,11 +259,12 @@ static void usage(void)
 		"                    (Linux base_reachable_time_ms; default 30000)\n"
 		"  --neigh-stale-ms MS  an unused neighbour entry is freed after MS\n"
 		"                    (Linux gc_stale_time; default 60000)\n"
+		"  --ports LO-HI     ephemeral ports for sockets (RFC 6056; default 32768-60999)\n"
 		"  --verbose         debug logging\n");
 }
 
 /* Long options without a short letter. */
-enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE };
+enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE, OPT_PORTS };
 
 int daemon_main(int argc, char **argv)
 {
@@ -290,6 +291,7 @@ int daemon_main(int argc, char **argv)
 		{ "udp-idle", required_argument, NULL, 'U' },
 		{ "neigh-reachable-ms", required_argument, NULL, OPT_NEIGH_REACHABLE },
 		{ "neigh-stale-ms", required_argument, NULL, OPT_NEIGH_STALE },
+		{ "ports", required_argument, NULL, OPT_PORTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -308,6 +310,7 @@ int daemon_main(int argc, char **argv)
 	unsigned long udp_idle_s = 0;
 	unsigned long neigh_ms[2] = { 0, 0 }; /* reachable, stale; 0: default */
 	unsigned long v;
+	struct sock_config scfg = { 0 };
 	struct netdev_opts no = { 0 };
 	struct daemon *r;
 	uint32_t addr = 0, gw = 0;
@@ -387,6 +390,20 @@ int daemon_main(int argc, char **argv)
 				      optarg, 100, 3600000, "ms", &neigh_ms[opt == OPT_NEIGH_STALE]) < 0)
 				return 2;
 			break;
+		case OPT_PORTS: {
+			unsigned int lo, hi;
+			char end;
+
+			if (sscanf(optarg, "%u-%u%c", &lo, &hi, &end) != 2 || !lo || lo > hi ||
+			    hi > 65535) {
+				fprintf(stderr, "axnet run: --ports wants LO-HI (1..65535, LO <= HI), "
+						"got '%s'\n", optarg);
+				return 2;
+			}
+			scfg.port_lo = (uint16_t)lo;
+			scfg.port_hi = (uint16_t)hi;
+			break;
+		}
 		case 'R': {
 			int k = sscanf(optarg, "%u,%u", &syn_rate, &syn_burst);
 
@@ -498,8 +515,14 @@ int daemon_main(int argc, char **argv)
 	tcp_set_syncookies(&r->stack, (enum tcp_syncookies)syncookies);
 	if (user_timeout_ms >= 0)
 		r->stack.tcp->user_timeout_ms = (uint32_t)user_timeout_ms;
+	scfg.stack = &r->stack;
+	err = sock_layer_open(&r->socks, &scfg);
+	if (err) {
+		log_err(err, "cannot set up the socket layer: %s", strerror(-err));
+		goto out;
+	}
 	if (serve) {
-		err = services_start(&r->stack);
+		err = services_start(r->socks);
 		if (err)
 			goto out;
 	}
@@ -527,16 +550,9 @@ int daemon_main(int argc, char **argv)
 	}
 
 	{
-		struct sock_config sc = { .stack = &r->stack, .port_lo = 32768, .port_hi = 60999 };
-		struct sockserv_config ac = { .path = api_path };
+		struct sockserv_config ac = { .path = api_path, .socks = r->socks };
 
 		snprintf(api_path, sizeof(api_path), "%s/%s", r->state_dir, AX_API_SOCK);
-		err = sock_layer_open(&r->socks, &sc);
-		if (err) {
-			log_err(err, "cannot set up the socket layer: %s", strerror(-err));
-			goto out;
-		}
-		ac.socks = r->socks;
 		err = sockserv_open(&r->sockserv, &ac);
 		if (err) {
 			log_err(err, "cannot set up %s: %s", api_path, strerror(-err));
@@ -557,13 +573,10 @@ int daemon_main(int argc, char **argv)
 
 out:
 	ctlsrv_close_all(r);
-	/* Programs' sockets close first (as at their exit), then the
-	 * table; the connections that linger end with the stack. */
+	/* Programs' sockets close first (as at their exit); the
+	 * connections that linger end with the socket layer and the stack. */
 	sockserv_close(r->sockserv);
 	r->sockserv = NULL;
-	if (r->socks)
-		sock_layer_close(r->socks);
-	r->socks = NULL;
 	if (r->listen_fd >= 0) {
 		close(r->listen_fd);
 		unlink(r->sock_path);
@@ -572,6 +585,7 @@ out:
 		close(r->sig_fd);
 	if (stack_ready) {
 		services_stop();
+		sock_layer_close(r->socks);
 		/* Connections end first (their verdicts go, their close
 		 * entries are proposed), then the log commits what is
 		 * queued and runs the last callbacks, then the authorizer. */

@@ -240,7 +240,9 @@ int sock_bind(struct sock *so, const struct sockaddr *sa, socklen_t len)
 	 * CAP_NET_BIND_SERVICE; here uid 0 (no owner: the daemon's own). */
 	if (port && port < 1024 && so->owner && so->owner->uid != 0)
 		return -EACCES;
-	if (so->state != SS_NEW || so->bound)
+	/* Linux: a socket whose connection failed or ended gave its
+	 * (connect-chosen) port back and may be bound again. */
+	if (so->bound || (so->state != SS_NEW && so->state != SS_FAILED && so->state != SS_DONE))
 		return -EINVAL;
 	return port_bind(so, sin.sin_addr.s_addr, port);
 }

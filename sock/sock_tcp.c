@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <linux/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 
@@ -88,6 +89,17 @@ out:
 	sock_leave(l->l);
 }
 
+/* Linux tcp_set_state(CLOSE): a port connect chose goes back (bind may
+ * be called again); one bind chose stays. */
+static void put_port(struct sock *so)
+{
+	if (so->bound && !so->explicit_bind) {
+		port_unbind(so);
+		so->lport = 0;
+		so->laddr = 0;
+	}
+}
+
 static void on_connected(void *arg, struct tcp_pcb *pcb, int err)
 {
 	struct sock *so = arg;
@@ -99,6 +111,7 @@ static void on_connected(void *arg, struct tcp_pcb *pcb, int err)
 		so->err = err;
 		so->state = SS_FAILED;
 		so->shut = SHUT_RD_F | SHUT_WR_F;
+		put_port(so);
 	} else {
 		so->state = SS_CONNECTED;
 		so->was_connected = 1;
@@ -129,6 +142,7 @@ static void on_closed(void *arg, struct tcp_pcb *pcb, int err)
 	/* Linux tcp_done: both directions shut, the state CLOSE. */
 	so->shut = SHUT_RD_F | SHUT_WR_F;
 	so->state = SS_DONE;
+	put_port(so);
 	sock_notify(so);
 	sock_leave(so->l);
 }
@@ -581,7 +595,7 @@ int tcp_sock_getopt(struct sock *so, int name, void *val, socklen_t *len)
 		char out[16] = { 0 }; /* TCP_CA_NAME_MAX */
 		size_t n = *len < sizeof(out) ? *len : sizeof(out);
 
-		strncpy(out, cc, sizeof(out) - 1);
+		snprintf(out, sizeof(out), "%s", cc);
 		memcpy(val, out, n);
 		*len = (socklen_t)n;
 		return 0;
