@@ -765,6 +765,80 @@ TEST(the_slot_shows_a_requests_outcome_when_its_reply_comes)
 	teardown();
 }
 
+/* xorshift: a reproducible stream of scribbles. */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+TEST(random_scribbles_over_the_segment_never_reach_the_daemon)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	uint8_t b[300];
+	int lid, id, efd, uefd, uid, i, ok;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = listen_and_accept(&p, &lid, &efd);
+	REQUIRE(id >= 0);
+	uid = prog_socket(&p, SOCK_DGRAM, &uefd);
+	REQUIRE(uid >= 0);
+	REQUIRE(prog_bind(&p, (uint32_t)uid, 5353) == 0);
+	sl = &p.slots[id];
+	memset(b, 0x42, sizeof(b));
+	for (i = 0; i < 3000; i++) {
+		uint64_t r = rnd();
+		uint32_t v = (uint32_t)(r >> 32);
+		uint8_t *where;
+
+		switch (r % 6) {
+		case 0: /* the connection's slot, anywhere */
+			where = (uint8_t *)sl + (v % sizeof(*sl));
+			break;
+		case 1: /* the datagram socket's slot */
+			where = (uint8_t *)&p.slots[uid] + (v % sizeof(*sl));
+			break;
+		case 2: /* the segment header and kick set */
+			where = p.seg + (v % sizeof(struct axipc_seg_hdr));
+			break;
+		case 3: /* an index nudged a little (the likelier bug) */
+			where = (uint8_t *)(v & 1 ? &sl->tx_ring.prod : &sl->rx_ring.cons);
+			v = *(uint32_t *)where + (v % 64) - 16;
+			break;
+		default: /* a random slot, a kick for it */
+			where = (uint8_t *)&p.slots[v % 64];
+			kick(&p, v % AXIPC_SLOTS);
+			break;
+		}
+		memcpy(where, &v, (size_t)((uintptr_t)where & 3 ? 1 : 4));
+		kick(&p, r & 1 ? (uint32_t)id : (uint32_t)uid);
+		if (i % 10 == 0)
+			fake_tcp_send(&P, TH_ACK | TH_PSH, b, sizeof(b));
+		if (i % 7 == 0)
+			peer_datagram(PPORT, 5353, "x", 1);
+		pump();
+		fake_advance(&H, 1);
+		fake_mark(&H);
+	}
+	/* The daemon is whole: it answers, makes sockets, closes them. */
+	ok = prog_socket(&p, SOCK_STREAM, &lid);
+	CHECK(ok >= 0);
+	CHECK(stats().bad_index >= 1);
+	close(lid);
+	close(efd);
+	close(uefd);
+	prog_end(&p);
+	pump();
+	CHECK_EQ(stats().sockets, 0);
+	CHECK_EQ(stats().sessions, 0);
+	teardown();
+}
+
 TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(requests_before_hello_and_malformed_ones_end_only_that_session),
 	  T(data_moves_through_the_shared_rings_both_ways),
@@ -773,4 +847,5 @@ TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(a_session_ending_with_unread_data_resets_and_without_finishes),
 	  T(an_attached_child_keeps_sockets_open_until_the_last_session_goes),
 	  T(datagrams_move_through_record_rings_both_ways),
-	  T(the_slot_shows_a_requests_outcome_when_its_reply_comes))
+	  T(the_slot_shows_a_requests_outcome_when_its_reply_comes),
+	  T(random_scribbles_over_the_segment_never_reach_the_daemon))
