@@ -578,6 +578,21 @@ TEST(a_session_ending_with_unread_data_resets_and_without_finishes)
 	prog_end(&p);
 	pump();
 	CHECK(last_flags() >= 0 && (last_flags() & TH_FIN) && !(last_flags() & TH_RST));
+	/* The program is gone, its connection lingers in FIN_WAIT with its
+	 * rings: the segment stays mapped until they are freed. */
+	CHECK_EQ(stats().sessions, 0);
+	CHECK_EQ(stats().segments, 1);
+	{
+		struct fake_tcp_view v;
+
+		REQUIRE(fake_tcp_sent(&H, H.nif.n - 1, &v) == 0);
+		P.ack = v.seq + v.len + 1;
+	}
+	fake_tcp_send(&P, TH_ACK | TH_FIN, NULL, 0); /* TIME_WAIT: rings go */
+	pump();
+	fake_advance(&H, 1);
+	pump();
+	CHECK_EQ(stats().segments, 0);
 	teardown();
 }
 
