@@ -357,7 +357,7 @@ static const long expect[N_ST][N_CALL] = {
 			  -EISCONN, 1, -EAGAIN, OK, -EINVAL, OK,
 			  -ENOPROTOOPT, -EINVAL, 0,
 			  1, 1, 65508, OK },
-	/* refused: every call but these leaves the error for the next */
+	/* refused, reset: each cell is a fresh socket, its error pending */
 	[T_REFUSED] = { OK, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EINVAL, -EINVAL,
 			-ECONNREFUSED, -ECONNREFUSED, -ECONNREFUSED, -ENOTCONN, -EINVAL, -ENOTCONN,
 			-ENOPROTOOPT, -EINVAL, ECONNREFUSED,
@@ -629,6 +629,24 @@ TEST(close_from_event_is_safe)
 			rst |= !!(v.flags & TH_RST);
 		CHECK(rst);
 	}
+}
+
+/* SO_LINGER {1, 0}: close sends RST at once (no FIN, no TIME_WAIT). */
+TEST(linger_zero_resets)
+{
+	struct fake_tcp_peer p;
+	struct fake_tcp_view v;
+	struct linger lg = { 1, 0 };
+	struct sock *so;
+
+	REQUIRE(setup() == 0);
+	so = mk(SOCK_STREAM, &ROOT);
+	REQUIRE(tcp_open(so, 80, &p) == 0);
+	CHECK_EQ(sock_setsockopt(so, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	sock_close(so);
+	REQUIRE(fake_tcp_sent(&H, 0, &v) == 0);
+	CHECK_EQ(v.flags & (TH_RST | TH_FIN), TH_RST);
+	CHECK(!tcp_tuple_busy(&H.s, p.lport, FAKE_PEER_IP, 80));
 }
 
 /* --- ports ------------------------------------------------------------------------------- */
@@ -1134,7 +1152,8 @@ TEST_MAIN(T(errno_table), T(connect_completes_with_epollout),
 	  T(connect_refused_then_aborted_then_again), T(connect_no_route_or_broadcast),
 	  T(reset_is_told_once_then_eof_and_epipe), T(shutdown_write_sends_fin_and_epipe),
 	  T(listener_readiness_and_accept), T(closed_listener_resets_its_queue),
-	  T(close_from_event_is_safe), T(ephemeral_ports_exhausted_in_tiny_range),
+	  T(close_from_event_is_safe), T(linger_zero_resets),
+	  T(ephemeral_ports_exhausted_in_tiny_range),
 	  T(bind_conflicts_reuseaddr_and_time_wait), T(reuseport_groups_by_uid),
 	  T(privileged_ports_need_root), T(udp_boundaries_trunc_peek),
 	  T(udp_send_builds_datagram_and_autobinds), T(udp_port_unreachable_refuses_connected),
