@@ -921,6 +921,17 @@ TEST(maxseg_and_congestion)
 	REQUIRE(pcb != NULL);
 	CHECK_EQ(tcp_get_maxseg(pcb), 1200 - 12);
 	CHECK(strcmp(tcp_get_congestion(pcb), "cubic") == 0);
+	CHECK(pcb->cc == &tcp_cc_cubic);
+	stack_fini(&H.s);
+
+	/* A listener nobody set: its connections take the stack's default
+	 * of the moment (L was made under newreno; now it is cubic). */
+	REQUIRE(setup() == 0);
+	H.s.tcp->cc = &tcp_cc_cubic;
+	REQUIRE(peer_syn(PPORT) == 1);
+	pcb = peer_ack();
+	REQUIRE(pcb != NULL);
+	CHECK(pcb->cc == &tcp_cc_cubic);
 	stack_fini(&H.s);
 }
 

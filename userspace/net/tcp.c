@@ -1062,6 +1062,7 @@ int tcp_set_congestion(struct tcp_pcb *pcb, const char *name)
 
 	if (!cc)
 		return -ENOENT; /* Linux's answer for an algorithm it lacks */
+	pcb->flags |= TF_USER_CC;
 	if (cc != pcb->cc) {
 		/* Linux tcp_reinit_congestion_control: the new one starts
 		 * from nothing of the old one's. */
@@ -1091,8 +1092,11 @@ void tcp_inherit(struct tcp_pcb *pcb, const struct tcp_pcb *l)
 	pcb->rcv.size = l->rcv.size;
 	pcb->rcv_buf = l->rcv_buf;
 	pcb->user_mss = l->user_mss;
-	pcb->cc = l->cc;
-	pcb->flags |= l->flags & (TF_USER_RCVBUF | TF_NODELAY);
+	/* Linux: the listener's algorithm if one was set on it, else the
+	 * stack's default of the moment (tcp_init_congestion_control). */
+	if (l->flags & TF_USER_CC)
+		pcb->cc = l->cc;
+	pcb->flags |= l->flags & (TF_USER_RCVBUF | TF_NODELAY | TF_USER_CC);
 }
 
 int tcp_shutdown(struct tcp_pcb *pcb)
@@ -1135,6 +1139,16 @@ void tcp_close(struct tcp_pcb *pcb)
 		tcp_arm_misc(pcb, AX_TCP_FIN_WAIT2_MS);
 	else if (pcb->state == TCP_TIME_WAIT)
 		tcp_rings_release(pcb); /* see tcp_enter_time_wait */
+}
+
+void tcp_reset_conn(struct tcp_pcb *pcb)
+{
+	if (pcb->flags & TF_DEAD)
+		return;
+	if (pcb->state != TCP_LISTEN && pcb->state != TCP_SYN_SENT &&
+	    pcb->state != TCP_TIME_WAIT)
+		tcp_send_rst(pcb);
+	tcp_pcb_free(pcb, -ECONNRESET);
 }
 
 void tcp_abort(struct tcp_pcb *pcb)

@@ -197,6 +197,10 @@ int tcp_shutdown(struct tcp_pcb *pcb);
 void tcp_close(struct tcp_pcb *pcb);
 /* Send RST and free now. */
 void tcp_abort(struct tcp_pcb *pcb);
+/* Reset a connection on another's behalf (the admitter revoking it): RST
+ * to the peer, and its application told through closed(-ECONNRESET)
+ * (unless it let go already), so the socket above sees ECONNRESET. */
+void tcp_reset_conn(struct tcp_pcb *pcb);
 void tcp_set_nodelay(struct tcp_pcb *pcb, int on);
 /* Keepalive (RFC 1122 4.2.3.6): after idle_ms without a segment from the
  * peer, probe every intvl_ms; after `probes` unanswered probes the
@@ -342,8 +346,10 @@ int tcp_tuple_busy(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t 
  * has no effect (as Linux). tcp_get_maxseg: the MSS in use once
  * established; before, the user's value or 536 (Linux's answers).
  * TCP_CONGESTION by name (tcp_cc.h: "cubic", "reno"/"newreno"): 0 or
- * -ENOENT (Linux's errno for an unknown one). A listener passes both on.
- * SO_LINGER {1,0} is the caller's tcp_abort.
+ * -ENOENT (Linux's errno for an unknown one); tcp_get_congestion gives
+ * Linux's names ("reno" for RFC 5681's). A listener passes both on (its
+ * algorithm only if one was set on it, else its connections take the
+ * stack's default, as Linux). SO_LINGER {1,0} is the caller's tcp_abort.
  */
 int tcp_set_maxseg(struct tcp_pcb *pcb, uint32_t mss);
 uint32_t tcp_get_maxseg(const struct tcp_pcb *pcb);

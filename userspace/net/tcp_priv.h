@@ -78,6 +78,7 @@ enum {
 	TF_USER_RCVBUF = 1 << 11,/* SO_RCVBUF was set: no autotuning */
 	TF_REUSEPORT = 1 << 12,  /* listener in a reuse-port group */
 	TF_RINGS = 1 << 13,      /* the rings have their memory */
+	TF_USER_CC = 1 << 14,    /* TCP_CONGESTION was set (tcp_inherit) */
 };
 
 struct tcp_pcb {
