@@ -348,7 +348,9 @@ int tcp_tuple_busy(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t 
  * -ENOENT (Linux's errno for an unknown one); tcp_get_congestion gives
  * Linux's names ("reno" for RFC 5681's). A listener passes both on (its
  * algorithm only if one was set on it, else its connections take the
- * stack's default, as Linux). SO_LINGER {1,0} is the caller's tcp_abort.
+ * stack's default, as Linux; so do keepalive, the user timeout and
+ * TCP_NODELAY set on a listener). SO_LINGER {1,0} is the caller's
+ * tcp_abort.
  */
 int tcp_set_maxseg(struct tcp_pcb *pcb, uint32_t mss);
 uint32_t tcp_get_maxseg(const struct tcp_pcb *pcb);
