@@ -1096,7 +1096,17 @@ void tcp_inherit(struct tcp_pcb *pcb, const struct tcp_pcb *l)
 	 * stack's default of the moment (tcp_init_congestion_control). */
 	if (l->flags & TF_USER_CC)
 		pcb->cc = l->cc;
-	pcb->flags |= l->flags & (TF_USER_RCVBUF | TF_NODELAY | TF_USER_CC);
+	/* The same for keepalive and the user timeout (Linux clones them
+	 * with the socket when they were set on the listener). */
+	if (l->flags & TF_USER_KA) {
+		pcb->ka_idle_ms = l->ka_idle_ms;
+		pcb->ka_intvl_ms = l->ka_intvl_ms;
+		pcb->ka_probes = l->ka_probes;
+	}
+	if (l->flags & TF_USER_UTO)
+		pcb->user_timeout_ms = l->user_timeout_ms;
+	pcb->flags |= l->flags & (TF_USER_RCVBUF | TF_NODELAY | TF_USER_CC | TF_USER_KA |
+				  TF_USER_UTO);
 }
 
 int tcp_shutdown(struct tcp_pcb *pcb)
@@ -1208,6 +1218,7 @@ void tcp_keepalive_start(struct tcp_pcb *pcb)
 void tcp_set_keepalive(struct tcp_pcb *pcb, uint32_t idle_ms, uint32_t intvl_ms,
 		       unsigned int probes)
 {
+	pcb->flags |= TF_USER_KA;
 	pcb->ka_idle_ms = idle_ms;
 	pcb->ka_intvl_ms = intvl_ms ? intvl_ms : 1000;
 	pcb->ka_probes = (uint8_t)(probes > 255 ? 255 : probes);
@@ -1220,6 +1231,7 @@ void tcp_set_keepalive(struct tcp_pcb *pcb, uint32_t idle_ms, uint32_t intvl_ms,
 
 void tcp_set_user_timeout(struct tcp_pcb *pcb, uint32_t ms)
 {
+	pcb->flags |= TF_USER_UTO;
 	pcb->user_timeout_ms = ms;
 }
 
