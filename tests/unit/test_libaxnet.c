@@ -962,6 +962,74 @@ TEST(kernel_fds_pass_through)
 	CHECK_EQ(errno, EBADF);
 }
 
+
+TEST(recv_on_a_never_connected_socket_is_enotconn_whatever_its_mask)
+{
+	int fd = ax_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	uint32_t id = last_id();
+	char b[4];
+
+	REQUIRE(fd >= 0);
+	/* A closed TCP socket polls as OUT|HUP (Linux tcp_poll). */
+	publish(id, EPOLLOUT | EPOLLHUP, 0);
+	CHECK_EQ(ax_recv(fd, b, sizeof(b), 0), -1);
+	CHECK_EQ(errno, ENOTCONN);
+	ax_close(fd);
+}
+
+TEST(connect_again_after_completion_reports_0_then_eisconn)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(80),
+				  .sin_addr.s_addr = htonl(0x0a000002) };
+	uint32_t id;
+	int fd = tcp_pair(&id);
+
+	REQUIRE(fd >= 0);
+	F.connect_ret = -EISCONN; /* what the socket layer says now */
+	CHECK_EQ(ax_connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	CHECK_EQ(ax_connect(fd, (struct sockaddr *)&to, sizeof(to)), -1);
+	CHECK_EQ(errno, EISCONN);
+	F.connect_ret = -EINPROGRESS;
+	ax_close(fd);
+}
+
+TEST(our_shut_wr_and_the_peers_fin_make_pollhup)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id);
+	struct pollfd p = { .events = POLLIN | POLLOUT | POLLRDHUP };
+
+	REQUIRE(fd >= 0);
+	p.fd = fd;
+	CHECK_EQ(ax_shutdown(fd, SHUT_WR), 0);
+	CHECK_EQ(ax_poll(&p, 1, 0), 1);
+	CHECK_EQ(p.revents & POLLHUP, 0);
+	publish(id, EPOLLIN | EPOLLRDHUP | EPOLLOUT, 1);
+	CHECK_EQ(ax_poll(&p, 1, 0), 1);
+	CHECK_EQ(p.revents, POLLIN | POLLOUT | POLLRDHUP | POLLHUP);
+	ax_close(fd);
+}
+
+TEST(a_pending_epipe_raises_sigpipe_as_linux)
+{
+	struct sigaction sa = { .sa_handler = on_sig };
+	uint32_t id;
+	int fd = tcp_pair(&id);
+
+	REQUIRE(fd >= 0);
+	sigaction(SIGPIPE, &sa, NULL);
+	got_sig = 0;
+	/* A RST in CLOSE_WAIT leaves EPIPE pending (Linux tcp_reset). */
+	F.so_err[id] = EPIPE;
+	F.slots[id].so_error = -EPIPE;
+	publish(id, EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLOUT, 1);
+	CHECK_EQ(ax_send(fd, "x", 1, 0), -1);
+	CHECK_EQ(errno, EPIPE);
+	CHECK_EQ(got_sig, 1);
+	signal(SIGPIPE, SIG_DFL);
+	ax_close(fd);
+}
+
 static void setup(void) __attribute__((constructor));
 static void setup(void)
 {
@@ -982,4 +1050,8 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(udp_records_out_and_in_with_addresses_and_trunc),
 	  T(accept_hands_out_the_new_socket_and_its_peer),
 	  T(fork_attaches_the_child_before_the_parent_goes_on),
-	  T(kernel_fds_pass_through))
+	  T(kernel_fds_pass_through),
+	  T(recv_on_a_never_connected_socket_is_enotconn_whatever_its_mask),
+	  T(connect_again_after_completion_reports_0_then_eisconn),
+	  T(our_shut_wr_and_the_peers_fin_make_pollhup),
+	  T(a_pending_epipe_raises_sigpipe_as_linux))
