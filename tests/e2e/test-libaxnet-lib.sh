@@ -3,8 +3,9 @@
 # include/axnet/socket.h and libaxnet.so only) connects through a running
 # axnet to a kernel echo server and moves 16 MiB out and back in each of
 # its modes (blocking calls in two threads sharing the socket, ax_poll
-# over the socket and its kernel stdin/stdout, ax_epoll edge-triggered),
-# SHA-256 compared; connect errors are the kernel's (ECONNREFUSED), and
+# over the socket and its kernel stdin/stdout, ax_epoll edge-triggered,
+# and in a forked child after the parent closed its descriptor: ATTACH
+# and reference counts), SHA-256 compared; connect errors are the kernel's (ECONNREFUSED), and
 # the program's sessions leave nothing behind in the daemon.
 . "$(dirname "$0")/lib.sh"
 
@@ -18,7 +19,7 @@ export AXNET_STATE_DIR="$STATE"
 head -c $((MB << 20)) /dev/urandom > "$AXNET_LOG.in"
 want=$(sha256sum < "$AXNET_LOG.in" | cut -c1-64)
 port=5100
-for mode in threads poll epoll; do
+for mode in threads poll epoll "poll -f"; do
 	port=$((port + 1))
 	ip netns exec "$NS_B" timeout 60 python3 tests/tools/tcp_echo_server.py "$KERNEL_B" $port \
 		>/dev/null 2>&1 &

@@ -3,11 +3,14 @@
  * against include/axnet/socket.h and libaxnet: stdin goes to the peer
  * (then SHUT_WR), what the peer sends goes to stdout, until its end.
  *
- *   ax_cat [-m threads|poll|epoll] HOST PORT
+ *   ax_cat [-f] [-m threads|poll|epoll] HOST PORT
  *
  * threads: blocking calls, a writer thread and a reader (the socket shared
  * by two threads); poll: one thread, a non-blocking socket and the kernel's
  * stdin/stdout in one ax_poll; epoll: the same in one ax_epoll set.
+ * -f: fork after connecting; the child moves the data, the parent closes
+ * its descriptor at once (the socket must live on in the child, as the
+ * kernel's does) and exits with the child's status.
  * Exit 0 when all of stdin was sent and the peer's end was read; 1 with a
  * message on stderr otherwise. tests/e2e/test-libaxnet-lib.sh runs it
  * against a kernel echo server and compares SHA-256.
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "axnet/socket.h"
@@ -173,16 +177,18 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	const char *mode = "threads";
-	int opt;
+	int opt, do_fork = 0;
 
-	while ((opt = getopt(argc, argv, "m:")) != -1) {
+	while ((opt = getopt(argc, argv, "fm:")) != -1) {
 		if (opt == 'm')
 			mode = optarg;
+		else if (opt == 'f')
+			do_fork = 1;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || inet_pton(AF_INET, argv[optind], &to.sin_addr) != 1) {
-		fprintf(stderr, "usage: ax_cat [-m threads|poll|epoll] HOST PORT\n");
+		fprintf(stderr, "usage: ax_cat [-f] [-m threads|poll|epoll] HOST PORT\n");
 		return 2;
 	}
 	to.sin_port = htons((uint16_t)atoi(argv[optind + 1]));
@@ -191,6 +197,21 @@ int main(int argc, char **argv)
 		die("socket");
 	if (ax_connect(sock, (struct sockaddr *)&to, sizeof(to)))
 		die("connect");
+	if (do_fork) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid < 0)
+			die("fork");
+		if (pid > 0) {
+			/* Our reference goes; the child's keeps the socket. */
+			if (ax_close(sock))
+				die("close in the parent");
+			if (waitpid(pid, &st, 0) != pid)
+				die("waitpid");
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+		}
+	}
 	if (!strcmp(mode, "threads"))
 		run_threads();
 	else if (!strcmp(mode, "poll") || !strcmp(mode, "epoll"))
