@@ -310,6 +310,35 @@ static void let_go(struct ss_sess *e, uint32_t id)
 	e->refs[id / 64] &= ~(1ull << (id % 64));
 }
 
+/* The session, in e's segment, of the process that forked e's (its
+ * parent in /proc/PID/stat); NULL when there is none. */
+static const struct ss_sess *parent_session(const struct ss_sess *e)
+{
+	const struct ss_sess *p;
+	char path[32], buf[512], *r;
+	unsigned long ppid;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", e->peer.pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold anything, ")" too. */
+	r = strrchr(buf, ')');
+	if (!r || sscanf(r + 1, " %*c %lu", &ppid) != 1)
+		return NULL;
+	for (p = e->ss->sessions; p; p = p->next)
+		if (p != e && p->seg == e->seg && p->peer.pid == ppid && !p->ending)
+			return p;
+	return NULL;
+}
+
 static void do_hello(struct ss_sess *e, const struct axipc_req *q)
 {
 	struct sockserv *ss = e->ss;
@@ -357,14 +386,16 @@ static void do_hello(struct ss_sess *e, const struct axipc_req *q)
 	g->sessions++;
 	rep.seg_size = g->size;
 	if (q->h.type == AXIPC_ATTACH) {
+		const struct ss_sess *parent = parent_session(e);
 		uint32_t id;
 
-		/* The child holds what its parent held: every socket of the
-		 * segment (the descriptors came with fork). */
+		/* The child holds what its parent held (the descriptors
+		 * came with fork): its parent's session's sockets, or, the
+		 * parent not found in this segment, every socket of it. */
 		for (id = 0; id < g->next_id; id++) {
 			struct ss_sock *s = g->socks[id];
 
-			if (s) {
+			if (s && (!parent || holds(parent, id))) {
 				s->refs++;
 				hold(e, id);
 			}

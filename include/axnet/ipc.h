@@ -21,7 +21,10 @@
  *   ATTACH  -> after fork(): the child opens its own connection and, instead
  *              of HELLO, presents the token from the segment header it
  *              inherited; it joins that segment and takes a reference on
- *              every socket the segment holds (no fds: it inherited them).
+ *              every socket its parent's session holds (the parent from
+ *              /proc/PID/stat; not found: every socket of the segment).
+ *              No fds: it inherited them. Attach before the parent may
+ *              close what the child needs (the parent waits for it).
  *   SOCKET  -> [the socket's eventfd]; ACCEPT -> [the new socket's eventfd].
  *              The library returns that eventfd as the socket's descriptor.
  *   BIND, LISTEN, CONNECT, SHUTDOWN, CLOSE, SETSOCKOPT, GETSOCKOPT, GETNAME.

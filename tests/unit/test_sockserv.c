@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "axnet/ipc.h"
@@ -925,6 +926,110 @@ TEST(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order)
 	teardown();
 }
 
+/* A forked child of this process: its own connection, ATTACH with tok,
+ * then (mk) one SOCKET; it says "1" on done once through, and exits when
+ * quit is closed. Returns its pid. */
+static pid_t child_attach(const uint8_t *tok, int mk, int done, int quit)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct axipc_attach ab = { .version = AXIPC_VERSION };
+		struct axipc_socket sb = { .domain = AF_INET, .type = SOCK_STREAM };
+		uint8_t out[AXIPC_MSG_MAX], in[AXIPC_MSG_MAX];
+		struct axipc_hdr h = { .type = AXIPC_ATTACH, .len = sizeof(h) + sizeof(ab), .id = 1 };
+		struct prog c;
+		char x;
+		int fd;
+
+		/* What a child does not inherit in use: the parent's session,
+		 * its sibling's pipes (it opens its own connection). */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != done && fd != quit)
+				close(fd);
+		c.fd = prog_connect();
+		memcpy(ab.token, tok, sizeof(ab.token));
+		memcpy(out, &h, sizeof(h));
+		memcpy(out + sizeof(h), &ab, sizeof(ab));
+		if (c.fd < 0 || send(c.fd, out, h.len, 0) < 0 || recv(c.fd, in, sizeof(in), 0) <= 0)
+			_exit(1);
+		if (mk) {
+			h.type = AXIPC_SOCKET;
+			h.len = sizeof(h) + sizeof(sb);
+			h.id = 2;
+			memcpy(out, &h, sizeof(h));
+			memcpy(out + sizeof(h), &sb, sizeof(sb));
+			if (send(c.fd, out, h.len, 0) < 0 || recv(c.fd, in, sizeof(in), 0) <= 0)
+				_exit(1);
+		}
+		if (write(done, "1", 1) != 1)
+			_exit(1);
+		(void)!read(quit, &x, 1);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Run the daemon until fd is readable (at most ~2 s). */
+static int pump_until(int fd)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+		pump();
+		if (poll(&pf, 1, 1) == 1) {
+			char x;
+
+			return read(fd, &x, 1) == 1 ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+TEST(an_attached_child_holds_what_its_parent_held_not_its_siblings_sockets)
+{
+	struct prog p;
+	int done[2], quit1[2], quit2[2], efd, s1, st;
+	pid_t c1, c2;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	s1 = prog_socket(&p, SOCK_STREAM, &efd);
+	REQUIRE(s1 >= 0);
+	REQUIRE(pipe(done) == 0 && pipe(quit1) == 0 && pipe(quit2) == 0);
+	/* The first child attaches (holds s1) and makes a socket of its own. */
+	c1 = child_attach(p.hdr->token, 1, done[1], quit1[0]);
+	REQUIRE(c1 > 0);
+	REQUIRE(pump_until(done[0]) == 0);
+	CHECK_EQ(stats().sockets, 2);
+	/* The second child of ours attaches: it holds s1, not its sibling's. */
+	c2 = child_attach(p.hdr->token, 0, done[1], quit2[0]);
+	REQUIRE(c2 > 0);
+	REQUIRE(pump_until(done[0]) == 0);
+	close(quit1[1]); /* the first child exits: its socket closes */
+	waitpid(c1, &st, 0);
+	pump();
+	pump();
+	CHECK_EQ(stats().sockets, 1);
+	close(efd);
+	prog_end(&p); /* the parent exits: s1 lives on in the second child */
+	pump();
+	CHECK_EQ(stats().sockets, 1);
+	close(quit2[1]);
+	waitpid(c2, &st, 0);
+	pump();
+	pump();
+	CHECK_EQ(stats().sockets, 0);
+	CHECK_EQ(stats().sessions, 0);
+	close(done[0]);
+	close(done[1]);
+	close(quit1[0]);
+	close(quit2[0]);
+	teardown();
+}
+
 TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(requests_before_hello_and_malformed_ones_end_only_that_session),
 	  T(data_moves_through_the_shared_rings_both_ways),
@@ -935,4 +1040,5 @@ TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(datagrams_move_through_record_rings_both_ways),
 	  T(the_slot_shows_a_requests_outcome_when_its_reply_comes),
 	  T(random_scribbles_over_the_segment_never_reach_the_daemon),
-	  T(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order))
+	  T(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order),
+	  T(an_attached_child_holds_what_its_parent_held_not_its_siblings_sockets))
