@@ -1030,6 +1030,53 @@ TEST(an_attached_child_holds_what_its_parent_held_not_its_siblings_sockets)
 	teardown();
 }
 
+TEST(a_program_that_does_not_read_its_replies_stalls_only_itself)
+{
+	struct prog p, q;
+	struct axipc_hdr h = { .type = AXIPC_CLOSE, .len = sizeof(h), .sock = 999 };
+	struct axipc_rep r;
+	uint32_t sent = 0, got = 0;
+	int i, efd;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	REQUIRE(prog_hello(&q) == 0);
+	fcntl(q.fd, F_SETFL, O_NONBLOCK);
+	/* q streams requests (each answered -EBADF) and reads nothing: the
+	 * daemon stops reading q once a reply does not fit. */
+	for (i = 0; i < 20000; i++) {
+		h.id = sent;
+		if (send(q.fd, &h, sizeof(h), MSG_NOSIGNAL) == sizeof(h))
+			sent++;
+		if (i % 64 == 0)
+			pump();
+	}
+	pump();
+	CHECK(sent < 20000); /* q was made to wait */
+	CHECK_EQ(stats().sessions, 2);
+	/* p is served meanwhile. */
+	CHECK(prog_socket(&p, SOCK_STREAM, &efd) >= 0);
+	close(efd);
+	/* q reads: every reply comes, in order, none lost. */
+	for (i = 0; i < 100000 && got < sent; i++) {
+		ssize_t n = recv(q.fd, &r, sizeof(r), MSG_DONTWAIT);
+
+		if (n < 0) {
+			pump();
+			continue;
+		}
+		if (n != sizeof(r) || r.h.id != got || r.err != -EBADF)
+			break;
+		got++;
+	}
+	CHECK_EQ(got, sent);
+	CHECK_EQ(stats().bad_msg, 0);
+	prog_end(&q);
+	prog_end(&p);
+	pump();
+	teardown();
+}
+
 TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(requests_before_hello_and_malformed_ones_end_only_that_session),
 	  T(data_moves_through_the_shared_rings_both_ways),
@@ -1041,4 +1088,5 @@ TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(the_slot_shows_a_requests_outcome_when_its_reply_comes),
 	  T(random_scribbles_over_the_segment_never_reach_the_daemon),
 	  T(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order),
-	  T(an_attached_child_holds_what_its_parent_held_not_its_siblings_sockets))
+	  T(an_attached_child_holds_what_its_parent_held_not_its_siblings_sockets),
+	  T(a_program_that_does_not_read_its_replies_stalls_only_itself))
