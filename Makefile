@@ -29,7 +29,7 @@ NET_SRCS := $(wildcard userspace/net/*.c)
 # commit log), policy (language, matcher) and the authorizer joining them
 # with the engine: no I/O of their own beyond Axiom's storage backend;
 # linked into unit tests too.
-LIB_SRCS := $(wildcard util/*.c axiom/*.c policy/*.c authz/*.c)
+LIB_SRCS := $(wildcard util/*.c axiom/*.c policy/*.c authz/*.c sock/*.c)
 # Packet I/O backends and the XDP loader.
 DRV_SRCS := $(wildcard driver/*.c)
 # The daemon (event loop, control server, built-in services) and the
@@ -57,7 +57,7 @@ $(SKEL): $(BUILD)/axnet_xdp.bpf.o
 
 # --- user space --------------------------------------------------------------
 HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h daemon/*.h \
-	axiom/*.h policy/*.h authz/*.h util/*.h)
+	axiom/*.h policy/*.h authz/*.h util/*.h sock/*.h)
 
 $(BUILD)/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)

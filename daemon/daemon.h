@@ -13,12 +13,14 @@
 
 #include "control.h"
 #include "net/stack.h"
+#include "util/cred.h"
 
 struct netdev;
 struct axiom;
 struct authz;
 struct relay;
 struct icmp_echo_reply;
+struct sock_layer;
 
 #define MAX_CLIENTS CTL_MAX_CLIENTS
 /* The longest poll() sleep: the engine's deadlines (stack_next_deadline)
@@ -71,9 +73,12 @@ struct daemon {
 	char sock_path[PATH_MAX + 32];
 	struct axiom *ax;
 	struct authz *authz;
+	struct sock_layer *socks; /* the socket layer (sock/): services, programs */
 	uint64_t next_gen;
 	uint64_t last_tick_ns;
 	uint32_t udp_idle_ms;
+	/* The daemon itself, the owner of its built-in services' sockets. */
+	struct ax_cred self;
 };
 
 /* `axnet run ARGS`: the exit status. */

@@ -38,6 +38,7 @@
 #include "net/tcp.h"
 #include "net/tcp_cc.h"
 #include "daemon/services.h"
+#include "sock/sock.h"
 #include "util/addr.h"
 #include "util/instance.h"
 #include "util/netns.h"
@@ -251,11 +252,12 @@ static void usage(void)
 		"                    (Linux base_reachable_time_ms; default 30000)\n"
 		"  --neigh-stale-ms MS  an unused neighbour entry is freed after MS\n"
 		"                    (Linux gc_stale_time; default 60000)\n"
+		"  --ports LO-HI     ephemeral ports for sockets (RFC 6056; default 32768-60999)\n"
 		"  --verbose         debug logging\n");
 }
 
 /* Long options without a short letter. */
-enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE };
+enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE, OPT_PORTS };
 
 int daemon_main(int argc, char **argv)
 {
@@ -282,6 +284,7 @@ int daemon_main(int argc, char **argv)
 		{ "udp-idle", required_argument, NULL, 'U' },
 		{ "neigh-reachable-ms", required_argument, NULL, OPT_NEIGH_REACHABLE },
 		{ "neigh-stale-ms", required_argument, NULL, OPT_NEIGH_STALE },
+		{ "ports", required_argument, NULL, OPT_PORTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -300,6 +303,7 @@ int daemon_main(int argc, char **argv)
 	unsigned long udp_idle_s = 0;
 	unsigned long neigh_ms[2] = { 0, 0 }; /* reachable, stale; 0: default */
 	unsigned long v;
+	struct sock_config scfg = { 0 };
 	struct netdev_opts no = { 0 };
 	struct daemon *r;
 	uint32_t addr = 0, gw = 0;
@@ -378,6 +382,20 @@ int daemon_main(int argc, char **argv)
 				      optarg, 100, 3600000, "ms", &neigh_ms[opt == OPT_NEIGH_STALE]) < 0)
 				return 2;
 			break;
+		case OPT_PORTS: {
+			unsigned int lo, hi;
+			char end;
+
+			if (sscanf(optarg, "%u-%u%c", &lo, &hi, &end) != 2 || !lo || lo > hi ||
+			    hi > 65535) {
+				fprintf(stderr, "axnet run: --ports wants LO-HI (1..65535, LO <= HI), "
+						"got '%s'\n", optarg);
+				return 2;
+			}
+			scfg.port_lo = (uint16_t)lo;
+			scfg.port_hi = (uint16_t)hi;
+			break;
+		}
 		case 'R': {
 			int k = sscanf(optarg, "%u,%u", &syn_rate, &syn_burst);
 
@@ -430,6 +448,8 @@ int daemon_main(int argc, char **argv)
 	r->listen_fd = r->sig_fd = r->lock_fd = -1;
 	r->busy_poll = busy_poll;
 	r->udp_idle_ms = (uint32_t)(udp_idle_s * 1000);
+	/* exe "" if /proc is not there: the rest still names the daemon */
+	cred_self(&r->self);
 	for (i = 0; i < MAX_CLIENTS; i++)
 		r->clients[i].fd = -1;
 	r->next_ping_id = (uint16_t)(getpid() * 2654435761u >> 16);
@@ -489,8 +509,14 @@ int daemon_main(int argc, char **argv)
 	tcp_set_syncookies(&r->stack, (enum tcp_syncookies)syncookies);
 	if (user_timeout_ms >= 0)
 		r->stack.tcp->user_timeout_ms = (uint32_t)user_timeout_ms;
+	scfg.stack = &r->stack;
+	err = sock_layer_open(&r->socks, &scfg);
+	if (err) {
+		log_err(err, "cannot set up the socket layer: %s", strerror(-err));
+		goto out;
+	}
 	if (serve) {
-		err = services_start(&r->stack);
+		err = services_start(r->socks, &r->self);
 		if (err)
 			goto out;
 	}
@@ -538,6 +564,7 @@ out:
 		close(r->sig_fd);
 	if (stack_ready) {
 		services_stop();
+		sock_layer_close(r->socks);
 		/* Connections end first (their verdicts go, their close
 		 * entries are proposed), then the log commits what is
 		 * queued and runs the last callbacks, then the authorizer. */

@@ -239,4 +239,52 @@
  * to be answered on a sane path. */
 #ifndef AX_TCP_SYNCOOKIE_PERIOD_MS
 #define AX_TCP_SYNCOOKIE_PERIOD_MS 60000u
+/* UDP socket hash buckets, by local port (power of two). */
+#ifndef AX_UDP_HASH_BUCKETS
+#define AX_UDP_HASH_BUCKETS 1024u
+#endif
+/* ICMP errors we send (port unreachable for UDP to no socket, RFC 1122
+ * 4.1.3.1), limited as TCP's resets for no connection are: stack-wide as
+ * Linux's icmp_msgs_per_sec 1000 / icmp_msgs_burst 50, per destination as
+ * Linux's icmp_ratelimit (one a second, a burst of 6), over
+ * AX_ICMP_ERR_SOURCES hashed slots. */
+#ifndef AX_ICMP_ERR_RATE
+#define AX_ICMP_ERR_RATE 1000u
+#endif
+#ifndef AX_ICMP_ERR_BURST
+#define AX_ICMP_ERR_BURST 50u
+#endif
+#ifndef AX_ICMP_ERR_SRC_RATE
+#define AX_ICMP_ERR_SRC_RATE 1u
+#endif
+#ifndef AX_ICMP_ERR_SRC_BURST
+#define AX_ICMP_ERR_SRC_BURST 6u
+#endif
+#ifndef AX_ICMP_ERR_SOURCES
+#define AX_ICMP_ERR_SOURCES 256u
+#endif
+/* Ephemeral ports (RFC 6056), Linux's ip_local_port_range default;
+ * `axnet run --ports LO-HI` overrides them. */
+#ifndef AX_PORT_LO
+#define AX_PORT_LO 32768u
+#endif
+#ifndef AX_PORT_HI
+#define AX_PORT_HI 60999u
+#endif
+/* A UDP socket's receive queue (bytes, a power of two) unless SO_RCVBUF
+ * says otherwise: Linux's rmem_default (212992) rounded up. */
+#ifndef AX_UDP_RCVBUF
+#define AX_UDP_RCVBUF (256u * 1024)
+#endif
+/* SO_RCVBUF for UDP is clamped to this range (rounded up to a power of 2). */
+#ifndef AX_UDP_RCVBUF_MIN
+#define AX_UDP_RCVBUF_MIN 4096u
+#endif
+#ifndef AX_UDP_RCVBUF_MAX
+#define AX_UDP_RCVBUF_MAX (16u * 1024 * 1024)
+#endif
+/* Sockets' accept queue when listen() asks for more (Linux somaxconn). */
+#ifndef AX_SOMAXCONN
+#define AX_SOMAXCONN 4096u
+#endif
 #endif

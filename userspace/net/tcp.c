@@ -1151,6 +1151,16 @@ void tcp_close(struct tcp_pcb *pcb)
 		tcp_rings_release(pcb); /* see tcp_enter_time_wait */
 }
 
+void tcp_reset_conn(struct tcp_pcb *pcb)
+{
+	if (pcb->flags & TF_DEAD)
+		return;
+	if (pcb->state != TCP_LISTEN && pcb->state != TCP_SYN_SENT &&
+	    pcb->state != TCP_TIME_WAIT)
+		tcp_send_rst(pcb);
+	tcp_pcb_free(pcb, -ECONNRESET);
+}
+
 void tcp_abort(struct tcp_pcb *pcb)
 {
 	if (pcb_fresh(pcb)) {

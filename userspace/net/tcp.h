@@ -197,6 +197,10 @@ int tcp_shutdown(struct tcp_pcb *pcb);
 void tcp_close(struct tcp_pcb *pcb);
 /* Send RST and free now. */
 void tcp_abort(struct tcp_pcb *pcb);
+/* Reset a connection on another's behalf (the admitter revoking it): RST
+ * to the peer, and its application told through closed(-ECONNRESET)
+ * (unless it let go already), so the socket above sees ECONNRESET. */
+void tcp_reset_conn(struct tcp_pcb *pcb);
 void tcp_set_nodelay(struct tcp_pcb *pcb, int on);
 /* Keepalive (RFC 1122 4.2.3.6): after idle_ms without a segment from the
  * peer, probe every intvl_ms; after `probes` unanswered probes the
