@@ -218,7 +218,8 @@ TEST(error_messages)
 		{ "default deny\n\nallow tcp to port 70000", 3, 19,
 		  "expected a port (1-65535), got '70000'" },
 		{ "allow tcpp", 1, 7,
-		  "expected 'in', 'out', a protocol, 'from' or 'to', got 'tcpp'" },
+		  "expected 'in', 'out', a protocol, 'from', 'to', 'user', 'group', 'program' or "
+		  "end of line, got 'tcpp'" },
 		{ "allow in from 10.0.0.0/33", 1, 24, "bad prefix length 33 for an IPv4 address" },
 		{ "allow in from 10.0.0.1/24", 1, 15, "host bits set in 10.0.0.1/24" },
 		{ "allow in tcp from", 1, 18, "got end of line" },
