@@ -79,6 +79,35 @@ static int put_end(FILE *f, const char *side, const struct pol_end *e)
  * word cannot hold, or that would mean something else ('%', '*', ',',
  * '#', blanks, non-ASCII), is %XX (lowercase, as the log's texts).
  */
+static int path_byte_escaped(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f || c == '%' || c == '*' || c == ',' || c == '#';
+}
+
+size_t pol_path_escape(char *buf, size_t size, const char *path, size_t len)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)path[i];
+		char e[3] = { (char)c, 0, 0 };
+		size_t k = 1, j;
+
+		if (path_byte_escaped(c)) {
+			e[0] = '%';
+			e[1] = d[c >> 4];
+			e[2] = d[c & 15];
+			k = 3;
+		}
+		for (j = 0; j < k; j++, n++)
+			if (n + 1 < size)
+				buf[n] = e[j];
+	}
+	buf[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
 static int put_owner(FILE *f, const struct pol_rule *r)
 {
 	static const char d[] = "0123456789abcdef";
@@ -105,7 +134,7 @@ static int put_owner(FILE *f, const struct pol_rule *r)
 	for (i = 0; i < r->prog_len; i++) {
 		unsigned char c = (unsigned char)r->prog[i];
 
-		if (c <= 0x20 || c >= 0x7f || c == '%' || c == '*' || c == ',' || c == '#') {
+		if (path_byte_escaped(c)) {
 			if (fputc('%', f) < 0 || fputc(d[c >> 4], f) < 0 || fputc(d[c & 15], f) < 0)
 				return -1;
 			n += 3;

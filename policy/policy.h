@@ -209,6 +209,15 @@ int pol_format(const struct pol_policy *p, FILE *out);
  * cannot initialise. */
 int pol_hash(const struct pol_policy *p, uint8_t out[32]);
 
+/*
+ * A path written as a `program` condition writes it: %XX (lowercase) for
+ * blanks, ',', '#', '%', '*', control and non-ASCII bytes, the rest as is;
+ * so the log's exe= of a connection can be quoted in a rule verbatim.
+ * Writes at most size - 1 bytes and a NUL (size > 0); returns the length
+ * the whole would take, as snprintf.
+ */
+size_t pol_path_escape(char *buf, size_t size, const char *path, size_t len);
+
 /* --- Matching -------------------------------------------------------- */
 
 /* A connection to decide on. from/to in the language = src/dst here:
