@@ -28,7 +28,7 @@ many_open "$N" 45
 held=$(date +%s.%N)
 
 # All open: count them in axnet's own table, and take the peak RSS.
-est=$("$AXNET" conns --state-dir "$STATE" | awk '$3 == "ESTABLISHED"' | wc -l)
+est=$("$AXNET" conns --state-dir "$STATE" -t | awk '$2 == "ESTABLISHED"' | wc -l)
 rss_peak=$(rss_kb)
 many_close
 pass "$N connections opened at once, each echoed its own message byte-exact"
