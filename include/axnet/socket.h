@@ -171,7 +171,9 @@ int ax_shutdown(int fd, int how);
 /*
  * Drops this process's reference; the socket closes on the last one (TCP:
  * FIN after queued data, RST when unread data remains or SO_LINGER {1,0}).
- * Removes it from this process's epoll sets. Never blocks (SO_LINGER with
+ * Removes it from this process's epoll sets; threads of this process
+ * blocked on it return EBADF (unlike Linux, where they sleep on: its slot
+ * in the instance may go to the next socket). Never blocks (SO_LINGER with
  * a timeout does not wait, unlike Linux). Errors: EBADF. Kernel fds and
  * epoll sets: close(2).
  */
