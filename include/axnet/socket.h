@@ -14,9 +14,9 @@
  * and fits FD_SETSIZE. To wait on axnet sockets and a program's own fds
  * together, pass them all to ax_poll/ax_select/ax_epoll_*, or put an
  * ax_epoll_create1 set (a kernel epoll fd) in the program's own loop: it
- * turns readable when a socket in it may have become ready (then call
- * ax_epoll_wait; level-triggered sockets still ready after a wait are
- * reported by the next ax_epoll_wait, not by the set's own readability).
+ * is readable while ax_epoll_wait has something to report (as a nested
+ * Linux epoll set; it may also turn readable for a socket event that
+ * ax_epoll_wait then finds to be nothing asked for).
  * Every call given a descriptor that is not an axnet socket passes it to
  * the kernel's call of the same name (ax_read on a pipe reads the pipe,
  * ax_close closes it, ax_connect on a kernel socket connects it), so a
