@@ -61,6 +61,7 @@ static struct fake {
 	int conns[8], nconns;
 	pthread_t th;
 	volatile int stop;
+	volatile int hangup;     /* close every session: the daemon goes away */
 	pthread_mutex_t mu;
 } F;
 
@@ -237,6 +238,12 @@ static void *fake_main(void *arg)
 	while (!F.stop) {
 		struct pollfd p[9];
 		int n = 0;
+
+		if (F.hangup) {
+			while (F.nconns)
+				close(F.conns[--F.nconns]);
+			F.hangup = 0;
+		}
 
 		p[n++] = (struct pollfd){ .fd = F.lfd, .events = POLLIN };
 		for (int i = 0; i < F.nconns; i++)
@@ -1085,6 +1092,48 @@ TEST(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready)
 	ax_close(fd);
 }
 
+
+/* Last: it ends the session. */
+TEST(the_instance_going_away_resets_every_socket_and_wakes_its_waiters)
+{
+	uint32_t a, b, c;
+	int fa = tcp_pair(&a), fb = tcp_pair(&b), fc = tcp_pair(&c), off = 0, ep;
+	struct thr t = { .fd = fa };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 3 }, out[2] = { { 0 } };
+	struct pollfd p;
+	pthread_t th;
+
+	REQUIRE(fa >= 0 && fb >= 0 && fc >= 0);
+	ep = ax_epoll_create1(0);
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fc, &ev), 0);
+	ax_ioctl(fa, FIONBIO, &off);
+	{
+		struct timeval tv = { 3, 0 }; /* bounded, should nothing wake it */
+		ax_setsockopt(fa, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	pthread_create(&th, NULL, recv_thread, &t);
+	usleep(100 * 1000);
+	F.hangup = 1; /* the daemon's end of the session closes */
+	pthread_join(th, NULL);
+	CHECK_EQ(t.r, -1);
+	CHECK_EQ(t.err, ECONNRESET);
+	CHECK(t.ms < 2000);
+	p = (struct pollfd){ .fd = fb, .events = POLLIN };
+	CHECK_EQ(ax_poll(&p, 1, 1000), 1);
+	CHECK_EQ(p.revents, POLLIN | POLLERR | POLLHUP);
+	CHECK_EQ(ax_epoll_wait(ep, out, 2, 1000), 1);
+	CHECK_EQ(out[0].data.u32, 3);
+	CHECK_EQ(out[0].events, EPOLLIN | EPOLLERR | EPOLLHUP);
+	CHECK_EQ(ax_send(fb, "x", 1, MSG_NOSIGNAL), -1);
+	CHECK_EQ(errno, ECONNRESET);
+	CHECK_EQ(ax_socket(AF_INET, SOCK_STREAM, 0), -1);
+	CHECK_EQ(errno, ECONNRESET);
+	ax_close(ep);
+	ax_close(fa);
+	ax_close(fb);
+	ax_close(fc);
+}
+
 static void setup(void) __attribute__((constructor));
 static void setup(void)
 {
@@ -1111,4 +1160,5 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(our_shut_wr_and_the_peers_fin_make_pollhup),
 	  T(a_pending_epipe_raises_sigpipe_as_linux),
 	  T(closing_a_socket_wakes_its_blocked_readers_with_ebadf),
-	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready))
+	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready),
+	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
