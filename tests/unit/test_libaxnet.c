@@ -1093,6 +1093,54 @@ TEST(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready)
 }
 
 
+
+static void *deliver_later(void *arg)
+{
+	uint32_t id = *(uint32_t *)arg;
+
+	usleep(50 * 1000);
+	deliver(id, "world", 5, 1);
+	return NULL;
+}
+
+TEST(waitall_readv_writev_and_tcp_trunc)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id), off = 0;
+	char a[3], b[4], got[16];
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	struct axipc_slot *sl;
+	pthread_t th;
+
+	REQUIRE(fd >= 0);
+	sl = &F.slots[id];
+	/* writev: both buffers, in order, into the tx ring. */
+	memcpy(a, "abc", 3);
+	memcpy(b, "defg", 4);
+	CHECK_EQ(ax_writev(fd, iov, 2), 7);
+	CHECK_MEM(F.seg + sl->tx.off + (START_IDX & (RING_SIZE - 1)), "abcdefg", 7);
+	/* readv: split over both. */
+	deliver(id, "1234567", 7, 1);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	CHECK_EQ(ax_readv(fd, iov, 2), 7);
+	CHECK_MEM(a, "123", 3);
+	CHECK_MEM(b, "4567", 4);
+	/* MSG_TRUNC on TCP: discarded, counted. */
+	deliver(id, "xyz", 3, 1);
+	CHECK_EQ(ax_recv(fd, NULL, 2, MSG_TRUNC), 2);
+	CHECK_EQ(ax_recv(fd, got, sizeof(got), 0), 1);
+	CHECK_EQ(got[0], 'z');
+	/* MSG_WAITALL: blocks for all 10 across two arrivals. */
+	ax_ioctl(fd, FIONBIO, &off);
+	deliver(id, "hello", 5, 1);
+	pthread_create(&th, NULL, deliver_later, &id);
+	CHECK_EQ(ax_recv(fd, got, 10, MSG_WAITALL), 10);
+	CHECK_MEM(got, "helloworld", 10);
+	pthread_join(th, NULL);
+	ax_close(fd);
+}
+
 /* Last: it ends the session. */
 TEST(the_instance_going_away_resets_every_socket_and_wakes_its_waiters)
 {
@@ -1161,4 +1209,5 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(a_pending_epipe_raises_sigpipe_as_linux),
 	  T(closing_a_socket_wakes_its_blocked_readers_with_ebadf),
 	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready),
+	  T(waitall_readv_writev_and_tcp_trunc),
 	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
