@@ -701,7 +701,7 @@ static void revoke_walk(struct authz *a, struct push_ctx *pc)
 		if (revoke_entry(a, c->seq, c->tuple, on_revoked, pc) == 0)
 			pc->outstanding++;
 		pc->res.revoked++;
-		tcp_abort(pcb); /* RST to the peer; forget() frees c */
+		tcp_reset_conn(pcb); /* RST; the socket gets ECONNRESET; forget() frees c */
 	}
 	free(cl.v);
 }
@@ -953,8 +953,12 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 
 	if (f) {
 		if (!f->live) {
-			/* Its first datagram waits for the commit; later ones
-			 * are dropped, as a full socket buffer would. */
+			/* Its first datagram waits for the commit. Later ones
+			 * out: the sender waits too (-EAGAIN, as on a full
+			 * socket buffer; a program's records stay in its
+			 * ring); later ones in are dropped. */
+			if (!inbound)
+				return -EAGAIN;
 			a->st.udp_pending_dropped++;
 			return 0;
 		}
