@@ -39,7 +39,10 @@
  * several threads (or processes sharing it after fork) are serialized per
  * direction as the kernel's are. After fork() the child shares the parent's
  * sockets (reference counted: a socket closes on its last ax_close or when
- * the last process holding it exits). Sockets also close when the process
+ * the last process holding it exits); fork() returns in the parent once
+ * the child holds its references (one round trip to the instance), so the
+ * parent may close its copies at once. A child of vfork/posix_spawn holds
+ * none (it is to exec). Sockets also close when the process
  * exits or is killed, as the kernel's do (RST where unread data remains).
  *
  * Errors common to every call on a socket: EBADF (not a descriptor),
