@@ -336,7 +336,8 @@ static const long expect[N_ST][N_CALL] = {
 	 *                connect      send     recv          shut_wr    shut5    peername
 	 *                opt?         optshort soerror
 	 *                sendto6      sendto:0 send65508     shut_rd
-	 * (TCP ignores a send's address, as Linux) */
+	 * (TCP ignores a send's address, as Linux; probed with a SYN unanswered
+	 * for "connecting") */
 	[T_NEW] = { OK, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, OK, -EINVAL,
 		    -EINPROGRESS, -EPIPE, -ENOTCONN, -ENOTCONN, -EINVAL, -ENOTCONN,
 		    -ENOPROTOOPT, -EINVAL, 0,
@@ -369,11 +370,11 @@ static const long expect[N_ST][N_CALL] = {
 	[U_NEW] = { OK, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EOPNOTSUPP, -EOPNOTSUPP,
 		    OK, -EDESTADDRREQ, -EAGAIN, -ENOTCONN, -EINVAL, -ENOTCONN,
 		    -ENOPROTOOPT, -EINVAL, 0,
-		    -EAFNOSUPPORT, -EINVAL, -EMSGSIZE, -ENOTCONN },
+		    -EAFNOSUPPORT, -EINVAL, -EDESTADDRREQ, -ENOTCONN },
 	[U_BOUND] = { -EINVAL, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EOPNOTSUPP, -EOPNOTSUPP,
 		      OK, -EDESTADDRREQ, -EAGAIN, -ENOTCONN, -EINVAL, -ENOTCONN,
 		      -ENOPROTOOPT, -EINVAL, 0,
-		      -EAFNOSUPPORT, -EINVAL, -EMSGSIZE, -ENOTCONN },
+		      -EAFNOSUPPORT, -EINVAL, -EDESTADDRREQ, -ENOTCONN },
 	[U_CONNECTED] = { -EINVAL, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EOPNOTSUPP,
 			  -EOPNOTSUPP, OK, 1, -EAGAIN, OK, -EINVAL, OK,
 			  -ENOPROTOOPT, -EINVAL, 0,

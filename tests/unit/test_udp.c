@@ -270,6 +270,7 @@ TEST(port_unreachable_sent_and_limited)
 	REQUIRE(setup() == 0);
 	fake_rx(&H, f, n);
 	CHECK_CNT(&H, RX(1), { AX_C_udp_no_port, 1 }, TX_UNREACH);
+	REQUIRE(fake_frame(&H.nif, 0) != NULL);
 	REQUIRE(fake_parse_icmp(fake_frame(&H.nif, 0), &v) == 0);
 	CHECK_EQ(v.proto, 1);
 	CHECK_EQ(v.dst, FAKE_PEER_IP);
