@@ -514,8 +514,8 @@ static void do_getopt(struct ss_sess *e, struct ss_sock *s, const struct axipc_r
 	socklen_t len = q->u.getopt.len;
 	int err;
 
-	if (q->u.getopt.level == SOL_SOCKET && q->u.getopt.name == SO_ERROR && s->err &&
-	    len >= sizeof(int)) {
+	if (q->u.getopt.level == SOL_SOCKET && q->u.getopt.name == SO_ERROR &&
+	    (s->err || !s->so) && len >= sizeof(int)) {
 		/* Our own pending error (an aborted connection, a failed
 		 * datagram) first, as the kernel's sk_err; read clears. */
 		int v = -s->err;
@@ -528,7 +528,7 @@ static void do_getopt(struct ss_sess *e, struct ss_sock *s, const struct axipc_r
 		return;
 	}
 	if (!s->so) {
-		sess_reply(e, &q->h, -ECONNRESET, NULL, 0, -1);
+		sess_reply(e, &q->h, -ENOTCONN, NULL, 0, -1);
 		return;
 	}
 	err = sock_getsockopt(s->so, q->u.getopt.level, q->u.getopt.name, rep.val, &len);
@@ -537,6 +537,41 @@ static void do_getopt(struct ss_sess *e, struct ss_sock *s, const struct axipc_r
 	rep.len = len;
 	ss_sock_publish(s); /* SO_ERROR clears: readiness may change */
 	sess_reply(e, &q->h, err, &rep, sizeof(rep), -1);
+}
+
+/*
+ * A socket we aborted (a bad ring index) answers as a Linux socket whose
+ * connection was reset: its error once through SO_ERROR (do_getopt), its
+ * local name still, no peer, nothing to shut down or listen on. Never
+ * -ECONNRESET for the request itself: to a library that reads as its
+ * session to the daemon being gone.
+ */
+static void dead_reply(struct ss_sess *e, struct ss_sock *s, const struct axipc_req *q)
+{
+	int err;
+
+	switch (q->h.type) {
+	case AXIPC_GETNAME:
+		if (q->u.i.val || !s->local.len) {
+			err = -ENOTCONN;
+			break;
+		}
+		sess_reply(e, &q->h, 0, &s->local, sizeof(s->local), -1);
+		return;
+	case AXIPC_SETSOCKOPT:
+		err = 0; /* taken, to no effect */
+		break;
+	case AXIPC_CONNECT:
+		err = -ECONNABORTED;
+		break;
+	case AXIPC_SHUTDOWN:
+		err = -ENOTCONN;
+		break;
+	default: /* BIND, LISTEN, ACCEPT */
+		err = -EINVAL;
+		break;
+	}
+	sess_reply(e, &q->h, err, NULL, 0, -1);
 }
 
 static void do_sockreq(struct ss_sess *e, const struct axipc_req *q)
@@ -563,8 +598,7 @@ static void do_sockreq(struct ss_sess *e, const struct axipc_req *q)
 		return;
 	}
 	if (!s->so) {
-		/* Aborted (a bad index): every call says so. */
-		sess_reply(e, &q->h, -ECONNRESET, NULL, 0, -1);
+		dead_reply(e, s, q);
 		return;
 	}
 	switch (q->h.type) {

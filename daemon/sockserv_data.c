@@ -136,7 +136,7 @@ static void forget_ring(struct ss_sock *s, const uint8_t *buf, uint32_t size)
 
 /* Stop serving a socket's data: the connection is reset (SO_LINGER
  * {1,0} and close: RST, as the kernel's abort), the program sees
- * ECONNRESET. */
+ * ECONNRESET (SO_ERROR), then answers as a reset socket (dead_reply). */
 static void sock_abort(struct ss_sock *s, const char *why)
 {
 	struct sockserv *ss = s->seg->ss;
@@ -148,6 +148,16 @@ static void sock_abort(struct ss_sock *s, const char *why)
 			 s->seg->creds ? s->seg->creds->c.pid : 0, why);
 	if (!s->so)
 		return;
+	{
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+
+		if (sock_getsockname(s->so, (struct sockaddr *)&sa, &len) == 0 &&
+		    len <= AXIPC_SOCKADDR_MAX) {
+			s->local.len = len;
+			memcpy(s->local.addr, &sa, len);
+		}
+	}
 	sock_set_event(s->so, NULL, NULL);
 	if (s->type == SOCK_STREAM)
 		(void)sock_setsockopt(s->so, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));

@@ -80,6 +80,7 @@ struct ss_sock {
 	int efd;
 	unsigned refs;
 	int err;           /* an error of ours for SO_ERROR (aborted, UDP sends) */
+	struct axipc_addr local; /* its name when it was aborted */
 	/* rings as published; buf NULL: none (yet, or freed) */
 	uint8_t *rx_buf, *tx_buf;
 	uint32_t rx_size, tx_size;

@@ -518,14 +518,32 @@ TEST(a_bad_ring_index_aborts_that_connection_only)
 	CHECK_EQ(sl->rx.size, 0); /* its rings are gone */
 	/* The session and its other sockets go on. */
 	CHECK_EQ(prog_bind(&p, (uint32_t)other, 81), 0);
-	CHECK_EQ(prog_int(&p, AXIPC_LISTEN, (uint32_t)id, 1), -ECONNRESET);
+	/* The aborted socket answers as a reset one: its error once, its
+	 * name, no peer; never -ECONNRESET for a request (a library reads
+	 * that as its session gone). */
+	CHECK_EQ(prog_int(&p, AXIPC_LISTEN, (uint32_t)id, 1), -EINVAL);
+	CHECK_EQ(prog_int(&p, AXIPC_SHUTDOWN, (uint32_t)id, SHUT_WR), -ENOTCONN);
 	{
 		struct axipc_getopt g = { .level = SOL_SOCKET, .name = SO_ERROR, .len = 4 };
 		struct axipc_getopt_rep r;
+		struct axipc_addr a;
+		struct sockaddr_in sin;
 
 		CHECK_EQ(request(&p, AXIPC_GETSOCKOPT, (uint32_t)id, &g, sizeof(g), &r, sizeof(r),
 				 NULL), 0);
 		CHECK_EQ(*(int *)r.val, ECONNRESET);
+		CHECK_EQ(request(&p, AXIPC_GETSOCKOPT, (uint32_t)id, &g, sizeof(g), &r, sizeof(r),
+				 NULL), 0);
+		CHECK_EQ(*(int *)r.val, 0);
+		CHECK_EQ(prog_int(&p, AXIPC_GETNAME, (uint32_t)id, 1), -ENOTCONN);
+		{
+			struct axipc_int b = { .val = 0 };
+
+			CHECK_EQ(request(&p, AXIPC_GETNAME, (uint32_t)id, &b, sizeof(b), &a,
+					 sizeof(a), NULL), 0);
+		}
+		memcpy(&sin, a.addr, sizeof(sin));
+		CHECK_EQ(ntohs(sin.sin_port), LPORT);
 	}
 	CHECK_EQ(prog_close(&p, (uint32_t)id), 0);
 	close(efd);
