@@ -1,0 +1,249 @@
+/*
+ * axnet/socket.h - the BSD socket API for programs, served by a running
+ * axnet instance (libaxnet: link with -laxnet).
+ *
+ * Every call is POSIX's with an ax_ prefix and POSIX's conventions: it
+ * returns -1 and sets errno on failure, takes the standard structures
+ * (struct sockaddr_in / sockaddr_in6, struct msghdr, struct iovec,
+ * struct pollfd, fd_set, struct epoll_event) and the system headers'
+ * constants (AF_INET, SOCK_STREAM, MSG_*, SO_*, TCP_*, EPOLL*, O_NONBLOCK,
+ * FIONBIO ...). Porting a program is a rename.
+ *
+ * Descriptors. An axnet socket IS a kernel file descriptor (an eventfd the
+ * instance signals on readiness changes): it is small, fits FD_SETSIZE, and
+ * a program may put it in its own poll/select/epoll set next to other fds
+ * (it becomes readable when the socket's readiness may have changed; ask
+ * ax_poll or ax_epoll_wait for the socket's actual state). Calls other than
+ * ax_socket/ax_accept given a descriptor that is not an axnet socket pass it
+ * to the kernel's call of the same name (ax_read on a pipe reads the pipe,
+ * ax_close closes it), so a ported program may use ax_* everywhere.
+ * Do not close(2), read(2) or write(2) an axnet socket's descriptor
+ * directly; use ax_close/ax_read/ax_write.
+ *
+ * Instance. The library connects to an instance lazily on the first call:
+ * the state directory given to ax_init(), else $AXNET_STATE_DIR, else the
+ * only instance running under /run/axnet. Calls fail with ENOENT when there
+ * is none (or several and none was chosen), ECONNREFUSED when its api.sock
+ * does not answer, EPROTO when it speaks another version of the wire.
+ *
+ * Blocking. Blocking calls sleep in the kernel (poll(2) on the socket's
+ * descriptor), honour SO_RCVTIMEO/SO_SNDTIMEO (EAGAIN on expiry, as Linux)
+ * and return EINTR when a signal handler runs, whatever its SA_RESTART.
+ * A socket is non-blocking with SOCK_NONBLOCK, ax_fcntl(F_SETFL, O_NONBLOCK)
+ * or ax_ioctl(FIONBIO); one call is with MSG_DONTWAIT.
+ *
+ * Threads and fork. Every call is thread-safe; calls on one socket from
+ * several threads (or processes sharing it after fork) are serialized per
+ * direction as the kernel's are. After fork() the child shares the parent's
+ * sockets (reference counted: a socket closes on its last ax_close or when
+ * the last process holding it exits). Sockets also close when the process
+ * exits or is killed, as the kernel's do (RST where unread data remains).
+ *
+ * Errors common to every call on a socket: EBADF (not a descriptor),
+ * ENOTSOCK (a descriptor the call cannot apply to), ENOMEM, and those of
+ * the instance above (ENOENT, ECONNREFUSED, EPROTO; ECONNRESET on a socket
+ * whose instance went away). Policy: a connection the instance's policy
+ * denies fails with EACCES; one revoked by a policy push gets ECONNRESET.
+ */
+#ifndef AXNET_SOCKET_H
+#define AXNET_SOCKET_H
+
+#include <poll.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Choose the instance by its state directory (NULL: $AXNET_STATE_DIR, else
+ * the only running instance) and register with it now. Optional: the first
+ * call does it. 0, or -1 with errno ENOENT (no instance, or several and
+ * none chosen), ENAMETOOLONG, ECONNREFUSED, EPROTO (wire version), EMFILE,
+ * ENOMEM; EALREADY when already registered with a different directory.
+ */
+int ax_init(const char *state_dir);
+
+/*
+ * domain AF_INET (AF_INET6: EAFNOSUPPORT for now), type SOCK_STREAM or
+ * SOCK_DGRAM, optionally | SOCK_NONBLOCK | SOCK_CLOEXEC (CLOEXEC applies to
+ * the descriptor: the socket then is not inherited by exec'd programs);
+ * protocol 0 or IPPROTO_TCP / IPPROTO_UDP to match.
+ * Errors: EAFNOSUPPORT, EINVAL (unknown type flags), EPROTONOSUPPORT
+ * (protocol does not match type), ESOCKTNOSUPPORT/EPROTOTYPE (other types),
+ * EMFILE, ENFILE, ENOBUFS/ENOMEM (the instance's socket table is full).
+ */
+int ax_socket(int domain, int type, int protocol);
+
+/*
+ * Errors: EINVAL (already bound, or addrlen too short), EAFNOSUPPORT (not
+ * AF_INET), EADDRINUSE (port taken: SO_REUSEADDR/SO_REUSEPORT as Linux),
+ * EADDRNOTAVAIL (not an address of the instance; or port 0 and the
+ * ephemeral range is exhausted), EACCES (port < 1024 and the caller lacks
+ * CAP_NET_BIND_SERVICE, as the kernel), EFAULT.
+ */
+int ax_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/*
+ * SOCK_STREAM only; binds an ephemeral port when unbound. backlog is clamped
+ * as the kernel's somaxconn. Errors: EOPNOTSUPP (datagram socket),
+ * EINVAL (connected or connecting), EADDRINUSE (ephemeral range exhausted,
+ * or a listener already holds the port without SO_REUSEPORT).
+ */
+int ax_listen(int fd, int backlog);
+
+/*
+ * Returns the new connection's descriptor. Blocks unless the listener is
+ * non-blocking (then EAGAIN). ax_accept4 takes SOCK_NONBLOCK|SOCK_CLOEXEC.
+ * Errors: EAGAIN/EWOULDBLOCK, EINVAL (not listening; bad flags),
+ * EOPNOTSUPP (datagram socket), EINTR, ECONNABORTED, EMFILE, ENFILE,
+ * ENOBUFS/ENOMEM, EFAULT.
+ */
+int ax_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+int ax_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+/*
+ * TCP: the connection is authorized (policy, then committed to the log)
+ * before its SYN leaves; a non-blocking connect returns EINPROGRESS and
+ * completes with POLLOUT (success) or POLLERR (SO_ERROR holds the cause);
+ * a blocking one waits (EINTR leaves it in progress, as Linux; SO_SNDTIMEO
+ * bounds the wait: then EINPROGRESS).
+ * UDP: sets the default peer; AF_UNSPEC dissolves it.
+ * Errors: EINPROGRESS, EALREADY (one already in progress), EISCONN,
+ * EACCES (policy denies), ECONNREFUSED, ETIMEDOUT, ENETUNREACH,
+ * EHOSTUNREACH, EADDRNOTAVAIL (no ephemeral port left for this peer),
+ * EAFNOSUPPORT, EINVAL (addrlen), EINTR, EFAULT, EOPNOTSUPP (listening).
+ */
+int ax_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/*
+ * Data. flags: MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK (receive), MSG_TRUNC
+ * (receive: UDP returns the datagram's real length; TCP discards),
+ * MSG_WAITALL (receive, TCP). Sending on a connection that is shut down for
+ * writing or reset raises SIGPIPE unless MSG_NOSIGNAL, and fails with EPIPE.
+ * A blocking send returns once all bytes are queued (or a signal/timeout
+ * interrupts it after some were: then the count so far).
+ * Send errors: EAGAIN/EWOULDBLOCK, EPIPE, ECONNRESET, ENOTCONN (TCP not
+ * connected; UDP without a peer and no address: EDESTADDRREQ), EISCONN
+ * (TCP sendto with an address other than the peer's), EMSGSIZE (datagram
+ * larger than 65507 bytes or the send buffer), EACCES (UDP flow denied by
+ * policy), ECONNREFUSED (connected UDP after an ICMP port unreachable),
+ * EINVAL, EINTR, EOPNOTSUPP (unsupported flags), EFAULT.
+ * Receive errors: EAGAIN/EWOULDBLOCK (also on SO_RCVTIMEO expiry),
+ * ENOTCONN, ECONNRESET, ETIMEDOUT, ECONNREFUSED, EINVAL (listening socket;
+ * MSG_OOB), EINTR, EFAULT. 0 means end of stream (or a zero-length datagram).
+ */
+ssize_t ax_send(int fd, const void *buf, size_t len, int flags);
+ssize_t ax_recv(int fd, void *buf, size_t len, int flags);
+ssize_t ax_sendto(int fd, const void *buf, size_t len, int flags,
+                  const struct sockaddr *dest, socklen_t destlen);
+ssize_t ax_recvfrom(int fd, void *buf, size_t len, int flags,
+                    struct sockaddr *src, socklen_t *srclen);
+/* msg_control is not supported: msg_controllen is returned 0; MSG_TRUNC in
+ * msg_flags when a datagram was longer than the buffers. Also EMSGSIZE when
+ * msg_iovlen > IOV_MAX. */
+ssize_t ax_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t ax_recvmsg(int fd, struct msghdr *msg, int flags);
+/* As ax_recv/ax_send with flags 0 (kernel fds: read(2)/write(2)...). */
+ssize_t ax_read(int fd, void *buf, size_t len);
+ssize_t ax_write(int fd, const void *buf, size_t len);
+ssize_t ax_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t ax_writev(int fd, const struct iovec *iov, int iovcnt);
+
+/*
+ * how: SHUT_RD, SHUT_WR, SHUT_RDWR. Errors: EINVAL (how), ENOTCONN (not
+ * connected: TCP, or UDP without a peer, as Linux).
+ */
+int ax_shutdown(int fd, int how);
+
+/*
+ * Drops this process's reference; the socket closes on the last one (TCP:
+ * FIN after queued data, RST when unread data remains or SO_LINGER {1,0}).
+ * Never blocks (SO_LINGER with a timeout does not wait, unlike Linux).
+ * Errors: EBADF. The descriptor is released even on EINTR/EIO.
+ */
+int ax_close(int fd);
+
+/*
+ * Options. SOL_SOCKET: SO_ERROR (get, clears), SO_TYPE, SO_REUSEADDR,
+ * SO_REUSEPORT, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE, SO_LINGER (struct
+ * linger), SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_ACCEPTCONN.
+ * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
+ * TCP_USER_TIMEOUT, TCP_MAXSEG, TCP_INFO (struct tcp_info, Linux layout,
+ * get only), TCP_CONGESTION (a name: "reno", "cubic", ...).
+ * int options take an int (a shorter optlen: EINVAL); values are returned
+ * as Linux does (SO_RCVBUF/SO_SNDBUF report the doubled value).
+ * Errors: ENOPROTOOPT (unknown level/option), EINVAL (bad optlen or
+ * value), ENOENT (TCP_CONGESTION: unknown algorithm), EFAULT, EISCONN
+ * (options that only apply before connecting, as Linux), EBADF, ENOTSOCK.
+ */
+int ax_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen);
+int ax_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen);
+
+/*
+ * Errors: ENOTCONN (getpeername: no peer), EINVAL (*addrlen negative),
+ * EFAULT. The address is truncated to *addrlen, which returns its full size.
+ */
+int ax_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
+int ax_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/*
+ * axnet sockets: F_GETFL (O_RDWR plus O_NONBLOCK when set), F_SETFL
+ * (O_NONBLOCK; other flags ignored as Linux ignores them), F_GETFD/F_SETFD
+ * (FD_CLOEXEC, on the descriptor). Other commands: EINVAL.
+ * Kernel fds: passed to fcntl(2).
+ */
+int ax_fcntl(int fd, int cmd, ...);
+
+/*
+ * axnet sockets: FIONBIO (int *: non-blocking on/off), FIONREAD/SIOCINQ
+ * (int *: bytes readable; UDP: the next datagram's size), SIOCOUTQ (int *:
+ * bytes not yet acknowledged / not yet sent). Others: ENOTTY.
+ * Kernel fds: passed to ioctl(2).
+ */
+int ax_ioctl(int fd, unsigned long request, ...);
+
+/*
+ * Readiness over any mix of axnet sockets and kernel fds, in one kernel
+ * sleep. axnet sockets report POLLIN (data, EOF, a connection to accept),
+ * POLLOUT (space; connect completed), POLLERR (SO_ERROR set), POLLHUP
+ * (both directions closed or reset), POLLRDHUP (peer shut down writing),
+ * POLLNVAL (not open) exactly as Linux. timeout in ms (-1: forever).
+ * Errors: EINTR, EINVAL (nfds > RLIMIT_NOFILE, or nfds > FD_SETSIZE /
+ * negative for select), EFAULT, ENOMEM. select: EBADF for a closed fd.
+ */
+int ax_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+int ax_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+              struct timeval *timeout);
+
+/*
+ * An epoll set is a kernel epoll descriptor (flags: EPOLL_CLOEXEC) that a
+ * program may itself put in another poll/epoll set; close it with ax_close.
+ * Kernel fds in it behave as in epoll(7). axnet sockets: EPOLLIN, EPOLLOUT,
+ * EPOLLRDHUP, EPOLLERR, EPOLLHUP (the last two always reported),
+ * level-triggered by default, EPOLLET, EPOLLONESHOT (disarmed after one
+ * report until EPOLL_CTL_MOD), EPOLLEXCLUSIVE (EPOLL_CTL_ADD only; passed
+ * to the kernel). A wait costs O(ready sockets), not O(sockets in the set).
+ * ax_epoll_create1 errors: EINVAL (flags), EMFILE, ENFILE, ENOMEM.
+ * ax_epoll_ctl errors: EBADF, EEXIST (ADD of a present fd), ENOENT
+ * (MOD/DEL of an absent fd), EINVAL (epfd not an epoll set from
+ * ax_epoll_create1, fd == epfd, bad op, EPOLLEXCLUSIVE with MOD or with
+ * EPOLLONESHOT), EPERM (fd does not support epoll, e.g. a regular file),
+ * ELOOP, ENOMEM, ENOSPC.
+ * ax_epoll_wait errors: EBADF, EINVAL (not an epoll set, maxevents <= 0),
+ * EINTR, EFAULT.
+ */
+int ax_epoll_create1(int flags);
+int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
+int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AXNET_SOCKET_H */
