@@ -10,10 +10,11 @@
  *                                      UDP: receive on PORT
  *   -u          UDP (default TCP)
  *   -s BYTES    send BYTES (K, M, G suffixes) of a seeded random stream
- *               (TCP: then shut down writing)
+ *               (TCP: then shut down writing, and without -r wait
+ *               until the peer closed: secs then covers delivery)
  *   -r          receive: TCP until end of stream, UDP until -x bytes came
  *               or nothing came for -i ms; at the same time as -s
- *   -x BYTES    UDP: stop receiving after BYTES
+ *   -x BYTES    stop receiving after BYTES (TCP: then close)
  *   -i MS       UDP: stop receiving after MS ms of silence (default 3000)
  *   -d SIZE     UDP datagram size (default 1400)
  *   -R RATE     send (or, with -r only, read) at most RATE bytes/s
@@ -199,7 +200,7 @@ static void rx_got(struct rx *r, size_t n)
 	r->done += n;
 	r->dgrams++;
 	r->last = now();
-	if (o.udp && o.expect && r->done >= o.expect)
+	if (o.expect && r->done >= o.expect)
 		r->eof = 1;
 }
 
@@ -311,6 +312,38 @@ static int setup(void)
 	}
 }
 
+/* How much to ask for: no more than -x still wants (TCP). */
+static size_t rx_want(const struct rx *r)
+{
+	if (o.udp)
+		return 65536;
+	if (o.expect && o.expect - r->done < o.chunk)
+		return (size_t)(o.expect - r->done);
+	return o.chunk;
+}
+
+/* TCP, sending only: after our FIN, wait for the peer's (reading and
+ * dropping what it sends), so the time covers delivery. */
+static void await_close(int fd)
+{
+	static uint8_t sink[65536];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (ax_poll(&p, 1, 60000) == 0) {
+			errno = ETIMEDOUT;
+			die("waiting for the peer to close (60 s)");
+		}
+		n = ax_recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0)
+			return;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			die("recv (waiting for the peer to close)");
+	}
+}
+
 /* UDP receiving ends on -x bytes, or after -i ms without a datagram. */
 static int rx_idle_over(struct rx *r)
 {
@@ -337,7 +370,7 @@ static void *rx_run(void *arg)
 	}
 	r->t0 = r->last = now();
 	while (!r->eof) {
-		ssize_t n = ax_recv(a->fd, r->buf, o.udp ? 65536 : o.chunk, 0);
+		ssize_t n = ax_recv(a->fd, r->buf, rx_want(r), 0);
 
 		if (n > 0) {
 			rx_got(r, (size_t)n);
@@ -382,6 +415,8 @@ static void run_blocking(int fd, struct tx *t, struct rx *r)
 		}
 		if (!o.udp && ax_shutdown(fd, SHUT_WR) < 0)
 			die("shutdown");
+		if (!o.udp && !o.recv)
+			await_close(fd);
 		report("sent", t->done, t->dgrams, &t->h, now() - t->t0);
 	}
 	if (o.recv) {
@@ -441,7 +476,7 @@ static void run_epoll(int fd, struct tx *t, struct rx *r)
 		if (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP) && o.recv && !r->eof) {
 			/* Edge-triggered: drain to EAGAIN, or no new edge comes. */
 			for (;;) {
-				ssize_t k = ax_recv(fd, r->buf, o.udp ? 65536 : o.chunk, 0);
+				ssize_t k = ax_recv(fd, r->buf, rx_want(r), 0);
 
 				if (k > 0) {
 					rx_got(r, (size_t)k);
@@ -468,6 +503,8 @@ static void run_epoll(int fd, struct tx *t, struct rx *r)
 					sending = 0;
 					if (!o.udp && ax_shutdown(fd, SHUT_WR) < 0)
 						die("shutdown");
+					if (!o.udp && !o.recv)
+						await_close(fd);
 					report("sent", t->done, t->dgrams, &t->h, now() - t->t0);
 					break;
 				}
@@ -504,8 +541,10 @@ static void run_conns(void)
 
 		if (fd < 0)
 			die("socket");
-		if (ax_connect(fd, (struct sockaddr *)&o.peer, sizeof(o.peer)) < 0)
+		if (ax_connect(fd, (struct sockaddr *)&o.peer, sizeof(o.peer)) < 0) {
+			fprintf(stderr, "ax_xfer: connection %d of %d:\n", i + 1, o.conns);
 			die("connect");
+		}
 		if (ax_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
 			die("setsockopt SO_LINGER");
 		if (ax_close(fd) < 0)
