@@ -136,15 +136,16 @@ $(BUILD)/tests/xdp_pass.bpf.o: tests/tools/xdp_pass.bpf.c | deps
 # (policy by program) still find the library.
 AX_TOOL_FLAGS = -Iinclude -Itests/tools $(CFLAGS) -pthread
 AX_TOOLS := $(BUILD)/tests/ax_xfer $(BUILD)/tests/ax_epoll_many $(BUILD)/tests/ax_scribble \
-	$(BUILD)/tests/ax_xfer_kernel
+	$(BUILD)/tests/ax_errno $(BUILD)/tests/ax_xfer_kernel $(BUILD)/tests/ax_errno_kernel
 
 $(BUILD)/tests/ax_%: tests/tools/ax_%.c tests/tools/sha256.h include/axnet/socket.h \
 		include/axnet/ipc.h $(BUILD)/libaxnet.so
 	@mkdir -p $(@D)
 	$(CC) $(AX_TOOL_FLAGS) -o $@ $< -L$(BUILD) -laxnet -Wl,-rpath,$(abspath $(BUILD))
 
-# The same ax_xfer on the kernel's sockets: the bench's baseline.
-$(BUILD)/tests/ax_xfer_kernel: tests/tools/ax_xfer.c tests/tools/ax_kernel.h tests/tools/sha256.h
+# The same programs on the kernel's sockets: the bench's baseline, and the
+# reference for ax_errno's outcomes.
+$(BUILD)/tests/ax_%_kernel: tests/tools/ax_%.c tests/tools/ax_kernel.h tests/tools/sha256.h
 	@mkdir -p $(@D)
 	$(CC) -DAX_KERNEL $(AX_TOOL_FLAGS) -o $@ $<
 
