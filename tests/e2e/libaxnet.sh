@@ -43,12 +43,22 @@ peer() {
 	printf -v "PID_$name" %s $!
 }
 
-# prog NAME CMD...: a program of ours in the background, output in
-# $WORK/NAME.out (.err); its PID in PID_NAME.
+# prog NAME CMD...: a program of ours in the background (at most 240 s),
+# output in $WORK/NAME.out (.err); its PID in PID_NAME (timeout's).
 prog() {
 	local name=$1
 	shift
 	timeout -k 5 240 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	BG_PIDS+=($!)
+	printf -v "PID_$name" %s $!
+}
+
+# victim NAME CMD...: as prog, but PID_NAME is the program's own (to be
+# killed); the EXIT trap ends it if the test does not.
+victim() {
+	local name=$1
+	shift
+	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	BG_PIDS+=($!)
 	printf -v "PID_$name" %s $!
 }

@@ -2,7 +2,8 @@
  * ax_epoll_many - many axnet sockets in one epoll set, one of them active:
  * a wait returns that one, and costs what it costs with a set of ten (the
  * library keeps a ready list, as the kernel does: it must not scan the
- * idle sockets). Built only against <axnet/socket.h> and -laxnet.
+ * idle sockets). Built only against <axnet/socket.h> and -laxnet (or,
+ * with -DAX_KERNEL, on the kernel's epoll: the reference).
  *
  *   ax_epoll_many [-n IDLE] [-w WAITS] [-D DIR] PORT
  *
@@ -32,7 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef AX_KERNEL
+#include "ax_kernel.h"
+#else
 #include <axnet/socket.h>
+#endif
 
 static void die(const char *what)
 {
