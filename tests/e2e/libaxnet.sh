@@ -106,3 +106,10 @@ mbps() {
 		v[a[1]] = a[2] } printf "%.1f", v["bytes"] / (v["secs"] > 0 ? v["secs"] : 1e-9) / 1e6 }' \
 		"$WORK/$1.out"
 }
+
+# udp_send NS ADDR PORT TEXT: one datagram from namespace NS.
+udp_send() {
+	ip netns exec "$1" python3 -c 'import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))' \
+		"$2" "$3" "$4"
+}

@@ -20,7 +20,7 @@ start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
 prog e "$AX_EPOLL_MANY" -n "$N" 6100
 wait_for e "^ready $((N + 1))\$" 120
 pass "$((N + 1)) sockets in one epoll set"
-printf 'wake up' | ip netns exec "$NS_B" socat -u - "UDP-SENDTO:$AXNET_IP:6100" || fail "socat"
+udp_send "$NS_B" "$AXNET_IP" 6100 'wake up' || fail "udp_send"
 done_ok e
 cat "$WORK/e.out"
 grep -q '^got fd=[0-9]* events=0x1 payload=wake up$' "$WORK/e.out" ||

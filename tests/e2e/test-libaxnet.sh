@@ -94,8 +94,7 @@ timeout 20 "$AXNET" nc --state-dir "$STATE" -u -w 1 -l 6008 </dev/null >"$WORK/n
 NC8=$!
 BG_PIDS+=($NC8)
 sleep 0.5
-printf 'a datagram\n' | ip netns exec "$NS_B" socat -u - "UDP-SENDTO:$AXNET_IP:6008" ||
-	fail "socat UDP-SENDTO"
+udp_send "$NS_B" "$AXNET_IP" 6008 'a datagram' || fail "udp_send"
 wait $NC8 || fail "axnet nc -u -l exited with $? ($(cat "$WORK/nc8.out"))"
 expect_eq "axnet nc -u -l: what it got" "$(cat "$WORK/nc8.out")" "a datagram"
 
