@@ -40,7 +40,7 @@ SKEL := $(BUILD)/axnet_xdp.skel.h
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all deps check unit fuzz e2e demo bench clean
+.PHONY: all deps check layers unit fuzz e2e demo bench clean
 
 all: $(BUILD)/axnet
 
@@ -193,7 +193,11 @@ e2e: $(E2E_DEPS)
 		AX_TOOLS_DIR=$(BUILD)/tests \
 		tests/e2e/run.sh $(TESTS)
 
-check: unit fuzz e2e
+# The dependency rules of ARCHITECTURE.md, on the #include lines.
+layers:
+	@scripts/check-layers.sh
+
+check: layers unit fuzz e2e
 
 demo: $(BUILD)/axnet
 	$(BUILD)/axnet demo

@@ -41,8 +41,8 @@ static int line(struct cli_ask *q, const char *line)
 		printf("%s{\"local\": \"%s:%u\", \"remote\": \"%s:%u\", \"state\": \"%s\", "
 		       "\"sendq\": %u, \"recvq\": %u, \"cwnd\": %u, \"ssthresh\": %u, "
 		       "\"snd_wnd\": %u, \"mss\": %u, \"srtt_us\": %u, \"retransmits\": %llu, "
-		       "\"bytes_in\": %llu, \"bytes_out\": %llu, \"admit_tag\": %llu, "
-		       "\"admit_pending\": %s}",
+		       "\"bytes_in\": %llu, \"bytes_out\": %llu, \"auth_seq\": %llu, "
+		       "\"auth_pending\": %s}",
 		       q->n ? ", " : "", la, lp, ra, rp, st, sq, rq, cwnd, ssth, wnd, mss,
 		       srtt, retx, bin, bout, auth, pending ? "true" : "false");
 		return 0;
