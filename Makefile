@@ -35,12 +35,15 @@ DRV_SRCS := $(wildcard driver/*.c)
 # The daemon (event loop, control server, built-in services) and the
 # command-line program's subcommands.
 CLI_SRCS := $(wildcard daemon/*.c userspace/cli/*.c)
+# The daemon's pure parts that tests and fuzzers link without the daemon:
+# the readers of what programs write, the shared-memory segment allocator.
+IPC_SRCS := daemon/ipc_decode.c daemon/segalloc.c
 
 SKEL := $(BUILD)/axnet_xdp.skel.h
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all deps check layers unit fuzz e2e demo bench clean
+.PHONY: all deps check layers unit fuzz e2e demo bench clean libaxnet
 
 all: $(BUILD)/axnet
 
@@ -73,10 +76,55 @@ $(BUILD)/axnet: $(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SR
 $(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
+# --- libaxnet: the socket API for programs ------------------------------------
+# Built position-independent with every symbol hidden but the ax_* calls
+# (AX_API). The shared library has a versioned soname; the static one is
+# one relocatable object whose hidden symbols are made local, so a program
+# linking it sees only ax_* too. $(BUILD)/asan/libaxnet.a is the sanitized
+# variant for test programs built with $(SANFLAGS).
+LIBAX_SRCS := $(wildcard libaxnet/*.c) util/instance.c
+LIBAX_HDRS := $(wildcard libaxnet/*.h) include/axnet/socket.h include/axnet/ipc.h util/instance.h
+LIBAX_CFLAGS := -fPIC -fvisibility=hidden -pthread
+
+$(BUILD)/pic/obj/%.o: %.c $(LIBAX_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIBAX_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/pic/obj/%.o: %.c $(LIBAX_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIBAX_CFLAGS) $(SANFLAGS) -O1 -c $< -o $@
+
+$(BUILD)/libaxnet.so.0: $(call obj,$(BUILD)/pic,$(LIBAX_SRCS))
+	$(CC) -shared -Wl,-soname,libaxnet.so.0 -Wl,--no-undefined -o $@ $^ -pthread
+
+$(BUILD)/libaxnet.so: $(BUILD)/libaxnet.so.0
+	ln -sf libaxnet.so.0 $@
+
+define LIBAX_AR
+	$(LD) -r -o $(@:.a=.o) $^
+	objcopy --localize-hidden $(@:.a=.o)
+	rm -f $@ && ar rcs $@ $(@:.a=.o)
+endef
+$(BUILD)/libaxnet.a: $(call obj,$(BUILD)/pic,$(LIBAX_SRCS))
+	$(LIBAX_AR)
+$(BUILD)/asan/libaxnet.a: $(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+	$(LIBAX_AR)
+
+libaxnet: $(BUILD)/libaxnet.so $(BUILD)/libaxnet.a $(BUILD)/asan/libaxnet.a
+
+# Its unit tests: the pure pieces (headers), and the library against a
+# fake daemon in the test (its objects linked directly).
+$(BUILD)/asan/tests/test_libaxnet_pure: $(LIBAX_HDRS)
+$(BUILD)/asan/tests/test_libaxnet: tests/unit/test_libaxnet.c tests/unit/testlib.h \
+		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
-NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS))
+NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS))
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif.h tests/unit/tcp_check.h \
 		tests/unit/tcp_helper.h tests/unit/tmpdir.h tests/unit/authz_helper.h $(NET_ASAN_OBJS)
@@ -159,10 +207,10 @@ FUZZ_TIME ?= 20
 $(BUILD)/fuzz/fuzz_tcp: FUZZ_DEFS := -DAX_TCP_HASH_BUCKETS=64u -DAX_TCP_SNDBUF=16384u \
 	-DAX_TCP_RCVBUF=16384u
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(HDRS) | deps
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_DEFS) -std=gnu11 $(WARN) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) $(LIB_SRCS) -lsodium -lm
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) -lsodium -lm
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)

@@ -8,7 +8,9 @@
  * Control: a SOCK_SEQPACKET connection to AX_API_SOCK (mode 0666; the
  * policy decides by uid and program). Each message is one packet: a fixed
  * header (struct axipc_hdr) and the fixed body of its type, nothing more
- * (the length must be exactly AXIPC_REQ_LEN(type) / AXIPC_REP_LEN(type)).
+ * (a request is exactly sizeof(struct axipc_hdr) + axipc_req_body_len(type)
+ * bytes; flags and every pad field are 0, an address's bytes after its len
+ * are 0: anything else is malformed and ends the connection).
  * Every request gets exactly one reply with its id echoed and `err`: 0 or a
  * positive result, or -errno (Linux's errno for the same misuse). Requests
  * on one connection are answered in order; a program sends one at a time

@@ -10,15 +10,18 @@
  * FIONBIO ...). Porting a program is a rename.
  *
  * Descriptors. An axnet socket IS a kernel file descriptor (an eventfd the
- * instance signals on readiness changes): it is small, fits FD_SETSIZE, and
- * a program may put it in its own poll/select/epoll set next to other fds
- * (it becomes readable when the socket's readiness may have changed; ask
- * ax_poll or ax_epoll_wait for the socket's actual state). Calls other than
- * ax_socket/ax_accept given a descriptor that is not an axnet socket pass it
- * to the kernel's call of the same name (ax_read on a pipe reads the pipe,
- * ax_close closes it), so a ported program may use ax_* everywhere.
- * Do not close(2), read(2) or write(2) an axnet socket's descriptor
- * directly; use ax_close/ax_read/ax_write.
+ * instance signals on readiness changes it was asked about): it is small
+ * and fits FD_SETSIZE. To wait on axnet sockets and a program's own fds
+ * together, pass them all to ax_poll/ax_select/ax_epoll_*, or put an
+ * ax_epoll_create1 set (a kernel epoll fd) in the program's own loop: it
+ * turns readable when a socket in it may have become ready (then call
+ * ax_epoll_wait; level-triggered sockets still ready after a wait are
+ * reported by the next ax_epoll_wait, not by the set's own readability).
+ * Every call given a descriptor that is not an axnet socket passes it to
+ * the kernel's call of the same name (ax_read on a pipe reads the pipe,
+ * ax_close closes it, ax_connect on a kernel socket connects it), so a
+ * ported program may use ax_* everywhere. Do not close(2), read(2),
+ * write(2) or dup(2) an axnet socket's descriptor directly.
  *
  * Instance. The library connects to an instance lazily on the first call:
  * the state directory given to ax_init(), else $AXNET_STATE_DIR, else the
@@ -100,6 +103,7 @@ int ax_listen(int fd, int backlog);
 /*
  * Returns the new connection's descriptor. Blocks unless the listener is
  * non-blocking (then EAGAIN). ax_accept4 takes SOCK_NONBLOCK|SOCK_CLOEXEC.
+ * SO_RCVTIMEO bounds a blocking accept (then EAGAIN).
  * Errors: EAGAIN/EWOULDBLOCK, EINVAL (not listening; bad flags),
  * EOPNOTSUPP (datagram socket), EINTR, ECONNABORTED, EMFILE, ENFILE,
  * ENOBUFS/ENOMEM, EFAULT.
@@ -128,15 +132,18 @@ int ax_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
  * writing or reset raises SIGPIPE unless MSG_NOSIGNAL, and fails with EPIPE.
  * A blocking send returns once all bytes are queued (or a signal/timeout
  * interrupts it after some were: then the count so far).
- * Send errors: EAGAIN/EWOULDBLOCK, EPIPE, ECONNRESET, ENOTCONN (TCP not
- * connected; UDP without a peer and no address: EDESTADDRREQ), EISCONN
- * (TCP sendto with an address other than the peer's), EMSGSIZE (datagram
- * larger than 65507 bytes or the send buffer), EACCES (UDP flow denied by
- * policy), ECONNREFUSED (connected UDP after an ICMP port unreachable),
- * EINVAL, EINTR, EOPNOTSUPP (unsupported flags), EFAULT.
+ * Send errors: EAGAIN/EWOULDBLOCK, EPIPE (also TCP never connected, as
+ * Linux), ECONNRESET (the pending error of a reset connection, once, then
+ * EPIPE), EDESTADDRREQ (UDP without a peer and no address), EMSGSIZE
+ * (datagram larger than 65507 bytes or the send buffer), EACCES (UDP flow
+ * denied by policy), ECONNREFUSED (connected UDP after an ICMP port
+ * unreachable), EAFNOSUPPORT/EINVAL (UDP destination: family, length,
+ * port 0), EINTR, EOPNOTSUPP (MSG_OOB). TCP ignores a sendto address.
  * Receive errors: EAGAIN/EWOULDBLOCK (also on SO_RCVTIMEO expiry),
- * ENOTCONN, ECONNRESET, ETIMEDOUT, ECONNREFUSED, EINVAL (listening socket;
- * MSG_OOB), EINTR, EFAULT. 0 means end of stream (or a zero-length datagram).
+ * ENOTCONN (TCP never connected, or listening), ECONNRESET, ETIMEDOUT,
+ * ECONNREFUSED, EINVAL (MSG_OOB), EINTR. 0 means end of stream (or a
+ * zero-length datagram). Data queued before an error or the end is
+ * returned first.
  */
 ssize_t ax_send(int fd, const void *buf, size_t len, int flags);
 ssize_t ax_recv(int fd, void *buf, size_t len, int flags);
@@ -164,8 +171,9 @@ int ax_shutdown(int fd, int how);
 /*
  * Drops this process's reference; the socket closes on the last one (TCP:
  * FIN after queued data, RST when unread data remains or SO_LINGER {1,0}).
- * Never blocks (SO_LINGER with a timeout does not wait, unlike Linux).
- * Errors: EBADF. The descriptor is released even on EINTR/EIO.
+ * Removes it from this process's epoll sets. Never blocks (SO_LINGER with
+ * a timeout does not wait, unlike Linux). Errors: EBADF. Kernel fds and
+ * epoll sets: close(2).
  */
 int ax_close(int fd);
 
@@ -177,7 +185,10 @@ int ax_close(int fd);
  * TCP_USER_TIMEOUT, TCP_MAXSEG, TCP_INFO (struct tcp_info, Linux layout,
  * get only), TCP_CONGESTION (a name: "reno", "cubic", ...).
  * int options take an int (a shorter optlen: EINVAL); values are returned
- * as Linux does (SO_RCVBUF/SO_SNDBUF report the doubled value).
+ * as Linux does (SO_RCVBUF/SO_SNDBUF report the doubled value), truncated
+ * to *optlen, which returns the bytes written. SO_RCVTIMEO/SO_SNDTIMEO:
+ * ms resolution (rounded up); {0,0} waits forever; a negative tv_sec makes
+ * every call return EAGAIN at once (Linux); tv_usec outside [0, 1e6): EDOM.
  * Errors: ENOPROTOOPT (unknown level/option), EINVAL (bad optlen or
  * value), ENOENT (TCP_CONGESTION: unknown algorithm), EFAULT, EISCONN
  * (options that only apply before connecting, as Linux), EBADF, ENOTSOCK.
@@ -195,8 +206,10 @@ int ax_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);
 /*
  * axnet sockets: F_GETFL (O_RDWR plus O_NONBLOCK when set), F_SETFL
  * (O_NONBLOCK; other flags ignored as Linux ignores them), F_GETFD/F_SETFD
- * (FD_CLOEXEC, on the descriptor). Other commands: EINVAL.
- * Kernel fds: passed to fcntl(2).
+ * (FD_CLOEXEC, on the descriptor). Other commands (F_DUPFD...): EINVAL.
+ * O_NONBLOCK belongs to this process's descriptor: after fork the
+ * child's copy changes apart from the parent's (unlike Linux, where the
+ * open file is shared). Kernel fds: passed to fcntl(2).
  */
 int ax_fcntl(int fd, int cmd, ...);
 

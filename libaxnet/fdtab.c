@@ -1,0 +1,148 @@
+/*
+ * fdtab.c - descriptor -> library object (see lib.h). Two levels of
+ * 1024 entries, pages allocated on first use and never freed, read
+ * without locks (atomic loads); writers hold tab_mu. Objects are
+ * type-stable: the last ax_obj_put() of a removed object puts it on a free
+ * list of its kind (dead: 0 installed, 1 removed, 2 free).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib.h"
+
+#define PAGE_BITS 10
+#define PAGE_SIZE (1u << PAGE_BITS)
+#define NPAGES 4096 /* descriptors below 4M */
+
+static struct ax_obj **tab[NPAGES];
+static pthread_mutex_t tab_mu = PTHREAD_MUTEX_INITIALIZER;
+
+struct freelist {
+	size_t size;
+	struct ax_obj *head;
+};
+static struct freelist freelists[3];
+
+struct ax_obj *ax_obj_alloc(int kind, size_t size)
+{
+	struct freelist *fl = &freelists[kind];
+	struct ax_obj *o;
+
+	pthread_mutex_lock(&tab_mu);
+	o = fl->head;
+	if (o)
+		fl->head = o->free_next;
+	pthread_mutex_unlock(&tab_mu);
+	if (!o) {
+		o = calloc(1, size);
+		if (!o)
+			return NULL;
+	}
+	memset((char *)o + sizeof(*o), 0, size - sizeof(*o));
+	/* refs is only ever added to and subtracted from: a stale reader
+	 * that still holds this object's address (it looked it up just
+	 * before the close) may be between its increment and decrement. */
+	__atomic_store_n(&o->dead, 0, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&o->refs, 1, __ATOMIC_ACQ_REL);
+	o->kind = kind;
+	o->fd = -1;
+	o->free_next = NULL;
+	return o;
+}
+
+int ax_fd_install(int fd, struct ax_obj *o)
+{
+	unsigned p, i;
+
+	if (fd < 0)
+		return -EBADF;
+	p = (unsigned)fd >> PAGE_BITS;
+	i = (unsigned)fd & (PAGE_SIZE - 1);
+	if (p >= NPAGES)
+		return -EMFILE;
+	pthread_mutex_lock(&tab_mu);
+	if (!tab[p]) {
+		struct ax_obj **pg = calloc(PAGE_SIZE, sizeof(*pg));
+		if (!pg) {
+			pthread_mutex_unlock(&tab_mu);
+			return -ENOMEM;
+		}
+		__atomic_store_n(&tab[p], pg, __ATOMIC_RELEASE);
+	}
+	o->fd = fd;
+	/* The caller's reference (from ax_obj_alloc) becomes the table's. */
+	__atomic_store_n(&tab[p][i], o, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&tab_mu);
+	return 0;
+}
+
+struct ax_obj *ax_fd_get(int fd)
+{
+	struct ax_obj **pg, *o;
+	unsigned p;
+
+	if (fd < 0)
+		return NULL;
+	p = (unsigned)fd >> PAGE_BITS;
+	if (p >= NPAGES)
+		return NULL;
+	pg = __atomic_load_n(&tab[p], __ATOMIC_ACQUIRE);
+	if (!pg)
+		return NULL;
+	o = __atomic_load_n(&pg[fd & (PAGE_SIZE - 1)], __ATOMIC_ACQUIRE);
+	if (!o)
+		return NULL;
+	__atomic_add_fetch(&o->refs, 1, __ATOMIC_ACQ_REL);
+	/* Still there? Then the table's reference kept it alive while we
+	 * took ours. */
+	if (__atomic_load_n(&pg[fd & (PAGE_SIZE - 1)], __ATOMIC_ACQUIRE) != o) {
+		ax_obj_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct ax_obj *ax_fd_remove(int fd)
+{
+	struct ax_obj **pg, *o = NULL;
+	unsigned p;
+
+	if (fd < 0)
+		return NULL;
+	p = (unsigned)fd >> PAGE_BITS;
+	if (p >= NPAGES)
+		return NULL;
+	pthread_mutex_lock(&tab_mu);
+	pg = tab[p];
+	if (pg) {
+		o = pg[fd & (PAGE_SIZE - 1)];
+		__atomic_store_n(&pg[fd & (PAGE_SIZE - 1)], NULL, __ATOMIC_RELEASE);
+		if (o)
+			__atomic_store_n(&o->dead, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&tab_mu);
+	return o;
+}
+
+void ax_obj_discard(struct ax_obj *o)
+{
+	__atomic_store_n(&o->dead, 1, __ATOMIC_RELEASE);
+	ax_obj_put(o);
+}
+
+void ax_obj_put(struct ax_obj *o)
+{
+	uint32_t one = 1;
+
+	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	/* Only the last reference of a removed object frees it, once. */
+	if (!__atomic_compare_exchange_n(&o->dead, &one, 2, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&tab_mu);
+	o->free_next = freelists[o->kind].head;
+	freelists[o->kind].head = o;
+	pthread_mutex_unlock(&tab_mu);
+}

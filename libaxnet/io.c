@@ -1,0 +1,609 @@
+/*
+ * io.c - the data path: send/recv and their variants, on the socket's
+ * rings in the shared segment. One copy from the caller's buffers into a
+ * ring (the daemon frames it from there) and one out of a ring; no system
+ * call while data flows, except the doorbell when the daemon sleeps and
+ * the kernel sleep when a ring is full or empty (wait.c).
+ *
+ * Linux's order of checks is kept where users see it: data before errors
+ * before end of stream on receive (tcp_recvmsg); a pending error before
+ * EPIPE on send, and SIGPIPE only with EPIPE (sk_stream_error).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "axnet/socket.h"
+#include "lib.h"
+#include "ring.h"
+
+static int epipe(int flags)
+{
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE); /* the calling thread, as Linux's send_sig */
+	return -EPIPE;
+}
+
+static inline uint32_t ready_of(struct ax_sock *s)
+{
+	return __atomic_load_n(&s->slot->ready, __ATOMIC_ACQUIRE);
+}
+
+/* ---- TCP ---- */
+
+static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags)
+{
+	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
+	uint64_t deadline = 0;
+	struct ax_ringmem m;
+	size_t done = 0;
+	ssize_t ret;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	for (;;) {
+		uint32_t gen = ax_wait_gen(s), ready;
+
+		if (ax_sock_error_pending(s)) {
+			int e = ax_sock_take_error(s);
+			if (e) {
+				ret = done ? (ssize_t)done : e;
+				break;
+			}
+		}
+		ready = ready_of(s);
+		if (s->shut_wr || (ready & EPOLLHUP)) {
+			ret = done ? (ssize_t)done : epipe(flags);
+			break;
+		}
+		if (ax_sock_ring(s, 1, &m)) {
+			struct axipc_ring *r = &s->slot->tx_ring;
+			uint32_t prod, cons, used, n;
+
+			ax_slot_lock(s->id, 1);
+			prod = __atomic_load_n(&r->prod, __ATOMIC_RELAXED);
+			cons = __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
+			used = prod - cons;
+			if (used > m.size) {
+				ax_slot_unlock(s->id, 1);
+				ret = done ? (ssize_t)done : -ECONNRESET;
+				break;
+			}
+			n = m.size - used;
+			if (n > total - done)
+				n = (uint32_t)(total - done);
+			if (n) {
+				ax_ring_put(m.base, m.size, prod, c, n);
+				__atomic_store_n(&r->prod, prod + n, __ATOMIC_RELEASE);
+			}
+			ax_slot_unlock(s->id, 1);
+			if (n) {
+				ax_kick(s);
+				done += n;
+				if (done == total) {
+					ret = (ssize_t)done;
+					break;
+				}
+				continue;
+			}
+		} else if (s->state != AXS_CONNECTING && s->state != AXS_CONNECTED) {
+			/* Linux: sending on a socket that is not connected or
+			 * connecting is EPIPE (sk_stream_wait_connect). */
+			ret = epipe(flags);
+			break;
+		}
+		/* Full (or not yet established): wait for space. */
+		if (nonblock) {
+			ret = done ? (ssize_t)done : -EAGAIN;
+			break;
+		}
+		if (!waiting) {
+			ax_wait_begin(s, 1);
+			waiting = 1;
+			deadline = ax_deadline(s->sndtimeo_ms);
+			continue;
+		}
+		ret = ax_wait_sleep(s, gen, deadline);
+		if (ret < 0) {
+			ret = done ? (ssize_t)done : ret;
+			break;
+		}
+	}
+	if (waiting)
+		ax_wait_end(s, 1);
+	return ret;
+}
+
+static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags)
+{
+	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
+	int waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
+	uint64_t deadline = 0;
+	struct ax_ringmem m;
+	size_t done = 0;
+	ssize_t ret;
+
+	if (flags & MSG_OOB)
+		return -EINVAL; /* no urgent data, ever */
+	if (s->state == AXS_LISTEN)
+		return -ENOTCONN;
+	for (;;) {
+		uint32_t gen = ax_wait_gen(s), ready;
+
+		if (total == 0 && ax_sock_ring(s, 0, &m)) {
+			ret = 0;
+			break;
+		}
+		if (ax_sock_ring(s, 0, &m)) {
+			struct axipc_ring *r = &s->slot->rx_ring;
+			uint32_t prod, cons, avail, n;
+
+			ax_slot_lock(s->id, 0);
+			prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
+			cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
+			avail = prod - cons;
+			if (avail > m.size) {
+				ax_slot_unlock(s->id, 0);
+				ret = done ? (ssize_t)done : -ECONNRESET;
+				break;
+			}
+			n = avail;
+			if (n > total - done)
+				n = (uint32_t)(total - done);
+			if (n) {
+				/* MSG_TRUNC on TCP: Linux discards, copying nothing. */
+				if (!(flags & MSG_TRUNC))
+					ax_ring_get(m.base, m.size, cons, c, n);
+				if (!(flags & MSG_PEEK))
+					__atomic_store_n(&r->cons, cons + n, __ATOMIC_RELEASE);
+			}
+			ax_slot_unlock(s->id, 0);
+			if (n) {
+				if (!(flags & MSG_PEEK))
+					ax_kick(s); /* the window may open */
+				done += n;
+				if (done == total || !waitall) {
+					ret = (ssize_t)done;
+					break;
+				}
+				continue;
+			}
+		}
+		if (done && !waitall) {
+			ret = (ssize_t)done;
+			break;
+		}
+		if (ax_sock_error_pending(s)) {
+			int e = ax_sock_take_error(s);
+			if (e) {
+				ret = done ? (ssize_t)done : e;
+				break;
+			}
+		}
+		ready = ready_of(s);
+		if (s->shut_rd || (ready & (EPOLLRDHUP | EPOLLHUP))) {
+			/* The end, unless data came just before it: the daemon
+			 * publishes the ring before readiness. */
+			if (ax_sock_ring(s, 0, &m) &&
+			    __atomic_load_n(&s->slot->rx_ring.prod, __ATOMIC_ACQUIRE) !=
+				    __atomic_load_n(&s->slot->rx_ring.cons, __ATOMIC_RELAXED) &&
+			    !(flags & MSG_PEEK && done))
+				continue;
+			ret = (ssize_t)done;
+			break;
+		}
+		if (s->state == AXS_NEW) {
+			ret = done ? (ssize_t)done : -ENOTCONN;
+			break;
+		}
+		if (nonblock) {
+			ret = done ? (ssize_t)done : -EAGAIN;
+			break;
+		}
+		if (!waiting) {
+			ax_wait_begin(s, 0);
+			waiting = 1;
+			deadline = ax_deadline(s->rcvtimeo_ms);
+			continue;
+		}
+		ret = ax_wait_sleep(s, gen, deadline);
+		if (ret < 0) {
+			ret = done ? (ssize_t)done : ret;
+			break;
+		}
+	}
+	if (waiting)
+		ax_wait_end(s, 0);
+	return ret;
+}
+
+/* ---- UDP ---- */
+
+static int dgram_dest(struct axipc_dgram *d, const struct sockaddr *to, socklen_t tolen)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)to;
+
+	if (tolen < sizeof(*sin))
+		return -EINVAL;
+	/* Linux udp_sendmsg: AF_UNSPEC is taken as AF_INET. */
+	if (sin->sin_family != AF_INET && sin->sin_family != AF_UNSPEC)
+		return -EAFNOSUPPORT;
+	if (sin->sin_port == 0)
+		return -EINVAL;
+	d->family = AF_INET;
+	d->port = sin->sin_port;
+	memcpy(d->addr, &sin->sin_addr, 4);
+	return 0;
+}
+
+static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags,
+			  const struct sockaddr *to, socklen_t tolen)
+{
+	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
+	struct axipc_dgram d = { 0 };
+	uint64_t deadline = 0;
+	struct ax_ringmem m;
+	ssize_t ret;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (to) {
+		err = dgram_dest(&d, to, tolen);
+		if (err)
+			return err;
+	} else if (s->state != AXS_CONNECTED) {
+		return -EDESTADDRREQ;
+	}
+	if (total > AXIPC_DGRAM_MAX)
+		return -EMSGSIZE;
+	d.len = (uint32_t)total;
+	for (;;) {
+		uint32_t gen = ax_wait_gen(s);
+
+		if (ax_sock_error_pending(s)) {
+			int e = ax_sock_take_error(s);
+			if (e) {
+				ret = e;
+				break;
+			}
+		}
+		if (s->shut_wr) {
+			ret = epipe(flags);
+			break;
+		}
+		if (ax_sock_ring(s, 1, &m)) {
+			struct axipc_ring *r = &s->slot->tx_ring;
+			uint32_t prod, cons, rec, pad, need;
+
+			if (AXIPC_DGRAM_SPACE(total) > m.size) {
+				ret = -EMSGSIZE;
+				break;
+			}
+			ax_slot_lock(s->id, 1);
+			prod = __atomic_load_n(&r->prod, __ATOMIC_RELAXED);
+			cons = __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
+			need = ax_dgram_tx_place(m.size, prod, cons, (uint32_t)total, &rec, &pad);
+			if (need) {
+				if (pad >= sizeof(struct axipc_dgram)) {
+					struct axipc_dgram p = {
+						.len = pad - (uint32_t)sizeof(p),
+						.family = AXIPC_DGRAM_PAD,
+					};
+					memcpy(m.base + (prod & (m.size - 1)), &p, sizeof(p));
+				}
+				memcpy(m.base + (rec & (m.size - 1)), &d, sizeof(d));
+				ax_ring_put(m.base, m.size, rec + (uint32_t)sizeof(d), c,
+					    (uint32_t)total);
+				__atomic_store_n(&r->prod, prod + need, __ATOMIC_RELEASE);
+			}
+			ax_slot_unlock(s->id, 1);
+			if (need) {
+				ax_kick(s);
+				ret = (ssize_t)total;
+				break;
+			}
+		}
+		if (nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (!waiting) {
+			ax_wait_begin(s, 1);
+			waiting = 1;
+			deadline = ax_deadline(s->sndtimeo_ms);
+			continue;
+		}
+		ret = ax_wait_sleep(s, gen, deadline);
+		if (ret < 0)
+			break;
+	}
+	if (waiting)
+		ax_wait_end(s, 1);
+	return ret;
+}
+
+static void dgram_src(const struct axipc_dgram *d, struct sockaddr *from, socklen_t *fromlen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = d->port };
+	socklen_t n;
+
+	if (!from || !fromlen)
+		return;
+	memcpy(&sin.sin_addr, d->addr, 4);
+	n = *fromlen < sizeof(sin) ? *fromlen : (socklen_t)sizeof(sin);
+	memcpy(from, &sin, n);
+	*fromlen = sizeof(sin);
+}
+
+static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags,
+			  struct sockaddr *from, socklen_t *fromlen, int *mflags)
+{
+	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
+	uint64_t deadline = 0;
+	struct ax_ringmem m;
+	ssize_t ret;
+
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	for (;;) {
+		uint32_t gen = ax_wait_gen(s);
+
+		if (ax_sock_ring(s, 0, &m)) {
+			struct axipc_ring *r = &s->slot->rx_ring;
+			struct axipc_dgram d;
+			uint32_t prod, cons, payload, skip;
+			long adv;
+
+			ax_slot_lock(s->id, 0);
+			prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
+			cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
+			adv = prod - cons > m.size ? -1 :
+			      ax_dgram_rx_next(m.base, m.size, cons, prod, &d, &payload,
+					       &skip);
+			if (adv < 0) {
+				ax_slot_unlock(s->id, 0);
+				ret = -ECONNRESET;
+				break;
+			}
+			if (adv > 0) {
+				uint32_t n = d.len < total ? d.len : (uint32_t)total;
+
+				ax_ring_get(m.base, m.size, payload, c, n);
+				dgram_src(&d, from, fromlen);
+				if (d.len > total && mflags)
+					*mflags |= MSG_TRUNC;
+				if (!(flags & MSG_PEEK))
+					__atomic_store_n(&r->cons, cons + (uint32_t)adv,
+							 __ATOMIC_RELEASE);
+				ax_slot_unlock(s->id, 0);
+				if (!(flags & MSG_PEEK))
+					ax_kick(s);
+				/* MSG_TRUNC: the datagram's real length (Linux). */
+				ret = (flags & MSG_TRUNC) ? (ssize_t)d.len : (ssize_t)n;
+				break;
+			}
+			if (skip && !(flags & MSG_PEEK))
+				__atomic_store_n(&r->cons, cons + skip, __ATOMIC_RELEASE);
+			ax_slot_unlock(s->id, 0);
+		}
+		if (ax_sock_error_pending(s)) {
+			int e = ax_sock_take_error(s);
+			if (e) {
+				ret = e;
+				break;
+			}
+		}
+		if (s->shut_rd) {
+			ret = 0;
+			break;
+		}
+		if (nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (!waiting) {
+			ax_wait_begin(s, 0);
+			waiting = 1;
+			deadline = ax_deadline(s->rcvtimeo_ms);
+			continue;
+		}
+		ret = ax_wait_sleep(s, gen, deadline);
+		if (ret < 0)
+			break;
+	}
+	if (waiting)
+		ax_wait_end(s, 0);
+	return ret;
+}
+
+/* ---- the calls ---- */
+
+static ssize_t sock_sendmsg(struct ax_sock *s, const struct msghdr *m, int flags)
+{
+	struct ax_iovcur c;
+	size_t total;
+
+	if (m->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	total = ax_iov_total(m->msg_iov, (int)m->msg_iovlen);
+	if (total == SIZE_MAX)
+		return -EINVAL;
+	ax_iovcur_init(&c, m->msg_iov, (int)m->msg_iovlen);
+	if (s->type == SOCK_DGRAM)
+		return dgram_send(s, &c, total, flags, m->msg_name, m->msg_namelen);
+	return stream_send(s, &c, total, flags);
+}
+
+static ssize_t sock_recvmsg(struct ax_sock *s, struct msghdr *m, int flags)
+{
+	struct ax_iovcur c;
+	size_t total;
+	ssize_t r;
+	int mflags = 0;
+
+	if (m->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	total = ax_iov_total(m->msg_iov, (int)m->msg_iovlen);
+	if (total == SIZE_MAX)
+		return -EINVAL;
+	ax_iovcur_init(&c, m->msg_iov, (int)m->msg_iovlen);
+	if (s->type == SOCK_DGRAM) {
+		socklen_t fl = m->msg_name ? m->msg_namelen : 0;
+
+		r = dgram_recv(s, &c, total, flags, m->msg_name, m->msg_name ? &fl : NULL,
+			       &mflags);
+		if (r >= 0 && m->msg_name)
+			m->msg_namelen = fl;
+	} else {
+		r = stream_recv(s, &c, total, flags);
+		if (r >= 0)
+			m->msg_namelen = 0;
+	}
+	if (r >= 0) {
+		m->msg_controllen = 0;
+		m->msg_flags = mflags;
+	}
+	return r;
+}
+
+AX_API ssize_t ax_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct ax_sock *s = ax_sock_get(fd);
+	ssize_t r;
+
+	if (!s)
+		return sendmsg(fd, msg, flags);
+	r = sock_sendmsg(s, msg, flags);
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}
+
+AX_API ssize_t ax_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct ax_sock *s = ax_sock_get(fd);
+	ssize_t r;
+
+	if (!s)
+		return recvmsg(fd, msg, flags);
+	r = sock_recvmsg(s, msg, flags);
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}
+
+AX_API ssize_t ax_sendto(int fd, const void *buf, size_t len, int flags,
+			 const struct sockaddr *dest, socklen_t destlen)
+{
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = { .msg_name = (void *)dest, .msg_namelen = dest ? destlen : 0,
+			    .msg_iov = &iov, .msg_iovlen = 1 };
+	struct ax_sock *s = ax_sock_get(fd);
+	ssize_t r;
+
+	if (!s)
+		return sendto(fd, buf, len, flags, dest, destlen);
+	/* TCP ignores the address (Linux tcp_sendmsg). */
+	if (s->type == SOCK_STREAM)
+		m.msg_name = NULL;
+	r = sock_sendmsg(s, &m, flags);
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}
+
+AX_API ssize_t ax_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src,
+			   socklen_t *srclen)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_name = src && srclen ? src : NULL,
+			    .msg_namelen = src && srclen ? *srclen : 0, .msg_iov = &iov,
+			    .msg_iovlen = 1 };
+	struct ax_sock *s = ax_sock_get(fd);
+	ssize_t r;
+
+	if (!s)
+		return recvfrom(fd, buf, len, flags, src, srclen);
+	if (src && srclen && (int)*srclen < 0) {
+		ax_obj_put(&s->o);
+		return ax_ret(-EINVAL);
+	}
+	r = sock_recvmsg(s, &m, flags);
+	if (r >= 0 && src && srclen)
+		*srclen = m.msg_namelen;
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}
+
+AX_API ssize_t ax_send(int fd, const void *buf, size_t len, int flags)
+{
+	return ax_sendto(fd, buf, len, flags, NULL, 0);
+}
+
+AX_API ssize_t ax_recv(int fd, void *buf, size_t len, int flags)
+{
+	return ax_recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+AX_API ssize_t ax_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+	struct ax_sock *s = ax_sock_get(fd);
+	ssize_t r;
+
+	if (!s)
+		return writev(fd, iov, iovcnt);
+	r = iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : sock_sendmsg(s, &m, 0);
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}
+
+AX_API ssize_t ax_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+	struct ax_sock *s = ax_sock_get(fd);
+	ssize_t r;
+
+	if (!s)
+		return readv(fd, iov, iovcnt);
+	r = iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : sock_recvmsg(s, &m, 0);
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}
+
+AX_API ssize_t ax_write(int fd, const void *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+	struct ax_sock *s = ax_sock_get(fd);
+	ssize_t r;
+
+	if (!s)
+		return write(fd, buf, len);
+	{
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		r = sock_sendmsg(s, &m, 0);
+	}
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}
+
+AX_API ssize_t ax_read(int fd, void *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+	struct ax_sock *s = ax_sock_get(fd);
+	ssize_t r;
+
+	if (!s)
+		return read(fd, buf, len);
+	{
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		r = sock_recvmsg(s, &m, 0);
+	}
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}

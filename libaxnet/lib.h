@@ -1,0 +1,181 @@
+/*
+ * lib.h - libaxnet's private declarations, shared by its files (never
+ * installed). The library includes only include/axnet/socket.h,
+ * include/axnet/ipc.h (the wire) and util/instance.h; nothing of the
+ * daemon or the engine.
+ *
+ * Objects. Every descriptor the library knows (an axnet socket: the
+ * socket's eventfd; an epoll set: a kernel epoll fd) maps to a struct
+ * ax_obj in the descriptor table (fdtab.c). Objects are reference counted
+ * and type-stable (a freed object goes to a free list, never back to
+ * malloc), so a call racing ax_close on the same descriptor never touches
+ * freed memory; it sees EBADF or the object it looked up.
+ *
+ * Errors inside the library are negative errnos; the public wrappers turn
+ * them into -1 and errno (ax_ret()).
+ */
+#ifndef AX_LIBAXNET_LIB_H
+#define AX_LIBAXNET_LIB_H
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "axnet/ipc.h"
+
+#define AX_API __attribute__((visibility("default")))
+
+/* ---- session (session.c): the connection to the instance ---- */
+struct ax_session {
+	int ctl;                      /* api.sock connection, -1 before init */
+	int doorbell;                 /* eventfd: program -> daemon */
+	uint8_t *seg;                 /* the shared segment (MAP_SHARED) */
+	size_t seg_size;
+	struct axipc_seg_hdr *hdr;
+	struct axipc_slot *slots;
+	uint32_t nslots;
+	uint32_t *locks;              /* per slot: rx and tx futexes (MAP_SHARED
+	                               * anonymous: shared with forked children) */
+	int shared;                   /* 1 after a fork: sockets may have other
+	                               * users, want bits are never cleared */
+	int broken;                   /* a forked child that could not attach */
+	uint32_t next_id;             /* request ids */
+	pthread_mutex_t mu;           /* one request at a time on ctl */
+	char dir[PATH_MAX];
+};
+extern struct ax_session ax_sess;
+
+/* Register with the instance unless done (thread-safe). 0 or -errno. */
+int ax_session_get(void);
+/*
+ * One request and its reply. body/blen: the request's body; rbody/rblen:
+ * where the reply's body goes (its size for the type). fd: where a
+ * descriptor passed with the reply goes (-1 if none came), or NULL.
+ * Returns the reply's err (>= 0 or -errno), -ECONNRESET when the instance
+ * went away, -EPROTO on a reply that does not fit the wire.
+ */
+int ax_call(uint16_t type, uint32_t sock, const void *body, size_t blen, void *rbody,
+	    size_t rblen, int *fd);
+
+/* ---- descriptor table (fdtab.c) ---- */
+enum { AX_OBJ_SOCK = 1, AX_OBJ_EPOLL = 2 };
+
+struct ax_obj {
+	int kind;
+	int fd;
+	uint32_t refs; /* the table's reference + one per call in progress */
+	uint32_t dead; /* 0 installed, 1 removed, 2 on the free list */
+	struct ax_obj *free_next;
+};
+
+/* 0 or -EBADF/-EMFILE/-ENOMEM. The table takes a reference. */
+int ax_fd_install(int fd, struct ax_obj *o);
+/* The object at fd with a reference taken, or NULL (a kernel fd, or none). */
+struct ax_obj *ax_fd_get(int fd);
+/* Remove fd's object from the table (its reference is the caller's now);
+ * NULL when none. */
+struct ax_obj *ax_fd_remove(int fd);
+void ax_obj_put(struct ax_obj *o);
+/* Drop an object that was never installed. */
+void ax_obj_discard(struct ax_obj *o);
+/* A zeroed object of the given size (per kind free lists). NULL: ENOMEM. */
+struct ax_obj *ax_obj_alloc(int kind, size_t size);
+
+/* ---- sockets (sock.c) ---- */
+enum ax_state {
+	AXS_NEW = 0,    /* created (maybe bound) */
+	AXS_LISTEN,
+	AXS_CONNECTING,
+	AXS_CONNECTED,  /* TCP established (or was); UDP with a default peer */
+};
+
+struct ax_epitem;
+
+struct ax_sock {
+	struct ax_obj o;
+	uint32_t id;          /* slot id */
+	int type;             /* SOCK_STREAM or SOCK_DGRAM */
+	int state;            /* enum ax_state */
+	int nonblock;
+	int shut_rd, shut_wr; /* this process shut them down */
+	long rcvtimeo_ms, sndtimeo_ms; /* 0: forever, < 0: none (optenc.h) */
+	struct axipc_slot *slot;
+	/* Waiting (wait.c): one thread polls the eventfd at a time, the
+	 * others sleep on gen (a private futex) which the poller bumps. */
+	pthread_mutex_t wmu;
+	int poller;
+	uint32_t gen;
+	uint32_t nsleep;      /* threads in futex_wait on gen */
+	uint32_t nwait[2];    /* blocked waiters for IN, OUT */
+	uint32_t ep_want;     /* union of the epoll items' interest */
+	struct ax_epitem *items; /* epoll sets holding it (epoll.c, under wmu) */
+};
+
+static inline struct ax_sock *ax_sock_of(struct ax_obj *o)
+{
+	return o && o->kind == AX_OBJ_SOCK ? (struct ax_sock *)o : NULL;
+}
+
+/* The axnet socket behind fd with a reference taken, or NULL: a kernel
+ * fd (or an epoll set) the caller passes to the kernel's call. */
+struct ax_sock *ax_sock_get(int fd);
+/* Where a ring is (dir 0 rx, 1 tx): 1 with *m filled when the daemon has
+ * made it (TCP: while established; UDP: tx from the start, rx once the
+ * socket layer made it), else 0. */
+struct ax_ringmem {
+	uint8_t *base;
+	uint32_t size;
+};
+int ax_sock_ring(struct ax_sock *s, int dir, struct ax_ringmem *m);
+
+/* Readiness as POLL/EPOLL bits, from the slot and the rings, as Linux
+ * reports it (sock.c). */
+uint32_t ax_sock_events(struct ax_sock *s);
+/* SO_ERROR from the daemon (reads and clears): 0 or -errno. */
+int ax_sock_take_error(struct ax_sock *s);
+/* The slot's so_error hint says an error is pending. */
+int ax_sock_error_pending(struct ax_sock *s);
+/* Tell the daemon we moved a ring index (kick set, doorbell if asked). */
+void ax_kick(struct ax_sock *s);
+/* Recompute slot->want from the waiters and epoll items (under s->wmu). */
+void ax_sock_update_want(struct ax_sock *s);
+
+/* ---- waiting (wait.c) ---- */
+/* A deadline ms from now in CLOCK_MONOTONIC ns: ms 0 (and the result 0)
+ * is forever, ms < 0 is already past (a zero SO_RCVTIMEO). */
+uint64_t ax_deadline(long ms);
+/* Start/stop waiting for dir (0: IN, 1: OUT): sets want bits. */
+void ax_wait_begin(struct ax_sock *s, int dir);
+void ax_wait_end(struct ax_sock *s, int dir);
+/*
+ * Sleep until the socket's eventfd fires, another waiter saw it fire
+ * since gen0 was read, the deadline passes (-EAGAIN) or a signal handler
+ * runs (-EINTR). Read gen0 = ax_wait_gen(s) before checking the state.
+ */
+uint32_t ax_wait_gen(struct ax_sock *s);
+int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline);
+/* Drain a socket's eventfd and wake its local waiters (poll, epoll). */
+void ax_sock_drained(struct ax_sock *s);
+
+/* Per-slot locks (futexes shared with forked children), one per
+ * direction (0 rx, 1 tx): consumers of a ring take turns. */
+void ax_slot_lock(uint32_t id, int dir);
+void ax_slot_unlock(uint32_t id, int dir);
+
+/* ---- epoll (epoll.c) ---- */
+/* The socket is going away: drop it from every epoll set. */
+void ax_epoll_forget(struct ax_sock *s);
+
+/* -errno -> -1 + errno; >= 0 unchanged. */
+static inline long ax_ret(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+#endif /* AX_LIBAXNET_LIB_H */

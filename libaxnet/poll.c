@@ -1,0 +1,244 @@
+/*
+ * poll.c - ax_poll and ax_select over any mix of axnet sockets and kernel
+ * fds, in one kernel poll(2): kernel fds go in as they are, an axnet
+ * socket as its eventfd (POLLIN), after its want bits are set so the
+ * daemon writes that eventfd on the events asked for. An axnet socket's
+ * revents come from its slot and rings (ax_sock_events), never from the
+ * eventfd, which only says "look again".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "axnet/socket.h"
+#include "lib.h"
+
+#define POLL_STACK 64
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int dirs_of(short events, int dir[2])
+{
+	dir[0] = !!(events & (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | POLLRDHUP));
+	dir[1] = !!(events & (POLLOUT | POLLWRNORM | POLLWRBAND));
+	return dir[0] || dir[1];
+}
+
+/* The core of both calls: -errno or the number of entries with revents. */
+static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	struct ax_sock *stack_socks[POLL_STACK], **socks = stack_socks;
+	struct pollfd stack_k[POLL_STACK], *k = stack_k;
+	uint64_t end = timeout > 0 ? mono_ms() + (uint64_t)timeout : 0;
+	nfds_t i, nax = 0;
+	int ret;
+
+	if (nfds > POLL_STACK) {
+		socks = calloc(nfds, sizeof(*socks));
+		k = calloc(nfds, sizeof(*k));
+		if (!socks || !k) {
+			free(socks != stack_socks ? socks : NULL);
+			free(k != stack_k ? k : NULL);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < nfds; i++) {
+		int dir[2];
+
+		socks[i] = fds[i].fd >= 0 ? ax_sock_get(fds[i].fd) : NULL;
+		k[i] = fds[i];
+		if (!socks[i])
+			continue;
+		nax++;
+		k[i].events = POLLIN;
+		dirs_of(fds[i].events, dir);
+		/* Errors and hang-ups are always reported: wait for them. */
+		ax_wait_begin(socks[i], dir[1] && !dir[0] ? 1 : 0);
+		if (dir[0] && dir[1])
+			ax_wait_begin(socks[i], 1);
+	}
+	for (;;) {
+		int n = 0, ms = timeout;
+
+		/* Readiness first (want is set: nothing falls in between). */
+		for (i = 0; i < nfds; i++) {
+			if (!socks[i])
+				continue;
+			fds[i].revents = (short)(ax_sock_events(socks[i]) &
+						 ((uint32_t)(uint16_t)fds[i].events | POLLERR | POLLHUP));
+			if (fds[i].revents)
+				n++;
+		}
+		if (n)
+			ms = 0;
+		else if (timeout > 0) {
+			uint64_t now = mono_ms();
+			ms = now >= end ? 0 : (int)(end - now);
+		}
+		ret = poll(k, nfds, ms);
+		if (ret < 0) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < nfds; i++) {
+			if (!socks[i]) {
+				fds[i].revents = k[i].revents;
+				if (k[i].revents)
+					n++;
+				continue;
+			}
+			if (k[i].revents & POLLIN) {
+				uint64_t v;
+				ssize_t r = read(k[i].fd, &v, sizeof(v));
+				(void)r;
+				ax_sock_drained(socks[i]);
+				if (!fds[i].revents) {
+					fds[i].revents = (short)(ax_sock_events(socks[i]) &
+								 ((uint32_t)(uint16_t)fds[i].events |
+								  POLLERR | POLLHUP));
+					if (fds[i].revents)
+						n++;
+				}
+			}
+		}
+		if (n || ms == 0 || nax == 0) {
+			ret = n;
+			break;
+		}
+		/* An eventfd fired for something not asked for: again. */
+	}
+	for (i = 0; i < nfds; i++) {
+		int dir[2];
+
+		if (!socks[i])
+			continue;
+		dirs_of(fds[i].events, dir);
+		ax_wait_end(socks[i], dir[1] && !dir[0] ? 1 : 0);
+		if (dir[0] && dir[1])
+			ax_wait_end(socks[i], 1);
+		ax_obj_put(&socks[i]->o);
+	}
+	if (socks != stack_socks) {
+		free(socks);
+		free(k);
+	}
+	return ret;
+}
+
+AX_API int ax_poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	if (timeout < 0)
+		timeout = -1;
+	return (int)ax_ret(poll_mixed(fds, nfds, timeout));
+}
+
+AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+{
+	struct pollfd stack_p[POLL_STACK], *p = stack_p;
+	int i, n = 0, timeout = -1, r, count = 0;
+	uint64_t start = 0;
+
+	if (nfds < 0 || nfds > FD_SETSIZE)
+		return (int)ax_ret(-EINVAL);
+	if (tv) {
+		if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
+			return (int)ax_ret(-EINVAL);
+		timeout = tv->tv_sec > 2000000 ? 2000000000 :
+			  (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
+		start = mono_ms();
+	}
+	for (i = 0; i < nfds; i++) {
+		short ev = 0;
+
+		if (rd && FD_ISSET(i, rd))
+			ev |= POLLIN;
+		if (wr && FD_ISSET(i, wr))
+			ev |= POLLOUT;
+		if (ex && FD_ISSET(i, ex))
+			ev |= POLLPRI;
+		if (ev)
+			n++;
+	}
+	if (n > POLL_STACK) {
+		p = calloc((size_t)n, sizeof(*p));
+		if (!p)
+			return (int)ax_ret(-ENOMEM);
+	}
+	n = 0;
+	for (i = 0; i < nfds; i++) {
+		short ev = 0;
+
+		if (rd && FD_ISSET(i, rd))
+			ev |= POLLIN;
+		if (wr && FD_ISSET(i, wr))
+			ev |= POLLOUT;
+		if (ex && FD_ISSET(i, ex))
+			ev |= POLLPRI;
+		if (ev) {
+			p[n].fd = i;
+			p[n].events = ev;
+			p[n].revents = 0;
+			n++;
+		}
+	}
+	r = poll_mixed(p, (nfds_t)n, timeout);
+	if (r >= 0) {
+		for (i = 0; i < n; i++) {
+			if (p[i].revents & POLLNVAL) {
+				r = -EBADF;
+				break;
+			}
+		}
+	}
+	if (r >= 0) {
+		if (rd)
+			FD_ZERO(rd);
+		if (wr)
+			FD_ZERO(wr);
+		if (ex)
+			FD_ZERO(ex);
+		for (i = 0; i < n; i++) {
+			short re = p[i].revents;
+
+			/* Linux's select masks (fs/select.c). */
+			if ((p[i].events & POLLIN) && (re & (POLLIN | POLLRDNORM | POLLRDBAND |
+							     POLLHUP | POLLERR))) {
+				FD_SET(p[i].fd, rd);
+				count++;
+			}
+			if ((p[i].events & POLLOUT) && (re & (POLLOUT | POLLWRNORM | POLLWRBAND |
+							      POLLERR))) {
+				FD_SET(p[i].fd, wr);
+				count++;
+			}
+			if ((p[i].events & POLLPRI) && (re & POLLPRI)) {
+				FD_SET(p[i].fd, ex);
+				count++;
+			}
+		}
+		r = count;
+	}
+	if (tv && r != -EINVAL) {
+		/* Linux writes back the time left. */
+		uint64_t el = mono_ms() - start;
+		long left = (long)timeout - (long)el;
+		if (left < 0)
+			left = 0;
+		tv->tv_sec = left / 1000;
+		tv->tv_usec = (left % 1000) * 1000;
+	}
+	if (p != stack_p)
+		free(p);
+	return (int)ax_ret(r);
+}

@@ -1,0 +1,348 @@
+/*
+ * session.c - finding the instance, registering with it (HELLO), the
+ * shared segment, control requests, and fork.
+ *
+ * Fork: the child must hold references on the parent's sockets before
+ * the parent may close them (fork(); close(conn) in the parent is the
+ * classic server). So the child handler opens its own connection and
+ * sends ATTACH with the segment's token, and the parent's handler waits
+ * until the child says it is done (a pipe: a byte, or its end closing
+ * when the child dies first). fork() in a registered process thus costs
+ * one round trip to the daemon.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "axnet/socket.h"
+#include "lib.h"
+#include "util/instance.h"
+
+struct ax_session ax_sess = {
+	.ctl = -1,
+	.doorbell = -1,
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+};
+static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
+static int fork_pipe[2] = { -1, -1 };
+static int atfork_done;
+
+static int sendmsg_all(int fd, const void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t r = send(fd, buf, n, MSG_NOSIGNAL);
+		if (r == (ssize_t)n)
+			return 0;
+		if (r >= 0)
+			return -EPROTO; /* SEQPACKET: whole or nothing */
+		if (errno != EINTR)
+			return errno == EPIPE ? -ECONNRESET : -errno;
+	}
+}
+
+/* One reply packet; fd receives a passed descriptor (else -1). Extra
+ * descriptors are closed. Returns its length or -errno. */
+static ssize_t recv_reply(int fd, void *buf, size_t n, int *fds, int maxfds)
+{
+	union {
+		char b[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { buf, n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b,
+			    .msg_controllen = sizeof(cbuf.b) };
+	struct cmsghdr *c;
+	ssize_t r;
+	int got = 0;
+
+	for (int i = 0; i < maxfds; i++)
+		fds[i] = -1;
+	do
+		r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int nf = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		int *p = (int *)CMSG_DATA(c);
+		for (int i = 0; i < nf; i++) {
+			if (got < maxfds)
+				fds[got++] = p[i];
+			else
+				close(p[i]);
+		}
+	}
+	if (r == 0)
+		return -ECONNRESET;
+	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -EPROTO;
+	return r;
+}
+
+/* A request on ctl and its reply, the caller holding ax_sess.mu (or
+ * being alone: init, the fork child). */
+static int call_locked(int ctl, uint16_t type, uint32_t sock, const void *body, size_t blen,
+		       void *rbody, size_t rblen, int *fds, int maxfds)
+{
+	uint8_t buf[AXIPC_MSG_MAX] __attribute__((aligned(8)));
+	struct axipc_hdr h = { .type = type, .len = (uint32_t)(sizeof(h) + blen), .sock = sock };
+	struct axipc_rep rep;
+	int tmpfd[2], *fdp = fds ? fds : tmpfd, nf = fds ? maxfds : 0;
+	ssize_t r;
+	int err;
+
+	if (sizeof(h) + blen > sizeof(buf))
+		return -EINVAL;
+	h.id = ++ax_sess.next_id;
+	memcpy(buf, &h, sizeof(h));
+	if (blen)
+		memcpy(buf + sizeof(h), body, blen);
+	err = sendmsg_all(ctl, buf, sizeof(h) + blen);
+	if (err)
+		return err;
+	r = recv_reply(ctl, buf, sizeof(buf), fdp, nf);
+	if (r < 0)
+		return (int)r;
+	if ((size_t)r < sizeof(rep))
+		goto proto;
+	memcpy(&rep, buf, sizeof(rep));
+	if (rep.h.type != type || rep.h.id != h.id || rep.h.len != (uint32_t)r)
+		goto proto;
+	if (rep.err < 0) {
+		if ((size_t)r != sizeof(rep))
+			goto proto;
+		return rep.err;
+	}
+	if ((size_t)r != sizeof(rep) + (size_t)axipc_rep_body_len(type))
+		goto proto;
+	if (rbody)
+		memcpy(rbody, buf + sizeof(rep), rblen < (size_t)r - sizeof(rep) ?
+		       rblen : (size_t)r - sizeof(rep));
+	return rep.err;
+proto:
+	for (int i = 0; i < nf; i++)
+		if (fdp[i] >= 0) {
+			close(fdp[i]);
+			fdp[i] = -1;
+		}
+	return -EPROTO;
+}
+
+int ax_call(uint16_t type, uint32_t sock, const void *body, size_t blen, void *rbody,
+	    size_t rblen, int *fd)
+{
+	int err;
+
+	if (ax_sess.broken)
+		return -ECONNRESET;
+	pthread_mutex_lock(&ax_sess.mu);
+	err = call_locked(ax_sess.ctl, type, sock, body, blen, rbody, rblen, fd, fd ? 1 : 0);
+	pthread_mutex_unlock(&ax_sess.mu);
+	return err;
+}
+
+static int open_ctl(void)
+{
+	struct sockaddr_un sa;
+	char path[PATH_MAX + 16];
+	int fd, err;
+
+	if (snprintf(path, sizeof(path), "%s/%s", ax_sess.dir, AX_API_SOCK) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	err = instance_sockaddr(path, &sa);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EINTR)
+			continue;
+		err = errno == ENOENT ? -ENOENT : -ECONNREFUSED;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void atfork_prepare(void);
+static void atfork_parent(void);
+static void atfork_child(void);
+
+static int session_open(const char *dir)
+{
+	struct axipc_hello hello = { .version = AXIPC_VERSION };
+	struct axipc_hello_rep rep;
+	struct axipc_seg_hdr *hdr;
+	int fds[2], ctl, err, count;
+	void *seg, *locks;
+
+	if (!dir)
+		dir = getenv("AXNET_STATE_DIR");
+	if (dir && !*dir)
+		dir = NULL;
+	err = instance_state_dir(dir, NULL, ax_sess.dir, &count);
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
+	ctl = open_ctl();
+	if (ctl < 0)
+		return ctl;
+	err = call_locked(ctl, AXIPC_HELLO, 0, &hello, sizeof(hello), &rep, sizeof(rep), fds, 2);
+	if (err < 0)
+		goto out_ctl;
+	err = -EPROTO;
+	if (fds[0] < 0 || fds[1] < 0 || rep.version != AXIPC_VERSION || rep.nslots == 0 ||
+	    rep.nslots > AXIPC_SLOTS || rep.seg_size < sizeof(*hdr) || rep.seg_size > (1ull << 40))
+		goto out_fds;
+	seg = mmap(NULL, rep.seg_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	if (seg == MAP_FAILED) {
+		err = -errno;
+		goto out_fds;
+	}
+	hdr = seg;
+	if (hdr->magic != AXIPC_MAGIC || hdr->version != AXIPC_VERSION ||
+	    hdr->nslots != rep.nslots || hdr->slot_off % AXIPC_CACHELINE ||
+	    hdr->slot_off + (uint64_t)rep.nslots * sizeof(struct axipc_slot) > rep.seg_size) {
+		munmap(seg, rep.seg_size);
+		err = -EPROTO;
+		goto out_fds;
+	}
+	/* Per-slot locks shared with forked children (never with other
+	 * programs): 2 futexes per slot, pages touched only when used. */
+	locks = mmap(NULL, (size_t)rep.nslots * 2 * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (locks == MAP_FAILED) {
+		err = -errno;
+		munmap(seg, rep.seg_size);
+		goto out_fds;
+	}
+	close(fds[0]); /* the mapping keeps the segment */
+	ax_sess.seg = seg;
+	ax_sess.seg_size = rep.seg_size;
+	ax_sess.hdr = hdr;
+	ax_sess.slots = (struct axipc_slot *)((uint8_t *)seg + hdr->slot_off);
+	ax_sess.nslots = rep.nslots;
+	ax_sess.locks = locks;
+	ax_sess.doorbell = fds[1];
+	__atomic_store_n(&ax_sess.ctl, ctl, __ATOMIC_RELEASE);
+	if (!atfork_done) {
+		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+		atfork_done = 1;
+	}
+	return 0;
+out_fds:
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+out_ctl:
+	close(ctl);
+	return err;
+}
+
+int ax_session_get(void)
+{
+	int err = 0;
+
+	if (__atomic_load_n(&ax_sess.ctl, __ATOMIC_ACQUIRE) >= 0)
+		return 0;
+	pthread_mutex_lock(&init_mu);
+	if (ax_sess.ctl < 0)
+		err = session_open(NULL);
+	pthread_mutex_unlock(&init_mu);
+	return err;
+}
+
+AX_API int ax_init(const char *state_dir)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&init_mu);
+	if (ax_sess.ctl >= 0) {
+		char want[PATH_MAX];
+		int count;
+
+		if (state_dir && (instance_state_dir(state_dir, NULL, want, &count) ||
+				  strcmp(want, ax_sess.dir)))
+			err = -EALREADY;
+	} else {
+		err = session_open(state_dir);
+	}
+	pthread_mutex_unlock(&init_mu);
+	return (int)ax_ret(err);
+}
+
+/* ---- fork ---- */
+
+static void atfork_prepare(void)
+{
+	/* No request may be half-sent when the child copies the session. */
+	pthread_mutex_lock(&init_mu);
+	pthread_mutex_lock(&ax_sess.mu);
+	if (ax_sess.ctl >= 0 && pipe2(fork_pipe, O_CLOEXEC) < 0)
+		fork_pipe[0] = fork_pipe[1] = -1;
+}
+
+static void atfork_parent(void)
+{
+	if (fork_pipe[0] >= 0) {
+		char c;
+
+		close(fork_pipe[1]);
+		/* Until the child holds its references (or died). */
+		while (read(fork_pipe[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(fork_pipe[0]);
+		fork_pipe[0] = fork_pipe[1] = -1;
+		/* The sockets now have users in another process. */
+		ax_sess.shared = 1;
+	}
+	pthread_mutex_unlock(&ax_sess.mu);
+	pthread_mutex_unlock(&init_mu);
+}
+
+static void atfork_child(void)
+{
+	struct axipc_attach at = { .version = AXIPC_VERSION };
+	struct axipc_hello_rep rep;
+	int ctl, err = -EPROTO;
+
+	/* The child's own mutexes: whatever other threads held is gone. */
+	pthread_mutex_init(&ax_sess.mu, NULL);
+	pthread_mutex_init(&init_mu, NULL);
+	if (ax_sess.ctl < 0)
+		return;
+	close(fork_pipe[0]);
+	memcpy(at.token, ax_sess.hdr->token, sizeof(at.token));
+	ctl = open_ctl();
+	if (ctl >= 0) {
+		err = call_locked(ctl, AXIPC_ATTACH, 0, &at, sizeof(at), &rep, sizeof(rep), NULL, 0);
+		if (err < 0)
+			close(ctl);
+	}
+	close(ax_sess.ctl); /* the parent's connection: never ours to use */
+	if (err < 0) {
+		/* The child cannot use the sockets; their calls fail with
+		 * ECONNRESET (the instance went away, from its point of view). */
+		ax_sess.broken = 1;
+		ax_sess.ctl = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	} else {
+		ax_sess.ctl = ctl;
+	}
+	ax_sess.shared = 1;
+	if (fork_pipe[1] >= 0) {
+		char c = 1;
+		ssize_t r = write(fork_pipe[1], &c, 1);
+		(void)r;
+		close(fork_pipe[1]);
+	}
+	fork_pipe[0] = fork_pipe[1] = -1;
+}
