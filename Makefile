@@ -70,11 +70,13 @@ $(BUILD)/asan/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -O1 -c $< -o $@
 
-$(BUILD)/axnet: $(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS))
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# `axnet nc` is a libaxnet program: the static library (only ax_* visible).
+$(BUILD)/axnet: $(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS)) $(BUILD)/libaxnet.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -pthread
 
-$(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS))
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS)) \
+		$(BUILD)/asan/libaxnet.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS) -pthread
 
 # --- libaxnet: the socket API for programs ------------------------------------
 # Built position-independent with every symbol hidden but the ax_* calls
