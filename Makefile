@@ -29,15 +29,16 @@ NET_SRCS := $(wildcard userspace/net/*.c)
 # commit log), policy (language, matcher) and the authorizer joining them
 # with the engine: no I/O of their own beyond Axiom's storage backend;
 # linked into unit tests too.
-LIB_SRCS := $(wildcard util/*.c axiom/*.c policy/*.c authz/*.c)
+LIB_SRCS := $(wildcard util/*.c axiom/*.c policy/*.c authz/*.c sock/*.c)
 # Packet I/O backends and the XDP loader.
 DRV_SRCS := $(wildcard driver/*.c)
 # The daemon (event loop, control server, built-in services) and the
 # command-line program's subcommands.
 CLI_SRCS := $(wildcard daemon/*.c userspace/cli/*.c)
-# The daemon's pure parts that tests and fuzzers link without the daemon:
-# the readers of what programs write, the shared-memory segment allocator.
-IPC_SRCS := daemon/ipc_decode.c daemon/segalloc.c
+# The daemon's server for programs, which tests and fuzzers link without
+# the rest of the daemon: the readers of what programs write, the segment
+# allocator, sessions and rings (over sock/ and the engine).
+IPC_SRCS := daemon/ipc_decode.c daemon/segalloc.c daemon/sockserv.c daemon/sockserv_data.c
 
 SKEL := $(BUILD)/axnet_xdp.skel.h
 
@@ -60,7 +61,7 @@ $(SKEL): $(BUILD)/axnet_xdp.bpf.o
 
 # --- user space --------------------------------------------------------------
 HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h daemon/*.h \
-	axiom/*.h policy/*.h authz/*.h util/*.h)
+	axiom/*.h policy/*.h authz/*.h util/*.h sock/*.h)
 
 $(BUILD)/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)

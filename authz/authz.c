@@ -94,7 +94,8 @@ struct authz {
 };
 
 /*
- * A UDP flow (inbound: the peer sent the first datagram). UDP has no
+ * A UDP flow (inbound: the peer sent the first datagram; outbound: one of
+ * our sockets did). UDP has no
  * connection, so the authorizer keeps the flow: its first datagram waits
  * here for the commit, then it is LIVE until AUTHZ_UDP_IDLE of silence
  * (an LRU list, oldest first, so expiry looks at the head only).
@@ -107,6 +108,7 @@ struct udp_flow {
 	uint32_t raddr;
 	uint16_t rport, lport;
 	int live;                            /* else: waiting for its commit */
+	int inbound;                         /* the first datagram came in */
 	int gone;                            /* freed while waiting (close) */
 	uint32_t rule;
 	uint64_t seq, last_ns, asked_ns;
@@ -854,15 +856,26 @@ static void udp_free(struct udp_flow *f)
 	free(f);
 }
 
-/* Does the policy in force still allow this (inbound) UDP flow? */
+/* The policy's view of a UDP flow, by the direction of its first datagram. */
+static void udp_pol_flow(const struct udp_flow *f, struct pol_flow *pf)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->dir = f->inbound ? POL_IN : POL_OUT;
+	pf->proto = IPPROTO_UDP;
+	pf->family = AF_INET;
+	pf->sport = f->inbound ? f->rport : f->lport;
+	pf->dport = f->inbound ? f->lport : f->rport;
+	memcpy(f->inbound ? pf->src : pf->dst, &f->raddr, 4);
+	memcpy(f->inbound ? pf->dst : pf->src, f->key.laddr, 4);
+}
+
+/* Does the policy in force still allow this UDP flow? */
 static int udp_allowed(struct authz *a, const struct udp_flow *f)
 {
-	struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
-			       .sport = f->rport, .dport = f->lport };
+	struct pol_flow pf;
 	struct pol_verdict v = { 0 };
 
-	memcpy(pf.src, &f->raddr, 4);
-	memcpy(pf.dst, f->key.laddr, 4);
+	udp_pol_flow(f, &pf);
 	return pol_match(a->policy, &pf, &v) == 0 && v.allow;
 }
 
@@ -913,19 +926,26 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
 	a->st.live++;
 	f->last_ns = mono_ns();
 	if (f->held) {
-		udp_deliver(a->s, f->raddr, f->rport, f->lport, f->held, f->held_len);
+		if (f->inbound)
+			udp_deliver(a->s, f->raddr, f->rport, f->lport, f->held, f->held_len);
+		else
+			udp_sendto(a->s, f->raddr, f->lport, f->rport, f->held, f->held_len);
 		free(f->held);
 		f->held = NULL;
 	}
 }
 
-static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-		    const uint8_t *data, size_t len)
+/*
+ * The engine's UDP admission hook, both ways: src:sport is the remote end
+ * and dst:dport ours whichever way the datagram goes. A flow is authorized
+ * once, by its first datagram, for both directions.
+ */
+static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_t src,
+		    uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len)
 {
 	struct authz *a = arg;
 	struct udp_flow *f = udp_find(a, src, sport, dport);
-	struct pol_flow pf = { .dir = POL_IN, .proto = IPPROTO_UDP, .family = AF_INET,
-			       .sport = sport, .dport = dport };
+	struct pol_flow pf;
 	struct pol_verdict v = { 0 };
 	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], text[256];
 	unsigned int b;
@@ -948,7 +968,9 @@ static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 		a->st.failed++;
 		return 0;
 	}
+	(void)owner; /* matched by owner: progpol */
 	f->a = a;
+	f->inbound = inbound;
 	f->raddr = src;
 	f->rport = sport;
 	f->lport = dport;
@@ -961,21 +983,20 @@ static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 	inet_ntop(AF_INET, &dst, la, sizeof(la));
 	inet_ntop(AF_INET, &src, ra, sizeof(ra));
 	snprintf(f->tuple, sizeof(f->tuple), "local=%s:%u remote=%s:%u", la, dport, ra, sport);
-	memcpy(pf.src, &src, 4);
-	memcpy(pf.dst, &dst, 4);
+	udp_pol_flow(f, &pf);
 	if (pol_match(a->policy, &pf, &v) < 0 || !v.allow || a->udp_count >= AUTHZ_UDP_MAX_FLOWS) {
 		a->st.rejected++;
 		if (a->udp_count < AUTHZ_UDP_MAX_FLOWS) {
 			/* A deny verdict at the reject entries' rate, as for
 			 * TCP (tcp_denied). */
-			if (log_reject(a, 1, "udp", f->tuple, v.rule) && a->have_sink) {
+			if (log_reject(a, inbound, "udp", f->tuple, v.rule) && a->have_sink) {
 				struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = v.rule };
 
 				a->sink.flow_set(a->sink.arg, &f->key, &dv);
 			}
 		}
 		udp_free(f);
-		return 0;
+		return inbound ? 0 : -EACCES;
 	}
 	f->rule = v.rule;
 	f->held = malloc(len ? len : 1);
@@ -987,8 +1008,8 @@ static int udp_hook(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint1
 	memcpy(f->held, data, len);
 	f->held_len = len;
 	f->asked_ns = mono_ns();
-	snprintf(text, sizeof(text), "dir=in proto=udp %s rule=%u policy=%" PRIu64, f->tuple, v.rule,
-		 a->policy_seq);
+	snprintf(text, sizeof(text), "dir=%s proto=udp %s rule=%u policy=%" PRIu64,
+		 inbound ? "in" : "out", f->tuple, v.rule, a->policy_seq);
 	err = propose(a, AXIOM_CONN_AUTHORIZE, text, on_udp_authorized, f);
 	if (err < 0) {
 		if (err == -ENOSPC)

@@ -20,6 +20,7 @@
 #include "daemon/daemon.h"
 #include "daemon/dump.h"
 #include "daemon/relay.h"
+#include "daemon/sockserv.h"
 #include "net/icmp.h"
 #include "netdev.h"
 #include "net/stack.h"
@@ -168,6 +169,8 @@ static void handle_stats(struct daemon *r, struct client *c)
 				sc.err = client_say(c, "axiom.error %s", why);
 		}
 	}
+	if (!sc.err)
+		sockserv_stats(r->sockserv, say_stat, &sc);
 	if (!sc.err)
 		r->dev->ops->stats(r->dev, say_stat, &sc);
 	if (!sc.err && client_say(c, "end") == 0)

@@ -19,6 +19,8 @@ struct axiom;
 struct authz;
 struct relay;
 struct icmp_echo_reply;
+struct sock_layer;
+struct sockserv;
 
 #define MAX_CLIENTS CTL_MAX_CLIENTS
 /* The longest poll() sleep: the engine's deadlines (stack_next_deadline)
@@ -71,9 +73,11 @@ struct daemon {
 	char sock_path[PATH_MAX + 32];
 	struct axiom *ax;
 	struct authz *authz;
+	struct sock_layer *socks; /* the socket layer (sock/): services, programs */
 	uint64_t next_gen;
 	uint64_t last_tick_ns;
 	uint32_t udp_idle_ms;
+	struct sockserv *sockserv; /* api.sock: programs' sessions (sockserv.h) */
 };
 
 /* `axnet run ARGS`: the exit status. */

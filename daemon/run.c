@@ -38,6 +38,8 @@
 #include "net/tcp.h"
 #include "net/tcp_cc.h"
 #include "daemon/services.h"
+#include "daemon/sockserv.h"
+#include "sock/sock.h"
 #include "util/addr.h"
 #include "util/instance.h"
 #include "util/netns.h"
@@ -59,11 +61,11 @@ static void rx_frame(void *arg, const uint8_t *frame, size_t len)
 
 static int loop(struct daemon *r)
 {
-	struct pollfd fds[AX_MAX_QUEUES + 2 + CTLSRV_NFDS];
+	struct pollfd fds[AX_MAX_QUEUES + 3 + CTLSRV_NFDS];
 	int busy = 0;
 
 	while (!r->stop) {
-		int n, nfd, base, timeout;
+		int n, nfd, base, api, timeout;
 		uint64_t now = mono_ns();
 
 		nfd = r->dev->ops->poll_fds(r->dev, fds, AX_MAX_QUEUES);
@@ -73,12 +75,16 @@ static int loop(struct daemon *r)
 					      .events = POLLIN };
 		ctlsrv_fds(r, fds + nfd);
 		nfd += CTLSRV_NFDS;
+		api = nfd;
+		fds[nfd++] = (struct pollfd){ .fd = sockserv_fd(r->sockserv), .events = POLLIN };
 		if (busy || r->busy_poll)
 			timeout = 0;
 		else if (r->dev->ops->tx_pending(r->dev))
 			timeout = 1; /* the device was busy: retry soon */
 		else
 			timeout = next_timeout_ms(r, now);
+		/* Programs ring the doorbell only while we sleep. */
+		timeout = sockserv_before_sleep(r->sockserv, timeout);
 		n = poll(fds, (nfds_t)nfd, timeout);
 		if (n < 0 && errno != EINTR)
 			return log_err(-errno, "poll: %s", strerror(errno));
@@ -99,12 +105,14 @@ static int loop(struct daemon *r)
 		if (n > 0 && (fds[base + 1].revents & POLLIN))
 			axiom_dispatch(r->ax);
 		ctlsrv_io(r, fds + base + 2, n, now);
+		sockserv_io(r->sockserv, n > 0 ? fds[api].revents : 0);
 		stack_timers(&r->stack);
 		if (r->authz && now - r->last_tick_ns >= 1000000000ull) {
 			r->last_tick_ns = now;
 			authz_tick(r->authz); /* idle UDP flows end */
 		}
 		ctlsrv_flush(r, now);
+		sockserv_flush(r->sockserv);
 		r->dev->ops->flush(r->dev);
 	}
 	return 0;
@@ -251,11 +259,12 @@ static void usage(void)
 		"                    (Linux base_reachable_time_ms; default 30000)\n"
 		"  --neigh-stale-ms MS  an unused neighbour entry is freed after MS\n"
 		"                    (Linux gc_stale_time; default 60000)\n"
+		"  --ports LO-HI     ephemeral ports for sockets (RFC 6056; default 32768-60999)\n"
 		"  --verbose         debug logging\n");
 }
 
 /* Long options without a short letter. */
-enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE };
+enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE, OPT_PORTS };
 
 int daemon_main(int argc, char **argv)
 {
@@ -282,6 +291,7 @@ int daemon_main(int argc, char **argv)
 		{ "udp-idle", required_argument, NULL, 'U' },
 		{ "neigh-reachable-ms", required_argument, NULL, OPT_NEIGH_REACHABLE },
 		{ "neigh-stale-ms", required_argument, NULL, OPT_NEIGH_STALE },
+		{ "ports", required_argument, NULL, OPT_PORTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -300,11 +310,13 @@ int daemon_main(int argc, char **argv)
 	unsigned long udp_idle_s = 0;
 	unsigned long neigh_ms[2] = { 0, 0 }; /* reachable, stale; 0: default */
 	unsigned long v;
+	struct sock_config scfg = { 0 };
 	struct netdev_opts no = { 0 };
 	struct daemon *r;
 	uint32_t addr = 0, gw = 0;
 	uint8_t plen = 0;
 	char lock_path[PATH_MAX + 8];
+	char api_path[PATH_MAX + 16];
 	sigset_t mask;
 	int opt, i, locked = 0, stack_ready = 0, err = 0;
 	unsigned int lost;
@@ -378,6 +390,20 @@ int daemon_main(int argc, char **argv)
 				      optarg, 100, 3600000, "ms", &neigh_ms[opt == OPT_NEIGH_STALE]) < 0)
 				return 2;
 			break;
+		case OPT_PORTS: {
+			unsigned int lo, hi;
+			char end;
+
+			if (sscanf(optarg, "%u-%u%c", &lo, &hi, &end) != 2 || !lo || lo > hi ||
+			    hi > 65535) {
+				fprintf(stderr, "axnet run: --ports wants LO-HI (1..65535, LO <= HI), "
+						"got '%s'\n", optarg);
+				return 2;
+			}
+			scfg.port_lo = (uint16_t)lo;
+			scfg.port_hi = (uint16_t)hi;
+			break;
+		}
 		case 'R': {
 			int k = sscanf(optarg, "%u,%u", &syn_rate, &syn_burst);
 
@@ -489,8 +515,14 @@ int daemon_main(int argc, char **argv)
 	tcp_set_syncookies(&r->stack, (enum tcp_syncookies)syncookies);
 	if (user_timeout_ms >= 0)
 		r->stack.tcp->user_timeout_ms = (uint32_t)user_timeout_ms;
+	scfg.stack = &r->stack;
+	err = sock_layer_open(&r->socks, &scfg);
+	if (err) {
+		log_err(err, "cannot set up the socket layer: %s", strerror(-err));
+		goto out;
+	}
 	if (serve) {
-		err = services_start(&r->stack);
+		err = services_start(r->socks);
 		if (err)
 			goto out;
 	}
@@ -517,6 +549,17 @@ int daemon_main(int argc, char **argv)
 		goto out;
 	}
 
+	{
+		struct sockserv_config ac = { .path = api_path, .socks = r->socks };
+
+		snprintf(api_path, sizeof(api_path), "%s/%s", r->state_dir, AX_API_SOCK);
+		err = sockserv_open(&r->sockserv, &ac);
+		if (err) {
+			log_err(err, "cannot set up %s: %s", api_path, strerror(-err));
+			goto out;
+		}
+	}
+
 	stack_announce(&r->stack);
 	r->dev->ops->flush(r->dev);
 	{
@@ -530,6 +573,10 @@ int daemon_main(int argc, char **argv)
 
 out:
 	ctlsrv_close_all(r);
+	/* Programs' sockets close first (as at their exit); the
+	 * connections that linger end with the socket layer and the stack. */
+	sockserv_close(r->sockserv);
+	r->sockserv = NULL;
 	if (r->listen_fd >= 0) {
 		close(r->listen_fd);
 		unlink(r->sock_path);
@@ -538,6 +585,7 @@ out:
 		close(r->sig_fd);
 	if (stack_ready) {
 		services_stop();
+		sock_layer_close(r->socks);
 		/* Connections end first (their verdicts go, their close
 		 * entries are proposed), then the log commits what is
 		 * queued and runs the last callbacks, then the authorizer. */

@@ -1,8 +1,9 @@
 /*
  * services.c - see services.h. The services are event-driven: they read
- * when TCP says data is there, and the echo and chargen services write only
- * what the send ring can take, so a slow reader throttles the writer
- * through TCP's own windows (nothing is buffered here).
+ * when the socket layer says data is there (its readiness events), and
+ * the echo and chargen services write only what the send buffer takes, so
+ * a slow reader throttles the writer through TCP's own windows (nothing is
+ * buffered here).
  */
 #include "services.h"
 
@@ -10,33 +11,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
+#include "sock/sock.h"
+#include "util/cred.h"
 #include "util/log.h"
-#include "net/stack.h"
-#include "net/tcp.h"
-#include "net/udp.h"
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_UDP_ECHO };
 
 struct service {
 	enum svc_kind kind;
 	uint16_t port;
-	struct tcp_pcb *listener;
-	struct ax_stack *udp_stack;   /* UDP services: bound on this stack */
+	struct sock *so;   /* the listening (TCP) or bound (UDP) socket */
 	const char *name;
+};
+
+/* One accepted connection: where chargen's pattern goes on, and the list
+ * services_stop() closes. */
+struct svc_conn {
+	struct service *svc;
+	struct sock *so;
+	uint32_t off;      /* chargen: bytes sent, modulo the period */
+	struct svc_conn *prev, *next;
 };
 
 #define MAX_SERVICES 8
 static struct service services[MAX_SERVICES];
 static unsigned int n_services;
+static struct svc_conn *conns;
 static uint8_t scratch[65536];
+/* The services' sockets belong to the daemon itself (policy rules by
+ * user or program see the daemon's uid and executable). */
+static struct ax_cred self;
 
 /*
  * RFC 864's pattern: lines of 72 of the 95 printable ASCII characters,
  * each line starting one character further on, ended by CR LF; it repeats
- * every 95 lines. Every chargen write is a whole number of periods, so
- * each connection's stream is the pattern from its first byte on without
- * any per-connection state (a client can check it).
+ * every 95 lines. A connection's stream is the pattern from its first byte
+ * on (a client can check it): each connection remembers where it is in
+ * the period, and the buffer holds whole periods, so a write from that
+ * offset continues the pattern.
  */
 #define CHARGEN_LINE 74                    /* 72 characters, CR, LF */
 #define CHARGEN_PERIOD (95 * CHARGEN_LINE) /* 7030 bytes */
@@ -56,99 +70,116 @@ static void chargen_init(void)
 	}
 }
 
-/* Fill the send ring: on accept and whenever ACKs free space. */
-static void chargen_fill(void *arg, struct tcp_pcb *pcb)
+static void conn_close(struct svc_conn *c)
 {
-	uint32_t room;
-
-	(void)arg;
-	while ((room = tcp_sndbuf(pcb)) >= CHARGEN_PERIOD) {
-		size_t n = room - room % CHARGEN_PERIOD;
-
-		if (n > sizeof(chargen_buf))
-			n = sizeof(chargen_buf);
-		/* n <= tcp_sndbuf(): taken whole, or not at all (closing). */
-		if (tcp_write(pcb, chargen_buf, n) <= 0)
-			return;
-	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	sock_close(c->so);
+	free(c);
 }
 
-static void pump(void *arg, struct tcp_pcb *pcb)
+/* Fill the send buffer as far as it takes: on accept and whenever ACKs
+ * free space. */
+static void chargen_fill(struct svc_conn *c)
 {
-	struct service *svc = arg;
-
 	for (;;) {
-		size_t want = sizeof(scratch);
-		int n;
+		ssize_t n = sock_send(c->so, chargen_buf + c->off, sizeof(chargen_buf) - c->off,
+				      MSG_NOSIGNAL, NULL, 0);
 
-		if (svc->kind == SVC_ECHO) {
-			uint32_t room = tcp_sndbuf(pcb);
-
-			if (room == 0)
-				return; /* writable will call again */
-			if (room < want)
-				want = room;
-		}
-		n = tcp_read(pcb, scratch, want);
-		if (n == -EAGAIN)
+		if (n <= 0)
 			return;
-		if (n == 0) {
-			/* The peer is done; so are we. Chargen stops here
-			 * too (a reset ends it through `closed`). */
-			tcp_close(pcb);
-			return;
-		}
-		if (n < 0)
-			return;
-		if (svc->kind == SVC_ECHO)
-			tcp_write(pcb, scratch, (size_t)n);
+		c->off = (uint32_t)((c->off + (size_t)n) % CHARGEN_PERIOD);
 	}
 }
 
-static void on_closed(void *arg, struct tcp_pcb *pcb, int err)
+/*
+ * Read what came. Echo peeks, sends what the send buffer takes and only
+ * then consumes that much, so a slow reader throttles the writer through
+ * TCP's own windows (nothing is buffered here). Discard and chargen throw
+ * it away unread (RFC 863, RFC 864). 1 when the connection was closed.
+ */
+static int pump(struct svc_conn *c)
 {
-	(void)arg;
-	(void)pcb;
-	(void)err;
+	for (;;) {
+		ssize_t n, w;
+
+		if (c->svc->kind != SVC_ECHO) {
+			n = sock_recv(c->so, NULL, SIZE_MAX, MSG_TRUNC, NULL, NULL);
+		} else {
+			n = sock_recv(c->so, scratch, sizeof(scratch), MSG_PEEK, NULL, NULL);
+			if (n > 0) {
+				w = sock_send(c->so, scratch, (size_t)n, MSG_NOSIGNAL, NULL, 0);
+				if (w <= 0)
+					return 0; /* room comes with an EPOLLOUT event */
+				sock_recv(c->so, NULL, (size_t)w, MSG_TRUNC, NULL, NULL);
+				continue;
+			}
+		}
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0) {
+			/* The peer is done (0), or the connection is gone
+			 * (reset, timed out): so are we. Chargen stops here
+			 * too. */
+			conn_close(c);
+			return 1;
+		}
+	}
 }
 
-static const struct tcp_callbacks conn_cb = {
-	.readable = pump,
-	.writable = pump,
-	.closed = on_closed,
-};
+static void conn_event(void *arg, struct sock *so, uint32_t events)
+{
+	struct svc_conn *c = arg;
 
-/* Chargen reads like discard (RFC 864: what the user sends is thrown
- * away) and writes whenever there is room. */
-static const struct tcp_callbacks chargen_cb = {
-	.readable = pump,
-	.writable = chargen_fill,
-	.closed = on_closed,
-};
+	(void)so;
+	if (pump(c))
+		return;
+	if (c->svc->kind == SVC_CHARGEN && (events & EPOLLOUT))
+		chargen_fill(c);
+}
 
-static void on_accepted(void *arg, struct tcp_pcb *pcb)
+static void listen_event(void *arg, struct sock *so, uint32_t events)
 {
 	struct service *svc = arg;
+	struct sock *nso;
 
-	if (svc->kind == SVC_CHARGEN) {
-		tcp_set_callbacks(pcb, &chargen_cb, arg);
-		chargen_fill(arg, pcb);
-		return;
+	(void)events;
+	while (sock_accept(so, &nso) == 0) {
+		struct svc_conn *c = calloc(1, sizeof(*c));
+
+		if (!c) {
+			sock_close(nso);
+			continue;
+		}
+		c->svc = svc;
+		c->so = nso;
+		c->next = conns;
+		if (conns)
+			conns->prev = c;
+		conns = c;
+		sock_set_event(nso, conn_event, c);
+		conn_event(c, nso, sock_poll(nso));
 	}
-	tcp_set_callbacks(pcb, &conn_cb, arg);
 }
-
-static const struct tcp_callbacks listen_cb = {
-	.accepted = on_accepted,
-};
 
 /* UDP echo (RFC 862 4): each datagram back to where it came from. */
-static void udp_echo(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
-		     const uint8_t *data, size_t len)
+static void udp_echo(void *arg, struct sock *so, uint32_t events)
 {
-	struct service *svc = arg;
+	(void)arg;
+	(void)events;
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = sock_recv(so, scratch, sizeof(scratch), 0, (struct sockaddr *)&from, &fl);
 
-	udp_sendto(svc->udp_stack, src, dport, sport, data, len);
+		if (n < 0)
+			return;
+		sock_send(so, scratch, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
 }
 
 int services_parse(const char *spec)
@@ -196,34 +227,40 @@ int services_parse(const char *spec)
 			    : svc->kind == SVC_DISCARD   ? "discard"
 			    : svc->kind == SVC_CHARGEN   ? "chargen"
 							 : "udp-echo";
-		svc->listener = NULL;
+		svc->so = NULL;
 		n_services++;
 	}
 	return 0;
 }
 
-int services_start(struct ax_stack *s)
+int services_start(struct sock_layer *l)
 {
 	unsigned int i;
+	int one = 1;
 
+	cred_self(&self);
 	for (i = 0; i < n_services; i++) {
 		struct service *svc = &services[i];
+		int udp = svc->kind == SVC_UDP_ECHO;
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(svc->port) };
 		int err;
 
-		if (svc->kind == SVC_UDP_ECHO) {
-			svc->udp_stack = s;
-			err = udp_bind(s, svc->port, udp_echo, svc);
-			if (err)
-				return log_err(err, "cannot bind UDP port %u: %s", svc->port,
-					       strerror(-err));
+		err = sock_create(l, udp ? SOCK_DGRAM : SOCK_STREAM, &self, &svc->so);
+		if (err)
+			return log_err(err, "cannot make a socket for %s: %s", svc->name,
+				       strerror(-err));
+		sock_setsockopt(svc->so, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		sock_set_event(svc->so, udp ? udp_echo : listen_event, svc);
+		err = sock_bind(svc->so, (struct sockaddr *)&sin, sizeof(sin));
+		if (!err && !udp)
+			err = sock_listen(svc->so, 1024);
+		if (err)
+			return log_err(err, "cannot %s %s port %u: %s", udp ? "bind" : "listen on",
+				       udp ? "UDP" : "TCP", svc->port, strerror(-err));
+		if (udp)
 			log_info("serving echo on UDP port %u", svc->port);
-			continue;
-		}
-		svc->listener = tcp_listen(s, svc->port, 1024, &listen_cb, svc);
-		if (!svc->listener)
-			return log_err(-errno, "cannot listen on TCP port %u: %s", svc->port,
-				       strerror(errno));
-		log_info("serving %s on TCP port %u", svc->name, svc->port);
+		else
+			log_info("serving %s on TCP port %u", svc->name, svc->port);
 	}
 	return 0;
 }
@@ -232,11 +269,11 @@ void services_stop(void)
 {
 	unsigned int i;
 
+	while (conns)
+		conn_close(conns);
 	for (i = 0; i < n_services; i++) {
-		if (services[i].listener)
-			tcp_close(services[i].listener);
-		if (services[i].udp_stack)
-			udp_unbind(services[i].udp_stack, services[i].port);
+		sock_close(services[i].so);
+		services[i].so = NULL;
 	}
 	n_services = 0;
 }

@@ -1,22 +1,24 @@
 /*
- * services.h - built-in TCP services of `axnet run --serve`, so that kernel
- * tools can exercise axnet's TCP: echo (RFC 862), discard (RFC 863) and
- * chargen (RFC 864: sends its pattern as fast as TCP takes it, until the
- * peer closes or resets).
+ * services.h - built-in services of `axnet run --serve`, so that kernel
+ * tools can exercise axnet: echo (RFC 862), discard (RFC 863) and chargen
+ * (RFC 864: sends its pattern as fast as TCP takes it, until the peer
+ * closes or resets) on TCP, echo on UDP. They run on the socket layer
+ * (sock/sock.h), as the daemon's own sockets.
  */
 #ifndef AX_CLI_SERVICES_H
 #define AX_CLI_SERVICES_H
 
 #include <stdint.h>
 
-struct ax_stack;
+struct sock_layer;
 
 /* Parse "echo:7,discard:9,chargen:19" (before anything is set up, so a
  * typo costs nothing). 0, or -EINVAL with a message printed. */
 int services_parse(const char *spec);
-/* Listen on every parsed service. 0 or -errno from tcp_listen. */
-int services_start(struct ax_stack *s);
-/* Stop listening (connections are freed with the stack). */
+/* Listen on (TCP) or bind (UDP) every parsed service through the socket
+ * layer, as the daemon's own sockets. 0 or -errno from sock_bind/listen. */
+int services_start(struct sock_layer *l);
+/* Close every service socket and connection (before the layer closes). */
 void services_stop(void);
 
 #endif /* AX_CLI_SERVICES_H */

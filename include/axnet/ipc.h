@@ -26,7 +26,9 @@
  *              The library returns that eventfd as the socket's descriptor.
  *   BIND, LISTEN, CONNECT, SHUTDOWN, CLOSE, SETSOCKOPT, GETSOCKOPT, GETNAME.
  * A request naming a socket first syncs that socket's rings as a kick
- * would (so data written before SHUTDOWN or CLOSE goes out before the FIN).
+ * would (so data written before SHUTDOWN or CLOSE goes out before the FIN),
+ * and its outcome is in the socket's slot (readiness, rings) before the
+ * reply is sent: a program may read the slot as soon as it has the reply.
  *
  * Data: per socket two rings in the segment: rx (daemon produces, program
  * consumes) and tx (program produces, daemon consumes), indices are 32-bit

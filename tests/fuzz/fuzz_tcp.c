@@ -414,15 +414,39 @@ static void app_action(uint8_t act)
 
 	switch (act & 7) {
 	case 1:
-		if (est) {
+		if (est && (param & 16)) {
+			/* The zero-copy path with a count nobody checked (a
+			 * program's index): never more than the room. */
+			struct tcp_ringview v, w;
+			uint32_t n = (param & 8) ? UINT32_MAX - param : (param & 7) * 40000u + 1;
+			int rc;
+
+			tcp_snd_view(est, &v);
+			rc = tcp_snd_produced(est, n);
+			tcp_snd_view(est, &w);
+			if (rc == 0 && (n > v.size - v.len || !v.buf))
+				abort();
+			if (rc == -EINVAL && (n <= v.size - v.len || w.len != v.len))
+				abort();
+		} else if (est) {
 			static const uint8_t junk[32 * 512];
 
 			tcp_write(est, junk, param * 512 + 1);
 		}
 		break;
 	case 2:
-		if (est)
+		if (est && (param & 16)) {
+			struct tcp_ringview v;
+			uint32_t n = (param & 8) ? UINT32_MAX - param : (param & 7) * 1000u;
+			int rc;
+
+			tcp_rcv_view(est, &v);
+			rc = tcp_rcv_consumed(est, n);
+			if ((rc == 0) != (n <= v.len))
+				abort();
+		} else if (est) {
 			tcp_shutdown(est);
+		}
 		break;
 	case 3:
 		if (est) {

@@ -283,7 +283,7 @@ TEST(active_open)
 	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_active_opens, 1 });
 	REQUIRE(H.nif.n == 1);
 	CHECK_SEG(0, TH_ACK, iss + 1, 0x5001, 0);
-	CHECK_EQ(V.win, AX_TCP_RCVBUF >> AX_TCP_RCV_WSCALE);
+	CHECK_EQ(V.win, AX_TCP_RCVWND_INIT >> AX_TCP_RCV_WSCALE);
 	CHECK_EQ(V.hlen, 32);
 	CHECK(V.o.ts_ok);
 	CHECK_EQ(V.o.tsval, 1000);

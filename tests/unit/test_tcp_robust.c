@@ -398,7 +398,7 @@ TEST(window_update_ignores_older_ack)
 TEST(zero_window_still_takes_acks)
 {
 	struct tcp_pcb *pcb;
-	uint32_t s, k, full = AX_TCP_RCVBUF;
+	uint32_t s, k, full = AX_TCP_RCVWND_INIT;
 
 	REQUIRE(setup() == 0);
 	pcb = establish_full();

@@ -39,10 +39,13 @@ static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
 	memcpy(got.data, data, len < sizeof(got.data) ? len : sizeof(got.data));
 }
 
-static int on_authz(void *arg, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-		    const uint8_t *data, size_t len)
+static int on_authz(void *arg, int inbound, const struct ax_cred *owner, uint32_t src,
+		    uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len)
 {
 	(void)arg;
+	(void)owner;
+	if (!inbound)
+		return 1;
 	(void)src;
 	(void)dst;
 	hook.n++;
@@ -105,6 +108,8 @@ static size_t udp_frame(uint16_t sport, uint16_t dport, const char *payload, siz
 }
 
 #define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_udp_rx, n }
+/* A datagram to no socket draws a port unreachable (RFC 1122 4.1.3.1). */
+#define TX_UNREACH { AX_C_eth_tx, 1 }, { AX_C_ip_tx, 1 }, { AX_C_udp_unreach_tx, 1 }
 
 TEST(delivered_to_bound_port)
 {
@@ -141,13 +146,13 @@ TEST(bad_datagrams_counted)
 	CHECK_CNT(&H, RX(2), { AX_C_udp_malformed, 2 });
 	fake_mark(&H);
 	fake_rx(&H, f, udp_frame(40000, 8, "hello", 0, 1));  /* nobody on 8 */
-	CHECK_CNT(&H, RX(1), { AX_C_udp_no_port, 1 });
+	CHECK_CNT(&H, RX(1), { AX_C_udp_no_port, 1 }, TX_UNREACH);
 	CHECK_EQ(got.n, 0);
-	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(H.nif.n, 1);
 	udp_unbind(&H.s, 7);
 	fake_mark(&H);
 	fake_rx(&H, f, udp_frame(40000, 7, "hello", 0, 1));
-	CHECK_CNT(&H, RX(1), { AX_C_udp_no_port, 1 });
+	CHECK_CNT(&H, RX(1), { AX_C_udp_no_port, 1 }, TX_UNREACH);
 	stack_fini(&H.s);
 }
 

@@ -65,6 +65,13 @@
 	X(udp_bad_csum, "UDP datagrams with a bad checksum")                  \
 	X(udp_no_port, "UDP datagrams for no bound port")                     \
 	X(udp_delivered, "UDP datagrams handed to their port")                \
+	X(udp_unreach_tx, "ICMP port unreachables sent for UDP to no socket") \
+	X(udp_unreach_limited, "ICMP port unreachables not sent: rate limit") \
+	X(udp_icmp_err, "ICMP unreachables reported on a connected UDP socket") \
+	X(icmp_unreach_rx, "ICMP destination unreachables (not frag-needed) received") \
+	X(sock_accept_overflow, "connections reset: the socket's accept queue was full") \
+	X(sock_ports_exhausted, "binds and connects that found no free ephemeral port") \
+	X(udp_rcvbuf_drops, "UDP datagrams dropped: the socket's receive queue was full") \
 	X(tcp_rx, "TCP segments received")                                    \
 	X(tcp_tx, "TCP segments sent")                                        \
 	X(tcp_malformed, "TCP segments truncated, bad offset, or broadcast") \
@@ -110,6 +117,7 @@
 	X(tcp_keepalive_probes, "TCP keepalive probes sent")                 \
 	X(tcp_keepalive_drops, "TCP connections dropped: keepalive unanswered") \
 	X(tcp_pmtu_lowered, "TCP path MTUs lowered by fragmentation-needed (RFC 1191)") \
+	X(tcp_rcvbuf_grown, "TCP receive windows grown by autotuning (DRS)")  \
 	X(tcp_rx_bytes, "TCP payload bytes received in order")               \
 	X(tcp_tx_bytes, "TCP payload bytes sent for the first time")
 

@@ -12,6 +12,7 @@
 #include "proto.h"
 #include "stack.h"
 #include "tcp.h"
+#include "udp.h"
 
 /* Build and send an echo message of type type with the given data. */
 static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
@@ -91,6 +92,58 @@ reject:
 	stack_count(s, AX_C_icmp_frag_needed_rejected);
 }
 
+int icmp_send_unreach(struct ax_stack *s, uint32_t dst, uint8_t code, const uint8_t *ip,
+		      size_t iplen)
+{
+	struct ipv4_tx tx;
+	struct icmp_hdr h = { .type = ICMP_DEST_UNREACH, .code = code };
+	size_t cap, max = 576 - sizeof(struct ipv4_hdr) - sizeof(h);
+	int err = 0;
+	uint8_t *buf = ipv4_tx_begin(s, dst, IP_PROTO_ICMP, &tx, &cap, &err);
+	uint16_t c;
+
+	if (!buf)
+		return err;
+	if (cap < sizeof(h) + 28) {
+		ipv4_tx_abort(s, &tx);
+		return -EMSGSIZE;
+	}
+	if (cap - sizeof(h) < max)
+		max = cap - sizeof(h);
+	if (iplen > max)
+		iplen = max;
+	memcpy(buf, &h, sizeof(h)); /* id/seq: the unused word, zero */
+	memcpy(buf + sizeof(h), ip, iplen);
+	c = csum_fold(csum_partial(buf, sizeof(h) + iplen, 0));
+	memcpy(buf + offsetof(struct icmp_hdr, csum), &c, sizeof(c));
+	return ipv4_tx_commit(s, &tx, sizeof(h) + iplen);
+}
+
+/*
+ * Destination unreachable other than frag-needed (RFC 792) quoting a UDP
+ * datagram we sent: the quote's IP header and first 8 bytes give the
+ * flow; UDP decides whether a socket hears of it (RFC 1122 4.1.3.3).
+ */
+static void unreach(struct ax_stack *s, const uint8_t *p, size_t len, uint8_t code)
+{
+	const uint8_t *q = p + sizeof(struct icmp_hdr);
+	size_t qlen = len - sizeof(struct icmp_hdr), qhlen;
+	struct ipv4_hdr qip;
+	uint16_t sport, dport;
+
+	stack_count(s, AX_C_icmp_unreach_rx);
+	if (qlen < sizeof(qip))
+		return;
+	memcpy(&qip, q, sizeof(qip));
+	qhlen = (size_t)(qip.ver_ihl & 0x0f) * 4;
+	if ((qip.ver_ihl >> 4) != 4 || qhlen < sizeof(qip) || qlen < qhlen + 8 ||
+	    qip.src != s->addr || qip.proto != IP_PROTO_UDP || (ntohs(qip.frag_off) & IP_OFFMASK))
+		return;
+	memcpy(&sport, q + qhlen, 2);
+	memcpy(&dport, q + qhlen + 2, 2);
+	udp_icmp_unreach(s, qip.dst, ntohs(sport), ntohs(dport), code);
+}
+
 void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 		const uint8_t *p, size_t len, int to_bcast)
 {
@@ -146,7 +199,7 @@ void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 			frag_needed(s, p, len);
 			return;
 		}
-		stack_count(s, AX_C_icmp_other_rx);
+		unreach(s, p, len, h.code);
 		return;
 	default:
 		stack_count(s, AX_C_icmp_other_rx);

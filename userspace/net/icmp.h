@@ -2,7 +2,10 @@
  * icmp.h - ICMP for IPv4 (RFC 792): echo requests are answered, echo
  * replies are handed to the stack's echo_reply_cb, "fragmentation needed"
  * quoting a TCP segment goes to TCP's path MTU discovery
- * (tcp_icmp_frag_needed, which validates it), everything else counted.
+ * (tcp_icmp_frag_needed, which validates it), other destination
+ * unreachables quoting a UDP datagram of ours go to UDP
+ * (udp_icmp_unreach: -ECONNREFUSED on a connected socket), everything else
+ * counted.
  */
 #ifndef AX_ICMP_H
 #define AX_ICMP_H
@@ -18,6 +21,12 @@ struct ipv4_hdr;
  * it, and Linux does the same by default). */
 void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 		const uint8_t *p, size_t len, int to_bcast);
+
+/* A destination unreachable of code to dst quoting the datagram ip
+ * (iplen bytes: its header and as much of the rest as fits in 576 bytes,
+ * RFC 1812 4.3.2.3, as Linux). 0 or -errno. The caller rate-limits. */
+int icmp_send_unreach(struct ax_stack *s, uint32_t dst, uint8_t code, const uint8_t *ip,
+		      size_t iplen);
 
 /* See stack_ping(). */
 int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,

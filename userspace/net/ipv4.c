@@ -185,7 +185,7 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 			stack_count(s, AX_C_udp_no_port);
 			break;
 		}
-		udp_input(s, ip.src, ip.dst, p + hlen, tot - hlen);
+		udp_input(s, p, hlen, tot - hlen);
 		break;
 	default:
 		stack_count(s, AX_C_ip_unknown_proto);

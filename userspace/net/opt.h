@@ -90,6 +90,38 @@
 #ifndef AX_TCP_RCVBUF
 #define AX_TCP_RCVBUF (256u * 1024)
 #endif
+/* SO_SNDBUF / SO_RCVBUF bounds (tcp_set_bufsize). Below one page the
+ * receiver's SWS avoidance (RFC 9293 3.8.6.2.2) keeps the window under an
+ * MSS and a transfer crawls (Linux's floor, SOCK_MIN_RCVBUF doubled, is
+ * 4.5 KiB); above 8 MiB our window scale (AX_TCP_RCV_WSCALE 7) cannot
+ * offer the space. */
+#ifndef AX_TCP_BUF_MIN
+#define AX_TCP_BUF_MIN 4096u
+#endif
+#ifndef AX_TCP_BUF_MAX
+#define AX_TCP_BUF_MAX (8u * 1024 * 1024)
+#endif
+/* Receive-window autotuning (tcp_set_bufsize): the window a connection
+ * first offers, Linux's too (its SYN offers 64 KiB, the most an unscaled
+ * window can say); it grows toward the ring as the application drains it,
+ * so a connection that moves little touches little of its ring. */
+#ifndef AX_TCP_RCVWND_INIT
+#define AX_TCP_RCVWND_INIT (64u * 1024)
+#endif
+/* Autotuning measures what the application read once a round trip, and
+ * at least this long apart: our RTT samples have millisecond resolution
+ * (a LAN's read 0), and a measure over less than a few reads sees one
+ * read's worth, never more than the last, and never grows the window. */
+#ifndef AX_TCP_RCVQ_MIN_US
+#define AX_TCP_RCVQ_MIN_US 1000u
+#endif
+/* Rings this large or larger are mmap'd by the engine (not malloc'd) so a
+ * closed connection's pages go back to the system at once: glibc's heap
+ * keeps freed 256 KiB chunks (its mmap threshold rises to the largest
+ * chunk freed), and 100k closed connections kept ~1 GB resident. */
+#ifndef AX_TCP_RING_MMAP_MIN
+#define AX_TCP_RING_MMAP_MIN (64u * 1024)
+#endif
 /* Connection hash buckets (power of two): 100k connections, short chains. */
 #ifndef AX_TCP_HASH_BUCKETS
 #define AX_TCP_HASH_BUCKETS 65536u
@@ -207,4 +239,70 @@
  * to be answered on a sane path. */
 #ifndef AX_TCP_SYNCOOKIE_PERIOD_MS
 #define AX_TCP_SYNCOOKIE_PERIOD_MS 60000u
+/* UDP socket hash buckets, by local port (power of two). */
+#ifndef AX_UDP_HASH_BUCKETS
+#define AX_UDP_HASH_BUCKETS 1024u
+#endif
+/* ICMP errors we send (port unreachable for UDP to no socket, RFC 1122
+ * 4.1.3.1), limited as TCP's resets for no connection are: stack-wide as
+ * Linux's icmp_msgs_per_sec 1000 / icmp_msgs_burst 50, per destination as
+ * Linux's icmp_ratelimit (one a second, a burst of 6), over
+ * AX_ICMP_ERR_SOURCES hashed slots. */
+#ifndef AX_ICMP_ERR_RATE
+#define AX_ICMP_ERR_RATE 1000u
+#endif
+#ifndef AX_ICMP_ERR_BURST
+#define AX_ICMP_ERR_BURST 50u
+#endif
+#ifndef AX_ICMP_ERR_SRC_RATE
+#define AX_ICMP_ERR_SRC_RATE 1u
+#endif
+#ifndef AX_ICMP_ERR_SRC_BURST
+#define AX_ICMP_ERR_SRC_BURST 6u
+#endif
+#ifndef AX_ICMP_ERR_SOURCES
+#define AX_ICMP_ERR_SOURCES 256u
+#endif
+/* Ephemeral ports (RFC 6056), Linux's ip_local_port_range default;
+ * `axnet run --ports LO-HI` overrides them. */
+#ifndef AX_PORT_LO
+#define AX_PORT_LO 32768u
+#endif
+#ifndef AX_PORT_HI
+#define AX_PORT_HI 60999u
+#endif
+/* A UDP socket's receive queue (bytes, a power of two) unless SO_RCVBUF
+ * says otherwise: Linux's rmem_default (212992) rounded up. */
+#ifndef AX_UDP_RCVBUF
+#define AX_UDP_RCVBUF (256u * 1024)
+#endif
+/* SO_RCVBUF for UDP is clamped to this range (rounded up to a power of 2). */
+#ifndef AX_UDP_RCVBUF_MIN
+#define AX_UDP_RCVBUF_MIN 4096u
+#endif
+#ifndef AX_UDP_RCVBUF_MAX
+#define AX_UDP_RCVBUF_MAX (16u * 1024 * 1024)
+#endif
+/* Sockets' accept queue when listen() asks for more (Linux somaxconn). */
+#ifndef AX_SOMAXCONN
+#define AX_SOMAXCONN 4096u
+#endif
+#endif
+
+/* --- the daemon's server for programs (daemon/sockserv.c) ------------- */
+/* A program family's shared segment: virtual (pages cost only when
+ * touched, freed rings are punched out); room for 16k connections with
+ * opt.h's two 256 KiB rings, or 64k slots of smaller ones. */
+#ifndef AX_IPC_SEG_SIZE
+#define AX_IPC_SEG_SIZE (16ull << 30)
+#endif
+/* A UDP socket's send ring (datagram records): two of the largest
+ * datagrams, so one always fits behind a wrap (records never wrap). */
+#ifndef AX_IPC_UDP_TXRING
+#define AX_IPC_UDP_TXRING (256u * 1024)
+#endif
+/* Sessions (connected processes) at once: each costs descriptors; more
+ * are refused at accept so one user cannot take all of the daemon's. */
+#ifndef AX_IPC_MAX_SESSIONS
+#define AX_IPC_MAX_SESSIONS 4096u
 #endif

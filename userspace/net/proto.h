@@ -66,6 +66,7 @@ struct ipv4_hdr {
 #define ICMP_ECHO_REPLY 0
 #define ICMP_DEST_UNREACH 3
 #define ICMP_FRAG_NEEDED 4 /* code of ICMP_DEST_UNREACH (RFC 1191) */
+#define ICMP_PORT_UNREACH 3 /* code of ICMP_DEST_UNREACH (RFC 792) */
 #define ICMP_ECHO_REQUEST 8
 
 /* ICMP header with the echo id/seq view of the rest-of-header word. */

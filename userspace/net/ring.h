@@ -5,39 +5,42 @@
  * The ring holds bytes [head, head + size) of a stream. `len` of them,
  * from head, are valid; the TCP receive side also writes ahead of len
  * (out-of-order data) at any offset inside the ring. All offsets wrap
- * modulo 2^32 like sequence numbers. No allocation after ring_init().
+ * modulo 2^32 like sequence numbers.
+ *
+ * The ring does not own its memory: whoever allocated buf (TCP's own
+ * allocator, or a layer above through tcp_mem_ops: a program's shared
+ * memory) attaches it and frees it after ring_detach(). Nothing here
+ * allocates or frees.
  */
 #ifndef AX_RING_H
 #define AX_RING_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 struct ring {
-	uint8_t *buf;
+	uint8_t *buf;  /* NULL until memory is attached */
 	uint32_t size; /* power of two */
 	uint32_t head; /* stream offset of buf's first valid byte */
 	uint32_t len;  /* valid bytes from head */
 };
 
-/* 0, or -1 when size is not a power of two or memory is short. */
-static inline int ring_init(struct ring *r, uint32_t size)
+/* Give the ring mem of r->size bytes (a power of two); head and len
+ * stay (the stream offsets set before the memory came). */
+static inline void ring_attach(struct ring *r, void *mem)
 {
-	if (size == 0 || (size & (size - 1)))
-		return -1;
-	r->buf = malloc(size);
-	r->size = size;
-	r->head = 0;
-	r->len = 0;
-	return r->buf ? 0 : -1;
+	r->buf = (uint8_t *)mem;
 }
 
-static inline void ring_free(struct ring *r)
+/* Take the memory back for its owner to free; the ring is empty. */
+static inline void *ring_detach(struct ring *r)
 {
-	free(r->buf);
+	void *mem = r->buf;
+
 	r->buf = NULL;
+	r->len = 0;
+	return mem;
 }
 
 static inline uint32_t ring_space(const struct ring *r)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "pmtu.h"
@@ -233,6 +234,32 @@ struct tcp_pcb *tcp_lookup_listener(struct ax_stack *s, uint16_t lport)
 	return NULL;
 }
 
+struct tcp_pcb *tcp_select_listener(struct ax_stack *s, uint16_t lport, uint32_t raddr,
+				    uint16_t rport)
+{
+	struct tcp_pcb *p, *first = NULL;
+	unsigned int n = 0, k;
+
+	for (p = s->tcp->listeners; p; p = p->hnext)
+		if (p->lport == lport && !n++)
+			first = p;
+	if (n <= 1)
+		return first;
+	/* A reuse-port group (only reuse-port listeners share a port): one
+	 * member per 4-tuple, by a keyed hash (as Linux's
+	 * reuseport_select_sock), so the SYN, its retransmissions and the
+	 * ACK that returns a cookie all find the same listener while the
+	 * group stays as it is. m1 above any tuple_hash input: another
+	 * function of the key. */
+	k = (unsigned int)(siphash16(s->tcp->hash_key, raddr,
+				     2ull << 48 | (uint64_t)lport << 16 | rport) %
+			   n);
+	for (p = first; p; p = p->hnext)
+		if (p->lport == lport && k-- == 0)
+			return p;
+	return first;
+}
+
 static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
 {
 	struct tcp_pcb *pcb = calloc(1, sizeof(*pcb));
@@ -253,7 +280,27 @@ static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
 	pcb->user_timeout_ms = s->tcp->user_timeout_ms;
 	pcb->quickacks = AX_TCP_QUICKACKS;
 	pcb->cwnd_stamp_ms = pcb->una_since_ms;
+	/* The rings' memory comes when the connection is established
+	 * (tcp_pcb_rings): until then a connection costs its control block
+	 * only, whatever a flood of SYNs leaves half-open. */
+	pcb->snd.size = AX_TCP_SNDBUF;
+	pcb->rcv.size = AX_TCP_RCVBUF;
+	pcb->rcv_buf = AX_TCP_RCVWND_INIT < AX_TCP_RCVBUF ? AX_TCP_RCVWND_INIT : AX_TCP_RCVBUF;
 	return pcb;
+}
+
+/* Put a new connection in the table under its 4-tuple. */
+static void pcb_hash(struct tcp_pcb *pcb, uint32_t raddr, uint16_t lport, uint16_t rport)
+{
+	struct ax_stack *s = pcb->s;
+
+	pcb->raddr = raddr;
+	pcb->lport = lport;
+	pcb->rport = rport;
+	pcb->pmtu = pmtu_get(s, raddr); /* what an earlier connection learned */
+	hash_insert(&s->tcp->bucket[tuple_hash(s->tcp, raddr, lport, rport)], pcb);
+	s->tcp->count++;
+	stack_count(s, AX_C_tcp_conns_opened);
 }
 
 struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
@@ -263,28 +310,74 @@ struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
 
 	if (!pcb)
 		return NULL;
-	/* The rings' memory comes when the connection is established
-	 * (tcp_pcb_rings): until then a connection costs its control block
-	 * only, whatever a flood of SYNs leaves half-open. */
-	pcb->snd.size = AX_TCP_SNDBUF;
-	pcb->rcv.size = AX_TCP_RCVBUF;
-	pcb->raddr = raddr;
-	pcb->lport = lport;
-	pcb->rport = rport;
-	pcb->pmtu = pmtu_get(s, raddr); /* what an earlier connection learned */
-	hash_insert(&s->tcp->bucket[tuple_hash(s->tcp, raddr, lport, rport)], pcb);
-	s->tcp->count++;
-	stack_count(s, AX_C_tcp_conns_opened);
+	pcb_hash(pcb, raddr, lport, rport);
 	return pcb;
+}
+
+/* --- ring memory ------------------------------------------------------- */
+
+/* A ring's memory: the layer above's (tcp_set_mem), else ours: mmap'd
+ * when large, so that it goes back to the system when freed (glibc keeps
+ * freed heap chunks, opt.h AX_TCP_RING_MMAP_MIN), and untouched pages
+ * cost nothing (the window, autotuned, says how much of it the peer may
+ * fill). */
+static void *ring_mem_get(struct tcp_pcb *pcb, uint32_t size, int is_rcv)
+{
+	void *p;
+
+	if (pcb->mem_ops)
+		return pcb->mem_ops->alloc(pcb->mem_arg, pcb, size, is_rcv);
+	if (size < AX_TCP_RING_MMAP_MIN)
+		return malloc(size);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void ring_mem_put(struct tcp_pcb *pcb, void *mem, uint32_t size, int is_rcv)
+{
+	if (!mem)
+		return;
+	if (pcb->mem_ops)
+		pcb->mem_ops->free(pcb->mem_arg, pcb, mem, size, is_rcv);
+	else if (size < AX_TCP_RING_MMAP_MIN)
+		free(mem);
+	else
+		munmap(mem, size);
 }
 
 int tcp_pcb_rings(struct tcp_pcb *pcb)
 {
-	if (!pcb->snd.buf)
-		pcb->snd.buf = malloc(pcb->snd.size);
-	if (!pcb->rcv.buf)
-		pcb->rcv.buf = malloc(pcb->rcv.size);
-	return pcb->snd.buf && pcb->rcv.buf ? 0 : -ENOMEM;
+	void *snd, *rcv;
+
+	if (pcb->flags & TF_RINGS)
+		return 0;
+	snd = ring_mem_get(pcb, pcb->snd.size, 0);
+	rcv = snd ? ring_mem_get(pcb, pcb->rcv.size, 1) : NULL;
+	if (!rcv) {
+		ring_mem_put(pcb, snd, pcb->snd.size, 0);
+		return -ENOMEM;
+	}
+	ring_attach(&pcb->snd, snd);
+	ring_attach(&pcb->rcv, rcv);
+	pcb->flags |= TF_RINGS;
+	if (pcb->rcv_buf > pcb->rcv.size)
+		pcb->rcv_buf = pcb->rcv.size;
+	/* Autotuning's first measurement (Linux tcp_init_buffer_space):
+	 * ten segments' worth, or what the window offers if less. */
+	pcb->rcvq_space = 10u * pcb->mss < pcb->rcv_buf ? 10u * pcb->mss : pcb->rcv_buf;
+	pcb->rcvq_seq = pcb->rcv.head;
+	pcb->rcvq_us = pcb->s->now_ns / 1000u;
+	return 0;
+}
+
+void tcp_rings_release(struct tcp_pcb *pcb)
+{
+	if (!(pcb->flags & TF_RINGS))
+		return;
+	pcb->flags &= ~(uint32_t)TF_RINGS;
+	ring_mem_put(pcb, ring_detach(&pcb->snd), pcb->snd.size, 0);
+	ring_mem_put(pcb, ring_detach(&pcb->rcv), pcb->rcv.size, 1);
 }
 
 void tcp_pcb_free(struct tcp_pcb *pcb, int err)
@@ -329,8 +422,7 @@ void tcp_reap(struct ax_stack *s)
 		struct tcp_pcb *pcb = t->dead;
 
 		t->dead = pcb->hnext;
-		ring_free(&pcb->snd);
-		ring_free(&pcb->rcv);
+		tcp_rings_release(pcb);
 		free(pcb);
 	}
 }
@@ -500,20 +592,33 @@ void tcp_enter_time_wait(struct tcp_pcb *pcb)
 	tcp_arm_misc(pcb, pcb->s->tcp->time_wait_ms);
 	/* The application keeps the connection until it has read up to the
 	 * end (tcp_read returns 0) and let go with tcp_close(): data that
-	 * arrived before the FIN must not be lost to it. */
+	 * arrived before the FIN must not be lost to it. One that let go
+	 * needs its rings no more: everything we sent is acknowledged, and
+	 * nothing more is taken in; 2MSL of 100k connections must not keep
+	 * their pages. */
+	if (pcb->flags & TF_DETACHED)
+		tcp_rings_release(pcb);
 }
 
 /* --- the API ---------------------------------------------------------- */
 
-struct tcp_pcb *tcp_listen(struct ax_stack *s, uint16_t port, unsigned int backlog,
-			   const struct tcp_callbacks *cb, void *arg)
+struct tcp_pcb *tcp_listen2(struct ax_stack *s, uint32_t laddr, uint16_t port,
+			    unsigned int backlog, int reuseport, const struct tcp_callbacks *cb,
+			    void *arg)
 {
-	struct tcp_pcb *pcb;
+	struct tcp_pcb *pcb, *p;
 
-	if (tcp_lookup_listener(s, port)) {
-		errno = EADDRINUSE;
+	if (laddr && laddr != s->addr) {
+		errno = EADDRNOTAVAIL; /* the stack has one address */
 		return NULL;
 	}
+	/* A port is one listener's, or a reuse-port group's whose members
+	 * all asked for it (SO_REUSEPORT on each, as Linux). */
+	for (p = s->tcp->listeners; p; p = p->hnext)
+		if (p->lport == port && (!reuseport || !(p->flags & TF_REUSEPORT))) {
+			errno = EADDRINUSE;
+			return NULL;
+		}
 	pcb = pcb_alloc(s);
 	if (!pcb) {
 		errno = ENOMEM;
@@ -521,7 +626,7 @@ struct tcp_pcb *tcp_listen(struct ax_stack *s, uint16_t port, unsigned int backl
 	}
 	pcb->lport = port;
 	pcb->state = TCP_LISTEN;
-	pcb->flags = TF_LISTENER;
+	pcb->flags = TF_LISTENER | (reuseport ? TF_REUSEPORT : 0);
 	pcb->backlog = backlog ? backlog : 128;
 	pcb->cb = cb;
 	pcb->arg = arg;
@@ -529,31 +634,51 @@ struct tcp_pcb *tcp_listen(struct ax_stack *s, uint16_t port, unsigned int backl
 	return pcb;
 }
 
-int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
-		const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out)
+struct tcp_pcb *tcp_listen(struct ax_stack *s, uint16_t port, unsigned int backlog,
+			   const struct tcp_callbacks *cb, void *arg)
 {
-	struct tcp_pcb *pcb;
-	uint32_t r;
-	unsigned int i;
-	uint16_t port = 0;
+	return tcp_listen2(s, 0, port, backlog, 0, cb, arg);
+}
 
-	/* An ephemeral port (Linux range 32768..60999) from a random start,
-	 * the first whose 4-tuple is free (RFC 6056 algorithm 1). */
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)s->now_ns;
-	for (i = 0; i < 28232; i++) {
-		uint16_t p = (uint16_t)(32768 + (r + i) % 28232);
+struct tcp_pcb *tcp_new(struct ax_stack *s)
+{
+	struct tcp_pcb *pcb = pcb_alloc(s);
 
-		if (!tcp_lookup(s, s->addr, p, raddr, rport) && !tcp_lookup_listener(s, p)) {
-			port = p;
-			break;
-		}
-	}
-	if (!port)
-		return -EADDRNOTAVAIL;
-	pcb = tcp_pcb_new(s, raddr, port, rport);
 	if (!pcb)
-		return -ENOMEM;
+		errno = ENOMEM;
+	return pcb; /* CLOSED, in no table: see pcb_fresh */
+}
+
+/* Made by tcp_new and not connected (yet): in no table, not counted. */
+static int pcb_fresh(const struct tcp_pcb *pcb)
+{
+	return pcb->state == TCP_CLOSED && !(pcb->flags & (TF_DEAD | TF_LISTENER));
+}
+
+/* Let go of a tcp_new connection that never connected. */
+static void pcb_drop_fresh(struct tcp_pcb *pcb)
+{
+	pcb->flags |= TF_DETACHED | TF_DEAD;
+	pcb->hnext = pcb->s->tcp->dead;
+	pcb->s->tcp->dead = pcb;
+}
+
+int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, uint32_t raddr, uint16_t rport,
+		    const struct tcp_callbacks *cb, void *arg)
+{
+	struct ax_stack *s = pcb->s;
+
+	if (!pcb_fresh(pcb))
+		return pcb->state == TCP_CLOSED ? -EINVAL : -EISCONN;
+	if (lport == 0 || rport == 0 || raddr == 0) {
+		pcb_drop_fresh(pcb);
+		return -EINVAL;
+	}
+	if (tcp_lookup(s, s->addr, lport, raddr, rport)) {
+		pcb_drop_fresh(pcb);
+		return -EADDRINUSE;
+	}
+	pcb_hash(pcb, raddr, lport, rport);
 	pcb->cb = cb;
 	pcb->arg = arg;
 	pcb->iss = tcp_isn(s, pcb);
@@ -561,6 +686,8 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 	pcb->recover = pcb->iss; /* RFC 6582 3.2 step 1 */
 	pcb->snd.head = pcb->iss + 1;
 	pcb->mss = (uint16_t)(pcb->pmtu - 40);
+	if (pcb->user_mss && pcb->user_mss < pcb->mss)
+		pcb->mss = pcb->user_mss;
 	tcp_set_state(pcb, TCP_SYN_SENT);
 	switch (tcp_admit_request(pcb, 0)) {
 	case 0:
@@ -574,9 +701,56 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 		tcp_pcb_free(pcb, 0);
 		return -EACCES;
 	}
-	if (out)
-		*out = pcb;
 	return 0;
+}
+
+int tcp_connect2(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport,
+		 const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out)
+{
+	struct tcp_pcb *pcb;
+	int err;
+
+	if (lport == 0)
+		return -EINVAL;
+	if (tcp_lookup(s, s->addr, lport, raddr, rport))
+		return -EADDRINUSE;
+	pcb = tcp_new(s);
+	if (!pcb)
+		return -ENOMEM;
+	err = tcp_connect_pcb(pcb, lport, raddr, rport, cb, arg);
+	if (err == 0 && out)
+		*out = pcb;
+	return err;
+}
+
+int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
+		const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out)
+{
+	uint32_t r;
+	unsigned int i;
+	uint16_t port = 0;
+
+	/* An ephemeral port (Linux range 32768..60999) from a random start,
+	 * the first whose 4-tuple is free (RFC 6056 algorithm 1). The
+	 * socket layer chooses its own (tcp_connect2). */
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)s->now_ns;
+	for (i = 0; i < 28232; i++) {
+		uint16_t p = (uint16_t)(32768 + (r + i) % 28232);
+
+		if (!tcp_lookup(s, s->addr, p, raddr, rport) && !tcp_lookup_listener(s, p)) {
+			port = p;
+			break;
+		}
+	}
+	if (!port)
+		return -EADDRNOTAVAIL;
+	return tcp_connect2(s, port, raddr, rport, cb, arg, out);
+}
+
+int tcp_tuple_busy(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	return tcp_lookup(s, s->addr, lport, raddr, rport) != NULL;
 }
 
 void tcp_set_syncookies(struct ax_stack *s, enum tcp_syncookies mode)
@@ -677,21 +851,248 @@ int tcp_write(struct tcp_pcb *pcb, const void *buf, size_t len)
 	return (int)n;
 }
 
-int tcp_read(struct tcp_pcb *pcb, void *buf, size_t len)
+/*
+ * Receive-window autotuning, Linux's tcp_rcv_space_adjust (Dynamic Right-
+ * Sizing, Fisk and Feng 2001): once a round trip, look at what the
+ * application read in it; when that beat the last measure, let the
+ * window offer twice as much plus headroom (16 segments), more while the
+ * rate is still rising, up to the ring. A reader that keeps up grows its
+ * window to what the path carries; a slow one keeps the small first
+ * window and its ring's pages stay untouched. Never shrinks (RFC 9293
+ * 3.8.6: the right edge must not move back).
+ */
+static void rcv_space_adjust(struct tcp_pcb *pcb)
 {
-	uint32_t n = pcb->rcv.len < len ? pcb->rcv.len : (uint32_t)len;
-	uint32_t before;
+	uint64_t now = pcb->s->now_ns / 1000u;
+	uint32_t rtt = pcb->srtt_us > AX_TCP_RCVQ_MIN_US ? pcb->srtt_us : AX_TCP_RCVQ_MIN_US;
+	uint32_t copied = pcb->rcv.head - pcb->rcvq_seq;
+	uint64_t win;
 
-	if (n == 0)
-		return (pcb->flags & TF_RCVD_FIN) ? 0 : -EAGAIN;
-	ring_read_at(&pcb->rcv, pcb->rcv.head, buf, n);
-	before = tcp_rcv_window(pcb);
+	if ((pcb->flags & TF_USER_RCVBUF) || now - pcb->rcvq_us < rtt)
+		return;
+	if (copied > pcb->rcvq_space && pcb->rcv_buf < pcb->rcv.size) {
+		win = 2ull * copied + 16ull * pcb->mss;
+		/* Linux: the rate rose by (copied - space) / space this
+		 * round trip; assume it goes on rising as much. */
+		win += 2ull * win * (copied - pcb->rcvq_space) / pcb->rcvq_space;
+		if (win > pcb->rcv.size)
+			win = pcb->rcv.size;
+		if (win > pcb->rcv_buf) {
+			pcb->rcv_buf = (uint32_t)win;
+			stack_count(pcb->s, AX_C_tcp_rcvbuf_grown);
+		}
+	}
+	if (copied > pcb->rcvq_space)
+		pcb->rcvq_space = copied;
+	pcb->rcvq_seq = pcb->rcv.head;
+	pcb->rcvq_us = now;
+}
+
+/* The application took n bytes from the receive ring's head. */
+static void rcv_taken(struct tcp_pcb *pcb, uint32_t n)
+{
+	uint32_t before = tcp_rcv_window(pcb);
+
 	ring_consume(&pcb->rcv, n);
+	rcv_space_adjust(pcb);
 	/* Tell the peer when the window opened enough to matter (the SWS
 	 * rule in tcp_rcv_window decides what "enough" is). */
 	if (tcp_rcv_window(pcb) > before && before < 2u * pcb->mss)
 		tcp_send_ack(pcb);
+}
+
+int tcp_read(struct tcp_pcb *pcb, void *buf, size_t len)
+{
+	uint32_t n = pcb->rcv.len < len ? pcb->rcv.len : (uint32_t)len;
+
+	if (n == 0)
+		return (pcb->flags & TF_RCVD_FIN) ? 0 : -EAGAIN;
+	ring_read_at(&pcb->rcv, pcb->rcv.head, buf, n);
+	rcv_taken(pcb, n);
 	return (int)n;
+}
+
+/* --- for the socket layer ------------------------------------------------ */
+
+void tcp_set_owner(struct tcp_pcb *pcb, const void *owner)
+{
+	pcb->owner = owner;
+}
+
+const void *tcp_owner(const struct tcp_pcb *pcb)
+{
+	return pcb->owner;
+}
+
+void tcp_set_mem(struct tcp_pcb *pcb, const struct tcp_mem_ops *ops, void *arg)
+{
+	/* Rings that have memory keep it, and the ops that gave it free it. */
+	if (pcb->flags & TF_RINGS)
+		return;
+	pcb->mem_ops = ops;
+	pcb->mem_arg = arg;
+}
+
+/* SO_SNDBUF/SO_RCVBUF's bytes as a ring size: clamped, a power of two. */
+static uint32_t buf_size(uint32_t v)
+{
+	uint32_t r = AX_TCP_BUF_MIN;
+
+	if (v >= AX_TCP_BUF_MAX)
+		return AX_TCP_BUF_MAX;
+	while (r < v)
+		r <<= 1;
+	return r;
+}
+
+int tcp_set_bufsize(struct tcp_pcb *pcb, uint32_t snd, uint32_t rcv)
+{
+	if (pcb->flags & TF_DEAD)
+		return -EINVAL;
+	if (!(pcb->flags & TF_RINGS)) {
+		if (snd)
+			pcb->snd.size = buf_size(snd);
+		if (rcv) {
+			pcb->rcv.size = buf_size(rcv);
+			pcb->rcv_buf = pcb->rcv.size;
+			pcb->flags |= TF_USER_RCVBUF;
+		}
+		return 0;
+	}
+	/* Established: the rings stay; the user's receive size is the
+	 * window's limit from now on (no autotuning, as Linux), never below
+	 * what was offered already. */
+	if (rcv) {
+		uint32_t b = buf_size(rcv);
+
+		if (b > pcb->rcv.size)
+			b = pcb->rcv.size;
+		if (b > pcb->rcv_buf)
+			pcb->rcv_buf = b;
+		pcb->flags |= TF_USER_RCVBUF;
+	}
+	return 0;
+}
+
+void tcp_get_bufsize(const struct tcp_pcb *pcb, uint32_t *snd, uint32_t *rcv)
+{
+	if (snd)
+		*snd = pcb->snd.size;
+	if (rcv)
+		*rcv = pcb->rcv_buf;
+}
+
+void tcp_snd_view(const struct tcp_pcb *pcb, struct tcp_ringview *v)
+{
+	v->buf = pcb->snd.buf;
+	v->size = pcb->snd.buf ? pcb->snd.size : 0;
+	v->head = pcb->snd.head;
+	v->len = pcb->snd.buf ? pcb->snd.len : 0;
+}
+
+void tcp_rcv_view(const struct tcp_pcb *pcb, struct tcp_ringview *v)
+{
+	v->buf = pcb->rcv.buf;
+	v->size = pcb->rcv.buf ? pcb->rcv.size : 0;
+	v->head = pcb->rcv.head;
+	v->len = pcb->rcv.buf ? pcb->rcv.len : 0;
+}
+
+int tcp_snd_produced(struct tcp_pcb *pcb, uint32_t n)
+{
+	if (pcb->flags & TF_FIN_QUEUED)
+		return -EPIPE;
+	if ((pcb->state != TCP_ESTABLISHED && pcb->state != TCP_CLOSE_WAIT) || !pcb->snd.buf)
+		return -ENOTCONN;
+	/* n comes from memory a program writes: never more than the room
+	 * the ring has, whatever it says. */
+	if (n > ring_space(&pcb->snd))
+		return -EINVAL;
+	if (n) {
+		pcb->snd.len += n;
+		tcp_output(pcb);
+	}
+	return 0;
+}
+
+int tcp_rcv_consumed(struct tcp_pcb *pcb, uint32_t n)
+{
+	if (n > pcb->rcv.len || (n && !pcb->rcv.buf))
+		return -EINVAL;
+	if (n)
+		rcv_taken(pcb, n);
+	return 0;
+}
+
+int tcp_set_maxseg(struct tcp_pcb *pcb, uint32_t mss)
+{
+	/* Linux do_tcp_setsockopt TCP_MAXSEG: 0, or TCP_MIN_MSS (88) to
+	 * MAX_TCP_WINDOW (32767). */
+	if (mss && (mss < 88 || mss > 32767))
+		return -EINVAL;
+	pcb->user_mss = (uint16_t)mss;
+	return 0;
+}
+
+uint32_t tcp_get_maxseg(const struct tcp_pcb *pcb)
+{
+	switch (pcb->state) {
+	case TCP_CLOSED:
+	case TCP_LISTEN:
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECEIVED:
+		/* Linux: the user's value, else mss_cache, 536 (TCP_MSS_DEFAULT)
+		 * until a handshake set it. */
+		return pcb->user_mss ? pcb->user_mss : 536;
+	default:
+		return pcb->mss;
+	}
+}
+
+uint16_t tcp_adv_mss(const struct tcp_pcb *pcb)
+{
+	uint16_t mss = (uint16_t)(pcb->s->netif->mtu - 40);
+
+	return pcb->user_mss && pcb->user_mss < mss ? pcb->user_mss : mss;
+}
+
+int tcp_set_congestion(struct tcp_pcb *pcb, const char *name)
+{
+	const struct tcp_cc_ops *cc = tcp_cc_find(name);
+
+	if (!cc)
+		return -ENOENT; /* Linux's answer for an algorithm it lacks */
+	if (cc != pcb->cc) {
+		/* Linux tcp_reinit_congestion_control: the new one starts
+		 * from nothing of the old one's. */
+		pcb->cc = cc;
+		memset(&pcb->cc_state, 0, sizeof(pcb->cc_state));
+	}
+	return 0;
+}
+
+const char *tcp_get_congestion(const struct tcp_pcb *pcb)
+{
+	/* Linux calls RFC 5681's algorithm "reno". */
+	return pcb->cc == &tcp_cc_newreno ? "reno" : pcb->cc->name;
+}
+
+enum tcp_state tcp_get_state(const struct tcp_pcb *pcb)
+{
+	return pcb->state;
+}
+
+void tcp_inherit(struct tcp_pcb *pcb, const struct tcp_pcb *l)
+{
+	pcb->owner = l->owner;
+	pcb->mem_ops = l->mem_ops;
+	pcb->mem_arg = l->mem_arg;
+	pcb->snd.size = l->snd.size;
+	pcb->rcv.size = l->rcv.size;
+	pcb->rcv_buf = l->rcv_buf;
+	pcb->user_mss = l->user_mss;
+	pcb->cc = l->cc;
+	pcb->flags |= l->flags & (TF_USER_RCVBUF | TF_NODELAY);
 }
 
 int tcp_shutdown(struct tcp_pcb *pcb)
@@ -715,6 +1116,10 @@ int tcp_shutdown(struct tcp_pcb *pcb)
 
 void tcp_close(struct tcp_pcb *pcb)
 {
+	if (pcb_fresh(pcb)) {
+		pcb_drop_fresh(pcb);
+		return;
+	}
 	pcb->flags |= TF_DETACHED;
 	if (pcb->state == TCP_LISTEN || pcb->state == TCP_SYN_SENT) {
 		tcp_pcb_free(pcb, 0);
@@ -728,10 +1133,16 @@ void tcp_close(struct tcp_pcb *pcb)
 	tcp_shutdown(pcb);
 	if (pcb->state == TCP_FIN_WAIT_2)
 		tcp_arm_misc(pcb, AX_TCP_FIN_WAIT2_MS);
+	else if (pcb->state == TCP_TIME_WAIT)
+		tcp_rings_release(pcb); /* see tcp_enter_time_wait */
 }
 
 void tcp_abort(struct tcp_pcb *pcb)
 {
+	if (pcb_fresh(pcb)) {
+		pcb_drop_fresh(pcb);
+		return;
+	}
 	pcb->flags |= TF_DETACHED;
 	if (pcb->state != TCP_LISTEN && pcb->state != TCP_SYN_SENT &&
 	    pcb->state != TCP_TIME_WAIT)
@@ -802,7 +1213,8 @@ void tcp_set_nodelay(struct tcp_pcb *pcb, int on)
 {
 	if (on) {
 		pcb->flags |= TF_NODELAY;
-		tcp_output(pcb); /* what Nagle held goes now (as in Linux) */
+		if (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_CLOSE_WAIT)
+			tcp_output(pcb); /* what Nagle held goes now (as Linux) */
 	} else {
 		pcb->flags &= ~(uint32_t)TF_NODELAY;
 	}

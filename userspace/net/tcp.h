@@ -8,8 +8,13 @@
  * callback comes and the pointer must not be used).
  *
  * Costs: a connection allocates its control block when it is created and
- * two rings (sizes in opt.h) when it is established; segment processing
- * allocates nothing. A SYN answered with a SYN cookie allocates nothing.
+ * two rings (sizes in opt.h, or SO_SNDBUF/SO_RCVBUF) when it is
+ * established, never at the SYN; large rings are mmap'd, so pages the
+ * peer never filled cost nothing (the receive window starts at 64 KiB and
+ * grows as the application reads, see tcp_set_bufsize); the rings go back
+ * when the connection is freed, or in TIME_WAIT once the application let
+ * go. Segment processing allocates nothing. A SYN answered with a SYN
+ * cookie allocates nothing.
  * Thread rules: those of the stack (single-threaded).
  */
 #ifndef AX_TCP_H
@@ -221,6 +226,145 @@ void tcp_foreach(struct ax_stack *s, void (*fn)(void *arg, const struct tcp_pcb 
  */
 int tcp_foreach_from(struct ax_stack *s, uint32_t *pos, unsigned int buckets,
 		     void (*fn)(void *arg, const struct tcp_pcb *pcb), void *arg);
+
+/* --- for the socket layer (sock/) ------------------------------------- */
+
+/*
+ * Who owns a connection (opaque to the engine; axnet: const struct ax_cred
+ * *). Inherited by the connections a listener makes (half-open ones and
+ * those made from SYN cookies too). The owner must outlive its use: set
+ * NULL before it goes.
+ */
+void tcp_set_owner(struct tcp_pcb *pcb, const void *owner);
+const void *tcp_owner(const struct tcp_pcb *pcb);
+
+/*
+ * Ring memory: by default malloc'd (mmap'd from 64 KiB up, so that a
+ * closed connection gives its pages back) by the engine when the
+ * connection is established, never at the SYN. A layer above may supply
+ * it (the socket layer: a program's shared memory). alloc returns NULL
+ * when out of memory (the connection is then reset, as for ENOMEM:
+ * connected(-ENOMEM) for an active open). free is called once for each
+ * successful alloc, when the connection's memory is released: after its
+ * closed callback, or when it enters TIME_WAIT after tcp_close, so from
+ * inside tcp_close, input or timer processing; it must not call into the
+ * engine. Inherited by a listener's connections. size is a power of two.
+ * ops and arg must outlive every connection using them. Set it before
+ * establishment: once the rings have memory, tcp_set_mem changes nothing.
+ */
+struct tcp_mem_ops {
+	void *(*alloc)(void *arg, struct tcp_pcb *pcb, uint32_t size, int is_rcv);
+	void (*free)(void *arg, struct tcp_pcb *pcb, void *mem, uint32_t size, int is_rcv);
+};
+void tcp_set_mem(struct tcp_pcb *pcb, const struct tcp_mem_ops *ops, void *arg);
+
+/*
+ * SO_SNDBUF / SO_RCVBUF (bytes; 0 leaves that side as it is), rounded up
+ * to a power of two and clamped to AX_TCP_BUF_MIN..AX_TCP_BUF_MAX (opt.h).
+ * Before establishment they size the rings; after it the rings stay, and
+ * rcv only sets the receive window's limit (at most the ring). 0 or
+ * -EINVAL (a listener passes them on to its connections). Defaults
+ * AX_TCP_SNDBUF / AX_TCP_RCVBUF.
+ *
+ * Receive-window autotuning (Linux tcp_rcv_space_adjust, Dynamic Right-
+ * Sizing): the advertised window starts at AX_TCP_RCVWND_INIT and grows
+ * toward the ring size as the application drains it fast enough (twice
+ * what it read in the last round trip); off once SO_RCVBUF was set
+ * (as Linux: the user's size is the window). tcp_get_bufsize reports the
+ * ring sizes (what getsockopt shows, Linux doubles them: the caller's
+ * business).
+ */
+int tcp_set_bufsize(struct tcp_pcb *pcb, uint32_t snd, uint32_t rcv);
+void tcp_get_bufsize(const struct tcp_pcb *pcb, uint32_t *snd, uint32_t *rcv);
+
+/*
+ * Zero-copy access for the socket layer (rings live in memory it
+ * supplied): the send ring's unsent-or-unacked bytes [head, head+len) and
+ * the free space after them; the receive ring's readable bytes [head,
+ * head+len). Offsets are 32-bit stream offsets (wrap like sequence
+ * numbers); byte x is at buf[x & (size - 1)]. buf is NULL (and size,
+ * len 0) before the rings exist (not yet established).
+ */
+struct tcp_ringview {
+	uint8_t *buf;
+	uint32_t size, head, len;
+};
+void tcp_snd_view(const struct tcp_pcb *pcb, struct tcp_ringview *v);
+void tcp_rcv_view(const struct tcp_pcb *pcb, struct tcp_ringview *v);
+/* Someone wrote n more bytes at the send ring's tail (after head+len):
+ * take them, send when allowed. 0, -EINVAL when n > free space (nothing
+ * changes), -EPIPE / -ENOTCONN as tcp_write. */
+int tcp_snd_produced(struct tcp_pcb *pcb, uint32_t n);
+/* The application consumed n bytes at the receive ring's head: window
+ * update as tcp_read does. 0, or -EINVAL when n > len (nothing changes). */
+int tcp_rcv_consumed(struct tcp_pcb *pcb, uint32_t n);
+
+/*
+ * Local endpoints. tcp_listen2 listens on (laddr, port): laddr network
+ * order, 0 any of ours (the stack has one address: another laddr is
+ * -EADDRNOTAVAIL). reuseport: several listeners may share the port if all
+ * set it (SO_REUSEPORT); a SYN then goes to one of them chosen by a keyed
+ * SipHash of its 4-tuple (as Linux's reuseport group). NULL and errno
+ * (EADDRINUSE, EADDRNOTAVAIL, ENOMEM) on failure. tcp_listen is
+ * tcp_listen2(s, 0, port, backlog, 0, cb, arg).
+ */
+struct tcp_pcb *tcp_listen2(struct ax_stack *s, uint32_t laddr, uint16_t port,
+			    unsigned int backlog, int reuseport, const struct tcp_callbacks *cb,
+			    void *arg);
+/* Connect from local port lport (host order; the socket layer chose it,
+ * RFC 6056). 0 or -errno: -EADDRINUSE when the 4-tuple is busy
+ * (tcp_tuple_busy), -EINVAL for port 0, -EACCES (admitter), -ENOMEM.
+ * tcp_connect picks an ephemeral port itself and calls this. It is
+ * tcp_new + tcp_connect_pcb. */
+int tcp_connect2(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport,
+		 const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out);
+/*
+ * The same in two steps (lwIP's tcp_new + tcp_connect), for a caller that
+ * must set things before the SYN: the owner (the admitter's request() is
+ * asked inside the connect and may look at tcp_owner), ring memory,
+ * buffer sizes (the SYN's window), TCP_MAXSEG (the SYN's MSS),
+ * congestion control. tcp_new: a CLOSED connection, in no table, NULL and
+ * errno ENOMEM; let go of it with tcp_abort (or tcp_close) if it is never
+ * connected: it costs nothing else and sends nothing.
+ * tcp_connect_pcb: as tcp_connect2; on an error return pcb is freed.
+ */
+struct tcp_pcb *tcp_new(struct ax_stack *s);
+int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, uint32_t raddr, uint16_t rport,
+		    const struct tcp_callbacks *cb, void *arg);
+/* Is this 4-tuple (our address, lport; raddr network order, rport) used
+ * by a connection, TIME_WAIT included? 1 or 0 (RFC 6056 collision check). */
+int tcp_tuple_busy(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+
+/*
+ * Per-connection options. TCP_MAXSEG: before the handshake it clamps the
+ * MSS we announce and use: 0 (no clamp) or 88..32767 (Linux's TCP_MIN_MSS
+ * and MAX_TCP_WINDOW), else -EINVAL; after the handshake it is taken and
+ * has no effect (as Linux). tcp_get_maxseg: the MSS in use once
+ * established; before, the user's value or 536 (Linux's answers).
+ * TCP_CONGESTION by name (tcp_cc.h: "cubic", "reno"/"newreno"): 0 or
+ * -ENOENT (Linux's errno for an unknown one). A listener passes both on.
+ * SO_LINGER {1,0} is the caller's tcp_abort.
+ */
+int tcp_set_maxseg(struct tcp_pcb *pcb, uint32_t mss);
+uint32_t tcp_get_maxseg(const struct tcp_pcb *pcb);
+int tcp_set_congestion(struct tcp_pcb *pcb, const char *name);
+const char *tcp_get_congestion(const struct tcp_pcb *pcb);
+enum tcp_state tcp_get_state(const struct tcp_pcb *pcb);
+
+/*
+ * TCP_INFO in Linux's layout. NOTE: <netinet/tcp.h> cannot be included
+ * next to this header (its TCP_ESTABLISHED, TCP_LISTEN, ... enumerators
+ * clash with enum tcp_state): take TCP_NODELAY, TCP_INFO, ..., and struct
+ * tcp_info from <linux/tcp.h>, the kernel's layout, of which glibc's
+ * struct tcp_info is the first 104 bytes. tcp_get_linux_info fills the
+ * whole kernel struct (as this system's <linux/tcp.h> has it);
+ * tcp_get_linux_info_len fills the first len bytes of it (getsockopt's
+ * min(len, sizeof)) and returns how many it wrote. (The level is
+ * IPPROTO_TCP: SOL_TCP, the same 6, is netinet/tcp.h's.)
+ */
+struct tcp_info;
+void tcp_get_linux_info(const struct tcp_pcb *pcb, struct tcp_info *out);
+size_t tcp_get_linux_info_len(const struct tcp_pcb *pcb, void *out, size_t len);
 
 /* Engine-internal: set-up, input from IPv4, timers. */
 int tcp_init(struct ax_stack *s);

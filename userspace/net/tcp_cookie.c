@@ -115,21 +115,30 @@ int tcp_syncookie_wanted(struct ax_stack *s, struct tcp_pcb *l)
 	return now < l->cookie_until_ms;
 }
 
+/* The window a cookie's SYN-ACK offers: what listener l's connections
+ * offer first (never scaled in a SYN, RFC 7323 2.2). */
+static uint32_t synack_window(const struct tcp_pcb *l)
+{
+	return l->rcv_buf > 65535 ? 65535 : l->rcv_buf;
+}
+
 /* The SYN-ACK of a cookie: built from the SYN alone (o: its options, the
- * ones the cookie cannot carry already cleared). */
-static void send_synack(struct ax_stack *s, uint32_t dst, const struct tcp_hdr *in,
-			const struct tcp_opts *o, uint32_t iss, uint32_t tsval)
+ * ones the cookie cannot carry already cleared) and listener l's
+ * settings (window, TCP_MAXSEG). */
+static void send_synack(struct ax_stack *s, const struct tcp_pcb *l, uint32_t dst,
+			const struct tcp_hdr *in, const struct tcp_opts *o, uint32_t iss,
+			uint32_t tsval)
 {
 	struct ipv4_tx tx;
 	struct tcp_hdr th;
 	uint8_t opt[40];
 	size_t cap, n;
-	uint32_t win = AX_TCP_RCVBUF > 65535 ? 65535 : AX_TCP_RCVBUF;
+	uint32_t win = synack_window(l);
 	int err;
 	uint8_t *buf;
 
 	/* Only what the peer offered (RFC 7323 1.3, 2.2; RFC 2018 2). */
-	n = tcp_put_syn_opts(opt, (uint16_t)(s->netif->mtu - 40), o->sack_ok, o->ws_ok);
+	n = tcp_put_syn_opts(opt, tcp_adv_mss(l), o->sack_ok, o->ws_ok);
 	if (o->ts_ok)
 		n += tcp_put_ts_opt(opt + n, tsval, o->tsval);
 	buf = ipv4_tx_begin(s, dst, IP_PROTO_TCP, &tx, &cap, &err);
@@ -193,7 +202,7 @@ void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 		o.sack_ok = 0;
 	}
 	iss = cookie_make(s, s->addr, l->lport, src, sport, ntohl(th->seq), (uint32_t)i);
-	send_synack(s, src, th, &o, iss, tsval);
+	send_synack(s, l, src, th, &o, iss, tsval);
 	l->cookie_sent_ms = now_ms(s);
 	stack_count(s, AX_C_tcp_syncookies_sent);
 }
@@ -212,7 +221,7 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 	if ((th->flags & (TH_ACK | TH_SYN | TH_RST)) != TH_ACK ||
 	    t->syncookies == TCP_SYNCOOKIES_NEVER || dst != s->addr)
 		return 0;
-	l = tcp_lookup_listener(s, dport);
+	l = tcp_select_listener(s, dport, src, sport);
 	/* Only a listener that sent cookies lately hashes ACKs (as Linux's
 	 * tcp_synq_no_recent_overflow): any other ACK gets its RST without
 	 * the work. */
@@ -249,13 +258,14 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 	}
 	stack_count(s, AX_C_tcp_syncookies_recv);
 	stack_count(s, AX_C_tcp_passive_opens);
+	tcp_inherit(pcb, l);
 	tcp_halfopen_add(l, pcb);
 	pcb->flags |= TF_COOKIE;
 	pcb->irs = seq - 1;
 	pcb->rcv_nxt = seq;
 	pcb->rcv.head = seq;
 	/* What the SYN-ACK offered (send_synack). */
-	pcb->rcv_adv = seq + (AX_TCP_RCVBUF > 65535 ? 65535 : AX_TCP_RCVBUF);
+	pcb->rcv_adv = seq + synack_window(l);
 	pcb->last_ack_sent = seq;
 	pcb->iss = ack - 1;
 	pcb->snd_una = pcb->iss;

@@ -96,6 +96,9 @@ static void take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o, int we_
 	uint16_t ours = (uint16_t)(pcb->pmtu - 40); /* the path's, RFC 1191 */
 	uint16_t theirs = o->mss ? o->mss : 536; /* RFC 9293 3.7.1 */
 
+	if (pcb->user_mss && pcb->user_mss < ours)
+		ours = pcb->user_mss; /* TCP_MAXSEG */
+
 	if (theirs < 64)
 		theirs = 64; /* a silly MSS must not make us spin */
 	pcb->mss = theirs < ours ? theirs : ours;
@@ -130,6 +133,8 @@ static void rtt_sample(struct tcp_pcb *pcb, uint32_t r)
 {
 	if (r == 0)
 		r = 1;
+	if (pcb->min_rtt_us == 0 || r < pcb->min_rtt_us)
+		pcb->min_rtt_us = r;
 	if (pcb->srtt_us == 0) {
 		pcb->srtt_us = r;
 		pcb->rttvar_us = r / 2;
@@ -238,6 +243,9 @@ static int take_data(struct tcp_pcb *pcb, uint32_t seq, const uint8_t *data, uin
 {
 	if (len == 0)
 		return 1;
+	pcb->last_data_rx_ms = tcp_now_ms(pcb);
+	if (len > pcb->rcv_mss)
+		pcb->rcv_mss = (uint16_t)(len < pcb->mss ? len : pcb->mss);
 	if (seq == pcb->rcv_nxt) {
 		ring_write_at(&pcb->rcv, seq, data, len);
 		pcb->rcv.len += len;
@@ -347,6 +355,7 @@ static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 		stack_count(s, AX_C_tcp_no_memory);
 		return;
 	}
+	tcp_inherit(pcb, l);
 	tcp_halfopen_add(l, pcb);
 	pcb->irs = ntohl(th->seq);
 	pcb->rcv_nxt = pcb->irs + 1;
@@ -436,8 +445,8 @@ static uint32_t rcv_wnd(const struct tcp_pcb *pcb)
 {
 	uint32_t wnd = SEQ_GT(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;
 
-	if (wnd < ring_space(&pcb->rcv) && pcb->state == TCP_SYN_RECEIVED)
-		wnd = ring_space(&pcb->rcv); /* nothing advertised since the SYN-ACK */
+	if (wnd < tcp_rcv_space(pcb) && pcb->state == TCP_SYN_RECEIVED)
+		wnd = tcp_rcv_space(pcb); /* nothing advertised since the SYN-ACK */
 	return wnd;
 }
 
@@ -486,6 +495,7 @@ static void new_ack(struct tcp_pcb *pcb, uint32_t ack, const struct tcp_opts *o)
 		ring_consume(&pcb->snd, data_acked);
 	}
 	pcb->snd_una = ack;
+	pcb->bytes_acked += data_acked;
 	tcp_sack_acked(pcb, ack);
 	pcb->una_since_ms = tcp_now_ms(pcb); /* the user timeout restarts */
 	if (SEQ_LT(pcb->snd_nxt, pcb->snd_una))
@@ -667,7 +677,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	if (!pcb && tcp_syncookie_ack(s, src, dst, &th, seg, hlen, &pcb) && !pcb)
 		return;
 	if (!pcb) {
-		struct tcp_pcb *l = tcp_lookup_listener(s, ntohs(th.dport));
+		struct tcp_pcb *l = tcp_select_listener(s, ntohs(th.dport), src, ntohs(th.sport));
 
 		if (l) {
 			listen_input(s, l, src, &th, seg, hlen);
@@ -677,6 +687,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		}
 		return;
 	}
+	pcb->segs_in++;
 	/* Waiting for its authorization, a connection says nothing: no ACK,
 	 * no SYN-ACK, not even to a SYN of the peer's, or the peer would
 	 * learn the port is served (or, outbound, get a connection nobody
@@ -706,7 +717,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	 * the listener takes the SYN; otherwise it is an old duplicate and
 	 * the checks below answer it with an ACK. */
 	if (pcb->state == TCP_TIME_WAIT && (th.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
-		struct tcp_pcb *l = tcp_lookup_listener(s, ntohs(th.dport));
+		struct tcp_pcb *l = tcp_select_listener(s, ntohs(th.dport), src, ntohs(th.sport));
 		int newer = pcb->ts_ok && o.ts_ok ? (int32_t)(o.tsval - pcb->ts_recent) > 0
 						  : SEQ_GT(seq, pcb->rcv_nxt);
 
@@ -890,7 +901,9 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	    (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_FIN_WAIT_1 ||
 	     pcb->state == TCP_FIN_WAIT_2)) {
 		uint32_t skip = SEQ_LT(seq, pcb->rcv_nxt) ? pcb->rcv_nxt - seq : 0;
-		uint32_t right = pcb->rcv.head + pcb->rcv.size;
+		/* The buffer's end, never before the window's edge (both
+		 * only move forward): the rest of the ring is not offered. */
+		uint32_t right = pcb->rcv.head + pcb->rcv_buf;
 		uint32_t n = datalen - skip;
 
 		if (skip >= datalen || SEQ_GEQ(seq + skip, right)) {

@@ -25,9 +25,9 @@
 
 uint32_t tcp_rcv_window(struct tcp_pcb *pcb)
 {
-	uint32_t space = ring_space(&pcb->rcv);
+	uint32_t space = tcp_rcv_space(pcb);
 	uint32_t edge = pcb->rcv_nxt + space;
-	uint32_t thresh = pcb->rcv.size / 2 < pcb->mss ? pcb->rcv.size / 2 : pcb->mss;
+	uint32_t thresh = pcb->rcv_buf / 2 < pcb->mss ? pcb->rcv_buf / 2 : pcb->mss;
 
 	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): move the right
 	 * edge only by at least min(half the buffer, one MSS); never
@@ -86,7 +86,7 @@ static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags, uint32_t 
 	/* In a SYN-ACK, only what the peer offered (RFC 7323 1.3, 2.2;
 	 * RFC 2018 2). */
 	if (flags & TH_SYN)
-		n = tcp_put_syn_opts(o, (uint16_t)(pcb->s->netif->mtu - 40),
+		n = tcp_put_syn_opts(o, tcp_adv_mss(pcb),
 				     pcb->state == TCP_SYN_SENT || pcb->sack_ok,
 				     pcb->state == TCP_SYN_SENT || pcb->ws_ok);
 	if (pcb->ts_ok || (flags & TH_SYN && pcb->state == TCP_SYN_SENT))
@@ -147,7 +147,7 @@ static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32
 		ipv4_tx_abort(s, &tx);
 		return -EMSGSIZE;
 	}
-	win = (flags & TH_SYN) ? ring_space(&pcb->rcv) : tcp_rcv_window(pcb);
+	win = (flags & TH_SYN) ? tcp_rcv_space(pcb) : tcp_rcv_window(pcb);
 	if (!(flags & TH_SYN))
 		win >>= pcb->rcv_wscale;
 	if (win > 65535)
@@ -176,6 +176,7 @@ static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32
 	th.csum = csum_l4(s->addr, pcb->raddr, IP_PROTO_TCP, buf, hlen + len);
 	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
 	stack_count(s, AX_C_tcp_tx);
+	pcb->segs_out++;
 	/* An ACK goes out with this segment: no delayed one is owed. */
 	if (flags & TH_ACK) {
 		pcb->flags &= ~(uint32_t)TF_ACK_NOW;

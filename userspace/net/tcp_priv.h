@@ -75,6 +75,9 @@ enum {
 	TF_AUTH_ASKED = 1 << 8,  /* the admitter knows it (forget on free) */
 	TF_AUTH_PENDING = 1 << 9,/* nothing goes out until tcp_admit_done */
 	TF_COOKIE = 1 << 10,     /* made from a SYN cookie's ACK (tcp_cookie.c) */
+	TF_USER_RCVBUF = 1 << 11,/* SO_RCVBUF was set: no autotuning */
+	TF_REUSEPORT = 1 << 12,  /* listener in a reuse-port group */
+	TF_RINGS = 1 << 13,      /* the rings have their memory */
 };
 
 struct tcp_pcb {
@@ -164,6 +167,26 @@ struct tcp_pcb {
 	 * even if the hooks changed meanwhile. */
 	const struct tcp_admit_ops *admit_ops;
 	void *admit_arg;
+
+	/* The socket layer's (tcp.h): who owns it, where its rings' memory
+	 * comes from (NULL: the engine's own, tcp_pcb_rings), the user's
+	 * TCP_MAXSEG (0: none). */
+	const void *owner;
+	const struct tcp_mem_ops *mem_ops;
+	void *mem_arg;
+	uint16_t user_mss;
+	uint16_t rcv_mss;        /* largest segment the peer sent (TCP_INFO) */
+	/* The receive buffer: the window offers at most rcv_buf minus what
+	 * is queued (rcv_buf <= rcv.size). Autotuned (Linux's DRS,
+	 * tcp_rcv_space_adjust) unless TF_USER_RCVBUF: rcvq_space is what
+	 * the application read in the last measured round trip, counted
+	 * from stream offset rcvq_seq since rcvq_us. */
+	uint32_t rcv_buf;
+	uint32_t rcvq_space, rcvq_seq;
+	uint64_t rcvq_us;
+	/* For TCP_INFO. */
+	uint64_t bytes_acked, last_data_rx_ms;
+	uint32_t segs_in, segs_out, min_rtt_us;
 };
 
 
@@ -205,6 +228,9 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err);
 /* Allocate the rings (sizes set by tcp_pcb_new) if not yet: done when the
  * connection is established. 0 or -ENOMEM. */
 int tcp_pcb_rings(struct tcp_pcb *pcb);
+/* Give the rings' memory back (at the end, or in TIME_WAIT once the
+ * application let go); the rings are then empty, with no buffer. */
+void tcp_rings_release(struct tcp_pcb *pcb);
 /* SipHash-2-4 of 16 bytes (the ISN's and the table's). */
 uint64_t tcp_siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1);
 /* A listener's half-open queue: add a new child, take one out (it became
@@ -276,5 +302,18 @@ void tcp_reset_noconn(struct ax_stack *s, uint32_t src, uint32_t dst,
 unsigned int tcp_source_slot(const struct tcp_table *t, uint32_t raddr, unsigned int n);
 /* Window to advertise, in bytes, with receiver SWS avoidance. */
 uint32_t tcp_rcv_window(struct tcp_pcb *pcb);
+/* Free receive space the window may offer: the ring's, within rcv_buf. */
+static inline uint32_t tcp_rcv_space(const struct tcp_pcb *pcb)
+{
+	return pcb->rcv_buf > pcb->rcv.len ? pcb->rcv_buf - pcb->rcv.len : 0;
+}
+/* tcp.c: the MSS we announce in a SYN (the interface's, or TCP_MAXSEG). */
+uint16_t tcp_adv_mss(const struct tcp_pcb *pcb);
+/* tcp.c: a listener's settings passed on to a connection it makes. */
+void tcp_inherit(struct tcp_pcb *pcb, const struct tcp_pcb *l);
+/* The listener of port lport to take a SYN from raddr:rport (one of a
+ * reuse-port group, by a keyed hash of the 4-tuple), NULL if none. */
+struct tcp_pcb *tcp_select_listener(struct ax_stack *s, uint16_t lport, uint32_t raddr,
+				    uint16_t rport);
 
 #endif /* AX_TCP_PRIV_H */

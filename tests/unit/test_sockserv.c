@@ -1,0 +1,851 @@
+/*
+ * test_sockserv.c - the daemon's server for programs (daemon/sockserv.h)
+ * over the engine on the fake device, with a program played by this test
+ * speaking include/axnet/ipc.h on a real api.sock: registration (memfd
+ * sealed, doorbell), sockets with their eventfds, a connection's data
+ * through the shared rings both ways, wake-ups only when asked, bad ring
+ * indices aborting only that connection, malformed requests ending only
+ * that session, sessions ending as a process exit does (unread data: RST;
+ * else FIN), and ATTACH after fork keeping sockets open until the last
+ * session goes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "axnet/ipc.h"
+#include "daemon/sockserv.h"
+#include "fake_netif.h"
+#include "sock/sock.h"
+#include "testlib.h"
+#include "tmpdir.h"
+
+#define LPORT 80
+#define PPORT 40000
+
+static struct fake_host H;
+static struct fake_tcp_peer P;
+static struct sock_layer *SL;
+static struct sockserv *SS;
+static char *DIR_;
+static char PATH_[100];
+
+struct stats {
+	uint64_t sessions, sockets, bad_msg, bad_index, wakeups, kicks, segments;
+};
+
+static void stat_cb(void *arg, const char *name, uint64_t v)
+{
+	struct stats *st = arg;
+
+	if (!strcmp(name, "sockserv.sessions"))
+		st->sessions = v;
+	else if (!strcmp(name, "sockserv.sockets"))
+		st->sockets = v;
+	else if (!strcmp(name, "sockserv.bad_msg"))
+		st->bad_msg = v;
+	else if (!strcmp(name, "sockserv.bad_index"))
+		st->bad_index = v;
+	else if (!strcmp(name, "sockserv.wakeups"))
+		st->wakeups = v;
+	else if (!strcmp(name, "sockserv.kicks"))
+		st->kicks = v;
+	else if (!strcmp(name, "sockserv.segments"))
+		st->segments = v;
+}
+
+static struct stats stats(void)
+{
+	struct stats st = { 0 };
+
+	sockserv_stats(SS, stat_cb, &st);
+	return st;
+}
+
+/* One round of the daemon's loop, as far as the server is concerned. */
+static void pump(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		sockserv_io(SS, POLLIN);
+		sockserv_flush(SS);
+	}
+}
+
+static int setup(void)
+{
+	struct sock_config sc = { .stack = &H.s, .port_lo = 32768, .port_hi = 60999 };
+	struct sockserv_config cc = { 0 };
+
+	if (fake_host_reset(&H, FAKE_PEER_IP, FAKE_PEER_MAC))
+		return -1;
+	DIR_ = tmpdir_make("test_sockserv");
+	if (!DIR_)
+		return -1;
+	if (strlen(DIR_) + sizeof("/api.sock") > sizeof(PATH_))
+		return -1;
+	memcpy(PATH_, DIR_, strlen(DIR_));
+	memcpy(PATH_ + strlen(DIR_), "/api.sock", sizeof("/api.sock"));
+	if (sock_layer_open(&SL, &sc))
+		return -1;
+	cc.path = PATH_;
+	cc.socks = SL;
+	cc.seg_size = 256ull << 20; /* smaller than the default: ASan's shadow */
+	if (sockserv_open(&SS, &cc))
+		return -1;
+	fake_mark(&H);
+	return 0;
+}
+
+static void teardown(void)
+{
+	sockserv_close(SS);
+	SS = NULL;
+	sock_layer_close(SL);
+	SL = NULL;
+	stack_fini(&H.s);
+	tmpdir_remove(DIR_);
+
+	DIR_ = NULL;
+}
+
+/* ---- the program's side ---- */
+
+struct prog {
+	int fd;      /* api.sock */
+	int memfd, bell;
+	uint8_t *seg;
+	uint64_t size;
+	struct axipc_seg_hdr *hdr;
+	struct axipc_slot *slots;
+	uint32_t id;
+};
+
+static int prog_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	memcpy(sa.sun_path, PATH_, sizeof(PATH_));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+	return fd;
+}
+
+/* Send a request, run the daemon, take the reply: its err (or -1000 when
+ * none came), body into rb, descriptors into fds (up to 2, -1 if none). */
+static int request(struct prog *p, uint16_t type, uint32_t sock, const void *body, size_t blen,
+		   void *rb, size_t rblen, int *fds)
+{
+	uint8_t out[AXIPC_MSG_MAX], in[AXIPC_MSG_MAX];
+	struct axipc_hdr h = { .type = type, .len = (uint32_t)(sizeof(h) + blen), .id = ++p->id,
+			       .sock = sock };
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = { .iov_base = in, .iov_len = sizeof(in) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+			     .msg_controllen = sizeof(cm.buf) };
+	struct axipc_rep r;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memcpy(out, &h, sizeof(h));
+	if (blen)
+		memcpy(out + sizeof(h), body, blen);
+	if (send(p->fd, out, sizeof(h) + blen, 0) != (ssize_t)(sizeof(h) + blen))
+		return -1001;
+	/* Only the round's io: what the request changed must be in the slot
+	 * when its reply comes, not at the end of the round (a program reads
+	 * the slot as soon as it has the reply). */
+	for (n = 0; n < 3; n++) {
+		/* A new session's first request is seen one round later. */
+		sockserv_io(SS, POLLIN);
+		if (recv(p->fd, in, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+			break;
+	}
+	n = recvmsg(p->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < (ssize_t)sizeof(r))
+		return -1000;
+	memcpy(&r, in, sizeof(r));
+	if (r.h.id != h.id || r.h.type != type || r.h.len != (uint32_t)n)
+		return -1002;
+	if (rb && (size_t)n > sizeof(r))
+		memcpy(rb, in + sizeof(r), (size_t)n - sizeof(r) < rblen ? (size_t)n - sizeof(r)
+									 : rblen);
+	if (fds) {
+		fds[0] = fds[1] = -1;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_type == SCM_RIGHTS)
+				memcpy(fds, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
+	}
+	return r.err;
+}
+
+static int prog_hello(struct prog *p)
+{
+	struct axipc_hello hb = { .version = AXIPC_VERSION };
+	struct axipc_hello_rep rep;
+	int fds[2], err;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = prog_connect();
+	if (p->fd < 0)
+		return -1;
+	err = request(p, AXIPC_HELLO, 0, &hb, sizeof(hb), &rep, sizeof(rep), fds);
+	if (err || fds[0] < 0 || fds[1] < 0)
+		return -1;
+	p->memfd = fds[0];
+	p->bell = fds[1];
+	p->size = rep.seg_size;
+	p->seg = mmap(NULL, p->size, PROT_READ | PROT_WRITE, MAP_SHARED, p->memfd, 0);
+	if (p->seg == MAP_FAILED)
+		return -1;
+	p->hdr = (struct axipc_seg_hdr *)p->seg;
+	p->slots = (struct axipc_slot *)(p->seg + p->hdr->slot_off);
+	return 0;
+}
+
+static void prog_end(struct prog *p)
+{
+	if (p->seg && p->seg != MAP_FAILED)
+		munmap(p->seg, p->size);
+	if (p->memfd > 0)
+		close(p->memfd);
+	if (p->bell > 0)
+		close(p->bell);
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	p->seg = NULL;
+}
+
+/* A socket: its id, its eventfd in *efd. */
+static int prog_socket(struct prog *p, int type, int *efd)
+{
+	struct axipc_socket b = { .domain = AF_INET, .type = type };
+	struct axipc_sock_rep rep;
+	int fds[2], err = request(p, AXIPC_SOCKET, 0, &b, sizeof(b), &rep, sizeof(rep), fds);
+
+	if (err)
+		return err;
+	*efd = fds[0];
+	return (int)rep.sock;
+}
+
+static int prog_int(struct prog *p, uint16_t type, uint32_t sock, int v)
+{
+	struct axipc_int b = { .val = v };
+
+	return request(p, type, sock, &b, sizeof(b), NULL, 0, NULL);
+}
+
+static int prog_bind(struct prog *p, uint32_t sock, uint16_t port)
+{
+	struct axipc_addr a = { .len = sizeof(struct sockaddr_in) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	memcpy(a.addr, &sin, sizeof(sin));
+	return request(p, AXIPC_BIND, sock, &a, sizeof(a), NULL, 0, NULL);
+}
+
+static void kick(struct prog *p, uint32_t id)
+{
+	__atomic_fetch_or(&p->hdr->kick_bits[id / 64], 1ull << (id % 64), __ATOMIC_RELEASE);
+	__atomic_fetch_or(&p->hdr->kick_sum[id / 4096], 1ull << ((id / 64) % 64),
+			  __ATOMIC_SEQ_CST);
+}
+
+/* A connection from the peer's port pport to the listener lid, accepted
+ * through the API: the accepted socket's id (its eventfd in *efd). */
+static int accept_from(struct prog *p, int lid, uint16_t pport, int *efd)
+{
+	struct axipc_sock_rep rep;
+	struct fake_tcp_view v;
+	int fds[2], err;
+
+	fake_tcp_peer_init(&P, &H, pport, LPORT, 0x1000);
+	fake_mark(&H);
+	fake_tcp_rx(&P, P.seq, 0, TH_SYN, 65535, NULL, 0, NULL, 0);
+	if (H.nif.n != 1 || fake_tcp_sent(&H, 0, &v) || v.flags != (TH_SYN | TH_ACK))
+		return -2;
+	P.seq++;
+	P.ack = v.seq + 1;
+	fake_tcp_send(&P, TH_ACK, NULL, 0);
+	pump();
+	if (!(__atomic_load_n(&p->slots[lid].ready, __ATOMIC_ACQUIRE) & EPOLLIN))
+		return -3;
+	{
+		struct axipc_int b = { 0 };
+
+		err = request(p, AXIPC_ACCEPT, (uint32_t)lid, &b, sizeof(b), &rep, sizeof(rep), fds);
+	}
+	if (err)
+		return err;
+	*efd = fds[0];
+	fake_mark(&H);
+	return (int)rep.sock;
+}
+
+/* A listener on LPORT and a first connection to it. */
+static int listen_and_accept(struct prog *p, int *lid, int *efd)
+{
+	int lefd;
+
+	*lid = prog_socket(p, SOCK_STREAM, &lefd);
+	if (*lid < 0 || prog_bind(p, (uint32_t)*lid, LPORT) ||
+	    prog_int(p, AXIPC_LISTEN, (uint32_t)*lid, 8))
+		return -1;
+	close(lefd);
+	return accept_from(p, *lid, PPORT, efd);
+}
+
+static int prog_close(struct prog *p, uint32_t sock)
+{
+	return request(p, AXIPC_CLOSE, sock, NULL, 0, NULL, 0, NULL);
+}
+
+static int efd_count(int efd)
+{
+	uint64_t v = 0;
+
+	return read(efd, &v, sizeof(v)) == sizeof(v) ? (int)v : 0;
+}
+
+/* The last frame we sent, as TCP (flags -1 when none). */
+static int last_flags(void)
+{
+	struct fake_tcp_view v;
+
+	if (!H.nif.n || fake_tcp_sent(&H, H.nif.n - 1, &v))
+		return -1;
+	return v.flags;
+}
+
+/* ---- tests ---- */
+
+TEST(hello_hands_over_a_sealed_segment_and_a_doorbell)
+{
+	struct prog p;
+	int seals;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	CHECK_EQ(p.hdr->magic, AXIPC_MAGIC);
+	CHECK_EQ(p.hdr->version, AXIPC_VERSION);
+	CHECK_EQ(p.hdr->nslots, AXIPC_SLOTS);
+	CHECK_EQ(p.hdr->seg_size, 256ull << 20);
+	seals = fcntl(p.memfd, F_GET_SEALS);
+	CHECK_EQ(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+		 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	/* A program cannot make the daemon's mapping fault. */
+	CHECK_EQ(ftruncate(p.memfd, 4096), -1);
+	CHECK_EQ(errno, EPERM);
+	CHECK_EQ(stats().sessions, 1);
+	CHECK_EQ(stats().segments, 1);
+	/* need_wakeup: set while the loop sleeps, cleared when it wakes. */
+	CHECK_EQ(sockserv_before_sleep(SS, 100), 100);
+	CHECK_EQ(p.hdr->need_wakeup, 1);
+	sockserv_io(SS, 0);
+	CHECK_EQ(p.hdr->need_wakeup, 0);
+	/* A kick already there: the loop does not sleep. */
+	kick(&p, 5);
+	CHECK_EQ(sockserv_before_sleep(SS, 100), 0);
+	sockserv_io(SS, 0);
+	prog_end(&p);
+	pump();
+	CHECK_EQ(stats().sessions, 0);
+	CHECK_EQ(stats().segments, 0);
+	teardown();
+}
+
+TEST(requests_before_hello_and_malformed_ones_end_only_that_session)
+{
+	struct prog p, q;
+	uint8_t junk[40];
+	int efd;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	/* Another program: a request before HELLO. */
+	q.fd = prog_connect();
+	q.id = 0;
+	{
+		struct axipc_socket b = { .domain = AF_INET, .type = SOCK_STREAM };
+
+		CHECK_EQ(request(&q, AXIPC_SOCKET, 0, &b, sizeof(b), NULL, 0, NULL), -1000);
+	}
+	CHECK_EQ(recv(q.fd, junk, sizeof(junk), MSG_DONTWAIT), 0); /* EOF */
+	close(q.fd);
+	CHECK_EQ(stats().bad_msg, 1);
+	/* A third: garbage after its HELLO. */
+	REQUIRE(prog_hello(&q) == 0);
+	memset(junk, 0x5a, sizeof(junk));
+	CHECK_EQ(send(q.fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	pump();
+	CHECK_EQ(recv(q.fd, junk, sizeof(junk), MSG_DONTWAIT), 0);
+	CHECK_EQ(stats().bad_msg, 2);
+	prog_end(&q);
+	/* The first is still served. */
+	CHECK(prog_socket(&p, SOCK_STREAM, &efd) >= 0);
+	close(efd);
+	/* A socket it does not hold: EBADF. */
+	CHECK_EQ(prog_int(&p, AXIPC_LISTEN, 77, 1), -EBADF);
+	CHECK_EQ(prog_int(&p, AXIPC_LISTEN, 1u << 30, 1), -EBADF);
+	prog_end(&p);
+	pump();
+	teardown();
+}
+
+TEST(data_moves_through_the_shared_rings_both_ways)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	struct fake_tcp_view v;
+	uint8_t data[1000], *rx, *tx;
+	uint32_t prod, cons, i;
+	int lid, id, efd;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = listen_and_accept(&p, &lid, &efd);
+	REQUIRE(id >= 0);
+	sl = &p.slots[id];
+	REQUIRE(sl->rx.size != 0 && sl->tx.size != 0);
+	CHECK(sl->ready & EPOLLOUT);
+	rx = p.seg + sl->rx.off;
+	tx = p.seg + sl->tx.off;
+	/* The peer sends: the bytes are in our rx ring, the producer moved. */
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	cons = sl->rx_ring.cons;
+	fake_tcp_send(&P, TH_ACK | TH_PSH, data, sizeof(data));
+	pump();
+	prod = __atomic_load_n(&sl->rx_ring.prod, __ATOMIC_ACQUIRE);
+	REQUIRE(prod - cons == sizeof(data));
+	for (i = 0; i < sizeof(data); i++)
+		if (rx[(cons + i) & (sl->rx.size - 1)] != data[i])
+			break;
+	CHECK_EQ(i, sizeof(data));
+	CHECK(sl->ready & EPOLLIN);
+	/* The program consumes and writes 500 bytes; one kick. */
+	for (i = 0; i < 500; i++)
+		tx[(sl->tx_ring.prod + i) & (sl->tx.size - 1)] = (uint8_t)(i ^ 0x55);
+	__atomic_store_n(&sl->rx_ring.cons, prod, __ATOMIC_RELEASE);
+	__atomic_store_n(&sl->tx_ring.prod, sl->tx_ring.prod + 500, __ATOMIC_RELEASE);
+	fake_mark(&H);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(stats().kicks, 1);
+	REQUIRE(H.nif.n >= 1);
+	REQUIRE(fake_tcp_sent(&H, 0, &v) == 0);
+	CHECK_EQ(v.len, 500);
+	CHECK_EQ(v.data[0], 0x55);
+	CHECK_EQ(v.data[499], (uint8_t)(499 ^ 0x55));
+	/* The peer acknowledges: tx.cons moves up to tx.prod. */
+	P.ack += 500;
+	fake_tcp_send(&P, TH_ACK, NULL, 0);
+	pump();
+	CHECK_EQ(sl->tx_ring.cons, sl->tx_ring.prod);
+	close(efd);
+	prog_end(&p);
+	pump();
+	teardown();
+}
+
+TEST(the_eventfd_is_written_only_for_what_the_program_wants)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	int lid, id, efd;
+	uint8_t b[10] = { 0 };
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = listen_and_accept(&p, &lid, &efd);
+	REQUIRE(id >= 0);
+	sl = &p.slots[id];
+	while (efd_count(efd))
+		;
+	/* Not asked: data comes, no write. */
+	__atomic_store_n(&sl->want, 0, __ATOMIC_SEQ_CST);
+	fake_tcp_send(&P, TH_ACK | TH_PSH, b, sizeof(b));
+	pump();
+	CHECK_EQ(efd_count(efd), 0);
+	/* Asked for EPOLLIN: the next data wakes it. */
+	__atomic_store_n(&sl->want, EPOLLIN, __ATOMIC_SEQ_CST);
+	fake_tcp_send(&P, TH_ACK | TH_PSH, b, sizeof(b));
+	pump();
+	CHECK(efd_count(efd) >= 1);
+	close(efd);
+	prog_end(&p);
+	pump();
+	teardown();
+}
+
+TEST(a_bad_ring_index_aborts_that_connection_only)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	int lid, id, efd, lefd2, other;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = listen_and_accept(&p, &lid, &efd);
+	REQUIRE(id >= 0);
+	other = prog_socket(&p, SOCK_STREAM, &lefd2);
+	REQUIRE(other >= 0);
+	sl = &p.slots[id];
+	/* tx producer beyond the free space. */
+	__atomic_store_n(&sl->tx_ring.prod, sl->tx_ring.cons + sl->tx.size + 1, __ATOMIC_RELEASE);
+	fake_mark(&H);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(stats().bad_index, 1);
+	CHECK(last_flags() >= 0 && (last_flags() & TH_RST));
+	CHECK((sl->ready & (EPOLLERR | EPOLLHUP)) == (EPOLLERR | EPOLLHUP));
+	CHECK_EQ(sl->so_error, -ECONNRESET);
+	CHECK_EQ(sl->rx.size, 0); /* its rings are gone */
+	/* The session and its other sockets go on. */
+	CHECK_EQ(prog_bind(&p, (uint32_t)other, 81), 0);
+	CHECK_EQ(prog_int(&p, AXIPC_LISTEN, (uint32_t)id, 1), -ECONNRESET);
+	{
+		struct axipc_getopt g = { .level = SOL_SOCKET, .name = SO_ERROR, .len = 4 };
+		struct axipc_getopt_rep r;
+
+		CHECK_EQ(request(&p, AXIPC_GETSOCKOPT, (uint32_t)id, &g, sizeof(g), &r, sizeof(r),
+				 NULL), 0);
+		CHECK_EQ(*(int *)r.val, ECONNRESET);
+	}
+	CHECK_EQ(prog_close(&p, (uint32_t)id), 0);
+	close(efd);
+	/* An rx consumer past the producer: the same, for another one. */
+	id = accept_from(&p, lid, PPORT + 1, &efd);
+	REQUIRE(id >= 0);
+	sl = &p.slots[id];
+	__atomic_store_n(&sl->rx_ring.cons, sl->rx_ring.prod + 1, __ATOMIC_RELEASE);
+	fake_mark(&H);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(stats().bad_index, 2);
+	CHECK(last_flags() >= 0 && (last_flags() & TH_RST));
+	close(efd);
+	prog_end(&p);
+	pump();
+	close(lefd2);
+	teardown();
+}
+
+TEST(a_session_ending_with_unread_data_resets_and_without_finishes)
+{
+	struct prog p;
+	uint8_t b[100] = { 1 };
+	int lid, id, efd;
+
+	/* Unread data at exit: RST (as the kernel's close). */
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = listen_and_accept(&p, &lid, &efd);
+	REQUIRE(id >= 0);
+	fake_tcp_send(&P, TH_ACK | TH_PSH, b, sizeof(b));
+	pump();
+	fake_mark(&H);
+	close(efd);
+	prog_end(&p);
+	pump();
+	CHECK(last_flags() >= 0 && (last_flags() & TH_RST));
+	CHECK_EQ(stats().sockets, 0);
+	teardown();
+
+	/* Everything read (the consumer moved, no kick): FIN. */
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = listen_and_accept(&p, &lid, &efd);
+	REQUIRE(id >= 0);
+	fake_tcp_send(&P, TH_ACK | TH_PSH, b, sizeof(b));
+	pump();
+	__atomic_store_n(&p.slots[id].rx_ring.cons, p.slots[id].rx_ring.prod, __ATOMIC_RELEASE);
+	fake_mark(&H);
+	close(efd);
+	prog_end(&p);
+	pump();
+	CHECK(last_flags() >= 0 && (last_flags() & TH_FIN) && !(last_flags() & TH_RST));
+	teardown();
+}
+
+TEST(an_attached_child_keeps_sockets_open_until_the_last_session_goes)
+{
+	struct prog p, c;
+	struct axipc_attach ab = { .version = AXIPC_VERSION };
+	struct axipc_hello_rep rep;
+	int lid, id, efd;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = listen_and_accept(&p, &lid, &efd);
+	REQUIRE(id >= 0);
+	/* The "child": its own connection, the token it inherited. */
+	memset(&c, 0, sizeof(c));
+	c.fd = prog_connect();
+	REQUIRE(c.fd >= 0);
+	memcpy(ab.token, p.hdr->token, sizeof(ab.token));
+	CHECK_EQ(request(&c, AXIPC_ATTACH, 0, &ab, sizeof(ab), &rep, sizeof(rep), NULL), 0);
+	CHECK_EQ(rep.seg_size, p.size);
+	/* A wrong token ends that session. */
+	{
+		struct prog w = { .fd = prog_connect() };
+
+		ab.token[0] ^= 1;
+		CHECK_EQ(request(&w, AXIPC_ATTACH, 0, &ab, sizeof(ab), &rep, sizeof(rep), NULL),
+			 -1000);
+		close(w.fd);
+	}
+	/* The parent exits: nothing is closed. */
+	fake_mark(&H);
+	prog_end(&p);
+	pump();
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(stats().sockets, 2);
+	/* The child uses the socket, then closes it: FIN. */
+	CHECK_EQ(prog_int(&c, AXIPC_SHUTDOWN, (uint32_t)id, SHUT_WR), 0);
+	CHECK(last_flags() >= 0 && (last_flags() & TH_FIN));
+	CHECK_EQ(prog_close(&c, (uint32_t)id), 0);
+	CHECK_EQ(stats().sockets, 1); /* the listener is left */
+	close(efd);
+	close(c.fd);
+	pump();
+	CHECK_EQ(stats().sockets, 0);
+	CHECK_EQ(stats().sessions, 0);
+	teardown();
+}
+
+/* A datagram from the peer's port sport to our dport, UDP checksum 0
+ * (none, allowed over IPv4). */
+static void peer_datagram(uint16_t sport, uint16_t dport, const void *data, size_t len)
+{
+	static uint8_t f[ETH_HLEN_AX + 20 + 8 + 2048];
+	size_t off = fake_eth(f, FAKE_OUR_MAC, FAKE_PEER_MAC, 0x0800);
+	uint8_t *u;
+
+	off += fake_ipv4(f + off, FAKE_PEER_IP, FAKE_OUR_IP, 17, 0, 8 + len);
+	u = f + off;
+	fake_put16(u, sport);
+	fake_put16(u + 2, dport);
+	fake_put16(u + 4, (uint16_t)(8 + len));
+	fake_put16(u + 6, 0);
+	memcpy(u + 8, data, len);
+	fake_rx(&H, f, off + 8 + len);
+}
+
+/* Captured frame i as UDP: its destination port and payload. */
+static int sent_datagram(unsigned int i, uint16_t *dport, const uint8_t **data, size_t *len)
+{
+	const struct fake_frame *fr = fake_frame(&H.nif, i);
+	const uint8_t *ip, *u;
+
+	if (!fr || fr->len < ETH_HLEN_AX + 28)
+		return -1;
+	ip = fr->data + ETH_HLEN_AX;
+	if (ip[9] != 17)
+		return -1;
+	u = ip + (ip[0] & 15) * 4;
+	*dport = fake_get16(u + 2);
+	*len = fake_get16(u + 4) - 8u;
+	*data = u + 8;
+	return 0;
+}
+
+TEST(datagrams_move_through_record_rings_both_ways)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	struct axipc_dgram d;
+	uint8_t *rx, *tx;
+	const uint8_t *data;
+	uint16_t dport;
+	size_t len;
+	uint32_t cons, prod;
+	int id, efd, i;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = prog_socket(&p, SOCK_DGRAM, &efd);
+	REQUIRE(id >= 0);
+	sl = &p.slots[id];
+	CHECK_EQ(sl->type, SOCK_DGRAM);
+	CHECK_EQ(sl->tx.size, 256 * 1024); /* ours, from SOCKET on */
+	CHECK_EQ(sl->rx.size, 0);          /* the socket layer's, lazily */
+	CHECK_EQ(prog_bind(&p, (uint32_t)id, 5353), 0);
+	/* Two datagrams in: two records, boundaries kept. */
+	peer_datagram(PPORT, 5353, "hello", 5);
+	peer_datagram(PPORT + 1, 5353, "hi", 2);
+	pump();
+	REQUIRE(sl->rx.size != 0);
+	rx = p.seg + sl->rx.off;
+	cons = sl->rx_ring.cons;
+	prod = __atomic_load_n(&sl->rx_ring.prod, __ATOMIC_ACQUIRE);
+	CHECK_EQ(prod - cons, AXIPC_DGRAM_SPACE(5) + AXIPC_DGRAM_SPACE(2));
+	memcpy(&d, rx + (cons & (sl->rx.size - 1)), sizeof(d));
+	CHECK_EQ(d.len, 5);
+	CHECK_EQ(d.family, AF_INET);
+	CHECK_EQ(ntohs(d.port), PPORT);
+	CHECK_EQ(fake_get_ip(d.addr), FAKE_PEER_IP);
+	CHECK_MEM(rx + (cons & (sl->rx.size - 1)) + sizeof(d), "hello", 5);
+	memcpy(&d, rx + ((cons + AXIPC_DGRAM_SPACE(5)) & (sl->rx.size - 1)), sizeof(d));
+	CHECK_EQ(d.len, 2);
+	CHECK_EQ(ntohs(d.port), PPORT + 1);
+	/* The program takes both and sends one to port 7000. */
+	__atomic_store_n(&sl->rx_ring.cons, prod, __ATOMIC_RELEASE);
+	tx = p.seg + sl->tx.off;
+	memset(&d, 0, sizeof(d));
+	d.len = 5;
+	d.family = AF_INET;
+	d.port = htons(7000);
+	memcpy(d.addr, &(uint32_t){ FAKE_PEER_IP }, 4);
+	memcpy(tx, &d, sizeof(d));
+	memcpy(tx + sizeof(d), "world", 5);
+	__atomic_store_n(&sl->tx_ring.prod, AXIPC_DGRAM_SPACE(5), __ATOMIC_RELEASE);
+	fake_mark(&H);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(sl->tx_ring.cons, AXIPC_DGRAM_SPACE(5));
+	REQUIRE(H.nif.n == 1);
+	REQUIRE(sent_datagram(0, &dport, &data, &len) == 0);
+	CHECK_EQ(dport, 7000);
+	CHECK_EQ(len, 5);
+	CHECK_MEM(data, "world", 5);
+	/* A record of no known family: the socket is aborted, alone. */
+	d.family = 7;
+	memcpy(tx + AXIPC_DGRAM_SPACE(5), &d, sizeof(d));
+	__atomic_store_n(&sl->tx_ring.prod, 2 * AXIPC_DGRAM_SPACE(5), __ATOMIC_RELEASE);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(stats().bad_index, 1);
+	CHECK_EQ(sl->so_error, -ECONNRESET);
+	CHECK_EQ(sl->tx.size, 0);
+	for (i = 0; i < 2; i++)
+		CHECK(prog_socket(&p, SOCK_DGRAM, &efd) >= 0); /* still served */
+	prog_end(&p);
+	pump();
+	CHECK_EQ(stats().sockets, 0);
+	teardown();
+}
+
+TEST(the_slot_shows_a_requests_outcome_when_its_reply_comes)
+{
+	struct prog p;
+	struct axipc_addr a = { .len = sizeof(struct sockaddr_in) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(5001),
+				   .sin_addr.s_addr = FAKE_PEER_IP };
+	int id, efd;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = prog_socket(&p, SOCK_STREAM, &efd);
+	REQUIRE(id >= 0);
+	/* A fresh socket polls as Linux's: EPOLLOUT | EPOLLHUP. */
+	CHECK_EQ(p.slots[id].ready & (EPOLLOUT | EPOLLHUP), EPOLLOUT | EPOLLHUP);
+	memcpy(a.addr, &sin, sizeof(sin));
+	CHECK_EQ(request(&p, AXIPC_CONNECT, (uint32_t)id, &a, sizeof(a), NULL, 0, NULL),
+		 -EINPROGRESS);
+	/* Connecting: no hang-up, no error, not writable yet (a library
+	 * waiting for the connect reads exactly this). */
+	CHECK_EQ(p.slots[id].ready & (EPOLLHUP | EPOLLERR | EPOLLOUT), 0);
+	close(efd);
+	prog_end(&p);
+	pump();
+	teardown();
+}
+
+/* xorshift: a reproducible stream of scribbles. */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+TEST(random_scribbles_over_the_segment_never_reach_the_daemon)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	uint8_t b[300];
+	int lid, id, efd, uefd, uid, i, ok;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = listen_and_accept(&p, &lid, &efd);
+	REQUIRE(id >= 0);
+	uid = prog_socket(&p, SOCK_DGRAM, &uefd);
+	REQUIRE(uid >= 0);
+	REQUIRE(prog_bind(&p, (uint32_t)uid, 5353) == 0);
+	sl = &p.slots[id];
+	memset(b, 0x42, sizeof(b));
+	for (i = 0; i < 3000; i++) {
+		uint64_t r = rnd();
+		uint32_t v = (uint32_t)(r >> 32);
+		uint8_t *where;
+
+		switch (r % 6) {
+		case 0: /* the connection's slot, anywhere */
+			where = (uint8_t *)sl + (v % sizeof(*sl));
+			break;
+		case 1: /* the datagram socket's slot */
+			where = (uint8_t *)&p.slots[uid] + (v % sizeof(*sl));
+			break;
+		case 2: /* the segment header and kick set */
+			where = p.seg + (v % sizeof(struct axipc_seg_hdr));
+			break;
+		case 3: /* an index nudged a little (the likelier bug) */
+			where = (uint8_t *)(v & 1 ? &sl->tx_ring.prod : &sl->rx_ring.cons);
+			v = *(uint32_t *)where + (v % 64) - 16;
+			break;
+		default: /* a random slot, a kick for it */
+			where = (uint8_t *)&p.slots[v % 64];
+			kick(&p, v % AXIPC_SLOTS);
+			break;
+		}
+		memcpy(where, &v, (size_t)((uintptr_t)where & 3 ? 1 : 4));
+		kick(&p, r & 1 ? (uint32_t)id : (uint32_t)uid);
+		if (i % 10 == 0)
+			fake_tcp_send(&P, TH_ACK | TH_PSH, b, sizeof(b));
+		if (i % 7 == 0)
+			peer_datagram(PPORT, 5353, "x", 1);
+		pump();
+		fake_advance(&H, 1);
+		fake_mark(&H);
+	}
+	/* The daemon is whole: it answers, makes sockets, closes them. */
+	ok = prog_socket(&p, SOCK_STREAM, &lid);
+	CHECK(ok >= 0);
+	CHECK(stats().bad_index >= 1);
+	close(lid);
+	close(efd);
+	close(uefd);
+	prog_end(&p);
+	pump();
+	CHECK_EQ(stats().sockets, 0);
+	CHECK_EQ(stats().sessions, 0);
+	teardown();
+}
+
+TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
+	  T(requests_before_hello_and_malformed_ones_end_only_that_session),
+	  T(data_moves_through_the_shared_rings_both_ways),
+	  T(the_eventfd_is_written_only_for_what_the_program_wants),
+	  T(a_bad_ring_index_aborts_that_connection_only),
+	  T(a_session_ending_with_unread_data_resets_and_without_finishes),
+	  T(an_attached_child_keeps_sockets_open_until_the_last_session_goes),
+	  T(datagrams_move_through_record_rings_both_ways),
+	  T(the_slot_shows_a_requests_outcome_when_its_reply_comes),
+	  T(random_scribbles_over_the_segment_never_reach_the_daemon))
