@@ -20,6 +20,8 @@ ip netns exec "$NS_B" timeout -k 5 200 python3 tests/tools/tcp_echo_server.py "$
 	--mode discard --conns 1000 --timeout 120 >"$WORK/sink.out" 2>&1 &
 BG_PIDS+=($!)
 wait_for sink '^listening'
+snapshot
+SNAP0=$SNAP
 bad0=$(stat sockserv bad_index)
 [ "$bad0" != missing ] || fail "no counter sockserv bad_index"
 
@@ -41,6 +43,10 @@ grep -q '^aimed tx:' "$WORK/scribble.out" && grep -q '^aimed rx:' "$WORK/scribbl
 "$AXNET" stats --state-dir "$STATE" >/dev/null || fail "the daemon does not answer after the scribbler"
 kill -0 "$AXNET_PID" || fail "the daemon is gone"
 pass "the daemon answers after the scribbler"
+snapshot
+for c in sessions_total bad_msg bad_index kicks requests; do
+	echo "sockserv $c: +$(( $(snap sockserv "$c") - $(SNAP=$SNAP0 snap sockserv "$c") ))"
+done
 bad=$(( $(stat sockserv bad_index) - bad0 ))
 [ "$bad" -ge 2 ] || fail "sockserv bad_index moved by $bad, want at least the 2 aimed"
 pass "sockserv bad_index moved by $bad"

@@ -18,7 +18,9 @@
  *     "aimed tx: ..." and "aimed rx: ..." with what the socket said after.
  *  2. Random: ROUNDS rounds (default 2000) of: new connections now and
  *     then, a send on each, and 64 random bytes written at random offsets
- *     over the segment's header, its slots in use and its rings.
+ *     over the segment's header, its slots in use and its rings; every
+ *     100th round a random value in one index of every slot in use, then a
+ *     call on every socket (each a sync: the daemon reads them).
  * Prints "scribbled N bytes" at the end. Whatever the library does with
  * its corrupted state (errors, even a crash) is the scribbler's own
  * business: the test looks at the daemon and the other programs.
@@ -143,7 +145,7 @@ int main(int argc, char **argv)
 	static uint8_t buf[65536];
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	int opt, rounds = 2000, fd, fd2, id, id2, r, fds[16], nfds = 0;
-	uint64_t scribbled = 0;
+	uint64_t scribbled = 0, sends_ok = 0, sends_err[134] = { 0 };
 
 	while ((opt = getopt(argc, argv, "D:n:S:")) != -1) {
 		switch (opt) {
@@ -214,8 +216,12 @@ int main(int argc, char **argv)
 				fds[nfds++] = c;
 			}
 		}
-		for (k = 0; k < nfds; k++)
-			ax_send(fds[k], buf, 1 + next() % 8192, MSG_NOSIGNAL | MSG_DONTWAIT);
+		for (k = 0; k < nfds; k++) {
+			if (ax_send(fds[k], buf, 1 + next() % 8192, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+				sends_ok++;
+			else if (errno > 0 && errno < 134)
+				sends_err[errno]++;
+		}
 		for (k = 0; k < 64; k++) {
 			if (next() % 2 && lim < seg_size) {
 				off = next() % lim;
@@ -230,10 +236,30 @@ int main(int argc, char **argv)
 			seg[off] = (uint8_t)next();
 			scribbled++;
 		}
+		if (r % 100 == 99) {
+			for (k = 0; k < 64; k++) {
+				struct axipc_slot *s = slot((uint32_t)k);
+				uint32_t *idx = next() % 2 ? &s->tx_ring.prod : &s->rx_ring.cons;
+
+				if (__atomic_load_n(&s->type, __ATOMIC_ACQUIRE))
+					__atomic_store_n(idx, (uint32_t)next(), __ATOMIC_RELEASE);
+			}
+			for (k = 0; k < nfds; k++) {
+				int err;
+				socklen_t l = sizeof(err);
+
+				ax_getsockopt(fds[k], SOL_SOCKET, SO_ERROR, &err, &l);
+			}
+		}
 		if (r % 50 == 0)
 			usleep(1000);
 	}
-	printf("scribbled %llu bytes\n", (unsigned long long)scribbled);
+	printf("scribbled %llu bytes; sends: %llu ok", (unsigned long long)scribbled,
+	       (unsigned long long)sends_ok);
+	for (r = 1; r < 134; r++)
+		if (sends_err[r])
+			printf(", %llu %s", (unsigned long long)sends_err[r], strerrorname_np(r));
+	printf("\n");
 	fflush(stdout);
 	return 0;
 usage:
