@@ -33,7 +33,8 @@
  *   listening PORT / bound PORT               (-l, ready for the peer)
  *   connected                                 (the connection is up)
  *   sent bytes=N dgrams=N sha256=HEX secs=S
- *   received bytes=N dgrams=N sha256=HEX secs=S
+ *   received bytes=N dgrams=N sha256=HEX secs=S [intact=N bad=N dup=N
+ *            reordered=N]                    (UDP: see udp_pattern)
  *   conns=N secs=S per_sec=R                  (-C)
  * Errors go to stderr as "ax_xfer: CALL: strerror (ENAME)"; exit 1 then,
  * 2 for bad usage, 0 when everything asked for moved.
@@ -106,6 +107,69 @@ static uint64_t parse_size(const char *s)
 	return v;
 }
 
+/*
+ * UDP datagrams check themselves, so a test can tell lost from damaged:
+ * datagram i carries i (8 bytes, little-endian), then bytes of a fixed
+ * pattern from an offset i gives (tests/tools/kpeer.py makes and checks
+ * the same). The receiver counts intact and bad datagrams, duplicates and
+ * ones that came after a later one.
+ */
+#define UDP_PAT_LEN (65536 + 256)
+static uint8_t udp_pat[UDP_PAT_LEN];
+
+static void udp_pattern_init(void)
+{
+	uint32_t j;
+
+	for (j = 0; j < UDP_PAT_LEN; j++)
+		udp_pat[j] = (uint8_t)(j * 167 + 13);
+}
+
+static void udp_make(uint8_t *buf, size_t n, uint64_t seq)
+{
+	size_t k;
+
+	for (k = 0; k < 8 && k < n; k++)
+		buf[k] = (uint8_t)(seq >> (8 * k));
+	if (n > 8)
+		memcpy(buf + 8, udp_pat + (seq * 61) % 251, n - 8);
+}
+
+struct udp_check {
+	uint64_t intact, bad, dup, reordered, max_seq;
+	uint8_t *seen; /* a bit per sequence number */
+	uint64_t nseen;
+	int any;
+};
+
+static void udp_check(struct udp_check *c, const uint8_t *buf, size_t n)
+{
+	uint64_t seq = 0;
+	size_t k;
+
+	if (n < 8) {
+		c->bad++;
+		return;
+	}
+	for (k = 0; k < 8; k++)
+		seq |= (uint64_t)buf[k] << (8 * k);
+	if (seq >= c->nseen || memcmp(buf + 8, udp_pat + (seq * 61) % 251, n - 8) != 0) {
+		c->bad++;
+		return;
+	}
+	if (c->seen[seq / 8] & (1u << (seq % 8))) {
+		c->dup++;
+		return;
+	}
+	c->seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
+	c->intact++;
+	if (c->any && seq < c->max_seq)
+		c->reordered++;
+	if (!c->any || seq > c->max_seq)
+		c->max_seq = seq;
+	c->any = 1;
+}
+
 /* --- the sending side: a seeded stream (xorshift64*), paced ------------- */
 
 struct tx {
@@ -121,6 +185,14 @@ static void tx_fill(struct tx *t, size_t n)
 	size_t i;
 
 	if (o.plain && t->len) { /* one fixed block over and over */
+		t->len = n;
+		t->off = 0;
+		return;
+	}
+	if (o.udp) {
+		udp_make(t->buf, n, t->dgrams);
+		if (!o.plain)
+			sha256_update(&t->h, t->buf, n);
 		t->len = n;
 		t->off = 0;
 		return;
@@ -185,6 +257,7 @@ static int pace_ms(double t0, uint64_t done)
 
 struct rx {
 	uint64_t done, dgrams;
+	struct udp_check uc;
 	struct sha256 h;
 	uint8_t *buf;
 	int eof;
@@ -197,6 +270,8 @@ static void rx_got(struct rx *r, size_t n)
 		r->t0 = now();
 	if (!o.plain)
 		sha256_update(&r->h, r->buf, n);
+	if (o.udp)
+		udp_check(&r->uc, r->buf, n);
 	r->done += n;
 	r->dgrams++;
 	r->last = now();
@@ -204,14 +279,20 @@ static void rx_got(struct rx *r, size_t n)
 		r->eof = 1;
 }
 
-static void report(const char *what, uint64_t bytes, uint64_t dgrams, struct sha256 *h, double secs)
+static void report(const char *what, uint64_t bytes, uint64_t dgrams, struct sha256 *h, double secs,
+		   const struct udp_check *c)
 {
 	char hex[65] = "-";
 
 	if (!o.plain)
 		sha256_hex(h, hex);
-	printf("%s bytes=%llu dgrams=%llu sha256=%s secs=%.3f\n", what, (unsigned long long)bytes,
+	printf("%s bytes=%llu dgrams=%llu sha256=%s secs=%.3f", what, (unsigned long long)bytes,
 	       (unsigned long long)(o.udp ? dgrams : 0), hex, secs);
+	if (c)
+		printf(" intact=%llu bad=%llu dup=%llu reordered=%llu", (unsigned long long)c->intact,
+		       (unsigned long long)c->bad, (unsigned long long)c->dup,
+		       (unsigned long long)c->reordered);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -417,11 +498,11 @@ static void run_blocking(int fd, struct tx *t, struct rx *r)
 			die("shutdown");
 		if (!o.udp && !o.recv)
 			await_close(fd);
-		report("sent", t->done, t->dgrams, &t->h, now() - t->t0);
+		report("sent", t->done, t->dgrams, &t->h, now() - t->t0, NULL);
 	}
 	if (o.recv) {
 		pthread_join(th, NULL);
-		report("received", r->done, r->dgrams, &r->h, r->last - r->t0);
+		report("received", r->done, r->dgrams, &r->h, r->last - r->t0, o.udp ? &r->uc : NULL);
 	}
 }
 
@@ -505,7 +586,7 @@ static void run_epoll(int fd, struct tx *t, struct rx *r)
 						die("shutdown");
 					if (!o.udp && !o.recv)
 						await_close(fd);
-					report("sent", t->done, t->dgrams, &t->h, now() - t->t0);
+					report("sent", t->done, t->dgrams, &t->h, now() - t->t0, NULL);
 					break;
 				}
 				if (pace_ms(t->t0, t->done) > 0)
@@ -524,7 +605,7 @@ static void run_epoll(int fd, struct tx *t, struct rx *r)
 		}
 	}
 	if (o.recv)
-		report("received", r->done, r->dgrams, &r->h, r->last - r->t0);
+		report("received", r->done, r->dgrams, &r->h, r->last - r->t0, o.udp ? &r->uc : NULL);
 	ax_close(ep);
 }
 
@@ -608,6 +689,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	t.x = o.seed * 0x9e3779b97f4a7c15ull + 1;
+	if (o.udp) { /* room for a bit per datagram that could come */
+		udp_pattern_init();
+		r.uc.nseen = 1ull << 26;
+		r.uc.seen = calloc(r.uc.nseen / 8, 1);
+		if (!r.uc.seen)
+			die("calloc");
+	}
 	sha256_init(&t.h);
 	sha256_init(&r.h);
 	t.buf = malloc(o.udp ? o.dgram : o.chunk);
@@ -623,5 +711,6 @@ int main(int argc, char **argv)
 		die("close");
 	free(t.buf);
 	free(r.buf);
+	free(r.uc.seen);
 	return 0;
 }

@@ -7,7 +7,10 @@ in ax_xfer's format so a test compares the two:
     received bytes=N dgrams=N sha256=HEX secs=S
     error NAME                        (e.g. ConnectionResetError), exit 1
 TCP receives until end of stream; UDP until --expect bytes or --idle
-seconds of silence. Sending and receiving run at the same time."""
+seconds of silence. Sending and receiving run at the same time.
+UDP datagrams check themselves as ax_xfer's do (its udp_make): datagram i
+carries i (8 bytes, little-endian) and a fixed pattern from an offset i
+gives; the receiver adds "intact=N bad=N dup=N reordered=N"."""
 import argparse, hashlib, os, socket, sys, threading, time
 
 p = argparse.ArgumentParser()
@@ -24,6 +27,12 @@ p.add_argument("--timeout", type=float, default=120)
 p.add_argument("--to", help="UDP listen: send to this HOST:PORT")
 a = p.parse_args()
 udp = a.proto == "udp"
+PAT = bytes(((j * 167 + 13) & 0xff) for j in range(65536 + 256))
+
+
+def udp_make(seq, n):
+    o = (seq * 61) % 251
+    return (seq.to_bytes(8, "little") + PAT[o:o + max(0, n - 8)])[:n]
 out_lock = threading.Lock()
 failed = []
 
@@ -38,9 +47,11 @@ def send_all(s, dest):
     block = b""
     try:
         while done < a.send:
-            if not block:
+            if udp:
+                block = udp_make(n, min(a.dgram, a.send - done))
+            elif not block:
                 block = os.urandom(min(1 << 20, a.send - done))
-            piece = block[:a.dgram] if udp else block
+            piece = block
             if udp:
                 s.sendto(piece, dest)
                 k = len(piece)
@@ -67,6 +78,8 @@ def send_all(s, dest):
 def recv_all(s):
     h, done, n, t0 = hashlib.sha256(), 0, 0, time.monotonic()
     last = t0
+    intact = bad = dup = reordered = 0
+    seen, maxseq = set(), -1
     if udp:
         s.settimeout(0.2)
     try:
@@ -83,6 +96,17 @@ def recv_all(s):
             done += len(b)
             n += 1
             last = time.monotonic()
+            if udp:
+                seq = int.from_bytes(b[:8], "little") if len(b) >= 8 else -1
+                if seq < 0 or b != udp_make(seq, len(b)):
+                    bad += 1
+                elif seq in seen:
+                    dup += 1
+                else:
+                    seen.add(seq)
+                    intact += 1
+                    reordered += seq < maxseq
+                    maxseq = max(maxseq, seq)
             if udp and a.expect and done >= a.expect:
                 break
     except OSError as e:
@@ -90,7 +114,8 @@ def recv_all(s):
         say(f"error {type(e).__name__} after receiving {done}")
         return
     say(f"received bytes={done} dgrams={n if udp else 0} sha256={h.hexdigest()} "
-        f"secs={last - t0:.3f}")
+        f"secs={last - t0:.3f}" +
+        (f" intact={intact} bad={bad} dup={dup} reordered={reordered}" if udp else ""))
 
 
 if udp:

@@ -229,7 +229,7 @@ int cmd_nc(int argc, char **argv)
 		if (!udp && (fd = accept_one(fd, where)) < 0)
 			return 1;
 	} else {
-		sa.sin_addr.s_addr = htonl(addr);
+		sa.sin_addr.s_addr = addr; /* addr_parse4: network order */
 		if (ax_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			rc = fail(where, errno);
 			ax_close(fd);
