@@ -53,9 +53,9 @@ prog() {
 	printf -v "PID_$name" %s $!
 }
 
-# victim NAME CMD...: as prog, but PID_NAME is the program's own (to be
-# killed); the EXIT trap ends it if the test does not.
-victim() {
+# bare NAME CMD...: as prog, but PID_NAME is the program's own (to be
+# killed, or named in the log); the EXIT trap ends it if the test does not.
+bare() {
 	local name=$1
 	shift
 	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &

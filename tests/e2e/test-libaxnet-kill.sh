@@ -19,7 +19,7 @@ start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
 # The victim: reads 1 MB/s of what the kernel sends it.
 peer kv tcp listen "$KERNEL_B" 5010 --send "$BYTES"
 wait_for kv '^listening'
-victim xv "$AX_XFER" -r -R 1M -c "$KERNEL_B" 5010
+bare xv "$AX_XFER" -r -R 1M -c "$KERNEL_B" 5010
 wait_for xv '^connected'
 
 # Two at once: one connects (blocking, a thread each way), one accepts

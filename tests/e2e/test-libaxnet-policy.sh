@@ -29,13 +29,13 @@ log_lines() { "$AXNET" log --state-dir "$STATE"; }
 # --- out ---------------------------------------------------------------------------
 peer k1 tcp listen "$KERNEL_B" 5021 --recv
 wait_for k1 '^listening'
-prog good "$GOOD" -s 1M -S "$ID" -c "$KERNEL_B" 5021
+bare good "$GOOD" -s 1M -S "$ID" -c "$KERNEL_B" 5021
 done_ok good
 done_ok k1
 same_stream "out to :5021 by $GOOD" good sent k1 received $((1 << 20))
 GOOD_PID=$PID_good
 
-prog bad "$BAD" -s 1M -c "$KERNEL_B" 5021
+bare bad "$BAD" -s 1M -c "$KERNEL_B" 5021
 wait "$PID_bad" && fail "$BAD connected to :5021"
 grep -q 'ax_xfer: connect: Permission denied (EACCES)' "$WORK/bad.err" ||
 	fail "$BAD's connect says: $(cat "$WORK/bad.err")"
@@ -54,9 +54,9 @@ log_lines | grep "uid=$(id -u) gid=$(id -g)" | grep -q "exe=$GOOD" ||
 	fail "the entry's uid/gid are not the program's ($(id -u)/$(id -g))"
 
 # --- in ----------------------------------------------------------------------------
-prog good_l "$GOOD" -l 6021 -r
+bare good_l "$GOOD" -l 6021 -r
 wait_for good_l '^listening'
-peer k2 tcp connect "$AXNET_IP" 6021 --send $((1 << 20)) --timeout 10
+peer k2 tcp connect "$AXNET_IP" 6021 --send $((1 << 20)) --rate 400000 --timeout 10
 wait_for good_l '^connected'
 "$AXNET" conns --state-dir "$STATE" | grep ":6021" | grep -q "$GOOD" ||
 	{ "$AXNET" conns --state-dir "$STATE" >&2; fail "axnet conns does not show $GOOD as the owner"; }
@@ -65,7 +65,7 @@ done_ok k2
 done_ok good_l
 same_stream "in to :6021, $GOOD listening" k2 sent good_l received $((1 << 20))
 
-prog bad_l "$BAD" -l 6021 -r
+bare bad_l "$BAD" -l 6021 -r
 wait_for bad_l '^listening'
 BAD_L_PID=$PID_bad_l
 peer k3 tcp connect "$AXNET_IP" 6021 --send 1000 --timeout 3
