@@ -3,7 +3,8 @@
 # kernel's sockets and axnet's built-in services, in one run, on one veth
 # pair; then connections per second with authorization.
 #
-# The program is tests/tools/ax_xfer (-P: no hashing), built twice: on
+# The program is tests/tools/ax_xfer (-P: no hashing; CHUNK bytes a call,
+# 1 MiB by default), built twice: on
 # libaxnet (ax_xfer) and on the kernel's sockets (ax_xfer_kernel). The
 # kernel peer in B is always ax_xfer_kernel; each figure is measured there,
 # the median of RUNS transfers of MB MiB:
@@ -20,7 +21,7 @@
 # GRO (README, "Platform notes"), so the kernel rows are a reference, not
 # the target.
 # Connections per second: ax_xfer -C (connect, close with RST, in a row)
-# to a kernel listener in B: through libaxnet each connect is authorized
+# to ax_xfer_kernel -l -C (accept, close) in B: through libaxnet each connect is authorized
 # and committed to Axiom (the state directory on the root file system: a
 # real fdatasync) before its SYN leaves; the same program on A's kernel
 # sockets is the baseline. Needs root.
@@ -30,6 +31,7 @@ AX_TOOLS_DIR=${AX_TOOLS_DIR:-build/tests}
 MB=${MB:-1024}
 RUNS=${RUNS:-3}
 CONNS=${CONNS:-1000}
+CHUNK=${CHUNK:-1M}   # bytes per send/recv call, every program alike
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 STATE=/var/tmp/axnet-bench-$ID
@@ -59,7 +61,7 @@ gbit() {
 }
 # in_b ARGS...: ax_xfer_kernel in B (the measuring side), its report line.
 in_b() {
-	ip netns exec "$NS_B" timeout 120 "$KX" -P "$@" 2>"$OUT/b.err" | grep -E '^(sent|received) ' ||
+	ip netns exec "$NS_B" timeout 120 "$KX" -P -b "$CHUNK" "$@" 2>"$OUT/b.err" | grep -E '^(sent|received) ' ||
 		{ cat "$OUT/b.err" >&2; echo fail; }
 }
 # serve WHERE ARGS...: a listening ax_xfer (WHERE: lib, on libaxnet; kern,
@@ -69,9 +71,9 @@ serve() {
 	shift
 	rm -f "$OUT/srv.out"
 	if [ "$where" = lib ]; then
-		timeout 120 "$AX" -P "$@" >"$OUT/srv.out" 2>&1 &
+		timeout 120 "$AX" -P -b "$CHUNK" "$@" >"$OUT/srv.out" 2>&1 &
 	else
-		ip netns exec "$NS_A" timeout 120 "$KX" -P "$@" >"$OUT/srv.out" 2>&1 &
+		ip netns exec "$NS_A" timeout 120 "$KX" -P -b "$CHUNK" "$@" >"$OUT/srv.out" 2>&1 &
 	fi
 	SRV=$!
 	PIDS+=($SRV)
@@ -102,9 +104,9 @@ for _ in $(seq "$RUNS"); do
 done
 PIDS=()
 
-# Connections per second, authorized (libaxnet) and not (A's kernel).
-ip netns exec "$NS_B" timeout 300 python3 tests/tools/tcp_echo_server.py "$KERNEL_B" 7000 \
-	--mode discard --conns $((2 * CONNS)) --timeout 280 >"$OUT/lst.out" 2>&1 &
+# Connections per second, authorized (libaxnet) and not (A's kernel), to
+# ax_xfer_kernel accepting and closing in B.
+ip netns exec "$NS_B" timeout 300 "$KX" -l 7000 -C $((2 * CONNS)) >"$OUT/lst.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do grep -q '^listening' "$OUT/lst.out" && break; sleep 0.1; done
 auth0=$(stat authz authorized)

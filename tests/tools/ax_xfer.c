@@ -24,8 +24,10 @@
  *               thread receiving while the main one sends
  *   -P          plain: do not hash (a goodput figure is not the hash's)
  *   -b SIZE     bytes per call (default 65536)
+ *   -B SIZE     SO_SNDBUF and SO_RCVBUF (TCP; default: the stack's)
  *   -C COUNT    connect and close COUNT times in a row (TCP), print the
- *               connections per second; nothing else moves
+ *               connections per second; nothing else moves. With -l:
+ *               accept and close COUNT connections (the other side of it)
  *   -D DIR      the instance's state directory (ax_init), else
  *               $AXNET_STATE_DIR or the only instance
  *
@@ -65,7 +67,7 @@
 static struct {
 	int udp, listen, recv, epoll, edge, plain, conns;
 	uint64_t send, expect, rate;
-	unsigned int idle_ms, dgram, chunk;
+	unsigned int idle_ms, dgram, chunk, bufsize;
 	uint64_t seed;
 	const char *dir;
 	struct sockaddr_in peer;
@@ -309,6 +311,12 @@ static int open_socket(int nonblock)
 
 		if (ax_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) < 0)
 			die("setsockopt SO_RCVBUF");
+	} else if (o.bufsize) {
+		int sz = (int)o.bufsize;
+
+		if (ax_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) < 0 ||
+		    ax_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) < 0)
+			die("setsockopt SO_SNDBUF/SO_RCVBUF");
 	}
 	return fd;
 }
@@ -635,6 +643,41 @@ static void run_conns(void)
 	printf("conns=%d secs=%.3f per_sec=%.1f\n", o.conns, s, o.conns / s);
 }
 
+/* -l -C: accept and close, COUNT times. */
+static void run_accepts(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(o.port) };
+	int ls = ax_socket(AF_INET, SOCK_STREAM, 0), one = 1, i;
+	double t0 = 0;
+
+	if (ls < 0)
+		die("socket");
+	if (ax_setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		die("setsockopt SO_REUSEADDR");
+	if (ax_bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("bind");
+	if (ax_listen(ls, 4096) < 0)
+		die("listen");
+	printf("listening %u\n", o.port);
+	fflush(stdout);
+	for (i = 0; i < o.conns; i++) {
+		int c = ax_accept(ls, NULL, NULL);
+
+		if (c < 0 && errno == EINTR) {
+			i--;
+			continue;
+		}
+		if (c < 0)
+			die("accept");
+		if (!i)
+			t0 = now();
+		ax_close(c);
+	}
+	double s = now() - t0;
+	printf("conns=%d secs=%.3f per_sec=%.1f\n", o.conns, s, o.conns / (s > 0 ? s : 1e-9));
+	ax_close(ls);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ax_xfer [-u] [-s BYTES] [-r] [-x BYTES] [-i MS] [-d SIZE] [-R RATE] "
@@ -648,7 +691,7 @@ int main(int argc, char **argv)
 	static struct rx r;
 	int opt, fd, connect = 0;
 
-	while ((opt = getopt(argc, argv, "cl:us:rx:i:d:R:S:eEPb:C:D:")) != -1) {
+	while ((opt = getopt(argc, argv, "cl:us:rx:i:d:R:S:eEPb:B:C:D:")) != -1) {
 		switch (opt) {
 		case 'c': connect = 1; break;
 		case 'l': o.listen = 1; o.port = (uint16_t)atoi(optarg); break;
@@ -664,6 +707,7 @@ int main(int argc, char **argv)
 		case 'E': o.epoll = o.edge = 1; break;
 		case 'P': o.plain = 1; break;
 		case 'b': o.chunk = (unsigned int)parse_size(optarg); break;
+		case 'B': o.bufsize = (unsigned int)parse_size(optarg); break;
 		case 'C': o.conns = atoi(optarg); break;
 		case 'D': o.dir = optarg; break;
 		default: usage();
@@ -680,12 +724,15 @@ int main(int argc, char **argv)
 		usage();
 	}
 	if (!o.chunk || !o.dgram || o.dgram > 65507 || (!o.send && !o.recv && !o.conns) ||
-	    (o.conns && (o.listen || o.udp)))
+	    (o.conns && o.udp))
 		usage();
 	if (o.dir && ax_init(o.dir) < 0)
 		die("init");
 	if (o.conns) {
-		run_conns();
+		if (o.listen)
+			run_accepts();
+		else
+			run_conns();
 		return 0;
 	}
 	t.x = o.seed * 0x9e3779b97f4a7c15ull + 1;
