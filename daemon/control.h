@@ -13,7 +13,6 @@
  *                                 "timeout seq=N", "baddata seq=N" lines as
  *                                 they happen, then "done sent=S received=R"
  *   conns                      -> "conn ..." lines (listeners first), "end"
- *   nc A.B.C.D PORT            -> "connected", then the bytes (relay.h)
  *   policy push PATH           -> "pushed seq=N sha256=HEX revoked=R"
  *   policy show                -> "# policy in force since entry N, sha256
  *                                 HEX", the canonical text, then "end"

@@ -140,7 +140,7 @@ echo "axnet retransmitted $retx segments in all"
 awk -v il="$(median "${in_lib[@]}")" -v ib="$(median "${in_builtin[@]}")" \
 	-v ik="$(median "${in_kern[@]}")" -v ol="$(median "${out_lib[@]}")" \
 	-v ob="$(median "${out_builtin[@]}")" -v ok="$(median "${out_kern[@]}")" 'BEGIN {
-	printf "ratio libaxnet / built-in, into A:   %.2f (target >= 0.90: %s)\n", il / ib, il / ib >= 0.9 ? "met" : "NOT met"
-	printf "ratio libaxnet / built-in, out of A: %.2f (target >= 0.90: %s)\n", ol / ob, ol / ob >= 0.9 ? "met" : "NOT met"
+	printf "ratio libaxnet / built-in, into A:   %.2f (target >= 0.90: %s)\n", il / ib, (il / ib >= 0.9) ? "met" : "NOT met"
+	printf "ratio libaxnet / built-in, out of A: %.2f (target >= 0.90: %s)\n", ol / ob, (ol / ob >= 0.9) ? "met" : "NOT met"
 	printf "ratio libaxnet / kernel sockets, into A:   %.2f\n", il / ik
 	printf "ratio libaxnet / kernel sockets, out of A: %.2f\n", ol / ok }'
