@@ -108,7 +108,9 @@ done_ok k6
 expect_eq "axnet nc -u: what the kernel got (SHA-256)" "$(field k6 received sha256)" \
 	"$(printf 'hello udp\n' | sha256sum | cut -c1-64)"
 
-timeout 20 "$AXNET" nc --state-dir "$STATE" -l 6007 </dev/null >"$WORK/nc7.out" 2>"$WORK/nc7.err" &
+# Its stdin stays open (no FIN from it first: OpenBSD nc quits on a FIN
+# before it has sent its own stdin); it ends when the kernel's nc closes.
+sleep 15 | timeout 20 "$AXNET" nc --state-dir "$STATE" -l 6007 >"$WORK/nc7.out" 2>"$WORK/nc7.err" &
 NC7=$!
 BG_PIDS+=($NC7)
 for _ in $(seq 50); do
