@@ -23,13 +23,15 @@ bare xv "$AX_XFER" -r -R 1M -c "$KERNEL_B" 5010
 wait_for xv '^connected'
 
 # Two at once: one connects (blocking, a thread each way), one accepts
-# (epoll, edge-triggered).
-peer ka tcp listen "$KERNEL_B" 5011 --send "$BYTES" --recv
+# (epoll, edge-triggered); paced (RATE bytes/s each way) to be mid-way
+# when the victim dies.
+RATE=$(( BYTES / 4 ))
+peer ka tcp listen "$KERNEL_B" 5011 --send "$BYTES" --recv --rate "$RATE"
 wait_for ka '^listening'
-prog xa "$AX_XFER" -s "$BYTES" -r -S "$ID" -c "$KERNEL_B" 5011
-prog xb "$AX_XFER" -E -l 6012 -s "$BYTES" -r -S $((ID + 1))
+prog xa "$AX_XFER" -s "$BYTES" -r -R "$RATE" -S "$ID" -c "$KERNEL_B" 5011
+prog xb "$AX_XFER" -E -l 6012 -s "$BYTES" -r -R "$RATE" -S $((ID + 1))
 wait_for xb '^listening'
-peer kb tcp connect "$AXNET_IP" 6012 --send "$BYTES" --recv
+peer kb tcp connect "$AXNET_IP" 6012 --send "$BYTES" --recv --rate "$RATE"
 wait_for xa '^connected'
 wait_for kb '^connected'
 
@@ -39,6 +41,10 @@ sleep 1
 kill -KILL "$PID_xv"
 wait "$PID_xv" 2>/dev/null
 pass "the victim (pid $PID_xv) killed mid-transfer"
+for n in xa xb ka kb; do
+	grep -q '^received' "$WORK/$n.out" && fail "$n had finished receiving before the kill"
+done
+pass "the other two were mid-transfer when it died"
 
 wait "$PID_kv" && fail "the kernel sender to the killed program finished: $(cat "$WORK/kv.out")"
 grep -qE '^error (ConnectionResetError|BrokenPipeError)' "$WORK/kv.out" ||
