@@ -701,7 +701,7 @@ static void revoke_walk(struct authz *a, struct push_ctx *pc)
 		if (revoke_entry(a, c->seq, c->tuple, on_revoked, pc) == 0)
 			pc->outstanding++;
 		pc->res.revoked++;
-		tcp_abort(pcb); /* RST to the peer; forget() frees c */
+		tcp_reset_conn(pcb); /* RST; the socket gets ECONNRESET; forget() frees c */
 	}
 	free(cl.v);
 }

@@ -13,6 +13,7 @@
 
 #include "control.h"
 #include "net/stack.h"
+#include "util/cred.h"
 
 struct netdev;
 struct axiom;
@@ -76,6 +77,8 @@ struct daemon {
 	uint64_t last_tick_ns;
 	uint32_t udp_idle_ms;
 	struct sockserv *sockserv; /* api.sock: programs' sessions (sockserv.h) */
+	/* The daemon itself, the owner of its built-in services' sockets. */
+	struct ax_cred self;
 };
 
 /* `axnet run ARGS`: the exit status. */

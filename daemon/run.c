@@ -456,6 +456,8 @@ int daemon_main(int argc, char **argv)
 	r->listen_fd = r->sig_fd = r->lock_fd = -1;
 	r->busy_poll = busy_poll;
 	r->udp_idle_ms = (uint32_t)(udp_idle_s * 1000);
+	/* exe "" if /proc is not there: the rest still names the daemon */
+	cred_self(&r->self);
 	for (i = 0; i < MAX_CLIENTS; i++)
 		r->clients[i].fd = -1;
 	r->next_ping_id = (uint16_t)(getpid() * 2654435761u >> 16);
@@ -522,7 +524,7 @@ int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	if (serve) {
-		err = services_start(r->socks);
+		err = services_start(r->socks, &r->self);
 		if (err)
 			goto out;
 	}

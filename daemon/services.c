@@ -14,7 +14,6 @@
 #include <sys/epoll.h>
 
 #include "sock/sock.h"
-#include "util/cred.h"
 #include "util/log.h"
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_UDP_ECHO };
@@ -40,9 +39,6 @@ static struct service services[MAX_SERVICES];
 static unsigned int n_services;
 static struct svc_conn *conns;
 static uint8_t scratch[65536];
-/* The services' sockets belong to the daemon itself (policy rules by
- * user or program see the daemon's uid and executable). */
-static struct ax_cred self;
 
 /*
  * RFC 864's pattern: lines of 72 of the 95 printable ASCII characters,
@@ -233,19 +229,18 @@ int services_parse(const char *spec)
 	return 0;
 }
 
-int services_start(struct sock_layer *l)
+int services_start(struct sock_layer *l, const struct ax_cred *owner)
 {
 	unsigned int i;
 	int one = 1;
 
-	cred_self(&self);
 	for (i = 0; i < n_services; i++) {
 		struct service *svc = &services[i];
 		int udp = svc->kind == SVC_UDP_ECHO;
 		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(svc->port) };
 		int err;
 
-		err = sock_create(l, udp ? SOCK_DGRAM : SOCK_STREAM, &self, &svc->so);
+		err = sock_create(l, udp ? SOCK_DGRAM : SOCK_STREAM, owner, &svc->so);
 		if (err)
 			return log_err(err, "cannot make a socket for %s: %s", svc->name,
 				       strerror(-err));

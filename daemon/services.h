@@ -11,13 +11,16 @@
 #include <stdint.h>
 
 struct sock_layer;
+struct ax_cred;
 
 /* Parse "echo:7,discard:9,chargen:19" (before anything is set up, so a
  * typo costs nothing). 0, or -EINVAL with a message printed. */
 int services_parse(const char *spec);
 /* Listen on (TCP) or bind (UDP) every parsed service through the socket
- * layer, as the daemon's own sockets. 0 or -errno from sock_bind/listen. */
-int services_start(struct sock_layer *l);
+ * layer, the sockets owned by owner (the daemon's cred: the policy and the
+ * log see the daemon; it must outlive them). 0 or -errno from
+ * sock_bind/sock_listen. */
+int services_start(struct sock_layer *l, const struct ax_cred *owner);
 /* Close every service socket and connection (before the layer closes). */
 void services_stop(void);
 

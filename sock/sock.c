@@ -419,6 +419,10 @@ static int sol_socket_set(struct sock *so, int name, const void *val, socklen_t 
 		return 0;
 	case SO_KEEPALIVE:
 		so->keepalive = !!v;
+		/* Off on a live connection: the probes stop (the stack's
+		 * --tcp-keepalive default is not this socket's choice). */
+		if (!v && so->type == SOCK_STREAM && so->pcb && so->state == SS_CONNECTED)
+			tcp_set_keepalive(so->pcb, 0, 0, 0);
 		break;
 	case SO_RCVBUF:
 		so->rcvbuf = v < 0 ? 0 : (uint32_t)v;

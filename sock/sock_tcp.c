@@ -461,7 +461,8 @@ ssize_t tcp_sock_recv(struct sock *so, void *buf, size_t len, int flags)
 		return -ENOTCONN;
 	if (so->pcb && so->state == SS_CONNECTED)
 		tcp_rcv_view(so->pcb, &v);
-	if (v.buf && v.len && !(so->shut & SHUT_RD_F)) {
+	/* SHUT_RD does not hide what is queued (Linux reads it out). */
+	if (v.buf && v.len) {
 		n = v.len < len ? v.len : (uint32_t)len;
 		if (!(flags & MSG_TRUNC) || (flags & MSG_PEEK))
 			for (i = 0; i < n;) {

@@ -239,8 +239,10 @@ uint32_t udp_sock_poll(const struct sock *so)
 	return m;
 }
 
-/* Linux udp_sendmsg's order: size, address, association, pending error
- * (an ICMP error is told to the next call), shut write side. */
+/* Linux udp_sendmsg's order: past 64 KiB, the address, the association,
+ * past what IPv4 can carry (ip_append_data), the pending error (an ICMP
+ * error is told to the next call) and the shut write side
+ * (sock_alloc_send_pskb). */
 ssize_t udp_sock_send(struct sock *so, const void *buf, size_t len, int flags,
 		      const struct sockaddr *to, socklen_t tolen)
 {
@@ -249,7 +251,7 @@ ssize_t udp_sock_send(struct sock *so, const void *buf, size_t len, int flags,
 	int err;
 
 	(void)flags;
-	if (len > DGRAM_MAX)
+	if (len > 0xffff)
 		return -EMSGSIZE;
 	if (to) {
 		struct sockaddr_in sin;
@@ -267,6 +269,8 @@ ssize_t udp_sock_send(struct sock *so, const void *buf, size_t len, int flags,
 		dst = so->raddr;
 		dport = so->rport;
 	}
+	if (len > DGRAM_MAX)
+		return -EMSGSIZE;
 	if (so->err)
 		return sock_error(so);
 	if (so->shut & SHUT_WR_F)

@@ -266,12 +266,13 @@ static struct sock *in_state(enum st st)
 enum call {
 	C_BIND, C_BIND_SHORT, C_BIND_INET6, C_BIND_FOREIGN, C_LISTEN, C_ACCEPT, C_CONNECT,
 	C_SEND, C_RECV, C_SHUT_WR, C_SHUT_BAD, C_PEERNAME, C_OPT_UNKNOWN, C_OPT_SHORT,
-	C_SOERROR, N_CALL
+	C_SOERROR, C_SENDTO_INET6, C_SENDTO_PORT0, C_SEND_BIG, C_SHUT_RD, N_CALL
 };
 static const char *const call_name[N_CALL] = {
 	"bind", "bind short", "bind inet6", "bind foreign", "listen", "accept", "connect",
 	"send", "recv", "shutdown wr", "shutdown 5", "getpeername", "setsockopt unknown",
-	"setsockopt short", "SO_ERROR",
+	"setsockopt short", "SO_ERROR", "sendto inet6", "sendto port 0", "send 65508",
+	"shutdown rd",
 };
 
 static long do_call(struct sock *so, enum call c)
@@ -304,6 +305,18 @@ static long do_call(struct sock *so, enum call c)
 	case C_PEERNAME: return sock_getpeername(so, (struct sockaddr *)&pn, &len);
 	case C_OPT_UNKNOWN: return sock_setsockopt(so, IPPROTO_TCP, 9999, &one, sizeof(one));
 	case C_OPT_SHORT: return sock_setsockopt(so, SOL_SOCKET, SO_REUSEADDR, &one, 2);
+	case C_SENDTO_INET6: return sock_send(so, "x", 1, MSG_NOSIGNAL, SA(a6));
+	case C_SENDTO_PORT0: {
+		struct sockaddr_in p0 = sin_of(FAKE_PEER_IP, 0);
+
+		return sock_send(so, "x", 1, MSG_NOSIGNAL, SA(p0));
+	}
+	case C_SEND_BIG: {
+		static char big[65508];
+
+		return sock_send(so, big, sizeof(big), MSG_NOSIGNAL, NULL, 0);
+	}
+	case C_SHUT_RD: return sock_shutdown(so, SHUT_RD);
 	case C_SOERROR:
 		len = sizeof(v);
 		if (sock_getsockopt(so, SOL_SOCKET, SO_ERROR, &v, &len))
@@ -321,38 +334,51 @@ static long do_call(struct sock *so, enum call c)
 static const long expect[N_ST][N_CALL] = {
 	/*                bind         short    inet6         foreign         listen       accept
 	 *                connect      send     recv          shut_wr    shut5    peername
-	 *                opt?         optshort soerror */
+	 *                opt?         optshort soerror
+	 *                sendto6      sendto:0 send65508     shut_rd
+	 * (TCP ignores a send's address, as Linux; probed with a SYN unanswered
+	 * for "connecting") */
 	[T_NEW] = { OK, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, OK, -EINVAL,
 		    -EINPROGRESS, -EPIPE, -ENOTCONN, -ENOTCONN, -EINVAL, -ENOTCONN,
-		    -ENOPROTOOPT, -EINVAL, 0 },
+		    -ENOPROTOOPT, -EINVAL, 0,
+		    -EPIPE, -EPIPE, -EPIPE, -ENOTCONN },
 	[T_BOUND] = { -EINVAL, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, OK, -EINVAL,
 		      -EINPROGRESS, -EPIPE, -ENOTCONN, -ENOTCONN, -EINVAL, -ENOTCONN,
-		      -ENOPROTOOPT, -EINVAL, 0 },
+		      -ENOPROTOOPT, -EINVAL, 0,
+		      -EPIPE, -EPIPE, -EPIPE, -ENOTCONN },
 	[T_LISTEN] = { -EINVAL, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, OK, -EAGAIN,
 		       -EISCONN, -EPIPE, -ENOTCONN, OK, -EINVAL, -ENOTCONN,
-		       -ENOPROTOOPT, -EINVAL, 0 },
+		       -ENOPROTOOPT, -EINVAL, 0,
+		       -EPIPE, -EPIPE, -EPIPE, OK },
 	[T_CONNECTING] = { -EINVAL, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EINVAL, -EINVAL,
 			   -EALREADY, -EAGAIN, -EAGAIN, OK, -EINVAL, -ENOTCONN,
-			   -ENOPROTOOPT, -EINVAL, 0 },
+			   -ENOPROTOOPT, -EINVAL, 0,
+			   -EAGAIN, -EAGAIN, -EAGAIN, OK },
 	[T_CONNECTED] = { -EINVAL, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EINVAL, -EINVAL,
 			  -EISCONN, 1, -EAGAIN, OK, -EINVAL, OK,
-			  -ENOPROTOOPT, -EINVAL, 0 },
-	/* refused: every call but these leaves the error for the next */
+			  -ENOPROTOOPT, -EINVAL, 0,
+			  1, 1, 65508, OK },
+	/* refused, reset: each cell is a fresh socket, its error pending */
 	[T_REFUSED] = { OK, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EINVAL, -EINVAL,
 			-ECONNREFUSED, -ECONNREFUSED, -ECONNREFUSED, -ENOTCONN, -EINVAL, -ENOTCONN,
-			-ENOPROTOOPT, -EINVAL, ECONNREFUSED },
+			-ENOPROTOOPT, -EINVAL, ECONNREFUSED,
+			-ECONNREFUSED, -ECONNREFUSED, -ECONNREFUSED, -ENOTCONN },
 	[T_RESET] = { OK, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EINVAL, -EINVAL,
 		      -EISCONN, -ECONNRESET, -ECONNRESET, -ENOTCONN, -EINVAL, -ENOTCONN,
-		      -ENOPROTOOPT, -EINVAL, ECONNRESET },
+		      -ENOPROTOOPT, -EINVAL, ECONNRESET,
+		      -ECONNRESET, -ECONNRESET, -ECONNRESET, -ENOTCONN },
 	[U_NEW] = { OK, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EOPNOTSUPP, -EOPNOTSUPP,
 		    OK, -EDESTADDRREQ, -EAGAIN, -ENOTCONN, -EINVAL, -ENOTCONN,
-		    -ENOPROTOOPT, -EINVAL, 0 },
+		    -ENOPROTOOPT, -EINVAL, 0,
+		    -EAFNOSUPPORT, -EINVAL, -EDESTADDRREQ, -ENOTCONN },
 	[U_BOUND] = { -EINVAL, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EOPNOTSUPP, -EOPNOTSUPP,
 		      OK, -EDESTADDRREQ, -EAGAIN, -ENOTCONN, -EINVAL, -ENOTCONN,
-		      -ENOPROTOOPT, -EINVAL, 0 },
+		      -ENOPROTOOPT, -EINVAL, 0,
+		      -EAFNOSUPPORT, -EINVAL, -EDESTADDRREQ, -ENOTCONN },
 	[U_CONNECTED] = { -EINVAL, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL, -EOPNOTSUPP,
 			  -EOPNOTSUPP, OK, 1, -EAGAIN, OK, -EINVAL, OK,
-			  -ENOPROTOOPT, -EINVAL, 0 },
+			  -ENOPROTOOPT, -EINVAL, 0,
+			  -EAFNOSUPPORT, -EINVAL, -EMSGSIZE, OK },
 };
 
 TEST(errno_table)
@@ -604,6 +630,24 @@ TEST(close_from_event_is_safe)
 			rst |= !!(v.flags & TH_RST);
 		CHECK(rst);
 	}
+}
+
+/* SO_LINGER {1, 0}: close sends RST at once (no FIN, no TIME_WAIT). */
+TEST(linger_zero_resets)
+{
+	struct fake_tcp_peer p;
+	struct fake_tcp_view v;
+	struct linger lg = { 1, 0 };
+	struct sock *so;
+
+	REQUIRE(setup() == 0);
+	so = mk(SOCK_STREAM, &ROOT);
+	REQUIRE(tcp_open(so, 80, &p) == 0);
+	CHECK_EQ(sock_setsockopt(so, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	sock_close(so);
+	REQUIRE(fake_tcp_sent(&H, 0, &v) == 0);
+	CHECK_EQ(v.flags & (TH_RST | TH_FIN), TH_RST);
+	CHECK(!tcp_tuple_busy(&H.s, p.lport, FAKE_PEER_IP, 80));
 }
 
 /* --- ports ------------------------------------------------------------------------------- */
@@ -1109,7 +1153,8 @@ TEST_MAIN(T(errno_table), T(connect_completes_with_epollout),
 	  T(connect_refused_then_aborted_then_again), T(connect_no_route_or_broadcast),
 	  T(reset_is_told_once_then_eof_and_epipe), T(shutdown_write_sends_fin_and_epipe),
 	  T(listener_readiness_and_accept), T(closed_listener_resets_its_queue),
-	  T(close_from_event_is_safe), T(ephemeral_ports_exhausted_in_tiny_range),
+	  T(close_from_event_is_safe), T(linger_zero_resets),
+	  T(ephemeral_ports_exhausted_in_tiny_range),
 	  T(bind_conflicts_reuseaddr_and_time_wait), T(reuseport_groups_by_uid),
 	  T(privileged_ports_need_root), T(udp_boundaries_trunc_peek),
 	  T(udp_send_builds_datagram_and_autobinds), T(udp_port_unreachable_refuses_connected),

@@ -876,7 +876,8 @@ TEST(connect2_local_port)
  * the user's MSS less the timestamps option); out of 88..32767 is
  * -EINVAL. A listener's is its connections'. TCP_CONGESTION by name
  * ("reno" is RFC 5681's, as Linux calls it), -ENOENT for an unknown one,
- * passed on by a listener. */
+ * passed on by a listener that had it set, as are keepalive, the user
+ * timeout and TCP_NODELAY; else the stack's defaults of the moment. */
 TEST(maxseg_and_congestion)
 {
 	struct tcp_pcb *pcb;
@@ -921,6 +922,37 @@ TEST(maxseg_and_congestion)
 	REQUIRE(pcb != NULL);
 	CHECK_EQ(tcp_get_maxseg(pcb), 1200 - 12);
 	CHECK(strcmp(tcp_get_congestion(pcb), "cubic") == 0);
+	CHECK(pcb->cc == &tcp_cc_cubic);
+	stack_fini(&H.s);
+
+	/* Keepalive, the user timeout and TCP_NODELAY set on a listener are
+	 * its connections' too. */
+	REQUIRE(setup() == 0);
+	tcp_set_keepalive(L, 7000, 700, 5);
+	tcp_set_user_timeout(L, 12345);
+	tcp_set_nodelay(L, 1);
+	CHECK_EQ(H.nif.n, 0);
+	REQUIRE(peer_syn(PPORT) == 1);
+	pcb = peer_ack();
+	REQUIRE(pcb != NULL);
+	CHECK_EQ(pcb->ka_idle_ms, 7000);
+	CHECK_EQ(pcb->ka_intvl_ms, 700);
+	CHECK_EQ(pcb->ka_probes, 5);
+	CHECK_EQ(pcb->user_timeout_ms, 12345);
+	CHECK(pcb->flags & TF_NODELAY);
+	stack_fini(&H.s);
+
+	/* A listener nobody set: its connections take the stack's default
+	 * of the moment (L was made under newreno; now it is cubic). */
+	REQUIRE(setup() == 0);
+	H.s.tcp->cc = &tcp_cc_cubic;
+	H.s.tcp->user_timeout_ms = 4321;
+	REQUIRE(peer_syn(PPORT) == 1);
+	pcb = peer_ack();
+	REQUIRE(pcb != NULL);
+	CHECK(pcb->cc == &tcp_cc_cubic);
+	CHECK_EQ(pcb->user_timeout_ms, 4321);
+	CHECK(!(pcb->flags & TF_NODELAY));
 	stack_fini(&H.s);
 }
 

@@ -258,5 +258,108 @@ TEST(source_port_zero_delivered)
 	stack_fini(&H.s);
 }
 
+/* RFC 1122 4.1.3.1: a datagram for no socket draws an ICMP port
+ * unreachable quoting its IP header and the start of what followed; a
+ * source gets AX_ICMP_ERR_SRC_BURST of them, then one a second. */
+TEST(port_unreachable_sent_and_limited)
+{
+	struct fake_icmp_view v;
+	size_t n = udp_frame(40000, 9, "probe", 0, 1);
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	fake_rx(&H, f, n);
+	CHECK_CNT(&H, RX(1), { AX_C_udp_no_port, 1 }, TX_UNREACH);
+	REQUIRE(fake_frame(&H.nif, 0) != NULL);
+	REQUIRE(fake_parse_icmp(fake_frame(&H.nif, 0), &v) == 0);
+	CHECK_EQ(v.proto, 1);
+	CHECK_EQ(v.dst, FAKE_PEER_IP);
+	CHECK_EQ(v.src, FAKE_OUR_IP);
+	CHECK(v.ip_csum_ok);
+	CHECK(v.icmp_csum_ok);
+	CHECK_EQ(v.type, 3);
+	CHECK_EQ(v.code, 3);
+	CHECK_EQ(v.id, 0); /* the unused word */
+	CHECK_EQ(v.seq, 0);
+	/* The quote: the whole datagram (20 + 8 + 5 bytes), as sent. */
+	CHECK_EQ(v.data_len, 33);
+	CHECK_MEM(v.data, f + ETH_HLEN_AX, 33);
+	fake_mark(&H);
+	for (i = 0; i < AX_ICMP_ERR_SRC_BURST + 3; i++)
+		fake_rx(&H, f, n);
+	CHECK_EQ(H.nif.n, AX_ICMP_ERR_SRC_BURST - 1);
+	CHECK_EQ(H.s.cnt[AX_C_udp_unreach_limited] - H.mark[AX_C_udp_unreach_limited], 4);
+	/* A second later, one more. */
+	stack_set_time(&H.s, H.s.now_ns + MS_TO_NS(1000));
+	fake_mark(&H);
+	fake_rx(&H, f, n);
+	fake_rx(&H, f, n);
+	CHECK_EQ(H.nif.n, 1);
+	CHECK_EQ(H.s.cnt[AX_C_udp_unreach_limited] - H.mark[AX_C_udp_unreach_limited], 1);
+	stack_fini(&H.s);
+}
+
+/* Many sockets on one port: the one connected to the source first, then
+ * one bound to our address, then one bound to any (Linux compute_score). */
+static struct {
+	unsigned int n[3];
+	int err[3];
+} multi;
+
+static void recv_k(void *arg, uint32_t src, uint16_t sport, uint16_t dport, const uint8_t *data,
+		   size_t len)
+{
+	(void)src;
+	(void)sport;
+	(void)dport;
+	(void)data;
+	(void)len;
+	multi.n[(uintptr_t)arg]++;
+}
+
+static void err_k(void *arg, int err)
+{
+	multi.err[(uintptr_t)arg] = err;
+}
+
+TEST(lookup_prefers_connected_then_bound_address)
+{
+	struct udp_pcb any, ours, conn;
+
+	REQUIRE(setup() == 0);
+	memset(&multi, 0, sizeof(multi));
+	udp_pcb_init(&any, recv_k, err_k, (void *)0);
+	udp_pcb_init(&ours, recv_k, err_k, (void *)1);
+	udp_pcb_init(&conn, recv_k, err_k, (void *)2);
+	any.lport = ours.lport = conn.lport = 53;
+	ours.laddr = FAKE_OUR_IP;
+	conn.raddr = FAKE_PEER_IP;
+	conn.rport = 4000;
+	REQUIRE(udp_pcb_insert(&H.s, &any) == 0);
+	fake_rx(&H, f, udp_frame(4000, 53, "a", 0, 1));
+	REQUIRE(udp_pcb_insert(&H.s, &ours) == 0);
+	fake_rx(&H, f, udp_frame(4000, 53, "b", 0, 1));
+	REQUIRE(udp_pcb_insert(&H.s, &conn) == 0);
+	fake_rx(&H, f, udp_frame(4000, 53, "c", 0, 1));
+	fake_rx(&H, f, udp_frame(4001, 53, "d", 0, 1)); /* not conn's peer */
+	CHECK_EQ(multi.n[0], 1);
+	CHECK_EQ(multi.n[1], 2);
+	CHECK_EQ(multi.n[2], 1);
+	CHECK(udp_lookup(&H.s, FAKE_PEER_IP, 4000, 53) == &conn);
+	/* ICMP errors: only the connected socket of that flow hears. */
+	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_PEER_IP, 53, 4000, 3), 1);
+	CHECK_EQ(multi.err[2], -ECONNREFUSED);
+	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_PEER_IP, 53, 4001, 3), 0); /* reaches `ours` */
+	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_PEER_IP, 53, 4000, 4), 0); /* frag-needed: soft */
+	CHECK_EQ(multi.err[1], 0);
+	CHECK_EQ(multi.err[0], 0);
+	udp_pcb_remove(&H.s, &conn);
+	udp_pcb_remove(&H.s, &ours);
+	udp_pcb_remove(&H.s, &any);
+	CHECK(!udp_bound(&H.s, 53));
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(delivered_to_bound_port), T(bad_datagrams_counted), T(authz_hold_and_deliver),
-	  T(sendto_builds_a_datagram), T(source_port_zero_delivered))
+	  T(sendto_builds_a_datagram), T(source_port_zero_delivered),
+	  T(port_unreachable_sent_and_limited), T(lookup_prefers_connected_then_bound_address))

@@ -1062,6 +1062,7 @@ int tcp_set_congestion(struct tcp_pcb *pcb, const char *name)
 
 	if (!cc)
 		return -ENOENT; /* Linux's answer for an algorithm it lacks */
+	pcb->flags |= TF_USER_CC;
 	if (cc != pcb->cc) {
 		/* Linux tcp_reinit_congestion_control: the new one starts
 		 * from nothing of the old one's. */
@@ -1091,8 +1092,21 @@ void tcp_inherit(struct tcp_pcb *pcb, const struct tcp_pcb *l)
 	pcb->rcv.size = l->rcv.size;
 	pcb->rcv_buf = l->rcv_buf;
 	pcb->user_mss = l->user_mss;
-	pcb->cc = l->cc;
-	pcb->flags |= l->flags & (TF_USER_RCVBUF | TF_NODELAY);
+	/* Linux: the listener's algorithm if one was set on it, else the
+	 * stack's default of the moment (tcp_init_congestion_control). */
+	if (l->flags & TF_USER_CC)
+		pcb->cc = l->cc;
+	/* The same for keepalive and the user timeout (Linux clones them
+	 * with the socket when they were set on the listener). */
+	if (l->flags & TF_USER_KA) {
+		pcb->ka_idle_ms = l->ka_idle_ms;
+		pcb->ka_intvl_ms = l->ka_intvl_ms;
+		pcb->ka_probes = l->ka_probes;
+	}
+	if (l->flags & TF_USER_UTO)
+		pcb->user_timeout_ms = l->user_timeout_ms;
+	pcb->flags |= l->flags & (TF_USER_RCVBUF | TF_NODELAY | TF_USER_CC | TF_USER_KA |
+				  TF_USER_UTO);
 }
 
 int tcp_shutdown(struct tcp_pcb *pcb)
@@ -1135,6 +1149,16 @@ void tcp_close(struct tcp_pcb *pcb)
 		tcp_arm_misc(pcb, AX_TCP_FIN_WAIT2_MS);
 	else if (pcb->state == TCP_TIME_WAIT)
 		tcp_rings_release(pcb); /* see tcp_enter_time_wait */
+}
+
+void tcp_reset_conn(struct tcp_pcb *pcb)
+{
+	if (pcb->flags & TF_DEAD)
+		return;
+	if (pcb->state != TCP_LISTEN && pcb->state != TCP_SYN_SENT &&
+	    pcb->state != TCP_TIME_WAIT)
+		tcp_send_rst(pcb);
+	tcp_pcb_free(pcb, -ECONNRESET);
 }
 
 void tcp_abort(struct tcp_pcb *pcb)
@@ -1194,6 +1218,7 @@ void tcp_keepalive_start(struct tcp_pcb *pcb)
 void tcp_set_keepalive(struct tcp_pcb *pcb, uint32_t idle_ms, uint32_t intvl_ms,
 		       unsigned int probes)
 {
+	pcb->flags |= TF_USER_KA;
 	pcb->ka_idle_ms = idle_ms;
 	pcb->ka_intvl_ms = intvl_ms ? intvl_ms : 1000;
 	pcb->ka_probes = (uint8_t)(probes > 255 ? 255 : probes);
@@ -1206,6 +1231,7 @@ void tcp_set_keepalive(struct tcp_pcb *pcb, uint32_t idle_ms, uint32_t intvl_ms,
 
 void tcp_set_user_timeout(struct tcp_pcb *pcb, uint32_t ms)
 {
+	pcb->flags |= TF_USER_UTO;
 	pcb->user_timeout_ms = ms;
 }
 

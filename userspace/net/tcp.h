@@ -197,6 +197,10 @@ int tcp_shutdown(struct tcp_pcb *pcb);
 void tcp_close(struct tcp_pcb *pcb);
 /* Send RST and free now. */
 void tcp_abort(struct tcp_pcb *pcb);
+/* Reset a connection on another's behalf (the admitter revoking it): RST
+ * to the peer, and its application told through closed(-ECONNRESET)
+ * (unless it let go already), so the socket above sees ECONNRESET. */
+void tcp_reset_conn(struct tcp_pcb *pcb);
 void tcp_set_nodelay(struct tcp_pcb *pcb, int on);
 /* Keepalive (RFC 1122 4.2.3.6): after idle_ms without a segment from the
  * peer, probe every intvl_ms; after `probes` unanswered probes the
@@ -271,8 +275,9 @@ void tcp_set_mem(struct tcp_pcb *pcb, const struct tcp_mem_ops *ops, void *arg);
  * toward the ring size as the application drains it fast enough (twice
  * what it read in the last round trip); off once SO_RCVBUF was set
  * (as Linux: the user's size is the window). tcp_get_bufsize reports the
- * ring sizes (what getsockopt shows, Linux doubles them: the caller's
- * business).
+ * send ring's size and the receive buffer's current limit (the user's
+ * size, or the autotuned one, as Linux's SO_RCVBUF grows); Linux's
+ * getsockopt doubles them: the caller's business.
  */
 int tcp_set_bufsize(struct tcp_pcb *pcb, uint32_t snd, uint32_t rcv);
 void tcp_get_bufsize(const struct tcp_pcb *pcb, uint32_t *snd, uint32_t *rcv);
@@ -326,7 +331,9 @@ int tcp_connect2(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rp
  * congestion control. tcp_new: a CLOSED connection, in no table, NULL and
  * errno ENOMEM; let go of it with tcp_abort (or tcp_close) if it is never
  * connected: it costs nothing else and sends nothing.
- * tcp_connect_pcb: as tcp_connect2; on an error return pcb is freed.
+ * tcp_connect_pcb: as tcp_connect2; on an error return pcb is freed
+ * (but for a pcb that is not tcp_new's, unconnected: -EISCONN if it is
+ * connected, -EINVAL otherwise, and it is left as it is).
  */
 struct tcp_pcb *tcp_new(struct ax_stack *s);
 int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, uint32_t raddr, uint16_t rport,
@@ -342,8 +349,12 @@ int tcp_tuple_busy(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t 
  * has no effect (as Linux). tcp_get_maxseg: the MSS in use once
  * established; before, the user's value or 536 (Linux's answers).
  * TCP_CONGESTION by name (tcp_cc.h: "cubic", "reno"/"newreno"): 0 or
- * -ENOENT (Linux's errno for an unknown one). A listener passes both on.
- * SO_LINGER {1,0} is the caller's tcp_abort.
+ * -ENOENT (Linux's errno for an unknown one); tcp_get_congestion gives
+ * Linux's names ("reno" for RFC 5681's). A listener passes both on (its
+ * algorithm only if one was set on it, else its connections take the
+ * stack's default, as Linux; so do keepalive, the user timeout and
+ * TCP_NODELAY set on a listener). SO_LINGER {1,0} is the caller's
+ * tcp_abort.
  */
 int tcp_set_maxseg(struct tcp_pcb *pcb, uint32_t mss);
 uint32_t tcp_get_maxseg(const struct tcp_pcb *pcb);

@@ -78,6 +78,9 @@ enum {
 	TF_USER_RCVBUF = 1 << 11,/* SO_RCVBUF was set: no autotuning */
 	TF_REUSEPORT = 1 << 12,  /* listener in a reuse-port group */
 	TF_RINGS = 1 << 13,      /* the rings have their memory */
+	TF_USER_CC = 1 << 14,    /* TCP_CONGESTION was set (tcp_inherit) */
+	TF_USER_KA = 1 << 15,    /* keepalive was set (tcp_inherit) */
+	TF_USER_UTO = 1 << 16,   /* the user timeout was set (tcp_inherit) */
 };
 
 struct tcp_pcb {
