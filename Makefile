@@ -115,6 +115,12 @@ $(BUILD)/asan/libaxnet.a: $(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
 
 libaxnet: $(BUILD)/libaxnet.so $(BUILD)/libaxnet.a $(BUILD)/asan/libaxnet.a
 
+# A program on libaxnet alone (the shared library, found by rpath), for
+# tests/e2e/test-libaxnet-lib.sh.
+$(BUILD)/tests/ax_cat: tests/tools/ax_cat.c include/axnet/socket.h $(BUILD)/libaxnet.so
+	@mkdir -p $(@D)
+	$(CC) -Iinclude $(CFLAGS) -pthread -o $@ $< -L$(BUILD) -laxnet -Wl,-rpath,$(abspath $(BUILD))
+
 # Its unit tests: the pure pieces (headers), and the library against a
 # fake daemon in the test (its objects linked directly).
 $(BUILD)/asan/tests/test_libaxnet_pure: $(LIBAX_HDRS)

@@ -953,8 +953,12 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 
 	if (f) {
 		if (!f->live) {
-			/* Its first datagram waits for the commit; later ones
-			 * are dropped, as a full socket buffer would. */
+			/* Its first datagram waits for the commit. Later ones
+			 * out: the sender waits too (-EAGAIN, as on a full
+			 * socket buffer; a program's records stay in its
+			 * ring); later ones in are dropped. */
+			if (!inbound)
+				return -EAGAIN;
 			a->st.udp_pending_dropped++;
 			return 0;
 		}

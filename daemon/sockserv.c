@@ -760,9 +760,11 @@ void sockserv_flush(struct sockserv *ss)
 
 	if (!ss)
 		return;
-	/* Kicks that came while we worked, then what the engine did. */
+	/* Kicks that came while we worked, waiting senders, then what the
+	 * engine did. */
 	for (g = ss->segs; g; g = g->next)
 		ss_seg_kicks(g);
+	ss_retry_blocked(ss);
 	while ((s = ss->dirty)) {
 		ss->dirty = NULL;
 		for (; s; s = next) {

@@ -299,7 +299,6 @@ static void udp_take_tx(struct ss_sock *s)
 		sock_abort(s, "tx producer index past the ring");
 		return;
 	}
-	s->tx_blocked = 0;
 	start = s->tx_cons;
 	while (s->so && s->tx_cons != prod) {
 		struct axipc_dgram d;
@@ -330,7 +329,15 @@ static void udp_take_tx(struct ss_sock *s)
 			rc = -EAFNOSUPPORT;
 		}
 		if (rc == -EAGAIN) {
-			s->tx_blocked = 1;
+			/* Held (its flow's authorization is committing, or
+			 * the device is full): the record stays in the ring,
+			 * the program's ring fills (its sends wait as on a
+			 * full socket buffer), and it is retried next round. */
+			if (!s->tx_blocked) {
+				s->tx_blocked = 1;
+				s->blocked_next = s->seg->ss->blocked;
+				s->seg->ss->blocked = s;
+			}
 			break;
 		}
 		if (rc < 0) {
@@ -380,8 +387,6 @@ void ss_sock_publish(struct ss_sock *s)
 			ST(&sl->tx_ring.cons, v.head);
 		}
 	} else if (s->so) {
-		if (s->tx_blocked && (s->pending & EPOLLOUT))
-			udp_take_tx(s);
 		if (s->so && !s->rx_buf && udp_attach_rx(s) < 0)
 			sock_abort(s, "datagram ring outside the segment");
 		else if (s->so && s->rx_buf) {
@@ -585,3 +590,16 @@ int ss_seg_pending(const struct ss_seg *g)
 	return 0;
 }
 
+void ss_retry_blocked(struct sockserv *ss)
+{
+	struct ss_sock *s = ss->blocked, *next;
+
+	ss->blocked = NULL;
+	for (; s; s = next) {
+		next = s->blocked_next;
+		s->tx_blocked = 0;
+		/* A socket released this round is still here: freed after. */
+		if (!s->released && s->so)
+			udp_take_tx(s);
+	}
+}

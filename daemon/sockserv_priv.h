@@ -85,7 +85,8 @@ struct ss_sock {
 	uint32_t rx_size, tx_size;
 	uint64_t udp_tx_off;   /* UDP: our own tx ring's block */
 	uint32_t tx_cons;      /* UDP tx: records consumed */
-	int tx_blocked;        /* UDP tx: sock_send said -EAGAIN */
+	int tx_blocked;        /* UDP tx: sock_send said -EAGAIN: retried each round */
+	struct ss_sock *blocked_next;
 	uint32_t pending;      /* events since the last publication */
 	uint32_t last_ready;
 	int dirty, released;
@@ -102,6 +103,7 @@ struct sockserv {
 	struct ss_sess *sessions;
 	struct ss_sock *dirty;
 	struct ss_sock *dead;   /* released: freed at the end of the round */
+	struct ss_sock *blocked; /* UDP senders waiting (admission pending, ...) */
 	int reap;               /* a segment may be empty: look at flush */
 	int closing;            /* sockserv_close: the last segment frees us */
 	uint64_t log_sec;
@@ -130,6 +132,8 @@ void ss_sock_publish(struct ss_sock *s);
 /* The segment's kicks, each socket taken once; 1 if there were any. */
 int ss_seg_kicks(struct ss_seg *g);
 int ss_seg_pending(const struct ss_seg *g);
+/* Retry the UDP senders that were told to wait (once a round). */
+void ss_retry_blocked(struct sockserv *ss);
 
 /* sockserv.c */
 void ss_seg_free(struct ss_seg *g);

@@ -54,7 +54,9 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 		if (ax_sock_error_pending(s)) {
 			int e = ax_sock_take_error(s);
 			if (e) {
-				ret = done ? (ssize_t)done : e;
+				/* sk_stream_error: a pending EPIPE (a RST in
+				 * CLOSE_WAIT) raises SIGPIPE as ours does. */
+				ret = done ? (ssize_t)done : e == -EPIPE ? epipe(flags) : e;
 				break;
 			}
 		}
@@ -187,6 +189,12 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 				break;
 			}
 		}
+		/* Linux tcp_recvmsg: never connected (or its connect failed):
+		 * ENOTCONN, whatever a closed socket's poll mask says. */
+		if (s->state == AXS_NEW) {
+			ret = done || s->shut_rd ? (ssize_t)done : -ENOTCONN;
+			break;
+		}
 		ready = ready_of(s);
 		if (s->shut_rd || (ready & (EPOLLRDHUP | EPOLLHUP))) {
 			/* The end, unless data came just before it: the daemon
@@ -197,10 +205,6 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			    !(flags & MSG_PEEK && done))
 				continue;
 			ret = (ssize_t)done;
-			break;
-		}
-		if (s->state == AXS_NEW) {
-			ret = done ? (ssize_t)done : -ENOTCONN;
 			break;
 		}
 		if (nonblock) {

@@ -99,6 +99,8 @@ struct ax_sock {
 	int type;             /* SOCK_STREAM or SOCK_DGRAM */
 	int state;            /* enum ax_state */
 	int nonblock;
+	int connecting;       /* a connect() is in progress for the program
+	                       * (Linux SS_CONNECTING), reported or not */
 	int shut_rd, shut_wr; /* this process shut them down */
 	long rcvtimeo_ms, sndtimeo_ms; /* 0: forever, < 0: none (optenc.h) */
 	struct axipc_slot *slot;

@@ -211,6 +211,7 @@ static int session_open(const char *dir)
 	hdr = seg;
 	if (hdr->magic != AXIPC_MAGIC || hdr->version != AXIPC_VERSION ||
 	    hdr->nslots != rep.nslots || hdr->slot_off % AXIPC_CACHELINE ||
+	    hdr->slot_off < sizeof(*hdr) ||
 	    hdr->slot_off + (uint64_t)rep.nslots * sizeof(struct axipc_slot) > rep.seg_size) {
 		munmap(seg, rep.seg_size);
 		err = -EPROTO;

@@ -42,6 +42,10 @@ uint32_t ax_sock_events(struct ax_sock *s)
 		ev |= EPOLLIN | EPOLLRDNORM;
 	if (s->shut_rd)
 		ev |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	/* Linux tcp_poll: HUP once both directions are shut, whichever side
+	 * shut each (our SHUT_WR and the peer's FIN). */
+	if (s->type == SOCK_STREAM && s->shut_wr && (ev & EPOLLRDHUP))
+		ev |= EPOLLHUP;
 	if (s->type == SOCK_STREAM && (s->shut_wr || (ready & EPOLLHUP))) {
 		/* Linux: a socket shut for sending is writable (send fails). */
 		ev |= EPOLLOUT | EPOLLWRNORM;
@@ -371,13 +375,29 @@ AX_API int ax_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	}
 	if (err >= 0) {
 		s->state = AXS_CONNECTED;
+		s->connecting = 0;
 	} else if (err == -EINPROGRESS || err == -EALREADY) {
-		s->state = AXS_CONNECTING;
+		if (s->state != AXS_CONNECTED)
+			s->state = AXS_CONNECTING;
+		s->connecting = 1;
 		/* Linux: a blocking connect waits, also a second one. */
-		if (!s->nonblock)
+		if (!s->nonblock) {
 			err = connect_wait(s);
+			if (err != -EINTR && err != -EINPROGRESS)
+				s->connecting = 0;
+		}
 	} else if (err == -EISCONN) {
 		s->state = AXS_CONNECTED;
+		/* Linux inet_stream_connect: the first connect after a
+		 * non-blocking one completed reports success (0), the next
+		 * ones EISCONN. */
+		if (s->connecting)
+			err = 0;
+		s->connecting = 0;
+	} else if (s->connecting) {
+		/* The connection in progress failed: its error, once. */
+		s->connecting = 0;
+		s->state = AXS_NEW;
 	}
 out:
 	ax_obj_put(&s->o);

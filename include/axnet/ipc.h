@@ -236,8 +236,11 @@ struct axipc_seg_hdr {
 };
 
 /* Where a ring lives: daemon-written; size 0 until the ring exists, then
- * fixed for the socket's life (TCP: when the connection is established;
- * UDP: at SOCKET). Read it after an acquire load of slot->seq. */
+ * fixed (TCP: both when the connection is established, with indices that
+ * start where the engine's stream offsets are, not at 0; UDP: tx at
+ * SOCKET, from 0; rx when the first datagram comes). Back to 0 when the
+ * ring is gone (a reset or aborted connection). Read it after an acquire
+ * load of slot->seq. */
 struct axipc_ringdesc {
 	uint64_t off;  /* from the segment's start */
 	uint32_t size; /* power of two, or 0 */

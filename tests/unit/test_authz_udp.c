@@ -4,7 +4,8 @@
  * device: the first datagram of an allowed flow is held until its
  * connection-authorize entry commits, then delivered; the datagrams that
  * arrive meanwhile are dropped and counted (authz.udp_pending_dropped),
- * and after the commit the flow's datagrams pass uncounted.
+ * and after the commit the flow's datagrams pass uncounted. Outbound, the
+ * sender is told to wait (-EAGAIN) meanwhile instead.
  */
 #include <stdint.h>
 
@@ -90,4 +91,42 @@ TEST(udp_pending_drops_counted)
 	CHECK_EQ(authz_rmdir(dir), 0);
 }
 
-TEST_MAIN(T(udp_pending_drops_counted))
+/* Outbound, a sender is told to wait while its flow's first datagram
+ * commits (-EAGAIN, as on a full socket buffer): nothing is dropped. */
+TEST(udp_outbound_waits_while_its_flow_commits)
+{
+	static const char pol[] = "default allow\n";
+	char dir[] = "/tmp/axnet-test-authz-udp-XXXXXX";
+	struct axiom_config xc = { 0 };
+	struct authz_config ac = { 0 };
+	struct authz_stats st;
+	struct axiom *ax = NULL;
+	struct authz *a = NULL;
+	struct udp_pcb pcb;
+
+	REQUIRE(mkdtemp(dir) != NULL);
+	AUTHZ_HOST(&H);
+	udp_pcb_init(&pcb, on_recv, NULL, NULL);
+	pcb.lport = 5000;
+	REQUIRE(udp_pcb_insert(&H.s, &pcb) == 0);
+	AUTHZ_OPEN(&H, dir, xc, ac, pol, ax, a);
+	authz_drain(ax);
+
+	fake_mark(&H);
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, "first", 5), 0); /* held */
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, "second", 6), -EAGAIN);
+	CHECK_EQ(H.nif.n, 0);
+	authz_stats(a, &st);
+	CHECK_EQ(st.udp_pending_dropped, 0);
+	DISPATCH_UNTIL(ax, H.nif.n == 1); /* the held one goes */
+	CHECK_EQ(H.nif.n, 1);
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, "second", 6), 0);
+	CHECK_EQ(H.nif.n, 2);
+
+	udp_pcb_remove(&H.s, &pcb);
+	authz_teardown(ax, a);
+	stack_fini(&H.s);
+	CHECK_EQ(authz_rmdir(dir), 0);
+}
+
+TEST_MAIN(T(udp_pending_drops_counted), T(udp_outbound_waits_while_its_flow_commits))

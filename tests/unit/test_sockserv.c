@@ -22,6 +22,7 @@
 #include "axnet/ipc.h"
 #include "daemon/sockserv.h"
 #include "fake_netif.h"
+#include "net/udp.h"
 #include "sock/sock.h"
 #include "testlib.h"
 #include "tmpdir.h"
@@ -578,6 +579,21 @@ TEST(a_session_ending_with_unread_data_resets_and_without_finishes)
 	prog_end(&p);
 	pump();
 	CHECK(last_flags() >= 0 && (last_flags() & TH_FIN) && !(last_flags() & TH_RST));
+	/* The program is gone, its connection lingers in FIN_WAIT with its
+	 * rings: the segment stays mapped until they are freed. */
+	CHECK_EQ(stats().sessions, 0);
+	CHECK_EQ(stats().segments, 1);
+	{
+		struct fake_tcp_view v;
+
+		REQUIRE(fake_tcp_sent(&H, H.nif.n - 1, &v) == 0);
+		P.ack = v.seq + v.len + 1;
+	}
+	fake_tcp_send(&P, TH_ACK | TH_FIN, NULL, 0); /* TIME_WAIT: rings go */
+	pump();
+	fake_advance(&H, 1);
+	pump();
+	CHECK_EQ(stats().segments, 0);
 	teardown();
 }
 
@@ -839,6 +855,76 @@ TEST(random_scribbles_over_the_segment_never_reach_the_daemon)
 	teardown();
 }
 
+/* An admission hook for outbound UDP that says "wait" until told. */
+static int udp_live;
+static unsigned udp_asked;
+static int hold_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_t raddr,
+		     uint16_t rport, uint32_t laddr, uint16_t lport, const uint8_t *data, size_t len)
+{
+	(void)arg; (void)owner; (void)raddr; (void)rport; (void)laddr; (void)lport;
+	(void)data; (void)len;
+	if (inbound)
+		return 1;
+	udp_asked++;
+	return udp_live ? 1 : -EAGAIN;
+}
+
+TEST(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	struct axipc_dgram d = { .family = AF_INET };
+	const uint8_t *data;
+	uint16_t dport;
+	size_t len;
+	uint32_t off = 0;
+	uint8_t *tx;
+	int id, efd, i;
+
+	REQUIRE(setup() == 0);
+	udp_set_admit(&H.s, hold_hook, NULL);
+	udp_live = 0;
+	udp_asked = 0;
+	REQUIRE(prog_hello(&p) == 0);
+	id = prog_socket(&p, SOCK_DGRAM, &efd);
+	REQUIRE(id >= 0);
+	sl = &p.slots[id];
+	tx = p.seg + sl->tx.off;
+	d.port = htons(7000);
+	memcpy(d.addr, &(uint32_t){ FAKE_PEER_IP }, 4);
+	for (i = 0; i < 3; i++) {
+		d.len = 3;
+		memcpy(tx + off, &d, sizeof(d));
+		memcpy(tx + off + sizeof(d), (char[]){ 'a', 'b', (char)('0' + i) }, 3);
+		off += AXIPC_DGRAM_SPACE(3);
+	}
+	__atomic_store_n(&sl->tx_ring.prod, off, __ATOMIC_RELEASE);
+	fake_mark(&H);
+	kick(&p, (uint32_t)id);
+	pump();
+	/* Pending: nothing sent, nothing taken, nothing lost. */
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(sl->tx_ring.cons, 0);
+	CHECK(udp_asked >= 1);
+	/* The flow goes live: the next rounds send all three, in order,
+	 * with no kick from the program. */
+	udp_live = 1;
+	pump();
+	REQUIRE(H.nif.n == 3);
+	for (i = 0; i < 3; i++) {
+		REQUIRE(sent_datagram((unsigned)i, &dport, &data, &len) == 0);
+		CHECK_EQ(dport, 7000);
+		CHECK_EQ(len, 3);
+		CHECK_EQ(data[2], '0' + i);
+	}
+	CHECK_EQ(sl->tx_ring.cons, off);
+	close(efd);
+	prog_end(&p);
+	pump();
+	udp_set_admit(&H.s, NULL, NULL);
+	teardown();
+}
+
 TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(requests_before_hello_and_malformed_ones_end_only_that_session),
 	  T(data_moves_through_the_shared_rings_both_ways),
@@ -848,4 +934,5 @@ TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(an_attached_child_keeps_sockets_open_until_the_last_session_goes),
 	  T(datagrams_move_through_record_rings_both_ways),
 	  T(the_slot_shows_a_requests_outcome_when_its_reply_comes),
-	  T(random_scribbles_over_the_segment_never_reach_the_daemon))
+	  T(random_scribbles_over_the_segment_never_reach_the_daemon),
+	  T(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order))

@@ -301,8 +301,9 @@
 #ifndef AX_IPC_UDP_TXRING
 #define AX_IPC_UDP_TXRING (256u * 1024)
 #endif
-/* Sessions (connected processes) at once: each costs descriptors; more
- * are refused at accept so one user cannot take all of the daemon's. */
+/* Sessions (connected processes) at once: each costs descriptors and a
+ * segment's address space (1024 x 16 GiB is an eighth of the daemon's 47
+ * bits); more are refused at accept. */
 #ifndef AX_IPC_MAX_SESSIONS
-#define AX_IPC_MAX_SESSIONS 4096u
+#define AX_IPC_MAX_SESSIONS 1024u
 #endif
