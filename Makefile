@@ -1,6 +1,6 @@
 # axnet - top-level build.
 #
-#   make            build/axnet (installs missing Debian packages first)
+#   make            build/axnet and libaxnet (installs missing Debian packages first)
 #   make check      unit tests, fuzz smoke, end-to-end tests (as root)
 #   make demo       the demo on namespaces it makes itself (as root)
 #   make bench      benchmarks against the kernel as the peer (as root)
@@ -46,7 +46,7 @@ obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .PHONY: all deps check layers unit fuzz e2e demo bench clean libaxnet
 
-all: $(BUILD)/axnet
+all: $(BUILD)/axnet libaxnet
 
 deps:
 	@scripts/deps.sh
@@ -241,7 +241,8 @@ fuzz: $(FUZZ_BINS)
 
 # The virtio-net guest runs the plain build; the host-side tests the ASan one.
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
-	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS)
+	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
+	$(BUILD)/tests/ax_cat
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \

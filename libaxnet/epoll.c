@@ -14,7 +14,11 @@
  * from its slot (ax_sock_events): level-triggered items stay on the list
  * while ready (as the kernel re-queues them), edge-triggered and
  * EPOLLONESHOT ones leave it. So a wait costs O(ready items): 10,000
- * idle sockets in a set cost nothing.
+ * idle sockets in a set cost nothing. The set's own fd, in a program's
+ * poll or epoll, is readable while the ready list holds items as the
+ * kernel's is (ep_poll_readyevents_proc): a private eventfd in the set is
+ * kept signalled while it does (a write when the list fills, a read when
+ * it empties).
  *
  * Locks: a set's mu, then a socket's wmu (never the other way round).
  */
@@ -23,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +37,7 @@
 
 #define TAG_KERNEL (1ull << 32)
 #define TAG_AXNET (2ull << 32)
+#define TAG_KICK (3ull << 32)
 #define WAIT_BATCH 64
 
 struct ax_epitem {
@@ -54,6 +60,9 @@ struct ax_epent {
 struct ax_ep {
 	struct ax_obj o;
 	pthread_mutex_t mu;
+	int kick;                /* eventfd, level-triggered in the set: set
+	                          * while the ready list holds items */
+	int kicked;
 	struct ax_epent *ents;   /* by fd */
 	int nents;
 	struct ax_rdlist rdl;
@@ -87,13 +96,28 @@ AX_API int ax_epoll_create1(int flags)
 	}
 	pthread_mutex_init(&ep->mu, NULL);
 	ax_rdlist_init(&ep->rdl);
-	err = ax_fd_install(fd, &ep->o);
-	if (err) {
-		ax_obj_discard(&ep->o);
-		close(fd);
-		return (int)ax_ret(err);
+	ep->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ep->kick < 0) {
+		err = -errno;
+		goto fail;
 	}
+	{
+		struct epoll_event kev = { .events = EPOLLIN, .data.u64 = TAG_KICK };
+		if (epoll_ctl(fd, EPOLL_CTL_ADD, ep->kick, &kev) < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	err = ax_fd_install(fd, &ep->o);
+	if (err)
+		goto fail;
 	return fd;
+fail:
+	if (ep->kick >= 0)
+		close(ep->kick);
+	ax_obj_discard(&ep->o);
+	close(fd);
+	return (int)ax_ret(err);
 }
 
 static int ents_grow(struct ax_ep *ep, int fd)
@@ -113,6 +137,21 @@ static int ents_grow(struct ax_ep *ep, int fd)
 	ep->ents = n;
 	ep->nents = cap;
 	return 0;
+}
+
+/* The set's fd readable while the ready list holds items. Caller holds
+ * ep->mu. */
+static void kick_sync(struct ax_ep *ep)
+{
+	int want = !ax_rdlist_empty(&ep->rdl);
+	uint64_t v = 1;
+	ssize_t r;
+
+	if (want == ep->kicked)
+		return;
+	r = want ? write(ep->kick, &v, sizeof(v)) : read(ep->kick, &v, sizeof(v));
+	(void)r;
+	ep->kicked = want;
 }
 
 static void want_recompute(struct ax_sock *s)
@@ -179,6 +218,15 @@ static int ctl_sock(struct ax_ep *ep, int op, struct ax_sock *s, struct epoll_ev
 		if ((ev->events & EPOLLEXCLUSIVE) && (ev->events & ~EXCL_OK))
 			return -EINVAL;
 		kev.events = EPOLLIN | EPOLLET | (ev->events & EPOLLEXCLUSIVE);
+		/* Old wake-ups would make the set look ready at once: drain
+		 * them (local waiters re-check); item_check below says whether
+		 * it is. */
+		{
+			uint64_t v;
+			ssize_t r = read(fd, &v, sizeof(v));
+			(void)r;
+			ax_sock_drained(s);
+		}
 		if (epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, fd, &kev) < 0)
 			return -errno;
 		it = calloc(1, sizeof(*it));
@@ -281,6 +329,7 @@ AX_API int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	else {
 		pthread_mutex_lock(&ep->mu);
 		err = s ? ctl_sock(ep, op, s, event) : ctl_kernel(ep, op, fd, event);
+		kick_sync(ep);
 		pthread_mutex_unlock(&ep->mu);
 	}
 	if (s)
@@ -347,16 +396,20 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 		return (int)ax_ret(-EINVAL);
 	}
 	for (;;) {
-		int ms = timeout < 0 ? -1 : timeout, n, k = 0;
+		int ms = timeout < 0 ? -1 : timeout, n, k = 0, forced = 0;
 		int cap = maxevents < WAIT_BATCH ? maxevents : WAIT_BATCH;
 
 		if (timeout > 0) {
 			uint64_t now = mono_ms();
 			ms = now >= end ? 0 : (int)(end - now);
 		}
+		/* Items left on the ready list (level-triggered) are looked at
+		 * without sleeping; if none is ready any more, sleep after. */
 		pthread_mutex_lock(&ep->mu);
-		if (!ax_rdlist_empty(&ep->rdl))
+		if (!ax_rdlist_empty(&ep->rdl) && ms != 0) {
 			ms = 0;
+			forced = 1;
+		}
 		pthread_mutex_unlock(&ep->mu);
 		n = epoll_wait(ep->o.fd, kev, cap, ms);
 		if (n < 0) {
@@ -380,8 +433,9 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 			}
 		}
 		k += send_events(ep, events + k, maxevents - k);
+		kick_sync(ep);
 		pthread_mutex_unlock(&ep->mu);
-		if (k || ms == 0) {
+		if (k || (ms == 0 && !forced)) {
 			ret = k;
 			break;
 		}
@@ -402,6 +456,8 @@ void ax_epoll_close(struct ax_obj *o)
 	free(ep->ents);
 	ep->ents = NULL;
 	ep->nents = 0;
+	close(ep->kick);
+	ep->kick = -1;
 	pthread_mutex_unlock(&ep->mu);
 	close(o->fd);
 	ax_obj_put(o);

@@ -51,6 +51,11 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 	for (;;) {
 		uint32_t gen = ax_wait_gen(s), ready;
 
+		if (ax_sock_dead(s)) {
+			ret = -EBADF;
+			break;
+		}
+
 		if (ax_sock_error_pending(s)) {
 			int e = ax_sock_take_error(s);
 			if (e) {
@@ -138,6 +143,11 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 		return -ENOTCONN;
 	for (;;) {
 		uint32_t gen = ax_wait_gen(s), ready;
+
+		if (ax_sock_dead(s)) {
+			ret = -EBADF;
+			break;
+		}
 
 		if (total == 0 && ax_sock_ring(s, 0, &m)) {
 			ret = 0;
@@ -272,6 +282,11 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 	for (;;) {
 		uint32_t gen = ax_wait_gen(s);
 
+		if (ax_sock_dead(s)) {
+			ret = -EBADF;
+			break;
+		}
+
 		if (ax_sock_error_pending(s)) {
 			int e = ax_sock_take_error(s);
 			if (e) {
@@ -359,6 +374,11 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 		return -EINVAL;
 	for (;;) {
 		uint32_t gen = ax_wait_gen(s);
+
+		if (ax_sock_dead(s)) {
+			ret = -EBADF;
+			break;
+		}
 
 		if (ax_sock_ring(s, 0, &m)) {
 			struct axipc_ring *r = &s->slot->rx_ring;

@@ -115,6 +115,13 @@ struct ax_sock {
 	struct ax_epitem *items; /* epoll sets holding it (epoll.c, under wmu) */
 };
 
+/* Closed (by another thread) since it was looked up: never touch its
+ * slot again, the daemon may have given it to another socket. */
+static inline int ax_sock_dead(const struct ax_sock *s)
+{
+	return __atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE) != 0;
+}
+
 static inline struct ax_sock *ax_sock_of(struct ax_obj *o)
 {
 	return o && o->kind == AX_OBJ_SOCK ? (struct ax_sock *)o : NULL;

@@ -282,6 +282,10 @@ AX_API int ax_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int fla
 	for (;;) {
 		uint32_t gen = ax_wait_gen(s);
 
+		if (ax_sock_dead(s)) {
+			err = -EBADF;
+			break;
+		}
 		err = ax_call(AXIPC_ACCEPT, s->id, &q, sizeof(q), &rep, sizeof(rep), &efd);
 		if (err != -EAGAIN || s->nonblock)
 			break;
@@ -326,6 +330,10 @@ static int connect_wait(struct ax_sock *s)
 		uint32_t gen = ax_wait_gen(s);
 		uint32_t ready = __atomic_load_n(&s->slot->ready, __ATOMIC_ACQUIRE);
 
+		if (ax_sock_dead(s)) {
+			err = -EBADF;
+			break;
+		}
 		if (ready & (EPOLLERR | EPOLLHUP) || ax_sock_error_pending(s)) {
 			err = ax_sock_take_error(s);
 			if (!err)
@@ -441,8 +449,17 @@ AX_API int ax_close(int fd)
 	}
 	s = (struct ax_sock *)o;
 	ax_epoll_forget(s);
-	ax_call(AXIPC_CLOSE, s->id, NULL, 0, NULL, 0, NULL);
+	/* Threads blocked on it wake (the eventfd fires, the generation
+	 * moves) and find it dead: EBADF, before the daemon may give its
+	 * slot to another socket. */
+	{
+		uint64_t one = 1;
+		ssize_t r = write(fd, &one, sizeof(one));
+		(void)r;
+	}
+	ax_sock_drained(s);
 	close(fd);
+	ax_call(AXIPC_CLOSE, s->id, NULL, 0, NULL, 0, NULL);
 	ax_obj_put(o);
 	return 0;
 }

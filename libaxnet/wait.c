@@ -129,6 +129,10 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 {
 	int ms, r;
 
+	/* Closed by another thread while we waited: its slot may already be
+	 * another socket's, so never look at it again. */
+	if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
+		return -EBADF;
 	pthread_mutex_lock(&s->wmu);
 	if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen0) {
 		pthread_mutex_unlock(&s->wmu);
@@ -146,7 +150,9 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 		pthread_mutex_unlock(&s->wmu);
 		r = poll(&p, 1, ms);
 		r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
-		if (r == 0)
+		if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
+			r = -EBADF;
+		else if (r == 0)
 			drain(s->o.fd);
 		pthread_mutex_lock(&s->wmu);
 		s->poller = 0;

@@ -14,9 +14,9 @@
  * and fits FD_SETSIZE. To wait on axnet sockets and a program's own fds
  * together, pass them all to ax_poll/ax_select/ax_epoll_*, or put an
  * ax_epoll_create1 set (a kernel epoll fd) in the program's own loop: it
- * turns readable when a socket in it may have become ready (then call
- * ax_epoll_wait; level-triggered sockets still ready after a wait are
- * reported by the next ax_epoll_wait, not by the set's own readability).
+ * is readable while ax_epoll_wait has something to report (as a nested
+ * Linux epoll set; it may also turn readable for a socket event that
+ * ax_epoll_wait then finds to be nothing asked for).
  * Every call given a descriptor that is not an axnet socket passes it to
  * the kernel's call of the same name (ax_read on a pipe reads the pipe,
  * ax_close closes it, ax_connect on a kernel socket connects it), so a
@@ -171,7 +171,9 @@ int ax_shutdown(int fd, int how);
 /*
  * Drops this process's reference; the socket closes on the last one (TCP:
  * FIN after queued data, RST when unread data remains or SO_LINGER {1,0}).
- * Removes it from this process's epoll sets. Never blocks (SO_LINGER with
+ * Removes it from this process's epoll sets; threads of this process
+ * blocked on it return EBADF (unlike Linux, where they sleep on: its slot
+ * in the instance may go to the next socket). Never blocks (SO_LINGER with
  * a timeout does not wait, unlike Linux). Errors: EBADF. Kernel fds and
  * epoll sets: close(2).
  */

@@ -1030,6 +1030,61 @@ TEST(a_pending_epipe_raises_sigpipe_as_linux)
 	ax_close(fd);
 }
 
+
+TEST(closing_a_socket_wakes_its_blocked_readers_with_ebadf)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id), off = 0;
+	struct thr t[2] = { { .fd = fd }, { .fd = fd } };
+	pthread_t th[2];
+
+	struct timeval tv = { 3, 0 }; /* bounded, should the close not wake them */
+
+	REQUIRE(fd >= 0);
+	ax_ioctl(fd, FIONBIO, &off);
+	ax_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* One polls the eventfd, the other sleeps on the generation. */
+	pthread_create(&th[0], NULL, recv_thread, &t[0]);
+	pthread_create(&th[1], NULL, recv_thread, &t[1]);
+	usleep(100 * 1000);
+	CHECK_EQ(ax_close(fd), 0);
+	pthread_join(th[0], NULL);
+	pthread_join(th[1], NULL);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(t[i].r, -1);
+		CHECK_EQ(t[i].err, EBADF);
+		CHECK(t[i].ms < 2000);
+	}
+}
+
+
+TEST(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id), ep = ax_epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 }, out[2];
+	struct pollfd p = { .fd = ep, .events = POLLIN };
+	char b[8];
+	uint64_t t0;
+
+	REQUIRE(fd >= 0 && ep >= 0);
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	CHECK_EQ(poll(&p, 1, 0), 0); /* the set's own fd: nothing ready */
+	deliver(id, "ab", 2, 1);
+	CHECK_EQ(poll(&p, 1, 0), 1);
+	CHECK_EQ(ax_epoll_wait(ep, out, 2, 1000), 1);
+	/* Still ready (level): the set's fd stays readable, as Linux's. */
+	CHECK_EQ(poll(&p, 1, 0), 1);
+	CHECK_EQ(ax_recv(fd, b, sizeof(b), 0), 2);
+	/* Not ready any more: a wait sleeps its whole timeout, never 0 at once. */
+	t0 = now_ms();
+	CHECK_EQ(ax_epoll_wait(ep, out, 2, 200), 0);
+	CHECK(now_ms() - t0 >= 190);
+	CHECK_EQ(poll(&p, 1, 0), 0);
+	ax_close(ep);
+	ax_close(fd);
+}
+
 static void setup(void) __attribute__((constructor));
 static void setup(void)
 {
@@ -1054,4 +1109,6 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(recv_on_a_never_connected_socket_is_enotconn_whatever_its_mask),
 	  T(connect_again_after_completion_reports_0_then_eisconn),
 	  T(our_shut_wr_and_the_peers_fin_make_pollhup),
-	  T(a_pending_epipe_raises_sigpipe_as_linux))
+	  T(a_pending_epipe_raises_sigpipe_as_linux),
+	  T(closing_a_socket_wakes_its_blocked_readers_with_ebadf),
+	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready))
