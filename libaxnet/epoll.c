@@ -38,6 +38,7 @@
 #define TAG_KERNEL (1ull << 32)
 #define TAG_AXNET (2ull << 32)
 #define TAG_KICK (3ull << 32)
+#define TAG_CTL (4ull << 32)
 #define WAIT_BATCH 64
 
 struct ax_epitem {
@@ -63,6 +64,8 @@ struct ax_ep {
 	int kick;                /* eventfd, level-triggered in the set: set
 	                          * while the ready list holds items */
 	int kicked;
+	int ctl_added;           /* the session's connection is in the set (for
+	                          * its hang-up: the instance went away) */
 	struct ax_epent *ents;   /* by fd */
 	int nents;
 	struct ax_rdlist rdl;
@@ -217,6 +220,11 @@ static int ctl_sock(struct ax_ep *ep, int op, struct ax_sock *s, struct epoll_ev
 			return -EEXIST;
 		if ((ev->events & EPOLLEXCLUSIVE) && (ev->events & ~EXCL_OK))
 			return -EINVAL;
+		if (!ep->ctl_added) {
+			struct epoll_event cev = { .events = 0, .data.u64 = TAG_CTL };
+			if (epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, ax_sess.ctl, &cev) == 0)
+				ep->ctl_added = 1;
+		}
 		kev.events = EPOLLIN | EPOLLET | (ev->events & EPOLLEXCLUSIVE);
 		/* Old wake-ups would make the set look ready at once: drain
 		 * them (local waiters re-check); item_check below says whether
@@ -431,6 +439,15 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 			} else if (tag == TAG_AXNET && e->used == 2 && !e->item->disabled) {
 				ax_rdlist_add(&ep->rdl, &e->item->rd);
 			}
+		}
+		for (int i = 0; i < n; i++) {
+			if (kev[i].data.u64 != TAG_CTL || !ax_sess_check_hup((short)kev[i].events))
+				continue;
+			/* The instance went away: every socket is reset; once. */
+			epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, ax_sess.ctl, NULL);
+			for (int f = 0; f < ep->nents; f++)
+				if (ep->ents[f].used == 2 && !ep->ents[f].item->disabled)
+					ax_rdlist_add(&ep->rdl, &ep->ents[f].item->rd);
 		}
 		k += send_events(ep, events + k, maxevents - k);
 		kick_sync(ep);

@@ -41,11 +41,22 @@ struct ax_session {
 	int shared;                   /* 1 after a fork: sockets may have other
 	                               * users, want bits are never cleared */
 	int broken;                   /* a forked child that could not attach */
+	int gone;                     /* the instance closed our session (it
+	                               * stopped or died): every socket is reset */
 	uint32_t next_id;             /* request ids */
 	pthread_mutex_t mu;           /* one request at a time on ctl */
 	char dir[PATH_MAX];
 };
 extern struct ax_session ax_sess;
+
+/* The instance went away: say so once, for every socket. */
+static inline int ax_sess_gone(void)
+{
+	return __atomic_load_n(&ax_sess.gone, __ATOMIC_ACQUIRE);
+}
+void ax_sess_set_gone(void);
+/* Did the session's connection hang up (revents of a pollfd on it)? */
+int ax_sess_check_hup(short revents);
 
 /* Register with the instance unless done (thread-safe). 0 or -errno. */
 int ax_session_get(void);

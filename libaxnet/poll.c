@@ -44,9 +44,11 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 	nfds_t i, nax = 0;
 	int ret;
 
-	if (nfds > POLL_STACK) {
-		socks = calloc(nfds, sizeof(*socks));
-		k = calloc(nfds, sizeof(*k));
+	/* One more entry at the end: the session's connection, for its
+	 * hang-up (the instance going away resets every socket). */
+	if (nfds + 1 > POLL_STACK) {
+		socks = calloc(nfds + 1, sizeof(*socks));
+		k = calloc(nfds + 1, sizeof(*k));
 		if (!socks || !k) {
 			free(socks != stack_socks ? socks : NULL);
 			free(k != stack_k ? k : NULL);
@@ -86,10 +88,22 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 			uint64_t now = mono_ms();
 			ms = now >= end ? 0 : (int)(end - now);
 		}
-		ret = poll(k, nfds, ms);
+		k[nfds] = (struct pollfd){ .fd = nax ? ax_sess.ctl : -1, .events = 0 };
+		ret = poll(k, nfds + 1, ms);
 		if (ret < 0) {
 			ret = -errno;
 			break;
+		}
+		if (nax && ax_sess_check_hup(k[nfds].revents)) {
+			/* Every socket is reset now: report them all. */
+			for (i = 0; i < nfds; i++)
+				if (socks[i] && !fds[i].revents) {
+					fds[i].revents = (short)(ax_sock_events(socks[i]) &
+								 ((uint32_t)(uint16_t)fds[i].events |
+								  POLLERR | POLLHUP));
+					if (fds[i].revents)
+						n++;
+				}
 		}
 		for (i = 0; i < nfds; i++) {
 			if (!socks[i]) {

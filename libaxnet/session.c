@@ -137,16 +137,34 @@ proto:
 	return -EPROTO;
 }
 
+void ax_sess_set_gone(void)
+{
+	__atomic_store_n(&ax_sess.gone, 1, __ATOMIC_RELEASE);
+}
+
+int ax_sess_check_hup(short revents)
+{
+	if (revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) {
+		ax_sess_set_gone();
+		return 1;
+	}
+	return 0;
+}
+
 int ax_call(uint16_t type, uint32_t sock, const void *body, size_t blen, void *rbody,
 	    size_t rblen, int *fd)
 {
 	int err;
 
-	if (ax_sess.broken)
+	if (ax_sess.broken || ax_sess_gone())
 		return -ECONNRESET;
 	pthread_mutex_lock(&ax_sess.mu);
 	err = call_locked(ax_sess.ctl, type, sock, body, blen, rbody, rblen, fd, fd ? 1 : 0);
 	pthread_mutex_unlock(&ax_sess.mu);
+	/* The instance closed the session (stopped, died): every socket of
+	 * ours is reset from now on. */
+	if (err == -ECONNRESET)
+		ax_sess_set_gone();
 	return err;
 }
 

@@ -25,6 +25,11 @@ uint32_t ax_sock_events(struct ax_sock *s)
 	uint32_t ready, ev;
 	int has_rx, has_tx;
 
+	/* The instance went away: as a reset socket (Linux tcp_poll after
+	 * tcp_done). */
+	if (ax_sess_gone())
+		return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | EPOLLERR | EPOLLHUP |
+		       EPOLLRDHUP;
 	ready = __atomic_load_n(&sl->ready, __ATOMIC_ACQUIRE);
 	if (s->state == AXS_LISTEN)
 		return ready;
@@ -64,7 +69,7 @@ uint32_t ax_sock_events(struct ax_sock *s)
 
 int ax_sock_error_pending(struct ax_sock *s)
 {
-	return __atomic_load_n(&s->slot->so_error, __ATOMIC_ACQUIRE) != 0 ||
+	return ax_sess_gone() || __atomic_load_n(&s->slot->so_error, __ATOMIC_ACQUIRE) != 0 ||
 	       (__atomic_load_n(&s->slot->ready, __ATOMIC_ACQUIRE) & EPOLLERR);
 }
 

@@ -133,6 +133,8 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 	 * another socket's, so never look at it again. */
 	if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
 		return -EBADF;
+	if (ax_sess_gone())
+		return 0; /* the caller finds the socket reset */
 	pthread_mutex_lock(&s->wmu);
 	if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen0) {
 		pthread_mutex_unlock(&s->wmu);
@@ -144,15 +146,21 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 		return -EAGAIN;
 	}
 	if (!s->poller) {
-		struct pollfd p = { .fd = s->o.fd, .events = POLLIN };
+		/* The session's connection too (no events asked: only its
+		 * hang-up), so that a daemon that stops or dies does not leave
+		 * us asleep: its sockets are then reset. */
+		struct pollfd p[2] = { { .fd = s->o.fd, .events = POLLIN },
+				       { .fd = ax_sess.ctl, .events = 0 } };
 
 		s->poller = 1;
 		pthread_mutex_unlock(&s->wmu);
-		r = poll(&p, 1, ms);
+		r = poll(p, 2, ms);
 		r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
+		if (r == 0)
+			ax_sess_check_hup(p[1].revents);
 		if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
 			r = -EBADF;
-		else if (r == 0)
+		else if (r == 0 && (p[0].revents & POLLIN))
 			drain(s->o.fd);
 		pthread_mutex_lock(&s->wmu);
 		s->poller = 0;

@@ -44,9 +44,12 @@
  *
  * Errors common to every call on a socket: EBADF (not a descriptor),
  * ENOTSOCK (a descriptor the call cannot apply to), ENOMEM, and those of
- * the instance above (ENOENT, ECONNREFUSED, EPROTO; ECONNRESET on a socket
- * whose instance went away). Policy: a connection the instance's policy
- * denies fails with EACCES; one revoked by a policy push gets ECONNRESET.
+ * the instance above (ENOENT, ECONNREFUSED, EPROTO). When the instance
+ * stops or dies, every socket is reset: blocked calls wake, poll/epoll
+ * report POLLERR|POLLHUP, calls fail with ECONNRESET (new sockets too: a
+ * program reaches a new instance by restarting). Policy: a connection the
+ * instance's policy denies fails with EACCES; one revoked by a policy push
+ * gets ECONNRESET.
  */
 #ifndef AXNET_SOCKET_H
 #define AXNET_SOCKET_H

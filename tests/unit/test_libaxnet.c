@@ -61,6 +61,7 @@ static struct fake {
 	int conns[8], nconns;
 	pthread_t th;
 	volatile int stop;
+	volatile int hangup;     /* close every session: the daemon goes away */
 	pthread_mutex_t mu;
 } F;
 
@@ -237,6 +238,12 @@ static void *fake_main(void *arg)
 	while (!F.stop) {
 		struct pollfd p[9];
 		int n = 0;
+
+		if (F.hangup) {
+			while (F.nconns)
+				close(F.conns[--F.nconns]);
+			F.hangup = 0;
+		}
 
 		p[n++] = (struct pollfd){ .fd = F.lfd, .events = POLLIN };
 		for (int i = 0; i < F.nconns; i++)
@@ -1085,6 +1092,96 @@ TEST(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready)
 	ax_close(fd);
 }
 
+
+
+static void *deliver_later(void *arg)
+{
+	uint32_t id = *(uint32_t *)arg;
+
+	usleep(50 * 1000);
+	deliver(id, "world", 5, 1);
+	return NULL;
+}
+
+TEST(waitall_readv_writev_and_tcp_trunc)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id), off = 0;
+	char a[3], b[4], got[16];
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	struct axipc_slot *sl;
+	pthread_t th;
+
+	REQUIRE(fd >= 0);
+	sl = &F.slots[id];
+	/* writev: both buffers, in order, into the tx ring. */
+	memcpy(a, "abc", 3);
+	memcpy(b, "defg", 4);
+	CHECK_EQ(ax_writev(fd, iov, 2), 7);
+	CHECK_MEM(F.seg + sl->tx.off + (START_IDX & (RING_SIZE - 1)), "abcdefg", 7);
+	/* readv: split over both. */
+	deliver(id, "1234567", 7, 1);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	CHECK_EQ(ax_readv(fd, iov, 2), 7);
+	CHECK_MEM(a, "123", 3);
+	CHECK_MEM(b, "4567", 4);
+	/* MSG_TRUNC on TCP: discarded, counted. */
+	deliver(id, "xyz", 3, 1);
+	CHECK_EQ(ax_recv(fd, NULL, 2, MSG_TRUNC), 2);
+	CHECK_EQ(ax_recv(fd, got, sizeof(got), 0), 1);
+	CHECK_EQ(got[0], 'z');
+	/* MSG_WAITALL: blocks for all 10 across two arrivals. */
+	ax_ioctl(fd, FIONBIO, &off);
+	deliver(id, "hello", 5, 1);
+	pthread_create(&th, NULL, deliver_later, &id);
+	CHECK_EQ(ax_recv(fd, got, 10, MSG_WAITALL), 10);
+	CHECK_MEM(got, "helloworld", 10);
+	pthread_join(th, NULL);
+	ax_close(fd);
+}
+
+/* Last: it ends the session. */
+TEST(the_instance_going_away_resets_every_socket_and_wakes_its_waiters)
+{
+	uint32_t a, b, c;
+	int fa = tcp_pair(&a), fb = tcp_pair(&b), fc = tcp_pair(&c), off = 0, ep;
+	struct thr t = { .fd = fa };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 3 }, out[2] = { { 0 } };
+	struct pollfd p;
+	pthread_t th;
+
+	REQUIRE(fa >= 0 && fb >= 0 && fc >= 0);
+	ep = ax_epoll_create1(0);
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fc, &ev), 0);
+	ax_ioctl(fa, FIONBIO, &off);
+	{
+		struct timeval tv = { 3, 0 }; /* bounded, should nothing wake it */
+		ax_setsockopt(fa, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	pthread_create(&th, NULL, recv_thread, &t);
+	usleep(100 * 1000);
+	F.hangup = 1; /* the daemon's end of the session closes */
+	pthread_join(th, NULL);
+	CHECK_EQ(t.r, -1);
+	CHECK_EQ(t.err, ECONNRESET);
+	CHECK(t.ms < 2000);
+	p = (struct pollfd){ .fd = fb, .events = POLLIN };
+	CHECK_EQ(ax_poll(&p, 1, 1000), 1);
+	CHECK_EQ(p.revents, POLLIN | POLLERR | POLLHUP);
+	CHECK_EQ(ax_epoll_wait(ep, out, 2, 1000), 1);
+	CHECK_EQ(out[0].data.u32, 3);
+	CHECK_EQ(out[0].events, EPOLLIN | EPOLLERR | EPOLLHUP);
+	CHECK_EQ(ax_send(fb, "x", 1, MSG_NOSIGNAL), -1);
+	CHECK_EQ(errno, ECONNRESET);
+	CHECK_EQ(ax_socket(AF_INET, SOCK_STREAM, 0), -1);
+	CHECK_EQ(errno, ECONNRESET);
+	ax_close(ep);
+	ax_close(fa);
+	ax_close(fb);
+	ax_close(fc);
+}
+
 static void setup(void) __attribute__((constructor));
 static void setup(void)
 {
@@ -1111,4 +1208,6 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(our_shut_wr_and_the_peers_fin_make_pollhup),
 	  T(a_pending_epipe_raises_sigpipe_as_linux),
 	  T(closing_a_socket_wakes_its_blocked_readers_with_ebadf),
-	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready))
+	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready),
+	  T(waitall_readv_writev_and_tcp_trunc),
+	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
