@@ -4,12 +4,21 @@
  *
  * Entry payloads are one line of key=value pairs, so `axnet log` shows
  * them as they are and the recovery below can read them back:
- *   connection-authorize  dir=in proto=tcp local=A:P remote=A:P rule=N policy=SEQ
- *   connection-reject     dir=in proto=tcp local=A:P remote=A:P rule=N policy=SEQ [unlogged=K]
+ *   connection-authorize  dir=in proto=tcp local=A:P remote=A:P rule=N policy=SEQ [OWNER]
+ *   connection-reject     dir=in proto=tcp local=A:P remote=A:P rule=N policy=SEQ [OWNER]
+ *                         [unlogged=K]
  *   connection-close      auth=SEQ reason=R [bytes_in=N bytes_out=N]
  *   revoke                auth=SEQ policy=SEQ local=A:P remote=A:P
  *   policy-push           sha256=HEX rules=N source=S [parts=K] text=T
  *   policy-text           sha256=HEX part=I/K text=T
+ *
+ * OWNER is whose socket the connection is (the program that opened it, the
+ * listener's for an inbound one; util/cred.h), when one is known:
+ *   uid=U gid=G pid=P exe=PATH
+ * PATH escaped as a `program` condition writes it (pol_path_escape: no
+ * blanks, so the line stays key=value; a rule can quote it), "-" when the
+ * executable is unknown. Entries written before owners were recorded have
+ * none; nothing reads them back.
  *
  * A push carries the policy itself: T is its canonical text (pol_canonical)
  * with '%', and every byte that is not printable ASCII, as %XX (so a line
@@ -42,6 +51,7 @@
 #include "net/stack.h"
 #include "net/tcp.h"
 #include "net/udp.h"
+#include "util/cred.h"
 #include "util/mono.h"
 
 enum conn_state {
@@ -62,7 +72,16 @@ struct authz_conn {
 	uint64_t seq;         /* its connection-authorize entry */
 	uint64_t asked_ns;    /* when request() came: for the latency sample */
 	char tuple[96];       /* "local=A:P remote=A:P" */
+	/* Whose it was when asked: a copy, so a re-check after a push decides
+	 * on what the entry says even if the owner has gone meanwhile. */
+	int has_owner;
+	struct ax_cred owner;
 };
+
+/* Room for an OWNER (its exe up to 3 bytes a byte), and for an entry's
+ * text with one. */
+#define OWNER_TEXT_MAX (64 + 3 * AX_CRED_EXE_MAX)
+#define ENTRY_TEXT_MAX (256 + OWNER_TEXT_MAX)
 
 #define UDP_BUCKETS 4096u
 struct udp_flow;
@@ -115,6 +134,9 @@ struct udp_flow {
 	uint8_t *held;                       /* the first datagram */
 	size_t held_len;
 	char tuple[96];
+	/* Whose socket it was (as struct authz_conn: a copy) */
+	int has_owner;
+	struct ax_cred owner;
 };
 
 /* A push on its way: the new policy until it commits, then the count of
@@ -156,10 +178,29 @@ static int propose_owed(struct authz *a, uint16_t type, const char *text, axiom_
 
 /* --- connections ------------------------------------------------------------ */
 
+/* " uid=U gid=G pid=P exe=PATH" for an entry, "" without an owner. */
+static void owner_text(char *buf, size_t size, const struct ax_cred *o)
+{
+	char exe[3 * AX_CRED_EXE_MAX + 1];
+	size_t n;
+
+	if (!o) {
+		buf[0] = '\0';
+		return;
+	}
+	n = strnlen(o->exe, sizeof(o->exe));
+	if (n == 0)
+		snprintf(exe, sizeof(exe), "-");
+	else
+		pol_path_escape(exe, sizeof(exe), o->exe, n);
+	snprintf(buf, size, " uid=%u gid=%u pid=%u exe=%s", o->uid, o->gid, o->pid, exe);
+}
+
 /* The policy's flow, the verdict map's key and the entry's tuple text of
- * a TCP connection i (addresses and ports as tcp_info_ax has them). */
-static void flow_of_info(const struct tcp_info_ax *ip, int inbound, struct pol_flow *f,
-			 struct ax_flow_key *k, char *tuple, size_t tlen)
+ * a TCP connection i (addresses and ports as tcp_info_ax has them) owned
+ * by owner (NULL: none). */
+static void flow_of_info(const struct tcp_info_ax *ip, int inbound, const struct ax_cred *owner,
+			 struct pol_flow *f, struct ax_flow_key *k, char *tuple, size_t tlen)
 {
 	const struct tcp_info_ax i = *ip;
 	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
@@ -172,6 +213,7 @@ static void flow_of_info(const struct tcp_info_ax *ip, int inbound, struct pol_f
 	memcpy(inbound ? f->dst : f->src, &i.laddr, 4);
 	f->sport = inbound ? i.rport : i.lport;
 	f->dport = inbound ? i.lport : i.rport;
+	f->owner = owner;
 
 	memset(k, 0, sizeof(*k));
 	k->family = AX_AF_INET;
@@ -186,22 +228,22 @@ static void flow_of_info(const struct tcp_info_ax *ip, int inbound, struct pol_f
 	snprintf(tuple, tlen, "local=%s:%u remote=%s:%u", la, i.lport, ra, i.rport);
 }
 
-static void flow_of(const struct tcp_pcb *pcb, int inbound, struct pol_flow *f,
-		    struct ax_flow_key *k, char *tuple, size_t tlen)
+static void flow_of(const struct tcp_pcb *pcb, int inbound, const struct ax_cred *owner,
+		    struct pol_flow *f, struct ax_flow_key *k, char *tuple, size_t tlen)
 {
 	struct tcp_info_ax i;
 
 	tcp_get_info(pcb, &i);
-	flow_of_info(&i, inbound, f, k, tuple, tlen);
+	flow_of_info(&i, inbound, owner, f, k, tuple, tlen);
 }
 
 /* Rate-limited connection-reject entry. Returns 1 when this rejection
  * was within the rate (its entry proposed), 0 when it was only counted. */
 static int log_reject(struct authz *a, int inbound, const char *proto, const char *tuple,
-		      uint32_t rule)
+		      uint32_t rule, const struct ax_cred *owner)
 {
 	uint64_t now = mono_ns();
-	char text[256];
+	char text[ENTRY_TEXT_MAX], who[OWNER_TEXT_MAX];
 	int n;
 
 	a->reject_tokens += (double)(now - a->reject_last_ns) * a->reject_rate / 1e9;
@@ -214,8 +256,9 @@ static int log_reject(struct authz *a, int inbound, const char *proto, const cha
 		return 0;
 	}
 	a->reject_tokens -= 1.0;
-	n = snprintf(text, sizeof(text), "dir=%s proto=%s %s rule=%u policy=%" PRIu64,
-		     inbound ? "in" : "out", proto, tuple, rule, a->policy_seq);
+	owner_text(who, sizeof(who), owner);
+	n = snprintf(text, sizeof(text), "dir=%s proto=%s %s rule=%u policy=%" PRIu64 "%s",
+		     inbound ? "in" : "out", proto, tuple, rule, a->policy_seq, who);
 	if (a->rejects_unlogged_since)
 		snprintf(text + n, sizeof(text) - (size_t)n, " unlogged=%" PRIu64,
 			 a->rejects_unlogged_since);
@@ -268,15 +311,16 @@ static int revoke_entry(struct authz *a, uint64_t seq, const char *tuple, axiom_
 	return err;
 }
 
-/* Does the policy in force still allow this TCP connection? */
-static int tcp_allowed(struct authz *a, const struct tcp_pcb *pcb, int inbound)
+/* Does the policy in force still allow this TCP connection (as it was
+ * when asked: c's owner)? */
+static int tcp_allowed(struct authz *a, const struct tcp_pcb *pcb, const struct authz_conn *c)
 {
 	struct pol_flow f;
 	struct pol_verdict v = { 0 };
 	struct ax_flow_key k;
 	char tuple[96];
 
-	flow_of(pcb, inbound, &f, &k, tuple, sizeof(tuple));
+	flow_of(pcb, c->inbound, c->has_owner ? &c->owner : NULL, &f, &k, tuple, sizeof(tuple));
 	return pol_match(a->policy, &f, &v) == 0 && v.allow;
 }
 
@@ -316,7 +360,7 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 	}
 	/* A push that committed after this proposal was made may have
 	 * changed the answer: the entry stands, so it is revoked at once. */
-	if (!tcp_allowed(a, pcb, c->inbound)) {
+	if (!tcp_allowed(a, pcb, c)) {
 		revoke_entry(a, c->seq, c->tuple, NULL, NULL);
 		c->pcb = NULL;
 		tcp_set_admit_ctx(pcb, NULL);
@@ -348,7 +392,7 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 /* A TCP connection the policy denies: its (rate-limited) reject entry,
  * and for an inbound one the deny verdict. */
 static void tcp_denied(struct authz *a, int inbound, const struct ax_flow_key *k,
-		       const char *tuple, uint32_t rule)
+		       const char *tuple, uint32_t rule, const struct ax_cred *owner)
 {
 	a->st.rejected++;
 	/* XDP drops the flow's next frames (the peer's retries) itself,
@@ -356,7 +400,7 @@ static void tcp_denied(struct authz *a, int inbound, const struct ax_flow_key *k
 	 * a deny verdict helps only a peer that sends again, and the verdict
 	 * map is an LRU that also holds the live connections' allow
 	 * verdicts; one per spoofed source of a flood would evict them. */
-	if (log_reject(a, inbound, "tcp", tuple, rule) && a->have_sink && inbound) {
+	if (log_reject(a, inbound, "tcp", tuple, rule, owner) && a->have_sink && inbound) {
 		struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = rule };
 
 		a->sink.flow_set(a->sink.arg, k, &dv);
@@ -371,7 +415,8 @@ static void tcp_denied(struct authz *a, int inbound, const struct ax_flow_key *k
  * SYN-ACK has left, nothing else, and the engine holds the rest (no data
  * taken, no ACK) until on_authorized, or resets it if the answer is no.
  */
-static int hook_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+static int hook_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+		      const void *owner)
 {
 	struct authz *a = arg;
 	struct tcp_info_ax i = { .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport };
@@ -380,9 +425,9 @@ static int hook_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
 	struct ax_flow_key k;
 	char tuple[96];
 
-	flow_of_info(&i, 1, &f, &k, tuple, sizeof(tuple));
+	flow_of_info(&i, 1, owner, &f, &k, tuple, sizeof(tuple));
 	if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
-		tcp_denied(a, 1, &k, tuple, v.rule);
+		tcp_denied(a, 1, &k, tuple, v.rule, owner);
 		return -EACCES;
 	}
 	return 0;
@@ -406,8 +451,9 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	struct authz *a = arg;
 	struct pol_flow f;
 	struct pol_verdict v = { 0 };
+	const struct ax_cred *owner = tcp_owner(pcb);
 	struct authz_conn *c;
-	char text[256];
+	char text[ENTRY_TEXT_MAX], who[OWNER_TEXT_MAX];
 	int err;
 
 	c = calloc(1, sizeof(*c));
@@ -415,9 +461,13 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 		a->st.failed++;
 		return -EACCES;
 	}
-	flow_of(pcb, inbound, &f, &c->key, c->tuple, sizeof(c->tuple));
+	if (owner) {
+		c->owner = *owner;
+		c->has_owner = 1;
+	}
+	flow_of(pcb, inbound, owner ? &c->owner : NULL, &f, &c->key, c->tuple, sizeof(c->tuple));
 	if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
-		tcp_denied(a, inbound, &c->key, c->tuple, v.rule);
+		tcp_denied(a, inbound, &c->key, c->tuple, v.rule, f.owner);
 		free(c);
 		return -EACCES;
 	}
@@ -427,8 +477,9 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	c->inbound = inbound;
 	c->rule = v.rule;
 	c->state = C_PENDING;
-	snprintf(text, sizeof(text), "dir=%s proto=tcp %s rule=%u policy=%" PRIu64,
-		 inbound ? "in" : "out", c->tuple, v.rule, a->policy_seq);
+	owner_text(who, sizeof(who), f.owner);
+	snprintf(text, sizeof(text), "dir=%s proto=tcp %s rule=%u policy=%" PRIu64 "%s",
+		 inbound ? "in" : "out", c->tuple, v.rule, a->policy_seq, who);
 	err = propose(a, AXIOM_CONN_AUTHORIZE, text, on_authorized, c);
 	if (err < 0) {
 		/* The log cannot take it (disk full, closing, queue full): no
@@ -693,7 +744,7 @@ static void revoke_walk(struct authz *a, struct push_ctx *pc)
 		struct tcp_pcb *pcb = cl.v[i];
 		struct authz_conn *c = tcp_admit_ctx(pcb);
 
-		if (!c || c->state != C_LIVE || tcp_allowed(a, pcb, c->inbound))
+		if (!c || c->state != C_LIVE || tcp_allowed(a, pcb, c))
 			continue;
 		if (a->have_sink)
 			a->sink.flow_del(a->sink.arg, &c->key);
@@ -867,6 +918,7 @@ static void udp_pol_flow(const struct udp_flow *f, struct pol_flow *pf)
 	pf->dport = f->inbound ? f->lport : f->rport;
 	memcpy(f->inbound ? pf->src : pf->dst, &f->raddr, 4);
 	memcpy(f->inbound ? pf->dst : pf->src, f->key.laddr, 4);
+	pf->owner = f->has_owner ? &f->owner : NULL;
 }
 
 /* Does the policy in force still allow this UDP flow? */
@@ -947,7 +999,7 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 	struct udp_flow *f = udp_find(a, src, sport, dport);
 	struct pol_flow pf;
 	struct pol_verdict v = { 0 };
-	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], text[256];
+	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], text[ENTRY_TEXT_MAX], who[OWNER_TEXT_MAX];
 	unsigned int b;
 	int err;
 
@@ -972,7 +1024,10 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 		a->st.failed++;
 		return 0;
 	}
-	(void)owner; /* matched by owner: progpol */
+	if (owner) {
+		f->owner = *owner;
+		f->has_owner = 1;
+	}
 	f->a = a;
 	f->inbound = inbound;
 	f->raddr = src;
@@ -993,7 +1048,7 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 		if (a->udp_count < AUTHZ_UDP_MAX_FLOWS) {
 			/* A deny verdict at the reject entries' rate, as for
 			 * TCP (tcp_denied). */
-			if (log_reject(a, inbound, "udp", f->tuple, v.rule) && a->have_sink) {
+			if (log_reject(a, inbound, "udp", f->tuple, v.rule, pf.owner) && a->have_sink) {
 				struct ax_flow_val dv = { .verdict = AX_VERDICT_DENY, .rule = v.rule };
 
 				a->sink.flow_set(a->sink.arg, &f->key, &dv);
@@ -1012,8 +1067,9 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 	memcpy(f->held, data, len);
 	f->held_len = len;
 	f->asked_ns = mono_ns();
-	snprintf(text, sizeof(text), "dir=%s proto=udp %s rule=%u policy=%" PRIu64,
-		 inbound ? "in" : "out", f->tuple, v.rule, a->policy_seq);
+	owner_text(who, sizeof(who), pf.owner);
+	snprintf(text, sizeof(text), "dir=%s proto=udp %s rule=%u policy=%" PRIu64 "%s",
+		 inbound ? "in" : "out", f->tuple, v.rule, a->policy_seq, who);
 	err = propose(a, AXIOM_CONN_AUTHORIZE, text, on_udp_authorized, f);
 	if (err < 0) {
 		if (err == -ENOSPC)

@@ -2,7 +2,11 @@
  * authz.h - the authorizer: where policy, Axiom and the XDP verdicts meet.
  *
  * A new TCP connection (inbound SYN, outbound connect) is matched against
- * the policy in force. Denied: a connection-reject entry is proposed
+ * the policy in force, with its owner (tcp_owner: the program whose socket
+ * it is, the listener's for an inbound one; policy rules may name its
+ * user, group or program), which its entries record and which it is
+ * judged as for its whole life (a copy is kept: a re-check after a push
+ * does not depend on the owner still being there). Denied: a connection-reject entry is proposed
  * (rate-limited, so a flood cannot fill the disk) and the engine drops the
  * SYN or fails the connect with -EACCES. Allowed: a connection-authorize
  * entry is proposed and the connection waits; once Axiom says Committed,

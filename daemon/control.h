@@ -12,7 +12,17 @@
  *                              -> "reply seq=N bytes=B ttl=T rtt_ns=R",
  *                                 "timeout seq=N", "baddata seq=N" lines as
  *                                 they happen, then "done sent=S received=R"
- *   conns                      -> "conn ..." lines (listeners first), "end"
+ *   conns                      -> "sock ..." lines (TCP, listeners first, then
+ *                                 UDP), "end"; a line is
+ *     sock PROTO STATE RECVQ SENDQ LADDR:LPORT RADDR:RPORT AUTH PENDING
+ *          UID GID PID EXE CWND SSTHRESH SNDWND MSS SRTT_US RETX BYTES_IN BYTES_OUT
+ *   PROTO tcp or udp; STATE a TCP state (tcp_state_name) or, for UDP,
+ *   UNCONN or ESTABLISHED (connected); queues in bytes; RADDR:RPORT
+ *   0.0.0.0:0 when there is no peer (listening, unconnected); AUTH the
+ *   Axiom entry that authorized it (0: none), PENDING 1 while it waits for
+ *   that entry's commit; UID..EXE its owner (util/cred.h; EXE escaped as
+ *   a policy's `program` path, "-" unknown), all four "-" without one;
+ *   the last eight TCP's (tcp_info_ax), "-" for UDP.
  *   policy push PATH           -> "pushed seq=N sha256=HEX revoked=R"
  *   policy show                -> "# policy in force since entry N, sha256
  *                                 HEX", the canonical text, then "end"

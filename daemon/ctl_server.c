@@ -25,6 +25,7 @@
 #include "net/stack.h"
 #include "net/tcp.h"
 #include "policy/policy.h"
+#include "sock/sock.h"
 #include "util/addr.h"
 #include "util/log.h"
 #include "util/mono.h"
@@ -44,6 +45,7 @@ static void client_drop(struct client *c)
 	c->asked = 0;
 	c->closing = 0;
 	c->listing = 0;
+	c->list_udp = 0;
 	c->list_pos = 0;
 }
 
@@ -218,25 +220,91 @@ struct conns_ctx {
 	int err;
 };
 
-static void say_conn(void *arg, const struct tcp_pcb *pcb)
+/*
+ * One socket of the table, as a "sock" line (control.h): what the
+ * engine's tcp_info_ax or the socket layer's sock_info (sock/sock.h) says
+ * of it.
+ */
+struct conn_row {
+	const char *proto, *state;
+	uint32_t laddr, raddr; /* network order */
+	uint16_t lport, rport;
+	uint32_t rx_queued, tx_queued;
+	uint64_t admit_tag;
+	int admit_pending;
+	const struct ax_cred *owner;
+	const struct tcp_info_ax *tcp; /* TCP's details, NULL for UDP */
+};
+
+static int say_row(struct client *c, const struct conn_row *w)
+{
+	char la[16], ra[16], owner[3 * AX_CRED_EXE_MAX + 64], tcp[200];
+
+	inet_ntop(AF_INET, &w->laddr, la, sizeof(la));
+	inet_ntop(AF_INET, &w->raddr, ra, sizeof(ra));
+	if (w->owner) {
+		char exe[3 * AX_CRED_EXE_MAX + 1];
+		size_t n = strnlen(w->owner->exe, sizeof(w->owner->exe));
+
+		if (n)
+			pol_path_escape(exe, sizeof(exe), w->owner->exe, n);
+		else
+			snprintf(exe, sizeof(exe), "-");
+		snprintf(owner, sizeof(owner), "%u %u %u %s", w->owner->uid, w->owner->gid,
+			 w->owner->pid, exe);
+	} else {
+		snprintf(owner, sizeof(owner), "- - - -");
+	}
+	if (w->tcp)
+		snprintf(tcp, sizeof(tcp), "%u %u %u %u %u %llu %llu %llu", w->tcp->cwnd,
+			 w->tcp->ssthresh, w->tcp->snd_wnd, w->tcp->mss, w->tcp->srtt_us,
+			 (unsigned long long)w->tcp->retransmits,
+			 (unsigned long long)w->tcp->bytes_in,
+			 (unsigned long long)w->tcp->bytes_out);
+	else
+		snprintf(tcp, sizeof(tcp), "- - - - - - - -");
+	return client_say(c, "sock %s %s %u %u %s:%u %s:%u %llu %d %s %s", w->proto, w->state,
+			  w->rx_queued, w->tx_queued, la, w->lport, ra, w->rport,
+			  (unsigned long long)w->admit_tag, w->admit_pending, owner, tcp);
+}
+
+static void say_tcp(void *arg, const struct tcp_pcb *pcb)
 {
 	struct conns_ctx *cc = arg;
 	struct tcp_info_ax i;
-	char la[16], ra[16];
+	struct conn_row w;
 
 	if (cc->err)
 		return;
 	tcp_get_info(pcb, &i);
-	inet_ntop(AF_INET, &i.laddr, la, sizeof(la));
-	inet_ntop(AF_INET, &i.raddr, ra, sizeof(ra));
-	cc->err = client_say(cc->c,
-			     "conn %s %u %s %u %s %u %u %u %u %u %u %u %llu %llu %llu %llu %d",
-			     la, i.lport, ra, i.rport, tcp_state_name(i.state),
-			     i.snd_queued, i.rcv_queued, i.cwnd, i.ssthresh, i.snd_wnd,
-			     i.mss, i.srtt_us, (unsigned long long)i.retransmits,
-			     (unsigned long long)i.bytes_in,
-			     (unsigned long long)i.bytes_out, (unsigned long long)i.admit_tag,
-			     i.admit_pending);
+	w = (struct conn_row){
+		.proto = "tcp", .state = tcp_state_name(i.state),
+		.laddr = i.laddr, .raddr = i.raddr, .lport = i.lport, .rport = i.rport,
+		.rx_queued = i.rcv_queued, .tx_queued = i.snd_queued,
+		.admit_tag = i.admit_tag, .admit_pending = i.admit_pending,
+		.owner = tcp_owner(pcb), .tcp = &i,
+	};
+	cc->err = say_row(cc->c, &w);
+}
+
+/* A UDP socket of the socket layer (its receive queue is the layer's);
+ * one not bound yet is in no table, as ss has it. */
+static void say_udp(void *arg, const struct sock_info *si)
+{
+	struct conns_ctx *cc = arg;
+	struct conn_row w;
+
+	if (cc->err || si->type != SOCK_DGRAM || !si->local.sin_port)
+		return;
+	w = (struct conn_row){
+		.proto = "udp", .state = si->peer.sin_port ? "ESTABLISHED" : "UNCONN",
+		.laddr = si->local.sin_addr.s_addr, .raddr = si->peer.sin_addr.s_addr,
+		.lport = ntohs(si->local.sin_port), .rport = ntohs(si->peer.sin_port),
+		.rx_queued = si->rx_queued, .tx_queued = si->tx_queued,
+		.admit_tag = si->admit_tag, .admit_pending = si->admit_pending,
+		.owner = si->owner,
+	};
+	cc->err = say_row(cc->c, &w);
 }
 
 /*
@@ -244,18 +312,28 @@ static void say_conn(void *arg, const struct tcp_pcb *pcb)
  * buffer runs low (as /proc/net/tcp is read): a connection that lives
  * through the listing is listed once, one opened or closed meanwhile may
  * or may not be, and the buffer never holds more than CTL_OUT_LOW and a
- * step's worth, whatever the number of connections.
+ * step's worth, whatever the number of connections. TCP first, from the
+ * engine (listeners first; every connection, also those no socket holds
+ * any more: orphans closing, TIME_WAIT, which ss lists too, without a
+ * process), then UDP, from the socket layer's table.
  */
 static void conns_more(struct daemon *r, struct client *c)
 {
 	struct conns_ctx cc = { .c = c };
 
 	while (c->listing && !cc.err && ctl_out_pending(&c->out) < CTL_OUT_LOW) {
-		if (tcp_foreach_from(&r->stack, &c->list_pos, 64, say_conn, &cc)) {
-			c->listing = 0;
-			if (!cc.err && client_say(c, "end") == 0)
-				client_close(c);
+		if (!c->list_udp) {
+			if (tcp_foreach_from(&r->stack, &c->list_pos, 64, say_tcp, &cc)) {
+				c->list_udp = 1;
+				c->list_pos = 0;
+			}
+			continue;
 		}
+		if (r->socks && !sock_foreach_from(r->socks, &c->list_pos, 64, say_udp, &cc))
+			continue;
+		c->listing = 0;
+		if (!cc.err && client_say(c, "end") == 0)
+			client_close(c);
 	}
 }
 
@@ -263,6 +341,7 @@ static void handle_conns(struct daemon *r, struct client *c)
 {
 	client_blocking(c);
 	c->listing = 1;
+	c->list_udp = 0;
 	c->list_pos = 0;
 	conns_more(r, c);
 }

@@ -56,6 +56,7 @@ struct client {
 	int asked;              /* its request line came */
 	int closing;            /* the reply is complete: close once sent */
 	int listing;            /* `conns`: more of the table to walk */
+	int list_udp;           /* ... TCP is done, UDP's turn */
 	uint32_t list_pos;      /* where the walk goes on (tcp_foreach_from) */
 	uint64_t since_ns;      /* accepted at (for CTL_IDLE_MS) */
 };

@@ -72,9 +72,89 @@ static int put_end(FILE *f, const char *side, const struct pol_end *e)
 	return n;
 }
 
+/*
+ * The owner conditions, in the order user, group, program. Numbers, not
+ * names: the policy holds what the names meant when it was parsed, and the
+ * canonical text (hashed, logged) must say what is enforced. A path byte a
+ * word cannot hold, or that would mean something else ('%', '*', ',',
+ * '#', blanks, non-ASCII), is %XX (lowercase, as the log's texts).
+ */
+static int path_byte_escaped(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f || c == '%' || c == '*' || c == ',' || c == '#';
+}
+
+size_t pol_path_escape(char *buf, size_t size, const char *path, size_t len)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)path[i];
+		char e[3] = { (char)c, 0, 0 };
+		size_t k = 1, j;
+
+		if (path_byte_escaped(c)) {
+			e[0] = '%';
+			e[1] = d[c >> 4];
+			e[2] = d[c & 15];
+			k = 3;
+		}
+		for (j = 0; j < k; j++, n++)
+			if (n + 1 < size)
+				buf[n] = e[j];
+	}
+	buf[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
+static int put_owner(FILE *f, const struct pol_rule *r)
+{
+	static const char d[] = "0123456789abcdef";
+	int n = 0, k;
+	uint16_t i;
+
+	if (r->owner & POL_OWN_UID) {
+		k = fprintf(f, " user %u", r->uid);
+		if (k < 0)
+			return -1;
+		n += k;
+	}
+	if (r->owner & POL_OWN_GID) {
+		k = fprintf(f, " group %u", r->gid);
+		if (k < 0)
+			return -1;
+		n += k;
+	}
+	if (!(r->owner & POL_OWN_PROG))
+		return n;
+	if (fputs(" program ", f) < 0)
+		return -1;
+	n += 9;
+	for (i = 0; i < r->prog_len; i++) {
+		unsigned char c = (unsigned char)r->prog[i];
+
+		if (path_byte_escaped(c)) {
+			if (fputc('%', f) < 0 || fputc(d[c >> 4], f) < 0 || fputc(d[c & 15], f) < 0)
+				return -1;
+			n += 3;
+		} else {
+			if (fputc(c, f) < 0)
+				return -1;
+			n++;
+		}
+	}
+	if (r->prog_dir) {
+		if (fputc('*', f) < 0)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
 static int put_rule(FILE *f, const struct pol_rule *r)
 {
-	int n, a, b;
+	int n, a, b, c;
 
 	n = fprintf(f, "%s%s %s", r->allow ? "allow" : "deny",
 		    r->dir == POL_IN ? " in" : r->dir == POL_OUT ? " out" : "",
@@ -83,7 +163,8 @@ static int put_rule(FILE *f, const struct pol_rule *r)
 		return -1;
 	a = put_end(f, "from", &r->from);
 	b = put_end(f, "to", &r->to);
-	return a < 0 || b < 0 ? -1 : n + a + b;
+	c = put_owner(f, r);
+	return a < 0 || b < 0 || c < 0 ? -1 : n + a + b + c;
 }
 
 static const char *verb(uint8_t allow)

@@ -12,7 +12,20 @@
  *     destination port, the ends of every rule's ranges cut the dimension
  *     into sorted elementary intervals, each with a bitset of the block's
  *     rules that cover it all;
- *   - the protocol is a fifth dimension of four values, indexed directly.
+ *   - the protocol is a fifth dimension of four values, indexed directly;
+ *   - the owner's uid, gid and program are three more range dimensions
+ *     (below), and a row of the rules without owner conditions is ANDed
+ *     in for a flow without an owner.
+ *
+ * Programs as ranges: a `program` path is a byte string Q (an exact path
+ * with its terminating NUL, a directory "/dir/" without), and the paths
+ * it matches are those that start with Q: in byte order (a path with its
+ * NUL), an interval [Q, Q followed by +infinity). Every rule's two ends,
+ * sorted (compile time), cut the paths into elementary intervals; an
+ * executable's interval number is found by one binary search (strncmp
+ * against the ends), once per match, and is the key of the program
+ * dimension, searched as any other. So exact paths and directories mix,
+ * nest and overlap freely and the first match is still the lowest bit.
  *
  * A flow finds its interval in each dimension by binary search, and the
  * AND of the bitsets holds the rules it matches; the lowest bit is the
@@ -36,7 +49,7 @@
 
 typedef unsigned __int128 u128;
 
-enum { D_SRC, D_DST, D_SPORT, D_DPORT, NDIM };
+enum { D_SRC, D_DST, D_SPORT, D_DPORT, D_UID, D_GID, D_PROG, NDIM };
 
 /* IPv4 addresses and ports are searched as 32-bit keys: a quarter of the
  * cache lines of 128-bit ones, and a match is mostly cache misses. */
@@ -51,6 +64,8 @@ struct block {
 	uint32_t n, words;
 	uint32_t *rule;     /* bit i -> index into p->rules */
 	uint64_t *pbits;    /* POL_PC_N rows: the protocol dimension */
+	uint64_t *nobits;   /* the rules without owner conditions ... */
+	uint8_t owned;      /* ... needed when some rule here has one */
 	uint8_t pmask;      /* protocol classes some rule here covers */
 	uint8_t nsearch;    /* dims with more than one interval ... */
 	uint8_t search[NDIM]; /* ... and which */
@@ -62,8 +77,21 @@ struct class {
 	uint32_t nblk;
 };
 
+/* An end of a program's interval: bytes q[0..n), then -infinity (its
+ * start) or +infinity (just past the paths that begin with it). */
+struct prog_end {
+	const char *q;
+	uint16_t n;
+	uint8_t inf;
+};
+
 struct pol_matcher {
 	struct class cls[2][2]; /* [dir - 1][0: IPv4, 1: IPv6] */
+	/* The program dimension's cuts, sorted and unique, and each rule's
+	 * interval keys [prog_lo, prog_hi] (NULL when no rule has one). */
+	struct prog_end *pend;
+	uint32_t npend;
+	uint32_t *prog_lo, *prog_hi;
 	unsigned int block_rules;
 	size_t bytes, intervals;
 	unsigned int blocks;
@@ -88,6 +116,8 @@ static u128 dim_max(unsigned int d, int v6)
 {
 	if (d == D_SPORT || d == D_DPORT)
 		return 65535;
+	if (d >= D_UID)
+		return 0xffffffffu;
 	return v6 ? ~(u128)0 : 0xffffffffu;
 }
 
@@ -102,11 +132,24 @@ static void prefix_range(const struct pol_prefix *p, int v6, u128 *lo, u128 *hi)
 
 /* A rule's ranges in dimension d for family v6, into lo/hi if not NULL.
  * Returns how many; 0 means the rule does not restrict d. */
-static unsigned int rule_ranges(const struct pol_rule *r, unsigned int d, int v6,
-				u128 *lo, u128 *hi)
+static unsigned int rule_ranges(const struct pol_matcher *m, const struct pol_policy *p,
+				uint32_t ri, unsigned int d, int v6, u128 *lo, u128 *hi)
 {
+	const struct pol_rule *r = &p->rules[ri];
 	const struct pol_end *e = (d == D_SRC || d == D_SPORT) ? &r->from : &r->to;
 	unsigned int i, n = 0;
+
+	if (d >= D_UID) {
+		unsigned int bit = d == D_UID ? POL_OWN_UID : d == D_GID ? POL_OWN_GID : POL_OWN_PROG;
+
+		if (!(r->owner & bit))
+			return 0;
+		if (lo) {
+			lo[0] = d == D_UID ? r->uid : d == D_GID ? r->gid : m->prog_lo[ri];
+			hi[0] = d == D_UID ? r->uid : d == D_GID ? r->gid : m->prog_hi[ri];
+		}
+		return 1;
+	}
 
 	if (d == D_SPORT || d == D_DPORT) {
 		for (i = 0; i < e->nport; i++, n++) {
@@ -155,6 +198,102 @@ static inline uint32_t find32(const uint32_t *start, uint32_t n, uint32_t x)
 	return (uint32_t)(base - start);
 }
 
+/* --- programs --------------------------------------------------------------- */
+
+static void *alloc(struct pol_matcher *m, size_t n, size_t size);
+
+static int cmp_pend(const void *a, const void *b)
+{
+	const struct prog_end *x = a, *y = b;
+	int c = memcmp(x->q, y->q, x->n < y->n ? x->n : y->n);
+
+	if (c)
+		return c;
+	if (x->n == y->n)
+		return (int)x->inf - (int)y->inf;
+	/* x's bytes are a prefix of y's: after them x has -inf or +inf,
+	 * y one more byte */
+	if (x->n < y->n)
+		return x->inf ? 1 : -1;
+	return y->inf ? -1 : 1;
+}
+
+static void rule_pends(const struct pol_rule *r, struct prog_end *lo, struct prog_end *hi)
+{
+	lo->q = hi->q = r->prog;
+	/* exact: the NUL too, so only the path itself begins with it */
+	lo->n = hi->n = (uint16_t)(r->prog_len + (r->prog_dir ? 0 : 1));
+	lo->inf = 0;
+	hi->inf = 1;
+}
+
+/* Does exe lie at or after the end e? */
+static inline int past(const char *exe, const struct prog_end *e)
+{
+	int c = strncmp(exe, e->q, e->n);
+
+	return e->inf ? c > 0 : c >= 0;
+}
+
+/* exe's interval: the number of ends at or before it (0..npend). exe is
+ * read at most AX_CRED_EXE_MAX bytes far (an end is at most that long). */
+static uint32_t prog_key(const struct pol_matcher *m, const char *exe)
+{
+	uint32_t lo = 0, hi = m->npend;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (past(exe, &m->pend[mid]))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The program dimension's cuts, and each rule's keys: its interval holds
+ * the keys after its start's cut up to and including its end's. */
+static int build_progs(struct pol_matcher *m, const struct pol_policy *p)
+{
+	uint32_t i, n = 0, k;
+
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i].owner & POL_OWN_PROG)
+			n++;
+	if (n == 0)
+		return 0;
+	m->pend = alloc(m, 2 * (size_t)n, sizeof(*m->pend));
+	m->prog_lo = alloc(m, p->nrules, sizeof(*m->prog_lo));
+	m->prog_hi = alloc(m, p->nrules, sizeof(*m->prog_hi));
+	if (!m->pend || !m->prog_lo || !m->prog_hi)
+		return -ENOMEM;
+	for (i = 0, n = 0; i < p->nrules; i++) {
+		if (p->rules[i].owner & POL_OWN_PROG) {
+			rule_pends(&p->rules[i], &m->pend[n], &m->pend[n + 1]);
+			n += 2;
+		}
+	}
+	qsort(m->pend, n, sizeof(*m->pend), cmp_pend);
+	for (i = 1, k = 1; i < n; i++)
+		if (cmp_pend(&m->pend[i], &m->pend[k - 1]) != 0)
+			m->pend[k++] = m->pend[i];
+	m->npend = k;
+	for (i = 0; i < p->nrules; i++) {
+		struct prog_end lo, hi;
+		const struct prog_end *a, *b;
+
+		if (!(p->rules[i].owner & POL_OWN_PROG))
+			continue;
+		rule_pends(&p->rules[i], &lo, &hi);
+		a = bsearch(&lo, m->pend, k, sizeof(*m->pend), cmp_pend);
+		b = bsearch(&hi, m->pend, k, sizeof(*m->pend), cmp_pend);
+		m->prog_lo[i] = (uint32_t)(a - m->pend) + 1;
+		m->prog_hi[i] = (uint32_t)(b - m->pend);
+	}
+	return 0;
+}
+
 /* --- compiling ------------------------------------------------------------ */
 
 static void *alloc(struct pol_matcher *m, size_t n, size_t size)
@@ -189,7 +328,7 @@ static int build_dim(struct pol_matcher *m, struct block *b, const struct pol_po
 	int rc = -ENOMEM;
 
 	for (i = 0; i < b->n; i++)
-		items += rule_ranges(&p->rules[b->rule[i]], d, v6, NULL, NULL);
+		items += rule_ranges(m, p, b->rule[i], d, v6, NULL, NULL);
 	/* Every rule is a wildcard here: one interval, all rules. */
 	if (items == 0) {
 		dm->nint = 1;
@@ -206,7 +345,7 @@ static int build_dim(struct pol_matcher *m, struct block *b, const struct pol_po
 	npts = 0;
 	pts[npts++] = 0;
 	for (i = 0, k = 0; i < b->n; i++) {
-		unsigned int n = rule_ranges(&p->rules[b->rule[i]], d, v6, lo + k, hi + k);
+		unsigned int n = rule_ranges(m, p, b->rule[i], d, v6, lo + k, hi + k);
 
 		if (n == 0)
 			set_bit(wild, i);
@@ -250,7 +389,7 @@ static int build_dim(struct pol_matcher *m, struct block *b, const struct pol_po
 	/* Each range sets its rule's bit in the intervals it spans: its start
 	 * is a cut, so the search lands on its first interval exactly. */
 	for (i = 0, k = 0; i < b->n; i++) {
-		unsigned int n = rule_ranges(&p->rules[b->rule[i]], d, v6, lo + k, hi + k);
+		unsigned int n = rule_ranges(m, p, b->rule[i], d, v6, lo + k, hi + k);
 
 		for (; n > 0; n--, k++) {
 			uint32_t j = find(pts, nint, lo[k]);
@@ -278,10 +417,15 @@ static int build_block(struct pol_matcher *m, struct block *b, const struct pol_
 	b->words = (n + 63) / 64;
 	b->rule = alloc(m, n, sizeof(*b->rule));
 	b->pbits = alloc(m, (size_t)POL_PC_N * b->words, sizeof(*b->pbits));
-	if (!b->rule || !b->pbits)
+	b->nobits = alloc(m, b->words, sizeof(*b->nobits));
+	if (!b->rule || !b->pbits || !b->nobits)
 		return -ENOMEM;
 	memcpy(b->rule, idx, n * sizeof(*idx));
 	for (i = 0; i < n; i++) {
+		if (p->rules[idx[i]].owner)
+			b->owned = 1;
+		else
+			set_bit(b->nobits, i);
 		for (pc = 0; pc < POL_PC_N; pc++) {
 			if (pol_proto_covers(p->rules[idx[i]].proto, pc)) {
 				set_bit(b->pbits + (size_t)pc * b->words, i);
@@ -327,7 +471,7 @@ static int build_class(struct pol_matcher *m, struct class *c, const struct pol_
 			int full = 0;
 
 			for (d = 0; d < NDIM; d++) {
-				add[d] = rule_ranges(&p->rules[idx[end]], d, v6, NULL, NULL);
+				add[d] = rule_ranges(m, p, idx[end], d, v6, NULL, NULL);
 				if (end > start && items[d] + add[d] > m->block_rules)
 					full = 1;
 			}
@@ -369,6 +513,7 @@ void pol_matcher_free(struct pol_matcher *m)
 			for (i = 0; i < c->nblk; i++) {
 				free(c->blk[i].rule);
 				free(c->blk[i].pbits);
+				free(c->blk[i].nobits);
 				for (k = 0; k < NDIM; k++) {
 					free(c->blk[i].dim[k].start);
 					free(c->blk[i].dim[k].start32);
@@ -378,6 +523,9 @@ void pol_matcher_free(struct pol_matcher *m)
 			free(c->blk);
 		}
 	}
+	free(m->pend);
+	free(m->prog_lo);
+	free(m->prog_hi);
 	free(m);
 }
 
@@ -401,6 +549,7 @@ int pol_compile_blocks(struct pol_policy *p, unsigned int block_rules)
 	}
 	m->block_rules = block_rules;
 	m->bytes = sizeof(*m);
+	rc = build_progs(m, p);
 	for (d = 0; d < 2 && rc == 0; d++)
 		for (f = 0; f < 2 && rc == 0; f++)
 			rc = build_class(m, &m->cls[d][f], p, d + 1, (int)f, idx);
@@ -448,16 +597,22 @@ int pol_match(const struct pol_policy *p, const struct pol_flow *f, struct pol_v
 	key[D_DST] = addr_key(f->dst, v6);
 	key[D_SPORT] = f->sport;
 	key[D_DPORT] = f->dport;
+	/* Without an owner these keys match nothing that asks (nobits). */
+	key[D_UID] = f->owner ? f->owner->uid : 0;
+	key[D_GID] = f->owner ? f->owner->gid : 0;
+	key[D_PROG] = f->owner && m->npend ? prog_key(m, f->owner->exe) : 0;
 	c = &m->cls[f->dir - 1][v6];
 	for (i = 0; i < c->nblk; i++) {
 		const struct block *b = &c->blk[i];
-		const uint64_t *row[1 + NDIM];
+		const uint64_t *row[2 + NDIM];
 		unsigned int k, nrow = 0;
 		uint32_t w;
 
 		if (!(b->pmask & (1u << pc)))
 			continue;
 		row[nrow++] = b->pbits + (size_t)pc * b->words;
+		if (b->owned && !f->owner)
+			row[nrow++] = b->nobits;
 		for (k = 0; k < b->nsearch; k++) {
 			const struct dim *dm = &b->dim[b->search[k]];
 			uint32_t j = dm->start32 ? find32(dm->start32, dm->nint,
@@ -513,6 +668,28 @@ static int end_has(const struct pol_end *e, uint8_t family, const uint8_t *addr,
 	return 0;
 }
 
+/* Does the owner (NULL: none) meet the rule's owner conditions? The
+ * executable's path is read at most AX_CRED_EXE_MAX bytes far. */
+static int owner_has(const struct pol_rule *r, const struct ax_cred *o)
+{
+	size_t n;
+
+	if (!r->owner)
+		return 1;
+	if (!o)
+		return 0;
+	if ((r->owner & POL_OWN_UID) && o->uid != r->uid)
+		return 0;
+	if ((r->owner & POL_OWN_GID) && o->gid != r->gid)
+		return 0;
+	if (!(r->owner & POL_OWN_PROG))
+		return 1;
+	n = strnlen(o->exe, sizeof(o->exe));
+	if (r->prog_dir)
+		return n >= r->prog_len && memcmp(o->exe, r->prog, r->prog_len) == 0;
+	return n == r->prog_len && memcmp(o->exe, r->prog, n) == 0;
+}
+
 int pol_match_linear(const struct pol_policy *p, const struct pol_flow *f,
 		     struct pol_verdict *v)
 {
@@ -527,7 +704,7 @@ int pol_match_linear(const struct pol_policy *p, const struct pol_flow *f,
 
 		if ((r->dir & f->dir) && pol_proto_covers(r->proto, pc) &&
 		    end_has(&r->from, f->family, f->src, f->sport) &&
-		    end_has(&r->to, f->family, f->dst, f->dport)) {
+		    end_has(&r->to, f->family, f->dst, f->dport) && owner_has(r, f->owner)) {
 			v->allow = r->allow;
 			v->rule = i + 1;
 			v->line = r->line;

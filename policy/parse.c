@@ -15,6 +15,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,7 @@ struct tok {
  * only at the end, when the arrays have stopped moving. */
 struct rule_off {
 	uint32_t from_addr, from_port, to_addr, to_port;
+	uint32_t prog; /* into str[] */
 };
 
 struct parser {
@@ -55,6 +58,8 @@ struct parser {
 	size_t npfx, cap_pfx;
 	struct pol_range *rng;
 	size_t nrng, cap_rng;
+	char *str; /* `program` paths, each NUL-terminated */
+	size_t nstr, cap_str;
 	uint8_t def_allow[2];
 	uint32_t def_line[2];
 };
@@ -455,6 +460,216 @@ static int parse_addresses(struct parser *ps, const char *side, uint32_t *first,
 	return 0;
 }
 
+
+/* --- owner conditions ---------------------------------------------------- */
+
+static int all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return n > 0;
+}
+
+/*
+ * The current word as a uid or gid: decimal (0-4294967294: (uid_t)-1 is
+ * "no id" to the kernel), else a name looked up now. A word of digits is
+ * always a number, as in chown(1).
+ */
+static int id_word(struct parser *ps, int group, uint32_t *out)
+{
+	const struct tok *t = &ps->t;
+	const char *what = group ? "group" : "user";
+	char name[256], got[64], buf[16384];
+	int rc;
+
+	if (t->kind != T_WORD) {
+		snprintf(name, sizeof(name), "a %s name or %s after '%s'", what,
+			 group ? "gid" : "uid", what);
+		return expected(ps, name);
+	}
+	quote(got, sizeof(got), t->s, t->n);
+	if (all_digits(t->s, t->n)) {
+		unsigned long long v = 0;
+		size_t i;
+
+		for (i = 0; i < t->n && v <= 0xffffffffull; i++)
+			v = v * 10 + (unsigned long long)(t->s[i] - '0');
+		if (v >= 0xffffffffull)
+			return fail(ps, t->col, "expected a %s (0-4294967294), got %s",
+				    group ? "gid" : "uid", got);
+		*out = (uint32_t)v;
+		return 0;
+	}
+	if (t->n >= sizeof(name))
+		return fail(ps, t->col, "unknown %s %s", what, got);
+	memcpy(name, t->s, t->n);
+	name[t->n] = '\0';
+	if (group) {
+		struct group g, *res = NULL;
+
+		rc = getgrnam_r(name, &g, buf, sizeof(buf), &res);
+		if (res) {
+			*out = (uint32_t)g.gr_gid;
+			return 0;
+		}
+	} else {
+		struct passwd pw, *res = NULL;
+
+		rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+		if (res) {
+			*out = (uint32_t)pw.pw_uid;
+			return 0;
+		}
+	}
+	if (rc && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
+		return fail(ps, t->col, "cannot look up %s %s: %s", what, got, strerror(rc));
+	return fail(ps, t->col, "unknown %s %s", what, got);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The current word as a `program` path, decoded into the parser's string
+ * pool: an absolute path, %XX for any byte a word cannot hold (blanks,
+ * ',', '#', '%', '*', non-ASCII); a last component of an unescaped '*'
+ * makes it a directory that every program under it matches. /proc/PID/exe
+ * shows a resolved path: one with "//", "/./" or "/../" in it, or that
+ * ends in '/', could never match, so it is an error.
+ */
+static int prog_word(struct parser *ps, struct pol_rule *r, uint32_t *off)
+{
+	const struct tok *t = &ps->t;
+	char path[POL_PROG_MAX + 2], got[64];
+	size_t i, n = 0;
+
+	if (t->kind != T_WORD)
+		return expected(ps, "an absolute path after 'program'");
+	quote(got, sizeof(got), t->s, t->n);
+	if (t->s[0] != '/')
+		return fail(ps, t->col, "expected an absolute path after 'program', got %s", got);
+	r->prog_dir = 0;
+	for (i = 0; i < t->n; i++) {
+		unsigned int col = t->col + (unsigned int)i;
+		char c = t->s[i];
+
+		if (c == '*') {
+			if (i + 1 != t->n || t->s[i - 1] != '/')
+				return fail(ps, col, "'*' only as a path's last part ('/dir/*': "
+					    "every program under /dir/); %%2a is a '*'");
+			r->prog_dir = 1;
+			break;
+		}
+		if (c == '%') {
+			int hi = i + 2 < t->n ? hexval(t->s[i + 1]) : -1;
+			int lo = i + 2 < t->n ? hexval(t->s[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0)
+				return fail(ps, col, "'%%' in a path must be followed by two hex "
+					    "digits (%%20 is a space)");
+			c = (char)(hi << 4 | lo);
+			if (c == '\0')
+				return fail(ps, col, "%%00 in a path (a path has no NUL)");
+			i += 2;
+		}
+		if (n == POL_PROG_MAX)
+			return fail(ps, t->col, "path longer than %d bytes after decoding (an "
+				    "owner's executable is never longer)", POL_PROG_MAX);
+		path[n++] = c;
+	}
+	path[n] = '\0';
+	if (strstr(path, "//") || strstr(path, "/./") || strstr(path, "/../") ||
+	    (n >= 2 && strcmp(path + n - 2, "/.") == 0) ||
+	    (n >= 3 && strcmp(path + n - 3, "/..") == 0))
+		return fail(ps, t->col, "%s is not a resolved path ('//', '.' or '..' in it): an "
+			    "owner's executable never is, so the rule could never match", got);
+	if (!r->prog_dir && path[n - 1] == '/')
+		return fail(ps, t->col, "%s ends in '/': no program does (for every program "
+			    "under a directory: '/dir/*')", got);
+	if (ps->nstr + n + 1 > (size_t)POL_ITEMS_MAX * 16)
+		return fail(ps, t->col, "more than %u bytes of paths in the policy",
+			    POL_ITEMS_MAX * 16);
+	if (grow((void **)&ps->str, &ps->cap_str, ps->nstr + n + 1, 1))
+		return oom(ps);
+	memcpy(ps->str + ps->nstr, path, n + 1);
+	*off = (uint32_t)ps->nstr;
+	ps->nstr += n + 1;
+	r->prog_len = (uint16_t)n;
+	return 0;
+}
+
+/*
+ * { ('user' ID | 'group' ID | 'program' PATH) }, each at most once, in any
+ * order, at the current token; they end the rule. want: what else the rule
+ * could have had here, for the message if what follows is none of them.
+ */
+static int parse_owner(struct parser *ps, struct pol_rule *r, struct rule_off *o,
+		       const char *want)
+{
+	static const char *const kw[] = { "user", "group", "program" };
+	unsigned int k, first = 3;
+	char msg[160];
+	int rc;
+
+	for (;;) {
+		for (k = 0; k < 3 && !is(&ps->t, kw[k]); k++)
+			;
+		if (k == 3)
+			break;
+		if (r->owner & (1u << k))
+			return fail(ps, ps->t.col, "second '%s' in one rule", kw[k]);
+		if (first == 3)
+			first = k;
+		next(ps);
+		if (k == 0)
+			rc = id_word(ps, 0, &r->uid);
+		else if (k == 1)
+			rc = id_word(ps, 1, &r->gid);
+		else
+			rc = prog_word(ps, r, &o->prog);
+		if (rc)
+			return rc;
+		r->owner |= (uint8_t)(1u << k);
+		next(ps);
+	}
+	if (ps->t.kind == T_END)
+		return 0;
+	if (r->owner && (is(&ps->t, "from") || is(&ps->t, "to") || is(&ps->t, "port")))
+		return fail(ps, ps->t.col, "'%.*s' must come before '%s'", (int)ps->t.n, ps->t.s,
+			    kw[first]);
+	msg[0] = '\0';
+	if (!r->owner) {
+		snprintf(msg, sizeof(msg), "%s%s'user', 'group', 'program' or end of line", want,
+			 *want ? ", " : "");
+	} else {
+		size_t m = 0;
+
+		for (k = 0; k < 3; k++)
+			if (!(r->owner & (1u << k)))
+				m += (size_t)snprintf(msg + m, sizeof(msg) - m, "'%s', ", kw[k]);
+		snprintf(msg + m, sizeof(msg) - m, "%send of line", m ? "or " : "");
+		if (m) {
+			/* "'a', or end" reads badly: drop the last comma */
+			char *c = strstr(msg, ", or end");
+
+			if (c)
+				memmove(c, c + 1, strlen(c + 1) + 1);
+		}
+	}
+	return expected(ps, msg);
+}
+
 /* --- statements --------------------------------------------------------- */
 
 /*
@@ -511,8 +726,8 @@ static int parse_rule(struct parser *ps)
 		[POL_PROTO_UDP] = "udp", [POL_PROTO_ICMP] = "icmp",
 	};
 	struct pol_rule r = { .dir = POL_BOTH, .proto = POL_PROTO_ANY };
-	struct rule_off o = { 0, 0, 0, 0 };
-	const char *want = "'in', 'out', a protocol, 'from' or 'to'";
+	struct rule_off o = { 0, 0, 0, 0, 0 };
+	const char *want = "'in', 'out', a protocol, 'from', 'to'";
 	unsigned int i, from_col = 0, to_col = 0;
 	int rc;
 
@@ -523,13 +738,13 @@ static int parse_rule(struct parser *ps)
 	next(ps);
 	if (is(&ps->t, "in") || is(&ps->t, "out")) {
 		r.dir = is(&ps->t, "in") ? POL_IN : POL_OUT;
-		want = "a protocol, 'from' or 'to'";
+		want = "a protocol, 'from', 'to'";
 		next(ps);
 	}
 	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++) {
 		if (is(&ps->t, proto_names[i])) {
 			r.proto = (uint8_t)i;
-			want = "'from' or 'to'";
+			want = "'from', 'to'";
 			next(ps);
 			break;
 		}
@@ -538,18 +753,19 @@ static int parse_rule(struct parser *ps)
 		rc = parse_end(ps, r.proto, &r.from, &o.from_addr, &o.from_port, &from_col);
 		if (rc)
 			return rc;
-		want = r.from.nport ? "'to' or end of line" : "'port', 'to' or end of line";
+		want = r.from.nport ? "'to'" : "'port', 'to'";
 	}
 	if (is(&ps->t, "to")) {
 		rc = parse_end(ps, r.proto, &r.to, &o.to_addr, &o.to_port, &to_col);
 		if (rc)
 			return rc;
-		want = r.to.nport ? "end of line" : "'port' or end of line";
+		want = r.to.nport ? "" : "'port'";
 		if (is(&ps->t, "from"))
 			return fail(ps, ps->t.col, "'from' must come before 'to'");
 	}
-	if (ps->t.kind != T_END)
-		return expected(ps, want);
+	rc = parse_owner(ps, &r, &o, want);
+	if (rc)
+		return rc;
 	if (!(families(ps, o.from_addr, r.from.naddr) & families(ps, o.to_addr, r.to.naddr)))
 		return fail(ps, to_col, "no address after 'to' is of the family of those "
 			    "after 'from': the rule could never match");
@@ -665,6 +881,9 @@ static int finish(struct parser *ps, struct pol_policy **out)
 	p->npfx = ps->npfx;
 	p->rng = ps->rng;
 	p->nrng = ps->nrng;
+	p->str = ps->str;
+	p->nstr = ps->nstr;
+	ps->str = NULL;
 	ps->rules = NULL;
 	ps->pfx = NULL;
 	ps->rng = NULL;
@@ -676,6 +895,7 @@ static int finish(struct parser *ps, struct pol_policy **out)
 		r->from.port = r->from.nport ? p->rng + o->from_port : NULL;
 		r->to.addr = r->to.naddr ? p->pfx + o->to_addr : NULL;
 		r->to.port = r->to.nport ? p->rng + o->to_port : NULL;
+		r->prog = (r->owner & POL_OWN_PROG) ? p->str + o->prog : NULL;
 	}
 	/* Without a default: inbound is refused, outbound allowed, as a host
 	 * behind a stateful firewall would be. */
@@ -716,6 +936,7 @@ int pol_parse(const char *text, size_t len, const char *filename,
 	free(ps.off);
 	free(ps.pfx);
 	free(ps.rng);
+	free(ps.str);
 	return rc;
 }
 

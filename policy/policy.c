@@ -45,6 +45,7 @@ void pol_free(struct pol_policy *p)
 	free(p->rules);
 	free(p->pfx);
 	free(p->rng);
+	free(p->str);
 	free(p);
 }
 
@@ -76,6 +77,19 @@ static int end_equal(const struct pol_end *a, const struct pol_end *b)
 	       (!a->nport || !memcmp(a->port, b->port, a->nport * sizeof(*a->port)));
 }
 
+static int owner_equal(const struct pol_rule *a, const struct pol_rule *b)
+{
+	if (a->owner != b->owner)
+		return 0;
+	if ((a->owner & POL_OWN_UID) && a->uid != b->uid)
+		return 0;
+	if ((a->owner & POL_OWN_GID) && a->gid != b->gid)
+		return 0;
+	return !(a->owner & POL_OWN_PROG) ||
+	       (a->prog_dir == b->prog_dir && a->prog_len == b->prog_len &&
+		memcmp(a->prog, b->prog, a->prog_len) == 0);
+}
+
 int pol_equal(const struct pol_policy *a, const struct pol_policy *b)
 {
 	uint32_t i;
@@ -87,7 +101,8 @@ int pol_equal(const struct pol_policy *a, const struct pol_policy *b)
 		const struct pol_rule *x = &a->rules[i], *y = &b->rules[i];
 
 		if (x->allow != y->allow || x->dir != y->dir || x->proto != y->proto ||
-		    !end_equal(&x->from, &y->from) || !end_equal(&x->to, &y->to))
+		    !end_equal(&x->from, &y->from) || !end_equal(&x->to, &y->to) ||
+		    !owner_equal(x, y))
 			return 0;
 	}
 	return 1;

@@ -15,6 +15,11 @@
  * pol_builtin_default(); rule pointers handed out by pol_rule() live as
  * long as the policy.
  *
+ * Names in `user` and `group` conditions are resolved when the text is
+ * parsed (getpwnam_r, getgrnam_r: the system's user database); the policy
+ * holds the numbers, so a later change of /etc/passwd changes nothing
+ * until the text is parsed again.
+ *
  * Threads: parsing and compiling touch only the new object. A compiled
  * policy is immutable: pol_match() may run on any number of threads at
  * once. Replacing a policy (swap a pointer) and freeing the old one only
@@ -36,8 +41,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/cred.h"
+
 /* --- Limits and tunables (the language's limits are part of its contract) */
 
+/* Bytes in a `program` path, decoded: an owner's executable is at most
+ * this long (util/cred.h), so a longer path could never match. */
+#define POL_PROG_MAX (AX_CRED_EXE_MAX - 1)
 /* Bytes in a line, without its newline: longer lines are an error. */
 #define POL_LINE_MAX 4096
 /* Rules in a policy (defaults not counted). */
@@ -97,12 +107,31 @@ struct pol_end {
 	uint16_t naddr, nport;
 };
 
+/*
+ * Conditions on the connection's owner (util/cred.h: the program whose
+ * socket it is), as bits of pol_rule.owner. A rule with any of them
+ * never matches a flow without an owner.
+ */
+#define POL_OWN_UID 1u  /* `user NAME|UID`: the owner's uid is uid */
+#define POL_OWN_GID 2u  /* `group NAME|GID`: the owner's (primary) gid is gid */
+#define POL_OWN_PROG 4u /* `program PATH`: the owner's executable is prog */
+
 struct pol_rule {
 	uint8_t allow;   /* 1 allow, 0 deny */
 	uint8_t dir;     /* POL_IN, POL_OUT or POL_BOTH */
 	uint8_t proto;   /* enum pol_proto */
+	uint8_t owner;   /* POL_OWN_* bits: the owner conditions it has */
 	struct pol_end from; /* the side that opened the connection */
 	struct pol_end to;   /* the side it was opened to */
+	uint32_t uid, gid;   /* with POL_OWN_UID, POL_OWN_GID (names resolved
+			      * when parsed) */
+	/* With POL_OWN_PROG: an absolute path (decoded: any byte but NUL),
+	 * matched exactly against the owner's executable; or, when prog_dir,
+	 * a directory path ending in '/' (written "/dir/" then "*") that every
+	 * executable under it matches. NULL without POL_OWN_PROG. */
+	const char *prog;
+	uint16_t prog_len; /* strlen(prog) */
+	uint8_t prog_dir;
 	uint32_t line;   /* in the source text, 1-based */
 };
 
@@ -180,6 +209,15 @@ int pol_format(const struct pol_policy *p, FILE *out);
  * cannot initialise. */
 int pol_hash(const struct pol_policy *p, uint8_t out[32]);
 
+/*
+ * A path written as a `program` condition writes it: %XX (lowercase) for
+ * blanks, ',', '#', '%', '*', control and non-ASCII bytes, the rest as is;
+ * so the log's exe= of a connection can be quoted in a rule verbatim.
+ * Writes at most size - 1 bytes and a NUL (size > 0); returns the length
+ * the whole would take, as snprintf.
+ */
+size_t pol_path_escape(char *buf, size_t size, const char *path, size_t len);
+
 /* --- Matching -------------------------------------------------------- */
 
 /* A connection to decide on. from/to in the language = src/dst here:
@@ -190,6 +228,10 @@ struct pol_flow {
 	uint8_t family; /* AF_INET or AF_INET6 */
 	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 bytes */
 	uint16_t sport, dport;    /* host order; ignored unless TCP or UDP */
+	/* Whose socket the connection is (the program that opened it, or
+	 * the listener's for an inbound one), NULL: none known. Rules with
+	 * owner conditions match only flows that have one. */
+	const struct ax_cred *owner;
 };
 
 struct pol_verdict {
@@ -212,7 +254,8 @@ int pol_compile_blocks(struct pol_policy *p, unsigned int block_rules);
 /*
  * Decide: the first rule (in file order) that matches the flow, else the
  * default of its direction. An IPv4 prefix never matches an IPv6 flow nor
- * the reverse. Allocates nothing, takes no lock.
+ * the reverse; a rule with owner conditions never matches a flow without
+ * an owner. Allocates nothing, takes no lock.
  * 0; -EINVAL for a flow with a bad dir or family, or a policy that is not
  * compiled.
  */

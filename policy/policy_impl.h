@@ -24,6 +24,8 @@ struct pol_policy {
 	size_t npfx;
 	struct pol_range *rng;
 	size_t nrng;
+	char *str; /* the rules' `program` paths, NUL-terminated */
+	size_t nstr;
 	uint8_t def_allow[2]; /* [POL_IN - 1], [POL_OUT - 1] */
 	uint32_t def_line[2]; /* 0: not in the text */
 	struct pol_matcher *m; /* NULL until pol_compile() */

@@ -217,7 +217,7 @@ client_cleanup() {
 }
 
 # not_listen: how many connections axnet has, listeners aside.
-not_listen() { "$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN"' | wc -l; }
+not_listen() { "$AXNET" conns --state-dir "$STATE" -t | awk 'NR > 1 && $2 != "LISTEN"' | wc -l; }
 
 # many_open N SECONDS: N connections from NS_B to axnet's echo service on
 # port 7, each echoing its own message, then held open until many_close;

@@ -77,7 +77,7 @@ touch "$WORK/start"
 
 # header, the echo listener, the N connections, the sampler's.
 want=$((N + 3))
-expect_eq "lines of a prompt axnet conns" "$("$AXNET" conns --state-dir "$STATE" | wc -l)" "$want"
+expect_eq "lines of a prompt axnet conns -t" "$("$AXNET" conns --state-dir "$STATE" -t | wc -l)" "$want"
 
 $LOW python3 tests/tools/ctl_client.py hold "$SOCK" 16 --seconds 30 --ready "$WORK/idle-ready" \
 	>"$WORK/idle" 2>&1 &

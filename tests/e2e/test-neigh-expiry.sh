@@ -47,7 +47,7 @@ retx0=$(snap engine tcp_retransmits)
 t1=$(date +%s.%N)
 many_close "a FIN never came?"
 conns_settle 15
-"$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN" { print $3 }' | sort | uniq -c
+"$AXNET" conns --state-dir "$STATE" -t | awk 'NR > 1 && $2 != "LISTEN" { print $2 }' | sort | uniq -c
 expect_eq "connections left 15 s after the close (LAST_ACK or other)" "$LEFT" 0
 echo "all closed in $(since "$t1") s"
 snapshot

@@ -143,7 +143,7 @@ wait $LIVE
 expect_eq "what the kernel client saw after the push" "$(tail -n 1 "$WORK/live.out")" reset
 "$AXNET" log --state-dir "$STATE" | grep -q "revoke.*auth=$seq " || fail "no revoke entry for $seq"
 pass "revoke entry for $seq committed"
-"$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $1 ~ /:7$/ && $3 != "LISTEN"' | grep . &&
+"$AXNET" conns --state-dir "$STATE" -t | awk 'NR > 1 && $5 ~ /:7$/ && $2 != "LISTEN"' | grep . &&
 	fail "the revoked connection is still in the table"
 bpftool map dump pinned "$FLOWS" | grep -q '"verdict": 1' && fail "an allow verdict is left in $FLOWS"
 pass "its verdict is gone from $FLOWS"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 1,000 concurrent connections to axnet's echo service from one kernel
 # client process: every echo byte-exact; `axnet conns` lists all of them
-# ESTABLISHED while they are held open; afterwards nothing is left but the
+# ESTABLISHED while they are held open, each with its Axiom entry and owned
+# by the daemon (a built-in service's), as are the listening TCP and UDP
+# sockets; afterwards nothing is left but the
 # listener (axnet closes second in echo, so it keeps no TIME_WAIT), the
 # engine's open/close counters balance, and axnet's RSS falls back from
 # its peak (each connection has two 256 KiB rings, mmap'd when it is
@@ -20,19 +22,47 @@ trap client_cleanup EXIT
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$AXNET_PID/status"; }
 
 make_pair
-start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7,udp-echo:7
 rss_before=$(rss_kb)
+
+# The listening sockets, as ss -tuln would list them: the daemon's (udp-echo
+# is bound to any address; the engine's listener has ours).
+exe=$(readlink -f "$AXNET")
+"$AXNET" conns --state-dir "$STATE" -l >"$WORK/listening"
+cat "$WORK/listening"
+expect_eq "listening sockets" "$(awk 'NR > 1 { print $1, $2, $5, $6, $7, $8, $9 }' "$WORK/listening" |
+	sort | tr '\n' ';')" "tcp LISTEN $AXNET_IP:7 0.0.0.0:* - $AXNET_PID $exe;udp UNCONN 0.0.0.0:7 0.0.0.0:* - $AXNET_PID $exe;"
+"$AXNET" conns --state-dir "$STATE" -l --json | python3 -c '
+import json, sys
+t = json.load(sys.stdin)
+assert len(t) == 2, t
+for s in t:
+    o = s["owner"]
+    assert (o["pid"], o["exe"], o["uid"]) == (int(sys.argv[1]), sys.argv[2], 0), s
+    assert s["auth_seq"] == 0 and s["auth_pending"] is False, s
+assert [s["proto"] for s in t] == ["tcp", "udp"], t
+assert "cwnd" in t[0] and "cwnd" not in t[1], t
+' "$AXNET_PID" "$exe" || fail "axnet conns -l --json"
+pass "axnet conns -l --json: both sockets, the daemon's"
+# -i adds TCP's eight columns (cwnd ... bytes_out) before the program
+expect_eq "columns of axnet conns -ti" \
+	"$("$AXNET" conns --state-dir "$STATE" -ti | awk '{ print NF }' | sort -u | tr '\n' ' ')" "17 "
 
 start=$(date +%s.%N)
 many_open "$N" 45
 held=$(date +%s.%N)
 
 # All open: count them in axnet's own table, and take the peak RSS.
-est=$("$AXNET" conns --state-dir "$STATE" | awk '$3 == "ESTABLISHED"' | wc -l)
+est=$("$AXNET" conns --state-dir "$STATE" -t | awk '$2 == "ESTABLISHED"' | wc -l)
+# each with its own authorization, owned by the daemon (the listener's)
+owned=$("$AXNET" conns --state-dir "$STATE" -t |
+	awk -v p="$AXNET_PID" -v e="$exe" '$2 == "ESTABLISHED" && $7 ~ /^[0-9]+$/ && $8 == p && $9 == e' |
+	awk '{ print $7 }' | sort -u | wc -l)
 rss_peak=$(rss_kb)
 many_close
 pass "$N connections opened at once, each echoed its own message byte-exact"
 expect_eq "ESTABLISHED connections in axnet conns while held" "$est" "$N"
+expect_eq "of them the daemon's, each with its own Axiom entry" "$owned" "$N"
 
 # The client got every FIN; our last ACKs may still be on their way.
 conns_settle 10

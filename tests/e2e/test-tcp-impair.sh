@@ -49,7 +49,7 @@ scenario() {
 	# Let the close finish through the relay (the last ACKs may sit in
 	# its delay line), bounded; then nothing may be left but TIME_WAIT.
 	for _ in $(seq 100); do
-		"$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN" && $3 != "TIME_WAIT"' |
+		"$AXNET" conns --state-dir "$STATE" -t | awk 'NR > 1 && $2 != "LISTEN" && $2 != "TIME_WAIT"' |
 			grep -q . || break
 		sleep 0.1
 	done
@@ -63,7 +63,7 @@ scenario() {
 		"$(( $(stat engine tcp_dsack_rx) - dsack0 )) D-SACKs in)"
 	pass "$name: $mib MiB echoed intact"
 	eval "RETX_$name=$retx"
-	"$AXNET" conns --state-dir "$STATE" | awk 'NR > 1 && $3 != "LISTEN" && $3 != "TIME_WAIT"' |
+	"$AXNET" conns --state-dir "$STATE" -t | awk 'NR > 1 && $2 != "LISTEN" && $2 != "TIME_WAIT"' |
 		grep . && fail "$name: a connection is stuck"
 	pass "$name: no connection left open"
 }

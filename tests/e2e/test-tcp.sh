@@ -51,11 +51,11 @@ out=$(ip netns exec "$NS_B" timeout 120 $CLIENT "$AXNET_IP" 19 --bytes $((MB << 
 	{ echo "$out"; fail "chargen transfer"; }
 echo "$out"
 for _ in $(seq 50); do
-	"$AXNET" conns --state-dir "$STATE" | grep -q "$AXNET_IP:19 .*ESTABLISHED" || break
+	"$AXNET" conns --state-dir "$STATE" -t | grep -q "ESTABLISHED .* $AXNET_IP:19 " || break
 	sleep 0.1
 done
 expect_eq "chargen connections left after the reader closed" \
-	"$("$AXNET" conns --state-dir "$STATE" | grep -c "^$AXNET_IP:19 .*$KERNEL_B")" 0
+	"$("$AXNET" conns --state-dir "$STATE" -t | grep -c " $AXNET_IP:19 .*$KERNEL_B:")" 0
 
 # axnet as the client: `axnet nc` to a kernel echo server, SHA-256 both ways.
 ip netns exec "$NS_B" timeout 60 python3 tests/tools/tcp_echo_server.py "$KERNEL_B" 5001 >/dev/null 2>&1 &
@@ -68,7 +68,7 @@ wait $SRV
 a=$(sha256sum < "$AXNET_LOG.in" | cut -c1-64); b=$(sha256sum < "$AXNET_LOG.out" | cut -c1-64)
 rm -f "$AXNET_LOG.in" "$AXNET_LOG.out"
 expect_eq "axnet nc -> kernel echo server: SHA-256 of 16 MiB back" "$b" "$a"
-expect_eq "our side of the closed connection" "$("$AXNET" conns --state-dir "$STATE" | grep -c "$KERNEL_B:5001 *TIME_WAIT")" 1
+expect_eq "our side of the closed connection" "$("$AXNET" conns --state-dir "$STATE" | grep -c "TIME_WAIT .* $KERNEL_B:5001 ")" 1
 msg=$(timeout 10 "$AXNET" nc --state-dir "$STATE" "$KERNEL_B" 5999 < /dev/null 2>&1) && fail "nc to a closed port succeeded"
 echo "$msg" | grep -q "Connection refused" || fail "nc to a closed port says: $msg"
 pass "axnet nc to a closed kernel port: Connection refused"

@@ -10,7 +10,9 @@
  *     rules still spread over several blocks);
  *   - get the same verdict from the compiled and the linear matcher on
  *     flows made from its own edges: each rule's first and last addresses
- *     and ports, and their neighbours one below and one above;
+ *     and ports, and their neighbours one below and one above; owners that
+ *     meet a rule's conditions, miss them by one, or are absent (its
+ *     program, a path just longer or shorter, one under a directory);
  *   - have a canonical text that parses back to an equal policy with the
  *     same canonical text, and an annotated listing (pol_format) that does
  *     too.
@@ -112,6 +114,38 @@ static uint16_t port_edge(const struct pol_end *e, unsigned int k, unsigned int 
 	}
 }
 
+/*
+ * An owner near rule r's conditions, variant k: ids equal or one off, the
+ * path exact, cut short, one byte longer, under it, or unknown.
+ */
+static void owner_edge(const struct pol_rule *r, unsigned int k, struct ax_cred *c)
+{
+	size_t n = r->prog ? r->prog_len : 0;
+
+	memset(c, 0, sizeof(*c));
+	c->uid = r->uid + (k % 5 == 4);
+	c->gid = r->gid - (k % 7 == 6);
+	if (!r->prog)
+		return;
+	memcpy(c->exe, r->prog, n);
+	switch (k % 4) {
+	case 0: /* the path itself */
+		break;
+	case 1: /* one byte short */
+		c->exe[n - 1] = '\0';
+		break;
+	case 2: /* one byte more: '/', below it, above it */
+		if (n + 1 < sizeof(c->exe))
+			c->exe[n] = "/.0\xff"[k / 4 % 4];
+		break;
+	default: /* under it, or unknown */
+		if (k & 8)
+			c->exe[0] = '\0';
+		else if (n + 2 < sizeof(c->exe))
+			memcpy(c->exe + n, "/x", 2);
+	}
+}
+
 static void compare(const struct pol_policy *p, const struct pol_flow *f)
 {
 	struct pol_verdict v, l;
@@ -127,6 +161,7 @@ static void check_matches(const struct pol_policy *p, const uint8_t *data, size_
 					  IPPROTO_SCTP };
 	unsigned int n = 0, i, k;
 	struct pol_flow f;
+	struct ax_cred c;
 
 	for (i = 1; i <= pol_nrules(p) && n < FLOWS_MAX; i++) {
 		const struct pol_rule *r = pol_rule(p, i);
@@ -151,11 +186,27 @@ static void check_matches(const struct pol_policy *p, const uint8_t *data, size_
 			f.sport = port_edge(&r->from, k % 4, k);
 			f.dport = port_edge(&r->to, (k + 3) % 4, k / 2);
 			compare(p, &f);
+			if (!r->owner)
+				continue;
+			f.owner = &c;
+			owner_edge(r, k, &c);
+			compare(p, &f);
+			owner_edge(r, k + 8, &c);
+			compare(p, &f);
+			/* another rule's owner: where the programs' intervals meet */
+			owner_edge(pol_rule(p, 1 + (i + k) % pol_nrules(p)), k, &c);
+			compare(p, &f);
 		}
 	}
 	/* and a few flows straight from the input bytes */
 	for (i = 0; i + sizeof(f) <= size && i < 8 * sizeof(f); i += sizeof(f)) {
 		memcpy(&f, data + i, sizeof(f));
+		/* the bytes' owner pointer would point anywhere: an owner from
+		 * the bytes too */
+		memset(&c, 0, sizeof(c));
+		memcpy(&c, data + i, sizeof(f) < sizeof(c) ? sizeof(f) : sizeof(c));
+		c.exe[sizeof(c.exe) - 1] = '\0';
+		f.owner = (f.dir & 2) ? &c : NULL;
 		f.dir = (f.dir & 1) ? POL_IN : POL_OUT;
 		f.family = (f.family & 1) ? AF_INET6 : AF_INET;
 		if (f.family == AF_INET) {

@@ -22,6 +22,9 @@ lines = {
                 b"port 1,65535\nallow from ::ffff:10.0.0.1 to ::ffff:10.0.0.0/120\n",
     "v4-edges": b"allow tcp from 0.0.0.0/0 to 255.255.255.255/32 port 1-65535\n",
     "crlf": b"default deny in\r\nallow in icmp\r\n",
+    "owners": b"allow in tcp to port 80 program /usr/sbin/nginx user 33 group 0\n"
+              b"deny out program /opt/a%20b/* user root\nallow program /*\n"
+              b"allow out udp to port 53 group 65534 program /usr/bin/dig\n",
     "overlap": b"allow in tcp to port 80\ndeny in tcp from 10.0.0.0/8 to port 80\n"
                b"allow in tcp from 10.0.0.0/16 to port 70-90\ndeny in\n",
 }

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -218,7 +219,8 @@ TEST(error_messages)
 		{ "default deny\n\nallow tcp to port 70000", 3, 19,
 		  "expected a port (1-65535), got '70000'" },
 		{ "allow tcpp", 1, 7,
-		  "expected 'in', 'out', a protocol, 'from' or 'to', got 'tcpp'" },
+		  "expected 'in', 'out', a protocol, 'from', 'to', 'user', 'group', 'program' or "
+		  "end of line, got 'tcpp'" },
 		{ "allow in from 10.0.0.0/33", 1, 24, "bad prefix length 33 for an IPv4 address" },
 		{ "allow in from 10.0.0.1/24", 1, 15, "host bits set in 10.0.0.1/24" },
 		{ "allow in tcp from", 1, 18, "got end of line" },
@@ -706,6 +708,175 @@ TEST(bad_corpus)
 	CHECK_EQ(files, n);
 }
 
+
+/* --- owners ---------------------------------------------------------------- */
+
+static struct ax_cred cred(uint32_t uid, uint32_t gid, const char *exe)
+{
+	struct ax_cred c;
+
+	memset(&c, 0, sizeof(c));
+	c.uid = uid;
+	c.gid = gid;
+	c.pid = 4242;
+	snprintf(c.exe, sizeof(c.exe), "%s", exe);
+	return c;
+}
+
+TEST(owner_parse_and_canonical)
+{
+	struct passwd *pw = getpwnam("www-data");
+	struct pol_policy *p, *q;
+	const struct pol_rule *r;
+	char *text, want[256];
+	size_t len;
+	uint8_t h1[32], h2[32];
+
+	REQUIRE(pw);
+	p = parse("allow in tcp to port 80 program /usr/sbin/nginx user www-data\n"
+		  "allow out group root program /opt/my%20app/bin%2C1/*\n"
+		  "deny out user 1000 group 4294967294 program /a%25b%2a\n");
+	REQUIRE(p);
+	r = pol_rule(p, 1);
+	CHECK_EQ(r->owner, POL_OWN_UID | POL_OWN_PROG);
+	CHECK_EQ(r->uid, pw->pw_uid);
+	CHECK(r->prog && strcmp(r->prog, "/usr/sbin/nginx") == 0);
+	CHECK_EQ(r->prog_len, 15);
+	CHECK_EQ(r->prog_dir, 0);
+	r = pol_rule(p, 2);
+	CHECK_EQ(r->owner, POL_OWN_GID | POL_OWN_PROG);
+	CHECK_EQ(r->gid, 0);
+	CHECK(r->prog && strcmp(r->prog, "/opt/my app/bin,1/") == 0);
+	CHECK_EQ(r->prog_dir, 1);
+	r = pol_rule(p, 3);
+	CHECK_EQ(r->owner, POL_OWN_UID | POL_OWN_GID | POL_OWN_PROG);
+	CHECK_EQ(r->uid, 1000);
+	CHECK_EQ(r->gid, 4294967294u);
+	CHECK(r->prog && strcmp(r->prog, "/a%b*") == 0);
+	CHECK_EQ(r->prog_dir, 0);
+
+	/* numbers, user-group-program order, lowercase %XX for what a word
+	 * cannot hold or would read otherwise */
+	REQUIRE(pol_canonical(p, &text, &len) == 0);
+	snprintf(want, sizeof(want),
+		 "default deny in\n"
+		 "default allow out\n"
+		 "allow in tcp to port 80 user %u program /usr/sbin/nginx\n"
+		 "allow out any group 0 program /opt/my%%20app/bin%%2c1/*\n"
+		 "deny out any user 1000 group 4294967294 program /a%%25b%%2a\n",
+		 (unsigned int)pw->pw_uid);
+	if (!CHECK(strcmp(text, want) == 0))
+		printf("  got:\n%s", text);
+	q = parse(text);
+	REQUIRE(q);
+	CHECK(pol_equal(p, q));
+	free(text);
+	pol_free(q);
+
+	/* an owner condition is part of the rule: another hash, unequal */
+	q = parse("allow in tcp to port 80\n"
+		  "allow out group root program /opt/my%20app/bin%2C1/*\n"
+		  "deny out user 1000 group 4294967294 program /a%25b%2a\n");
+	REQUIRE(q);
+	CHECK(!pol_equal(p, q));
+	REQUIRE(pol_hash(p, h1) == 0 && pol_hash(q, h2) == 0);
+	CHECK(memcmp(h1, h2, 32) != 0);
+	pol_free(q);
+	/* the name and the number are the same rule */
+	snprintf(want, sizeof(want),
+		 "allow in tcp to port 80 user %u program /usr/sbin/nginx\n"
+		 "allow out group 0 program /opt/my%%20app/bin%%2c1/*\n"
+		 "deny out user 1000 group 4294967294 program /a%%25b%%2A\n",
+		 (unsigned int)pw->pw_uid);
+	q = parse(want);
+	REQUIRE(q);
+	CHECK(pol_equal(p, q));
+	REQUIRE(pol_hash(q, h2) == 0);
+	CHECK(memcmp(h1, h2, 32) == 0);
+	pol_free(q);
+	pol_free(p);
+}
+
+static const char owner_policy[] =
+	"default deny in\n"
+	"default allow out\n"
+	"allow in tcp to port 80 program /usr/sbin/nginx\n"   /* 1 */
+	"deny out tcp to port 443 program /usr/bin/curl\n"    /* 2 */
+	"allow out tcp to port 443 user 33\n"                 /* 3 */
+	"deny out tcp to port 443\n"                          /* 4 */
+	"allow out udp to port 53 group 1\n"                  /* 5 */
+	"deny out udp to port 53\n"                           /* 6 */
+	"allow in tcp to port 8000 program /opt/app/*\n"      /* 7 */
+	"allow in tcp to port 8000 program /opt/app\n"        /* 8: an exact path inside a dir's */
+	"deny in tcp to port 9000 user 0 group 0 program /usr/bin/x\n"  /* 9 */
+	"allow in tcp to port 9000 user 0\n";                 /* 10 */
+
+TEST(owner_verdicts)
+{
+	static const struct {
+		unsigned int dir, proto, dport;
+		int has_owner;
+		uint32_t uid, gid;
+		const char *exe;
+		unsigned int allow, rule;
+	} cases[] = {
+		/* the same port: allowed to one program, denied to another */
+		{ POL_IN, TCP, 80, 1, 33, 33, "/usr/sbin/nginx", 1, 1 },
+		{ POL_IN, TCP, 80, 1, 33, 33, "/usr/sbin/apache2", 0, 0 },
+		{ POL_IN, TCP, 80, 1, 33, 33, "/usr/sbin/nginx2", 0, 0 },
+		{ POL_IN, TCP, 80, 1, 33, 33, "/usr/sbin/ngin", 0, 0 },
+		{ POL_IN, TCP, 80, 1, 33, 33, "", 0, 0 },       /* exe unknown */
+		{ POL_IN, TCP, 80, 0, 0, 0, NULL, 0, 0 },       /* no owner at all */
+		/* by program before by user, by user before the catch-all */
+		{ POL_OUT, TCP, 443, 1, 33, 33, "/usr/bin/curl", 0, 2 },
+		{ POL_OUT, TCP, 443, 1, 33, 33, "/usr/bin/wget", 1, 3 },
+		{ POL_OUT, TCP, 443, 1, 1000, 33, "/usr/bin/wget", 0, 4 },
+		{ POL_OUT, TCP, 443, 0, 0, 0, NULL, 0, 4 },
+		/* by group */
+		{ POL_OUT, UDP, 53, 1, 1000, 1, "/usr/bin/dig", 1, 5 },
+		{ POL_OUT, UDP, 53, 1, 1, 1000, "/usr/bin/dig", 0, 6 },
+		{ POL_OUT, UDP, 53, 0, 0, 0, NULL, 0, 6 },
+		{ POL_OUT, UDP, 54, 0, 0, 0, NULL, 1, 0 },
+		/* a directory: everything under it, not itself nor a sibling */
+		{ POL_IN, TCP, 8000, 1, 1, 1, "/opt/app/bin/server", 1, 7 },
+		{ POL_IN, TCP, 8000, 1, 1, 1, "/opt/app/x", 1, 7 },
+		{ POL_IN, TCP, 8000, 1, 1, 1, "/opt/app", 1, 8 },
+		{ POL_IN, TCP, 8000, 1, 1, 1, "/opt/apps/x", 0, 0 },
+		{ POL_IN, TCP, 8000, 1, 1, 1, "/opt/ap", 0, 0 },
+		{ POL_IN, TCP, 8000, 1, 1, 1, "/opt/app.x", 0, 0 },
+		/* all conditions of a rule at once */
+		{ POL_IN, TCP, 9000, 1, 0, 0, "/usr/bin/x", 0, 9 },
+		{ POL_IN, TCP, 9000, 1, 0, 1, "/usr/bin/x", 1, 10 },
+		{ POL_IN, TCP, 9000, 1, 0, 0, "/usr/bin/y", 1, 10 },
+		{ POL_IN, TCP, 9000, 1, 1, 0, "/usr/bin/x", 0, 0 },
+	};
+	static const unsigned int blocks[] = { 1, 2, 3, POL_BLOCK_RULES };
+	struct pol_policy *p = parse(owner_policy);
+	size_t i, b;
+
+	REQUIRE(p);
+	for (b = 0; b < sizeof(blocks) / sizeof(blocks[0]); b++) {
+		REQUIRE(pol_compile_blocks(p, blocks[b]) == 0);
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct pol_flow f = flow(cases[i].dir, cases[i].proto, "10.0.0.1", 40000,
+						 "10.0.0.2", cases[i].dport);
+			struct ax_cred c = cred(cases[i].uid, cases[i].gid,
+						cases[i].exe ? cases[i].exe : "");
+			struct pol_verdict v, l;
+
+			f.owner = cases[i].has_owner ? &c : NULL;
+			CHECK_EQ(pol_match(p, &f, &v), 0);
+			CHECK_EQ(pol_match_linear(p, &f, &l), 0);
+			if (!CHECK(v.allow == cases[i].allow && v.rule == cases[i].rule) ||
+			    !CHECK(l.allow == cases[i].allow && l.rule == cases[i].rule))
+				printf("  case %zu (block %u): compiled %u/rule %u, linear %u/rule %u, "
+				       "want %u/rule %u\n", i, blocks[b], v.allow, v.rule, l.allow,
+				       l.rule, cases[i].allow, cases[i].rule);
+		}
+	}
+	pol_free(p);
+}
+
 /* --- random policies: compiled against linear ------------------------------ */
 
 static uint64_t rng_state;
@@ -814,6 +985,42 @@ static void rand_end(char **s, size_t *n, const char *side, int ports, unsigned 
 	}
 }
 
+/*
+ * Owners from small pools, so rules and flows meet: ids at the ends of
+ * their range, paths that are prefixes of one another, directories and
+ * exact paths inside them, bytes below '/' and above 0x7f (strncmp
+ * compares unsigned), the empty (unknown) executable.
+ */
+static const uint32_t id_pool[] = { 0, 1, 33, 1000, 4294967294u };
+static const char *const prog_pool[] = {
+	"/usr/bin/a", "/usr/bin/ab", "/usr/bin/a/*", "/usr/bin/*", "/usr/*", "/*",
+	"/usr/bin/a%21", "/usr/bin/a%ff", "/usr/bin/a%ff/*", "/opt/x%20y", "/usr/sbin/a",
+};
+static const char *const exe_pool[] = {
+	"/usr/bin/a", "/usr/bin/ab", "/usr/bin/a/b", "/usr/bin/a/", "/usr/bin/b", "/usr/bin",
+	"/usr", "/usr/sbin/a", "/usr/bin/a!", "/usr/bin/a\xff", "/usr/bin/a\xff/c",
+	"/opt/x y", "/opt/x", "", "/usr/bin/a\x01", "/u",
+};
+
+static void rand_owner(char **s, size_t *n)
+{
+	unsigned int k = 1 + pick(7), i;
+
+	for (i = 0; i < 3; i++) {
+		unsigned int which = (i + k) % 3;
+
+		if (!(k & (1u << which)))
+			continue;
+		if (which == 0)
+			append(s, n, " user %u", id_pool[pick(5)]);
+		else if (which == 1)
+			append(s, n, " group %u", id_pool[pick(5)]);
+		else
+			append(s, n, " program %s",
+			       prog_pool[pick(sizeof(prog_pool) / sizeof(prog_pool[0]))]);
+	}
+}
+
 /* A random policy with nrules rules, as text (so the parser is in the
  * loop too); buf must be large. */
 static void rand_policy(char *buf, size_t size, unsigned int nrules)
@@ -837,6 +1044,8 @@ static void rand_policy(char *buf, size_t size, unsigned int nrules)
 			rand_end(&s, &n, "from", ports && pick(4) == 0, fams);
 		if (pick(4))
 			rand_end(&s, &n, "to", ports && pick(3) != 0, fams);
+		if (pick(3) == 0)
+			rand_owner(&s, &n);
 		append(&s, &n, "\n");
 	}
 }
@@ -908,6 +1117,8 @@ static uint16_t rand_flow_port(void)
 	}
 }
 
+static struct ax_cred owner_pool[64];
+
 static void rand_flow(const struct pol_policy *p, struct pol_flow *f)
 {
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP,
@@ -922,6 +1133,16 @@ static void rand_flow(const struct pol_policy *p, struct pol_flow *f)
 	rand_flow_addr(p, v6, f->dst, 0);
 	f->sport = rand_flow_port();
 	f->dport = rand_flow_port();
+	f->owner = pick(4) == 0 ? NULL : &owner_pool[pick(64)];
+}
+
+static void fill_owner_pool(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 64; i++)
+		owner_pool[i] = cred(id_pool[pick(5)], id_pool[pick(5)],
+				     exe_pool[pick(sizeof(exe_pool) / sizeof(exe_pool[0]))]);
 }
 
 static unsigned int cross_check(struct pol_policy *p, unsigned int flows, const char *text)
@@ -950,6 +1171,7 @@ TEST(random_cross_check)
 	unsigned int round, cases = 0, bad = 0;
 
 	rng_state = 0x9e3779b97f4a7c15ULL;
+	fill_owner_pool();
 	for (round = 0; cases < 100000; round++) {
 		unsigned int nrules = pick(8) == 0 ? pick(600) : pick(60);
 		unsigned int b = blocks[pick(sizeof(blocks) / sizeof(blocks[0]))];
@@ -980,6 +1202,7 @@ TEST(random_large_policy)
 	struct pol_stats st;
 
 	rng_state = 42;
+	fill_owner_pool();
 	rand_policy(text, sizeof(text), 3000);
 	p = parse(text);
 	REQUIRE(p);
@@ -1039,4 +1262,5 @@ TEST(match_allocates_nothing)
 TEST_MAIN(T(example_lines), T(lists_are_normalized), T(error_messages), T(limits),
 	  T(parse_file_errors), T(verdict_table), T(bad_flows), T(builtin_default),
 	  T(format_fixed_point), T(format_listing), T(hash), T(good_corpus), T(bad_corpus),
+	  T(owner_parse_and_canonical), T(owner_verdicts),
 	  T(random_cross_check), T(random_large_policy), T(match_allocates_nothing))

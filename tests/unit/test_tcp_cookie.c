@@ -27,6 +27,8 @@ static struct {
 	unsigned int sent;         /* frames sent in that step before it */
 	uint32_t laddr, raddr;     /* the last check()'s */
 	uint16_t lport, rport;
+	const void *owner;
+	const void *req_owner;     /* the last request()'s connection's owner */
 } FA;
 
 static int fa_request(void *arg, struct tcp_pcb *pcb, int inbound)
@@ -38,6 +40,7 @@ static int fa_request(void *arg, struct tcp_pcb *pcb, int inbound)
 	tcp_get_info(pcb, &i);
 	FA.requests++;
 	FA.pcb = pcb;
+	FA.req_owner = tcp_owner(pcb);
 	FA.state = i.state;
 	FA.sent = H.nif.n;
 	return FA.request_ret;
@@ -50,10 +53,12 @@ static void fa_forget(void *arg, struct tcp_pcb *pcb)
 	FA.forgets++;
 }
 
-static int fa_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+static int fa_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+		    const void *owner)
 {
 	(void)arg;
 	FA.checks++;
+	FA.owner = owner;
 	FA.laddr = laddr;
 	FA.lport = lport;
 	FA.raddr = raddr;
@@ -651,9 +656,45 @@ TEST(cookie_denied_rst_in_zero_window)
 	stack_fini(&H.s);
 }
 
+/*
+ * The listener's owner (whose socket it is: the policy may ask) reaches
+ * check() at the cookie SYN, and the connection the cookie makes, like one
+ * from the half-open queue, has it before request() is asked.
+ */
+TEST(owner_inherited_by_cookie_and_syn)
+{
+	static const int owner_cookie, owner_syn;
+
+	REQUIRE(setup(TCP_SYNCOOKIES_ALWAYS, &fa_ops) == 0);
+	tcp_set_owner(L, &owner_cookie);
+	CHECK(tcp_owner(L) == &owner_cookie);
+	FA.request_ret = -EINPROGRESS;
+	REQUIRE(peer_syn(1460, 7, 1, 1) == 1);
+	CHECK_EQ(FA.checks, 1);
+	CHECK(FA.owner == &owner_cookie);
+	fake_tcp_send(&P, TH_ACK | TH_PSH, hello, HLEN);
+	REQUIRE(FA.requests == 1);
+	CHECK(FA.req_owner == &owner_cookie);
+	CHECK(tcp_owner(FA.pcb) == &owner_cookie);
+	stack_fini(&H.s);
+
+	REQUIRE(setup(TCP_SYNCOOKIES_NEVER, &fa_ops) == 0);
+	tcp_set_owner(L, &owner_syn);
+	FA.request_ret = -EINPROGRESS;
+	peer_syn(1460, 7, 1, 1);
+	CHECK_EQ(FA.checks, 0);
+	REQUIRE(FA.requests == 1);
+	CHECK(FA.req_owner == &owner_syn);
+	/* the listener's owner changing later is not the connection's */
+	tcp_set_owner(L, NULL);
+	CHECK(tcp_owner(FA.pcb) == &owner_syn);
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(cookie_round_trip_full_options), T(cookie_without_timestamps),
 	  T(cookie_timestamps_only), T(cookie_forged_or_expired), T(cookie_only_from_an_ack),
 	  T(cookie_authorized_at_the_ack), T(cookie_denied_at_the_syn),
 	  T(cookie_denied_at_the_ack), T(cookie_needs_check), T(cookies_under_pressure),
 	  T(cookies_while_the_authorizer_is_busy), T(cookies_at_a_small_backlog),
-	  T(rings_at_establishment), T(cookie_denied_rst_in_zero_window))
+	  T(rings_at_establishment), T(cookie_denied_rst_in_zero_window),
+	  T(owner_inherited_by_cookie_and_syn))

@@ -93,9 +93,11 @@ struct tcp_admit_ops {
 	 * address; the SYN-ACK has left, nothing else): until its answer
 	 * nothing leaves and no data is taken; -EACCES then, or a later
 	 * tcp_admit_done(-EACCES), resets the connection. Addresses network
-	 * order, ports host order.
+	 * order, ports host order. owner: the listener's (tcp_owner), which
+	 * the connection will inherit.
 	 */
-	int (*check)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+	int (*check)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+		     const void *owner);
 	/* Optional: nonzero while the admitter's commits queue up; new
 	 * inbound connections then get SYN cookies. */
 	int (*busy)(void *arg);

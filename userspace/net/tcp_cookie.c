@@ -179,7 +179,7 @@ void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 	}
 	/* The policy decides now; a denied SYN gets nothing, as without
 	 * cookies. Nothing is kept either way. */
-	if (t->admit && t->admit->check(t->admit_arg, s->addr, l->lport, src, sport) < 0) {
+	if (t->admit && t->admit->check(t->admit_arg, s->addr, l->lport, src, sport, l->owner) < 0) {
 		stack_count(s, AX_C_tcp_auth_denied);
 		return;
 	}

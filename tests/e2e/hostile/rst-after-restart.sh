@@ -55,7 +55,7 @@ CLIENT=$!
 for _ in $(seq 100); do [ -s "$WORK/ready" ] && break; sleep 0.1; done
 [ -s "$WORK/ready" ] || { cat "$WORK/client.out"; fail "the client did not connect"; }
 cport=$(cat "$WORK/ready")
-"$AXNET" conns --state-dir "$STATE" | grep -q ":$cport .*ESTABLISHED" ||
+"$AXNET" conns --state-dir "$STATE" -t | grep -q "ESTABLISHED .*:$cport " ||
 	fail "the client's connection is not in the table"
 bpftool map dump pinned "$FLOWS" | grep -q '"verdict": 1' || fail "no allow verdict for the client in $FLOWS"
 pass "kernel client connected (port $cport), echo answered, allow verdict in XDP"
