@@ -71,11 +71,13 @@ $(BUILD)/asan/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -O1 -c $< -o $@
 
-$(BUILD)/axnet: $(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS))
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# `axnet nc` is a libaxnet program: the static library (only ax_* visible).
+$(BUILD)/axnet: $(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS)) $(BUILD)/libaxnet.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -pthread
 
-$(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS))
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/asan/axnet: $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(DRV_SRCS) $(CLI_SRCS)) \
+		$(BUILD)/asan/libaxnet.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS) -pthread
 
 # --- libaxnet: the socket API for programs ------------------------------------
 # Built position-independent with every symbol hidden but the ax_* calls
@@ -185,6 +187,25 @@ $(BUILD)/tests/xdp_pass.bpf.o: tests/tools/xdp_pass.bpf.c | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Programs of a user's (tests/tools/ax_*.c): built only against
+# include/axnet/socket.h and -laxnet, as a program outside the tree is
+# (ax_scribble also reads ipc.h, to aim). rpath: copies of them elsewhere
+# (policy by program) still find the library.
+AX_TOOL_FLAGS = -Iinclude -Itests/tools $(CFLAGS) -pthread
+AX_TOOLS := $(BUILD)/tests/ax_xfer $(BUILD)/tests/ax_epoll_many $(BUILD)/tests/ax_scribble \
+	$(BUILD)/tests/ax_errno $(BUILD)/tests/ax_xfer_kernel $(BUILD)/tests/ax_errno_kernel
+
+$(BUILD)/tests/ax_%: tests/tools/ax_%.c tests/tools/sha256.h include/axnet/socket.h \
+		include/axnet/ipc.h $(BUILD)/libaxnet.so
+	@mkdir -p $(@D)
+	$(CC) $(AX_TOOL_FLAGS) -o $@ $< -L$(BUILD) -laxnet -Wl,-rpath,$(abspath $(BUILD))
+
+# The same programs on the kernel's sockets: the bench's baseline, and the
+# reference for ax_errno's outcomes.
+$(BUILD)/tests/ax_%_kernel: tests/tools/ax_%.c tests/tools/ax_kernel.h tests/tools/sha256.h
+	@mkdir -p $(@D)
+	$(CC) -DAX_KERNEL $(AX_TOOL_FLAGS) -o $@ $<
+
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME ?= 20
@@ -220,13 +241,14 @@ fuzz: $(FUZZ_BINS)
 
 # The virtio-net guest runs the plain build; the host-side tests the ASan one.
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
-	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o \
+	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
 	$(BUILD)/tests/ax_cat
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \
 		IMPAIR=$(BUILD)/tests/impair XDP_PASS_OBJ=$(BUILD)/tests/xdp_pass.bpf.o \
 		XDP_TESTRUN=$(BUILD)/tests/xdp_testrun XDP_OBJ=$(BUILD)/axnet_xdp.bpf.o \
+		AX_TOOLS_DIR=$(BUILD)/tests \
 		tests/e2e/run.sh $(TESTS)
 
 # The dependency rules of ARCHITECTURE.md, on the #include lines.
@@ -238,12 +260,13 @@ check: layers unit fuzz e2e
 demo: $(BUILD)/axnet
 	$(BUILD)/axnet demo
 
-bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench
+bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench $(AX_TOOLS)
 	AXNET=$(BUILD)/axnet tests/bench/ping_rtt.sh
 	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput.sh
 	$(BUILD)/tests/tcp_table_bench
 	$(BUILD)/tests/policy_bench
 	AXNET=$(BUILD)/axnet tests/bench/authz_connect.sh
+	AXNET=$(BUILD)/axnet AX_TOOLS_DIR=$(BUILD)/tests tests/bench/libaxnet_bench.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -23,7 +23,6 @@
  *   that entry's commit; UID..EXE its owner (util/cred.h; EXE escaped as
  *   a policy's `program` path, "-" unknown), all four "-" without one;
  *   the last eight TCP's (tcp_info_ax), "-" for UDP.
- *   nc A.B.C.D PORT            -> "connected", then the bytes (relay.h)
  *   policy push PATH           -> "pushed seq=N sha256=HEX revoked=R"
  *   policy show                -> "# policy in force since entry N, sha256
  *                                 HEX", the canonical text, then "end"

@@ -1,7 +1,7 @@
 /*
  * ctl_server.c - the control server (protocol in control.h): accepting
  * clients, reading their request line, answering it (stats, ping, conns,
- * neigh, nc, policy push/show) into a buffer the loop drains.
+ * neigh, policy push/show) into a buffer the loop drains.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -19,7 +19,6 @@
 #include "axiom/axiom.h"
 #include "daemon/daemon.h"
 #include "daemon/dump.h"
-#include "daemon/relay.h"
 #include "daemon/sockserv.h"
 #include "net/icmp.h"
 #include "netdev.h"
@@ -38,8 +37,6 @@ static void client_drop(struct client *c)
 		close(c->fd);
 	free(c->ping);
 	c->ping = NULL;
-	relay_free(c->relay);
-	c->relay = NULL;
 	ctl_out_free(&c->out);
 	c->fd = -1;
 	c->inlen = 0;
@@ -57,8 +54,6 @@ static void client_close(struct client *c)
 {
 	free(c->ping);
 	c->ping = NULL;
-	relay_free(c->relay);
-	c->relay = NULL;
 	c->waiting = 0;
 	c->listing = 0;
 	if (c->fd >= 0 && ctl_out_pending(&c->out))
@@ -369,28 +364,6 @@ static void handle_neigh(struct daemon *r, struct client *c)
 		client_close(c);
 }
 
-static void handle_nc(struct daemon *r, struct client *c, const char *args)
-{
-	char dst_s[64];
-	unsigned long port;
-	uint32_t dst;
-	char line[160];
-
-	if (sscanf(args, "%63s %lu", dst_s, &port) != 2 || addr_parse4(dst_s, &dst) < 0 ||
-	    port == 0 || port > 65535) {
-		if (client_say(c, "error bad nc request") == 0)
-			client_close(c);
-		return;
-	}
-	c->relay = relay_start(&r->stack, c->fd, dst, (uint16_t)port);
-	if (!c->relay) {
-		snprintf(line, sizeof(line), "error %s",
-			 errno == EACCES ? "authorization denied" : strerror(errno));
-		if (client_say(c, "%s", line) == 0)
-			client_close(c);
-	}
-}
-
 /* A push's answer goes to the client that asked, if it is still there. */
 struct push_wait {
 	struct daemon *r;
@@ -525,8 +498,6 @@ static void handle_request(struct daemon *r, struct client *c)
 		handle_neigh(r, c);
 	else if (strncmp(line, "ping ", 5) == 0)
 		handle_ping(r, c, line + 5);
-	else if (strncmp(line, "nc ", 3) == 0)
-		handle_nc(r, c, line + 3);
 	else if (strncmp(line, "policy push ", 12) == 0)
 		handle_policy_push(r, c, line + 12);
 	else if (strcmp(line, "policy show") == 0)
@@ -623,7 +594,7 @@ static void flush_clients(struct daemon *r, uint64_t now)
 	for (i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &r->clients[i];
 
-		if (c->fd < 0 || c->relay)
+		if (c->fd < 0)
 			continue;
 		if (!c->asked && now - c->since_ns >= CTL_IDLE_MS * 1000000ull) {
 			char why[64];
@@ -746,15 +717,13 @@ void ctlsrv_fds(struct daemon *r, struct pollfd *fds)
 
 		/* A client is read until its request line is in; then
 		 * written while its reply waits (hang-ups show either
-		 * way). A relay reads and writes as it needs. */
-		if (c->relay)
-			ev = relay_events(c->relay);
-		else if (!c->asked)
+		 * way). */
+		if (!c->asked)
 			ev = POLLIN;
-		if (!c->relay && ctl_out_pending(&c->out))
+		if (ctl_out_pending(&c->out))
 			ev |= POLLOUT;
 		fds[1 + i] = (struct pollfd){
-			.fd = c->fd >= 0 && (!c->relay || ev) ? c->fd : -1,
+			.fd = c->fd,
 			.events = ev,
 		};
 	}
@@ -770,13 +739,6 @@ void ctlsrv_io(struct daemon *r, const struct pollfd *fds, int n, uint64_t now)
 		struct client *c = &r->clients[i];
 		const struct pollfd *p = &fds[1 + i];
 
-		if (c->relay) {
-			if (n > 0 && p->fd == c->fd && p->revents)
-				relay_io(c->relay, p->revents);
-			if (relay_done(c->relay))
-				client_close(c);
-			continue;
-		}
 		if (n > 0 && c->fd >= 0 && !c->asked && p->fd == c->fd &&
 		    (p->revents & (POLLIN | POLLHUP | POLLERR)))
 			client_read(r, c);

@@ -18,7 +18,6 @@
 struct netdev;
 struct axiom;
 struct authz;
-struct relay;
 struct icmp_echo_reply;
 struct sock_layer;
 struct sockserv;
@@ -50,7 +49,6 @@ struct client {
 	size_t inlen;
 	char in[CTL_REQ_MAX + 1];
 	struct ping_sess *ping; /* NULL unless a ping is running */
-	struct relay *relay;    /* NULL unless an `axnet nc` runs */
 	int blocking;           /* a table: see client_blocking */
 	int waiting;            /* a policy push is committing for it */
 	uint64_t gen;           /* which client this slot holds */

@@ -89,9 +89,10 @@ static ssize_t recv_reply(int fd, void *buf, size_t n, int *fds, int maxfds)
 }
 
 /* A request on ctl and its reply, the caller holding ax_sess.mu (or
- * being alone: init, the fork child). */
+ * being alone: init, the fork child). The daemon's answer (0, a result or
+ * -errno), or -errno when the session itself failed: then *lost is 1. */
 static int call_locked(int ctl, uint16_t type, uint32_t sock, const void *body, size_t blen,
-		       void *rbody, size_t rblen, int *fds, int maxfds)
+		       void *rbody, size_t rblen, int *fds, int maxfds, int *lost)
 {
 	uint8_t buf[AXIPC_MSG_MAX] __attribute__((aligned(8)));
 	struct axipc_hdr h = { .type = type, .len = (uint32_t)(sizeof(h) + blen), .sock = sock };
@@ -106,12 +107,17 @@ static int call_locked(int ctl, uint16_t type, uint32_t sock, const void *body, 
 	memcpy(buf, &h, sizeof(h));
 	if (blen)
 		memcpy(buf + sizeof(h), body, blen);
+	*lost = 0;
 	err = sendmsg_all(ctl, buf, sizeof(h) + blen);
-	if (err)
+	if (err) {
+		*lost = 1;
 		return err;
+	}
 	r = recv_reply(ctl, buf, sizeof(buf), fdp, nf);
-	if (r < 0)
+	if (r < 0) {
+		*lost = 1;
 		return (int)r;
+	}
 	if ((size_t)r < sizeof(rep))
 		goto proto;
 	memcpy(&rep, buf, sizeof(rep));
@@ -154,16 +160,18 @@ int ax_sess_check_hup(short revents)
 int ax_call(uint16_t type, uint32_t sock, const void *body, size_t blen, void *rbody,
 	    size_t rblen, int *fd)
 {
-	int err;
+	int err, lost;
 
 	if (ax_sess.broken || ax_sess_gone())
 		return -ECONNRESET;
 	pthread_mutex_lock(&ax_sess.mu);
-	err = call_locked(ax_sess.ctl, type, sock, body, blen, rbody, rblen, fd, fd ? 1 : 0);
+	err = call_locked(ax_sess.ctl, type, sock, body, blen, rbody, rblen, fd, fd ? 1 : 0,
+			  &lost);
 	pthread_mutex_unlock(&ax_sess.mu);
 	/* The instance closed the session (stopped, died): every socket of
-	 * ours is reset from now on. */
-	if (err == -ECONNRESET)
+	 * ours is reset from now on. A socket's own ECONNRESET, answered by
+	 * the daemon, is that socket's only. */
+	if (lost)
 		ax_sess_set_gone();
 	return err;
 }
@@ -201,7 +209,7 @@ static int session_open(const char *dir)
 	struct axipc_hello hello = { .version = AXIPC_VERSION };
 	struct axipc_hello_rep rep;
 	struct axipc_seg_hdr *hdr;
-	int fds[2], ctl, err, count;
+	int fds[2], ctl, err, count, lost;
 	void *seg, *locks;
 
 	if (!dir)
@@ -214,7 +222,8 @@ static int session_open(const char *dir)
 	ctl = open_ctl();
 	if (ctl < 0)
 		return ctl;
-	err = call_locked(ctl, AXIPC_HELLO, 0, &hello, sizeof(hello), &rep, sizeof(rep), fds, 2);
+	err = call_locked(ctl, AXIPC_HELLO, 0, &hello, sizeof(hello), &rep, sizeof(rep), fds, 2,
+			  &lost);
 	if (err < 0)
 		goto out_ctl;
 	err = -EPROTO;
@@ -332,7 +341,7 @@ static void atfork_child(void)
 {
 	struct axipc_attach at = { .version = AXIPC_VERSION };
 	struct axipc_hello_rep rep;
-	int ctl, err = -EPROTO;
+	int ctl, lost, err = -EPROTO;
 
 	/* The child's own mutexes: whatever other threads held is gone. */
 	pthread_mutex_init(&ax_sess.mu, NULL);
@@ -343,7 +352,8 @@ static void atfork_child(void)
 	memcpy(at.token, ax_sess.hdr->token, sizeof(at.token));
 	ctl = open_ctl();
 	if (ctl >= 0) {
-		err = call_locked(ctl, AXIPC_ATTACH, 0, &at, sizeof(at), &rep, sizeof(rep), NULL, 0);
+		err = call_locked(ctl, AXIPC_ATTACH, 0, &at, sizeof(at), &rep, sizeof(rep), NULL, 0,
+				  &lost);
 		if (err < 0)
 			close(ctl);
 	}

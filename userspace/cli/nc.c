@@ -1,36 +1,58 @@
 /*
- * nc.c - `axnet nc HOST PORT`: a netcat-like client whose TCP connection
- * is opened by the running axnet instance (its address, its TCP), with
- * stdin streamed to the connection and the connection's data to stdout.
- * See relay.h for the protocol on the control socket.
+ * nc.c - `axnet nc`: netcat on axnet's sockets. An ordinary libaxnet
+ * program (include/axnet/socket.h) in its own process: its connections
+ * are the running instance's (its address, its TCP/UDP), authorized by the
+ * policy as this program (uid, executable) like any other's.
+ *
+ *   axnet nc [-u] [-w SECS] HOST PORT   connect; stdin to the peer, the
+ *                                       peer's data to stdout
+ *   axnet nc [-u] [-w SECS] -l PORT     listen (TCP: accept one
+ *                                       connection; UDP: answer whoever
+ *                                       sent the first datagram)
+ * TCP: end of stdin shuts down writing (FIN); nc exits when the peer has
+ * closed. UDP: each read from stdin is one datagram; nc exits after SECS
+ * (-w) without traffic once stdin ended, else when killed.
  */
+#define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <axnet/socket.h>
+
 #include "common.h"
-#include "ctl_client.h"
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: axnet nc [--state-dir DIR | --ifname IF] HOST PORT\n"
+		"usage: axnet nc [--state-dir DIR | --ifname IF] [-u] [-w SECS] HOST PORT\n"
+		"       axnet nc [--state-dir DIR | --ifname IF] [-u] [-w SECS] -l PORT\n"
 		"\n"
-		"Open a TCP connection from the running axnet instance to HOST:PORT,\n"
-		"send stdin into it (a FIN at end of input) and copy what comes back\n"
-		"to stdout until the peer closes. Exit status 0 on a clean close, 1 if\n"
-		"the connection could not be made.\n");
+		"netcat through the running axnet instance, as an ordinary program of\n"
+		"its (libaxnet): connect to HOST:PORT, or with -l listen on PORT and take\n"
+		"one connection; send stdin (TCP: a FIN at its end) and copy what\n"
+		"comes to stdout until the peer closes. -u: UDP, one datagram per read\n"
+		"of stdin, answering the first sender with -l. -w SECS: with -u, quit\n"
+		"SECS after stdin ended and nothing came. The policy sees this program\n"
+		"(its uid and executable) like any other. Exit status 0 on a clean\n"
+		"close, 1 on an error (said on stderr), 2 on bad usage.\n");
 }
 
-/* Write all of buf to a (blocking) fd. */
-static int write_all(int fd, const uint8_t *buf, size_t len)
+/* "axnet nc: WHERE: strerror", and for EACCES what denied it. */
+static int fail(const char *where, int err)
+{
+	fprintf(stderr, "axnet nc: %s: %s%s\n", where, strerror(err),
+		err == EACCES ? " (authorization denied by the instance's policy)" : "");
+	return 1;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, buf, len);
@@ -45,6 +67,105 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* TCP: take one connection on a listener. */
+static int accept_one(int ls, const char *where)
+{
+	int fd;
+
+	do
+		fd = ax_accept(ls, NULL, NULL);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		fail(where, errno);
+		return -1;
+	}
+	ax_close(ls);
+	return fd;
+}
+
+/* Both directions at once until the stream ends (TCP) or -w (UDP). */
+static int pump(int fd, int udp, int connected, double wait_s)
+{
+	static char inbuf[65507], outbuf[65536];
+	size_t inlen = 0, inoff = 0;
+	int in_eof = 0;
+	double last = now();
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = (!in_eof && inoff == inlen && connected) ? 0 : -1, .events = POLLIN },
+			{ .fd = fd, .events = POLLIN | (inoff < inlen ? POLLOUT : 0) },
+		};
+		int timeout = -1;
+
+		if (udp && in_eof && wait_s > 0) {
+			double left = wait_s - (now() - last);
+
+			if (left <= 0)
+				return 0;
+			timeout = (int)(left * 1000) + 1;
+		}
+		if (ax_poll(p, 2, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail("poll", errno);
+		}
+		if (p[0].revents) {
+			ssize_t n = read(0, inbuf, sizeof(inbuf));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				in_eof = 1;
+				last = now();
+				if (!udp && ax_shutdown(fd, SHUT_WR) < 0)
+					return fail("shutdown", errno);
+			} else {
+				inlen = (size_t)n;
+				inoff = 0;
+			}
+		}
+		if ((p[1].revents & (POLLOUT | POLLERR)) && inoff < inlen) {
+			ssize_t n = ax_send(fd, inbuf + inoff, inlen - inoff, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (n >= 0)
+				inoff = udp ? inlen : inoff + (size_t)n;
+			else if (errno != EAGAIN && errno != EINTR)
+				return fail("send", errno);
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t n = ax_recvfrom(fd, outbuf, sizeof(outbuf), MSG_DONTWAIT,
+						(struct sockaddr *)&from, &fl);
+
+			if (n == 0 && !udp)
+				return 0;
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return fail("recv", errno);
+			if (n >= 0) {
+				last = now();
+				/* UDP -l: the first sender becomes the peer, as nc -u -l. */
+				if (udp && !connected) {
+					if (ax_connect(fd, (struct sockaddr *)&from, fl) < 0)
+						return fail("connect to the first sender", errno);
+					connected = 1;
+				}
+				if (write_all(1, outbuf, (size_t)n) < 0)
+					return fail("stdout", errno);
+			}
+		}
+	}
+}
+
 int cmd_nc(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -53,98 +174,69 @@ int cmd_nc(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *ifname = NULL;
-	char state[PATH_MAX], req[128], line[256];
-	static uint8_t inbuf[65536], outbuf[65536];
-	size_t inlen = 0, inoff = 0, ll = 0;
-	int opt, fd, in_eof = 0, out_eof = 0;
-	uint32_t addr;
+	const char *dir = NULL, *ifname = NULL, *lport = NULL;
+	char state[PATH_MAX], where[64];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int opt, udp = 0, fd, port, one = 1, rc;
+	double wait_s = 0;
+	uint32_t addr = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hul:w:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': dir = optarg; break;
 		case 'i': ifname = optarg; break;
+		case 'u': udp = 1; break;
+		case 'l': lport = optarg; break;
+		case 'w': wait_s = atof(optarg); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
 	}
-	if (optind != argc - 2 || addr_parse4(argv[optind], &addr) < 0 ||
-	    atoi(argv[optind + 1]) <= 0 || atoi(argv[optind + 1]) > 65535) {
+	if (lport ? optind != argc : (optind != argc - 2 || addr_parse4(argv[optind], &addr) < 0)) {
 		usage();
 		return 2;
 	}
-	if (cli_state_dir(dir, ifname, state) < 0)
-		return 1;
-	snprintf(req, sizeof(req), "nc %s %s\n", argv[optind], argv[optind + 1]);
-	fd = ctl_connect(state);
+	port = atoi(lport ? lport : argv[optind + 1]);
+	if (port <= 0 || port > 65535 || wait_s < 0) {
+		usage();
+		return 2;
+	}
+	/* The instance: as the other commands find it, unless the
+	 * environment names one (AXNET_STATE_DIR, libaxnet's own lookup). */
+	if (dir || ifname || !getenv("AXNET_STATE_DIR")) {
+		if (cli_state_dir(dir, ifname, state) < 0)
+			return 1;
+		if (ax_init(state) < 0)
+			return fail(state, errno);
+	}
+	if (lport)
+		snprintf(where, sizeof(where), "port %d", port);
+	else
+		snprintf(where, sizeof(where), "%s:%d", argv[optind], port);
+	fd = ax_socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (fd < 0)
-		return 1;
-	if (write_all(fd, (const uint8_t *)req, strlen(req)) < 0) {
-		fprintf(stderr, "axnet nc: cannot talk to the instance\n");
-		close(fd);
-		return 1;
-	}
-	/* The status line, byte by byte: what follows is the stream. */
-	while (ll < sizeof(line) - 1) {
-		char ch;
-		ssize_t n = read(fd, &ch, 1);
-
-		if (n <= 0)
-			break;
-		if (ch == '\n')
-			break;
-		line[ll++] = ch;
-	}
-	line[ll] = '\0';
-	if (strcmp(line, "connected") != 0) {
-		fprintf(stderr, "axnet nc: %s:%s: %s\n", argv[optind], argv[optind + 1],
-			strncmp(line, "error ", 6) == 0 ? line + 6 : "no answer");
-		close(fd);
-		return 1;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	while (!out_eof) {
-		struct pollfd p[2] = {
-			{ .fd = (!in_eof && inoff == inlen) ? 0 : -1, .events = POLLIN },
-			{ .fd = fd, .events = POLLIN | (inoff < inlen ? POLLOUT : 0) },
-		};
-
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+		return fail("socket", errno);
+	sa.sin_port = htons((uint16_t)port);
+	if (lport) {
+		if (ax_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    ax_bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    (!udp && ax_listen(fd, 1) < 0)) {
+			rc = fail(where, errno);
+			ax_close(fd);
+			return rc;
 		}
-		if (p[0].revents) {
-			ssize_t n = read(0, inbuf, sizeof(inbuf));
-
-			if (n <= 0) {
-				in_eof = 1;
-				shutdown(fd, SHUT_WR); /* the instance sends FIN */
-			} else {
-				inlen = (size_t)n;
-				inoff = 0;
-			}
-		}
-		if ((p[1].revents & POLLOUT) && inoff < inlen) {
-			ssize_t n = send(fd, inbuf + inoff, inlen - inoff, MSG_NOSIGNAL);
-
-			if (n > 0)
-				inoff += (size_t)n;
-			else if (errno != EAGAIN)
-				break;
-		}
-		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = recv(fd, outbuf, sizeof(outbuf), 0);
-
-			if (n == 0)
-				out_eof = 1;
-			else if (n > 0 && write_all(1, outbuf, (size_t)n) < 0)
-				break;
-			else if (n < 0 && errno != EAGAIN)
-				break;
+		if (!udp && (fd = accept_one(fd, where)) < 0)
+			return 1;
+	} else {
+		sa.sin_addr.s_addr = addr; /* addr_parse4: network order */
+		if (ax_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			rc = fail(where, errno);
+			ax_close(fd);
+			return rc;
 		}
 	}
-	close(fd);
-	return out_eof ? 0 : 1;
+	rc = pump(fd, udp, !lport || !udp, wait_s);
+	ax_close(fd);
+	return rc;
 }
