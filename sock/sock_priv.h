@@ -61,6 +61,8 @@ struct sock {
 	/* TCP */
 	struct tcp_pcb *pcb;  /* listener or connection; NULL when gone */
 	int was_connected;    /* recv returns 0 (not -ENOTCONN) once gone */
+	int fin_seen;         /* the peer's FIN came (Linux SOCK_DONE): recv
+	                       * says 0 before a later RST's error */
 	struct sock *aq_first, *aq_last; /* listener: established, not yet accepted */
 	unsigned int aq_len, backlog;
 	struct sock *aq_next;

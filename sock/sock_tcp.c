@@ -120,12 +120,15 @@ static void on_connected(void *arg, struct tcp_pcb *pcb, int err)
 	sock_leave(so->l);
 }
 
+static int fin_rcvd(const struct tcp_pcb *pcb);
+
 static void on_data(void *arg, struct tcp_pcb *pcb)
 {
 	struct sock *so = arg;
 
-	(void)pcb;
 	sock_enter(so->l);
+	if (fin_rcvd(pcb))
+		so->fin_seen = 1;
 	sock_notify(so);
 	sock_leave(so->l);
 }
@@ -138,7 +141,9 @@ static void on_closed(void *arg, struct tcp_pcb *pcb, int err)
 	sock_enter(so->l);
 	so->pcb = NULL;
 	if (err)
-		so->err = err;
+		so->err = err; /* a RST: -EPIPE in CLOSE_WAIT (tcp_in.c, Linux tcp_reset) */
+	if (err == -EPIPE)
+		so->fin_seen = 1;
 	/* Linux tcp_done: both directions shut, the state CLOSE. */
 	so->shut = SHUT_RD_F | SHUT_WR_F;
 	so->state = SS_DONE;
@@ -477,7 +482,10 @@ ssize_t tcp_sock_recv(struct sock *so, void *buf, size_t len, int flags)
 			tcp_rcv_consumed(so->pcb, n);
 		return n;
 	}
-	if (so->pcb && fin_rcvd(so->pcb))
+	/* Linux tcp_recvmsg: after the peer's FIN (SOCK_DONE) the end of
+	 * stream, even when a RST came since: its error stays for send and
+	 * SO_ERROR. */
+	if (so->fin_seen || (so->pcb && fin_rcvd(so->pcb)))
 		return 0;
 	if (so->err)
 		return sock_error(so);

@@ -515,6 +515,89 @@ TEST(reset_is_told_once_then_eof_and_epipe)
 	sock_close(so);
 }
 
+/* Linux tcp_reset: a RST in CLOSE_WAIT leaves EPIPE, not ECONNRESET.
+ * recv keeps saying 0 (the peer's FIN ended the stream: SOCK_DONE) and
+ * leaves the error to send or SO_ERROR, once; poll says POLLERR until
+ * then. Probed on Linux 6.x (loopback, the peer's SO_LINGER {1, 0}). */
+TEST(reset_in_close_wait_is_epipe_after_the_eof)
+{
+	const uint32_t all = EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLOUT | EPOLLWRNORM |
+			     EPOLLHUP | EPOLLERR;
+	struct fake_tcp_peer p;
+	struct sock *so;
+	char b[8];
+
+	REQUIRE(setup() == 0);
+	so = mk(SOCK_STREAM, &ROOT);
+	REQUIRE(tcp_open(so, 80, &p) == 0);
+	fake_tcp_send(&p, TH_ACK | TH_PSH, "abc", 3);
+	fake_tcp_send(&p, TH_ACK | TH_FIN, NULL, 0);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), 3);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), 0);
+	REQUIRE(sock_pcb(so) && tcp_get_state(sock_pcb(so)) == TCP_CLOSE_WAIT);
+	fake_tcp_rx(&p, p.seq, p.ack, TH_RST, 0, NULL, 0, NULL, 0);
+	CHECK_EQ(sock_poll(so), all);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), 0);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), 0);
+	CHECK_EQ(sock_poll(so), all); /* recv left the error */
+	CHECK_EQ(sock_send(so, "x", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+	CHECK_EQ(sock_poll(so), all & ~(uint32_t)EPOLLERR);
+	CHECK_EQ(sock_error(so), 0);
+	CHECK_EQ(sock_send(so, "x", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), 0);
+	sock_close(so);
+
+	/* SO_ERROR first: EPIPE there, then plain EPIPE from send. */
+	so = mk(SOCK_STREAM, &ROOT);
+	REQUIRE(tcp_open(so, 80, &p) == 0);
+	fake_tcp_send(&p, TH_ACK | TH_FIN, NULL, 0);
+	fake_tcp_rx(&p, p.seq, p.ack, TH_RST, 0, NULL, 0, NULL, 0);
+	CHECK_EQ(sock_error(so), -EPIPE);
+	CHECK_EQ(sock_error(so), 0);
+	CHECK_EQ(sock_send(so, "x", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+	sock_close(so);
+}
+
+/* The other states a socket sees a RST in, as Linux: ECONNRESET. In
+ * FIN_WAIT2 (our FIN acked, none from the peer) recv says it first; in
+ * LAST_ACK (the peer's FIN came, then ours) recv says 0 and send says
+ * ECONNRESET (sk_stream_error takes the error before EPIPE). */
+TEST(reset_in_fin_wait2_and_last_ack_is_econnreset)
+{
+	struct fake_tcp_view v;
+	struct fake_tcp_peer p;
+	struct sock *so;
+	char b[8];
+
+	REQUIRE(setup() == 0);
+	so = mk(SOCK_STREAM, &ROOT);
+	REQUIRE(tcp_open(so, 80, &p) == 0);
+	CHECK_EQ(sock_shutdown(so, SHUT_WR), 0);
+	REQUIRE(fake_tcp_sent(&H, H.nif.n - 1, &v) == 0 && (v.flags & TH_FIN));
+	p.ack = v.seq + 1;
+	fake_tcp_send(&p, TH_ACK, NULL, 0);
+	REQUIRE(sock_pcb(so) && tcp_get_state(sock_pcb(so)) == TCP_FIN_WAIT_2);
+	fake_tcp_rx(&p, p.seq, p.ack, TH_RST, 0, NULL, 0, NULL, 0);
+	CHECK(sock_poll(so) & EPOLLERR);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), -ECONNRESET);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), 0);
+	CHECK_EQ(sock_send(so, "x", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+	sock_close(so);
+
+	so = mk(SOCK_STREAM, &ROOT);
+	REQUIRE(tcp_open(so, 80, &p) == 0);
+	fake_tcp_send(&p, TH_ACK | TH_FIN, NULL, 0);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), 0);
+	CHECK_EQ(sock_shutdown(so, SHUT_WR), 0);
+	REQUIRE(sock_pcb(so) && tcp_get_state(sock_pcb(so)) == TCP_LAST_ACK);
+	fake_tcp_rx(&p, p.seq, p.ack, TH_RST, 0, NULL, 0, NULL, 0);
+	CHECK(sock_poll(so) & EPOLLERR);
+	CHECK_EQ(sock_recv(so, b, sizeof(b), 0, NULL, NULL), 0);
+	CHECK_EQ(sock_send(so, "x", 1, MSG_NOSIGNAL, NULL, 0), -ECONNRESET);
+	CHECK_EQ(sock_send(so, "x", 1, MSG_NOSIGNAL, NULL, 0), -EPIPE);
+	sock_close(so);
+}
+
 TEST(shutdown_write_sends_fin_and_epipe)
 {
 	struct fake_tcp_peer p;
@@ -1151,7 +1234,9 @@ TEST(zz_teardown)
 
 TEST_MAIN(T(errno_table), T(connect_completes_with_epollout),
 	  T(connect_refused_then_aborted_then_again), T(connect_no_route_or_broadcast),
-	  T(reset_is_told_once_then_eof_and_epipe), T(shutdown_write_sends_fin_and_epipe),
+	  T(reset_is_told_once_then_eof_and_epipe),
+	  T(reset_in_close_wait_is_epipe_after_the_eof),
+	  T(reset_in_fin_wait2_and_last_ack_is_econnreset), T(shutdown_write_sends_fin_and_epipe),
 	  T(listener_readiness_and_accept), T(closed_listener_resets_its_queue),
 	  T(close_from_event_is_safe), T(linger_zero_resets),
 	  T(ephemeral_ports_exhausted_in_tiny_range),

@@ -139,8 +139,9 @@ struct tcp_callbacks {
 	void (*readable)(void *arg, struct tcp_pcb *pcb);
 	/* Send space was freed. */
 	void (*writable)(void *arg, struct tcp_pcb *pcb);
-	/* The connection is gone (err: 0, -ECONNRESET, -ETIMEDOUT); the
-	 * pointer is invalid after this returns. */
+	/* The connection is gone (err: 0, -ECONNRESET, -ETIMEDOUT; -EPIPE
+	 * for a RST in CLOSE_WAIT, as Linux); the pointer is invalid after
+	 * this returns. */
 	void (*closed)(void *arg, struct tcp_pcb *pcb, int err);
 };
 

@@ -780,9 +780,13 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 			return;
 		}
 		stack_count(s, AX_C_tcp_rst_rx);
-		tcp_pcb_free(pcb, pcb->state == TCP_SYN_RECEIVED && pcb->listener
-					  ? 0
-					  : -ECONNRESET);
+		/* The error as Linux's tcp_reset gives it: EPIPE in
+		 * CLOSE_WAIT (the peer's FIN already ended its stream),
+		 * ECONNRESET in the other synchronized states. */
+		if (pcb->state == TCP_SYN_RECEIVED && pcb->listener)
+			tcp_pcb_free(pcb, 0);
+		else
+			tcp_pcb_free(pcb, pcb->state == TCP_CLOSE_WAIT ? -EPIPE : -ECONNRESET);
 		return;
 	}
 
