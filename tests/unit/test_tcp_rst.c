@@ -165,9 +165,28 @@ TEST(forgotten_after_rst)
 
 /* Per source: a burst of AX_TCP_RST_SRC_BURST, then AX_TCP_RST_SRC_RATE a
  * second; another source is not held back by it. */
+/* A source of 198.51.100.0/24 whose per-source slot (keyed hash, a
+ * random key per stack) is (same != 0) or is not (same == 0) ip's: the
+ * tests below must not depend on the key (two fixed sources share a slot
+ * once in AX_TCP_RST_SOURCES runs). 0 when there is none. */
+static uint32_t source_slotted(uint32_t ip, int same)
+{
+	unsigned int slot = tcp_source_slot(H.s.tcp, ip, AX_TCP_RST_SOURCES);
+
+	for (uint32_t i = 0; i < 256 * 254; i++) {
+		uint32_t cand = FAKE_IP(198, 51, i / 254, 1 + i % 254);
+
+		if (cand != ip &&
+		    (tcp_source_slot(H.s.tcp, cand, AX_TCP_RST_SOURCES) == slot) == !!same)
+			return cand;
+	}
+	return 0;
+}
+
 TEST(rate_limit_per_source)
 {
 	const unsigned int burst = AX_TCP_RST_SRC_BURST, rate = AX_TCP_RST_SRC_RATE;
+	uint32_t other;
 
 	REQUIRE(setup() == 0);
 	acks_from(FAKE_PEER_IP, burst + 5);
@@ -183,9 +202,11 @@ TEST(rate_limit_per_source)
 	CHECK_CNT(&H, RX(3), TX(1), { AX_C_tcp_no_port, 3 }, { AX_C_tcp_rst_tx, 1 },
 		  { AX_C_tcp_rst_noconn, 1 }, { AX_C_tcp_rst_limited_src, 2 });
 
-	/* Another source meanwhile has its own bucket. */
+	/* Another source (in another slot) meanwhile has its own bucket. */
+	other = source_slotted(FAKE_PEER_IP, 0);
+	REQUIRE(other != 0);
 	fake_mark(&H);
-	acks_from(FAKE_IP(198, 51, 100, 7), 2);
+	acks_from(other, 2);
 	CHECK_CNT(&H, RX(2), TX(2), { AX_C_tcp_no_port, 2 }, { AX_C_tcp_rst_tx, 2 },
 		  { AX_C_tcp_rst_noconn, 2 });
 
@@ -204,6 +225,33 @@ TEST(rate_limit_per_source)
 	CHECK_CNT(&H, RX(burst + 1), TX(burst), { AX_C_tcp_no_port, burst + 1 },
 		  { AX_C_tcp_rst_tx, burst }, { AX_C_tcp_rst_noconn, burst },
 		  { AX_C_tcp_rst_limited_src, 1 });
+	CHECK_EQ(FA.requests, 0);
+	stack_fini(&H.s);
+}
+
+/* Sources that share a slot (opt.h AX_TCP_RST_SOURCES): the newcomer
+ * takes it with a full bucket, and so does the first one when it comes
+ * back; the stack-wide bucket is then the bound. */
+TEST(rate_limit_sources_sharing_a_slot)
+{
+	const unsigned int burst = AX_TCP_RST_SRC_BURST;
+	uint32_t other;
+
+	REQUIRE(setup() == 0);
+	other = source_slotted(FAKE_PEER_IP, 1);
+	REQUIRE(other != 0);
+	acks_from(FAKE_PEER_IP, burst + 1);
+	CHECK_CNT(&H, RX(burst + 1), TX(burst), { AX_C_tcp_no_port, burst + 1 },
+		  { AX_C_tcp_rst_tx, burst }, { AX_C_tcp_rst_noconn, burst },
+		  { AX_C_tcp_rst_limited_src, 1 });
+	fake_mark(&H);
+	acks_from(other, 2);
+	CHECK_CNT(&H, RX(2), TX(2), { AX_C_tcp_no_port, 2 }, { AX_C_tcp_rst_tx, 2 },
+		  { AX_C_tcp_rst_noconn, 2 });
+	fake_mark(&H);
+	acks_from(FAKE_PEER_IP, 2);
+	CHECK_CNT(&H, RX(2), TX(2), { AX_C_tcp_no_port, 2 }, { AX_C_tcp_rst_tx, 2 },
+		  { AX_C_tcp_rst_noconn, 2 });
 	CHECK_EQ(FA.requests, 0);
 	stack_fini(&H.s);
 }
@@ -242,4 +290,5 @@ TEST(rate_limit_stack_wide)
 }
 
 TEST_MAIN(T(listener_nonsyn), T(closed_port), T(forgotten_after_rst), T(rate_limit_per_source),
+	  T(rate_limit_sources_sharing_a_slot),
 	  T(rate_limit_stack_wide))
