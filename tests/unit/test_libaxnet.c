@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -59,6 +60,7 @@ static struct fake {
 	int last_type;
 	int drop_efd;            /* close our eventfd copy after SOCKET (fd limit) */
 	int conns[8], nconns;
+	int reset_id, reset_ret; /* answer reset_ret to reset_id's requests (not CLOSE) */
 	pthread_t th;
 	volatile int stop;
 	volatile int hangup;     /* close every session: the daemon goes away */
@@ -153,6 +155,12 @@ static void serve(int fd)
 	}
 	pthread_mutex_lock(&F.mu);
 	F.last_type = q.h.type;
+	if (F.reset_ret && q.h.type != AXIPC_HELLO && q.h.type != AXIPC_ATTACH &&
+	    q.h.type != AXIPC_SOCKET && q.h.type != AXIPC_CLOSE && q.h.sock == (uint32_t)F.reset_id) {
+		reply(fd, &q.h, F.reset_ret, NULL, 0, NULL, 0);
+		pthread_mutex_unlock(&F.mu);
+		return;
+	}
 	switch (q.h.type) {
 	case AXIPC_HELLO: {
 		struct axipc_hello_rep r = { AXIPC_VERSION, NSLOTS, SEG_SIZE };
@@ -1141,6 +1149,41 @@ TEST(waitall_readv_writev_and_tcp_trunc)
 	ax_close(fd);
 }
 
+/* The daemon answers ECONNRESET for a socket it reset (a RST, a bad ring
+ * index): that is the socket's error, not the session's. The process's
+ * other sockets and its next socket() go on working. */
+TEST(a_sockets_own_econnreset_leaves_the_session_and_other_sockets_alone)
+{
+	uint32_t a, b;
+	int fa = tcp_pair(&a), fb = tcp_pair(&b), one = 1, fc;
+	struct pollfd p;
+
+	REQUIRE(fa >= 0 && fb >= 0);
+	pthread_mutex_lock(&F.mu);
+	F.reset_id = (int)b;
+	F.reset_ret = -ECONNRESET;
+	pthread_mutex_unlock(&F.mu);
+	CHECK_EQ(ax_setsockopt(fb, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), -1);
+	CHECK_EQ(errno, ECONNRESET);
+	CHECK_EQ(ax_shutdown(fb, SHUT_WR), -1);
+	CHECK_EQ(errno, ECONNRESET);
+	pthread_mutex_lock(&F.mu);
+	F.reset_ret = 0;
+	pthread_mutex_unlock(&F.mu);
+	/* The session lives: a new socket, the other socket's calls and data. */
+	fc = ax_socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(fc >= 0);
+	CHECK_EQ(ax_setsockopt(fa, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	CHECK_EQ(ax_send(fa, "x", 1, MSG_NOSIGNAL), 1);
+	p = (struct pollfd){ .fd = fa, .events = POLLIN | POLLOUT };
+	CHECK_EQ(ax_poll(&p, 1, 0), 1);
+	CHECK_EQ(p.revents, POLLOUT);
+	if (fc >= 0)
+		ax_close(fc);
+	ax_close(fa);
+	ax_close(fb);
+}
+
 /* Last: it ends the session. */
 TEST(the_instance_going_away_resets_every_socket_and_wakes_its_waiters)
 {
@@ -1210,4 +1253,5 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(closing_a_socket_wakes_its_blocked_readers_with_ebadf),
 	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready),
 	  T(waitall_readv_writev_and_tcp_trunc),
+	  T(a_sockets_own_econnreset_leaves_the_session_and_other_sockets_alone),
 	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
