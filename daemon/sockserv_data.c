@@ -413,7 +413,10 @@ void ss_sock_publish(struct ss_sock *s)
 	if (s->err)
 		ready |= EPOLLERR;
 	__atomic_store_n(&sl->ready, ready, __ATOMIC_RELAXED);
-	__atomic_store_n(&sl->so_error, s->err, __ATOMIC_RELAXED);
+	/* The hint names the socket's own pending error too (libaxnet's recv
+	 * tells a RST in CLOSE_WAIT, EPIPE, by it). */
+	__atomic_store_n(&sl->so_error, s->err ? s->err : s->so ? sock_error_peek(s->so) : 0,
+			 __ATOMIC_RELAXED);
 	__atomic_fetch_add(&sl->seq, 1, __ATOMIC_RELEASE);
 	/* Dekker with the program's "set want, fence, look at the slot". */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

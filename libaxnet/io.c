@@ -192,6 +192,14 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			ret = (ssize_t)done;
 			break;
 		}
+		/* Linux tcp_recvmsg: after the peer's FIN (SOCK_DONE) the end
+		 * of stream comes first; the EPIPE a RST leaves in CLOSE_WAIT
+		 * (tcp_reset, after that FIN) stays for send and SO_ERROR. */
+		if (!ax_sess_gone() &&
+		    __atomic_load_n(&s->slot->so_error, __ATOMIC_ACQUIRE) == -EPIPE) {
+			ret = (ssize_t)done;
+			break;
+		}
 		if (ax_sock_error_pending(s)) {
 			int e = ax_sock_take_error(s);
 			if (e) {

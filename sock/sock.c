@@ -164,6 +164,11 @@ int sock_type(const struct sock *so)
 	return so->type;
 }
 
+int sock_error_peek(const struct sock *so)
+{
+	return so->err;
+}
+
 int sock_error(struct sock *so)
 {
 	int e = so->err;

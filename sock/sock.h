@@ -108,6 +108,7 @@ int sock_getsockname(struct sock *so, struct sockaddr *sa, socklen_t *len);
 int sock_getpeername(struct sock *so, struct sockaddr *sa, socklen_t *len);
 uint32_t sock_poll(const struct sock *so); /* current EPOLL* mask (tcp_poll, datagram_poll) */
 int sock_error(struct sock *so);           /* SO_ERROR: -errno or 0, cleared */
+int sock_error_peek(const struct sock *so); /* the same, left pending */
 int sock_type(const struct sock *so);
 /*
  * Copying data path (built-in services, unit tests). flags: MSG_PEEK,

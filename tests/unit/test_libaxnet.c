@@ -1025,6 +1025,31 @@ TEST(our_shut_wr_and_the_peers_fin_make_pollhup)
 	ax_close(fd);
 }
 
+/* A RST in CLOSE_WAIT leaves EPIPE pending (the slot's hint says so):
+ * recv keeps saying 0 after the peer's FIN and leaves the error to send
+ * (Linux tcp_recvmsg: SOCK_DONE first; probed). */
+TEST(recv_after_a_reset_in_close_wait_says_eof_and_leaves_epipe)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id), err = 0;
+	socklen_t len = sizeof(err);
+	char b[8];
+
+	REQUIRE(fd >= 0);
+	publish(id, EPOLLIN | EPOLLRDHUP | EPOLLOUT, 1); /* the peer's FIN */
+	CHECK_EQ(ax_recv(fd, b, sizeof(b), 0), 0);
+	F.so_err[id] = EPIPE;
+	F.slots[id].so_error = -EPIPE;
+	publish(id, EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLOUT, 1);
+	CHECK_EQ(ax_recv(fd, b, sizeof(b), 0), 0);
+	CHECK_EQ(ax_recv(fd, b, sizeof(b), MSG_DONTWAIT), 0);
+	CHECK_EQ(F.so_err[id], EPIPE); /* still pending */
+	CHECK_EQ(ax_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	CHECK_EQ(err, EPIPE);
+	CHECK_EQ(ax_recv(fd, b, sizeof(b), 0), 0);
+	ax_close(fd);
+}
+
 TEST(a_pending_epipe_raises_sigpipe_as_linux)
 {
 	struct sigaction sa = { .sa_handler = on_sig };
@@ -1249,6 +1274,7 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(recv_on_a_never_connected_socket_is_enotconn_whatever_its_mask),
 	  T(connect_again_after_completion_reports_0_then_eisconn),
 	  T(our_shut_wr_and_the_peers_fin_make_pollhup),
+	  T(recv_after_a_reset_in_close_wait_says_eof_and_leaves_epipe),
 	  T(a_pending_epipe_raises_sigpipe_as_linux),
 	  T(closing_a_socket_wakes_its_blocked_readers_with_ebadf),
 	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready),
