@@ -290,6 +290,9 @@ static void tcp_calls(void)
 	say("send to a closed peer", ax_send(s, "x", 1, MSG_NOSIGNAL));
 	usleep(300000); /* its RST */
 	print_mask("poll after the RST", poll1(s, POLLIN | POLLOUT | POLLRDHUP, 0));
+	/* A RST in CLOSE_WAIT: recv still says 0, the EPIPE stays for send. */
+	say("recv after the RST", ax_recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+	print_mask("poll after that recv", poll1(s, POLLIN | POLLOUT | POLLRDHUP, 0));
 	say("send after the RST", ax_send(s, "x", 1, MSG_NOSIGNAL));
 	print_soerr("SO_ERROR after the RST", s);
 	ax_close(s);
