@@ -112,11 +112,21 @@ struct authz {
 	int stopped;          /* authz_stop() has run */
 };
 
+/* A datagram held for its flow's commit. */
+struct udp_held {
+	struct udp_held *next;
+	size_t len;
+	int inbound;
+	uint8_t data[];
+};
+_Static_assert(sizeof(struct udp_held) <= AUTHZ_UDP_HELD_OVERHEAD,
+	       "AUTHZ_UDP_HELD_OVERHEAD must cover the bookkeeping");
+
 /*
  * A UDP flow (inbound: the peer sent the first datagram; outbound: one of
  * our sockets did). UDP has no
- * connection, so the authorizer keeps the flow: its first datagram waits
- * here for the commit, then it is LIVE until AUTHZ_UDP_IDLE of silence
+ * connection, so the authorizer keeps the flow: its datagrams wait
+ * here for the commit (udp_hold), then it is LIVE until AUTHZ_UDP_IDLE of silence
  * (an LRU list, oldest first, so expiry looks at the head only).
  */
 struct udp_flow {
@@ -131,8 +141,11 @@ struct udp_flow {
 	int gone;                            /* freed while waiting (close) */
 	uint32_t rule;
 	uint64_t seq, last_ns, asked_ns;
-	uint8_t *held;                       /* the first datagram */
-	size_t held_len;
+	/* What waits for the commit, in arrival order: the first datagram
+	 * and, inbound, those after it, within the caps of authz.h. */
+	struct udp_held *q_head, **q_tail;
+	uint32_t q_n;
+	size_t q_bytes;                      /* AUTHZ_UDP_HELD_COST of each */
 	char tuple[96];
 	/* Whose socket it was (as struct authz_conn: a copy) */
 	int has_owner;
@@ -901,10 +914,73 @@ static void udp_remove(struct authz *a, struct udp_flow *f)
 	}
 }
 
+/* Take f's held datagrams out (the caller delivers or frees them). */
+static struct udp_held *udp_unhold(struct udp_flow *f)
+{
+	struct udp_held *h = f->q_head;
+
+	f->a->st.udp_held -= f->q_n;
+	f->a->st.udp_held_bytes -= f->q_bytes;
+	f->q_head = NULL;
+	f->q_tail = &f->q_head;
+	f->q_n = 0;
+	f->q_bytes = 0;
+	return h;
+}
+
+/* What a flow still holds when it is freed never went anywhere: the flow
+ * was refused, revoked or ended before its commit. */
 static void udp_free(struct udp_flow *f)
 {
-	free(f->held);
+	struct udp_held *h = f->q_tail ? udp_unhold(f) : NULL, *next;
+
+	for (; h; h = next) {
+		next = h->next;
+		f->a->st.udp_pending_discarded++;
+		free(h);
+	}
 	free(f);
+}
+
+/*
+ * Hold a datagram of a waiting flow: 0, or -ENOBUFS when a cap says no
+ * (the cap is counted), -ENOMEM. Inbound ones answer to the flow's caps
+ * and the global one, so a flood of datagrams, or of flows from spoofed
+ * sources, holds at most AUTHZ_UDP_PENDING_TOTAL; an outbound first
+ * datagram (a program's, one per flow) to the global one only.
+ */
+static int udp_hold(struct authz *a, struct udp_flow *f, int inbound, const uint8_t *data,
+		    size_t len)
+{
+	size_t cost = AUTHZ_UDP_HELD_COST(len);
+	struct udp_held *h;
+
+	if (inbound && f->q_n >= AUTHZ_UDP_PENDING_MAX) {
+		a->st.udp_pending_cap_dgrams++;
+		return -ENOBUFS;
+	}
+	if (inbound && f->q_bytes + cost > AUTHZ_UDP_PENDING_BYTES) {
+		a->st.udp_pending_cap_bytes++;
+		return -ENOBUFS;
+	}
+	if (a->st.udp_held_bytes + cost > AUTHZ_UDP_PENDING_TOTAL) {
+		a->st.udp_pending_cap_total++;
+		return -ENOBUFS;
+	}
+	h = malloc(sizeof(*h) + len);
+	if (!h)
+		return -ENOMEM;
+	h->next = NULL;
+	h->len = len;
+	h->inbound = inbound;
+	memcpy(h->data, data, len);
+	*f->q_tail = h;
+	f->q_tail = &h->next;
+	f->q_n++;
+	f->q_bytes += cost;
+	a->st.udp_held++;
+	a->st.udp_held_bytes += cost;
+	return 0;
 }
 
 /* The policy's view of a UDP flow, by the direction of its first datagram. */
@@ -977,13 +1053,16 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
 	f->live = 1;
 	a->st.live++;
 	f->last_ns = mono_ns();
-	if (f->held) {
-		if (f->inbound)
-			udp_deliver(a->s, f->raddr, f->rport, f->lport, f->held, f->held_len);
+	/* What waited goes now, in the order it came (taken out first: a
+	 * socket's callback may send on this flow, which is live now). */
+	for (struct udp_held *h = udp_unhold(f), *next; h; h = next) {
+		next = h->next;
+		if (h->inbound)
+			udp_deliver(a->s, f->raddr, f->rport, f->lport, h->data, h->len);
 		else
-			udp_sendto(a->s, f->raddr, f->lport, f->rport, f->held, f->held_len);
-		free(f->held);
-		f->held = NULL;
+			udp_sendto(a->s, f->raddr, f->lport, f->rport, h->data, h->len);
+		a->st.udp_pending_delivered++;
+		free(h);
 	}
 }
 
@@ -1008,10 +1087,12 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 			/* Its first datagram waits for the commit. Later ones
 			 * out: the sender waits too (-EAGAIN, as on a full
 			 * socket buffer; a program's records stay in its
-			 * ring); later ones in are dropped. */
+			 * ring); later ones in wait with it, within the caps,
+			 * as a socket's receive queue would take them. */
 			if (!inbound)
 				return -EAGAIN;
-			a->st.udp_pending_dropped++;
+			if (udp_hold(a, f, 1, data, len) < 0)
+				a->st.udp_pending_dropped++;
 			return 0;
 		}
 		f->last_ns = mono_ns();
@@ -1029,6 +1110,7 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 		f->has_owner = 1;
 	}
 	f->a = a;
+	f->q_tail = &f->q_head;
 	f->inbound = inbound;
 	f->raddr = src;
 	f->rport = sport;
@@ -1058,14 +1140,19 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_
 		return inbound ? 0 : -EACCES;
 	}
 	f->rule = v.rule;
-	f->held = malloc(len ? len : 1);
-	if (!f->held) {
+	/* A first datagram that cannot be held makes no flow (no entry for
+	 * nothing): inbound it is dropped, as a full receive queue drops
+	 * it; outbound the sender waits, as for the flow's later ones. */
+	err = udp_hold(a, f, inbound, data, len);
+	if (err < 0) {
+		if (err == -ENOMEM)
+			a->st.failed++;
 		udp_free(f);
-		a->st.failed++;
+		if (!inbound)
+			return err == -ENOMEM ? 0 : -EAGAIN;
+		a->st.udp_pending_dropped++;
 		return 0;
 	}
-	memcpy(f->held, data, len);
-	f->held_len = len;
 	f->asked_ns = mono_ns();
 	owner_text(who, sizeof(who), pf.owner);
 	snprintf(text, sizeof(text), "dir=%s proto=udp %s rule=%u policy=%" PRIu64 "%s",

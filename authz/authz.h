@@ -50,14 +50,15 @@
  * the push are one group: all commit, or nothing is written.
  *
  * A full disk (axiom.h): new authorizations are refused (fail closed:
- * the SYN gets nothing, connect() EACCES, a UDP flow's first datagram is
+ * the SYN gets nothing, connect() EACCES, what a UDP flow held is
  * dropped; counted as refused_full) until
  * the log takes entries again, by itself; closes and revocations are owed
  * and wait in the log's queue, never dropped.
  *
  * Thread rules: the owner's thread (the event loop that runs the stack and
  * axiom_dispatch()). Costs: one allocation per allowed connection, for
- * its life; matching allocates nothing.
+ * its life, and one per UDP datagram held for a commit (capped, below);
+ * matching allocates nothing.
  */
 #ifndef AX_POLICY_AUTHZ_H
 #define AX_POLICY_AUTHZ_H
@@ -115,15 +116,43 @@ void authz_stop(struct authz *a);
 void authz_close(struct authz *a);
 
 /*
- * UDP flows (inbound): the first datagram of a flow the policy allows
- * waits for its connection-authorize entry to commit, then goes to its
- * port; the flow stays authorized (verdict in the map) until
+ * UDP flows (inbound): the datagrams of a flow the policy allows wait for
+ * its connection-authorize entry to commit, then go to its port in the
+ * order they came; the flow stays authorized (verdict in the map) until
  * AUTHZ_UDP_IDLE_MS of silence, when a connection-close entry ends it.
  * At most AUTHZ_UDP_MAX_FLOWS at once; beyond that new flows are refused.
  * Call authz_tick() about once a second to expire idle flows.
+ *
+ * While a flow waits, what it may hold is capped: AUTHZ_UDP_PENDING_MAX
+ * datagrams and AUTHZ_UDP_PENDING_BYTES per flow, AUTHZ_UDP_PENDING_TOTAL
+ * over all waiting flows (each datagram costs AUTHZ_UDP_HELD_COST: its
+ * length and the bookkeeping); a datagram past a cap is dropped and
+ * counted (the cap in udp_pending_cap_*, the drop in udp_pending_dropped),
+ * and a first datagram that cannot be held makes no flow. Outbound, a
+ * sender whose flow waits is told -EAGAIN (its first datagram is held,
+ * under the global cap only: a program's, one per flow).
+ * What a flow held when it is refused, revoked or ended before its commit
+ * is freed (udp_pending_discarded).
  */
 #define AUTHZ_UDP_IDLE_MS 60000u
 #define AUTHZ_UDP_MAX_FLOWS 65536u
+/* A burst at line rate over a commit's few ms (a slow disk's sync more):
+ * hundreds of datagrams; tiny ones are bounded by the count. */
+#ifndef AUTHZ_UDP_PENDING_MAX
+#define AUTHZ_UDP_PENDING_MAX 512u
+#endif
+/* What a socket's default receive queue holds (AX_UDP_RCVBUF), so that
+ * the release at the commit fits the socket it goes to. */
+#ifndef AUTHZ_UDP_PENDING_BYTES
+#define AUTHZ_UDP_PENDING_BYTES (256u * 1024)
+#endif
+/* Spoofed sources make flows at will: all waiting flows together hold no
+ * more than this (16 flows at their cap, or ~2,800 first datagrams of 1.4 KB). */
+#ifndef AUTHZ_UDP_PENDING_TOTAL
+#define AUTHZ_UDP_PENDING_TOTAL (4u * 1024 * 1024)
+#endif
+#define AUTHZ_UDP_HELD_OVERHEAD 64u
+#define AUTHZ_UDP_HELD_COST(len) ((size_t)(len) + AUTHZ_UDP_HELD_OVERHEAD)
 void authz_tick(struct authz *a);
 
 /* What a push achieved, for its callback. */
@@ -157,8 +186,14 @@ struct authz_stats {
 	uint64_t refused_full;  /* authorizations refused: the log's disk was full */
 	unsigned int live, pending;
 	/* UDP datagrams dropped because their flow was still waiting for its
-	 * authorization to commit (only the first one is held). */
+	 * authorization to commit and a cap (or memory) would not hold them;
+	 * the caps each hit, and what was held and then delivered (or sent)
+	 * at the commit or freed without (the flow refused, revoked, ended). */
 	uint64_t udp_pending_dropped;
+	uint64_t udp_pending_cap_dgrams, udp_pending_cap_bytes, udp_pending_cap_total;
+	uint64_t udp_pending_delivered, udp_pending_discarded;
+	/* Held now: datagrams, and their AUTHZ_UDP_HELD_COST. */
+	uint64_t udp_held, udp_held_bytes;
 };
 void authz_stats(const struct authz *a, struct authz_stats *st);
 

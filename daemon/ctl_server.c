@@ -137,6 +137,13 @@ static void handle_stats(struct daemon *r, struct client *c)
 		say_stat(&sc, "authz.live", as.live);
 		say_stat(&sc, "authz.pending", as.pending);
 		say_stat(&sc, "authz.udp_pending_dropped", as.udp_pending_dropped);
+		say_stat(&sc, "authz.udp_pending_cap_dgrams", as.udp_pending_cap_dgrams);
+		say_stat(&sc, "authz.udp_pending_cap_bytes", as.udp_pending_cap_bytes);
+		say_stat(&sc, "authz.udp_pending_cap_total", as.udp_pending_cap_total);
+		say_stat(&sc, "authz.udp_pending_delivered", as.udp_pending_delivered);
+		say_stat(&sc, "authz.udp_pending_discarded", as.udp_pending_discarded);
+		say_stat(&sc, "authz.udp_held", as.udp_held);
+		say_stat(&sc, "authz.udp_held_bytes", as.udp_held_bytes);
 		{
 			uint32_t p50, p99, n;
 
