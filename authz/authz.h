@@ -136,21 +136,23 @@ void authz_close(struct authz *a);
  */
 #define AUTHZ_UDP_IDLE_MS 60000u
 #define AUTHZ_UDP_MAX_FLOWS 65536u
-/* A burst at line rate over a commit's few ms (a slow disk's sync more):
- * hundreds of datagrams; tiny ones are bounded by the count. */
+/* A burst over a commit's few ms, or a slow disk's sync of 50 ms at
+ * 20 MB/s (~700 datagrams of 1.4 KB); tiny ones are bounded by the count. */
 #ifndef AUTHZ_UDP_PENDING_MAX
-#define AUTHZ_UDP_PENDING_MAX 512u
+#define AUTHZ_UDP_PENDING_MAX 1024u
 #endif
-/* What a socket's default receive queue holds (AX_UDP_RCVBUF), so that
- * the release at the commit fits the socket it goes to. */
+/* That burst in bytes; all of it reaches a socket whose SO_RCVBUF takes it
+ * (a default one, AX_UDP_RCVBUF, drops the excess at the release and counts
+ * it, as Linux's would a burst it cannot queue). */
 #ifndef AUTHZ_UDP_PENDING_BYTES
-#define AUTHZ_UDP_PENDING_BYTES (256u * 1024)
+#define AUTHZ_UDP_PENDING_BYTES (1024u * 1024)
 #endif
 /* Spoofed sources make flows at will: all waiting flows together hold no
- * more than this (16 flows at their cap, or ~2,800 first datagrams of 1.4 KB). */
+ * more than this (16 flows at their cap, or ~11,000 datagrams of 1.4 KB). */
 #ifndef AUTHZ_UDP_PENDING_TOTAL
-#define AUTHZ_UDP_PENDING_TOTAL (4u * 1024 * 1024)
+#define AUTHZ_UDP_PENDING_TOTAL (16u * 1024 * 1024)
 #endif
+/* What holding a datagram costs beyond its bytes (the bookkeeping). */
 #define AUTHZ_UDP_HELD_OVERHEAD 64u
 #define AUTHZ_UDP_HELD_COST(len) ((size_t)(len) + AUTHZ_UDP_HELD_OVERHEAD)
 void authz_tick(struct authz *a);

@@ -18,7 +18,7 @@ static uint8_t f[2048];
 
 /* What the socket got, in order: the last one's bytes, and each one's
  * source, port, length and sequence number (its first 4 bytes). */
-#define GOT_MAX 8192
+#define GOT_MAX 16384
 static struct {
 	unsigned int n;
 	uint16_t sport;
@@ -215,6 +215,8 @@ TEST(udp_pending_flow_caps_hold)
  * per source in order, at the commits; what flows still waiting at the
  * stop held is freed. Memory comes back (gauges at 0; ASan's leak check).
  */
+#define FLOOD_SRC(i) FAKE_IP(10, 1 + (i) / 200, 0, 1 + (i) % 200)
+
 TEST(udp_pending_flood_from_many_sources_capped)
 {
 	static const char pol[] = "default allow\n";
@@ -224,7 +226,7 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	struct authz_stats st;
 	struct axiom *ax = NULL;
 	struct authz *a = NULL;
-	const uint32_t nsrc = 64, per = 64, len = 1400;
+	const uint32_t nsrc = 256, per = 64, len = 1400;
 	const uint64_t fit = AUTHZ_UDP_PENDING_TOTAL / AUTHZ_UDP_HELD_COST(len);
 	const uint64_t drop = (uint64_t)nsrc * per - fit;
 	uint64_t authorized;
@@ -241,9 +243,9 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	/* Interleaved, as a flood comes: every source's first, second, ... */
 	for (uint32_t i = 0; i < per; i++)
 		for (uint32_t s = 0; s < nsrc; s++)
-			fake_rx(&H, f, seq_frame(f, FAKE_IP(10, 0, 0, 10 + s), 5000, 7, i, len));
+			fake_rx(&H, f, seq_frame(f, FLOOD_SRC(s), 5000, 7, i, len));
 	/* One more source, past the cap: dropped, no flow made. */
-	fake_rx(&H, f, seq_frame(f, FAKE_IP(10, 0, 0, 100), 5000, 7, 0, len));
+	fake_rx(&H, f, seq_frame(f, FAKE_IP(10, 9, 9, 9), 5000, 7, 0, len));
 	CHECK_EQ(got.n, 0);
 	authz_stats(a, &st);
 	CHECK_EQ(st.pending, nsrc);
@@ -261,7 +263,7 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	DISPATCH_UNTIL(ax, got.n == fit);
 	CHECK_EQ(got.n, fit);
 	for (uint32_t s = 0; s < nsrc; s++)
-		CHECK(got_in_order(FAKE_IP(10, 0, 0, 10 + s), 5000,
+		CHECK(got_in_order(FLOOD_SRC(s), 5000,
 				   (uint32_t)(fit / nsrc + (s < fit % nsrc)), len));
 	authz_stats(a, &st);
 	CHECK_EQ(st.pending, 0);
