@@ -211,7 +211,8 @@ TEST(udp_pending_flow_caps_hold)
 /*
  * A flood from many (spoofed) sources: all waiting flows together hold at
  * most AUTHZ_UDP_PENDING_TOTAL; past it datagrams are dropped and counted,
- * and a new source's makes no flow (no entry). What was held is delivered,
+ * and a new source's makes no flow (no entry); a program's first datagram
+ * that does not fit waits (-EAGAIN). What was held is delivered,
  * per source in order, at the commits; what flows still waiting at the
  * stop held is freed. Memory comes back (gauges at 0; ASan's leak check).
  */
@@ -230,11 +231,16 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	const uint64_t fit = AUTHZ_UDP_PENDING_TOTAL / AUTHZ_UDP_HELD_COST(len);
 	const uint64_t drop = (uint64_t)nsrc * per - fit;
 	uint64_t authorized;
+	struct udp_pcb pcb;
+	static const uint8_t query[1400];
 
 	REQUIRE(mkdtemp(dir) != NULL);
 	AUTHZ_HOST(&H);
 	memset(&got, 0, sizeof(got));
 	REQUIRE(udp_bind(&H.s, 7, on_recv, NULL) == 0);
+	udp_pcb_init(&pcb, on_recv, NULL, NULL);
+	pcb.lport = 5000;
+	REQUIRE(udp_pcb_insert(&H.s, &pcb) == 0);
 	AUTHZ_OPEN(&H, dir, xc, ac, pol, ax, a);
 	authz_drain(ax);
 	REQUIRE((uint64_t)nsrc * per * AUTHZ_UDP_HELD_COST(len) > AUTHZ_UDP_PENDING_TOTAL);
@@ -256,6 +262,15 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	CHECK_EQ(st.udp_pending_cap_dgrams, 0);
 	CHECK_EQ(st.udp_pending_cap_bytes, 0);
 	CHECK_EQ(st.udp_pending_dropped, drop + 1);
+	/* A program's first datagram to a new peer does not fit either: its
+	 * sender waits (-EAGAIN, nothing dropped, no flow made). */
+	REQUIRE(AUTHZ_UDP_PENDING_TOTAL - st.udp_held_bytes < AUTHZ_UDP_HELD_COST(sizeof(query)));
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, query, sizeof(query)), -EAGAIN);
+	authz_stats(a, &st);
+	CHECK_EQ(st.pending, nsrc);
+	CHECK_EQ(st.udp_pending_cap_total, drop + 2);
+	CHECK_EQ(st.udp_pending_dropped, drop + 1);
+	CHECK_EQ(H.nif.n, 0);
 
 	/* The commits deliver what was held: each source's from 0, in order
 	 * (the cap was reached in round fit / nsrc, so each source lost its
@@ -270,7 +285,13 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	CHECK_EQ(st.udp_pending_delivered, fit);
 	CHECK_EQ(st.udp_held, 0);
 	CHECK_EQ(st.udp_held_bytes, 0);
+	/* Room again: the program's datagram is held, and sent at its commit. */
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, query, sizeof(query)), 0);
+	DISPATCH_UNTIL(ax, H.nif.n == 1);
+	CHECK_EQ(H.nif.n, 1);
+	authz_stats(a, &st);
 	authorized = st.authorized;
+	CHECK_EQ(st.udp_pending_delivered, fit + 1);
 
 	/* Flows still waiting when the instance stops: what they held is
 	 * freed, never delivered. */
@@ -288,8 +309,9 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	CHECK_EQ(st.udp_held, 0);
 	CHECK_EQ(st.udp_held_bytes, 0);
 	CHECK_EQ(st.udp_pending_discarded, 24);
-	CHECK_EQ(st.udp_pending_delivered, fit);
+	CHECK_EQ(st.udp_pending_delivered, fit + 1);
 	CHECK_EQ(got.n, fit);
+	udp_pcb_remove(&H.s, &pcb);
 	authz_close(a);
 	stack_fini(&H.s);
 	CHECK_EQ(authz_rmdir(dir), 0);
