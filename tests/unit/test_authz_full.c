@@ -30,18 +30,6 @@ static int w_pwrite(void *file, const void *buf, size_t len, uint64_t off)
 
 static struct axiom_storage_ops wrap_ops;
 
-static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
-		    const uint8_t *data, size_t len)
-{
-	(void)arg;
-	(void)src;
-	(void)sport;
-	(void)dport;
-	(void)data;
-	(void)len;
-	delivered++;
-}
-
 /*
  * A UDP flow's first datagram on a full disk: its authorization is tried
  * (the writer finds the disk full) and refused, and the next flow within
@@ -65,7 +53,7 @@ TEST(udp_refused_for_a_full_disk_is_counted_as_such)
 	wrap_ops.pwrite = w_pwrite;
 	REQUIRE(mkdtemp(dir) != NULL);
 	AUTHZ_HOST(&H);
-	REQUIRE(udp_bind(&H.s, 7, on_recv, NULL) == 0);
+	REQUIRE(udp_bind(&H.s, 7, authz_udp_count, &delivered) == 0);
 	AUTHZ_OPEN(&H, dir, xc, ac, pol, ax, a);
 
 	__atomic_store_n(&fail_pwrite, ENOSPC, __ATOMIC_SEQ_CST);
