@@ -49,8 +49,9 @@ static void syn(uint16_t sport, uint16_t lport)
 	fake_tcp_rx(&P, 0x1000, 0, TH_SYN, 65535, O, n, NULL, 0);
 }
 
-/* The text an entry about the peer's sport -> our lport starts with. */
-static void tuple(char *buf, size_t size, const char *kind, uint16_t sport, uint16_t lport,
+/* The text an entry about the flow between the peer's rport and our
+ * lport starts with (kind: its direction and protocol). */
+static void tuple(char *buf, size_t size, const char *kind, uint16_t rport, uint16_t lport,
 		  unsigned int rule, uint64_t policy)
 {
 	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
@@ -59,7 +60,7 @@ static void tuple(char *buf, size_t size, const char *kind, uint16_t sport, uint
 	inet_ntop(AF_INET, &l, la, sizeof(la));
 	inet_ntop(AF_INET, &r, ra, sizeof(ra));
 	snprintf(buf, size, "%s local=%s:%u remote=%s:%u rule=%u policy=%" PRIu64, kind, la, lport,
-		 ra, sport, rule, policy);
+		 ra, rport, rule, policy);
 }
 
 /* Entry seq's type and text, checked against want exactly. */
@@ -170,6 +171,20 @@ static void on_push(void *arg, const struct authz_push_result *res)
 	PUSH.revoked = res->revoked;
 }
 
+/* Push the policy text (a static array) under source name, run the log
+ * until its callback, and check that it revoked n connections. Three
+ * checks; a macro, as REQUIRE returns from the test. */
+#define PUSH_REVOKES(ax, a, text, name, n)                                                \
+	do {                                                                              \
+		struct pol_error pe_;                                                     \
+                                                                                          \
+		memset(&PUSH, 0, sizeof(PUSH));                                           \
+		REQUIRE(authz_push(a, text, sizeof(text) - 1, name, on_push, NULL, &pe_) == 0); \
+		DISPATCH_UNTIL(ax, PUSH.done);                                            \
+		REQUIRE(PUSH.done);                                                       \
+		CHECK_EQ(PUSH.revoked, n);                                                \
+	} while (0)
+
 /*
  * After a push, a live connection is judged as the owner its entry names:
  * its listener now belonging to someone else (or no one) changes nothing;
@@ -186,7 +201,6 @@ TEST(push_rechecks_the_authorized_owner)
 	struct axiom_config xc = { 0 };
 	struct authz_config ac = { 0 };
 	struct authz_stats st;
-	struct pol_error pe;
 	struct tcp_pcb *l80;
 	struct axiom *ax = NULL;
 	struct authz *a = NULL;
@@ -205,27 +219,15 @@ TEST(push_rechecks_the_authorized_owner)
 	tcp_set_owner(l80, NULL);
 	memset(&nginx, 0, sizeof(nginx)); /* the original is gone too */
 
-	memset(&PUSH, 0, sizeof(PUSH));
-	REQUIRE(authz_push(a, keep, sizeof(keep) - 1, "keep.pol", on_push, NULL, &pe) == 0);
-	DISPATCH_UNTIL(ax, PUSH.done);
-	REQUIRE(PUSH.done);
-	CHECK_EQ(PUSH.revoked, 0);
+	PUSH_REVOKES(ax, a, keep, "keep.pol", 0);
 	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40000) != NULL);
 
 	/* by uid: its entry's uid 33 still holds ... */
-	memset(&PUSH, 0, sizeof(PUSH));
-	REQUIRE(authz_push(a, by_uid, sizeof(by_uid) - 1, "uid.pol", on_push, NULL, &pe) == 0);
-	DISPATCH_UNTIL(ax, PUSH.done);
-	REQUIRE(PUSH.done);
-	CHECK_EQ(PUSH.revoked, 0);
+	PUSH_REVOKES(ax, a, by_uid, "uid.pol", 0);
 	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40000) != NULL);
 
 	/* ... another's does not: revoked */
-	memset(&PUSH, 0, sizeof(PUSH));
-	REQUIRE(authz_push(a, drop, sizeof(drop) - 1, "drop.pol", on_push, NULL, &pe) == 0);
-	DISPATCH_UNTIL(ax, PUSH.done);
-	REQUIRE(PUSH.done);
-	CHECK_EQ(PUSH.revoked, 1);
+	PUSH_REVOKES(ax, a, drop, "drop.pol", 1);
 	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40000) == NULL);
 
 	stack_fini(&H.s);
@@ -234,18 +236,6 @@ TEST(push_rechecks_the_authorized_owner)
 }
 
 static unsigned int udp_got;
-
-static void udp_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
-		     const uint8_t *data, size_t len)
-{
-	(void)arg;
-	(void)src;
-	(void)sport;
-	(void)dport;
-	(void)data;
-	(void)len;
-	udp_got++;
-}
 
 /*
  * UDP: a datagram for dig's socket on port 53 is allowed by program (the
@@ -270,8 +260,7 @@ TEST(udp_by_owner_both_ways)
 	struct authz_stats st;
 	struct axiom *ax = NULL;
 	struct authz *a = NULL;
-	char want[1024], head[512], la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
-	uint32_t l = FAKE_OUR_IP, r = FAKE_PEER_IP;
+	char want[1024], head[512];
 	uint64_t pol_seq;
 	uint8_t f[256];
 
@@ -280,10 +269,8 @@ TEST(udp_by_owner_both_ways)
 	AUTHZ_OPEN(&H, dir, xc, ac, upol, ax, a);
 	authz_drain(ax);
 	authz_policy(a, &pol_seq);
-	inet_ntop(AF_INET, &l, la, sizeof(la));
-	inet_ntop(AF_INET, &r, ra, sizeof(ra));
 	udp_got = 0;
-	udp_pcb_init(&u53, udp_recv, NULL, NULL);
+	udp_pcb_init(&u53, authz_udp_count, NULL, &udp_got);
 	u53.lport = 53;
 	u53.owner = &dig;
 	REQUIRE(udp_pcb_insert(&H.s, &u53) == 0);
@@ -291,9 +278,7 @@ TEST(udp_by_owner_both_ways)
 	fake_rx(&H, f, authz_udp_frame(f, 40000, 53, "query"));
 	DISPATCH_UNTIL(ax, udp_got == 1);
 	CHECK_EQ(udp_got, 1);
-	snprintf(head, sizeof(head),
-		 "dir=in proto=udp local=%s:53 remote=%s:40000 rule=1 policy=%" PRIu64, la, ra,
-		 pol_seq);
+	tuple(head, sizeof(head), "dir=in proto=udp", 40000, 53, 1, pol_seq);
 	snprintf(want, sizeof(want), "%s uid=0 gid=0 pid=900 exe=/usr/bin/dig", head);
 	CHECK(entry_is(dir, axiom_head_seq(ax), AXIOM_CONN_AUTHORIZE, want));
 
@@ -302,9 +287,7 @@ TEST(udp_by_owner_both_ways)
 	fake_rx(&H, f, authz_udp_frame(f, 40001, 53, "query"));
 	authz_drain(ax);
 	CHECK_EQ(udp_got, 1);
-	snprintf(head, sizeof(head),
-		 "dir=in proto=udp local=%s:53 remote=%s:40001 rule=0 policy=%" PRIu64, la, ra,
-		 pol_seq);
+	tuple(head, sizeof(head), "dir=in proto=udp", 40001, 53, 0, pol_seq);
 	snprintf(want, sizeof(want), "%s uid=0 gid=0 pid=901 exe=/usr/bin/nslookup", head);
 	CHECK(entry_is(dir, axiom_head_seq(ax), AXIOM_CONN_REJECT, want));
 	/* nobody's: refused, no owner in the entry */
@@ -312,22 +295,18 @@ TEST(udp_by_owner_both_ways)
 	fake_rx(&H, f, authz_udp_frame(f, 40002, 53, "query"));
 	authz_drain(ax);
 	CHECK_EQ(udp_got, 1);
-	snprintf(head, sizeof(head),
-		 "dir=in proto=udp local=%s:53 remote=%s:40002 rule=0 policy=%" PRIu64, la, ra,
-		 pol_seq);
+	tuple(head, sizeof(head), "dir=in proto=udp", 40002, 53, 0, pol_seq);
 	CHECK(entry_is(dir, axiom_head_seq(ax), AXIOM_CONN_REJECT, head));
 
 	/* outbound by user */
-	udp_pcb_init(&u123, udp_recv, NULL, NULL);
+	udp_pcb_init(&u123, authz_udp_count, NULL, &udp_got);
 	u123.lport = 5123;
 	u123.owner = &ntp;
 	REQUIRE(udp_pcb_insert(&H.s, &u123) == 0);
 	CHECK_EQ(udp_send(&H.s, &u123, FAKE_PEER_IP, 123, "tick", 4), 0);
 	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 2));
 	CHECK_EQ(st.authorized, 2);
-	snprintf(head, sizeof(head),
-		 "dir=out proto=udp local=%s:5123 remote=%s:123 rule=2 policy=%" PRIu64, la, ra,
-		 pol_seq);
+	tuple(head, sizeof(head), "dir=out proto=udp", 123, 5123, 2, pol_seq);
 	snprintf(want, sizeof(want), "%s uid=107 gid=112 pid=902 exe=/usr/sbin/ntpd", head);
 	CHECK(entry_is(dir, axiom_head_seq(ax), AXIOM_CONN_AUTHORIZE, want));
 	u123.lport = 5124; /* another flow, another user's socket */
@@ -336,9 +315,7 @@ TEST(udp_by_owner_both_ways)
 	REQUIRE(udp_pcb_insert(&H.s, &u123) == 0);
 	CHECK_EQ(udp_send(&H.s, &u123, FAKE_PEER_IP, 123, "tick", 4), -EACCES);
 	authz_drain(ax);
-	snprintf(head, sizeof(head),
-		 "dir=out proto=udp local=%s:5124 remote=%s:123 rule=0 policy=%" PRIu64, la, ra,
-		 pol_seq);
+	tuple(head, sizeof(head), "dir=out proto=udp", 123, 5124, 0, pol_seq);
 	snprintf(want, sizeof(want), "%s uid=1000 gid=1000 pid=903 exe=/usr/sbin/ntpd", head);
 	CHECK(entry_is(dir, axiom_head_seq(ax), AXIOM_CONN_REJECT, want));
 
