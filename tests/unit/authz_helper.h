@@ -27,6 +27,7 @@
 #include "policy/policy.h"
 #include "fake_netif.h"
 #include "testlib.h"
+#include "udp_helper.h"
 
 /* A fresh host h whose neighbour entry for the peer is pinned (the
  * authorizer's frames go out without ARP). Two checks. */
@@ -173,17 +174,7 @@ static inline void authz_udp_count(void *arg, uint32_t src, uint16_t sport, uint
 static inline size_t authz_udp_frame(uint8_t *f, uint16_t sport, uint16_t dport,
 				     const char *payload)
 {
-	size_t plen = strlen(payload), off = fake_eth(f, FAKE_OUR_MAC, FAKE_PEER_MAC, 0x0800);
-	uint8_t *u;
-
-	off += fake_ipv4(f + off, FAKE_PEER_IP, FAKE_OUR_IP, 17, 0, 8 + plen);
-	u = f + off;
-	fake_put16(u, sport);
-	fake_put16(u + 2, dport);
-	fake_put16(u + 4, (uint16_t)(8 + plen));
-	fake_put16(u + 6, 0);
-	memcpy(u + 8, payload, plen);
-	return off + 8 + plen;
+	return udp_helper_frame(f, sport, dport, payload, strlen(payload));
 }
 
 #endif /* AX_TEST_AUTHZ_HELPER_H */

@@ -16,6 +16,7 @@
 #include "testlib.h"
 #include "sock/sock.h"
 #include "util/cred.h"
+#include "udp_helper.h"
 
 static struct fake_host H;
 static struct sock_layer *L;
@@ -103,20 +104,12 @@ static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *u, size_t le
 /* A datagram from the peer to us. */
 static void udp_rx(uint16_t sport, uint16_t dport, const void *payload, size_t plen)
 {
-	size_t off = fake_eth(f, FAKE_OUR_MAC, FAKE_PEER_MAC, 0x0800);
-	uint8_t *u;
-	uint16_t c;
+	size_t n = udp_helper_frame(f, sport, dport, payload, plen);
+	uint8_t *u = f + n - 8 - plen;
+	uint16_t c = udp_csum(FAKE_PEER_IP, FAKE_OUR_IP, u, 8 + plen);
 
-	off += fake_ipv4(f + off, FAKE_PEER_IP, FAKE_OUR_IP, 17, 0, 8 + plen);
-	u = f + off;
-	fake_put16(u, sport);
-	fake_put16(u + 2, dport);
-	fake_put16(u + 4, (uint16_t)(8 + plen));
-	fake_put16(u + 6, 0);
-	memcpy(u + 8, payload, plen);
-	c = udp_csum(FAKE_PEER_IP, FAKE_OUR_IP, u, 8 + plen);
 	fake_put16(u + 6, c ? c : 0xffff);
-	fake_rx(&H, f, off + 8 + plen);
+	fake_rx(&H, f, n);
 }
 
 /* Captured frame i as UDP: ports, payload; -1 when not UDP. */

@@ -27,6 +27,7 @@
 #include "sock/sock.h"
 #include "testlib.h"
 #include "tmpdir.h"
+#include "udp_helper.h"
 
 #define LPORT 80
 #define PPORT 40000
@@ -667,17 +668,8 @@ TEST(an_attached_child_keeps_sockets_open_until_the_last_session_goes)
 static void peer_datagram(uint16_t sport, uint16_t dport, const void *data, size_t len)
 {
 	static uint8_t f[ETH_HLEN_AX + 20 + 8 + 2048];
-	size_t off = fake_eth(f, FAKE_OUR_MAC, FAKE_PEER_MAC, 0x0800);
-	uint8_t *u;
 
-	off += fake_ipv4(f + off, FAKE_PEER_IP, FAKE_OUR_IP, 17, 0, 8 + len);
-	u = f + off;
-	fake_put16(u, sport);
-	fake_put16(u + 2, dport);
-	fake_put16(u + 4, (uint16_t)(8 + len));
-	fake_put16(u + 6, 0);
-	memcpy(u + 8, data, len);
-	fake_rx(&H, f, off + 8 + len);
+	fake_rx(&H, f, udp_helper_frame(f, sport, dport, data, len));
 }
 
 /* Captured frame i as UDP: its destination port and payload. */
