@@ -156,6 +156,25 @@ static inline void authz_hash_hex(const struct pol_policy *p, char out[65])
 			snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
+/* What authz_push()'s callback was told, recorded by authz_on_push (its
+ * arg): how many calls, and the last one's result. */
+struct authz_push_log {
+	unsigned int calls;
+	int err;
+	uint64_t seq;
+	unsigned int revoked;
+};
+
+static inline void authz_on_push(void *arg, const struct authz_push_result *res)
+{
+	struct authz_push_log *l = arg;
+
+	l->calls++;
+	l->err = res->err;
+	l->seq = res->seq;
+	l->revoked = res->revoked;
+}
+
 /* A UDP receive callback (udp_recv_fn) that counts the datagrams it is
  * given into the unsigned int at arg. */
 static inline void authz_udp_count(void *arg, uint32_t src, uint16_t sport, uint16_t dport,

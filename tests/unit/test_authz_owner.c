@@ -159,17 +159,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 	CHECK_EQ(authz_rmdir(dir), 0);
 }
 
-static struct {
-	int done;
-	unsigned int revoked;
-} PUSH;
-
-static void on_push(void *arg, const struct authz_push_result *res)
-{
-	(void)arg;
-	PUSH.done = 1;
-	PUSH.revoked = res->revoked;
-}
+static struct authz_push_log PUSH;
 
 /* Push the policy text (a static array) under source name, run the log
  * until its callback, and check that it revoked n connections. Three
@@ -179,9 +169,10 @@ static void on_push(void *arg, const struct authz_push_result *res)
 		struct pol_error pe_;                                                     \
                                                                                           \
 		memset(&PUSH, 0, sizeof(PUSH));                                           \
-		REQUIRE(authz_push(a, text, sizeof(text) - 1, name, on_push, NULL, &pe_) == 0); \
-		DISPATCH_UNTIL(ax, PUSH.done);                                            \
-		REQUIRE(PUSH.done);                                                       \
+		REQUIRE(authz_push(a, text, sizeof(text) - 1, name, authz_on_push, &PUSH, \
+				   &pe_) == 0);                                           \
+		DISPATCH_UNTIL(ax, PUSH.calls);                                           \
+		REQUIRE(PUSH.calls);                                                      \
 		CHECK_EQ(PUSH.revoked, n);                                                \
 	} while (0)
 

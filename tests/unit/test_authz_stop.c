@@ -14,18 +14,7 @@
 
 static struct fake_host H;
 
-static struct {
-	int calls, err;
-	uint64_t seq;
-} PUSH;
-
-static void on_push(void *arg, const struct authz_push_result *res)
-{
-	(void)arg;
-	PUSH.calls++;
-	PUSH.err = res->err;
-	PUSH.seq = res->seq;
-}
+static struct authz_push_log PUSH;
 
 /*
  * A policy push proposed just before the stop commits during
@@ -64,7 +53,7 @@ TEST(push_committing_at_stop)
 	CHECK_EQ(authz_log_count(dir), 1); /* the push of one.pol */
 
 	memset(&PUSH, 0, sizeof(PUSH));
-	REQUIRE(authz_push(a, pol2, sizeof(pol2) - 1, "two.pol", on_push, NULL, &pe) == 0);
+	REQUIRE(authz_push(a, pol2, sizeof(pol2) - 1, "two.pol", authz_on_push, &PUSH, &pe) == 0);
 	/* The stop, before the loop dispatched the commit. */
 	stack_fini(&H.s);
 	authz_teardown(ax, a);

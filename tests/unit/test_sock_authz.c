@@ -16,19 +16,7 @@
 static struct fake_host H;
 static const struct ax_cred ROOT = { .uid = 0, .gid = 0, .pid = 1, .exe = "/usr/sbin/axnetd" };
 
-static struct {
-	unsigned int calls;
-	int err;
-	uint64_t seq;
-} PUSH;
-
-static void on_push(void *arg, const struct authz_push_result *res)
-{
-	(void)arg;
-	PUSH.calls++;
-	PUSH.err = res->err;
-	PUSH.seq = res->seq;
-}
+static struct authz_push_log PUSH;
 
 struct evlog {
 	unsigned int n;
@@ -101,7 +89,7 @@ TEST(revoked_connection_reads_econnreset)
 	/* A push that no longer allows it: RST to the peer, ECONNRESET here. */
 	memset(&PUSH, 0, sizeof(PUSH));
 	fake_mark(&H);
-	REQUIRE(authz_push(a, pol2, sizeof(pol2) - 1, "two.pol", on_push, NULL, &pe) == 0);
+	REQUIRE(authz_push(a, pol2, sizeof(pol2) - 1, "two.pol", authz_on_push, &PUSH, &pe) == 0);
 	DISPATCH_UNTIL(ax, PUSH.calls == 1);
 	CHECK_EQ(PUSH.err, 0);
 	for (unsigned int i = 0; fake_tcp_sent(&H, i, &v) == 0; i++)
