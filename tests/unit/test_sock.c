@@ -14,31 +14,14 @@
 
 #include "fake_netif.h"
 #include "testlib.h"
-#include "sock/sock.h"
-#include "util/cred.h"
+#include "sock_helper.h"
 #include "udp_helper.h"
 
 static struct fake_host H;
 static struct sock_layer *L;
 static uint8_t f[2048];
-static const struct ax_cred ROOT = { .uid = 0, .gid = 0, .pid = 1, .exe = "/usr/sbin/axnetd" };
 static const struct ax_cred ALICE = { .uid = 1000, .gid = 1000, .pid = 42, .exe = "/usr/bin/a" };
 static const struct ax_cred BOB = { .uid = 1001, .gid = 1001, .pid = 43, .exe = "/usr/bin/b" };
-
-/* The last events a socket's owner was told of. */
-struct evlog {
-	unsigned int n;
-	uint32_t last;
-};
-
-static void on_event(void *arg, struct sock *so, uint32_t events)
-{
-	struct evlog *e = arg;
-
-	(void)so;
-	e->n++;
-	e->last = events;
-}
 
 static int setup_range(uint16_t lo, uint16_t hi)
 {
@@ -60,16 +43,6 @@ static int setup(void)
 {
 	return setup_range(0, 0);
 }
-
-static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-	s.sin_addr.s_addr = addr;
-	return s;
-}
-
-#define SA(x) (const struct sockaddr *)&(x), sizeof(x)
 
 static struct sock *mk(int type, const struct ax_cred *owner)
 {

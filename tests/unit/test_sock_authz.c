@@ -10,37 +10,11 @@
 #include <sys/epoll.h>
 
 #include "authz_helper.h"
-#include "sock/sock.h"
-#include "util/cred.h"
+#include "sock_helper.h"
 
 static struct fake_host H;
-static const struct ax_cred ROOT = { .uid = 0, .gid = 0, .pid = 1, .exe = "/usr/sbin/axnetd" };
 
 static struct authz_push_log PUSH;
-
-struct evlog {
-	unsigned int n;
-	uint32_t last;
-};
-
-static void on_event(void *arg, struct sock *so, uint32_t events)
-{
-	struct evlog *e = arg;
-
-	(void)so;
-	e->n++;
-	e->last = events;
-}
-
-static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-	s.sin_addr.s_addr = addr;
-	return s;
-}
-
-#define SA(x) (const struct sockaddr *)&(x), sizeof(x)
 
 TEST(revoked_connection_reads_econnreset)
 {
