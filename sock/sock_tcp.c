@@ -35,6 +35,21 @@ static void apply_opts(struct sock *so, struct tcp_pcb *pcb)
 		tcp_set_user_timeout(pcb, so->user_timeout);
 }
 
+/* A new pcb (listen, connect) takes what was set on its socket before it
+ * had one: the owner, the memory, buffer sizes, MSS, congestion control. */
+static void give_settings(const struct sock *so, struct tcp_pcb *pcb)
+{
+	tcp_set_owner(pcb, so->owner);
+	if (so->mem)
+		tcp_set_mem(pcb, so->mem, so->mem_arg);
+	if (so->sndbuf || so->rcvbuf)
+		tcp_set_bufsize(pcb, so->sndbuf, so->rcvbuf);
+	if (so->maxseg)
+		tcp_set_maxseg(pcb, so->maxseg);
+	if (so->cc[0])
+		tcp_set_congestion(pcb, so->cc);
+}
+
 void tcp_sock_bufsize(struct sock *so)
 {
 	if (so->pcb && (so->sndbuf || so->rcvbuf))
@@ -187,15 +202,7 @@ int tcp_sock_listen(struct sock *so, int backlog)
 			  &listen_cb, so);
 	if (!pcb)
 		return -errno;
-	tcp_set_owner(pcb, so->owner);
-	if (so->mem)
-		tcp_set_mem(pcb, so->mem, so->mem_arg);
-	if (so->sndbuf || so->rcvbuf)
-		tcp_set_bufsize(pcb, so->sndbuf, so->rcvbuf);
-	if (so->maxseg)
-		tcp_set_maxseg(pcb, so->maxseg);
-	if (so->cc[0])
-		tcp_set_congestion(pcb, so->cc);
+	give_settings(so, pcb);
 	so->pcb = pcb;
 	so->backlog = (unsigned int)backlog;
 	so->state = SS_LISTEN;
@@ -267,15 +274,7 @@ int tcp_sock_connect(struct sock *so, const struct sockaddr_in *sin)
 	pcb = tcp_new(l->s);
 	if (!pcb)
 		return -ENOMEM;
-	tcp_set_owner(pcb, so->owner);
-	if (so->mem)
-		tcp_set_mem(pcb, so->mem, so->mem_arg);
-	if (so->sndbuf || so->rcvbuf)
-		tcp_set_bufsize(pcb, so->sndbuf, so->rcvbuf);
-	if (so->maxseg)
-		tcp_set_maxseg(pcb, so->maxseg);
-	if (so->cc[0])
-		tcp_set_congestion(pcb, so->cc);
+	give_settings(so, pcb);
 	apply_opts(so, pcb);
 	so->pcb = pcb;
 	so->raddr = raddr;
