@@ -161,4 +161,31 @@ static inline void ack_with(uint32_t ack, uint16_t win, uint32_t tsecr)
 	fake_tcp_rx(&P, P.seq, ack, TH_ACK, win, o, olen, NULL, 0);
 }
 
+/* An admitter (tcp_set_admit) that lets every connection in and counts
+ * what it is asked into the struct tcp_helper_admit at its arg. */
+struct tcp_helper_admit {
+	unsigned int requests, forgets;
+	const void *owner; /* tcp_owner() when request() was last asked */
+};
+
+static inline int tcp_helper_admit_request(void *arg, struct tcp_pcb *pcb, int inbound)
+{
+	struct tcp_helper_admit *fa = arg;
+
+	(void)inbound;
+	fa->requests++;
+	fa->owner = tcp_owner(pcb);
+	return 0;
+}
+
+static inline void tcp_helper_admit_forget(void *arg, struct tcp_pcb *pcb)
+{
+	struct tcp_helper_admit *fa = arg;
+
+	(void)pcb;
+	fa->forgets++;
+}
+
+static const struct tcp_admit_ops tcp_helper_admit_ops = { .request = tcp_helper_admit_request,
+							   .forget = tcp_helper_admit_forget };
 #endif /* AX_TEST_TCP_HELPER_H */

@@ -18,27 +18,7 @@
 #define CLOSED 81 /* no listener */
 
 /* An authorizer that counts what it is asked and lets everything in. */
-static struct {
-	unsigned int requests, forgets;
-} FA;
-
-static int fa_request(void *arg, struct tcp_pcb *pcb, int inbound)
-{
-	(void)arg;
-	(void)pcb;
-	(void)inbound;
-	FA.requests++;
-	return 0;
-}
-
-static void fa_forget(void *arg, struct tcp_pcb *pcb)
-{
-	(void)arg;
-	(void)pcb;
-	FA.forgets++;
-}
-
-static const struct tcp_admit_ops fa_ops = { .request = fa_request, .forget = fa_forget };
+static struct tcp_helper_admit FA;
 
 /* A listener on PORT (backlog 16), the gateway known too, the counting
  * authorizer installed. */
@@ -51,7 +31,7 @@ static int setup(void)
 	fake_learn(&H, FAKE_GW_IP, FAKE_GW_MAC);
 	if (fake_pin_neighbour(&H, FAKE_GW_IP))
 		return -1;
-	tcp_set_admit(&H.s, &fa_ops, &FA);
+	tcp_set_admit(&H.s, &tcp_helper_admit_ops, &FA);
 	return tcp_helper_listen(16);
 }
 

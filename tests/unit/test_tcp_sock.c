@@ -94,28 +94,8 @@ static void *m_block(const struct tcp_pcb *pcb, int is_rcv)
 
 /* --- a fake admitter that looks at the owner ------------------------------------------ */
 
-static struct {
-	unsigned int requests, forgets;
-	const void *owner; /* tcp_owner() when request() was asked */
-} FA;
-
-static int fa_request(void *arg, struct tcp_pcb *pcb, int inbound)
-{
-	(void)arg;
-	(void)inbound;
-	FA.requests++;
-	FA.owner = tcp_owner(pcb);
-	return 0;
-}
-
-static void fa_forget(void *arg, struct tcp_pcb *pcb)
-{
-	(void)arg;
-	(void)pcb;
-	FA.forgets++;
-}
-
-static const struct tcp_admit_ops fa_ops = { .request = fa_request, .forget = fa_forget };
+/* What tcp_helper_admit_ops was asked; FA.owner: the owner request() saw. */
+static struct tcp_helper_admit FA;
 
 /* --- helpers ------------------------------------------------------------------------------ */
 
@@ -238,7 +218,7 @@ TEST(owner_inherited_by_connections)
 	CHECK(tcp_owner(L) == NULL);
 	tcp_set_owner(L, &CRED);
 	CHECK(tcp_owner(L) == &CRED);
-	tcp_set_admit(&H.s, &fa_ops, &FA);
+	tcp_set_admit(&H.s, &tcp_helper_admit_ops, &FA);
 	REQUIRE(peer_syn(PPORT) == 1);
 	CHECK_EQ(FA.requests, 1);
 	CHECK(FA.owner == &CRED); /* asked with the owner known */
@@ -275,7 +255,7 @@ TEST(owner_known_to_admitter_before_syn)
 	struct tcp_pcb *pcb;
 
 	REQUIRE(setup() == 0);
-	tcp_set_admit(&H.s, &fa_ops, &FA);
+	tcp_set_admit(&H.s, &tcp_helper_admit_ops, &FA);
 	pcb = tcp_new(&H.s);
 	REQUIRE(pcb != NULL);
 	tcp_set_owner(pcb, &CRED2);
