@@ -151,6 +151,18 @@ static struct tcp_pcb *peer_ack(void)
 	return A.pcb;
 }
 
+/* The peer's SYN-ACK (ISN PISN, window 65535; MSS 1460, SACK, TSval 500,
+ * WS 7) to the SYN in V, which we sent from lport to its RPORT. */
+static void peer_syn_ack(uint16_t lport)
+{
+	P.port = RPORT;
+	P.lport = lport;
+	P.ack = V.seq + 1;
+	fake_mark(&H);
+	fake_tcp_rx(&P, PISN, P.ack, TH_SYN | TH_ACK, 65535, O,
+		    fake_tcp_syn_opts(O, 1460, 7, 1, 1, 500), NULL, 0);
+}
+
 /* Active open of the fresh pcb from lport to the peer's RPORT; the peer
  * answers with MSS 1460, SACK, TS, WS 7 and window 2048 (<< 7). Returns
  * 0 once established, else -1 or tcp_connect_pcb's error. */
@@ -165,13 +177,8 @@ static int active_open(struct tcp_pcb *pcb, uint16_t lport)
 		return err;
 	if (H.nif.n != 1 || fake_tcp_sent(&H, 0, &V) || V.flags != TH_SYN)
 		return -1;
-	P.port = RPORT;
-	P.lport = lport;
 	P.seq = PISN;
-	P.ack = V.seq + 1;
-	fake_mark(&H);
-	fake_tcp_rx(&P, PISN, P.ack, TH_SYN | TH_ACK, 65535, O,
-		    fake_tcp_syn_opts(O, 1460, 7, 1, 1, 500), NULL, 0);
+	peer_syn_ack(lport);
 	if (H.nif.n != 1 || fake_tcp_sent(&H, 0, &V) || A.connected != 1 || A.connect_err)
 		return -1;
 	P.seq = PISN + 1;
@@ -629,12 +636,7 @@ TEST(bufsize_rounding_and_limits)
 	REQUIRE(tcp_connect_pcb(pcb, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A) == 0);
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
 	CHECK_EQ(V.win, 8192);
-	P.port = RPORT;
-	P.lport = 50000;
-	P.ack = V.seq + 1;
-	fake_mark(&H);
-	fake_tcp_rx(&P, PISN, P.ack, TH_SYN | TH_ACK, 65535, O,
-		    fake_tcp_syn_opts(O, 1460, 7, 1, 1, 500), NULL, 0);
+	peer_syn_ack(50000);
 	REQUIRE(A.connected == 1 && A.connect_err == 0);
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
 	CHECK_EQ(V.win, 8192 >> SHIFT);
@@ -880,12 +882,7 @@ TEST(maxseg_and_congestion)
 	REQUIRE(tcp_connect_pcb(pcb, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A) == 0);
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
 	CHECK_EQ(V.o.mss, 1000);
-	P.port = RPORT;
-	P.lport = 50000;
-	P.ack = V.seq + 1;
-	fake_mark(&H);
-	fake_tcp_rx(&P, PISN, P.ack, TH_SYN | TH_ACK, 65535, O,
-		    fake_tcp_syn_opts(O, 1460, 7, 1, 1, 500), NULL, 0);
+	peer_syn_ack(50000);
 	REQUIRE(A.connected == 1 && A.connect_err == 0);
 	CHECK_EQ(tcp_get_maxseg(pcb), 1000 - 12);
 	CHECK_EQ(tcp_set_maxseg(pcb, 500), 0); /* taken, no effect now */
