@@ -229,6 +229,14 @@ static size_t tx_next(struct tx *t)
 	return t->len;
 }
 
+/* The socket took k bytes of the piece tx_next gave (UDP: the datagram). */
+static void tx_sent(struct tx *t, size_t k)
+{
+	t->off += k;
+	t->done += (uint64_t)k;
+	t->dgrams++;
+}
+
 /* Sleep while we are ahead of -R. */
 static void pace(double t0, uint64_t done)
 {
@@ -433,6 +441,22 @@ static void await_close(int fd)
 	}
 }
 
+/* All was sent: TCP's FIN (then, sending only, the peer's), the report. */
+static void tx_finish(int fd, struct tx *t)
+{
+	if (!o.udp && ax_shutdown(fd, SHUT_WR) < 0)
+		die("shutdown");
+	if (!o.udp && !o.recv)
+		await_close(fd);
+	report("sent", t->done, t->dgrams, &t->h, now() - t->t0, NULL);
+}
+
+/* What was received, as tx_finish reports what was sent. */
+static void rx_report(struct rx *r)
+{
+	report("received", r->done, r->dgrams, &r->h, r->last - r->t0, o.udp ? &r->uc : NULL);
+}
+
 /* UDP receiving ends on -x bytes, or after -i ms without a datagram. */
 static int rx_idle_over(struct rx *r)
 {
@@ -497,20 +521,14 @@ static void run_blocking(int fd, struct tx *t, struct rx *r)
 				continue;
 			if (k < 0)
 				die("send");
-			t->off += (size_t)k;
-			t->done += (uint64_t)k;
-			t->dgrams++;
+			tx_sent(t, (size_t)k);
 			pace(t->t0, t->done);
 		}
-		if (!o.udp && ax_shutdown(fd, SHUT_WR) < 0)
-			die("shutdown");
-		if (!o.udp && !o.recv)
-			await_close(fd);
-		report("sent", t->done, t->dgrams, &t->h, now() - t->t0, NULL);
+		tx_finish(fd, t);
 	}
 	if (o.recv) {
 		pthread_join(th, NULL);
-		report("received", r->done, r->dgrams, &r->h, r->last - r->t0, o.udp ? &r->uc : NULL);
+		rx_report(r);
 	}
 }
 
@@ -590,11 +608,7 @@ static void run_epoll(int fd, struct tx *t, struct rx *r)
 
 				if (!m) {
 					sending = 0;
-					if (!o.udp && ax_shutdown(fd, SHUT_WR) < 0)
-						die("shutdown");
-					if (!o.udp && !o.recv)
-						await_close(fd);
-					report("sent", t->done, t->dgrams, &t->h, now() - t->t0, NULL);
+					tx_finish(fd, t);
 					break;
 				}
 				if (pace_ms(t->t0, t->done) > 0)
@@ -604,16 +618,14 @@ static void run_epoll(int fd, struct tx *t, struct rx *r)
 					break;
 				if (k < 0)
 					die("send");
-				t->off += (size_t)k;
-				t->done += (uint64_t)k;
-				t->dgrams++;
+				tx_sent(t, (size_t)k);
 				if (!et && (size_t)k < m)
 					break;
 			}
 		}
 	}
 	if (o.recv)
-		report("received", r->done, r->dgrams, &r->h, r->last - r->t0, o.udp ? &r->uc : NULL);
+		rx_report(r);
 	ax_close(ep);
 }
 
