@@ -37,10 +37,7 @@ trap libaxnet_cleanup EXIT
 peer() {
 	local name=$1
 	shift
-	ip netns exec "$NS_B" timeout -k 5 240 python3 tests/tools/kpeer.py "$@" \
-		>"$WORK/$name.out" 2>"$WORK/$name.err" &
-	BG_PIDS+=($!)
-	printf -v "PID_$name" %s $!
+	bare "$name" ip netns exec "$NS_B" timeout -k 5 240 python3 tests/tools/kpeer.py "$@"
 }
 
 # prog NAME CMD...: a program of ours in the background (at most 240 s),
@@ -48,9 +45,7 @@ peer() {
 prog() {
 	local name=$1
 	shift
-	timeout -k 5 240 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	BG_PIDS+=($!)
-	printf -v "PID_$name" %s $!
+	bare "$name" timeout -k 5 240 "$@"
 }
 
 # bare NAME CMD...: as prog, but PID_NAME is the program's own (to be
