@@ -156,6 +156,18 @@ static inline void authz_hash_hex(const struct pol_policy *p, char out[65])
 			snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
+/* A SYN from the peer's port sport to our lport, ISN 0x1000, with Linux's
+ * options (MSS 1460, WS 7, SACK, TSval 100); p set up for its connection. */
+static inline void authz_syn(struct fake_tcp_peer *p, struct fake_host *h, uint16_t sport,
+			     uint16_t lport)
+{
+	uint8_t o[40];
+	size_t n = fake_tcp_syn_opts(o, 1460, 7, 1, 1, 100);
+
+	fake_tcp_peer_init(p, h, sport, lport, 0x1000);
+	fake_tcp_rx(p, 0x1000, 0, TH_SYN, 65535, o, n, NULL, 0);
+}
+
 /* What authz_push()'s callback was told, recorded by authz_on_push (its
  * arg): how many calls, and the last one's result. */
 struct authz_push_log {

@@ -17,7 +17,6 @@ static struct fake_host H;
 static struct fake_tcp_app A;
 static struct fake_tcp_peer P;
 static struct fake_tcp_view V;
-static uint8_t O[40];
 
 #define ALLOWED 80
 #define DENIED 81
@@ -26,15 +25,6 @@ static uint8_t O[40];
 
 #define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_tcp_rx, n }
 #define TX(n) { AX_C_tcp_tx, n }, { AX_C_ip_tx, n }, { AX_C_eth_tx, n }
-
-/* A SYN from the peer's port sport to lport (Linux's options). */
-static void syn(uint16_t sport, uint16_t lport)
-{
-	size_t n = fake_tcp_syn_opts(O, 1460, 7, 1, 1, 100);
-
-	fake_tcp_peer_init(&P, &H, sport, lport, 0x1000);
-	fake_tcp_rx(&P, 0x1000, 0, TH_SYN, 65535, O, n, NULL, 0);
-}
 
 TEST(cookie_flood_costs_the_log_nothing)
 {
@@ -64,7 +54,7 @@ TEST(cookie_flood_costs_the_log_nothing)
 	/* Allowed port: every SYN gets its cookie SYN-ACK, nothing else. */
 	fake_mark(&H);
 	for (k = 0; k < FLOOD; k++)
-		syn((uint16_t)(10000 + k), ALLOWED);
+		authz_syn(&P, &H, (uint16_t)(10000 + k), ALLOWED);
 	CHECK_CNT(&H, RX(FLOOD), TX(FLOOD), { AX_C_tcp_syncookies_sent, FLOOD });
 	authz_stats(a, &st);
 	CHECK_EQ(st.pending, 0);
@@ -77,7 +67,7 @@ TEST(cookie_flood_costs_the_log_nothing)
 	/* Denied port: nothing sent; reject entries at most one burst. */
 	fake_mark(&H);
 	for (k = 0; k < FLOOD; k++)
-		syn((uint16_t)(20000 + k), DENIED);
+		authz_syn(&P, &H, (uint16_t)(20000 + k), DENIED);
 	CHECK_EQ(H.nif.n, 0);
 	authz_drain(ax);
 	authz_stats(a, &st);
@@ -92,7 +82,7 @@ TEST(cookie_flood_costs_the_log_nothing)
 
 	/* One peer returns its cookie: one authorize entry, then the
 	 * connection is established (nothing sent before the commit). */
-	syn(40000, ALLOWED);
+	authz_syn(&P, &H, 40000, ALLOWED);
 	REQUIRE(fake_tcp_sent(&H, H.nif.n - 1, &V) == 0);
 	P.seq = 0x1001;
 	P.ack = V.seq + 1;
@@ -184,7 +174,7 @@ TEST(denied_flood_sets_deny_verdicts_at_the_reject_rate)
 		head0 = axiom_head_seq(ax);
 
 		for (k = 0; k < FLOOD; k++)
-			syn((uint16_t)(20000 + k), DENIED);
+			authz_syn(&P, &H, (uint16_t)(20000 + k), DENIED);
 		authz_drain(ax);
 		authz_stats(a, &st);
 		CHECK_EQ(st.rejected, FLOOD);

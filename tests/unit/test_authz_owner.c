@@ -21,7 +21,6 @@
 static struct fake_host H;
 static struct fake_tcp_app A;
 static struct fake_tcp_peer P;
-static uint8_t O[40];
 
 static const char pol[] = "default deny in\n"
 			  "default allow out\n"
@@ -38,15 +37,6 @@ static struct ax_cred cred(uint32_t uid, uint32_t gid, uint32_t pid, const char 
 	c.pid = pid;
 	snprintf(c.exe, sizeof(c.exe), "%s", exe);
 	return c;
-}
-
-/* A SYN from the peer's port sport to lport (Linux's options). */
-static void syn(uint16_t sport, uint16_t lport)
-{
-	size_t n = fake_tcp_syn_opts(O, 1460, 7, 1, 1, 100);
-
-	fake_tcp_peer_init(&P, &H, sport, lport, 0x1000);
-	fake_tcp_rx(&P, 0x1000, 0, TH_SYN, 65535, O, n, NULL, 0);
 }
 
 /* The text an entry about the flow between the peer's rport and our
@@ -105,7 +95,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 
 	/* nginx's port 80: authorized, the entry names nginx */
 	tcp_set_owner(l80, &nginx);
-	syn(40000, 80);
+	authz_syn(&P, &H, 40000, 80);
 	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 1));
 	REQUIRE(st.authorized == 1);
 	pcb = tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40000);
@@ -117,7 +107,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 
 	/* the same port, apache's: refused, the reject entry names apache */
 	tcp_set_owner(l80, &apache);
-	syn(40001, 80);
+	authz_syn(&P, &H, 40001, 80);
 	authz_drain(ax);
 	authz_stats(a, &st);
 	CHECK_EQ(st.rejected, 1);
@@ -129,7 +119,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 	/* nobody's: a rule with an owner condition never matches; no owner
 	 * fields in the entry */
 	tcp_set_owner(l80, NULL);
-	syn(40002, 80);
+	authz_syn(&P, &H, 40002, 80);
 	authz_drain(ax);
 	authz_stats(a, &st);
 	CHECK_EQ(st.rejected, 2);
@@ -138,7 +128,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 
 	/* by uid and group; the path escaped as a `program` condition */
 	tcp_set_owner(l81, &app);
-	syn(40003, 81);
+	authz_syn(&P, &H, 40003, 81);
 	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 2));
 	REQUIRE(st.authorized == 2);
 	pcb = tcp_lookup(&H.s, FAKE_OUR_IP, 81, FAKE_PEER_IP, 40003);
@@ -148,7 +138,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 		 head);
 	CHECK(entry_is(dir, tcp_admit_tag(pcb), AXIOM_CONN_AUTHORIZE, want));
 	tcp_set_owner(l81, &app_other_group);
-	syn(40004, 81);
+	authz_syn(&P, &H, 40004, 81);
 	authz_drain(ax);
 	authz_stats(a, &st);
 	CHECK_EQ(st.rejected, 3);
@@ -204,7 +194,7 @@ TEST(push_rechecks_the_authorized_owner)
 	l80 = tcp_listen(&H.s, 80, 16, fake_tcp_app_cb(), &A);
 	REQUIRE(l80);
 	tcp_set_owner(l80, &nginx);
-	syn(40000, 80);
+	authz_syn(&P, &H, 40000, 80);
 	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 1));
 	REQUIRE(st.authorized == 1);
 	tcp_set_owner(l80, NULL);

@@ -97,9 +97,7 @@ TEST(authorization_committing_at_stop_is_closed)
 	struct authz_stats st;
 	struct axiom *ax = NULL;
 	struct authz *a = NULL;
-	uint8_t o[40];
 	uint16_t type = 0;
-	size_t n;
 
 	REQUIRE(mkdtemp(dir) != NULL);
 	AUTHZ_HOST(&H);
@@ -108,9 +106,7 @@ TEST(authorization_committing_at_stop_is_closed)
 	tcp_set_syncookies(&H.s, TCP_SYNCOOKIES_NEVER);
 	REQUIRE(tcp_listen(&H.s, 80, 16, fake_tcp_app_cb(), &app) != NULL);
 
-	fake_tcp_peer_init(&peer, &H, 40000, 80, 0x1000);
-	n = fake_tcp_syn_opts(o, 1460, 7, 1, 1, 100);
-	fake_tcp_rx(&peer, 0x1000, 0, TH_SYN, 65535, o, n, NULL, 0);
+	authz_syn(&peer, &H, 40000, 80);
 	authz_stats(a, &st);
 	CHECK_EQ(st.pending, 1);
 	/* The stop, before the loop dispatched the commit. */
