@@ -154,6 +154,69 @@ fail:
 	return err;
 }
 
+/* ---- per-uid accounts and the daemon's descriptors ---- */
+
+static struct ss_acct *acct_get(struct sockserv *ss, uint32_t uid)
+{
+	struct ss_acct *a;
+
+	for (a = ss->accts; a; a = a->next)
+		if (a->uid == uid)
+			return a;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->uid = uid;
+	a->next = ss->accts;
+	ss->accts = a;
+	return a;
+}
+
+static void acct_maybe_free(struct sockserv *ss, struct ss_acct *a)
+{
+	struct ss_acct **pp;
+
+	if (a->sessions || a->sockets)
+		return;
+	for (pp = &ss->accts; *pp; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			free(a);
+			return;
+		}
+	}
+}
+
+void ss_acct_sock_put(struct sockserv *ss, struct ss_acct *a)
+{
+	if (!a)
+		return;
+	a->sockets--;
+	acct_maybe_free(ss, a);
+}
+
+/* Room for need more descriptors of ours (a session may hold a reply's
+ * duplicate too) within the budget; a new segment may use half the
+ * reserve, so programs at the sockets' limit do not lock out the next
+ * program's registration. */
+static int fd_room(const struct sockserv *ss, uint64_t need, int segment)
+{
+	return 2 * ss->st.sessions + 2 * ss->st.segments + ss->st.sockets + need <=
+	       ss->fd_budget + (segment ? ss->fd_reserve / 2 : 0);
+}
+
+/* May e's uid have one more socket? 0, -EMFILE (its cap, as a process at
+ * RLIMIT_NOFILE) or -ENFILE (the daemon's own descriptors, as a full
+ * system file table). */
+static int sock_admit(const struct ss_sess *e)
+{
+	if (e->acct->sockets >= e->ss->max_uid_sockets)
+		return -EMFILE;
+	if (!fd_room(e->ss, 1, 0))
+		return -ENFILE;
+	return 0;
+}
+
 /* ---- sessions ---- */
 
 static void sess_end(struct ss_sess *e)
@@ -174,6 +237,8 @@ static void sess_end(struct ss_sess *e)
 		e->seg->sessions--;
 		ss->reap = 1;
 	}
+	e->acct->sessions--;
+	acct_maybe_free(ss, e->acct);
 	if (e->outfd >= 0)
 		close(e->outfd);
 	epoll_ctl(ss->ep, EPOLL_CTL_DEL, e->fd, NULL);
@@ -359,18 +424,25 @@ static void do_hello(struct ss_sess *e, const struct axipc_req *q)
 	}
 	c->c = e->peer;
 	if (q->h.type == AXIPC_HELLO) {
-		err = seg_new(ss, &g);
+		err = fd_room(ss, 2, 1) ? seg_new(ss, &g) : -ENFILE;
 		if (err) {
 			free(c);
-			log_warn("sockserv: no segment for pid %u: %s", e->peer.pid, strerror(-err));
+			if (ss_log_ok(ss))
+				log_warn("sockserv: no segment for pid %u: %s", e->peer.pid,
+					 strerror(-err));
 			sess_reply(e, &q->h, err, NULL, 0, -1);
 			return;
 		}
 	} else {
 		for (g = ss->segs; g; g = g->next) {
-			/* Not a secret compared in a hot loop: the time it
-			 * takes says nothing useful (128 random bits). */
-			if (!memcmp(g->token, q->u.attach.token, sizeof(g->token)))
+			/* Constant time: how long a wrong guess takes must
+			 * not say how much of it was right. */
+			uint8_t diff = 0;
+			unsigned i;
+
+			for (i = 0; i < sizeof(g->token); i++)
+				diff |= (uint8_t)(g->token[i] ^ q->u.attach.token[i]);
+			if (!diff)
 				break;
 		}
 		if (!g) {
@@ -451,6 +523,11 @@ static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 		sess_reply(e, &q->h, -EPROTONOSUPPORT, NULL, 0, -1);
 		return;
 	}
+	err = sock_admit(e);
+	if (err) {
+		sess_reply(e, &q->h, err, NULL, 0, -1);
+		return;
+	}
 	err = sock_create(e->ss->socks, type, &e->cred->c, &so);
 	if (err) {
 		sess_reply(e, &q->h, err, NULL, 0, -1);
@@ -463,6 +540,8 @@ static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 		sess_reply(e, &q->h, err, NULL, 0, -1);
 		return;
 	}
+	s->acct = e->acct;
+	e->acct->sockets++;
 	hold(e, s->id);
 	ss_sock_publish(s);
 	rep.sock = s->id;
@@ -481,8 +560,9 @@ static void do_accept(struct ss_sess *e, struct ss_sock *l, const struct axipc_r
 
 	/* As the kernel: no descriptor to give, the connection stays
 	 * queued (EMFILE). */
-	if (!g->nfree && g->next_id >= AXIPC_SLOTS) {
-		sess_reply(e, &q->h, -EMFILE, NULL, 0, -1);
+	err = !g->nfree && g->next_id >= AXIPC_SLOTS ? -EMFILE : sock_admit(e);
+	if (err) {
+		sess_reply(e, &q->h, err, NULL, 0, -1);
 		return;
 	}
 	err = sock_accept(l->so, &so);
@@ -497,6 +577,8 @@ static void do_accept(struct ss_sess *e, struct ss_sock *l, const struct axipc_r
 		sess_reply(e, &q->h, err, NULL, 0, -1);
 		return;
 	}
+	s->acct = e->acct;
+	e->acct->sockets++;
 	hold(e, s->id);
 	ss_sock_publish(s);
 	if (sock_getpeername(so, (struct sockaddr *)&sa, &salen) == 0 &&
@@ -648,6 +730,12 @@ static void do_sockreq(struct ss_sess *e, const struct axipc_req *q)
 static void sess_request(struct ss_sess *e, const struct axipc_req *q)
 {
 	e->ss->st.requests++;
+	if (e->refused) {
+		/* Its uid holds AX_IPC_MAX_SESSIONS_UID sessions already. */
+		sess_reply(e, &q->h, -EMFILE, NULL, 0, -1);
+		e->ending = 1;
+		return;
+	}
 	if (q->h.type == AXIPC_HELLO || q->h.type == AXIPC_ATTACH) {
 		if (e->seg) {
 			sess_bad(e, "a second HELLO or ATTACH");
@@ -721,11 +809,22 @@ static void accept_sessions(struct sockserv *ss)
 			continue;
 		}
 		e = calloc(1, sizeof(*e));
-		if (!e || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+		if (!e || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 ||
+		    !(e->acct = acct_get(ss, uc.uid))) {
 			free(e);
 			close(fd);
 			continue;
 		}
+		/* Over its uid's cap a session is told EMFILE at its first
+		 * request; twice over, the connection just ends (it would
+		 * otherwise hold global sessions unanswered). */
+		if (e->acct->sessions >= 2 * ss->max_uid_sessions) {
+			acct_maybe_free(ss, e->acct);
+			free(e);
+			close(fd);
+			continue;
+		}
+		e->refused = e->acct->sessions >= ss->max_uid_sessions;
 		e->kind = SS_SESSION;
 		e->ss = ss;
 		e->fd = fd;
@@ -733,10 +832,12 @@ static void accept_sessions(struct sockserv *ss)
 		cred_of_pid(&e->peer, (uint32_t)uc.pid, uc.uid, uc.gid);
 		ev.data.ptr = e;
 		if (epoll_ctl(ss->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			acct_maybe_free(ss, e->acct);
 			free(e);
 			close(fd);
 			continue;
 		}
+		e->acct->sessions++;
 		e->next = ss->sessions;
 		if (ss->sessions)
 			ss->sessions->prev = e;
@@ -887,6 +988,17 @@ int sockserv_open(struct sockserv **out, const struct sockserv_config *cfg)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	ss->max_uid_sessions = cfg->max_uid_sessions ? cfg->max_uid_sessions
+						     : AX_IPC_MAX_SESSIONS_UID;
+	ss->max_uid_sockets = cfg->max_uid_sockets ? cfg->max_uid_sockets : AX_IPC_MAX_SOCKETS_UID;
+	{
+		uint64_t reserve = cfg->fd_reserve ? cfg->fd_reserve : AX_IPC_FD_RESERVE;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = 1024;
+		ss->fd_reserve = reserve;
+		ss->fd_budget = rl.rlim_cur > reserve ? rl.rlim_cur - reserve : 0;
+	}
 	ss->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ss->lfd < 0) {
 		err = -errno;
@@ -919,6 +1031,12 @@ void sockserv_close(struct sockserv *ss)
 	while (ss->sessions)
 		sess_end(ss->sessions);
 	sockserv_flush(ss);
+	while (ss->accts) { /* none left: every socket went with its sessions */
+		struct ss_acct *a = ss->accts;
+
+		ss->accts = a->next;
+		free(a);
+	}
 	if (ss->lfd >= 0) {
 		close(ss->lfd);
 		unlink(ss->path);

@@ -44,6 +44,10 @@ struct sockserv_config {
 	const char *path;        /* the api.sock path (made mode 0666) */
 	struct sock_layer *socks;
 	uint64_t seg_size;       /* 0: AX_IPC_SEG_SIZE (opt.h) */
+	/* Limits (0: opt.h's): per uid, sessions and sockets at once
+	 * (AX_IPC_MAX_SESSIONS_UID, AX_IPC_MAX_SOCKETS_UID); descriptors
+	 * kept for the daemon below its RLIMIT_NOFILE (AX_IPC_FD_RESERVE). */
+	unsigned max_uid_sessions, max_uid_sockets, fd_reserve;
 };
 
 /* 0 or -errno (the socket cannot be made). *out is the caller's. */

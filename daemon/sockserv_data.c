@@ -465,7 +465,8 @@ struct ss_sock *ss_sock_new(struct ss_seg *g, struct sock *so, int type, int *er
 	s->refs = 1;
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->efd < 0) {
-		*err = -errno;
+		/* The daemon's table, not the program's, is full. */
+		*err = errno == EMFILE ? -ENFILE : -errno;
 		free_id(g, id);
 		free(s);
 		return NULL;
@@ -541,6 +542,8 @@ static void sock_release(struct ss_sock *s)
 	free_id(g, s->id);
 	g->nsocks--;
 	ss->st.sockets--;
+	ss_acct_sock_put(ss, s->acct);
+	s->acct = NULL;
 	s->released = 1;
 	/* Freed at the end of the round; one on the dirty list gets to the
 	 * dead list from there. */

@@ -37,6 +37,14 @@ struct ss_cred {
 	struct ss_cred *next;
 };
 
+/* What one uid holds (sessions from accept to end, sockets from creation
+ * to release): the per-uid caps. Freed when both are 0. */
+struct ss_acct {
+	uint32_t uid;
+	unsigned sessions, sockets;
+	struct ss_acct *next;
+};
+
 struct ss_seg {
 	enum ss_kind kind; /* SS_BELL: its doorbell in the epoll set */
 	struct sockserv *ss;
@@ -64,6 +72,8 @@ struct ss_sess {
 	struct ss_seg *seg;      /* NULL before HELLO/ATTACH */
 	struct ss_cred *cred;
 	struct ax_cred peer;     /* SO_PEERCRED at accept */
+	struct ss_acct *acct;    /* peer.uid's */
+	int refused;             /* over its uid's cap: EMFILE, then ends */
 	uint64_t refs[AXIPC_SLOTS / 64]; /* the sockets it holds */
 	/* A reply the socket did not take: sent first, reading waits. */
 	uint8_t out[AXIPC_MSG_MAX];
@@ -92,6 +102,7 @@ struct ss_sock {
 	uint32_t last_ready;
 	int dirty, released;
 	struct ss_sock *dirty_next;
+	struct ss_acct *acct;  /* the uid it counts against (its creator's) */
 };
 
 struct sockserv {
@@ -107,6 +118,10 @@ struct sockserv {
 	struct ss_sock *blocked; /* UDP senders waiting (admission pending, ...) */
 	int reap;               /* a segment may be empty: look at flush */
 	int closing;            /* sockserv_close: the last segment frees us */
+	struct ss_acct *accts;
+	unsigned max_uid_sessions, max_uid_sockets;
+	uint64_t fd_budget;     /* RLIMIT_NOFILE less the daemon's reserve */
+	uint64_t fd_reserve;
 	uint64_t log_sec;
 	unsigned log_n;
 	struct {
@@ -138,5 +153,7 @@ void ss_retry_blocked(struct sockserv *ss);
 
 /* sockserv.c */
 void ss_seg_free(struct ss_seg *g);
+/* A socket of a's went (released); frees a when it holds nothing. */
+void ss_acct_sock_put(struct sockserv *ss, struct ss_acct *a);
 
 #endif /* AX_DAEMON_SOCKSERV_PRIV_H */

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -38,6 +39,7 @@ static struct sock_layer *SL;
 static struct sockserv *SS;
 static char *DIR_;
 static char PATH_[100];
+static struct sockserv_config LIMITS; /* the next setup's limits (0: opt.h's) */
 
 struct stats {
 	uint64_t sessions, sockets, bad_msg, bad_index, wakeups, kicks, segments;
@@ -101,6 +103,9 @@ static int setup(void)
 	cc.path = PATH_;
 	cc.socks = SL;
 	cc.seg_size = 256ull << 20; /* smaller than the default: ASan's shadow */
+	cc.max_uid_sessions = LIMITS.max_uid_sessions;
+	cc.max_uid_sockets = LIMITS.max_uid_sockets;
+	cc.fd_reserve = LIMITS.fd_reserve;
 	if (sockserv_open(&SS, &cc))
 		return -1;
 	fake_mark(&H);
@@ -1087,6 +1092,110 @@ TEST(a_program_that_does_not_read_its_replies_stalls_only_itself)
 	teardown();
 }
 
+/* Sockets of one uid are capped across its sessions (EMFILE, as a process
+ * at RLIMIT_NOFILE), and so are its sessions (HELLO answered EMFILE):
+ * one user's programs cannot take what the others need. */
+TEST(a_uids_sockets_and_sessions_are_capped_with_emfile)
+{
+	struct axipc_hello hb = { .version = AXIPC_VERSION };
+	struct prog p, q, r;
+	int a, b, c, efd, fds[2];
+
+	LIMITS = (struct sockserv_config){ .max_uid_sockets = 3, .max_uid_sessions = 2 };
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	REQUIRE(prog_hello(&q) == 0);
+	a = prog_socket(&p, SOCK_STREAM, &efd);
+	CHECK(a >= 0);
+	close(efd);
+	b = prog_socket(&p, SOCK_DGRAM, &efd);
+	CHECK(b >= 0);
+	close(efd);
+	c = prog_socket(&q, SOCK_STREAM, &efd);
+	CHECK(c >= 0);
+	close(efd);
+	/* The uid's fourth, from either of its sessions. */
+	CHECK_EQ(prog_socket(&p, SOCK_STREAM, &efd), -EMFILE);
+	CHECK_EQ(prog_socket(&q, SOCK_DGRAM, &efd), -EMFILE);
+	CHECK_EQ(stats().sockets, 3);
+	/* One closed, one may come (from the other session). */
+	CHECK_EQ(prog_close(&p, (uint32_t)a), 0);
+	a = prog_socket(&q, SOCK_STREAM, &efd);
+	CHECK(a >= 0);
+	if (a >= 0)
+		close(efd);
+	/* A third session of the uid: its HELLO is EMFILE, then it ends. */
+	memset(&r, 0, sizeof(r));
+	r.fd = prog_connect();
+	REQUIRE(r.fd >= 0);
+	CHECK_EQ(request(&r, AXIPC_HELLO, 0, &hb, sizeof(hb), NULL, 0, fds), -EMFILE);
+	CHECK_EQ(fds[0], -1);
+	pump();
+	CHECK_EQ(stats().sessions, 2);
+	CHECK_EQ(stats().segments, 2);
+	close(r.fd);
+	/* p gone, its sockets with it: the uid's count follows. */
+	prog_end(&p);
+	pump();
+	CHECK_EQ(stats().sockets, 2);
+	b = prog_socket(&q, SOCK_STREAM, &efd);
+	CHECK(b >= 0);
+	if (b >= 0)
+		close(efd);
+	prog_end(&q);
+	pump();
+	CHECK_EQ(stats().sockets, 0);
+	teardown();
+	LIMITS = (struct sockserv_config){ 0 };
+}
+
+/* A program that makes sockets and drops its copies of their eventfds
+ * (each still costs the daemon one) is told ENFILE while the daemon keeps
+ * AX_IPC_FD_RESERVE descriptors: another program can still register and
+ * make a socket. Runs last: it lowers this process's descriptor limit. */
+TEST(sockets_stop_with_enfile_before_the_daemon_runs_out_of_descriptors)
+{
+	struct rlimit rl, low;
+	struct prog p, q;
+	int i, efd, err = 0, made = 0;
+
+	REQUIRE(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	/* The default reserve (512) and room for a few hundred sockets
+	 * above what is open now. */
+	low.rlim_cur = low.rlim_max = 1000;
+	REQUIRE(low.rlim_max <= rl.rlim_max);
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	for (i = 0; i < 2000; i++) {
+		err = prog_socket(&p, SOCK_STREAM, &efd);
+		if (err < 0)
+			break;
+		close(efd);
+		made++;
+	}
+	CHECK_EQ(err, -ENFILE);
+	CHECK(made > 100);
+	CHECK(made < 1000 - 512);
+	CHECK_EQ(stats().sockets, (uint64_t)made);
+	/* The daemon still has descriptors of its own: a new session, its
+	 * segment and doorbell; a socket once p let a few go. */
+	REQUIRE(prog_hello(&q) == 0);
+	CHECK_EQ(stats().sessions, 2);
+	CHECK_EQ(prog_socket(&q, SOCK_DGRAM, &efd), -ENFILE);
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(prog_close(&p, (uint32_t)i), 0);
+	err = prog_socket(&q, SOCK_DGRAM, &efd);
+	CHECK(err >= 0);
+	if (err >= 0)
+		close(efd);
+	prog_end(&q);
+	prog_end(&p);
+	pump();
+	CHECK_EQ(stats().sockets, 0);
+	teardown();
+}
+
 TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(requests_before_hello_and_malformed_ones_end_only_that_session),
 	  T(data_moves_through_the_shared_rings_both_ways),
@@ -1099,4 +1208,6 @@ TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(random_scribbles_over_the_segment_never_reach_the_daemon),
 	  T(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order),
 	  T(an_attached_child_holds_what_its_parent_held_not_its_siblings_sockets),
-	  T(a_program_that_does_not_read_its_replies_stalls_only_itself))
+	  T(a_program_that_does_not_read_its_replies_stalls_only_itself),
+	  T(a_uids_sockets_and_sessions_are_capped_with_emfile),
+	  T(sockets_stop_with_enfile_before_the_daemon_runs_out_of_descriptors))

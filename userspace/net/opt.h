@@ -307,3 +307,21 @@
 #ifndef AX_IPC_MAX_SESSIONS
 #define AX_IPC_MAX_SESSIONS 1024u
 #endif
+/* Sessions of one uid at once: a quarter, so one user's programs cannot
+ * take every session from the others; more are answered EMFILE. */
+#ifndef AX_IPC_MAX_SESSIONS_UID
+#define AX_IPC_MAX_SESSIONS_UID 256u
+#endif
+/* Sockets of one uid at once (each costs the daemon an eventfd and a
+ * slot): as many as one segment has slots; more are EMFILE, as a process
+ * at its RLIMIT_NOFILE. */
+#ifndef AX_IPC_MAX_SOCKETS_UID
+#define AX_IPC_MAX_SOCKETS_UID 65536u
+#endif
+/* Descriptors the daemon keeps for itself (the engine, Axiom's log, the
+ * control socket, new sessions): programs' sockets and segments stop
+ * (ENFILE, as a full system file table) this far below its RLIMIT_NOFILE,
+ * so no program can make the daemon itself run out. */
+#ifndef AX_IPC_FD_RESERVE
+#define AX_IPC_FD_RESERVE 512u
+#endif
