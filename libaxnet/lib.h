@@ -36,8 +36,9 @@ struct ax_session {
 	struct axipc_seg_hdr *hdr;
 	struct axipc_slot *slots;
 	uint32_t nslots;
-	uint32_t *locks;              /* per slot: rx and tx futexes (MAP_SHARED
-	                               * anonymous: shared with forked children) */
+	pthread_mutex_t *locks;       /* per slot: rx and tx locks (robust,
+	                               * process-shared, in MAP_SHARED anonymous
+	                               * memory: shared with forked children) */
 	int shared;                   /* 1 after a fork: sockets may have other
 	                               * users, want bits are never cleared */
 	int broken;                   /* a forked child that could not attach */
@@ -179,8 +180,12 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline);
 /* Drain a socket's eventfd and wake its local waiters (poll, epoll). */
 void ax_sock_drained(struct ax_sock *s);
 
-/* Per-slot locks (futexes shared with forked children), one per
- * direction (0 rx, 1 tx): consumers of a ring take turns. */
+/* Per-slot locks (shared with forked children), one per direction (0 rx,
+ * 1 tx): consumers of a ring take turns. Robust: a process that dies
+ * holding one (killed, or faulting on its buffer mid-copy) releases it;
+ * the ring is consistent then, as an index moves only after its copy.
+ * ax_slot_lock_init before a new socket's slot is used. */
+void ax_slot_lock_init(uint32_t id);
 void ax_slot_lock(uint32_t id, int dir);
 void ax_slot_unlock(uint32_t id, int dir);
 

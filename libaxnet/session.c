@@ -245,8 +245,8 @@ static int session_open(const char *dir)
 		goto out_fds;
 	}
 	/* Per-slot locks shared with forked children (never with other
-	 * programs): 2 futexes per slot, pages touched only when used. */
-	locks = mmap(NULL, (size_t)rep.nslots * 2 * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+	 * programs): 2 mutexes per slot, pages touched only when used. */
+	locks = mmap(NULL, (size_t)rep.nslots * 2 * sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (locks == MAP_FAILED) {
 		err = -errno;

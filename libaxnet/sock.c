@@ -164,6 +164,9 @@ static int sock_install(uint32_t id, int efd, int type, int flags, int state)
 	s->state = state;
 	s->nonblock = !!(flags & SOCK_NONBLOCK);
 	s->slot = &ax_sess.slots[id];
+	/* A new slot (or one every user has closed): no one else holds
+	 * its locks. */
+	ax_slot_lock_init(id);
 	pthread_mutex_init(&s->wmu, NULL);
 	err = ax_fd_install(efd, &s->o);
 	if (err) {

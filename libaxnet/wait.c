@@ -187,28 +187,36 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 	return r;
 }
 
-/* ---- per-slot locks: futexes in memory shared with forked children ---- */
+/* ---- per-slot locks: robust mutexes shared with forked children ---- */
+
+/* Robust (the kernel releases a dead owner's lock: its robust list), so
+ * that a forked child killed or crashing mid-copy cannot leave its
+ * family's socket locked forever; process-shared, as the memory is. */
+void ax_slot_lock_init(uint32_t id)
+{
+	pthread_mutexattr_t a;
+	int dir;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	for (dir = 0; dir < 2; dir++)
+		pthread_mutex_init(&ax_sess.locks[id * 2 + (uint32_t)dir], &a);
+	pthread_mutexattr_destroy(&a);
+}
 
 void ax_slot_lock(uint32_t id, int dir)
 {
-	uint32_t *w = &ax_sess.locks[id * 2 + (uint32_t)dir], c = 0;
+	pthread_mutex_t *m = &ax_sess.locks[id * 2 + (uint32_t)dir];
 
-	if (__atomic_compare_exchange_n(w, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return;
-	if (c != 2)
-		c = __atomic_exchange_n(w, 2, __ATOMIC_ACQUIRE);
-	while (c != 0) {
-		futex(w, FUTEX_WAIT, 2, NULL);
-		c = __atomic_exchange_n(w, 2, __ATOMIC_ACQUIRE);
-	}
+	/* EOWNERDEAD: its holder died between lock and unlock; the ring's
+	 * indices are as it last published them (a copy not yet published
+	 * is simply redone), so the lock is good as it is. */
+	if (pthread_mutex_lock(m) == EOWNERDEAD)
+		pthread_mutex_consistent(m);
 }
 
 void ax_slot_unlock(uint32_t id, int dir)
 {
-	uint32_t *w = &ax_sess.locks[id * 2 + (uint32_t)dir];
-
-	if (__atomic_fetch_sub(w, 1, __ATOMIC_RELEASE) != 1) {
-		__atomic_store_n(w, 0, __ATOMIC_RELEASE);
-		futex(w, FUTEX_WAKE, 1, NULL);
-	}
+	pthread_mutex_unlock(&ax_sess.locks[id * 2 + (uint32_t)dir]);
 }
