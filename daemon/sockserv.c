@@ -62,6 +62,7 @@ void ss_seg_free(struct ss_seg *g)
 	segalloc_fini(&g->alloc);
 	for (c = g->creds; c; c = n) {
 		n = c->next;
+		ss->st.creds--;
 		free(c);
 	}
 	free(g->socks);
@@ -236,6 +237,22 @@ static void sess_end(struct ss_sess *e)
 		}
 		e->seg->sessions--;
 		ss->reap = 1;
+		if (!e->cred->used) {
+			/* Owner of nothing (a forked child that only used
+			 * its parent's sockets): it goes now, not with the
+			 * segment, or a server forking per connection would
+			 * grow us by one cred per fork. */
+			struct ss_cred **pp;
+
+			for (pp = &e->seg->creds; *pp; pp = &(*pp)->next) {
+				if (*pp == e->cred) {
+					*pp = e->cred->next;
+					free(e->cred);
+					ss->st.creds--;
+					break;
+				}
+			}
+		}
 	}
 	e->acct->sessions--;
 	acct_maybe_free(ss, e->acct);
@@ -453,6 +470,7 @@ static void do_hello(struct ss_sess *e, const struct axipc_req *q)
 	}
 	c->next = g->creds;
 	g->creds = c;
+	ss->st.creds++;
 	e->cred = c;
 	e->seg = g;
 	g->sessions++;
@@ -528,6 +546,7 @@ static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 		sess_reply(e, &q->h, err, NULL, 0, -1);
 		return;
 	}
+	e->cred->used = 1;
 	err = sock_create(e->ss->socks, type, &e->cred->c, &so);
 	if (err) {
 		sess_reply(e, &q->h, err, NULL, 0, -1);
@@ -1069,6 +1088,7 @@ void sockserv_stats(const struct sockserv *ss,
 	fn(arg, "sockserv.segments", ss->st.segments);
 	fn(arg, "sockserv.sockets", ss->st.sockets);
 	fn(arg, "sockserv.ring_bytes", ss->st.ring_bytes);
+	fn(arg, "sockserv.creds", ss->st.creds);
 	fn(arg, "sockserv.requests", ss->st.requests);
 	fn(arg, "sockserv.kicks", ss->st.kicks);
 	fn(arg, "sockserv.doorbells", ss->st.doorbells);

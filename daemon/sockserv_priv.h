@@ -35,6 +35,7 @@ struct ss_seg;
 struct ss_cred {
 	struct ax_cred c;
 	struct ss_cred *next;
+	int used; /* a socket was made with it: kept with the segment */
 };
 
 /* What one uid holds (sessions from accept to end, sockets from creation
@@ -126,7 +127,7 @@ struct sockserv {
 	unsigned log_n;
 	struct {
 		uint64_t sessions, sessions_total, segments, sockets, requests, kicks,
-			doorbells, wakeups, bad_msg, bad_index, no_memory, ring_bytes;
+			doorbells, wakeups, bad_msg, bad_index, no_memory, ring_bytes, creds;
 	} st;
 };
 

@@ -42,7 +42,7 @@ static char PATH_[100];
 static struct sockserv_config LIMITS; /* the next setup's limits (0: opt.h's) */
 
 struct stats {
-	uint64_t sessions, sockets, bad_msg, bad_index, wakeups, kicks, segments;
+	uint64_t sessions, sockets, bad_msg, bad_index, wakeups, kicks, segments, creds;
 };
 
 static void stat_cb(void *arg, const char *name, uint64_t v)
@@ -63,6 +63,8 @@ static void stat_cb(void *arg, const char *name, uint64_t v)
 		st->kicks = v;
 	else if (!strcmp(name, "sockserv.segments"))
 		st->segments = v;
+	else if (!strcmp(name, "sockserv.creds"))
+		st->creds = v;
 }
 
 static struct stats stats(void)
@@ -1149,6 +1151,52 @@ TEST(a_uids_sockets_and_sessions_are_capped_with_emfile)
 	LIMITS = (struct sockserv_config){ 0 };
 }
 
+/* A server that forks a child per connection: each child ATTACHes, uses
+ * its parent's sockets, exits. What the daemon keeps for it goes with it
+ * (its cred stays only if it made a socket: a lingering connection of
+ * that socket still names it). */
+TEST(attached_sessions_that_made_no_socket_leave_nothing_behind)
+{
+	struct axipc_attach at = { .version = AXIPC_VERSION };
+	struct axipc_hello_rep rep;
+	struct prog p, c;
+	int i, efd, id;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = prog_socket(&p, SOCK_STREAM, &efd);
+	REQUIRE(id >= 0);
+	close(efd);
+	memcpy(at.token, p.hdr->token, sizeof(at.token));
+	CHECK_EQ(stats().creds, 1);
+	for (i = 0; i < 300; i++) {
+		memset(&c, 0, sizeof(c));
+		c.fd = prog_connect();
+		REQUIRE(c.fd >= 0);
+		CHECK_EQ(request(&c, AXIPC_ATTACH, 0, &at, sizeof(at), &rep, sizeof(rep), NULL), 0);
+		close(c.fd);
+		pump();
+	}
+	CHECK_EQ(stats().sessions, 1);
+	CHECK_EQ(stats().sockets, 1);
+	CHECK_EQ(stats().creds, 1);
+	/* One that made a socket of its own: its cred stays with the segment. */
+	memset(&c, 0, sizeof(c));
+	c.fd = prog_connect();
+	REQUIRE(c.fd >= 0);
+	CHECK_EQ(request(&c, AXIPC_ATTACH, 0, &at, sizeof(at), &rep, sizeof(rep), NULL), 0);
+	CHECK(prog_socket(&c, SOCK_DGRAM, &efd) >= 0);
+	close(efd);
+	close(c.fd);
+	pump();
+	CHECK_EQ(stats().creds, 2);
+	prog_end(&p);
+	pump();
+	CHECK_EQ(stats().segments, 0);
+	CHECK_EQ(stats().creds, 0);
+	teardown();
+}
+
 /* A program that makes sockets and drops its copies of their eventfds
  * (each still costs the daemon one) is told ENFILE while the daemon keeps
  * AX_IPC_FD_RESERVE descriptors: another program can still register and
@@ -1210,4 +1258,5 @@ TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(an_attached_child_holds_what_its_parent_held_not_its_siblings_sockets),
 	  T(a_program_that_does_not_read_its_replies_stalls_only_itself),
 	  T(a_uids_sockets_and_sessions_are_capped_with_emfile),
+	  T(attached_sessions_that_made_no_socket_leave_nothing_behind),
 	  T(sockets_stop_with_enfile_before_the_daemon_runs_out_of_descriptors))

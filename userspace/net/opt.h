@@ -307,10 +307,12 @@
 #ifndef AX_IPC_MAX_SESSIONS
 #define AX_IPC_MAX_SESSIONS 1024u
 #endif
-/* Sessions of one uid at once: a quarter, so one user's programs cannot
- * take every session from the others; more are answered EMFILE. */
+/* Sessions of one uid at once (a forked child that attaches is one):
+ * half of AX_IPC_MAX_SESSIONS, so one user's programs cannot take every
+ * session from the others, and a prefork server of a few hundred workers
+ * still fits; more are answered EMFILE. */
 #ifndef AX_IPC_MAX_SESSIONS_UID
-#define AX_IPC_MAX_SESSIONS_UID 256u
+#define AX_IPC_MAX_SESSIONS_UID 512u
 #endif
 /* Sockets of one uid at once (each costs the daemon an eventfd and a
  * slot): as many as one segment has slots; more are EMFILE, as a process
