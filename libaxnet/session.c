@@ -48,8 +48,9 @@ static int sendmsg_all(int fd, const void *buf, size_t n)
 }
 
 /* One reply packet; fd receives a passed descriptor (else -1). Extra
- * descriptors are closed. Returns its length or -errno. */
-static ssize_t recv_reply(int fd, void *buf, size_t n, int *fds, int maxfds)
+ * descriptors are closed. Returns its length or -errno; *ctrunc 1 when a
+ * descriptor sent to us was dropped (our table was full). */
+static ssize_t recv_reply(int fd, void *buf, size_t n, int *fds, int maxfds, int *ctrunc)
 {
 	union {
 		char b[CMSG_SPACE(4 * sizeof(int))];
@@ -83,8 +84,9 @@ static ssize_t recv_reply(int fd, void *buf, size_t n, int *fds, int maxfds)
 	}
 	if (r == 0)
 		return -ECONNRESET;
-	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+	if (m.msg_flags & MSG_TRUNC)
 		return -EPROTO;
+	*ctrunc = !!(m.msg_flags & MSG_CTRUNC);
 	return r;
 }
 
@@ -99,7 +101,7 @@ static int call_locked(int ctl, uint16_t type, uint32_t sock, const void *body, 
 	struct axipc_rep rep;
 	int tmpfd[2], *fdp = fds ? fds : tmpfd, nf = fds ? maxfds : 0;
 	ssize_t r;
-	int err;
+	int err, ctrunc = 0;
 
 	if (sizeof(h) + blen > sizeof(buf))
 		return -EINVAL;
@@ -113,7 +115,7 @@ static int call_locked(int ctl, uint16_t type, uint32_t sock, const void *body, 
 		*lost = 1;
 		return err;
 	}
-	r = recv_reply(ctl, buf, sizeof(buf), fdp, nf);
+	r = recv_reply(ctl, buf, sizeof(buf), fdp, nf, &ctrunc);
 	if (r < 0) {
 		*lost = 1;
 		return (int)r;
@@ -130,6 +132,26 @@ static int call_locked(int ctl, uint16_t type, uint32_t sock, const void *body, 
 	}
 	if ((size_t)r != sizeof(rep) + (size_t)axipc_rep_body_len(type))
 		goto proto;
+	if (ctrunc) {
+		/* Our descriptor table was full when the reply came (another
+		 * thread took the number sock.c's fd_room saw free): the session
+		 * is fine; the socket the daemon made for us goes back, and
+		 * the call fails as Linux's would. */
+		for (int i = 0; i < nf; i++)
+			if (fdp[i] >= 0) {
+				close(fdp[i]);
+				fdp[i] = -1;
+			}
+		if (type == AXIPC_SOCKET || type == AXIPC_ACCEPT) {
+			struct axipc_sock_rep sr;
+			int l2;
+
+			memcpy(&sr, buf + sizeof(rep), sizeof(sr));
+			(void)call_locked(ctl, AXIPC_CLOSE, sr.sock, NULL, 0, NULL, 0, NULL, 0, &l2);
+			*lost = l2;
+		}
+		return -EMFILE;
+	}
 	if (rbody)
 		memcpy(rbody, buf + sizeof(rep), rblen < (size_t)r - sizeof(rep) ?
 		       rblen : (size_t)r - sizeof(rep));

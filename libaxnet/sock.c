@@ -181,6 +181,20 @@ fail:
 	return err;
 }
 
+/* Room in our descriptor table for the eventfd a SOCKET or ACCEPT brings:
+ * 0, or -EMFILE/-ENFILE before the daemon is asked (so that, as on Linux,
+ * a full table fails the call and an accept leaves its connection queued,
+ * rather than the descriptor being dropped in flight). */
+static int fd_room(void)
+{
+	int fd = fcntl(ax_sess.ctl, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0)
+		return errno == EBADF ? 0 : -errno;
+	close(fd);
+	return 0;
+}
+
 AX_API int ax_socket(int domain, int type, int protocol)
 {
 	struct axipc_socket q = { .domain = domain, .protocol = protocol };
@@ -198,6 +212,9 @@ AX_API int ax_socket(int domain, int type, int protocol)
 	if (err)
 		return (int)ax_ret(err);
 	q.type = base;
+	err = fd_room();
+	if (err)
+		return (int)ax_ret(err);
 	err = ax_call(AXIPC_SOCKET, 0, &q, sizeof(q), &rep, sizeof(rep), &efd);
 	if (err < 0)
 		return (int)ax_ret(err);
@@ -294,6 +311,9 @@ AX_API int ax_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int fla
 			err = -EBADF;
 			break;
 		}
+		err = fd_room();
+		if (err)
+			break;
 		err = ax_call(AXIPC_ACCEPT, s->id, &q, sizeof(q), &rep, sizeof(rep), &efd);
 		if (err != -EAGAIN || s->nonblock)
 			break;

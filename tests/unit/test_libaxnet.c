@@ -24,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -53,7 +54,9 @@ static struct fake {
 	int closed[NSLOTS];
 	int so_err[NSLOTS];      /* positive errno for SO_ERROR */
 	int connect_ret;         /* CONNECT's answer for streams */
-	int accept_id;           /* a socket to hand out on ACCEPT, or -1 */
+	int accept_id;           /* a socket to hand out on ACCEPT, or -1;
+	                          * -2: a new one for every ACCEPT */
+	int naccept;             /* sockets handed out by ACCEPT */
 	uint32_t next_id;
 	uint64_t ring_next;
 	int nattach, nbad;
@@ -189,14 +192,18 @@ static void serve(int fd)
 		struct axipc_sock_rep r = { 0 };
 		struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4242),
 					    .sin_addr.s_addr = htonl(0x0a000002) };
-		if (F.accept_id < 0) {
+		if (F.accept_id == -2) {
+			r.sock = new_sock(SOCK_STREAM);
+		} else if (F.accept_id < 0) {
 			reply(fd, &q.h, -EAGAIN, NULL, 0, NULL, 0);
 			break;
+		} else {
+			r.sock = (uint32_t)F.accept_id;
+			F.accept_id = -1;
 		}
-		r.sock = (uint32_t)F.accept_id;
+		F.naccept++;
 		r.peer.len = sizeof(peer);
 		memcpy(r.peer.addr, &peer, sizeof(peer));
-		F.accept_id = -1;
 		reply(fd, &q.h, 0, &r, sizeof(r), &F.efd[r.sock], 1);
 		break;
 	}
@@ -1006,6 +1013,83 @@ TEST(a_child_dying_inside_recv_leaves_the_socket_to_the_parent)
 	ax_close(fd);
 }
 
+/* The child's half of the next test: its descriptor table full, a socket
+ * is EMFILE as on Linux (and an accept leaves the connection queued);
+ * its session and sockets live on. Exit 0, or the step that failed. */
+static int at_fd_limit(int fd, int lfd)
+{
+	struct rlimit rl;
+	int top = 0, *fill, n = 0, r, e, v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 1000000)
+		return 10;
+	for (int i = 0; i < (int)rl.rlim_cur; i++)
+		if (fcntl(i, F_GETFD) >= 0)
+			top = i;
+	fill = malloc((size_t)(top + 16) * sizeof(*fill));
+	rl.rlim_cur = rl.rlim_max = (rlim_t)top + 16;
+	if (!fill || setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 10;
+	/* Every free number below the limit taken. */
+	while (n < top + 16 && (fill[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		n++;
+	if (n == top + 16 || errno != EMFILE)
+		return 11;
+	r = ax_socket(AF_INET, SOCK_STREAM, 0);
+	e = errno;
+	if (r != -1 || e != EMFILE)
+		return 1;
+	r = ax_accept(lfd, NULL, NULL);
+	e = errno;
+	if (r != -1 || e != EMFILE)
+		return 2;
+	while (n > 0)
+		close(fill[--n]);
+	free(fill);
+	if (ax_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) != 0)
+		return 3;
+	r = ax_socket(AF_INET, SOCK_DGRAM, 0);
+	if (r < 0)
+		return 4;
+	ax_close(r);
+	/* The connection stayed queued: taken now. */
+	r = ax_accept(lfd, NULL, NULL);
+	if (r < 0)
+		return 5;
+	ax_close(r);
+	return 0;
+}
+
+TEST(at_the_programs_descriptor_limit_socket_and_accept_are_emfile_and_the_session_lives)
+{
+	int fd = ax_socket(AF_INET, SOCK_STREAM, 0), lfd, st, before;
+	pid_t pid;
+
+	REQUIRE(fd >= 0);
+	lfd = ax_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	REQUIRE(lfd >= 0);
+	CHECK_EQ(ax_listen(lfd, 16), 0);
+	pthread_mutex_lock(&F.mu);
+	F.accept_id = -2; /* a connection for every ACCEPT */
+	before = F.naccept;
+	pthread_mutex_unlock(&F.mu);
+	pid = fork();
+	if (pid == 0)
+		_exit(at_fd_limit(fd, lfd));
+	REQUIRE(pid > 0);
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	pthread_mutex_lock(&F.mu);
+	/* The EMFILE accept took no connection: only the last one did. */
+	CHECK_EQ(F.naccept, before + 1);
+	F.accept_id = -1;
+	pthread_mutex_unlock(&F.mu);
+	ax_close(lfd);
+	ax_close(fd);
+}
+
 TEST(kernel_fds_pass_through)
 {
 	int sv[2];
@@ -1316,6 +1400,7 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(accept_hands_out_the_new_socket_and_its_peer),
 	  T(fork_attaches_the_child_before_the_parent_goes_on),
 	  T(a_child_dying_inside_recv_leaves_the_socket_to_the_parent),
+	  T(at_the_programs_descriptor_limit_socket_and_accept_are_emfile_and_the_session_lives),
 	  T(kernel_fds_pass_through),
 	  T(recv_on_a_never_connected_socket_is_enotconn_whatever_its_mask),
 	  T(connect_again_after_completion_reports_0_then_eisconn),
