@@ -835,9 +835,9 @@ static void accept_sessions(struct sockserv *ss)
 			continue;
 		}
 		/* Over its uid's cap a session is told EMFILE at its first
-		 * request; twice over, the connection just ends (it would
-		 * otherwise hold global sessions unanswered). */
-		if (e->acct->sessions >= 2 * ss->max_uid_sessions) {
+		 * request; a few more over, the connection just ends (they
+		 * would hold global sessions unanswered, had they no limit). */
+		if (e->acct->sessions >= ss->max_uid_sessions + SS_REFUSED_MAX) {
 			acct_maybe_free(ss, e->acct);
 			free(e);
 			close(fd);

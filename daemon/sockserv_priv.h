@@ -24,6 +24,9 @@ struct tcp_mem_ops;
 #define SS_REQ_BUDGET 64
 #define SS_EVENTS 64
 #define SS_LISTEN_BACKLOG 128
+/* Sessions of a uid past its cap kept to be told EMFILE: beyond these,
+ * its connections are closed at once. */
+#define SS_REFUSED_MAX 16
 
 enum ss_kind { SS_LISTENER, SS_SESSION, SS_BELL };
 

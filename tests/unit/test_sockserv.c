@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "axnet/ipc.h"
 #include "daemon/sockserv.h"
 #include "fake_netif.h"
+#include "net/opt.h"
 #include "net/udp.h"
 #include "sock/sock.h"
 #include "testlib.h"
@@ -1197,6 +1199,78 @@ TEST(attached_sessions_that_made_no_socket_leave_nothing_behind)
 	teardown();
 }
 
+/* One uid's connections, even ones that never send a request, cannot take
+ * every session: past its cap (and a few kept to be told EMFILE) they are
+ * closed at once, and another user's program still registers. */
+TEST(one_uids_silent_connections_leave_sessions_for_other_users)
+{
+	enum { N = AX_IPC_MAX_SESSIONS_UID + 600 };
+	static int fds[N];
+	int k, st = -1;
+	pid_t pid;
+
+	REQUIRE(setup() == 0);
+	for (k = 0; k < N; k++) {
+		fds[k] = prog_connect();
+		if (k % 50 == 0)
+			pump();
+	}
+	pump();
+	CHECK_EQ(stats().sessions, AX_IPC_MAX_SESSIONS_UID + 16);
+	if (geteuid() == 0) {
+		/* Another user: registers. */
+		REQUIRE(chmod(DIR_, 0755) == 0);
+		pid = fork();
+		if (pid == 0) {
+			struct axipc_hello hb = { .version = AXIPC_VERSION };
+			struct prog p;
+			int fd2[2];
+
+			if (setgid(65534) || setuid(65534))
+				_exit(2);
+			memset(&p, 0, sizeof(p));
+			p.fd = prog_connect();
+			if (p.fd < 0)
+				_exit(3);
+			/* The parent runs the daemon: wait for the reply. */
+			{
+				struct axipc_hdr h = { .type = AXIPC_HELLO,
+						       .len = sizeof(h) + sizeof(hb), .id = 1 };
+				uint8_t out[sizeof(h) + sizeof(hb)], in[AXIPC_MSG_MAX];
+				struct axipc_rep r;
+				struct pollfd pf = { .fd = p.fd, .events = POLLIN };
+
+				memcpy(out, &h, sizeof(h));
+				memcpy(out + sizeof(h), &hb, sizeof(hb));
+				if (send(p.fd, out, sizeof(out), 0) != (ssize_t)sizeof(out))
+					_exit(4);
+				if (poll(&pf, 1, 10000) != 1 ||
+				    recv(p.fd, in, sizeof(in), 0) < (ssize_t)sizeof(r))
+					_exit(5);
+				memcpy(&r, in, sizeof(r));
+				(void)fd2;
+				_exit(r.err == 0 ? 0 : 6);
+			}
+		}
+		REQUIRE(pid > 0);
+		for (k = 0; k < 5000; k++) {
+			pump();
+			if (waitpid(pid, &st, WNOHANG) == pid)
+				break;
+			usleep(1000);
+		}
+		CHECK(WIFEXITED(st));
+		CHECK_EQ(WEXITSTATUS(st), 0);
+	}
+	for (k = 0; k < N; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	for (k = 0; k < 100 && stats().sessions; k++)
+		pump();
+	CHECK_EQ(stats().sessions, 0);
+	teardown();
+}
+
 /* A program that makes sockets and drops its copies of their eventfds
  * (each still costs the daemon one) is told ENFILE while the daemon keeps
  * AX_IPC_FD_RESERVE descriptors: another program can still register and
@@ -1259,4 +1333,5 @@ TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(a_program_that_does_not_read_its_replies_stalls_only_itself),
 	  T(a_uids_sockets_and_sessions_are_capped_with_emfile),
 	  T(attached_sessions_that_made_no_socket_leave_nothing_behind),
+	  T(one_uids_silent_connections_leave_sessions_for_other_users),
 	  T(sockets_stop_with_enfile_before_the_daemon_runs_out_of_descriptors))
