@@ -181,7 +181,10 @@ int main(int argc, char **argv)
 		struct axipc_slot *s = slot((uint32_t)id);
 		uint32_t cons = __atomic_load_n(&s->tx_ring.cons, __ATOMIC_ACQUIRE);
 
-		__atomic_store_n(&s->tx_ring.prod, cons + s->tx.size + 4096, __ATOMIC_RELEASE);
+		/* Twice the ring past the consumer we read: past the free space
+		 * however far the peer's acks moved the daemon's consumer since
+		 * (at most a ring), not just 4 KiB past a stale one. */
+		__atomic_store_n(&s->tx_ring.prod, cons + 2 * s->tx.size + 4096, __ATOMIC_RELEASE);
 	}
 	after("tx", fd);
 
