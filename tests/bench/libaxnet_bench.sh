@@ -20,6 +20,11 @@
 # The XDP program sits on A's end only: into A the kernel's own TCP loses
 # GRO (README, "Platform notes"), so the kernel rows are a reference, not
 # the target.
+# Memory per idle connection: tests/tools/ax_idle holds IDLE connections
+# through libaxnet to a kernel listener in B that accepts and keeps them;
+# the daemon's resident memory (private, and the shared segment's pages it
+# touched) and the program's (all of it, and the segment's pages) are
+# read before and while they are held, per connection.
 # Connections per second: ax_xfer -C (connect, close with RST, in a row)
 # to ax_xfer_kernel -l -C (accept, close) in B: through libaxnet each connect is authorized
 # and committed to Axiom (the state directory on the root file system: a
@@ -32,11 +37,13 @@ MB=${MB:-1024}
 RUNS=${RUNS:-3}
 CONNS=${CONNS:-1000}
 CHUNK=${CHUNK:-1M}   # bytes per send/recv call, every program alike
+IDLE=${IDLE:-1000}   # idle connections held for the memory figure
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 STATE=/var/tmp/axnet-bench-$ID
 export AXNET_STATE_DIR=$STATE
 AX="$AX_TOOLS_DIR/ax_xfer"
+AXI="$AX_TOOLS_DIR/ax_idle"
 KX="$(realpath "$AX_TOOLS_DIR/ax_xfer_kernel")"
 BYTES=$((MB << 20))
 PIDS=()
@@ -52,7 +59,7 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-for t in "$AX" "$KX"; do [ -x "$t" ] || fail "$t is not built"; done
+for t in "$AX" "$AXI" "$KX"; do [ -x "$t" ] || fail "$t is not built"; done
 median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 # gbit LINE: Gbit/s of an ax_xfer "sent|received bytes=N ... secs=S" line.
 gbit() {
@@ -104,6 +111,33 @@ for _ in $(seq "$RUNS"); do
 done
 PIDS=()
 
+# Memory per idle connection (kB of /proc/PID/status fields).
+kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+ip netns exec "$NS_B" timeout 300 /usr/bin/python3 -c '
+import socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("0.0.0.0", 7001)); l.listen(4096); print("listening", flush=True)
+held = [l.accept()[0] for _ in range(int(sys.argv[1]))]
+time.sleep(300)' "$IDLE" >"$OUT/hold.out" 2>&1 &
+HOLD=$!
+PIDS+=($HOLD)
+for _ in $(seq 50); do grep -q '^listening' "$OUT/hold.out" && break; sleep 0.1; done
+d_anon0=$(kb "$AXNET_PID" RssAnon) d_shm0=$(kb "$AXNET_PID" RssShmem)
+mkfifo "$OUT/idle.in"
+timeout 300 "$AXI" -n "$IDLE" "$KERNEL_B" 7001 <"$OUT/idle.in" >"$OUT/idle.out" 2>&1 &
+IDLE_PID=$!
+PIDS+=($IDLE_PID)
+exec 7>"$OUT/idle.in"
+for _ in $(seq 600); do grep -q '^held' "$OUT/idle.out" && break; sleep 0.1; done
+grep -q '^held' "$OUT/idle.out" || { cat "$OUT/idle.out" >&2; fail "ax_idle did not hold $IDLE connections"; }
+d_anon=$(( $(kb "$AXNET_PID" RssAnon) - d_anon0 )) d_shm=$(( $(kb "$AXNET_PID" RssShmem) - d_shm0 ))
+p_rss=$(kb "$IDLE_PID" VmRSS)
+p_seg=$(sed -n 's/.*seg_rss_kb=\([0-9]*\).*/\1/p' "$OUT/idle.out")
+exec 7>&-
+wait "$IDLE_PID"
+kill "$HOLD" 2>/dev/null
+wait "$HOLD" 2>/dev/null
+
 # Connections per second, authorized (libaxnet) and not (A's kernel), to
 # ax_xfer_kernel accepting and closing in B.
 ip netns exec "$NS_B" timeout 300 "$KX" -l 7000 -C $((2 * CONNS)) >"$OUT/lst.out" 2>&1 &
@@ -136,11 +170,27 @@ row "kernel(A) ax_xfer on kernel sockets -> kernel(B)" "${out_kern[@]}"
 printf '%-48s %8s\n' "connections/s, ax_xfer on libaxnet (authorized)" "$cps_lib"
 printf '%-48s %8s\n' "connections/s, ax_xfer on kernel sockets" "$cps_kern"
 echo "authorizations committed for the $CONNS libaxnet connects: $auth"
+awk -v n="$IDLE" -v da="$d_anon" -v ds="$d_shm" -v pr="$p_rss" -v ps="$p_seg" 'BEGIN {
+	printf "memory per idle connection through libaxnet (%d held), bytes:\n", n
+	printf "  daemon, private (RssAnon):                %8.0f\n", da * 1024 / n
+	printf "  daemon, segment pages touched (RssShmem): %8.0f\n", ds * 1024 / n
+	printf "  program, segment pages touched:           %8.0f\n", ps * 1024 / n
+	printf "  program, all resident (VmRSS, incl. its libraries): %.0f\n", pr * 1024 / n }'
 echo "axnet retransmitted $retx segments in all"
 awk -v il="$(median "${in_lib[@]}")" -v ib="$(median "${in_builtin[@]}")" \
 	-v ik="$(median "${in_kern[@]}")" -v ol="$(median "${out_lib[@]}")" \
-	-v ob="$(median "${out_builtin[@]}")" -v ok="$(median "${out_kern[@]}")" 'BEGIN {
-	printf "ratio libaxnet / built-in, into A:   %.2f (target >= 0.90: %s)\n", il / ib, (il / ib >= 0.9) ? "met" : "NOT met"
-	printf "ratio libaxnet / built-in, out of A: %.2f (target >= 0.90: %s)\n", ol / ob, (ol / ob >= 0.9) ? "met" : "NOT met"
-	printf "ratio libaxnet / kernel sockets, into A:   %.2f\n", il / ik
-	printf "ratio libaxnet / kernel sockets, out of A: %.2f\n", ol / ok }'
+	-v ob="$(median "${out_builtin[@]}")" -v ok="$(median "${out_kern[@]}")" '
+function ratio(what, a, b, target,   r) {
+	if (b + 0 <= 0) { printf "ratio %s: n/a\n", what; return }
+	r = a / b
+	if (target > 0)
+		printf "ratio %s: %.2f (target >= %.2f: %s)\n", what, r, target, (r >= target ? "met" : "NOT met")
+	else
+		printf "ratio %s: %.2f\n", what, r
+}
+BEGIN {
+	ratio("libaxnet / built-in, into A  ", il, ib, 0.9)
+	ratio("libaxnet / built-in, out of A", ol, ob, 0.9)
+	ratio("libaxnet / kernel sockets, into A  ", il, ik, 0)
+	ratio("libaxnet / kernel sockets, out of A", ol, ok, 0)
+}'
