@@ -83,12 +83,19 @@
 
 /* --- TCP ------------------------------------------------------------ */
 /* Ring sizes per connection (power of two): a veth round trip of ~50 us
- * at 10 Gbit/s is 64 KiB in flight; four times that for headroom. */
+ * at 10 Gbit/s is 64 KiB in flight; four times that for headroom. The
+ * receive ring is the limit autotuning grows the window to (the window
+ * starts at AX_TCP_RCVWND_INIT and pages are touched only as data
+ * comes): 1 MiB, because a reader in another process (libaxnet) wakes a
+ * scheduling delay after the data lands, and on shared cores that delay
+ * is hundreds of microseconds: with 256 KiB a libaxnet reader was window
+ * bound at 3.8 Gbit/s where the built-in discard moved 5.5; with 1 MiB
+ * both move ~6.5 (tests/bench/libaxnet_bench.sh). Linux grows to 6 MiB. */
 #ifndef AX_TCP_SNDBUF
 #define AX_TCP_SNDBUF (256u * 1024)
 #endif
 #ifndef AX_TCP_RCVBUF
-#define AX_TCP_RCVBUF (256u * 1024)
+#define AX_TCP_RCVBUF (1024u * 1024)
 #endif
 /* SO_SNDBUF / SO_RCVBUF bounds (tcp_set_bufsize). Below one page the
  * receiver's SWS avoidance (RFC 9293 3.8.6.2.2) keeps the window under an
