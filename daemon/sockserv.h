@@ -29,7 +29,7 @@
  * Costs: per round, a look at each segment's 16 kick summary words; per
  * kicked or eventful socket, its ring views and one slot update; an
  * eventfd write only when the program asked (slot want bits), a doorbell
- * read only when the daemon slept. Per segment: 16 GiB of address space
+ * read only when the daemon slept. Per segment: 32 GiB of address space
  * (AX_IPC_SEG_SIZE), 24 MiB of it slots, pages only where touched.
  */
 #ifndef AX_DAEMON_SOCKSERV_H

@@ -82,17 +82,18 @@
 #endif /* AX_OPT_H */
 
 /* --- TCP ------------------------------------------------------------ */
-/* Ring sizes per connection (power of two): a veth round trip of ~50 us
- * at 10 Gbit/s is 64 KiB in flight; four times that for headroom. The
- * receive ring is the limit autotuning grows the window to (the window
- * starts at AX_TCP_RCVWND_INIT and pages are touched only as data
- * comes): 1 MiB, because a reader in another process (libaxnet) wakes a
- * scheduling delay after the data lands, and on shared cores that delay
- * is hundreds of microseconds: with 256 KiB a libaxnet reader was window
- * bound at 3.8 Gbit/s where the built-in discard moved 5.5; with 1 MiB
- * both move ~6.5 (tests/bench/libaxnet_bench.sh). Linux grows to 6 MiB. */
+/* Ring sizes per connection (power of two). Everything in flight stays
+ * in the send ring until acknowledged, and the receive ring is the limit
+ * autotuning grows the window to (it starts at AX_TCP_RCVWND_INIT); pages
+ * are touched only as data comes, so an idle connection costs address
+ * space, not memory. 1 MiB each (Linux grows to 4 and 6 MiB): a veth
+ * round trip is ~50 us at 10 Gbit/s (64 KiB), but a program in another
+ * process (libaxnet) refills or drains its ring a scheduling delay after
+ * the daemon moved it, hundreds of microseconds on shared cores; with 256
+ * KiB rings a libaxnet reader was window bound at 0.70 of the built-in
+ * discard (tests/bench/libaxnet_bench.sh), with 1 MiB it moves as much. */
 #ifndef AX_TCP_SNDBUF
-#define AX_TCP_SNDBUF (256u * 1024)
+#define AX_TCP_SNDBUF (1024u * 1024)
 #endif
 #ifndef AX_TCP_RCVBUF
 #define AX_TCP_RCVBUF (1024u * 1024)
@@ -299,9 +300,9 @@
 /* --- the daemon's server for programs (daemon/sockserv.c) ------------- */
 /* A program family's shared segment: virtual (pages cost only when
  * touched, freed rings are punched out); room for 16k connections with
- * opt.h's two 256 KiB rings, or 64k slots of smaller ones. */
+ * opt.h's two 1 MiB rings, or 64k slots of smaller ones. */
 #ifndef AX_IPC_SEG_SIZE
-#define AX_IPC_SEG_SIZE (16ull << 30)
+#define AX_IPC_SEG_SIZE (32ull << 30)
 #endif
 /* A UDP socket's send ring (datagram records): two of the largest
  * datagrams, so one always fits behind a wrap (records never wrap). */
@@ -309,7 +310,7 @@
 #define AX_IPC_UDP_TXRING (256u * 1024)
 #endif
 /* Sessions (connected processes) at once: each costs descriptors and a
- * segment's address space (1024 x 16 GiB is an eighth of the daemon's 47
+ * segment's address space (1024 x 32 GiB is a quarter of the daemon's 47
  * bits); more are refused at accept. */
 #ifndef AX_IPC_MAX_SESSIONS
 #define AX_IPC_MAX_SESSIONS 1024u
