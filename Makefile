@@ -38,7 +38,8 @@ CLI_SRCS := $(wildcard daemon/*.c userspace/cli/*.c)
 # The daemon's server for programs, which tests and fuzzers link without
 # the rest of the daemon: the readers of what programs write, the segment
 # allocator, sessions and rings (over sock/ and the engine).
-IPC_SRCS := daemon/ipc_decode.c daemon/segalloc.c daemon/sockserv.c daemon/sockserv_data.c
+IPC_SRCS := daemon/ipc_decode.c daemon/segalloc.c daemon/sockserv.c daemon/sockserv_data.c \
+	daemon/ringown.c
 
 SKEL := $(BUILD)/axnet_xdp.skel.h
 

@@ -67,8 +67,7 @@ void ss_seg_free(struct ss_seg *g)
 	}
 	free(g->socks);
 	free(g->free_ids);
-	if (g->blk_owner)
-		munmap(g->blk_owner, (g->size / SEGALLOC_MIN) * sizeof(*g->blk_owner));
+	ringown_fini(&g->own);
 	ss->st.segments--;
 	free(g);
 }
@@ -76,7 +75,7 @@ void ss_seg_free(struct ss_seg *g)
 static int seg_new(struct sockserv *ss, struct ss_seg **out)
 {
 	struct ss_seg *g = calloc(1, sizeof(*g));
-	uint64_t slot_off, ring_start, owners;
+	uint64_t slot_off, ring_start;
 	struct epoll_event ev = { .events = EPOLLIN };
 	int err;
 
@@ -113,14 +112,6 @@ static int seg_new(struct sockserv *ss, struct ss_seg **out)
 		       g->memfd, 0);
 	if (g->base == MAP_FAILED) {
 		err = -errno;
-		goto fail;
-	}
-	owners = (g->size / SEGALLOC_MIN) * sizeof(*g->blk_owner);
-	g->blk_owner = mmap(NULL, owners, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (g->blk_owner == MAP_FAILED) {
-		g->blk_owner = NULL;
-		err = -ENOMEM;
 		goto fail;
 	}
 	g->socks = calloc(AXIPC_SLOTS, sizeof(*g->socks));

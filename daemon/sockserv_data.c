@@ -60,10 +60,16 @@ void ss_mark_dirty(struct ss_sock *s, uint32_t events)
 static void *mem_alloc(void *arg, struct tcp_pcb *pcb, uint32_t size, int is_rcv)
 {
 	struct ss_seg *g = arg;
-	int64_t off = segalloc_alloc(&g->alloc, size);
+	int64_t off;
 
 	(void)pcb;
 	(void)is_rcv;
+	/* Every ring a socket shows is one of these blocks. */
+	if (ringown_reserve(&g->own, (uint64_t)g->alloc.live + 1) < 0) {
+		g->ss->st.no_memory++;
+		return NULL;
+	}
+	off = segalloc_alloc(&g->alloc, size);
 	if (off < 0) {
 		g->ss->st.no_memory++;
 		return NULL;
@@ -76,14 +82,14 @@ static void mem_free(void *arg, struct tcp_pcb *pcb, void *mem, uint32_t size, i
 {
 	struct ss_seg *g = arg;
 	uint64_t off = (uint64_t)((uint8_t *)mem - g->base);
-	struct ss_sock *s = g->blk_owner[off / SEGALLOC_MIN];
+	struct ss_sock *s = ringown_get(&g->own, off);
 
 	(void)pcb;
 	(void)is_rcv;
 	if (s) {
 		/* The connection is gone under an open socket (reset, timed
 		 * out): its rings go; the slot says so. */
-		g->blk_owner[off / SEGALLOC_MIN] = NULL;
+		ringown_del(&g->own, off);
 		if (s->rx_buf == mem)
 			s->rx_buf = NULL;
 		if (s->tx_buf == mem)
@@ -129,9 +135,8 @@ static void forget_ring(struct ss_sock *s, const uint8_t *buf, uint32_t size)
 {
 	uint64_t off;
 
-	if (buf && ring_off(s->seg, buf, size, &off) == 0 &&
-	    s->seg->blk_owner[off / SEGALLOC_MIN] == s)
-		s->seg->blk_owner[off / SEGALLOC_MIN] = NULL;
+	if (buf && ring_off(s->seg, buf, size, &off) == 0 && ringown_get(&s->seg->own, off) == s)
+		ringown_del(&s->seg->own, off);
 }
 
 /* Stop serving a socket's data: the connection is reset (SO_LINGER
@@ -195,12 +200,15 @@ static int tcp_attach(struct ss_sock *s, struct tcp_pcb *pcb)
 		return 0; /* not yet */
 	if (ring_off(g, rv.buf, rv.size, &roff) || ring_off(g, tv.buf, tv.size, &toff))
 		return -EINVAL;
+	/* Room was reserved when the engine allocated them (mem_alloc). */
+	if (ringown_set(&g->own, roff, s) < 0 || ringown_set(&g->own, toff, s) < 0) {
+		ringown_del(&g->own, roff);
+		return -EINVAL;
+	}
 	s->rx_buf = rv.buf;
 	s->rx_size = rv.size;
 	s->tx_buf = tv.buf;
 	s->tx_size = tv.size;
-	g->blk_owner[roff / SEGALLOC_MIN] = s;
-	g->blk_owner[toff / SEGALLOC_MIN] = s;
 	ST(&sl->rx_ring.cons, rv.head);
 	ST(&sl->rx_ring.prod, rv.head + rv.len);
 	ST(&sl->tx_ring.cons, tv.head);
@@ -223,9 +231,10 @@ static int udp_attach_rx(struct ss_sock *s)
 		return 0;
 	if (ring_off(g, rv.buf, rv.size, &roff))
 		return -EINVAL;
+	if (ringown_set(&g->own, roff, s) < 0)
+		return -EINVAL;
 	s->rx_buf = rv.buf;
 	s->rx_size = rv.size;
-	g->blk_owner[roff / SEGALLOC_MIN] = s;
 	ST(&sl->rx_ring.cons, rv.head);
 	ST(&sl->rx_ring.prod, rv.head + rv.len);
 	set_desc(&sl->rx, roff, rv.size);

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include "axnet/ipc.h"
+#include "daemon/ringown.h"
 #include "daemon/segalloc.h"
 #include "daemon/sockserv.h"
 #include "util/cred.h"
@@ -61,7 +62,7 @@ struct ss_seg {
 	uint8_t token[AXIPC_TOKEN_LEN];
 	struct segalloc alloc;
 	struct ss_sock **socks;     /* by slot id */
-	struct ss_sock **blk_owner; /* by ring block offset / SEGALLOC_MIN */
+	struct ringown own;         /* ring offset -> the socket showing it */
 	uint32_t *free_ids, nfree, next_id;
 	uint32_t nsocks, sessions;
 	struct ss_cred *creds;
