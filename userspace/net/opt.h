@@ -82,18 +82,19 @@
 #endif /* AX_OPT_H */
 
 /* --- TCP ------------------------------------------------------------ */
-/* Ring sizes per connection (power of two). Everything in flight stays
- * in the send ring until acknowledged, and the receive ring is the limit
- * autotuning grows the window to (it starts at AX_TCP_RCVWND_INIT); pages
- * are touched only as data comes, so an idle connection costs address
- * space, not memory. 1 MiB each (Linux grows to 4 and 6 MiB): a veth
- * round trip is ~50 us at 10 Gbit/s (64 KiB), but a program in another
- * process (libaxnet) refills or drains its ring a scheduling delay after
- * the daemon moved it, hundreds of microseconds on shared cores; with 256
- * KiB rings a libaxnet reader was window bound at 0.70 of the built-in
- * discard (tests/bench/libaxnet_bench.sh), with 1 MiB it moves as much. */
+/* Ring sizes per connection (power of two). The send ring holds what is
+ * in flight until acknowledged: a veth round trip of ~50 us at 10 Gbit/s
+ * is 64 KiB, four times that for headroom (1 MiB measured no faster
+ * through libaxnet and slowed the built-in chargen ~10%: more memory to
+ * stream through the cache each round). The receive ring is the limit
+ * autotuning grows the window to (it starts at AX_TCP_RCVWND_INIT, pages
+ * are touched only as data comes): 1 MiB (Linux grows to 6), because a
+ * reader in another process (libaxnet) drains it a scheduling delay
+ * after the data landed, hundreds of microseconds on shared cores: with
+ * 256 KiB a libaxnet reader was window bound at 0.70 of the built-in
+ * discard, with 1 MiB it moves as much (tests/bench/libaxnet_bench.sh). */
 #ifndef AX_TCP_SNDBUF
-#define AX_TCP_SNDBUF (1024u * 1024)
+#define AX_TCP_SNDBUF (256u * 1024)
 #endif
 #ifndef AX_TCP_RCVBUF
 #define AX_TCP_RCVBUF (1024u * 1024)
@@ -299,8 +300,8 @@
 
 /* --- the daemon's server for programs (daemon/sockserv.c) ------------- */
 /* A program family's shared segment: virtual (pages cost only when
- * touched, freed rings are punched out); room for 16k connections with
- * opt.h's two 1 MiB rings, or 64k slots of smaller ones. */
+ * touched, freed rings are punched out); room for 26k connections with
+ * opt.h's rings (1 MiB + 256 KiB), or 64k slots of smaller ones. */
 #ifndef AX_IPC_SEG_SIZE
 #define AX_IPC_SEG_SIZE (32ull << 30)
 #endif
