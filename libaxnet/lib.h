@@ -28,6 +28,19 @@
 #define AX_API __attribute__((visibility("default")))
 
 /* ---- session (session.c): the connection to the instance ---- */
+
+/*
+ * Waiting across processes (after fork the family shares each socket's
+ * eventfd): one thread of the whole family polls a socket's eventfd at a
+ * time (poller: its pid), the others sleep on gen (a process-shared
+ * futex), which every drain of the eventfd bumps. See wait.c.
+ */
+struct ax_slot_wake {
+	uint32_t gen;    /* +1 after every drain of the eventfd */
+	uint32_t nsleep; /* threads (any process) in futex_wait on gen */
+	int32_t poller;  /* pid of the process whose thread polls, or 0 */
+	uint32_t pad;
+};
 struct ax_session {
 	int ctl;                      /* api.sock connection, -1 before init */
 	int doorbell;                 /* eventfd: program -> daemon */
@@ -39,6 +52,7 @@ struct ax_session {
 	pthread_mutex_t *locks;       /* per slot: rx and tx locks (robust,
 	                               * process-shared, in MAP_SHARED anonymous
 	                               * memory: shared with forked children) */
+	struct ax_slot_wake *wake;    /* per slot, shared the same way (wait.c) */
 	int shared;                   /* 1 after a fork: sockets may have other
 	                               * users, want bits are never cleared */
 	int broken;                   /* a forked child that could not attach */

@@ -232,7 +232,7 @@ static int session_open(const char *dir)
 	struct axipc_hello_rep rep;
 	struct axipc_seg_hdr *hdr;
 	int fds[2], ctl, err, count, lost;
-	void *seg, *locks;
+	void *seg, *locks, *wake;
 
 	if (!dir)
 		dir = getenv("AXNET_STATE_DIR");
@@ -275,6 +275,14 @@ static int session_open(const char *dir)
 		munmap(seg, rep.seg_size);
 		goto out_fds;
 	}
+	wake = mmap(NULL, (size_t)rep.nslots * sizeof(struct ax_slot_wake), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (wake == MAP_FAILED) {
+		err = -errno;
+		munmap(locks, (size_t)rep.nslots * 2 * sizeof(pthread_mutex_t));
+		munmap(seg, rep.seg_size);
+		goto out_fds;
+	}
 	close(fds[0]); /* the mapping keeps the segment */
 	ax_sess.seg = seg;
 	ax_sess.seg_size = rep.seg_size;
@@ -282,6 +290,7 @@ static int session_open(const char *dir)
 	ax_sess.slots = (struct axipc_slot *)((uint8_t *)seg + hdr->slot_off);
 	ax_sess.nslots = rep.nslots;
 	ax_sess.locks = locks;
+	ax_sess.wake = wake;
 	ax_sess.doorbell = fds[1];
 	__atomic_store_n(&ax_sess.ctl, ctl, __ATOMIC_RELEASE);
 	if (!atfork_done) {

@@ -11,13 +11,31 @@
  * poller); the others sleep on the socket's generation counter (a futex),
  * which the poller bumps whenever it wakes. A waiter reads the generation
  * before it checks the slot and sleeps only if it has not moved since.
+ *
+ * After fork the family's processes share each eventfd, and the same
+ * holds between them: a process draining the eventfd would swallow the
+ * wake-up of another that has checked the slot but not yet polled (or
+ * whose poll re-checks the count after the drain: it sleeps on). So in a
+ * shared session the poller is one thread of the whole family (its pid in
+ * the slot's struct ax_slot_wake, in memory shared with the children) and
+ * the others sleep on that struct's gen, a process-shared futex, which
+ * every drain bumps. The generation a waiter reads is then the shared
+ * one. A poller killed in its poll would leave the others asleep: a
+ * sleeper whose poller is another process wakes once a second to see
+ * whether it still lives, and takes its place if not. A single process
+ * keeps the private futex, untouched by this (the shared generation only
+ * moves with its own, so the switch at fork loses nothing).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -99,8 +117,15 @@ void ax_wait_end(struct ax_sock *s, int dir)
 	pthread_mutex_unlock(&s->wmu);
 }
 
+static inline struct ax_slot_wake *wake_of(struct ax_sock *s)
+{
+	return &ax_sess.wake[s->id];
+}
+
 uint32_t ax_wait_gen(struct ax_sock *s)
 {
+	if (__atomic_load_n(&ax_sess.shared, __ATOMIC_RELAXED))
+		return __atomic_load_n(&wake_of(s)->gen, __ATOMIC_ACQUIRE);
 	return __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE);
 }
 
@@ -111,11 +136,24 @@ static void drain(int fd)
 	(void)r;
 }
 
+/* The family's generation moves with every drain (with the process's
+ * own, so that a fork never finds them apart). seq_cst against the
+ * sleeper's nsleep increment: it either sees the generation move or is
+ * woken. */
+static void bump_shared(struct ax_slot_wake *w)
+{
+	__atomic_add_fetch(&w->gen, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&w->nsleep, __ATOMIC_SEQ_CST))
+		futex(&w->gen, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/* Under s->wmu. */
 static void bump(struct ax_sock *s)
 {
 	__atomic_add_fetch(&s->gen, 1, __ATOMIC_RELEASE);
 	if (s->nsleep)
 		futex(&s->gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+	bump_shared(wake_of(s));
 }
 
 void ax_sock_drained(struct ax_sock *s)
@@ -123,6 +161,86 @@ void ax_sock_drained(struct ax_sock *s)
 	pthread_mutex_lock(&s->wmu);
 	bump(s);
 	pthread_mutex_unlock(&s->wmu);
+}
+
+/* Is the process pid gone (or a zombie: killed, not yet reaped)? */
+static int pid_gone(pid_t pid)
+{
+	char path[32], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* The sleeper after fork: the same as below across the family. */
+static int shared_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline, int ms)
+{
+	struct ax_slot_wake *w = wake_of(s);
+	int32_t me = (int32_t)getpid(), p = 0;
+	struct timespec ts, *tsp = NULL;
+	int r;
+
+	if (__atomic_compare_exchange_n(&w->poller, &p, me, 0, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST)) {
+		struct pollfd q[2] = { { .fd = s->o.fd, .events = POLLIN },
+				       { .fd = ax_sess.ctl, .events = 0 } };
+
+		/* A drain since gen0 (the poller before us): re-check. */
+		if (__atomic_load_n(&w->gen, __ATOMIC_SEQ_CST) != gen0)
+			r = 0;
+		else {
+			r = poll(q, 2, ms);
+			r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
+			if (r == 0)
+				ax_sess_check_hup(q[1].revents);
+			if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
+				r = -EBADF;
+			else if (r == 0 && (q[0].revents & POLLIN))
+				drain(s->o.fd);
+		}
+		__atomic_store_n(&w->poller, 0, __ATOMIC_SEQ_CST);
+		pthread_mutex_lock(&s->wmu);
+		bump(s); /* the others re-check; one of them polls next */
+		pthread_mutex_unlock(&s->wmu);
+		return r;
+	}
+	/* p: the poller. Bounded when it is another process (it may die). */
+	if (p != me && (ms < 0 || ms > 1000))
+		ms = 1000;
+	if (ms >= 0) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+		tsp = &ts;
+	}
+	__atomic_add_fetch(&w->nsleep, 1, __ATOMIC_SEQ_CST);
+	r = (int)futex(&w->gen, FUTEX_WAIT, gen0, tsp);
+	r = r < 0 ? errno : 0;
+	__atomic_sub_fetch(&w->nsleep, 1, __ATOMIC_SEQ_CST);
+	if (r == EINTR)
+		return -EINTR;
+	if (r != ETIMEDOUT)
+		return 0;
+	if (left_ms(deadline) == 0)
+		return -EAGAIN;
+	/* Its poller died polling: free the place (the others wake). */
+	if (p != me && __atomic_load_n(&w->poller, __ATOMIC_SEQ_CST) == p && pid_gone(p) &&
+	    __atomic_compare_exchange_n(&w->poller, &p, 0, 0, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		bump_shared(w);
+	return 0;
 }
 
 int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
@@ -135,6 +253,12 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 		return -EBADF;
 	if (ax_sess_gone())
 		return 0; /* the caller finds the socket reset */
+	if (__atomic_load_n(&ax_sess.shared, __ATOMIC_RELAXED)) {
+		if (__atomic_load_n(&wake_of(s)->gen, __ATOMIC_ACQUIRE) != gen0)
+			return 0;
+		ms = left_ms(deadline);
+		return ms == 0 ? -EAGAIN : shared_sleep(s, gen0, deadline, ms);
+	}
 	pthread_mutex_lock(&s->wmu);
 	if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen0) {
 		pthread_mutex_unlock(&s->wmu);
@@ -153,6 +277,8 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 				       { .fd = ax_sess.ctl, .events = 0 } };
 
 		s->poller = 1;
+		/* Were the process to fork now, its family sees our poll. */
+		__atomic_store_n(&wake_of(s)->poller, (int32_t)getpid(), __ATOMIC_SEQ_CST);
 		pthread_mutex_unlock(&s->wmu);
 		r = poll(p, 2, ms);
 		r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
@@ -164,6 +290,7 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 			drain(s->o.fd);
 		pthread_mutex_lock(&s->wmu);
 		s->poller = 0;
+		__atomic_store_n(&wake_of(s)->poller, 0, __ATOMIC_SEQ_CST);
 		bump(s); /* the others re-check; one of them polls next */
 		pthread_mutex_unlock(&s->wmu);
 		return r;
@@ -203,6 +330,10 @@ void ax_slot_lock_init(uint32_t id)
 	for (dir = 0; dir < 2; dir++)
 		pthread_mutex_init(&ax_sess.locks[id * 2 + (uint32_t)dir], &a);
 	pthread_mutexattr_destroy(&a);
+	/* The generation starts where a new socket's own does (0). */
+	__atomic_store_n(&ax_sess.wake[id].gen, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&ax_sess.wake[id].nsleep, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&ax_sess.wake[id].poller, 0, __ATOMIC_RELEASE);
 }
 
 void ax_slot_lock(uint32_t id, int dir)

@@ -1379,6 +1379,153 @@ TEST(the_instance_going_away_resets_every_socket_and_wakes_its_waiters)
 	ax_close(fc);
 }
 
+static void *send_thread(void *arg)
+{
+	struct thr *t = arg;
+
+	t->r = ax_send(t->fd, "y", 1, MSG_NOSIGNAL);
+	t->err = errno;
+	return NULL;
+}
+
+static void child_hang(int sig)
+{
+	(void)sig;
+	_exit(3);
+}
+
+/* After fork the parent and the child poll the same eventfd: a reader in
+ * the child, a writer (its send ring full) in the parent. The event for
+ * one must not be swallowed by the other draining the eventfd while the
+ * first re-checks (or has checked and not yet slept): each round both
+ * calls return, within a bounded time (a lost wake-up leaves one asleep
+ * for good). Rounds in both orders, with and without a gap. */
+TEST(a_reader_and_a_writer_in_two_processes_both_wake_on_one_socket)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id), off = 0, hung = 0;
+	struct axipc_slot *sl;
+
+	REQUIRE(fd >= 0);
+	sl = &F.slots[id];
+	ax_ioctl(fd, FIONBIO, &off);
+	for (int i = 0; i < 300 && !hung; i++) {
+		struct thr t = { .fd = fd, .r = -2 };
+		struct timespec until;
+		pthread_t th;
+		pid_t pid;
+		int st = -1;
+
+		/* The send ring full: the writer has to wait for space. */
+		__atomic_store_n(&sl->tx_ring.prod, sl->tx_ring.cons + RING_SIZE,
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&sl->ready, EPOLLOUT | EPOLLWRNORM, __ATOMIC_RELEASE);
+		pid = fork();
+		if (pid == 0) {
+			char b[4];
+			ssize_t r;
+
+			signal(SIGALRM, child_hang);
+			alarm(3);
+			r = ax_recv(fd, b, sizeof(b), 0);
+			_exit(r == 1 && b[0] == 'x' ? 0 : 1);
+		}
+		REQUIRE(pid > 0);
+		pthread_create(&th, NULL, send_thread, &t);
+		/* Both asked to be woken (their last checks come after). */
+		for (int k = 0; k < 2000 && (__atomic_load_n(&sl->want, __ATOMIC_ACQUIRE) &
+					     (EPOLLIN | EPOLLOUT)) != (EPOLLIN | EPOLLOUT); k++)
+			usleep(500);
+		usleep((useconds_t)(i % 5) * 50);
+		if (i & 1) {
+			__atomic_fetch_add(&sl->tx_ring.cons, 1, __ATOMIC_RELEASE);
+			publish(id, EPOLLOUT | EPOLLWRNORM, 1);
+			deliver(id, "x", 1, 1);
+		} else {
+			deliver(id, "x", 1, 1);
+			__atomic_fetch_add(&sl->tx_ring.cons, 1, __ATOMIC_RELEASE);
+			publish(id, EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM, 1);
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 2;
+		if (pthread_timedjoin_np(th, NULL, &until) != 0) {
+			printf("  round %d: the parent's send slept through its wake-up\n", i);
+			hung = 1;
+			ax_close(fd); /* wakes it (EBADF) */
+			fd = -1;
+			pthread_join(th, NULL);
+		} else {
+			CHECK_EQ(t.r, 1);
+		}
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			printf("  round %d: the child's recv %s\n", i,
+			       WIFEXITED(st) && WEXITSTATUS(st) == 3 ? "slept through its wake-up"
+								     : "failed");
+			hung = 1;
+		}
+	}
+	CHECK_EQ(hung, 0);
+	if (fd >= 0)
+		ax_close(fd);
+}
+
+/* After fork one thread of the family polls a socket's eventfd, the
+ * others sleep until it wakes. Killed in its poll (and not yet reaped: a
+ * zombie), it must not leave them asleep: within the second a sleep is
+ * bounded by, the parent's reader sees it dead and polls in its place. */
+TEST(a_child_killed_while_it_polls_leaves_the_parents_recv_to_wake)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id), off = 0, st;
+	struct thr t = { .fd = fd, .r = -2 };
+	struct timespec until;
+	pthread_t th;
+	uint64_t t0;
+	pid_t pid;
+
+	REQUIRE(fd >= 0);
+	ax_ioctl(fd, FIONBIO, &off);
+	pid = fork();
+	if (pid == 0) {
+		char b[4];
+
+		alarm(5);
+		(void)ax_recv(fd, b, sizeof(b), 0);
+		_exit(1); /* not reached: killed */
+	}
+	REQUIRE(pid > 0);
+	/* The child polls first; then the parent's reader sleeps. */
+	for (int k = 0; k < 2000 && !(__atomic_load_n(&F.slots[id].want, __ATOMIC_ACQUIRE) &
+				      EPOLLIN); k++)
+		usleep(500);
+	usleep(50 * 1000);
+	pthread_create(&th, NULL, recv_thread, &t);
+	usleep(50 * 1000);
+	kill(pid, SIGKILL);
+	/* Past the sleep's bound: the reader has found its poller dead and
+	 * polls itself by now, so the data wakes it at once. */
+	usleep(1300 * 1000);
+	t0 = now_ms();
+	deliver(id, "hello", 5, 1);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	if (pthread_timedjoin_np(th, NULL, &until) != 0) {
+		CHECK(!"the parent's recv slept on after its poller died");
+		ax_close(fd);
+		fd = -1;
+		pthread_join(th, NULL);
+	} else {
+		CHECK_EQ(t.r, 5);
+		CHECK_MEM(t.buf, "hello", 5);
+		CHECK(now_ms() - t0 < 400);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	if (fd >= 0)
+		ax_close(fd);
+}
+
 static void setup(void) __attribute__((constructor));
 static void setup(void)
 {
@@ -1400,6 +1547,8 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(accept_hands_out_the_new_socket_and_its_peer),
 	  T(fork_attaches_the_child_before_the_parent_goes_on),
 	  T(a_child_dying_inside_recv_leaves_the_socket_to_the_parent),
+	  T(a_reader_and_a_writer_in_two_processes_both_wake_on_one_socket),
+	  T(a_child_killed_while_it_polls_leaves_the_parents_recv_to_wake),
 	  T(at_the_programs_descriptor_limit_socket_and_accept_are_emfile_and_the_session_lives),
 	  T(kernel_fds_pass_through),
 	  T(recv_on_a_never_connected_socket_is_enotconn_whatever_its_mask),
