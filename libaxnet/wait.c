@@ -23,8 +23,8 @@
  * one. A poller killed in its poll would leave the others asleep: a
  * sleeper whose poller is another process wakes once a second to see
  * whether it still lives, and takes its place if not. A single process
- * keeps the private futex, untouched by this (the shared generation only
- * moves with its own, so the switch at fork loses nothing).
+ * keeps the private futex (the family's generation moves along with its
+ * own: see poller_done).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -136,8 +136,7 @@ static void drain(int fd)
 	(void)r;
 }
 
-/* The family's generation moves with every drain (with the process's
- * own, so that a fork never finds them apart). seq_cst against the
+/* The family's generation moves with every drain. seq_cst against the
  * sleeper's nsleep increment: it either sees the generation move or is
  * woken. */
 static void bump_shared(struct ax_slot_wake *w)
@@ -154,6 +153,23 @@ static void bump(struct ax_sock *s)
 	if (s->nsleep)
 		futex(&s->gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
 	bump_shared(wake_of(s));
+}
+
+/*
+ * The poller is done (under s->wmu): the generation moves before its place
+ * is free, so that a thread taking the place finds the drain it missed,
+ * and again after, so that one asleep since it found the place taken
+ * wakes (bump). The family's generation so moves at least as often as
+ * the process's own, both from 0: a waiter that read its own before a
+ * fork and compares it with the family's after never misses a drain.
+ */
+static void poller_done(struct ax_sock *s)
+{
+	struct ax_slot_wake *w = wake_of(s);
+
+	__atomic_add_fetch(&w->gen, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&w->poller, 0, __ATOMIC_SEQ_CST);
+	bump(s);
 }
 
 void ax_sock_drained(struct ax_sock *s)
@@ -211,9 +227,8 @@ static int shared_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline, int
 			else if (r == 0 && (q[0].revents & POLLIN))
 				drain(s->o.fd);
 		}
-		__atomic_store_n(&w->poller, 0, __ATOMIC_SEQ_CST);
 		pthread_mutex_lock(&s->wmu);
-		bump(s); /* the others re-check; one of them polls next */
+		poller_done(s); /* the others re-check; one of them polls next */
 		pthread_mutex_unlock(&s->wmu);
 		return r;
 	}
@@ -290,8 +305,7 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 			drain(s->o.fd);
 		pthread_mutex_lock(&s->wmu);
 		s->poller = 0;
-		__atomic_store_n(&wake_of(s)->poller, 0, __ATOMIC_SEQ_CST);
-		bump(s); /* the others re-check; one of them polls next */
+		poller_done(s); /* the others re-check; one of them polls next */
 		pthread_mutex_unlock(&s->wmu);
 		return r;
 	}
