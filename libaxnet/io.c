@@ -36,15 +36,58 @@ static inline uint32_t ready_of(struct ax_sock *s)
 	return __atomic_load_n(&s->slot->ready, __ATOMIC_ACQUIRE);
 }
 
+/* A pending SO_ERROR, taken (0 if none): the slot's hint spares the
+ * look-up on the hot path. */
+static inline int pending_error(struct ax_sock *s)
+{
+	return ax_sock_error_pending(s) ? ax_sock_take_error(s) : 0;
+}
+
+/* A call's wait on one ring (dir 0: rx, 1: tx) while it is empty or full,
+ * shared by the four loops below. */
+struct ring_wait {
+	int dir, nonblock, waiting;
+	uint64_t deadline;
+};
+
+static inline struct ring_wait ring_wait_init(struct ax_sock *s, int dir, int flags)
+{
+	return (struct ring_wait){ .dir = dir,
+				   .nonblock = s->nonblock || (flags & MSG_DONTWAIT) };
+}
+
+/* Nothing to do on the ring now: 0 to look again (the wait is armed, or
+ * the sleep ended), else the negative errno (-EAGAIN, -EINTR, -EBADF).
+ * Arming first and looking again before sleeping closes the race with a
+ * wake-up sent between the look and the want bits. */
+static int ring_wait(struct ax_sock *s, struct ring_wait *w, uint32_t gen)
+{
+	if (w->nonblock)
+		return -EAGAIN;
+	if (!w->waiting) {
+		ax_wait_begin(s, w->dir);
+		w->waiting = 1;
+		w->deadline = ax_deadline(w->dir ? s->sndtimeo_ms : s->rcvtimeo_ms);
+		return 0;
+	}
+	return ax_wait_sleep(s, gen, w->deadline);
+}
+
+static inline void ring_wait_end(struct ax_sock *s, struct ring_wait *w)
+{
+	if (w->waiting)
+		ax_wait_end(s, w->dir);
+}
+
 /* ---- TCP ---- */
 
 static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags)
 {
-	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
-	uint64_t deadline = 0;
+	struct ring_wait w = ring_wait_init(s, 1, flags);
 	struct ax_ringmem m;
 	size_t done = 0;
 	ssize_t ret;
+	int err;
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
@@ -56,14 +99,12 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			break;
 		}
 
-		if (ax_sock_error_pending(s)) {
-			int e = ax_sock_take_error(s);
-			if (e) {
-				/* sk_stream_error: a pending EPIPE (a RST in
-				 * CLOSE_WAIT) raises SIGPIPE as ours does. */
-				ret = done ? (ssize_t)done : e == -EPIPE ? epipe(flags) : e;
-				break;
-			}
+		err = pending_error(s);
+		if (err) {
+			/* sk_stream_error: a pending EPIPE (a RST in CLOSE_WAIT)
+			 * raises SIGPIPE as ours does. */
+			ret = done ? (ssize_t)done : err == -EPIPE ? epipe(flags) : err;
+			break;
 		}
 		ready = ready_of(s);
 		if (s->shut_wr || (ready & EPOLLHUP)) {
@@ -107,35 +148,24 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			break;
 		}
 		/* Full (or not yet established): wait for space. */
-		if (nonblock) {
-			ret = done ? (ssize_t)done : -EAGAIN;
-			break;
-		}
-		if (!waiting) {
-			ax_wait_begin(s, 1);
-			waiting = 1;
-			deadline = ax_deadline(s->sndtimeo_ms);
-			continue;
-		}
-		ret = ax_wait_sleep(s, gen, deadline);
-		if (ret < 0) {
-			ret = done ? (ssize_t)done : ret;
+		err = ring_wait(s, &w, gen);
+		if (err) {
+			ret = done ? (ssize_t)done : err;
 			break;
 		}
 	}
-	if (waiting)
-		ax_wait_end(s, 1);
+	ring_wait_end(s, &w);
 	return ret;
 }
 
 static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags)
 {
-	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
 	int waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
-	uint64_t deadline = 0;
+	struct ring_wait w = ring_wait_init(s, 0, flags);
 	struct ax_ringmem m;
 	size_t done = 0;
 	ssize_t ret;
+	int err;
 
 	if (flags & MSG_OOB)
 		return -EINVAL; /* no urgent data, ever */
@@ -200,12 +230,10 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			ret = (ssize_t)done;
 			break;
 		}
-		if (ax_sock_error_pending(s)) {
-			int e = ax_sock_take_error(s);
-			if (e) {
-				ret = done ? (ssize_t)done : e;
-				break;
-			}
+		err = pending_error(s);
+		if (err) {
+			ret = done ? (ssize_t)done : err;
+			break;
 		}
 		/* Linux tcp_recvmsg: never connected (or its connect failed):
 		 * ENOTCONN, whatever a closed socket's poll mask says. */
@@ -225,24 +253,13 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			ret = (ssize_t)done;
 			break;
 		}
-		if (nonblock) {
-			ret = done ? (ssize_t)done : -EAGAIN;
-			break;
-		}
-		if (!waiting) {
-			ax_wait_begin(s, 0);
-			waiting = 1;
-			deadline = ax_deadline(s->rcvtimeo_ms);
-			continue;
-		}
-		ret = ax_wait_sleep(s, gen, deadline);
-		if (ret < 0) {
-			ret = done ? (ssize_t)done : ret;
+		err = ring_wait(s, &w, gen);
+		if (err) {
+			ret = done ? (ssize_t)done : err;
 			break;
 		}
 	}
-	if (waiting)
-		ax_wait_end(s, 0);
+	ring_wait_end(s, &w);
 	return ret;
 }
 
@@ -268,9 +285,8 @@ static int dgram_dest(struct axipc_dgram *d, const struct sockaddr *to, socklen_
 static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags,
 			  const struct sockaddr *to, socklen_t tolen)
 {
-	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
+	struct ring_wait w = ring_wait_init(s, 1, flags);
 	struct axipc_dgram d = { 0 };
-	uint64_t deadline = 0;
 	struct ax_ringmem m;
 	ssize_t ret;
 	int err;
@@ -295,12 +311,10 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 			break;
 		}
 
-		if (ax_sock_error_pending(s)) {
-			int e = ax_sock_take_error(s);
-			if (e) {
-				ret = e;
-				break;
-			}
+		err = pending_error(s);
+		if (err) {
+			ret = err;
+			break;
 		}
 		if (s->shut_wr) {
 			ret = epipe(flags);
@@ -338,22 +352,13 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 				break;
 			}
 		}
-		if (nonblock) {
-			ret = -EAGAIN;
+		err = ring_wait(s, &w, gen);
+		if (err) {
+			ret = err;
 			break;
 		}
-		if (!waiting) {
-			ax_wait_begin(s, 1);
-			waiting = 1;
-			deadline = ax_deadline(s->sndtimeo_ms);
-			continue;
-		}
-		ret = ax_wait_sleep(s, gen, deadline);
-		if (ret < 0)
-			break;
 	}
-	if (waiting)
-		ax_wait_end(s, 1);
+	ring_wait_end(s, &w);
 	return ret;
 }
 
@@ -373,10 +378,10 @@ static void dgram_src(const struct axipc_dgram *d, struct sockaddr *from, sockle
 static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags,
 			  struct sockaddr *from, socklen_t *fromlen, int *mflags)
 {
-	int nonblock = s->nonblock || (flags & MSG_DONTWAIT), waiting = 0;
-	uint64_t deadline = 0;
+	struct ring_wait w = ring_wait_init(s, 0, flags);
 	struct ax_ringmem m;
 	ssize_t ret;
+	int err;
 
 	if (flags & MSG_OOB)
 		return -EINVAL;
@@ -426,33 +431,22 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 				__atomic_store_n(&r->cons, cons + skip, __ATOMIC_RELEASE);
 			ax_slot_unlock(s->id, 0);
 		}
-		if (ax_sock_error_pending(s)) {
-			int e = ax_sock_take_error(s);
-			if (e) {
-				ret = e;
-				break;
-			}
+		err = pending_error(s);
+		if (err) {
+			ret = err;
+			break;
 		}
 		if (s->shut_rd) {
 			ret = 0;
 			break;
 		}
-		if (nonblock) {
-			ret = -EAGAIN;
+		err = ring_wait(s, &w, gen);
+		if (err) {
+			ret = err;
 			break;
 		}
-		if (!waiting) {
-			ax_wait_begin(s, 0);
-			waiting = 1;
-			deadline = ax_deadline(s->rcvtimeo_ms);
-			continue;
-		}
-		ret = ax_wait_sleep(s, gen, deadline);
-		if (ret < 0)
-			break;
 	}
-	if (waiting)
-		ax_wait_end(s, 0);
+	ring_wait_end(s, &w);
 	return ret;
 }
 
