@@ -452,35 +452,49 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 
 /* ---- the calls ---- */
 
-static ssize_t sock_sendmsg(struct ax_sock *s, const struct msghdr *m, int flags)
+/* A cursor over m's buffers and their total length; 0 or -errno. */
+static int msg_iov(const struct msghdr *m, struct ax_iovcur *c, size_t *total)
 {
-	struct ax_iovcur c;
-	size_t total;
-
 	if (m->msg_iovlen > IOV_MAX)
 		return -EMSGSIZE;
-	total = ax_iov_total(m->msg_iov, (int)m->msg_iovlen);
-	if (total == SIZE_MAX)
+	*total = ax_iov_total(m->msg_iov, (int)m->msg_iovlen);
+	if (*total == SIZE_MAX)
 		return -EINVAL;
-	ax_iovcur_init(&c, m->msg_iov, (int)m->msg_iovlen);
-	if (s->type == SOCK_DGRAM)
-		return dgram_send(s, &c, total, flags, m->msg_name, m->msg_namelen);
-	return stream_send(s, &c, total, flags);
+	ax_iovcur_init(c, m->msg_iov, (int)m->msg_iovlen);
+	return 0;
 }
 
-static ssize_t sock_recvmsg(struct ax_sock *s, struct msghdr *m, int flags)
+/*
+ * The one path of every send call (sendmsg, sendto, send, writev, write)
+ * once fd is ours: err is an argument error the call found itself, s's
+ * reference is the caller's and dropped here, the result is as the libc
+ * call returns it. TCP ignores the address (Linux tcp_sendmsg).
+ */
+static ssize_t send_put(struct ax_sock *s, const struct msghdr *m, int flags, int err)
 {
 	struct ax_iovcur c;
 	size_t total;
-	ssize_t r;
+	ssize_t r = err ? err : msg_iov(m, &c, &total);
+
+	if (!r)
+		r = s->type == SOCK_DGRAM ?
+			    dgram_send(s, &c, total, flags, m->msg_name, m->msg_namelen) :
+			    stream_send(s, &c, total, flags);
+	ax_obj_put(&s->o);
+	return ax_ret(r);
+}
+
+/* The same for the receive calls (recvmsg, recvfrom, recv, readv, read):
+ * on success m's msg_namelen, msg_controllen and msg_flags are set. */
+static ssize_t recv_put(struct ax_sock *s, struct msghdr *m, int flags, int err)
+{
+	struct ax_iovcur c;
+	size_t total;
+	ssize_t r = err ? err : msg_iov(m, &c, &total);
 	int mflags = 0;
 
-	if (m->msg_iovlen > IOV_MAX)
-		return -EMSGSIZE;
-	total = ax_iov_total(m->msg_iov, (int)m->msg_iovlen);
-	if (total == SIZE_MAX)
-		return -EINVAL;
-	ax_iovcur_init(&c, m->msg_iov, (int)m->msg_iovlen);
+	if (r)
+		goto out;
 	if (s->type == SOCK_DGRAM) {
 		socklen_t fl = m->msg_name ? m->msg_namelen : 0;
 
@@ -497,31 +511,27 @@ static ssize_t sock_recvmsg(struct ax_sock *s, struct msghdr *m, int flags)
 		m->msg_controllen = 0;
 		m->msg_flags = mflags;
 	}
-	return r;
+out:
+	ax_obj_put(&s->o);
+	return ax_ret(r);
 }
 
 AX_API ssize_t ax_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct ax_sock *s = ax_sock_get(fd);
-	ssize_t r;
 
 	if (!s)
 		return sendmsg(fd, msg, flags);
-	r = sock_sendmsg(s, msg, flags);
-	ax_obj_put(&s->o);
-	return ax_ret(r);
+	return send_put(s, msg, flags, 0);
 }
 
 AX_API ssize_t ax_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct ax_sock *s = ax_sock_get(fd);
-	ssize_t r;
 
 	if (!s)
 		return recvmsg(fd, msg, flags);
-	r = sock_recvmsg(s, msg, flags);
-	ax_obj_put(&s->o);
-	return ax_ret(r);
+	return recv_put(s, msg, flags, 0);
 }
 
 AX_API ssize_t ax_sendto(int fd, const void *buf, size_t len, int flags,
@@ -531,16 +541,10 @@ AX_API ssize_t ax_sendto(int fd, const void *buf, size_t len, int flags,
 	struct msghdr m = { .msg_name = (void *)dest, .msg_namelen = dest ? destlen : 0,
 			    .msg_iov = &iov, .msg_iovlen = 1 };
 	struct ax_sock *s = ax_sock_get(fd);
-	ssize_t r;
 
 	if (!s)
 		return sendto(fd, buf, len, flags, dest, destlen);
-	/* TCP ignores the address (Linux tcp_sendmsg). */
-	if (s->type == SOCK_STREAM)
-		m.msg_name = NULL;
-	r = sock_sendmsg(s, &m, flags);
-	ax_obj_put(&s->o);
-	return ax_ret(r);
+	return send_put(s, &m, flags, 0);
 }
 
 AX_API ssize_t ax_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src,
@@ -555,15 +559,10 @@ AX_API ssize_t ax_recvfrom(int fd, void *buf, size_t len, int flags, struct sock
 
 	if (!s)
 		return recvfrom(fd, buf, len, flags, src, srclen);
-	if (src && srclen && (int)*srclen < 0) {
-		ax_obj_put(&s->o);
-		return ax_ret(-EINVAL);
-	}
-	r = sock_recvmsg(s, &m, flags);
+	r = recv_put(s, &m, flags, src && srclen && (int)*srclen < 0 ? -EINVAL : 0);
 	if (r >= 0 && src && srclen)
 		*srclen = m.msg_namelen;
-	ax_obj_put(&s->o);
-	return ax_ret(r);
+	return r;
 }
 
 AX_API ssize_t ax_send(int fd, const void *buf, size_t len, int flags)
@@ -580,56 +579,40 @@ AX_API ssize_t ax_writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 	struct ax_sock *s = ax_sock_get(fd);
-	ssize_t r;
 
 	if (!s)
 		return writev(fd, iov, iovcnt);
-	r = iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : sock_sendmsg(s, &m, 0);
-	ax_obj_put(&s->o);
-	return ax_ret(r);
+	return send_put(s, &m, 0, iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : 0);
 }
 
 AX_API ssize_t ax_readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 	struct ax_sock *s = ax_sock_get(fd);
-	ssize_t r;
 
 	if (!s)
 		return readv(fd, iov, iovcnt);
-	r = iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : sock_recvmsg(s, &m, 0);
-	ax_obj_put(&s->o);
-	return ax_ret(r);
+	return recv_put(s, &m, 0, iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : 0);
 }
 
 AX_API ssize_t ax_write(int fd, const void *buf, size_t len)
 {
 	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct ax_sock *s = ax_sock_get(fd);
-	ssize_t r;
 
 	if (!s)
 		return write(fd, buf, len);
-	{
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		r = sock_sendmsg(s, &m, 0);
-	}
-	ax_obj_put(&s->o);
-	return ax_ret(r);
+	return send_put(s, &m, 0, 0);
 }
 
 AX_API ssize_t ax_read(int fd, void *buf, size_t len)
 {
 	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct ax_sock *s = ax_sock_get(fd);
-	ssize_t r;
 
 	if (!s)
 		return read(fd, buf, len);
-	{
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		r = sock_recvmsg(s, &m, 0);
-	}
-	ax_obj_put(&s->o);
-	return ax_ret(r);
+	return recv_put(s, &m, 0, 0);
 }
