@@ -79,6 +79,61 @@ static inline void ring_wait_end(struct ax_sock *s, struct ring_wait *w)
 		ax_wait_end(s, w->dir);
 }
 
+/* ---- the rings ---- */
+
+/* Take dir's ring lock (0: rx, 1: tx) and read its indices: ours relaxed
+ * (only lock holders move it), the daemon's acquire (its copy is seen). */
+static inline struct axipc_ring *ring_lock(struct ax_sock *s, int dir, uint32_t *prod,
+					   uint32_t *cons)
+{
+	struct axipc_ring *r = dir ? &s->slot->tx_ring : &s->slot->rx_ring;
+
+	ax_slot_lock(s->id, dir);
+	if (dir) {
+		*prod = __atomic_load_n(&r->prod, __ATOMIC_RELAXED);
+		*cons = __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
+	} else {
+		*prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
+		*cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
+	}
+	return r;
+}
+
+/*
+ * One pass on a TCP ring: up to want bytes copied into tx (dir 1) or out
+ * of rx (dir 0), the index moved and the daemon kicked; the caller's
+ * buffers are copied once, straight to or from the ring. On rx MSG_PEEK
+ * leaves the index (and no kick) and MSG_TRUNC copies nothing (Linux
+ * discards). The bytes moved, or -ECONNRESET for indices no ring has.
+ */
+static long stream_pass(struct ax_sock *s, int dir, const struct ax_ringmem *m,
+			struct ax_iovcur *c, size_t want, int flags)
+{
+	uint32_t prod, cons, n;
+	struct axipc_ring *r = ring_lock(s, dir, &prod, &cons);
+
+	if (prod - cons > m->size) {
+		ax_slot_unlock(s->id, dir);
+		return -ECONNRESET;
+	}
+	n = dir ? m->size - (prod - cons) : prod - cons;
+	if (n > want)
+		n = (uint32_t)want;
+	if (n && dir) {
+		ax_ring_put(m->base, m->size, prod, c, n);
+		__atomic_store_n(&r->prod, prod + n, __ATOMIC_RELEASE);
+	} else if (n) {
+		if (!(flags & MSG_TRUNC))
+			ax_ring_get(m->base, m->size, cons, c, n);
+		if (!(flags & MSG_PEEK))
+			__atomic_store_n(&r->cons, cons + n, __ATOMIC_RELEASE);
+	}
+	ax_slot_unlock(s->id, dir);
+	if (n && (dir || !(flags & MSG_PEEK)))
+		ax_kick(s); /* data to send, or the window may open */
+	return n;
+}
+
 /* ---- TCP ---- */
 
 static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags)
@@ -112,29 +167,14 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			break;
 		}
 		if (ax_sock_ring(s, 1, &m)) {
-			struct axipc_ring *r = &s->slot->tx_ring;
-			uint32_t prod, cons, used, n;
+			long n = stream_pass(s, 1, &m, c, total - done, flags);
 
-			ax_slot_lock(s->id, 1);
-			prod = __atomic_load_n(&r->prod, __ATOMIC_RELAXED);
-			cons = __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
-			used = prod - cons;
-			if (used > m.size) {
-				ax_slot_unlock(s->id, 1);
-				ret = done ? (ssize_t)done : -ECONNRESET;
+			if (n < 0) {
+				ret = done ? (ssize_t)done : n;
 				break;
 			}
-			n = m.size - used;
-			if (n > total - done)
-				n = (uint32_t)(total - done);
 			if (n) {
-				ax_ring_put(m.base, m.size, prod, c, n);
-				__atomic_store_n(&r->prod, prod + n, __ATOMIC_RELEASE);
-			}
-			ax_slot_unlock(s->id, 1);
-			if (n) {
-				ax_kick(s);
-				done += n;
+				done += (size_t)n;
 				if (done == total) {
 					ret = (ssize_t)done;
 					break;
@@ -184,33 +224,14 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			break;
 		}
 		if (ax_sock_ring(s, 0, &m)) {
-			struct axipc_ring *r = &s->slot->rx_ring;
-			uint32_t prod, cons, avail, n;
+			long n = stream_pass(s, 0, &m, c, total - done, flags);
 
-			ax_slot_lock(s->id, 0);
-			prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
-			cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
-			avail = prod - cons;
-			if (avail > m.size) {
-				ax_slot_unlock(s->id, 0);
-				ret = done ? (ssize_t)done : -ECONNRESET;
+			if (n < 0) {
+				ret = done ? (ssize_t)done : n;
 				break;
 			}
-			n = avail;
-			if (n > total - done)
-				n = (uint32_t)(total - done);
 			if (n) {
-				/* MSG_TRUNC on TCP: Linux discards, copying nothing. */
-				if (!(flags & MSG_TRUNC))
-					ax_ring_get(m.base, m.size, cons, c, n);
-				if (!(flags & MSG_PEEK))
-					__atomic_store_n(&r->cons, cons + n, __ATOMIC_RELEASE);
-			}
-			ax_slot_unlock(s->id, 0);
-			if (n) {
-				if (!(flags & MSG_PEEK))
-					ax_kick(s); /* the window may open */
-				done += n;
+				done += (size_t)n;
 				if (done == total || !waitall) {
 					ret = (ssize_t)done;
 					break;
@@ -321,16 +342,14 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 			break;
 		}
 		if (ax_sock_ring(s, 1, &m)) {
-			struct axipc_ring *r = &s->slot->tx_ring;
+			struct axipc_ring *r;
 			uint32_t prod, cons, rec, pad, need;
 
 			if (AXIPC_DGRAM_SPACE(total) > m.size) {
 				ret = -EMSGSIZE;
 				break;
 			}
-			ax_slot_lock(s->id, 1);
-			prod = __atomic_load_n(&r->prod, __ATOMIC_RELAXED);
-			cons = __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
+			r = ring_lock(s, 1, &prod, &cons);
 			need = ax_dgram_tx_place(m.size, prod, cons, (uint32_t)total, &rec, &pad);
 			if (need) {
 				if (pad >= sizeof(struct axipc_dgram)) {
@@ -394,14 +413,11 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 		}
 
 		if (ax_sock_ring(s, 0, &m)) {
-			struct axipc_ring *r = &s->slot->rx_ring;
-			struct axipc_dgram d;
 			uint32_t prod, cons, payload, skip;
+			struct axipc_ring *r = ring_lock(s, 0, &prod, &cons);
+			struct axipc_dgram d;
 			long adv;
 
-			ax_slot_lock(s->id, 0);
-			prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
-			cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
 			adv = prod - cons > m.size ? -1 :
 			      ax_dgram_rx_next(m.base, m.size, cons, prod, &d, &payload,
 					       &skip);
