@@ -157,6 +157,13 @@ AX_API int ax_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	return (int)ax_ret(poll_mixed(fds, nfds, timeout));
 }
 
+/* The poll events select's sets ask of fd i. */
+static short select_events(int i, fd_set *rd, fd_set *wr, fd_set *ex)
+{
+	return (short)((rd && FD_ISSET(i, rd) ? POLLIN : 0) |
+		       (wr && FD_ISSET(i, wr) ? POLLOUT : 0) | (ex && FD_ISSET(i, ex) ? POLLPRI : 0));
+}
+
 AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
 	struct pollfd stack_p[POLL_STACK], *p = stack_p;
@@ -172,18 +179,9 @@ AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
 			  (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
 		start = mono_ms();
 	}
-	for (i = 0; i < nfds; i++) {
-		short ev = 0;
-
-		if (rd && FD_ISSET(i, rd))
-			ev |= POLLIN;
-		if (wr && FD_ISSET(i, wr))
-			ev |= POLLOUT;
-		if (ex && FD_ISSET(i, ex))
-			ev |= POLLPRI;
-		if (ev)
+	for (i = 0; i < nfds; i++)
+		if (select_events(i, rd, wr, ex))
 			n++;
-	}
 	if (n > POLL_STACK) {
 		p = calloc((size_t)n, sizeof(*p));
 		if (!p)
@@ -191,14 +189,8 @@ AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
 	}
 	n = 0;
 	for (i = 0; i < nfds; i++) {
-		short ev = 0;
+		short ev = select_events(i, rd, wr, ex);
 
-		if (rd && FD_ISSET(i, rd))
-			ev |= POLLIN;
-		if (wr && FD_ISSET(i, wr))
-			ev |= POLLOUT;
-		if (ex && FD_ISSET(i, ex))
-			ev |= POLLPRI;
 		if (ev) {
 			p[n].fd = i;
 			p[n].events = ev;
