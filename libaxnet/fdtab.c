@@ -18,6 +18,19 @@
 static struct ax_obj **tab[NPAGES];
 static pthread_mutex_t tab_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* fd's page in tab, or -1 for a descriptor the table cannot hold. */
+static inline int page_of(int fd)
+{
+	if (fd < 0 || (unsigned)fd >> PAGE_BITS >= NPAGES)
+		return -1;
+	return (int)((unsigned)fd >> PAGE_BITS);
+}
+
+static inline unsigned index_of(int fd)
+{
+	return (unsigned)fd & (PAGE_SIZE - 1);
+}
+
 struct freelist {
 	size_t size;
 	struct ax_obj *head;
@@ -53,13 +66,11 @@ struct ax_obj *ax_obj_alloc(int kind, size_t size)
 
 int ax_fd_install(int fd, struct ax_obj *o)
 {
-	unsigned p, i;
+	int p = page_of(fd);
 
 	if (fd < 0)
 		return -EBADF;
-	p = (unsigned)fd >> PAGE_BITS;
-	i = (unsigned)fd & (PAGE_SIZE - 1);
-	if (p >= NPAGES)
+	if (p < 0)
 		return -EMFILE;
 	pthread_mutex_lock(&tab_mu);
 	if (!tab[p]) {
@@ -72,31 +83,28 @@ int ax_fd_install(int fd, struct ax_obj *o)
 	}
 	o->fd = fd;
 	/* The caller's reference (from ax_obj_alloc) becomes the table's. */
-	__atomic_store_n(&tab[p][i], o, __ATOMIC_RELEASE);
+	__atomic_store_n(&tab[p][index_of(fd)], o, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&tab_mu);
 	return 0;
 }
 
 struct ax_obj *ax_fd_get(int fd)
 {
+	int p = page_of(fd);
 	struct ax_obj **pg, *o;
-	unsigned p;
 
-	if (fd < 0)
-		return NULL;
-	p = (unsigned)fd >> PAGE_BITS;
-	if (p >= NPAGES)
+	if (p < 0)
 		return NULL;
 	pg = __atomic_load_n(&tab[p], __ATOMIC_ACQUIRE);
 	if (!pg)
 		return NULL;
-	o = __atomic_load_n(&pg[fd & (PAGE_SIZE - 1)], __ATOMIC_ACQUIRE);
+	o = __atomic_load_n(&pg[index_of(fd)], __ATOMIC_ACQUIRE);
 	if (!o)
 		return NULL;
 	__atomic_add_fetch(&o->refs, 1, __ATOMIC_ACQ_REL);
 	/* Still there? Then the table's reference kept it alive while we
 	 * took ours. */
-	if (__atomic_load_n(&pg[fd & (PAGE_SIZE - 1)], __ATOMIC_ACQUIRE) != o) {
+	if (__atomic_load_n(&pg[index_of(fd)], __ATOMIC_ACQUIRE) != o) {
 		ax_obj_put(o);
 		return NULL;
 	}
@@ -105,19 +113,16 @@ struct ax_obj *ax_fd_get(int fd)
 
 struct ax_obj *ax_fd_remove(int fd)
 {
+	int p = page_of(fd);
 	struct ax_obj **pg, *o = NULL;
-	unsigned p;
 
-	if (fd < 0)
-		return NULL;
-	p = (unsigned)fd >> PAGE_BITS;
-	if (p >= NPAGES)
+	if (p < 0)
 		return NULL;
 	pthread_mutex_lock(&tab_mu);
 	pg = tab[p];
 	if (pg) {
-		o = pg[fd & (PAGE_SIZE - 1)];
-		__atomic_store_n(&pg[fd & (PAGE_SIZE - 1)], NULL, __ATOMIC_RELEASE);
+		o = pg[index_of(fd)];
+		__atomic_store_n(&pg[index_of(fd)], NULL, __ATOMIC_RELEASE);
 		if (o)
 			__atomic_store_n(&o->dead, 1, __ATOMIC_RELEASE);
 	}
