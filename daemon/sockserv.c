@@ -514,6 +514,30 @@ static void do_hello(struct ss_sess *e, const struct axipc_req *q)
 	}
 }
 
+/*
+ * A new socket (made or accepted) becomes the session's: a slot, charged to
+ * its account, held and published. Returns NULL having closed so and
+ * answered q with the error.
+ */
+static struct ss_sock *sess_adopt(struct ss_sess *e, struct sock *so, int type,
+				  const struct axipc_req *q)
+{
+	struct ss_sock *s;
+	int err;
+
+	s = ss_sock_new(e->seg, so, type, &err);
+	if (!s) {
+		sock_close(so);
+		sess_reply(e, &q->h, err, NULL, 0, -1);
+		return NULL;
+	}
+	s->acct = e->acct;
+	e->acct->sockets++;
+	hold(e, s->id);
+	ss_sock_publish(s);
+	return s;
+}
+
 static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 {
 	struct ss_seg *g = e->seg;
@@ -544,16 +568,9 @@ static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 		return;
 	}
 	sock_set_mem(so, &ss_mem_ops, g);
-	s = ss_sock_new(g, so, type, &err);
-	if (!s) {
-		sock_close(so);
-		sess_reply(e, &q->h, err, NULL, 0, -1);
+	s = sess_adopt(e, so, type, q);
+	if (!s)
 		return;
-	}
-	s->acct = e->acct;
-	e->acct->sockets++;
-	hold(e, s->id);
-	ss_sock_publish(s);
 	rep.sock = s->id;
 	sess_reply(e, &q->h, 0, &rep, sizeof(rep), s->efd);
 }
@@ -581,16 +598,9 @@ static void do_accept(struct ss_sess *e, struct ss_sock *l, const struct axipc_r
 		sess_reply(e, &q->h, err, NULL, 0, -1);
 		return;
 	}
-	s = ss_sock_new(g, so, SOCK_STREAM, &err);
-	if (!s) {
-		sock_close(so);
-		sess_reply(e, &q->h, err, NULL, 0, -1);
+	s = sess_adopt(e, so, SOCK_STREAM, q);
+	if (!s)
 		return;
-	}
-	s->acct = e->acct;
-	e->acct->sockets++;
-	hold(e, s->id);
-	ss_sock_publish(s);
 	if (sock_getpeername(so, (struct sockaddr *)&sa, &salen) == 0 &&
 	    salen <= AXIPC_SOCKADDR_MAX) {
 		rep.peer.len = salen;
