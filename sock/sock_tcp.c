@@ -497,14 +497,6 @@ ssize_t tcp_sock_recv(struct sock *so, void *buf, size_t len, int flags)
 
 /* --- IPPROTO_TCP options -------------------------------------------------------- */
 
-static int opt_int(const void *val, socklen_t len, int *v)
-{
-	if (!val || len < (socklen_t)sizeof(int))
-		return -EINVAL;
-	memcpy(v, val, sizeof(int));
-	return 0;
-}
-
 int tcp_sock_setopt(struct sock *so, int name, const void *val, socklen_t len)
 {
 	int v, err;
@@ -531,7 +523,7 @@ int tcp_sock_setopt(struct sock *so, int name, const void *val, socklen_t len)
 	default:
 		return -ENOPROTOOPT;
 	}
-	err = opt_int(val, len, &v);
+	err = sock_opt_int(val, len, &v);
 	if (err)
 		return err;
 	switch (name) {
