@@ -105,6 +105,7 @@ int port_autobind(struct sock *so);
 int port_for_connect(struct sock *so, uint32_t raddr, uint16_t rport, uint16_t *out);
 void port_connect_bound(struct sock *so, uint16_t port);
 void port_unbind(struct sock *so);
+int port_unbind_auto(struct sock *so);
 
 /* sock_tcp.c */
 int tcp_sock_listen(struct sock *so, int backlog);
