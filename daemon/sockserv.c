@@ -269,6 +269,22 @@ static void sess_bad(struct ss_sess *e, const char *why)
 	e->ending = 1;
 }
 
+/* fd rides mh as SCM_RIGHTS in cm, the caller's aligned control space of
+ * cmlen bytes (CMSG_SPACE(sizeof(int)) at the least). */
+static void attach_fd(struct msghdr *mh, void *cm, size_t cmlen, int fd)
+{
+	struct cmsghdr *c;
+
+	memset(cm, 0, cmlen);
+	mh->msg_control = cm;
+	mh->msg_controllen = CMSG_SPACE(sizeof(int));
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
 /* Send a reply (with fd passed along unless -1). One that does not fit
  * waits in the session (with a duplicate of fd) and reading stops. */
 static void sess_reply(struct ss_sess *e, const struct axipc_hdr *rq, int32_t err,
@@ -293,18 +309,8 @@ static void sess_reply(struct ss_sess *e, const struct axipc_hdr *rq, int32_t er
 		memcpy(out + sizeof(r), body, blen);
 	iov.iov_base = out;
 	iov.iov_len = sizeof(r) + blen;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
+	if (fd >= 0)
+		attach_fd(&mh, &cm, sizeof(cm), fd);
 	if (e->outlen)
 		goto wait; /* keep the order */
 	n = sendmsg(e->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -342,18 +348,8 @@ static void sess_send_waiting(struct ss_sess *e)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = e };
 	ssize_t n;
 
-	if (e->outfd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &e->outfd, sizeof(int));
-	}
+	if (e->outfd >= 0)
+		attach_fd(&mh, &cm, sizeof(cm), e->outfd);
 	n = sendmsg(e->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
