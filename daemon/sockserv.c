@@ -269,6 +269,22 @@ static void sess_bad(struct ss_sess *e, const char *why)
 	e->ending = 1;
 }
 
+/* fd rides mh as SCM_RIGHTS in cm, the caller's aligned control space of
+ * cmlen bytes (CMSG_SPACE(sizeof(int)) at the least). */
+static void attach_fd(struct msghdr *mh, void *cm, size_t cmlen, int fd)
+{
+	struct cmsghdr *c;
+
+	memset(cm, 0, cmlen);
+	mh->msg_control = cm;
+	mh->msg_controllen = CMSG_SPACE(sizeof(int));
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
 /* Send a reply (with fd passed along unless -1). One that does not fit
  * waits in the session (with a duplicate of fd) and reading stops. */
 static void sess_reply(struct ss_sess *e, const struct axipc_hdr *rq, int32_t err,
@@ -293,18 +309,8 @@ static void sess_reply(struct ss_sess *e, const struct axipc_hdr *rq, int32_t er
 		memcpy(out + sizeof(r), body, blen);
 	iov.iov_base = out;
 	iov.iov_len = sizeof(r) + blen;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
+	if (fd >= 0)
+		attach_fd(&mh, &cm, sizeof(cm), fd);
 	if (e->outlen)
 		goto wait; /* keep the order */
 	n = sendmsg(e->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -342,18 +348,8 @@ static void sess_send_waiting(struct ss_sess *e)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = e };
 	ssize_t n;
 
-	if (e->outfd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &e->outfd, sizeof(int));
-	}
+	if (e->outfd >= 0)
+		attach_fd(&mh, &cm, sizeof(cm), e->outfd);
 	n = sendmsg(e->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
@@ -514,6 +510,30 @@ static void do_hello(struct ss_sess *e, const struct axipc_req *q)
 	}
 }
 
+/*
+ * A new socket (made or accepted) becomes the session's: a slot, charged to
+ * its account, held and published. Returns NULL having closed so and
+ * answered q with the error.
+ */
+static struct ss_sock *sess_adopt(struct ss_sess *e, struct sock *so, int type,
+				  const struct axipc_req *q)
+{
+	struct ss_sock *s;
+	int err;
+
+	s = ss_sock_new(e->seg, so, type, &err);
+	if (!s) {
+		sock_close(so);
+		sess_reply(e, &q->h, err, NULL, 0, -1);
+		return NULL;
+	}
+	s->acct = e->acct;
+	e->acct->sockets++;
+	hold(e, s->id);
+	ss_sock_publish(s);
+	return s;
+}
+
 static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 {
 	struct ss_seg *g = e->seg;
@@ -544,16 +564,9 @@ static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 		return;
 	}
 	sock_set_mem(so, &ss_mem_ops, g);
-	s = ss_sock_new(g, so, type, &err);
-	if (!s) {
-		sock_close(so);
-		sess_reply(e, &q->h, err, NULL, 0, -1);
+	s = sess_adopt(e, so, type, q);
+	if (!s)
 		return;
-	}
-	s->acct = e->acct;
-	e->acct->sockets++;
-	hold(e, s->id);
-	ss_sock_publish(s);
 	rep.sock = s->id;
 	sess_reply(e, &q->h, 0, &rep, sizeof(rep), s->efd);
 }
@@ -581,16 +594,9 @@ static void do_accept(struct ss_sess *e, struct ss_sock *l, const struct axipc_r
 		sess_reply(e, &q->h, err, NULL, 0, -1);
 		return;
 	}
-	s = ss_sock_new(g, so, SOCK_STREAM, &err);
-	if (!s) {
-		sock_close(so);
-		sess_reply(e, &q->h, err, NULL, 0, -1);
+	s = sess_adopt(e, so, SOCK_STREAM, q);
+	if (!s)
 		return;
-	}
-	s->acct = e->acct;
-	e->acct->sockets++;
-	hold(e, s->id);
-	ss_sock_publish(s);
 	if (sock_getpeername(so, (struct sockaddr *)&sa, &salen) == 0 &&
 	    salen <= AXIPC_SOCKADDR_MAX) {
 		rep.peer.len = salen;

@@ -120,6 +120,19 @@ void port_unbind(struct sock *so)
 		udp_pcb_remove(so->l->s, &so->upcb);
 }
 
+/* A port connect (or an autobind) chose goes back with the address, so
+ * bind may be called again; one bind chose stays (Linux tcp_set_state(CLOSE),
+ * udp_disconnect). Returns 1 when it went. */
+int port_unbind_auto(struct sock *so)
+{
+	if (!so->bound || so->explicit_bind)
+		return 0;
+	port_unbind(so);
+	so->lport = 0;
+	so->laddr = 0;
+	return 1;
+}
+
 /* RFC 6056 F(): keyed SipHash-2-4 of (local, remote, remote port). */
 static uint32_t offset_of(struct sock_layer *l, uint32_t laddr, uint32_t raddr, uint16_t rport,
 			  int type)

@@ -343,7 +343,7 @@ struct tcp_pcb *sock_pcb(struct sock *so)
 
 /* --- options --------------------------------------------------------------------- */
 
-static int get_int(const void *val, socklen_t len, int *out)
+int sock_opt_int(const void *val, socklen_t len, int *out)
 {
 	if (!val || len < (socklen_t)sizeof(int))
 		return -EINVAL;
@@ -408,7 +408,7 @@ static int sol_socket_set(struct sock *so, int name, const void *val, socklen_t 
 	default:
 		return -ENOPROTOOPT;
 	}
-	err = get_int(val, len, &v);
+	err = sock_opt_int(val, len, &v);
 	if (err)
 		return err;
 	switch (name) {

@@ -96,6 +96,8 @@ struct sock *sock_alloc(struct sock_layer *l, int type, const struct ax_cred *ow
 void sock_free(struct sock *so);
 int sock_addr_in(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out, int unspec_ok);
 void sock_fill_addr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port);
+/* An int option value: -EINVAL unless val holds one. */
+int sock_opt_int(const void *val, socklen_t len, int *out);
 
 /* port.c */
 int port_bind(struct sock *so, uint32_t laddr, uint16_t port);
@@ -103,6 +105,7 @@ int port_autobind(struct sock *so);
 int port_for_connect(struct sock *so, uint32_t raddr, uint16_t rport, uint16_t *out);
 void port_connect_bound(struct sock *so, uint16_t port);
 void port_unbind(struct sock *so);
+int port_unbind_auto(struct sock *so);
 
 /* sock_tcp.c */
 int tcp_sock_listen(struct sock *so, int backlog);

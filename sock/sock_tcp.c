@@ -104,17 +104,6 @@ out:
 	sock_leave(l->l);
 }
 
-/* Linux tcp_set_state(CLOSE): a port connect chose goes back (bind may
- * be called again); one bind chose stays. */
-static void put_port(struct sock *so)
-{
-	if (so->bound && !so->explicit_bind) {
-		port_unbind(so);
-		so->lport = 0;
-		so->laddr = 0;
-	}
-}
-
 static void on_connected(void *arg, struct tcp_pcb *pcb, int err)
 {
 	struct sock *so = arg;
@@ -126,7 +115,7 @@ static void on_connected(void *arg, struct tcp_pcb *pcb, int err)
 		so->err = err;
 		so->state = SS_FAILED;
 		so->shut = SHUT_RD_F | SHUT_WR_F;
-		put_port(so);
+		port_unbind_auto(so); /* Linux tcp_set_state(CLOSE) */
 	} else {
 		so->state = SS_CONNECTED;
 		so->was_connected = 1;
@@ -162,7 +151,7 @@ static void on_closed(void *arg, struct tcp_pcb *pcb, int err)
 	/* Linux tcp_done: both directions shut, the state CLOSE. */
 	so->shut = SHUT_RD_F | SHUT_WR_F;
 	so->state = SS_DONE;
-	put_port(so);
+	port_unbind_auto(so); /* Linux tcp_set_state(CLOSE) */
 	sock_notify(so);
 	sock_leave(so->l);
 }
@@ -497,14 +486,6 @@ ssize_t tcp_sock_recv(struct sock *so, void *buf, size_t len, int flags)
 
 /* --- IPPROTO_TCP options -------------------------------------------------------- */
 
-static int opt_int(const void *val, socklen_t len, int *v)
-{
-	if (!val || len < (socklen_t)sizeof(int))
-		return -EINVAL;
-	memcpy(v, val, sizeof(int));
-	return 0;
-}
-
 int tcp_sock_setopt(struct sock *so, int name, const void *val, socklen_t len)
 {
 	int v, err;
@@ -531,7 +512,7 @@ int tcp_sock_setopt(struct sock *so, int name, const void *val, socklen_t len)
 	default:
 		return -ENOPROTOOPT;
 	}
-	err = opt_int(val, len, &v);
+	err = sock_opt_int(val, len, &v);
 	if (err)
 		return err;
 	switch (name) {

@@ -187,12 +187,8 @@ int udp_sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 	if (sa->sa_family == AF_UNSPEC) {
 		so->raddr = so->upcb.raddr = 0;
 		so->rport = so->upcb.rport = 0;
-		if (so->bound && !so->explicit_bind) {
-			port_unbind(so);
-			so->lport = 0;
-			so->laddr = 0;
+		if (port_unbind_auto(so))
 			so->state = SS_NEW;
-		}
 		return 0;
 	}
 	err = sock_addr_in(sa, len, &sin, 0);
