@@ -273,3 +273,34 @@ tmpfs_state() {
 if [ -n "$AXNET_PID" ]; then kill -TERM "$AXNET_PID" 2>/dev/null; wait "$AXNET_PID" 2>/dev/null; fi
 AXNET_PID=; umount "$DISK" 2>/dev/null; rm -rf "$WORK"; (exit $rc); cleanup' EXIT
 }
+
+# hold_start N: N connections from NS_B, each running the test's
+# $WORK/hold.py AXNET_IP $WORK/go (it prints "first" once it has moved
+# data, then waits for $WORK/go), output in $WORK/holdI.out, pids added to
+# HOLD_PID; fails unless each says "first" within 5 s.
+hold_start() {
+	local h
+	for h in $(seq "$1"); do
+		ip netns exec "$NS_B" python3 "$WORK/hold.py" "$AXNET_IP" "$WORK/go" >"$WORK/hold$h.out" 2>&1 &
+		HOLD_PID="$HOLD_PID $!"
+	done
+	for h in $(seq "$1"); do
+		for _ in $(seq 50); do grep -q first "$WORK/hold$h.out" && break; sleep 0.1; done
+		grep -q first "$WORK/hold$h.out" || fail "held connection $h did not start: $(cat "$WORK/hold$h.out")"
+	done
+}
+
+# hold_release: $WORK/go made, the held connections waited for; nonzero
+# if any of them failed.
+hold_release() {
+	local pid rc=0
+	touch "$WORK/go"
+	for pid in $HOLD_PID; do wait "$pid" || rc=1; done
+	HOLD_PID=
+	return $rc
+}
+
+# wait_stat GROUP NAME VALUE: wait (at most 3 s) until the counter is VALUE.
+wait_stat() {
+	for _ in $(seq 30); do [ "$(stat "$1" "$2")" = "$3" ] && break; sleep 0.1; done
+}

@@ -68,14 +68,7 @@ try() { ip netns exec "$NS_B" python3 "$WORK/try.py" "$AXNET_IP" "${1:-3000}" | 
 
 # Two held connections: the last page's room may take one close entry
 # after the refusal (a close is smaller than an authorization), not two.
-ip netns exec "$NS_B" python3 "$WORK/hold.py" "$AXNET_IP" "$WORK/go" >"$WORK/hold1.out" 2>&1 &
-HOLD_PID="$!"
-ip netns exec "$NS_B" python3 "$WORK/hold.py" "$AXNET_IP" "$WORK/go" >"$WORK/hold2.out" 2>&1 &
-HOLD_PID="$HOLD_PID $!"
-for h in 1 2; do
-	for _ in $(seq 50); do grep -q first "$WORK/hold$h.out" && break; sleep 0.1; done
-	grep -q first "$WORK/hold$h.out" || fail "held connection $h did not start: $(cat "$WORK/hold$h.out")"
-done
+hold_start 2
 expect_eq "a connection before the disk fills" "$(try)" ok
 
 # Fill the disk. The segment's last page still has room for a few
@@ -114,11 +107,9 @@ pass "axnet's log names ENOSPC and the path"
 
 # The open connections still move data, and close while the disk is
 # full: their close entries are owed and wait.
-touch "$WORK/go"
-for pid in $HOLD_PID; do wait "$pid" || fail "a held connection failed: $(cat "$WORK"/hold*.out)"; done
-HOLD_PID=
+hold_release || fail "a held connection failed: $(cat "$WORK"/hold*.out)"
 for h in 1 2; do grep -q closed "$WORK/hold$h.out" || fail "held connection $h did not close"; done
-for _ in $(seq 30); do [ "$(stat authz live)" = 0 ] && break; sleep 0.1; done
+wait_stat authz live 0
 expect_eq "authz.live after the held connections closed" "$(stat authz live)" 0
 owed=$(stat axiom owed)
 [ "$owed" -ge 1 ] || fail "axiom.owed = $owed with closes waiting for the disk"
@@ -128,7 +119,7 @@ pass "the held connections' close entries are owed ($owed entries wait)"
 # themselves (no restart: same process).
 pid_before=$AXNET_PID
 rm -f "$DISK/fill"
-for _ in $(seq 30); do [ "$(stat axiom owed)" = 0 ] && break; sleep 0.1; done
+wait_stat axiom owed 0
 expect_eq "axiom.owed once space returned" "$(stat axiom owed)" 0
 expect_eq "axiom.disk_full once space returned" "$(stat axiom disk_full)" 0
 expect_eq "a connection after space returned" "$(try)" ok
@@ -137,7 +128,7 @@ kill -0 "$pid_before" 2>/dev/null || fail "axnet is gone"
 grep -q "there is space again: writing resumed" "$AXNET_LOG" || fail "axnet's log does not say it resumed"
 pass "authorizations resumed without a restart"
 
-for _ in $(seq 30); do [ "$(stat authz live)" = 0 ] && break; sleep 0.1; done
+wait_stat authz live 0
 snapshot
 authorized=$((2 + 1 + ok_slack + 2))
 expect_eq "authz.authorized" "$(snap authz authorized)" "$authorized"

@@ -32,14 +32,7 @@ print("closed", flush=True)
 PY
 # Two held connections: the last page's room may take one close entry,
 # not two (as in test-axiom-diskfull).
-for h in 1 2; do
-	ip netns exec "$NS_B" python3 "$WORK/hold.py" "$AXNET_IP" "$WORK/go" >"$WORK/hold$h.out" 2>&1 &
-	HOLD_PID="$HOLD_PID $!"
-done
-for h in 1 2; do
-	for _ in $(seq 50); do grep -q first "$WORK/hold$h.out" && break; sleep 0.1; done
-	grep -q first "$WORK/hold$h.out" || fail "held connection $h did not start"
-done
+hold_start 2
 cat >"$WORK/try.py" <<'PY'
 # One connect (one SYN: 0.8 s is before the kernel's first retry), closed.
 import socket, sys
@@ -61,10 +54,8 @@ for _ in $(seq 40); do
 	[ "$(ip netns exec "$NS_B" python3 "$WORK/try.py" "$AXNET_IP")" = refused ] && { refused=1; break; }
 done
 [ $refused = 1 ] || fail "40 connections on a full disk were all authorized"
-touch "$WORK/go"
-for pid in $HOLD_PID; do wait "$pid"; done
-HOLD_PID=
-for _ in $(seq 30); do [ "$(stat authz live)" = 0 ] && break; sleep 0.1; done
+hold_release
+wait_stat authz live 0
 expect_eq "authz.live after the held connections closed" "$(stat authz live)" 0
 # Owed closes wait while the disk stays full (the page's room taken by a
 # probe or a close first, if it had any).

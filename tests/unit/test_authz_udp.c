@@ -55,19 +55,12 @@ static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
 static size_t seq_frame(uint8_t *fr, uint32_t src, uint16_t sport, uint16_t dport, uint32_t seq,
 			size_t len)
 {
-	size_t off = fake_eth(fr, FAKE_OUR_MAC, FAKE_PEER_MAC, 0x0800);
-	uint8_t *u;
+	uint8_t p[sizeof(f)];
 
-	off += fake_ipv4(fr + off, src, FAKE_OUR_IP, 17, 0, 8 + len);
-	u = fr + off;
-	fake_put16(u, sport);
-	fake_put16(u + 2, dport);
-	fake_put16(u + 4, (uint16_t)(8 + len));
-	fake_put16(u + 6, 0);
-	memcpy(u + 8, &seq, 4);
-	for (size_t i = 4; i < len; i++)
-		u[8 + i] = (uint8_t)(seq + i);
-	return off + 8 + len;
+	memcpy(p, &seq, 4);
+	for (size_t i = 4; i < len && i < sizeof(p); i++)
+		p[i] = (uint8_t)(seq + i);
+	return udp_helper_frame_from(fr, src, sport, dport, p, len);
 }
 
 /* The datagrams got from src:sport are seq 0..n-1 in order, each of len

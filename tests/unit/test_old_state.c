@@ -269,13 +269,32 @@ static int start(const char *dir, const char *start_text, struct axiom **ax, str
 	return authz_open(a, &ac, err, errlen);
 }
 
-TEST(old_state_directory_opens_verifies_and_grows)
+/* Starts on dir, checks the policy in force is the last push's (seq 6,
+ * hashing right) and the log's head is at head, and tears down again. */
+static int restart(const char *dir, const char *text, uint64_t head)
 {
-	char dir[] = "/tmp/axnet-test-old-state-XXXXXX", err[768], text[512], hx[65];
-	struct axiom_verify_report rep;
 	struct axiom *ax = NULL;
 	struct authz *a = NULL;
+	char err[768], hx[65];
 	uint64_t seq = 0;
+
+	if (start(dir, text, &ax, &a, err, sizeof(err)) != 0) {
+		printf("  start \"%s\": %s\n", text, err);
+		CHECK(0);
+		return -1;
+	}
+	authz_hash_hex(authz_policy(a, &seq), hx);
+	CHECK_EQ(seq, 6);
+	CHECK(strcmp(hx, POL2_HASH) == 0);
+	CHECK_EQ(axiom_head_seq(ax), head);
+	authz_teardown(ax, a);
+	return 0;
+}
+
+TEST(old_state_directory_opens_verifies_and_grows)
+{
+	char dir[] = "/tmp/axnet-test-old-state-XXXXXX", text[512];
+	struct axiom_verify_report rep;
 	uint16_t type = 0;
 
 	REQUIRE(mkdtemp(dir) != NULL);
@@ -291,16 +310,8 @@ TEST(old_state_directory_opens_verifies_and_grows)
 	/* A restart: the policy in force is the last push's, read back from
 	 * its file and hashing right; the authorization left open (9) is
 	 * closed in the start's group; no push is written. */
-	if (start(dir, "restart one", &ax, &a, err, sizeof(err)) != 0) {
-		printf("  start: %s\n", err);
-		CHECK(0);
+	if (restart(dir, "restart one", 11) != 0)
 		goto out;
-	}
-	authz_hash_hex(authz_policy(a, &seq), hx);
-	CHECK_EQ(seq, 6);
-	CHECK(strcmp(hx, POL2_HASH) == 0);
-	CHECK_EQ(axiom_head_seq(ax), 11);
-	authz_teardown(ax, a);
 	CHECK_EQ(authz_log_entry(dir, 10, &type, text, sizeof(text)), 1);
 	CHECK_EQ(type, AXIOM_START);
 	CHECK(strcmp(text, "restart one") == 0);
@@ -318,16 +329,8 @@ TEST(old_state_directory_opens_verifies_and_grows)
 	CHECK_EQ(rep.checkpoints, 2);
 
 	/* And again: nothing left open, the same policy, one start entry. */
-	if (start(dir, "restart two", &ax, &a, err, sizeof(err)) != 0) {
-		printf("  second start: %s\n", err);
-		CHECK(0);
+	if (restart(dir, "restart two", 12) != 0)
 		goto out;
-	}
-	authz_hash_hex(authz_policy(a, &seq), hx);
-	CHECK_EQ(seq, 6);
-	CHECK(strcmp(hx, POL2_HASH) == 0);
-	CHECK_EQ(axiom_head_seq(ax), 12);
-	authz_teardown(ax, a);
 	CHECK_EQ(axiom_verify(dir, NULL, &rep), 0);
 	CHECK_EQ(rep.entries, 12);
 out:

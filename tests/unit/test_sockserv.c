@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -49,24 +50,21 @@ struct stats {
 
 static void stat_cb(void *arg, const char *name, uint64_t v)
 {
-	struct stats *st = arg;
+	static const struct {
+		const char *name;
+		size_t off;
+	} field[] = {
+#define F(x) { "sockserv." #x, offsetof(struct stats, x) }
+		F(sessions), F(sockets), F(bad_msg), F(bad_index),
+		F(wakeups), F(kicks), F(segments), F(creds),
+#undef F
+	};
 
-	if (!strcmp(name, "sockserv.sessions"))
-		st->sessions = v;
-	else if (!strcmp(name, "sockserv.sockets"))
-		st->sockets = v;
-	else if (!strcmp(name, "sockserv.bad_msg"))
-		st->bad_msg = v;
-	else if (!strcmp(name, "sockserv.bad_index"))
-		st->bad_index = v;
-	else if (!strcmp(name, "sockserv.wakeups"))
-		st->wakeups = v;
-	else if (!strcmp(name, "sockserv.kicks"))
-		st->kicks = v;
-	else if (!strcmp(name, "sockserv.segments"))
-		st->segments = v;
-	else if (!strcmp(name, "sockserv.creds"))
-		st->creds = v;
+	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
+		if (!strcmp(name, field[i].name)) {
+			*(uint64_t *)((char *)arg + field[i].off) = v;
+			return;
+		}
 }
 
 static struct stats stats(void)

@@ -35,6 +35,16 @@ static int setup(void)
 	return setup_cc(&tcp_cc_newreno);
 }
 
+/* Set up with cc, open a connection with the full options into pcb, and
+ * put in s our first sequence number; the test stops if either fails. */
+#define ESTABLISH(cc, pcb, s)                   \
+	do {                                    \
+		REQUIRE(setup_cc(cc) == 0);     \
+		(pcb) = establish_full();       \
+		REQUIRE((pcb) != NULL);         \
+		(s) = P.ack;                    \
+	} while (0)
+
 /* --- a FIN ahead of a gap ------------------------------------------------------- */
 
 /* RFC 9293 3.10.7.4, eighth step: a FIN is taken when RCV.NXT reaches it.
@@ -52,10 +62,7 @@ TEST(fin_after_gap_closes_the_connection)
 		struct tcp_pcb *pcb;
 		uint32_t s;
 
-		REQUIRE(setup() == 0);
-		pcb = establish_full();
-		REQUIRE(pcb != NULL);
-		s = P.ack;
+		ESTABLISH(&tcp_cc_newreno, pcb, s);
 
 		/* Bytes 1000..2000 with the FIN (or those bytes, then a bare
 		 * FIN at 2000), while 0..1000 is lost. */
@@ -201,10 +208,7 @@ TEST(cwnd_grows_only_when_used)
 		struct tcp_pcb *pcb;
 		uint32_t s, iw = AX_TCP_INIT_CWND * MSS_TS;
 
-		REQUIRE(setup_cc(ccs[c]) == 0);
-		pcb = establish_full();
-		REQUIRE(pcb != NULL);
-		s = P.ack;
+		ESTABLISH(ccs[c], pcb, s);
 		CHECK_EQ(pcb->cwnd, iw);
 		for (k = 0; k < 300; k++) {
 			fake_mark(&H);
@@ -257,10 +261,7 @@ TEST(ssthresh_kept_on_consecutive_rtos)
 	struct tcp_info_ax info;
 	uint32_t s, ss = (uint32_t)(AX_TCP_INIT_CWND * MSS_TS * 0.7);
 
-	REQUIRE(setup_cc(&tcp_cc_cubic) == 0);
-	pcb = establish_full();
-	REQUIRE(pcb != NULL);
-	s = P.ack;
+	ESTABLISH(&tcp_cc_cubic, pcb, s);
 	CHECK_EQ(tcp_write(pcb, pat, 20 * MSS_TS), 20 * MSS_TS);
 	fake_mark(&H);
 	fake_advance(&H, AX_TCP_RTO_INIT_MS);
@@ -363,10 +364,7 @@ TEST(window_update_ignores_older_ack)
 	struct tcp_pcb *pcb;
 	uint32_t s;
 
-	REQUIRE(setup() == 0);
-	pcb = establish_full();
-	REQUIRE(pcb != NULL);
-	s = P.ack;
+	ESTABLISH(&tcp_cc_newreno, pcb, s);
 	CHECK_EQ(tcp_write(pcb, pat, 2 * MSS_TS), 2 * MSS_TS);
 	ack_with(s + 2 * MSS_TS, 2048, P.tsecr);
 	CHECK_EQ(pcb->snd_wnd, 2048u << 7);
@@ -400,10 +398,7 @@ TEST(zero_window_still_takes_acks)
 	struct tcp_pcb *pcb;
 	uint32_t s, k, full = AX_TCP_RCVWND_INIT;
 
-	REQUIRE(setup() == 0);
-	pcb = establish_full();
-	REQUIRE(pcb != NULL);
-	s = P.ack;
+	ESTABLISH(&tcp_cc_newreno, pcb, s);
 	CHECK_EQ(tcp_write(pcb, pat, 1000), 1000);
 	for (k = 0; k < full / 1024; k++)
 		send_flags(k * 1024, 1024, TH_ACK);
@@ -437,10 +432,7 @@ TEST(ts_recent_only_from_acceptable_segments)
 	struct tcp_pcb *pcb;
 	uint32_t s;
 
-	REQUIRE(setup() == 0);
-	pcb = establish_full();
-	REQUIRE(pcb != NULL);
-	s = P.ack;
+	ESTABLISH(&tcp_cc_newreno, pcb, s);
 	fake_tcp_rx(&P, R0, s + 5000, TH_ACK, 2048, O, fake_tcp_ts_opt(O, 0x40000000u, P.tsecr),
 		    NULL, 0);
 	CHECK_CNT(&H, RX(1), TX(1));
