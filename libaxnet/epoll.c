@@ -33,6 +33,7 @@
 
 #include "axnet/socket.h"
 #include "lib.h"
+#include "sys.h"
 #include "rdlist.h"
 
 #define TAG_KERNEL (1ull << 32)
@@ -89,24 +90,24 @@ AX_API int ax_epoll_create1(int flags)
 
 	if (flags & ~EPOLL_CLOEXEC)
 		return (int)ax_ret(-EINVAL);
-	fd = epoll_create1(flags);
+	fd = ax_sys_epoll_create1(flags);
 	if (fd < 0)
 		return -1;
 	ep = (struct ax_ep *)ax_obj_alloc(AX_OBJ_EPOLL, sizeof(*ep));
 	if (!ep) {
-		close(fd);
+		ax_sys_close(fd);
 		return (int)ax_ret(-ENOMEM);
 	}
 	pthread_mutex_init(&ep->mu, NULL);
 	ax_rdlist_init(&ep->rdl);
-	ep->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ep->kick = ax_sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ep->kick < 0) {
 		err = -errno;
 		goto fail;
 	}
 	{
 		struct epoll_event kev = { .events = EPOLLIN, .data.u64 = TAG_KICK };
-		if (epoll_ctl(fd, EPOLL_CTL_ADD, ep->kick, &kev) < 0) {
+		if (ax_sys_epoll_ctl(fd, EPOLL_CTL_ADD, ep->kick, &kev) < 0) {
 			err = -errno;
 			goto fail;
 		}
@@ -117,9 +118,9 @@ AX_API int ax_epoll_create1(int flags)
 	return fd;
 fail:
 	if (ep->kick >= 0)
-		close(ep->kick);
+		ax_sys_close(ep->kick);
 	ax_obj_discard(&ep->o);
-	close(fd);
+	ax_sys_close(fd);
 	return (int)ax_ret(err);
 }
 
@@ -152,7 +153,7 @@ static void kick_sync(struct ax_ep *ep)
 
 	if (want == ep->kicked)
 		return;
-	r = want ? write(ep->kick, &v, sizeof(v)) : read(ep->kick, &v, sizeof(v));
+	r = want ? ax_sys_write(ep->kick, &v, sizeof(v)) : ax_sys_read(ep->kick, &v, sizeof(v));
 	(void)r;
 	ep->kicked = want;
 }
@@ -182,7 +183,7 @@ static void item_drop(struct ax_ep *ep, struct ax_epitem *it)
 	struct ax_sock *s = it->s;
 
 	ax_rdlist_del(&ep->rdl, &it->rd);
-	epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, it->fd, NULL);
+	ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, it->fd, NULL);
 	pthread_mutex_lock(&s->wmu);
 	for (struct ax_epitem **pp = &s->items; *pp; pp = &(*pp)->s_next) {
 		if (*pp == it) {
@@ -222,7 +223,7 @@ static int ctl_sock(struct ax_ep *ep, int op, struct ax_sock *s, struct epoll_ev
 			return -EINVAL;
 		if (!ep->ctl_added) {
 			struct epoll_event cev = { .events = 0, .data.u64 = TAG_CTL };
-			if (epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, ax_sess.ctl, &cev) == 0)
+			if (ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, ax_sess.ctl, &cev) == 0)
 				ep->ctl_added = 1;
 		}
 		kev.events = EPOLLIN | EPOLLET | (ev->events & EPOLLEXCLUSIVE);
@@ -231,15 +232,15 @@ static int ctl_sock(struct ax_ep *ep, int op, struct ax_sock *s, struct epoll_ev
 		 * it is. */
 		{
 			uint64_t v;
-			ssize_t r = read(fd, &v, sizeof(v));
+			ssize_t r = ax_sys_read(fd, &v, sizeof(v));
 			(void)r;
 			ax_sock_drained(s);
 		}
-		if (epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, fd, &kev) < 0)
+		if (ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, fd, &kev) < 0)
 			return -errno;
 		it = calloc(1, sizeof(*it));
 		if (!it) {
-			epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, fd, NULL);
+			ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, fd, NULL);
 			return -ENOMEM;
 		}
 		__atomic_add_fetch(&s->o.refs, 1, __ATOMIC_ACQ_REL);
@@ -297,7 +298,7 @@ static int ctl_kernel(struct ax_ep *ep, int op, int fd, struct epoll_event *ev)
 		kev = *ev;
 		kev.data.u64 = TAG_KERNEL | (uint32_t)fd;
 	}
-	if (epoll_ctl(ep->o.fd, op, fd, ev ? &kev : NULL) < 0)
+	if (ax_sys_epoll_ctl(ep->o.fd, op, fd, ev ? &kev : NULL) < 0)
 		return -errno;
 	if (op == EPOLL_CTL_DEL) {
 		ep->ents[fd].used = 0;
@@ -323,7 +324,7 @@ AX_API int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 			ax_obj_put(&s->o);
 			return (int)ax_ret(-EINVAL);
 		}
-		return epoll_ctl(epfd, op, fd, event);
+		return ax_sys_epoll_ctl(epfd, op, fd, event);
 	}
 	if (fd == epfd)
 		err = -EINVAL;
@@ -398,7 +399,7 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 
 	ep = ep_get(epfd);
 	if (!ep)
-		return epoll_wait(epfd, events, maxevents, timeout);
+		return ax_sys_epoll_wait(epfd, events, maxevents, timeout);
 	if (maxevents <= 0) {
 		ax_obj_put(&ep->o);
 		return (int)ax_ret(-EINVAL);
@@ -419,7 +420,7 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 			forced = 1;
 		}
 		pthread_mutex_unlock(&ep->mu);
-		n = epoll_wait(ep->o.fd, kev, cap, ms);
+		n = ax_sys_epoll_wait(ep->o.fd, kev, cap, ms);
 		if (n < 0) {
 			ret = -errno;
 			break;
@@ -444,7 +445,7 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 			if (kev[i].data.u64 != TAG_CTL || !ax_sess_check_hup((short)kev[i].events))
 				continue;
 			/* The instance went away: every socket is reset; once. */
-			epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, ax_sess.ctl, NULL);
+			ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, ax_sess.ctl, NULL);
 			for (int f = 0; f < ep->nents; f++)
 				if (ep->ents[f].used == 2 && !ep->ents[f].item->disabled)
 					ax_rdlist_add(&ep->rdl, &ep->ents[f].item->rd);
@@ -473,10 +474,10 @@ void ax_epoll_close(struct ax_obj *o)
 	free(ep->ents);
 	ep->ents = NULL;
 	ep->nents = 0;
-	close(ep->kick);
+	ax_sys_close(ep->kick);
 	ep->kick = -1;
 	pthread_mutex_unlock(&ep->mu);
-	close(o->fd);
+	ax_sys_close(o->fd);
 	ax_obj_put(o);
 }
 

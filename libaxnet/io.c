@@ -22,6 +22,7 @@
 
 #include "axnet/socket.h"
 #include "lib.h"
+#include "sys.h"
 #include "ring.h"
 
 static int epipe(int flags)
@@ -537,7 +538,7 @@ AX_API ssize_t ax_sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct ax_sock *s = ax_sock_get(fd);
 
 	if (!s)
-		return sendmsg(fd, msg, flags);
+		return ax_sys_sendmsg(fd, msg, flags);
 	return send_put(s, msg, flags, 0);
 }
 
@@ -546,7 +547,7 @@ AX_API ssize_t ax_recvmsg(int fd, struct msghdr *msg, int flags)
 	struct ax_sock *s = ax_sock_get(fd);
 
 	if (!s)
-		return recvmsg(fd, msg, flags);
+		return ax_sys_recvmsg(fd, msg, flags);
 	return recv_put(s, msg, flags, 0);
 }
 
@@ -559,7 +560,7 @@ AX_API ssize_t ax_sendto(int fd, const void *buf, size_t len, int flags,
 	struct ax_sock *s = ax_sock_get(fd);
 
 	if (!s)
-		return sendto(fd, buf, len, flags, dest, destlen);
+		return ax_sys_sendto(fd, buf, len, flags, dest, destlen);
 	return send_put(s, &m, flags, 0);
 }
 
@@ -574,7 +575,7 @@ AX_API ssize_t ax_recvfrom(int fd, void *buf, size_t len, int flags, struct sock
 	ssize_t r;
 
 	if (!s)
-		return recvfrom(fd, buf, len, flags, src, srclen);
+		return ax_sys_recvfrom(fd, buf, len, flags, src, srclen);
 	r = recv_put(s, &m, flags, src && srclen && (int)*srclen < 0 ? -EINVAL : 0);
 	if (r >= 0 && src && srclen)
 		*srclen = m.msg_namelen;
@@ -597,7 +598,7 @@ AX_API ssize_t ax_writev(int fd, const struct iovec *iov, int iovcnt)
 	struct ax_sock *s = ax_sock_get(fd);
 
 	if (!s)
-		return writev(fd, iov, iovcnt);
+		return ax_sys_writev(fd, iov, iovcnt);
 	return send_put(s, &m, 0, iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : 0);
 }
 
@@ -607,7 +608,7 @@ AX_API ssize_t ax_readv(int fd, const struct iovec *iov, int iovcnt)
 	struct ax_sock *s = ax_sock_get(fd);
 
 	if (!s)
-		return readv(fd, iov, iovcnt);
+		return ax_sys_readv(fd, iov, iovcnt);
 	return recv_put(s, &m, 0, iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : 0);
 }
 
@@ -618,7 +619,7 @@ AX_API ssize_t ax_write(int fd, const void *buf, size_t len)
 	struct ax_sock *s = ax_sock_get(fd);
 
 	if (!s)
-		return write(fd, buf, len);
+		return ax_sys_write(fd, buf, len);
 	return send_put(s, &m, 0, 0);
 }
 
@@ -629,6 +630,6 @@ AX_API ssize_t ax_read(int fd, void *buf, size_t len)
 	struct ax_sock *s = ax_sock_get(fd);
 
 	if (!s)
-		return read(fd, buf, len);
+		return ax_sys_read(fd, buf, len);
 	return recv_put(s, &m, 0, 0);
 }

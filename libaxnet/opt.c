@@ -16,6 +16,7 @@
 
 #include "axnet/socket.h"
 #include "lib.h"
+#include "sys.h"
 #include "optenc.h"
 #include "ring.h"
 
@@ -26,7 +27,7 @@ AX_API int ax_setsockopt(int fd, int level, int optname, const void *optval, soc
 	int err;
 
 	if (!s)
-		return setsockopt(fd, level, optname, optval, optlen);
+		return ax_sys_setsockopt(fd, level, optname, optval, optlen);
 	if ((int)optlen < 0) {
 		err = -EINVAL;
 	} else if (optlen && !optval) {
@@ -60,7 +61,7 @@ AX_API int ax_getsockopt(int fd, int level, int optname, void *optval, socklen_t
 	int err = 0, v;
 
 	if (!s)
-		return getsockopt(fd, level, optname, optval, optlen);
+		return ax_sys_getsockopt(fd, level, optname, optval, optlen);
 	if (!optlen) {
 		err = -EFAULT;
 		goto out;
@@ -107,7 +108,7 @@ AX_API int ax_fcntl(int fd, int cmd, ...)
 	va_end(ap);
 	s = ax_sock_get(fd);
 	if (!s)
-		return fcntl(fd, cmd, arg);
+		return ax_sys_fcntl(fd, cmd, arg);
 	switch (cmd) {
 	case F_GETFL:
 		r = O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
@@ -118,7 +119,7 @@ AX_API int ax_fcntl(int fd, int cmd, ...)
 		break;
 	case F_GETFD:
 	case F_SETFD:
-		r = fcntl(fd, cmd, arg);
+		r = ax_sys_fcntl(fd, cmd, arg);
 		break;
 	default:
 		r = (int)ax_ret(-EINVAL);
@@ -176,7 +177,7 @@ AX_API int ax_ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	s = ax_sock_get(fd);
 	if (!s)
-		return ioctl(fd, request, arg);
+		return ax_sys_ioctl(fd, request, arg);
 	switch (request) {
 	case FIONBIO:
 		if (!arg)

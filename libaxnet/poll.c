@@ -17,6 +17,7 @@
 
 #include "axnet/socket.h"
 #include "lib.h"
+#include "sys.h"
 
 #define POLL_STACK 64
 
@@ -89,7 +90,7 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 			ms = now >= end ? 0 : (int)(end - now);
 		}
 		k[nfds] = (struct pollfd){ .fd = nax ? ax_sess.ctl : -1, .events = 0 };
-		ret = poll(k, nfds + 1, ms);
+		ret = ax_sys_poll(k, nfds + 1, ms);
 		if (ret < 0) {
 			ret = -errno;
 			break;
@@ -114,7 +115,7 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 			}
 			if (k[i].revents & POLLIN) {
 				uint64_t v;
-				ssize_t r = read(k[i].fd, &v, sizeof(v));
+				ssize_t r = ax_sys_read(k[i].fd, &v, sizeof(v));
 				(void)r;
 				ax_sock_drained(socks[i]);
 				if (!fds[i].revents) {

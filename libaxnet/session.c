@@ -23,6 +23,7 @@
 
 #include "axnet/socket.h"
 #include "lib.h"
+#include "sys.h"
 #include "util/instance.h"
 
 struct ax_session ax_sess = {
@@ -37,7 +38,7 @@ static int atfork_done;
 static int sendmsg_all(int fd, const void *buf, size_t n)
 {
 	for (;;) {
-		ssize_t r = send(fd, buf, n, MSG_NOSIGNAL);
+		ssize_t r = ax_sys_send(fd, buf, n, MSG_NOSIGNAL);
 		if (r == (ssize_t)n)
 			return 0;
 		if (r >= 0)
@@ -66,7 +67,7 @@ static ssize_t recv_reply(int fd, void *buf, size_t n, int *fds, int maxfds, int
 	for (int i = 0; i < maxfds; i++)
 		fds[i] = -1;
 	do
-		r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+		r = ax_sys_recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
@@ -79,7 +80,7 @@ static ssize_t recv_reply(int fd, void *buf, size_t n, int *fds, int maxfds, int
 			if (got < maxfds)
 				fds[got++] = p[i];
 			else
-				close(p[i]);
+				ax_sys_close(p[i]);
 		}
 	}
 	if (r == 0)
@@ -139,7 +140,7 @@ static int call_locked(int ctl, uint16_t type, uint32_t sock, const void *body, 
 		 * the call fails as Linux's would. */
 		for (int i = 0; i < nf; i++)
 			if (fdp[i] >= 0) {
-				close(fdp[i]);
+				ax_sys_close(fdp[i]);
 				fdp[i] = -1;
 			}
 		if (type == AXIPC_SOCKET || type == AXIPC_ACCEPT) {
@@ -159,7 +160,7 @@ static int call_locked(int ctl, uint16_t type, uint32_t sock, const void *body, 
 proto:
 	for (int i = 0; i < nf; i++)
 		if (fdp[i] >= 0) {
-			close(fdp[i]);
+			ax_sys_close(fdp[i]);
 			fdp[i] = -1;
 		}
 	return -EPROTO;
@@ -209,14 +210,14 @@ static int open_ctl(void)
 	err = instance_sockaddr(path, &sa);
 	if (err)
 		return err;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = ax_sys_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	while (ax_sys_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno == EINTR)
 			continue;
 		err = errno == ENOENT ? -ENOENT : -ECONNREFUSED;
-		close(fd);
+		ax_sys_close(fd);
 		return err;
 	}
 	return fd;
@@ -283,7 +284,7 @@ static int session_open(const char *dir)
 		munmap(seg, rep.seg_size);
 		goto out_fds;
 	}
-	close(fds[0]); /* the mapping keeps the segment */
+	ax_sys_close(fds[0]); /* the mapping keeps the segment */
 	ax_sess.seg = seg;
 	ax_sess.seg_size = rep.seg_size;
 	ax_sess.hdr = hdr;
@@ -301,9 +302,9 @@ static int session_open(const char *dir)
 out_fds:
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
-			close(fds[i]);
+			ax_sys_close(fds[i]);
 out_ctl:
-	close(ctl);
+	ax_sys_close(ctl);
 	return err;
 }
 
@@ -355,11 +356,11 @@ static void atfork_parent(void)
 	if (fork_pipe[0] >= 0) {
 		char c;
 
-		close(fork_pipe[1]);
+		ax_sys_close(fork_pipe[1]);
 		/* Until the child holds its references (or died). */
-		while (read(fork_pipe[0], &c, 1) < 0 && errno == EINTR)
+		while (ax_sys_read(fork_pipe[0], &c, 1) < 0 && errno == EINTR)
 			;
-		close(fork_pipe[0]);
+		ax_sys_close(fork_pipe[0]);
 		fork_pipe[0] = fork_pipe[1] = -1;
 		/* The sockets now have users in another process. */
 		ax_sess.shared = 1;
@@ -379,16 +380,16 @@ static void atfork_child(void)
 	pthread_mutex_init(&init_mu, NULL);
 	if (ax_sess.ctl < 0)
 		return;
-	close(fork_pipe[0]);
+	ax_sys_close(fork_pipe[0]);
 	memcpy(at.token, ax_sess.hdr->token, sizeof(at.token));
 	ctl = open_ctl();
 	if (ctl >= 0) {
 		err = call_locked(ctl, AXIPC_ATTACH, 0, &at, sizeof(at), &rep, sizeof(rep), NULL, 0,
 				  &lost);
 		if (err < 0)
-			close(ctl);
+			ax_sys_close(ctl);
 	}
-	close(ax_sess.ctl); /* the parent's connection: never ours to use */
+	ax_sys_close(ax_sess.ctl); /* the parent's connection: never ours to use */
 	if (err < 0) {
 		/* The child cannot use the sockets; their calls fail with
 		 * ECONNRESET (the instance went away, from its point of view). */
@@ -400,9 +401,9 @@ static void atfork_child(void)
 	ax_sess.shared = 1;
 	if (fork_pipe[1] >= 0) {
 		char c = 1;
-		ssize_t r = write(fork_pipe[1], &c, 1);
+		ssize_t r = ax_sys_write(fork_pipe[1], &c, 1);
 		(void)r;
-		close(fork_pipe[1]);
+		ax_sys_close(fork_pipe[1]);
 	}
 	fork_pipe[0] = fork_pipe[1] = -1;
 }

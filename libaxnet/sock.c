@@ -15,6 +15,7 @@
 
 #include "axnet/socket.h"
 #include "lib.h"
+#include "sys.h"
 
 /* ---- readiness ---- */
 
@@ -97,7 +98,7 @@ void ax_kick(struct ax_sock *s)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&h->need_wakeup, __ATOMIC_RELAXED)) {
 		uint64_t one = 1;
-		ssize_t r = write(ax_sess.doorbell, &one, sizeof(one));
+		ssize_t r = ax_sys_write(ax_sess.doorbell, &one, sizeof(one));
 		(void)r;
 	}
 }
@@ -149,8 +150,8 @@ static int sock_install(uint32_t id, int efd, int type, int flags, int state)
 	}
 	/* The eventfd is drained without blocking whatever the socket's
 	 * mode; close-on-exec as asked (it came with MSG_CMSG_CLOEXEC). */
-	if (fcntl(efd, F_SETFL, O_NONBLOCK) < 0 ||
-	    (!(flags & SOCK_CLOEXEC) && fcntl(efd, F_SETFD, 0) < 0)) {
+	if (ax_sys_fcntl(efd, F_SETFL, (void *)(long)O_NONBLOCK) < 0 ||
+	    (!(flags & SOCK_CLOEXEC) && ax_sys_fcntl(efd, F_SETFD, (void *)0L) < 0)) {
 		err = -errno;
 		goto fail;
 	}
@@ -177,7 +178,7 @@ static int sock_install(uint32_t id, int efd, int type, int flags, int state)
 fail:
 	ax_call(AXIPC_CLOSE, id, NULL, 0, NULL, 0, NULL);
 	if (efd >= 0)
-		close(efd);
+		ax_sys_close(efd);
 	return err;
 }
 
@@ -187,11 +188,11 @@ fail:
  * rather than the descriptor being dropped in flight). */
 static int fd_room(void)
 {
-	int fd = fcntl(ax_sess.ctl, F_DUPFD_CLOEXEC, 0);
+	int fd = ax_sys_fcntl(ax_sess.ctl, F_DUPFD_CLOEXEC, (void *)0L);
 
 	if (fd < 0)
 		return errno == EBADF ? 0 : -errno;
-	close(fd);
+	ax_sys_close(fd);
 	return 0;
 }
 
@@ -262,7 +263,7 @@ AX_API int ax_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 	s = ax_sock_get(fd);
 	if (!s)
-		return bind(fd, addr, addrlen);
+		return ax_sys_bind(fd, addr, addrlen);
 	err = addr_in(&a, addr, addrlen);
 	if (!err)
 		err = ax_call(AXIPC_BIND, s->id, &a, sizeof(a), NULL, 0, NULL);
@@ -278,7 +279,7 @@ AX_API int ax_listen(int fd, int backlog)
 
 	s = ax_sock_get(fd);
 	if (!s)
-		return listen(fd, backlog);
+		return ax_sys_listen(fd, backlog);
 	err = ax_call(AXIPC_LISTEN, s->id, &q, sizeof(q), NULL, 0, NULL);
 	if (err >= 0)
 		s->state = AXS_LISTEN;
@@ -298,7 +299,7 @@ AX_API int ax_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int fla
 		return (int)ax_ret(-EINVAL);
 	s = ax_sock_get(fd);
 	if (!s)
-		return accept4(fd, addr, addrlen, flags);
+		return ax_sys_accept4(fd, addr, addrlen, flags);
 	if (addr && addrlen && (int)*addrlen < 0) {
 		err = -EINVAL;
 		goto out;
@@ -398,7 +399,7 @@ AX_API int ax_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 	s = ax_sock_get(fd);
 	if (!s)
-		return connect(fd, addr, addrlen);
+		return ax_sys_connect(fd, addr, addrlen);
 	err = addr_in(&a, addr, addrlen);
 	if (err)
 		goto out;
@@ -448,7 +449,7 @@ AX_API int ax_shutdown(int fd, int how)
 
 	s = ax_sock_get(fd);
 	if (!s)
-		return shutdown(fd, how);
+		return ax_sys_shutdown(fd, how);
 	err = ax_call(AXIPC_SHUTDOWN, s->id, &q, sizeof(q), NULL, 0, NULL);
 	if (err >= 0) {
 		if (how == SHUT_RD || how == SHUT_RDWR)
@@ -470,7 +471,7 @@ AX_API int ax_close(int fd)
 	struct ax_sock *s;
 
 	if (!o)
-		return close(fd);
+		return ax_sys_close(fd);
 	if (o->kind == AX_OBJ_EPOLL) {
 		ax_epoll_close(o);
 		return 0;
@@ -482,11 +483,11 @@ AX_API int ax_close(int fd)
 	 * slot to another socket. */
 	{
 		uint64_t one = 1;
-		ssize_t r = write(fd, &one, sizeof(one));
+		ssize_t r = ax_sys_write(fd, &one, sizeof(one));
 		(void)r;
 	}
 	ax_sock_drained(s);
-	close(fd);
+	ax_sys_close(fd);
 	ax_call(AXIPC_CLOSE, s->id, NULL, 0, NULL, 0, NULL);
 	ax_obj_put(o);
 	return 0;
@@ -501,7 +502,7 @@ static int getname(int fd, struct sockaddr *addr, socklen_t *addrlen, int peer)
 
 	s = ax_sock_get(fd);
 	if (!s)
-		return peer ? getpeername(fd, addr, addrlen) : getsockname(fd, addr, addrlen);
+		return peer ? ax_sys_getpeername(fd, addr, addrlen) : ax_sys_getsockname(fd, addr, addrlen);
 	if (!addrlen) {
 		err = -EFAULT;
 	} else if ((int)*addrlen < 0) {

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "lib.h"
+#include "sys.h"
 
 static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts)
 {
@@ -132,7 +133,7 @@ uint32_t ax_wait_gen(struct ax_sock *s)
 static void drain(int fd)
 {
 	uint64_t v;
-	ssize_t r = read(fd, &v, sizeof(v)); /* the eventfd is O_NONBLOCK */
+	ssize_t r = ax_sys_read(fd, &v, sizeof(v)); /* the eventfd is O_NONBLOCK */
 	(void)r;
 }
 
@@ -192,8 +193,8 @@ static int pid_gone(pid_t pid)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = ax_sys_read(fd, buf, sizeof(buf) - 1);
+	ax_sys_close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -218,7 +219,7 @@ static int shared_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline, int
 		if (__atomic_load_n(&w->gen, __ATOMIC_SEQ_CST) != gen0)
 			r = 0;
 		else {
-			r = poll(q, 2, ms);
+			r = ax_sys_poll(q, 2, ms);
 			r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
 			if (r == 0)
 				ax_sess_check_hup(q[1].revents);
@@ -295,7 +296,7 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 		/* Were the process to fork now, its family sees our poll. */
 		__atomic_store_n(&wake_of(s)->poller, (int32_t)getpid(), __ATOMIC_SEQ_CST);
 		pthread_mutex_unlock(&s->wmu);
-		r = poll(p, 2, ms);
+		r = ax_sys_poll(p, 2, ms);
 		r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
 		if (r == 0)
 			ax_sess_check_hup(p[1].revents);
