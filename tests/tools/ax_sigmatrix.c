@@ -1,0 +1,437 @@
+/*
+ * ax_sigmatrix - blocking calls against signals and pthread_cancel, told
+ * by example. Built on libaxnet and, with -DAX_KERNEL, on the kernel's
+ * sockets; the kernel build is also a stock program to run under the
+ * LD_PRELOAD library. The test compares its outputs line by line (Linux is
+ * the reference).
+ *
+ *   ax_sigmatrix matrix LOCAL PEER SILENT
+ *   ax_sigmatrix cancel LOCAL PEER
+ *
+ * PEER: tests/tools/errno_peer.py (TCP 5101 sends "hello" then echoes;
+ * TCP 5104 accepts and holds the connection, never reading). SILENT: an
+ * address nobody answers (a connect to it stays in progress).
+ *
+ * matrix: each blocking call (recv, read, send, write, accept, connect,
+ * poll, select, epoll_wait; with and without SO_RCVTIMEO/SO_SNDTIMEO) is
+ * interrupted by SIGALRM after 100 ms, its handler installed with or
+ * without SA_RESTART, then by SIGUSR1 (no SA_RESTART) after 400 ms. A line
+ * says what the call returned and how many handlers ran before it did:
+ * "handlers=2 EINTR" is a call SIGALRM restarted, "handlers=1 EINTR" one
+ * it interrupted. After an interrupted connect, a second connect says what
+ * a restart would have found.
+ *
+ * cancel: a thread blocked in recv (then two on one socket, then one in
+ * accept, connect, send, poll, select, epoll_wait) is cancelled and
+ * joined (PTHREAD_CANCELED), the sockets are closed; it prints the lines
+ * and then "closed" and waits for a line on stdin, so the test can look
+ * at `axnet conns` before it exits.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef AX_KERNEL
+#include "ax_kernel.h"
+#else
+#include <axnet/socket.h>
+#endif
+
+static struct sockaddr_in local, peer, silent;
+static pthread_t main_th;
+static volatile sig_atomic_t handlers;
+
+#define SA(a) ((struct sockaddr *)&(a)), sizeof(a)
+
+static const char *ename(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "E?";
+}
+
+static struct sockaddr_in at(const struct sockaddr_in *base, int port)
+{
+	struct sockaddr_in a = *base;
+
+	a.sin_port = htons((uint16_t)port);
+	return a;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	handlers++;
+}
+
+static void install(int sig, int restart)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) < 0) {
+		perror("sigaction");
+		exit(2);
+	}
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* SIGALRM at 100 ms, SIGUSR1 at 400 ms, to the main thread. */
+static void *killer(void *arg)
+{
+	(void)arg;
+	sleep_ms(100);
+	pthread_kill(main_th, SIGALRM);
+	sleep_ms(300);
+	pthread_kill(main_th, SIGUSR1);
+	return NULL;
+}
+
+static void say(const char *what, int restart, long rc, int err, int nh)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "%s %s", what, restart ? "SA_RESTART" : "no-SA_RESTART");
+	if (rc < 0)
+		printf("%-44s handlers=%d -1 %s\n", line, nh, ename(err));
+	else
+		printf("%-44s handlers=%d %s\n", line, nh, rc > 0 ? ">0" : "0");
+	fflush(stdout);
+}
+
+static int connected(int port)
+{
+	struct sockaddr_in a = at(&peer, port);
+	int s = ax_socket(AF_INET, SOCK_STREAM, 0);
+
+	if (s < 0 || ax_connect(s, SA(a)) < 0) {
+		fprintf(stderr, "connect to %d: %s\n", port, strerror(errno));
+		exit(2);
+	}
+	return s;
+}
+
+/* A connection whose receive side is idle (the peer's hello read). */
+static int idle_conn(void)
+{
+	char b[5];
+	int s = connected(5101);
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = ax_recv(s, b + got, sizeof(b) - got, 0);
+		if (n <= 0) {
+			fprintf(stderr, "hello: %s\n", n ? strerror(errno) : "EOF");
+			exit(2);
+		}
+		got += (size_t)n;
+	}
+	return s;
+}
+
+/* A connection whose send side is full (the peer never reads). */
+static int full_conn(void)
+{
+	static char junk[65536];
+	int s = connected(5104), idle = 0;
+
+	/* Until the buffers are full and stay so for a while. */
+	while (idle < 20) {
+		if (ax_send(s, junk, sizeof(junk), MSG_DONTWAIT) < 0) {
+			if (errno != EAGAIN) {
+				fprintf(stderr, "fill: %s\n", strerror(errno));
+				exit(2);
+			}
+			idle++;
+			sleep_ms(10);
+		} else {
+			idle = 0;
+		}
+	}
+	return s;
+}
+
+static int listener(void)
+{
+	static int port = 40300;
+	struct sockaddr_in a = at(&local, port++);
+	int one = 1, s = ax_socket(AF_INET, SOCK_STREAM, 0);
+
+	ax_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ax_bind(s, SA(a)) < 0 || ax_listen(s, 8) < 0) {
+		fprintf(stderr, "listen: %s\n", strerror(errno));
+		exit(2);
+	}
+	return s;
+}
+
+static void set_timeo(int s, int name)
+{
+	struct timeval tv = { 2, 0 };
+
+	ax_setsockopt(s, SOL_SOCKET, name, &tv, sizeof(tv));
+}
+
+enum op { RECV, READ, SEND, WRITE, ACCEPT, CONNECT, POLL, SELECT, EPOLL, NOPS };
+static const char *op_names[] = { "recv", "read", "send", "write", "accept", "connect",
+				  "poll", "select", "epoll_wait" };
+
+/* One blocking call under the two signals. */
+static void one_case(enum op op, int restart, int timeo)
+{
+	static char buf[65536];
+	char what[64];
+	pthread_t th;
+	long rc = 0;
+	int s, err, nh, ep = -1;
+
+	switch (op) {
+	case RECV: case READ: case POLL: case SELECT: case EPOLL:
+		s = idle_conn();
+		break;
+	case SEND: case WRITE:
+		s = full_conn();
+		break;
+	case ACCEPT:
+		s = listener();
+		break;
+	default:
+		s = ax_socket(AF_INET, SOCK_STREAM, 0);
+		break;
+	}
+	if (timeo)
+		set_timeo(s, op == SEND || op == WRITE || op == CONNECT ? SO_SNDTIMEO : SO_RCVTIMEO);
+	if (op == EPOLL) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		ep = ax_epoll_create1(0);
+		ax_epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+	}
+	install(SIGALRM, restart);
+	handlers = 0;
+	pthread_create(&th, NULL, killer, NULL);
+	switch (op) {
+	case RECV: rc = ax_recv(s, buf, sizeof(buf), 0); break;
+	case READ: rc = ax_read(s, buf, sizeof(buf)); break;
+	case SEND: rc = ax_send(s, buf, 1000, 0); break;
+	case WRITE: rc = ax_write(s, buf, 1000); break;
+	case ACCEPT: rc = ax_accept(s, NULL, NULL); break;
+	case CONNECT: {
+		struct sockaddr_in a = at(&silent, 5101);
+		rc = ax_connect(s, SA(a));
+		break;
+	}
+	case POLL: {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		rc = ax_poll(&p, 1, timeo ? 2000 : -1);
+		break;
+	}
+	case SELECT: {
+		fd_set r;
+		struct timeval tv = { 2, 0 };
+		FD_ZERO(&r);
+		FD_SET(s, &r);
+		rc = ax_select(s + 1, &r, NULL, NULL, timeo ? &tv : NULL);
+		break;
+	}
+	case EPOLL: {
+		struct epoll_event ev;
+		rc = ax_epoll_wait(ep, &ev, 1, timeo ? 2000 : -1);
+		break;
+	}
+	default:
+		break;
+	}
+	err = errno;
+	nh = handlers;
+	pthread_join(th, NULL);
+	snprintf(what, sizeof(what), "%s%s", op_names[op],
+		 !timeo ? "" : op >= POLL ? "+timeout" :
+		 op == SEND || op == WRITE || op == CONNECT ? "+SNDTIMEO" : "+RCVTIMEO");
+	say(what, restart, rc, err, nh);
+	if (op == CONNECT && rc < 0) {
+		struct sockaddr_in a = at(&silent, 5101);
+		snprintf(what, sizeof(what), "  connect again%s", timeo ? "+SNDTIMEO" : "");
+		handlers = 0;
+		/* Non-blocking, so that it cannot wait: what a restart finds. */
+		ax_fcntl(s, F_SETFL, O_NONBLOCK);
+		rc = ax_connect(s, SA(a));
+		say(what, restart, rc, errno, 0);
+	}
+	if (ep >= 0)
+		ax_close(ep);
+	ax_close(s);
+}
+
+static void matrix(void)
+{
+	install(SIGUSR1, 0);
+	for (int op = 0; op < NOPS; op++)
+		for (int timeo = 0; timeo < 2; timeo++)
+			for (int restart = 0; restart < 2; restart++)
+				one_case((enum op)op, restart, timeo);
+}
+
+/* ---- cancel ---- */
+
+struct blocked {
+	enum op op;
+	int fd, ep;
+	long rc;
+};
+
+static void *blocker(void *arg)
+{
+	struct blocked *b = arg;
+	static char buf[65536];
+
+	switch (b->op) {
+	case RECV: b->rc = ax_recv(b->fd, buf, sizeof(buf), 0); break;
+	case READ: b->rc = ax_read(b->fd, buf, sizeof(buf)); break;
+	case SEND: b->rc = ax_send(b->fd, buf, 1000, 0); break;
+	case WRITE: b->rc = ax_write(b->fd, buf, 1000); break;
+	case ACCEPT: b->rc = ax_accept(b->fd, NULL, NULL); break;
+	case CONNECT: {
+		struct sockaddr_in a = at(&silent, 5101);
+		b->rc = ax_connect(b->fd, SA(a));
+		break;
+	}
+	case POLL: {
+		struct pollfd p = { .fd = b->fd, .events = POLLIN };
+		b->rc = ax_poll(&p, 1, -1);
+		break;
+	}
+	case SELECT: {
+		fd_set r;
+		FD_ZERO(&r);
+		FD_SET(b->fd, &r);
+		b->rc = ax_select(b->fd + 1, &r, NULL, NULL, NULL);
+		break;
+	}
+	case EPOLL: {
+		struct epoll_event ev;
+		b->rc = ax_epoll_wait(b->ep, &ev, 1, -1);
+		break;
+	}
+	default:
+		break;
+	}
+	return NULL; /* not cancelled: the join says so */
+}
+
+/* nthreads threads blocked in op on one socket, cancelled, joined. */
+static void cancel_case(enum op op, int nthreads)
+{
+	struct blocked b[2];
+	pthread_t th[2];
+	int s, ep = -1, ok = 1;
+
+	switch (op) {
+	case SEND: case WRITE:
+		s = full_conn();
+		break;
+	case ACCEPT:
+		s = listener();
+		break;
+	case CONNECT:
+		s = ax_socket(AF_INET, SOCK_STREAM, 0);
+		break;
+	default:
+		s = idle_conn();
+		break;
+	}
+	if (op == EPOLL) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		ep = ax_epoll_create1(0);
+		ax_epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+	}
+	for (int i = 0; i < nthreads; i++) {
+		b[i] = (struct blocked){ .op = op, .fd = s, .ep = ep, .rc = -2 };
+		pthread_create(&th[i], NULL, blocker, &b[i]);
+	}
+	sleep_ms(200); /* all asleep in the call */
+	for (int i = 0; i < nthreads; i++) {
+		void *res = NULL;
+
+		pthread_cancel(th[i]);
+		pthread_join(th[i], &res);
+		if (res != PTHREAD_CANCELED)
+			ok = 0;
+	}
+	if (ep >= 0)
+		ax_close(ep);
+	printf("cancel %-10s threads=%d %s close=%d\n", op_names[op], nthreads,
+	       ok ? "PTHREAD_CANCELED" : "not-cancelled", ax_close(s));
+	fflush(stdout);
+}
+
+static void cancel_all(void)
+{
+	char line[16];
+
+	cancel_case(RECV, 1);
+	cancel_case(RECV, 2); /* the second sleeps on the first's wake-ups */
+	cancel_case(READ, 1);
+	cancel_case(SEND, 1);
+	cancel_case(ACCEPT, 1);
+	cancel_case(CONNECT, 1);
+	cancel_case(POLL, 1);
+	cancel_case(SELECT, 1);
+	cancel_case(EPOLL, 1);
+	/* After all that, a socket still works: a round trip. */
+	{
+		int s = idle_conn();
+		char b[4];
+		ax_send(s, "ping", 4, 0);
+		printf("after: echo %s\n", ax_recv(s, b, 4, MSG_WAITALL) == 4 && !memcmp(b, "ping", 4)
+						   ? "ok" : "FAILED");
+		ax_close(s);
+	}
+	printf("closed\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4 || (strcmp(argv[1], "matrix") && strcmp(argv[1], "cancel")) ||
+	    (!strcmp(argv[1], "matrix") && argc < 5)) {
+		fprintf(stderr, "usage: ax_sigmatrix matrix LOCAL PEER SILENT | cancel LOCAL PEER\n");
+		return 2;
+	}
+	main_th = pthread_self();
+	local.sin_family = peer.sin_family = silent.sin_family = AF_INET;
+	inet_pton(AF_INET, argv[2], &local.sin_addr);
+	inet_pton(AF_INET, argv[3], &peer.sin_addr);
+	if (argc > 4)
+		inet_pton(AF_INET, argv[4], &silent.sin_addr);
+	if (ax_init(NULL) < 0) {
+		perror("ax_init");
+		return 2;
+	}
+	if (!strcmp(argv[1], "matrix"))
+		matrix();
+	else
+		cancel_all();
+	return 0;
+}
