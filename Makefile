@@ -130,6 +130,12 @@ $(BUILD)/asan/tests/test_libaxnet: tests/unit/test_libaxnet.c tests/unit/testlib
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
 		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+# The descriptor and blocking semantics, on the same fake daemon.
+$(BUILD)/asan/tests/test_libaxnet_sem: tests/unit/test_libaxnet_sem.c tests/unit/test_libaxnet.c \
+		tests/unit/testlib.h $(LIBAX_HDRS) $(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
 
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

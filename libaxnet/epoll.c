@@ -336,15 +336,41 @@ AX_API int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 		 (op == EPOLL_CTL_MOD || (event->events & EPOLLONESHOT)))
 		err = -EINVAL;
 	else {
+		/* Its eventfd reads and writes under the set's lock are
+		 * cancellation points: not here. */
+		int oc = ax_nocancel();
+
 		pthread_mutex_lock(&ep->mu);
 		err = s ? ctl_sock(ep, op, s, event) : ctl_kernel(ep, op, fd, event);
 		kick_sync(ep);
 		pthread_mutex_unlock(&ep->mu);
+		ax_cancel_restore(oc);
 	}
 	if (s)
 		ax_obj_put(&s->o);
 	ax_obj_put(&ep->o);
 	return (int)ax_ret(err);
+}
+
+static void ep_put(void *ep)
+{
+	ax_obj_put(&((struct ax_ep *)ep)->o);
+}
+
+/* epoll_wait(2), the one cancellation point of a wait (glibc acts on a
+ * deferred cancel there), with the caller's cancel state oc; the set's
+ * reference goes should it act. */
+static int epoll_wait_cancellable(struct ax_ep *ep, struct epoll_event *kev, int n, int ms,
+				  int oc)
+{
+	int r, st;
+
+	pthread_cleanup_push(ep_put, ep);
+	pthread_setcancelstate(oc, &st);
+	r = ax_sys_epoll_wait(ep->o.fd, kev, n, ms);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &st);
+	pthread_cleanup_pop(0);
+	return r;
 }
 
 static uint64_t mono_ms(void)
@@ -395,7 +421,7 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 	struct epoll_event kev[WAIT_BATCH];
 	uint64_t end = timeout > 0 ? mono_ms() + (uint64_t)timeout : 0;
 	struct ax_ep *ep;
-	int ret;
+	int ret, oc;
 
 	ep = ep_get(epfd);
 	if (!ep)
@@ -404,6 +430,9 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 		ax_obj_put(&ep->o);
 		return (int)ax_ret(-EINVAL);
 	}
+	/* Cancellation acts in the kernel's epoll_wait alone: not while the
+	 * set's lock is held around its eventfd reads and writes. */
+	oc = ax_nocancel();
 	for (;;) {
 		int ms = timeout < 0 ? -1 : timeout, n, k = 0, forced = 0;
 		int cap = maxevents < WAIT_BATCH ? maxevents : WAIT_BATCH;
@@ -420,7 +449,7 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 			forced = 1;
 		}
 		pthread_mutex_unlock(&ep->mu);
-		n = ax_sys_epoll_wait(ep->o.fd, kev, cap, ms);
+		n = epoll_wait_cancellable(ep, kev, cap, ms, oc);
 		if (n < 0) {
 			ret = -errno;
 			break;
@@ -459,6 +488,7 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 		}
 		/* Only eventfds that fired for nothing asked: again. */
 	}
+	ax_cancel_restore(oc);
 	ax_obj_put(&ep->o);
 	return (int)ax_ret(ret);
 }

@@ -36,12 +36,60 @@ static int dirs_of(short events, int dir[2])
 	return dir[0] || dir[1];
 }
 
+/* What a poll holds: the sockets' waits and references, its arrays. */
+struct poll_hold {
+	struct pollfd *fds;
+	nfds_t nfds;
+	struct ax_sock **socks, **stack_socks;
+	struct pollfd *k;
+	int oc; /* the caller's cancel state */
+};
+
+/* The end of a poll, also when the thread is cancelled in it: every
+ * socket's wait ends and its reference goes (nothing leaks). */
+static void poll_release(void *arg)
+{
+	struct poll_hold *h = arg;
+
+	for (nfds_t i = 0; i < h->nfds; i++) {
+		int dir[2];
+
+		if (!h->socks[i])
+			continue;
+		dirs_of(h->fds[i].events, dir);
+		ax_wait_end(h->socks[i], dir[1] && !dir[0] ? 1 : 0);
+		if (dir[0] && dir[1])
+			ax_wait_end(h->socks[i], 1);
+		ax_obj_put(&h->socks[i]->o);
+	}
+	if (h->socks != h->stack_socks) {
+		free(h->socks);
+		free(h->k);
+	}
+}
+
+/* poll(2), the one cancellation point of a poll (glibc acts on a deferred
+ * cancel there): the caller's cancel state for the call, the release above
+ * should it act. */
+static int poll_cancellable(struct poll_hold *h, struct pollfd *k, nfds_t n, int ms)
+{
+	int r, st;
+
+	pthread_cleanup_push(poll_release, h);
+	pthread_setcancelstate(h->oc, &st);
+	r = ax_sys_poll(k, n, ms);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &st);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
 /* The core of both calls: -errno or the number of entries with revents. */
 static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	struct ax_sock *stack_socks[POLL_STACK], **socks = stack_socks;
 	struct pollfd stack_k[POLL_STACK], *k = stack_k;
 	uint64_t end = timeout > 0 ? mono_ms() + (uint64_t)timeout : 0;
+	struct poll_hold hold;
 	nfds_t i, nax = 0;
 	int ret;
 
@@ -71,6 +119,9 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 		if (dir[0] && dir[1])
 			ax_wait_begin(socks[i], 1);
 	}
+	/* Cancellation acts in the kernel's poll alone (its eventfd reads
+	 * are cancellation points too, with nothing to release there). */
+	hold = (struct poll_hold){ fds, nfds, socks, stack_socks, k, ax_nocancel() };
 	for (;;) {
 		int n = 0, ms = timeout;
 
@@ -90,7 +141,7 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 			ms = now >= end ? 0 : (int)(end - now);
 		}
 		k[nfds] = (struct pollfd){ .fd = nax ? ax_sess.ctl : -1, .events = 0 };
-		ret = ax_sys_poll(k, nfds + 1, ms);
+		ret = poll_cancellable(&hold, k, nfds + 1, ms);
 		if (ret < 0) {
 			ret = -errno;
 			break;
@@ -133,22 +184,26 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 		}
 		/* An eventfd fired for something not asked for: again. */
 	}
-	for (i = 0; i < nfds; i++) {
-		int dir[2];
-
-		if (!socks[i])
-			continue;
-		dirs_of(fds[i].events, dir);
-		ax_wait_end(socks[i], dir[1] && !dir[0] ? 1 : 0);
-		if (dir[0] && dir[1])
-			ax_wait_end(socks[i], 1);
-		ax_obj_put(&socks[i]->o);
-	}
-	if (socks != stack_socks) {
-		free(socks);
-		free(k);
-	}
+	poll_release(&hold);
+	ax_cancel_restore(hold.oc);
 	return ret;
+}
+
+/* poll_mixed for select, whose array p (from the heap when heap) goes
+ * when the thread is cancelled in it. */
+static void free_arg(void *p)
+{
+	free(p);
+}
+
+static int poll_mixed_owned(struct pollfd *p, nfds_t n, int timeout, int heap)
+{
+	int r;
+
+	pthread_cleanup_push(free_arg, heap ? p : NULL);
+	r = poll_mixed(p, n, timeout);
+	pthread_cleanup_pop(0);
+	return r;
 }
 
 AX_API int ax_poll(struct pollfd *fds, nfds_t nfds, int timeout)
@@ -199,7 +254,7 @@ AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
 			n++;
 		}
 	}
-	r = poll_mixed(p, (nfds_t)n, timeout);
+	r = poll_mixed_owned(p, (nfds_t)n, timeout, p != stack_p);
 	if (r >= 0) {
 		for (i = 0; i < n; i++) {
 			if (p[i].revents & POLLNVAL) {

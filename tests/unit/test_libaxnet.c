@@ -406,6 +406,8 @@ static void *recv_thread(void *arg)
 	return NULL;
 }
 
+/* test_libaxnet_sem.c takes the fake daemon above and has tests of its own. */
+#ifndef TEST_LIBAXNET_FAKE_ONLY
 /* ---- tests ---- */
 
 TEST(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon)
@@ -1526,12 +1528,15 @@ TEST(a_child_killed_while_it_polls_leaves_the_parents_recv_to_wake)
 		ax_close(fd);
 }
 
+#endif /* TEST_LIBAXNET_FAKE_ONLY */
+
 static void setup(void) __attribute__((constructor));
 static void setup(void)
 {
 	fake_start();
 }
 
+#ifndef TEST_LIBAXNET_FAKE_ONLY
 TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(recv_takes_data_across_the_index_wrap_and_kicks),
 	  T(blocking_recv_sleeps_with_want_set_and_wakes_on_data),
@@ -1561,3 +1566,4 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(waitall_readv_writev_and_tcp_trunc),
 	  T(a_sockets_own_econnreset_leaves_the_session_and_other_sockets_alone),
 	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
+#endif
