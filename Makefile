@@ -114,7 +114,23 @@ $(BUILD)/libaxnet.a: $(call obj,$(BUILD)/pic,$(LIBAX_SRCS))
 $(BUILD)/asan/libaxnet.a: $(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
 	$(LIBAX_AR)
 
-libaxnet: $(BUILD)/libaxnet.so $(BUILD)/libaxnet.a $(BUILD)/asan/libaxnet.a
+libaxnet: $(BUILD)/libaxnet.so $(BUILD)/libaxnet.a $(BUILD)/asan/libaxnet.a \
+	$(BUILD)/libaxnet-preload.so
+
+# The LD_PRELOAD library (`axnet exec`): libaxnet's sources again with
+# AX_PRELOAD (its kernel calls through dlsym(RTLD_NEXT): libaxnet/sys.h)
+# and preload/ (libc's names). Exports libc's names only. Never
+# sanitized: an ASan library cannot be preloaded into a stock program.
+PRELOAD_SRCS := $(wildcard preload/*.c)
+PRELOAD_HDRS := $(LIBAX_HDRS) $(wildcard preload/*.h)
+PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -pthread -DAX_PRELOAD
+
+$(BUILD)/preload-obj/%.o: %.c $(PRELOAD_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PRELOAD_CFLAGS) -c $< -o $@
+
+$(BUILD)/libaxnet-preload.so: $(patsubst %.c,$(BUILD)/preload-obj/%.o,$(LIBAX_SRCS) $(PRELOAD_SRCS))
+	$(CC) -shared -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -pthread
 
 # A program on libaxnet alone (the shared library, found by rpath), for
 # tests/e2e/test-libaxnet-lib.sh.
@@ -214,6 +230,15 @@ $(BUILD)/tests/ax_%_kernel: tests/tools/ax_%.c tests/tools/ax_kernel.h tests/too
 	@mkdir -p $(@D)
 	$(CC) -DAX_KERNEL $(AX_TOOL_FLAGS) -o $@ $<
 
+# Unmodified programs' stand-ins (tests/tools/px_*.c): the kernel's socket
+# calls only, no axnet header, run under libaxnet-preload.so. Fortified,
+# so glibc's _chk variants are what they call.
+PX_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/px_*.c))
+
+$(BUILD)/tests/px_%: tests/tools/px_%.c tests/tools/sha256.h
+	@mkdir -p $(@D)
+	$(CC) -Itests/tools -std=gnu11 $(WARN) -g -O2 -D_FORTIFY_SOURCE=2 -o $@ $<
+
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME ?= 20
@@ -250,7 +275,7 @@ fuzz: $(FUZZ_BINS)
 # The virtio-net guest runs the plain build; the host-side tests the ASan one.
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
 	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
-	$(BUILD)/tests/ax_cat
+	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so $(PX_TOOLS)
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \

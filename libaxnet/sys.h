@@ -18,6 +18,8 @@
 #define AX_LIBAXNET_SYS_H
 
 #include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -63,7 +65,15 @@
 	X(int, dup, (int fd), (fd))                                                            \
 	X(int, dup2, (int fd, int nfd), (fd, nfd))                                             \
 	X(int, dup3, (int fd, int nfd, int fl), (fd, nfd, fl))                                 \
-	X(int, ioctl, (int fd, unsigned long req, void *arg), (fd, req, arg))
+	X(int, ioctl, (int fd, unsigned long req, void *arg), (fd, req, arg))                  \
+	X(int, ppoll, (struct pollfd * p, nfds_t n, const struct timespec *t,                  \
+		       const sigset_t *m), (p, n, t, m))                                        \
+	X(int, pselect, (int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t,     \
+			 const sigset_t *m), (n, r, w, e, t, m))                                \
+	X(int, epoll_pwait, (int ep, struct epoll_event *e, int n, int ms, const sigset_t *m), \
+	  (ep, e, n, ms, m))                                                                   \
+	X(int, epoll_pwait2, (int ep, struct epoll_event *e, int n, const struct timespec *t,  \
+			      const sigset_t *m), (ep, e, n, t, m))
 
 #ifdef AX_PRELOAD
 /* The next definitions (libc's), filled by ax_sys_resolve(). */
