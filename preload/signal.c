@@ -139,7 +139,16 @@ AXP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction 
 	/* The program's handler while the trampoline is installed; the
 	 * kernel's word otherwise (SIG_DFL after SA_RESETHAND fired, or an
 	 * action set behind our back). */
-	prev = valid[sig] && (void *)cur.sa_sigaction == (void *)tramp ? acts[sig] : cur;
+	prev = cur;
+	if (valid[sig]) {
+		/* The kernel's flags and mask are the program's (what the
+		 * kernel adds, SA_RESTORER, included) but for SA_SIGINFO, ours;
+		 * also once SA_RESETHAND fired (the kernel resets the handler
+		 * alone). */
+		if ((void *)cur.sa_sigaction == (void *)tramp)
+			prev.sa_handler = acts[sig].sa_handler;
+		prev.sa_flags = (cur.sa_flags & ~SA_SIGINFO) | (acts[sig].sa_flags & SA_SIGINFO);
+	}
 	if (act) {
 		was = acts[sig];
 		was_valid = valid[sig];
@@ -147,7 +156,6 @@ AXP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction 
 		if (is_handler(act->sa_handler)) {
 			/* In the table before the kernel can call the trampoline. */
 			__atomic_store_n(&acts[sig].sa_flags, act->sa_flags, __ATOMIC_RELAXED);
-			acts[sig].sa_mask = act->sa_mask;
 			__atomic_store_n(&acts[sig].sa_handler, act->sa_handler, __ATOMIC_RELEASE);
 			valid[sig] = 1;
 			k.sa_sigaction = tramp;

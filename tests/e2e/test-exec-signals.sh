@@ -3,6 +3,9 @@
 # program (tests/tools/ax_sigmatrix built on the kernel's calls) runs on
 # the kernel's sockets in A and under the preload library on axnet, against
 # the same kernel peer in B:
+#  - handlers: sigaction/signal/sysv_signal/siginterrupt as libc's (old
+#    actions are the program's own, flags and masks, SA_SIGINFO arguments,
+#    SA_RESETHAND), line for line;
 #  - matrix: recv, read, send, write, accept, connect, poll, select,
 #    epoll_wait interrupted by a handler with and without SA_RESTART, with
 #    and without SO_RCVTIMEO/SO_SNDTIMEO (a second signal ends a restarted
@@ -38,6 +41,12 @@ same() {
 	fi
 	pass "$1: the $(wc -l <"$WORK/$1-axnet.out") outcomes are the kernel's"
 }
+
+# --- the program's handlers, as libc keeps them ------------------------------------
+"$SM" handlers >"$WORK/handlers-kernel.out" 2>&1 || fail "handlers on libc exited with $?"
+env LD_PRELOAD="$PL" "$SM" handlers >"$WORK/handlers-axnet.out" 2>&1 ||
+	fail "handlers under the preload library exited with $?"
+same handlers
 
 # --- the SA_RESTART matrix --------------------------------------------------------
 ip netns exec "$NS_A" timeout 90 "$SM" matrix "$KERNEL_A" "$KERNEL_B" "$SILENT" \

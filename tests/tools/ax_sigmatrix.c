@@ -7,6 +7,7 @@
  *
  *   ax_sigmatrix matrix LOCAL PEER SILENT
  *   ax_sigmatrix cancel LOCAL PEER
+ *   ax_sigmatrix handlers
  *
  * PEER: tests/tools/errno_peer.py (TCP 5101 sends "hello" then echoes;
  * TCP 5104 accepts and holds the connection, never reading). SILENT: an
@@ -26,6 +27,10 @@
  * joined (PTHREAD_CANCELED), the sockets are closed; it prints the lines
  * and then "closed" and waits for a line on stdin, so the test can look
  * at `axnet conns` before it exits.
+ *
+ * handlers: what sigaction, signal, sysv_signal and siginterrupt report
+ * and do (old actions, flags, SA_SIGINFO arguments, SA_RESETHAND), so
+ * that a library interposing them can be held to libc's answers.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -412,11 +417,125 @@ static void cancel_all(void)
 		return;
 }
 
+/* ---- handlers ---- */
+
+static volatile sig_atomic_t last_sig, last_code, info_calls;
+
+static void h_plain(int sig)
+{
+	last_sig = sig;
+}
+
+static void h_other(int sig)
+{
+	last_sig = -sig;
+}
+
+static void h_info(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	info_calls++;
+	last_sig = si->si_signo == sig ? sig : -1;
+	last_code = si->si_code;
+}
+
+static const char *hname(void *h)
+{
+	return h == (void *)h_plain ? "h_plain" : h == (void *)h_other ? "h_other" :
+	       h == (void *)h_info ? "h_info" : h == (void *)SIG_DFL ? "SIG_DFL" :
+	       h == (void *)SIG_IGN ? "SIG_IGN" : h == (void *)SIG_ERR ? "SIG_ERR" : "other";
+}
+
+static void show(const char *what, int sig)
+{
+	struct sigaction o;
+
+	memset(&o, 0, sizeof(o));
+	if (sigaction(sig, NULL, &o) < 0) {
+		printf("%-36s -1 %s\n", what, ename(errno));
+		return;
+	}
+	printf("%-36s %s flags=0x%x mask(sig)=%d mask(SIGHUP)=%d\n", what,
+	       hname((void *)o.sa_handler), (unsigned)o.sa_flags, sigismember(&o.sa_mask, sig),
+	       sigismember(&o.sa_mask, SIGHUP));
+}
+
+static void handler_calls(void)
+{
+	struct sigaction a, o;
+	void (*prev)(int);
+
+	memset(&a, 0, sizeof(a));
+	a.sa_handler = h_plain;
+	a.sa_flags = SA_RESTART;
+	sigemptyset(&a.sa_mask);
+	sigaddset(&a.sa_mask, SIGHUP);
+	printf("%-36s %d\n", "sigaction(USR1, h_plain, RESTART)", sigaction(SIGUSR1, &a, &o));
+	printf("%-36s %s\n", "  old", hname((void *)o.sa_handler));
+	show("  now", SIGUSR1);
+	raise(SIGUSR1);
+	printf("%-36s %d\n", "  raise: handler saw", (int)last_sig);
+
+	a.sa_sigaction = h_info;
+	a.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGUSR1, &a, &o);
+	printf("%-36s %s flags=0x%x\n", "sigaction(USR1, h_info, SIGINFO) old", hname((void *)o.sa_handler),
+	       (unsigned)o.sa_flags);
+	show("  now", SIGUSR1);
+	raise(SIGUSR1);
+	printf("%-36s calls=%d signo=%d code=%d\n", "  raise: info handler", (int)info_calls,
+	       (int)last_sig, (int)last_code);
+
+	a.sa_handler = h_other;
+	a.sa_flags = SA_RESETHAND;
+	sigaction(SIGUSR2, &a, NULL);
+	show("sigaction(USR2, h_other, RESETHAND)", SIGUSR2);
+	raise(SIGUSR2);
+	printf("%-36s %d\n", "  raise: handler saw", (int)last_sig);
+	show("  after delivery", SIGUSR2);
+
+	prev = signal(SIGUSR2, h_plain);
+	printf("%-36s %s\n", "signal(USR2, h_plain) returned", hname((void *)prev));
+	show("  now", SIGUSR2);
+	prev = signal(SIGUSR2, SIG_IGN);
+	printf("%-36s %s\n", "signal(USR2, SIG_IGN) returned", hname((void *)prev));
+	show("  now", SIGUSR2);
+	prev = signal(SIGUSR2, SIG_ERR);
+	printf("%-36s %s %s\n", "signal(USR2, SIG_ERR) returned", hname((void *)prev), ename(errno));
+	prev = signal(0, h_plain);
+	printf("%-36s %s %s\n", "signal(0, h_plain) returned", hname((void *)prev), ename(errno));
+	printf("%-36s %d %s\n", "sigaction(SIGKILL, h_plain)", sigaction(SIGKILL, &a, NULL),
+	       ename(errno));
+	show("sigaction(SIGKILL) query", SIGKILL);
+
+	prev = sysv_signal(SIGALRM, h_other);
+	printf("%-36s %s\n", "sysv_signal(ALRM, h_other) returned", hname((void *)prev));
+	show("  now", SIGALRM);
+	raise(SIGALRM);
+	show("  after delivery", SIGALRM);
+
+	signal(SIGALRM, h_plain);
+	/* Deprecated, still called by programs (the preload interposes it). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	printf("%-36s %d\n", "siginterrupt(ALRM, 1)", siginterrupt(SIGALRM, 1));
+	show("  now", SIGALRM);
+	printf("%-36s %d\n", "siginterrupt(ALRM, 0)", siginterrupt(SIGALRM, 0));
+#pragma GCC diagnostic pop
+	show("  now", SIGALRM);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "handlers")) {
+		handler_calls();
+		return 0;
+	}
 	if (argc < 4 || (strcmp(argv[1], "matrix") && strcmp(argv[1], "cancel")) ||
 	    (!strcmp(argv[1], "matrix") && argc < 5)) {
-		fprintf(stderr, "usage: ax_sigmatrix matrix LOCAL PEER SILENT | cancel LOCAL PEER\n");
+		fprintf(stderr, "usage: ax_sigmatrix matrix LOCAL PEER SILENT | cancel LOCAL PEER | "
+				"handlers\n");
 		return 2;
 	}
 	main_th = pthread_self();
