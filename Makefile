@@ -217,7 +217,7 @@ $(BUILD)/tests/xdp_pass.bpf.o: tests/tools/xdp_pass.bpf.c | deps
 AX_TOOL_FLAGS = -Iinclude -Itests/tools $(CFLAGS) -pthread
 AX_TOOLS := $(BUILD)/tests/ax_xfer $(BUILD)/tests/ax_epoll_many $(BUILD)/tests/ax_scribble \
 	$(BUILD)/tests/ax_errno $(BUILD)/tests/ax_xfer_kernel $(BUILD)/tests/ax_errno_kernel \
-	$(BUILD)/tests/ax_idle $(BUILD)/tests/ax_sigmatrix $(BUILD)/tests/ax_sigmatrix_kernel
+	$(BUILD)/tests/ax_idle $(BUILD)/tests/ax_sem $(BUILD)/tests/ax_sem_kernel
 
 $(BUILD)/tests/ax_%: tests/tools/ax_%.c tests/tools/sha256.h include/axnet/socket.h \
 		include/axnet/ipc.h $(BUILD)/libaxnet.so

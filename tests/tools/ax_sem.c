@@ -1,13 +1,14 @@
 /*
- * ax_sigmatrix - blocking calls against signals and pthread_cancel, told
+ * ax_sem - blocking calls against signals and pthread_cancel, told
  * by example. Built on libaxnet and, with -DAX_KERNEL, on the kernel's
  * sockets; the kernel build is also a stock program to run under the
  * LD_PRELOAD library. The test compares its outputs line by line (Linux is
  * the reference).
  *
- *   ax_sigmatrix matrix LOCAL PEER SILENT
- *   ax_sigmatrix cancel LOCAL PEER
- *   ax_sigmatrix handlers
+ *   ax_sem matrix LOCAL PEER SILENT
+ *   ax_sem cancel LOCAL PEER
+ *   ax_sem handlers
+ *   ax_sem dup LOCAL PEER
  *
  * PEER: tests/tools/errno_peer.py (TCP 5101 sends "hello" then echoes;
  * TCP 5104 accepts and holds the connection, never reading). SILENT: an
@@ -31,6 +32,12 @@
  * handlers: what sigaction, signal, sysv_signal and siginterrupt report
  * and do (old actions, flags, SA_SIGINFO arguments, SA_RESETHAND), so
  * that a library interposing them can be held to libc's answers.
+ *
+ * dup: dup, dup2, dup3 and F_DUPFD_CLOEXEC of a connected socket: the
+ * errors, one socket behind every descriptor (O_NONBLOCK shared, data on
+ * any), dup2 onto a pipe's end and a pipe's end onto a socket's
+ * descriptor, a reader blocked on one descriptor while another is closed
+ * and its number reused, and the socket closed with its last descriptor.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -39,6 +46,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,16 +534,128 @@ static void handler_calls(void)
 	fflush(stdout);
 }
 
+/* ---- dup ---- */
+
+static void fact(const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fact(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-44s ", what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* "-1 ENAME" (errno read after the call) or the value. */
+static void val_fact(const char *what, long rc)
+{
+	if (rc < 0)
+		fact(what, "-1 %s", ename(errno));
+	else
+		fact(what, "%ld", rc);
+}
+
+static void rc_fact(const char *what, long rc)
+{
+	if (rc < 0)
+		fact(what, "-1 %s", ename(errno));
+	else
+		fact(what, "ok");
+}
+
+static void *dup_reader(void *arg)
+{
+	struct blocked *b = arg;
+	char buf[16];
+
+	b->rc = ax_recv(b->fd, buf, 4, MSG_WAITALL);
+	if (b->rc == 4 && memcmp(buf, "wake", 4))
+		b->rc = -3;
+	if (b->rc < 0 && b->rc != -3)
+		b->rc = -errno;
+	return NULL;
+}
+
+static void dup_calls(void)
+{
+	struct timeval tv = { 5, 0 };
+	char b[16];
+	int s = connected(5101), d, d2, p[2], q[2], fl;
+	struct blocked rb = { .rc = -2 };
+	pthread_t th;
+
+	signal(SIGPIPE, SIG_IGN);
+	d = ax_dup(s);
+	fact("dup(sock)", "%s", d >= 0 && d != s ? "a new descriptor" : ename(errno));
+	rc_fact("close(first)", ax_close(s));
+	fact("recv(dup) hello", "%ld", (long)ax_recv(d, b, 5, MSG_WAITALL));
+	d2 = ax_fcntl(d, F_DUPFD_CLOEXEC, 50);
+	fact("fcntl(dup, F_DUPFD_CLOEXEC, 50)", "%s cloexec=%d", d2 >= 50 ? ">= 50" : ename(errno),
+	     !!(ax_fcntl(d2, F_GETFD) & FD_CLOEXEC));
+	ax_fcntl(d, F_SETFL, O_NONBLOCK);
+	fact("O_NONBLOCK set on one, seen on the other", "%d", !!(ax_fcntl(d2, F_GETFL) & O_NONBLOCK));
+	val_fact("recv(other) with nothing there", (long)ax_recv(d2, b, 1, 0));
+	ax_fcntl(d, F_SETFL, 0);
+	rc_fact("dup3(d, d, 0)", ax_dup3(d, d, 0));
+	rc_fact("dup3(d, 60, O_NONBLOCK)", ax_dup3(d, 60, O_NONBLOCK));
+	fact("dup2(d, d)", "%s", ax_dup2(d, d) == d ? "d" : ename(errno));
+	rc_fact("dup2(closed, 61)", ax_dup2(s, 61));
+	rc_fact("dup2(d, -1)", ax_dup2(d, -1));
+	rc_fact("dup(closed)", ax_dup(s));
+
+	/* The socket onto a pipe's read end: that number is the socket now. */
+	if (pipe(p) < 0)
+		exit(2);
+	fact("dup2(d, pipe's read end)", "%s", ax_dup2(d, p[0]) == p[0] ? "its number" : ename(errno));
+	val_fact("write(pipe's write end): no reader", (long)ax_write(p[1], "x", 1));
+	fact("send(on that number) ping", "%ld", (long)ax_send(p[0], "ping", 4, 0));
+	memset(b, 0, sizeof(b));
+	val_fact("recv(F_DUPFD one) echo", (long)ax_recv(d2, b, 4, MSG_WAITALL));
+	fact("  bytes", "%s", b);
+	/* A pipe's end onto a socket's descriptor: that one is the pipe's. */
+	fact("dup2(pipe's write end, d2)", "%s", ax_dup2(p[1], d2) == d2 ? "its number" : ename(errno));
+	fact("send(d) still works", "%ld", (long)ax_send(d, "abcd", 4, 0));
+	fact("recv(d) echo", "%ld", (long)ax_recv(d, b, 4, MSG_WAITALL));
+	ax_close(p[1]);
+	ax_close(d2);
+
+	/* A reader blocked on d while p[0] (the same socket) is closed and
+	 * its number goes to a new pipe; then data comes. */
+	ax_setsockopt(d, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	rb.fd = d;
+	pthread_create(&th, NULL, dup_reader, &rb);
+	sleep_ms(200);
+	rc_fact("close(the other descriptor)", ax_close(p[0]));
+	if (pipe(q) < 0)
+		exit(2);
+	fact("a new pipe takes its number", "%d", q[0] == p[0]);
+	sleep_ms(100);
+	fact("send(d) wake", "%ld", (long)ax_send(d, "wake", 4, 0));
+	pthread_join(th, NULL);
+	fact("blocked reader", "%s", rb.rc == 4 ? "got wake" : rb.rc == -3 ? "wrong bytes" :
+				     rb.rc == -2 ? "?" : ename((int)-rb.rc));
+	close(q[0]);
+	close(q[1]);
+	rc_fact("close(last)", ax_close(d));
+	fl = (int)ax_recv(d, b, 1, MSG_DONTWAIT);
+	val_fact("recv after the last close", fl);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "handlers")) {
 		handler_calls();
 		return 0;
 	}
-	if (argc < 4 || (strcmp(argv[1], "matrix") && strcmp(argv[1], "cancel")) ||
+	if (argc < 4 || (strcmp(argv[1], "matrix") && strcmp(argv[1], "cancel") &&
+			 strcmp(argv[1], "dup")) ||
 	    (!strcmp(argv[1], "matrix") && argc < 5)) {
-		fprintf(stderr, "usage: ax_sigmatrix matrix LOCAL PEER SILENT | cancel LOCAL PEER | "
-				"handlers\n");
+		fprintf(stderr, "usage: ax_sem matrix LOCAL PEER SILENT | cancel LOCAL PEER | "
+				"handlers | dup LOCAL PEER\n");
 		return 2;
 	}
 	main_th = pthread_self();
@@ -550,6 +670,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "matrix"))
 		matrix();
+	else if (!strcmp(argv[1], "dup"))
+		dup_calls();
 	else
 		cancel_all();
 	return 0;

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Blocking calls under signals and pthread_cancel, as Linux's: one stock
-# program (tests/tools/ax_sigmatrix built on the kernel's calls) runs on
-# the kernel's sockets in A and under the preload library on axnet, against
-# the same kernel peer in B:
+# Descriptor and blocking semantics as Linux's: one stock program
+# (tests/tools/ax_sem built on the kernel's calls) runs on the kernel's
+# sockets in A and under the preload library on axnet, against the same
+# kernel peer in B:
+#  - dup: dup, dup2, dup3, F_DUPFD_CLOEXEC of a connected socket (errors,
+#    one socket behind every descriptor, dup2 onto and over pipe ends, a
+#    reader blocked on one descriptor while another is closed and its
+#    number reused, the close of the last); also the same program built on
+#    libaxnet (ax_dup*);
 #  - handlers: sigaction/signal/sysv_signal/siginterrupt as libc's (old
 #    actions are the program's own, flags and masks, SA_SIGINFO arguments,
 #    SA_RESETHAND), line for line;
@@ -18,8 +23,10 @@
 . "$(dirname "$0")/libaxnet.sh"
 
 PL=$(realpath "${AX_PRELOAD_LIB:-build/libaxnet-preload.so}")
-SM=$(realpath "$AX_TOOLS_DIR/ax_sigmatrix_kernel")
+SM=$(realpath "$AX_TOOLS_DIR/ax_sem_kernel")
+SM_LIB=$AX_TOOLS_DIR/ax_sem
 [ -x "$SM" ] || fail "$SM is not built (make $SM)"
+[ -x "$SM_LIB" ] || fail "$SM_LIB is not built (make $SM_LIB)"
 [ -f "$PL" ] || fail "$PL is not built (make build/libaxnet-preload.so)"
 SILENT="$P.99"   # nobody answers ARP for it
 
@@ -41,6 +48,17 @@ same() {
 	fi
 	pass "$1: the $(wc -l <"$WORK/$1-axnet.out") outcomes are the kernel's"
 }
+
+# --- dup ---------------------------------------------------------------------------
+ip netns exec "$NS_A" timeout 60 "$SM" dup "$KERNEL_A" "$KERNEL_B" >"$WORK/dup-kernel.out" \
+	2>"$WORK/dup-kernel.err" || fail "dup on the kernel's sockets exited with $?"
+timeout 60 env LD_PRELOAD="$PL" "$SM" dup "$AXNET_IP" "$KERNEL_B" >"$WORK/dup-axnet.out" \
+	2>"$WORK/dup-axnet.err" || { cat "$WORK/dup-axnet.out" "$WORK/dup-axnet.err"; fail "dup under axnet exited with $?"; }
+same dup
+timeout 60 "$SM_LIB" dup "$AXNET_IP" "$KERNEL_B" >"$WORK/duplib-axnet.out" 2>"$WORK/duplib-axnet.err" ||
+	{ cat "$WORK/duplib-axnet.out" "$WORK/duplib-axnet.err"; fail "dup on libaxnet exited with $?"; }
+cp "$WORK/dup-kernel.out" "$WORK/duplib-kernel.out"
+same duplib
 
 # --- the program's handlers, as libc keeps them ------------------------------------
 "$SM" handlers >"$WORK/handlers-kernel.out" 2>&1 || fail "handlers on libc exited with $?"
