@@ -423,9 +423,61 @@ TEST(threads_cancelled_in_poll_select_epoll_and_accept_leak_nothing)
 	CHECK_EQ(F.closed[id], 1);
 }
 
+/* After a fork the family shares each socket's waits (the poller is one
+ * process's thread, the others sleep on a shared futex): cancelled there
+ * too, nothing stays held; SA_RESTART the same. Last: the session stays
+ * shared from here on. */
+TEST(after_fork_cancelled_and_restarted_waits_leave_the_family_waits_clean)
+{
+	struct sigaction sa = { .sa_handler = sem_on_sig };
+	uint32_t id;
+	int fd = blocking_pair(&id), st;
+	struct cthr c[2] = { { .fd = fd }, { .fd = fd } };
+	struct thr t = { .fd = fd };
+	pthread_t th[2];
+	pid_t pid;
+
+	REQUIRE(fd >= 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	REQUIRE(pid > 0);
+	waitpid(pid, &st, 0);
+	REQUIRE(ax_sess.shared);
+
+	pthread_create(&th[0], NULL, cancel_thread, &c[0]);
+	usleep(50 * 1000);
+	pthread_create(&th[1], NULL, cancel_thread, &c[1]);
+	usleep(100 * 1000);
+	CHECK_EQ(ax_sess.wake[id].poller, getpid());
+	CHECK_EQ(ax_sess.wake[id].nsleep, 1);
+	CHECK(cancel_join(th[1]));
+	CHECK_EQ(ax_sess.wake[id].nsleep, 0);
+	CHECK(cancel_join(th[0]));
+	CHECK_EQ(ax_sess.wake[id].poller, 0);
+	CHECK_EQ(refs_of(fd), 1);
+
+	/* SA_RESTART: the reader sleeps on through the handler. */
+	sigaction(SIGUSR1, &sa, NULL);
+	ax_set_intr_hook(restart_yes);
+	pthread_create(&th[0], NULL, recv_thread, &t);
+	usleep(100 * 1000);
+	pthread_kill(th[0], SIGUSR1);
+	usleep(100 * 1000);
+	deliver(id, "again", 5, 1);
+	pthread_join(th[0], NULL);
+	CHECK_EQ(t.r, 5);
+	CHECK_MEM(t.buf, "again", 5);
+	ax_set_intr_hook(NULL);
+	CHECK_EQ(ax_sess.wake[id].poller, 0);
+	CHECK_EQ(ax_close(fd), 0);
+	CHECK_EQ(F.closed[id], 1);
+}
+
 TEST_MAIN(T(dup_shares_the_socket_and_only_the_last_close_tells_the_daemon),
 	  T(dup2_and_dup3_check_and_replace_as_linux),
 	  T(a_reader_blocked_on_a_dup_keeps_reading_when_the_other_is_closed),
 	  T(sa_restart_restarts_blocking_calls_as_linux),
 	  T(a_thread_cancelled_in_recv_leaks_nothing),
-	  T(threads_cancelled_in_poll_select_epoll_and_accept_leak_nothing))
+	  T(threads_cancelled_in_poll_select_epoll_and_accept_leak_nothing),
+	  T(after_fork_cancelled_and_restarted_waits_leave_the_family_waits_clean))
