@@ -178,6 +178,7 @@ struct ax_sock {
 	 * wmu): a close of it waits (pollcv) until the poller has left it, so
 	 * that no poll sleeps on a number the kernel may have reused. */
 	int pollfd;
+	pthread_t pollthread; /* the poller, when pollfd >= 0 */
 	uint32_t pollwait;
 	pthread_cond_t pollcv;
 };

@@ -296,7 +296,9 @@ static int poll_eventfd(struct ax_sock *s, int fd, int ms)
 	r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
 	if (r == 0)
 		ax_sess_check_hup(q[1].revents);
-	if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
+	/* Closed meanwhile: EBADF, but EINTR when a handler did it (Linux:
+	 * the call, holding its file, returns EINTR; a restart finds EBADF). */
+	if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE) && r != -EINTR)
 		r = -EBADF;
 	else if (r == 0 && (q[0].revents & POLLIN))
 		drain(fd);
@@ -329,7 +331,10 @@ static int futex_held(struct sleep_hold *h, uint32_t *uaddr, int op, uint32_t va
 void ax_sock_fd_retire(struct ax_sock *s, int fd)
 {
 	pthread_mutex_lock(&s->wmu);
-	while (s->pollfd == fd) {
+	/* Not when the poller is this thread: a signal handler closing the
+	 * socket its thread is blocked on (alarm() to abort a connect); that
+	 * poll ends with EINTR when the handler returns. */
+	while (s->pollfd == fd && !pthread_equal(s->pollthread, pthread_self())) {
 		uint64_t one = 1;
 		ssize_t r = ax_sys_write(fd, &one, sizeof(one)); /* the poller wakes */
 
@@ -356,6 +361,7 @@ static int shared_sleep(struct ax_sock *s, int dir, uint32_t gen0, uint64_t dead
 
 		pthread_mutex_lock(&s->wmu);
 		fd = s->pollfd = __atomic_load_n(&s->o.fd, __ATOMIC_ACQUIRE);
+		s->pollthread = pthread_self();
 		pthread_mutex_unlock(&s->wmu);
 		/* A drain since gen0 (the poller before us): re-check. */
 		if (__atomic_load_n(&w->gen, __ATOMIC_SEQ_CST) != gen0) {
@@ -438,6 +444,7 @@ int ax_wait_sleep(struct ax_sock *s, int dir, uint32_t gen0, uint64_t deadline)
 
 		s->poller = 1;
 		s->pollfd = fd;
+		s->pollthread = pthread_self();
 		/* Were the process to fork now, its family sees our poll. */
 		__atomic_store_n(&wake_of(s)->poller, (int32_t)getpid(), __ATOMIC_SEQ_CST);
 		pthread_mutex_unlock(&s->wmu);

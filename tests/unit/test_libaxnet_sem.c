@@ -289,6 +289,48 @@ TEST(sa_restart_restarts_blocking_calls_as_linux)
 	ax_set_intr_hook(NULL);
 }
 
+/* A handler closing the socket its own thread is blocked on (alarm() to
+ * abort a connect): no hang; EINTR as Linux, the descriptor gone. */
+static int handler_fd = -1;
+static void close_on_sig(int sig)
+{
+	(void)sig;
+	ax_close(handler_fd);
+}
+
+TEST(a_handler_closing_the_socket_its_thread_waits_on_interrupts_it)
+{
+	struct sigaction sa = { .sa_handler = close_on_sig };
+	struct thr t;
+	pthread_t th;
+	uint32_t id;
+
+	for (int dup_first = 0; dup_first < 2; dup_first++) {
+		int d = -1;
+
+		t = (struct thr){ .fd = ax_socket(AF_INET, SOCK_STREAM, 0) };
+		REQUIRE(t.fd >= 0);
+		id = last_id();
+		if (dup_first)
+			d = ax_dup(t.fd); /* the close is then not the last */
+		handler_fd = t.fd;
+		sigaction(SIGUSR2, &sa, NULL);
+		pthread_create(&th, NULL, sem_connect_thread, &t);
+		usleep(100 * 1000);
+		pthread_kill(th, SIGUSR2);
+		pthread_join(th, NULL);
+		CHECK_EQ(t.r, -1);
+		CHECK_EQ(t.err, EINTR);
+		CHECK_EQ(F.closed[id], !dup_first);
+		CHECK_EQ(refs_of(t.fd), -1);
+		if (d >= 0) {
+			CHECK_EQ(refs_of(d), 1);
+			CHECK_EQ(ax_close(d), 0);
+			CHECK_EQ(F.closed[id], 1);
+		}
+	}
+}
+
 /* ---- pthread_cancel ---- */
 
 struct cthr {
@@ -478,6 +520,7 @@ TEST_MAIN(T(dup_shares_the_socket_and_only_the_last_close_tells_the_daemon),
 	  T(dup2_and_dup3_check_and_replace_as_linux),
 	  T(a_reader_blocked_on_a_dup_keeps_reading_when_the_other_is_closed),
 	  T(sa_restart_restarts_blocking_calls_as_linux),
+	  T(a_handler_closing_the_socket_its_thread_waits_on_interrupts_it),
 	  T(a_thread_cancelled_in_recv_leaks_nothing),
 	  T(threads_cancelled_in_poll_select_epoll_and_accept_leak_nothing),
 	  T(after_fork_cancelled_and_restarted_waits_leave_the_family_waits_clean))
