@@ -153,6 +153,12 @@ $(BUILD)/asan/tests/test_libaxnet_sem: tests/unit/test_libaxnet_sem.c tests/unit
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
 		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
 
+# The preload library's pure pieces.
+$(BUILD)/asan/tests/test_preload_env: tests/unit/test_preload_env.c tests/unit/testlib.h \
+		preload/env.c preload/env.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< preload/env.c
+
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
