@@ -184,9 +184,10 @@ int ax_shutdown(int fd, int how);
  * last one (TCP: FIN after queued data, RST when unread data remains or
  * SO_LINGER {1,0}). Then it leaves this process's epoll sets and threads
  * of this process blocked on it return EBADF (unlike Linux, where they
- * sleep on: its slot in the instance may go to the next socket). Never blocks (SO_LINGER with
- * a timeout does not wait, unlike Linux). Errors: EBADF. Kernel fds and
- * epoll sets: close(2).
+ * sleep on: its slot in the instance may go to the next socket); EINTR
+ * for the thread whose signal handler closed it. Never blocks (SO_LINGER
+ * with a timeout does not wait, unlike Linux). Errors: EBADF. Kernel fds
+ * and epoll sets: close(2).
  */
 int ax_close(int fd);
 
