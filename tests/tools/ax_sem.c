@@ -205,9 +205,23 @@ static void set_timeo(int s, int name)
 	ax_setsockopt(s, SOL_SOCKET, name, &tv, sizeof(tv));
 }
 
-enum op { RECV, READ, SEND, WRITE, ACCEPT, CONNECT, POLL, SELECT, EPOLL, NOPS };
+enum op { RECV, READ, SEND, WRITE, ACCEPT, CONNECT, UDPRECV, POLL, SELECT, EPOLL, NOPS };
 static const char *op_names[] = { "recv", "read", "send", "write", "accept", "connect",
-				  "poll", "select", "epoll_wait" };
+				  "recvfrom(udp)", "poll", "select", "epoll_wait" };
+
+/* A bound UDP socket nobody sends to. */
+static int udp_idle(void)
+{
+	static int port = 40400;
+	struct sockaddr_in a = at(&local, port++);
+	int s = ax_socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s < 0 || ax_bind(s, SA(a)) < 0) {
+		fprintf(stderr, "udp bind: %s\n", strerror(errno));
+		exit(2);
+	}
+	return s;
+}
 
 /* One blocking call under the two signals. */
 static void one_case(enum op op, int restart, int timeo)
@@ -227,6 +241,9 @@ static void one_case(enum op op, int restart, int timeo)
 		break;
 	case ACCEPT:
 		s = listener();
+		break;
+	case UDPRECV:
+		s = udp_idle();
 		break;
 	default:
 		s = ax_socket(AF_INET, SOCK_STREAM, 0);
@@ -248,6 +265,7 @@ static void one_case(enum op op, int restart, int timeo)
 	case SEND: rc = ax_send(s, buf, 1000, 0); break;
 	case WRITE: rc = ax_write(s, buf, 1000); break;
 	case ACCEPT: rc = ax_accept(s, NULL, NULL); break;
+	case UDPRECV: rc = ax_recvfrom(s, buf, sizeof(buf), 0, NULL, NULL); break;
 	case CONNECT: {
 		struct sockaddr_in a = at(&silent, 5101);
 		rc = ax_connect(s, SA(a));
