@@ -1,6 +1,9 @@
 /*
  * signal.c - the program's signal handlers, as libaxnet needs to know them:
- * sigaction, signal, bsd_signal, sysv_signal, sigset, siginterrupt.
+ * sigaction, signal, bsd_signal, sysv_signal, sigset, siginterrupt, and
+ * the other names glibc exports for them (__sigaction; ssignal;
+ * __sysv_signal, which signal() is in a program built for strict
+ * ISO C/POSIX).
  *
  * Linux restarts a socket call interrupted by a handler installed with
  * SA_RESTART (unless the socket has SO_RCVTIMEO/SO_SNDTIMEO for it); poll,
@@ -177,6 +180,11 @@ out:
 	return r;
 }
 
+AXP_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return sigaction(sig, act, old);
+}
+
 /* signal(2) with glibc's BSD semantics: SA_RESTART (unless siginterrupt
  * said otherwise), the signal blocked in its handler. */
 static void (*bsd(int sig, void (*h)(int)))(int)
@@ -207,9 +215,14 @@ AXP_EXPORT void (*bsd_signal(int sig, void (*h)(int)))(int)
 	return bsd(sig, h);
 }
 
+AXP_EXPORT void (*ssignal(int sig, void (*h)(int)))(int)
+{
+	return bsd(sig, h);
+}
+
 /* System V: reset to the default on delivery, not blocked in its handler,
  * no restart (glibc's sysv_signal). */
-AXP_EXPORT void (*sysv_signal(int sig, void (*h)(int)))(int)
+static void (*sysv(int sig, void (*h)(int)))(int)
 {
 	struct sigaction a, o;
 
@@ -224,6 +237,16 @@ AXP_EXPORT void (*sysv_signal(int sig, void (*h)(int)))(int)
 	if (sigaction(sig, &a, &o) < 0)
 		return SIG_ERR;
 	return o.sa_handler;
+}
+
+AXP_EXPORT void (*sysv_signal(int sig, void (*h)(int)))(int)
+{
+	return sysv(sig, h);
+}
+
+AXP_EXPORT void (*__sysv_signal(int sig, void (*h)(int)))(int)
+{
+	return sysv(sig, h);
 }
 
 /* glibc's sigset: SIG_HOLD blocks the signal; anything else is installed

@@ -540,6 +540,14 @@ static void handler_calls(void)
 	raise(SIGALRM);
 	show("  after delivery", SIGALRM);
 
+	/* signal() in a program built for strict ISO C / POSIX. */
+	prev = __sysv_signal(SIGALRM, h_plain);
+	printf("%-36s %s\n", "__sysv_signal(ALRM, h_plain) returned", hname((void *)prev));
+	show("  now", SIGALRM);
+	prev = ssignal(SIGALRM, h_other);
+	printf("%-36s %s\n", "ssignal(ALRM, h_other) returned", hname((void *)prev));
+	show("  now", SIGALRM);
+
 	signal(SIGALRM, h_plain);
 	/* Deprecated, still called by programs (the preload interposes it). */
 #pragma GCC diagnostic push
