@@ -253,11 +253,13 @@ static void item_drop(struct ax_ep *ep, struct ax_epitem *it, int kdel)
 #define EXCL_OK (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM | \
 		 EPOLLWRBAND | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
 
-static int ctl_sock(struct ax_ep *ep, int op, struct ax_sock *s, struct epoll_event *ev)
+/* fd: the program's descriptor for s (one of its dups, not necessarily
+ * s->o.fd): the set holds it under that number, as Linux's holds (file, fd). */
+static int ctl_sock(struct ax_ep *ep, int op, int fd, struct ax_sock *s, struct epoll_event *ev)
 {
 	struct ax_epent *e;
 	struct ax_epitem *it;
-	int fd = s->o.fd, err;
+	int err;
 
 	err = ents_grow(ep, fd);
 	if (err)
@@ -396,7 +398,7 @@ AX_API int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 		int oc = ax_nocancel();
 
 		pthread_mutex_lock(&ep->mu);
-		err = s ? ctl_sock(ep, op, s, event) : ctl_kernel(ep, op, fd, event);
+		err = s ? ctl_sock(ep, op, fd, s, event) : ctl_kernel(ep, op, fd, event);
 		kick_sync(ep);
 		pthread_mutex_unlock(&ep->mu);
 		ax_cancel_restore(oc);

@@ -77,6 +77,39 @@ TEST(dup_shares_the_socket_and_only_the_last_close_tells_the_daemon)
 	CHECK_EQ(errno, EBADF);
 }
 
+/* An epoll set holds a socket under the number the program gave, as
+ * Linux's holds (file, fd): two dups are two items, and the one added by
+ * a number stays reachable by it after the socket's first fd closed. */
+TEST(epoll_holds_a_dupd_socket_under_the_programs_number)
+{
+	uint32_t id;
+	int fd = tcp_pair(&id), d, ep;
+	struct epoll_event ev = { .events = EPOLLIN }, out[4];
+
+	REQUIRE(fd >= 0);
+	d = ax_dup(fd);
+	REQUIRE(d >= 0);
+	ep = ax_epoll_create1(0);
+	REQUIRE(ep >= 0);
+	ev.data.u64 = 1;
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	ev.data.u64 = 2;
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev), 0);
+	deliver(id, "hi", 2, 1);
+	CHECK_EQ(ax_epoll_wait(ep, out, 4, 1000), 2);
+	CHECK_EQ(out[0].data.u64 + out[1].data.u64, 3);
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL), 0);
+	CHECK_EQ(ax_close(fd), 0);
+	ev.data.u64 = 3;
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_MOD, d, &ev), 0);
+	CHECK_EQ(ax_epoll_wait(ep, out, 4, 1000), 1);
+	CHECK_EQ(out[0].data.u64, 3);
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL), 0);
+	CHECK_EQ(ax_close(ep), 0);
+	CHECK_EQ(ax_close(d), 0);
+	CHECK_EQ(F.closed[id], 1);
+}
+
 TEST(dup2_and_dup3_check_and_replace_as_linux)
 {
 	uint32_t id, id2;
@@ -517,6 +550,7 @@ TEST(after_fork_cancelled_and_restarted_waits_leave_the_family_waits_clean)
 }
 
 TEST_MAIN(T(dup_shares_the_socket_and_only_the_last_close_tells_the_daemon),
+	  T(epoll_holds_a_dupd_socket_under_the_programs_number),
 	  T(dup2_and_dup3_check_and_replace_as_linux),
 	  T(a_reader_blocked_on_a_dup_keeps_reading_when_the_other_is_closed),
 	  T(sa_restart_restarts_blocking_calls_as_linux),
