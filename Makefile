@@ -114,7 +114,23 @@ $(BUILD)/libaxnet.a: $(call obj,$(BUILD)/pic,$(LIBAX_SRCS))
 $(BUILD)/asan/libaxnet.a: $(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
 	$(LIBAX_AR)
 
-libaxnet: $(BUILD)/libaxnet.so $(BUILD)/libaxnet.a $(BUILD)/asan/libaxnet.a
+libaxnet: $(BUILD)/libaxnet.so $(BUILD)/libaxnet.a $(BUILD)/asan/libaxnet.a \
+	$(BUILD)/libaxnet-preload.so
+
+# The LD_PRELOAD library (`axnet exec`): libaxnet's sources again with
+# AX_PRELOAD (its kernel calls through dlsym(RTLD_NEXT): libaxnet/sys.h)
+# and preload/ (libc's names). Exports libc's names only. Never
+# sanitized: an ASan library cannot be preloaded into a stock program.
+PRELOAD_SRCS := $(wildcard preload/*.c)
+PRELOAD_HDRS := $(LIBAX_HDRS) $(wildcard preload/*.h)
+PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -pthread -DAX_PRELOAD
+
+$(BUILD)/preload-obj/%.o: %.c $(PRELOAD_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PRELOAD_CFLAGS) -c $< -o $@
+
+$(BUILD)/libaxnet-preload.so: $(patsubst %.c,$(BUILD)/preload-obj/%.o,$(LIBAX_SRCS) $(PRELOAD_SRCS))
+	$(CC) -shared -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -pthread
 
 # A program on libaxnet alone (the shared library, found by rpath), for
 # tests/e2e/test-libaxnet-lib.sh.

@@ -20,6 +20,16 @@
  * kept signalled while it does (a write when the list fills, a read when
  * it empties).
  *
+ * A new set starts pure: kernel fds only, registered with the program's
+ * own data, and a wait is the kernel's call untouched (a program under
+ * the preload library whose epoll sets never see an axnet socket pays
+ * nothing). The first axnet socket added makes it mixed (set_mix): the
+ * set re-registers every kernel fd it holds with our tag (every
+ * epoll_ctl went through it, so it knows them and their events), adds
+ * its kick eventfd, and waits from then on go through the ready list. A
+ * wait already asleep in the kernel when the set turns mixed may come
+ * back with tagged events: untag() translates them.
+ *
  * Locks: a set's mu, then a socket's wmu (never the other way round).
  */
 #define _GNU_SOURCE
@@ -55,6 +65,7 @@ struct ax_epitem {
 
 struct ax_epent {
 	int used;                /* 1 kernel fd, 2 axnet item */
+	uint32_t kevents;        /* a kernel fd's events */
 	uint64_t data;           /* a kernel fd's data */
 	struct ax_epitem *item;
 };
@@ -62,6 +73,9 @@ struct ax_epent {
 struct ax_ep {
 	struct ax_obj o;
 	pthread_mutex_t mu;
+	int mixed;               /* 0 pure: kernel fds with their own data,
+	                          * waits are the kernel's; 1 axnet sockets
+	                          * (ever): tagged (set_mix) */
 	int kick;                /* eventfd, level-triggered in the set: set
 	                          * while the ready list holds items */
 	int kicked;
@@ -100,28 +114,49 @@ AX_API int ax_epoll_create1(int flags)
 	}
 	pthread_mutex_init(&ep->mu, NULL);
 	ax_rdlist_init(&ep->rdl);
-	ep->kick = ax_sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ep->kick < 0) {
-		err = -errno;
-		goto fail;
-	}
-	{
-		struct epoll_event kev = { .events = EPOLLIN, .data.u64 = TAG_KICK };
-		if (ax_sys_epoll_ctl(fd, EPOLL_CTL_ADD, ep->kick, &kev) < 0) {
-			err = -errno;
-			goto fail;
-		}
-	}
+	ep->kick = -1; /* pure until the first axnet socket (set_mix) */
 	err = ax_fd_install(fd, &ep->o);
-	if (err)
-		goto fail;
+	if (err) {
+		ax_obj_discard(&ep->o);
+		ax_sys_close(fd);
+		return (int)ax_ret(err);
+	}
 	return fd;
-fail:
-	if (ep->kick >= 0)
+}
+
+/* A pure set becomes mixed: the kick eventfd in, every kernel fd
+ * re-registered with our tag. Caller holds ep->mu. */
+static int set_mix(struct ax_ep *ep)
+{
+	struct epoll_event kev = { .events = EPOLLIN, .data.u64 = TAG_KICK };
+	int err;
+
+	ep->kick = ax_sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ep->kick < 0)
+		return -errno;
+	if (ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, ep->kick, &kev) < 0) {
+		err = -errno;
 		ax_sys_close(ep->kick);
-	ax_obj_discard(&ep->o);
-	ax_sys_close(fd);
-	return (int)ax_ret(err);
+		ep->kick = -1;
+		return err;
+	}
+	for (int fd = 0; fd < ep->nents; fd++) {
+		struct epoll_event t;
+
+		if (ep->ents[fd].used != 1)
+			continue;
+		t.events = ep->ents[fd].kevents;
+		t.data.u64 = TAG_KERNEL | (uint32_t)fd;
+		/* MOD re-polls the fd, as the kernel's MOD does (a pending
+		 * EPOLLET edge is reported again, a fired EPOLLONESHOT item
+		 * re-armed); EPOLLEXCLUSIVE items refuse MOD: again afresh. */
+		if (ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_MOD, fd, &t) < 0 &&
+		    (ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, fd, NULL) < 0 ||
+		     ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, fd, &t) < 0))
+			ep->ents[fd].used = 0; /* closed meanwhile: gone from the set */
+	}
+	__atomic_store_n(&ep->mixed, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static int ents_grow(struct ax_ep *ep, int fd)
@@ -221,6 +256,8 @@ static int ctl_sock(struct ax_ep *ep, int op, struct ax_sock *s, struct epoll_ev
 			return -EEXIST;
 		if ((ev->events & EPOLLEXCLUSIVE) && (ev->events & ~EXCL_OK))
 			return -EINVAL;
+		if (!ep->mixed && (err = set_mix(ep)) < 0)
+			return err;
 		if (!ep->ctl_added) {
 			struct epoll_event cev = { .events = 0, .data.u64 = TAG_CTL };
 			if (ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_ADD, ax_sess.ctl, &cev) == 0)
@@ -296,7 +333,8 @@ static int ctl_kernel(struct ax_ep *ep, int op, int fd, struct epoll_event *ev)
 		return op == EPOLL_CTL_ADD ? -EEXIST : -ENOENT; /* cannot be: it is ours */
 	if (ev) {
 		kev = *ev;
-		kev.data.u64 = TAG_KERNEL | (uint32_t)fd;
+		if (ep->mixed)
+			kev.data.u64 = TAG_KERNEL | (uint32_t)fd;
 	}
 	if (ax_sys_epoll_ctl(ep->o.fd, op, fd, ev ? &kev : NULL) < 0)
 		return -errno;
@@ -304,6 +342,7 @@ static int ctl_kernel(struct ax_ep *ep, int op, int fd, struct epoll_event *ev)
 		ep->ents[fd].used = 0;
 	} else {
 		ep->ents[fd].used = 1;
+		ep->ents[fd].kevents = ev->events;
 		ep->ents[fd].data = ev->data.u64;
 	}
 	return 0;
@@ -347,12 +386,12 @@ AX_API int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	return (int)ax_ret(err);
 }
 
-static uint64_t mono_ms(void)
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Take ready items off the list into out (ep_send_events). Caller holds
@@ -390,37 +429,68 @@ static int send_events(struct ax_ep *ep, struct epoll_event *out, int max)
 	return k;
 }
 
-AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+/* Events a wait that slept in a pure set brought back after the set
+ * turned mixed (set_mix ran meanwhile): the kernel fds' to the program's
+ * data, the sockets' onto the ready list, ours dropped; those without a
+ * tag of ours came before the switch and are the program's own. Returns
+ * how many are left. Caller holds ep->mu. */
+static int untag(struct ax_ep *ep, struct epoll_event *ev, int n)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint32_t fd = (uint32_t)ev[i].data.u64;
+		uint64_t tag = ev[i].data.u64 & ~0xffffffffull;
+		struct ax_epent *e = (int)fd < ep->nents ? &ep->ents[fd] : NULL;
+
+		if (tag == TAG_KERNEL && e && e->used == 1) {
+			ev[k].events = ev[i].events;
+			ev[k++].data.u64 = e->data;
+		} else if (tag == TAG_AXNET && e && e->used == 2) {
+			if (!e->item->disabled)
+				ax_rdlist_add(&ep->rdl, &e->item->rd);
+		} else if (tag != TAG_KICK && tag != TAG_CTL && tag != TAG_KERNEL &&
+			   tag != TAG_AXNET) {
+			ev[k++] = ev[i];
+		}
+	}
+	return k;
+}
+
+/*
+ * Every wait. end: the deadline in CLOCK_MONOTONIC ns (0 forever, 1 do
+ * not sleep); mask: the signal mask while asleep (NULL: the thread's).
+ * Returns the count or -errno.
+ */
+static int wait_mixed(struct ax_ep *ep, struct epoll_event *events, int maxevents, uint64_t end,
+		      const sigset_t *mask)
 {
 	struct epoll_event kev[WAIT_BATCH];
-	uint64_t end = timeout > 0 ? mono_ms() + (uint64_t)timeout : 0;
-	struct ax_ep *ep;
 	int ret;
 
-	ep = ep_get(epfd);
-	if (!ep)
-		return ax_sys_epoll_wait(epfd, events, maxevents, timeout);
-	if (maxevents <= 0) {
-		ax_obj_put(&ep->o);
-		return (int)ax_ret(-EINVAL);
-	}
 	for (;;) {
-		int ms = timeout < 0 ? -1 : timeout, n, k = 0, forced = 0;
+		struct timespec left = { 0, 0 }, *tl = NULL;
+		int n, k = 0, forced = 0;
 		int cap = maxevents < WAIT_BATCH ? maxevents : WAIT_BATCH;
 
-		if (timeout > 0) {
-			uint64_t now = mono_ms();
-			ms = now >= end ? 0 : (int)(end - now);
+		if (end) {
+			uint64_t now = mono_ns(), ns = now >= end ? 0 : end - now;
+
+			left.tv_sec = (time_t)(ns / 1000000000ull);
+			left.tv_nsec = (long)(ns % 1000000000ull);
+			tl = &left;
 		}
 		/* Items left on the ready list (level-triggered) are looked at
 		 * without sleeping; if none is ready any more, sleep after. */
 		pthread_mutex_lock(&ep->mu);
-		if (!ax_rdlist_empty(&ep->rdl) && ms != 0) {
-			ms = 0;
+		if (!ax_rdlist_empty(&ep->rdl) && (!tl || tl->tv_sec || tl->tv_nsec)) {
+			left.tv_sec = 0;
+			left.tv_nsec = 0;
+			tl = &left;
 			forced = 1;
 		}
 		pthread_mutex_unlock(&ep->mu);
-		n = ax_sys_epoll_wait(ep->o.fd, kev, cap, ms);
+		n = ax_sys_epoll_pwait2(ep->o.fd, kev, cap, tl, mask);
 		if (n < 0) {
 			ret = -errno;
 			break;
@@ -453,14 +523,82 @@ AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, in
 		k += send_events(ep, events + k, maxevents - k);
 		kick_sync(ep);
 		pthread_mutex_unlock(&ep->mu);
-		if (k || (ms == 0 && !forced)) {
+		if (k || (tl && !tl->tv_sec && !tl->tv_nsec && !forced)) {
 			ret = k;
 			break;
 		}
 		/* Only eventfds that fired for nothing asked: again. */
 	}
+	return ret;
+}
+
+/* The four calls. ms: epoll_wait's timeout; ts: epoll_pwait2's (then ms
+ * is ignored); pwait: 0 epoll_wait, 1 epoll_pwait, 2 epoll_pwait2. */
+static int wait_any(int epfd, struct epoll_event *events, int maxevents, int ms,
+		    const struct timespec *ts, const sigset_t *mask, int pwait)
+{
+	struct ax_ep *ep;
+	uint64_t end;
+	int ret;
+
+	ep = ep_get(epfd);
+	if (!ep || !__atomic_load_n(&ep->mixed, __ATOMIC_ACQUIRE)) {
+		/* Not ours, or pure: the kernel's call untouched. */
+		ret = pwait == 0 ? ax_sys_epoll_wait(epfd, events, maxevents, ms) :
+		      pwait == 1 ? ax_sys_epoll_pwait(epfd, events, maxevents, ms, mask) :
+				   ax_sys_epoll_pwait2(epfd, events, maxevents, ts, mask);
+		if (!ep)
+			return ret;
+		if (ret <= 0 || !__atomic_load_n(&ep->mixed, __ATOMIC_ACQUIRE)) {
+			ax_obj_put(&ep->o);
+			return ret;
+		}
+		/* It turned mixed while we slept. */
+		pthread_mutex_lock(&ep->mu);
+		ret = untag(ep, events, ret);
+		pthread_mutex_unlock(&ep->mu);
+		if (ret) {
+			ax_obj_put(&ep->o);
+			return ret;
+		}
+		/* All it brought was ours: wait again, now as a mixed set
+		 * (the timeout starts afresh: a rare, one-off case). */
+	}
+	if (maxevents <= 0) {
+		ax_obj_put(&ep->o);
+		return (int)ax_ret(-EINVAL);
+	}
+	if (pwait == 2 && ts) {
+		if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L) {
+			ax_obj_put(&ep->o);
+			return (int)ax_ret(-EINVAL);
+		}
+		end = mono_ns() + (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec + 1;
+	} else if (pwait != 2 && ms >= 0) {
+		end = mono_ns() + (uint64_t)ms * 1000000ull + 1;
+	} else {
+		end = 0;
+	}
+	ret = wait_mixed(ep, events, maxevents, end, mask);
 	ax_obj_put(&ep->o);
 	return (int)ax_ret(ret);
+}
+
+AX_API int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+{
+	return wait_any(epfd, events, maxevents, timeout, NULL, NULL, 0);
+}
+
+AX_API int ax_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
+			  const sigset_t *mask)
+{
+	return wait_any(epfd, events, maxevents, timeout, NULL, mask, 1);
+}
+
+AX_API int ax_epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
+			   const struct timespec *timeout, const sigset_t *mask)
+{
+	return wait_any(epfd, events, maxevents, -1, timeout, mask, 2);
 }
 
 void ax_epoll_close(struct ax_obj *o)
@@ -474,7 +612,8 @@ void ax_epoll_close(struct ax_obj *o)
 	free(ep->ents);
 	ep->ents = NULL;
 	ep->nents = 0;
-	ax_sys_close(ep->kick);
+	if (ep->kick >= 0)
+		ax_sys_close(ep->kick);
 	ep->kick = -1;
 	pthread_mutex_unlock(&ep->mu);
 	ax_sys_close(o->fd);

@@ -151,3 +151,34 @@ void ax_obj_put(struct ax_obj *o)
 	freelists[o->kind].head = o;
 	pthread_mutex_unlock(&tab_mu);
 }
+
+int ax_fd_is_sock(int fd)
+{
+	int p = page_of(fd);
+	struct ax_obj **pg, *o;
+
+	if (p < 0)
+		return 0;
+	pg = __atomic_load_n(&tab[p], __ATOMIC_ACQUIRE);
+	if (!pg)
+		return 0;
+	o = __atomic_load_n(&pg[index_of(fd)], __ATOMIC_ACQUIRE);
+	/* Type-stable: kind is readable even if o is being closed. */
+	return o && o->kind == AX_OBJ_SOCK;
+}
+
+void ax_fd_each_sock(void (*fn)(int fd, void *arg), void *arg)
+{
+	for (int p = 0; p < NPAGES; p++) {
+		struct ax_obj **pg = __atomic_load_n(&tab[p], __ATOMIC_ACQUIRE);
+
+		if (!pg)
+			continue;
+		for (unsigned i = 0; i < PAGE_SIZE; i++) {
+			struct ax_obj *o = __atomic_load_n(&pg[i], __ATOMIC_ACQUIRE);
+
+			if (o && o->kind == AX_OBJ_SOCK)
+				fn((int)((unsigned)p << PAGE_BITS | i), arg);
+		}
+	}
+}

@@ -25,7 +25,13 @@
 
 #include "axnet/ipc.h"
 
+/* The public calls: exported from libaxnet.so; hidden in the preload
+ * library, which exports libc's names only (preload/preload.h). */
+#ifdef AX_PRELOAD
+#define AX_API __attribute__((visibility("hidden")))
+#else
 #define AX_API __attribute__((visibility("default")))
+#endif
 
 /* ---- session (session.c): the connection to the instance ---- */
 
@@ -104,6 +110,13 @@ struct ax_obj *ax_fd_get(int fd);
  * NULL when none. */
 struct ax_obj *ax_fd_remove(int fd);
 void ax_obj_put(struct ax_obj *o);
+/* Is fd an axnet socket? No reference, no lock, no atomic operation: the
+ * preload's fast path for kernel fds (the answer may be stale when another
+ * thread closes or opens fd meanwhile, as for any fd number). */
+int ax_fd_is_sock(int fd);
+/* fn(fd, arg) for every descriptor that is an axnet socket now (exec:
+ * close-on-exec). No lock held during fn. */
+void ax_fd_each_sock(void (*fn)(int fd, void *arg), void *arg);
 /* Drop an object that was never installed. */
 void ax_obj_discard(struct ax_obj *o);
 /* A zeroed object of the given size (per kind free lists). NULL: ENOMEM. */

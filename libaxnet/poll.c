@@ -5,6 +5,12 @@
  * daemon writes that eventfd on the events asked for. An axnet socket's
  * revents come from its slot and rings (ax_sock_events), never from the
  * eventfd, which only says "look again".
+ *
+ * A call whose fds are all kernel fds is the kernel's call itself (a
+ * program under the preload library polling its pipes pays one table
+ * lookup per fd). The sigmask variants (ppoll, pselect) sleep in ppoll(2)
+ * with the caller's mask, so the mask swap and the sleep are one atomic
+ * step as the kernel's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,12 +27,44 @@
 
 #define POLL_STACK 64
 
-static uint64_t mono_ms(void)
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A timeout as a deadline in CLOCK_MONOTONIC ns; 0: none (forever). */
+static uint64_t ts_deadline(const struct timespec *ts)
+{
+	uint64_t ns;
+
+	if (!ts)
+		return 0;
+	if ((uint64_t)ts->tv_sec > (UINT64_MAX >> 2) / 1000000000ull)
+		return 0; /* centuries: forever */
+	ns = (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
+	return mono_ns() + ns + 1; /* + 1: never 0 */
+}
+
+/* The time left to a deadline (NULL: forever). */
+static struct timespec *ts_left(uint64_t end, struct timespec *out)
+{
+	uint64_t now;
+
+	if (!end)
+		return NULL;
+	now = mono_ns();
+	now = now >= end ? 0 : end - now;
+	out->tv_sec = (time_t)(now / 1000000000ull);
+	out->tv_nsec = (long)(now % 1000000000ull);
+	return out;
+}
+
+static int ts_valid(const struct timespec *ts)
+{
+	return !ts || (ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L);
 }
 
 static int dirs_of(short events, int dir[2])
@@ -36,12 +74,24 @@ static int dirs_of(short events, int dir[2])
 	return dir[0] || dir[1];
 }
 
-/* The core of both calls: -errno or the number of entries with revents. */
-static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
+/* Is any of the fds an axnet socket? */
+static int any_sock(const struct pollfd *fds, nfds_t nfds)
+{
+	for (nfds_t i = 0; i < nfds; i++)
+		if (ax_fd_is_sock(fds[i].fd))
+			return 1;
+	return 0;
+}
+
+/* The core of every call: -errno or the number of entries with revents.
+ * ts: the timeout (NULL: forever); mask: the signal mask while asleep
+ * (NULL: the thread's). */
+static int poll_mixed(struct pollfd *fds, nfds_t nfds, const struct timespec *ts,
+		      const sigset_t *mask)
 {
 	struct ax_sock *stack_socks[POLL_STACK], **socks = stack_socks;
 	struct pollfd stack_k[POLL_STACK], *k = stack_k;
-	uint64_t end = timeout > 0 ? mono_ms() + (uint64_t)timeout : 0;
+	uint64_t end = ts_deadline(ts);
 	nfds_t i, nax = 0;
 	int ret;
 
@@ -72,7 +122,8 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 			ax_wait_begin(socks[i], 1);
 	}
 	for (;;) {
-		int n = 0, ms = timeout;
+		struct timespec left, *tl = NULL, zero = { 0, 0 };
+		int n = 0;
 
 		/* Readiness first (want is set: nothing falls in between). */
 		for (i = 0; i < nfds; i++) {
@@ -84,13 +135,11 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 				n++;
 		}
 		if (n)
-			ms = 0;
-		else if (timeout > 0) {
-			uint64_t now = mono_ms();
-			ms = now >= end ? 0 : (int)(end - now);
-		}
+			tl = &zero;
+		else if (ts)
+			tl = ts_left(end, &left);
 		k[nfds] = (struct pollfd){ .fd = nax ? ax_sess.ctl : -1, .events = 0 };
-		ret = ax_sys_poll(k, nfds + 1, ms);
+		ret = ax_sys_ppoll(k, nfds + 1, tl, mask);
 		if (ret < 0) {
 			ret = -errno;
 			break;
@@ -127,7 +176,7 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 				}
 			}
 		}
-		if (n || ms == 0 || nax == 0) {
+		if (n || (tl && !tl->tv_sec && !tl->tv_nsec) || nax == 0) {
 			ret = n;
 			break;
 		}
@@ -153,9 +202,21 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, int timeout)
 
 AX_API int ax_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
-	if (timeout < 0)
-		timeout = -1;
-	return (int)ax_ret(poll_mixed(fds, nfds, timeout));
+	struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000L };
+
+	if (!any_sock(fds, nfds))
+		return ax_sys_poll(fds, nfds, timeout);
+	return (int)ax_ret(poll_mixed(fds, nfds, timeout < 0 ? NULL : &ts, NULL));
+}
+
+AX_API int ax_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *ts,
+		    const sigset_t *mask)
+{
+	if (!any_sock(fds, nfds))
+		return ax_sys_ppoll(fds, nfds, ts, mask);
+	if (!ts_valid(ts))
+		return (int)ax_ret(-EINVAL);
+	return (int)ax_ret(poll_mixed(fds, nfds, ts, mask));
 }
 
 /* The poll events select's sets ask of fd i. */
@@ -165,28 +226,31 @@ static short select_events(int i, fd_set *rd, fd_set *wr, fd_set *ex)
 		       (wr && FD_ISSET(i, wr) ? POLLOUT : 0) | (ex && FD_ISSET(i, ex) ? POLLPRI : 0));
 }
 
-AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+/* Any axnet socket in select's sets? */
+static int any_sock_set(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
+{
+	for (int i = 0; i < nfds && i < FD_SETSIZE; i++)
+		if (select_events(i, rd, wr, ex) && ax_fd_is_sock(i))
+			return 1;
+	return 0;
+}
+
+/* select and pselect: -errno or the count of bits set. */
+static int select_mixed(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts,
+			const sigset_t *mask)
 {
 	struct pollfd stack_p[POLL_STACK], *p = stack_p;
-	int i, n = 0, timeout = -1, r, count = 0;
-	uint64_t start = 0;
+	int i, n = 0, r, count = 0;
 
 	if (nfds < 0 || nfds > FD_SETSIZE)
-		return (int)ax_ret(-EINVAL);
-	if (tv) {
-		if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
-			return (int)ax_ret(-EINVAL);
-		timeout = tv->tv_sec > 2000000 ? 2000000000 :
-			  (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
-		start = mono_ms();
-	}
+		return -EINVAL;
 	for (i = 0; i < nfds; i++)
 		if (select_events(i, rd, wr, ex))
 			n++;
 	if (n > POLL_STACK) {
 		p = calloc((size_t)n, sizeof(*p));
 		if (!p)
-			return (int)ax_ret(-ENOMEM);
+			return -ENOMEM;
 	}
 	n = 0;
 	for (i = 0; i < nfds; i++) {
@@ -199,7 +263,7 @@ AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
 			n++;
 		}
 	}
-	r = poll_mixed(p, (nfds_t)n, timeout);
+	r = poll_mixed(p, (nfds_t)n, ts, mask);
 	if (r >= 0) {
 		for (i = 0; i < n; i++) {
 			if (p[i].revents & POLLNVAL) {
@@ -236,16 +300,47 @@ AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
 		}
 		r = count;
 	}
-	if (tv && r != -EINVAL) {
-		/* Linux writes back the time left. */
-		uint64_t el = mono_ms() - start;
-		long left = (long)timeout - (long)el;
-		if (left < 0)
-			left = 0;
-		tv->tv_sec = left / 1000;
-		tv->tv_usec = (left % 1000) * 1000;
-	}
 	if (p != stack_p)
 		free(p);
+	return r;
+}
+
+AX_API int ax_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+{
+	struct timespec ts;
+	uint64_t start = 0, end;
+	int r;
+
+	if (!any_sock_set(nfds, rd, wr, ex))
+		return ax_sys_select(nfds, rd, wr, ex, tv);
+	if (tv) {
+		if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
+			return (int)ax_ret(-EINVAL);
+		ts.tv_sec = tv->tv_sec;
+		ts.tv_nsec = tv->tv_usec * 1000L;
+		start = mono_ns();
+	}
+	r = select_mixed(nfds, rd, wr, ex, tv ? &ts : NULL, NULL);
+	if (tv && r != -EINVAL) {
+		/* Linux writes back the time left. */
+		uint64_t el = mono_ns() - start;
+
+		end = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		end = el >= end ? 0 : (end - el) / 1000;
+		tv->tv_sec = (time_t)(end / 1000000);
+		tv->tv_usec = (suseconds_t)(end % 1000000);
+	}
 	return (int)ax_ret(r);
+}
+
+AX_API int ax_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts,
+		      const sigset_t *mask)
+{
+	if (!any_sock_set(nfds, rd, wr, ex))
+		return ax_sys_pselect(nfds, rd, wr, ex, ts, mask);
+	if (!ts_valid(ts))
+		return (int)ax_ret(-EINVAL);
+	/* pselect leaves the timeout as it was (glibc hides pselect6's
+	 * update). */
+	return (int)ax_ret(select_mixed(nfds, rd, wr, ex, ts, mask));
 }

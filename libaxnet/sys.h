@@ -18,6 +18,8 @@
 #define AX_LIBAXNET_SYS_H
 
 #include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -60,7 +62,15 @@
 	X(int, getpeername, (int fd, struct sockaddr *a, socklen_t *al), (fd, a, al))          \
 	X(int, eventfd, (unsigned int v, int fl), (v, fl))                                     \
 	X(int, fcntl, (int fd, int cmd, void *arg), (fd, cmd, arg))                            \
-	X(int, ioctl, (int fd, unsigned long req, void *arg), (fd, req, arg))
+	X(int, ioctl, (int fd, unsigned long req, void *arg), (fd, req, arg))                  \
+	X(int, ppoll, (struct pollfd * p, nfds_t n, const struct timespec *t,                  \
+		       const sigset_t *m), (p, n, t, m))                                        \
+	X(int, pselect, (int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t,     \
+			 const sigset_t *m), (n, r, w, e, t, m))                                \
+	X(int, epoll_pwait, (int ep, struct epoll_event *e, int n, int ms, const sigset_t *m), \
+	  (ep, e, n, ms, m))                                                                   \
+	X(int, epoll_pwait2, (int ep, struct epoll_event *e, int n, const struct timespec *t,  \
+			      const sigset_t *m), (ep, e, n, t, m))
 
 #ifdef AX_PRELOAD
 /* The next definitions (libc's), filled by ax_sys_resolve(). */

@@ -18,6 +18,10 @@ declare -A FORBID=(
 	[libaxnet]="net/ userspace/ sock/ daemon/ authz/ policy/ axiom/ driver/ cli/ netdev.h"
 	[util]="net/ userspace/ sock/ daemon/ authz/ policy/ axiom/ libaxnet/ driver/ cli/"
 )
+# parts that may include only these prefixes (and their own files)
+declare -A ONLY=(
+	[preload]="libaxnet/ axnet/ util/instance.h"
+)
 
 bad=0
 for part in "${!FORBID[@]}"; do
@@ -33,6 +37,22 @@ for part in "${!FORBID[@]}"; do
 				;;
 			esac
 		done
+	done < <(grep -rn --include='*.c' --include='*.h' '^#include "' "$part" || true)
+done
+for part in "${!ONLY[@]}"; do
+	[ -d "$part" ] || continue
+	while IFS= read -r line; do
+		file=${line%%:*}
+		inc=$(sed -n 's/.*#include "\([^"]*\)".*/\1/p' <<<"$line")
+		ok=0
+		[ -e "$part/$inc" ] && ok=1
+		for f in ${ONLY[$part]}; do
+			case "$inc" in "$f"*) ok=1 ;; esac
+		done
+		if [ $ok -eq 0 ]; then
+			echo "layers: $file includes \"$inc\" ($part/ may use only ${ONLY[$part]})"
+			bad=1
+		fi
 	done < <(grep -rn --include='*.c' --include='*.h' '^#include "' "$part" || true)
 done
 [ $bad -eq 0 ] && echo "layers: every #include follows ARCHITECTURE.md"

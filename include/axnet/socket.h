@@ -58,6 +58,7 @@
 #define AXNET_SOCKET_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -241,6 +242,17 @@ int ax_ioctl(int fd, unsigned long request, ...);
 int ax_poll(struct pollfd *fds, nfds_t nfds, int timeout);
 int ax_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
               struct timeval *timeout);
+/*
+ * As ppoll(2) and pselect(2): the signal mask (NULL: the thread's) is in
+ * force while the call sleeps, set and restored atomically with the
+ * sleep. timeout NULL: forever. Errors as above, and EINVAL for a
+ * timeout with tv_sec < 0 or tv_nsec outside [0, 1e9). pselect does not
+ * change *timeout.
+ */
+int ax_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
+             const sigset_t *sigmask);
+int ax_pselect(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+               const struct timespec *timeout, const sigset_t *sigmask);
 
 /*
  * An epoll set is a kernel epoll descriptor (flags: EPOLL_CLOEXEC) that a
@@ -262,6 +274,15 @@ int ax_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
 int ax_epoll_create1(int flags);
 int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
 int ax_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
+/* As epoll_pwait(2) and epoll_pwait2(2): sigmask in force while asleep;
+ * epoll_pwait2's timeout in ns (NULL: forever). A set that never held an
+ * axnet socket waits in the kernel's call itself, with the program's own
+ * data (so a program may use the ax_epoll_* calls on every set at no
+ * cost). */
+int ax_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
+                   const sigset_t *sigmask);
+int ax_epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
+                    const struct timespec *timeout, const sigset_t *sigmask);
 
 #ifdef __cplusplus
 }
