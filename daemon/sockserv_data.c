@@ -302,6 +302,16 @@ static void udp_take_rx(struct ss_sock *s)
 		sock_abort(s, "rx consumer index refused");
 }
 
+/* The records written before a SHUT_WR (do_shutdown) have all gone:
+ * it applies, and those after it are refused (EPIPE). */
+static void shut_wr_due(struct ss_sock *s)
+{
+	if (s->tx_shut_wr && s->so && s->tx_cons == s->tx_shut_at) {
+		s->tx_shut_wr = 0;
+		sock_shutdown(s->so, SHUT_WR);
+	}
+}
+
 /* Send the datagrams the program put in its tx ring, in order, until the
  * socket layer says wait (-EAGAIN: retried on EPOLLOUT). A failed send
  * takes its record and leaves its error for the program (SO_ERROR), as a
@@ -320,6 +330,7 @@ static void udp_take_tx(struct ss_sock *s)
 	}
 	start = s->tx_cons;
 	while (s->so && s->tx_cons != prod) {
+		shut_wr_due(s);
 		struct axipc_dgram d;
 		struct sockaddr_in sin;
 		uint32_t payload;
@@ -366,6 +377,7 @@ static void udp_take_tx(struct ss_sock *s)
 		s->tx_cons += (uint32_t)n;
 	}
 	ST(&sl->tx_ring.cons, s->tx_cons);
+	shut_wr_due(s);
 	/* Room in the ring: a program waiting to send is woken. */
 	ss_mark_dirty(s, s->tx_cons != start ? EPOLLOUT : 0);
 }
