@@ -260,7 +260,7 @@ fuzz: $(FUZZ_BINS)
 # The virtio-net guest runs the plain build; the host-side tests the ASan one.
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
 	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
-	$(BUILD)/tests/ax_cat
+	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \
