@@ -157,6 +157,12 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lsodium -lm
 
+# The preload library's DNS messages (preload/dns.c: pure, no libc names).
+$(BUILD)/asan/tests/test_preload_dns: tests/unit/test_preload_dns.c tests/unit/testlib.h \
+		preload/dns.c preload/dns.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< preload/dns.c
+
 # test_tcp_table holds 100,000 connections. With opt.h's rings (2 x 256 KiB,
 # allocated with the connection) that is 51 GB of address space and ~9 GB
 # of ASan shadow, so it gets an engine of its own with 4 KiB rings: the
@@ -233,6 +239,12 @@ FUZZ_TIME ?= 20
 # records fill a window, and keep LeakSanitizer's heap scans short.
 $(BUILD)/fuzz/fuzz_tcp: FUZZ_DEFS := -DAX_TCP_HASH_BUCKETS=64u -DAX_TCP_SNDBUF=16384u \
 	-DAX_TCP_RCVBUF=16384u
+
+# The preload library's DNS answer reader, alone.
+$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c preload/dns.c preload/dns.h
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o $@ $< preload/dns.c
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
