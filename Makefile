@@ -230,6 +230,15 @@ $(BUILD)/tests/ax_%_kernel: tests/tools/ax_%.c tests/tools/ax_kernel.h tests/too
 	@mkdir -p $(@D)
 	$(CC) -DAX_KERNEL $(AX_TOOL_FLAGS) -o $@ $<
 
+# Unmodified programs' stand-ins (tests/tools/px_*.c): the kernel's socket
+# calls only, no axnet header, run under libaxnet-preload.so. Fortified,
+# so glibc's _chk variants are what they call.
+PX_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/px_*.c))
+
+$(BUILD)/tests/px_%: tests/tools/px_%.c tests/tools/sha256.h
+	@mkdir -p $(@D)
+	$(CC) -Itests/tools -std=gnu11 $(WARN) -g -O2 -D_FORTIFY_SOURCE=2 -o $@ $<
+
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME ?= 20
@@ -272,7 +281,7 @@ fuzz: $(FUZZ_BINS)
 # The virtio-net guest runs the plain build; the host-side tests the ASan one.
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
 	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
-	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so
+	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so $(PX_TOOLS)
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -199,6 +200,33 @@ int ax_call(uint16_t type, uint32_t sock, const void *body, size_t blen, void *r
 	return err;
 }
 
+/*
+ * The session's own descriptors live high (below 1024, where select can
+ * still see them, and below RLIMIT_NOFILE), not at the lowest free
+ * numbers: those are the program's. A program expects its first socket
+ * to be the lowest free number (as under the kernel), and so does one
+ * that closed fd 0 to have its next socket land there (inetd style). fd
+ * is replaced by its copy (close-on-exec); left as it is when no room.
+ */
+static int fd_high(int fd)
+{
+	struct rlimit rl;
+	long top = 1024;
+	int hi;
+
+	if (fd < 0)
+		return fd;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)top)
+		top = (long)rl.rlim_cur;
+	if (top <= 64 || fd >= top - 32)
+		return fd;
+	hi = ax_sys_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(top - 32));
+	if (hi < 0)
+		return fd;
+	ax_sys_close(fd);
+	return hi;
+}
+
 static int open_ctl(void)
 {
 	struct sockaddr_un sa;
@@ -220,7 +248,7 @@ static int open_ctl(void)
 		ax_sys_close(fd);
 		return err;
 	}
-	return fd;
+	return fd_high(fd);
 }
 
 static void atfork_prepare(void);
@@ -292,7 +320,7 @@ static int session_open(const char *dir)
 	ax_sess.nslots = rep.nslots;
 	ax_sess.locks = locks;
 	ax_sess.wake = wake;
-	ax_sess.doorbell = fds[1];
+	ax_sess.doorbell = fd_high(fds[1]);
 	__atomic_store_n(&ax_sess.ctl, ctl, __ATOMIC_RELEASE);
 	if (!atfork_done) {
 		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);

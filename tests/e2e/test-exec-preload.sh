@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The preload library (build/libaxnet-preload.so) under a program written
+# against the kernel's socket calls only (tests/tools/px_preload, built
+# fortified), with the Linux kernel as the peer:
+#  - an axnet socket's descriptor is the lowest free number (a real one,
+#    under FD_SETSIZE); select over it and a pipe; an epoll set of a pipe
+#    and the socket reports both with the program's own data; 8 MiB read
+#    through __read_chk, __recv_chk, __recvfrom_chk and __poll_chk arrive
+#    intact (SHA-256 against the kernel sender's);
+#  - an epoll set of pipes only stays the kernel's (no helper descriptor,
+#    the program's data);
+#  - sendfile(2) of a file to an axnet socket, with and without an offset,
+#    arrives intact at the kernel (SHA-256);
+#  - an exec'd child (execve, posix_spawn) gets LD_PRELOAD and
+#    AXNET_STATE_DIR back when the parent cleared them, and the parent's
+#    axnet socket is closed in it (EBADF) but not in the parent;
+#  - AF_INET6 TCP and UDP fail with EAFNOSUPPORT;
+#  - the library exports libc's names only (no ax_* symbol).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/libaxnet.sh"
+
+PL=$(realpath "${AX_PRELOAD_LIB:-build/libaxnet-preload.so}")
+PX=$AX_TOOLS_DIR/px_preload
+[ -x "$PX" ] || fail "$PX is not built (make $PX)"
+[ -f "$PL" ] || fail "$PL is not built (make build/libaxnet-preload.so)"
+BYTES=$((8 << 20))
+
+# The tool must call glibc's _chk variants, or the test proves nothing of them.
+for f in __read_chk __recv_chk __recvfrom_chk __poll_chk; do
+	nm -D "$PX" | grep -qw "$f" || fail "$PX does not call $f (not fortified?)"
+done
+exported=$(nm -D --defined-only "$PL" | awk '{ print $3 }' | grep -c '^ax_')
+expect_eq "ax_* symbols exported by the preload library" "$exported" 0
+
+make_pair
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
+
+# px NAME ARGS...: the tool under the library, in the background.
+px() {
+	local name=$1
+	shift
+	prog "$name" env LD_PRELOAD="$PL" "$PX" "$@"
+}
+# has_ok NAME TEXT: NAME printed "ok TEXT".
+has_ok() {
+	grep -qF "ok $2" "$WORK/$1.out" || { cat "$WORK/$1.out" "$WORK/$1.err" >&2; fail "$1: no 'ok $2'"; }
+	pass "$2"
+}
+
+# --- descriptors, select, mixed epoll, the _chk variants ------------------------
+peer k1 tcp listen "$KERNEL_B" 5201 --send "$BYTES"
+wait_for k1 '^listening'
+px p1 recv "$KERNEL_B" 5201
+done_ok p1
+done_ok k1
+has_ok p1 "placeholder fd is the lowest free number"
+has_ok p1 "select reports the socket readable and the empty pipe not"
+has_ok p1 "epoll set of a pipe and an axnet socket reports both with the program's data"
+same_stream "kernel -> program through read/recv/recvfrom _chk" k1 sent p1 received "$BYTES"
+
+# --- pure epoll, AF_INET6 ----------------------------------------------------------
+px p2 pure
+done_ok p2
+has_ok p2 "epoll set of kernel fds only is the kernel's, with the program's data"
+px p3 inet6
+done_ok p3
+has_ok p3 "AF_INET6 TCP and UDP: EAFNOSUPPORT"
+
+# --- sendfile ---------------------------------------------------------------------
+FILE_BYTES=$((3 * 1024 * 1024 + 12345))
+head -c "$FILE_BYTES" /dev/urandom >"$WORK/file"
+peer k4 tcp listen "$KERNEL_B" 5204 --recv
+wait_for k4 '^listening'
+px p4 sendfile "$KERNEL_B" 5204 "$WORK/file"
+done_ok p4
+done_ok k4
+expect_eq "sendfile: bytes the program sent" "$(field p4 sendfile bytes)" "$FILE_BYTES"
+expect_eq "sendfile: bytes the kernel received" "$(field k4 received bytes)" "$FILE_BYTES"
+expect_eq "sendfile: SHA-256 at the kernel = the file's" "$(field k4 received sha256)" \
+	"$(sha256sum <"$WORK/file" | cut -d' ' -f1)"
+pass "sendfile to an axnet socket arrives intact"
+
+# --- exec ---------------------------------------------------------------------------
+peer k5 tcp listen "$KERNEL_B" 5205 --recv
+wait_for k5 '^listening'
+px p5 exec "$KERNEL_B" 5205
+done_ok p5
+done_ok k5
+has_ok p5 "execve with a cleared environment: the child has LD_PRELOAD and the socket is gone"
+has_ok p5 "posix_spawn with a cleared environment: the same, and the parent's socket untouched"
+expect_eq "exec: child runs that passed" "$(grep -c '^child ok' "$WORK/p5.out")" 2
+expect_eq "exec: bytes the parent sent after its children exec'd" "$(field k5 received bytes)" 11
+
+stop_axnet
+echo "PASS test-exec-preload"
