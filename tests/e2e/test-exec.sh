@@ -115,6 +115,12 @@ expect_eq "LD_PRELOAD in the program" "$(sed -n 's/^LD_PRELOAD=//p' "$WORK/env.o
 	"$(readlink -f "$AXNET_PRELOAD"):/lib/x86_64-linux-gnu/libm.so.6"
 expect_eq "AXNET_STATE_DIR in the program" "$(sed -n 's/^AXNET_STATE_DIR=//p' "$WORK/env.out")" \
 	"$(readlink -f "$STATE")"
+# Already there (an axnet exec'd program running axnet exec): once.
+LD_PRELOAD="$(readlink -f "$AXNET_PRELOAD")" ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0 \
+	"$AXNET" exec --state-dir "$STATE" -- /usr/bin/env >"$WORK/env.out" 2>"$WORK/env.err" ||
+	fail "axnet exec env: $(cat "$WORK/env.err")"
+expect_eq "LD_PRELOAD in the program, ours already in it" \
+	"$(sed -n 's/^LD_PRELOAD=//p' "$WORK/env.out")" "$(readlink -f "$AXNET_PRELOAD")"
 expect_eq "a glibc program's output" "$("$AXNET" exec --state-dir "$STATE" "$WORK/glibc")" ran
 "$AXNET" exec --state-dir "$STATE" -- sh -c 'exit 7'
 expect_eq "the program's exit status" $? 7

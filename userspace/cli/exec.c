@@ -307,7 +307,21 @@ static int preload_path(char out[PATH_MAX])
 	return -1;
 }
 
-/* LD_PRELOAD with lib first (once), what was there kept after it. */
+/* Whether the LD_PRELOAD list (ld.so(8): separated by ':' or spaces)
+ * holds lib. */
+static int preload_has(const char *list, const char *lib)
+{
+	size_t n = strlen(lib);
+
+	for (const char *p = list; (p = strstr(p, lib)); p += n)
+		if ((p == list || p[-1] == ':' || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ':' || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+/* LD_PRELOAD with lib first (once), what was there kept after it: an
+ * axnet exec under an axnet exec'd program adds nothing. */
 static int set_preload(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
@@ -316,6 +330,8 @@ static int set_preload(const char *lib)
 
 	if (!old || !*old)
 		return setenv("LD_PRELOAD", lib, 1);
+	if (preload_has(old, lib))
+		return 0;
 	if (asprintf(&val, "%s:%s", lib, old) < 0)
 		return -1;
 	rc = setenv("LD_PRELOAD", val, 1);
