@@ -358,11 +358,14 @@ static void udp_take_tx(struct ss_sock *s)
 		} else {
 			rc = -EAFNOSUPPORT;
 		}
-		if (rc == -EAGAIN) {
-			/* Held (its flow's authorization is committing, or
-			 * the device is full): the record stays in the ring,
-			 * the program's ring fills (its sends wait as on a
-			 * full socket buffer), and it is retried next round. */
+		if (rc == -EAGAIN || rc == -ENOBUFS) {
+			/* Held (its flow's authorization is committing; or
+			 * -ENOBUFS: the device is full, or the neighbour is
+			 * being resolved and its queue holds AX_ARP_QUEUE_PER_
+			 * ENTRY frames already, where Linux would queue it and
+			 * send() succeed): the record stays in the ring, the
+			 * program's ring fills (its sends wait as on a full
+			 * socket buffer), and it is retried next round. */
 			if (!s->tx_blocked) {
 				s->tx_blocked = 1;
 				s->blocked_next = s->seg->ss->blocked;
