@@ -63,6 +63,10 @@ refused "a script with a static interpreter" 126 \
 refused "a script run by env busybox" 126 \
 	"axnet exec: /usr/bin/busybox (the interpreter of $WORK/envscript) $STATIC_WHY" \
 	"$WORK/envscript"
+printf '#!/no/such/interpreter-%s\n' "$ID" >"$WORK/badinterp" && chmod 755 "$WORK/badinterp"
+refused "a script whose interpreter is missing" 126 \
+	"axnet exec: /no/such/interpreter-$ID (the interpreter of $WORK/badinterp) cannot be opened: No such file or directory" \
+	"$WORK/badinterp"
 refused "a file not executable" 126 "axnet exec: $WORK/noexec: Permission denied" "$WORK/noexec"
 refused "a program not on PATH" 127 "axnet exec: no-such-program-$ID: command not found" \
 	"no-such-program-$ID"

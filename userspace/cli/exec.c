@@ -221,10 +221,16 @@ static int exec_check(const char *path, const char *script, int depth)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "axnet exec: %s: %s\n", path, strerror(errno));
+		int err = errno;
+
 		if (fd >= 0)
 			close(fd);
-		return errno == ENOENT ? EXEC_NOT_FOUND : EXEC_REFUSED;
+		/* A script's missing interpreter: 126, as shells ("bad
+		 * interpreter"); the program itself missing: 127. */
+		if (script)
+			return refuse(path, script, "cannot be opened: %s", strerror(err));
+		fprintf(stderr, "axnet exec: %s: %s\n", path, strerror(err));
+		return err == ENOENT ? EXEC_NOT_FOUND : EXEC_REFUSED;
 	}
 	n = pread(fd, buf, sizeof(buf), 0);
 	if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
