@@ -119,6 +119,11 @@ expect_eq "LD_PRELOAD in the program" "$(sed -n 's/^LD_PRELOAD=//p' "$WORK/env.o
 	"$(readlink -f "$AXNET_PRELOAD"):/lib/x86_64-linux-gnu/libm.so.6"
 expect_eq "AXNET_STATE_DIR in the program" "$(sed -n 's/^AXNET_STATE_DIR=//p' "$WORK/env.out")" \
 	"$(readlink -f "$STATE")"
+# Without AXNET_PRELOAD: the library beside the axnet binary (resolved).
+env -u AXNET_PRELOAD "$AXNET" exec --state-dir "$STATE" -- /usr/bin/env >"$WORK/env.out" \
+	2>"$WORK/env.err" || fail "axnet exec env (no AXNET_PRELOAD): $(cat "$WORK/env.err")"
+expect_eq "LD_PRELOAD: the library beside axnet" "$(sed -n 's/^LD_PRELOAD=//p' "$WORK/env.out")" \
+	"$(readlink -f "$(dirname "$AXNET")/libaxnet-preload.so")"
 # Already there (an axnet exec'd program running axnet exec): once.
 LD_PRELOAD="$(readlink -f "$AXNET_PRELOAD")" ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0 \
 	"$AXNET" exec --state-dir "$STATE" -- /usr/bin/env >"$WORK/env.out" 2>"$WORK/env.err" ||
