@@ -212,13 +212,23 @@ static void item_check(struct ax_epitem *it)
 		ax_rdlist_add(&it->ep->rdl, &it->rd);
 }
 
-/* Unlink an item from its socket and its set; the caller holds ep->mu. */
-static void item_drop(struct ax_ep *ep, struct ax_epitem *it)
+/*
+ * Unlink an item from its socket and its set; the caller holds ep->mu.
+ * kdel: take the eventfd out of the kernel's set too. Not when the socket
+ * or the set is only being closed and the process has forked: the
+ * kernel's epoll set is then shared with the family (a forked child
+ * closing its copies, as redis' BGSAVE child closes the listeners, must
+ * not take them out of the parent's set); as in Linux, the registration
+ * goes when the last copy of the file closes, and events for an fd the
+ * set no longer holds are ignored (ents).
+ */
+static void item_drop(struct ax_ep *ep, struct ax_epitem *it, int kdel)
 {
 	struct ax_sock *s = it->s;
 
 	ax_rdlist_del(&ep->rdl, &it->rd);
-	ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, it->fd, NULL);
+	if (kdel)
+		ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, it->fd, NULL);
 	pthread_mutex_lock(&s->wmu);
 	for (struct ax_epitem **pp = &s->items; *pp; pp = &(*pp)->s_next) {
 		if (*pp == it) {
@@ -313,7 +323,7 @@ static int ctl_sock(struct ax_ep *ep, int op, struct ax_sock *s, struct epoll_ev
 	case EPOLL_CTL_DEL:
 		if (!it)
 			return -ENOENT;
-		item_drop(ep, it);
+		item_drop(ep, it, 1);
 		return 0;
 	}
 	return -EINVAL;
@@ -608,7 +618,7 @@ void ax_epoll_close(struct ax_obj *o)
 	pthread_mutex_lock(&ep->mu);
 	for (int fd = 0; fd < ep->nents; fd++)
 		if (ep->ents[fd].used == 2)
-			item_drop(ep, ep->ents[fd].item);
+			item_drop(ep, ep->ents[fd].item, 0); /* the set closes next */
 	free(ep->ents);
 	ep->ents = NULL;
 	ep->nents = 0;
@@ -643,7 +653,7 @@ void ax_epoll_forget(struct ax_sock *s)
 				still = 1;
 		pthread_mutex_unlock(&s->wmu);
 		if (still)
-			item_drop(ep, it);
+			item_drop(ep, it, !__atomic_load_n(&ax_sess.shared, __ATOMIC_RELAXED));
 		pthread_mutex_unlock(&ep->mu);
 		ax_obj_put(&ep->o);
 	}

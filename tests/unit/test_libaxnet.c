@@ -1705,6 +1705,31 @@ TEST(ppoll_pselect_and_epoll_pwait_sleep_under_the_callers_mask)
 }
 
 
+TEST(a_forked_child_closing_its_copies_leaves_the_parents_epoll_set_whole)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0xB0B }, out[4];
+	uint32_t a;
+	int fa = tcp_pair(&a), ep = ax_epoll_create1(0), st;
+	pid_t pid;
+
+	REQUIRE(fa >= 0 && ep >= 0);
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* As redis' BGSAVE child: closes the listeners, the set too. */
+		_exit(ax_close(fa) == 0 && ax_close(ep) == 0 ? 0 : 1);
+	}
+	REQUIRE(pid > 0);
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The kernel's set is the family's: the parent's registration stays. */
+	deliver(a, "z", 1, 1);
+	CHECK_EQ(ax_epoll_wait(ep, out, 4, 1000), 1);
+	CHECK_EQ(out[0].data.u64, 0xB0B);
+	ax_close(fa);
+	ax_close(ep);
+}
+
 TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(recv_takes_data_across_the_index_wrap_and_kicks),
 	  T(blocking_recv_sleeps_with_want_set_and_wakes_on_data),
@@ -1735,4 +1760,5 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(a_sockets_own_econnreset_leaves_the_session_and_other_sockets_alone),
 	  T(an_epoll_set_of_kernel_fds_is_the_kernels_until_its_first_axnet_socket),
 	  T(ppoll_pselect_and_epoll_pwait_sleep_under_the_callers_mask),
+	  T(a_forked_child_closing_its_copies_leaves_the_parents_epoll_set_whole),
 	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
