@@ -145,6 +145,12 @@ static int set_mix(struct ax_ep *ep)
 
 		if (ep->ents[fd].used != 1)
 			continue;
+		/* A kernel fd closed since it was added leaves its entry (no
+		 * close tells the set): the number may now be ours. */
+		if (fd == ep->kick || fd == ax_sess.ctl || fd == ax_sess.doorbell) {
+			ep->ents[fd].used = 0;
+			continue;
+		}
 		t.events = ep->ents[fd].kevents;
 		t.data.u64 = TAG_KERNEL | (uint32_t)fd;
 		/* MOD re-polls the fd, as the kernel's MOD does (a pending

@@ -1730,6 +1730,30 @@ TEST(a_forked_child_closing_its_copies_leaves_the_parents_epoll_set_whole)
 	ax_close(ep);
 }
 
+TEST(a_closed_kernel_fds_number_reused_by_the_sets_own_eventfd_is_not_reported)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0xDEAD }, out[4];
+	uint32_t a;
+	int fa = tcp_pair(&a), ep = ax_epoll_create1(0), p[2];
+
+	REQUIRE(fa >= 0 && ep >= 0 && pipe(p) == 0);
+	/* nginx's EPOLLRDHUP probe: a kernel fd in the set, then closed. */
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev), 0);
+	close(p[1]);
+	close(p[0]);
+	/* The set turns mixed; its eventfd takes the lowest free number. */
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0xF00D };
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev), 0);
+	CHECK_EQ(fcntl(p[0], F_GETFD) >= 0, 1); /* the number is taken again */
+	deliver(a, "q", 1, 1);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(ax_epoll_wait(ep, out, 4, 1000), 1);
+		CHECK_EQ(out[0].data.u64, 0xF00D);
+	}
+	ax_close(fa);
+	ax_close(ep);
+}
+
 TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(recv_takes_data_across_the_index_wrap_and_kicks),
 	  T(blocking_recv_sleeps_with_want_set_and_wakes_on_data),
@@ -1760,5 +1784,6 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(a_sockets_own_econnreset_leaves_the_session_and_other_sockets_alone),
 	  T(an_epoll_set_of_kernel_fds_is_the_kernels_until_its_first_axnet_socket),
 	  T(ppoll_pselect_and_epoll_pwait_sleep_under_the_callers_mask),
+	  T(a_closed_kernel_fds_number_reused_by_the_sets_own_eventfd_is_not_reported),
 	  T(a_forked_child_closing_its_copies_leaves_the_parents_epoll_set_whole),
 	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
