@@ -14,7 +14,8 @@
 #  - an exec'd child (execve, posix_spawn) gets LD_PRELOAD and
 #    AXNET_STATE_DIR back when the parent cleared them, and the parent's
 #    axnet socket is closed in it (EBADF) but not in the parent;
-#  - AF_INET6 TCP and UDP fail with EAFNOSUPPORT;
+#  - AF_INET6 TCP and UDP fail with EAFNOSUPPORT; without an instance,
+#    AF_INET sockets fail with ENOENT and the library says why, once;
 #  - the library exports libc's names only (no ax_* symbol).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libaxnet.sh"
@@ -65,6 +66,13 @@ has_ok p2 "epoll set of kernel fds only is the kernel's, with the program's data
 px p3 inet6
 done_ok p3
 has_ok p3 "AF_INET6 TCP and UDP: EAFNOSUPPORT"
+
+# No instance: socket() fails with ENOENT and the library says so once.
+AXNET_STATE_DIR=$WORK/none px p6 noinst
+done_ok p6
+has_ok p6 "no instance: AF_INET sockets fail with ENOENT, AF_UNIX ones work"
+expect_eq "no instance: the library's one line on stderr" "$(cat "$WORK/p6.err")" \
+	"axnet: no instance ($WORK/none): No such file or directory"
 
 # --- sendfile ---------------------------------------------------------------------
 FILE_BYTES=$((3 * 1024 * 1024 + 12345))

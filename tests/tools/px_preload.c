@@ -17,6 +17,8 @@
  *   px_preload pure     an epoll set of pipes only stays the kernel's: one
  *       descriptor (no helper eventfd), the program's data back
  *   px_preload inet6    AF_INET6 TCP and UDP: EAFNOSUPPORT
+ *   px_preload noinst   (AXNET_STATE_DIR naming no instance) AF_INET
+ *       sockets fail with ENOENT, AF_UNIX ones work
  *   px_preload exec HOST PORT    an axnet socket, then execve and
  *       posix_spawn of "px_preload child FD" with an environment without
  *       LD_PRELOAD or AXNET_STATE_DIR: the child must have both back and
@@ -268,6 +270,22 @@ static void do_inet6(void)
 	OK("AF_INET6 TCP and UDP: EAFNOSUPPORT");
 }
 
+/* No instance: every AF_INET socket() fails with ENOENT (the library
+ * says why once, on stderr); other sockets are the kernel's as ever. */
+static void do_noinst(void)
+{
+	int sv[2];
+
+	for (int i = 0; i < 2; i++) {
+		int fd = socket(AF_INET, i ? SOCK_DGRAM : SOCK_STREAM, 0);
+		if (fd != -1 || errno != ENOENT)
+			FAIL("no instance: socket gave %d (%s), not ENOENT", fd, strerror(errno));
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		FAIL("no instance: socketpair: %s", strerror(errno));
+	OK("no instance: AF_INET sockets fail with ENOENT, AF_UNIX ones work");
+}
+
 /* The exec'd image: FD gone, the library and the instance back. */
 static int do_child(const char *fdstr)
 {
@@ -342,6 +360,8 @@ int main(int argc, char **argv)
 		do_sendfile(argv[2], argv[3], argv[4]);
 	else if (argc >= 2 && !strcmp(argv[1], "pure"))
 		do_pure();
+	else if (argc >= 2 && !strcmp(argv[1], "noinst"))
+		do_noinst();
 	else if (argc >= 2 && !strcmp(argv[1], "inet6"))
 		do_inet6();
 	else if (argc >= 4 && !strcmp(argv[1], "exec"))
@@ -349,7 +369,7 @@ int main(int argc, char **argv)
 	else if (argc >= 3 && !strcmp(argv[1], "child"))
 		return do_child(argv[2]);
 	else {
-		fprintf(stderr, "usage: px_preload recv|sendfile|pure|inet6|exec|child ...\n");
+		fprintf(stderr, "usage: px_preload recv|sendfile|pure|inet6|noinst|exec|child ...\n");
 		return 2;
 	}
 	return 0;
