@@ -152,6 +152,10 @@ $(BUILD)/asan/tests/test_preload_env: tests/unit/test_preload_env.c tests/unit/t
 		preload/env.c preload/env.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< preload/env.c
+$(BUILD)/asan/tests/test_preload_dns: tests/unit/test_preload_dns.c tests/unit/testlib.h \
+		preload/dns.c preload/dns.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< preload/dns.c
 
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -248,6 +252,12 @@ FUZZ_TIME ?= 20
 # records fill a window, and keep LeakSanitizer's heap scans short.
 $(BUILD)/fuzz/fuzz_tcp: FUZZ_DEFS := -DAX_TCP_HASH_BUCKETS=64u -DAX_TCP_SNDBUF=16384u \
 	-DAX_TCP_RCVBUF=16384u
+
+# The preload resolver's answer parser: dns.c alone.
+$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c preload/dns.c preload/dns.h
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+		$< preload/dns.c
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)

@@ -16,6 +16,8 @@
 #    axnet socket is closed in it (EBADF) but not in the parent;
 #  - AF_INET6 TCP and UDP fail with EAFNOSUPPORT; without an instance,
 #    AF_INET sockets fail with ENOENT and the library says why, once;
+#  - getaddrinfo asks resolv.conf's server over axnet (A records, CNAME,
+#    search list, NXDOMAIN), /etc/hosts first, numeric addresses untouched;
 #  - the library exports libc's names only (no ax_* symbol).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libaxnet.sh"
@@ -73,6 +75,37 @@ done_ok p6
 has_ok p6 "no instance: AF_INET sockets fail with ENOENT, AF_UNIX ones work"
 expect_eq "no instance: the library's one line on stderr" "$(cat "$WORK/p6.err")" \
 	"axnet: no instance ($WORK/none): No such file or directory"
+
+# --- name resolution -----------------------------------------------------------
+# glibc's resolver makes kernel sockets no library can reach: getaddrinfo
+# is the library's, asking resolv.conf's servers over axnet. The program
+# sees a resolv.conf naming a server in NS_B (a bind mount in a mount
+# namespace of its own); this namespace's kernel has no route there, so an
+# answer can only have come through axnet, and the server sees axnet's
+# address.
+peer_dns() { bare dns ip netns exec "$NS_B" timeout -k 5 60 python3 tests/tools/dns_peer.py "$@"; }
+peer_dns "$KERNEL_B" 53 www.axnet.test=10.1.2.3 www.axnet.test=10.1.2.4 \
+	alias.axnet.test=\>www.axnet.test
+wait_for dns '^listening'
+printf 'nameserver %s\nsearch axnet.test\noptions timeout:1 attempts:2\n' "$KERNEL_B" >"$WORK/resolv.conf"
+prog p7 unshare -m --propagation private sh -c \
+	'mount --bind "$1" /etc/resolv.conf && shift && exec env LD_PRELOAD="$0" "$@"' \
+	"$PL" "$WORK/resolv.conf" "$PX" resolve www.axnet.test alias.axnet.test www nope.axnet.test \
+	localhost 192.0.2.7
+done_ok p7
+res() { awk -v n="$1" '$1 == "resolved" && $2 == n { $1 = $2 = ""; sub(/^ +/, ""); print }' "$WORK/p7.out"; }
+expect_eq "resolve: a name with two A records" "$(res www.axnet.test)" \
+	"addrs=10.1.2.3,10.1.2.4 canon=www.axnet.test"
+expect_eq "resolve: a CNAME followed" "$(res alias.axnet.test)" \
+	"addrs=10.1.2.3,10.1.2.4 canon=www.axnet.test"
+expect_eq "resolve: a short name through the search list" "$(res www)" \
+	"addrs=10.1.2.3,10.1.2.4 canon=www.axnet.test"
+expect_eq "resolve: no such name" "$(res nope.axnet.test)" "error=EAI_NONAME"
+expect_eq "resolve: /etc/hosts" "$(res localhost)" "addrs=127.0.0.1 canon=localhost"
+expect_eq "resolve: a numeric address (glibc's)" "$(res 192.0.2.7)" "addrs=192.0.2.7 canon=192.0.2.7"
+expect_eq "resolve: every query came from axnet's address" \
+	"$(awk '$1 == "query" && $4 != "'"$AXNET_IP"'"' "$WORK/dns.out" | wc -l)" 0
+expect_eq "resolve: queries the server saw" "$(grep -c '^query' "$WORK/dns.out")" 5
 
 # --- sendfile ---------------------------------------------------------------------
 FILE_BYTES=$((3 * 1024 * 1024 + 12345))

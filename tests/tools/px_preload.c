@@ -17,6 +17,8 @@
  *   px_preload pure     an epoll set of pipes only stays the kernel's: one
  *       descriptor (no helper eventfd), the program's data back
  *   px_preload inet6    AF_INET6 TCP and UDP: EAFNOSUPPORT
+ *   px_preload resolve NAME...   getaddrinfo (TCP port 80) of each:
+ *       "resolved NAME addrs=A,B canon=C" or "resolved NAME error=E"
  *   px_preload noinst   (AXNET_STATE_DIR naming no instance) AF_INET
  *       sockets fail with ENOENT, AF_UNIX ones work
  *   px_preload exec HOST PORT    an axnet socket, then execve and
@@ -33,6 +35,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
@@ -286,6 +289,37 @@ static void do_noinst(void)
 	OK("no instance: AF_INET sockets fail with ENOENT, AF_UNIX ones work");
 }
 
+/* getaddrinfo of each name (TCP, AI_CANONNAME): "resolved NAME
+ * addrs=A,B canon=C" or "resolved NAME error=TEXT". */
+static void do_resolve(int n, char **names)
+{
+	for (int i = 0; i < n; i++) {
+		struct addrinfo h = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_CANONNAME }, *r;
+		char a[INET_ADDRSTRLEN], list[512] = "";
+		int e = getaddrinfo(names[i], "80", &h, &r);
+
+		if (e) {
+			printf("resolved %s error=%s\n", names[i],
+			       e == EAI_NONAME ? "EAI_NONAME" : e == EAI_AGAIN ? "EAI_AGAIN" : "other");
+			continue;
+		}
+		for (struct addrinfo *p = r; p; p = p->ai_next) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)p->ai_addr;
+
+			if (p->ai_family != AF_INET || ntohs(sin->sin_port) != 80 ||
+			    p->ai_socktype != SOCK_STREAM)
+				FAIL("resolve %s: an entry of family %d port %d type %d", names[i],
+				     p->ai_family, ntohs(sin->sin_port), p->ai_socktype);
+			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 list[0] ? "," : "", a);
+		}
+		printf("resolved %s addrs=%s canon=%s\n", names[i], list,
+		       r->ai_canonname ? r->ai_canonname : "-");
+		freeaddrinfo(r);
+	}
+}
+
 /* The exec'd image: FD gone, the library and the instance back. */
 static int do_child(const char *fdstr)
 {
@@ -360,6 +394,8 @@ int main(int argc, char **argv)
 		do_sendfile(argv[2], argv[3], argv[4]);
 	else if (argc >= 2 && !strcmp(argv[1], "pure"))
 		do_pure();
+	else if (argc >= 3 && !strcmp(argv[1], "resolve"))
+		do_resolve(argc - 2, argv + 2);
 	else if (argc >= 2 && !strcmp(argv[1], "noinst"))
 		do_noinst();
 	else if (argc >= 2 && !strcmp(argv[1], "inet6"))
@@ -369,7 +405,7 @@ int main(int argc, char **argv)
 	else if (argc >= 3 && !strcmp(argv[1], "child"))
 		return do_child(argv[2]);
 	else {
-		fprintf(stderr, "usage: px_preload recv|sendfile|pure|inet6|noinst|exec|child ...\n");
+		fprintf(stderr, "usage: px_preload recv|sendfile|pure|inet6|noinst|resolve|exec|child ...\n");
 		return 2;
 	}
 	return 0;
