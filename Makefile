@@ -146,6 +146,12 @@ $(BUILD)/asan/tests/test_libaxnet: tests/unit/test_libaxnet.c tests/unit/testlib
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
 		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+# The descriptor and blocking semantics, on the same fake daemon.
+$(BUILD)/asan/tests/test_libaxnet_sem: tests/unit/test_libaxnet_sem.c tests/unit/test_libaxnet.c \
+		tests/unit/testlib.h $(LIBAX_HDRS) $(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
 
 # The preload library's pure pieces.
 $(BUILD)/asan/tests/test_preload_env: tests/unit/test_preload_env.c tests/unit/testlib.h \
@@ -221,7 +227,7 @@ $(BUILD)/tests/xdp_pass.bpf.o: tests/tools/xdp_pass.bpf.c | deps
 AX_TOOL_FLAGS = -Iinclude -Itests/tools $(CFLAGS) -pthread
 AX_TOOLS := $(BUILD)/tests/ax_xfer $(BUILD)/tests/ax_epoll_many $(BUILD)/tests/ax_scribble \
 	$(BUILD)/tests/ax_errno $(BUILD)/tests/ax_xfer_kernel $(BUILD)/tests/ax_errno_kernel \
-	$(BUILD)/tests/ax_idle
+	$(BUILD)/tests/ax_idle $(BUILD)/tests/ax_sem $(BUILD)/tests/ax_sem_kernel
 
 $(BUILD)/tests/ax_%: tests/tools/ax_%.c tests/tools/sha256.h include/axnet/socket.h \
 		include/axnet/ipc.h $(BUILD)/libaxnet.so

@@ -391,10 +391,15 @@ AX_API int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 		 (op == EPOLL_CTL_MOD || (event->events & EPOLLONESHOT)))
 		err = -EINVAL;
 	else {
+		/* Its eventfd reads and writes under the set's lock are
+		 * cancellation points: not here. */
+		int oc = ax_nocancel();
+
 		pthread_mutex_lock(&ep->mu);
 		err = s ? ctl_sock(ep, op, s, event) : ctl_kernel(ep, op, fd, event);
 		kick_sync(ep);
 		pthread_mutex_unlock(&ep->mu);
+		ax_cancel_restore(oc);
 	}
 	if (s)
 		ax_obj_put(&s->o);
@@ -473,6 +478,42 @@ static int untag(struct ax_ep *ep, struct epoll_event *ev, int n)
 	return k;
 }
 
+static void ep_put(void *ep)
+{
+	ax_obj_put(&((struct ax_ep *)ep)->o);
+}
+
+/* epoll_pwait2(2), the one cancellation point of a mixed wait (glibc acts
+ * on a deferred cancel there), with the caller's cancel state oc; the
+ * set's reference goes should it act. */
+static int pwait2_cancellable(struct ax_ep *ep, struct epoll_event *kev, int n,
+			      const struct timespec *tl, const sigset_t *mask, int oc)
+{
+	int r, st;
+
+	pthread_cleanup_push(ep_put, ep);
+	pthread_setcancelstate(oc, &st);
+	r = ax_sys_epoll_pwait2(ep->o.fd, kev, n, tl, mask);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &st);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
+/* The kernel's own call for a set that is not ours or pure, dropping the
+ * set's reference (ep, when not NULL) should the thread be cancelled in it. */
+static int kernel_wait(struct ax_ep *ep, int epfd, struct epoll_event *events, int maxevents,
+		       int ms, const struct timespec *ts, const sigset_t *mask, int pwait)
+{
+	int r;
+
+	pthread_cleanup_push(ep_put, ep);
+	r = pwait == 0 ? ax_sys_epoll_wait(epfd, events, maxevents, ms) :
+	    pwait == 1 ? ax_sys_epoll_pwait(epfd, events, maxevents, ms, mask) :
+			 ax_sys_epoll_pwait2(epfd, events, maxevents, ts, mask);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
 /*
  * Every wait. end: the deadline in CLOCK_MONOTONIC ns (0 forever, 1 do
  * not sleep); mask: the signal mask while asleep (NULL: the thread's).
@@ -482,7 +523,9 @@ static int wait_mixed(struct ax_ep *ep, struct epoll_event *events, int maxevent
 		      const sigset_t *mask)
 {
 	struct epoll_event kev[WAIT_BATCH];
-	int ret;
+	/* Cancellation acts in the kernel's wait alone: not while the set's
+	 * lock is held around its eventfd reads and writes. */
+	int ret, oc = ax_nocancel();
 
 	for (;;) {
 		struct timespec left = { 0, 0 }, *tl = NULL;
@@ -506,7 +549,7 @@ static int wait_mixed(struct ax_ep *ep, struct epoll_event *events, int maxevent
 			forced = 1;
 		}
 		pthread_mutex_unlock(&ep->mu);
-		n = ax_sys_epoll_pwait2(ep->o.fd, kev, cap, tl, mask);
+		n = pwait2_cancellable(ep, kev, cap, tl, mask, oc);
 		if (n < 0) {
 			ret = -errno;
 			break;
@@ -545,6 +588,7 @@ static int wait_mixed(struct ax_ep *ep, struct epoll_event *events, int maxevent
 		}
 		/* Only eventfds that fired for nothing asked: again. */
 	}
+	ax_cancel_restore(oc);
 	return ret;
 }
 
@@ -560,11 +604,11 @@ static int wait_any(int epfd, struct epoll_event *events, int maxevents, int ms,
 	ep = ep_get(epfd);
 	if (!ep || !__atomic_load_n(&ep->mixed, __ATOMIC_ACQUIRE)) {
 		/* Not ours, or pure: the kernel's call untouched. */
-		ret = pwait == 0 ? ax_sys_epoll_wait(epfd, events, maxevents, ms) :
-		      pwait == 1 ? ax_sys_epoll_pwait(epfd, events, maxevents, ms, mask) :
-				   ax_sys_epoll_pwait2(epfd, events, maxevents, ts, mask);
 		if (!ep)
-			return ret;
+			return pwait == 0 ? ax_sys_epoll_wait(epfd, events, maxevents, ms) :
+			       pwait == 1 ? ax_sys_epoll_pwait(epfd, events, maxevents, ms, mask) :
+					    ax_sys_epoll_pwait2(epfd, events, maxevents, ts, mask);
+		ret = kernel_wait(ep, epfd, events, maxevents, ms, ts, mask, pwait);
 		if (ret <= 0 || !__atomic_load_n(&ep->mixed, __ATOMIC_ACQUIRE)) {
 			ax_obj_put(&ep->o);
 			return ret;

@@ -14,6 +14,8 @@ PKGS=(
 	hping3 python3-scapy                       # SYN floods, crafted hostile frames
 	qemu-system-x86 linux-image-amd64          # the virtio-net guest test
 	busybox-static cpio                        # ...and its initramfs
+	nginx-light redis-server redis-tools       # stock programs under `axnet exec`
+	wrk socat curl strace                      # ...their kernel-side peers and probes
 )
 
 missing=()
@@ -30,4 +32,16 @@ fi
 echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# nginx and redis-server start their services on install where the init
+# system lets them, which would hold ports on the host: a policy-rc.d that
+# refuses (exit 101) keeps them stopped, unless the machine has one already.
+own_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	own_policy=1
+fi
+rc=0
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+[ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+exit "$rc"

@@ -406,6 +406,8 @@ static void *recv_thread(void *arg)
 	return NULL;
 }
 
+/* test_libaxnet_sem.c takes the fake daemon above and has tests of its own. */
+#ifndef TEST_LIBAXNET_FAKE_ONLY
 /* ---- tests ---- */
 
 TEST(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon)
@@ -1526,12 +1528,15 @@ TEST(a_child_killed_while_it_polls_leaves_the_parents_recv_to_wake)
 		ax_close(fd);
 }
 
+#endif /* TEST_LIBAXNET_FAKE_ONLY */
+
 static void setup(void) __attribute__((constructor));
 static void setup(void)
 {
 	fake_start();
 }
 
+#ifndef TEST_LIBAXNET_FAKE_ONLY
 /* Descriptors open in this process. */
 static int nfds_open(void)
 {
@@ -1787,3 +1792,4 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(a_closed_kernel_fds_number_reused_by_the_sets_own_eventfd_is_not_reported),
 	  T(a_forked_child_closing_its_copies_leaves_the_parents_epoll_set_whole),
 	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
+#endif
