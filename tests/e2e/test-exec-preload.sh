@@ -11,7 +11,9 @@
 #    the program's data);
 #  - sendfile(2) of a file to an axnet socket, with and without an offset,
 #    arrives intact at the kernel (SHA-256);
-#  - an exec'd child (execve, posix_spawn) gets LD_PRELOAD and
+#  - recvmmsg takes several queued datagrams in one call, sendmmsg sends
+#    each (bytes and SHA-256 both ways);
+#  - an exec'd child (execve after fork and after vfork, posix_spawn) gets LD_PRELOAD and
 #    AXNET_STATE_DIR back when the parent cleared them, and the parent's
 #    axnet socket is closed in it (EBADF) but not in the parent;
 #  - AF_INET6 TCP and UDP fail with EAFNOSUPPORT; without an instance,
@@ -121,6 +123,24 @@ expect_eq "sendfile: SHA-256 at the kernel = the file's" "$(field k4 received sh
 	"$(sha256sum <"$WORK/file" | cut -d' ' -f1)"
 pass "sendfile to an axnet socket arrives intact"
 
+# --- recvmmsg, sendmmsg ------------------------------------------------------------
+px p8 mmsg-recv 6208 40
+wait_for p8 '^bound'
+peer k8 udp connect "$AXNET_IP" 6208 --send 40000 --dgram 1000
+done_ok k8
+done_ok p8
+expect_eq "recvmmsg: datagrams" "$(field p8 recvmmsg dgrams)" 40
+same_stream "recvmmsg: kernel -> program" k8 sent p8 recvmmsg 40000
+[ "$(field p8 recvmmsg most)" -gt 1 ] || fail "recvmmsg: never more than one datagram a call"
+pass "recvmmsg takes several datagrams a call ($(field p8 recvmmsg most) at most)"
+peer k9 udp listen "$KERNEL_B" 5209 --recv --idle 2
+wait_for k9 '^bound'
+px p9 mmsg-send "$KERNEL_B" 5209
+done_ok p9
+done_ok k9
+expect_eq "sendmmsg: datagrams at the kernel" "$(field k9 received dgrams)" 5
+same_stream "sendmmsg: program -> kernel" p9 sendmmsg k9 received 1500
+
 # --- exec ---------------------------------------------------------------------------
 peer k5 tcp listen "$KERNEL_B" 5205 --recv
 wait_for k5 '^listening'
@@ -128,8 +148,9 @@ px p5 exec "$KERNEL_B" 5205
 done_ok p5
 done_ok k5
 has_ok p5 "execve with a cleared environment: the child has LD_PRELOAD and the socket is gone"
+has_ok p5 "vfork and execve: the same"
 has_ok p5 "posix_spawn with a cleared environment: the same, and the parent's socket untouched"
-expect_eq "exec: child runs that passed" "$(grep -c '^child ok' "$WORK/p5.out")" 2
+expect_eq "exec: child runs that passed" "$(grep -c '^child ok' "$WORK/p5.out")" 3
 expect_eq "exec: bytes the parent sent after its children exec'd" "$(field k5 received bytes)" 11
 
 stop_axnet
