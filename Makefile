@@ -152,6 +152,22 @@ $(BUILD)/asan/tests/test_libaxnet: tests/unit/test_libaxnet.c tests/unit/testlib
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
 		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+# The descriptor and blocking semantics, on the same fake daemon.
+$(BUILD)/asan/tests/test_libaxnet_sem: tests/unit/test_libaxnet_sem.c tests/unit/test_libaxnet.c \
+		tests/unit/testlib.h $(LIBAX_HDRS) $(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call obj,$(BUILD)/asan/pic,$(LIBAX_SRCS))
+
+# The preload library's pure pieces.
+$(BUILD)/asan/tests/test_preload_env: tests/unit/test_preload_env.c tests/unit/testlib.h \
+		preload/env.c preload/env.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< preload/env.c
+$(BUILD)/asan/tests/test_preload_dns: tests/unit/test_preload_dns.c tests/unit/testlib.h \
+		preload/dns.c preload/dns.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< preload/dns.c
 
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -162,12 +178,6 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif
 		tests/unit/tcp_helper.h tests/unit/tmpdir.h tests/unit/authz_helper.h $(NET_ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lsodium -lm
-
-# The preload library's DNS messages (preload/dns.c: pure, no libc names).
-$(BUILD)/asan/tests/test_preload_dns: tests/unit/test_preload_dns.c tests/unit/testlib.h \
-		preload/dns.c preload/dns.h
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< preload/dns.c
 
 # test_tcp_table holds 100,000 connections. With opt.h's rings (2 x 256 KiB,
 # allocated with the connection) that is 51 GB of address space and ~9 GB
@@ -223,7 +233,7 @@ $(BUILD)/tests/xdp_pass.bpf.o: tests/tools/xdp_pass.bpf.c | deps
 AX_TOOL_FLAGS = -Iinclude -Itests/tools $(CFLAGS) -pthread
 AX_TOOLS := $(BUILD)/tests/ax_xfer $(BUILD)/tests/ax_epoll_many $(BUILD)/tests/ax_scribble \
 	$(BUILD)/tests/ax_errno $(BUILD)/tests/ax_xfer_kernel $(BUILD)/tests/ax_errno_kernel \
-	$(BUILD)/tests/ax_idle
+	$(BUILD)/tests/ax_idle $(BUILD)/tests/ax_sem $(BUILD)/tests/ax_sem_kernel
 
 $(BUILD)/tests/ax_%: tests/tools/ax_%.c tests/tools/sha256.h include/axnet/socket.h \
 		include/axnet/ipc.h $(BUILD)/libaxnet.so
@@ -255,11 +265,11 @@ FUZZ_TIME ?= 20
 $(BUILD)/fuzz/fuzz_tcp: FUZZ_DEFS := -DAX_TCP_HASH_BUCKETS=64u -DAX_TCP_SNDBUF=16384u \
 	-DAX_TCP_RCVBUF=16384u
 
-# The preload library's DNS answer reader, alone.
+# The preload resolver's answer parser: dns.c alone.
 $(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c preload/dns.c preload/dns.h
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $< preload/dns.c
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+		$< preload/dns.c
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)

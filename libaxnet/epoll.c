@@ -145,6 +145,12 @@ static int set_mix(struct ax_ep *ep)
 
 		if (ep->ents[fd].used != 1)
 			continue;
+		/* A kernel fd closed since it was added leaves its entry (no
+		 * close tells the set): the number may now be ours. */
+		if (fd == ep->kick || fd == ax_sess.ctl || fd == ax_sess.doorbell) {
+			ep->ents[fd].used = 0;
+			continue;
+		}
 		t.events = ep->ents[fd].kevents;
 		t.data.u64 = TAG_KERNEL | (uint32_t)fd;
 		/* MOD re-polls the fd, as the kernel's MOD does (a pending
@@ -212,13 +218,23 @@ static void item_check(struct ax_epitem *it)
 		ax_rdlist_add(&it->ep->rdl, &it->rd);
 }
 
-/* Unlink an item from its socket and its set; the caller holds ep->mu. */
-static void item_drop(struct ax_ep *ep, struct ax_epitem *it)
+/*
+ * Unlink an item from its socket and its set; the caller holds ep->mu.
+ * kdel: take the eventfd out of the kernel's set too. Not when the socket
+ * or the set is only being closed and the process has forked: the
+ * kernel's epoll set is then shared with the family (a forked child
+ * closing its copies, as redis' BGSAVE child closes the listeners, must
+ * not take them out of the parent's set); as in Linux, the registration
+ * goes when the last copy of the file closes, and events for an fd the
+ * set no longer holds are ignored (ents).
+ */
+static void item_drop(struct ax_ep *ep, struct ax_epitem *it, int kdel)
 {
 	struct ax_sock *s = it->s;
 
 	ax_rdlist_del(&ep->rdl, &it->rd);
-	ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, it->fd, NULL);
+	if (kdel)
+		ax_sys_epoll_ctl(ep->o.fd, EPOLL_CTL_DEL, it->fd, NULL);
 	pthread_mutex_lock(&s->wmu);
 	for (struct ax_epitem **pp = &s->items; *pp; pp = &(*pp)->s_next) {
 		if (*pp == it) {
@@ -313,7 +329,7 @@ static int ctl_sock(struct ax_ep *ep, int op, struct ax_sock *s, struct epoll_ev
 	case EPOLL_CTL_DEL:
 		if (!it)
 			return -ENOENT;
-		item_drop(ep, it);
+		item_drop(ep, it, 1);
 		return 0;
 	}
 	return -EINVAL;
@@ -375,10 +391,15 @@ AX_API int ax_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 		 (op == EPOLL_CTL_MOD || (event->events & EPOLLONESHOT)))
 		err = -EINVAL;
 	else {
+		/* Its eventfd reads and writes under the set's lock are
+		 * cancellation points: not here. */
+		int oc = ax_nocancel();
+
 		pthread_mutex_lock(&ep->mu);
 		err = s ? ctl_sock(ep, op, s, event) : ctl_kernel(ep, op, fd, event);
 		kick_sync(ep);
 		pthread_mutex_unlock(&ep->mu);
+		ax_cancel_restore(oc);
 	}
 	if (s)
 		ax_obj_put(&s->o);
@@ -457,6 +478,42 @@ static int untag(struct ax_ep *ep, struct epoll_event *ev, int n)
 	return k;
 }
 
+static void ep_put(void *ep)
+{
+	ax_obj_put(&((struct ax_ep *)ep)->o);
+}
+
+/* epoll_pwait2(2), the one cancellation point of a mixed wait (glibc acts
+ * on a deferred cancel there), with the caller's cancel state oc; the
+ * set's reference goes should it act. */
+static int pwait2_cancellable(struct ax_ep *ep, struct epoll_event *kev, int n,
+			      const struct timespec *tl, const sigset_t *mask, int oc)
+{
+	int r, st;
+
+	pthread_cleanup_push(ep_put, ep);
+	pthread_setcancelstate(oc, &st);
+	r = ax_sys_epoll_pwait2(ep->o.fd, kev, n, tl, mask);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &st);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
+/* The kernel's own call for a set that is not ours or pure, dropping the
+ * set's reference (ep, when not NULL) should the thread be cancelled in it. */
+static int kernel_wait(struct ax_ep *ep, int epfd, struct epoll_event *events, int maxevents,
+		       int ms, const struct timespec *ts, const sigset_t *mask, int pwait)
+{
+	int r;
+
+	pthread_cleanup_push(ep_put, ep);
+	r = pwait == 0 ? ax_sys_epoll_wait(epfd, events, maxevents, ms) :
+	    pwait == 1 ? ax_sys_epoll_pwait(epfd, events, maxevents, ms, mask) :
+			 ax_sys_epoll_pwait2(epfd, events, maxevents, ts, mask);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
 /*
  * Every wait. end: the deadline in CLOCK_MONOTONIC ns (0 forever, 1 do
  * not sleep); mask: the signal mask while asleep (NULL: the thread's).
@@ -466,7 +523,9 @@ static int wait_mixed(struct ax_ep *ep, struct epoll_event *events, int maxevent
 		      const sigset_t *mask)
 {
 	struct epoll_event kev[WAIT_BATCH];
-	int ret;
+	/* Cancellation acts in the kernel's wait alone: not while the set's
+	 * lock is held around its eventfd reads and writes. */
+	int ret, oc = ax_nocancel();
 
 	for (;;) {
 		struct timespec left = { 0, 0 }, *tl = NULL;
@@ -490,7 +549,7 @@ static int wait_mixed(struct ax_ep *ep, struct epoll_event *events, int maxevent
 			forced = 1;
 		}
 		pthread_mutex_unlock(&ep->mu);
-		n = ax_sys_epoll_pwait2(ep->o.fd, kev, cap, tl, mask);
+		n = pwait2_cancellable(ep, kev, cap, tl, mask, oc);
 		if (n < 0) {
 			ret = -errno;
 			break;
@@ -529,6 +588,7 @@ static int wait_mixed(struct ax_ep *ep, struct epoll_event *events, int maxevent
 		}
 		/* Only eventfds that fired for nothing asked: again. */
 	}
+	ax_cancel_restore(oc);
 	return ret;
 }
 
@@ -544,11 +604,11 @@ static int wait_any(int epfd, struct epoll_event *events, int maxevents, int ms,
 	ep = ep_get(epfd);
 	if (!ep || !__atomic_load_n(&ep->mixed, __ATOMIC_ACQUIRE)) {
 		/* Not ours, or pure: the kernel's call untouched. */
-		ret = pwait == 0 ? ax_sys_epoll_wait(epfd, events, maxevents, ms) :
-		      pwait == 1 ? ax_sys_epoll_pwait(epfd, events, maxevents, ms, mask) :
-				   ax_sys_epoll_pwait2(epfd, events, maxevents, ts, mask);
 		if (!ep)
-			return ret;
+			return pwait == 0 ? ax_sys_epoll_wait(epfd, events, maxevents, ms) :
+			       pwait == 1 ? ax_sys_epoll_pwait(epfd, events, maxevents, ms, mask) :
+					    ax_sys_epoll_pwait2(epfd, events, maxevents, ts, mask);
+		ret = kernel_wait(ep, epfd, events, maxevents, ms, ts, mask, pwait);
 		if (ret <= 0 || !__atomic_load_n(&ep->mixed, __ATOMIC_ACQUIRE)) {
 			ax_obj_put(&ep->o);
 			return ret;
@@ -608,7 +668,7 @@ void ax_epoll_close(struct ax_obj *o)
 	pthread_mutex_lock(&ep->mu);
 	for (int fd = 0; fd < ep->nents; fd++)
 		if (ep->ents[fd].used == 2)
-			item_drop(ep, ep->ents[fd].item);
+			item_drop(ep, ep->ents[fd].item, 0); /* the set closes next */
 	free(ep->ents);
 	ep->ents = NULL;
 	ep->nents = 0;
@@ -643,7 +703,7 @@ void ax_epoll_forget(struct ax_sock *s)
 				still = 1;
 		pthread_mutex_unlock(&s->wmu);
 		if (still)
-			item_drop(ep, it);
+			item_drop(ep, it, !__atomic_load_n(&ax_sess.shared, __ATOMIC_RELAXED));
 		pthread_mutex_unlock(&ep->mu);
 		ax_obj_put(&ep->o);
 	}

@@ -3,7 +3,8 @@
  * 1024 entries, pages allocated on first use and never freed, read
  * without locks (atomic loads); writers hold tab_mu. Objects are
  * type-stable: the last ax_obj_put() of a removed object puts it on a free
- * list of its kind (dead: 0 installed, 1 removed, 2 free).
+ * list of its kind (dead: 0 installed, 1 removed, 2 free). An object may
+ * have several descriptors (dups): it is removed with its last.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -60,8 +61,24 @@ struct ax_obj *ax_obj_alloc(int kind, size_t size)
 	__atomic_add_fetch(&o->refs, 1, __ATOMIC_ACQ_REL);
 	o->kind = kind;
 	o->fd = -1;
+	o->nfds = 0;
+	o->ndups = 0;
 	o->free_next = NULL;
 	return o;
+}
+
+/* Page p of the table, made if need be (under tab_mu): 0 or -ENOMEM. */
+static int page_make(int p)
+{
+	struct ax_obj **pg;
+
+	if (tab[p])
+		return 0;
+	pg = calloc(PAGE_SIZE, sizeof(*pg));
+	if (!pg)
+		return -ENOMEM;
+	__atomic_store_n(&tab[p], pg, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int ax_fd_install(int fd, struct ax_obj *o)
@@ -73,19 +90,56 @@ int ax_fd_install(int fd, struct ax_obj *o)
 	if (p < 0)
 		return -EMFILE;
 	pthread_mutex_lock(&tab_mu);
-	if (!tab[p]) {
-		struct ax_obj **pg = calloc(PAGE_SIZE, sizeof(*pg));
-		if (!pg) {
-			pthread_mutex_unlock(&tab_mu);
-			return -ENOMEM;
-		}
-		__atomic_store_n(&tab[p], pg, __ATOMIC_RELEASE);
+	if (page_make(p)) {
+		pthread_mutex_unlock(&tab_mu);
+		return -ENOMEM;
 	}
-	o->fd = fd;
+	__atomic_store_n(&o->fd, fd, __ATOMIC_RELEASE);
+	o->nfds = 1;
+	o->ndups = 0;
 	/* The caller's reference (from ax_obj_alloc) becomes the table's. */
 	__atomic_store_n(&tab[p][index_of(fd)], o, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&tab_mu);
 	return 0;
+}
+
+int ax_fd_dup(int fd, struct ax_obj *o)
+{
+	int p = page_of(fd), err;
+
+	if (fd < 0)
+		return -EBADF;
+	if (p < 0)
+		return -EMFILE;
+	pthread_mutex_lock(&tab_mu);
+	/* Its last descriptor was closed while the kernel made the dup: the
+	 * dup names a closed socket's eventfd, as a dup made after the close
+	 * would have failed (EBADF). */
+	if (!o->nfds) {
+		err = -EBADF;
+		goto out;
+	}
+	err = page_make(p);
+	if (err)
+		goto out;
+	if (o->ndups == o->capdups) {
+		uint32_t cap = o->capdups ? o->capdups * 2 : 4;
+		int *n = realloc(o->dups, cap * sizeof(*n));
+
+		if (!n) {
+			err = -ENOMEM;
+			goto out;
+		}
+		o->dups = n;
+		o->capdups = cap;
+	}
+	o->dups[o->ndups++] = fd;
+	o->nfds++;
+	__atomic_add_fetch(&o->refs, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&tab[p][index_of(fd)], o, __ATOMIC_RELEASE);
+out:
+	pthread_mutex_unlock(&tab_mu);
+	return err;
 }
 
 struct ax_obj *ax_fd_get(int fd)
@@ -111,21 +165,46 @@ struct ax_obj *ax_fd_get(int fd)
 	return o;
 }
 
-struct ax_obj *ax_fd_remove(int fd)
+int ax_fd_peek(int fd)
+{
+	int p = page_of(fd);
+	struct ax_obj **pg;
+
+	if (p < 0)
+		return 0;
+	pg = __atomic_load_n(&tab[p], __ATOMIC_ACQUIRE);
+	return pg && __atomic_load_n(&pg[index_of(fd)], __ATOMIC_ACQUIRE) != NULL;
+}
+
+struct ax_obj *ax_fd_remove(int fd, int *last)
 {
 	int p = page_of(fd);
 	struct ax_obj **pg, *o = NULL;
 
+	*last = 0;
 	if (p < 0)
 		return NULL;
 	pthread_mutex_lock(&tab_mu);
 	pg = tab[p];
-	if (pg) {
-		o = pg[index_of(fd)];
-		__atomic_store_n(&pg[index_of(fd)], NULL, __ATOMIC_RELEASE);
-		if (o)
-			__atomic_store_n(&o->dead, 1, __ATOMIC_RELEASE);
+	o = pg ? pg[index_of(fd)] : NULL;
+	if (!o)
+		goto out;
+	__atomic_store_n(&pg[index_of(fd)], NULL, __ATOMIC_RELEASE);
+	if (--o->nfds == 0) {
+		*last = 1;
+		__atomic_store_n(&o->dead, 1, __ATOMIC_RELEASE);
+		goto out;
 	}
+	/* Others remain: fd leaves the list, or its place goes to one of
+	 * them (the library polls and registers that one from now on). */
+	for (uint32_t i = 0; i < o->ndups; i++) {
+		if (o->dups[i] == fd) {
+			o->dups[i] = o->dups[--o->ndups];
+			goto out;
+		}
+	}
+	__atomic_store_n(&o->fd, o->dups[--o->ndups], __ATOMIC_RELEASE);
+out:
 	pthread_mutex_unlock(&tab_mu);
 	return o;
 }

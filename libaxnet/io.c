@@ -58,11 +58,15 @@ static inline struct ring_wait ring_wait_init(struct ax_sock *s, int dir, int fl
 }
 
 /* Nothing to do on the ring now: 0 to look again (the wait is armed, or
- * the sleep ended), else the negative errno (-EAGAIN, -EINTR, -EBADF).
- * Arming first and looking again before sleeping closes the race with a
- * wake-up sent between the look and the want bits. */
-static int ring_wait(struct ax_sock *s, struct ring_wait *w, uint32_t gen)
+ * the sleep ended, or a handler with SA_RESTART interrupted it before any
+ * byte moved: the call starts again, as Linux restarts it), else the
+ * negative errno (-EAGAIN, -EINTR, -EBADF). Arming first and looking
+ * again before sleeping closes the race with a wake-up sent between the
+ * look and the want bits. done: bytes the call moved so far. */
+static int ring_wait(struct ax_sock *s, struct ring_wait *w, uint32_t gen, size_t done)
 {
+	int err;
+
 	if (w->nonblock)
 		return -EAGAIN;
 	if (!w->waiting) {
@@ -71,7 +75,12 @@ static int ring_wait(struct ax_sock *s, struct ring_wait *w, uint32_t gen)
 		w->deadline = ax_deadline(w->dir ? s->sndtimeo_ms : s->rcvtimeo_ms);
 		return 0;
 	}
-	return ax_wait_sleep(s, gen, w->deadline);
+	err = ax_wait_sleep(s, w->dir, gen, w->deadline);
+	/* Linux tcp_sendmsg/tcp_recvmsg: a signal after some bytes returns
+	 * their count, SA_RESTART or not. */
+	if (err == -AX_ERESTART)
+		err = done ? -EINTR : 0;
+	return err;
 }
 
 static inline void ring_wait_end(struct ax_sock *s, struct ring_wait *w)
@@ -189,7 +198,7 @@ static ssize_t stream_send(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			break;
 		}
 		/* Full (or not yet established): wait for space. */
-		err = ring_wait(s, &w, gen);
+		err = ring_wait(s, &w, gen, done);
 		if (err) {
 			ret = done ? (ssize_t)done : err;
 			break;
@@ -275,7 +284,7 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 			ret = (ssize_t)done;
 			break;
 		}
-		err = ring_wait(s, &w, gen);
+		err = ring_wait(s, &w, gen, done);
 		if (err) {
 			ret = done ? (ssize_t)done : err;
 			break;
@@ -372,7 +381,7 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 				break;
 			}
 		}
-		err = ring_wait(s, &w, gen);
+		err = ring_wait(s, &w, gen, 0);
 		if (err) {
 			ret = err;
 			break;
@@ -457,7 +466,7 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 			ret = 0;
 			break;
 		}
-		err = ring_wait(s, &w, gen);
+		err = ring_wait(s, &w, gen, 0);
 		if (err) {
 			ret = err;
 			break;

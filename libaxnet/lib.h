@@ -94,21 +94,43 @@ int ax_call(uint16_t type, uint32_t sock, const void *body, size_t blen, void *r
 /* ---- descriptor table (fdtab.c) ---- */
 enum { AX_OBJ_SOCK = 1, AX_OBJ_EPOLL = 2 };
 
+/*
+ * Several descriptors may name one object (dup, dup2, dup3, F_DUPFD: kernel
+ * dups of its descriptor, sharing one open file as Linux's dups share one
+ * socket). fd is the one the library itself polls and registers (any of
+ * them: when the program closes it, another takes its place); dups holds
+ * the others. All under the table's lock; fd is read without it (atomic).
+ */
 struct ax_obj {
 	int kind;
 	int fd;
-	uint32_t refs; /* the table's reference + one per call in progress */
-	uint32_t dead; /* 0 installed, 1 removed, 2 on the free list */
+	uint32_t refs; /* one per descriptor in the table + one per call in progress */
+	uint32_t dead; /* 0 installed, 1 removed (no descriptor left), 2 on the free list */
+	uint32_t nfds; /* descriptors in the table naming it (fd and dups) */
+	uint32_t ndups, capdups;
+	int *dups;     /* the descriptors other than fd (kept across reuse) */
 	struct ax_obj *free_next;
 };
 
-/* 0 or -EBADF/-EMFILE/-ENOMEM. The table takes a reference. */
+/* The object's first descriptor. 0 or -EBADF/-EMFILE/-ENOMEM. The table
+ * takes the caller's reference (from ax_obj_alloc). */
 int ax_fd_install(int fd, struct ax_obj *o);
+/* One more descriptor (a kernel dup of o's) for an installed object: the
+ * table takes a reference of its own. 0, -EBADF (o has no descriptor left:
+ * closed meanwhile), -EMFILE (beyond the table), -ENOMEM. */
+int ax_fd_dup(int fd, struct ax_obj *o);
 /* The object at fd with a reference taken, or NULL (a kernel fd, or none). */
 struct ax_obj *ax_fd_get(int fd);
-/* Remove fd's object from the table (its reference is the caller's now);
- * NULL when none. */
-struct ax_obj *ax_fd_remove(int fd);
+/* Whether fd names an object now (no reference: a hint for fast paths). */
+int ax_fd_peek(int fd);
+/* newfd, a kernel dup of o's descriptor, becomes one of o's (sock.c):
+ * newfd, or -errno with newfd closed. */
+int ax_obj_dup_install(struct ax_obj *o, int newfd);
+/* Remove fd from the table: the object it named (the table's reference
+ * for fd is the caller's now), NULL when none. *last: 1 when it was the
+ * object's last descriptor (it is dead now), else 0 and o->fd, if it was
+ * fd, is another of its descriptors. */
+struct ax_obj *ax_fd_remove(int fd, int *last);
 void ax_obj_put(struct ax_obj *o);
 /* Is fd an axnet socket? No reference, no lock, no atomic operation: the
  * preload's fast path for kernel fds (the answer may be stale when another
@@ -152,6 +174,13 @@ struct ax_sock {
 	uint32_t nwait[2];    /* blocked waiters for IN, OUT */
 	uint32_t ep_want;     /* union of the epoll items' interest */
 	struct ax_epitem *items; /* epoll sets holding it (epoll.c, under wmu) */
+	/* The descriptor this process's poller is in poll(2) on, or -1 (under
+	 * wmu): a close of it waits (pollcv) until the poller has left it, so
+	 * that no poll sleeps on a number the kernel may have reused. */
+	int pollfd;
+	pthread_t pollthread; /* the poller, when pollfd >= 0 */
+	uint32_t pollwait;
+	pthread_cond_t pollcv;
 };
 
 /* Closed (by another thread) since it was looked up: never touch its
@@ -200,12 +229,59 @@ void ax_wait_end(struct ax_sock *s, int dir);
 /*
  * Sleep until the socket's eventfd fires, another waiter saw it fire
  * since gen0 was read, the deadline passes (-EAGAIN) or a signal handler
- * runs (-EINTR). Read gen0 = ax_wait_gen(s) before checking the state.
+ * runs: -EINTR, or -AX_ERESTART when the call is to start its wait again
+ * as Linux restarts it (no deadline, i.e. no SO_RCVTIMEO/SO_SNDTIMEO for
+ * the direction, and the interrupt hook says every handler that ran had
+ * SA_RESTART); a call that already moved data returns that count instead
+ * (Linux tcp_sendmsg/tcp_recvmsg). Read gen0 = ax_wait_gen(s) before
+ * checking the state. Called between ax_wait_begin(s, dir) and
+ * ax_wait_end(s, dir), holding one reference to s (from ax_sock_get).
+ *
+ * A cancellation point (pthread_cancel): the thread sleeps in poll(2), a
+ * libc cancellation point, or on a futex with asynchronous cancellation
+ * enabled for the system call alone. When the thread is cancelled there,
+ * cleanup handlers give up its poller place or sleeper count, end its
+ * wait (ax_wait_end(s, dir)) and drop the caller's reference to s: a
+ * cancelled call leaks nothing and the socket can be closed.
  */
+#define AX_ERESTART 512 /* Linux's ERESTARTSYS, never seen outside the library */
 uint32_t ax_wait_gen(struct ax_sock *s);
-int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline);
+int ax_wait_sleep(struct ax_sock *s, int dir, uint32_t gen0, uint64_t deadline);
+
+/*
+ * Signals. hook() is asked when a blocking wait is interrupted by a signal
+ * handler (EINTR): 1 when the call should start its wait again (SA_RESTART),
+ * 0 for EINTR. NULL (libaxnet.so and .a: no sigaction of ours to know the
+ * flags) is always EINTR. The LD_PRELOAD library installs one
+ * (preload/signal.c). ax_wait_seq moves as each sleep begins, in the
+ * sleeping thread, so the hook can tell the handlers that ran since.
+ */
+void ax_set_intr_hook(int (*hook)(void));
+extern __thread uint32_t ax_wait_seq __attribute__((tls_model("initial-exec")));
+
+/*
+ * Cancellation (pthread_cancel) acts only where the library sleeps
+ * (ax_wait_sleep, poll.c, epoll.c); elsewhere, where a libc call of ours
+ * is a cancellation point (the requests to the instance, eventfd reads and
+ * writes, close), it is held off, so that no lock or half-done request is
+ * left behind. ax_nocancel() returns the state to give back.
+ */
+static inline int ax_nocancel(void)
+{
+	int old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return old;
+}
+static inline void ax_cancel_restore(int old)
+{
+	pthread_setcancelstate(old, NULL);
+}
 /* Drain a socket's eventfd and wake its local waiters (poll, epoll). */
 void ax_sock_drained(struct ax_sock *s);
+/* fd (no longer s->o.fd: ax_fd_remove moved it) is about to be closed:
+ * returns once no poller of this process is in poll(2) on it. */
+void ax_sock_fd_retire(struct ax_sock *s, int fd);
 
 /* Per-slot locks (shared with forked children), one per direction (0 rx,
  * 1 tx): consumers of a ring take turns. Robust: a process that dies

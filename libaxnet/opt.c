@@ -106,6 +106,19 @@ AX_API int ax_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *); /* as glibc's fcntl: one word, whatever it is */
 	va_end(ap);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+		/* Any object of ours (a socket, an epoll set): the kernel's
+		 * dup, entered in the table for the same object. */
+		struct ax_obj *o = ax_fd_get(fd);
+
+		if (!o)
+			return ax_sys_fcntl(fd, cmd, arg);
+		r = ax_sys_fcntl(fd, cmd, arg);
+		if (r >= 0)
+			r = (int)ax_ret(ax_obj_dup_install(o, r));
+		ax_obj_put(o);
+		return r;
+	}
 	s = ax_sock_get(fd);
 	if (!s)
 		return ax_sys_fcntl(fd, cmd, arg);

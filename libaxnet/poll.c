@@ -83,6 +83,54 @@ static int any_sock(const struct pollfd *fds, nfds_t nfds)
 	return 0;
 }
 
+/* What a poll holds: the sockets' waits and references, its arrays. */
+struct poll_hold {
+	struct pollfd *fds;
+	nfds_t nfds;
+	struct ax_sock **socks, **stack_socks;
+	struct pollfd *k;
+	int oc; /* the caller's cancel state */
+};
+
+/* The end of a poll, also when the thread is cancelled in it: every
+ * socket's wait ends and its reference goes (nothing leaks). */
+static void poll_release(void *arg)
+{
+	struct poll_hold *h = arg;
+
+	for (nfds_t i = 0; i < h->nfds; i++) {
+		int dir[2];
+
+		if (!h->socks[i])
+			continue;
+		dirs_of(h->fds[i].events, dir);
+		ax_wait_end(h->socks[i], dir[1] && !dir[0] ? 1 : 0);
+		if (dir[0] && dir[1])
+			ax_wait_end(h->socks[i], 1);
+		ax_obj_put(&h->socks[i]->o);
+	}
+	if (h->socks != h->stack_socks) {
+		free(h->socks);
+		free(h->k);
+	}
+}
+
+/* ppoll(2), the one cancellation point of a poll (glibc acts on a
+ * deferred cancel there): the caller's cancel state for the call, the
+ * release above should it act. */
+static int poll_cancellable(struct poll_hold *h, struct pollfd *k, nfds_t n,
+			    const struct timespec *tl, const sigset_t *mask)
+{
+	int r, st;
+
+	pthread_cleanup_push(poll_release, h);
+	pthread_setcancelstate(h->oc, &st);
+	r = ax_sys_ppoll(k, n, tl, mask);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &st);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
 /* The core of every call: -errno or the number of entries with revents.
  * ts: the timeout (NULL: forever); mask: the signal mask while asleep
  * (NULL: the thread's). */
@@ -92,6 +140,7 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, const struct timespec *ts
 	struct ax_sock *stack_socks[POLL_STACK], **socks = stack_socks;
 	struct pollfd stack_k[POLL_STACK], *k = stack_k;
 	uint64_t end = ts_deadline(ts);
+	struct poll_hold hold;
 	nfds_t i, nax = 0;
 	int ret;
 
@@ -121,6 +170,9 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, const struct timespec *ts
 		if (dir[0] && dir[1])
 			ax_wait_begin(socks[i], 1);
 	}
+	/* Cancellation acts in the kernel's ppoll alone (its eventfd reads
+	 * are cancellation points too, with nothing to release there). */
+	hold = (struct poll_hold){ fds, nfds, socks, stack_socks, k, ax_nocancel() };
 	for (;;) {
 		struct timespec left, *tl = NULL, zero = { 0, 0 };
 		int n = 0;
@@ -139,7 +191,7 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, const struct timespec *ts
 		else if (ts)
 			tl = ts_left(end, &left);
 		k[nfds] = (struct pollfd){ .fd = nax ? ax_sess.ctl : -1, .events = 0 };
-		ret = ax_sys_ppoll(k, nfds + 1, tl, mask);
+		ret = poll_cancellable(&hold, k, nfds + 1, tl, mask);
 		if (ret < 0) {
 			ret = -errno;
 			break;
@@ -182,22 +234,27 @@ static int poll_mixed(struct pollfd *fds, nfds_t nfds, const struct timespec *ts
 		}
 		/* An eventfd fired for something not asked for: again. */
 	}
-	for (i = 0; i < nfds; i++) {
-		int dir[2];
-
-		if (!socks[i])
-			continue;
-		dirs_of(fds[i].events, dir);
-		ax_wait_end(socks[i], dir[1] && !dir[0] ? 1 : 0);
-		if (dir[0] && dir[1])
-			ax_wait_end(socks[i], 1);
-		ax_obj_put(&socks[i]->o);
-	}
-	if (socks != stack_socks) {
-		free(socks);
-		free(k);
-	}
+	poll_release(&hold);
+	ax_cancel_restore(hold.oc);
 	return ret;
+}
+
+/* poll_mixed for select, whose array p (from the heap when heap) goes
+ * when the thread is cancelled in it. */
+static void free_arg(void *p)
+{
+	free(p);
+}
+
+static int poll_mixed_owned(struct pollfd *p, nfds_t n, const struct timespec *ts,
+			    const sigset_t *mask, int heap)
+{
+	int r;
+
+	pthread_cleanup_push(free_arg, heap ? p : NULL);
+	r = poll_mixed(p, n, ts, mask);
+	pthread_cleanup_pop(0);
+	return r;
 }
 
 AX_API int ax_poll(struct pollfd *fds, nfds_t nfds, int timeout)
@@ -263,7 +320,7 @@ static int select_mixed(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const stru
 			n++;
 		}
 	}
-	r = poll_mixed(p, (nfds_t)n, ts, mask);
+	r = poll_mixed_owned(p, (nfds_t)n, ts, mask, p != stack_p);
 	if (r >= 0) {
 		for (i = 0; i < n; i++) {
 			if (p[i].revents & POLLNVAL) {

@@ -184,14 +184,18 @@ int ax_sess_check_hup(short revents)
 int ax_call(uint16_t type, uint32_t sock, const void *body, size_t blen, void *rbody,
 	    size_t rblen, int *fd)
 {
-	int err, lost;
+	int err, lost, oc;
 
 	if (ax_sess.broken || ax_sess_gone())
 		return -ECONNRESET;
+	/* sendmsg/recvmsg are cancellation points: a thread cancelled
+	 * there would leave the session locked and a request half-done. */
+	oc = ax_nocancel();
 	pthread_mutex_lock(&ax_sess.mu);
 	err = call_locked(ax_sess.ctl, type, sock, body, blen, rbody, rblen, fd, fd ? 1 : 0,
 			  &lost);
 	pthread_mutex_unlock(&ax_sess.mu);
+	ax_cancel_restore(oc);
 	/* The instance closed the session (stopped, died): every socket of
 	 * ours is reset from now on. A socket's own ECONNRESET, answered by
 	 * the daemon, is that socket's only. */
@@ -340,18 +344,22 @@ int ax_session_get(void)
 {
 	int err = 0;
 
+	int oc;
+
 	if (__atomic_load_n(&ax_sess.ctl, __ATOMIC_ACQUIRE) >= 0)
 		return 0;
+	oc = ax_nocancel();
 	pthread_mutex_lock(&init_mu);
 	if (ax_sess.ctl < 0)
 		err = session_open(NULL);
 	pthread_mutex_unlock(&init_mu);
+	ax_cancel_restore(oc);
 	return err;
 }
 
 AX_API int ax_init(const char *state_dir)
 {
-	int err = 0;
+	int err = 0, oc = ax_nocancel();
 
 	pthread_mutex_lock(&init_mu);
 	if (ax_sess.ctl >= 0) {
@@ -365,13 +373,20 @@ AX_API int ax_init(const char *state_dir)
 		err = session_open(state_dir);
 	}
 	pthread_mutex_unlock(&init_mu);
+	ax_cancel_restore(oc);
 	return (int)ax_ret(err);
 }
 
 /* ---- fork ---- */
 
+/* The handlers' reads and writes are cancellation points, and a thread
+ * cancelled in them would leave both locks held: held off from prepare to
+ * the parent's or child's handler (the state travels in the child too). */
+static __thread int fork_cancel_state;
+
 static void atfork_prepare(void)
 {
+	fork_cancel_state = ax_nocancel();
 	/* No request may be half-sent when the child copies the session. */
 	pthread_mutex_lock(&init_mu);
 	pthread_mutex_lock(&ax_sess.mu);
@@ -395,6 +410,7 @@ static void atfork_parent(void)
 	}
 	pthread_mutex_unlock(&ax_sess.mu);
 	pthread_mutex_unlock(&init_mu);
+	ax_cancel_restore(fork_cancel_state);
 }
 
 static void atfork_child(void)
@@ -406,8 +422,10 @@ static void atfork_child(void)
 	/* The child's own mutexes: whatever other threads held is gone. */
 	pthread_mutex_init(&ax_sess.mu, NULL);
 	pthread_mutex_init(&init_mu, NULL);
-	if (ax_sess.ctl < 0)
+	if (ax_sess.ctl < 0) {
+		ax_cancel_restore(fork_cancel_state);
 		return;
+	}
 	ax_sys_close(fork_pipe[0]);
 	memcpy(at.token, ax_sess.hdr->token, sizeof(at.token));
 	ctl = open_ctl();
@@ -434,4 +452,5 @@ static void atfork_child(void)
 		ax_sys_close(fork_pipe[1]);
 	}
 	fork_pipe[0] = fork_pipe[1] = -1;
+	ax_cancel_restore(fork_cancel_state);
 }

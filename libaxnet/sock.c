@@ -98,8 +98,11 @@ void ax_kick(struct ax_sock *s)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&h->need_wakeup, __ATOMIC_RELAXED)) {
 		uint64_t one = 1;
+		int oc = ax_nocancel(); /* write(2) is a cancellation point */
 		ssize_t r = ax_sys_write(ax_sess.doorbell, &one, sizeof(one));
+
 		(void)r;
+		ax_cancel_restore(oc);
 	}
 }
 
@@ -169,6 +172,8 @@ static int sock_install(uint32_t id, int efd, int type, int flags, int state)
 	 * its locks. */
 	ax_slot_lock_init(id);
 	pthread_mutex_init(&s->wmu, NULL);
+	pthread_cond_init(&s->pollcv, NULL);
+	s->pollfd = -1;
 	err = ax_fd_install(efd, &s->o);
 	if (err) {
 		ax_obj_discard(&s->o);
@@ -188,11 +193,13 @@ fail:
  * rather than the descriptor being dropped in flight). */
 static int fd_room(void)
 {
-	int fd = ax_sys_fcntl(ax_sess.ctl, F_DUPFD_CLOEXEC, (void *)0L);
+	int fd = ax_sys_fcntl(ax_sess.ctl, F_DUPFD_CLOEXEC, (void *)0L), oc;
 
 	if (fd < 0)
 		return errno == EBADF ? 0 : -errno;
+	oc = ax_nocancel();
 	ax_sys_close(fd);
+	ax_cancel_restore(oc);
 	return 0;
 }
 
@@ -323,7 +330,9 @@ AX_API int ax_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int fla
 			waiting = 1;
 			continue; /* re-check with want set */
 		}
-		err = ax_wait_sleep(s, gen, deadline);
+		err = ax_wait_sleep(s, 0, gen, deadline);
+		if (err == -AX_ERESTART)
+			continue; /* SA_RESTART: accept(2) starts again */
 		if (err < 0)
 			break;
 	}
@@ -380,7 +389,11 @@ static int connect_wait(struct ax_sock *s)
 			waiting = 1;
 			continue;
 		}
-		err = ax_wait_sleep(s, gen, deadline);
+		err = ax_wait_sleep(s, 1, gen, deadline);
+		/* SA_RESTART: Linux's connect(2) starts again and, finding its
+		 * connection in progress, waits for it on (inet_stream_connect). */
+		if (err == -AX_ERESTART)
+			continue;
 		if (err == -EAGAIN)
 			err = -EINPROGRESS;
 		if (err < 0)
@@ -465,14 +478,45 @@ AX_API int ax_shutdown(int fd, int how)
 
 void ax_epoll_close(struct ax_obj *o);
 
-AX_API int ax_close(int fd)
+/*
+ * fd leaves the table. Its object, when fd was its last descriptor, closes
+ * (a socket: AXIPC_CLOSE; its blocked threads wake with EBADF); otherwise
+ * the others carry on, blocked threads included, as Linux's dups do. The
+ * kernel descriptor is closed too unless keep_fd (dup2/dup3 onto it: the
+ * kernel replaces it). 0, or -ENOENT when fd is not ours.
+ */
+static int fd_release(int fd, int keep_fd)
 {
-	struct ax_obj *o = ax_fd_remove(fd);
+	struct ax_obj *o;
 	struct ax_sock *s;
+	int last;
 
+	o = ax_fd_remove(fd, &last);
 	if (!o)
-		return ax_sys_close(fd);
+		return -ENOENT;
+	if (!last) {
+		/* The library polls another of its descriptors from now on
+		 * (ax_fd_remove moved o->fd); a poll still on this one ends
+		 * before the number can go to another file. */
+		if (o->kind == AX_OBJ_SOCK)
+			ax_sock_fd_retire((struct ax_sock *)o, fd);
+		if (!keep_fd)
+			ax_sys_close(fd);
+		ax_obj_put(o);
+		return 0;
+	}
 	if (o->kind == AX_OBJ_EPOLL) {
+		/* ax_epoll_close closes the kernel descriptor: for keep_fd a
+		 * dup of it goes in its place, which dup2 then replaces. */
+		if (keep_fd) {
+			int tmp = ax_sys_fcntl(fd, F_DUPFD_CLOEXEC, (void *)0L);
+
+			if (tmp >= 0) {
+				o->fd = tmp;
+				ax_epoll_close(o);
+				return 0;
+			}
+		}
 		ax_epoll_close(o);
 		return 0;
 	}
@@ -487,10 +531,106 @@ AX_API int ax_close(int fd)
 		(void)r;
 	}
 	ax_sock_drained(s);
-	ax_sys_close(fd);
+	/* A poller of ours still in poll(2) on fd: out before it closes. */
+	ax_sock_fd_retire(s, fd);
+	if (!keep_fd)
+		ax_sys_close(fd);
 	ax_call(AXIPC_CLOSE, s->id, NULL, 0, NULL, 0, NULL);
 	ax_obj_put(o);
 	return 0;
+}
+
+AX_API int ax_close(int fd)
+{
+	int oc, r;
+
+	if (!ax_fd_peek(fd))
+		return ax_sys_close(fd);
+	/* Not a blocking call for an axnet socket: never cancelled halfway
+	 * (a socket left open in the instance). */
+	oc = ax_nocancel();
+	r = fd_release(fd, 0);
+	ax_cancel_restore(oc);
+	return r == -ENOENT ? ax_sys_close(fd) : 0;
+}
+
+/* newfd, a kernel dup of o's descriptor, becomes one of o's. newfd or
+ * -errno (newfd closed then). */
+int ax_obj_dup_install(struct ax_obj *o, int newfd)
+{
+	int err = ax_fd_dup(newfd, o);
+
+	if (err) {
+		ax_sys_close(newfd);
+		return err;
+	}
+	return newfd;
+}
+
+AX_API int ax_dup(int fd)
+{
+	struct ax_obj *o = ax_fd_get(fd);
+	int nfd;
+
+	if (!o)
+		return ax_sys_dup(fd);
+	nfd = ax_sys_dup(fd);
+	if (nfd >= 0)
+		nfd = (int)ax_ret(ax_obj_dup_install(o, nfd));
+	ax_obj_put(o);
+	return nfd;
+}
+
+/* dup2 (dup3 0) and dup3 (dup3 1). */
+static int dup_onto(int oldfd, int newfd, int flags, int dup3)
+{
+	struct ax_obj *oo, *on;
+	int r, oc;
+
+	if (dup3 && (flags & ~O_CLOEXEC))
+		return (int)ax_ret(-EINVAL);
+	if (oldfd == newfd) /* dup2: newfd if it is open; dup3: EINVAL */
+		return dup3 ? (int)ax_ret(-EINVAL) : ax_sys_dup2(oldfd, newfd);
+	oo = ax_fd_get(oldfd);
+	on = ax_fd_get(newfd);
+	if (!oo && !on)
+		return dup3 ? ax_sys_dup3(oldfd, newfd, flags) : ax_sys_dup2(oldfd, newfd);
+	if (on)
+		ax_obj_put(on);
+	/* Linux checks oldfd before it touches newfd. */
+	if (!oo && ax_sys_fcntl(oldfd, F_GETFD, (void *)0L) < 0)
+		return -1;
+	oc = ax_nocancel();
+	/* newfd an axnet socket: closed first, as the kernel closes what
+	 * newfd was (the socket itself only with its last descriptor). */
+	if (on)
+		fd_release(newfd, 1);
+	r = ax_sys_dup3(oldfd, newfd, dup3 ? flags : 0);
+	if (r < 0) {
+		int e = errno;
+
+		/* newfd's socket is gone from the table: its number is not
+		 * to name a stray eventfd. */
+		if (on)
+			ax_sys_close(newfd);
+		errno = e;
+	} else if (oo) {
+		r = (int)ax_ret(ax_obj_dup_install(oo, newfd));
+	}
+	ax_cancel_restore(oc);
+	if (oo)
+		ax_obj_put(oo);
+	return r;
+}
+
+AX_API int ax_dup2(int oldfd, int newfd)
+{
+	return dup_onto(oldfd, newfd, 0, 0);
+}
+
+AX_API int ax_dup3(int oldfd, int newfd, int flags)
+{
+	return dup_onto(oldfd, newfd, flags, 1);
 }
 
 static int getname(int fd, struct sockaddr *addr, socklen_t *addrlen, int peer)

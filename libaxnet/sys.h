@@ -62,6 +62,9 @@
 	X(int, getpeername, (int fd, struct sockaddr *a, socklen_t *al), (fd, a, al))          \
 	X(int, eventfd, (unsigned int v, int fl), (v, fl))                                     \
 	X(int, fcntl, (int fd, int cmd, void *arg), (fd, cmd, arg))                            \
+	X(int, dup, (int fd), (fd))                                                            \
+	X(int, dup2, (int fd, int nfd), (fd, nfd))                                             \
+	X(int, dup3, (int fd, int nfd, int fl), (fd, nfd, fl))                                 \
 	X(int, ioctl, (int fd, unsigned long req, void *arg), (fd, req, arg))                  \
 	X(int, ppoll, (struct pollfd * p, nfds_t n, const struct timespec *t,                  \
 		       const sigset_t *m), (p, n, t, m))                                        \

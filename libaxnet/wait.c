@@ -202,8 +202,152 @@ static int pid_gone(pid_t pid)
 	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
+/* ---- signals and cancellation ---- */
+
+static int (*intr_hook)(void);
+__thread uint32_t ax_wait_seq __attribute__((tls_model("initial-exec")));
+
+void ax_set_intr_hook(int (*hook)(void))
+{
+	__atomic_store_n(&intr_hook, hook, __ATOMIC_RELEASE);
+}
+
+/* A sleep ended with EINTR: start again? Linux sock_intr_errno: a socket
+ * with a timeout for the direction (SO_RCVTIMEO/SO_SNDTIMEO) gives EINTR
+ * whatever the handler's SA_RESTART; without one, -ERESTARTSYS, which the
+ * kernel turns into a restart when the handler has SA_RESTART. */
+static int interrupted(uint64_t deadline)
+{
+	int (*hook)(void) = __atomic_load_n(&intr_hook, __ATOMIC_ACQUIRE);
+
+	return deadline == 0 && hook && hook() ? -AX_ERESTART : -EINTR;
+}
+
+/* What a sleeping thread holds, for its cancellation cleanup. */
+enum { HOLD_POLLER, HOLD_SHARED_POLLER, HOLD_SLEEPER, HOLD_SHARED_SLEEPER };
+struct sleep_hold {
+	struct ax_sock *s;
+	int dir, what;
+};
+
+/* The poller leaves (under s->wmu): its descriptor is free to close. */
+static void poller_leave(struct ax_sock *s, int shared)
+{
+	s->pollfd = -1;
+	if (s->pollwait)
+		pthread_cond_broadcast(&s->pollcv);
+	if (!shared)
+		s->poller = 0;
+	poller_done(s); /* the others re-check; one of them polls next */
+}
+
+/* The thread was cancelled asleep: give back what it held, end its wait
+ * and drop the call's reference, as the call would have on its way out. */
+static void sleep_cancelled(void *arg)
+{
+	struct sleep_hold *h = arg;
+	struct ax_sock *s = h->s;
+
+	pthread_mutex_lock(&s->wmu);
+	switch (h->what) {
+	case HOLD_POLLER:
+	case HOLD_SHARED_POLLER:
+		poller_leave(s, h->what == HOLD_SHARED_POLLER);
+		break;
+	case HOLD_SLEEPER:
+		s->nsleep--;
+		break;
+	case HOLD_SHARED_SLEEPER:
+		__atomic_sub_fetch(&wake_of(s)->nsleep, 1, __ATOMIC_SEQ_CST);
+		break;
+	}
+	pthread_mutex_unlock(&s->wmu);
+	ax_wait_end(s, h->dir);
+	ax_obj_put(&s->o);
+}
+
+/*
+ * FUTEX_WAIT as a cancellation point: glibc (2.36) acts on a deferred
+ * cancel only inside its own cancellation points, which enable
+ * asynchronous cancellation around their system call; so does this one.
+ * -errno or 0.
+ */
+static int futex_wait_cancellable(uint32_t *uaddr, int op, uint32_t val,
+				  const struct timespec *ts)
+{
+	int old, r;
+
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+	r = (int)futex(uaddr, op, val, ts);
+	if (r < 0)
+		r = -errno;
+	pthread_setcanceltype(old, NULL);
+	return r < 0 ? r : 0;
+}
+
+/* poll(2) on the socket's descriptor fd and the session's connection;
+ * drains the eventfd when it fired. 0, -EAGAIN, -EINTR, -EBADF. */
+static int poll_eventfd(struct ax_sock *s, int fd, int ms)
+{
+	struct pollfd q[2] = { { .fd = fd, .events = POLLIN },
+			       { .fd = ax_sess.ctl, .events = 0 } };
+	int r = ax_sys_poll(q, 2, ms);
+
+	r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
+	if (r == 0)
+		ax_sess_check_hup(q[1].revents);
+	/* Closed meanwhile: EBADF, but EINTR when a handler did it (Linux:
+	 * the call, holding its file, returns EINTR; a restart finds EBADF). */
+	if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE) && r != -EINTR)
+		r = -EBADF;
+	else if (r == 0 && (q[0].revents & POLLIN))
+		drain(fd);
+	return r;
+}
+
+/* The two sleeps with their cancellation cleanup (functions of their own:
+ * pthread_cleanup_push is a setjmp, which wants few live locals). */
+static int poll_held(struct sleep_hold *h, int fd, int ms)
+{
+	int r;
+
+	pthread_cleanup_push(sleep_cancelled, h);
+	r = poll_eventfd(h->s, fd, ms);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
+static int futex_held(struct sleep_hold *h, uint32_t *uaddr, int op, uint32_t val,
+		      const struct timespec *ts)
+{
+	int r;
+
+	pthread_cleanup_push(sleep_cancelled, h);
+	r = futex_wait_cancellable(uaddr, op, val, ts);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
+void ax_sock_fd_retire(struct ax_sock *s, int fd)
+{
+	pthread_mutex_lock(&s->wmu);
+	/* Not when the poller is this thread: a signal handler closing the
+	 * socket its thread is blocked on (alarm() to abort a connect); that
+	 * poll ends with EINTR when the handler returns. */
+	while (s->pollfd == fd && !pthread_equal(s->pollthread, pthread_self())) {
+		uint64_t one = 1;
+		ssize_t r = ax_sys_write(fd, &one, sizeof(one)); /* the poller wakes */
+
+		(void)r;
+		s->pollwait++;
+		pthread_cond_wait(&s->pollcv, &s->wmu);
+		s->pollwait--;
+	}
+	pthread_mutex_unlock(&s->wmu);
+}
+
 /* The sleeper after fork: the same as below across the family. */
-static int shared_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline, int ms)
+static int shared_sleep(struct ax_sock *s, int dir, uint32_t gen0, uint64_t deadline, int ms)
 {
 	struct ax_slot_wake *w = wake_of(s);
 	int32_t me = (int32_t)getpid(), p = 0;
@@ -212,26 +356,23 @@ static int shared_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline, int
 
 	if (__atomic_compare_exchange_n(&w->poller, &p, me, 0, __ATOMIC_SEQ_CST,
 					__ATOMIC_SEQ_CST)) {
-		struct pollfd q[2] = { { .fd = s->o.fd, .events = POLLIN },
-				       { .fd = ax_sess.ctl, .events = 0 } };
+		struct sleep_hold h = { s, dir, HOLD_SHARED_POLLER };
+		int fd;
 
+		pthread_mutex_lock(&s->wmu);
+		fd = s->pollfd = __atomic_load_n(&s->o.fd, __ATOMIC_ACQUIRE);
+		s->pollthread = pthread_self();
+		pthread_mutex_unlock(&s->wmu);
 		/* A drain since gen0 (the poller before us): re-check. */
-		if (__atomic_load_n(&w->gen, __ATOMIC_SEQ_CST) != gen0)
+		if (__atomic_load_n(&w->gen, __ATOMIC_SEQ_CST) != gen0) {
 			r = 0;
-		else {
-			r = ax_sys_poll(q, 2, ms);
-			r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
-			if (r == 0)
-				ax_sess_check_hup(q[1].revents);
-			if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
-				r = -EBADF;
-			else if (r == 0 && (q[0].revents & POLLIN))
-				drain(s->o.fd);
+		} else {
+			r = poll_held(&h, fd, ms);
 		}
 		pthread_mutex_lock(&s->wmu);
-		poller_done(s); /* the others re-check; one of them polls next */
+		poller_leave(s, 1);
 		pthread_mutex_unlock(&s->wmu);
-		return r;
+		return r == -EINTR ? interrupted(deadline) : r;
 	}
 	/* p: the poller. Bounded when it is another process (it may die). */
 	if (p != me && (ms < 0 || ms > 1000))
@@ -242,27 +383,36 @@ static int shared_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline, int
 		tsp = &ts;
 	}
 	__atomic_add_fetch(&w->nsleep, 1, __ATOMIC_SEQ_CST);
-	r = (int)futex(&w->gen, FUTEX_WAIT, gen0, tsp);
-	r = r < 0 ? errno : 0;
+	{
+		struct sleep_hold h = { s, dir, HOLD_SHARED_SLEEPER };
+
+		r = futex_held(&h, &w->gen, FUTEX_WAIT, gen0, tsp);
+	}
 	__atomic_sub_fetch(&w->nsleep, 1, __ATOMIC_SEQ_CST);
-	if (r == EINTR)
-		return -EINTR;
-	if (r != ETIMEDOUT)
+	if (r == -EINTR)
+		return interrupted(deadline);
+	if (r != -ETIMEDOUT)
 		return 0;
 	if (left_ms(deadline) == 0)
 		return -EAGAIN;
 	/* Its poller died polling: free the place (the others wake). */
-	if (p != me && __atomic_load_n(&w->poller, __ATOMIC_SEQ_CST) == p && pid_gone(p) &&
-	    __atomic_compare_exchange_n(&w->poller, &p, 0, 0, __ATOMIC_SEQ_CST,
-					__ATOMIC_SEQ_CST))
-		bump_shared(w);
+	if (p != me && __atomic_load_n(&w->poller, __ATOMIC_SEQ_CST) == p) {
+		int oc = ax_nocancel(); /* pid_gone opens and reads /proc */
+		int gone = pid_gone(p);
+
+		ax_cancel_restore(oc);
+		if (gone && __atomic_compare_exchange_n(&w->poller, &p, 0, 0, __ATOMIC_SEQ_CST,
+							__ATOMIC_SEQ_CST))
+			bump_shared(w);
+	}
 	return 0;
 }
 
-int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
+int ax_wait_sleep(struct ax_sock *s, int dir, uint32_t gen0, uint64_t deadline)
 {
 	int ms, r;
 
+	ax_wait_seq++; /* the interrupt hook's "since the wait began" */
 	/* Closed by another thread while we waited: its slot may already be
 	 * another socket's, so never look at it again. */
 	if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
@@ -273,7 +423,7 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 		if (__atomic_load_n(&wake_of(s)->gen, __ATOMIC_ACQUIRE) != gen0)
 			return 0;
 		ms = left_ms(deadline);
-		return ms == 0 ? -EAGAIN : shared_sleep(s, gen0, deadline, ms);
+		return ms == 0 ? -EAGAIN : shared_sleep(s, dir, gen0, deadline, ms);
 	}
 	pthread_mutex_lock(&s->wmu);
 	if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen0) {
@@ -289,30 +439,25 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 		/* The session's connection too (no events asked: only its
 		 * hang-up), so that a daemon that stops or dies does not leave
 		 * us asleep: its sockets are then reset. */
-		struct pollfd p[2] = { { .fd = s->o.fd, .events = POLLIN },
-				       { .fd = ax_sess.ctl, .events = 0 } };
+		struct sleep_hold h = { s, dir, HOLD_POLLER };
+		int fd = __atomic_load_n(&s->o.fd, __ATOMIC_ACQUIRE);
 
 		s->poller = 1;
+		s->pollfd = fd;
+		s->pollthread = pthread_self();
 		/* Were the process to fork now, its family sees our poll. */
 		__atomic_store_n(&wake_of(s)->poller, (int32_t)getpid(), __ATOMIC_SEQ_CST);
 		pthread_mutex_unlock(&s->wmu);
-		r = ax_sys_poll(p, 2, ms);
-		r = r < 0 ? -errno : r == 0 ? -EAGAIN : 0;
-		if (r == 0)
-			ax_sess_check_hup(p[1].revents);
-		if (__atomic_load_n(&s->o.dead, __ATOMIC_ACQUIRE))
-			r = -EBADF;
-		else if (r == 0 && (p[0].revents & POLLIN))
-			drain(s->o.fd);
+		r = poll_held(&h, fd, ms);
 		pthread_mutex_lock(&s->wmu);
-		s->poller = 0;
-		poller_done(s); /* the others re-check; one of them polls next */
+		poller_leave(s, 0);
 		pthread_mutex_unlock(&s->wmu);
-		return r;
+		return r == -EINTR ? interrupted(deadline) : r;
 	}
 	s->nsleep++;
 	pthread_mutex_unlock(&s->wmu);
 	{
+		struct sleep_hold h = { s, dir, HOLD_SLEEPER };
 		struct timespec ts, *tsp = NULL;
 
 		if (ms > 0) {
@@ -320,13 +465,13 @@ int ax_wait_sleep(struct ax_sock *s, uint32_t gen0, uint64_t deadline)
 			ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 			tsp = &ts;
 		}
-		r = (int)futex(&s->gen, FUTEX_WAIT_PRIVATE, gen0, tsp);
-		r = r < 0 && errno == EINTR ? -EINTR : r < 0 && errno == ETIMEDOUT ? -EAGAIN : 0;
+		r = futex_held(&h, &s->gen, FUTEX_WAIT_PRIVATE, gen0, tsp);
+		r = r == -EINTR ? -EINTR : r == -ETIMEDOUT ? -EAGAIN : 0;
 	}
 	pthread_mutex_lock(&s->wmu);
 	s->nsleep--;
 	pthread_mutex_unlock(&s->wmu);
-	return r;
+	return r == -EINTR ? interrupted(deadline) : r;
 }
 
 /* ---- per-slot locks: robust mutexes shared with forked children ---- */

@@ -1,172 +1,188 @@
 /*
- * dns.c - see dns.h.
+ * dns.c - see dns.h. RFC 1035 4.1: header, question, resource records;
+ * 4.1.4: compression pointers (each must point backwards, so a loop
+ * cannot be built; and we stop after a bounded number anyway).
  */
-#include "dns.h"
-
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
-#define HDR_LEN 12
-#define FLAG_QR 0x8000
-#define FLAG_TC 0x0200
-#define FLAG_RD 0x0100
+#include "dns.h"
+
+#define T_A 1
+#define T_CNAME 5
+#define C_IN 1
+#define HDR 12
+#define MAX_CNAME 8
+#define MAX_RR 64 /* answer records looked at */
 
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static void put16(uint8_t *p, uint16_t v)
+int axp_dns_query(uint8_t *buf, size_t cap, uint16_t id, const char *name)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-int dns_query(uint8_t *buf, size_t size, uint16_t id, const char *name, uint16_t qtype)
-{
-	size_t len = strlen(name), off = HDR_LEN;
+	size_t at = HDR, total = 0;
 	const char *p = name;
 
-	/* Labels: one length octet per label, the name's octets, the root. */
-	if (!len || len > DNS_NAME_MAX - 2 || size < HDR_LEN + len + 2 + 4)
-		return -1;
-	memset(buf, 0, HDR_LEN);
-	put16(buf, id);
-	put16(buf + 2, FLAG_RD);
-	put16(buf + 4, 1); /* QDCOUNT */
+	if (cap < HDR + 4 + 2)
+		return -EINVAL;
+	memset(buf, 0, HDR);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	buf[2] = 0x01; /* RD */
+	buf[5] = 1;    /* QDCOUNT */
 	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		size_t len = strcspn(p, ".");
 
-		if (l == 0 || l > 63)
-			return -1;
-		buf[off++] = (uint8_t)l;
-		memcpy(buf + off, p, l);
-		off += l;
-		p += l;
-		if (*p == '.' && !*++p)
-			return -1; /* a final dot: the caller strips it */
+		if (len == 0 || len > 63)
+			return -EINVAL;
+		total += len + 1;
+		if (total > 254 || at + 1 + len + 1 + 4 > cap)
+			return -EINVAL;
+		buf[at++] = (uint8_t)len;
+		memcpy(buf + at, p, len);
+		at += len;
+		p += len;
+		if (*p == '.')
+			p++;
 	}
-	buf[off++] = 0;
-	put16(buf + off, qtype);
-	put16(buf + off + 2, DNS_CLASS_IN);
-	return (int)(off + 4);
+	if (at == HDR)
+		return -EINVAL; /* the root: not a host */
+	buf[at++] = 0;
+	buf[at++] = 0;
+	buf[at++] = T_A;
+	buf[at++] = 0;
+	buf[at++] = C_IN;
+	return (int)at;
 }
 
 /*
- * The name at *off in msg, dotted and lowercase, into out (NULL: only
- * skipped); *off moves past it where it is written (not where a pointer
- * leads). 0, or -1 malformed (RFC 1035 4.1.4).
+ * The name at *off in text (lower case, no trailing dot) into out
+ * (AXP_DNS_NAME_MAX); *off moves past it (past the first pointer). 0 or
+ * -EPROTO.
  */
-static int read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
+static int read_name(const uint8_t *m, size_t n, size_t *off, char *out)
 {
-	size_t pos = *off, n = 0;
-	int ptrs = 0, jumped = 0;
+	size_t at = *off, len = 0, end = 0;
+	int jumps = 0;
 
 	for (;;) {
 		uint8_t l;
 
-		if (pos >= len)
-			return -1;
-		l = msg[pos];
-		if ((l & 0xc0) == 0xc0) {
-			if (pos + 1 >= len || ++ptrs > DNS_MAX_PTRS)
-				return -1;
-			if (!jumped)
-				*off = pos + 2;
-			jumped = 1;
-			pos = (size_t)(get16(msg + pos) & 0x3fff);
+		if (at >= n)
+			return -EPROTO;
+		l = m[at];
+		if ((l & 0xC0) == 0xC0) {
+			size_t to;
+
+			if (at + 1 >= n || ++jumps > 16)
+				return -EPROTO;
+			to = (size_t)(l & 0x3F) << 8 | m[at + 1];
+			if (!end)
+				end = at + 2;
+			if (to >= at)
+				return -EPROTO; /* forward or self: refuse */
+			at = to;
 			continue;
 		}
-		if (l & 0xc0)
-			return -1; /* 01 and 10: reserved (RFC 1035, RFC 6891) */
-		pos++;
-		if (l == 0)
+		if (l & 0xC0)
+			return -EPROTO; /* 0x40, 0x80: not in use */
+		if (l == 0) {
+			at++;
 			break;
-		if (pos + l > len || n + l + 1 >= DNS_NAME_MAX)
-			return -1;
-		if (out) {
-			if (n)
-				out[n++] = '.';
-			for (uint8_t i = 0; i < l; i++) {
-				char c = (char)msg[pos + i];
-
-				out[n++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-			}
 		}
-		pos += l;
+		if (at + 1 + l > n || len + l + 2 > AXP_DNS_NAME_MAX)
+			return -EPROTO;
+		if (len)
+			out[len++] = '.';
+		for (size_t i = 0; i < l; i++) {
+			char c = (char)m[at + 1 + i];
+			out[len++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+		}
+		at += 1 + l;
 	}
-	if (out)
-		out[n] = '\0';
-	if (!jumped)
-		*off = pos;
+	out[len] = 0;
+	*off = end ? end : at;
 	return 0;
 }
 
-int dns_answer_a(const uint8_t *msg, size_t len, uint16_t id, const char *qname, uint32_t *addrs,
-		 int max, char canon[DNS_NAME_MAX], int *rcode, int *tc)
+/* name as the answer spells it: lower case, no trailing dot. */
+static void norm(const char *name, char *out)
 {
-	char name[DNS_NAME_MAX], want[DNS_NAME_MAX];
-	uint16_t flags, qd, an;
-	size_t off = HDR_LEN;
-	int n = 0, i, round;
+	size_t n = strlen(name);
 
-	if (len < HDR_LEN || get16(msg) != id)
-		return -1;
-	flags = get16(msg + 2);
-	qd = get16(msg + 4);
-	an = get16(msg + 6);
-	if (!(flags & FLAG_QR) || qd != 1)
-		return -1;
-	*rcode = flags & 0xf;
-	*tc = !!(flags & FLAG_TC);
-	/* The question must be ours (RFC 5452 9.1: id and question). */
-	if (read_name(msg, len, &off, name) < 0 || off + 4 > len || strcasecmp(name, qname) ||
-	    get16(msg + off) != DNS_TYPE_A || get16(msg + off + 2) != DNS_CLASS_IN)
-		return -1;
+	if (n && name[n - 1] == '.')
+		n--;
+	if (n >= AXP_DNS_NAME_MAX)
+		n = AXP_DNS_NAME_MAX - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
+	out[n] = 0;
+}
+
+int axp_dns_answer(const uint8_t *m, size_t n, uint16_t id, const char *name,
+		   struct in_addr *out, int max, char *canon)
+{
+	char want[AXP_DNS_NAME_MAX], owner[AXP_DNS_NAME_MAX], target[AXP_DNS_NAME_MAX];
+	size_t off = HDR, rr_start;
+	unsigned qd, an, rcode;
+	int k = 0;
+
+	if (n < HDR || get16(m) != id || !(m[2] & 0x80) || (m[2] & 0x78))
+		return -EPROTO; /* not a response to a standard query */
+	if (m[2] & 0x02)
+		return -EAGAIN; /* TC: the rest did not fit */
+	rcode = m[3] & 0x0F;
+	qd = get16(m + 4);
+	an = get16(m + 6);
+	if (rcode == 3)
+		return -ENOENT;
+	if (rcode != 0)
+		return -EAGAIN;
+	norm(name, want);
+	/* The question must be ours. */
+	if (qd != 1 || read_name(m, n, &off, owner) < 0 || off + 4 > n || strcmp(owner, want) ||
+	    get16(m + off) != T_A || get16(m + off + 2) != C_IN)
+		return -EPROTO;
 	off += 4;
-	strncpy(want, name, sizeof(want) - 1);
-	want[sizeof(want) - 1] = '\0';
-	/* CNAMEs may come in any order: follow the chain over the answer
-	 * section again while it moves (at most an times), then take A. */
-	for (round = 0; round <= an; round++) {
-		size_t o = off;
+	rr_start = off;
+	/* Walk the CNAME chain from the name asked, then take its A records. */
+	for (int hop = 0; hop <= MAX_CNAME; hop++) {
 		int moved = 0;
 
-		n = 0;
-		for (i = 0; i < an; i++) {
-			uint16_t type, cls, rdlen;
+		off = rr_start;
+		for (unsigned i = 0; i < an && i < MAX_RR; i++) {
+			uint16_t type, class, rdlen;
 			size_t rd;
 
-			if (read_name(msg, len, &o, name) < 0 || o + 10 > len)
-				return -1;
-			type = get16(msg + o);
-			cls = get16(msg + o + 2);
-			rdlen = get16(msg + o + 8);
-			rd = o + 10;
-			if (rd + rdlen > len)
-				return -1;
-			o = rd + rdlen;
-			if (cls != DNS_CLASS_IN || strcasecmp(name, want))
+			if (read_name(m, n, &off, owner) < 0 || off + 10 > n)
+				return -EPROTO;
+			type = get16(m + off);
+			class = get16(m + off + 2);
+			rdlen = get16(m + off + 8);
+			rd = off + 10;
+			if (rd + rdlen > n)
+				return -EPROTO;
+			off = rd + rdlen;
+			if (class != C_IN || strcmp(owner, want))
 				continue;
-			if (type == DNS_TYPE_CNAME) {
+			if (type == T_CNAME && !moved) {
 				size_t t = rd;
-				char target[DNS_NAME_MAX];
 
-				if (read_name(msg, len, &t, target) < 0 || t > rd + rdlen)
-					return -1;
-				if (strcasecmp(target, want)) {
-					memcpy(want, target, sizeof(want));
-					moved = 1;
-					break;
-				}
-			} else if (type == DNS_TYPE_A && rdlen == 4 && n < max) {
-				memcpy(&addrs[n++], msg + rd, 4);
+				if (read_name(m, rd + rdlen, &t, target) < 0)
+					return -EPROTO;
+				moved = 1;
+			} else if (type == T_A && rdlen == 4 && k < max) {
+				memcpy(&out[k++], m + rd, 4);
 			}
 		}
-		if (!moved)
+		if (k || !moved)
 			break;
+		memcpy(want, target, sizeof(want));
 	}
-	memcpy(canon, want, DNS_NAME_MAX);
-	return n;
+	if (canon)
+		memcpy(canon, want, AXP_DNS_NAME_MAX);
+	return k;
 }

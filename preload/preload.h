@@ -18,6 +18,7 @@
 #ifndef AX_PRELOAD_PRELOAD_H
 #define AX_PRELOAD_PRELOAD_H
 
+#include <netdb.h>
 #include <spawn.h>
 #include <sys/sendfile.h>
 #include <sys/types.h>
@@ -36,6 +37,9 @@
 	X(int, recvmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl,                   \
 			  struct timespec *t), (fd, v, n, fl, t))                               \
 	X(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl), (fd, v, n, fl))  \
+	X(int, getaddrinfo, (const char *n, const char *s, const struct addrinfo *h,           \
+			     struct addrinfo **r), (n, s, h, r))                                \
+	X(void, freeaddrinfo, (struct addrinfo * ai), (ai))                                    \
 	X(int, execve, (const char *p, char *const a[], char *const e[]), (p, a, e))           \
 	X(int, execvpe, (const char *p, char *const a[], char *const e[]), (p, a, e))          \
 	X(int, fexecve, (int fd, char *const a[], char *const e[]), (fd, a, e))                \

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,35 +391,19 @@ AXP_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int fl)
 
 /* ---- dup ---- */
 
-/*
- * dup, dup2, dup3 are libaxnet's (ax_dup*: a kernel dup of the socket's
- * eventfd entered in the table for the same socket; onto an axnet socket
- * closes that one first). Weak until libaxnet has them: meanwhile the
- * kernel's, which gives an axnet socket's copy as a bare eventfd.
- */
-extern int ax_dup(int fd) __attribute__((weak));
-extern int ax_dup2(int fd, int fd2) __attribute__((weak));
-extern int ax_dup3(int fd, int fd2, int flags) __attribute__((weak));
-
+/* libaxnet's: an axnet socket's copy is entered in the table for the
+ * same socket; onto an axnet socket closes that one first. */
 AXP_EXPORT int dup(int fd)
 {
-	if (ax_dup)
-		return ax_dup(fd);
-	return (int)syscall(SYS_dup, fd);
+	return ax_dup(fd);
 }
 
 AXP_EXPORT int dup2(int fd, int fd2)
 {
-	if (ax_dup2)
-		return ax_dup2(fd, fd2);
-	if (fd == fd2) /* dup3 would say EINVAL; dup2 checks fd is open */
-		return ax_sys_fcntl(fd, F_GETFD, NULL) < 0 ? -1 : fd2;
-	return (int)syscall(SYS_dup3, fd, fd2, 0);
+	return ax_dup2(fd, fd2);
 }
 
 AXP_EXPORT int dup3(int fd, int fd2, int flags)
 {
-	if (ax_dup3)
-		return ax_dup3(fd, fd2, flags);
-	return (int)syscall(SYS_dup3, fd, fd2, flags);
+	return ax_dup3(fd, fd2, flags);
 }

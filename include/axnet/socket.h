@@ -21,7 +21,7 @@
  * the kernel's call of the same name (ax_read on a pipe reads the pipe,
  * ax_close closes it, ax_connect on a kernel socket connects it), so a
  * ported program may use ax_* everywhere. Do not close(2), read(2),
- * write(2) or dup(2) an axnet socket's descriptor directly.
+ * write(2) or dup(2) an axnet socket's descriptor directly (ax_dup does).
  *
  * Instance. The library connects to an instance lazily on the first call:
  * the state directory given to ax_init(), else $AXNET_STATE_DIR, else the
@@ -31,7 +31,10 @@
  *
  * Blocking. Blocking calls sleep in the kernel (poll(2) on the socket's
  * descriptor), honour SO_RCVTIMEO/SO_SNDTIMEO (EAGAIN on expiry, as Linux)
- * and return EINTR when a signal handler runs, whatever its SA_RESTART.
+ * and return EINTR when a signal handler runs, whatever its SA_RESTART
+ * (programs under the LD_PRELOAD library, `axnet exec`, get Linux's
+ * restarts). Blocking calls are cancellation points (pthread_cancel): a
+ * thread cancelled in one leaves the socket as it was, to be closed.
  * A socket is non-blocking with SOCK_NONBLOCK, ax_fcntl(F_SETFL, O_NONBLOCK)
  * or ax_ioctl(FIONBIO); one call is with MSG_DONTWAIT.
  *
@@ -176,13 +179,15 @@ ssize_t ax_writev(int fd, const struct iovec *iov, int iovcnt);
 int ax_shutdown(int fd, int how);
 
 /*
- * Drops this process's reference; the socket closes on the last one (TCP:
- * FIN after queued data, RST when unread data remains or SO_LINGER {1,0}).
- * Removes it from this process's epoll sets; threads of this process
- * blocked on it return EBADF (unlike Linux, where they sleep on: its slot
- * in the instance may go to the next socket). Never blocks (SO_LINGER with
- * a timeout does not wait, unlike Linux). Errors: EBADF. Kernel fds and
- * epoll sets: close(2).
+ * Drops this descriptor; with this process's last descriptor for the
+ * socket (see ax_dup) its reference goes, and the socket closes on the
+ * last one (TCP: FIN after queued data, RST when unread data remains or
+ * SO_LINGER {1,0}). Then it leaves this process's epoll sets and threads
+ * of this process blocked on it return EBADF (unlike Linux, where they
+ * sleep on: its slot in the instance may go to the next socket); EINTR
+ * for the thread whose signal handler closed it. Never blocks (SO_LINGER
+ * with a timeout does not wait, unlike Linux). Errors: EBADF. Kernel fds
+ * and epoll sets: close(2).
  */
 int ax_close(int fd);
 
@@ -213,9 +218,25 @@ int ax_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
 int ax_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
 /*
+ * Another descriptor for the same socket (or epoll set), as dup(2),
+ * dup2(2), dup3(2): a kernel dup of its descriptor. The descriptors share
+ * the socket as Linux's share one open file (O_NONBLOCK included); the
+ * socket closes when the last of them is closed (ax_close); threads
+ * blocked on one keep going when another is closed. dup2/dup3 onto a
+ * descriptor that is an axnet socket close that one first, as the kernel
+ * does; ax_dup2(fd, fd) returns fd. Kernel fds: the kernel's calls.
+ * Errors: EBADF (oldfd not open; newfd out of range), EINVAL (dup3:
+ * oldfd == newfd, flags other than O_CLOEXEC), EMFILE, ENOMEM.
+ */
+int ax_dup(int oldfd);
+int ax_dup2(int oldfd, int newfd);
+int ax_dup3(int oldfd, int newfd, int flags);
+
+/*
  * axnet sockets: F_GETFL (O_RDWR plus O_NONBLOCK when set), F_SETFL
  * (O_NONBLOCK; other flags ignored as Linux ignores them), F_GETFD/F_SETFD
- * (FD_CLOEXEC, on the descriptor). Other commands (F_DUPFD...): EINVAL.
+ * (FD_CLOEXEC, on the descriptor), F_DUPFD/F_DUPFD_CLOEXEC (as ax_dup, the
+ * lowest descriptor >= arg). Other commands: EINVAL.
  * O_NONBLOCK belongs to this process's descriptor: after fork the
  * child's copy changes apart from the parent's (unlike Linux, where the
  * open file is shared). Kernel fds: passed to fcntl(2).

@@ -11,10 +11,15 @@
 #    the program's data);
 #  - sendfile(2) of a file to an axnet socket, with and without an offset,
 #    arrives intact at the kernel (SHA-256);
-#  - an exec'd child (execve, posix_spawn) gets LD_PRELOAD and
+#  - recvmmsg takes several queued datagrams in one call, sendmmsg sends
+#    each (bytes and SHA-256 both ways);
+#  - an exec'd child (execve after fork and after vfork, posix_spawn) gets LD_PRELOAD and
 #    AXNET_STATE_DIR back when the parent cleared them, and the parent's
 #    axnet socket is closed in it (EBADF) but not in the parent;
-#  - AF_INET6 TCP and UDP fail with EAFNOSUPPORT;
+#  - AF_INET6 TCP and UDP fail with EAFNOSUPPORT; without an instance,
+#    AF_INET sockets fail with ENOENT and the library says why, once;
+#  - getaddrinfo asks resolv.conf's server over axnet (A records, CNAME,
+#    search list, NXDOMAIN), /etc/hosts first, numeric addresses untouched;
 #  - the library exports libc's names only (no ax_* symbol).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libaxnet.sh"
@@ -66,6 +71,44 @@ px p3 inet6
 done_ok p3
 has_ok p3 "AF_INET6 TCP and UDP: EAFNOSUPPORT"
 
+# No instance: socket() fails with ENOENT and the library says so once.
+AXNET_STATE_DIR=$WORK/none px p6 noinst
+done_ok p6
+has_ok p6 "no instance: AF_INET sockets fail with ENOENT, AF_UNIX ones work"
+expect_eq "no instance: the library's one line on stderr" "$(cat "$WORK/p6.err")" \
+	"axnet: no instance ($WORK/none): No such file or directory"
+
+# --- name resolution -----------------------------------------------------------
+# glibc's resolver makes kernel sockets no library can reach: getaddrinfo
+# is the library's, asking resolv.conf's servers over axnet. The program
+# sees a resolv.conf naming a server in NS_B (a bind mount in a mount
+# namespace of its own); this namespace's kernel has no route there, so an
+# answer can only have come through axnet, and the server sees axnet's
+# address.
+peer_dns() { bare dns ip netns exec "$NS_B" timeout -k 5 60 python3 tests/tools/dns_peer.py "$@"; }
+peer_dns "$KERNEL_B" 53 www.axnet.test=10.1.2.3 www.axnet.test=10.1.2.4 \
+	alias.axnet.test=\>www.axnet.test
+wait_for dns '^listening'
+printf 'nameserver %s\nsearch axnet.test\noptions timeout:1 attempts:2\n' "$KERNEL_B" >"$WORK/resolv.conf"
+prog p7 unshare -m --propagation private sh -c \
+	'mount --bind "$1" /etc/resolv.conf && shift && exec env LD_PRELOAD="$0" "$@"' \
+	"$PL" "$WORK/resolv.conf" "$PX" resolve www.axnet.test alias.axnet.test www nope.axnet.test \
+	localhost 192.0.2.7
+done_ok p7
+res() { awk -v n="$1" '$1 == "resolved" && $2 == n { $1 = $2 = ""; sub(/^ +/, ""); print }' "$WORK/p7.out"; }
+expect_eq "resolve: a name with two A records" "$(res www.axnet.test)" \
+	"addrs=10.1.2.3,10.1.2.4 canon=www.axnet.test"
+expect_eq "resolve: a CNAME followed" "$(res alias.axnet.test)" \
+	"addrs=10.1.2.3,10.1.2.4 canon=www.axnet.test"
+expect_eq "resolve: a short name through the search list" "$(res www)" \
+	"addrs=10.1.2.3,10.1.2.4 canon=www.axnet.test"
+expect_eq "resolve: no such name" "$(res nope.axnet.test)" "error=EAI_NONAME"
+expect_eq "resolve: /etc/hosts" "$(res localhost)" "addrs=127.0.0.1 canon=localhost"
+expect_eq "resolve: a numeric address (glibc's)" "$(res 192.0.2.7)" "addrs=192.0.2.7 canon=192.0.2.7"
+expect_eq "resolve: every query came from axnet's address" \
+	"$(awk '$1 == "query" && $4 != "'"$AXNET_IP"'"' "$WORK/dns.out" | wc -l)" 0
+expect_eq "resolve: queries the server saw" "$(grep -c '^query' "$WORK/dns.out")" 5
+
 # --- sendfile ---------------------------------------------------------------------
 FILE_BYTES=$((3 * 1024 * 1024 + 12345))
 head -c "$FILE_BYTES" /dev/urandom >"$WORK/file"
@@ -80,6 +123,24 @@ expect_eq "sendfile: SHA-256 at the kernel = the file's" "$(field k4 received sh
 	"$(sha256sum <"$WORK/file" | cut -d' ' -f1)"
 pass "sendfile to an axnet socket arrives intact"
 
+# --- recvmmsg, sendmmsg ------------------------------------------------------------
+px p8 mmsg-recv 6208 40
+wait_for p8 '^bound'
+peer k8 udp connect "$AXNET_IP" 6208 --send 40000 --dgram 1000
+done_ok k8
+done_ok p8
+expect_eq "recvmmsg: datagrams" "$(field p8 recvmmsg dgrams)" 40
+same_stream "recvmmsg: kernel -> program" k8 sent p8 recvmmsg 40000
+[ "$(field p8 recvmmsg most)" -gt 1 ] || fail "recvmmsg: never more than one datagram a call"
+pass "recvmmsg takes several datagrams a call ($(field p8 recvmmsg most) at most)"
+peer k9 udp listen "$KERNEL_B" 5209 --recv --idle 2
+wait_for k9 '^bound'
+px p9 mmsg-send "$KERNEL_B" 5209
+done_ok p9
+done_ok k9
+expect_eq "sendmmsg: datagrams at the kernel" "$(field k9 received dgrams)" 5
+same_stream "sendmmsg: program -> kernel" p9 sendmmsg k9 received 1500
+
 # --- exec ---------------------------------------------------------------------------
 peer k5 tcp listen "$KERNEL_B" 5205 --recv
 wait_for k5 '^listening'
@@ -87,8 +148,9 @@ px p5 exec "$KERNEL_B" 5205
 done_ok p5
 done_ok k5
 has_ok p5 "execve with a cleared environment: the child has LD_PRELOAD and the socket is gone"
+has_ok p5 "vfork and execve: the same"
 has_ok p5 "posix_spawn with a cleared environment: the same, and the parent's socket untouched"
-expect_eq "exec: child runs that passed" "$(grep -c '^child ok' "$WORK/p5.out")" 2
+expect_eq "exec: child runs that passed" "$(grep -c '^child ok' "$WORK/p5.out")" 3
 expect_eq "exec: bytes the parent sent after its children exec'd" "$(field k5 received bytes)" 11
 
 stop_axnet

@@ -1,37 +1,33 @@
 #!/usr/bin/env python3
-"""Seed inputs for fuzz_dns (preload/dns.c's answer reader): answers of the
-forms a server sends, so the fuzzer starts from a matching id and question:
-A records, a CNAME chain with compression, NXDOMAIN, a truncated answer.
-Each input: the query's id (2 bytes), the name's index in fuzz_dns.c's list
-(1 byte), the answer. Writes them into the corpus directory given."""
+"""Seed inputs for fuzz_dns (format in fuzz_dns.c: a byte, then the
+answer): a NOERROR answer with two A records (the second owner
+compressed), a CNAME chain, NXDOMAIN. Writes them into the corpus
+directory given."""
 import os, struct, sys
 
-NAMES = ["a.test", "www.example.test", "x", "web.example.test"]
+Q = "www.example.test"
 
 
 def name(n):
     return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".")) + b"\0"
 
 
-def answer(qid, flags, qname, rrs):
-    return (struct.pack("!HHHHHH", qid, flags, 1, len(rrs), 0, 0) + name(qname) +
-            struct.pack("!HH", 1, 1) + b"".join(rrs))
+def msg(rcode, answers):
+    h = struct.pack("!HHHHHH", 0x4242, 0x8180 | rcode, 1, len(answers), 0, 0)
+    return h + name(Q) + struct.pack("!HH", 1, 1) + b"".join(answers)
 
 
-def rr(owner_ptr, rtype, rdata):
-    return struct.pack("!HHHIH", 0xC000 | owner_ptr, rtype, 1, 60, len(rdata)) + rdata
+def rr(owner, typ, rdata):
+    return owner + struct.pack("!HHIH", typ, 1, 60, len(rdata)) + rdata
 
 
 seeds = {
-    "a": (0x1234, 0, answer(0x1234, 0x8180, "a.test",
-                            [rr(12, 1, bytes([192, 0, 2, 1])), rr(12, 1, bytes([192, 0, 2, 2]))])),
-    "cname": (7, 1, answer(7, 0x8180, "www.example.test",
-                           [rr(12, 5, b"\x03web\xc0\x10"), rr(46, 1, bytes([192, 0, 2, 3]))])),
-    "nxdomain": (9, 2, answer(9, 0x8183, "x", [])),
-    "truncated": (10, 0, answer(10, 0x8380, "a.test", [])),
+    "two_a": msg(0, [rr(name(Q), 1, bytes([10, 0, 0, 1])), rr(b"\xc0\x0c", 1, bytes([10, 0, 0, 2]))]),
+    "cname": msg(0, [rr(b"\xc0\x0c", 5, name("host.test")), rr(name("host.test"), 1, bytes([10, 9, 9, 9]))]),
+    "nxdomain": msg(3, []),
 }
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
-for k, (qid, idx, msg) in seeds.items():
-    with open(os.path.join(out, "seed-" + k), "wb") as f:
-        f.write(struct.pack("!HB", qid, idx) + msg)
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+for k, v in seeds.items():
+    with open(os.path.join(d, "seed_" + k), "wb") as f:
+        f.write(b"\x07" + v)

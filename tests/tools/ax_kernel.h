@@ -40,6 +40,9 @@
 #define ax_getsockname getsockname
 #define ax_getpeername getpeername
 #define ax_fcntl fcntl
+#define ax_dup dup
+#define ax_dup2 dup2
+#define ax_dup3 dup3
 #define ax_ioctl ioctl
 #define ax_poll poll
 #define ax_select select

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The kernel peer of tests/tools/ax_errno on ADDR: TCP 5101 sends "hello"
 on accept, then echoes until EOF and closes; TCP 5102 accepts and closes
-at once; UDP 5103 echoes each datagram. Prints "ready", runs until
+at once; UDP 5103 echoes each datagram; TCP 5104 accepts and holds the
+connection, never reading (a sender's buffers fill). Prints "ready", runs until
 --timeout seconds have passed (bounded)."""
 import argparse, socket, threading, time
 
@@ -41,6 +42,13 @@ def close_now(c):
     c.close()
 
 
+def hold(c):
+    held.append(c)
+
+
+held = []
+
+
 def udp_echo():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((a.addr, 5103))
@@ -51,6 +59,7 @@ def udp_echo():
 
 listener(5101, hello_echo)
 listener(5102, close_now)
+listener(5104, hold)
 threading.Thread(target=udp_echo, daemon=True).start()
 print("ready", flush=True)
 time.sleep(a.timeout)

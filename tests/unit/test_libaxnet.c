@@ -406,6 +406,8 @@ static void *recv_thread(void *arg)
 	return NULL;
 }
 
+/* test_libaxnet_sem.c takes the fake daemon above and has tests of its own. */
+#ifndef TEST_LIBAXNET_FAKE_ONLY
 /* ---- tests ---- */
 
 TEST(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon)
@@ -1526,10 +1528,235 @@ TEST(a_child_killed_while_it_polls_leaves_the_parents_recv_to_wake)
 		ax_close(fd);
 }
 
+#endif /* TEST_LIBAXNET_FAKE_ONLY */
+
 static void setup(void) __attribute__((constructor));
 static void setup(void)
 {
 	fake_start();
+}
+
+#ifndef TEST_LIBAXNET_FAKE_ONLY
+/* Descriptors open in this process. */
+static int nfds_open(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+struct pure_waiter {
+	int ep, n;
+	struct epoll_event out[4];
+};
+
+static void *pure_wait_thread(void *arg)
+{
+	struct pure_waiter *w = arg;
+
+	w->n = ax_epoll_wait(w->ep, w->out, 4, 5000);
+	return NULL;
+}
+
+TEST(an_epoll_set_of_kernel_fds_is_the_kernels_until_its_first_axnet_socket)
+{
+	struct epoll_event ev, out[8];
+	struct pure_waiter w = { 0 };
+	pthread_t th;
+	int p1[2], p2[2], p3[2], ep, fa, before, seen = 0;
+	uint32_t a;
+	char c;
+
+	REQUIRE(pipe(p1) == 0 && pipe(p2) == 0 && pipe(p3) == 0);
+	fa = tcp_pair(&a);
+	REQUIRE(fa >= 0);
+	before = nfds_open();
+	ep = ax_epoll_create1(0);
+	REQUIRE(ep >= 0);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0xF1F1F1F1F1F1F1F1ull };
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, p1[0], &ev), 0);
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = 0x2222 };
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, p2[0], &ev), 0);
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLET, .data.u64 = 0x3333 };
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, p3[0], &ev), 0);
+	/* Pure: the epoll fd alone (no helper eventfd), and the kernel's own
+	 * epoll_wait gives the program's data. */
+	CHECK_EQ(nfds_open(), before + 1);
+	CHECK_EQ(write(p1[1], "a", 1), 1);
+	CHECK_EQ(epoll_wait(ep, out, 8, 1000), 1);
+	CHECK_EQ(out[0].data.u64, 0xF1F1F1F1F1F1F1F1ull);
+	CHECK_EQ(ax_epoll_wait(ep, out, 8, 0), 1);
+	CHECK_EQ(out[0].data.u64, 0xF1F1F1F1F1F1F1F1ull);
+	CHECK_EQ(read(p1[0], &c, 1), 1);
+
+	/* A wait asleep in the kernel while the set turns mixed still gets
+	 * the program's data. */
+	w.ep = ep;
+	REQUIRE(pthread_create(&th, NULL, pure_wait_thread, &w) == 0);
+	usleep(100 * 1000);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0xAAAA };
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev), 0);
+	CHECK_EQ(nfds_open(), before + 2); /* + the set's eventfd */
+	CHECK_EQ(write(p1[1], "b", 1), 1);
+	pthread_join(th, NULL);
+	CHECK_EQ(w.n, 1);
+	CHECK_EQ(w.out[0].data.u64, 0xF1F1F1F1F1F1F1F1ull);
+	CHECK_EQ(read(p1[0], &c, 1), 1);
+
+	/* Mixed: every kernel fd (the EPOLLEXCLUSIVE one too) and the socket
+	 * report with the program's data; the kernel's own call sees tags. */
+	CHECK_EQ(write(p2[1], "c", 1), 1);
+	CHECK_EQ(write(p3[1], "d", 1), 1);
+	deliver(a, "x", 1, 1);
+	{
+		int n = ax_epoll_wait(ep, out, 8, 1000);
+
+		CHECK_EQ(n, 3);
+		for (int i = 0; i < n; i++) {
+			if (out[i].data.u64 == 0x2222)
+				seen |= 1;
+			else if (out[i].data.u64 == 0x3333)
+				seen |= 2;
+			else if (out[i].data.u64 == 0xAAAA)
+				seen |= 4;
+		}
+		CHECK_EQ(seen, 7);
+	}
+	CHECK_EQ(epoll_wait(ep, out, 8, 0) >= 1, 1);
+	CHECK(out[0].data.u64 != 0x2222 && out[0].data.u64 != 0xAAAA);
+	ax_close(fa);
+	before = nfds_open();
+	ax_close(ep);
+	CHECK_EQ(nfds_open(), before - 2); /* the set and its eventfd */
+	for (int i = 0; i < 2; i++) {
+		close(p1[i]);
+		close(p2[i]);
+		close(p3[i]);
+	}
+}
+
+static volatile sig_atomic_t got_usr1;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1++;
+}
+
+TEST(ppoll_pselect_and_epoll_pwait_sleep_under_the_callers_mask)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct timespec ts = { 2, 0 };
+	struct epoll_event ev = { .events = EPOLLIN }, out[2];
+	sigset_t block, open_mask, now;
+	uint32_t a;
+	int fa = tcp_pair(&a), ep = ax_epoll_create1(0);
+	fd_set rd;
+
+	REQUIRE(fa >= 0 && ep >= 0);
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev), 0);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &open_mask);
+	sigdelset(&open_mask, SIGUSR1);
+	for (int call = 0; call < 4; call++) {
+		struct pollfd p = { .fd = fa, .events = POLLIN };
+		int r = 0;
+
+		got_usr1 = 0;
+		raise(SIGUSR1); /* pending: blocked */
+		CHECK_EQ(got_usr1, 0);
+		FD_ZERO(&rd);
+		FD_SET(fa, &rd);
+		switch (call) {
+		case 0:
+			r = ax_ppoll(&p, 1, &ts, &open_mask);
+			break;
+		case 1:
+			r = ax_pselect(fa + 1, &rd, NULL, NULL, &ts, &open_mask);
+			break;
+		case 2:
+			r = ax_epoll_pwait(ep, out, 2, 2000, &open_mask);
+			break;
+		default:
+			r = ax_epoll_pwait2(ep, out, 2, &ts, &open_mask);
+			break;
+		}
+		/* The mask let the signal in while asleep: EINTR at once. */
+		CHECK_EQ(r, -1);
+		CHECK_EQ(errno, EINTR);
+		CHECK_EQ(got_usr1, 1);
+		/* And the caller's mask is back. */
+		pthread_sigmask(SIG_BLOCK, NULL, &now);
+		CHECK(sigismember(&now, SIGUSR1));
+	}
+	CHECK_EQ(ts.tv_sec, 2); /* pselect leaves it */
+	/* A ready socket: no sleep, whatever the timeout. */
+	deliver(a, "r", 1, 1);
+	{
+		struct pollfd p = { .fd = fa, .events = POLLIN };
+		CHECK_EQ(ax_epoll_pwait2(ep, out, 2, NULL, NULL), 1);
+		CHECK_EQ(out[0].events, EPOLLIN);
+		CHECK_EQ(ax_ppoll(&p, 1, NULL, NULL), 1);
+		CHECK_EQ(p.revents, POLLIN);
+	}
+	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	ax_close(fa);
+	ax_close(ep);
+}
+
+
+TEST(a_forked_child_closing_its_copies_leaves_the_parents_epoll_set_whole)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0xB0B }, out[4];
+	uint32_t a;
+	int fa = tcp_pair(&a), ep = ax_epoll_create1(0), st;
+	pid_t pid;
+
+	REQUIRE(fa >= 0 && ep >= 0);
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* As redis' BGSAVE child: closes the listeners, the set too. */
+		_exit(ax_close(fa) == 0 && ax_close(ep) == 0 ? 0 : 1);
+	}
+	REQUIRE(pid > 0);
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The kernel's set is the family's: the parent's registration stays. */
+	deliver(a, "z", 1, 1);
+	CHECK_EQ(ax_epoll_wait(ep, out, 4, 1000), 1);
+	CHECK_EQ(out[0].data.u64, 0xB0B);
+	ax_close(fa);
+	ax_close(ep);
+}
+
+TEST(a_closed_kernel_fds_number_reused_by_the_sets_own_eventfd_is_not_reported)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0xDEAD }, out[4];
+	uint32_t a;
+	int fa = tcp_pair(&a), ep = ax_epoll_create1(0), p[2];
+
+	REQUIRE(fa >= 0 && ep >= 0 && pipe(p) == 0);
+	/* nginx's EPOLLRDHUP probe: a kernel fd in the set, then closed. */
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev), 0);
+	close(p[1]);
+	close(p[0]);
+	/* The set turns mixed; its eventfd takes the lowest free number. */
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0xF00D };
+	CHECK_EQ(ax_epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev), 0);
+	CHECK_EQ(fcntl(p[0], F_GETFD) >= 0, 1); /* the number is taken again */
+	deliver(a, "q", 1, 1);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(ax_epoll_wait(ep, out, 4, 1000), 1);
+		CHECK_EQ(out[0].data.u64, 0xF00D);
+	}
+	ax_close(fa);
+	ax_close(ep);
 }
 
 TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
@@ -1560,4 +1787,9 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(epoll_wait_sleeps_its_timeout_when_a_level_item_is_no_longer_ready),
 	  T(waitall_readv_writev_and_tcp_trunc),
 	  T(a_sockets_own_econnreset_leaves_the_session_and_other_sockets_alone),
+	  T(an_epoll_set_of_kernel_fds_is_the_kernels_until_its_first_axnet_socket),
+	  T(ppoll_pselect_and_epoll_pwait_sleep_under_the_callers_mask),
+	  T(a_closed_kernel_fds_number_reused_by_the_sets_own_eventfd_is_not_reported),
+	  T(a_forked_child_closing_its_copies_leaves_the_parents_epoll_set_whole),
 	  T(the_instance_going_away_resets_every_socket_and_wakes_its_waiters))
+#endif
