@@ -132,6 +132,12 @@ $(BUILD)/preload-obj/%.o: %.c $(PRELOAD_HDRS)
 $(BUILD)/libaxnet-preload.so: $(patsubst %.c,$(BUILD)/preload-obj/%.o,$(LIBAX_SRCS) $(PRELOAD_SRCS))
 	$(CC) -shared -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -pthread
 
+# `build/asan/axnet exec` finds the library beside itself: the plain one
+# (a sanitized library cannot be preloaded into a stock program).
+$(BUILD)/asan/libaxnet-preload.so: $(BUILD)/libaxnet-preload.so
+	@mkdir -p $(@D)
+	ln -sf ../libaxnet-preload.so $@
+
 # A program on libaxnet alone (the shared library, found by rpath), for
 # tests/e2e/test-libaxnet-lib.sh.
 $(BUILD)/tests/ax_cat: tests/tools/ax_cat.c include/axnet/socket.h $(BUILD)/libaxnet.so
@@ -291,7 +297,8 @@ fuzz: $(FUZZ_BINS)
 # The virtio-net guest runs the plain build; the host-side tests the ASan one.
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
 	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
-	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so $(PX_TOOLS)
+	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so $(BUILD)/asan/libaxnet-preload.so \
+	$(PX_TOOLS)
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \

@@ -408,6 +408,32 @@ static const struct ss_sess *parent_session(const struct ss_sess *e)
 	return NULL;
 }
 
+/*
+ * shutdown(how). Linux sends a UDP datagram within send(), so a later
+ * SHUT_WR cannot stop it; ours wait in the tx ring while their flow's
+ * authorization commits (sock_send -EAGAIN). A SHUT_WR that finds records
+ * still there waits for them (udp_take_tx applies it when tx_cons reaches
+ * the index it found) and says now what Linux would: 0, or -ENOTCONN
+ * unconnected. The library refuses sends after it itself (EPIPE).
+ */
+static int do_shutdown(struct ss_sock *s, int how)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	uint32_t prod;
+
+	if (s->type != SOCK_DGRAM || !s->tx_buf || (how != SHUT_WR && how != SHUT_RDWR))
+		return sock_shutdown(s->so, how);
+	prod = __atomic_load_n(&s->seg->slots[s->id].tx_ring.prod, __ATOMIC_ACQUIRE);
+	if (prod == s->tx_cons)
+		return sock_shutdown(s->so, how);
+	s->tx_shut_wr = 1;
+	s->tx_shut_at = prod;
+	if (how == SHUT_RDWR)
+		return sock_shutdown(s->so, SHUT_RD);
+	return sock_getpeername(s->so, (struct sockaddr *)&sa, &salen) ? -ENOTCONN : 0;
+}
+
 static void do_hello(struct ss_sess *e, const struct axipc_req *q)
 {
 	struct sockserv *ss = e->ss;
@@ -715,7 +741,7 @@ static void do_sockreq(struct ss_sess *e, const struct axipc_req *q)
 		do_accept(e, s, q);
 		return;
 	case AXIPC_SHUTDOWN:
-		err = sock_shutdown(s->so, q->u.i.val);
+		err = do_shutdown(s, q->u.i.val);
 		break;
 	case AXIPC_SETSOCKOPT:
 		err = sock_setsockopt(s->so, q->u.setopt.level, q->u.setopt.name, q->u.setopt.val,

@@ -302,6 +302,16 @@ static void udp_take_rx(struct ss_sock *s)
 		sock_abort(s, "rx consumer index refused");
 }
 
+/* The records written before a SHUT_WR (do_shutdown) have all gone:
+ * it applies, and those after it are refused (EPIPE). */
+static void shut_wr_due(struct ss_sock *s)
+{
+	if (s->tx_shut_wr && s->so && s->tx_cons == s->tx_shut_at) {
+		s->tx_shut_wr = 0;
+		sock_shutdown(s->so, SHUT_WR);
+	}
+}
+
 /* Send the datagrams the program put in its tx ring, in order, until the
  * socket layer says wait (-EAGAIN: retried on EPOLLOUT). A failed send
  * takes its record and leaves its error for the program (SO_ERROR), as a
@@ -320,6 +330,7 @@ static void udp_take_tx(struct ss_sock *s)
 	}
 	start = s->tx_cons;
 	while (s->so && s->tx_cons != prod) {
+		shut_wr_due(s);
 		struct axipc_dgram d;
 		struct sockaddr_in sin;
 		uint32_t payload;
@@ -347,11 +358,14 @@ static void udp_take_tx(struct ss_sock *s)
 		} else {
 			rc = -EAFNOSUPPORT;
 		}
-		if (rc == -EAGAIN) {
-			/* Held (its flow's authorization is committing, or
-			 * the device is full): the record stays in the ring,
-			 * the program's ring fills (its sends wait as on a
-			 * full socket buffer), and it is retried next round. */
+		if (rc == -EAGAIN || rc == -ENOBUFS) {
+			/* Held (its flow's authorization is committing; or
+			 * -ENOBUFS: the device is full, or the neighbour is
+			 * being resolved and its queue holds AX_ARP_QUEUE_PER_
+			 * ENTRY frames already, where Linux would queue it and
+			 * send() succeed): the record stays in the ring, the
+			 * program's ring fills (its sends wait as on a full
+			 * socket buffer), and it is retried next round. */
 			if (!s->tx_blocked) {
 				s->tx_blocked = 1;
 				s->blocked_next = s->seg->ss->blocked;
@@ -366,6 +380,7 @@ static void udp_take_tx(struct ss_sock *s)
 		s->tx_cons += (uint32_t)n;
 	}
 	ST(&sl->tx_ring.cons, s->tx_cons);
+	shut_wr_due(s);
 	/* Room in the ring: a program waiting to send is woken. */
 	ss_mark_dirty(s, s->tx_cons != start ? EPOLLOUT : 0);
 }

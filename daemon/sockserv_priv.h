@@ -102,6 +102,8 @@ struct ss_sock {
 	uint64_t udp_tx_off;   /* UDP: our own tx ring's block */
 	uint32_t tx_cons;      /* UDP tx: records consumed */
 	int tx_blocked;        /* UDP tx: sock_send said -EAGAIN: retried each round */
+	int tx_shut_wr;        /* UDP: a SHUT_WR waiting for the records before it */
+	uint32_t tx_shut_at;   /* ...its tx ring index: applied once tx_cons is there */
 	struct ss_sock *blocked_next;
 	uint32_t pending;      /* events since the last publication */
 	uint32_t last_ready;

@@ -943,6 +943,138 @@ TEST(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order)
 	teardown();
 }
 
+/* Linux sends a UDP datagram within send(): a shutdown(SHUT_WR) after it
+ * cannot stop it. Here send() only fills the ring, so datagrams still in
+ * it (their flow's authorization committing) must go before the shutdown
+ * takes effect, and only the records written after it are refused. */
+TEST(a_udp_shutdown_for_writing_lets_the_datagrams_sent_before_it_go)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	struct axipc_dgram d = { .family = AF_UNSPEC };
+	struct axipc_addr a = { .len = sizeof(struct sockaddr_in) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7000) };
+	const uint8_t *data;
+	uint16_t dport;
+	size_t len;
+	uint32_t off = 0;
+	uint8_t *tx;
+	int id, efd, i;
+
+	REQUIRE(setup() == 0);
+	udp_set_admit(&H.s, hold_hook, NULL);
+	udp_live = 0;
+	REQUIRE(prog_hello(&p) == 0);
+	id = prog_socket(&p, SOCK_DGRAM, &efd);
+	REQUIRE(id >= 0);
+	sl = &p.slots[id];
+	tx = p.seg + sl->tx.off;
+	sin.sin_addr.s_addr = FAKE_PEER_IP;
+	memcpy(a.addr, &sin, sizeof(sin));
+	REQUIRE(request(&p, AXIPC_CONNECT, (uint32_t)id, &a, sizeof(a), NULL, 0, NULL) == 0);
+	for (i = 0; i < 3; i++) {
+		d.len = 3;
+		memcpy(tx + off, &d, sizeof(d));
+		memcpy(tx + off + sizeof(d), (char[]){ 'a', 'b', (char)('0' + i) }, 3);
+		off += AXIPC_DGRAM_SPACE(3);
+	}
+	__atomic_store_n(&sl->tx_ring.prod, off, __ATOMIC_RELEASE);
+	fake_mark(&H);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(H.nif.n, 0); /* held */
+	/* shutdown(SHUT_WR) says 0 at once (connected), as Linux. */
+	CHECK_EQ(prog_int(&p, AXIPC_SHUTDOWN, (uint32_t)id, SHUT_WR), 0);
+	udp_live = 1;
+	pump();
+	REQUIRE(H.nif.n == 3);
+	for (i = 0; i < 3; i++) {
+		REQUIRE(sent_datagram((unsigned)i, &dport, &data, &len) == 0);
+		CHECK_EQ(dport, 7000);
+		CHECK_EQ(len, 3);
+		CHECK_EQ(data[2], '0' + i);
+	}
+	CHECK_EQ(sl->tx_ring.cons, off);
+	CHECK_EQ(sl->so_error, 0);
+	/* A record written after the shutdown does not leave (the library
+	 * refuses such a send itself with EPIPE). */
+	memcpy(tx + off, &d, sizeof(d));
+	memcpy(tx + off + sizeof(d), "zzz", 3);
+	off += AXIPC_DGRAM_SPACE(3);
+	__atomic_store_n(&sl->tx_ring.prod, off, __ATOMIC_RELEASE);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(H.nif.n, 3);
+	CHECK_EQ(sl->tx_ring.cons, off);
+	close(efd);
+	prog_end(&p);
+	pump();
+	udp_set_admit(&H.s, NULL, NULL);
+	teardown();
+}
+
+/* Linux queues a datagram for a neighbour being resolved (dropping the
+ * oldest past unres_qlen_bytes) and send() succeeds; none of it becomes a
+ * socket error. The engine holds 8 frames per entry (AX_ARP_QUEUE_PER_ENTRY):
+ * what comes after stays in the program's ring, as on a full buffer, and
+ * goes once the neighbour answers, in order, with no error for the program. */
+TEST(datagrams_to_a_neighbour_being_resolved_wait_and_go_in_order)
+{
+	struct prog p;
+	struct axipc_slot *sl;
+	struct axipc_dgram d = { .family = AF_UNSPEC };
+	struct axipc_addr a = { .len = sizeof(struct sockaddr_in) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7000),
+				   .sin_addr = { FAKE_OTHER_IP } };
+	uint8_t f[128];
+	const uint8_t *data;
+	uint16_t dport;
+	size_t len;
+	uint32_t off = 0;
+	uint8_t *tx;
+	unsigned int i, udp = 0;
+	int id, efd;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(prog_hello(&p) == 0);
+	id = prog_socket(&p, SOCK_DGRAM, &efd);
+	REQUIRE(id >= 0);
+	sl = &p.slots[id];
+	tx = p.seg + sl->tx.off;
+	memcpy(a.addr, &sin, sizeof(sin));
+	REQUIRE(request(&p, AXIPC_CONNECT, (uint32_t)id, &a, sizeof(a), NULL, 0, NULL) == 0);
+	for (i = 0; i < 12; i++) {
+		d.len = 3;
+		memcpy(tx + off, &d, sizeof(d));
+		memcpy(tx + off + sizeof(d), (char[]){ 'a', 'b', (char)('A' + i) }, 3);
+		off += AXIPC_DGRAM_SPACE(3);
+	}
+	__atomic_store_n(&sl->tx_ring.prod, off, __ATOMIC_RELEASE);
+	fake_mark(&H);
+	kick(&p, (uint32_t)id);
+	pump();
+	CHECK_EQ(H.nif.n, 1); /* the ARP request only */
+	CHECK_EQ(sl->so_error, 0);
+	fake_rx(&H, f, fake_arp(f, FAKE_OUR_MAC, ARP_OP_REPLY, FAKE_OTHER_MAC, FAKE_OTHER_IP,
+				FAKE_OUR_MAC, FAKE_OUR_IP));
+	pump();
+	for (i = 0; i < H.nif.n; i++) {
+		if (sent_datagram(i, &dport, &data, &len) < 0)
+			continue;
+		CHECK_EQ(dport, 7000);
+		CHECK_EQ(len, 3);
+		CHECK_EQ(data[2], 'A' + udp);
+		udp++;
+	}
+	CHECK_EQ(udp, 12);
+	CHECK_EQ(sl->tx_ring.cons, off);
+	CHECK_EQ(sl->so_error, 0);
+	close(efd);
+	prog_end(&p);
+	pump();
+	teardown();
+}
+
 /* A forked child of this process: its own connection, ATTACH with tok,
  * then (mk) one SOCKET; it says "1" on done once through, and exits when
  * quit is closed. Returns its pid. */
@@ -1327,6 +1459,8 @@ TEST_MAIN(T(hello_hands_over_a_sealed_segment_and_a_doorbell),
 	  T(the_slot_shows_a_requests_outcome_when_its_reply_comes),
 	  T(random_scribbles_over_the_segment_never_reach_the_daemon),
 	  T(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order),
+	  T(a_udp_shutdown_for_writing_lets_the_datagrams_sent_before_it_go),
+	  T(datagrams_to_a_neighbour_being_resolved_wait_and_go_in_order),
 	  T(an_attached_child_holds_what_its_parent_held_not_its_siblings_sockets),
 	  T(a_program_that_does_not_read_its_replies_stalls_only_itself),
 	  T(a_uids_sockets_and_sessions_are_capped_with_emfile),

@@ -29,6 +29,7 @@ int cmd_nc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 
 /*
  * The state directory of an instance: dir if given, else

@@ -14,6 +14,7 @@ static const struct cli_cmd cmds[] = {
 	{ "conns", cmd_conns, "TCP connections of a running instance" },
 	{ "neigh", cmd_neigh, "the neighbour (ARP) cache of a running instance" },
 	{ "nc", cmd_nc, "a TCP connection from a running instance, on stdin/stdout" },
+	{ "exec", cmd_exec, "run an unmodified program with its sockets on a running instance" },
 	{ "demo", cmd_demo, "namespaces, a veth pair, pings both ways; cleans up" },
 	{ "log", cmd_log, "print, follow or verify the commit log (Axiom)" },
 	{ "policy", cmd_policy, "connection policies: check a file" },
