@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Stock iperf3 (Debian's 3.12) under axnet, stock iperf3 on the kernel as
+# its peer:
+#  - `iperf3 -s -B ADDR` under axnet, measured from the kernel by
+#    `iperf3 -c -J`: TCP, -R, -P 4, -u -b 1G. From the JSON: no error; TCP,
+#    each stream's receiver counted what its sender sent (within what
+#    iperf3 leaves uncounted at TEST_END); UDP, datagrams received and the
+#    loss reported. Exactly, from axnet's log: each data stream's
+#    connection-close entry carries the bytes its sender wrote (plus
+#    iperf3's 37-byte cookie);
+#  - `iperf3 -c` under axnet against a kernel `iperf3 -s`, the same way;
+#  - the connections carry /usr/bin/iperf3 in `axnet conns --json` and in
+#    the log's connection-authorize entries;
+#  - without -B or -4 iperf3 asks for an IPv6 listener, which axnet
+#    refuses (EAFNOSUPPORT) until it has IPv6: iperf3 says so and exits.
+# EXEC_ON=kernel runs it all with iperf3 -s on the kernel (the reference).
+# e2e-timeout: 180
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/libaxnet.sh"
+. "$(dirname "$0")/exec.sh"
+
+SECS=${EXEC_IPERF3_SECS:-2}
+IPERF3=$(exe_of iperf3)
+CHECK=tests/tools/iperf3_check.py
+
+exec_setup
+
+# check NAME tcp|udp [iperf3_check.py's --side/--reverse]: the JSON of the
+# run NAME (in $WORK/NAME.out) checked, and with axnet its log too.
+check() {
+	local name=$1 proto=$2 out
+	shift 2
+	local logargs=()
+	if [ "$EXEC_ON" = axnet ] && [ "$proto" = tcp ]; then
+		# The streams' connection-close entries come when they are
+		# freed (after a TIME_WAIT of 200 ms here).
+		sleep 0.5
+		"$AXNET" log --state-dir "$STATE" >"$WORK/log.txt" || fail "axnet log"
+		logargs=(--log "$WORK/log.txt" "$@")
+	fi
+	out=$(/usr/bin/python3 "$CHECK" "$WORK/$name.out" "$proto" "${logargs[@]}") ||
+		fail "$name: $(tail -1 "$WORK/$name.err" 2>/dev/null)"
+	echo "$out" | sed "s/^/$name: /"
+	pass "$name: iperf3 JSON${logargs:+ and the axnet log} agree"
+}
+
+# --- iperf3 -s under axnet --------------------------------------------------------
+ax_bg srv iperf3 -s -B "$SRV" -p 5201 --forceflush
+wait_line srv 'Server listening on 5201'
+
+# TCP; while it runs, the table shows iperf3's connections.
+kernel_bg tcp iperf3 -c "$SRV" -p 5201 -J -t "$SECS"
+sleep 1
+conns_owner_check "iperf3 -s" "$IPERF3" 5201
+done_ok tcp
+check tcp tcp --side server
+
+kernel_bg rev iperf3 -c "$SRV" -p 5201 -J -t "$SECS" -R
+done_ok rev
+check rev tcp --side server --reverse
+
+kernel_bg par iperf3 -c "$SRV" -p 5201 -J -t "$SECS" -P 4
+done_ok par
+check par tcp --side server
+expect_eq "-P 4: streams" "$(/usr/bin/python3 -c 'import json, sys
+print(len(json.load(open(sys.argv[1]))["end"]["streams"]))' "$WORK/par.out")" 4
+
+kernel_bg udp iperf3 -c "$SRV" -p 5201 -J -t "$SECS" -u -b 1G
+done_ok udp
+check udp udp
+still_running srv
+log_owner_check "iperf3 -s" "$IPERF3" in "local=$SRV:5201"
+
+# --- iperf3 -c under axnet ---------------------------------------------------------
+kernel_bg ksrv iperf3 -s -B "$KERNEL_B" -p 5202 --forceflush
+wait_line ksrv 'Server listening on 5202'
+ax_bg cli iperf3 -c "$KERNEL_B" -p 5202 -J -t "$SECS"
+sleep 1
+conns_owner_check "iperf3 -c" "$IPERF3" 5202
+done_ok cli
+check cli tcp --side client
+log_owner_check "iperf3 -c" "$IPERF3" out "remote=$KERNEL_B:5202"
+
+# --- IPv6 -------------------------------------------------------------------------
+if axnet_only "iperf3 -s without -B/-4 (IPv6)"; then
+	ax_bg six timeout 10 iperf3 -s -p 5203 -1
+	wait "$PID_six" && fail "iperf3 -s listened on IPv6 under axnet"
+	grep -q 'Address family not supported' "$WORK/six.out" "$WORK/six.err" ||
+		fail "iperf3 -s on IPv6 says: $(cat "$WORK/six.out" "$WORK/six.err")"
+	pass "iperf3 -s without -B/-4: EAFNOSUPPORT (no IPv6 on axnet yet)"
+fi
+
+kill "$PID_srv" "$PID_ksrv" 2>/dev/null
+wait "$PID_srv" "$PID_ksrv" 2>/dev/null
+if [ "$EXEC_ON" = axnet ]; then
+	"$AXNET" log verify --state-dir "$STATE" >/dev/null || fail "axnet log verify"
+	stop_axnet
+fi
+exit 0
