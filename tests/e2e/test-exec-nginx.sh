@@ -19,7 +19,7 @@
 # e2e-timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libaxnet.sh"
-. "$(dirname "$0")/exec.sh"
+. "$(dirname "$0")/exec_servers.sh"
 
 NGINX=$(exe_of nginx)
 PORT=8080

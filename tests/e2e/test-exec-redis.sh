@@ -18,7 +18,7 @@
 # e2e-timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libaxnet.sh"
-. "$(dirname "$0")/exec.sh"
+. "$(dirname "$0")/exec_servers.sh"
 
 REDIS=$(exe_of redis-server)
 PORT=6379

@@ -1,4 +1,4 @@
-# exec.sh - helpers for the tests of stock programs under axnet
+# exec_servers.sh - helpers for the tests of stock programs under axnet
 # (test-exec-*.sh; sourced after lib.sh and libaxnet.sh, not run).
 #
 # The programs under test run in a namespace of their own with nothing but
@@ -18,10 +18,13 @@ axnet) SRV=$AXNET_IP ;;   # where the program under test listens
 kernel) SRV=$KERNEL_A ;;
 *) fail "EXEC_ON=$EXEC_ON: axnet or kernel" ;;
 esac
-AX_PRELOAD=$(realpath -m "${AXNET_PRELOAD:-build/libaxnet-preload.so}")
+# axnet exec finds the library here ($AXNET may be the ASan build, whose
+# directory has none).
+export AXNET_PRELOAD=$(realpath -m "${AXNET_PRELOAD:-build/libaxnet-preload.so}")
 if [ "$EXEC_ON" = axnet ]; then
-	[ -f "$AX_PRELOAD" ] || fail "$AX_PRELOAD is not built (make libaxnet)"
+	[ -f "$AXNET_PRELOAD" ] || fail "$AXNET_PRELOAD is not built (make libaxnet)"
 fi
+unset LD_PRELOAD
 NS_P="axt${ID}p"
 # Everything under WORK is read by programs that drop privileges (nginx's
 # workers run as nobody).
@@ -62,7 +65,7 @@ exec_setup() {
 if [ "$EXEC_ON" = kernel ]; then
 	AXRUN=(nsenter --net="/run/netns/$NS_A")
 else
-	AXRUN=(nsenter --net="/run/netns/$NS_P" env LD_PRELOAD="$AX_PRELOAD" AXNET_STATE_DIR="$STATE")
+	AXRUN=(nsenter --net="/run/netns/$NS_P" "$AXNET" exec --state-dir "$STATE" --)
 fi
 
 # on_axnet CMD...: CMD under axnet, in the foreground.
