@@ -7,7 +7,7 @@
 From the JSON: no error; TCP, every stream moved bytes and its receiver
 counted no more than its sender sent, and at most SLACK less (iperf3 3.12
 stops counting at TEST_END: what is still in the receiver's socket then is
-not counted, on the kernel too: 0 to 256 KiB measured on loopback); UDP,
+not counted, on the kernel too: up to 8.1 MiB measured with -P 4 on veth); UDP,
 datagrams received > 0 and the loss reported.
 
 With --log (the output of `axnet log`), a second count: each data
@@ -23,7 +23,7 @@ Prints one line per stream; exits 1 with the reason on a failure."""
 import json, re, sys
 
 COOKIE = 37
-SLACK = 8 << 20
+SLACK = 32 << 20
 
 args = sys.argv[1:]
 path, proto = args[0], args[1]
