@@ -36,7 +36,14 @@ chmod 755 "$WORK"
 # (axnet run --netns) and is stopped by cleanup, so NS_A is swept only
 # when it holds the programs (EXEC_ON=kernel).
 exec_cleanup() {
-	local rc=$? ns pids
+	local rc=$? ns pids f
+	# The programs' own logs (nginx's error.log) say what went wrong.
+	if [ $rc -ne 0 ]; then
+		for f in $(find "$WORK" -name '*.log' 2>/dev/null); do
+			echo "--- $f" >&2
+			tail -15 "$f" >&2
+		done
+	fi
 	for ns in "$NS_P" "$NS_B" $([ "$EXEC_ON" = kernel ] && echo "$NS_A"); do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
