@@ -39,7 +39,7 @@ EOF
 
 exec_setup
 
-CLI=(redis-cli -h "$SRV" -p "$PORT")
+CLI=(timeout 20 redis-cli -h "$SRV" -p "$PORT")
 ax_bg redis redis-server "$D/redis.conf"
 wait_for redis 'Ready to accept connections' 20
 
