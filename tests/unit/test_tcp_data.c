@@ -556,6 +556,81 @@ TEST(nagle_and_nodelay)
 	stack_fini(&H.s);
 }
 
+/* TCP_CORK (Linux tcp(7); nginx's tcp_nopush: headers and file in full
+ * segments): a short last segment waits with nothing in flight too, full
+ * segments go; pulling the cork sends the tail, TCP_NODELAY pushes it
+ * with the cork still in, a FIN takes it along, and one left corked goes
+ * after AX_TCP_CORK_MS. */
+TEST(cork_holds_partial_segments)
+{
+	struct tcp_pcb *pcb;
+	struct tcp_info_ax info;
+	uint32_t s;
+
+	REQUIRE(setup() == 0);
+	pcb = establish_full();
+	REQUIRE(pcb != NULL);
+	s = P.ack;
+	tcp_set_nodelay(pcb, 1);
+	tcp_set_cork(pcb, 1);
+
+	/* Nothing in flight, a header's worth: it waits. */
+	fake_mark(&H);
+	CHECK_EQ(tcp_write(pcb, pat, 100), 100);
+	CHECK_CNT(&H);
+	/* More fills a segment: it goes, the rest waits. */
+	CHECK_EQ(tcp_write(pcb, pat + 100, MSS_TS + 50), MSS_TS + 50);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_tx_bytes, MSS_TS });
+	CHECK_SEG(0, TH_ACK, s, R0, MSS_TS);
+	CHECK_MEM(V.data, pat, MSS_TS);
+	tcp_get_info(pcb, &info);
+	CHECK_EQ(info.snd_queued, MSS_TS + 150);
+	/* The ACK does not release it (Nagle would). */
+	fake_mark(&H);
+	ack_with(s + MSS_TS, 2048, 1000);
+	CHECK_CNT(&H, RX(1));
+	/* Out comes the cork: the tail goes. */
+	fake_mark(&H);
+	tcp_set_cork(pcb, 0);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_tx_bytes, 150 });
+	CHECK_SEG(0, TH_ACK | TH_PSH, s + MSS_TS, R0, 150);
+	CHECK_MEM(V.data, pat + MSS_TS, 150);
+	s += MSS_TS + 150;
+	ack_with(s, 2048, 1000);
+
+	/* Corked again: TCP_NODELAY pushes what waits, the cork stays in. */
+	tcp_set_cork(pcb, 1);
+	fake_mark(&H);
+	CHECK_EQ(tcp_write(pcb, pat, 10), 10);
+	CHECK_CNT(&H);
+	tcp_set_nodelay(pcb, 1);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_tx_bytes, 10 });
+	CHECK_SEG(0, TH_ACK | TH_PSH, s, R0, 10);
+	s += 10;
+	ack_with(s, 2048, 1000);
+	fake_mark(&H);
+	CHECK_EQ(tcp_write(pcb, pat, 20), 20);
+	CHECK_CNT(&H);
+
+	/* Left corked: it goes after AX_TCP_CORK_MS, not before. */
+	fake_advance(&H, AX_TCP_CORK_MS - 1);
+	CHECK_CNT(&H);
+	fake_advance(&H, 1);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_tx_bytes, 20 });
+	CHECK_SEG(0, TH_ACK | TH_PSH, s, R0, 20);
+	s += 20;
+	ack_with(s, 2048, 1000);
+
+	/* A FIN takes a corked tail along. */
+	fake_mark(&H);
+	CHECK_EQ(tcp_write(pcb, pat, 30), 30);
+	CHECK_CNT(&H);
+	CHECK_EQ(tcp_shutdown(pcb), 0);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_tx_bytes, 30 });
+	CHECK_SEG(0, TH_ACK | TH_PSH | TH_FIN, s, R0, 30);
+	stack_fini(&H.s);
+}
+
 /* The MSS we send with: the peer's MSS (or ours, MTU - 40, if smaller),
  * less 12 when every segment carries TS; 536 without the option; a silly
  * MSS is raised to 64. */
@@ -1264,7 +1339,7 @@ TEST(wraparound_send)
 TEST_MAIN(T(first_data_after_passive_open), T(no_data_past_the_buffer),
 	  T(in_order_window_and_delayed_ack), T(zero_receive_window), T(data_beyond_window_cut),
 	  T(out_of_order_sack), T(overlap_and_duplicates), T(out_of_order_table_full),
-	  T(send_cwnd_and_peer_window), T(nagle_and_nodelay), T(send_mss),
+	  T(send_cwnd_and_peer_window), T(nagle_and_nodelay), T(cork_holds_partial_segments), T(send_mss),
 	  T(sack_with_data_to_send), T(rto_retransmission), T(fast_retransmit), T(fast_retransmit_newreno), T(sack_recovery),
 	  T(dsack_and_bogus_sack), T(rto_skips_sacked), T(rto_gives_up), T(keepalive), T(user_timeout),
 	  T(zero_window_persist), T(zero_window_probe_accepted), T(wraparound_receive),

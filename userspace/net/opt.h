@@ -152,6 +152,12 @@
 #ifndef AX_TCP_SYN_RETRIES
 #define AX_TCP_SYN_RETRIES 6u
 #endif
+/* TCP_CORK holds a partial segment at most this long (Linux tcp(7): a
+ * 200 ms ceiling, its TCP_RTO_MIN probe timer), so a program that never
+ * pulls the cork still gets its tail out. */
+#ifndef AX_TCP_CORK_MS
+#define AX_TCP_CORK_MS 200u
+#endif
 /* Delayed ACK (RFC 1122 4.2.3.2: under 500 ms; Linux 40 ms). */
 #ifndef AX_TCP_DELACK_MS
 #define AX_TCP_DELACK_MS 40u

@@ -391,6 +391,7 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err)
 	timer_cancel(&t->wheel, &pcb->dack_t);
 	timer_cancel(&t->wheel, &pcb->misc_t);
 	timer_cancel(&t->wheel, &pcb->ka_t);
+	timer_cancel(&t->wheel, &pcb->cork_t);
 	if (pcb->listener)
 		tcp_halfopen_del(pcb);
 	if (!(pcb->flags & TF_LISTENER)) {
@@ -589,6 +590,7 @@ void tcp_enter_time_wait(struct tcp_pcb *pcb)
 	tcp_set_state(pcb, TCP_TIME_WAIT);
 	timer_cancel(&t->wheel, &pcb->rto_t);
 	timer_cancel(&t->wheel, &pcb->dack_t);
+	timer_cancel(&t->wheel, &pcb->cork_t);
 	tcp_arm_misc(pcb, pcb->s->tcp->time_wait_ms);
 	/* The application keeps the connection until it has read up to the
 	 * end (tcp_read returns 0) and let go with tcp_close(): data that
@@ -1235,15 +1237,44 @@ void tcp_set_user_timeout(struct tcp_pcb *pcb, uint32_t ms)
 	pcb->user_timeout_ms = ms;
 }
 
+/* One output that lets a corked partial segment go (Linux's
+ * TCP_NAGLE_PUSH): the cork stays in for what comes after. */
+static void cork_push(struct tcp_pcb *pcb)
+{
+	if (pcb->state != TCP_ESTABLISHED && pcb->state != TCP_CLOSE_WAIT)
+		return;
+	pcb->flags |= TF_CORK_PUSH;
+	tcp_output(pcb);
+	pcb->flags &= ~(uint32_t)TF_CORK_PUSH;
+}
+
 void tcp_set_nodelay(struct tcp_pcb *pcb, int on)
 {
 	if (on) {
 		pcb->flags |= TF_NODELAY;
-		if (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_CLOSE_WAIT)
-			tcp_output(pcb); /* what Nagle held goes now (as Linux) */
+		/* What Nagle held goes now, and what a cork holds (Linux
+		 * __tcp_sock_set_nodelay pushes even when corked). */
+		cork_push(pcb);
 	} else {
 		pcb->flags &= ~(uint32_t)TF_NODELAY;
 	}
+}
+
+void tcp_cork_fired(struct ax_timer *tm)
+{
+	cork_push(ax_container_of(tm, struct tcp_pcb, cork_t));
+}
+
+void tcp_set_cork(struct tcp_pcb *pcb, int on)
+{
+	if (on) {
+		pcb->flags |= TF_CORK;
+		return;
+	}
+	pcb->flags &= ~(uint32_t)TF_CORK;
+	timer_cancel(&pcb->s->tcp->wheel, &pcb->cork_t);
+	if (pcb->state == TCP_ESTABLISHED || pcb->state == TCP_CLOSE_WAIT)
+		tcp_output(pcb); /* Nagle permitting (Linux __tcp_sock_set_cork) */
 }
 
 void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info_ax *i)

@@ -205,6 +205,11 @@ void tcp_abort(struct tcp_pcb *pcb);
  * (unless it let go already), so the socket above sees ECONNRESET. */
 void tcp_reset_conn(struct tcp_pcb *pcb);
 void tcp_set_nodelay(struct tcp_pcb *pcb, int on);
+/* TCP_CORK (Linux tcp(7)): while on, a segment shorter than the MSS is
+ * not sent, whatever Nagle and TCP_NODELAY say, until more data fills it,
+ * the cork is pulled (off: what waits goes, Nagle permitting), TCP_NODELAY
+ * is set, a FIN follows it, or it has waited AX_TCP_CORK_MS. */
+void tcp_set_cork(struct tcp_pcb *pcb, int on);
 /* Keepalive (RFC 1122 4.2.3.6): after idle_ms without a segment from the
  * peer, probe every intvl_ms; after `probes` unanswered probes the
  * connection is dropped with closed(-ETIMEDOUT). idle_ms 0 turns it off. */

@@ -484,6 +484,16 @@ void tcp_output(struct tcp_pcb *pcb)
 		if (len < pcb->mss && len == unsent && flight > 0 &&
 		    !(pcb->flags & TF_NODELAY) && !fin_now && SEQ_GEQ(pcb->snd_nxt, pcb->snd_max))
 			break;
+		/* TCP_CORK (Linux tcp(7)): a short last segment waits for
+		 * more, with or without data in flight, at most
+		 * AX_TCP_CORK_MS (tcp_cork_fired pushes it). */
+		if ((pcb->flags & TF_CORK) && !(pcb->flags & TF_CORK_PUSH) && len < pcb->mss &&
+		    len == unsent && !fin_now && SEQ_GEQ(pcb->snd_nxt, pcb->snd_max)) {
+			if (!timer_armed(&pcb->cork_t))
+				timer_arm(&pcb->s->tcp->wheel, &pcb->cork_t,
+					  tcp_now_ms(pcb) + AX_TCP_CORK_MS, tcp_cork_fired);
+			break;
+		}
 		/* Sender SWS avoidance: no tiny segment while more waits
 		 * (a resend cut short by a SACKed range is not one). */
 		if (len < pcb->mss && len < unsent && flight > 0 &&

@@ -81,6 +81,8 @@ enum {
 	TF_USER_CC = 1 << 14,    /* TCP_CONGESTION was set (tcp_inherit) */
 	TF_USER_KA = 1 << 15,    /* keepalive was set (tcp_inherit) */
 	TF_USER_UTO = 1 << 16,   /* the user timeout was set (tcp_inherit) */
+	TF_CORK = 1 << 17,       /* TCP_CORK: partial segments wait */
+	TF_CORK_PUSH = 1 << 18,  /* one output lets them go (Linux TCP_NAGLE_PUSH) */
 };
 
 struct tcp_pcb {
@@ -143,6 +145,7 @@ struct tcp_pcb {
 	struct ax_timer dack_t;  /* delayed ACK */
 	struct ax_timer misc_t;  /* TIME_WAIT, FIN_WAIT_2 */
 	struct ax_timer ka_t;    /* keepalive */
+	struct ax_timer cork_t;  /* TCP_CORK's ceiling on a held partial segment */
 
 	/* Keepalive (RFC 1122 4.2.3.6) and user timeout (RFC 9293 3.8.3). */
 	uint32_t ka_idle_ms, ka_intvl_ms, user_timeout_ms;
@@ -248,6 +251,7 @@ int tcp_admit_request(struct tcp_pcb *pcb, int inbound);
 /* (Re)arm the TIME_WAIT / FIN_WAIT_2 timer: when it fires, pcb is freed. */
 void tcp_arm_misc(struct tcp_pcb *pcb, uint32_t ms);
 void tcp_delack_fired(struct ax_timer *tm);
+void tcp_cork_fired(struct ax_timer *tm);
 /* Start keepalive timing once a connection is established. */
 void tcp_keepalive_start(struct tcp_pcb *pcb);
 uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb);
