@@ -50,6 +50,7 @@ struct sock {
 	int err;              /* pending SO_ERROR, -errno */
 	int shut;             /* SHUT_RD_F | SHUT_WR_F */
 	int reuseaddr, reuseport, keepalive, nodelay;
+	int cork;                  /* TCP_CORK */
 	uint32_t ka_idle, ka_intvl, ka_cnt, user_timeout, maxseg;
 	char cc[16];
 	uint32_t sndbuf, rcvbuf; /* user's SO_SNDBUF/SO_RCVBUF, 0 unset */

@@ -27,6 +27,8 @@ static void apply_opts(struct sock *so, struct tcp_pcb *pcb)
 {
 	if (so->nodelay)
 		tcp_set_nodelay(pcb, 1);
+	if (so->cork)
+		tcp_set_cork(pcb, 1);
 	if (so->keepalive)
 		tcp_set_keepalive(pcb, (so->ka_idle ? so->ka_idle : KA_IDLE_S) * 1000u,
 				  (so->ka_intvl ? so->ka_intvl : KA_INTVL_S) * 1000u,
@@ -82,6 +84,7 @@ static void on_accepted(void *arg, struct tcp_pcb *pcb)
 	so->mem = l->mem;
 	so->mem_arg = l->mem_arg;
 	so->nodelay = l->nodelay;
+	so->cork = l->cork;
 	so->keepalive = l->keepalive;
 	so->ka_idle = l->ka_idle;
 	so->ka_intvl = l->ka_intvl;
@@ -503,6 +506,7 @@ int tcp_sock_setopt(struct sock *so, int name, const void *val, socklen_t len)
 	}
 	switch (name) {
 	case TCP_NODELAY:
+	case TCP_CORK:
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:
 	case TCP_KEEPCNT:
@@ -520,6 +524,11 @@ int tcp_sock_setopt(struct sock *so, int name, const void *val, socklen_t len)
 		so->nodelay = !!v;
 		if (so->pcb && so->state == SS_CONNECTED)
 			tcp_set_nodelay(so->pcb, so->nodelay);
+		return 0;
+	case TCP_CORK:
+		so->cork = !!v;
+		if (so->pcb && so->state == SS_CONNECTED)
+			tcp_set_cork(so->pcb, so->cork);
 		return 0;
 	case TCP_KEEPIDLE: /* Linux: 1..MAX_TCP_KEEPIDLE (32767) seconds */
 	case TCP_KEEPINTVL:
@@ -591,6 +600,9 @@ int tcp_sock_getopt(struct sock *so, int name, void *val, socklen_t *len)
 	}
 	case TCP_NODELAY:
 		v = so->nodelay;
+		break;
+	case TCP_CORK:
+		v = so->cork;
 		break;
 	case TCP_KEEPIDLE:
 		v = (int)(so->ka_idle ? so->ka_idle : KA_IDLE_S);

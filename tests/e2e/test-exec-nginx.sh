@@ -41,6 +41,7 @@ events {
 http {
 	access_log off;
 	sendfile on;
+	tcp_nopush on; # as in Debian's nginx.conf: TCP_CORK around headers and file
 	keepalive_requests 1000000;
 	client_body_temp_path $D/tmp/body;
 	proxy_temp_path $D/tmp/proxy;

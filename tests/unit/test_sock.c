@@ -633,6 +633,46 @@ TEST(listener_readiness_and_accept)
 	sock_close(l);
 }
 
+/* TCP_CORK (nginx's tcp_nopush; it drops the connection when the option
+ * fails): set and read back as Linux (0 or 1), not on UDP, and a
+ * listener's connections take it from the listener, as the other TCP
+ * options. */
+TEST(tcp_cork_roundtrip_and_inherited)
+{
+	struct sockaddr_in a = sin_of(0, 8081);
+	struct fake_tcp_peer p1;
+	struct sock *l, *c = NULL, *u;
+	socklen_t len = sizeof(int);
+	int v = 5, zero = 0;
+
+	REQUIRE(setup() == 0);
+	u = mk(SOCK_DGRAM, &BOB);
+	CHECK_EQ(sock_setsockopt(u, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)), -ENOPROTOOPT);
+	sock_close(u);
+	l = mk(SOCK_STREAM, &BOB);
+	CHECK_EQ(sock_getsockopt(l, IPPROTO_TCP, TCP_CORK, &v, &len), 0);
+	CHECK_EQ(v, 0);
+	v = 5;
+	CHECK_EQ(sock_setsockopt(l, IPPROTO_TCP, TCP_CORK, &v, 2), -EINVAL);
+	CHECK_EQ(sock_setsockopt(l, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)), 0);
+	len = sizeof(v);
+	CHECK_EQ(sock_getsockopt(l, IPPROTO_TCP, TCP_CORK, &v, &len), 0);
+	CHECK_EQ(v, 1);
+	CHECK_EQ(sock_bind(l, SA(a)), 0);
+	CHECK_EQ(sock_listen(l, 2), 0);
+	REQUIRE(tcp_in(l, 8081, 40011, &p1, NULL) == 0);
+	CHECK_EQ(sock_accept(l, &c), 0);
+	REQUIRE(c);
+	len = sizeof(v);
+	CHECK_EQ(sock_getsockopt(c, IPPROTO_TCP, TCP_CORK, &v, &len), 0);
+	CHECK_EQ(v, 1);
+	CHECK_EQ(sock_setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)), 0);
+	CHECK_EQ(sock_getsockopt(c, IPPROTO_TCP, TCP_CORK, &v, &len), 0);
+	CHECK_EQ(v, 0);
+	sock_close(c);
+	sock_close(l);
+}
+
 /* Closing a listener resets the connections nobody accepted. */
 TEST(closed_listener_resets_its_queue)
 {
@@ -1198,7 +1238,7 @@ TEST(zz_teardown)
 	teardown();
 }
 
-TEST_MAIN(T(errno_table), T(connect_completes_with_epollout),
+TEST_MAIN(T(errno_table), T(tcp_cork_roundtrip_and_inherited), T(connect_completes_with_epollout),
 	  T(connect_refused_then_aborted_then_again), T(connect_no_route_or_broadcast),
 	  T(reset_is_told_once_then_eof_and_epipe),
 	  T(reset_in_close_wait_is_epipe_after_the_eof),
