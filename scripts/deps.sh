@@ -42,6 +42,24 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	own_policy=1
 fi
 rc=0
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# nginx and redis-server start their system service when installed where
+# an init system runs it (systemd; a container whose policy-rc.d says no
+# does not): it would hold ports 80 and 6379 on the host. The tests run
+# their own, in namespaces. A service this install started is stopped and
+# disabled; one that was there before is not touched.
+for pair in nginx-light:nginx redis-server:redis-server; do
+	pkg=${pair%%:*} svc=${pair#*:}
+	case " ${missing[*]} " in *" $pkg "*) ;; *) continue ;; esac
+	if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+		echo "deps: $pkg started the $svc service: stopping and disabling it" >&2
+		systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	elif [ -x "/etc/init.d/$svc" ] && "/etc/init.d/$svc" status >/dev/null 2>&1; then
+		echo "deps: $pkg started the $svc service: stopping and disabling it" >&2
+		"/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+		update-rc.d "$svc" disable >/dev/null 2>&1 || true
+	fi
+done || rc=$?
 [ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 exit "$rc"
