@@ -55,8 +55,9 @@ if proto == "udp":
         die("no loss reported")
     if got <= 0:
         die("no datagram received: %r" % s)
-    print("udp datagrams=%d received=%d lost=%d lost_percent=%.2f" %
-          (s["packets"], got, s["lost_packets"], s["lost_percent"]))
+    print("udp datagrams=%d received=%d lost=%d lost_percent=%.2f received_gbps=%.2f" %
+          (s["packets"], got, s["lost_packets"], s["lost_percent"],
+           s.get("bits_per_second", 0) / 1e9))
     sys.exit(0)
 
 streams = end["streams"]
@@ -87,7 +88,8 @@ for st in streams:
         die("stream %d: received %d > sent %d" % (snd["socket"], got, sent))
     if sent - got > SLACK:
         die("stream %d: received %d, sent %d: %d short" % (snd["socket"], got, sent, sent - got))
-    line = "tcp stream sent=%d received=%d" % (sent, got)
+    line = "tcp stream sent=%d received=%d received_gbps=%.2f" % (
+        sent, got, rcv.get("bits_per_second", 0) / 1e9)
     if entries:
         auth, close = entries
         c = conn.get(snd["socket"]) or die("stream %d not in start.connected" % snd["socket"])
