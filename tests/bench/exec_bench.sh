@@ -137,24 +137,28 @@ alive() {
 	kill -0 "${!pid_var}" 2>/dev/null && return 0
 	wait "${!pid_var}"
 	rc=$?
-	tail -20 "$OUT/$1.out" "$OUT/$1.err" >&2
+	tail -n 20 "$OUT/$1.out" "$OUT/$1.err" >&2
 	fail "$1 exited (status $rc) while it should be serving"
 }
-# listening STACK NAME PORT: wait (at most 10 s) until STACK has a TCP
-# listener on PORT, and NAME is still running.
+# listening STACK NAME PORT PROG: wait (at most 10 s) until STACK has a
+# TCP listener on PORT (under axnet: PROG's), and NAME is still running.
 listening() {
-	local stack=$1 name=$2 port=$3
+	local stack=$1 name=$2 port=$3 prog
+	# What the daemon reads in /proc/PID/exe (redis-server is a link).
+	prog=$(basename "$(readlink -f "$(command -v "$4")")")
 	for _ in $(seq 100); do
 		alive "$name"
 		if [ "$stack" = kernel ]; then
 			ip netns exec "$NS_A" ss -Hltn "sport = :$port" | grep -q . && return 0
 		else
-			"$AXNET" conns --state-dir "$STATE" -t -l | awk -v p=":$port" \
-				'index($0, p " ") || $0 ~ p "$" { f = 1 } END { exit !f }' && return 0
+			# The listener must be the program's: its executable shows.
+			"$AXNET" conns --state-dir "$STATE" -t -l | awk -v p=":$port" -v x="/$prog" \
+				'$2 == "LISTEN" && substr($5, length($5) - length(p) + 1) == p &&
+				substr($NF, length($NF) - length(x) + 1) == x { f = 1 } END { exit !f }' && return 0
 		fi
 		sleep 0.1
 	done
-	tail -20 "$OUT/$name.out" "$OUT/$name.err" >&2
+	tail -n 20 "$OUT/$name.out" "$OUT/$name.err" >&2
 	fail "$name ($stack) is not listening on port $port after 10 s"
 }
 # client NAME SECS CMD...: CMD from B, in its own session (killed by the
@@ -169,7 +173,7 @@ client() {
 	wait $pid
 	rc=$?
 	[ $rc -eq 0 ] && return 0
-	tail -20 "$OUT/$name.out" "$OUT/$name.err" >&2
+	tail -n 20 "$OUT/$name.out" "$OUT/$name.err" >&2
 	[ $rc -eq 124 ] && fail "$name: no result within $secs s"
 	fail "$name exited with $rc"
 }
@@ -182,7 +186,7 @@ num() { [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "$1: no figure in its output (
 iperf() {
 	local stack=$1 addr=$2 p dir args v
 	start "$stack" iperf3_$stack iperf3 -s -4 -p 5201
-	listening "$stack" iperf3_$stack 5201
+	listening "$stack" iperf3_$stack 5201 iperf3
 	for p in 1 4; do
 		for dir in in out; do
 			args=(-c "$addr" -p 5201 -t "$BENCH_SECONDS" -O 1 -P $p -J)
@@ -250,7 +254,7 @@ nginx_rows() {
 	}
 	EOF
 	start "$stack" nginx_$stack nginx -p "$d" -c "$d/nginx.conf"
-	listening "$stack" nginx_$stack 8080
+	listening "$stack" nginx_$stack 8080 nginx
 	wrk_run "wrk-$stack" "http://$addr:8080/small.html"
 	R[$stack.nginx_rps]=$WRK_RPS
 	R[$stack.nginx_p99_ms]=$WRK_P99
@@ -277,7 +281,7 @@ redis_rows() {
 	mkdir -p "$d"
 	start "$stack" redis_$stack redis-server --port 6379 --bind 0.0.0.0 --protected-mode no \
 		--save '' --appendonly no --dir "$d" --daemonize no --logfile "$d/redis.log"
-	listening "$stack" redis_$stack 6379
+	listening "$stack" redis_$stack 6379 redis-server
 	client "redis-bench-$stack" $((BENCH_REDIS_REQUESTS / 500 + 60)) redis-benchmark -h "$addr" -p 6379 \
 		-t set,get -n "$BENCH_REDIS_REQUESTS" -c 50 --csv
 	f="$OUT/redis-bench-$stack.out"
