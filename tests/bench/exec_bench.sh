@@ -81,9 +81,11 @@ bench_cleanup() {
 		for _ in $(seq 30); do kill -0 -- "-$g" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL -- "-$g" 2>/dev/null
 	done
-	[ $rc -eq 0 ] || [ ! -d "$OUT" ] || for f in "$OUT"/*.err "$OUT"/*.log; do
-		[ -s "$f" ] && { echo "--- $(basename "$f")"; tail -5 "$f"; } >&2
-	done
+	# The programs' own words on failure: stderr, nginx's and redis' logs.
+	[ $rc -eq 0 ] || [ ! -d "$OUT" ] || find "$OUT" -name '*.err' -o -name '*.log' | sort |
+		while read -r f; do
+			[ -s "$f" ] && { echo "--- ${f#"$OUT"/}"; tail -n 8 "$f"; } >&2
+		done
 	rm -rf "$OUT"
 	(exit $rc)
 	cleanup
