@@ -65,7 +65,7 @@ BENCH_REDIS_REQUESTS=${BENCH_REDIS_REQUESTS:-$((BENCH_SECONDS * 10000))}
 BENCH_ONLY=${BENCH_ONLY:-iperf3 nginx redis}
 BENCH_BASELINE=${BENCH_BASELINE:-plain}
 BENCH_JSON=${BENCH_JSON:-build/bench.json}
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 STATE=/var/tmp/axnet-bench-$ID
 OUT=$(mktemp -d /tmp/axnet-exec-bench.XXXXXX)
@@ -107,11 +107,9 @@ want() { case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 # runs it; on A's kernel sockets in A's namespace.
 ON_AXNET=("$AXNET" exec --state-dir "$STATE" --)
 ON_KERNEL=(ip netns exec "$NS_A")
-if ! "$AXNET" exec --help >/dev/null 2>&1; then
-	PRELOAD=$(dirname "$AXNET")/libaxnet-preload.so
-	[ -f "$PRELOAD" ] || fail "$AXNET has no 'exec' command and there is no $PRELOAD"
-	ON_AXNET=(env LD_PRELOAD="$(realpath "$PRELOAD")" AXNET_STATE_DIR="$STATE")
-fi
+"$AXNET" exec --help >/dev/null 2>&1 || fail "$AXNET has no 'exec' command"
+[ -f "$(dirname "$AXNET")/libaxnet-preload.so" ] ||
+	fail "no $(dirname "$AXNET")/libaxnet-preload.so (make libaxnet)"
 
 # start STACK NAME CMD...: CMD on STACK (kernel or axnet) in the
 # background, output in $OUT/NAME.out and .err; PID_NAME its pid.
