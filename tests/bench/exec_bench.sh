@@ -45,6 +45,8 @@
 #                         nginx redis; nginx includes the connection rate)
 #   BENCH_BASELINE        plain or xdp (above)
 #   BENCH_JSON            where the JSON goes (default build/bench.json)
+#   BENCH_KEEP            a directory to keep every program's output and
+#                         log in (iperf3's JSON, wrk's report...)
 #   AXNET                 the axnet binary (default build/axnet); its
 #                         libaxnet-preload.so is found beside it by
 #                         `axnet exec`
@@ -65,6 +67,7 @@ BENCH_REDIS_REQUESTS=${BENCH_REDIS_REQUESTS:-$((BENCH_SECONDS * 10000))}
 BENCH_ONLY=${BENCH_ONLY:-iperf3 nginx redis}
 BENCH_BASELINE=${BENCH_BASELINE:-plain}
 BENCH_JSON=${BENCH_JSON:-build/bench.json}
+BENCH_KEEP=${BENCH_KEEP:-}
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 STATE=/var/tmp/axnet-bench-$ID
@@ -86,6 +89,7 @@ bench_cleanup() {
 		while read -r f; do
 			[ -s "$f" ] && { echo "--- ${f#"$OUT"/}"; tail -n 8 "$f"; } >&2
 		done
+	[ -z "$BENCH_KEEP" ] || { mkdir -p "$BENCH_KEEP" && cp -r "$OUT"/. "$BENCH_KEEP"/; }
 	rm -rf "$OUT"
 	(exit $rc)
 	cleanup
@@ -108,7 +112,7 @@ want() { case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 ON_AXNET=("$AXNET" exec --state-dir "$STATE" --)
 ON_KERNEL=(ip netns exec "$NS_A")
 "$AXNET" exec --help >/dev/null 2>&1 || fail "$AXNET has no 'exec' command"
-[ -f "$(dirname "$AXNET")/libaxnet-preload.so" ] ||
+[ -n "${AXNET_PRELOAD:-}" ] || [ -f "$(dirname "$AXNET")/libaxnet-preload.so" ] ||
 	fail "no $(dirname "$AXNET")/libaxnet-preload.so (make libaxnet)"
 
 # start STACK NAME CMD...: CMD on STACK (kernel or axnet) in the
@@ -210,7 +214,10 @@ wrk_run() {
 	local name=$1 url=$2 f
 	shift 2
 	f="$OUT/$name.out"
+	local r0
+	r0=$(peer_retx)
 	client "$name" $((BENCH_SECONDS + 30)) wrk -c 64 -t 2 -d "${BENCH_SECONDS}s" --latency "$@" "$url"
+	echo "peer_retransmits $(( $(peer_retx) - r0 ))" >>"$f"
 	if grep -qE 'Socket errors|Non-2xx' "$f"; then
 		cat "$f" >&2
 		fail "$name: wrk saw errors"
@@ -294,12 +301,23 @@ redis_rows() {
 	stop redis_$stack
 }
 
-# measure STACK ADDR: every selected row on STACK.
+# peer_retx: segments B's kernel TCP has retransmitted (a loss, or a
+# late ACK, shows in latency tails as its 200 ms minimum RTO).
+peer_retx() {
+	ip netns exec "$NS_B" awk '$1 == "Tcp:" { if (!c) { for (i = 1; i <= NF; i++)
+		if ($i == "RetransSegs") c = i } else print $c }' /proc/net/snmp
+}
+# measure STACK ADDR: every selected row on STACK; RETX[STACK]: what B
+# retransmitted meanwhile.
+declare -A RETX
 measure() {
+	local r0
 	echo "bench: $1 rows (${BENCH_SECONDS} s a measurement)" >&2
+	r0=$(peer_retx)
 	! want iperf3 || iperf "$@"
 	! want nginx || nginx_rows "$@"
 	! want redis || redis_rows "$@"
+	RETX[$1]=$(( $(peer_retx) - r0 ))
 }
 
 make_pair
@@ -312,7 +330,12 @@ else
 	start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
 fi
 measure axnet "$AXNET_IP"
+"$AXNET" stats --state-dir "$STATE" --all >"$OUT/axnet-stats.txt" 2>&1
 retx=$(stat engine tcp_retransmits)
+# Frames the kernel could not hand to axnet's AF_XDP socket (the ring or
+# the fill ring was full/empty): B's retransmissions in the axnet rows.
+xsk_drops=$("$AXNET" stats --state-dir "$STATE" --all | awk '$1 == "xsk" &&
+	($2 == "rx_dropped" || $2 == "rx_ring_full" || $2 == "rx_fill_ring_empty") { printf "%s %s=%s", sep, $2, $3; sep = "," }')
 stop_axnet
 
 # --- the table and the JSON ------------------------------------------------------
@@ -352,7 +375,8 @@ for row in "${ROWS[@]}"; do
 done
 echo "ratio: axnet / kernel. (*) latency: lower is better, so a ratio above 1 means axnet answers slower"
 [ -z "$AUTHZ_CONNS" ] || echo "authorizations committed during the axnet connection run: $AUTHZ_CONNS"
-echo "axnet retransmitted $retx segments in all"
+echo "retransmitted segments: axnet $retx; the kernel peer (B) ${RETX[kernel]} in the kernel rows, ${RETX[axnet]} in the axnet rows"
+echo "frames lost before axnet's AF_XDP socket:$xsk_drops"
 
 mkdir -p "$(dirname "$BENCH_JSON")"
 {
