@@ -311,6 +311,8 @@ redis_rows() {
 	listening "$stack" redis_$stack 6379 redis-server
 	client "redis-bench-$stack" $((BENCH_REDIS_REQUESTS / 500 + 60)) redis-benchmark -h "$addr" -p 6379 \
 		-t set,get -n "$BENCH_REDIS_REQUESTS" -c 50 --csv
+	# redis-benchmark 7 exits non-zero on an error reply or a lost
+	# connection (client fails then).
 	f="$OUT/redis-bench-$stack.out"
 	for t in SET GET; do
 		v=$(awk -F'"' -v t=$t '$2 == t { print $4 }' "$f")
