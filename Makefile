@@ -310,7 +310,8 @@ check: layers unit fuzz e2e
 demo: $(BUILD)/axnet
 	$(BUILD)/axnet demo
 
-bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench $(AX_TOOLS) libaxnet
+bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench $(AX_TOOLS) \
+		$(BUILD)/libaxnet-preload.so
 	AXNET=$(BUILD)/axnet tests/bench/ping_rtt.sh
 	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput.sh
 	$(BUILD)/tests/tcp_table_bench
@@ -321,7 +322,7 @@ bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench
 
 # Stock programs on the kernel and under `axnet exec` alone (the last part
 # of `make bench`; BENCH_QUICK=1 for a short run): table, $(BUILD)/bench.json.
-bench-exec: $(BUILD)/axnet libaxnet
+bench-exec: $(BUILD)/axnet $(BUILD)/libaxnet-preload.so
 	AXNET=$(BUILD)/axnet BENCH_JSON=$(BUILD)/bench.json tests/bench/exec_bench.sh
 
 clean:
