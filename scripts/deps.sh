@@ -11,7 +11,6 @@ PKGS=(
 	iproute2 iputils-ping ethtool tcpdump      # namespaces, peers, captures
 	netcat-openbsd procps psmisc python3       # test helpers
 	iperf3                                     # make bench: the kernel's goodput
-	nginx wrk redis-server redis-tools         # make bench: stock programs under axnet exec
 	hping3 python3-scapy                       # SYN floods, crafted hostile frames
 	qemu-system-x86 linux-image-amd64          # the virtio-net guest test
 	busybox-static cpio                        # ...and its initramfs
