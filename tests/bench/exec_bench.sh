@@ -3,9 +3,15 @@
 # the kernel's sockets, in one run, on one veth pair (namespaces made here,
 # as every e2e test and libaxnet_bench.sh make them).
 #
-# The program under test listens on A's side: on A's kernel address (the
-# kernel rows) or, under `axnet exec`, on axnet's address (the axnet rows).
-# The load comes from B, always the kernel's own tools on kernel sockets:
+# The program under test listens on A's side: on A's kernel address, run
+# in A's namespace (the kernel rows), or under `axnet exec` on axnet's
+# address (the axnet rows; the program runs in the caller's namespace and
+# reaches the instance through its state directory, as a user's would).
+# Both are the same binary with the same arguments (iperf3 -4, nginx's
+# IPv4 listen, redis' --bind 0.0.0.0: the engine has no IPv6 yet). The
+# load comes from B, always the kernel's own tools on kernel sockets. B's
+# TX checksum offload is off (make_pair: axnet's XDP path needs whole
+# checksums), which also takes TSO from B: the same pair for both stacks.
 #   iperf3       -s on A; -c from B for BENCH_SECONDS (the first second
 #                omitted: slow start), -P 1 and -P 4, into A and out of A
 #                (-R); Gbit/s received (the JSON's end.sum_received)
