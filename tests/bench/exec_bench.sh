@@ -29,8 +29,12 @@
 #                half-open connections a listener): authorization's cost.
 #                -c 64 crosses it: cookie connections' first request is
 #                dropped until the commit and resent after the peer's RTO
-#                (200 ms), which also puts those first requests in the
-#                keep-alive row's p99 (its 64 connections open at once)
+#                (200 ms). The keep-alive row's 64 connections open at
+#                once too: its first requests stall so, and wrk's p99
+#                weighs each stall as many requests (wrk corrects for
+#                coordinated omission: a request that took T counts as
+#                T / interval samples, interval the mean time between a
+#                connection's requests, a fraction of a millisecond here)
 # Ratios are axnet / kernel: above 1 is better for throughput and rates,
 # worse for the latency row (time, lower is better).
 #
