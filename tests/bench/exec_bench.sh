@@ -88,7 +88,13 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 STATE=/var/tmp/axnet-bench-$ID
 OUT=$(mktemp -d /tmp/axnet-exec-bench.XXXXXX)
-GROUPS_RUN=()   # process groups started here (setsid: pid = pgid)
+GROUPS_RUN=()   # process groups started here and not yet ended (setsid: pid = pgid)
+# forget PID: its group has ended (its id may be reused: never signalled again).
+forget() {
+	local g keep=()
+	for g in "${GROUPS_RUN[@]}"; do [ "$g" = "$1" ] || keep+=("$g"); done
+	GROUPS_RUN=("${keep[@]}")
+}
 
 # Every program runs in a session of its own so that one signal to its
 # group ends it with all it forked (nginx's workers, iperf3's threads).
@@ -129,7 +135,7 @@ ON_AXNET=("$AXNET" exec --state-dir "$STATE" --)
 ON_KERNEL=(ip netns exec "$NS_A")
 "$AXNET" exec --help >/dev/null 2>&1 || fail "$AXNET has no 'exec' command"
 [ -n "${AXNET_PRELOAD:-}" ] || [ -f "$(dirname "$AXNET")/libaxnet-preload.so" ] ||
-	fail "no $(dirname "$AXNET")/libaxnet-preload.so (make libaxnet)"
+	fail "no $(dirname "$AXNET")/libaxnet-preload.so (make $(dirname "$AXNET")/libaxnet-preload.so)"
 
 # start STACK NAME CMD...: CMD on STACK (kernel or axnet) in the
 # background, output in $OUT/NAME.out and .err; PID_NAME its pid.
@@ -150,6 +156,7 @@ stop() {
 	for _ in $(seq 50); do kill -0 -- "-${!pid_var}" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL -- "-${!pid_var}" 2>/dev/null
 	wait "${!pid_var}" 2>/dev/null
+	forget "${!pid_var}"
 }
 alive() {
 	local pid_var="PID_$1"
@@ -192,6 +199,8 @@ client() {
 	GROUPS_RUN+=($pid)
 	wait $pid
 	rc=$?
+	# timeout -k killed what outlived it; the group is gone.
+	forget $pid
 	[ $rc -eq 0 ] && return 0
 	tail -n 20 "$OUT/$name.out" "$OUT/$name.err" >&2
 	[ $rc -eq 124 ] && fail "$name: no result within $secs s"
@@ -327,7 +336,7 @@ redis_rows() {
 	for t in SET GET; do
 		v=$(awk -F'"' -v t=$t '$2 == t { print $4 }' "$f")
 		num "redis-benchmark $t ($stack)" "$v"
-		R[$stack.redis_$(echo $t | tr A-Z a-z)_rps]=$v
+		R[$stack.redis_${t,,}_rps]=$v
 	done
 	alive redis_$stack
 	stop redis_$stack
