@@ -39,11 +39,14 @@
 # worse for the latency row (time, lower is better).
 #
 # The kernel baseline (BENCH_BASELINE):
-#   plain (default)  the kernel rows run before axnet starts, so no XDP
-#                    program sits on the veth: the kernel as a program has
-#                    it without axnet, which is what a user of `axnet exec`
-#                    compares against. The same pair (same addresses, B's
-#                    TX checksum offload off for both), then axnet starts.
+#   plain (default)  axnet is not running during the kernel rows, so no
+#                    XDP program sits on the veth: the kernel as a program
+#                    has it without axnet, which is what a user of `axnet
+#                    exec` compares against. Group by group (iperf3, nginx,
+#                    redis) the kernel rows run, then axnet starts on the
+#                    same pair for the axnet rows and stops after them: a
+#                    slow moment of the shared machine hits both sides of
+#                    a ratio alike.
 #   xdp              axnet runs (its XDP program attached) for the kernel
 #                    rows too: on veth any XDP program costs the kernel's
 #                    TCP its GRO, about two thirds of its single-stream
@@ -348,17 +351,43 @@ peer_retx() {
 	ip netns exec "$NS_B" awk '$1 == "Tcp:" { if (!c) { for (i = 1; i <= NF; i++)
 		if ($i == "RetransSegs") c = i } else print $c }' /proc/net/snmp
 }
-# measure STACK ADDR: every selected row on STACK; RETX[STACK]: what B
-# retransmitted meanwhile.
-declare -A RETX
-measure() {
-	local r0
-	echo "bench: $1 rows (${BENCH_SECONDS} s a measurement)" >&2
+# group GROUP STACK ADDR: GROUP's rows (iperf3, nginx, redis) on STACK;
+# RETX[STACK] adds what B retransmitted meanwhile.
+declare -A RETX=([kernel]=0 [axnet]=0)
+group() {
+	local g=$1 stack=$2 r0
+	echo "bench: $g on $stack (${BENCH_SECONDS} s a measurement)" >&2
 	r0=$(peer_retx)
-	! want iperf3 || iperf "$@"
-	! want nginx || nginx_rows "$@"
-	! want redis || redis_rows "$@"
-	RETX[$1]=$(( $(peer_retx) - r0 ))
+	case $g in
+	iperf3) iperf "$stack" "$3" ;;
+	nginx) nginx_rows "$stack" "$3" ;;
+	redis) redis_rows "$stack" "$3" ;;
+	esac
+	RETX[$stack]=$(( RETX[$stack] + $(peer_retx) - r0 ))
+}
+
+# The instance: up for the axnet rows (and, BENCH_BASELINE=xdp, the
+# kernel's); down for the plain kernel rows. Each instance's counters are
+# kept ($OUT/axnet-stats.N) and summed: AX_RETX, what axnet retransmitted;
+# XSK[name], frames the kernel could not hand to its AF_XDP socket (B
+# retransmits those).
+AX_RETX=0 AX_RUNS=0
+declare -A XSK=([rx_dropped]=0 [rx_ring_full]=0 [rx_fill_ring_empty]=0)
+axnet_up() {
+	[ -z "$AXNET_PID" ] || return 0
+	start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
+}
+axnet_down() {
+	local f k
+	[ -n "$AXNET_PID" ] || return 0
+	AX_RUNS=$((AX_RUNS + 1))
+	f="$OUT/axnet-stats.$AX_RUNS"
+	"$AXNET" stats --state-dir "$STATE" --all >"$f" 2>&1 || fail "axnet stats"
+	AX_RETX=$(( AX_RETX + $(awk '$1 == "engine" && $2 == "tcp_retransmits" { print $3 }' "$f") ))
+	for k in "${!XSK[@]}"; do
+		XSK[$k]=$(( XSK[$k] + $(awk -v k="$k" '$1 == "xsk" && $2 == k { v = $3 } END { print v + 0 }' "$f") ))
+	done
+	stop_axnet
 }
 
 make_pair
@@ -370,21 +399,16 @@ make_pair
 ip netns exec "$NS_B" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" \
 	net.ipv4.tcp_tw_reuse=1 || fail "sysctl in $NS_B"
 AUTHZ_CONNS=
-if [ "$BENCH_BASELINE" = xdp ]; then
-	start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
-	measure kernel "$KERNEL_A"
-else
-	measure kernel "$KERNEL_A"
-	start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
-fi
-measure axnet "$AXNET_IP"
-"$AXNET" stats --state-dir "$STATE" --all >"$OUT/axnet-stats.txt" 2>&1
-retx=$(stat engine tcp_retransmits)
-# Frames the kernel could not hand to axnet's AF_XDP socket (the ring or
-# the fill ring was full/empty): B's retransmissions in the axnet rows.
-xsk_drops=$("$AXNET" stats --state-dir "$STATE" --all | awk '$1 == "xsk" &&
-	($2 == "rx_dropped" || $2 == "rx_ring_full" || $2 == "rx_fill_ring_empty") { printf "%s %s=%s", sep, $2, $3; sep = "," }')
-stop_axnet
+# Group by group, the kernel's rows right before axnet's: a slow moment
+# of the (shared) machine hits both sides of a ratio alike.
+for g in iperf3 nginx redis; do
+	want $g || continue
+	if [ "$BENCH_BASELINE" = xdp ]; then axnet_up; else axnet_down; fi
+	group $g kernel "$KERNEL_A"
+	axnet_up
+	group $g axnet "$AXNET_IP"
+done
+axnet_down
 
 # --- the table and the JSON ------------------------------------------------------
 ROWS=(
@@ -424,8 +448,9 @@ for row in "${ROWS[@]}"; do
 done
 echo "ratio: axnet / kernel. (*) latency: lower is better, so a ratio above 1 means axnet answers slower"
 [ -z "$AUTHZ_CONNS" ] || echo "authorizations committed during the axnet connection rows: $AUTHZ_CONNS (at least one per connection wrk completed)"
-echo "retransmitted segments: axnet $retx; the kernel peer (B) ${RETX[kernel]} in the kernel rows, ${RETX[axnet]} in the axnet rows"
-echo "frames lost before axnet's AF_XDP socket:$xsk_drops"
+echo "retransmitted segments: axnet $AX_RETX; the kernel peer (B) ${RETX[kernel]} in the kernel rows, ${RETX[axnet]} in the axnet rows"
+echo "frames lost before axnet's AF_XDP socket: rx_dropped ${XSK[rx_dropped]}," \
+	"rx_ring_full ${XSK[rx_ring_full]}, rx_fill_ring_empty ${XSK[rx_fill_ring_empty]}"
 
 mkdir -p "$(dirname "$BENCH_JSON")"
 {
