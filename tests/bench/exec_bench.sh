@@ -131,6 +131,9 @@ for t in iperf3 nginx redis-server redis-benchmark wrk; do
 	command -v $t >/dev/null || fail "no $t (scripts/deps.sh installs it)"
 done
 want() { case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+for g in $BENCH_ONLY; do
+	case $g in iperf3 | nginx | redis) ;; *) fail "BENCH_ONLY: no group '$g' (iperf3 nginx redis)" ;; esac
+done
 
 # The prefix that runs a program on each stack: under axnet as a user
 # runs it; on A's kernel sockets in A's namespace.
