@@ -4,6 +4,7 @@
 #   make check      unit tests, fuzz smoke, end-to-end tests (as root)
 #   make demo       the demo on namespaces it makes itself (as root)
 #   make bench      benchmarks against the kernel as the peer (as root)
+#   make bench-exec stock programs under `axnet exec` against the kernel
 #
 # The test build (build/asan/) has ASan and UBSan; both builds use
 # -Wall -Wextra -Werror.
@@ -45,7 +46,7 @@ SKEL := $(BUILD)/axnet_xdp.skel.h
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all deps check layers unit fuzz e2e demo bench clean libaxnet
+.PHONY: all deps check layers unit fuzz e2e demo bench bench-exec clean libaxnet
 
 all: $(BUILD)/axnet libaxnet
 
@@ -316,13 +317,20 @@ check: layers unit fuzz e2e
 demo: $(BUILD)/axnet
 	$(BUILD)/axnet demo
 
-bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench $(AX_TOOLS)
+bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench $(AX_TOOLS) \
+		$(BUILD)/libaxnet-preload.so
 	AXNET=$(BUILD)/axnet tests/bench/ping_rtt.sh
 	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput.sh
 	$(BUILD)/tests/tcp_table_bench
 	$(BUILD)/tests/policy_bench
 	AXNET=$(BUILD)/axnet tests/bench/authz_connect.sh
 	AXNET=$(BUILD)/axnet AX_TOOLS_DIR=$(BUILD)/tests tests/bench/libaxnet_bench.sh
+	AXNET=$(BUILD)/axnet BENCH_JSON=$(BUILD)/bench.json tests/bench/exec_bench.sh
+
+# Stock programs on the kernel and under `axnet exec` alone (the last part
+# of `make bench`; BENCH_QUICK=1 for a short run): table, $(BUILD)/bench.json.
+bench-exec: $(BUILD)/axnet $(BUILD)/libaxnet-preload.so
+	AXNET=$(BUILD)/axnet BENCH_JSON=$(BUILD)/bench.json tests/bench/exec_bench.sh
 
 clean:
 	rm -rf $(BUILD)
