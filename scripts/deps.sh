@@ -33,8 +33,9 @@ echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # nginx and redis-server start their services on install where the init
-# system lets them, which would hold ports on the host: a policy-rc.d that
-# refuses (exit 101) keeps them stopped, unless the machine has one already.
+# system lets them, which would hold ports 80 and 6379 on the host (the
+# tests run their own, in namespaces): a policy-rc.d that refuses (exit
+# 101) keeps them stopped, unless the machine has one already.
 own_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -42,13 +43,12 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	own_policy=1
 fi
 rc=0
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+[ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 
-# nginx and redis-server start their system service when installed where
-# an init system runs it (systemd; a container whose policy-rc.d says no
-# does not): it would hold ports 80 and 6379 on the host. The tests run
-# their own, in namespaces. A service this install started is stopped and
-# disabled; one that was there before is not touched.
+# systemd ignores policy-rc.d on some set-ups: a service this install
+# started anyway is stopped and disabled; one that was there before is not
+# touched.
 for pair in nginx-light:nginx redis-server:redis-server; do
 	pkg=${pair%%:*} svc=${pair#*:}
 	case " ${missing[*]} " in *" $pkg "*) ;; *) continue ;; esac
@@ -60,6 +60,5 @@ for pair in nginx-light:nginx redis-server:redis-server; do
 		"/etc/init.d/$svc" stop >/dev/null 2>&1 || true
 		update-rc.d "$svc" disable >/dev/null 2>&1 || true
 	fi
-done || rc=$?
-[ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+done
 exit "$rc"
