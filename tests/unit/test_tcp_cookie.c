@@ -351,14 +351,19 @@ TEST(cookie_only_from_an_ack)
 /* --- with an authorizer ------------------------------------------------------------ */
 
 /*
- * The policy decides at the SYN (check(), with the tuple) but nothing is
- * asked of request(), nothing allocated. The ACK, carrying data, proves
- * the address: request() is asked then, with the connection in
- * SYN-RECEIVED and nothing sent for it; while it waits nothing leaves and
- * no byte is taken (the ACK's data, and a later segment's, are dropped
- * unacknowledged and undelivered; the application has not heard of it).
- * tcp_admit_done(0) establishes it (accepted, the entry's seq kept) and
- * sends nothing; the data the peer sends again is delivered and acked.
+ * Authorized at the ACK, the commit later. The SYN: check() asked (our
+ * address and port, the peer's), nothing else happens until the ACK:
+ * nothing asked of request(), nothing allocated. The ACK, carrying data,
+ * proves the address: request() is asked then, with the connection in
+ * SYN-RECEIVED and nothing sent for it; while it waits nothing leaves, no
+ * byte is acknowledged or delivered (no ring, the application has not
+ * heard of it), but the ACK's data is kept (once: the peer's retransmission
+ * adds nothing). tcp_admit_done(0) establishes it (accepted, the entry's
+ * seq kept) and acknowledges the kept data at once, in one ACK, before any
+ * RTO of the peer's: readable, delivered.
+ * BUG (fixed, tcp_cookie.c): the data was dropped and acknowledged only
+ * when the peer sent it again, after its RTO (Linux: 200 ms at least), so
+ * every cookie connection of a burst stalled that long.
  */
 TEST(cookie_authorized_at_the_ack)
 {
@@ -380,7 +385,7 @@ TEST(cookie_authorized_at_the_ack)
 	fake_mark(&H);
 	fake_tcp_send(&P, TH_ACK | TH_PSH, hello, HLEN);
 	CHECK_CNT(&H, RX(1), { AX_C_tcp_syncookies_recv, 1 }, { AX_C_tcp_passive_opens, 1 },
-		  { AX_C_tcp_conns_opened, 1 });
+		  { AX_C_tcp_conns_opened, 1 }, { AX_C_tcp_admit_held, 1 });
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(FA.requests, 1);
 	CHECK_EQ(FA.state, TCP_SYN_RECEIVED);
@@ -389,10 +394,12 @@ TEST(cookie_authorized_at_the_ack)
 	REQUIRE(pcb == FA.pcb);
 	CHECK_EQ(info(pcb).admit_pending, 1);
 	CHECK_EQ(info(pcb).rcv_queued, 0);
+	CHECK_EQ(pcb->rcv_nxt, PISN + 1);
 	CHECK_EQ(A.accepted, 0);
 	CHECK(pcb->rcv.buf == NULL); /* no ring before it is established */
+	CHECK_EQ(pcb->held_len, HLEN);
 
-	/* The peer retransmits; timers run: still nothing. */
+	/* The peer retransmits; timers run: still nothing, nothing more kept. */
 	fake_mark(&H);
 	P.seq = PISN + 1;
 	fake_tcp_send(&P, TH_ACK | TH_PSH, hello, HLEN);
@@ -401,31 +408,183 @@ TEST(cookie_authorized_at_the_ack)
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_EQ(info(pcb).rcv_queued, 0);
 	CHECK_EQ(A.readable, 0);
-	CHECK_EQ(H.s.cnt[AX_C_tcp_rx_bytes], 0);
+	CHECK_EQ(pcb->held_len, HLEN);
 
 	fake_mark(&H);
 	tcp_admit_done(pcb, 0, 42);
-	CHECK_EQ(H.nif.n, 0);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_rx_bytes, HLEN });
+	CHECK_SEG(0, TH_ACK, P.ack, PISN + 1 + HLEN, 0);
+	CHECK_EQ(V.o.tsecr, 101);
 	CHECK_EQ(A.accepted, 1);
 	CHECK(A.pcb == pcb);
+	CHECK_EQ(A.readable, 1);
 	CHECK_EQ(info(pcb).state, TCP_ESTABLISHED);
 	CHECK_EQ(info(pcb).admit_pending, 0);
 	CHECK_EQ(tcp_admit_tag(pcb), 42);
 	CHECK(pcb->rcv.buf != NULL);
+	CHECK(pcb->held == NULL);
 	CHECK_EQ(info(pcb).mss, 1460 - 12);
-
-	/* Its data again: delivered, acknowledged. */
-	fake_mark(&H);
-	P.seq = PISN + 1;
-	P.tsval = 200;
-	fake_tcp_send(&P, TH_ACK | TH_PSH, hello, HLEN);
-	CHECK_CNT(&H, RX(1), TX(1), { AX_C_tcp_rx_bytes, HLEN });
-	CHECK_SEG(0, TH_ACK, P.ack, PISN + 1 + HLEN, 0);
-	CHECK_EQ(A.readable, 1);
 	CHECK_EQ(tcp_read(pcb, got, sizeof(got)), (int)HLEN);
 	CHECK_MEM(got, hello, HLEN);
 	stack_fini(&H.s);
 	CHECK_EQ(FA.forgets, 1);
+}
+
+/*
+ * The case of a client's request (wrk, a browser): the cookie's ACK bare,
+ * the request in the next segments at once, then the FIN (an HTTP/1.0
+ * client that half-closes), all while the commit is pending: nothing goes
+ * out and nothing is delivered; the commit brings one ACK covering every
+ * byte and the FIN (echoing the TSval of the first segment it acknowledges,
+ * RFC 7323 4.3, as a delayed ACK does), the bytes readable in
+ * order, then the end of the stream; the connection in CLOSE_WAIT; later
+ * nothing more leaves (the peer has nothing to retransmit).
+ */
+TEST(cookie_data_after_the_ack_held_until_admitted)
+{
+	static const uint8_t more[] = "GET / HTTP/1.0\r\n\r\n";
+	const uint32_t mlen = (uint32_t)sizeof(more);
+	struct tcp_pcb *pcb;
+	uint8_t got[128];
+
+	REQUIRE(setup(TCP_SYNCOOKIES_ALWAYS, &fa_ops) == 0);
+	FA.request_ret = -EINPROGRESS;
+	REQUIRE(peer_syn(1460, 7, 1, 1) == 1);
+	fake_mark(&H);
+	fake_tcp_send(&P, TH_ACK, NULL, 0);
+	pcb = FA.pcb;
+	REQUIRE(pcb != NULL);
+	CHECK_EQ(info(pcb).admit_pending, 1);
+	P.tsval = 102;
+	fake_tcp_send(&P, TH_ACK | TH_PSH, hello, HLEN);
+	P.tsval = 103;
+	fake_tcp_send(&P, TH_ACK | TH_PSH | TH_FIN, more, mlen);
+	CHECK_CNT(&H, RX(3), { AX_C_tcp_syncookies_recv, 1 }, { AX_C_tcp_passive_opens, 1 },
+		  { AX_C_tcp_conns_opened, 1 }, { AX_C_tcp_admit_held, 2 });
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(A.accepted, 0);
+	CHECK_EQ(A.readable, 0);
+	CHECK_EQ(pcb->rcv_nxt, PISN + 1);
+	CHECK_EQ(info(pcb).state, TCP_SYN_RECEIVED);
+
+	fake_advance(&H, 50); /* the commit takes a while */
+	fake_mark(&H);
+	tcp_admit_done(pcb, 0, 7);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_rx_bytes, HLEN + mlen });
+	CHECK_SEG(0, TH_ACK, P.ack, PISN + 1 + HLEN + mlen + 1, 0);
+	CHECK_EQ(V.o.tsecr, 102);
+	CHECK_EQ(A.accepted, 1);
+	CHECK(A.readable >= 1);
+	CHECK_EQ(info(pcb).state, TCP_CLOSE_WAIT);
+	CHECK_EQ(tcp_read(pcb, got, sizeof(got)), (int)(HLEN + mlen));
+	CHECK_MEM(got, hello, HLEN);
+	CHECK_MEM(got + HLEN, more, mlen);
+	CHECK_EQ(tcp_read(pcb, got, sizeof(got)), 0);
+	fake_mark(&H);
+	fake_advance(&H, 1000);
+	CHECK_EQ(H.nif.n, 0);
+	stack_fini(&H.s);
+	CHECK_EQ(FA.forgets, 1);
+}
+
+/*
+ * Denied while data waits (the commit failed, or the policy changed): the
+ * peer gets its RST (RST|ACK at our ISN + 1, acknowledging only its ISN +
+ * 1: not one byte was taken), the application hears of nothing, no byte
+ * is counted received, and the kept data goes with the connection (ASan:
+ * nothing leaks). The same when the peer resets it, or the stack stops,
+ * while it waits.
+ */
+TEST(cookie_data_discarded_when_denied)
+{
+	int how;
+
+	for (how = 0; how < 3; how++) {
+		struct tcp_pcb *pcb;
+
+		REQUIRE(setup(TCP_SYNCOOKIES_ALWAYS, &fa_ops) == 0);
+		FA.request_ret = -EINPROGRESS;
+		REQUIRE(peer_syn(1460, 7, 1, 1) == 1);
+		fake_mark(&H);
+		fake_tcp_send(&P, TH_ACK, NULL, 0);
+		fake_tcp_send(&P, TH_ACK | TH_PSH, hello, HLEN);
+		pcb = FA.pcb;
+		REQUIRE(pcb != NULL);
+		CHECK_EQ(pcb->held_len, HLEN);
+		CHECK_EQ(H.nif.n, 0);
+		fake_mark(&H);
+		if (how == 0) {
+			tcp_admit_done(pcb, -EACCES, 0);
+			CHECK_CNT(&H, TX(1), { AX_C_tcp_rst_tx, 1 }, { AX_C_tcp_auth_denied, 1 },
+				  { AX_C_tcp_conns_closed, 1 });
+			CHECK_SEG(0, TH_RST | TH_ACK, P.ack, PISN + 1, 0);
+		} else if (how == 1) {
+			P.seq = PISN + 1;
+			fake_tcp_send(&P, TH_RST, NULL, 0);
+			CHECK_CNT(&H, RX(1), { AX_C_tcp_rst_rx, 1 }, { AX_C_tcp_conns_closed, 1 });
+			CHECK_EQ(H.nif.n, 0);
+		} else {
+			stack_fini(&H.s);
+			CHECK_EQ(H.nif.n, 0);
+		}
+		CHECK_EQ(H.s.cnt[AX_C_tcp_rx_bytes], 0);
+		CHECK_EQ(A.accepted, 0);
+		CHECK_EQ(A.readable, 0);
+		CHECK_EQ(FA.forgets, 1);
+		if (how < 2) {
+			CHECK(conn() == NULL);
+			CHECK_EQ(L->pending, 0);
+			stack_fini(&H.s);
+		}
+	}
+}
+
+/*
+ * A hostile peer, its connection pending, sends far more than the
+ * window, and out of order: the engine keeps at most AX_TCP_ADMIT_HOLD
+ * bytes (within the 65535 its SYN-ACK offered), allocates no more than
+ * that, sends nothing; the rest and the segment past a gap are dropped,
+ * counted. Admitted, exactly the bytes kept are acknowledged and read, in
+ * order, intact; the peer sends the rest again as for any loss.
+ */
+TEST(cookie_hold_bounded_while_pending)
+{
+	const uint32_t seg = 1000, nsegs = 100;
+	uint32_t cap = AX_TCP_ADMIT_HOLD < 65535u ? AX_TCP_ADMIT_HOLD : 65535u;
+	uint32_t i, full = cap / seg;
+	struct tcp_pcb *pcb;
+
+	REQUIRE(setup(TCP_SYNCOOKIES_ALWAYS, &fa_ops) == 0);
+	FA.request_ret = -EINPROGRESS;
+	REQUIRE(peer_syn(1460, 7, 1, 1) == 1);
+	fake_tcp_send(&P, TH_ACK, NULL, 0);
+	pcb = FA.pcb;
+	REQUIRE(pcb != NULL);
+	REQUIRE(pcb->rcv.size >= cap);
+	stream_fill();
+	R0 = PISN + 1;
+	fake_mark(&H);
+	/* Past a gap first: dropped, nothing kept. */
+	send_at(seg, seg);
+	CHECK_EQ(pcb->held_len, 0);
+	CHECK(pcb->held == NULL);
+	for (i = 0; i < nsegs; i++)
+		send_at(i * seg, seg);
+	CHECK_CNT(&H, RX(nsegs + 1), { AX_C_tcp_admit_held, full + 1 },
+		  { AX_C_tcp_admit_held_dropped, 1 + nsegs - full });
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(pcb->held_len, cap);
+	CHECK(pcb->held_cap <= cap);
+	CHECK_EQ(pcb->rcv_nxt, PISN + 1);
+
+	fake_mark(&H);
+	tcp_admit_done(pcb, 0, 9);
+	CHECK_CNT(&H, TX(1), { AX_C_tcp_rx_bytes, cap });
+	CHECK_SEG(0, TH_ACK, P.ack, PISN + 1 + cap, 0);
+	CHECK_EQ(info(pcb).rcv_queued, cap);
+	CHECK_EQ(tcp_read(pcb, rd, sizeof(rd)), (int)cap);
+	CHECK_MEM(rd, pat, cap);
+	stack_fini(&H.s);
 }
 
 /* Denied at the SYN: nothing goes back (as without cookies), counted;
@@ -693,7 +852,9 @@ TEST(owner_inherited_by_cookie_and_syn)
 
 TEST_MAIN(T(cookie_round_trip_full_options), T(cookie_without_timestamps),
 	  T(cookie_timestamps_only), T(cookie_forged_or_expired), T(cookie_only_from_an_ack),
-	  T(cookie_authorized_at_the_ack), T(cookie_denied_at_the_syn),
+	  T(cookie_authorized_at_the_ack), T(cookie_data_after_the_ack_held_until_admitted),
+	  T(cookie_data_discarded_when_denied), T(cookie_hold_bounded_while_pending),
+	  T(cookie_denied_at_the_syn),
 	  T(cookie_denied_at_the_ack), T(cookie_needs_check), T(cookies_under_pressure),
 	  T(cookies_while_the_authorizer_is_busy), T(cookies_at_a_small_backlog),
 	  T(rings_at_establishment), T(cookie_denied_rst_in_zero_window),

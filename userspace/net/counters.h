@@ -93,6 +93,8 @@
 	X(tcp_syncookies_sent, "TCP SYNs answered with a SYN cookie (nothing kept)") \
 	X(tcp_syncookies_recv, "TCP connections made from a valid SYN cookie's ACK") \
 	X(tcp_syncookies_failed, "TCP ACKs to a listener whose cookie did not check") \
+	X(tcp_admit_held, "TCP segments kept unacknowledged while their connection's admission was pending") \
+	X(tcp_admit_held_dropped, "TCP segments (or tails) dropped while admission was pending: past the hold, or out of order") \
 	X(tcp_auth_denied, "TCP connections denied by the admitter")      \
 	X(tcp_time_wait_reused, "TCP TIME_WAIT tuples taken by a newer SYN")  \
 	X(tcp_no_memory, "TCP SYNs dropped: no memory for a connection")     \

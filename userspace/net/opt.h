@@ -249,6 +249,14 @@
 #ifndef AX_TCP_SYNCOOKIE_HOLD_MS
 #define AX_TCP_SYNCOOKIE_HOLD_MS 5000u
 #endif
+/* Bytes a cookie connection keeps, unacknowledged, while its admission
+ * commits (its peer, told it is connected, sends at once): a whole
+ * initial window of Linux's (10 segments, RFC 6928) fits, so a request is
+ * acknowledged at the commit instead of after the peer's RTO; never more
+ * than the SYN-ACK's window offered. Past it, data is dropped unacked. */
+#ifndef AX_TCP_ADMIT_HOLD
+#define AX_TCP_ADMIT_HOLD 16384u
+#endif
 /* The cookies' clock: a cookie is good for one to two periods (Linux: 60 s,
  * MAX_SYNCOOKIE_AGE 2), longer than any handshake's SYN-ACK retries take
  * to be answered on a sane path. */

@@ -21,13 +21,22 @@
  * What leaves before the connection exists is the SYN-ACK and nothing
  * else. The ACK that returns a valid cookie proved the peer's address: the
  * connection is created then, in SYN-RECEIVED, and the admitter is asked
- * (request, inbound). Until it answers nothing leaves and no data is
- * taken: a segment's data, the ACK's included, is dropped unacknowledged
- * and the peer sends it again. Allowed, the connection is established at
- * the commit; denied, it is reset.
+ * (request, inbound). Until it answers nothing leaves and nothing is
+ * delivered; but the peer, told it is connected, sends its request at
+ * once (a client's first flight), and dropped, that waits for the peer's
+ * RTO (Linux: 200 ms at least) after the commit. So the in-order data
+ * (the ACK's included) and a FIN are kept, unacknowledged (RFC 9293 3.10.7.4
+ * lets a receiver withhold its ACK), in a buffer of the engine's, not the
+ * ring the program may map, at most AX_TCP_ADMIT_HOLD bytes and the window
+ * the SYN-ACK offered; past that, or out of order, a segment is dropped
+ * (Linux too queues the data that follows a cookie's ACK on the child
+ * socket, tcp_child_process). Allowed, the connection is established at
+ * the commit and the kept data taken in and acknowledged at once; denied,
+ * it is reset and the data goes with it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "csum.h"
@@ -284,7 +293,8 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 		*out = pcb; /* established by this very ACK */
 		return 1;
 	case -EINPROGRESS:
-		return 1; /* this segment's data waits for nobody: dropped */
+		*out = pcb; /* its data is held (tcp_syncookie_hold) */
+		return 1;
 	default:
 		/* The policy changed since the SYN: the peer thinks it is
 		 * connected, so it is told (its ACK took our SYN: the RST
@@ -294,6 +304,88 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 		tcp_abort(pcb);
 		return 1;
 	}
+}
+
+/* How many bytes pcb may hold while pending: AX_TCP_ADMIT_HOLD, within
+ * the window the SYN-ACK offered and the ring they go to. */
+static uint32_t hold_cap(const struct tcp_pcb *pcb)
+{
+	uint32_t cap = AX_TCP_ADMIT_HOLD;
+	uint32_t wnd = SEQ_GT(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;
+
+	if (cap > wnd)
+		cap = wnd;
+	if (cap > pcb->rcv.size)
+		cap = pcb->rcv.size;
+	return cap;
+}
+
+void tcp_syncookie_hold(struct tcp_pcb *pcb, const struct tcp_hdr *th, const uint8_t *seg,
+			size_t hlen, size_t len)
+{
+	struct tcp_opts o;
+	uint32_t seq = ntohl(th->seq), datalen = (uint32_t)(len - hlen);
+	uint32_t next = pcb->rcv_nxt + pcb->held_len, skip, n, cap;
+	int fin = !!(th->flags & TH_FIN);
+
+	/* Only what follows the handshake on this path: an ACK of our
+	 * SYN-ACK, no SYN, no RST (handled by the caller). */
+	if (!(pcb->flags & TF_COOKIE) || pcb->state != TCP_SYN_RECEIVED ||
+	    (th->flags & (TH_SYN | TH_RST | TH_ACK)) != TH_ACK || ntohl(th->ack) != pcb->snd_max ||
+	    (datalen == 0 && !fin) || pcb->held_fin)
+		return;
+	if (tcp_parse_opts(seg, hlen, 0, &o) < 0) {
+		stack_count(pcb->s, AX_C_tcp_bad_opts);
+		return;
+	}
+	/* PAWS (RFC 7323 5.3), as for an established connection. */
+	if (pcb->ts_ok && o.ts_ok && (int32_t)(o.tsval - pcb->ts_recent) < 0) {
+		stack_count(pcb->s, AX_C_tcp_paws_drops);
+		return;
+	}
+	/* In order only: a gap would need the ring's out-of-order map, and
+	 * the peer resends what we never acknowledged. */
+	if (SEQ_GT(seq, next) || SEQ_GEQ(next, seq + datalen + (uint32_t)fin)) {
+		if (SEQ_GT(seq, next))
+			stack_count(pcb->s, AX_C_tcp_admit_held_dropped);
+		return; /* a gap, or all of it already held */
+	}
+	skip = next - seq;
+	n = skip < datalen ? datalen - skip : 0;
+	cap = hold_cap(pcb);
+	if (n > cap - pcb->held_len) {
+		n = cap - pcb->held_len; /* the rest comes again once acked */
+		fin = 0;
+		stack_count(pcb->s, AX_C_tcp_admit_held_dropped);
+		if (!n)
+			return;
+	}
+	if (pcb->held_len + n > pcb->held_cap) {
+		/* Grows by doubling, from one segment's room to cap. */
+		uint32_t want = pcb->held_cap ? pcb->held_cap : 2048u;
+		uint8_t *p;
+
+		while (want < pcb->held_len + n)
+			want *= 2;
+		if (want > cap)
+			want = cap;
+		p = realloc(pcb->held, want);
+		if (!p) {
+			stack_count(pcb->s, AX_C_tcp_no_memory);
+			return;
+		}
+		pcb->held = p;
+		pcb->held_cap = want;
+	}
+	if (n)
+		memcpy(pcb->held + pcb->held_len, seg + hlen + skip, n);
+	pcb->held_len += n;
+	pcb->held_fin = (uint8_t)fin;
+	/* RFC 7323 4.3: its TSval is the one our ACK will echo. */
+	if (pcb->ts_ok && o.ts_ok && SEQ_LEQ(seq, pcb->last_ack_sent))
+		pcb->ts_recent = o.tsval;
+	pcb->last_rx_ms = tcp_now_ms(pcb);
+	stack_count(pcb->s, AX_C_tcp_admit_held);
 }
 
 void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq)
@@ -311,9 +403,16 @@ void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq)
 		return;
 	}
 	/* Its handshake's ACK came before the commit: it is established now,
-	 * and the data dropped meanwhile comes again from the peer. */
+	 * and the data held meanwhile is taken in and acknowledged at once
+	 * (after the accept, so that the program hears of it). */
 	pcb->admit_tag = seq;
 	pcb->snd_una = pcb->snd_max;
 	pcb->backoff = 0;
 	tcp_in_established(pcb);
+	if (pcb->state != TCP_CLOSED && (pcb->held_len || pcb->held_fin))
+		tcp_in_take_held(pcb, pcb->held, pcb->held_len, pcb->held_fin);
+	free(pcb->held);
+	pcb->held = NULL;
+	pcb->held_len = pcb->held_cap = 0;
+	pcb->held_fin = 0;
 }

@@ -696,6 +696,9 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		if ((th.flags & TH_RST) && pcb->state == TCP_SYN_RECEIVED && seq == pcb->rcv_nxt) {
 			stack_count(s, AX_C_tcp_rst_rx);
 			tcp_pcb_free(pcb, 0);
+		} else if (pcb->flags & TF_COOKIE) {
+			/* Its peer is connected and may send: kept, unacked. */
+			tcp_syncookie_hold(pcb, &th, seg, hlen, len);
 		}
 		return;
 	}
@@ -987,4 +990,22 @@ void tcp_in_take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o)
 void tcp_in_established(struct tcp_pcb *pcb)
 {
 	on_established(pcb);
+}
+
+void tcp_in_take_held(struct tcp_pcb *pcb, const uint8_t *data, uint32_t len, int fin)
+{
+	if (len)
+		take_data(pcb, pcb->rcv_nxt, data, len);
+	if (fin) {
+		/* RFC 9293 3.10.7.4, eighth step, in ESTABLISHED. */
+		pcb->rcv_nxt++;
+		pcb->flags |= TF_RCVD_FIN;
+		tcp_set_state(pcb, TCP_CLOSE_WAIT);
+	}
+	/* At once: the peer has waited for the commit already. */
+	pcb->flags |= TF_ACK_NOW;
+	notify_readable(pcb);
+	if (pcb->state == TCP_CLOSED)
+		return;
+	tcp_output(pcb);
 }

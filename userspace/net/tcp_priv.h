@@ -190,6 +190,13 @@ struct tcp_pcb {
 	uint32_t rcv_buf;
 	uint32_t rcvq_space, rcvq_seq;
 	uint64_t rcvq_us;
+	/* A cookie connection's data that came while its admission was
+	 * pending (tcp_cookie.c): in order from rcv_nxt, not acknowledged,
+	 * at most AX_TCP_ADMIT_HOLD bytes and the window the SYN-ACK
+	 * offered; taken in at the commit, freed with the connection. */
+	uint8_t *held;
+	uint32_t held_len, held_cap;
+	uint8_t held_fin;
 	/* For TCP_INFO. */
 	uint64_t bytes_acked, last_data_rx_ms;
 	uint32_t segs_in, segs_out, min_rtt_us;
@@ -269,6 +276,9 @@ int tcp_challenge_ack_allowed(struct tcp_pcb *pcb);
  * connection; a connection becomes established (accepted, connected). */
 void tcp_in_take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o);
 void tcp_in_established(struct tcp_pcb *pcb);
+/* An established connection takes data (and a FIN) that waited for its
+ * admission at rcv_nxt, and acknowledges it at once. */
+void tcp_in_take_held(struct tcp_pcb *pcb, const uint8_t *data, uint32_t len, int fin);
 
 /* tcp_cookie.c: SYN cookies (RFC 4987 3.6). */
 /* Should listener l answer this SYN with a cookie? */
@@ -279,11 +289,15 @@ void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 		       const struct tcp_hdr *th, const uint8_t *seg, size_t hlen);
 /* A segment that found no connection: 0 when it is no cookie's ACK (go on
  * as before); 1 when it returned a valid cookie: *out is then the new
- * connection, to take this segment as its handshake's ACK, or NULL when
- * nothing more is to be done with it (waiting for the admitter, denied,
- * no memory). */
+ * connection, to take this segment as its handshake's ACK (or, waiting
+ * for the admitter, to hold its data: tcp_syncookie_hold), or NULL when
+ * nothing more is to be done with it (denied, no memory). */
 int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const struct tcp_hdr *th,
 		      const uint8_t *seg, size_t hlen, struct tcp_pcb **out);
+/* A segment for a cookie connection whose admission is pending: its
+ * in-order data (and FIN) kept unacknowledged, bounded (tcp_cookie.c). */
+void tcp_syncookie_hold(struct tcp_pcb *pcb, const struct tcp_hdr *th, const uint8_t *seg,
+			size_t hlen, size_t len);
 /* tcp_admit_done for a cookie connection. */
 void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq);
 
