@@ -587,6 +587,54 @@ TEST(cookie_hold_bounded_while_pending)
 	stack_fini(&H.s);
 }
 
+/*
+ * Many connections pending at once (a commit that stalls, many sources),
+ * each sending its whole hold: together they keep at most
+ * AX_TCP_ADMIT_HOLD_ALL; the next one's data is dropped (counted) and it
+ * holds nothing; the stack's account goes back to 0 as they go (ASan:
+ * nothing leaks).
+ */
+TEST(cookie_hold_bounded_stack_wide)
+{
+	uint32_t cap = AX_TCP_ADMIT_HOLD < 65535u ? AX_TCP_ADMIT_HOLD : 65535u;
+	unsigned int k, n = (unsigned int)(AX_TCP_ADMIT_HOLD_ALL / cap) + 1;
+	uint8_t chunk[1024];
+	uint32_t off;
+	struct tcp_pcb *first = NULL;
+
+	REQUIRE(setup(TCP_SYNCOOKIES_ALWAYS, &fa_ops) == 0);
+	FA.request_ret = -EINPROGRESS;
+	memset(chunk, 0x5a, sizeof(chunk));
+	for (k = 0; k < n; k++) {
+		P.port = (uint16_t)(PPORT + k);
+		REQUIRE(peer_syn(1460, 7, 1, 1) == 1);
+		fake_tcp_send(&P, TH_ACK, NULL, 0);
+		REQUIRE(FA.requests == k + 1);
+		if (k == 0)
+			first = FA.pcb;
+		for (off = 0; off < cap; off += sizeof(chunk))
+			fake_tcp_send(&P, TH_ACK, chunk, sizeof(chunk));
+		if (k + 1 < n)
+			CHECK_EQ(FA.pcb->held_len, cap);
+	}
+	CHECK_EQ(H.s.tcp->held_bytes, (uint64_t)AX_TCP_ADMIT_HOLD_ALL);
+	CHECK_EQ(FA.pcb->held_len, 0);
+	CHECK(FA.pcb->held == NULL);
+	CHECK_EQ(H.s.cnt[AX_C_tcp_admit_held], (uint64_t)(n - 1) * (cap / sizeof(chunk)));
+	CHECK_EQ(H.s.cnt[AX_C_tcp_admit_held_dropped], cap / sizeof(chunk));
+	/* The first admitted: its hold goes to its ring, and out of the
+	 * account; the last, admitted, has nothing to deliver. */
+	tcp_admit_done(first, 0, 1);
+	CHECK_EQ(H.s.tcp->held_bytes, (uint64_t)AX_TCP_ADMIT_HOLD_ALL - cap);
+	CHECK(A.pcb == first);
+	CHECK_EQ(info(first).rcv_queued, cap);
+	tcp_admit_done(FA.pcb, 0, 2);
+	CHECK_EQ(H.s.tcp->held_bytes, (uint64_t)AX_TCP_ADMIT_HOLD_ALL - cap);
+	CHECK_EQ(info(FA.pcb).rcv_queued, 0);
+	stack_fini(&H.s);
+	CHECK_EQ(FA.forgets, n);
+}
+
 /* Denied at the SYN: nothing goes back (as without cookies), counted;
  * nothing is created and request() is never asked. */
 TEST(cookie_denied_at_the_syn)
@@ -854,6 +902,7 @@ TEST_MAIN(T(cookie_round_trip_full_options), T(cookie_without_timestamps),
 	  T(cookie_timestamps_only), T(cookie_forged_or_expired), T(cookie_only_from_an_ack),
 	  T(cookie_authorized_at_the_ack), T(cookie_data_after_the_ack_held_until_admitted),
 	  T(cookie_data_discarded_when_denied), T(cookie_hold_bounded_while_pending),
+	  T(cookie_hold_bounded_stack_wide),
 	  T(cookie_denied_at_the_syn),
 	  T(cookie_denied_at_the_ack), T(cookie_needs_check), T(cookies_under_pressure),
 	  T(cookies_while_the_authorizer_is_busy), T(cookies_at_a_small_backlog),

@@ -257,6 +257,11 @@
 #ifndef AX_TCP_ADMIT_HOLD
 #define AX_TCP_ADMIT_HOLD 16384u
 #endif
+/* The same for all connections together: what many waiting at once may
+ * hold (a commit that stalls; many sources), a few connections' rings. */
+#ifndef AX_TCP_ADMIT_HOLD_ALL
+#define AX_TCP_ADMIT_HOLD_ALL (4u * 1024 * 1024)
+#endif
 /* The cookies' clock: a cookie is good for one to two periods (Linux: 60 s,
  * MAX_SYNCOOKIE_AGE 2), longer than any handshake's SYN-ACK retries take
  * to be answered on a sane path. */

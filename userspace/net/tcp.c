@@ -410,9 +410,7 @@ void tcp_pcb_free(struct tcp_pcb *pcb, int err)
 	if ((pcb->flags & TF_AUTH_ASKED) && pcb->admit_ops)
 		pcb->admit_ops->forget(pcb->admit_arg, pcb);
 	pcb->flags &= ~(uint32_t)(TF_AUTH_ASKED | TF_AUTH_PENDING);
-	free(pcb->held); /* data that waited for a denied admission */
-	pcb->held = NULL;
-	pcb->held_len = pcb->held_cap = 0;
+	tcp_syncookie_hold_free(pcb); /* data that waited for a denied admission */
 	pcb->flags |= TF_DETACHED | TF_DEAD;
 	pcb->hnext = t->dead;
 	t->dead = pcb;

@@ -63,6 +63,9 @@ struct tcp_table {
 	int syncookies; /* enum tcp_syncookies */
 	uint64_t cookie_key[2];
 	unsigned int halfopen;
+	/* Bytes allocated for data held by cookie connections waiting for
+	 * their admission (tcp_cookie.c), at most AX_TCP_ADMIT_HOLD_ALL. */
+	uint64_t held_bytes;
 };
 
 /*

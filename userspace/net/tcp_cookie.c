@@ -361,7 +361,9 @@ void tcp_syncookie_hold(struct tcp_pcb *pcb, const struct tcp_hdr *th, const uin
 			return;
 	}
 	if (pcb->held_len + n > pcb->held_cap) {
-		/* Grows by doubling, from one segment's room to cap. */
+		/* Grows by doubling, from one segment's room to cap, within
+		 * what all waiting connections may hold together. */
+		struct tcp_table *t = pcb->s->tcp;
 		uint32_t want = pcb->held_cap ? pcb->held_cap : 2048u;
 		uint8_t *p;
 
@@ -369,11 +371,16 @@ void tcp_syncookie_hold(struct tcp_pcb *pcb, const struct tcp_hdr *th, const uin
 			want *= 2;
 		if (want > cap)
 			want = cap;
+		if (t->held_bytes + (want - pcb->held_cap) > AX_TCP_ADMIT_HOLD_ALL) {
+			stack_count(pcb->s, AX_C_tcp_admit_held_dropped);
+			return;
+		}
 		p = realloc(pcb->held, want);
 		if (!p) {
 			stack_count(pcb->s, AX_C_tcp_no_memory);
 			return;
 		}
+		t->held_bytes += want - pcb->held_cap;
 		pcb->held = p;
 		pcb->held_cap = want;
 	}
@@ -386,6 +393,15 @@ void tcp_syncookie_hold(struct tcp_pcb *pcb, const struct tcp_hdr *th, const uin
 		pcb->ts_recent = o.tsval;
 	pcb->last_rx_ms = tcp_now_ms(pcb);
 	stack_count(pcb->s, AX_C_tcp_admit_held);
+}
+
+void tcp_syncookie_hold_free(struct tcp_pcb *pcb)
+{
+	pcb->s->tcp->held_bytes -= pcb->held_cap;
+	free(pcb->held);
+	pcb->held = NULL;
+	pcb->held_len = pcb->held_cap = 0;
+	pcb->held_fin = 0;
 }
 
 void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq)
@@ -411,8 +427,5 @@ void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq)
 	tcp_in_established(pcb);
 	if (pcb->state != TCP_CLOSED && (pcb->held_len || pcb->held_fin))
 		tcp_in_take_held(pcb, pcb->held, pcb->held_len, pcb->held_fin);
-	free(pcb->held);
-	pcb->held = NULL;
-	pcb->held_len = pcb->held_cap = 0;
-	pcb->held_fin = 0;
+	tcp_syncookie_hold_free(pcb);
 }

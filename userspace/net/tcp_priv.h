@@ -298,6 +298,8 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
  * in-order data (and FIN) kept unacknowledged, bounded (tcp_cookie.c). */
 void tcp_syncookie_hold(struct tcp_pcb *pcb, const struct tcp_hdr *th, const uint8_t *seg,
 			size_t hlen, size_t len);
+/* Free what tcp_syncookie_hold kept (at the commit, or with pcb). */
+void tcp_syncookie_hold_free(struct tcp_pcb *pcb);
 /* tcp_admit_done for a cookie connection. */
 void tcp_syncookie_done(struct tcp_pcb *pcb, int err, uint64_t seq);
 
