@@ -492,7 +492,8 @@ TEST(cookie_data_after_the_ack_held_until_admitted)
  * peer gets its RST (RST|ACK at our ISN + 1, acknowledging only its ISN +
  * 1: not one byte was taken), the application hears of nothing, no byte
  * is counted received, and the kept data goes with the connection (ASan:
- * nothing leaks). The same when the peer resets it, or the stack stops,
+ * nothing leaks). The same when the peer resets it (at its next sequence
+ * number, past the data it sent: exact for the peer), or the stack stops,
  * while it waits.
  */
 TEST(cookie_data_discarded_when_denied)
@@ -519,7 +520,7 @@ TEST(cookie_data_discarded_when_denied)
 				  { AX_C_tcp_conns_closed, 1 });
 			CHECK_SEG(0, TH_RST | TH_ACK, P.ack, PISN + 1, 0);
 		} else if (how == 1) {
-			P.seq = PISN + 1;
+			/* At its SND.NXT, past what it sent (held): exact. */
 			fake_tcp_send(&P, TH_RST, NULL, 0);
 			CHECK_CNT(&H, RX(1), { AX_C_tcp_rst_rx, 1 }, { AX_C_tcp_conns_closed, 1 });
 			CHECK_EQ(H.nif.n, 0);

@@ -693,7 +693,10 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	 * learn the port is served (or, outbound, get a connection nobody
 	 * authorized). Only an exact RST ends it. */
 	if (pcb->flags & TF_AUTH_PENDING) {
-		if ((th.flags & TH_RST) && pcb->state == TCP_SYN_RECEIVED && seq == pcb->rcv_nxt) {
+		/* (Past data held unacknowledged, the peer's next sequence
+		 * number is its exact RST's, RFC 5961 3.2.) */
+		if ((th.flags & TH_RST) && pcb->state == TCP_SYN_RECEIVED &&
+		    (seq == pcb->rcv_nxt || seq == pcb->rcv_nxt + pcb->held_len + pcb->held_fin)) {
 			stack_count(s, AX_C_tcp_rst_rx);
 			tcp_pcb_free(pcb, 0);
 		} else if (pcb->flags & TF_COOKIE) {
