@@ -27,10 +27,15 @@
 #                the number of requests wrk completed. -c 8 stays below
 #                the SYN-cookie threshold (AX_TCP_SYNCOOKIE_HALFOPEN, 16
 #                half-open connections a listener): authorization's cost.
-#                -c 64 crosses it: cookie connections' first request is
-#                dropped until the commit and resent after the peer's RTO
+#                -c 64 crosses it: a cookie connection's first request
+#                waits, unacknowledged, for the commit (tcp_cookie.c), but
+#                the connection's SYN, ACK and request each take a token
+#                of XDP's per-source slow-path bucket (axnet run
+#                --syn-rate, 1000/s by default) before its verdict is in:
+#                one client address gets about a third of the rate, and
+#                what the bucket drops is resent after the peer's RTO
 #                (200 ms). The keep-alive row's 64 connections open at
-#                once too: its first requests stall so, and wrk's p99
+#                once too: a first request may stall so, and wrk's p99
 #                weighs each stall as many requests (wrk corrects for
 #                coordinated omission: a request that took T counts as
 #                T / interval samples, interval the mean time between a
