@@ -34,6 +34,9 @@
  * to the peer, keepalive and user timeout.
  * The application echoes what arrives, as `axnet run --serve echo` does,
  * and closes at the peer's FIN.
+ * An admitter (with check(), so cookies are allowed) keeps the connections
+ * from ports 41000 + i waiting for their commit until the clock moves
+ * (bits 4-5 not 0): a cookie connection's data is held meanwhile.
  *
  * An input whose first byte is 0xff is for the options parser alone: the
  * second byte gives hlen (20 + bits 0-5, at most 60) and the SYN flag
@@ -47,11 +50,14 @@
  * most an MSS of data; the connection count matches the table and the
  * counters; every half-open queue is consistent and within its backlog;
  * every cwnd is within [MSS, 2^30] once synchronized (never wrapped);
+ * what waiting cookie connections hold is within AX_TCP_ADMIT_HOLD each
+ * and AX_TCP_ADMIT_HOLD_ALL together;
  * the connections we hold pointers to are still in the table (a
  * connection freed without its `closed` callback would leave us a
  * dangling pointer). Connections beyond a cap are aborted, so memory stays
  * bounded across millions of inputs.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -147,6 +153,66 @@ static const struct tcp_callbacks listen_cb = {
 	.accepted = app_accepted,
 };
 
+/* --- an admitter: connections from ports 41000 + i wait for a commit ------ */
+
+/* Inbound connections from the ports of mode 1 are asked about and wait
+ * (their SYN-ACK, or for a cookie's, their data held, tcp_cookie.c) until
+ * the clock next moves: then each is allowed, or denied when its port's
+ * low two bits are 3. The scripted connection and ours are allowed at
+ * once. */
+#define MAX_WAITING 64
+static struct tcp_pcb *waiting[MAX_WAITING];
+static unsigned int n_waiting;
+
+static int adm_request(void *arg, struct tcp_pcb *pcb, int inbound)
+{
+	(void)arg;
+	if (!inbound || pcb->rport < 41000 || n_waiting == MAX_WAITING)
+		return 0;
+	waiting[n_waiting++] = pcb;
+	return -EINPROGRESS;
+}
+
+static void adm_forget(void *arg, struct tcp_pcb *pcb)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < n_waiting; i++)
+		if (waiting[i] == pcb) {
+			waiting[i] = waiting[--n_waiting];
+			return;
+		}
+}
+
+static int adm_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+		     const void *owner)
+{
+	(void)arg;
+	(void)laddr;
+	(void)lport;
+	(void)raddr;
+	(void)rport;
+	(void)owner;
+	return 0;
+}
+
+static const struct tcp_admit_ops adm_ops = {
+	.request = adm_request,
+	.forget = adm_forget,
+	.check = adm_check,
+};
+
+static void adm_commit_all(void)
+{
+	while (n_waiting) {
+		struct tcp_pcb *pcb = waiting[--n_waiting];
+
+		tcp_admit_done(pcb, (pcb->rport & 3) == 3 ? -EACCES : 0, 1);
+	}
+	tcp_reap(&H.s);
+}
+
 /* --- set-up and the scripted handshake ------------------------------------- */
 
 static void setup(void)
@@ -167,6 +233,7 @@ static void setup(void)
 	listener = tcp_listen(&H.s, LPORT, BACKLOG, &listen_cb, NULL);
 	if (!listener)
 		abort();
+	tcp_set_admit(&H.s, &adm_ops, NULL);
 	ready = 1;
 }
 
@@ -264,7 +331,7 @@ static void check_table(void)
 {
 	static struct collect c;
 	const struct tcp_pcb *l = listener, *p;
-	unsigned int n = 0;
+	unsigned int n = 0, m = 0;
 
 	c.n = c.conns = 0;
 	tcp_foreach(&H.s, collect_one, &c);
@@ -272,13 +339,18 @@ static void check_table(void)
 	    H.s.cnt[AX_C_tcp_conns_opened] - H.s.cnt[AX_C_tcp_conns_closed] != c.conns)
 		abort();
 	/* The half-open queue: children in SYN-RECEIVED, linked both ways,
-	 * as many as `pending`, no more than the backlog. */
+	 * as many as `pending`, no more than the backlog but for cookie
+	 * connections waiting for their admission (made at their ACK,
+	 * whatever the queue). What those hold is within its bounds. */
 	for (p = l->hq_head; p; p = p->hq_next) {
 		if (p->listener != l || p->state != TCP_SYN_RECEIVED ||
-		    (p->hq_next ? p->hq_next->hq_prev != p : l->hq_tail != p) || ++n > l->backlog)
+		    (p->hq_next ? p->hq_next->hq_prev != p : l->hq_tail != p) ||
+		    (!(p->flags & TF_COOKIE) && ++m > l->backlog) ||
+		    p->held_len > p->held_cap || p->held_cap > AX_TCP_ADMIT_HOLD)
 			abort();
+		n++;
 	}
-	if (n != l->pending)
+	if (n != l->pending || H.s.tcp->held_bytes > AX_TCP_ADMIT_HOLD_ALL)
 		abort();
 	/* The SACK scoreboards: sorted, disjoint, inside the flight, their
 	 * byte count right; in recovery, pipe no more than the flight. */
@@ -496,6 +568,8 @@ static void record(uint8_t ctl, uint8_t act, const uint8_t *seg, size_t size)
 	uint16_t sport, dport;
 
 	fake_advance(&H, step_ms[(ctl >> 4) & 3]);
+	if ((ctl >> 4) & 3)
+		adm_commit_all();
 	if (!est)
 		handshake();
 
