@@ -16,6 +16,7 @@ PKGS=(
 	busybox-static cpio                        # ...and its initramfs
 	nginx-light redis-server redis-tools       # stock programs under `axnet exec`
 	wrk socat curl strace                      # ...their kernel-side peers and probes
+	libcap2-bin                                # setcap: axnet exec refuses file capabilities
 )
 
 missing=()

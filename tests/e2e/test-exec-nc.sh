@@ -7,7 +7,8 @@
 # data moves: each side's data waits in a FIFO the test fills afterwards),
 # and the Axiom log's connection-authorize entry names it.
 #  - socat: TCP 4 MiB one way and 3 MiB the other; UDP 64 KB each way in
-#    1000-byte datagrams (-b 1000: axnet does not fragment); UDP-LISTEN
+#    1000-byte datagrams (-b 1000: axnet does not fragment), UDP first so
+#    axnet's burst meets an unresolved neighbour; UDP-LISTEN
 #    takes its peer from the first datagram (recvfrom MSG_PEEK, connect).
 #  - nc.openbsd: TCP the same (the kernel's nc sends its FIN only once it
 #    has everything: nc quits at the peer's FIN whatever it has left to
@@ -51,10 +52,37 @@ both_ways() {
 		"$(sha "$WORK/$2.x.got")" "$(sha "$4")"
 }
 
-# --- socat, TCP ----------------------------------------------------------------------
+# --- socat, UDP ----------------------------------------------------------------------
 # dual address: read the FIFO, write the file; -t: wait for the other way.
 # sdual N SIDE GOT: read N.SIDE (its FIFO), write N.GOT.got.
 sdual() { echo "OPEN:$WORK/$1.$2!!OPEN:$WORK/$1.$3.got,creat,trunc"; }
+# First of all, so the peer's address is not resolved yet: axnet's burst
+# of datagrams to it waits in the program's ring past the engine's ARP
+# queue (8 frames), and all go once it answers, none lost, no error.
+gates s4
+bare sk4 in_b socat -t 3 -b 1000 "UDP-LISTEN:7102,bind=$KERNEL_B,reuseaddr" "$(sdual s4 k k)"
+kernel_listening udp 7102
+bare sx4 axexec socat -t 3 -b 1000 "UDP:$KERNEL_B:7102" "$(sdual s4 a x)"
+wait_conn udp '*' '*' "$KERNEL_B:7102"
+expect_owner "socat UDP connecting" "$SOCAT" udp '*' '*' "$KERNEL_B:7102"
+release s4 "$WORK/udp_a" "$WORK/udp_k"
+done_ok sx4
+done_ok sk4
+both_ways "socat UDP, axnet connecting" s4 "$WORK/udp_a" "$WORK/udp_k"
+expect_logged "socat UDP out" "$SOCAT" "dir=out proto=udp .*remote=$KERNEL_B:7102 "
+
+gates s3
+bare sx3 axexec socat -t 3 -b 1000 UDP-LISTEN:7101,reuseaddr "$(sdual s3 a x)"
+wait_conn udp '*' :7101 '*'
+expect_owner "socat UDP-LISTEN" "$SOCAT" udp '*' :7101 '*'
+bare sk3 in_b socat -t 3 -b 1000 "UDP:$AXNET_IP:7101" "$(sdual s3 k k)"
+release s3 "$WORK/udp_a" "$WORK/udp_k"
+done_ok sx3
+done_ok sk3
+both_ways "socat UDP, axnet listening" s3 "$WORK/udp_a" "$WORK/udp_k"
+expect_logged "socat UDP in" "$SOCAT" "dir=in proto=udp local=$AXNET_IP:7101 "
+
+# --- socat, TCP ----------------------------------------------------------------------
 
 gates s1
 bare sx1 axexec socat -t 30 TCP-LISTEN:7001,reuseaddr "$(sdual s1 a x)"
@@ -80,30 +108,6 @@ done_ok sx2
 done_ok sk2
 both_ways "socat TCP, axnet connecting" s2 "$WORK/tcp_a" "$WORK/tcp_k"
 expect_logged "socat TCP out" "$SOCAT" "dir=out proto=tcp .*remote=$KERNEL_B:7002 "
-
-# --- socat, UDP ----------------------------------------------------------------------
-gates s3
-bare sx3 axexec socat -t 3 -b 1000 UDP-LISTEN:7101,reuseaddr "$(sdual s3 a x)"
-wait_conn udp '*' :7101 '*'
-expect_owner "socat UDP-LISTEN" "$SOCAT" udp '*' :7101 '*'
-bare sk3 in_b socat -t 3 -b 1000 "UDP:$AXNET_IP:7101" "$(sdual s3 k k)"
-release s3 "$WORK/udp_a" "$WORK/udp_k"
-done_ok sx3
-done_ok sk3
-both_ways "socat UDP, axnet listening" s3 "$WORK/udp_a" "$WORK/udp_k"
-expect_logged "socat UDP in" "$SOCAT" "dir=in proto=udp local=$AXNET_IP:7101 "
-
-gates s4
-bare sk4 in_b socat -t 3 -b 1000 "UDP-LISTEN:7102,bind=$KERNEL_B,reuseaddr" "$(sdual s4 k k)"
-kernel_listening udp 7102
-bare sx4 axexec socat -t 3 -b 1000 "UDP:$KERNEL_B:7102" "$(sdual s4 a x)"
-wait_conn udp '*' '*' "$KERNEL_B:7102"
-expect_owner "socat UDP connecting" "$SOCAT" udp '*' '*' "$KERNEL_B:7102"
-release s4 "$WORK/udp_a" "$WORK/udp_k"
-done_ok sx4
-done_ok sk4
-both_ways "socat UDP, axnet connecting" s4 "$WORK/udp_a" "$WORK/udp_k"
-expect_logged "socat UDP out" "$SOCAT" "dir=out proto=udp .*remote=$KERNEL_B:7102 "
 
 # --- nc.openbsd, TCP -------------------------------------------------------------------
 # The kernel's nc (-N: FIN at the end of its stdin) ends its stdin only once

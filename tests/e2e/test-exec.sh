@@ -3,7 +3,7 @@
 #  - refusals, each with its reason and exit status 126 (not found: 127):
 #    a static binary (busybox-static, and one of ours built -static), a
 #    program whose loader is musl's, set-user-ID and set-group-ID copies of
-#    a glibc program, a text file, a #! script whose interpreter is static
+#    a glibc program, one with file capabilities, a 32-bit one, a text file, a #! script whose interpreter is static
 #    (directly and through /usr/bin/env), a file that is not executable;
 #  - no instance: axnet exec says so and exits 1 (no such directory, a
 #    directory with nothing answering on api.sock); a program preloaded by
@@ -49,6 +49,9 @@ printf 'not a program\n' >"$WORK/text" && chmod 755 "$WORK/text"
 printf '#!%s\n' "$WORK/static" >"$WORK/script" && chmod 755 "$WORK/script"
 printf '#!/usr/bin/env busybox sh\necho ran\n' >"$WORK/envscript" && chmod 755 "$WORK/envscript"
 cp "$WORK/glibc" "$WORK/noexec" && chmod 644 "$WORK/noexec"
+cp "$WORK/glibc" "$WORK/caps" && setcap cap_net_raw+ep "$WORK/caps" || fail "setcap"
+# ELFCLASS32 in e_ident: a 32-bit program, which a 64-bit library cannot join.
+cp "$WORK/glibc" "$WORK/elf32" && printf '\001' | dd of="$WORK/elf32" bs=1 seek=4 conv=notrunc status=none
 
 STATIC_WHY="is statically linked: LD_PRELOAD cannot reach its socket calls"
 SECURE_WHY="the loader ignores LD_PRELOAD for it"
@@ -57,6 +60,11 @@ refused "a program built -static" 126 "axnet exec: $WORK/static $STATIC_WHY" "$W
 refused "a musl program" 126 "axnet exec: $WORK/musl is not linked with glibc (its loader is /lib/ld-musl-x86_64.so.1): libaxnet-preload.so needs glibc's" "$WORK/musl"
 refused "a set-user-ID program" 126 "axnet exec: $WORK/setuid is set-user-ID: $SECURE_WHY" "$WORK/setuid"
 refused "a set-group-ID program" 126 "axnet exec: $WORK/setgid is set-group-ID: $SECURE_WHY" "$WORK/setgid"
+refused "a program with file capabilities" 126 \
+	"axnet exec: $WORK/caps has file capabilities: $SECURE_WHY" "$WORK/caps"
+refused "a 32-bit program" 126 \
+	"axnet exec: $WORK/elf32 is an ELF of another class or machine than libaxnet-preload.so (the loader would skip it and run the program on the kernel's sockets)" \
+	"$WORK/elf32"
 refused "a text file" 126 "axnet exec: $WORK/text is not an ELF executable or a #! script" "$WORK/text"
 refused "a script with a static interpreter" 126 \
 	"axnet exec: $WORK/static (the interpreter of $WORK/script) $STATIC_WHY" "$WORK/script"

@@ -1169,6 +1169,41 @@ TEST(passive_close)
 	stack_fini(&H.s);
 }
 
+/* Passive side that shuts down before reading everything: the peer's data
+ * and FIN, our FIN, its ACK. Linux keeps the receive queue of the socket
+ * (CLOSE) until close(): what came before the FIN is still read, then the
+ * end of stream; the connection goes once the application let go. */
+TEST(passive_close_keeps_unread_data_for_the_application)
+{
+	struct tcp_pcb *pcb;
+	uint32_t r, s;
+	uint8_t rd[16];
+
+	REQUIRE(setup() == 0);
+	pcb = fake_tcp_accept(&P, &A, NULL, 0, 65535);
+	REQUIRE(pcb != NULL);
+	r = P.seq;
+	s = P.ack;
+	fake_tcp_rx(&P, r, s, TH_ACK | TH_PSH, 65535, NULL, 0, "hello", 5);
+	fake_tcp_rx(&P, r + 5, s, TH_FIN | TH_ACK, 65535, NULL, 0, NULL, 0);
+	CHECK_EQ(state(pcb), TCP_CLOSE_WAIT);
+	fake_mark(&H);
+	CHECK_EQ(tcp_shutdown(pcb), 0);
+	CHECK_EQ(state(pcb), TCP_LAST_ACK);
+	fake_tcp_rx(&P, r + 6, s + 1, TH_ACK, 65535, NULL, 0, NULL, 0);
+	REQUIRE(A.closed == 0); /* else pcb is gone, and its data with it */
+	CHECK_EQ(tcp_read(pcb, rd, sizeof(rd)), 5);
+	CHECK(memcmp(rd, "hello", 5) == 0);
+	CHECK_EQ(tcp_read(pcb, rd, sizeof(rd)), 0);
+	fake_mark(&H);
+	tcp_close(pcb);
+	CHECK_EQ(H.nif.n, 0); /* nothing to the peer: it is all said */
+	fake_advance(&H, H.s.tcp->time_wait_ms + 10);
+	CHECK(conn() == NULL);
+	CHECK_EQ(H.nif.n, 0);
+	stack_fini(&H.s);
+}
+
 /* Advance the clock in 10 ms steps until the host sends a frame; returns
  * the milliseconds it took, or limit_ms when nothing left. */
 static uint32_t wait_for_frame(uint32_t limit_ms)
@@ -1373,5 +1408,6 @@ TEST_MAIN(T(fin_refused_by_device_is_retransmitted),
 	  T(parse_opts_wellformed), T(parse_opts_malformed), T(malformed_options_dropped),
 	  T(no_listener_rst), T(listener_odd_segments), T(bad_checksum_and_header),
 	  T(listener_backlog), T(rfc5961_rst), T(rfc5961_challenge_ack_limit), T(rfc5961_syn_and_ack), T(paws), T(active_close),
-	  T(active_close_fin_ack_together), T(passive_close), T(simultaneous_close),
+	  T(active_close_fin_ack_together), T(passive_close),
+	  T(passive_close_keeps_unread_data_for_the_application), T(simultaneous_close),
 	  T(close_orphan_and_unread))

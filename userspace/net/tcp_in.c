@@ -620,7 +620,18 @@ static void fin_acked(struct tcp_pcb *pcb)
 		tcp_enter_time_wait(pcb);
 		break;
 	case TCP_LAST_ACK:
-		tcp_pcb_free(pcb, 0);
+		/* RFC 9293 3.10.7.8: our FIN acknowledged, the TCB goes. But
+		 * an application still attached may not have read what came
+		 * before the peer's FIN (it shut down its side first): as in
+		 * TIME_WAIT (tcp_enter_time_wait), the connection and its
+		 * rings stay for it until it reads to the end and closes.
+		 * Freed here, the rings went with the data in them, and a
+		 * recv in progress saw the end of stream early (Linux keeps
+		 * the receive queue of a socket in CLOSE until close()). */
+		if (!(pcb->flags & TF_DETACHED) && pcb->rcv.len)
+			tcp_enter_time_wait(pcb);
+		else
+			tcp_pcb_free(pcb, 0);
 		break;
 	default:
 		break;
