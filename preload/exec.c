@@ -214,8 +214,13 @@ AXP_EXPORT int execle(const char *path, const char *arg, ...)
 		  return execve(path, (char *const *)argv, envp));
 }
 
-AXP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-			   const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+typedef int spawn_fn(pid_t *, const char *, const posix_spawn_file_actions_t *,
+		     const posix_spawnattr_t *, char *const[], char *const[]);
+
+/* posix_spawn and posix_spawnp: glibc's own, with our environment and the
+ * sockets close-on-exec around it (its child runs no atfork handler). */
+static int spawn(spawn_fn *real, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		 const posix_spawnattr_t *at, char *const argv[], char *const envp[])
 {
 	struct cloexec_save sv;
 	char **env = prepare(envp, &sv);
@@ -223,23 +228,21 @@ AXP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_
 
 	if (!env)
 		return ENOMEM;
-	r = ax_real_posix_spawn(pid, path, fa, at, argv, env);
+	r = real(pid, path, fa, at, argv, env);
 	done(envp, env, &sv);
 	return r;
+}
+
+AXP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+	return spawn(ax_real_posix_spawn, pid, path, fa, at, argv, envp);
 }
 
 AXP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			    const posix_spawnattr_t *at, char *const argv[], char *const envp[])
 {
-	struct cloexec_save sv;
-	char **env = prepare(envp, &sv);
-	int r;
-
-	if (!env)
-		return ENOMEM;
-	r = ax_real_posix_spawnp(pid, file, fa, at, argv, env);
-	done(envp, env, &sv);
-	return r;
+	return spawn(ax_real_posix_spawnp, pid, file, fa, at, argv, envp);
 }
 
 AXP_EXPORT pid_t vfork(void)

@@ -143,16 +143,7 @@ AXP_EXPORT int fcntl(int fd, int cmd, ...)
 	return ax_fcntl(fd, cmd, arg);
 }
 
-AXP_EXPORT int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	return ax_fcntl(fd, cmd, arg);
-}
+AXP_EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 AXP_EXPORT int ioctl(int fd, unsigned long req, ...)
 {
