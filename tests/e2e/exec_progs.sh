@@ -9,7 +9,9 @@ export AXNET_PRELOAD=${AXNET_PRELOAD:-$PWD/build/libaxnet-preload.so}
 unset LD_PRELOAD
 
 # axexec CMD...: CMD under axnet exec on this test's instance.
-axexec() { "$AXNET" exec --state-dir "$STATE" -- "$@"; }
+# It replaces the (sub)shell that calls it, so that `bare NAME axexec ...`
+# gives the program's own pid: a signal reaches the program, not a shell.
+axexec() { exec "$AXNET" exec --state-dir "$STATE" -- "$@"; }
 
 # in_b CMD...: CMD in the kernel peer's namespace (at most 120 s).
 in_b() { ip netns exec "$NS_B" timeout -k 5 120 "$@"; }

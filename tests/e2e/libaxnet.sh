@@ -17,10 +17,20 @@ export AXNET_STATE_DIR="$STATE"
 WORK=$(mktemp -d /tmp/axnet-libaxnet.XXXXXX)
 BG_PIDS=()
 
+# kill_tree PID: PID and every process below it, deepest first. A shell
+# function run in the background is a subshell: killing only it leaves its
+# program running, orphaned (an http.server under axnet exec spun on its
+# reset listener for an hour after a test had ended).
+kill_tree() {
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
+	kill -KILL "$1" 2>/dev/null
+}
+
 # Programs and peers in the background are ended before the namespaces go.
 libaxnet_cleanup() {
 	local rc=$? p
-	for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${BG_PIDS[@]}"; do kill_tree "$p"; done
 	if [ $rc -ne 0 ]; then
 		for p in "$WORK"/*.out "$WORK"/*.err; do
 			[ -s "$p" ] && { echo "--- $(basename "$p")"; tail -5 "$p"; } >&2
