@@ -456,7 +456,7 @@ for row in "${ROWS[@]}"; do
 done
 echo "ratio: axnet / kernel. (*) latency: lower is better, so a ratio above 1 means axnet answers slower;"
 echo "    wrk's p99 corrects for coordinated omission: one request that stalled T counts as T / (mean time"
-echo "    between a connection's requests) samples: a few 200 ms stalls (SYN-cookie first requests) weigh as thousands"
+echo "    between a connection's requests) samples: a few 200 ms stalls (a new connection's frames over XDP's per-source --syn-rate bucket, resent by the client) weigh as thousands"
 [ -z "$AUTHZ_CONNS" ] || echo "authorizations committed during the axnet connection rows: $AUTHZ_CONNS (at least one per connection wrk completed)"
 echo "retransmitted segments: axnet $AX_RETX; the kernel peer (B) ${RETX[kernel]} in the kernel rows, ${RETX[axnet]} in the axnet rows"
 echo "frames lost before axnet's AF_XDP socket: rx_dropped ${XSK[rx_dropped]}," \
