@@ -185,9 +185,9 @@ AXP_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigactio
 	return sigaction(sig, act, old);
 }
 
-/* signal(2) with glibc's BSD semantics: SA_RESTART (unless siginterrupt
- * said otherwise), the signal blocked in its handler. */
-static void (*bsd(int sig, void (*h)(int)))(int)
+/* The old calls' common part: h for sig with flags; the signal blocked
+ * in its handler when block_self. The previous handler, or SIG_ERR. */
+static void (*install(int sig, void (*h)(int), int flags, int block_self))(int)
 {
 	struct sigaction a, o;
 
@@ -197,56 +197,43 @@ static void (*bsd(int sig, void (*h)(int)))(int)
 	}
 	memset(&a, 0, sizeof(a));
 	a.sa_handler = h;
-	a.sa_flags = intr[sig] ? 0 : SA_RESTART;
+	a.sa_flags = flags;
 	sigemptyset(&a.sa_mask);
-	sigaddset(&a.sa_mask, sig);
+	if (block_self)
+		sigaddset(&a.sa_mask, sig);
 	if (sigaction(sig, &a, &o) < 0)
 		return SIG_ERR;
 	return o.sa_handler;
 }
 
+/* signal(2) with glibc's BSD semantics: SA_RESTART (unless siginterrupt
+ * said otherwise), the signal blocked in its handler. bsd_signal and
+ * ssignal are the same. */
 AXP_EXPORT void (*signal(int sig, void (*h)(int)))(int)
 {
-	return bsd(sig, h);
+	return install(sig, h, intr[sig > 0 && sig < _NSIG ? sig : 0] ? 0 : SA_RESTART, 1);
 }
 
 AXP_EXPORT void (*bsd_signal(int sig, void (*h)(int)))(int)
 {
-	return bsd(sig, h);
+	return signal(sig, h);
 }
 
 AXP_EXPORT void (*ssignal(int sig, void (*h)(int)))(int)
 {
-	return bsd(sig, h);
+	return signal(sig, h);
 }
 
 /* System V: reset to the default on delivery, not blocked in its handler,
  * no restart (glibc's sysv_signal). */
-static void (*sysv(int sig, void (*h)(int)))(int)
-{
-	struct sigaction a, o;
-
-	if (sig < 1 || sig >= _NSIG || h == SIG_ERR) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	memset(&a, 0, sizeof(a));
-	a.sa_handler = h;
-	a.sa_flags = SA_RESETHAND | SA_NODEFER;
-	sigemptyset(&a.sa_mask);
-	if (sigaction(sig, &a, &o) < 0)
-		return SIG_ERR;
-	return o.sa_handler;
-}
-
 AXP_EXPORT void (*sysv_signal(int sig, void (*h)(int)))(int)
 {
-	return sysv(sig, h);
+	return install(sig, h, SA_RESETHAND | SA_NODEFER, 0);
 }
 
 AXP_EXPORT void (*__sysv_signal(int sig, void (*h)(int)))(int)
 {
-	return sysv(sig, h);
+	return sysv_signal(sig, h);
 }
 
 /* glibc's sigset: SIG_HOLD blocks the signal; anything else is installed
