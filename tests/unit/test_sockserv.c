@@ -887,6 +887,17 @@ static int hold_hook(void *arg, int inbound, const struct ax_cred *owner, uint32
 	return udp_live ? 1 : -EAGAIN;
 }
 
+/* A datagram record (header d, n bytes of b) written at *off of the tx
+ * ring tx, as the library writes it; *off moves past it. The producer
+ * index is the caller's to publish. */
+static void put_dgram(uint8_t *tx, uint32_t *off, struct axipc_dgram *d, const void *b, uint16_t n)
+{
+	d->len = n;
+	memcpy(tx + *off, d, sizeof(*d));
+	memcpy(tx + *off + sizeof(*d), b, n);
+	*off += AXIPC_DGRAM_SPACE(n);
+}
+
 TEST(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order)
 {
 	struct prog p;
@@ -911,10 +922,7 @@ TEST(datagrams_held_by_admission_stay_in_the_ring_and_go_in_order)
 	d.port = htons(7000);
 	memcpy(d.addr, &(uint32_t){ FAKE_PEER_IP }, 4);
 	for (i = 0; i < 3; i++) {
-		d.len = 3;
-		memcpy(tx + off, &d, sizeof(d));
-		memcpy(tx + off + sizeof(d), (char[]){ 'a', 'b', (char)('0' + i) }, 3);
-		off += AXIPC_DGRAM_SPACE(3);
+		put_dgram(tx, &off, &d, (char[]){ 'a', 'b', (char)('0' + i) }, 3);
 	}
 	__atomic_store_n(&sl->tx_ring.prod, off, __ATOMIC_RELEASE);
 	fake_mark(&H);
@@ -973,10 +981,7 @@ TEST(a_udp_shutdown_for_writing_lets_the_datagrams_sent_before_it_go)
 	memcpy(a.addr, &sin, sizeof(sin));
 	REQUIRE(request(&p, AXIPC_CONNECT, (uint32_t)id, &a, sizeof(a), NULL, 0, NULL) == 0);
 	for (i = 0; i < 3; i++) {
-		d.len = 3;
-		memcpy(tx + off, &d, sizeof(d));
-		memcpy(tx + off + sizeof(d), (char[]){ 'a', 'b', (char)('0' + i) }, 3);
-		off += AXIPC_DGRAM_SPACE(3);
+		put_dgram(tx, &off, &d, (char[]){ 'a', 'b', (char)('0' + i) }, 3);
 	}
 	__atomic_store_n(&sl->tx_ring.prod, off, __ATOMIC_RELEASE);
 	fake_mark(&H);
@@ -998,9 +1003,7 @@ TEST(a_udp_shutdown_for_writing_lets_the_datagrams_sent_before_it_go)
 	CHECK_EQ(sl->so_error, 0);
 	/* A record written after the shutdown does not leave (the library
 	 * refuses such a send itself with EPIPE). */
-	memcpy(tx + off, &d, sizeof(d));
-	memcpy(tx + off + sizeof(d), "zzz", 3);
-	off += AXIPC_DGRAM_SPACE(3);
+	put_dgram(tx, &off, &d, "zzz", 3);
 	__atomic_store_n(&sl->tx_ring.prod, off, __ATOMIC_RELEASE);
 	kick(&p, (uint32_t)id);
 	pump();
@@ -1044,10 +1047,7 @@ TEST(datagrams_to_a_neighbour_being_resolved_wait_and_go_in_order)
 	memcpy(a.addr, &sin, sizeof(sin));
 	REQUIRE(request(&p, AXIPC_CONNECT, (uint32_t)id, &a, sizeof(a), NULL, 0, NULL) == 0);
 	for (i = 0; i < 12; i++) {
-		d.len = 3;
-		memcpy(tx + off, &d, sizeof(d));
-		memcpy(tx + off + sizeof(d), (char[]){ 'a', 'b', (char)('A' + i) }, 3);
-		off += AXIPC_DGRAM_SPACE(3);
+		put_dgram(tx, &off, &d, (char[]){ 'a', 'b', (char)('A' + i) }, 3);
 	}
 	__atomic_store_n(&sl->tx_ring.prod, off, __ATOMIC_RELEASE);
 	fake_mark(&H);
