@@ -121,7 +121,57 @@
 	X(tcp_pmtu_lowered, "TCP path MTUs lowered by fragmentation-needed (RFC 1191)") \
 	X(tcp_rcvbuf_grown, "TCP receive windows grown by autotuning (DRS)")  \
 	X(tcp_rx_bytes, "TCP payload bytes received in order")               \
-	X(tcp_tx_bytes, "TCP payload bytes sent for the first time")
+	X(tcp_tx_bytes, "TCP payload bytes sent for the first time")          \
+	AX_COUNTERS_IPV6(X)                                                   \
+	AX_COUNTERS_ND(X)                                                     \
+	AX_COUNTERS_FRAG(X)                                                   \
+	AX_COUNTERS_ROUTE(X)
+
+/*
+ * Each part added for IPv6 keeps its counters in its own list below, so
+ * that they are named once and their lists change independently.
+ */
+
+/* ipv6.c, icmp6.c: RFC 8200, RFC 4443. */
+#define AX_COUNTERS_IPV6(X)                                                   \
+	X(ip6_rx, "IPv6 packets received")                                    \
+	X(ip6_tx, "IPv6 packets sent")
+
+
+
+
+
+
+
+
+
+/* nd.c, neighbour cache: RFC 4861, RFC 4862. */
+#define AX_COUNTERS_ND(X)                                                     \
+	X(nd_rx, "ND messages received")
+
+
+
+
+
+
+
+
+
+/* frag.c: reassembly, both families (RFC 791, RFC 8200 4.5, RFC 5722). */
+#define AX_COUNTERS_FRAG(X)                                                   \
+	X(frag_rx, "fragments received (both families)")
+
+
+
+
+
+
+
+
+
+/* route.c, addresses, ICMP errors sent (both families). */
+#define AX_COUNTERS_ROUTE(X)                                                  \
+	X(route_no_route, "packets not sent: no route (both families)")
 
 enum ax_counter {
 #define AX_COUNTER_ENUM(name, desc) AX_C_##name,

@@ -18,6 +18,7 @@
 
 #include "arp.h"
 #include "counters.h"
+#include "ipaddr.h"
 #include "netif.h"
 #include "pmtu.h"
 #include "route.h"
@@ -25,6 +26,39 @@
 #include "udp.h"
 
 struct ax_stack;
+
+/*
+ * The stack's addresses, both families (ipaddr.h). An IPv4 address is
+ * usable at once; an IPv6 one is TENTATIVE until duplicate address
+ * detection (RFC 4862 5.4, nd.c) passes, and DUPLICATE for good when it
+ * fails. Only usable (PREFERRED) addresses receive, send or appear in
+ * XDP's `addrs` map; the stack tells its owner of each change through
+ * addr_event (the daemon updates the map and logs DAD failures).
+ */
+enum stack_addr_state {
+	STACK_ADDR_FREE = 0,
+	STACK_ADDR_TENTATIVE,
+	STACK_ADDR_PREFERRED,
+	STACK_ADDR_DUPLICATE,
+};
+
+#define STACK_ADDR_F_STATIC 0x1    /* given with --addr */
+#define STACK_ADDR_F_LINKLOCAL 0x2 /* fe80::/64 from the MAC (RFC 4862 5.3) */
+#define STACK_ADDR_F_AUTOCONF 0x4  /* from a router advertisement's prefix */
+
+struct stack_addr {
+	struct ip_addr a;
+	uint8_t plen;             /* on-link prefix, in the family's terms (0..32, 0..128) */
+	uint8_t state;            /* enum stack_addr_state */
+	uint8_t flags;            /* STACK_ADDR_F_* */
+	uint8_t dad_left;         /* DAD solicitations still to send */
+	uint64_t deadline_ns;     /* DAD: next solicitation, or the verdict */
+	uint64_t valid_until_ns;  /* 0: forever (autoconf: the prefix's lifetime) */
+};
+
+enum stack_addr_event { STACK_ADDR_USABLE, STACK_ADDR_DAD_FAILED, STACK_ADDR_GONE };
+typedef void (*stack_addr_event_fn)(void *arg, const struct stack_addr *a,
+				    enum stack_addr_event ev);
 
 /* An echo reply that matched nothing but its id: the owner decides. */
 struct icmp_echo_reply {
@@ -108,6 +142,22 @@ static inline void stack_count(struct ax_stack *s, enum ax_counter c)
 {
 	s->cnt[c]++;
 }
+
+/*
+ * Addresses (stack_addr.c). stack_addr_add: 0, -EEXIST, -ENOSPC (more than
+ * AX_ADDRS_MAX), -EINVAL (any, multicast, loopback, bad prefix length); it
+ * adds the connected route and starts DAD for IPv6. stack_addr_local: the
+ * address when it is one of ours and usable, else NULL. stack_src_select:
+ * the source for dst (RFC 6724 in short: same family, link-local for a
+ * link-local destination, the address whose prefix holds dst or the
+ * next hop's, else the first usable global); -EADDRNOTAVAIL when none.
+ */
+int stack_addr_add(struct ax_stack *s, const struct ip_addr *a, uint8_t plen,
+		   unsigned int flags);
+const struct stack_addr *stack_addr_local(const struct ax_stack *s,
+					  const struct ip_addr *a);
+int stack_src_select(const struct ax_stack *s, const struct ip_addr *dst,
+		     struct ip_addr *src);
 
 /* Hand a finished frame to the device, counting it. Internal to the
  * engine's layers. */
