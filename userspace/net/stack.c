@@ -9,6 +9,8 @@
 
 #include "icmp.h"
 #include "ipv4.h"
+#include "ipv6.h"
+#include "nd.h"
 #include "proto.h"
 
 static const char *const counter_names[AX_C_MAX] = {
@@ -49,7 +51,8 @@ int stack_init(struct ax_stack *s, struct ax_netif *netif, uint32_t addr,
 	s->prefix_len = prefix_len;
 	s->ip_id = 1;
 	route_init(&s->routes);
-	arp_init(&s->arp);
+	neigh_init(&s->neigh);
+	nd_init(s);
 	mask = route_mask(prefix_len);
 	err = route_add(&s->routes, addr & mask, prefix_len, 0);
 	if (err)
@@ -82,7 +85,7 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct eth_hdr eh;
-	int l2_bcast;
+	int l2_bcast, l2_mcast;
 
 	stack_count(s, AX_C_eth_rx);
 	if (len < sizeof(eh)) {
@@ -90,19 +93,27 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 		return;
 	}
 	memcpy(&eh, frame, sizeof(eh));
-	/* Ours: our unicast address or broadcast. Multicast has no user yet
-	 * (IPv6 ND will be its first). */
+	/* Ours: our unicast address, broadcast, or the IPv6 groups we are
+	 * in (all-nodes and our solicited-node groups, RFC 2464 7). */
 	l2_bcast = memcmp(eh.dst, bcast, 6) == 0;
-	if (!l2_bcast && memcmp(eh.dst, s->netif->mac, 6) != 0) {
+	l2_mcast = !l2_bcast && (eh.dst[0] & 1) && ntohs(eh.type) == ETHTYPE_IPV6 &&
+		   ipv6_l2_mcast_ours(s, eh.dst);
+	if (!l2_bcast && !l2_mcast && memcmp(eh.dst, s->netif->mac, 6) != 0) {
 		stack_count(s, AX_C_eth_not_ours);
 		return;
 	}
+	s->rx_eth_src = frame + 6;
 	switch (ntohs(eh.type)) {
 	case ETHTYPE_ARP:
 		arp_input(s, eh.src, l2_bcast, frame + sizeof(eh), len - sizeof(eh));
 		break;
 	case ETHTYPE_IPV4:
 		ipv4_input(s, frame + sizeof(eh), len - sizeof(eh), l2_bcast);
+		break;
+	case ETHTYPE_IPV6:
+		/* IPv6 has no broadcast (RFC 4291 2): a broadcast frame is
+		 * as foreign as another host's multicast. */
+		ipv6_input(s, frame + sizeof(eh), len - sizeof(eh), l2_mcast || l2_bcast);
 		break;
 	case ETHTYPE_VLAN:
 	case ETHTYPE_QINQ:
@@ -112,18 +123,23 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 		stack_count(s, AX_C_eth_unknown_type);
 		break;
 	}
+	s->rx_eth_src = NULL;
 }
 
 void stack_timers(struct ax_stack *s)
 {
-	arp_timers(s);
+	neigh_timers(s);
+	nd_timers(s);
 	tcp_timers(s);
 }
 
 uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns)
 {
-	uint64_t next = limit_ns, arp = arp_next_deadline(s);
+	uint64_t next = limit_ns, arp = neigh_next_deadline(s);
 
+	if (arp < next)
+		next = arp;
+	arp = nd_next_deadline(s);
 	if (arp < next)
 		next = arp;
 	if (s->tcp) {
