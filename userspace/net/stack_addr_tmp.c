@@ -71,18 +71,37 @@ void stack_addr_notify(struct ax_stack *s, const struct stack_addr *a,
 		s->addr_event(s->addr_event_arg, a, ev);
 }
 
+/* Bits a and b have in common from the start (RFC 6724 2.2). */
+static unsigned int common_len(const struct ip_addr *a, const struct ip_addr *b)
+{
+	unsigned int n = 0, i;
+
+	for (i = 0; i < 16; i++, n += 8) {
+		uint8_t x = a->b[i] ^ b->b[i];
+
+		if (x) {
+			while (!(x & 0x80)) {
+				x <<= 1;
+				n++;
+			}
+			return n;
+		}
+	}
+	return n;
+}
+
 /* RFC 6724 5 in short, IPv6 only: a link-local destination (or a
  * link-scope group) gets our link-local address; others the usable
- * address whose prefix holds dst, else the first usable global one, else
- * the link-local (rule 2 prefers the larger scope, but any source beats
+ * global address sharing the longest prefix with dst (rule 8), else the
+ * link-local (rule 2 prefers the larger scope, but any source beats
  * none, as Linux). */
 int stack_src_select(const struct ax_stack *s, const struct ip_addr *dst,
 		     struct ip_addr *src)
 {
-	const struct stack_addr *ll = NULL, *first = NULL;
+	const struct stack_addr *ll = NULL, *best = NULL;
 	int link = ip_addr_is_linklocal6(dst) ||
 		   (ip_addr_is_multicast6(dst) && (dst->b[1] & 0x0f) <= 2);
-	unsigned int i;
+	unsigned int i, best_len = 0;
 
 	if (ip_addr_is_v4(dst)) {
 		if (!s->addr)
@@ -92,6 +111,7 @@ int stack_src_select(const struct ax_stack *s, const struct ip_addr *dst,
 	}
 	for (i = 0; i < AX_ADDRS_MAX; i++) {
 		const struct stack_addr *a = &s->addrs[i];
+		unsigned int n;
 
 		if (a->state != STACK_ADDR_PREFERRED || ip_addr_is_v4(&a->a))
 			continue;
@@ -100,19 +120,16 @@ int stack_src_select(const struct ax_stack *s, const struct ip_addr *dst,
 				ll = a;
 			continue;
 		}
-		if (!link && ip_addr_prefix_eq(dst, &a->a, a->plen)) {
-			*src = a->a;
-			return 0;
+		n = common_len(dst, &a->a);
+		if (!best || n > best_len) {
+			best = a;
+			best_len = n;
 		}
-		if (!first)
-			first = a;
 	}
-	if (link && ll)
-		first = ll;
-	if (!first)
-		first = ll;
-	if (!first)
+	if (link || !best)
+		best = ll ? ll : best;
+	if (!best)
 		return -EADDRNOTAVAIL;
-	*src = first->a;
+	*src = best->a;
 	return 0;
 }
