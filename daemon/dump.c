@@ -26,7 +26,8 @@ void neigh_dump(const struct ax_stack *s, void (*say)(void *arg, const char *lin
 {
 	const struct arp_table *t = &s->arp;
 	char line[160], ip[16], mac[18];
-	unsigned int i, k;
+	struct ip_addr ga;
+	unsigned int i;
 
 	for (i = 0; i < AX_ARP_ENTRIES; i++) {
 		const struct arp_entry *e = &t->e[i];
@@ -34,8 +35,8 @@ void neigh_dump(const struct ax_stack *s, void (*say)(void *arg, const char *lin
 
 		if (e->state == ARP_FREE)
 			continue;
-		for (k = 0; k < s->routes.n; k++)
-			gw |= s->routes.r[k].gw == e->ip;
+		ga = ip_addr_v4(e->ip);
+		gw = route_is_gateway(&s->routes, &ga);
 		inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
 		if (e->state == ARP_INCOMPLETE)
 			snprintf(mac, sizeof(mac), "-");

@@ -57,6 +57,11 @@
 #ifndef AX_ARP_QUEUE_SLOTS
 #define AX_ARP_QUEUE_SLOTS 64
 #endif
+/* Addresses of the stack, both families (stack_addr.c): a few static
+ * ones, the link-local, and room for SLAAC (RFC 4862) from a couple of RAs. */
+#ifndef AX_ADDRS_MAX
+#define AX_ADDRS_MAX 16
+#endif
 /* Routes in the routing table. */
 #ifndef AX_ROUTES_MAX
 #define AX_ROUTES_MAX 32
