@@ -144,7 +144,11 @@ void stack_fini(struct ax_stack *s)
 
 void stack_announce(struct ax_stack *s)
 {
-	arp_send_request(s, s->addr);
+	unsigned int i;
+
+	for (i = 0; i < AX_ADDRS_MAX; i++)
+		if (stack_addr_usable(&s->addrs[i]) && ip_addr_is_v4(&s->addrs[i].a))
+			arp_send_request(s, ip_addr_get_v4(&s->addrs[i].a));
 }
 
 int stack_ping(struct ax_stack *s, uint32_t dst, uint16_t id, uint16_t seq,

@@ -132,7 +132,7 @@ void stack_timers(struct ax_stack *s);
  */
 uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns);
 
-/* Announce our address (gratuitous ARP request, RFC 5227 2.4). */
+/* Announce our IPv4 addresses (gratuitous ARP requests, RFC 5227 2.4). */
 void stack_announce(struct ax_stack *s);
 
 /*
