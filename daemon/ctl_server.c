@@ -371,6 +371,16 @@ static void handle_neigh(struct daemon *r, struct client *c)
 		client_close(c);
 }
 
+static void handle_route(struct daemon *r, struct client *c)
+{
+	struct conns_ctx cc = { .c = c };
+
+	client_blocking(c);
+	route_dump(&r->stack, say_neigh, &cc);
+	if (!cc.err && client_say(c, "end") == 0)
+		client_close(c);
+}
+
 /* A push's answer goes to the client that asked, if it is still there. */
 struct push_wait {
 	struct daemon *r;
@@ -503,6 +513,8 @@ static void handle_request(struct daemon *r, struct client *c)
 		handle_conns(r, c);
 	else if (strcmp(line, "neigh") == 0)
 		handle_neigh(r, c);
+	else if (strcmp(line, "route") == 0)
+		handle_route(r, c);
 	else if (strncmp(line, "ping ", 5) == 0)
 		handle_ping(r, c, line + 5);
 	else if (strncmp(line, "policy push ", 12) == 0)

@@ -28,7 +28,7 @@ void neigh_dump(const struct ax_stack *s, void (*say)(void *arg, const char *lin
 {
 	const struct neigh_table *t = &s->neigh;
 	char line[200], ip[IP_ADDR_STRLEN], mac[18];
-	unsigned int i, k;
+	unsigned int i;
 
 	for (i = 0; i < AX_ARP_ENTRIES; i++) {
 		const struct neigh_entry *e = &t->e[i];
@@ -36,12 +36,8 @@ void neigh_dump(const struct ax_stack *s, void (*say)(void *arg, const char *lin
 
 		if (e->state == ARP_FREE)
 			continue;
-		if (ip_addr_is_v4(&e->ip)) {
-			for (k = 0; k < s->routes.n; k++)
-				gw |= s->routes.r[k].gw == ip_addr_get_v4(&e->ip);
-		} else {
-			gw = e->router;
-		}
+		/* A route's gateway; an IPv6 router (RA, NA R flag) too. */
+		gw = route_is_gateway(&s->routes, &e->ip) || e->router;
 		ip_addr_fmt(&e->ip, ip, sizeof(ip));
 		if (e->state == ARP_INCOMPLETE)
 			snprintf(mac, sizeof(mac), "-");

@@ -34,8 +34,28 @@ const char *arp_state_name(uint8_t state)
 	return neigh_state_name(state);
 }
 
+static int arp_send_from(struct ax_stack *s, uint16_t op, const uint8_t *eth_dst,
+			 const uint8_t *tha, uint32_t tpa, uint32_t spa);
+
+/* Our address for a packet about tpa: the one on tpa's subnet (RFC 826:
+ * a request names the sender's address on that link). */
+static uint32_t our_spa(const struct ax_stack *s, uint32_t tpa)
+{
+	struct ip_addr d = ip_addr_v4(tpa), src;
+
+	if (tpa == s->addr || stack_src_select(s, &d, &src))
+		return s->addr;
+	return ip_addr_get_v4(&src);
+}
+
 static int arp_send(struct ax_stack *s, uint16_t op, const uint8_t *eth_dst,
 		    const uint8_t *tha, uint32_t tpa)
+{
+	return arp_send_from(s, op, eth_dst, tha, tpa, our_spa(s, tpa));
+}
+
+static int arp_send_from(struct ax_stack *s, uint16_t op, const uint8_t *eth_dst,
+			 const uint8_t *tha, uint32_t tpa, uint32_t spa)
 {
 	struct eth_hdr *eh;
 	struct arp_hdr *ah;
@@ -57,7 +77,7 @@ static int arp_send(struct ax_stack *s, uint16_t op, const uint8_t *eth_dst,
 	ah->plen = 4;
 	ah->op = htons(op);
 	memcpy(ah->sha, s->netif->mac, 6);
-	ah->spa = s->addr;
+	ah->spa = spa;
 	memcpy(ah->tha, tha, 6);
 	ah->tpa = tpa;
 	stack_count(s, op == ARP_OP_REQUEST ? AX_C_arp_requests_tx
@@ -81,17 +101,20 @@ int arp_send_probe(struct ax_stack *s, const uint8_t *mac, uint32_t tpa)
 	return arp_send(s, ARP_OP_REQUEST, mac, mac, tpa);
 }
 
+static int is_ours(const struct ax_stack *s, uint32_t ip)
+{
+	struct ip_addr a = ip_addr_v4(ip);
+
+	return stack_addr_local(s, &a) != NULL;
+}
+
 /* An address that can be a neighbour: on our subnet, not its network or
  * broadcast address (for prefixes that have them). */
 static int on_link(const struct ax_stack *s, uint32_t ip)
 {
-	uint32_t mask = route_mask(s->prefix_len);
+	struct ip_addr a = ip_addr_v4(ip);
 
-	if ((ip & mask) != (s->addr & mask))
-		return 0;
-	if (s->prefix_len < 31 && ((ip & ~mask) == 0 || (ip | mask) == 0xffffffffu))
-		return 0;
-	return 1;
+	return stack_addr_on_link(s, &a);
 }
 
 void arp_input(struct ax_stack *s, const uint8_t *eth_src, int l2_bcast,
@@ -126,8 +149,10 @@ void arp_input(struct ax_stack *s, const uint8_t *eth_src, int l2_bcast,
 		stack_count(s, AX_C_arp_mac_mismatch);
 		return;
 	}
-	for_us = ah.tpa == s->addr;
-	if (ah.spa == s->addr) {
+	/* Any of our usable addresses is answered for (Linux's
+	 * arp_ignore=0). */
+	for_us = is_ours(s, ah.tpa);
+	if (is_ours(s, ah.spa)) {
 		/* Someone else claims our address (RFC 5227 2.4): say so,
 		 * keep it; never learn our own address. */
 		if (memcmp(ah.sha, s->netif->mac, 6) != 0) {
@@ -180,7 +205,7 @@ void arp_input(struct ax_stack *s, const uint8_t *eth_src, int l2_bcast,
 		return;
 	if (ah.op == htons(ARP_OP_REQUEST)) {
 		stack_count(s, AX_C_arp_requests_rx);
-		arp_send(s, ARP_OP_REPLY, ah.sha, ah.sha, ah.spa);
+		arp_send_from(s, ARP_OP_REPLY, ah.sha, ah.sha, ah.spa, ah.tpa);
 	} else {
 		stack_count(s, AX_C_arp_replies_rx);
 	}

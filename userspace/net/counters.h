@@ -225,7 +225,12 @@
 
 /* route.c, addresses, ICMP errors sent (both families). */
 #define AX_COUNTERS_ROUTE(X)                                                  \
-	X(route_no_route, "packets not sent: no route (both families)")
+	X(route_no_route, "packets not sent: no route (both families)")        \
+	X(icmp_err_tx, "ICMP errors sent (IPv4)")                              \
+	X(icmp6_err_tx, "ICMPv6 errors sent")                                  \
+	X(icmp_err_rate_limited, "ICMP errors not sent: rate limit (IPv4)")    \
+	X(icmp6_err_rate_limited, "ICMPv6 errors not sent: rate limit")        \
+	X(icmp_err_suppressed, "ICMP errors not sent: RFC 1122 3.2.2 / RFC 4443 2.4(e) (both)")
 
 enum ax_counter {
 #define AX_COUNTER_ENUM(name, desc) AX_C_##name,

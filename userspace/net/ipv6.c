@@ -299,39 +299,18 @@ void ipv6_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_mcast)
 	deliver(s, &rx);
 }
 
-/* RFC 4861 5.2 without the destination cache: on-link destinations are
- * link-local and multicast ones, those in the prefix of one of our
- * addresses and in a prefix a router advertised on-link; others go to
- * the default router. */
+/* RFC 4861 5.2 without the destination cache: multicast goes to its
+ * group's MAC; unicast by the routing table (connected prefixes, fe80::/64,
+ * on-link prefixes and the default router of router advertisements,
+ * static routes). */
 int ipv6_next_hop(const struct ax_stack *s, const struct ip_addr *dst,
 		  struct ip_addr *nh)
 {
-	unsigned int i;
-
-	if (ip_addr_is_linklocal6(dst) || ip_addr_is_multicast6(dst))
-		goto onlink;
-	for (i = 0; i < AX_ADDRS_MAX; i++) {
-		const struct stack_addr *a = &s->addrs[i];
-
-		if (a->state == STACK_ADDR_PREFERRED && !ip_addr_is_v4(&a->a) &&
-		    !ip_addr_is_linklocal6(&a->a) && ip_addr_prefix_eq(dst, &a->a, a->plen))
-			goto onlink;
-	}
-	for (i = 0; i < AX_ND_PREFIXES; i++) {
-		const struct nd_prefix *p = &s->nd.onlink[i];
-
-		if (p->len && s->now_ns < p->valid_until_ns &&
-		    ip_addr_prefix_eq(dst, &p->p, p->len))
-			goto onlink;
-	}
-	if (s->nd.router_until_ns && s->now_ns < s->nd.router_until_ns) {
-		*nh = s->nd.router;
+	if (ip_addr_is_multicast6(dst) || ip_addr_is_linklocal6(dst)) {
+		*nh = *dst;
 		return 0;
 	}
-	return -ENETUNREACH;
-onlink:
-	*nh = *dst;
-	return 0;
+	return route_lookup(&s->routes, dst, s->now_ns, nh);
 }
 
 uint8_t *ipv6_tx_begin_from(struct ax_stack *s, const struct ip_addr *src,

@@ -69,12 +69,9 @@ uint8_t *ipv6_tx_begin_from(struct ax_stack *s, const struct ip_addr *src,
 			    const struct ip_addr *dst, uint8_t proto, struct ip_tx *tx,
 			    size_t *cap, int *err);
 
-/*
- * The next hop for dst: dst itself when on-link, else the default router.
- * 0, or -ENETUNREACH. (Until route.c holds IPv6 routes: the connected
- * prefixes of our addresses, fe80::/64, multicast, the prefixes and the
- * default router of router advertisements.)
- */
+/* The next hop for dst: dst itself when on-link (multicast, link-local,
+ * a connected or advertised prefix), else the route's gateway. 0, or
+ * -ENETUNREACH. */
 int ipv6_next_hop(const struct ax_stack *s, const struct ip_addr *dst,
 		  struct ip_addr *nh);
 

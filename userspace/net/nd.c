@@ -197,13 +197,12 @@ static void dad_fail(struct ax_stack *s, struct stack_addr *a, const uint8_t *ma
 
 	if (a->state != STACK_ADDR_TENTATIVE)
 		return;
-	a->state = STACK_ADDR_DUPLICATE;
 	a->dad_left = 0;
 	stack_count(s, AX_C_nd_dad_failed);
 	log_warn("dad: %s is in use by %02x:%02x:%02x:%02x:%02x:%02x, not using it",
 		 ip_addr_fmt(&a->a, ip, sizeof(ip)), mac[0], mac[1], mac[2], mac[3],
 		 mac[4], mac[5]);
-	stack_addr_notify(s, a, STACK_ADDR_DAD_FAILED);
+	stack_addr_set_state(s, a, STACK_ADDR_DUPLICATE);
 }
 
 static void ns_input(struct ax_stack *s, const struct ip_rx *rx)
@@ -308,8 +307,11 @@ static void na_input(struct ax_stack *s, const struct ip_rx *rx)
 			     !!(flags & ND_NA_F_OVERRIDE));
 	}
 	/* 7.2.5: a router that says it is none no longer is our default. */
-	if (e->router && !(flags & ND_NA_F_ROUTER) && ip_addr_eq(&s->nd.router, &e->ip))
+	if (e->router && !(flags & ND_NA_F_ROUTER) && ip_addr_eq(&s->nd.router, &e->ip) &&
+	    s->nd.router_until_ns) {
 		s->nd.router_until_ns = 0;
+		route_del(&s->routes, &ip_addr_any6, 0, ROUTE_RA);
+	}
 	e->router = !!(flags & ND_NA_F_ROUTER);
 }
 
@@ -318,32 +320,24 @@ static uint64_t lifetime_end(const struct ax_stack *s, uint32_t secs)
 	return secs == 0xffffffffu ? UINT64_MAX : s->now_ns + (uint64_t)secs * S_NS;
 }
 
+/* The routing table's expiry: 0 is never. */
+static uint64_t route_expiry(const struct ax_stack *s, uint32_t secs)
+{
+	return secs == 0xffffffffu ? 0 : s->now_ns + (uint64_t)secs * S_NS;
+}
+
+/* RFC 4861 6.3.4: an on-link prefix, for its valid lifetime; 0 ends it. */
 static void prefix_onlink(struct ax_stack *s, const struct ip_addr *pfx, uint8_t len,
 			  uint32_t valid)
 {
-	struct nd_prefix *slot = NULL;
-	unsigned int i;
+	struct ip_addr p = route_prefix(pfx, len);
 
-	for (i = 0; i < AX_ND_PREFIXES; i++) {
-		struct nd_prefix *p = &s->nd.onlink[i];
-
-		if (p->len == len && ip_addr_prefix_eq(&p->p, pfx, len)) {
-			/* RFC 4861 6.3.4: a lifetime of 0 ends it now. */
-			if (!valid)
-				p->len = 0;
-			else
-				p->valid_until_ns = lifetime_end(s, valid);
-			return;
-		}
-		if (!p->len && !slot)
-			slot = p;
-	}
-	if (!valid || !slot)
+	if (!valid) {
+		route_del(&s->routes, &p, len, ROUTE_RA);
 		return;
-	slot->p = *pfx;
-	slot->len = len;
-	slot->valid_until_ns = lifetime_end(s, valid);
-	stack_count(s, AX_C_nd_prefixes);
+	}
+	if (route_add(&s->routes, &p, len, NULL, ROUTE_RA, NULL, route_expiry(s, valid)) == 0)
+		stack_count(s, AX_C_nd_prefixes);
 }
 
 /* RFC 4862 5.5.3: an address from a /64 prefix and our interface
@@ -415,11 +409,15 @@ static void ra_input(struct ax_stack *s, const struct ip_rx *rx)
 	}
 	if (e)
 		e->router = 1;
+	/* 6.3.4: the default router for its lifetime; 0 retires it. */
 	if (lifetime) {
 		s->nd.router = rx->src;
 		s->nd.router_until_ns = s->now_ns + lifetime * S_NS;
+		route_add(&s->routes, &ip_addr_any6, 0, &rx->src, ROUTE_RA, NULL,
+			  s->nd.router_until_ns);
 	} else if (ip_addr_eq(&s->nd.router, &rx->src)) {
 		s->nd.router_until_ns = 0;
+		route_del(&s->routes, &ip_addr_any6, 0, ROUTE_RA);
 	}
 	for (i = 0; i + 8 <= olen; i += 8u * o[i + 1]) {
 		const uint8_t *q = o + i;
@@ -509,10 +507,9 @@ static void dad_timer(struct ax_stack *s, struct stack_addr *a)
 		return;
 	}
 	/* RetransTimer after the last probe and nobody answered. */
-	a->state = STACK_ADDR_PREFERRED;
 	a->deadline_ns = 0;
 	stack_count(s, AX_C_nd_dad_ok);
-	stack_addr_notify(s, a, STACK_ADDR_USABLE);
+	stack_addr_set_state(s, a, STACK_ADDR_PREFERRED);
 	if (a->flags & STACK_ADDR_F_LINKLOCAL)
 		send_rs(s, &a->a);
 }
@@ -528,15 +525,12 @@ void nd_timers(struct ax_stack *s)
 			continue;
 		if (a->state == STACK_ADDR_TENTATIVE && s->now_ns >= a->deadline_ns)
 			dad_timer(s, a);
+		if (a->state == STACK_ADDR_FREE)
+			continue;
 		/* RFC 4862 5.5.4: an autoconfigured address whose valid
 		 * lifetime ran out is gone. */
-		if (a->valid_until_ns && s->now_ns >= a->valid_until_ns) {
-			enum stack_addr_state was = a->state;
-
-			a->state = STACK_ADDR_FREE;
-			if (was == STACK_ADDR_PREFERRED)
-				stack_addr_notify(s, a, STACK_ADDR_GONE);
-		}
+		if (a->valid_until_ns && s->now_ns >= a->valid_until_ns)
+			stack_addr_del(s, &a->a);
 	}
 	if (s->nd.router_until_ns && s->now_ns >= s->nd.router_until_ns) {
 		struct neigh_entry *e = neigh_find(&s->neigh, &s->nd.router);
@@ -545,9 +539,6 @@ void nd_timers(struct ax_stack *s)
 		if (e)
 			e->router = 0;
 	}
-	for (i = 0; i < AX_ND_PREFIXES; i++)
-		if (s->nd.onlink[i].len && s->now_ns >= s->nd.onlink[i].valid_until_ns)
-			s->nd.onlink[i].len = 0;
 }
 
 uint64_t nd_next_deadline(const struct ax_stack *s)
@@ -567,8 +558,5 @@ uint64_t nd_next_deadline(const struct ax_stack *s)
 	}
 	if (s->nd.router_until_ns && s->nd.router_until_ns < next)
 		next = s->nd.router_until_ns;
-	for (i = 0; i < AX_ND_PREFIXES; i++)
-		if (s->nd.onlink[i].len && s->nd.onlink[i].valid_until_ns < next)
-			next = s->nd.onlink[i].valid_until_ns;
 	return next;
 }

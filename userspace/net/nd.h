@@ -51,21 +51,14 @@ struct stack_addr;
 #define ND_NA_F_SOLICITED 0x40
 #define ND_NA_F_OVERRIDE 0x20
 
-/* What router advertisements taught (RFC 4861 6.3.4). Until route.c
- * carries IPv6 routes the default router and on-link prefixes live here. */
-struct nd_prefix {
-	struct ip_addr p;
-	uint8_t len;             /* 0: free slot */
-	uint64_t valid_until_ns; /* UINT64_MAX: infinite */
-};
-
+/* What router advertisements taught (RFC 4861 6.3.4) besides routes:
+ * the default router and on-link prefixes go into the routing table
+ * (ROUTE_RA, with their lifetimes). */
 struct nd_state {
-	struct ip_addr router;    /* the default router (link-local) */
+	struct ip_addr router;    /* the last default router (link-local) */
 	uint64_t router_until_ns; /* 0: none */
 	uint8_t cur_hop_limit;    /* 0: AX_IP6_DEFAULT_HOPS */
 	uint16_t mtu;             /* 0: the device's */
-	struct nd_prefix onlink[AX_ND_PREFIXES];
-	uint64_t next_ns;         /* nd_timers' next look */
 };
 
 void nd_init(struct ax_stack *s);

@@ -102,14 +102,7 @@ static uint64_t last_touched(const struct neigh_entry *e)
  * router that advertised itself. */
 static int is_gateway(const struct ax_stack *s, const struct neigh_entry *e)
 {
-	unsigned int i;
-
-	if (!ip_addr_is_v4(&e->ip))
-		return e->router;
-	for (i = 0; i < s->routes.n; i++)
-		if (s->routes.r[i].gw == ip_addr_get_v4(&e->ip))
-			return 1;
-	return 0;
+	return e->router || route_is_gateway(&s->routes, &e->ip);
 }
 
 /*
@@ -308,13 +301,12 @@ static void solicit(struct ax_stack *s, struct neigh_entry *e, int unicast)
  * broadcast and our subnet's. */
 static int is_v4_bcast(const struct ax_stack *s, const struct ip_addr *nh)
 {
-	uint32_t ip, bcast;
+	uint32_t ip;
 
 	if (!ip_addr_is_v4(nh))
 		return 0;
 	ip = ip_addr_get_v4(nh);
-	bcast = s->addr | ~route_mask(s->prefix_len);
-	return ip == 0xffffffffu || (s->prefix_len < 31 && ip == bcast);
+	return ip == 0xffffffffu || stack_addr_is_bcast4(s, ip);
 }
 
 uint8_t *neigh_tx_begin(struct ax_stack *s, const struct ip_addr *next_hop,

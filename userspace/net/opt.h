@@ -57,6 +57,11 @@
 #ifndef AX_ARP_QUEUE_SLOTS
 #define AX_ARP_QUEUE_SLOTS 64
 #endif
+/* Addresses of the stack, both families (stack_addr.c): a few static
+ * ones, the link-local, and room for SLAAC (RFC 4862) from a couple of RAs. */
+#ifndef AX_ADDRS_MAX
+#define AX_ADDRS_MAX 16
+#endif
 /* Routes in the routing table. */
 #ifndef AX_ROUTES_MAX
 #define AX_ROUTES_MAX 32
@@ -367,11 +372,6 @@
 #ifndef AX_IP6_DEFAULT_HOPS
 #define AX_IP6_DEFAULT_HOPS 64
 #endif
-/* Addresses of both families on the interface (--addr, the link-local,
- * SLAAC): a handful is all a host carries. */
-#ifndef AX_ADDRS_MAX
-#define AX_ADDRS_MAX 16
-#endif
 /* DupAddrDetectTransmits (RFC 4862 5.1: default 1) and the time to wait
  * for a defence (RetransTimer, RFC 4861 10: 1 s). */
 #ifndef AX_ND_DAD_TRANSMITS
@@ -379,11 +379,6 @@
 #endif
 #ifndef AX_ND_DAD_WAIT_MS
 #define AX_ND_DAD_WAIT_MS 1000
-#endif
-/* On-link prefixes learned from router advertisements (RFC 4861 6.3.4):
- * one link rarely has more than a few. */
-#ifndef AX_ND_PREFIXES
-#define AX_ND_PREFIXES 8
 #endif
 
 #endif

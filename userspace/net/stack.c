@@ -35,37 +35,35 @@ const char *ax_counter_desc(enum ax_counter c)
 	return c < AX_C_MAX ? counter_descs[c] : "?";
 }
 
-int stack_init(struct ax_stack *s, struct ax_netif *netif, uint32_t addr,
-	       uint8_t prefix_len, uint32_t gw)
+int stack_setup(struct ax_stack *s, struct ax_netif *netif)
 {
-	uint32_t mask;
-	int err;
-
 	/* Every frame the engine builds must fit a queue slot. */
-	if (prefix_len > 32 || addr == 0 || netif->mtu < 68 ||
-	    (size_t)netif->mtu + 14 > AX_FRAME_MAX)
+	if (netif->mtu < 68 || (size_t)netif->mtu + 14 > AX_FRAME_MAX)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	s->netif = netif;
-	s->addr = addr;
-	s->prefix_len = prefix_len;
 	s->ip_id = 1;
 	route_init(&s->routes);
 	neigh_init(&s->neigh);
 	nd_init(s);
-	mask = route_mask(prefix_len);
-	err = route_add(&s->routes, addr & mask, prefix_len, 0);
-	if (err)
-		return err;
-	err = tcp_init(s);
-	if (err)
-		return err;
-	if (gw) {
-		/* The gateway must be reachable on the link. */
-		if ((gw & mask) != (addr & mask) || gw == addr)
-			return -EINVAL;
-		err = route_add(&s->routes, 0, 0, gw);
-	}
+	return tcp_init(s);
+}
+
+int stack_init(struct ax_stack *s, struct ax_netif *netif, uint32_t addr,
+	       uint8_t prefix_len, uint32_t gw)
+{
+	struct ip_addr a = ip_addr_v4(addr), g = ip_addr_v4(gw);
+	int err;
+
+	if (prefix_len > 32 || addr == 0)
+		return -EINVAL;
+	err = stack_setup(s, netif);
+	if (!err)
+		err = stack_addr_add(s, &a, prefix_len, STACK_ADDR_F_STATIC);
+	/* The gateway must be reachable on the link (stack_init's callers
+	 * have always been told -EINVAL). */
+	if (!err && gw && stack_gw_add(s, &g))
+		err = -EINVAL;
 	return err;
 }
 
@@ -131,6 +129,8 @@ void stack_timers(struct ax_stack *s)
 	neigh_timers(s);
 	nd_timers(s);
 	tcp_timers(s);
+	/* RA routes whose router lifetime ran out (RFC 4861 6.3.5). */
+	route_expire(&s->routes, s->now_ns);
 }
 
 uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns)
@@ -160,7 +160,11 @@ void stack_fini(struct ax_stack *s)
 
 void stack_announce(struct ax_stack *s)
 {
-	arp_send_request(s, s->addr);
+	unsigned int i;
+
+	for (i = 0; i < AX_ADDRS_MAX; i++)
+		if (stack_addr_usable(&s->addrs[i]) && ip_addr_is_v4(&s->addrs[i].a))
+			arp_send_request(s, ip_addr_get_v4(&s->addrs[i].a));
 }
 
 int stack_ping(struct ax_stack *s, uint32_t dst, uint16_t id, uint16_t seq,
