@@ -121,7 +121,7 @@ static void handle_stats(struct daemon *r, struct client *c)
 		snprintf(name, sizeof(name), "engine.%s", ax_counter_name((enum ax_counter)i));
 		say_stat(&sc, name, r->stack.cnt[i]);
 	}
-	say_stat(&sc, "arp.entries", r->stack.arp.used);
+	say_stat(&sc, "arp.entries", r->stack.neigh.used);
 	if (r->authz) {
 		struct authz_stats as;
 		struct axiom_stats xs;

@@ -541,7 +541,7 @@ int daemon_main(int argc, char **argv)
 	err = netcfg_apply(&nc, &r->stack);
 	if (err)
 		goto out;
-	arp_set_times(&r->stack.arp, (uint32_t)neigh_ms[0], (uint32_t)neigh_ms[1]);
+	neigh_set_times(&r->stack.neigh, (uint32_t)neigh_ms[0], (uint32_t)neigh_ms[1]);
 	if (time_wait_ms >= 0)
 		r->stack.tcp->time_wait_ms = (uint32_t)time_wait_ms;
 	if (cc)

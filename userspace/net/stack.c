@@ -9,6 +9,8 @@
 
 #include "icmp.h"
 #include "ipv4.h"
+#include "ipv6.h"
+#include "nd.h"
 #include "proto.h"
 
 static const char *const counter_names[AX_C_MAX] = {
@@ -42,7 +44,8 @@ int stack_setup(struct ax_stack *s, struct ax_netif *netif)
 	s->netif = netif;
 	s->ip_id = 1;
 	route_init(&s->routes);
-	arp_init(&s->arp);
+	neigh_init(&s->neigh);
+	nd_init(s);
 	return tcp_init(s);
 }
 
@@ -80,7 +83,7 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct eth_hdr eh;
-	int l2_bcast;
+	int l2_bcast, l2_mcast;
 
 	stack_count(s, AX_C_eth_rx);
 	if (len < sizeof(eh)) {
@@ -88,19 +91,27 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 		return;
 	}
 	memcpy(&eh, frame, sizeof(eh));
-	/* Ours: our unicast address or broadcast. Multicast has no user yet
-	 * (IPv6 ND will be its first). */
+	/* Ours: our unicast address, broadcast, or the IPv6 groups we are
+	 * in (all-nodes and our solicited-node groups, RFC 2464 7). */
 	l2_bcast = memcmp(eh.dst, bcast, 6) == 0;
-	if (!l2_bcast && memcmp(eh.dst, s->netif->mac, 6) != 0) {
+	l2_mcast = !l2_bcast && (eh.dst[0] & 1) && ntohs(eh.type) == ETHTYPE_IPV6 &&
+		   ipv6_l2_mcast_ours(s, eh.dst);
+	if (!l2_bcast && !l2_mcast && memcmp(eh.dst, s->netif->mac, 6) != 0) {
 		stack_count(s, AX_C_eth_not_ours);
 		return;
 	}
+	s->rx_eth_src = frame + 6;
 	switch (ntohs(eh.type)) {
 	case ETHTYPE_ARP:
 		arp_input(s, eh.src, l2_bcast, frame + sizeof(eh), len - sizeof(eh));
 		break;
 	case ETHTYPE_IPV4:
 		ipv4_input(s, frame + sizeof(eh), len - sizeof(eh), l2_bcast);
+		break;
+	case ETHTYPE_IPV6:
+		/* IPv6 has no broadcast (RFC 4291 2): a broadcast frame is
+		 * as foreign as another host's multicast. */
+		ipv6_input(s, frame + sizeof(eh), len - sizeof(eh), l2_mcast || l2_bcast);
 		break;
 	case ETHTYPE_VLAN:
 	case ETHTYPE_QINQ:
@@ -110,11 +121,13 @@ void stack_input(struct ax_stack *s, const uint8_t *frame, size_t len)
 		stack_count(s, AX_C_eth_unknown_type);
 		break;
 	}
+	s->rx_eth_src = NULL;
 }
 
 void stack_timers(struct ax_stack *s)
 {
-	arp_timers(s);
+	neigh_timers(s);
+	nd_timers(s);
 	tcp_timers(s);
 	/* RA routes whose router lifetime ran out (RFC 4861 6.3.5). */
 	route_expire(&s->routes, s->now_ns);
@@ -122,8 +135,11 @@ void stack_timers(struct ax_stack *s)
 
 uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns)
 {
-	uint64_t next = limit_ns, arp = arp_next_deadline(s);
+	uint64_t next = limit_ns, arp = neigh_next_deadline(s);
 
+	if (arp < next)
+		next = arp;
+	arp = nd_next_deadline(s);
 	if (arp < next)
 		next = arp;
 	if (s->tcp) {

@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "arp.h"
+#include "nd.h"
+#include "neigh.h"
 #include "counters.h"
 #include "ipaddr.h"
 #include "netif.h"
@@ -62,7 +64,9 @@ typedef void (*stack_addr_event_fn)(void *arg, const struct stack_addr *a,
 
 /* An echo reply that matched nothing but its id: the owner decides. */
 struct icmp_echo_reply {
-	uint32_t src;     /* network order */
+	uint32_t src;     /* network order (IPv4) */
+	uint8_t family;   /* 0 or 4: IPv4, from src; 6: IPv6, from src6 */
+	struct ip_addr src6;
 	uint16_t id;      /* host order */
 	uint16_t seq;     /* host order */
 	uint8_t ttl;
@@ -85,7 +89,7 @@ struct ax_stack {
 	uint16_t ip_id;      /* next IPv4 identification */
 	uint64_t now_ns;     /* CLOCK_MONOTONIC, set by the caller */
 	struct route_table routes;
-	struct arp_table arp;
+	struct neigh_table neigh; /* both families (neigh.h) */
 	struct tcp_table *tcp; /* &tcp_storage once tcp_init() ran */
 	struct tcp_table tcp_storage;
 	struct udp_table udp;
@@ -96,6 +100,11 @@ struct ax_stack {
 	 * always): the admitter's policy check. Addresses network order. */
 	int (*icmp_filter)(void *arg, uint32_t src, uint32_t dst);
 	void *icmp_filter_arg;
+	/* The same for ICMPv6 echo requests (NULL: always answered). */
+	int (*icmp6_filter)(void *arg, const struct ip_addr *src, const struct ip_addr *dst);
+	void *icmp6_filter_arg;
+	struct nd_state nd; /* what router advertisements taught (nd.h) */
+	const uint8_t *rx_eth_src; /* during stack_input: the frame's source MAC */
 	uint64_t cnt[AX_C_MAX];
 };
 
@@ -162,6 +171,7 @@ int stack_addr_add(struct ax_stack *s, const struct ip_addr *a, uint8_t plen,
 		   unsigned int flags);
 const struct stack_addr *stack_addr_local(const struct ax_stack *s,
 					  const struct ip_addr *a);
+
 int stack_src_select(const struct ax_stack *s, const struct ip_addr *dst,
 		     struct ip_addr *src);
 
