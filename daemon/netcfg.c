@@ -169,6 +169,76 @@ static void key_of(const struct stack_addr *a, struct ax_addr_key *k)
 	}
 }
 
+/*
+ * The solicited-node groups (RFC 4291 2.7.1) of our IPv6 addresses, in
+ * XDP's `addrs` map from the start of DAD (RFC 4862 5.4.2: a tentative
+ * address's group is joined, so another node's probe for it reaches us)
+ * until the last address with the same low 24 bits goes: a link-local and
+ * a SLAAC address share theirs. XDP takes only ICMPv6 to a group.
+ */
+static struct {
+	uint8_t low[3];
+	unsigned int n; /* 0: free */
+} sn_groups[AX_ADDRS_MAX];
+
+static void sn_group(struct xdp_prog *p, const struct stack_addr *a, int join)
+{
+	static const uint8_t pfx[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff };
+	struct ax_addr_key k;
+	unsigned int i, freeslot = AX_ADDRS_MAX;
+	char txt[IP_ADDR_STRLEN];
+	struct ip_addr g;
+	int err;
+
+	for (i = 0; i < AX_ADDRS_MAX; i++) {
+		if (sn_groups[i].n && memcmp(sn_groups[i].low, a->a.b + 13, 3) == 0)
+			break;
+		if (!sn_groups[i].n && freeslot == AX_ADDRS_MAX)
+			freeslot = i;
+	}
+	if (join) {
+		if (i < AX_ADDRS_MAX) {
+			sn_groups[i].n++;
+			return;
+		}
+		if (freeslot == AX_ADDRS_MAX)
+			return; /* cannot happen: one group per address at most */
+		memcpy(sn_groups[freeslot].low, a->a.b + 13, 3);
+		sn_groups[freeslot].n = 1;
+	} else {
+		if (i == AX_ADDRS_MAX || --sn_groups[i].n)
+			return;
+	}
+	memset(&k, 0, sizeof(k));
+	k.family = AX_AF_INET6;
+	memcpy(k.addr, pfx, 13);
+	memcpy(k.addr + 13, a->a.b + 13, 3);
+	memcpy(g.b, k.addr, 16);
+	ip_addr_fmt(&g, txt, sizeof(txt));
+	err = join ? xdp_prog_add_addr(p, &k) : xdp_prog_del_addr(p, &k);
+	if (err && err != -ENOENT)
+		log_err(err, "cannot %s the group %s in XDP: %s", join ? "publish" : "withdraw",
+			txt, strerror(-err));
+}
+
+/* All-nodes (ff02::1): XDP takes router and neighbor advertisements to it
+ * once axnet runs IPv6; it always does from then on (its link-local). */
+static void all_nodes(struct xdp_prog *p)
+{
+	static int joined;
+	struct ax_addr_key k = { .family = AX_AF_INET6,
+				 .addr = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };
+	int err;
+
+	if (joined)
+		return;
+	err = xdp_prog_add_addr(p, &k);
+	if (err)
+		log_err(err, "cannot publish ff02::1 to XDP: %s", strerror(-err));
+	else
+		joined = 1;
+}
+
 void netcfg_addr_event(void *arg, const struct stack_addr *a, enum stack_addr_event ev)
 {
 	struct xdp_prog *p = arg;
@@ -178,6 +248,15 @@ void netcfg_addr_event(void *arg, const struct stack_addr *a, enum stack_addr_ev
 
 	if (!p)
 		return;
+	if (!ip_addr_is_v4(&a->a)) {
+		if (ev == STACK_ADDR_DAD_START) {
+			all_nodes(p);
+			sn_group(p, a, 1);
+			return;
+		}
+		if (ev == STACK_ADDR_DAD_FAILED || ev == STACK_ADDR_GONE)
+			sn_group(p, a, 0);
+	}
 	key_of(a, &k);
 	ip_addr_fmt(&a->a, txt, sizeof(txt));
 	/* XDP hands axnet the frames for usable addresses only: a

@@ -41,6 +41,7 @@ TEST(dad_passes)
 	memset(events, 0, sizeof(events));
 	H.s.addr_event = on_event;
 	CHECK_EQ(stack_addr_add(&H.s, &a, 64, STACK_ADDR_F_STATIC), 0);
+	CHECK_EQ(events[STACK_ADDR_DAD_START], 1);
 	CHECK_EQ(stack_addr_add(&H.s, &a, 64, STACK_ADDR_F_STATIC), -EEXIST);
 	REQUIRE(H.nif.n == 1);
 	REQUIRE(ip6_parse(fake_frame(&H.nif, 0), &v) == 0);

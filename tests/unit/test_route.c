@@ -315,7 +315,7 @@ TEST(route_text)
 
 static struct fake_netif nif;
 static struct ax_stack st;
-static int events[3];
+static int events[4];
 static struct stack_addr last_ev;
 
 static void on_event(void *arg, const struct stack_addr *a, enum stack_addr_event ev)

@@ -495,6 +495,8 @@ void nd_dad_start(struct ax_stack *s, struct stack_addr *a)
 	 * the first probe only when several nodes start together (a link
 	 * coming up); one node adding an address sends at once. */
 	a->deadline_ns = s->now_ns;
+	if (s->addr_event)
+		s->addr_event(s->addr_event_arg, a, STACK_ADDR_DAD_START);
 	nd_timers(s);
 }
 

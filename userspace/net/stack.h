@@ -59,7 +59,10 @@ struct stack_addr {
 	uint64_t valid_until_ns;  /* 0: forever (autoconf: the prefix's lifetime) */
 };
 
-enum stack_addr_event { STACK_ADDR_USABLE, STACK_ADDR_DAD_FAILED, STACK_ADDR_GONE };
+/* STACK_ADDR_DAD_START: an IPv6 address entered the table TENTATIVE (its
+ * solicited-node group is joined: XDP must pass it, RFC 4862 5.4.2). */
+enum stack_addr_event { STACK_ADDR_USABLE, STACK_ADDR_DAD_FAILED, STACK_ADDR_GONE,
+			STACK_ADDR_DAD_START };
 typedef void (*stack_addr_event_fn)(void *arg, const struct stack_addr *a,
 				    enum stack_addr_event ev);
 
