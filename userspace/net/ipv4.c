@@ -247,6 +247,7 @@ uint8_t *ipv4_tx_begin(struct ax_stack *s, uint32_t dst, uint8_t proto,
 	}
 	tx->ip = l3;
 	tx->dst = dst;
+	tx->src = s->addr;
 	tx->proto = proto;
 	*cap = c - sizeof(struct ipv4_hdr);
 	return l3 + sizeof(struct ipv4_hdr);
@@ -266,7 +267,7 @@ int ipv4_tx_commit(struct ax_stack *s, struct ipv4_tx *tx, size_t l4_len)
 		.frag_off = tx->proto == IP_PROTO_TCP ? htons(IP_FLAG_DF) : 0,
 		.ttl = AX_IP_DEFAULT_TTL,
 		.proto = tx->proto,
-		.src = s->addr,
+		.src = tx->src,
 		.dst = tx->dst,
 	};
 
