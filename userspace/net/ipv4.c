@@ -203,9 +203,14 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 		}
 		udp_input(s, &rx);
 		break;
-	default:
+	default: {
+		/* RFC 1122 3.2.2.1: a protocol nobody speaks here draws a
+		 * protocol unreachable (as Linux's ip_local_deliver_finish);
+		 * ip_send_error keeps broadcasts and the rate out of it. */
 		stack_count(s, AX_C_ip_unknown_proto);
+		ip_send_error(s, &rx, IP_ERR_PROTO_UNREACH, 0);
 		break;
+	}
 	}
 }
 

@@ -334,6 +334,7 @@ uint8_t *ipv6_tx_begin_from(struct ax_stack *s, const struct ip_addr *src,
 
 	if (ipv6_next_hop(s, dst, &nh) < 0) {
 		stack_count(s, AX_C_ip6_no_route);
+		stack_count(s, AX_C_route_no_route);
 		*err = -ENETUNREACH;
 		return NULL;
 	}

@@ -220,59 +220,22 @@ void udp_deliver(struct ax_stack *s, const struct ip_addr *src, uint16_t sport,
 
 /* --- ICMP errors ---------------------------------------------------------------- */
 
-/* Refill a bucket of burst messages at rate a second; 1 when it holds one
- * (the scheme of tcp_reset_noconn's buckets). */
-static int bucket_ok(struct udp_icmp_bucket *b, uint64_t now_ms, uint32_t rate, uint32_t burst)
-{
-	uint64_t full = (uint64_t)burst * 1000;
-
-	if (now_ms > b->last_ms) {
-		uint64_t ms = now_ms - b->last_ms;
-
-		if (ms > UINT32_MAX)
-			ms = UINT32_MAX;
-		b->tokens = b->tokens + ms * rate > full ? full : b->tokens + ms * rate;
-		b->last_ms = now_ms;
-	}
-	return b->tokens >= 1000;
-}
-
 /* RFC 1122 4.1.3.1: a datagram for a port nobody listens on SHOULD draw
- * a port unreachable; within the buckets (a spoofed flood must not turn us
+ * a port unreachable; ip_send_error() keeps the rules (never about a
+ * broadcast, ...) and the rate limits (a spoofed flood must not turn us
  * into a reflector). */
-static void port_unreach(struct ax_stack *s, const struct ip_rx *rx, size_t iplen)
+static void port_unreach(struct ax_stack *s, const struct ip_rx *in, size_t iplen)
 {
-	const struct ip_addr *src = &rx->src;
-	uint64_t now_ms = s->now_ns / 1000000u;
-	struct udp_icmp_bucket *b;
-	unsigned int slot;
+	struct ip_rx rx = *in;
+	int err;
 
-	if (!s->udp.icmp_all.last_ms && !s->udp.icmp_all.tokens) {
-		s->udp.icmp_all.tokens = (uint64_t)AX_ICMP_ERR_BURST * 1000;
-		s->udp.icmp_all.last_ms = now_ms;
-	}
-	slot = (unsigned int)(mix64(udp_key(s) ^ ip_addr_hash(src)) % AX_ICMP_ERR_SOURCES);
-	b = &s->udp.icmp_src[slot];
-	if (!ip_addr_eq(&b->addr, src)) {
-		b->addr = *src;
-		b->tokens = (uint64_t)AX_ICMP_ERR_SRC_BURST * 1000;
-		b->last_ms = now_ms;
-	}
-	if (!bucket_ok(b, now_ms, AX_ICMP_ERR_SRC_RATE, AX_ICMP_ERR_SRC_BURST) ||
-	    !bucket_ok(&s->udp.icmp_all, now_ms, AX_ICMP_ERR_RATE, AX_ICMP_ERR_BURST)) {
-		stack_count(s, AX_C_udp_unreach_limited);
-		return;
-	}
-	b->tokens -= 1000;
-	s->udp.icmp_all.tokens -= 1000;
-	if (rx->family == 6) {
-		/* ICMPv6 destination unreachable, port (RFC 4443 3.1). */
-		if (ip_send_error(s, rx, IP_ERR_PORT_UNREACH, 0) == 0)
-			stack_count(s, AX_C_udp_unreach_tx);
-		return;
-	}
-	if (icmp_send_unreach(s, ip_addr_get_v4(src), ICMP_PORT_UNREACH, rx->net, iplen) == 0)
+	/* The quote: the IP header and the datagram, not what padded it. */
+	rx.net_len = iplen;
+	err = ip_send_error(s, &rx, IP_ERR_PORT_UNREACH, 0);
+	if (err == 0)
 		stack_count(s, AX_C_udp_unreach_tx);
+	else if (err == -EAGAIN)
+		stack_count(s, AX_C_udp_unreach_limited);
 }
 
 /* RFC 1122 3.2.2.1 codes as Linux's icmp_err_convert maps the hard ones;
@@ -362,10 +325,7 @@ void udp_input(struct ax_stack *s, const struct ip_rx *rx)
 	p = dport ? udp_lookup(s, dst, src, sport, dport) : NULL;
 	if (!p) {
 		stack_count(s, AX_C_udp_no_port);
-		/* Never about a datagram to a group or a broadcast (RFC 1122
-		 * 3.2.2, RFC 4443 2.4(e.3)). */
-		if (!rx->l2_mcast && !ip_addr_is_multicast6(dst) && stack_addr_local(s, dst))
-			port_unreach(s, rx, (size_t)(seg - rx->net) + ulen);
+		port_unreach(s, rx, (size_t)(seg - rx->net) + ulen);
 		return;
 	}
 	if (s->udp.admit &&
