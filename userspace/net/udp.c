@@ -224,14 +224,15 @@ void udp_deliver(struct ax_stack *s, const struct ip_addr *src, uint16_t sport,
  * a port unreachable; ip_send_error() keeps the rules (never about a
  * broadcast, ...) and the rate limits (a spoofed flood must not turn us
  * into a reflector). */
-static void port_unreach(struct ax_stack *s, const struct ip_rx *in, size_t iplen)
+static void port_unreach(struct ax_stack *s, const struct ip_rx *rx, size_t iplen)
 {
-	struct ip_rx rx = *in;
+	struct ip_rx q = *rx;
 	int err;
 
-	/* The quote: the IP header and the datagram, not what padded it. */
-	rx.net_len = iplen;
-	err = ip_send_error(s, &rx, IP_ERR_PORT_UNREACH, 0);
+	/* The quote: the datagram as far as UDP's length says (no padding). */
+	q.net_len = iplen;
+	q.l4_len = iplen - (size_t)(rx->l4 - rx->net);
+	err = ip_send_error(s, &q, IP_ERR_PORT_UNREACH, 0);
 	if (err == 0)
 		stack_count(s, AX_C_udp_unreach_tx);
 	else if (err == -EAGAIN)
@@ -325,6 +326,8 @@ void udp_input(struct ax_stack *s, const struct ip_rx *rx)
 	p = dport ? udp_lookup(s, dst, src, sport, dport) : NULL;
 	if (!p) {
 		stack_count(s, AX_C_udp_no_port);
+		/* ip_send_error keeps groups and broadcasts out (RFC 1122
+		 * 3.2.2, RFC 4443 2.4(e.3)). */
 		port_unreach(s, rx, (size_t)(seg - rx->net) + ulen);
 		return;
 	}
