@@ -147,6 +147,35 @@ static size_t tcp_seg(uint8_t *t, uint8_t flags, size_t pad)
 	return 20 + pad;
 }
 
+/*
+ * An Ethernet/IPv6 frame to group (or unicast) dst from src, next header
+ * nh, hop limit 255, l4 bytes of payload. Returns its length.
+ */
+static size_t ipv6_frame(uint8_t *f, const char *src, const char *dst, uint8_t nh,
+			 const uint8_t *l4, size_t l4len)
+{
+	struct ethhdr *eth = (struct ethhdr *)f;
+	uint8_t *ip = f + sizeof(*eth);
+	uint16_t v;
+
+	memset(f, 0, sizeof(*eth) + 40);
+	inet_pton(AF_INET6, dst, ip + 24);
+	if (ip[24] == 0xff)
+		memcpy(eth->h_dest, (uint8_t[]){ 0x33, 0x33, ip[36], ip[37], ip[38], ip[39] }, 6);
+	else
+		memcpy(eth->h_dest, "\x02\0\0\0\0\x01", 6);
+	memcpy(eth->h_source, "\x02\0\0\0\0\x02", 6);
+	eth->h_proto = htons(ETH_P_IPV6);
+	ip[0] = 0x60;
+	v = htons((uint16_t)l4len);
+	memcpy(ip + 4, &v, 2);
+	ip[6] = nh;
+	ip[7] = 255;
+	inet_pton(AF_INET6, src, ip + 8);
+	memcpy(ip + 40, l4, l4len);
+	return sizeof(*eth) + 40 + l4len;
+}
+
 /* --- running and checking --------------------------------------------------------- */
 
 struct outcome {
@@ -214,6 +243,56 @@ static void case_dropped_fragment(const char *name, const uint8_t *f, size_t len
 	snprintf(what, sizeof(what), "%s: xdp no_xsk (reached axnet)", name);
 	expect(what, o.d.v[FIELD(no_xsk)], 0);
 	expect_balanced(name, &o);
+}
+
+/*
+ * ICMPv6 to groups: only ND for axnet's groups reaches it (the
+ * solicited-node group of its address, published in `addrs`; from
+ * all-nodes, also published, router and neighbor advertisements only);
+ * the rest of the multicast is the kernel's.
+ */
+static void ipv6_group_cases(int addrs_fd)
+{
+	static const char *const groups[] = { "ff02::1:ff00:1", "ff02::1" };
+	struct ax_addr_key k = { .family = AX_AF_INET6 };
+	struct ax_addr_val av = { 0 };
+	uint8_t frame[256], l4[64] = { 0 };
+	struct outcome o;
+	size_t len;
+
+	for (size_t i = 0; i < 2; i++) {
+		inet_pton(AF_INET6, groups[i], k.addr);
+		if (bpf_map_update_elem(addrs_fd, &k, &av, BPF_ANY) < 0) {
+			fprintf(stderr, "xdp_testrun: cannot add %s: %s\n", groups[i], strerror(errno));
+			exit(2);
+		}
+	}
+	struct {
+		const char *what, *src, *dst;
+		uint8_t nh, type;
+		int ours;
+	} c[] = {
+		{ "NS to our solicited-node group (DAD from ::)", "::", "ff02::1:ff00:1", 58, 135, 1 },
+		{ "NA to all-nodes", "fe80::2", "ff02::1", 58, 136, 1 },
+		{ "RA to all-nodes", "fe80::2", "ff02::1", 58, 134, 1 },
+		{ "echo request to all-nodes", "fe80::2", "ff02::1", 58, 128, 0 },
+		{ "NS to another solicited-node group", "fe80::2", "ff02::1:ff00:2", 58, 135, 0 },
+		{ "MLD report to ff02::16", "fe80::2", "ff02::16", 58, 143, 0 },
+		{ "UDP to our solicited-node group", "fe80::2", "ff02::1:ff00:1", 17, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char what[200];
+
+		l4[0] = c[i].type;
+		l4[4] = 0; /* UDP: length 32 below */
+		l4[5] = c[i].nh == 17 ? 32 : 0;
+		len = ipv6_frame(frame, c[i].src, c[i].dst, c[i].nh, l4, 32);
+		run(frame, len, 10, &o);
+		snprintf(what, sizeof(what), "%s: %s", c[i].what,
+			 c[i].ours ? "reached axnet (no_xsk)" : "XDP_PASS to the kernel");
+		expect(what, c[i].ours ? o.d.v[FIELD(no_xsk)] : o.pass, 10);
+		expect_balanced(c[i].what, &o);
+	}
 }
 
 int main(int argc, char **argv)
@@ -306,6 +385,8 @@ int main(int argc, char **argv)
 	       RUNS);
 	expect("unknown-flow ACK, unfragmented: xdp flow_unknown", o.d.v[FIELD(flow_unknown)],
 	       RUNS);
+
+	ipv6_group_cases(bpf_map__fd(bpf_object__find_map_by_name(obj, "addrs")));
 
 	/* ICMP takes a token of its source's bucket: a burst of 10 at 1 a
 	 * second, so of 100 echo requests in well under a second exactly 10
