@@ -17,6 +17,7 @@
 #define S_NS 1000000000ull
 
 static const struct ip_addr all_nodes = { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };
+static const uint8_t no_mac[6];
 static const struct ip_addr all_routers = { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 } };
 
 void nd_init(struct ax_stack *s)
@@ -231,7 +232,7 @@ static void ns_input(struct ax_stack *s, const struct ip_rx *rx)
 		 * neither may use it. A solicitation from a unicast source
 		 * is resolution, which a tentative address does not answer. */
 		if (from_any)
-			dad_fail(s, a, s->rx_eth_src ? s->rx_eth_src : (const uint8_t *)"\0\0\0\0\0");
+			dad_fail(s, a, s->rx_eth_src ? s->rx_eth_src : no_mac);
 		return;
 	}
 	stack_count(s, AX_C_nd_ns_rx);
@@ -278,8 +279,7 @@ static void na_input(struct ax_stack *s, const struct ip_rx *rx)
 		 * someone else's. For a usable address it is a conflict
 		 * (5.4.4 leaves it to us): we keep the address. */
 		if (a->state == STACK_ADDR_TENTATIVE)
-			dad_fail(s, a, tll ? tll : s->rx_eth_src ? s->rx_eth_src
-						 : (const uint8_t *)"\0\0\0\0\0");
+			dad_fail(s, a, tll ? tll : s->rx_eth_src ? s->rx_eth_src : no_mac);
 		else
 			stack_count(s, AX_C_nd_na_unsolicited);
 		return;
