@@ -159,7 +159,22 @@
 
 /* frag.c: reassembly, both families (RFC 791, RFC 8200 4.5, RFC 5722). */
 #define AX_COUNTERS_FRAG(X)                                                   \
-	X(frag_rx, "fragments received (both families)")
+	X(frag_rx, "fragments received (both families)")                     \
+	X(frag_reassembled, "datagrams reassembled from fragments")          \
+	X(frag_malformed, "fragments dropped: not a multiple of 8 bytes, empty, or headers too long") \
+	X(frag_overlap, "datagrams dropped: overlapping or inconsistent fragments (RFC 5722)") \
+	X(frag_duplicate, "fragments dropped: exact duplicates of one held (RFC 5722 4)") \
+	X(frag_tiny, "datagrams dropped: first fragment without the whole L4 header (RFC 3128, RFC 7112)") \
+	X(frag_too_many, "datagrams dropped: more than AX_FRAG_MAX_FRAGS fragments") \
+	X(frag_oversize, "datagrams dropped: reassembled length over 65535") \
+	X(frag_dead, "fragments discarded: their datagram was already dropped (RFC 5722)") \
+	X(frag_timeout, "datagrams dropped: not complete in time (RFC 791, RFC 8200 4.5)") \
+	X(frag_evicted, "datagrams dropped to free a buffer (the source over its share, or the biggest holder)") \
+	X(frag_filtered, "reassembled datagrams dropped by the stack's l4_filter (denied or unknown flow)") \
+	X(frag_bufs_peak, "most reassembly buffers held at once (of AX_FRAG_BUFS)") \
+	X(frag_tx, "fragments sent (both families)")                         \
+	X(frag_tx_datagrams, "datagrams sent in fragments")                  \
+	X(frag_tx_too_big, "datagrams not sent: over 65535 or fragmenting not allowed")
 
 
 

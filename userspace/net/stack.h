@@ -18,6 +18,7 @@
 
 #include "arp.h"
 #include "counters.h"
+#include "frag.h"
 #include "ipaddr.h"
 #include "netif.h"
 #include "pmtu.h"
@@ -90,6 +91,15 @@ struct ax_stack {
 	 * always): the admitter's policy check. Addresses network order. */
 	int (*icmp_filter)(void *arg, uint32_t src, uint32_t dst);
 	void *icmp_filter_arg;
+	/* A reassembled datagram reaches L4 only when this says 1 (NULL:
+	 * always): the check XDP makes on whole packets (flows map, verdict
+	 * or admission path), made by the owner on the whole datagram, since
+	 * XDP could not see a non-first fragment's ports. Ports in host
+	 * order; tcp_syn: a TCP SYN without ACK. 0 drops (frag_filtered). */
+	int (*l4_filter)(void *arg, const struct ip_rx *rx, uint16_t sport,
+			 uint16_t dport, int tcp_syn);
+	void *l4_filter_arg;
+	struct frag_table frag; /* reassembly (frag.h): ~1 MiB of buffers */
 	uint64_t cnt[AX_C_MAX];
 };
 
