@@ -50,6 +50,7 @@ int stack_init(struct ax_stack *s, struct ax_netif *netif, uint32_t addr,
 	s->ip_id = 1;
 	route_init(&s->routes);
 	arp_init(&s->arp);
+	frag_init(&s->frag);
 	mask = route_mask(prefix_len);
 	err = route_add(&s->routes, addr & mask, prefix_len, 0);
 	if (err)
@@ -118,6 +119,7 @@ void stack_timers(struct ax_stack *s)
 {
 	arp_timers(s);
 	tcp_timers(s);
+	frag_timers(s);
 }
 
 uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns)
@@ -126,6 +128,8 @@ uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns)
 
 	if (arp < next)
 		next = arp;
+	if (frag_next_deadline(s) < next)
+		next = frag_next_deadline(s);
 	if (s->tcp) {
 		/* The wheel ticks in whole ms: a timer at tick T runs once the
 		 * clock reaches T ms. */
