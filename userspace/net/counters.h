@@ -43,7 +43,6 @@
 	X(ip_l2_bcast, "unicast IPv4 packets in a link-layer broadcast")      \
 	X(ip_bad_options, "IPv4 packets dropped: malformed options (RFC 791)") \
 	X(ip_source_route, "IPv4 packets dropped: source route option (LSRR/SSRR)") \
-	X(ip_frag_dropped, "IPv4 fragments (no reassembly yet)")             \
 	X(ip_unknown_proto, "IPv4 packets of a protocol not served")         \
 	X(ip_tx, "IPv4 packets sent")                                         \
 	X(ip_no_route, "IPv4 packets with no route to the destination")      \
