@@ -82,6 +82,10 @@ struct daemon {
 	struct ax_cred self;
 };
 
+/* Reassembled datagrams meet XDP's flow rules (l4filter.c): sets the
+ * stack's l4_filter when the backend is XDP with enforcement on. */
+void daemon_l4_filter_install(struct daemon *r);
+
 /* `axnet run ARGS`: the exit status. */
 int daemon_main(int argc, char **argv);
 
