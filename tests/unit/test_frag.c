@@ -460,8 +460,88 @@ TEST(v4_echo_through_stack)
 		  { AX_C_icmp_echo_reply_tx, 1 }, { AX_C_ip_tx, 1 }, { AX_C_eth_tx, 1 });
 }
 
+static struct fake_host P; /* a peer running axnet too */
+static struct {
+	unsigned int calls;
+	size_t len;
+	uint8_t data[8192];
+} echo;
+
+static void on_echo_reply(void *arg, const struct icmp_echo_reply *r)
+{
+	(void)arg;
+	echo.calls++;
+	echo.len = r->data_len;
+	if (r->data_len <= sizeof(echo.data))
+		memcpy(echo.data, r->data, r->data_len);
+}
+
+/* Hand every frame one host sent to the other. */
+static void wire(struct fake_host *from, struct fake_host *to)
+{
+	unsigned int i, n = from->nif.n;
+
+	for (i = 0; i < n && i < FAKE_MAX_FRAMES; i++)
+		fake_rx(to, from->nif.frames[i].data, from->nif.frames[i].len);
+	fake_netif_clear(&from->nif);
+}
+
+/* `axnet ping -s 4000` at MTU 1500 between two stacks: the request
+ * leaves in three fragments (1480, 1480, 1048 bytes, one id, MF on the
+ * first two), the peer reassembles it and answers in fragments, and
+ * the reply, reassembled, carries the 4000 bytes sent. */
+TEST(v4_ping_4000_both_ways)
+{
+	static uint8_t arp[64];
+	const uint8_t *ip;
+	size_t n;
+
+	REQUIRE(setup() == 0);
+	fake_learn(&H, FAKE_PEER_IP, FAKE_PEER_MAC);
+	fake_netif_init(&P.nif, FAKE_PEER_MAC);
+	REQUIRE(stack_init(&P.s, &P.nif.netif, FAKE_PEER_IP, FAKE_PREFIX, 0) == 0);
+	stack_set_time(&P.s, MS_TO_NS(1000));
+	n = fake_arp(arp, FAKE_BCAST_MAC, ARP_OP_REQUEST, FAKE_OUR_MAC, FAKE_OUR_IP,
+		     FAKE_ZERO_MAC, FAKE_PEER_IP);
+	fake_rx(&P, arp, n);
+	fake_netif_clear(&P.nif);
+	fake_mark(&P);
+	memset(&echo, 0, sizeof(echo));
+	H.s.echo_reply_cb = on_echo_reply;
+
+	REQUIRE(stack_ping(&H.s, FAKE_PEER_IP, 9, 1, dgram, 4000) == 0);
+	REQUIRE(H.nif.n == 3);
+	ip = H.nif.frames[0].data + ETH_HLEN_AX;
+	CHECK_EQ(fake_get16(ip + 2), 1500);
+	CHECK_EQ(fake_get16(ip + 6), IP_FLAG_MF);
+	ip = H.nif.frames[1].data + ETH_HLEN_AX;
+	CHECK_EQ(fake_get16(ip + 2), 1500);
+	CHECK_EQ(fake_get16(ip + 6), IP_FLAG_MF | 185);
+	ip = H.nif.frames[2].data + ETH_HLEN_AX;
+	CHECK_EQ(fake_get16(ip + 2), 20 + 4008 - 2960);
+	CHECK_EQ(fake_get16(ip + 6), 370);
+	CHECK_EQ(fake_get16(ip + 4), fake_get16(H.nif.frames[0].data + ETH_HLEN_AX + 4));
+	CHECK_EQ(fake_csum(ip, 20), 0);
+	CHECK_CNT(&H, { AX_C_ip_tx, 3 }, { AX_C_eth_tx, 3 }, { AX_C_frag_tx, 3 },
+		  { AX_C_frag_tx_datagrams, 1 }, { AX_C_icmp_echo_tx, 1 });
+	wire(&H, &P);
+	fake_mark(&H);
+	CHECK_EQ(P.nif.n, 3);
+	CHECK_CNT(&P, { AX_C_eth_rx, 3 }, { AX_C_ip_rx, 3 }, { AX_C_frag_rx, 3 },
+		  { AX_C_frag_reassembled, 1 }, { AX_C_frag_bufs_peak, 1 },
+		  { AX_C_icmp_rx, 1 }, { AX_C_icmp_echo_rx, 1 },
+		  { AX_C_icmp_echo_reply_tx, 1 }, { AX_C_ip_tx, 3 }, { AX_C_eth_tx, 3 },
+		  { AX_C_frag_tx, 3 }, { AX_C_frag_tx_datagrams, 1 });
+	wire(&P, &H);
+	CHECK_EQ(echo.calls, 1);
+	CHECK_EQ(echo.len, 4000);
+	CHECK_MEM(echo.data, dgram, 4000);
+	H.s.echo_reply_cb = NULL;
+	stack_fini(&P.s);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
-	  T(v4_echo_through_stack))
+	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways))

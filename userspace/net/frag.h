@@ -95,6 +95,9 @@ struct frag_queue {
 /* One buffer: the first fragment's headers end at AX_FRAG_HDR_MAX, where
  * the data starts, so fragments land in place whatever their order. */
 #define FRAG_BUF_SIZE (AX_FRAG_HDR_MAX + 65535u)
+/* The largest L4 payload sent in fragments: 65535 less the IPv4 header
+ * (IPv6's payload may be 65535, less the fragment header: 65527). */
+#define FRAG_TX_MAX (65535u - 20u)
 
 struct frag_table {
 	struct frag_queue q[AX_FRAG_QUEUES];
@@ -102,6 +105,7 @@ struct frag_table {
 	uint16_t nfree;
 	uint16_t used;                   /* buffers held */
 	uint8_t bufs[AX_FRAG_BUFS][FRAG_BUF_SIZE];
+	uint8_t txbuf[FRAG_TX_MAX]; /* frag_tx_buf(): one datagram out */
 };
 
 /* Set up an empty table (stack_init does). */
@@ -133,5 +137,20 @@ unsigned int frag_bufs_used(const struct ax_stack *s);
  */
 int frag_l4_ports(uint8_t proto, const uint8_t *l4, size_t len,
 		  uint16_t *sport, uint16_t *dport, int *syn);
+
+/*
+ * Output (frag_out.c): an L4 payload larger than the path MTU leaves in
+ * fragments (RFC 791 3.2; RFC 8200 4.5 for IPv6, from the source only),
+ * for UDP and ICMP; TCP never (it sets DF and finds the path MTU, RFC
+ * 1191 / RFC 8201). The caller builds the payload, checksum included, in
+ * frag_tx_buf() (FRAG_TX_MAX bytes, one datagram at a time: the engine
+ * is single-threaded) and calls frag_send(), which cuts it at the path
+ * MTU (pmtu.h, else the device's) in multiples of 8, one identification
+ * for all. 0, -EMSGSIZE (over 65535 with the header), -ENETUNREACH,
+ * -ENOBUFS (a fragment found no buffer: the rest are not sent).
+ */
+uint8_t *frag_tx_buf(struct ax_stack *s);
+int frag_send(struct ax_stack *s, const struct ip_addr *dst, uint8_t proto,
+	      const uint8_t *l4, size_t len);
 
 #endif /* AX_FRAG_H */
