@@ -28,7 +28,7 @@ struct sockserv;
  * better. */
 #define MAX_SLEEP_MS 100
 #define PING_WINDOW 1024     /* replies matched within this many seqs */
-#define PING_MAX_DATA 1472   /* 1500 - IPv4 - ICMP headers */
+#define PING_MAX_DATA 65507  /* 65535 - IPv4 - ICMP headers (over the MTU: fragments) */
 #define RX_BUDGET 256
 
 struct ping_sess {
