@@ -8,7 +8,7 @@
  * IPv6 input that calls it is another module's); every case checks the
  * exact counters and the rebuilt packet's bytes.
  */
-#include "fake_netif.h"
+#include "ip6_helper.h"
 #include "testlib.h"
 
 #include "net/frag.h"
@@ -540,8 +540,67 @@ TEST(v4_ping_4000_both_ways)
 	stack_fini(&P.s);
 }
 
+/* The same over IPv6 (RFC 8200 4.5): the request leaves in fragments
+ * of the link MTU with a fragment header each (1232 + 1448 ... bytes of
+ * data: 1500 - 40 - 8 rounded down to 8 is 1448), the peer reassembles
+ * and answers in fragments, and the reply carries the 4000 bytes. */
+TEST(v6_ping_4000_both_ways)
+{
+	struct ip_addr ll = ip6_ll(FAKE_PEER_MAC);
+	unsigned int i;
+	size_t total = 0;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_netif_init(&P.nif, FAKE_PEER_MAC);
+	REQUIRE(stack_init(&P.s, &P.nif.netif, FAKE_PEER_IP, FAKE_PREFIX, 0) == 0);
+	stack_set_time(&P.s, MS_TO_NS(1000));
+	REQUIRE(stack_addr_add(&P.s, &ll, 64, STACK_ADDR_F_LINKLOCAL) == 0);
+	REQUIRE(stack_addr_add(&P.s, &ip6_peer_g, 64, STACK_ADDR_F_STATIC) == 0);
+	fake_advance(&P, AX_ND_DAD_WAIT_MS);
+	REQUIRE(stack_addr_local(&P.s, &ip6_peer_g) != NULL);
+	ip6_learn(&P, &ip6_our_g, FAKE_OUR_MAC);
+	fake_mark(&P);
+	fake_mark(&H);
+	memset(&echo, 0, sizeof(echo));
+	H.s.echo_reply_cb = on_echo_reply;
+
+	REQUIRE(icmp6_send_echo(&H.s, &ip6_peer_g, 9, 1, dgram, 4000) == 0);
+	REQUIRE(H.nif.n == 3);
+	for (i = 0; i < 3; i++) {
+		const uint8_t *ip = H.nif.frames[i].data + ETH_HLEN_AX;
+		uint16_t fo = fake_get16(ip + 42);
+
+		CHECK_EQ(ip[6], 44);
+		CHECK_EQ(ip[40], 58);
+		CHECK_EQ(fo & 0xfff8, total);
+		CHECK_EQ(fo & 1, i < 2);
+		CHECK_EQ(fake_get32(ip + 44), fake_get32(H.nif.frames[0].data + ETH_HLEN_AX + 44));
+		total += fake_get16(ip + 4) - 8u;
+		if (i < 2)
+			CHECK_EQ(fake_get16(ip + 4), 8 + 1448);
+	}
+	CHECK_EQ(total, 4008);
+	CHECK_CNT(&H, { AX_C_ip6_tx, 3 }, { AX_C_eth_tx, 3 }, { AX_C_frag_tx, 3 },
+		  { AX_C_frag_tx_datagrams, 1 }, { AX_C_icmp6_echo_tx, 1 });
+	wire(&H, &P);
+	fake_mark(&H);
+	CHECK_EQ(P.nif.n, 3);
+	CHECK_EQ(P.s.cnt[AX_C_frag_reassembled], 1);
+	CHECK_EQ(P.s.cnt[AX_C_icmp6_echo_reply_tx], 1);
+	wire(&P, &H);
+	CHECK_EQ(echo.calls, 1);
+	CHECK_EQ(echo.len, 4000);
+	CHECK_MEM(echo.data, dgram, 4000);
+	CHECK_EQ(H.s.cnt[AX_C_frag_reassembled] - H.mark[AX_C_frag_reassembled], 1);
+	H.s.echo_reply_cb = NULL;
+	stack_fini(&P.s);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
-	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways))
+	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
+	  T(v6_ping_4000_both_ways))

@@ -29,6 +29,7 @@ void frag_init(struct frag_table *t)
 		t->free_bufs[i] = (int16_t)(AX_FRAG_BUFS - 1 - i);
 	t->nfree = AX_FRAG_BUFS;
 	t->used = 0;
+	t->tx_id6 = 0;
 }
 
 unsigned int frag_bufs_used(const struct ax_stack *s)

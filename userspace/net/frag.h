@@ -106,6 +106,7 @@ struct frag_table {
 	uint16_t used;                   /* buffers held */
 	uint8_t bufs[AX_FRAG_BUFS][FRAG_BUF_SIZE];
 	uint8_t txbuf[FRAG_TX_MAX]; /* frag_tx_buf(): one datagram out */
+	uint32_t tx_id6;            /* next IPv6 identification */
 };
 
 /* Set up an empty table (stack_init does). */
@@ -146,11 +147,13 @@ int frag_l4_ports(uint8_t proto, const uint8_t *l4, size_t len,
  * frag_tx_buf() (FRAG_TX_MAX bytes, one datagram at a time: the engine
  * is single-threaded) and calls frag_send(), which cuts it at the path
  * MTU (pmtu.h, else the device's) in multiples of 8, one identification
- * for all. 0, -EMSGSIZE (over 65535 with the header), -ENETUNREACH,
- * -ENOBUFS (a fragment found no buffer: the rest are not sent).
+ * for all. src: the source the payload's checksum covers (IPv4: the
+ * stack's address is used; IPv6: every fragment from it). 0, -EMSGSIZE
+ * (over 65535 with the header), -ENETUNREACH, -EADDRNOTAVAIL, -ENOBUFS
+ * (a fragment found no buffer: the rest are not sent).
  */
 uint8_t *frag_tx_buf(struct ax_stack *s);
-int frag_send(struct ax_stack *s, const struct ip_addr *dst, uint8_t proto,
-	      const uint8_t *l4, size_t len);
+int frag_send(struct ax_stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+	      uint8_t proto, const uint8_t *l4, size_t len);
 
 #endif /* AX_FRAG_H */

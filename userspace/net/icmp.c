@@ -44,7 +44,7 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
 		memcpy(buf + sizeof(h), data, data_len);
 		h.csum = csum_fold(csum_partial(buf, sizeof(h) + data_len, 0));
 		memcpy(buf + offsetof(struct icmp_hdr, csum), &h.csum, sizeof(h.csum));
-		return frag_send(s, &d, IP_PROTO_ICMP, buf, sizeof(h) + data_len);
+		return frag_send(s, NULL, &d, IP_PROTO_ICMP, buf, sizeof(h) + data_len);
 	}
 	memcpy(buf, &h, sizeof(h));
 	/* stack_ping(..., NULL, 0) is fine: memcpy from NULL is not. */

@@ -388,7 +388,7 @@ int udp_sendto(struct ax_stack *s, uint32_t dst, uint16_t sport, uint16_t dport,
 		if (c == 0)
 			c = 0xffff;
 		memcpy(buf + offsetof(struct udp_hdr, csum), &c, 2);
-		err = frag_send(s, &d, IP_PROTO_UDP, buf, sizeof(h) + len);
+		err = frag_send(s, NULL, &d, IP_PROTO_UDP, buf, sizeof(h) + len);
 		if (err == 0)
 			stack_count(s, AX_C_udp_tx);
 		return err;
