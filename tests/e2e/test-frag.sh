@@ -4,7 +4,7 @@
 # - the kernel pings axnet with 4000 bytes (three fragments each way: XDP
 #   hands axnet the fragments under their source's bucket, axnet
 #   reassembles, answers in fragments, the kernel reassembles), and axnet
-#   pings the kernel with 4000 bytes;
+#   pings the kernel with 4000 bytes; both over IPv4 and over IPv6;
 # - from scapy: overlapping fragments (RFC 5722), a tiny first fragment of
 #   a SYN (8 bytes of TCP), 76 fragments of one datagram (over
 #   AX_FRAG_MAX_FRAGS 64), a fragment past 65535 bytes, an exact duplicate;
@@ -22,7 +22,12 @@ WORK=$(mktemp -d /tmp/axnet-frag.XXXXXX)
 trap 'rc=$?; rm -rf "$WORK"; (exit $rc); cleanup' EXIT
 
 make_pair
-start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A"
+# IPv6 on the peer's side only (axnet's namespace's kernel stays quiet).
+NET6="fd00:$(printf %x $((ID % 65536)))::"
+ip netns exec "$NS_B" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+	net.ipv6.conf."$IF_B".disable_ipv6=0 || fail "sysctl ipv6"
+ip -n "$NS_B" addr add "${NET6}1/64" dev "$IF_B" nodad || fail "peer IPv6 address"
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --addr "${NET6}2/64" --netns "$NS_A"
 
 snapshot
 before=$SNAP
@@ -49,6 +54,31 @@ snapshot
 expect_eq "engine frag_tx (requests)" "$(d engine frag_tx)" 9
 expect_eq "engine frag_reassembled (the kernel's replies)" "$(d engine frag_reassembled)" 3
 expect_eq "engine echo replies received" "$(d engine icmp_echo_reply_rx)" 3
+
+# --- IPv6: the same both ways (fragment headers, RFC 8200 4.5) ---------------
+# axnet's address is usable after DAD (1 s).
+for _ in $(seq 30); do
+	ip netns exec "$NS_B" ping -6 -c 1 -W 1 "${NET6}2" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+before=$SNAP
+expect_eq "kernel ping -6 -s 4000 -> axnet replies" \
+	"$(ip netns exec "$NS_B" ping -6 -c 3 -i 0.2 -W 2 -s 4000 "${NET6}2" 2>&1 |
+		sed -n 's/.* \([0-9]\+\) received.*/\1/p')" 3
+snapshot
+# 4008 bytes of ICMPv6 at MTU 1500: 1448 + 1448 + 1112 after the kernel's
+# fragment headers; axnet answers the same way.
+expect_eq "IPv6: xdp frag" "$(d xdp frag)" 9
+expect_eq "IPv6: engine frag_reassembled" "$(d engine frag_reassembled)" 3
+expect_eq "IPv6: engine frag_tx" "$(d engine frag_tx)" 9
+expect_eq "IPv6: engine frag_tx_datagrams" "$(d engine frag_tx_datagrams)" 3
+before=$SNAP
+out=$("$AXNET" ping --state-dir "$STATE" -c 3 -i 0.2 -s 4000 "${NET6}1") || { echo "$out"; fail "axnet ping -s 4000 (IPv6)"; }
+echo "$out" | tail -2
+expect_eq "axnet ping -s 4000 ${NET6}1 replies" "$(echo "$out" | grep -c "4008 bytes from ${NET6}1: icmp_seq=")" 3
+snapshot
+expect_eq "IPv6: engine frag_tx (requests)" "$(d engine frag_tx)" 9
+expect_eq "IPv6: engine frag_reassembled (the kernel's replies)" "$(d engine frag_reassembled)" 3
 
 # --- hostile fragments from scapy -------------------------------------------
 cat >"$WORK/frags.py" <<'EOF'

@@ -21,6 +21,7 @@
 #include "neigh.h"
 #include "counters.h"
 #include "frag.h"
+#include "icmp_err.h"
 #include "ipaddr.h"
 #include "netif.h"
 #include "pmtu.h"
@@ -118,6 +119,7 @@ struct ax_stack {
 			 uint16_t dport, int tcp_syn);
 	void *l4_filter_arg;
 	struct frag_table frag; /* reassembly (frag.h): ~1 MiB of buffers */
+	struct icmp_err_limits icmp_err; /* ip_send_error()'s buckets (icmp_err.c) */
 	uint64_t cnt[AX_C_MAX];
 };
 
