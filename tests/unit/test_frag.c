@@ -300,26 +300,63 @@ TEST(too_many_and_malformed)
 }
 
 /* 30 s for IPv4, 60 s for IPv6, from the first fragment; then the
- * buffer is free and the deadline gone. */
+ * buffer is free, the deadline gone, and the source told with a time
+ * exceeded (code 1) quoting its first fragment as it came (RFC 792,
+ * RFC 8200 4.5: for IPv6 with its fragment header). A reassembly that
+ * never had its first fragment times out silently. */
 TEST(timeouts)
 {
+	struct fake_icmp_view v;
+	struct ip6_view v6;
 	struct ip_rx rx;
 
 	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	fake_learn(&H, SRC_A, FAKE_PEER_MAC);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_mark(&H);
 	CHECK_EQ(feed4(SRC_A, 18, 17, 0, 8, 1, &rx), 0);
-	CHECK_EQ(feed6(7, 18, 17, 0, 8, 1, &rx), 0);
+	CHECK_EQ(feed6(2, 0x01020304, 17, 0, 8, 1, &rx), 0);
+	CHECK_EQ(feed4(SRC_A, 19, 17, 8, 8, 0, &rx), 0); /* no first fragment */
 	CHECK_EQ(frag_next_deadline(&H.s), H.s.now_ns + MS_TO_NS(AX_FRAG_TIMEOUT_V4_MS));
 	fake_advance(&H, AX_FRAG_TIMEOUT_V4_MS - 1);
-	CHECK_EQ(frag_bufs_used(&H.s), 2);
+	CHECK_EQ(frag_bufs_used(&H.s), 3);
+	CHECK_EQ(H.nif.n, 0);
 	fake_advance(&H, 1);
 	CHECK_EQ(frag_bufs_used(&H.s), 1);
+	REQUIRE(H.nif.n == 1);
+	REQUIRE(fake_parse_icmp(&H.nif.frames[0], &v) == 0);
+	CHECK_EQ(v.type, 11);
+	CHECK_EQ(v.code, 1);
+	CHECK_EQ(v.dst, SRC_A);
+	CHECK(v.icmp_csum_ok);
+	CHECK_EQ(v.data_len, 20 + 8);
+	CHECK_EQ(fake_get16(v.data + 4), 18);
+	CHECK_EQ(fake_get16(v.data + 6), IP_FLAG_MF);
+	CHECK_MEM(v.data + 20, dgram, 8);
+	fake_mark(&H);
 	fake_advance(&H, AX_FRAG_TIMEOUT_V6_MS - AX_FRAG_TIMEOUT_V4_MS);
 	CHECK_EQ(frag_bufs_used(&H.s), 0);
 	CHECK_EQ(frag_next_deadline(&H.s), UINT64_MAX);
+	/* (The IPv4 neighbour, quiet for 60 s, is probed meanwhile.) */
+	CHECK_CNT(&H, { AX_C_frag_timeout, 1 }, { AX_C_icmp6_err_tx, 1 }, { AX_C_ip6_tx, 1 },
+		  { AX_C_eth_tx, 2 }, { AX_C_arp_requests_tx, 1 }, { AX_C_arp_probes_tx, 1 });
+	REQUIRE(H.nif.n == 2);
+	REQUIRE(ip6_parse(fake_frame(&H.nif, fake_get16(H.nif.frames[0].data + 12) == 0x86dd ? 0 : 1),
+			  &v6) == 0);
+	CHECK(v6.csum_ok);
+	CHECK(ip_addr_eq(&v6.dst, &ip6_peer_g));
+	CHECK_EQ(v6.pl[0], 3);
+	CHECK_EQ(v6.pl[1], 1);
+	CHECK_EQ(v6.plen, 8 + 40 + 8 + 8);
+	CHECK_EQ(v6.pl[8 + 6], 44);                       /* the quote's Next Header */
+	CHECK_EQ(v6.pl[8 + 40], 17);                      /* its fragment header */
+	CHECK_EQ(fake_get32(v6.pl + 8 + 44), 0x01020304);
+	CHECK_MEM(v6.pl + 8 + 48, dgram, 8);
 	/* A late last fragment starts afresh, and waits. */
+	fake_mark(&H);
 	CHECK_EQ(feed4(SRC_A, 18, 17, 8, 8, 0, &rx), 0);
-	CHECK_CNT(&H, { AX_C_frag_rx, 3 }, { AX_C_frag_timeout, 2 },
-		  { AX_C_frag_bufs_peak, 2 });
+	CHECK_CNT(&H, { AX_C_frag_rx, 1 });
 }
 
 /*

@@ -71,6 +71,56 @@ static void queue_kill(struct ax_stack *s, struct frag_queue *q, enum ax_counter
 	q->state = Q_DEAD;
 }
 
+/*
+ * RFC 792 (time exceeded, code 1) and RFC 8200 4.5: a reassembly that
+ * times out with its first fragment held is reported to the source,
+ * quoting that fragment as it came (IPv6: its fragment header put back,
+ * in the transmit scratch buffer); without the first fragment, nothing
+ * (there is no L4 header to tell the sender which flow). ip_send_error
+ * applies the rules and the rate limit.
+ */
+static void send_timeout(struct ax_stack *s, struct frag_queue *q)
+{
+	uint8_t *data = s->frag.bufs[q->buf] + AX_FRAG_HDR_MAX;
+	struct ip_rx rx;
+	size_t first = q->frags[0].end;
+
+	memset(&rx, 0, sizeof(rx));
+	rx.src = q->src;
+	rx.dst = q->dst;
+	rx.family = q->family;
+	rx.proto = q->proto;
+	rx.l2_mcast = q->l2_mcast;
+	rx.reassembled = 1; /* a first fragment: never "a later one" */
+	if (q->family == 4) {
+		rx.net = data - q->hdr_len;
+		rx.net_len = q->hdr_len + first;
+		rx.ttl = rx.net[8];
+	} else {
+		uint8_t *b = s->frag.txbuf, *fh = b + q->hdr_len;
+
+		if (first > 1232)
+			first = 1232; /* the quote is cut at the minimum MTU */
+		memcpy(b, data - q->hdr_len, q->hdr_len);
+		b[q->nh_off] = 44;
+		fh[0] = q->proto;
+		fh[1] = 0;
+		fh[2] = 0;
+		fh[3] = 1; /* offset 0, M */
+		fh[4] = (uint8_t)(q->id >> 24);
+		fh[5] = (uint8_t)(q->id >> 16);
+		fh[6] = (uint8_t)(q->id >> 8);
+		fh[7] = (uint8_t)q->id;
+		memcpy(fh + 8, data, first);
+		rx.net = b;
+		rx.net_len = q->hdr_len + 8 + first;
+		rx.ttl = b[7];
+	}
+	rx.l4 = rx.net + rx.net_len - first;
+	rx.l4_len = first;
+	ip_send_error(s, &rx, IP_ERR_REASM_TIMEOUT, 0);
+}
+
 static void expire(struct ax_stack *s)
 {
 	unsigned int i;
@@ -80,10 +130,11 @@ static void expire(struct ax_stack *s)
 
 		if (q->state == Q_FREE || s->now_ns < q->deadline_ns)
 			continue;
-		/* RFC 792 / RFC 8200 4.5 ask for a time exceeded message when
-		 * the first fragment came: not sent yet (no ip_send_error). */
-		if (q->state == Q_LIVE)
+		if (q->state == Q_LIVE) {
 			stack_count(s, AX_C_frag_timeout);
+			if (q->have_first)
+				send_timeout(s, q);
+		}
 		queue_free(&s->frag, q);
 	}
 }

@@ -25,7 +25,9 @@
  *   4.5 for IPv6).
  * - More than AX_FRAG_MAX_FRAGS fragments, or a datagram over 65535 bytes
  *   (IPv4 total length, IPv6 payload length), drops the datagram.
- * - A datagram not whole after AX_FRAG_TIMEOUT_V4_MS / _V6_MS is dropped.
+ * - A datagram not whole after AX_FRAG_TIMEOUT_V4_MS / _V6_MS is dropped;
+ *   when its first fragment came, the source hears of it (time exceeded,
+ *   code 1: RFC 792, RFC 8200 4.5) through ip_send_error's limits.
  * - Buffers: AX_FRAG_BUFS of ~64 KiB. One source (an IPv4 address, an
  *   IPv6 /64) holds at most AX_FRAG_PER_SRC: beyond, its own oldest
  *   reassembly makes room; when the pool is full, the oldest reassembly of
