@@ -188,6 +188,7 @@ static int start_authz(struct daemon *r, const char *ifname, const char *addr_s,
 		rc = xdp_prog_set_config(netdev_xdp(r->dev), &cfg);
 		if (rc)
 			return log_err(rc, "xdp: cannot turn on enforcement: %s", strerror(-rc));
+		daemon_l4_filter_install(r);
 	}
 	{
 		uint64_t seq;

@@ -320,9 +320,12 @@ TEST(ipv4_not_ours)
 	CHECK_EQ(H.nif.n, 0);
 }
 
-/* No reassembly yet: first fragments (MF), middle and last fragments
- * (offset != 0) are all dropped; DF alone is not a fragment. */
-TEST(ipv4_fragments_dropped)
+/* Fragments go to reassembly (frag.c, test_frag.c), never to L4 one by
+ * one: first fragments of 29 bytes with MF (not a multiple of 8) are
+ * malformed, a last one at 8 is held, one at offset 65528 makes the
+ * datagram oversize and the next is of that dead datagram; DF alone is
+ * not a fragment. */
+TEST(ipv4_fragments_not_delivered_alone)
 {
 	static const uint16_t frag[] = { IP_FLAG_MF, IP_FLAG_MF | 1, 1,
 					 IP_OFFMASK, IP_FLAG_DF | 185 };
@@ -336,7 +339,9 @@ TEST(ipv4_fragments_dropped)
 		fake_rx(&H, f, len);
 	}
 	CHECK_CNT(&H, { AX_C_eth_rx, 5 }, { AX_C_ip_rx, 5 },
-		  { AX_C_ip_frag_dropped, 5 });
+		  { AX_C_frag_rx, 5 }, { AX_C_frag_malformed, 2 },
+		  { AX_C_frag_oversize, 1 }, { AX_C_frag_dead, 1 },
+		  { AX_C_frag_bufs_peak, 1 });
 	CHECK_EQ(H.nif.n, 0);
 
 	fake_mark(&H);
@@ -570,12 +575,14 @@ TEST(ipv4_eth_padding_ignored)
 	}
 }
 
-/* Protocols not served (UDP, anything but ICMP and TCP) are counted, not
- * answered (no ICMP protocol unreachable yet). TCP goes to TCP, which
- * checks the segment: an 8-byte ICMP body is shorter than a TCP header. */
+/* Protocols not served (anything but ICMP, TCP and UDP) are counted and
+ * draw an ICMP protocol unreachable quoting the datagram (RFC 1122
+ * 3.2.2.1, as Linux). TCP goes to TCP, which checks the segment: an
+ * 8-byte ICMP body is shorter than a TCP header. */
 TEST(ipv4_unknown_proto)
 {
 	static const uint8_t protos[] = { 132 /* SCTP */, 0, 255 };
+	struct fake_icmp_view v;
 	size_t i, len;
 
 	REQUIRE(setup() == 0);
@@ -584,10 +591,19 @@ TEST(ipv4_unknown_proto)
 		IP[9] = protos[i];
 		fake_ipv4_fix_csum(IP);
 		fake_rx(&H, f, len);
+		REQUIRE(H.nif.n == i + 1);
+		REQUIRE(fake_parse_icmp(fake_frame(&H.nif, i), &v) == 0);
+		CHECK_EQ(v.dst, FAKE_PEER_IP);
+		CHECK_EQ(v.src, FAKE_OUR_IP);
+		CHECK(v.ip_csum_ok && v.icmp_csum_ok);
+		CHECK_EQ(v.type, 3);
+		CHECK_EQ(v.code, 2);
+		CHECK_EQ(v.data_len, len - ETH_HLEN_AX);
+		CHECK_MEM(v.data, f + ETH_HLEN_AX, len - ETH_HLEN_AX);
 	}
 	CHECK_CNT(&H, { AX_C_eth_rx, 3 }, { AX_C_ip_rx, 3 },
-		  { AX_C_ip_unknown_proto, 3 });
-	CHECK_EQ(H.nif.n, 0);
+		  { AX_C_ip_unknown_proto, 3 }, { AX_C_icmp_err_tx, 3 }, { AX_C_ip_tx, 3 },
+		  { AX_C_eth_tx, 3 });
 	fake_mark(&H);
 	len = good_ping();
 	IP[9] = IP_PROTO_TCP;
@@ -653,7 +669,7 @@ TEST_MAIN(T(good_echo_answered), T(eth_short_frames), T(eth_header_only),
 	  T(ipv4_ihl_too_small), T(ipv4_ihl_past_end),
 	  T(ipv4_tot_len_past_frame), T(ipv4_tot_len_below_ihl),
 	  T(ipv4_bad_header_csum), T(ipv4_not_ours),
-	  T(ipv4_fragments_dropped), T(ipv4_martian_source), T(ipv4_unicast_in_l2_broadcast),
+	  T(ipv4_fragments_not_delivered_alone), T(ipv4_martian_source), T(ipv4_unicast_in_l2_broadcast),
 	  T(ipv4_options_skipped), T(ipv4_options_validated), T(echo_reply_without_df),
 	  T(ipv4_eth_padding_ignored),
 	  T(ipv4_unknown_proto), T(random_frames))

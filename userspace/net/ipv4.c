@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "csum.h"
+#include "frag.h"
 #include "icmp.h"
+#include "ip.h"
 #include "proto.h"
 #include "stack.h"
 #include "udp.h"
@@ -168,8 +170,30 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 		return;
 	}
 	if (ntohs(ip.frag_off) & (IP_FLAG_MF | IP_OFFMASK)) {
-		stack_count(s, AX_C_ip_frag_dropped);
-		return;
+		/* RFC 791 3.2: reassemble (frag.h); the whole datagram comes
+		 * back, past the l4_filter, with the first fragment's header. */
+		struct frag_in f = {
+			.src = ip_addr_v4(ip.src),
+			.dst = ip_addr_v4(ip.dst),
+			.id = ntohs(ip.id),
+			.offset = (uint32_t)(ntohs(ip.frag_off) & IP_OFFMASK) * 8,
+			.more = !!(ntohs(ip.frag_off) & IP_FLAG_MF),
+			.family = 4,
+			.proto = ip.proto,
+			.l2_mcast = (uint8_t)l2_bcast,
+			.hdr = p,
+			.hdr_len = hlen,
+			.data = p + hlen,
+			.len = tot - hlen,
+		};
+		struct ip_rx rx;
+
+		if (!frag_input(s, &f, &rx))
+			return;
+		p = rx.net;
+		memcpy(&ip, p, sizeof(ip));
+		hlen = (size_t)(ip.ver_ihl & 0x0f) * 4;
+		tot = rx.net_len;
 	}
 	/* Ethernet padding past tot_len is not payload. */
 	switch (ip.proto) {
@@ -190,9 +214,27 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 		}
 		udp_input(s, p, hlen, tot - hlen);
 		break;
-	default:
+	default: {
+		/* RFC 1122 3.2.2.1: a protocol nobody speaks here draws a
+		 * protocol unreachable (as Linux's ip_local_deliver_finish);
+		 * ip_send_error keeps broadcasts and the rate out of it. */
+		struct ip_rx rx = {
+			.src = ip_addr_v4(ip.src),
+			.dst = dst,
+			.net = p,
+			.net_len = tot,
+			.l4 = p + hlen,
+			.l4_len = tot - hlen,
+			.family = 4,
+			.proto = ip.proto,
+			.ttl = ip.ttl,
+			.l2_mcast = (uint8_t)l2_bcast,
+		};
+
 		stack_count(s, AX_C_ip_unknown_proto);
+		ip_send_error(s, &rx, IP_ERR_PROTO_UNREACH, 0);
 		break;
+	}
 	}
 }
 
