@@ -210,17 +210,17 @@ static void ns_input(struct ax_stack *s, const struct ip_rx *rx)
 {
 	const uint8_t *p = rx->l4, *o = p + 24, *sll;
 	size_t olen = rx->l4_len - 24;
-	struct ip_addr target;
+	struct ip_addr target, sn;
 	struct stack_addr *a;
 	int from_any = ip_addr_is_any(&rx->src);
 
 	memcpy(target.b, p + 8, 16);
 	sll = opt_lladdr(o, olen, ND_OPT_SLLAO);
-	/* RFC 4861 7.1.1: a DAD probe (from ::) goes to a solicited-node
-	 * group and names no link-layer address. */
+	ipv6_solicited_node(&target, &sn);
+	/* RFC 4861 7.1.1: a DAD probe (from ::) goes to the target's
+	 * solicited-node group and names no link-layer address. */
 	if (ip_addr_is_multicast6(&target) || ip_addr_is_v4(&target) ||
-	    (from_any && (sll || !ip_addr_is_multicast6(&rx->dst) ||
-			  rx->dst.b[11] != 1 || rx->dst.b[12] != 0xff))) {
+	    (from_any && (sll || !ip_addr_eq(&rx->dst, &sn)))) {
 		stack_count(s, AX_C_nd_malformed);
 		return;
 	}
