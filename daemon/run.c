@@ -539,6 +539,10 @@ int daemon_main(int argc, char **argv)
 	 * duplicate or gone ones out (netcfg.c). */
 	r->stack.addr_event = netcfg_addr_event;
 	r->stack.addr_event_arg = netdev_xdp(r->dev);
+	/* DAD (nd.c) starts as each IPv6 address is added and times its
+	 * wait on the stack's clock: set it first, or the wait is over at the
+	 * first timer run. */
+	stack_set_time(&r->stack, mono_ns());
 	err = netcfg_apply(&nc, &r->stack);
 	if (err)
 		goto out;
