@@ -188,8 +188,9 @@ void ipv6_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_mcast)
 			stack_count(s, AX_C_ip6_not_ours);
 			return;
 		}
-		/* RFC 1122 3.3.6's rule for IPv4, as Linux applies to IPv6
-		 * (ip6_rcv_core: unicast in a multicast frame). */
+		/* Unicast in a link-layer multicast frame: dropped as IPv4
+		 * does (RFC 1122 3.3.6); Linux can (its
+		 * drop_unicast_in_l2_multicast, off by default). */
 		if (l2_mcast) {
 			stack_count(s, AX_C_ip6_l2_mcast);
 			return;
