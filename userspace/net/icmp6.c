@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "frag.h"
 #include "ipv6.h"
 #include "nd.h"
 #include "stack.h"
@@ -32,8 +33,23 @@ static void echo_reply(struct ax_stack *s, const struct ip_rx *rx)
 	if (!b)
 		return;
 	if (rx->l4_len > cap) {
+		/* Larger than the link MTU: in fragments (frag_out.c),
+		 * from the source this tx chose. */
+		struct ip_addr from = tx.src;
+
 		ipv6_tx_abort(s, &tx);
-		stack_count(s, AX_C_icmp6_echo_ignored);
+		if (rx->l4_len > FRAG_TX_MAX) {
+			stack_count(s, AX_C_icmp6_echo_ignored);
+			return;
+		}
+		b = frag_tx_buf(s);
+		memcpy(b, rx->l4, rx->l4_len);
+		b[0] = ICMP6_ECHO_REPLY;
+		b[2] = b[3] = 0;
+		c = ip_l4_csum(&from, &rx->src, IP6_NH_ICMPV6, b, rx->l4_len);
+		memcpy(b + 2, &c, 2);
+		if (frag_send(s, &from, &rx->src, IP6_NH_ICMPV6, b, rx->l4_len) == 0)
+			stack_count(s, AX_C_icmp6_echo_reply_tx);
 		return;
 	}
 	memcpy(b, rx->l4, rx->l4_len);
@@ -203,8 +219,27 @@ int icmp6_send_echo(struct ax_stack *s, const struct ip_addr *dst, uint16_t id,
 	if (!b)
 		return err;
 	if (8 + data_len > cap) {
+		/* Larger than the link MTU: in fragments (frag_out.c). */
+		struct ip_addr from = tx.src;
+
 		ipv6_tx_abort(s, &tx);
-		return -EMSGSIZE;
+		if (data_len > 65535u - 8u - 8u)
+			return -EMSGSIZE;
+		b = frag_tx_buf(s);
+		b[0] = ICMP6_ECHO_REQUEST;
+		b[1] = 0;
+		b[2] = b[3] = 0;
+		b[4] = (uint8_t)(id >> 8);
+		b[5] = (uint8_t)id;
+		b[6] = (uint8_t)(seq >> 8);
+		b[7] = (uint8_t)seq;
+		memcpy(b + 8, data, data_len);
+		c = ip_l4_csum(&from, dst, IP6_NH_ICMPV6, b, 8 + data_len);
+		memcpy(b + 2, &c, 2);
+		err = frag_send(s, &from, dst, IP6_NH_ICMPV6, b, 8 + data_len);
+		if (err == 0)
+			stack_count(s, AX_C_icmp6_echo_tx);
+		return err;
 	}
 	b[0] = ICMP6_ECHO_REQUEST;
 	b[1] = 0;

@@ -7,7 +7,7 @@
  * ip_options_compile does (a malformed one drops the datagram, counted
  * ip_bad_options) and a source route (LSRR, SSRR) drops it too
  * (ip_source_route, RFC 1812 5.2.4.1); no option is acted upon.
- * Fragments are counted and dropped: there is no reassembly yet.
+ * Fragments go to frag.c and come back whole (past the l4_filter).
  * Output sets DF on TCP only (TCP does path MTU discovery, RFC 1191).
  */
 #ifndef AX_IPV4_H

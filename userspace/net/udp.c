@@ -10,6 +10,8 @@
 #include <sys/random.h>
 
 #include "csum.h"
+#include "frag.h"
+#include "pmtu.h"
 #include "icmp.h"
 #include "ip.h"
 #include "proto.h"
@@ -356,8 +358,30 @@ int udp_sendto(struct ax_stack *s, const struct ip_addr *src, const struct ip_ad
 	if (!buf)
 		return err;
 	if (sizeof(h) + len > cap) {
+		/* Larger than the path MTU: in fragments (frag_out.c), as
+		 * Linux's IP_PMTUDISC_WANT does; within it but not the
+		 * device's buffer: the device's limit. */
+		struct ip_addr from = tx.src;
+		size_t iph = ip_addr_is_v4(dst) ? sizeof(struct ipv4_hdr) : 40;
+
 		ip_tx_abort(s, &tx);
-		return -EMSGSIZE;
+		if (len > FRAG_TX_MAX - sizeof(h) || sizeof(h) + len + iph <= pmtu_get(s, dst))
+			return -EMSGSIZE;
+		buf = frag_tx_buf(s);
+		h.sport = htons(sport);
+		h.dport = htons(dport);
+		h.len = htons((uint16_t)(sizeof(h) + len));
+		h.csum = 0;
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), data, len);
+		c = ip_l4_csum(&from, dst, IP_PROTO_UDP, buf, sizeof(h) + len);
+		if (c == 0)
+			c = 0xffff;
+		memcpy(buf + offsetof(struct udp_hdr, csum), &c, 2);
+		err = frag_send(s, &from, dst, IP_PROTO_UDP, buf, sizeof(h) + len);
+		if (err == 0)
+			stack_count(s, AX_C_udp_tx);
+		return err;
 	}
 	h.sport = htons(sport);
 	h.dport = htons(dport);
@@ -382,9 +406,9 @@ int udp_send(struct ax_stack *s, struct udp_pcb *pcb, const struct ip_addr *dst,
 
 	if (dport == 0)
 		return -EINVAL;
-	/* The MTU check before the admitter: a datagram that can never
-	 * leave must not open a flow. */
-	if (len + sizeof(struct udp_hdr) + (ip_addr_is_v4(dst) ? 20 : 40) > s->netif->mtu)
+	/* The size check before the admitter: a datagram that can never
+	 * leave must not open a flow. Over the MTU it leaves in fragments. */
+	if (len > FRAG_TX_MAX - sizeof(struct udp_hdr))
 		return -EMSGSIZE;
 	/* The source now: the admitter sees the flow as it will leave. */
 	if (!ip_addr_is_any(&pcb->laddr)) {
