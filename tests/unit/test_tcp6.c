@@ -653,6 +653,56 @@ TEST(udp_sockets_dual_stack_as_linux)
 	stack_fini(&H.s);
 }
 
+/* An ICMPv6 destination unreachable of code from the peer quoting a UDP
+ * datagram from qsrc:53 to the peer's 5353. */
+static void rx_unreach6(uint8_t code, const struct ip_addr *qsrc)
+{
+	uint8_t m[8 + 40 + 8 + 4];
+
+	memset(m, 0, sizeof(m));
+	m[0] = ICMP6_DEST_UNREACH;
+	m[1] = code;
+	fake_put32(m + 8, 6u << 28);
+	fake_put16(m + 8 + 4, 8 + 4);
+	m[8 + 6] = IP6_NH_UDP;
+	m[8 + 7] = 64;
+	memcpy(m + 8 + 8, qsrc->b, 16);
+	memcpy(m + 8 + 24, peer->b, 16);
+	fake_put16(m + 48, 53);
+	fake_put16(m + 50, 5353);
+	fake_put16(m + 52, 12);
+	ip6_rx_icmp(&H, FAKE_OUR_MAC, FAKE_PEER_MAC, peer, ours, 64, m, sizeof(m));
+}
+
+TEST(icmp6_port_unreachable_reaches_the_connected_udp_socket)
+{
+	struct udp_pcb u;
+
+	REQUIRE(setup() == 0);
+	udp_pcb_init(&u, on_recv, on_err, NULL);
+	u.lport = 53;
+	u.raddr = *peer;
+	u.rport = 5353;
+	REQUIRE(udp_pcb_insert(&H.s, &u) == 0);
+	udp_err = 0;
+	/* Address unreachable (3) is soft (Linux: not fatal): not told. */
+	rx_unreach6(3, ours);
+	CHECK_EQ(udp_err, 0);
+	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_icmp6_rx, 1 },
+		  { AX_C_icmp6_unreach_rx, 1 }, { AX_C_icmp6_err_unused, 1 });
+	/* A quote of a datagram we never sent (its source not ours). */
+	fake_mark(&H);
+	rx_unreach6(4, &ip6_far);
+	CHECK_EQ(udp_err, 0);
+	fake_mark(&H);
+	rx_unreach6(4, ours);
+	CHECK_EQ(udp_err, -ECONNREFUSED);
+	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_icmp6_rx, 1 },
+		  { AX_C_icmp6_unreach_rx, 1 }, { AX_C_udp_icmp_err, 1 });
+	udp_pcb_remove(&H.s, &u);
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(handshake_over_ipv6_announces_mss_of_a_40_byte_header),
 	  T(data_both_ways_with_ipv6_checksums), T(reset_over_ipv6_closed_port_and_connection),
 	  T(dual_stack_listener_takes_ipv4_and_ipv6_syns),
@@ -660,4 +710,5 @@ TEST_MAIN(T(handshake_over_ipv6_announces_mss_of_a_40_byte_header),
 	  T(listener_on_an_address_takes_that_address_first),
 	  T(active_open_over_ipv6_from_the_selected_source), T(syn_cookies_over_ipv6),
 	  T(packet_too_big_lowers_mss_never_below_1280), T(udp_over_ipv6_both_ways),
-	  T(udp_sockets_dual_stack_as_linux))
+	  T(udp_sockets_dual_stack_as_linux),
+	  T(icmp6_port_unreachable_reaches_the_connected_udp_socket))

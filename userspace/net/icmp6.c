@@ -99,6 +99,39 @@ static int quoted_proto(const uint8_t *q, size_t len, const uint8_t **l4, size_t
 	return -1;
 }
 
+/*
+ * RFC 4443 3.1 codes as Linux's icmpv6_err_convert maps them; only its
+ * fatal ones reach a socket without IPV6_RECVERR (__udp6_lib_err), the
+ * rest are soft (0): no route 0, beyond scope 2, address unreachable 3.
+ */
+static int unreach6_errno(uint8_t code)
+{
+	switch (code) {
+	case 1: /* administratively prohibited */
+	case 5: /* source address failed ingress/egress policy */
+	case 6: /* reject route to destination */
+		return -EACCES;
+	case 4: /* port unreachable */
+		return -ECONNREFUSED;
+	default:
+		return 0;
+	}
+}
+
+/* q: the quoted IPv6 header; u: the quoted UDP header. 1 when a socket
+ * was told. The quote's source must be one of our addresses. */
+static int unreach_to_udp(struct ax_stack *s, uint8_t code, const uint8_t *q, const uint8_t *u)
+{
+	struct ip_addr qsrc, qdst;
+
+	memcpy(qsrc.b, q + 8, 16);
+	memcpy(qdst.b, q + 24, 16);
+	if (!stack_addr_local(s, &qsrc))
+		return 0;
+	return udp_icmp_error(s, &qsrc, &qdst, (uint16_t)(u[0] << 8 | u[1]),
+			      (uint16_t)(u[2] << 8 | u[3]), unreach6_errno(code));
+}
+
 static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type)
 {
 	const uint8_t *l4 = NULL;
@@ -120,12 +153,13 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 		break;
 	}
 	proto = quoted_proto(rx->l4 + 8, rx->l4_len - 8, &l4, &l4_len);
-	/* TCP and UDP check the quote against a live connection (RFC 5927)
-	 * once they take IPv6 (the engine part); packet too big goes to
-	 * path MTU discovery (the frag part's). Until then nothing changes. */
-	(void)proto;
-	(void)l4;
-	(void)l4_len;
+	/* A destination unreachable quoting a UDP datagram we sent: UDP
+	 * decides (a connected socket of that very flow hears of it, RFC
+	 * 4443 3.1 / Linux __udp6_lib_err). */
+	if (type == ICMP6_DEST_UNREACH && proto == IP6_NH_UDP && l4_len >= 8 &&
+	    unreach_to_udp(s, rx->l4[1], rx->l4 + 8, l4))
+		return;
+	/* packet too big goes to path MTU discovery (the frag part's). */
 	stack_count(s, AX_C_icmp6_err_unused);
 }
 
