@@ -264,6 +264,22 @@ static uint8_t v4_syn_answer(void)
 	return v.flags;
 }
 
+/* An IPv6 packet to our IPv4 address in its mapped form
+ * (::ffff:10.0.0.1) is no packet of ours (RFC 4291 2.5.5.2: mapped
+ * addresses never appear on the wire): a SYN to it opens nothing and
+ * draws nothing, whatever listens. */
+TEST(ipv6_syn_to_our_mapped_ipv4_address_is_not_ours)
+{
+	REQUIRE(setup() == 0);
+	REQUIRE(tcp_listen(&H.s, PORT, 8, fake_tcp_app_cb(), &A) != NULL);
+	fake_mark(&H);
+	rx_tcp6(peer, FAKE_V4(FAKE_OUR_IP), PPORT, PORT, PISN, 0, TH_SYN, NULL, 0, NULL, 0, 0);
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(H.s.tcp->count, 0);
+	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_ip6_not_ours, 1 });
+	stack_fini(&H.s);
+}
+
 /* The same for an IPv6 SYN from fd00::2 to dst. */
 static uint8_t v6_syn_answer(const struct ip_addr *dst)
 {
@@ -706,6 +722,7 @@ TEST(icmp6_port_unreachable_reaches_the_connected_udp_socket)
 TEST_MAIN(T(handshake_over_ipv6_announces_mss_of_a_40_byte_header),
 	  T(data_both_ways_with_ipv6_checksums), T(reset_over_ipv6_closed_port_and_connection),
 	  T(dual_stack_listener_takes_ipv4_and_ipv6_syns),
+	  T(ipv6_syn_to_our_mapped_ipv4_address_is_not_ours),
 	  T(v6only_listener_refuses_ipv4_and_ipv4_listener_refuses_ipv6),
 	  T(listener_on_an_address_takes_that_address_first),
 	  T(active_open_over_ipv6_from_the_selected_source), T(syn_cookies_over_ipv6),

@@ -195,7 +195,10 @@ void ipv6_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_mcast)
 			return;
 		}
 	} else {
-		if (!stack_addr_local(s, &rx.dst)) {
+		/* Our IPv4 addresses are in the table in their mapped form;
+		 * as an IPv6 destination that form is nobody's (RFC 4291
+		 * 2.5.5.2: never on the wire). */
+		if (ip_addr_is_v4(&rx.dst) || !stack_addr_local(s, &rx.dst)) {
 			stack_count(s, AX_C_ip6_not_ours);
 			return;
 		}
