@@ -14,15 +14,6 @@
 #include "proto.h"
 #include "stack.h"
 
-/* The path MTU to an IPv6 destination: 0 (the link's) until pmtu.c is
- * keyed by struct ip_addr. */
-static size_t pmtu_get6(struct ax_stack *s, const struct ip_addr *dst)
-{
-	(void)s;
-	(void)dst;
-	return 0;
-}
-
 uint8_t *frag_tx_buf(struct ax_stack *s)
 {
 	return s->frag.txbuf;
@@ -97,7 +88,7 @@ static int send6(struct ax_stack *s, const struct ip_addr *src, const struct ip_
 	/* RFC 7739 asks for unpredictable identifications: the counter
 	 * starts from the clock and advances by an odd stride. */
 	uint32_t id;
-	size_t off = 0, mtu = pmtu_get6(s, dst);
+	size_t off = 0, mtu = pmtu_get_addr(s, dst);
 	int err = 0, n = 0;
 
 	if (!s->frag.tx_id6)
@@ -117,8 +108,8 @@ static int send6(struct ax_stack *s, const struct ip_addr *src, const struct ip_
 
 		if (!b)
 			return err;
-		if (mtu && cap > mtu - 40u)
-			cap = mtu - 40u;
+		if (cap > mtu - 40u)
+			cap = mtu - 40u; /* the path's, when narrower (RFC 8201) */
 		chunk = len - off;
 		more = chunk > cap - 8;
 		if (more)

@@ -3,6 +3,9 @@
  */
 #include "pmtu.h"
 
+#include <errno.h>
+#include <string.h>
+
 #include "stack.h"
 
 static uint64_t now_ms(const struct ax_stack *s)
@@ -10,25 +13,37 @@ static uint64_t now_ms(const struct ax_stack *s)
 	return s->now_ns / 1000000u;
 }
 
-uint16_t pmtu_get(struct ax_stack *s, uint32_t dst)
+/* The link's MTU for dst's family: IPv6 takes the router advertisement's
+ * when lower (RFC 4861 6.3.4). */
+static uint16_t link_mtu(const struct ax_stack *s, const struct ip_addr *dst)
 {
+	uint32_t mtu = s->netif->mtu;
+
+	if (!ip_addr_is_v4(dst) && s->nd.mtu && s->nd.mtu < mtu)
+		mtu = s->nd.mtu;
+	return (uint16_t)mtu;
+}
+
+uint16_t pmtu_get_addr(struct ax_stack *s, const struct ip_addr *dst)
+{
+	uint16_t link = link_mtu(s, dst);
 	unsigned int i;
 
 	for (i = 0; i < AX_PMTU_ENTRIES; i++) {
 		struct pmtu_entry *e = &s->pmtu.e[i];
 
-		if (e->dst != dst || !dst)
+		if (!e->used || !ip_addr_eq(&e->dst, dst))
 			continue;
 		if (now_ms(s) >= e->expires_ms) {
-			e->dst = 0; /* aged out (RFC 1191 6.3) */
+			e->used = 0; /* aged out (RFC 1191 6.3, RFC 8201 4) */
 			break;
 		}
-		return e->mtu < s->netif->mtu ? e->mtu : (uint16_t)s->netif->mtu;
+		return e->mtu < link ? e->mtu : link;
 	}
-	return (uint16_t)s->netif->mtu;
+	return link;
 }
 
-void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu)
+void pmtu_set_addr(struct ax_stack *s, const struct ip_addr *dst, uint16_t mtu)
 {
 	struct pmtu_entry *same = NULL, *free_e = NULL, *oldest = NULL;
 	unsigned int i;
@@ -36,9 +51,9 @@ void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu)
 	for (i = 0; i < AX_PMTU_ENTRIES && !same; i++) {
 		struct pmtu_entry *e = &s->pmtu.e[i];
 
-		if (e->dst == dst)
+		if (e->used && ip_addr_eq(&e->dst, dst))
 			same = e;
-		else if (!e->dst || now_ms(s) >= e->expires_ms)
+		else if (!e->used || now_ms(s) >= e->expires_ms)
 			free_e = free_e ? free_e : e;
 		else if (!oldest || e->expires_ms < oldest->expires_ms)
 			oldest = e;
@@ -46,7 +61,53 @@ void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu)
 	/* Full: the entry nearest its end goes. */
 	if (!same)
 		same = free_e ? free_e : oldest;
-	same->dst = dst;
+	same->dst = *dst;
+	same->used = 1;
 	same->mtu = mtu;
 	same->expires_ms = now_ms(s) + AX_PMTU_AGE_MS;
+}
+
+uint16_t pmtu_get(struct ax_stack *s, uint32_t dst)
+{
+	struct ip_addr a = ip_addr_v4(dst);
+
+	if (!dst)
+		return (uint16_t)s->netif->mtu;
+	return pmtu_get_addr(s, &a);
+}
+
+void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu)
+{
+	struct ip_addr a = ip_addr_v4(dst);
+
+	pmtu_set_addr(s, &a, mtu);
+}
+
+int pmtu_icmp6_ptb(struct ax_stack *s, uint32_t mtu, const uint8_t *q, size_t qlen,
+		   int proto)
+{
+	struct ip_addr src, dst;
+
+	/* RFC 4443 3.2 / RFC 5927: the quote must be a packet we sent:
+	 * from one of our addresses. TCP's quote must also name a live
+	 * connection and a byte in flight: TCP checks that (IPv4 today,
+	 * tcp_icmp_frag_needed); IPv6 TCP has no connection yet. */
+	if (qlen < 40 || proto < 0 || proto == 6)
+		goto reject;
+	memcpy(src.b, q + 8, 16);
+	memcpy(dst.b, q + 24, 16);
+	if (!stack_addr_local(s, &src) || ip_addr_is_multicast6(&dst))
+		goto reject;
+	/* RFC 8201 4: never below the IPv6 minimum link MTU (and RFC 8021:
+	 * no atomic fragments instead). */
+	if (mtu < 1280u)
+		mtu = 1280u;
+	if (mtu >= pmtu_get_addr(s, &dst))
+		return 0;
+	pmtu_set_addr(s, &dst, (uint16_t)mtu);
+	stack_count(s, AX_C_frag_pmtu_lowered);
+	return 1;
+reject:
+	stack_count(s, AX_C_frag_pmtu_rejected);
+	return -EINVAL;
 }
