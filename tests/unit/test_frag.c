@@ -704,9 +704,44 @@ TEST(v6_packet_too_big_lowers_path_mtu)
 	CHECK_EQ(pmtu_get_addr(&H.s, &ip6_peer_g), 1280);
 }
 
+/* RFC 6980 5: a neighbor solicitation for our address that came in two
+ * fragments is reassembled, then ignored (counted), never answered; the
+ * same solicitation whole is answered. */
+TEST(v6_nd_in_fragments_ignored)
+{
+	static uint8_t ns[64], pl[64], f[256];
+	size_t n, len;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	n = ip6_ns(ns, &ip6_our_g, FAKE_PEER_MAC);
+	ip6_icmp_fix(ns, n, &ip6_peer_g, &ip6_our_g);
+	/* fragment header (Next Header 58, id 77), the first 16 bytes */
+	memset(pl, 0, 8);
+	pl[0] = 58;
+	pl[3] = 1;
+	fake_put32(pl + 4, 77);
+	memcpy(pl + 8, ns, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 255, pl, 24);
+	fake_rx(&H, f, len);
+	pl[3] = 16; /* offset 16, last */
+	memcpy(pl + 8, ns + 16, n - 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 255, pl,
+			8 + n - 16);
+	fake_rx(&H, f, len);
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_ip6_rx, 2 }, { AX_C_frag_rx, 2 },
+		  { AX_C_frag_reassembled, 1 }, { AX_C_frag_bufs_peak, 1 }, { AX_C_icmp6_rx, 1 },
+		  { AX_C_frag_nd_ignored, 1 });
+	fake_mark(&H);
+	ip6_rx_icmp(&H, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 255, ns, n);
+	CHECK_EQ(H.nif.n, 1);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
-	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu))
+	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
+	  T(v6_nd_in_fragments_ignored))

@@ -206,6 +206,12 @@ void icmp6_input(struct ax_stack *s, const struct ip_rx *rx)
 	case ND_NS:
 	case ND_NA:
 	case ND_REDIRECT:
+		/* RFC 6980 5: ND in fragments is ignored (a fragment header
+		 * hides its options from RA guards and the like). */
+		if (rx->reassembled) {
+			stack_count(s, AX_C_frag_nd_ignored);
+			return;
+		}
 		nd_input(s, rx);
 		return;
 	default:
