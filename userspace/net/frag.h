@@ -158,4 +158,15 @@ uint8_t *frag_tx_buf(struct ax_stack *s);
 int frag_send(struct ax_stack *s, const struct ip_addr *src, const struct ip_addr *dst,
 	      uint8_t proto, const uint8_t *l4, size_t len);
 
+/*
+ * An ICMPv6 packet too big (RFC 4443 3.2) saying mtu, quoting q/qlen (the
+ * packet we sent, from its IPv6 header) whose L4 protocol is proto (-1
+ * unknown): lowers the path MTU to the quote's destination (RFC 8201),
+ * never below 1280, when the quote is from one of our addresses and not
+ * TCP (TCP validates against its connection, RFC 5927). 1 lowered, 0
+ * nothing to lower, -EINVAL rejected (counted frag_pmtu_rejected).
+ */
+int frag_pmtu_ptb6(struct ax_stack *s, uint32_t mtu, const uint8_t *q, size_t qlen,
+		   int proto);
+
 #endif /* AX_FRAG_H */

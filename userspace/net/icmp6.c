@@ -122,11 +122,11 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 	}
 	proto = quoted_proto(rx->l4 + 8, rx->l4_len - 8, &l4, &l4_len);
 	if (type == ICMP6_PACKET_TOO_BIG) {
-		/* RFC 8201: path MTU discovery (pmtu.c). */
+		/* RFC 8201: path MTU discovery (frag_out.c). */
 		uint32_t mtu = (uint32_t)rx->l4[4] << 24 | (uint32_t)rx->l4[5] << 16 |
 			       (uint32_t)rx->l4[6] << 8 | rx->l4[7];
 
-		pmtu_icmp6_ptb(s, mtu, rx->l4 + 8, rx->l4_len - 8, proto);
+		frag_pmtu_ptb6(s, mtu, rx->l4 + 8, rx->l4_len - 8, proto);
 		return;
 	}
 	/* TCP and UDP check the quote against a live connection (RFC 5927)

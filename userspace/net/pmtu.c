@@ -3,9 +3,6 @@
  */
 #include "pmtu.h"
 
-#include <errno.h>
-#include <string.h>
-
 #include "stack.h"
 
 static uint64_t now_ms(const struct ax_stack *s)
@@ -81,33 +78,4 @@ void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu)
 	struct ip_addr a = ip_addr_v4(dst);
 
 	pmtu_set_addr(s, &a, mtu);
-}
-
-int pmtu_icmp6_ptb(struct ax_stack *s, uint32_t mtu, const uint8_t *q, size_t qlen,
-		   int proto)
-{
-	struct ip_addr src, dst;
-
-	/* RFC 4443 3.2 / RFC 5927: the quote must be a packet we sent:
-	 * from one of our addresses. TCP's quote must also name a live
-	 * connection and a byte in flight: TCP checks that (IPv4 today,
-	 * tcp_icmp_frag_needed); IPv6 TCP has no connection yet. */
-	if (qlen < 40 || proto < 0 || proto == 6)
-		goto reject;
-	memcpy(src.b, q + 8, 16);
-	memcpy(dst.b, q + 24, 16);
-	if (!stack_addr_local(s, &src) || ip_addr_is_multicast6(&dst))
-		goto reject;
-	/* RFC 8201 4: never below the IPv6 minimum link MTU (and RFC 8021:
-	 * no atomic fragments instead). */
-	if (mtu < 1280u)
-		mtu = 1280u;
-	if (mtu >= pmtu_get_addr(s, &dst))
-		return 0;
-	pmtu_set_addr(s, &dst, (uint16_t)mtu);
-	stack_count(s, AX_C_frag_pmtu_lowered);
-	return 1;
-reject:
-	stack_count(s, AX_C_frag_pmtu_rejected);
-	return -EINVAL;
 }

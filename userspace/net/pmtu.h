@@ -5,7 +5,8 @@
  * TCP writes here only after validating the ICMP message that taught it
  * against a live connection (tcp_icmp_frag_needed, RFC 5927): an off-path
  * sender cannot fill the table with it; IPv6 packet too big about UDP or
- * ICMPv6 we sent writes here too (icmp6.c, RFC 8201), never below 1280. A learned value is forgotten
+ * ICMPv6 we sent writes here too (frag_pmtu_ptb6, RFC 8201), never below
+ * 1280. A learned value is forgotten
  * after AX_PMTU_AGE_MS (RFC 1191 6.3: ten minutes), so a path that widened
  * is used again by later connections; connections already open keep their
  * lowered MSS. The table is a fixed array of AX_PMTU_ENTRIES, searched
@@ -43,16 +44,5 @@ void pmtu_set_addr(struct ax_stack *s, const struct ip_addr *dst, uint16_t mtu);
  * holds a struct ip_addr). */
 uint16_t pmtu_get(struct ax_stack *s, uint32_t dst);
 void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu);
-
-/*
- * An ICMPv6 packet too big (RFC 4443 3.2) saying mtu, quoting q/qlen (the
- * packet we sent, from its IPv6 header) whose L4 protocol is proto (-1
- * unknown): lowers the path MTU to the quote's destination (RFC 8201),
- * never below 1280, when the quote is from one of our addresses and not
- * TCP (TCP validates against its connection, RFC 5927). 1 lowered, 0
- * nothing to lower, -EINVAL rejected (counted frag_pmtu_rejected).
- */
-int pmtu_icmp6_ptb(struct ax_stack *s, uint32_t mtu, const uint8_t *q, size_t qlen,
-		   int proto);
 
 #endif /* AX_PMTU_H */
