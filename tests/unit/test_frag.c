@@ -738,10 +738,50 @@ TEST(v6_nd_in_fragments_ignored)
 	CHECK_EQ(H.nif.n, 1);
 }
 
+/* RFC 8200 4.5: the reassembled packet's unfragmentable part is the first
+ * fragment's. Here the first fragment carries a destination options
+ * header before its fragment header and the last (arriving last) does
+ * not: the echo request is still found after the first fragment's
+ * headers, and answered. */
+TEST(v6_first_fragment_headers_kept)
+{
+	static uint8_t icmp[64], pl[128], f[256];
+	size_t n, len;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_mark(&H);
+	n = ip6_echo(icmp, ICMP6_ECHO_REQUEST, 0x1234, 7, 24);
+	ip6_icmp_fix(icmp, n, &ip6_peer_g, &ip6_our_g);
+	REQUIRE(n == 32);
+	/* destination options (Next Header 44, PadN), fragment header */
+	memset(pl, 0, 16);
+	pl[0] = 44;
+	pl[2] = 1;
+	pl[3] = 4;
+	pl[8] = 58;
+	pl[11] = 1;
+	fake_put32(pl + 12, 99);
+	memcpy(pl + 16, icmp, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 60, 64, pl, 32);
+	fake_rx(&H, f, len);
+	memset(pl, 0, 8);
+	pl[0] = 58;
+	pl[3] = 16;
+	fake_put32(pl + 4, 99);
+	memcpy(pl + 8, icmp + 16, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 64, pl, 24);
+	fake_rx(&H, f, len);
+	CHECK_EQ(H.s.cnt[AX_C_frag_reassembled] - H.mark[AX_C_frag_reassembled], 1);
+	CHECK_EQ(H.s.cnt[AX_C_icmp6_echo_reply_tx] - H.mark[AX_C_icmp6_echo_reply_tx], 1);
+	CHECK_EQ(H.nif.n, 1);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
 	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
-	  T(v6_nd_in_fragments_ignored))
+	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept))
