@@ -673,13 +673,13 @@ TEST(v6_packet_too_big_lowers_path_mtu)
 	CHECK_EQ(H.nif.frames[0].len, 14 + 40 + 8 + 1400);
 	qlen = H.nif.frames[0].len - 14;
 	memcpy(q, H.nif.frames[0].data + 14, qlen);
-	CHECK_EQ(pmtu_get_addr(&H.s, &ip6_peer_g), 1500);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1500);
 
 	fake_mark(&H);
 	rx_ptb(600, q, qlen);
 	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 1);
 	CHECK_EQ(H.s.cnt[AX_C_icmp6_ptb_rx] - H.mark[AX_C_icmp6_ptb_rx], 1);
-	CHECK_EQ(pmtu_get_addr(&H.s, &ip6_peer_g), 1280);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
 	CHECK_EQ(H.nif.n, 0);
 	fake_mark(&H);
 	REQUIRE(icmp6_send_echo(&H.s, &ip6_peer_g, 5, 2, dgram, 1400) == 0);
@@ -692,7 +692,7 @@ TEST(v6_packet_too_big_lowers_path_mtu)
 	/* Larger: nothing. Not from us, or TCP: rejected. */
 	fake_mark(&H);
 	rx_ptb(1400, q, qlen);
-	CHECK_EQ(pmtu_get_addr(&H.s, &ip6_peer_g), 1280);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
 	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 0);
 	q[8 + 15] ^= 0x55; /* the quote's source: not one of ours */
 	rx_ptb(1300, q, qlen);
@@ -701,7 +701,7 @@ TEST(v6_packet_too_big_lowers_path_mtu)
 	rx_ptb(1300, q, qlen);
 	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_rejected] - H.mark[AX_C_frag_pmtu_rejected], 2);
 	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 0);
-	CHECK_EQ(pmtu_get_addr(&H.s, &ip6_peer_g), 1280);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
 }
 
 /* RFC 6980 5: a neighbor solicitation for our address that came in two

@@ -161,12 +161,14 @@ int frag_send(struct ax_stack *s, const struct ip_addr *src, const struct ip_add
 /*
  * An ICMPv6 packet too big (RFC 4443 3.2) saying mtu, quoting q/qlen (the
  * packet we sent, from its IPv6 header) whose L4 protocol is proto (-1
- * unknown): lowers the path MTU to the quote's destination (RFC 8201),
- * never below 1280, when the quote is from one of our addresses and not
- * TCP (TCP validates against its connection, RFC 5927). 1 lowered, 0
- * nothing to lower, -EINVAL rejected (counted frag_pmtu_rejected).
+ * unknown) and L4 header l4/l4_len: when the quote is from one of our
+ * addresses, TCP's goes to tcp_icmp_frag_needed (a live connection and a
+ * byte in flight, RFC 5927; the MSS follows), anything else lowers the
+ * path MTU to the quote's destination (RFC 8201), never below 1280
+ * (frag_pmtu_lowered). 1 lowered, 0 nothing to lower, -EINVAL rejected
+ * (frag_pmtu_rejected).
  */
 int frag_pmtu_ptb6(struct ax_stack *s, uint32_t mtu, const uint8_t *q, size_t qlen,
-		   int proto);
+		   int proto, const uint8_t *l4, size_t l4_len);
 
 #endif /* AX_FRAG_H */

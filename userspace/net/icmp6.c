@@ -33,7 +33,7 @@ static void echo_reply(struct ax_stack *s, const struct ip_rx *rx)
 	b = ipv6_tx_begin(s, src, &rx->src, IP6_NH_ICMPV6, &tx, &cap, &err);
 	if (!b)
 		return;
-	if (rx->l4_len > cap || rx->l4_len + IP6_HLEN > pmtu_get_addr(s, &rx->src)) {
+	if (rx->l4_len > cap || rx->l4_len + IP6_HLEN > pmtu_get(s, &rx->src)) {
 		/* Larger than the path MTU: in fragments (frag_out.c),
 		 * from the source this tx chose. */
 		struct ip_addr from = tx.src;
@@ -126,7 +126,7 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 		uint32_t mtu = (uint32_t)rx->l4[4] << 24 | (uint32_t)rx->l4[5] << 16 |
 			       (uint32_t)rx->l4[6] << 8 | rx->l4[7];
 
-		frag_pmtu_ptb6(s, mtu, rx->l4 + 8, rx->l4_len - 8, proto);
+		frag_pmtu_ptb6(s, mtu, rx->l4 + 8, rx->l4_len - 8, proto, l4, l4_len);
 		return;
 	}
 	/* TCP and UDP check the quote against a live connection (RFC 5927)
@@ -233,7 +233,7 @@ int icmp6_send_echo(struct ax_stack *s, const struct ip_addr *dst, uint16_t id,
 
 	if (!b)
 		return err;
-	if (8 + data_len > cap || 8 + data_len + IP6_HLEN > pmtu_get_addr(s, dst)) {
+	if (8 + data_len > cap || 8 + data_len + IP6_HLEN > pmtu_get(s, dst)) {
 		/* Larger than the path MTU: in fragments (frag_out.c). */
 		struct ip_addr from = tx.src;
 

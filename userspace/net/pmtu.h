@@ -2,11 +2,9 @@
  * pmtu.h - path MTUs learned per destination (RFC 1191), so that a new
  * connection to a host behind a narrower link starts with the right MSS.
  *
- * TCP writes here only after validating the ICMP message that taught it
- * against a live connection (tcp_icmp_frag_needed, RFC 5927): an off-path
- * sender cannot fill the table with it; IPv6 packet too big about UDP or
- * ICMPv6 we sent writes here too (frag_pmtu_ptb6, RFC 8201), never below
- * 1280. A learned value is forgotten
+ * Only TCP writes here, and only after validating the ICMP message that
+ * taught it against a live connection (tcp_icmp_frag_needed, RFC 5927):
+ * an off-path sender cannot fill the table. A learned value is forgotten
  * after AX_PMTU_AGE_MS (RFC 1191 6.3: ten minutes), so a path that widened
  * is used again by later connections; connections already open keep their
  * lowered MSS. The table is a fixed array of AX_PMTU_ENTRIES, searched
@@ -25,8 +23,7 @@
 struct ax_stack;
 
 struct pmtu_entry {
-	struct ip_addr dst;  /* either family (ipaddr.h) */
-	uint8_t used;
+	struct ip_addr dst;  /* either family; :: (all zero): free */
 	uint16_t mtu;
 	uint64_t expires_ms;
 };
@@ -35,14 +32,11 @@ struct pmtu_table {
 	struct pmtu_entry e[AX_PMTU_ENTRIES];
 };
 
-/* The path MTU to dst, either family: the learned one while it lasts,
- * else the link's (IPv6: the router advertisement's MTU when lower). */
-uint16_t pmtu_get_addr(struct ax_stack *s, const struct ip_addr *dst);
-/* Remember mtu (the caller checked its bounds) for dst. */
-void pmtu_set_addr(struct ax_stack *s, const struct ip_addr *dst, uint16_t mtu);
-/* The same for an IPv4 address in network order (until every caller
- * holds a struct ip_addr). */
-uint16_t pmtu_get(struct ax_stack *s, uint32_t dst);
-void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu);
+/* The path MTU to dst (either family): the learned one while it lasts,
+ * else the device's. */
+uint16_t pmtu_get(struct ax_stack *s, const struct ip_addr *dst);
+/* Remember mtu (the family's minimum, AX_PMTU_MIN or AX_PMTU_MIN6,
+ * ..device MTU; the caller checked) for dst. */
+void pmtu_set(struct ax_stack *s, const struct ip_addr *dst, uint16_t mtu);
 
 #endif /* AX_PMTU_H */
