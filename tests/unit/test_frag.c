@@ -778,10 +778,98 @@ TEST(v6_first_fragment_headers_kept)
 	CHECK_EQ(H.nif.n, 1);
 }
 
+/* A TCP segment from the peer (fd00::2:40000) to our port 80 over IPv6,
+ * with opts (a multiple of 4 bytes). */
+static void rx_tcp6(uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opts,
+		    size_t olen)
+{
+	static uint8_t t[64], f[256];
+	size_t n = 20 + olen;
+
+	memset(t, 0, 20);
+	fake_put16(t, 40000);
+	fake_put16(t + 2, 80);
+	fake_put32(t + 4, seq);
+	fake_put32(t + 8, ack);
+	t[12] = (uint8_t)((n / 4) << 4);
+	t[13] = flags;
+	fake_put16(t + 14, 65535);
+	if (olen)
+		memcpy(t + 20, opts, olen);
+	fake_put16(t + 16, ip6_csum(&ip6_peer_g, &ip6_our_g, 6, t, n));
+	fake_rx(&H, f, ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 6, 64, t,
+				 n));
+}
+
+/*
+ * RFC 8201 with RFC 5927 for TCP over IPv6: a packet too big quoting a
+ * segment in flight of a live connection lowers the connection's MSS to
+ * the path's (1280 - 40 - 20) and what was in flight leaves again at
+ * that size; the same message quoting a sequence number not in flight
+ * changes nothing and is counted rejected.
+ */
+TEST(v6_tcp_packet_too_big_lowers_mss)
+{
+	static const uint8_t mss1440[4] = { 2, 4, 0x05, 0xa0 };
+	static struct fake_tcp_app app;
+	static uint8_t q[1600];
+	struct tcp_pcb *l;
+	uint32_t iss;
+	size_t qlen;
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	memset(&app, 0, sizeof(app));
+	l = tcp_listen(&H.s, 80, 8, fake_tcp_app_cb(), &app);
+	REQUIRE(l != NULL);
+	fake_mark(&H);
+	rx_tcp6(1000, 0, TH_SYN, mss1440, 4);
+	REQUIRE(H.nif.n == 1);
+	iss = fake_get32(H.nif.frames[0].data + 14 + 40 + 4);
+	fake_mark(&H);
+	rx_tcp6(1001, iss + 1, TH_ACK, NULL, 0);
+	REQUIRE(app.pcb != NULL);
+	CHECK_EQ(app.pcb->mss, 1440);
+	fake_mark(&H);
+	CHECK_EQ(tcp_write(app.pcb, dgram, 3000), 3000);
+	REQUIRE(H.nif.n == 2); /* two full segments; Nagle holds the tail */
+	CHECK_EQ(H.nif.frames[0].len, 14 + 40 + 20 + 1440);
+	qlen = H.nif.frames[0].len - 14;
+	memcpy(q, H.nif.frames[0].data + 14, qlen);
+
+	/* Quoting a sequence number not in flight: nothing. */
+	fake_put32(q + 40 + 4, iss + 100000);
+	fake_mark(&H);
+	rx_ptb(1280, q, qlen);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_rejected] - H.mark[AX_C_frag_pmtu_rejected], 1);
+	CHECK_EQ(app.pcb->mss, 1440);
+	CHECK_EQ(H.nif.n, 0);
+	/* The real quote. */
+	fake_put32(q + 40 + 4, iss + 1);
+	fake_mark(&H);
+	rx_ptb(1280, q, qlen);
+	CHECK_EQ(H.s.cnt[AX_C_tcp_pmtu_lowered] - H.mark[AX_C_tcp_pmtu_lowered], 1);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_rejected] - H.mark[AX_C_frag_pmtu_rejected], 0);
+	CHECK_EQ(app.pcb->mss, 1280 - 40 - 20);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
+	CHECK(H.nif.n >= 3);
+	for (i = 0; i < H.nif.n; i++) {
+		CHECK(H.nif.frames[i].len <= 14 + 1280);
+		CHECK_EQ(H.nif.frames[i].data[14 + 6], 6); /* TCP never fragments */
+	}
+	CHECK_EQ(fake_get32(H.nif.frames[0].data + 14 + 40 + 4), iss + 1);
+	tcp_close(app.pcb);
+	tcp_close(l);
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
 	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
-	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept))
+	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept),
+	  T(v6_tcp_packet_too_big_lowers_mss))
