@@ -865,6 +865,61 @@ TEST(v6_tcp_packet_too_big_lowers_mss)
 	stack_fini(&H.s);
 }
 
+static struct {
+	unsigned int calls;
+	size_t len;
+	uint16_t sport;
+	int same;
+} urx;
+
+static void on_udp(void *arg, const struct ip_addr *src, uint16_t sport, uint16_t dport,
+		   const uint8_t *data, size_t len)
+{
+	(void)arg;
+	(void)dport;
+	urx.calls++;
+	urx.len = len;
+	urx.sport = sport;
+	urx.same = ip_addr_eq(src, &ip6_our_g) && len <= sizeof(dgram) &&
+		   memcmp(data, dgram, len) == 0;
+}
+
+/* UDP larger than the MTU over IPv6 leaves in fragments (the checksum over
+ * the whole datagram, RFC 8200 8.1), and a peer stack reassembles and
+ * delivers all 4000 bytes to its bound port. */
+TEST(v6_udp_4000_fragmented)
+{
+	struct ip_addr ll = ip6_ll(FAKE_PEER_MAC);
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_netif_init(&P.nif, FAKE_PEER_MAC);
+	REQUIRE(stack_init(&P.s, &P.nif.netif, FAKE_PEER_IP, FAKE_PREFIX, 0) == 0);
+	stack_set_time(&P.s, MS_TO_NS(1000));
+	REQUIRE(stack_addr_add(&P.s, &ll, 64, STACK_ADDR_F_LINKLOCAL) == 0);
+	REQUIRE(stack_addr_add(&P.s, &ip6_peer_g, 64, STACK_ADDR_F_STATIC) == 0);
+	fake_advance(&P, AX_ND_DAD_WAIT_MS);
+	REQUIRE(udp_bind(&P.s, 5353, on_udp, NULL) == 0);
+	fake_mark(&P);
+	fake_mark(&H);
+	memset(&urx, 0, sizeof(urx));
+	REQUIRE(udp_sendto(&H.s, NULL, &ip6_peer_g, 4444, 5353, dgram, 4000) == 0);
+	REQUIRE(H.nif.n == 3);
+	CHECK_EQ(H.nif.frames[0].data[14 + 6], 44);
+	CHECK_EQ(H.nif.frames[0].data[14 + 40], 17);
+	CHECK_CNT(&H, { AX_C_udp_tx, 1 }, { AX_C_ip6_tx, 3 }, { AX_C_eth_tx, 3 },
+		  { AX_C_frag_tx, 3 }, { AX_C_frag_tx_datagrams, 1 });
+	wire(&H, &P);
+	CHECK_EQ(urx.calls, 1);
+	CHECK_EQ(urx.len, 4000);
+	CHECK_EQ(urx.sport, 4444);
+	CHECK(urx.same);
+	CHECK_EQ(P.s.cnt[AX_C_frag_reassembled] - P.mark[AX_C_frag_reassembled], 1);
+	CHECK_EQ(P.s.cnt[AX_C_udp_bad_csum] - P.mark[AX_C_udp_bad_csum], 0);
+	stack_fini(&P.s);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
@@ -872,4 +927,4 @@ TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
 	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
 	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept),
-	  T(v6_tcp_packet_too_big_lowers_mss))
+	  T(v6_tcp_packet_too_big_lowers_mss), T(v6_udp_4000_fragmented))
