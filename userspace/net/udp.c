@@ -407,7 +407,8 @@ int udp_send(struct ax_stack *s, struct udp_pcb *pcb, const struct ip_addr *dst,
 	if (dport == 0)
 		return -EINVAL;
 	/* The size check before the admitter: a datagram that can never
-	 * leave must not open a flow. Over the MTU it leaves in fragments. */
+	 * leave must not open a flow. Over the MTU it leaves in fragments;
+	 * IPv6's payload may be 65535 less the fragment header. */
 	if (len > FRAG_TX_MAX - sizeof(struct udp_hdr))
 		return -EMSGSIZE;
 	/* The source now: the admitter sees the flow as it will leave. */
