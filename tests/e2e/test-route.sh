@@ -4,8 +4,10 @@
 # (net M through R1, net K through R2). axnet reaches H through its default
 # gateway R1 (--gw) and H's K address through R2 (--route K via R2); a
 # destination with no route gives ENETUNREACH; `axnet route --json` is
-# exact. Both families: pings both ways of routing in each; TCP over
-# IPv4 (TCP over IPv6 joins when the engine speaks it).
+# exact; H's UDP to a closed port draws port unreachables back through
+# the gateway, rate-limited per destination. Both families: pings both ways
+# of routing in each; TCP over IPv4 (TCP over IPv6 joins once the socket
+# layer's AF_INET6 and the engine's IPv6 TCP are in).
 . "$(dirname "$0")/lib.sh"
 
 NS_R1=$NS_B
@@ -192,8 +194,47 @@ r2=$(( $(ip netns exec "$NS_R2" cat /sys/class/net/r2h/statistics/tx_packets) - 
 [ "$r2" -ge 6 ] || fail "R2 forwarded $r2 packets to H, want >= 6"
 pass "R2 forwarded the --route traffic ($r2 packets)"
 
-# Still no route for what neither gateway covers? IPv4 has a default now;
-# a destination of no family route is covered in phase 1.
+# ICMP errors find their way back through the gateway: H's UDP to a port
+# axnet does not serve draws a port unreachable (ECONNREFUSED on H's
+# connected socket), both families; a burst gets AX_ICMP_ERR_SRC_BURST (6)
+# answers, the rest are counted as limited.
+snapshot
+e4=$(snap engine icmp_err_tx) e6=$(snap engine icmp6_err_tx)
+l4=$(snap engine icmp_err_rate_limited) l6=$(snap engine icmp6_err_rate_limited)
+got=$(ip netns exec "$NS_H" /usr/bin/python3 - "$L4.2" "${L6}:2" <<'PY'
+import select, socket, sys, time
+out = []
+for fam, dst in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+    # All ten at once (well inside a second: no token comes back), then
+    # collect the answers for up to 2 s.
+    socks = []
+    for i in range(10):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        s.connect((dst, 9999))
+        s.send(b"x")
+        socks.append(s)
+    refused, end = 0, time.monotonic() + 2
+    while socks and time.monotonic() < end:
+        r, _, _ = select.select(socks, [], [], max(0, end - time.monotonic()))
+        for s in r:
+            try:
+                s.recv(10)
+            except ConnectionRefusedError:
+                refused += 1
+            except OSError:
+                pass
+            socks.remove(s)
+            s.close()
+    out.append(str(refused))
+print(" ".join(out))
+PY
+) || fail "UDP from H"
+expect_eq "port unreachables H got (IPv4 IPv6) of 10 each" "$got" "6 6"
+snapshot
+expect_eq "icmp_err_tx, icmp6_err_tx" "$(( $(snap engine icmp_err_tx) - e4 )) $(( $(snap engine icmp6_err_tx) - e6 ))" "6 6"
+expect_eq "rate limited (IPv4 IPv6)" \
+	"$(( $(snap engine icmp_err_rate_limited) - l4 )) $(( $(snap engine icmp6_err_rate_limited) - l6 ))" "4 4"
 stop_axnet
 
 # --- 3. bad values name the option and value --------------------------------------
