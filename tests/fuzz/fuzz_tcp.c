@@ -185,8 +185,8 @@ static void adm_forget(void *arg, struct tcp_pcb *pcb)
 		}
 }
 
-static int adm_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-		     const void *owner)
+static int adm_check(void *arg, const struct ip_addr *laddr, uint16_t lport,
+		     const struct ip_addr *raddr, uint16_t rport, const void *owner)
 {
 	(void)arg;
 	(void)laddr;

@@ -207,19 +207,6 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 		/* RFC 1122 3.2.2.1: a protocol nobody speaks here draws a
 		 * protocol unreachable (as Linux's ip_local_deliver_finish);
 		 * ip_send_error keeps broadcasts and the rate out of it. */
-		struct ip_rx rx = {
-			.src = ip_addr_v4(ip.src),
-			.dst = dst,
-			.net = p,
-			.net_len = tot,
-			.l4 = p + hlen,
-			.l4_len = tot - hlen,
-			.family = 4,
-			.proto = ip.proto,
-			.ttl = ip.ttl,
-			.l2_mcast = (uint8_t)l2_bcast,
-		};
-
 		stack_count(s, AX_C_ip_unknown_proto);
 		ip_send_error(s, &rx, IP_ERR_PROTO_UNREACH, 0);
 		break;
