@@ -30,6 +30,7 @@ int sock_layer_open(struct sock_layer **out, const struct sock_config *cfg)
 		return -ENOMEM;
 	l->s = cfg->stack;
 	l->port_lo = lo;
+	l->ifindex = cfg->ifindex;
 	l->port_hi = hi;
 	randombytes_buf(l->port_key, sizeof(l->port_key));
 	*out = l;

@@ -49,6 +49,8 @@ struct sock;
 struct sock_config {
 	struct ax_stack *stack;
 	uint16_t port_lo, port_hi; /* --ports; 0, 0: AX_PORT_LO..AX_PORT_HI */
+	uint32_t ifindex;          /* the interface's: link-local scope ids
+	                            * (sin6_scope_id); 0: any nonzero one */
 };
 
 /* 0, -EINVAL (lo > hi, lo 0), -ENOMEM. */

@@ -32,6 +32,8 @@ enum { SHUT_RD_F = 1, SHUT_WR_F = 2 };
 struct sock {
 	struct sock_layer *l;
 	int type;             /* SOCK_STREAM, SOCK_DGRAM */
+	int family;           /* AF_INET or AF_INET6 (addr.c speaks it) */
+	int v6only;           /* IPV6_V6ONLY: AF_INET6 without IPv4 */
 	enum sock_state state;
 	const struct ax_cred *owner;
 	sock_event_fn ev;
@@ -77,6 +79,7 @@ struct sock {
 
 struct sock_layer {
 	struct ax_stack *s;
+	uint32_t ifindex;       /* sock_config's: link-local scope ids */
 	uint16_t port_lo, port_hi;
 	uint64_t port_key[2];   /* RFC 6056 F(): SipHash key */
 	uint32_t port_next;     /* RFC 6056 algorithm 3's next_ephemeral */
@@ -132,5 +135,17 @@ ssize_t udp_sock_send(struct sock *so, const void *buf, size_t len, int flags,
 ssize_t udp_sock_recv(struct sock *so, void *buf, size_t len, int flags, struct sockaddr *from,
 		      socklen_t *fromlen);
 uint32_t udp_sock_rcvbuf(const struct sock *so);
+
+/* addr.c: a user address for so (its family's sockaddr) as an engine
+ * address and a host-order port: 0, 1 (AF_UNSPEC where Linux takes it as
+ * no address: sendto on AF_INET6) or -errno as Linux answers op. */
+enum { SOCK_ADDR_BIND, SOCK_ADDR_CONNECT_TCP, SOCK_ADDR_CONNECT_UDP, SOCK_ADDR_SENDTO };
+int sock_addr_get(const struct sock *so, const struct sockaddr *sa, socklen_t len, int op,
+		  struct ip_addr *a, uint16_t *port);
+/* a:port as so's family shows it (IPv4 mapped on AF_INET6, a link-local
+ * address with our ifindex as its scope), truncated to *len as Linux;
+ * *len set to the full size. */
+void sock_addr_put(const struct sock *so, const struct ip_addr *a, uint16_t port,
+		   struct sockaddr *sa, socklen_t *len);
 
 #endif /* AX_SOCK_PRIV_H */
