@@ -112,6 +112,7 @@ struct sock *sock_alloc(struct sock_layer *l, int type, const struct ax_cred *ow
 	so->slot = slot;
 	so->l = l;
 	so->type = type;
+	so->family = AF_INET;
 	so->owner = owner;
 	so->state = SS_NEW;
 	if (type == SOCK_DGRAM)
@@ -135,18 +136,27 @@ void sock_free(struct sock *so)
 	}
 }
 
-int sock_create(struct sock_layer *l, int type, const struct ax_cred *owner, struct sock **out)
+int sock_create_af(struct sock_layer *l, int domain, int type, const struct ax_cred *owner,
+		   struct sock **out)
 {
 	struct sock *so;
 
+	if (domain != AF_INET && domain != AF_INET6)
+		return -EAFNOSUPPORT;
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (type != SOCK_STREAM && type != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
 	so = sock_alloc(l, type, owner);
 	if (!so)
 		return -ENOMEM;
+	so->family = domain;
 	*out = so;
 	return 0;
+}
+
+int sock_create(struct sock_layer *l, int type, const struct ax_cred *owner, struct sock **out)
+{
+	return sock_create_af(l, AF_INET, type, owner, out);
 }
 
 void sock_set_event(struct sock *so, sock_event_fn fn, void *arg)
@@ -450,7 +460,7 @@ static int sol_socket_get(struct sock *so, int name, void *val, socklen_t *len)
 	case SO_TYPE:
 		return put_int(val, len, so->type);
 	case SO_DOMAIN:
-		return put_int(val, len, AF_INET);
+		return put_int(val, len, so->family);
 	case SO_PROTOCOL:
 		return put_int(val, len, so->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
 	case SO_ACCEPTCONN:
@@ -488,10 +498,86 @@ static int sol_socket_get(struct sock *so, int name, void *val, socklen_t *len)
 	}
 }
 
+#ifndef AX_IP6_DEFAULT_HOPS /* opt.h's, once the IPv6 layer is in */
+#define AX_IP6_DEFAULT_HOPS 64
+#endif
+
+/*
+ * IPPROTO_IPV6 on an AF_INET6 socket. IPV6_V6ONLY is ours (before bind
+ * only, as Linux: EINVAL after). The others are answered as Linux answers
+ * a new socket (hop limit 64, traffic class 0, no ancillary data), their
+ * ranges checked as Linux does; setting one to anything but that default
+ * is -ENOPROTOOPT: the engine has no per-socket hop limit, traffic class
+ * or IPV6_PKTINFO (an error, never a value silently not applied).
+ */
+static int ipv6_set(struct sock *so, int name, const void *val, socklen_t len)
+{
+	int v, err;
+
+	if (so->family != AF_INET6)
+		return -ENOPROTOOPT; /* ip_setsockopt: not its level */
+	switch (name) {
+	case IPV6_V6ONLY:
+	case IPV6_UNICAST_HOPS:
+	case IPV6_TCLASS:
+	case IPV6_RECVPKTINFO:
+	case IPV6_RECVTCLASS:
+	case IPV6_RECVHOPLIMIT:
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	err = sock_opt_int(val, len, &v);
+	if (err)
+		return err;
+	switch (name) {
+	case IPV6_V6ONLY:
+		/* do_ipv6_setsockopt: not once a port (or a peer) is set. */
+		if (so->bound || so->state != SS_NEW)
+			return -EINVAL;
+		so->v6only = !!v;
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		if (v > 255 || v < -1)
+			return -EINVAL;
+		return v == -1 || v == AX_IP6_DEFAULT_HOPS ? 0 : -ENOPROTOOPT;
+	case IPV6_TCLASS:
+		if (v < -1 || v > 0xff)
+			return -EINVAL;
+		return v <= 0 ? 0 : -ENOPROTOOPT;
+	default:
+		return v ? -ENOPROTOOPT : 0;
+	}
+}
+
+static int ipv6_get(struct sock *so, int name, void *val, socklen_t *len)
+{
+	if (so->family != AF_INET6)
+		/* Linux: V6ONLY of an AF_INET socket is EOPNOTSUPP. */
+		return name == IPV6_V6ONLY ? -EOPNOTSUPP : -ENOPROTOOPT;
+	switch (name) {
+	case IPV6_V6ONLY:
+		return put_int(val, len, so->v6only);
+	case IPV6_UNICAST_HOPS:
+		return put_int(val, len, AX_IP6_DEFAULT_HOPS);
+	case IPV6_MULTICAST_HOPS:
+		return put_int(val, len, 1);
+	case IPV6_TCLASS:
+	case IPV6_RECVPKTINFO:
+	case IPV6_RECVTCLASS:
+	case IPV6_RECVHOPLIMIT:
+		return put_int(val, len, 0);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 int sock_setsockopt(struct sock *so, int level, int name, const void *val, socklen_t len)
 {
 	if (level == SOL_SOCKET)
 		return sol_socket_set(so, name, val, len);
+	if (level == IPPROTO_IPV6)
+		return ipv6_set(so, name, val, len);
 	if (level == IPPROTO_TCP && so->type == SOCK_STREAM)
 		return tcp_sock_setopt(so, name, val, len);
 	return -ENOPROTOOPT;
@@ -501,6 +587,8 @@ int sock_getsockopt(struct sock *so, int level, int name, void *val, socklen_t *
 {
 	if (level == SOL_SOCKET)
 		return sol_socket_get(so, name, val, len);
+	if (level == IPPROTO_IPV6)
+		return ipv6_get(so, name, val, len);
 	if (level == IPPROTO_TCP && so->type == SOCK_STREAM)
 		return tcp_sock_getopt(so, name, val, len);
 	return -ENOPROTOOPT;

@@ -69,6 +69,11 @@ typedef void (*sock_event_fn)(void *arg, struct sock *so, uint32_t events);
 /* type SOCK_STREAM or SOCK_DGRAM (SOCK_NONBLOCK/SOCK_CLOEXEC ignored:
  * always non-blocking); others -ESOCKTNOSUPPORT as Linux. -ENOMEM. */
 int sock_create(struct sock_layer *l, int type, const struct ax_cred *owner, struct sock **out);
+/* The same for domain AF_INET or AF_INET6 (else -EAFNOSUPPORT); sock_create
+ * is AF_INET. An AF_INET6 socket takes and gives sockaddr_in6 and, unless
+ * IPV6_V6ONLY, IPv4 too (as ::ffff:a.b.c.d), as Linux's dual-stack ones. */
+int sock_create_af(struct sock_layer *l, int domain, int type, const struct ax_cred *owner,
+		   struct sock **out);
 void sock_set_event(struct sock *so, sock_event_fn fn, void *arg);
 void *sock_event_arg(const struct sock *so);
 /* -EINVAL (bound already, short address), -EAFNOSUPPORT, -EADDRNOTAVAIL

@@ -81,6 +81,8 @@ static void on_accepted(void *arg, struct tcp_pcb *pcb)
 	so->lport = i.lport;
 	so->raddr = i.raddr;
 	so->rport = i.rport;
+	so->family = l->family;
+	so->v6only = l->v6only;
 	so->mem = l->mem;
 	so->mem_arg = l->mem_arg;
 	so->nodelay = l->nodelay;
