@@ -175,6 +175,11 @@ int sock_type(const struct sock *so)
 	return so->type;
 }
 
+uint32_t sock_ifindex(const struct sock *so)
+{
+	return so->l->ifindex;
+}
+
 int sock_error_peek(const struct sock *so)
 {
 	return so->err;

@@ -117,6 +117,7 @@ uint32_t sock_poll(const struct sock *so); /* current EPOLL* mask (tcp_poll, dat
 int sock_error(struct sock *so);           /* SO_ERROR: -errno or 0, cleared */
 int sock_error_peek(const struct sock *so); /* the same, left pending */
 int sock_type(const struct sock *so);
+uint32_t sock_ifindex(const struct sock *so); /* sock_config's ifindex */
 /*
  * Copying data path (built-in services, unit tests). flags: MSG_PEEK,
  * MSG_TRUNC (TCP: discard; UDP recv: return the datagram's length),
