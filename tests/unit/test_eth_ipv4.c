@@ -137,11 +137,11 @@ TEST(eth_vlan_dropped)
 	CHECK_EQ(H.nif.n, 0);
 }
 
-/* EtherTypes the engine does not run: IPv6, an 802.3 length, 0xffff. */
+/* EtherTypes the engine does not run: an 802.3 length, 0xffff. (IPv6 it
+ * runs: an IPv4 packet under its EtherType is a malformed IPv6 one.) */
 TEST(eth_unknown_type)
 {
-	static const uint16_t types[] = { ETHTYPE_IPV6, 0x0000, 0x05dc,
-					  0x0801, 0xffff };
+	static const uint16_t types[] = { 0x0000, 0x05dc, 0x0801, 0xffff };
 	size_t len = good_ping(), i;
 
 	REQUIRE(setup() == 0);
@@ -149,7 +149,11 @@ TEST(eth_unknown_type)
 		fake_put16(f + 12, types[i]);
 		fake_rx(&H, f, len);
 	}
-	CHECK_CNT(&H, { AX_C_eth_rx, 5 }, { AX_C_eth_unknown_type, 5 });
+	CHECK_CNT(&H, { AX_C_eth_rx, 4 }, { AX_C_eth_unknown_type, 4 });
+	fake_put16(f + 12, ETHTYPE_IPV6);
+	fake_rx(&H, f, len);
+	CHECK_CNT(&H, { AX_C_eth_rx, 5 }, { AX_C_eth_unknown_type, 4 }, { AX_C_ip6_rx, 1 },
+		  { AX_C_ip6_malformed, 1 });
 	CHECK_EQ(H.nif.n, 0);
 }
 
@@ -370,7 +374,7 @@ TEST(ipv4_martian_source)
 		  { AX_C_ip_martian, 7 });
 	CHECK_EQ(H.nif.n, 0);
 	/* Nothing was learned or queued for them either. */
-	CHECK_EQ(H.s.arp.used, 1);
+	CHECK_EQ(H.s.neigh.used, 1);
 }
 
 /* RFC 1122 3.3.6: a datagram for our unicast address that came in a

@@ -21,7 +21,7 @@
 struct ax_stack;
 
 struct ipv4_tx {
-	struct arp_tx l2;
+	struct neigh_tx l2;
 	uint8_t *ip; /* the IPv4 header being built */
 	uint32_t dst;
 	uint8_t proto;

@@ -57,6 +57,11 @@
 #ifndef AX_ARP_QUEUE_SLOTS
 #define AX_ARP_QUEUE_SLOTS 64
 #endif
+/* Addresses of the stack, both families (stack_addr.c): a few static
+ * ones, the link-local, and room for SLAAC (RFC 4862) from a couple of RAs. */
+#ifndef AX_ADDRS_MAX
+#define AX_ADDRS_MAX 16
+#endif
 /* Routes in the routing table. */
 #ifndef AX_ROUTES_MAX
 #define AX_ROUTES_MAX 32
@@ -354,4 +359,26 @@
  * so no program can make the daemon itself run out. */
 #ifndef AX_IPC_FD_RESERVE
 #define AX_IPC_FD_RESERVE 512u
+/* --- IPv6 and neighbor discovery (ipv6.c, nd.c) --- */
+
+/* Extension headers walked per packet before it is dropped (RFC 8200 4.1
+ * sets no limit; RFC 7112 and Linux's max_hbh/dst_opts_number cap the
+ * work a packet can ask for: 8 is past any chain in use). */
+#ifndef AX_IP6_EXT_MAX
+#define AX_IP6_EXT_MAX 8
+#endif
+/* Hop limit of what we send until a router advertises one (RFC 8200 3,
+ * Linux's hop_limit 64). */
+#ifndef AX_IP6_DEFAULT_HOPS
+#define AX_IP6_DEFAULT_HOPS 64
+#endif
+/* DupAddrDetectTransmits (RFC 4862 5.1: default 1) and the time to wait
+ * for a defence (RetransTimer, RFC 4861 10: 1 s). */
+#ifndef AX_ND_DAD_TRANSMITS
+#define AX_ND_DAD_TRANSMITS 1
+#endif
+#ifndef AX_ND_DAD_WAIT_MS
+#define AX_ND_DAD_WAIT_MS 1000
+#endif
+
 #endif
