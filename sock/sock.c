@@ -505,10 +505,6 @@ static int sol_socket_get(struct sock *so, int name, void *val, socklen_t *len)
 	}
 }
 
-#ifndef AX_IP6_DEFAULT_HOPS /* opt.h's, once the IPv6 layer is in */
-#define AX_IP6_DEFAULT_HOPS 64
-#endif
-
 /*
  * IPPROTO_IPV6 on an AF_INET6 socket. IPV6_V6ONLY is ours (before bind
  * only, as Linux: EINVAL after). The others are answered as Linux answers
