@@ -113,6 +113,8 @@ struct sock *sock_alloc(struct sock_layer *l, int type, const struct ax_cred *ow
 	so->l = l;
 	so->type = type;
 	so->family = AF_INET;
+	so->laddr = ip_addr_any4;
+	so->raddr = ip_addr_any6;
 	so->owner = owner;
 	so->state = SS_NEW;
 	if (type == SOCK_DGRAM)
@@ -150,6 +152,7 @@ int sock_create_af(struct sock_layer *l, int domain, int type, const struct ax_c
 	if (!so)
 		return -ENOMEM;
 	so->family = domain;
+	so->laddr = sock_any(so);
 	*out = so;
 	return 0;
 }
@@ -195,52 +198,32 @@ int sock_error(struct sock *so)
 
 /* --- addresses ------------------------------------------------------------------- */
 
-/* Linux's checks for an AF_INET address: the length first (-EINVAL), then
- * the family (-EAFNOSUPPORT); AF_UNSPEC passes where unspec_ok (bind's
- * old-program allowance for INADDR_ANY, sendto's "as AF_INET"). */
-int sock_addr_in(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out, int unspec_ok)
-{
-	if (!sa || len < (socklen_t)sizeof(struct sockaddr_in))
-		return -EINVAL;
-	memcpy(out, sa, sizeof(*out));
-	if (out->sin_family == AF_INET)
-		return 0;
-	if (out->sin_family == AF_UNSPEC && unspec_ok &&
-	    (unspec_ok != 2 || out->sin_addr.s_addr == htonl(INADDR_ANY)))
-		return 0;
-	return -EAFNOSUPPORT;
-}
-
-void sock_fill_addr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-	sin.sin_addr.s_addr = addr;
-	if (sa && len) {
-		size_t n = *len < sizeof(sin) ? *len : sizeof(sin);
-
-		memcpy(sa, &sin, n);
-	}
-	if (len)
-		*len = sizeof(sin);
-}
-
 int sock_getsockname(struct sock *so, struct sockaddr *sa, socklen_t *len)
 {
-	uint32_t a = so->laddr;
+	struct ip_addr a = so->laddr;
 
-	/* A connected socket bound to any shows the address it sends from. */
-	if (!a && (so->raddr || so->state == SS_CONNECTED || so->state == SS_CONNECTING))
-		a = so->l->s->addr;
-	sock_fill_addr(sa, len, a, so->lport);
+	/* A connected socket bound to any shows the address it sends from
+	 * (RFC 6724 source selection, the engine's). */
+	if (ip_addr_is_any(&a) && (!ip_addr_is_any(&so->raddr) || so->state == SS_CONNECTED ||
+				   so->state == SS_CONNECTING)) {
+		if (so->pcb && so->type == SOCK_STREAM) {
+			struct tcp_info_ax i;
+
+			tcp_get_info(so->pcb, &i);
+			a = i.laddr;
+		} else if (stack_src_select(so->l->s, &so->raddr, &a)) {
+			a = so->laddr;
+		}
+	}
+	sock_addr_put(so, &a, so->lport, sa, len);
 	return 0;
 }
 
 int sock_getpeername(struct sock *so, struct sockaddr *sa, socklen_t *len)
 {
-	if (so->type == SOCK_STREAM ? so->state != SS_CONNECTED : !so->raddr)
+	if (so->type == SOCK_STREAM ? so->state != SS_CONNECTED : ip_addr_is_any(&so->raddr))
 		return -ENOTCONN;
-	sock_fill_addr(sa, len, so->raddr, so->rport);
+	sock_addr_put(so, &so->raddr, so->rport, sa, len);
 	return 0;
 }
 
@@ -248,17 +231,16 @@ int sock_getpeername(struct sock *so, struct sockaddr *sa, socklen_t *len)
 
 int sock_bind(struct sock *so, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_in sin;
-	struct ip_addr local;
+	struct ip_addr a;
 	uint16_t port;
-	int err = sock_addr_in(sa, len, &sin, 2);
+	int err = sock_addr_get(so, sa, len, SOCK_ADDR_BIND, &a, &port);
 
 	if (err)
 		return err;
-	local = ip_addr_v4(sin.sin_addr.s_addr);
-	if (sin.sin_addr.s_addr != htonl(INADDR_ANY) && !stack_addr_local(so->l->s, &local))
+	/* One of our usable addresses (a tentative one is not, RFC 4862
+	 * 5.4: Linux says EADDRNOTAVAIL too). */
+	if (!ip_addr_is_any(&a) && !stack_addr_local(so->l->s, &a))
 		return -EADDRNOTAVAIL;
-	port = ntohs(sin.sin_port);
 	/* Linux: ports below ip_unprivileged_port_start (1024) need
 	 * CAP_NET_BIND_SERVICE; here uid 0 (no owner: the daemon's own). */
 	if (port && port < 1024 && so->owner && so->owner->uid != 0)
@@ -267,7 +249,7 @@ int sock_bind(struct sock *so, const struct sockaddr *sa, socklen_t len)
 	 * (connect-chosen) port back and may be bound again. */
 	if (so->bound || (so->state != SS_NEW && so->state != SS_FAILED && so->state != SS_DONE))
 		return -EINVAL;
-	return port_bind(so, sin.sin_addr.s_addr, port);
+	return port_bind(so, &a, port);
 }
 
 int sock_listen(struct sock *so, int backlog)
@@ -286,15 +268,16 @@ int sock_accept(struct sock *so, struct sock **out)
 
 int sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_in sin;
+	struct ip_addr a;
+	uint16_t port;
 	int err;
 
 	if (so->type == SOCK_DGRAM)
 		return udp_sock_connect(so, sa, len);
-	err = sock_addr_in(sa, len, &sin, 0);
+	err = sock_addr_get(so, sa, len, SOCK_ADDR_CONNECT_TCP, &a, &port);
 	if (err)
 		return err;
-	return tcp_sock_connect(so, &sin);
+	return tcp_sock_connect(so, &a, port);
 }
 
 int sock_shutdown(struct sock *so, int how)
@@ -603,14 +586,13 @@ static void info_of(const struct sock *so, struct sock_info *si)
 {
 	memset(si, 0, sizeof(*si));
 	si->type = so->type;
+	si->family = so->family;
 	si->state = -1;
 	si->owner = so->owner;
-	si->local.sin_family = AF_INET;
-	si->local.sin_addr.s_addr = so->laddr;
-	si->local.sin_port = htons(so->lport);
-	si->peer.sin_family = AF_INET;
-	si->peer.sin_addr.s_addr = so->raddr;
-	si->peer.sin_port = htons(so->rport);
+	si->laddr = so->laddr;
+	si->lport = so->lport;
+	si->raddr = so->raddr;
+	si->rport = so->rport;
 	if (so->type == SOCK_DGRAM) {
 		si->rx_queued = so->rq_tail - so->rq_head;
 		return;
@@ -620,13 +602,13 @@ static void info_of(const struct sock *so, struct sock_info *si)
 
 		tcp_get_info(so->pcb, &i);
 		si->state = (int)i.state;
-		si->local.sin_addr.s_addr = i.laddr;
+		si->laddr = i.laddr;
 		si->rx_queued = i.rcv_queued;
 		si->tx_queued = i.snd_queued;
 		si->admit_tag = i.admit_tag;
 		si->admit_pending = i.admit_pending;
 		if (so->state == SS_LISTEN) {
-			si->local.sin_addr.s_addr = so->laddr;
+			si->laddr = so->laddr;
 			si->rx_queued = so->aq_len; /* ss: the accept queue */
 			si->tx_queued = so->backlog;
 		}

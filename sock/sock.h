@@ -37,6 +37,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "net/ipaddr.h"
+
 struct ax_stack;
 struct ax_cred;
 struct tcp_pcb;
@@ -109,8 +111,9 @@ void sock_close(struct sock *so);
  * -EINVAL short or bad value, -ENOENT unknown congestion control. */
 int sock_setsockopt(struct sock *so, int level, int name, const void *val, socklen_t len);
 int sock_getsockopt(struct sock *so, int level, int name, void *val, socklen_t *len);
-/* sockaddr_in; *len set to sizeof(struct sockaddr_in), copy truncated to
- * the caller's *len as Linux. getpeername: -ENOTCONN. */
+/* The socket's family's sockaddr (sockaddr_in6 for AF_INET6, IPv4 as
+ * ::ffff:a.b.c.d); *len set to its size, copy truncated to the caller's
+ * *len as Linux. getpeername: -ENOTCONN. */
 int sock_getsockname(struct sock *so, struct sockaddr *sa, socklen_t *len);
 int sock_getpeername(struct sock *so, struct sockaddr *sa, socklen_t *len);
 uint32_t sock_poll(const struct sock *so); /* current EPOLL* mask (tcp_poll, datagram_poll) */
@@ -156,8 +159,10 @@ int sock_dgram_rx_consumed(struct sock *so, uint32_t n); /* -EINVAL n > len */
  */
 struct sock_info {
 	int type;
+	int family; /* AF_INET, AF_INET6 */
 	int state; /* TCP state (enum tcp_state) or -1 */
-	struct sockaddr_in local, peer;
+	struct ip_addr laddr, raddr; /* raddr any: no peer */
+	uint16_t lport, rport;       /* host order */
 	uint32_t rx_queued, tx_queued;
 	uint64_t admit_tag;
 	int admit_pending;

@@ -42,8 +42,10 @@ struct sock {
 	int closed;           /* sock_close ran: freed when the callbacks unwind */
 	struct sock *dead_next;
 
-	/* Addresses, network order; ports host order. */
-	uint32_t laddr, raddr;
+	/* Addresses (IPv4 mapped, whatever the socket's family); ports host
+	 * order. laddr unbound: the family's any (sock_any); raddr: any when
+	 * there is no peer. */
+	struct ip_addr laddr, raddr;
 	uint16_t lport, rport;
 	int bound;            /* in the bind hash */
 	int explicit_bind;    /* bind() chose the port (not connect's autobind) */
@@ -98,15 +100,20 @@ void sock_enter(struct sock_layer *l);
 void sock_leave(struct sock_layer *l);
 struct sock *sock_alloc(struct sock_layer *l, int type, const struct ax_cred *owner);
 void sock_free(struct sock *so);
-int sock_addr_in(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out, int unspec_ok);
-void sock_fill_addr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port);
+/* The any address of so's family: :: for AF_INET6 (both families unless
+ * V6ONLY), ::ffff:0.0.0.0 for AF_INET. */
+static inline struct ip_addr sock_any(const struct sock *so)
+{
+	return so->family == AF_INET6 ? ip_addr_any6 : ip_addr_any4;
+}
 /* An int option value: -EINVAL unless val holds one. */
 int sock_opt_int(const void *val, socklen_t len, int *out);
 
 /* port.c */
-int port_bind(struct sock *so, uint32_t laddr, uint16_t port);
+int port_bind(struct sock *so, const struct ip_addr *laddr, uint16_t port);
 int port_autobind(struct sock *so);
-int port_for_connect(struct sock *so, uint32_t raddr, uint16_t rport, uint16_t *out);
+int port_for_connect(struct sock *so, const struct ip_addr *raddr, uint16_t rport,
+		     uint16_t *out);
 void port_connect_bound(struct sock *so, uint16_t port);
 void port_unbind(struct sock *so);
 int port_unbind_auto(struct sock *so);
@@ -114,7 +121,7 @@ int port_unbind_auto(struct sock *so);
 /* sock_tcp.c */
 int tcp_sock_listen(struct sock *so, int backlog);
 int tcp_sock_accept(struct sock *so, struct sock **out);
-int tcp_sock_connect(struct sock *so, const struct sockaddr_in *sin);
+int tcp_sock_connect(struct sock *so, const struct ip_addr *raddr, uint16_t rport);
 int tcp_sock_shutdown(struct sock *so, int how);
 void tcp_sock_close(struct sock *so);
 uint32_t tcp_sock_poll(const struct sock *so);
