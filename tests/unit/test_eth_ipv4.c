@@ -570,12 +570,14 @@ TEST(ipv4_eth_padding_ignored)
 	}
 }
 
-/* Protocols not served (UDP, anything but ICMP and TCP) are counted, not
- * answered (no ICMP protocol unreachable yet). TCP goes to TCP, which
- * checks the segment: an 8-byte ICMP body is shorter than a TCP header. */
+/* Protocols not served (anything but ICMP, TCP and UDP) are counted and
+ * draw an ICMP protocol unreachable quoting the datagram (RFC 1122
+ * 3.2.2.1, as Linux). TCP goes to TCP, which checks the segment: an
+ * 8-byte ICMP body is shorter than a TCP header. */
 TEST(ipv4_unknown_proto)
 {
 	static const uint8_t protos[] = { 132 /* SCTP */, 0, 255 };
+	struct fake_icmp_view v;
 	size_t i, len;
 
 	REQUIRE(setup() == 0);
@@ -584,10 +586,19 @@ TEST(ipv4_unknown_proto)
 		IP[9] = protos[i];
 		fake_ipv4_fix_csum(IP);
 		fake_rx(&H, f, len);
+		REQUIRE(H.nif.n == i + 1);
+		REQUIRE(fake_parse_icmp(fake_frame(&H.nif, i), &v) == 0);
+		CHECK_EQ(v.dst, FAKE_PEER_IP);
+		CHECK_EQ(v.src, FAKE_OUR_IP);
+		CHECK(v.ip_csum_ok && v.icmp_csum_ok);
+		CHECK_EQ(v.type, 3);
+		CHECK_EQ(v.code, 2);
+		CHECK_EQ(v.data_len, len - ETH_HLEN_AX);
+		CHECK_MEM(v.data, f + ETH_HLEN_AX, len - ETH_HLEN_AX);
 	}
 	CHECK_CNT(&H, { AX_C_eth_rx, 3 }, { AX_C_ip_rx, 3 },
-		  { AX_C_ip_unknown_proto, 3 });
-	CHECK_EQ(H.nif.n, 0);
+		  { AX_C_ip_unknown_proto, 3 }, { AX_C_icmp_err_tx, 3 }, { AX_C_ip_tx, 3 },
+		  { AX_C_eth_tx, 3 });
 	fake_mark(&H);
 	len = good_ping();
 	IP[9] = IP_PROTO_TCP;

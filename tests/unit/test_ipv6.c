@@ -273,7 +273,7 @@ TEST(hop_by_hop_not_first_is_param_problem)
 	/* Pointer: the next header field that named it (the DST header's,
 	 * at offset 40). */
 	CHECK(sent_param_problem(1, 40));
-	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_ip6_bad_ext, 1 },
+	CHECK_CNT(&H, { AX_C_icmp6_err_tx, 1 }, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_ip6_bad_ext, 1 },
 		  { AX_C_ip6_tx, 1 }, { AX_C_eth_tx, 1 });
 }
 
@@ -284,7 +284,7 @@ TEST(unknown_next_header_is_param_problem)
 	REQUIRE(setup() == 0);
 	rx6(253, pl, sizeof(pl));
 	CHECK(sent_param_problem(1, 6));
-	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_ip6_unknown_nh, 1 },
+	CHECK_CNT(&H, { AX_C_icmp6_err_tx, 1 }, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_ip6_unknown_nh, 1 },
 		  { AX_C_ip6_tx, 1 }, { AX_C_eth_tx, 1 });
 	/* Behind a destination options header: the pointer is its field. */
 	fake_mark(&H);
@@ -305,7 +305,7 @@ TEST(routing_header_with_segments_left_is_param_problem)
 	ext[3] = 1;  /* one segment left */
 	rx6(43, m, echo_behind(m, ext, 24, 0));
 	CHECK(sent_param_problem(0, 42));
-	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_ip6_routing_hdr, 1 },
+	CHECK_CNT(&H, { AX_C_icmp6_err_tx, 1 }, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_ip6_routing_hdr, 1 },
 		  { AX_C_ip6_tx, 1 }, { AX_C_eth_tx, 1 });
 }
 

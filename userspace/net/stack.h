@@ -20,6 +20,7 @@
 #include "nd.h"
 #include "neigh.h"
 #include "counters.h"
+#include "icmp_err.h"
 #include "ipaddr.h"
 #include "netif.h"
 #include "pmtu.h"
@@ -108,6 +109,7 @@ struct ax_stack {
 	void *icmp6_filter_arg;
 	struct nd_state nd; /* what router advertisements taught (nd.h) */
 	const uint8_t *rx_eth_src; /* during stack_input: the frame's source MAC */
+	struct icmp_err_limits icmp_err; /* ip_send_error()'s buckets (icmp_err.c) */
 	uint64_t cnt[AX_C_MAX];
 };
 
