@@ -376,12 +376,14 @@ TEST(dual_stack_listener_takes_ipv4_as_mapped)
 	sock_close(c);
 	sock_close(l);
 
+	/* (Port 7001: the closed connection still holds 7000, as Linux's.) */
+	any6.sin6_port = htons(7001);
 	l = mk(AF_INET6, SOCK_STREAM);
 	REQUIRE(l);
 	CHECK_EQ(setopt(l, IPV6_V6ONLY, 1), 0);
 	CHECK_EQ(sock_bind(l, SA(any6)), 0);
 	CHECK_EQ(sock_listen(l, 4), 0);
-	fake_tcp_peer_init(&p, &H, 40001, 7000, 9000);
+	fake_tcp_peer_init(&p, &H, 40001, 7001, 9000);
 	fake_mark(&H);
 	fake_tcp_send(&p, TH_SYN, NULL, 0);
 	REQUIRE(fake_tcp_sent(&H, 0, &v) == 0);
