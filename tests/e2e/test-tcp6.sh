@@ -73,7 +73,7 @@ cat >"$WORK/p.pol" <<EOF
 # test-tcp6: IPv6 prefixes allow one peer and deny the other
 default deny
 allow in icmp
-allow in tcp from $KERNEL_B6/128, $KERNEL_B/32 to port 7,6000-6002,8080
+allow in tcp from $KERNEL_B6/128, $KERNEL_B/32 to port 7,6000-6010,8080
 allow out tcp to ${PFX6}0/120 port 5001,8081
 EOF
 "$AXNET" policy check "$WORK/p.pol" >/dev/null || fail "policy check"
