@@ -5,9 +5,8 @@
 # gateway R1 (--gw) and H's K address through R2 (--route K via R2); a
 # destination with no route gives ENETUNREACH; `axnet route --json` is
 # exact; H's UDP to a closed port draws port unreachables back through
-# the gateway, rate-limited per destination. Both families: pings both ways
-# of routing in each; TCP over IPv4 (TCP over IPv6 joins once the socket
-# layer's AF_INET6 and the engine's IPv6 TCP are in).
+# the gateway, rate-limited per destination. Both families: pings through
+# each router, TCP through R1, ENETUNREACH.
 . "$(dirname "$0")/lib.sh"
 
 NS_R1=$NS_B
@@ -114,6 +113,10 @@ echo "$out" | grep -q "Network is unreachable" || fail "axnet ping ${M6}:2 witho
 expect_eq "engine route_no_route after 2 IPv6 pings" "$(( $(stat engine route_no_route) - before ))" 2
 out=$("$AXNET" ping --state-dir "$STATE" -c 3 -i 0.2 "${K6}:2") || { echo "$out"; fail "ping6 via R2"; }
 expect_eq "axnet ping ${K6}:2 through R2 (--route)" "$(echo "$out" | grep -c "bytes from ${K6}:2: icmp_seq=")" 3
+msg=$(timeout 10 "$AXNET" nc --state-dir "$STATE" "${M6}:2" 5000 </dev/null 2>&1) &&
+	fail "axnet nc to ${M6}:2 (no route) succeeded: $msg"
+echo "$msg" | grep -q "Network is unreachable" || fail "axnet nc ${M6}:2 without a route: '$msg'"
+pass "IPv6 connect without a route: ENETUNREACH"
 stop_axnet
 
 # --- 2. with both gateways --------------------------------------------------------
@@ -177,6 +180,13 @@ echo "hello through R1" | timeout 10 "$AXNET" nc --state-dir "$STATE" "$M4.2" 50
 for _ in $(seq 50); do [ -s "$AXNET_LOG.h" ] && break; sleep 0.1; done
 expect_eq "H received over TCP through R1" "$(cat "$AXNET_LOG.h")" "hello through R1"
 rm -f "$AXNET_LOG.h"
+ip netns exec "$NS_H" timeout 10 nc -6 -l -p 5002 >"$AXNET_LOG.h6" &
+for _ in $(seq 50); do ip netns exec "$NS_H" ss -ltn | grep -q ':5002 ' && break; sleep 0.1; done
+echo "hello6 through R1" | timeout 10 "$AXNET" nc --state-dir "$STATE" "${M6}:2" 5002 >/dev/null ||
+	fail "axnet nc to H over IPv6 through R1"
+for _ in $(seq 50); do [ -s "$AXNET_LOG.h6" ] && break; sleep 0.1; done
+expect_eq "H received over TCP/IPv6 through R1" "$(cat "$AXNET_LOG.h6")" "hello6 through R1"
+rm -f "$AXNET_LOG.h6"
 # The MAC axnet sent to for H is R1's: the neighbour cache holds the gateway.
 "$AXNET" neigh --state-dir "$STATE" | grep -q "^$L4.1 .*gateway" || fail "R1 not a gateway neighbour"
 pass "R1 resolved as a gateway neighbour"
