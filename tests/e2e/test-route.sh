@@ -6,7 +6,8 @@
 # destination with no route gives ENETUNREACH; `axnet route --json` is
 # exact; H's UDP to a closed port draws port unreachables back through
 # the gateway, rate-limited per destination. Both families: pings through
-# each router, TCP through R1, ENETUNREACH.
+# each router, TCP through R1, ENETUNREACH; an RA from R1 makes it IPv6's
+# default router (proto ra, expires).
 . "$(dirname "$0")/lib.sh"
 
 NS_R1=$NS_B
@@ -117,6 +118,28 @@ msg=$(timeout 10 "$AXNET" nc --state-dir "$STATE" "${M6}:2" 5000 </dev/null 2>&1
 	fail "axnet nc to ${M6}:2 (no route) succeeded: $msg"
 echo "$msg" | grep -q "Network is unreachable" || fail "axnet nc ${M6}:2 without a route: '$msg'"
 pass "IPv6 connect without a route: ENETUNREACH"
+# A router advertisement from R1 (lifetime 1800 s) gives IPv6 a default
+# router (proto ra, counting down); H's M network is reachable through it.
+R1MAC=$(ip -n "$NS_R1" -o link show br0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+R1LL=$(ip -n "$NS_R1" -6 -o addr show dev br0 scope link | awk '{ print $4 }' | cut -d/ -f1)
+[ -n "$R1LL" ] || fail "R1 has no link-local address"
+ip netns exec "$NS_R1" /usr/bin/python3 -c "
+import logging; logging.getLogger('scapy.runtime').setLevel(logging.ERROR)
+from scapy.all import *
+sendp(Ether(dst='33:33:00:00:00:01', src='$R1MAC')/IPv6(src='$R1LL', dst='ff02::1', hlim=255)/
+      ICMPv6ND_RA(routerlifetime=1800)/ICMPv6NDOptSrcLLAddr(lladdr='$R1MAC'), iface='br0', verbose=0)" ||
+	fail "scapy RA"
+for _ in $(seq 30); do "$AXNET" route --state-dir "$STATE" | grep -q "proto ra" && break; sleep 0.1; done
+got=$("$AXNET" route --state-dir "$STATE" --json | /usr/bin/python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["protocol"] == "ra"]
+print(len(r), r[0]["dst"], r[0]["gateway"], 1790 <= r[0]["expires"] <= 1800 if r else "-")')
+expect_eq "the RA default router (count, dst, gateway, expires in 1790..1800)" "$got" "1 default $R1LL True"
+line=$("$AXNET" route --state-dir "$STATE" | grep -E "^default via $R1LL proto ra expires 1[78][0-9][0-9]sec$") ||
+	fail "axnet route lacks the RA route: $("$AXNET" route --state-dir "$STATE")"
+pass "axnet route: $line"
+out=$("$AXNET" ping --state-dir "$STATE" -c 3 -i 0.2 "${M6}:2") || { echo "$out"; fail "ping6 via the RA router"; }
+expect_eq "axnet ping ${M6}:2 through R1 (RA)" "$(echo "$out" | grep -c "bytes from ${M6}:2: icmp_seq=")" 3
 stop_axnet
 
 # --- 2. with both gateways --------------------------------------------------------
