@@ -179,6 +179,20 @@ TEST(ipv4_message_bytes)
 	CHECK_EQ(v.data_len, 576 - 20 - 8);
 	CHECK_MEM(v.data, pkt, 576 - 28);
 	CHECK(v.icmp_csum_ok);
+
+	/* About a datagram to a second address of ours: from that address. */
+	{
+		struct ip_addr second = ip_addr_v4(FAKE_IP(10, 0, 0, 9));
+
+		REQUIRE(stack_addr_add(&H.s, &second, 24, STACK_ADDR_F_STATIC) == 0);
+	}
+	fake_mark(&H);
+	stack_set_time(&H.s, H.s.now_ns + MS_TO_NS(1000));
+	r = rx4(FAKE_PEER_IP, FAKE_IP(10, 0, 0, 9), IP_PROTO_UDP, 0, 20);
+	CHECK_EQ(ip_send_error(&H.s, &r, IP_ERR_PORT_UNREACH, 0), 0);
+	REQUIRE(fake_parse_icmp(fake_frame(&H.nif, 0), &v) == 0);
+	CHECK_EQ(v.src, FAKE_IP(10, 0, 0, 9));
+	CHECK(v.ip_csum_ok && v.icmp_csum_ok);
 }
 
 /* RFC 4443 2.4(e): nothing about an ICMPv6 error or a redirect, a packet

@@ -460,6 +460,30 @@ TEST(connect_no_route_or_broadcast)
 	sock_close(so);
 }
 
+/* Without a route (the default one gone), TCP connect, UDP connect and
+ * UDP sendto fail with ENETUNREACH and send nothing, as Linux's. An
+ * on-link destination still goes. */
+TEST(no_route_is_enetunreach)
+{
+	struct sockaddr_in far = sin_of(FAKE_IP(192, 0, 2, 1), 80), near = sin_of(FAKE_PEER_IP, 80);
+	struct ip_addr any4 = ip_addr_any4;
+	struct sock *t, *u;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(route_del(&H.s.routes, &any4, 0, ROUTE_STATIC) == 0);
+	t = mk(SOCK_STREAM, &ROOT);
+	u = mk(SOCK_DGRAM, &ROOT);
+	REQUIRE(t && u);
+	CHECK_EQ(sock_connect(t, SA(far)), -ENETUNREACH);
+	CHECK_EQ(sock_send(u, "x", 1, MSG_NOSIGNAL, SA(far)), -ENETUNREACH);
+	CHECK_EQ(sock_connect(u, SA(far)), -ENETUNREACH);
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(sock_send(u, "x", 1, MSG_NOSIGNAL, SA(near)), 1);
+	CHECK_EQ(H.nif.n, 1);
+	sock_close(t);
+	sock_close(u);
+}
+
 TEST(reset_is_told_once_then_eof_and_epipe)
 {
 	struct fake_tcp_peer p;
@@ -736,7 +760,7 @@ TEST(linger_zero_resets)
 	sock_close(so);
 	REQUIRE(fake_tcp_sent(&H, 0, &v) == 0);
 	CHECK_EQ(v.flags & (TH_RST | TH_FIN), TH_RST);
-	CHECK(!tcp_tuple_busy(&H.s, p.lport, FAKE_PEER_IP, 80));
+	CHECK(!tcp_tuple_busy(&H.s, NULL, p.lport, FAKE_V4(FAKE_PEER_IP), 80));
 }
 
 /* --- ports ------------------------------------------------------------------------------- */
@@ -810,7 +834,7 @@ TEST(bind_conflicts_reuseaddr_and_time_wait)
 	CHECK(v.flags & TH_FIN);
 	p.ack = v.seq + 1;
 	fake_tcp_send(&p, TH_FIN | TH_ACK, NULL, 0);
-	CHECK(tcp_tuple_busy(&H.s, 7000, FAKE_PEER_IP, 80));
+	CHECK(tcp_tuple_busy(&H.s, NULL, 7000, FAKE_V4(FAKE_PEER_IP), 80));
 	s2 = mk(SOCK_STREAM, &ROOT);
 	CHECK_EQ(sock_bind(s2, SA(a)), -EADDRINUSE); /* TIME_WAIT blocks it... */
 	s3 = mk(SOCK_STREAM, &ROOT);
@@ -1007,8 +1031,9 @@ static struct {
 	uint16_t lport, rport;
 } adm;
 
-static int admit(void *arg, int inbound, const struct ax_cred *owner, uint32_t raddr,
-		 uint16_t rport, uint32_t laddr, uint16_t lport, const uint8_t *data, size_t len)
+static int admit(void *arg, int inbound, const struct ax_cred *owner,
+		 const struct ip_addr *raddr, uint16_t rport, const struct ip_addr *laddr,
+		 uint16_t lport, const uint8_t *data, size_t len)
 {
 	(void)arg;
 	(void)raddr;
@@ -1239,7 +1264,7 @@ TEST(zz_teardown)
 }
 
 TEST_MAIN(T(errno_table), T(tcp_cork_roundtrip_and_inherited), T(connect_completes_with_epollout),
-	  T(connect_refused_then_aborted_then_again), T(connect_no_route_or_broadcast),
+	  T(connect_refused_then_aborted_then_again), T(connect_no_route_or_broadcast), T(no_route_is_enetunreach),
 	  T(reset_is_told_once_then_eof_and_epipe),
 	  T(reset_in_close_wait_is_epipe_after_the_eof),
 	  T(reset_in_fin_wait2_and_last_ack_is_econnreset), T(shutdown_write_sends_fin_and_epipe),

@@ -14,15 +14,6 @@
 #include "proto.h"
 #include "stack.h"
 
-/* The path MTU to an IPv6 destination: 0 (the link's) until pmtu.c is
- * keyed by struct ip_addr. */
-static size_t pmtu_get6(struct ax_stack *s, const struct ip_addr *dst)
-{
-	(void)s;
-	(void)dst;
-	return 0;
-}
-
 uint8_t *frag_tx_buf(struct ax_stack *s)
 {
 	return s->frag.txbuf;
@@ -35,7 +26,8 @@ static int send4(struct ax_stack *s, uint32_t dst, uint8_t proto, const uint8_t 
 		 size_t len)
 {
 	uint16_t id = htons(s->ip_id++);
-	size_t off = 0, mtu = pmtu_get(s, dst);
+	struct ip_addr d = ip_addr_v4(dst);
+	size_t off = 0, mtu = pmtu_get(s, &d);
 	int err = 0, n = 0;
 
 	if (len > 65535u - sizeof(struct ipv4_hdr)) {
@@ -97,7 +89,7 @@ static int send6(struct ax_stack *s, const struct ip_addr *src, const struct ip_
 	/* RFC 7739 asks for unpredictable identifications: the counter
 	 * starts from the clock and advances by an odd stride. */
 	uint32_t id;
-	size_t off = 0, mtu = pmtu_get6(s, dst);
+	size_t off = 0, mtu = pmtu_get(s, dst);
 	int err = 0, n = 0;
 
 	if (!s->frag.tx_id6)

@@ -16,8 +16,9 @@
 #include "tcp.h"
 #include "udp.h"
 
-/* Build and send an echo message of type type with the given data. */
-static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
+/* Build and send an echo message of type type with the given data, from
+ * src (network order; 0: the stack's first IPv4 address). */
+static int send_echo(struct ax_stack *s, uint8_t type, uint32_t src, uint32_t dst,
 		     uint16_t id_be, uint16_t seq_be, const void *data,
 		     size_t data_len)
 {
@@ -25,7 +26,8 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
 	struct icmp_hdr h = { .type = type, .id = id_be, .seq = seq_be };
 	size_t cap;
 	int err = 0;
-	uint8_t *buf = ipv4_tx_begin(s, dst, IP_PROTO_ICMP, &tx, &cap, &err);
+	uint8_t *buf = ipv4_tx_begin_src(s, src ? src : s->addr, dst, IP_PROTO_ICMP, &tx, &cap,
+					 &err);
 
 	if (!buf)
 		return err;
@@ -37,7 +39,7 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
 
 		ipv4_tx_abort(s, &tx);
 		if (data_len > FRAG_TX_MAX - sizeof(h) ||
-		    sizeof(h) + data_len + sizeof(struct ipv4_hdr) <= pmtu_get(s, dst))
+		    sizeof(h) + data_len + sizeof(struct ipv4_hdr) <= pmtu_get(s, &d))
 			return -EMSGSIZE;
 		buf = frag_tx_buf(s);
 		memcpy(buf, &h, sizeof(h));
@@ -63,7 +65,7 @@ int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
 	/* Larger than the MTU goes in fragments, up to 65535 in all. */
 	if (data_len > FRAG_TX_MAX - sizeof(struct icmp_hdr))
 		return -EMSGSIZE;
-	err = send_echo(s, ICMP_ECHO_REQUEST, dst, htons(id), htons(seq), data,
+	err = send_echo(s, ICMP_ECHO_REQUEST, 0, dst, htons(id), htons(seq), data,
 			data_len);
 	if (err == 0)
 		stack_count(s, AX_C_icmp_echo_tx);
@@ -76,11 +78,20 @@ int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
  * IP header we sent and at least 8 bytes of what followed: for TCP, ports
  * and sequence number, which TCP checks against the connection.
  */
+/* A quoted source that is one of our usable IPv4 addresses. */
+static int ours(const struct ax_stack *s, uint32_t be)
+{
+	struct ip_addr a = ip_addr_v4(be);
+
+	return stack_addr_local(s, &a) != NULL;
+}
+
 static void frag_needed(struct ax_stack *s, const uint8_t *p, size_t len)
 {
 	const uint8_t *q = p + sizeof(struct icmp_hdr);
 	size_t qlen = len - sizeof(struct icmp_hdr), qhlen;
 	struct ipv4_hdr qip;
+	struct ip_addr qsrc, qdst;
 	uint16_t mtu, sport, dport;
 	uint32_t seq;
 
@@ -92,45 +103,20 @@ static void frag_needed(struct ax_stack *s, const uint8_t *p, size_t len)
 	/* Ours: from our address, TCP, a first fragment (the only one with
 	 * a TCP header), and the 8 bytes RFC 792 promises. */
 	if ((qip.ver_ihl >> 4) != 4 || qhlen < sizeof(qip) || qlen < qhlen + 8 ||
-	    qip.src != s->addr || qip.proto != IP_PROTO_TCP ||
+	    !ours(s, qip.src) || qip.proto != IP_PROTO_TCP ||
 	    (ntohs(qip.frag_off) & IP_OFFMASK))
 		goto reject;
 	memcpy(&mtu, p + 6, 2);
 	memcpy(&sport, q + qhlen, 2);
 	memcpy(&dport, q + qhlen + 2, 2);
 	memcpy(&seq, q + qhlen + 4, 4);
-	if (tcp_icmp_frag_needed(s, qip.dst, ntohs(sport), ntohs(dport), ntohl(seq),
+	qsrc = ip_addr_v4(qip.src);
+	qdst = ip_addr_v4(qip.dst);
+	if (tcp_icmp_frag_needed(s, &qsrc, &qdst, ntohs(sport), ntohs(dport), ntohl(seq),
 				 ntohs(mtu)) >= 0)
 		return;
 reject:
 	stack_count(s, AX_C_icmp_frag_needed_rejected);
-}
-
-int icmp_send_unreach(struct ax_stack *s, uint32_t dst, uint8_t code, const uint8_t *ip,
-		      size_t iplen)
-{
-	struct ipv4_tx tx;
-	struct icmp_hdr h = { .type = ICMP_DEST_UNREACH, .code = code };
-	size_t cap, max = 576 - sizeof(struct ipv4_hdr) - sizeof(h);
-	int err = 0;
-	uint8_t *buf = ipv4_tx_begin(s, dst, IP_PROTO_ICMP, &tx, &cap, &err);
-	uint16_t c;
-
-	if (!buf)
-		return err;
-	if (cap < sizeof(h) + 28) {
-		ipv4_tx_abort(s, &tx);
-		return -EMSGSIZE;
-	}
-	if (cap - sizeof(h) < max)
-		max = cap - sizeof(h);
-	if (iplen > max)
-		iplen = max;
-	memcpy(buf, &h, sizeof(h)); /* id/seq: the unused word, zero */
-	memcpy(buf + sizeof(h), ip, iplen);
-	c = csum_fold(csum_partial(buf, sizeof(h) + iplen, 0));
-	memcpy(buf + offsetof(struct icmp_hdr, csum), &c, sizeof(c));
-	return ipv4_tx_commit(s, &tx, sizeof(h) + iplen);
 }
 
 /*
@@ -143,6 +129,7 @@ static void unreach(struct ax_stack *s, const uint8_t *p, size_t len, uint8_t co
 	const uint8_t *q = p + sizeof(struct icmp_hdr);
 	size_t qlen = len - sizeof(struct icmp_hdr), qhlen;
 	struct ipv4_hdr qip;
+	struct ip_addr qsrc, qdst;
 	uint16_t sport, dport;
 
 	stack_count(s, AX_C_icmp_unreach_rx);
@@ -151,11 +138,13 @@ static void unreach(struct ax_stack *s, const uint8_t *p, size_t len, uint8_t co
 	memcpy(&qip, q, sizeof(qip));
 	qhlen = (size_t)(qip.ver_ihl & 0x0f) * 4;
 	if ((qip.ver_ihl >> 4) != 4 || qhlen < sizeof(qip) || qlen < qhlen + 8 ||
-	    qip.src != s->addr || qip.proto != IP_PROTO_UDP || (ntohs(qip.frag_off) & IP_OFFMASK))
+	    !ours(s, qip.src) || qip.proto != IP_PROTO_UDP || (ntohs(qip.frag_off) & IP_OFFMASK))
 		return;
 	memcpy(&sport, q + qhlen, 2);
 	memcpy(&dport, q + qhlen + 2, 2);
-	udp_icmp_unreach(s, qip.dst, ntohs(sport), ntohs(dport), code);
+	qsrc = ip_addr_v4(qip.src);
+	qdst = ip_addr_v4(qip.dst);
+	udp_icmp_unreach(s, &qsrc, &qdst, ntohs(sport), ntohs(dport), code);
 }
 
 void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
@@ -187,7 +176,8 @@ void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 			stack_count(s, AX_C_icmp_echo_denied);
 			return;
 		}
-		if (send_echo(s, ICMP_ECHO_REPLY, ip->src, h.id, h.seq,
+		/* From the address that was pinged (RFC 1122 3.2.2.6). */
+		if (send_echo(s, ICMP_ECHO_REPLY, ip->dst, ip->src, h.id, h.seq,
 			      p + sizeof(h), len - sizeof(h)) == 0)
 			stack_count(s, AX_C_icmp_echo_reply_tx);
 		return;

@@ -170,6 +170,10 @@ static int send4(struct ax_stack *s, const struct ip_rx *rx, uint8_t type, uint8
 		max = cap - sizeof(h);
 	if (iplen > max)
 		iplen = max;
+	/* From the address the datagram was sent to (as Linux's icmp_send
+	 * for a local destination). */
+	if (stack_addr_local(s, &rx->dst))
+		tx.src = ip_addr_get_v4(&rx->dst);
 	memcpy(buf, &h, sizeof(h));
 	if (type == ICMP_PARAM_PROBLEM)
 		buf[4] = (uint8_t)param; /* RFC 792: the pointer */

@@ -79,6 +79,10 @@
 #ifndef AX_PMTU_MIN
 #define AX_PMTU_MIN 552u
 #endif
+/* IPv6's floor: every link carries 1280 bytes (RFC 8200 5, RFC 8201 4). */
+#ifndef AX_PMTU_MIN6
+#define AX_PMTU_MIN6 1280u
+#endif
 /* TTL of datagrams we originate (Linux default, RFC 1700). */
 #ifndef AX_IP_DEFAULT_TTL
 #define AX_IP_DEFAULT_TTL 64
@@ -316,11 +320,12 @@
 #ifndef AX_UDP_HASH_BUCKETS
 #define AX_UDP_HASH_BUCKETS 1024u
 #endif
-/* ICMP errors we send (port unreachable for UDP to no socket, RFC 1122
- * 4.1.3.1), limited as TCP's resets for no connection are: stack-wide as
- * Linux's icmp_msgs_per_sec 1000 / icmp_msgs_burst 50, per destination as
- * Linux's icmp_ratelimit (one a second, a burst of 6), over
- * AX_ICMP_ERR_SOURCES hashed slots. */
+/* ICMP errors we send, both families (ip_send_error, icmp_err.c: port and
+ * protocol unreachable, reassembly time exceeded, parameter problem),
+ * limited as TCP's resets for no connection are: per family as Linux's
+ * icmp_msgs_per_sec 1000 / icmp_msgs_burst 50 (one bucket for IPv4, one
+ * for IPv6: RFC 4443 2.4(f)), per destination as Linux's icmp_ratelimit
+ * (one a second, a burst of 6), over AX_ICMP_ERR_SOURCES hashed slots. */
 #ifndef AX_ICMP_ERR_RATE
 #define AX_ICMP_ERR_RATE 1000u
 #endif

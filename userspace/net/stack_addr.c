@@ -46,14 +46,14 @@ static void refresh_primary4(struct ax_stack *s)
 /* RFC 1122 3.2.1.3 / RFC 4291 2.4: what can never be a host's address. */
 static int bad_unicast(const struct ip_addr *a)
 {
+	static const struct ip_addr loop6 = { { [15] = 1 } };
+
 	if (ip_addr_is_v4(a)) {
 		uint8_t first = a->b[12];
 
-		return ip_addr_is_any(a) || first == 0 || first == 127 ||
-		       (first >= 224) ;
+		/* this network, loopback, multicast, class E, broadcast */
+		return first == 0 || first == 127 || first >= 224;
 	}
-	static const struct ip_addr loop6 = { { [15] = 1 } };
-
 	return ip_addr_is_any(a) || ip_addr_is_multicast6(a) || ip_addr_eq(a, &loop6);
 }
 
