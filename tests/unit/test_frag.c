@@ -635,9 +635,153 @@ TEST(v6_ping_4000_both_ways)
 	stack_fini(&P.s);
 }
 
+/* An ICMPv6 packet too big from a router saying mtu, quoting the IPv6
+ * packet q/qlen (cut at 1232 bytes, as RFC 4443 3.2 has it). */
+static void rx_ptb(uint32_t mtu, const uint8_t *q, size_t qlen)
+{
+	static uint8_t m[1300];
+	struct ip_addr router = v6addr(0xfe);
+
+	if (qlen > 1232)
+		qlen = 1232;
+	memset(m, 0, 8);
+	m[0] = 2;
+	fake_put32(m + 4, mtu);
+	memcpy(m + 8, q, qlen);
+	ip6_rx_icmp(&H, FAKE_OUR_MAC, FAKE_GW_MAC, &router, &ip6_our_g, 64, m, 8 + qlen);
+}
+
+/*
+ * RFC 8201 with RFC 4443 3.2: a packet too big quoting an echo request we
+ * sent lowers the path MTU to its destination (never below 1280, even when
+ * it says 600), and the next large echo leaves in fragments of it; a
+ * larger MTU changes nothing; a quote from an address not ours, or of TCP
+ * (no IPv6 connection to check it against, RFC 5927), is ignored and
+ * counted.
+ */
+TEST(v6_packet_too_big_lowers_path_mtu)
+{
+	static uint8_t q[1500];
+	size_t qlen;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_mark(&H);
+	REQUIRE(icmp6_send_echo(&H.s, &ip6_peer_g, 5, 1, dgram, 1400) == 0);
+	REQUIRE(H.nif.n == 1);
+	CHECK_EQ(H.nif.frames[0].len, 14 + 40 + 8 + 1400);
+	qlen = H.nif.frames[0].len - 14;
+	memcpy(q, H.nif.frames[0].data + 14, qlen);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1500);
+
+	fake_mark(&H);
+	rx_ptb(600, q, qlen);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 1);
+	CHECK_EQ(H.s.cnt[AX_C_icmp6_ptb_rx] - H.mark[AX_C_icmp6_ptb_rx], 1);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
+	CHECK_EQ(H.nif.n, 0);
+	fake_mark(&H);
+	REQUIRE(icmp6_send_echo(&H.s, &ip6_peer_g, 5, 2, dgram, 1400) == 0);
+	REQUIRE(H.nif.n == 2);
+	CHECK_EQ(H.nif.frames[0].len, 14 + 1280);
+	CHECK_EQ(H.nif.frames[0].data[14 + 6], 44);
+	CHECK_CNT(&H, { AX_C_ip6_tx, 2 }, { AX_C_eth_tx, 2 }, { AX_C_frag_tx, 2 },
+		  { AX_C_frag_tx_datagrams, 1 }, { AX_C_icmp6_echo_tx, 1 });
+
+	/* Larger: nothing. Not from us, or TCP: rejected. */
+	fake_mark(&H);
+	rx_ptb(1400, q, qlen);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 0);
+	q[8 + 15] ^= 0x55; /* the quote's source: not one of ours */
+	rx_ptb(1300, q, qlen);
+	q[8 + 15] ^= 0x55;
+	q[6] = 6; /* TCP */
+	rx_ptb(1300, q, qlen);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_rejected] - H.mark[AX_C_frag_pmtu_rejected], 2);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 0);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
+}
+
+/* RFC 6980 5: a neighbor solicitation for our address that came in two
+ * fragments is reassembled, then ignored (counted), never answered; the
+ * same solicitation whole is answered. */
+TEST(v6_nd_in_fragments_ignored)
+{
+	static uint8_t ns[64], pl[64], f[256];
+	size_t n, len;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	n = ip6_ns(ns, &ip6_our_g, FAKE_PEER_MAC);
+	ip6_icmp_fix(ns, n, &ip6_peer_g, &ip6_our_g);
+	/* fragment header (Next Header 58, id 77), the first 16 bytes */
+	memset(pl, 0, 8);
+	pl[0] = 58;
+	pl[3] = 1;
+	fake_put32(pl + 4, 77);
+	memcpy(pl + 8, ns, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 255, pl, 24);
+	fake_rx(&H, f, len);
+	pl[3] = 16; /* offset 16, last */
+	memcpy(pl + 8, ns + 16, n - 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 255, pl,
+			8 + n - 16);
+	fake_rx(&H, f, len);
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_ip6_rx, 2 }, { AX_C_frag_rx, 2 },
+		  { AX_C_frag_reassembled, 1 }, { AX_C_frag_bufs_peak, 1 }, { AX_C_icmp6_rx, 1 },
+		  { AX_C_frag_nd_ignored, 1 });
+	fake_mark(&H);
+	ip6_rx_icmp(&H, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 255, ns, n);
+	CHECK_EQ(H.nif.n, 1);
+}
+
+/* RFC 8200 4.5: the reassembled packet's unfragmentable part is the first
+ * fragment's. Here the first fragment carries a destination options
+ * header before its fragment header and the last (arriving last) does
+ * not: the echo request is still found after the first fragment's
+ * headers, and answered. */
+TEST(v6_first_fragment_headers_kept)
+{
+	static uint8_t icmp[64], pl[128], f[256];
+	size_t n, len;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_mark(&H);
+	n = ip6_echo(icmp, ICMP6_ECHO_REQUEST, 0x1234, 7, 24);
+	ip6_icmp_fix(icmp, n, &ip6_peer_g, &ip6_our_g);
+	REQUIRE(n == 32);
+	/* destination options (Next Header 44, PadN), fragment header */
+	memset(pl, 0, 16);
+	pl[0] = 44;
+	pl[2] = 1;
+	pl[3] = 4;
+	pl[8] = 58;
+	pl[11] = 1;
+	fake_put32(pl + 12, 99);
+	memcpy(pl + 16, icmp, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 60, 64, pl, 32);
+	fake_rx(&H, f, len);
+	memset(pl, 0, 8);
+	pl[0] = 58;
+	pl[3] = 16;
+	fake_put32(pl + 4, 99);
+	memcpy(pl + 8, icmp + 16, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 64, pl, 24);
+	fake_rx(&H, f, len);
+	CHECK_EQ(H.s.cnt[AX_C_frag_reassembled] - H.mark[AX_C_frag_reassembled], 1);
+	CHECK_EQ(H.s.cnt[AX_C_icmp6_echo_reply_tx] - H.mark[AX_C_icmp6_echo_reply_tx], 1);
+	CHECK_EQ(H.nif.n, 1);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
-	  T(v6_ping_4000_both_ways))
+	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
+	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept))

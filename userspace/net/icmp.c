@@ -35,7 +35,7 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t src, uint32_t ds
 		/* Larger than the path MTU: in fragments (frag_out.c).
 		 * Within it but not the device's buffer: the device's
 		 * limit, not the path's. */
-		struct ip_addr d = ip_addr_v4(dst);
+		struct ip_addr d = ip_addr_v4(dst), from = ip_addr_v4(tx.src);
 
 		ipv4_tx_abort(s, &tx);
 		if (data_len > FRAG_TX_MAX - sizeof(h) ||
@@ -46,7 +46,7 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t src, uint32_t ds
 		memcpy(buf + sizeof(h), data, data_len);
 		h.csum = csum_fold(csum_partial(buf, sizeof(h) + data_len, 0));
 		memcpy(buf + offsetof(struct icmp_hdr, csum), &h.csum, sizeof(h.csum));
-		return frag_send(s, NULL, &d, IP_PROTO_ICMP, buf, sizeof(h) + data_len);
+		return frag_send(s, &from, &d, IP_PROTO_ICMP, buf, sizeof(h) + data_len);
 	}
 	memcpy(buf, &h, sizeof(h));
 	/* stack_ping(..., NULL, 0) is fine: memcpy from NULL is not. */
