@@ -12,6 +12,7 @@
 #include "nd.h"
 #include "pmtu.h"
 #include "stack.h"
+#include "udp.h"
 
 /* RFC 4443 2.4(c): an error quotes as much of the offending packet as
  * fits in the minimum IPv6 MTU. */
@@ -100,6 +101,28 @@ static int quoted_proto(const uint8_t *q, size_t len, const uint8_t **l4, size_t
 	return -1;
 }
 
+/* The errno of an ICMPv6 error, as Linux's icmpv6_err_convert, for a
+ * socket without IPV6_RECVERR: hard errors only (time exceeded and packet
+ * too big are soft: 0). */
+static int err6(uint8_t type, uint8_t code)
+{
+	static const int unreach[] = {
+		-ENETUNREACH,  /* 0 no route */
+		-EACCES,       /* 1 administratively prohibited */
+		-EHOSTUNREACH, /* 2 beyond the scope of the source */
+		-EHOSTUNREACH, /* 3 address unreachable */
+		-ECONNREFUSED, /* 4 port unreachable */
+		-EACCES,       /* 5 source address failed policy */
+		-EACCES,       /* 6 reject route */
+	};
+
+	if (type == ICMP6_DEST_UNREACH)
+		return code < sizeof(unreach) / sizeof(unreach[0]) ? unreach[code] : -EPROTO;
+	if (type == ICMP6_PARAM_PROBLEM)
+		return -EPROTO;
+	return 0;
+}
+
 static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type)
 {
 	const uint8_t *l4 = NULL;
@@ -129,12 +152,19 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 		frag_pmtu_ptb6(s, mtu, rx->l4 + 8, rx->l4_len - 8, proto, l4, l4_len);
 		return;
 	}
-	/* TCP and UDP check the quote against a live connection (RFC 5927)
-	 * once they take IPv6 (the engine part); packet too big goes to
-	 * path MTU discovery (the frag part's). Until then nothing changes. */
-	(void)proto;
-	(void)l4;
-	(void)l4_len;
+	/* As IPv4's (icmp.c): an error quoting a UDP datagram we sent goes
+	 * to the socket of that flow, which takes it only when connected to
+	 * the quoted peer (RFC 5927's check); TCP takes only packet too big. */
+	if (proto == IP6_NH_UDP && l4_len >= 8) {
+		struct ip_addr qsrc, qdst;
+
+		memcpy(qsrc.b, rx->l4 + 8 + 8, 16);
+		memcpy(qdst.b, rx->l4 + 8 + 24, 16);
+		if (stack_addr_local(s, &qsrc) &&
+		    udp_icmp_error(s, &qsrc, &qdst, (uint16_t)(l4[0] << 8 | l4[1]),
+				   (uint16_t)(l4[2] << 8 | l4[3]), err6(type, rx->l4[1])))
+			return;
+	}
 	stack_count(s, AX_C_icmp6_err_unused);
 }
 
