@@ -12,6 +12,7 @@
 #include "nd.h"
 #include "pmtu.h"
 #include "stack.h"
+#include "udp.h"
 
 /* RFC 4443 2.4(c): an error quotes as much of the offending packet as
  * fits in the minimum IPv6 MTU. */
@@ -101,18 +102,23 @@ static int quoted_proto(const uint8_t *q, size_t len, const uint8_t **l4, size_t
 }
 
 /*
- * RFC 4443 3.1 codes as Linux's icmpv6_err_convert maps them; only its
- * fatal ones reach a socket without IPV6_RECVERR (__udp6_lib_err), the
- * rest are soft (0): no route 0, beyond scope 2, address unreachable 3.
+ * The errno an ICMPv6 error gives a UDP socket without IPV6_RECVERR, as
+ * Linux's icmpv6_err_convert and __udp6_lib_err: only the fatal ones (RFC
+ * 4443 3.1 codes 1, 4, 5, 6 and parameter problems); the rest (no route,
+ * address unreachable, time exceeded, packet too big) are soft: 0.
  */
-static int unreach6_errno(uint8_t code)
+static int err6(uint8_t type, uint8_t code)
 {
+	if (type == ICMP6_PARAM_PROBLEM)
+		return -EPROTO;
+	if (type != ICMP6_DEST_UNREACH)
+		return 0;
 	switch (code) {
 	case 1: /* administratively prohibited */
 	case 5: /* source address failed ingress/egress policy */
-	case 6: /* reject route to destination */
 		return -EACCES;
 	case 4: /* port unreachable */
+	case 6: /* reject route to destination */
 		return -ECONNREFUSED;
 	default:
 		return 0;
@@ -121,7 +127,7 @@ static int unreach6_errno(uint8_t code)
 
 /* q: the quoted IPv6 header; u: the quoted UDP header. 1 when a socket
  * was told. The quote's source must be one of our addresses. */
-static int unreach_to_udp(struct ax_stack *s, uint8_t code, const uint8_t *q, const uint8_t *u)
+static int unreach_to_udp(struct ax_stack *s, int err, const uint8_t *q, const uint8_t *u)
 {
 	struct ip_addr qsrc, qdst;
 
@@ -130,7 +136,7 @@ static int unreach_to_udp(struct ax_stack *s, uint8_t code, const uint8_t *q, co
 	if (!stack_addr_local(s, &qsrc))
 		return 0;
 	return udp_icmp_error(s, &qsrc, &qdst, (uint16_t)(u[0] << 8 | u[1]),
-			      (uint16_t)(u[2] << 8 | u[3]), unreach6_errno(code));
+			      (uint16_t)(u[2] << 8 | u[3]), err);
 }
 
 static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type)
@@ -157,8 +163,9 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 	/* A destination unreachable quoting a UDP datagram we sent: UDP
 	 * decides (a connected socket of that very flow hears of it, RFC
 	 * 4443 3.1 / Linux __udp6_lib_err). */
-	if (type == ICMP6_DEST_UNREACH && proto == IP6_NH_UDP && l4_len >= 8 &&
-	    unreach_to_udp(s, rx->l4[1], rx->l4 + 8, l4))
+	if ((type == ICMP6_DEST_UNREACH || type == ICMP6_PARAM_PROBLEM) &&
+	    proto == IP6_NH_UDP && l4_len >= 8 &&
+	    unreach_to_udp(s, err6(type, rx->l4[1]), rx->l4 + 8, l4))
 		return;
 	if (type == ICMP6_PACKET_TOO_BIG) {
 		/* RFC 8201: path MTU discovery (frag_out.c). */
