@@ -1473,6 +1473,11 @@ static int icmp_filter(void *arg, uint32_t src, uint32_t dst)
 	return authz_icmp_in(arg, src, dst);
 }
 
+static int icmp6_filter(void *arg, const struct ip_addr *src, const struct ip_addr *dst)
+{
+	return authz_icmp6_in(arg, src->b, dst->b);
+}
+
 /*
  * What a start writes, as one group (one write, one sync: all of it
  * commits or none): the start entry, a close for every authorization the
@@ -1604,6 +1609,8 @@ int authz_open(struct authz **out, const struct authz_config *cfg, char *err, si
 	udp_set_admit(a->s, udp_hook, a);
 	a->s->icmp_filter = icmp_filter;
 	a->s->icmp_filter_arg = a;
+	a->s->icmp6_filter = icmp6_filter;
+	a->s->icmp6_filter_arg = a;
 	*out = a;
 	return 0;
 }
@@ -1619,6 +1626,7 @@ void authz_stop(struct authz *a)
 		tcp_set_admit(a->s, NULL, NULL);
 	udp_set_admit(a->s, NULL, NULL);
 	a->s->icmp_filter = NULL;
+	a->s->icmp6_filter = NULL;
 	/* UDP flows end with the instance: a live one's verdict goes and its
 	 * close entry is proposed; a pending one is left to its commit
 	 * callback (which axiom_close() runs), marked gone. */
@@ -1671,6 +1679,16 @@ int authz_icmp_in(struct authz *a, uint32_t src, uint32_t dst)
 
 	memcpy(f.src, &src, 4);
 	memcpy(f.dst, &dst, 4);
+	return pol_match(a->policy, &f, &v) == 0 && v.allow;
+}
+
+int authz_icmp6_in(struct authz *a, const uint8_t src[16], const uint8_t dst[16])
+{
+	struct pol_flow f = { .dir = POL_IN, .proto = IPPROTO_ICMPV6, .family = AF_INET6 };
+	struct pol_verdict v = { 0 };
+
+	memcpy(f.src, src, 16);
+	memcpy(f.dst, dst, 16);
 	return pol_match(a->policy, &f, &v) == 0 && v.allow;
 }
 

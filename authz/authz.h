@@ -182,6 +182,8 @@ const struct pol_policy *authz_policy(const struct authz *a, uint64_t *seq);
 /* ICMP echo from src (network order, IPv4) to us: allowed by policy?
  * No entry is written for it: ICMP is decided per packet. */
 int authz_icmp_in(struct authz *a, uint32_t src, uint32_t dst);
+/* The same for an ICMPv6 echo request (addresses as on the wire). */
+int authz_icmp6_in(struct authz *a, const uint8_t src[16], const uint8_t dst[16]);
 
 struct authz_stats {
 	uint64_t authorized, rejected, rejects_unlogged, closed, revoked, failed;

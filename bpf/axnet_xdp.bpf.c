@@ -9,9 +9,10 @@
  * filled by user space) are redirected to the AF_XDP socket bound to the
  * receiving queue (`xsks`), once their flow passes the verdict check
  * (flow_check: `flows`, filled by axnet's authorizer after each Axiom
- * commit). IPv4 fragments and protocols other than TCP, UDP and ICMP for
- * axnet are dropped; ICMP for axnet shares the per-source limit of first
- * frames. Everything else goes to the kernel. Frames whose
+ * commit). Fragments for axnet (IPv4, IPv6 with a fragment header first)
+ * go to it under the per-source limit of first frames, and are checked
+ * after reassembly; protocols other than TCP, UDP and ICMP for axnet are
+ * dropped; ICMP for axnet shares the per-source limit of first frames. Everything else goes to the kernel. Frames whose
  * headers are truncated or insane are counted as malformed and dropped: no
  * stack could use them, and the kernel would drop them too.
  *
@@ -129,7 +130,8 @@ struct pkt {
 	__u8 proto;
 	__u8 has_l4;       /* an unfragmented packet with a whole L4 header */
 	__u8 syn;          /* TCP: SYN without ACK */
-	__u8 frag;         /* IPv4: a fragment (MF set or offset not 0) */
+	__u8 frag;         /* a fragment (IPv4: MF set or offset not 0;
+			    * IPv6: a fragment header first) */
 	__be16 sport, dport;
 	const void *saddr; /* into the frame */
 	const void *daddr;
@@ -247,7 +249,8 @@ static __always_inline enum verdict parse_ipv4(void *p, void *end, __u16 vlan,
 	pk->daddr = &ip->daddr;
 	/* A fragment's L4 header, when it carries one, may be cut anywhere
 	 * (RFC 791): only a reassembler can judge it. Fragments for axnet
-	 * are dropped (axnet_xdp); for others the kernel reassembles. */
+	 * go to it under the source's bucket (flow_check); for others the
+	 * kernel reassembles. */
 	pk->frag = !!(ip->frag_off & bpf_htons(0x3fff));
 	if (!pk->frag && !l4_ok(p + hlen, end, tot - hlen, ip->protocol, pk))
 		return V_MALFORMED;
@@ -274,6 +277,18 @@ static __always_inline enum verdict parse_ipv6(void *p, void *end, __u16 vlan,
 	pk->proto = ip6->nexthdr;
 	pk->saddr = &ip6->saddr;
 	pk->daddr = &ip6->daddr;
+	if (ip6->nexthdr == IPPROTO_FRAGMENT) {
+		/* A fragment header first (RFC 8200 4.5): the protocol is its
+		 * Next Header; the engine reassembles (flow_check). */
+		__u8 *fh = l4;
+
+		if ((void *)(fh + 8) > end || plen < 8)
+			return V_MALFORMED;
+		pk->frag = 1;
+		pk->proto = fh[0];
+		return addr_is_ours(AX_AF_INET6, vlan, &ip6->daddr, 16) ? V_OURS
+									: V_PASS;
+	}
 	if (!l4_ok(l4, end, plen, ip6->nexthdr, pk))
 		return V_MALFORMED;
 	/*
@@ -354,15 +369,24 @@ static __always_inline int flow_check(const struct pkt *pk, __u32 len, struct ax
 	__u32 zero = 0;
 	int icmp = pk->proto == IPPROTO_ICMP || pk->proto == IPPROTO_ICMPV6;
 
-	if (pk->frag) {
-		st->frag_dropped++;
-		return 0;
-	}
 	if (pk->proto != IPPROTO_TCP && pk->proto != IPPROTO_UDP && !icmp) {
 		st->proto_dropped++;
 		return 0;
 	}
 	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (pk->frag) {
+		/* A non-first fragment has no ports to look a verdict up by:
+		 * the engine reassembles and checks the whole datagram (its
+		 * l4_filter, the same rules as here). Each fragment spends a
+		 * token of its source's bucket, so one source gets no more
+		 * engine work by fragmenting. */
+		if (cfg && cfg->enforce && !slow_path_ok(pk, cfg)) {
+			st->frag_dropped++;
+			return 0;
+		}
+		st->frag++;
+		return 1;
+	}
 	if (!cfg || !cfg->enforce)
 		return 1;
 	if (icmp) {

@@ -28,7 +28,7 @@ struct sockserv;
  * better. */
 #define MAX_SLEEP_MS 100
 #define PING_WINDOW 1024     /* replies matched within this many seqs */
-#define PING_MAX_DATA 1472   /* 1500 - IPv4 - ICMP headers */
+#define PING_MAX_DATA 65507  /* 65535 - IPv4 - ICMP headers (over the MTU: fragments) */
 #define RX_BUDGET 256
 
 struct ping_sess {
@@ -81,6 +81,10 @@ struct daemon {
 	/* The daemon itself, the owner of its built-in services' sockets. */
 	struct ax_cred self;
 };
+
+/* Reassembled datagrams meet XDP's flow rules (l4filter.c): sets the
+ * stack's l4_filter when the backend is XDP with enforcement on. */
+void daemon_l4_filter_install(struct daemon *r);
 
 /* `axnet run ARGS`: the exit status. */
 int daemon_main(int argc, char **argv);

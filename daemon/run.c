@@ -188,6 +188,7 @@ static int start_authz(struct daemon *r, const char *ifname, const char *addr_s,
 		rc = xdp_prog_set_config(netdev_xdp(r->dev), &cfg);
 		if (rc)
 			return log_err(rc, "xdp: cannot turn on enforcement: %s", strerror(-rc));
+		daemon_l4_filter_install(r);
 	}
 	{
 		uint64_t seq;
@@ -538,6 +539,10 @@ int daemon_main(int argc, char **argv)
 	 * duplicate or gone ones out (netcfg.c). */
 	r->stack.addr_event = netcfg_addr_event;
 	r->stack.addr_event_arg = netdev_xdp(r->dev);
+	/* DAD (nd.c) starts as each IPv6 address is added and times its
+	 * wait on the stack's clock: set it first, or the wait is over at the
+	 * first timer run. */
+	stack_set_time(&r->stack, mono_ns());
 	err = netcfg_apply(&nc, &r->stack);
 	if (err)
 		goto out;

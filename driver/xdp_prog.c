@@ -246,6 +246,7 @@ int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum)
 		sum->icmp += v[i].icmp;
 		sum->garp_copied += v[i].garp_copied;
 		sum->garp_lost += v[i].garp_lost;
+		sum->frag += v[i].frag;
 	}
 	free(v);
 	return 0;

@@ -298,6 +298,7 @@ static void xsk_stats(struct netdev *nd, netdev_stat_fn fn, void *arg)
 		fn(arg, "xdp.icmp", xs.icmp);
 		fn(arg, "xdp.garp_copied", xs.garp_copied);
 		fn(arg, "xdp.garp_lost", xs.garp_lost);
+		fn(arg, "xdp.frag", xs.frag);
 	}
 	fn(arg, "xsk.queues", d->nq);
 	fn(arg, "xsk.zerocopy", (uint64_t)d->zerocopy);

@@ -37,9 +37,9 @@
  * Of TCP and UDP frames for axnet's addresses: flow_allowed, slow_path
  * and flow_unknown are parts of `redirected`; flow_denied and
  * slow_path_limited parts of `dropped`. Of the other IP frames for
- * axnet's addresses (with enforcement on): icmp is part of `redirected`;
- * frag_dropped, proto_dropped and slow_path_limited (ICMP over its
- * source's rate) parts of `dropped`.
+ * axnet's addresses (with enforcement on): icmp and frag are parts of
+ * `redirected`; frag_dropped, proto_dropped and slow_path_limited (ICMP
+ * over its source's rate) parts of `dropped`.
  */
 struct ax_xdp_stats {
 	__u64 rx_packets;  /* every frame the program saw */
@@ -60,10 +60,8 @@ struct ax_xdp_stats {
 				  * SYN, a UDP datagram): to the authorizer */
 	__u64 slow_path_limited; /* either of the two above, or ICMP, over
 				  * its source's rate: dropped */
-	__u64 frag_dropped;      /* IPv4 fragments (MF set or offset not 0)
-				  * for axnet: dropped, always (the engine
-				  * does not reassemble; no fragment may
-				  * pass a verdict unchecked) */
+	__u64 frag_dropped;      /* fragments for axnet over their source's
+				  * rate (with enforcement on): dropped */
 	__u64 proto_dropped;     /* IP protocols the engine does not run
 				  * (not TCP, UDP, ICMP) for axnet: dropped */
 	__u64 icmp;              /* ICMP for axnet within its source's rate
@@ -72,6 +70,10 @@ struct ax_xdp_stats {
 	__u64 garp_copied; /* gratuitous ARPs passed to the kernel and also
 			    * copied to axnet (the `garps` ring) */
 	__u64 garp_lost;   /* ...whose copy found the ring full */
+	__u64 frag;        /* fragments for axnet (IPv4; IPv6 with a fragment
+			    * header first) within their source's rate (a
+			    * token each): to the engine, which reassembles
+			    * and checks the whole datagram's flow */
 };
 
 /*

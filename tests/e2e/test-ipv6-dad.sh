@@ -15,17 +15,36 @@ ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.$IF_B.disable_ipv6=0" \
 	"net.ipv6.conf.$IF_B.accept_dad=0" || fail "sysctl"
 ip -n "$NS_B" addr add "$PEER6/64" dev "$IF_B" nodad || fail "peer address"
 ip -n "$NS_B" addr add "$TAKEN/64" dev "$IF_B" nodad || fail "peer address"
-start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --addr "$TAKEN/64" --addr "$AX6/64" \
-	--netns "$NS_A"
 BMAC=$(mac_of "$NS_B" "$IF_B")
+# A slow defender (scapy): it answers the DAD probe for $SLOW half a
+# second late, still within DAD's one-second wait.
+SLOW="$PFX::6"
+ip netns exec "$NS_B" /usr/bin/python3 -c "
+import logging, time; logging.getLogger('scapy.runtime').setLevel(logging.ERROR)
+from scapy.all import *
+p = sniff(iface='$IF_B', timeout=20, count=1,
+          lfilter=lambda p: ICMPv6ND_NS in p and p[ICMPv6ND_NS].tgt == '$SLOW')
+if p:
+    time.sleep(0.5)
+    sendp(Ether(dst='33:33:00:00:00:01', src='$BMAC')/IPv6(src='$SLOW', dst='ff02::1', hlim=255)/
+          ICMPv6ND_NA(tgt='$SLOW', R=0, S=0, O=1)/ICMPv6NDOptDstLLAddr(lladdr='$BMAC'),
+          iface='$IF_B', verbose=0)
+" &
+SNIFFER=$!
+sleep 1 # the sniffer is listening
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --addr "$TAKEN/64" --addr "$AX6/64" \
+	--addr "$SLOW/64" --netns "$NS_A"
+wait "$SNIFFER" || fail "the slow defender"
 
 wait_stat engine nd_dad_ok 2
 expect_eq "addresses through DAD (link-local, $AX6)" "$(stat engine nd_dad_ok)" 2
-expect_eq "DAD failures" "$(stat engine nd_dad_failed)" 1
-grep -q "dad: $TAKEN is in use by $BMAC, not using it" "$AXNET_LOG" ||
-	fail "no DAD line for $TAKEN in the log"
-pass "log: $(grep -o "dad: $TAKEN is in use by .*" "$AXNET_LOG")"
-expect_eq "DAD lines in the log" "$(grep -c "dad: " "$AXNET_LOG")" 1
+expect_eq "DAD failures ($TAKEN, $SLOW)" "$(stat engine nd_dad_failed)" 2
+for a in "$TAKEN" "$SLOW"; do
+	grep -q "dad: $a is in use by $BMAC, not using it" "$AXNET_LOG" ||
+		fail "no DAD line for $a in the log"
+	pass "log: $(grep -o "dad: $a is in use by .*" "$AXNET_LOG")"
+done
+expect_eq "DAD lines in the log" "$(grep -c "dad: " "$AXNET_LOG")" 2
 
 # Reported: axnet addr shows the state.
 "$AXNET" addr --state-dir "$STATE"

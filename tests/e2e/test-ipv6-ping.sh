@@ -74,4 +74,18 @@ expect_eq "xdp.malformed" "$(stat xdp malformed)" 0
 expect_eq "nd_bad_hop_limit" "$(stat engine nd_bad_hop_limit)" 0
 expect_eq "ip6_malformed" "$(stat engine ip6_malformed)" 0
 stop_axnet
+
+# Echo requests go by the policy, as ICMP does: only the peer's
+# link-local address may ping; its global address is denied (counted).
+POL=$(mktemp /tmp/axnet-ipv6pol.XXXXXX)
+printf 'default deny\nallow in icmp from %s/128\n' "$PEERLL" >"$POL"
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --addr "$AX6/64" --netns "$NS_A" \
+	--policy "$POL"
+rm -f "$POL"
+wait_stat engine nd_dad_ok 2
+expect_eq "ping6 from the peer's global address, denied" "$(kernel_ping "$NS_B" 2 "$AX6")" 0
+expect_eq "icmp6_echo_denied" "$(stat engine icmp6_echo_denied)" 2
+expect_eq "ping6 from the peer's link-local address, allowed" \
+	"$(kernel_ping "$NS_B" 2 "$AXLL%$IF_B")" 2
+stop_axnet
 exit 0

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The XDP program's decisions under BPF_PROG_TEST_RUN (tests/tools/xdp_testrun.c),
-# no interface needed: every IPv4 fragment for axnet is dropped and counted
-# (frag_dropped), 1,000 runs in 1,000, whatever it carries; fragments for
-# other addresses are the kernel's; protocols the engine does not run are
+# no interface needed: every fragment for axnet (IPv4, IPv6) reaches it
+# (frag), 1,000 runs in 1,000, whatever it carries, each spending a token of
+# its source's bucket (frag_dropped over it); fragments for other addresses
+# are the kernel's; protocols the engine does not run are
 # dropped (proto_dropped); ICMP takes its source's tokens.
 set -u
 cd "$(dirname "$0")/../.."

@@ -131,6 +131,17 @@ static void check_sent(void)
 		if (fr->len < ETH_HLEN_AX ||
 		    fake_get16(fr->data + 12) != ETHTYPE_IPV4)
 			continue;
+		const uint8_t *ip = fr->data + ETH_HLEN_AX;
+
+		/* Every header's checksum; the ICMP one of unfragmented
+		 * messages only (a fragment's covers the whole datagram, and
+		 * a last fragment may hold less than an ICMP header). */
+		if (fr->len < ETH_HLEN_AX + 20 || (ip[0] & 0x0f) < 5 ||
+		    fr->len < ETH_HLEN_AX + (size_t)(ip[0] & 0x0f) * 4 ||
+		    fake_csum(ip, (size_t)(ip[0] & 0x0f) * 4) != 0)
+			abort();
+		if (fake_get16(ip + 6) & (IP_FLAG_MF | IP_OFFMASK))
+			continue;
 		if (fake_parse_icmp(fr, &v) || !v.ip_csum_ok || !v.icmp_csum_ok)
 			abort();
 	}

@@ -147,6 +147,35 @@ static size_t tcp_seg(uint8_t *t, uint8_t flags, size_t pad)
 	return 20 + pad;
 }
 
+/*
+ * An Ethernet/IPv6 frame to group (or unicast) dst from src, next header
+ * nh, hop limit 255, l4 bytes of payload. Returns its length.
+ */
+static size_t ipv6_frame(uint8_t *f, const char *src, const char *dst, uint8_t nh,
+			 const uint8_t *l4, size_t l4len)
+{
+	struct ethhdr *eth = (struct ethhdr *)f;
+	uint8_t *ip = f + sizeof(*eth);
+	uint16_t v;
+
+	memset(f, 0, sizeof(*eth) + 40);
+	inet_pton(AF_INET6, dst, ip + 24);
+	if (ip[24] == 0xff)
+		memcpy(eth->h_dest, (uint8_t[]){ 0x33, 0x33, ip[36], ip[37], ip[38], ip[39] }, 6);
+	else
+		memcpy(eth->h_dest, "\x02\0\0\0\0\x01", 6);
+	memcpy(eth->h_source, "\x02\0\0\0\0\x02", 6);
+	eth->h_proto = htons(ETH_P_IPV6);
+	ip[0] = 0x60;
+	v = htons((uint16_t)l4len);
+	memcpy(ip + 4, &v, 2);
+	ip[6] = nh;
+	ip[7] = 255;
+	inet_pton(AF_INET6, src, ip + 8);
+	memcpy(ip + 40, l4, l4len);
+	return sizeof(*eth) + 40 + l4len;
+}
+
 /* --- running and checking --------------------------------------------------------- */
 
 struct outcome {
@@ -201,19 +230,100 @@ static void expect_balanced(const char *name, const struct outcome *o)
 			     o->d.v[FIELD(passed)] - o->d.v[FIELD(dropped)], 0);
 }
 
-static void case_dropped_fragment(const char *name, const uint8_t *f, size_t len)
+/* A fragment for axnet goes to it (no_xsk here) and counts in `frag`: the
+ * engine reassembles and checks the whole datagram's flow. */
+static void case_fragment_to_axnet(const char *name, const uint8_t *f, size_t len)
 {
 	struct outcome o;
 	char what[160];
 
 	run(f, len, RUNS, &o);
-	snprintf(what, sizeof(what), "%s: XDP_DROP in %u runs", name, RUNS);
-	expect(what, o.drop, RUNS);
-	snprintf(what, sizeof(what), "%s: xdp frag_dropped", name);
-	expect(what, o.d.v[FIELD(frag_dropped)], RUNS);
-	snprintf(what, sizeof(what), "%s: xdp no_xsk (reached axnet)", name);
-	expect(what, o.d.v[FIELD(no_xsk)], 0);
+	snprintf(what, sizeof(what), "%s: xdp no_xsk (reached axnet) in %u runs", name, RUNS);
+	expect(what, o.d.v[FIELD(no_xsk)], RUNS);
+	snprintf(what, sizeof(what), "%s: xdp frag", name);
+	expect(what, o.d.v[FIELD(frag)], RUNS);
+	snprintf(what, sizeof(what), "%s: xdp flow_unknown + slow_path (no verdict looked up)", name);
+	expect(what, o.d.v[FIELD(flow_unknown)] + o.d.v[FIELD(slow_path)], 0);
 	expect_balanced(name, &o);
+}
+
+/*
+ * ICMPv6 to groups: only ND for axnet's groups reaches it (the
+ * solicited-node group of its address, published in `addrs`; from
+ * all-nodes, also published, router and neighbor advertisements only);
+ * the rest of the multicast is the kernel's.
+ */
+static void ipv6_group_cases(int addrs_fd)
+{
+	static const char *const groups[] = { "ff02::1:ff00:1", "ff02::1" };
+	struct ax_addr_key k = { .family = AX_AF_INET6 };
+	struct ax_addr_val av = { 0 };
+	uint8_t frame[256], l4[64] = { 0 };
+	struct outcome o;
+	size_t len;
+
+	for (size_t i = 0; i < 2; i++) {
+		inet_pton(AF_INET6, groups[i], k.addr);
+		if (bpf_map_update_elem(addrs_fd, &k, &av, BPF_ANY) < 0) {
+			fprintf(stderr, "xdp_testrun: cannot add %s: %s\n", groups[i], strerror(errno));
+			exit(2);
+		}
+	}
+	struct {
+		const char *what, *src, *dst;
+		uint8_t nh, type;
+		int ours;
+	} c[] = {
+		{ "NS to our solicited-node group (DAD from ::)", "::", "ff02::1:ff00:1", 58, 135, 1 },
+		{ "NA to all-nodes", "fe80::2", "ff02::1", 58, 136, 1 },
+		{ "RA to all-nodes", "fe80::2", "ff02::1", 58, 134, 1 },
+		{ "echo request to all-nodes", "fe80::2", "ff02::1", 58, 128, 0 },
+		{ "NS to another solicited-node group", "fe80::2", "ff02::1:ff00:2", 58, 135, 0 },
+		{ "MLD report to ff02::16", "fe80::2", "ff02::16", 58, 143, 0 },
+		{ "UDP to our solicited-node group", "fe80::2", "ff02::1:ff00:1", 17, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char what[200];
+
+		l4[0] = c[i].type;
+		l4[4] = 0; /* UDP: length 32 below */
+		l4[5] = c[i].nh == 17 ? 32 : 0;
+		len = ipv6_frame(frame, c[i].src, c[i].dst, c[i].nh, l4, 32);
+		run(frame, len, 10, &o);
+		snprintf(what, sizeof(what), "%s: %s", c[i].what,
+			 c[i].ours ? "reached axnet (no_xsk)" : "XDP_PASS to the kernel");
+		expect(what, c[i].ours ? o.d.v[FIELD(no_xsk)] : o.pass, 10);
+		expect_balanced(c[i].what, &o);
+	}
+}
+
+/* An Ethernet/IPv6 frame from src to dst whose fixed header is followed by
+ * a fragment header (Next Header nh, offset in 8-byte units, M flag), then
+ * l4len bytes. */
+static size_t ipv6_frag_frame(uint8_t *f, const char *src, const char *dst, uint8_t nh,
+			      uint16_t off, int more, const uint8_t *l4, size_t l4len)
+{
+	struct ethhdr *eth = (struct ethhdr *)f;
+	uint8_t *ip = f + sizeof(*eth), *fh = ip + 40;
+	uint16_t v;
+
+	memset(f, 0, sizeof(*eth) + 48);
+	memcpy(eth->h_dest, "\x02\0\0\0\0\x01", 6);
+	memcpy(eth->h_source, "\x02\0\0\0\0\x02", 6);
+	eth->h_proto = htons(ETH_P_IPV6);
+	ip[0] = 0x60;
+	v = htons((uint16_t)(8 + l4len));
+	memcpy(ip + 4, &v, 2);
+	ip[6] = 44;
+	ip[7] = 64;
+	inet_pton(AF_INET6, src, ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	fh[0] = nh;
+	v = htons((uint16_t)(off << 3 | (more ? 1 : 0)));
+	memcpy(fh + 2, &v, 2);
+	memcpy(fh + 4, "\x12\x34\x56\x78", 4);
+	memcpy(fh + 8, l4, l4len);
+	return sizeof(*eth) + 48 + l4len;
 }
 
 int main(int argc, char **argv)
@@ -261,26 +371,51 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	/* The bug: a non-first fragment carries no ports, so it skipped the
-	 * verdict check and reached axnet. Here the tail of an ACK of an
-	 * unknown flow (offset 8 bytes, last fragment). */
+	/* A non-first fragment carries no ports: it may not skip the
+	 * verdict check. It goes to the engine, which checks the whole
+	 * datagram after reassembly (frag.c, the l4_filter). Here the tail
+	 * of an ACK of an unknown flow (offset 8 bytes, last fragment). */
 	n = tcp_seg(l4, 0x10, 12);
 	len = ipv4_frame(frame, "10.9.8.10", OUR_IP, IPPROTO_TCP, 1, l4 + 8, n - 8);
-	case_dropped_fragment("non-first fragment of an unknown-flow ACK", frame, len);
-
-	/* Its first fragment (MF, offset 0) holds the ports: dropped too. */
+	case_fragment_to_axnet("non-first fragment of an unknown-flow ACK", frame, len);
 	len = ipv4_frame(frame, "10.9.8.11", OUR_IP, IPPROTO_TCP, IP_MF, l4, 8 * 2);
-	case_dropped_fragment("first fragment of an unknown-flow ACK", frame, len);
-
-	/* A fragmented SYN: a first fragment with a whole TCP header, and a
-	 * tiny one with 8 bytes of it (RFC 1858). */
+	case_fragment_to_axnet("first fragment of an unknown-flow ACK", frame, len);
 	n = tcp_seg(l4, 0x02, 20);
-	len = ipv4_frame(frame, "10.9.8.12", OUR_IP, IPPROTO_TCP, IP_MF, l4, 24);
-	case_dropped_fragment("first fragment of a SYN", frame, len);
 	len = ipv4_frame(frame, "10.9.8.12", OUR_IP, IPPROTO_TCP, IP_MF, l4, 8);
-	case_dropped_fragment("tiny first fragment of a SYN (8 bytes of TCP)", frame, len);
+	case_fragment_to_axnet("tiny first fragment of a SYN (8 bytes of TCP)", frame, len);
 	len = ipv4_frame(frame, "10.9.8.12", OUR_IP, IPPROTO_UDP, 2, l4, 16);
-	case_dropped_fragment("non-first fragment of a UDP datagram", frame, len);
+	case_fragment_to_axnet("non-first fragment of a UDP datagram", frame, len);
+
+	/* Each fragment spends a token of its source's bucket: a burst of
+	 * 10 at 1 a second lets exactly 10 of 100 through (IPv4 and IPv6). */
+	if (set_config(1, 10) < 0)
+		return 2;
+	len = ipv4_frame(frame, "10.9.8.17", OUR_IP, IPPROTO_UDP, 2, l4, 16);
+	run(frame, len, 100, &o);
+	expect("IPv4 fragments, burst 10: reached axnet", o.d.v[FIELD(no_xsk)], 10);
+	expect("IPv4 fragments, burst 10: xdp frag", o.d.v[FIELD(frag)], 10);
+	expect("IPv4 fragments, burst 10: XDP_DROP", o.drop, 90);
+	expect("IPv4 fragments, burst 10: xdp frag_dropped", o.d.v[FIELD(frag_dropped)], 90);
+	expect_balanced("IPv4 fragments over the rate", &o);
+	{
+		struct ax_addr_key ak6 = { .family = AX_AF_INET6 };
+
+		inet_pton(AF_INET6, "fd00:9::2", ak6.addr);
+		if (bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "addrs")),
+					&ak6, &av, BPF_ANY) < 0)
+			return 2;
+	}
+	len = ipv6_frag_frame(frame, "fd00:9::10", "fd00:9::2", IPPROTO_UDP, 1, 0, l4, 16);
+	run(frame, len, 100, &o);
+	expect("IPv6 fragments, burst 10: reached axnet", o.d.v[FIELD(no_xsk)], 10);
+	expect("IPv6 fragments, burst 10: xdp frag", o.d.v[FIELD(frag)], 10);
+	expect("IPv6 fragments, burst 10: xdp frag_dropped", o.d.v[FIELD(frag_dropped)], 90);
+	expect_balanced("IPv6 fragments over the rate", &o);
+	len = ipv6_frag_frame(frame, "fd00:9::11", "fd00:9::2", 47, 0, 1, l4, 16);
+	run(frame, len, 10, &o);
+	expect("IPv6 fragment of GRE: xdp proto_dropped", o.d.v[FIELD(proto_dropped)], 10);
+	if (set_config(1000000, 1000000) < 0)
+		return 2;
 
 	/* Fragments for another address are the kernel's to reassemble. */
 	len = ipv4_frame(frame, "10.9.8.13", OTHER_IP, IPPROTO_TCP, 1, l4 + 8, n - 8);
@@ -288,7 +423,7 @@ int main(int argc, char **argv)
 	expect("fragment for another address: XDP_PASS", o.pass, RUNS);
 	expect("fragment for another address: xdp passed - no_xsk (the kernel's)",
 	       o.d.v[FIELD(passed)] - o.d.v[FIELD(no_xsk)], RUNS);
-	expect("fragment for another address: xdp frag_dropped", o.d.v[FIELD(frag_dropped)], 0);
+	expect("fragment for another address: xdp frag", o.d.v[FIELD(frag)], 0);
 
 	/* A protocol the engine does not run (GRE) for axnet: dropped. */
 	len = ipv4_frame(frame, "10.9.8.14", OUR_IP, 47, 0, l4, 24);
@@ -306,6 +441,8 @@ int main(int argc, char **argv)
 	       RUNS);
 	expect("unknown-flow ACK, unfragmented: xdp flow_unknown", o.d.v[FIELD(flow_unknown)],
 	       RUNS);
+
+	ipv6_group_cases(bpf_map__fd(bpf_object__find_map_by_name(obj, "addrs")));
 
 	/* ICMP takes a token of its source's bucket: a burst of 10 at 1 a
 	 * second, so of 100 echo requests in well under a second exactly 10

@@ -320,9 +320,12 @@ TEST(ipv4_not_ours)
 	CHECK_EQ(H.nif.n, 0);
 }
 
-/* No reassembly yet: first fragments (MF), middle and last fragments
- * (offset != 0) are all dropped; DF alone is not a fragment. */
-TEST(ipv4_fragments_dropped)
+/* Fragments go to reassembly (frag.c, test_frag.c), never to L4 one by
+ * one: first fragments of 29 bytes with MF (not a multiple of 8) are
+ * malformed, a last one at 8 is held, one at offset 65528 makes the
+ * datagram oversize and the next is of that dead datagram; DF alone is
+ * not a fragment. */
+TEST(ipv4_fragments_not_delivered_alone)
 {
 	static const uint16_t frag[] = { IP_FLAG_MF, IP_FLAG_MF | 1, 1,
 					 IP_OFFMASK, IP_FLAG_DF | 185 };
@@ -336,7 +339,9 @@ TEST(ipv4_fragments_dropped)
 		fake_rx(&H, f, len);
 	}
 	CHECK_CNT(&H, { AX_C_eth_rx, 5 }, { AX_C_ip_rx, 5 },
-		  { AX_C_ip_frag_dropped, 5 });
+		  { AX_C_frag_rx, 5 }, { AX_C_frag_malformed, 2 },
+		  { AX_C_frag_oversize, 1 }, { AX_C_frag_dead, 1 },
+		  { AX_C_frag_bufs_peak, 1 });
 	CHECK_EQ(H.nif.n, 0);
 
 	fake_mark(&H);
@@ -664,7 +669,7 @@ TEST_MAIN(T(good_echo_answered), T(eth_short_frames), T(eth_header_only),
 	  T(ipv4_ihl_too_small), T(ipv4_ihl_past_end),
 	  T(ipv4_tot_len_past_frame), T(ipv4_tot_len_below_ihl),
 	  T(ipv4_bad_header_csum), T(ipv4_not_ours),
-	  T(ipv4_fragments_dropped), T(ipv4_martian_source), T(ipv4_unicast_in_l2_broadcast),
+	  T(ipv4_fragments_not_delivered_alone), T(ipv4_martian_source), T(ipv4_unicast_in_l2_broadcast),
 	  T(ipv4_options_skipped), T(ipv4_options_validated), T(echo_reply_without_df),
 	  T(ipv4_eth_padding_ignored),
 	  T(ipv4_unknown_proto), T(random_frames))

@@ -304,19 +304,35 @@ TEST(echo_reply_delivered)
 		  { AX_C_icmp_rx, 2 }, { AX_C_icmp_echo_reply_rx, 2 });
 }
 
-/* A request whose reply would not fit our MTU is not answered (it could
- * only have arrived on a link with a larger MTU than ours). */
-TEST(echo_reply_larger_than_mtu)
+/* A request whose reply does not fit our MTU (it came over a link with a
+ * larger one, or in fragments) is answered in fragments (RFC 791 3.2):
+ * at MTU 576, 552 bytes (a multiple of 8) then the rest, one id. */
+TEST(echo_reply_larger_than_mtu_fragmented)
 {
 	static uint8_t big[1000];
+	struct fake_icmp_view v0, v1;
 
 	REQUIRE(setup() == 0);
 	H.nif.netif.mtu = 576;
 	fake_rx(&H, f, fake_ping_frame(f, 1, 1, big, 576 - 28 + 1));
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip_rx, 1 },
 		  { AX_C_icmp_rx, 1 }, { AX_C_icmp_echo_rx, 1 },
-		  { AX_C_icmp_echo_ignored, 1 });
-	CHECK_EQ(H.nif.n, 0);
+		  { AX_C_icmp_echo_reply_tx, 1 }, { AX_C_ip_tx, 2 }, { AX_C_eth_tx, 2 },
+		  { AX_C_frag_tx, 2 }, { AX_C_frag_tx_datagrams, 1 });
+	REQUIRE(H.nif.n == 2);
+	REQUIRE(fake_parse_icmp(&H.nif.frames[0], &v0) == 0);
+	/* The second is too short for an ICMP header: read it raw. */
+	v1.tot_len = fake_get16(H.nif.frames[1].data + ETH_HLEN_AX + 2);
+	v1.ip_id = fake_get16(H.nif.frames[1].data + ETH_HLEN_AX + 4);
+	v1.frag_off = fake_get16(H.nif.frames[1].data + ETH_HLEN_AX + 6);
+	v1.ip_csum_ok = fake_csum(H.nif.frames[1].data + ETH_HLEN_AX, 20) == 0;
+	CHECK_MEM(H.nif.frames[1].data + ETH_HLEN_AX + 20, big + 544, 5);
+	CHECK_EQ(v0.tot_len, 20 + 552);
+	CHECK_EQ(v0.frag_off, IP_FLAG_MF);
+	CHECK_EQ(v1.frag_off, 552 / 8);
+	CHECK_EQ(v1.tot_len, 20 + 8 + 549 - 552);
+	CHECK_EQ(v0.ip_id, v1.ip_id);
+	CHECK(v0.ip_csum_ok && v1.ip_csum_ok);
 	fake_mark(&H);
 	fake_rx(&H, f, fake_ping_frame(f, 1, 2, big, 576 - 28));
 	CHECK_ANSWERED_CNT(1);
@@ -409,19 +425,19 @@ TEST(ping_routing)
 	CHECK_EQ(H.nif.n, 0);
 }
 
-/* -EMSGSIZE for data that cannot fit the MTU, with nothing sent and no
- * queue slot held, however often it is tried; a ping that fits still
- * works afterwards. */
+/* -EMSGSIZE for data that cannot fit a datagram (65535 - 20 - 8 bytes;
+ * more than the MTU goes in fragments), with nothing sent and no queue
+ * slot held, however often it is tried; a ping that fits still works
+ * afterwards. */
 TEST(ping_too_large)
 {
-	static uint8_t big[9000];
+	static uint8_t big[70000];
 	unsigned int i;
 	int bad = 0;
 
 	REQUIRE(setup() == 0);
-	/* 1500 - 20 - 8 = 1472 bytes of data fit, 1473 do not. */
 	for (i = 0; i < AX_ARP_QUEUE_SLOTS + 10; i++)
-		if (stack_ping(&H.s, FAKE_OTHER_IP, 1, (uint16_t)i, big, 1473) != -EMSGSIZE)
+		if (stack_ping(&H.s, FAKE_OTHER_IP, 1, (uint16_t)i, big, 65508) != -EMSGSIZE)
 			bad++;
 	CHECK_EQ(bad, 0);
 	CHECK(stack_ping(&H.s, FAKE_OTHER_IP, 1, 1, big, SIZE_MAX) == -EMSGSIZE);
@@ -497,6 +513,6 @@ TEST_MAIN(T(echo_request_answered), T(echo_reply_via_gateway),
 	  T(echo_reply_waits_for_arp), T(broadcast_echo_not_answered),
 	  T(bad_icmp_csum), T(truncated_icmp), T(echo_nonzero_code),
 	  T(other_icmp_types), T(echo_reply_delivered),
-	  T(echo_reply_larger_than_mtu), T(echo_reply_no_route),
+	  T(echo_reply_larger_than_mtu_fragmented), T(echo_reply_no_route),
 	  T(ping_resolved), T(ping_unresolved_queued), T(ping_routing),
 	  T(ping_too_large), T(small_device_buffers))

@@ -348,8 +348,17 @@ TEST(router_advertisement_taken)
 	fake_mark(&H);
 	CHECK_EQ(icmp6_send_echo(&H.s, &onlink, 1, 1, NULL, 0), 0);
 	CHECK_EQ(neigh_lookup(&H.s.neigh, &onlink)->state, NEIGH_INCOMPLETE);
-	/* An echo larger than the advertised MTU does not fit. */
-	CHECK_EQ(icmp6_send_echo(&H.s, &ip6_far, 1, 2, m, 1400 - 40 - 8 + 1), -EMSGSIZE);
+	/* An echo larger than the advertised MTU leaves in fragments of it
+	 * (frag_out.c): 1352 bytes (1400 - 40 - 8) then the rest. */
+	{
+		static uint8_t big[1400];
+
+		fake_mark(&H);
+		CHECK_EQ(icmp6_send_echo(&H.s, &ip6_far, 1, 2, big, 1400 - 40 - 8 + 1), 0);
+		REQUIRE(H.nif.n == 2);
+		CHECK_EQ(H.nif.frames[0].len, 14 + 1400);
+		CHECK_EQ(fake_get16(H.nif.frames[1].data + 14 + 4), 8 + 9);
+	}
 	/* The router's lifetime runs out: no route. */
 	fake_advance(&H, 1800ull * 1000);
 	CHECK_EQ(icmp6_send_echo(&H.s, &ip6_far, 1, 1, NULL, 0), -ENETUNREACH);
@@ -388,8 +397,45 @@ TEST(link_local_from_mac)
 	CHECK_MEM(a.b, want, 16);
 }
 
+/* Router advertisements from more made-up link-local routers than the
+ * cache holds: each displaces an older one; only the default router (the
+ * last, a route's gateway) is kept, and the peer can still be resolved. */
+TEST(ra_flood_does_not_pin_the_cache)
+{
+	struct ip_addr src = ip6_ll(FAKE_GW_MAC), last = src;
+	const struct neigh_entry *e;
+	uint8_t mac[6];
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	for (i = 0; i < AX_ARP_ENTRIES + 44; i++) {
+		memset(m, 0, 24);
+		m[0] = ND_RA;
+		m[6] = 0x07, m[7] = 0x08;
+		memcpy(mac, FAKE_GW_MAC, 6);
+		mac[3] = (uint8_t)(i >> 8);
+		mac[4] = (uint8_t)i;
+		src.b[13] = mac[3];
+		src.b[14] = mac[4];
+		m[16] = ND_OPT_SLLAO, m[17] = 1;
+		memcpy(m + 18, mac, 6);
+		ip6_rx_icmp(&H, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, mac, &src,
+			    &ip6_all_nodes, 255, m, 24);
+		last = src;
+		fake_advance(&H, 1);
+	}
+	CHECK_EQ(H.s.cnt[AX_C_nd_ra_rx] - H.mark[AX_C_nd_ra_rx], AX_ARP_ENTRIES + 44);
+	CHECK_EQ(H.s.cnt[AX_C_nd_cache_full], 0);
+	e = neigh_lookup(&H.s.neigh, &last);
+	REQUIRE(e != NULL);
+	CHECK(ip_addr_eq(&H.s.nd.router, &last));
+	CHECK_EQ(icmp6_send_echo(&H.s, &ip6_peer_g, 1, 1, NULL, 0), 0);
+	CHECK(neigh_lookup(&H.s.neigh, &ip6_peer_g) != NULL);
+	CHECK(fake_arp_invariants(&H.s) == NULL);
+}
+
 TEST_MAIN(T(dad_passes), T(dad_fails_on_advertisement), T(dad_fails_on_simultaneous_probe),
 	  T(dad_probe_for_our_address_defended), T(solicitation_answered),
 	  T(resolution_fails_counted_for_nd), T(stale_neighbour_probed_unicast),
 	  T(hostile_nd_ignored), T(router_advertisement_taken), T(foreign_groups_not_taken),
-	  T(link_local_from_mac))
+	  T(link_local_from_mac), T(ra_flood_does_not_pin_the_cache))

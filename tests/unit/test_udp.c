@@ -215,12 +215,22 @@ TEST(sendto_builds_a_datagram)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	CHECK_EQ(sum, 0xffff);
-	/* Too big for the MTU: refused, nothing sent. */
+	/* Too big for the MTU: in two fragments (1480 bytes, then the
+	 * rest), one identification; too big for a datagram: refused. */
 	fake_mark(&H);
 	{
-		static uint8_t big[1500];
+		static uint8_t big[65508];
 
-		CHECK_EQ(udp_sendto(&H.s, NULL, FAKE_V4(FAKE_PEER_IP), 7, 40000, big, sizeof(big)), -EMSGSIZE);
+		CHECK_EQ(udp_sendto(&H.s, NULL, FAKE_V4(FAKE_PEER_IP), 7, 40000, big, 1500), 0);
+		REQUIRE(H.nif.n == 2);
+		CHECK_EQ(fake_get16(H.nif.frames[0].data + 14 + 2), 1500);
+		CHECK_EQ(fake_get16(H.nif.frames[0].data + 14 + 6), IP_FLAG_MF);
+		CHECK_EQ(fake_get16(H.nif.frames[1].data + 14 + 2), 20 + 1508 - 1480);
+		CHECK_EQ(fake_get16(H.nif.frames[1].data + 14 + 6), 1480 / 8);
+		CHECK_CNT(&H, { AX_C_udp_tx, 1 }, { AX_C_ip_tx, 2 }, { AX_C_eth_tx, 2 },
+			  { AX_C_frag_tx, 2 }, { AX_C_frag_tx_datagrams, 1 });
+		fake_mark(&H);
+		CHECK_EQ(udp_sendto(&H.s, NULL, FAKE_V4(FAKE_PEER_IP), 7, 40000, big, 65508), -EMSGSIZE);
 	}
 	CHECK_EQ(H.nif.n, 0);
 	stack_fini(&H.s);

@@ -43,7 +43,6 @@
 	X(ip_l2_bcast, "unicast IPv4 packets in a link-layer broadcast")      \
 	X(ip_bad_options, "IPv4 packets dropped: malformed options (RFC 791)") \
 	X(ip_source_route, "IPv4 packets dropped: source route option (LSRR/SSRR)") \
-	X(ip_frag_dropped, "IPv4 fragments (no reassembly yet)")             \
 	X(ip_unknown_proto, "IPv4 packets of a protocol not served")         \
 	X(ip_tx, "IPv4 packets sent")                                         \
 	X(ip_no_route, "IPv4 packets with no route to the destination")      \
@@ -145,7 +144,6 @@
 	X(ip6_bad_option, "IPv6 packets dropped by an option's action bits (RFC 8200 4.2)") \
 	X(ip6_routing_hdr, "IPv6 packets dropped: routing header with segments left") \
 	X(ip6_unknown_nh, "IPv6 packets of an unknown next header (parameter problem)") \
-	X(ip6_frag_dropped, "IPv6 fragments dropped (no reassembly)")         \
 	X(ip6_atomic_frag, "IPv6 atomic fragments dropped (RFC 8021)")        \
 	X(ip6_l4_dropped, "IPv6 TCP/UDP packets no layer above takes yet")    \
 	X(ip6_no_route, "IPv6 packets with no route to the destination")      \
@@ -213,7 +211,22 @@
 
 /* frag.c: reassembly, both families (RFC 791, RFC 8200 4.5, RFC 5722). */
 #define AX_COUNTERS_FRAG(X)                                                   \
-	X(frag_rx, "fragments received (both families)")
+	X(frag_rx, "fragments received (both families)")                     \
+	X(frag_reassembled, "datagrams reassembled from fragments")          \
+	X(frag_malformed, "fragments dropped: not a multiple of 8 bytes, empty, or headers too long") \
+	X(frag_overlap, "datagrams dropped: overlapping or inconsistent fragments (RFC 5722)") \
+	X(frag_duplicate, "fragments dropped: exact duplicates of one held (RFC 5722 4)") \
+	X(frag_tiny, "datagrams dropped: first fragment without the whole L4 header (RFC 3128, RFC 7112)") \
+	X(frag_too_many, "datagrams dropped: more than AX_FRAG_MAX_FRAGS fragments") \
+	X(frag_oversize, "datagrams dropped: reassembled length over 65535") \
+	X(frag_dead, "fragments discarded: their datagram was already dropped (RFC 5722)") \
+	X(frag_timeout, "datagrams dropped: not complete in time (RFC 791, RFC 8200 4.5)") \
+	X(frag_evicted, "datagrams dropped to free a buffer (the source over its share, or the biggest holder)") \
+	X(frag_filtered, "reassembled datagrams dropped by the stack's l4_filter (denied or unknown flow)") \
+	X(frag_bufs_peak, "most reassembly buffers held at once (of AX_FRAG_BUFS)") \
+	X(frag_tx, "fragments sent (both families)")                         \
+	X(frag_tx_datagrams, "datagrams sent in fragments")                  \
+	X(frag_tx_too_big, "datagrams not sent: over 65535 or fragmenting not allowed")
 
 
 

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "csum.h"
+#include "frag.h"
 #include "ipv4.h"
+#include "pmtu.h"
 #include "proto.h"
 #include "stack.h"
 #include "tcp.h"
@@ -30,8 +32,21 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t src, uint32_t ds
 	if (!buf)
 		return err;
 	if (sizeof(h) + data_len > cap) {
+		/* Larger than the path MTU: in fragments (frag_out.c).
+		 * Within it but not the device's buffer: the device's
+		 * limit, not the path's. */
+		struct ip_addr d = ip_addr_v4(dst), from = ip_addr_v4(tx.src);
+
 		ipv4_tx_abort(s, &tx);
-		return -EMSGSIZE;
+		if (data_len > FRAG_TX_MAX - sizeof(h) ||
+		    sizeof(h) + data_len + sizeof(struct ipv4_hdr) <= pmtu_get(s, &d))
+			return -EMSGSIZE;
+		buf = frag_tx_buf(s);
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), data, data_len);
+		h.csum = csum_fold(csum_partial(buf, sizeof(h) + data_len, 0));
+		memcpy(buf + offsetof(struct icmp_hdr, csum), &h.csum, sizeof(h.csum));
+		return frag_send(s, &from, &d, IP_PROTO_ICMP, buf, sizeof(h) + data_len);
 	}
 	memcpy(buf, &h, sizeof(h));
 	/* stack_ping(..., NULL, 0) is fine: memcpy from NULL is not. */
@@ -45,11 +60,10 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t src, uint32_t ds
 int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
 		   uint16_t seq, const void *data, size_t data_len)
 {
-	const size_t hdrs = sizeof(struct icmp_hdr) + sizeof(struct ipv4_hdr);
 	int err;
 
-	/* Subtract rather than add: data_len + hdrs can wrap around. */
-	if (s->netif->mtu < hdrs || data_len > s->netif->mtu - hdrs)
+	/* Larger than the MTU goes in fragments, up to 65535 in all. */
+	if (data_len > FRAG_TX_MAX - sizeof(struct icmp_hdr))
 		return -EMSGSIZE;
 	err = send_echo(s, ICMP_ECHO_REQUEST, 0, dst, htons(id), htons(seq), data,
 			data_len);
@@ -151,11 +165,9 @@ void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 	switch (h.type) {
 	case ICMP_ECHO_REQUEST:
 		stack_count(s, AX_C_icmp_echo_rx);
-		/* RFC 792: same identifier, sequence and data. A request
-		 * larger than our MTU (it came with a larger one) is not
-		 * answered: we do not fragment. */
-		if (to_bcast || h.code != 0 ||
-		    len + sizeof(struct ipv4_hdr) > s->netif->mtu) {
+		/* RFC 792: same identifier, sequence and data; a reply
+		 * larger than the path MTU leaves in fragments. */
+		if (to_bcast || h.code != 0) {
 			stack_count(s, AX_C_icmp_echo_ignored);
 			return;
 		}

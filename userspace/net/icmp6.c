@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "frag.h"
 #include "ipv6.h"
 #include "nd.h"
 #include "stack.h"
@@ -32,8 +33,23 @@ static void echo_reply(struct ax_stack *s, const struct ip_rx *rx)
 	if (!b)
 		return;
 	if (rx->l4_len > cap) {
+		/* Larger than the link MTU: in fragments (frag_out.c),
+		 * from the source this tx chose. */
+		struct ip_addr from = tx.src;
+
 		ipv6_tx_abort(s, &tx);
-		stack_count(s, AX_C_icmp6_echo_ignored);
+		if (rx->l4_len > FRAG_TX_MAX) {
+			stack_count(s, AX_C_icmp6_echo_ignored);
+			return;
+		}
+		b = frag_tx_buf(s);
+		memcpy(b, rx->l4, rx->l4_len);
+		b[0] = ICMP6_ECHO_REPLY;
+		b[2] = b[3] = 0;
+		c = ip_l4_csum(&from, &rx->src, IP6_NH_ICMPV6, b, rx->l4_len);
+		memcpy(b + 2, &c, 2);
+		if (frag_send(s, &from, &rx->src, IP6_NH_ICMPV6, b, rx->l4_len) == 0)
+			stack_count(s, AX_C_icmp6_echo_reply_tx);
 		return;
 	}
 	memcpy(b, rx->l4, rx->l4_len);
@@ -83,6 +99,39 @@ static int quoted_proto(const uint8_t *q, size_t len, const uint8_t **l4, size_t
 	return -1;
 }
 
+/*
+ * RFC 4443 3.1 codes as Linux's icmpv6_err_convert maps them; only its
+ * fatal ones reach a socket without IPV6_RECVERR (__udp6_lib_err), the
+ * rest are soft (0): no route 0, beyond scope 2, address unreachable 3.
+ */
+static int unreach6_errno(uint8_t code)
+{
+	switch (code) {
+	case 1: /* administratively prohibited */
+	case 5: /* source address failed ingress/egress policy */
+	case 6: /* reject route to destination */
+		return -EACCES;
+	case 4: /* port unreachable */
+		return -ECONNREFUSED;
+	default:
+		return 0;
+	}
+}
+
+/* q: the quoted IPv6 header; u: the quoted UDP header. 1 when a socket
+ * was told. The quote's source must be one of our addresses. */
+static int unreach_to_udp(struct ax_stack *s, uint8_t code, const uint8_t *q, const uint8_t *u)
+{
+	struct ip_addr qsrc, qdst;
+
+	memcpy(qsrc.b, q + 8, 16);
+	memcpy(qdst.b, q + 24, 16);
+	if (!stack_addr_local(s, &qsrc))
+		return 0;
+	return udp_icmp_error(s, &qsrc, &qdst, (uint16_t)(u[0] << 8 | u[1]),
+			      (uint16_t)(u[2] << 8 | u[3]), unreach6_errno(code));
+}
+
 static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type)
 {
 	const uint8_t *l4 = NULL;
@@ -104,12 +153,13 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 		break;
 	}
 	proto = quoted_proto(rx->l4 + 8, rx->l4_len - 8, &l4, &l4_len);
-	/* TCP and UDP check the quote against a live connection (RFC 5927)
-	 * once they take IPv6 (the engine part); packet too big goes to
-	 * path MTU discovery (the frag part's). Until then nothing changes. */
-	(void)proto;
-	(void)l4;
-	(void)l4_len;
+	/* A destination unreachable quoting a UDP datagram we sent: UDP
+	 * decides (a connected socket of that very flow hears of it, RFC
+	 * 4443 3.1 / Linux __udp6_lib_err). */
+	if (type == ICMP6_DEST_UNREACH && proto == IP6_NH_UDP && l4_len >= 8 &&
+	    unreach_to_udp(s, rx->l4[1], rx->l4 + 8, l4))
+		return;
+	/* packet too big goes to path MTU discovery (the frag part's). */
 	stack_count(s, AX_C_icmp6_err_unused);
 }
 
@@ -203,8 +253,27 @@ int icmp6_send_echo(struct ax_stack *s, const struct ip_addr *dst, uint16_t id,
 	if (!b)
 		return err;
 	if (8 + data_len > cap) {
+		/* Larger than the link MTU: in fragments (frag_out.c). */
+		struct ip_addr from = tx.src;
+
 		ipv6_tx_abort(s, &tx);
-		return -EMSGSIZE;
+		if (data_len > 65535u - 8u - 8u)
+			return -EMSGSIZE;
+		b = frag_tx_buf(s);
+		b[0] = ICMP6_ECHO_REQUEST;
+		b[1] = 0;
+		b[2] = b[3] = 0;
+		b[4] = (uint8_t)(id >> 8);
+		b[5] = (uint8_t)id;
+		b[6] = (uint8_t)(seq >> 8);
+		b[7] = (uint8_t)seq;
+		memcpy(b + 8, data, data_len);
+		c = ip_l4_csum(&from, dst, IP6_NH_ICMPV6, b, 8 + data_len);
+		memcpy(b + 2, &c, 2);
+		err = frag_send(s, &from, dst, IP6_NH_ICMPV6, b, 8 + data_len);
+		if (err == 0)
+			stack_count(s, AX_C_icmp6_echo_tx);
+		return err;
 	}
 	b[0] = ICMP6_ECHO_REQUEST;
 	b[1] = 0;

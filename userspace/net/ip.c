@@ -20,6 +20,11 @@ uint8_t *ip_tx_begin(struct ax_stack *s, const struct ip_addr *src,
 	struct ip_addr from;
 	uint8_t *p;
 
+	/* A source of the other family can send nothing to dst. */
+	if (src && !ip_addr_is_any(src) && ip_addr_family(src) != ip_addr_family(dst)) {
+		*err = -EADDRNOTAVAIL;
+		return NULL;
+	}
 	if (ip_addr_family(dst) == 6)
 		return ipv6_tx_begin(s, src, dst, proto, tx, cap, err);
 	/* IPv4: the source is one of our IPv4 addresses, given or chosen

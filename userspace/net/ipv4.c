@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "frag.h"
 #include "icmp.h"
 #include "ip.h"
 #include "proto.h"
@@ -170,8 +171,30 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 		return;
 	}
 	if (ntohs(ip.frag_off) & (IP_FLAG_MF | IP_OFFMASK)) {
-		stack_count(s, AX_C_ip_frag_dropped);
-		return;
+		/* RFC 791 3.2: reassemble (frag.h); the whole datagram comes
+		 * back, past the l4_filter, with the first fragment's header. */
+		struct frag_in f = {
+			.src = ip_addr_v4(ip.src),
+			.dst = ip_addr_v4(ip.dst),
+			.id = ntohs(ip.id),
+			.offset = (uint32_t)(ntohs(ip.frag_off) & IP_OFFMASK) * 8,
+			.more = !!(ntohs(ip.frag_off) & IP_FLAG_MF),
+			.family = 4,
+			.proto = ip.proto,
+			.l2_mcast = (uint8_t)l2_bcast,
+			.hdr = p,
+			.hdr_len = hlen,
+			.data = p + hlen,
+			.len = tot - hlen,
+		};
+		struct ip_rx rx;
+
+		if (!frag_input(s, &f, &rx))
+			return;
+		p = rx.net;
+		memcpy(&ip, p, sizeof(ip));
+		hlen = (size_t)(ip.ver_ihl & 0x0f) * 4;
+		tot = rx.net_len;
 	}
 	/* Ethernet padding past tot_len is not payload. */
 	rx.src = ip_addr_v4(ip.src);

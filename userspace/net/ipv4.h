@@ -7,7 +7,7 @@
  * ip_options_compile does (a malformed one drops the datagram, counted
  * ip_bad_options) and a source route (LSRR, SSRR) drops it too
  * (ip_source_route, RFC 1812 5.2.4.1); no option is acted upon.
- * Fragments are counted and dropped: there is no reassembly yet.
+ * Fragments go to frag.c and come back whole (past the l4_filter).
  * Output sets DF on TCP only (TCP does path MTU discovery, RFC 1191).
  */
 #ifndef AX_IPV4_H
@@ -23,8 +23,8 @@ struct ax_stack;
 struct ipv4_tx {
 	struct neigh_tx l2;
 	uint8_t *ip; /* the IPv4 header being built */
+	uint32_t src; /* network order */
 	uint32_t dst;
-	uint32_t src; /* the primary address (stack.h); a caller may set another of ours */
 	uint8_t proto;
 };
 

@@ -195,12 +195,16 @@ void ipv6_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_mcast)
 			return;
 		}
 	} else {
-		if (!stack_addr_local(s, &rx.dst)) {
+		/* Our IPv4 addresses are in the table in their mapped form;
+		 * as an IPv6 destination that form is nobody's (RFC 4291
+		 * 2.5.5.2: never on the wire). */
+		if (ip_addr_is_v4(&rx.dst) || !stack_addr_local(s, &rx.dst)) {
 			stack_count(s, AX_C_ip6_not_ours);
 			return;
 		}
-		/* RFC 1122 3.3.6's rule for IPv4, as Linux applies to IPv6
-		 * (ip6_rcv_core: unicast in a multicast frame). */
+		/* Unicast in a link-layer multicast frame: dropped as IPv4
+		 * does (RFC 1122 3.3.6); Linux can (its
+		 * drop_unicast_in_l2_multicast, off by default). */
 		if (l2_mcast) {
 			stack_count(s, AX_C_ip6_l2_mcast);
 			return;
@@ -285,10 +289,43 @@ void ipv6_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_mcast)
 				stack_count(s, AX_C_ip6_atomic_frag);
 				return;
 			}
-			/* Reassembly is the frag part's (frag_input); until
-			 * it is merged, fragments are counted and dropped. */
-			stack_count(s, AX_C_ip6_frag_dropped);
-			return;
+			/* RFC 8200 4.5: reassemble (frag.h). The packet
+			 * comes back whole, its fragment header gone and the
+			 * Next Header at nh_off naming what followed it; the
+			 * walk goes on there. A second fragment header in a
+			 * reassembled packet is not one we take (its data
+			 * would be read from the buffer it is copied into). */
+			struct frag_in f = {
+				.src = rx.src,
+				.dst = rx.dst,
+				.id = (uint32_t)p[off + 4] << 24 | (uint32_t)p[off + 5] << 16 |
+				      (uint32_t)p[off + 6] << 8 | p[off + 7],
+				.offset = fo & 0xfff8u,
+				.more = fo & 1,
+				.family = 6,
+				.proto = p[off],
+				.l2_mcast = (uint8_t)l2_mcast,
+				.hdr = p,
+				.hdr_len = off,
+				.nh_off = nh_off,
+				.data = p + off + 8,
+				.len = len - off - 8,
+			};
+			struct ip_rx whole;
+
+			if (rx.reassembled) {
+				stack_count(s, AX_C_ip6_bad_ext);
+				return;
+			}
+			if (!frag_input(s, &f, &whole))
+				return;
+			p = whole.net;
+			len = whole.net_len;
+			rx.net = p;
+			rx.net_len = len;
+			rx.reassembled = 1;
+			nh = whole.proto;
+			continue;
 		}
 		}
 		nh_off = off;

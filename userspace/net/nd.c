@@ -17,6 +17,7 @@
 #define S_NS 1000000000ull
 
 static const struct ip_addr all_nodes = { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };
+static const uint8_t no_mac[6];
 static const struct ip_addr all_routers = { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 } };
 
 void nd_init(struct ax_stack *s)
@@ -209,17 +210,17 @@ static void ns_input(struct ax_stack *s, const struct ip_rx *rx)
 {
 	const uint8_t *p = rx->l4, *o = p + 24, *sll;
 	size_t olen = rx->l4_len - 24;
-	struct ip_addr target;
+	struct ip_addr target, sn;
 	struct stack_addr *a;
 	int from_any = ip_addr_is_any(&rx->src);
 
 	memcpy(target.b, p + 8, 16);
 	sll = opt_lladdr(o, olen, ND_OPT_SLLAO);
-	/* RFC 4861 7.1.1: a DAD probe (from ::) goes to a solicited-node
-	 * group and names no link-layer address. */
+	ipv6_solicited_node(&target, &sn);
+	/* RFC 4861 7.1.1: a DAD probe (from ::) goes to the target's
+	 * solicited-node group and names no link-layer address. */
 	if (ip_addr_is_multicast6(&target) || ip_addr_is_v4(&target) ||
-	    (from_any && (sll || !ip_addr_is_multicast6(&rx->dst) ||
-			  rx->dst.b[11] != 1 || rx->dst.b[12] != 0xff))) {
+	    (from_any && (sll || !ip_addr_eq(&rx->dst, &sn)))) {
 		stack_count(s, AX_C_nd_malformed);
 		return;
 	}
@@ -231,7 +232,7 @@ static void ns_input(struct ax_stack *s, const struct ip_rx *rx)
 		 * neither may use it. A solicitation from a unicast source
 		 * is resolution, which a tentative address does not answer. */
 		if (from_any)
-			dad_fail(s, a, s->rx_eth_src ? s->rx_eth_src : (const uint8_t *)"\0\0\0\0\0");
+			dad_fail(s, a, s->rx_eth_src ? s->rx_eth_src : no_mac);
 		return;
 	}
 	stack_count(s, AX_C_nd_ns_rx);
@@ -278,8 +279,7 @@ static void na_input(struct ax_stack *s, const struct ip_rx *rx)
 		 * someone else's. For a usable address it is a conflict
 		 * (5.4.4 leaves it to us): we keep the address. */
 		if (a->state == STACK_ADDR_TENTATIVE)
-			dad_fail(s, a, tll ? tll : s->rx_eth_src ? s->rx_eth_src
-						 : (const uint8_t *)"\0\0\0\0\0");
+			dad_fail(s, a, tll ? tll : s->rx_eth_src ? s->rx_eth_src : no_mac);
 		else
 			stack_count(s, AX_C_nd_na_unsolicited);
 		return;

@@ -98,11 +98,13 @@ static uint64_t last_touched(const struct neigh_entry *e)
 	return e->used_ns > e->updated_ns ? e->used_ns : e->updated_ns;
 }
 
-/* A next hop all off-link traffic needs: a route's gateway, or (IPv6) a
- * router that advertised itself. */
+/* A next hop all off-link traffic needs: a route's gateway (the default
+ * router of the last router advertisement is one, ROUTE_RA). Not every
+ * node that ever said it is a router: a flood of advertisements from made-up
+ * link-local sources must not pin the table. */
 static int is_gateway(const struct ax_stack *s, const struct neigh_entry *e)
 {
-	return e->router || route_is_gateway(&s->routes, &e->ip);
+	return route_is_gateway(&s->routes, &e->ip);
 }
 
 /*

@@ -26,8 +26,8 @@
  * values as Linux's ARP defaults).
  *
  * When the table is full, a newcomer may evict only an entry that is idle:
- * never a route's gateway or a router, an entry resolving, or one used
- * within the stale time.
+ * never a route's gateway (IPv6: the default router of an RA), an entry
+ * resolving, or one used within the stale time.
  *
  * The cache is a fixed array of AX_ARP_ENTRIES entries chained into
  * AX_ARP_BUCKETS hash buckets; the queue is a pool of AX_ARP_QUEUE_SLOTS

@@ -87,6 +87,46 @@
 #ifndef AX_IP_DEFAULT_TTL
 #define AX_IP_DEFAULT_TTL 64
 #endif
+/* Reassembly (frag.c). Buffers: each holds one datagram being
+ * reassembled, up to 65535 bytes plus its headers, so the pool is their
+ * number times ~64 KiB: 16 is 1 MiB, enough for a few peers' large UDP
+ * datagrams at once (Linux's ipfrag_high_thresh is 4 MiB per namespace).
+ * Queues: reassemblies known, twice the buffers, because a datagram
+ * dropped (overlap, tiny first fragment) keeps its queue without a buffer
+ * until its timeout, so its late fragments are discarded too (RFC 5722). */
+#ifndef AX_FRAG_BUFS
+#define AX_FRAG_BUFS 16
+#endif
+#ifndef AX_FRAG_QUEUES
+#define AX_FRAG_QUEUES (2 * AX_FRAG_BUFS)
+#endif
+/* Buffers one source may hold (an IPv4 address, an IPv6 /64): a quarter
+ * of the pool, so a flood from one source takes at most that share and
+ * evicts only its own reassemblies (Linux has no such share; its
+ * per-namespace threshold lets one source evict everyone's). */
+#ifndef AX_FRAG_PER_SRC
+#define AX_FRAG_PER_SRC (AX_FRAG_BUFS / 4)
+#endif
+/* Fragments of one datagram: a 64 KiB datagram at the IPv6 minimum MTU
+ * (1280) is 54 fragments, at Ethernet's 1500 45; more is an attack on
+ * the per-fragment work (each is checked against those held). */
+#ifndef AX_FRAG_MAX_FRAGS
+#define AX_FRAG_MAX_FRAGS 64
+#endif
+/* Unfragmentable part kept from the first fragment: the IPv4 header (60
+ * at most) or the IPv6 header and the extension headers before the
+ * fragment header. Larger is refused (frag_malformed). */
+#ifndef AX_FRAG_HDR_MAX
+#define AX_FRAG_HDR_MAX 256
+#endif
+/* Time to reassemble, from the first fragment: Linux's ipfrag_time (30 s)
+ * for IPv4 (RFC 791 suggests 15 s upward), RFC 8200 4.5's 60 s for IPv6. */
+#ifndef AX_FRAG_TIMEOUT_V4_MS
+#define AX_FRAG_TIMEOUT_V4_MS 30000u
+#endif
+#ifndef AX_FRAG_TIMEOUT_V6_MS
+#define AX_FRAG_TIMEOUT_V6_MS 60000u
+#endif
 
 #endif /* AX_OPT_H */
 

@@ -45,6 +45,7 @@ int stack_setup(struct ax_stack *s, struct ax_netif *netif)
 	s->ip_id = 1;
 	route_init(&s->routes);
 	neigh_init(&s->neigh);
+	frag_init(&s->frag);
 	nd_init(s);
 	return tcp_init(s);
 }
@@ -129,6 +130,7 @@ void stack_timers(struct ax_stack *s)
 	neigh_timers(s);
 	nd_timers(s);
 	tcp_timers(s);
+	frag_timers(s);
 	/* RA routes whose router lifetime ran out (RFC 4861 6.3.5). */
 	route_expire(&s->routes, s->now_ns);
 }
@@ -139,6 +141,8 @@ uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns)
 
 	if (arp < next)
 		next = arp;
+	if (frag_next_deadline(s) < next)
+		next = frag_next_deadline(s);
 	arp = nd_next_deadline(s);
 	if (arp < next)
 		next = arp;

@@ -20,6 +20,7 @@
 #include "nd.h"
 #include "neigh.h"
 #include "counters.h"
+#include "frag.h"
 #include "icmp_err.h"
 #include "ipaddr.h"
 #include "netif.h"
@@ -109,6 +110,15 @@ struct ax_stack {
 	void *icmp6_filter_arg;
 	struct nd_state nd; /* what router advertisements taught (nd.h) */
 	const uint8_t *rx_eth_src; /* during stack_input: the frame's source MAC */
+	/* A reassembled datagram reaches L4 only when this says 1 (NULL:
+	 * always): the check XDP makes on whole packets (flows map, verdict
+	 * or admission path), made by the owner on the whole datagram, since
+	 * XDP could not see a non-first fragment's ports. Ports in host
+	 * order; tcp_syn: a TCP SYN without ACK. 0 drops (frag_filtered). */
+	int (*l4_filter)(void *arg, const struct ip_rx *rx, uint16_t sport,
+			 uint16_t dport, int tcp_syn);
+	void *l4_filter_arg;
+	struct frag_table frag; /* reassembly (frag.h): ~1 MiB of buffers */
 	struct icmp_err_limits icmp_err; /* ip_send_error()'s buckets (icmp_err.c) */
 	uint64_t cnt[AX_C_MAX];
 };

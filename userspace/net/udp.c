@@ -10,6 +10,8 @@
 #include <sys/random.h>
 
 #include "csum.h"
+#include "frag.h"
+#include "pmtu.h"
 #include "icmp.h"
 #include "ip.h"
 #include "proto.h"
@@ -224,14 +226,15 @@ void udp_deliver(struct ax_stack *s, const struct ip_addr *src, uint16_t sport,
  * a port unreachable; ip_send_error() keeps the rules (never about a
  * broadcast, ...) and the rate limits (a spoofed flood must not turn us
  * into a reflector). */
-static void port_unreach(struct ax_stack *s, const struct ip_rx *in, size_t iplen)
+static void port_unreach(struct ax_stack *s, const struct ip_rx *rx, size_t iplen)
 {
-	struct ip_rx rx = *in;
+	struct ip_rx q = *rx;
 	int err;
 
-	/* The quote: the IP header and the datagram, not what padded it. */
-	rx.net_len = iplen;
-	err = ip_send_error(s, &rx, IP_ERR_PORT_UNREACH, 0);
+	/* The quote: the datagram as far as UDP's length says (no padding). */
+	q.net_len = iplen;
+	q.l4_len = iplen - (size_t)(rx->l4 - rx->net);
+	err = ip_send_error(s, &q, IP_ERR_PORT_UNREACH, 0);
 	if (err == 0)
 		stack_count(s, AX_C_udp_unreach_tx);
 	else if (err == -EAGAIN)
@@ -325,6 +328,8 @@ void udp_input(struct ax_stack *s, const struct ip_rx *rx)
 	p = dport ? udp_lookup(s, dst, src, sport, dport) : NULL;
 	if (!p) {
 		stack_count(s, AX_C_udp_no_port);
+		/* ip_send_error keeps groups and broadcasts out (RFC 1122
+		 * 3.2.2, RFC 4443 2.4(e.3)). */
 		port_unreach(s, rx, (size_t)(seg - rx->net) + ulen);
 		return;
 	}
@@ -353,8 +358,30 @@ int udp_sendto(struct ax_stack *s, const struct ip_addr *src, const struct ip_ad
 	if (!buf)
 		return err;
 	if (sizeof(h) + len > cap) {
+		/* Larger than the path MTU: in fragments (frag_out.c), as
+		 * Linux's IP_PMTUDISC_WANT does; within it but not the
+		 * device's buffer: the device's limit. */
+		struct ip_addr from = tx.src;
+		size_t iph = ip_addr_is_v4(dst) ? sizeof(struct ipv4_hdr) : 40;
+
 		ip_tx_abort(s, &tx);
-		return -EMSGSIZE;
+		if (len > FRAG_TX_MAX - sizeof(h) || sizeof(h) + len + iph <= pmtu_get(s, dst))
+			return -EMSGSIZE;
+		buf = frag_tx_buf(s);
+		h.sport = htons(sport);
+		h.dport = htons(dport);
+		h.len = htons((uint16_t)(sizeof(h) + len));
+		h.csum = 0;
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), data, len);
+		c = ip_l4_csum(&from, dst, IP_PROTO_UDP, buf, sizeof(h) + len);
+		if (c == 0)
+			c = 0xffff;
+		memcpy(buf + offsetof(struct udp_hdr, csum), &c, 2);
+		err = frag_send(s, &from, dst, IP_PROTO_UDP, buf, sizeof(h) + len);
+		if (err == 0)
+			stack_count(s, AX_C_udp_tx);
+		return err;
 	}
 	h.sport = htons(sport);
 	h.dport = htons(dport);
@@ -379,9 +406,9 @@ int udp_send(struct ax_stack *s, struct udp_pcb *pcb, const struct ip_addr *dst,
 
 	if (dport == 0)
 		return -EINVAL;
-	/* The MTU check before the admitter: a datagram that can never
-	 * leave must not open a flow. */
-	if (len + sizeof(struct udp_hdr) + (ip_addr_is_v4(dst) ? 20 : 40) > s->netif->mtu)
+	/* The size check before the admitter: a datagram that can never
+	 * leave must not open a flow. Over the MTU it leaves in fragments. */
+	if (len > FRAG_TX_MAX - sizeof(struct udp_hdr))
 		return -EMSGSIZE;
 	/* The source now: the admitter sees the flow as it will leave. */
 	if (!ip_addr_is_any(&pcb->laddr)) {

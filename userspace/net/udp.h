@@ -100,8 +100,9 @@ struct udp_pcb *udp_lookup(struct ax_stack *s, const struct ip_addr *laddr,
 			   const struct ip_addr *raddr, uint16_t rport, uint16_t lport);
 /* Send from pcb (its bound address, else the source stack_src_select
  * picks) to dst:dport through the admitter (outbound). 0 (sent, or
- * held/dropped by the admitter), -EMSGSIZE (past the MTU: no
- * fragmentation), -EINVAL (port 0; a bound address of the other
+ * held/dropped by the admitter), -EMSGSIZE (more than 65507 bytes;
+ * past the path MTU it leaves in fragments, frag.h), -EINVAL (port 0; a
+ * bound address of the other
  * family), -EADDRNOTAVAIL (no source of dst's family), -ENETUNREACH,
  * -ENOBUFS, or the admitter's -errno. */
 int udp_send(struct ax_stack *s, struct udp_pcb *pcb, const struct ip_addr *dst,
@@ -114,8 +115,9 @@ void udp_unbind(struct ax_stack *s, uint16_t port);
 int udp_bound(struct ax_stack *s, uint16_t port);
 /* Send len bytes from src:sport (src NULL or any: stack_src_select's
  * pick) to dst:dport, without asking the admitter (it releases held
- * datagrams through this). 0 or -errno (-EMSGSIZE past the MTU: no
- * fragmentation; -EINVAL to port 0; -EADDRNOTAVAIL). */
+ * datagrams through this). 0 or -errno (-EMSGSIZE more than 65507
+ * bytes: past the path MTU it leaves in fragments; -EINVAL to port 0;
+ * -EADDRNOTAVAIL). */
 int udp_sendto(struct ax_stack *s, const struct ip_addr *src, const struct ip_addr *dst,
 	       uint16_t sport, uint16_t dport, const void *data, size_t len);
 void udp_set_admit(struct ax_stack *s, udp_admit_fn fn, void *arg);

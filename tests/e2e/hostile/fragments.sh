@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# No fragment passes a verdict: until the engine reassembles, XDP drops
-# every IPv4 fragment for axnet and counts it (xdp frag_dropped). From a
-# source the policy denies, scapy sends a SYN to the echo port cut into
-# 8-byte fragments and three ACKs with data cut into 16-byte ones (first
-# fragments with whole TCP headers, tiny ones, non-first ones): XDP counts
-# exactly that many fragments dropped, no engine or authorizer counter
-# moves, no log entry is written, and nothing comes back.
+# No fragment passes a verdict: XDP cannot see a non-first fragment's
+# ports, so it hands fragments for axnet to the engine under their source's
+# bucket (xdp frag), and the engine reassembles and checks the whole
+# datagram as XDP would (the stack's l4_filter, daemon/l4filter.c) before
+# TCP or UDP see it. From a source the policy denies, scapy sends three
+# ACKs with data to the echo port (an unknown flow: not the admission
+# path) and a UDP datagram to a port nobody bound, all in fragments whose
+# first holds the whole L4 header: each is reassembled and filtered
+# (frag_filtered), TCP and UDP see nothing, no log entry is written and
+# nothing comes back. Then a fragmented SYN, the admission path, reaches
+# TCP once and is denied (a reject entry, a deny verdict in XDP); the same
+# SYN again, fragmented, is filtered by that verdict and TCP sees nothing.
 . "$(dirname "$0")/../lib.sh"
 
 PY=/usr/bin/python3
@@ -20,56 +25,84 @@ start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:
 
 cat >"$WORK/frags.py" <<'EOF'
 import sys, time
-from scapy.all import AsyncSniffer, Ether, IP, TCP, Raw, fragment, sendp, conf
-host, me, ifname, mac = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+from scapy.all import AsyncSniffer, Ether, IP, TCP, UDP, Raw, fragment, sendp, conf
+host, me, ifname, mac, case = sys.argv[1:6]
 conf.verb = 0
 back = AsyncSniffer(iface=ifname, store=True, lfilter=lambda p: IP in p and p[IP].src == host)
 back.start()
 time.sleep(0.3)
 frags = []
-syn = IP(src=me, dst=host, id=0x5151) / TCP(sport=41000, dport=7, flags="S", seq=1000,
-                                            options=[("MSS", 1460), ("NOP", None), ("WScale", 7)])
-frags += fragment(syn, fragsize=8)
-for i in range(3):
-    ack = IP(src=me, dst=host, id=0x6000 + i) / TCP(sport=41001 + i, dport=7, flags="PA",
-                                                    seq=5000, ack=7000) / Raw(b"y" * 32)
-    frags += fragment(ack, fragsize=16)
+if case == "unknown":
+    for i in range(3):
+        ack = IP(src=me, dst=host, id=0x6000 + i) / TCP(sport=41001 + i, dport=7, flags="PA",
+                                                        seq=5000, ack=7000) / Raw(b"y" * 32)
+        frags += fragment(ack, fragsize=24)
+    udp = IP(src=me, dst=host, id=0x6100) / UDP(sport=41000, dport=9) / Raw(b"u" * 100)
+    frags += fragment(udp, fragsize=48)
+else:
+    syn = IP(src=me, dst=host, id=0x5151 if case == "syn" else 0x5152) / TCP(
+        sport=41000, dport=7, flags="S", seq=1000,
+        options=[("MSS", 1460), ("NOP", None), ("WScale", 7), ("NOP", None), ("NOP", None),
+                 ("SAckOK", b"")])
+    frags += fragment(syn, fragsize=24)
 for f in frags:
     # Layer 2, to axnet's MAC: scapy's own ARP would be one more frame.
     sendp(Ether(dst=mac) / f, iface=ifname)
     time.sleep(0.01)
 time.sleep(1.0)
 back.stop()
-first = sum(1 for f in frags if f.frag == 0)
-print("sent %d first %d" % (len(frags), first))
+print("sent %d" % len(frags))
 print("replies %d" % len(back.results))
 EOF
+MAC_A=$(mac_of "$NS_A" "$IF_A")
+scapy_case() {
+	ip netns exec "$NS_B" timeout 60 $PY "$WORK/frags.py" "$AXNET_IP" "$KERNEL_B" "$IF_B" \
+		"$MAC_A" "$1" >"$WORK/frags.out" 2>"$WORK/frags.err" ||
+		{ cat "$WORK/frags.out" "$WORK/frags.err"; fail "scapy $1"; }
+	cat "$WORK/frags.out"
+	sleep 0.3
+}
+d() { echo $(( $(snap "$1" "$2") - $(SNAP=$before snap "$1" "$2") )); }
+entries() { "$AXNET" log --state-dir "$STATE" --json | grep -c '"type"'; }
+
 snapshot
 before=$SNAP
-e0=$("$AXNET" log --state-dir "$STATE" --json | grep -c '"type"')
-ip netns exec "$NS_B" timeout 60 $PY "$WORK/frags.py" "$AXNET_IP" "$KERNEL_B" "$IF_B" \
-	"$(mac_of "$NS_A" "$IF_A")" >"$WORK/frags.out" 2>"$WORK/frags.err" || { cat "$WORK/frags.out" "$WORK/frags.err"; fail "scapy"; }
-cat "$WORK/frags.out"
+e0=$(entries)
+scapy_case unknown
 sent=$(awk '$1 == "sent" { print $2 }' "$WORK/frags.out")
-# The SYN's 28 bytes of TCP in 8-byte pieces: 4; each ACK's 52 in 16-byte ones: 4.
-expect_eq "fragments sent" "$sent" 16
-sleep 0.3
+# Each ACK's 52 bytes of TCP in 24-byte pieces: 3; the UDP datagram's 108
+# in 48-byte ones: 3.
+expect_eq "fragments sent" "$sent" 12
 snapshot
-d() { echo $(( $(snap xdp "$1") - $(SNAP=$before snap xdp "$1") )); }
-expect_eq "xdp frag_dropped" "$(d frag_dropped)" "$sent"
-expect_eq "xdp dropped" "$(d dropped)" "$sent"
-# Frames for the kernel of axnet's namespace (passed) are not ours to count.
-echo "xdp passed to the kernel meanwhile: $(d passed) (no_xsk $(d no_xsk))"
-expect_eq "xdp rx_packets - passed" $(( $(d rx_packets) - $(d passed) )) "$sent"
-expect_eq "xdp no_xsk" "$(d no_xsk)" 0
-expect_eq "xdp redirected" "$(d redirected)" 0
-expect_eq "xdp slow_path + flow_unknown + flow_denied" \
-	$(( $(d slow_path) + $(d flow_unknown) + $(d flow_denied) )) 0
-# Every engine and authorizer counter as it was, to the unit.
-diff <(echo "$before" | awk '$1 == "engine" || $1 == "authz"') \
-	<(echo "$SNAP" | awk '$1 == "engine" || $1 == "authz"') ||
-	fail "engine or authorizer counters moved"
-pass "engine and authorizer counters did not move"
-expect_eq "log entries written" $(( $("$AXNET" log --state-dir "$STATE" --json | grep -c '"type"') - e0 )) 0
+expect_eq "xdp frag (to the engine)" "$(d xdp frag)" "$sent"
+expect_eq "xdp flow_unknown + slow_path + flow_denied" \
+	$(( $(d xdp slow_path) + $(d xdp flow_unknown) + $(d xdp flow_denied) )) 0
+expect_eq "engine frag_rx" "$(d engine frag_rx)" "$sent"
+expect_eq "engine frag_filtered (4 datagrams)" "$(d engine frag_filtered)" 4
+expect_eq "engine frag_reassembled" "$(d engine frag_reassembled)" 0
+expect_eq "engine tcp_rx" "$(d engine tcp_rx)" 0
+expect_eq "engine udp_rx" "$(d engine udp_rx)" 0
+expect_eq "engine tcp_rst_tx + udp_unreach_tx" \
+	$(( $(d engine tcp_rst_tx) + $(d engine udp_unreach_tx) )) 0
+diff <(echo "$before" | awk '$1 == "authz"') <(echo "$SNAP" | awk '$1 == "authz"') ||
+	fail "authorizer counters moved"
+pass "authorizer counters did not move"
+expect_eq "log entries written" $(( $(entries) - e0 )) 0
 expect_eq "frames from axnet seen by the peer" "$(awk '$1 == "replies" { print $2 }' "$WORK/frags.out")" 0
+
+# The admission path: a fragmented SYN reaches TCP, and is denied.
+before=$SNAP
+scapy_case syn
+snapshot
+expect_eq "SYN: engine frag_reassembled" "$(d engine frag_reassembled)" 1
+expect_eq "SYN: engine frag_filtered" "$(d engine frag_filtered)" 0
+expect_eq "SYN: engine tcp_rx" "$(d engine tcp_rx)" 1
+[ "$(d engine tcp_auth_denied)" -ge 1 ] || fail "the SYN was not denied by the authorizer"
+pass "SYN denied by the authorizer"
+# The same SYN again: the deny verdict XDP now holds filters it whole.
+before=$SNAP
+scapy_case syn2
+snapshot
+expect_eq "SYN again: engine frag_filtered" "$(d engine frag_filtered)" 1
+expect_eq "SYN again: engine tcp_rx" "$(d engine tcp_rx)" 0
 stop_axnet
