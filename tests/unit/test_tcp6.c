@@ -518,6 +518,97 @@ TEST(packet_too_big_lowers_mss_never_below_1280)
 	stack_fini(&H.s);
 }
 
+/* --- several IPv4 addresses ------------------------------------------------ */
+
+#define OUR_IP2 FAKE_IP(10, 0, 0, 5)
+
+static void on_recv_any(void *arg, const struct ip_addr *src, uint16_t sport, uint16_t dport,
+			const uint8_t *data, size_t len)
+{
+	(void)arg, (void)src, (void)sport, (void)dport, (void)data, (void)len;
+}
+
+/* A segment from 10.0.0.2:PPORT to dst:dport; the one frame it drew, as
+ * IPv4/TCP with right checksums, in *v. 0, or -1. */
+static int rx4_to(uint32_t dst, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+		  struct fake_tcp_view *v)
+{
+	uint8_t buf[200];
+	struct fake_tcp_seg sg = {
+		.src = FAKE_PEER_IP, .dst = dst, .sport = PPORT, .dport = dport,
+		.seq = seq, .ack = ack, .flags = flags, .win = 65535,
+	};
+
+	fake_mark(&H);
+	fake_rx(&H, buf, fake_tcp_frame(buf, FAKE_PEER_MAC, &sg));
+	if (H.nif.n != 1 || fake_tcp_sent(&H, 0, v) || !v->ip_csum_ok || !v->tcp_csum_ok)
+		return -1;
+	return 0;
+}
+
+/* A connection answers from the address it was opened on, not from the
+ * stack's first one: a listener bound to the second address, the
+ * segments of its connection, a connect bound to it, a UDP socket bound
+ * to it. */
+TEST(connections_keep_their_own_local_address)
+{
+	struct fake_tcp_view v;
+	struct tcp_pcb *l, *pcb;
+	struct udp_pcb u;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(stack_addr_add(&H.s, FAKE_V4(OUR_IP2), 24, STACK_ADDR_F_STATIC) == 0);
+	l = tcp_listen2(&H.s, FAKE_V4(OUR_IP2), PORT, 8, 0, fake_tcp_app_cb(), &A);
+	REQUIRE(l != NULL);
+	/* The first address has no listener on PORT. */
+	REQUIRE(rx4_to(FAKE_OUR_IP, PORT, PISN, 0, TH_SYN, &v) == 0);
+	CHECK_EQ(v.flags, TH_RST | TH_ACK);
+	CHECK_EQ(v.src, FAKE_OUR_IP);
+	REQUIRE(rx4_to(OUR_IP2, PORT, PISN, 0, TH_SYN, &v) == 0);
+	CHECK_EQ(v.flags, TH_SYN | TH_ACK);
+	CHECK_EQ(v.src, OUR_IP2);
+	CHECK_EQ(v.dst, FAKE_PEER_IP);
+	{
+		struct fake_tcp_view w;
+
+		fake_mark(&H);
+		REQUIRE(rx4_to(OUR_IP2, PORT, PISN + 1, v.seq + 1, TH_ACK, &w) != 0); /* nothing */
+		REQUIRE(A.pcb != NULL);
+		CHECK_EQ(tcp_write(A.pcb, "hi", 2), 2);
+		REQUIRE(H.nif.n == 1 && fake_tcp_sent(&H, 0, &w) == 0);
+		CHECK(w.tcp_csum_ok);
+		CHECK_EQ(w.src, OUR_IP2);
+		CHECK_EQ(w.len, 2);
+		CHECK(ip_addr_eq(tcp_laddr(A.pcb), FAKE_V4(OUR_IP2)));
+	}
+	/* An active open bound to it leaves from it. */
+	fake_mark(&H);
+	pcb = tcp_new(&H.s);
+	REQUIRE(pcb != NULL);
+	CHECK_EQ(tcp_bind_addr(pcb, FAKE_V4(FAKE_IP(10, 0, 0, 9))), -EADDRNOTAVAIL);
+	REQUIRE(tcp_bind_addr(pcb, FAKE_V4(OUR_IP2)) == 0);
+	REQUIRE(tcp_connect_pcb(pcb, 45000, FAKE_V4(FAKE_PEER_IP), 443, fake_tcp_app_cb(), &A) == 0);
+	REQUIRE(H.nif.n == 1 && fake_tcp_sent(&H, 0, &v) == 0);
+	CHECK(v.tcp_csum_ok);
+	CHECK_EQ(v.flags, TH_SYN);
+	CHECK_EQ(v.src, OUR_IP2);
+	CHECK_EQ(v.sport, 45000);
+	CHECK(tcp_tuple_busy(&H.s, FAKE_V4(OUR_IP2), 45000, FAKE_V4(FAKE_PEER_IP), 443));
+	CHECK(!tcp_tuple_busy(&H.s, FAKE_V4(FAKE_OUR_IP), 45000, FAKE_V4(FAKE_PEER_IP), 443));
+	/* UDP: a socket bound to it sends from it. */
+	fake_mark(&H);
+	udp_pcb_init(&u, on_recv_any, NULL, NULL);
+	u.lport = 53;
+	u.laddr = ip_addr_v4(OUR_IP2);
+	REQUIRE(udp_pcb_insert(&H.s, &u) == 0);
+	CHECK_EQ(udp_send(&H.s, &u, FAKE_V4(FAKE_PEER_IP), 5353, "x", 1), 0);
+	REQUIRE(H.nif.n == 1);
+	CHECK_EQ(fake_get_ip(fake_frame(&H.nif, 0)->data + 14 + 12), OUR_IP2);
+	CHECK_EQ(udp_send(&H.s, &u, peer, 5353, "x", 1), -EINVAL); /* other family */
+	udp_pcb_remove(&H.s, &u);
+	stack_fini(&H.s);
+}
+
 /* --- UDP ---------------------------------------------------------------- */
 
 static struct {
@@ -726,6 +817,7 @@ TEST_MAIN(T(handshake_over_ipv6_announces_mss_of_a_40_byte_header),
 	  T(v6only_listener_refuses_ipv4_and_ipv4_listener_refuses_ipv6),
 	  T(listener_on_an_address_takes_that_address_first),
 	  T(active_open_over_ipv6_from_the_selected_source), T(syn_cookies_over_ipv6),
-	  T(packet_too_big_lowers_mss_never_below_1280), T(udp_over_ipv6_both_ways),
+	  T(packet_too_big_lowers_mss_never_below_1280), T(connections_keep_their_own_local_address),
+	  T(udp_over_ipv6_both_ways),
 	  T(udp_sockets_dual_stack_as_linux),
 	  T(icmp6_port_unreachable_reaches_the_connected_udp_socket))
