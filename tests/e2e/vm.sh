@@ -27,6 +27,8 @@ vm_cleanup() {
 	local rc=$?
 	[ $rc -ne 0 ] && [ -f "$SERIAL" ] &&
 		{ echo "--- guest serial console ---" >&2; tr -d '\r' <"$SERIAL" >&2; }
+	# QEMU_PID is timeout's, which leaves its child behind on SIGKILL.
+	[ -f "$VM_DIR/qemu.pid" ] && kill -KILL "$(cat "$VM_DIR/qemu.pid")" 2>/dev/null
 	[ -n "$QEMU_PID" ] && kill -KILL "$QEMU_PID" 2>/dev/null
 	# exec holds ctl.in open for writing; qemu is gone, so nothing blocks.
 	exec 7>&- 2>/dev/null
@@ -57,7 +59,7 @@ vm_boot() {
 	t0=$(date +%s.%N)
 	ip netns exec "$NS_A" timeout -k 5 ${VM_TIMEOUT:-600} qemu-system-x86_64 \
 		-accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
-		-display none -monitor none -serial "file:$SERIAL" -serial "pipe:$CTL" \
+		-display none -monitor none -pidfile "$VM_DIR/qemu.pid" -serial "file:$SERIAL" -serial "pipe:$CTL" \
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 quiet panic=-1 axnet.addr=$AXNET_IP/24 axnet.addr6=$AXNET6_IP/64 ${serve:+axnet.serve=$serve}" \
 		-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=off,queues=4" \
@@ -79,7 +81,7 @@ vm_wait() {
 	local i
 	for i in $(seq $(( $2 * 10 ))); do
 		tr -d '\r' <"$SERIAL" 2>/dev/null | grep -qE "$1" && return 0
-		kill -0 "$QEMU_PID" 2>/dev/null || { tr -d '\r' <"$SERIAL" | grep -qE "$1"; return; }
+		kill -0 "$QEMU_PID" 2>/dev/null || { tr -d '\r' <"$SERIAL" 2>/dev/null | grep -qE "$1"; return; }
 		sleep 0.1
 	done
 	return 1
@@ -92,18 +94,27 @@ vm_wait() {
 vm_cmd() {
 	local secs=60
 	[ "$1" = -t ] && { secs=$2; shift 2; }
+	local line=$*
 	VM_N=$((VM_N + 1))
-	echo "$VM_N $*" >&7
+	# One line each: the guest reads lines.
+	line=${line//$'\n'/ }
+	echo "$VM_N $line" >&7
 	vm_wait "^AXVM: $VM_N rc=" "$secs" || fail "guest: no answer to '$*' within $secs s"
 	VM_OUT=$(vm_line "AXVM: $VM_N> ")
 	return "$(vm_line "AXVM: $VM_N rc=")"
 }
 
-# vm_ok CMD: vm_cmd that must succeed; its output on stdout.
+# vm_ok [-t SECS] CMD: vm_cmd that must succeed (output in VM_OUT). Not in
+# a pipe or $(...): the command counter lives in this shell.
 vm_ok() {
-	vm_cmd "$@" || { echo "$VM_OUT" >&2; fail "guest: '$*' exited with $?"; }
-	echo "$VM_OUT"
+	local rc
+	vm_cmd "$@"
+	rc=$?
+	[ $rc -eq 0 ] || { echo "$VM_OUT" >&2; fail "guest: '$*' exited with $rc"; }
 }
+
+# sockaddr ADDR: ADDR as socat takes it (IPv6 in brackets).
+sockaddr() { case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
 
 # vm_bg_wait NAME SECS: wait for the guest's `bg NAME ...` to end; its exit
 # status returned.
