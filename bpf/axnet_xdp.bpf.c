@@ -276,6 +276,25 @@ static __always_inline enum verdict parse_ipv6(void *p, void *end, __u16 vlan,
 	pk->daddr = &ip6->daddr;
 	if (!l4_ok(l4, end, plen, ip6->nexthdr, pk))
 		return V_MALFORMED;
+	/*
+	 * To a group: only ICMPv6 is axnet's, and only for the groups user
+	 * space put in `addrs` (RFC 4861, RFC 4862): the solicited-node
+	 * groups of its addresses, tentative ones included, and all-nodes
+	 * (ff02::1), from which only router advertisements (134) and
+	 * neighbor advertisements (136: answers to DAD) are axnet's.
+	 * Everything else to a group stays the kernel's.
+	 */
+	if (ip6->daddr.in6_u.u6_addr8[0] == 0xff) {
+		struct ax_icmphdr *ih = l4;
+
+		if (ip6->nexthdr != IPPROTO_ICMPV6 || (void *)(ih + 1) > end ||
+		    !addr_is_ours(AX_AF_INET6, vlan, &ip6->daddr, 16))
+			return V_PASS;
+		if (ip6->daddr.in6_u.u6_addr32[3] == bpf_htonl(1) &&
+		    ip6->daddr.in6_u.u6_addr32[2] == 0 && ih->type != 134 && ih->type != 136)
+			return V_PASS;
+		return V_OURS;
+	}
 	return addr_is_ours(AX_AF_INET6, vlan, &ip6->daddr, 16) ? V_OURS
 								: V_PASS;
 }

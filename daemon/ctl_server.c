@@ -21,6 +21,7 @@
 #include "daemon/dump.h"
 #include "daemon/sockserv.h"
 #include "net/icmp.h"
+#include "net/icmp6.h"
 #include "netdev.h"
 #include "net/stack.h"
 #include "net/tcp.h"
@@ -121,7 +122,7 @@ static void handle_stats(struct daemon *r, struct client *c)
 		snprintf(name, sizeof(name), "engine.%s", ax_counter_name((enum ax_counter)i));
 		say_stat(&sc, name, r->stack.cnt[i]);
 	}
-	say_stat(&sc, "arp.entries", r->stack.arp.used);
+	say_stat(&sc, "arp.entries", r->stack.neigh.used);
 	if (r->authz) {
 		struct authz_stats as;
 		struct axiom_stats xs;
@@ -194,13 +195,27 @@ static void ping_fill(uint8_t *buf, size_t len, uint16_t id, uint32_t seq)
 static void handle_ping(struct daemon *r, struct client *c, char *args)
 {
 	unsigned long count, interval_ms, size, timeout_ms;
-	char dst_s[64];
+	char dst_s[64], *pct;
 	struct ping_sess *p;
-	uint32_t dst;
+	struct ip_addr dst;
+	uint32_t dst4;
+	int ok = 0;
 
 	if (sscanf(args, "%63s %lu %lu %lu %lu", dst_s, &count, &interval_ms,
-		   &size, &timeout_ms) != 5 || addr_parse4(dst_s, &dst) < 0 ||
-	    count == 0 || count > 100000 || size > PING_MAX_DATA ||
+		   &size, &timeout_ms) == 5) {
+		/* A zone (fe80::1%eth0) names the one link axnet has. */
+		pct = strchr(dst_s, '%');
+		if (pct)
+			*pct = '\0';
+		if (addr_parse4(dst_s, &dst4) == 0) {
+			dst = ip_addr_v4(dst4);
+			ok = 1;
+		} else if (strchr(dst_s, ':') && ip_addr_parse(dst_s, &dst) == 0 &&
+			   !ip_addr_is_v4(&dst)) {
+			ok = 1;
+		}
+	}
+	if (!ok || count == 0 || count > 100000 || size > PING_MAX_DATA ||
 	    interval_ms > 60000 || timeout_ms == 0 || timeout_ms > 60000) {
 		if (client_say(c, "error bad ping request") == 0)
 			client_close(c);
@@ -371,6 +386,16 @@ static void handle_neigh(struct daemon *r, struct client *c)
 		client_close(c);
 }
 
+static void handle_route(struct daemon *r, struct client *c)
+{
+	struct conns_ctx cc = { .c = c };
+
+	client_blocking(c);
+	route_dump(&r->stack, say_neigh, &cc);
+	if (!cc.err && client_say(c, "end") == 0)
+		client_close(c);
+}
+
 /* A push's answer goes to the client that asked, if it is still there. */
 struct push_wait {
 	struct daemon *r;
@@ -503,6 +528,8 @@ static void handle_request(struct daemon *r, struct client *c)
 		handle_conns(r, c);
 	else if (strcmp(line, "neigh") == 0)
 		handle_neigh(r, c);
+	else if (strcmp(line, "route") == 0)
+		handle_route(r, c);
 	else if (strncmp(line, "ping ", 5) == 0)
 		handle_ping(r, c, line + 5);
 	else if (strncmp(line, "policy push ", 12) == 0)
@@ -643,7 +670,10 @@ void ctlsrv_echo_reply(void *arg, const struct icmp_echo_reply *rep)
 		struct ping_sess *p = c->ping;
 		unsigned int slot;
 
-		if (!p || p->id != rep->id || p->dst != rep->src)
+		if (!p || p->id != rep->id)
+			continue;
+		if (rep->family == 6 ? !ip_addr_eq(&p->dst, &rep->src6)
+				     : !ip_addr_is_v4(&p->dst) || ip_addr_get_v4(&p->dst) != rep->src)
 			continue;
 		slot = rep->seq % PING_WINDOW;
 		if (p->win[slot].seq != rep->seq || p->win[slot].done)
@@ -691,7 +721,11 @@ static void ping_tick(struct daemon *r, struct client *c, uint64_t now)
 		p->win[slot].sent_ns = now;
 		p->win[slot].done = 0;
 		ping_fill(data, p->size, p->id, seq);
-		err = stack_ping(&r->stack, p->dst, p->id, (uint16_t)seq, data, p->size);
+		err = ip_addr_is_v4(&p->dst)
+			      ? stack_ping(&r->stack, ip_addr_get_v4(&p->dst), p->id,
+					   (uint16_t)seq, data, p->size)
+			      : icmp6_send_echo(&r->stack, &p->dst, p->id, (uint16_t)seq, data,
+						p->size);
 		if (err) {
 			p->win[slot].done = 1;
 			p->finished++;

@@ -32,7 +32,7 @@ struct sockserv;
 #define RX_BUDGET 256
 
 struct ping_sess {
-	uint32_t dst;
+	struct ip_addr dst; /* either family */
 	uint16_t id;
 	uint32_t count, sent, received, finished;
 	size_t size;

@@ -4,7 +4,8 @@
  *
  * Wire format, one line per entry, then "end":
  *   neigh ADDR MAC|- STATE UPDATED_MS CONFIRMED_MS|-1 USED_MS|-1 PROBES QUEUED GW
- * times are milliseconds ago; GW is 1 for a route's gateway.
+ * times are milliseconds ago; GW is 1 for a route's gateway (IPv6: a
+ * router). ADDR is dotted quad for IPv4, RFC 5952 text for IPv6.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "daemon/dump.h"
 #include "net/arp.h"
+#include "net/neigh.h"
 #include "net/stack.h"
 
 static long long ms_ago(const struct ax_stack *s, uint64_t t_ns)
@@ -24,19 +26,19 @@ static long long ms_ago(const struct ax_stack *s, uint64_t t_ns)
 void neigh_dump(const struct ax_stack *s, void (*say)(void *arg, const char *line),
 		void *arg)
 {
-	const struct arp_table *t = &s->arp;
-	char line[160], ip[16], mac[18];
-	unsigned int i, k;
+	const struct neigh_table *t = &s->neigh;
+	char line[200], ip[IP_ADDR_STRLEN], mac[18];
+	unsigned int i;
 
 	for (i = 0; i < AX_ARP_ENTRIES; i++) {
-		const struct arp_entry *e = &t->e[i];
+		const struct neigh_entry *e = &t->e[i];
 		int gw = 0;
 
 		if (e->state == ARP_FREE)
 			continue;
-		for (k = 0; k < s->routes.n; k++)
-			gw |= s->routes.r[k].gw == e->ip;
-		inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
+		/* A route's gateway; an IPv6 router (RA, NA R flag) too. */
+		gw = route_is_gateway(&s->routes, &e->ip) || e->router;
+		ip_addr_fmt(&e->ip, ip, sizeof(ip));
 		if (e->state == ARP_INCOMPLETE)
 			snprintf(mac, sizeof(mac), "-");
 		else

@@ -28,6 +28,7 @@
 
 #include "axiom/axiom.h"
 #include "daemon/daemon.h"
+#include "daemon/netcfg.h"
 #include "authz/authz.h"
 #include "policy/policy.h"
 #include "axnet/xdp_shared.h"
@@ -219,7 +220,8 @@ static int opt_range(const char *name, const char *s, unsigned long min, unsigne
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: axnet run --ifname IF --addr A.B.C.D/P [--gw A.B.C.D] [--netns NAME]\n"
+		"usage: axnet run --ifname IF --addr A/P [--addr A/P...] [--gw A...]\n"
+		"                 [--route PREFIX via A...] [--netns NAME]\n"
 		"                 [--backend xdp|tap] [--state-dir DIR] [--queues N]\n"
 		"                 [--copy] [--skb-mode] [--busy-poll] [--serve SPEC] [--verbose]\n"
 		"\n"
@@ -228,8 +230,13 @@ static void usage(void)
 		"\n"
 		"  --ifname IF       interface to attach to (a TAP device with --backend tap;\n"
 		"                    it is created when missing)\n"
-		"  --addr A/P        axnet's IPv4 address and on-link prefix length\n"
-		"  --gw A            default gateway (on the link)\n"
+		"  --addr A/P        an address of axnet's and its on-link prefix length,\n"
+		"                    IPv4 or IPv6 (repeatable; IPv6 ones after DAD); the\n"
+		"                    link-local fe80::/64 address from the MAC is always added\n"
+		"  --gw A            default gateway, IPv4 or IPv6, on the link (repeatable:\n"
+		"                    one per family)\n"
+		"  --route P via A   a static route: prefix P (e.g. 10.9.0.0/16, fd09::/48)\n"
+		"                    through gateway A on the link (repeatable)\n"
 		"  --netns NAME      enter network namespace NAME first (setns, keeps mounts)\n"
 		"  --backend B       xdp (AF_XDP, the default) or tap\n"
 		"  --state-dir DIR   where control.sock lives (default /run/axnet/IF)\n"
@@ -264,7 +271,7 @@ static void usage(void)
 }
 
 /* Long options without a short letter. */
-enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE, OPT_PORTS };
+enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE, OPT_PORTS, OPT_ROUTE };
 
 int daemon_main(int argc, char **argv)
 {
@@ -292,10 +299,11 @@ int daemon_main(int argc, char **argv)
 		{ "neigh-reachable-ms", required_argument, NULL, OPT_NEIGH_REACHABLE },
 		{ "neigh-stale-ms", required_argument, NULL, OPT_NEIGH_STALE },
 		{ "ports", required_argument, NULL, OPT_PORTS },
+		{ "route", required_argument, NULL, OPT_ROUTE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ifname = NULL, *addr_s = NULL, *gw_s = NULL, *netns = NULL;
+	const char *ifname = NULL, *addr_s = NULL, *netns = NULL;
 	const char *backend = "xdp", *state_dir = NULL;
 	int busy_poll = 0;
 	const char *serve = NULL;
@@ -313,20 +321,55 @@ int daemon_main(int argc, char **argv)
 	struct sock_config scfg = { 0 };
 	struct netdev_opts no = { 0 };
 	struct daemon *r;
-	uint32_t addr = 0, gw = 0;
-	uint8_t plen = 0;
+	static struct netcfg nc;
 	char lock_path[PATH_MAX + 8];
 	char api_path[PATH_MAX + 16];
 	sigset_t mask;
 	int opt, i, locked = 0, stack_ready = 0, err = 0;
 	unsigned int lost;
 
+	memset(&nc, 0, sizeof(nc));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	/* "+": no permutation, so that --route's "via A" (the words after
+	 * its argument) stay where they are and are taken here. */
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
-		case 'a': addr_s = optarg; break;
-		case 'g': gw_s = optarg; break;
+		case 'a':
+			if (!addr_s)
+				addr_s = optarg;
+			if (netcfg_add_addr(&nc, optarg))
+				return 2;
+			break;
+		case 'g':
+			if (netcfg_add_gw(&nc, optarg))
+				return 2;
+			break;
+		case OPT_ROUTE: {
+			/* --route PREFIX via A: three words (or one, quoted). */
+			static char words[AX_ROUTES_MAX][4][64];
+			const char *via = NULL;
+
+			if (strchr(optarg, ' ') && nc.nroute < AX_ROUTES_MAX) {
+				char (*w)[64] = words[nc.nroute];
+				int n = sscanf(optarg, "%63s %63s %63s %63s", w[0], w[1], w[2], w[3]);
+
+				if (n == 3 && strcmp(w[1], "via") == 0) {
+					if (netcfg_add_route(&nc, w[0], w[2]))
+						return 2;
+					break;
+				}
+			} else if (optind + 1 < argc && strcmp(argv[optind], "via") == 0) {
+				via = argv[optind + 1];
+				optind += 2;
+				if (netcfg_add_route(&nc, optarg, via))
+					return 2;
+				break;
+			}
+			fprintf(stderr, "axnet run: --route wants PREFIX via ADDR, got '%s'\n",
+				optarg);
+			return 2;
+		}
 		case 'n': netns = optarg; break;
 		case 'b': backend = optarg; break;
 		case 's': state_dir = optarg; break;
@@ -425,14 +468,6 @@ int daemon_main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (addr_parse_prefix4(addr_s, &addr, &plen) < 0) {
-		fprintf(stderr, "axnet run: --addr wants A.B.C.D/P, got '%s'\n", addr_s);
-		return 2;
-	}
-	if (gw_s && addr_parse4(gw_s, &gw) < 0) {
-		fprintf(stderr, "axnet run: --gw wants A.B.C.D, got '%s'\n", gw_s);
-		return 2;
-	}
 	if (strcmp(backend, "xdp") && strcmp(backend, "tap")) {
 		fprintf(stderr, "axnet run: --backend is xdp or tap, not '%s'\n", backend);
 		return 2;
@@ -493,20 +528,20 @@ int daemon_main(int argc, char **argv)
 		err = -errno;
 		goto out;
 	}
-	if (strcmp(backend, "xdp") == 0) {
-		err = netdev_add_addr4(r->dev, addr);
-		if (err) {
-			log_err(err, "cannot publish our address to XDP: %s", strerror(-err));
-			goto out;
-		}
-	}
-	err = stack_init(&r->stack, &r->dev->netif, addr, plen, gw);
+	err = stack_setup(&r->stack, &r->dev->netif);
 	if (err) {
-		log_err(err, "bad address/prefix/gateway: %s", addr_s);
+		log_err(err, "cannot set up the stack on %s (MTU %u)", ifname, r->dev->netif.mtu);
 		goto out;
 	}
 	stack_ready = 1;
-	arp_set_times(&r->stack.arp, (uint32_t)neigh_ms[0], (uint32_t)neigh_ms[1]);
+	/* XDP's `addrs` map follows the address table: usable addresses in,
+	 * duplicate or gone ones out (netcfg.c). */
+	r->stack.addr_event = netcfg_addr_event;
+	r->stack.addr_event_arg = netdev_xdp(r->dev);
+	err = netcfg_apply(&nc, &r->stack);
+	if (err)
+		goto out;
+	neigh_set_times(&r->stack.neigh, (uint32_t)neigh_ms[0], (uint32_t)neigh_ms[1]);
 	if (time_wait_ms >= 0)
 		r->stack.tcp->time_wait_ms = (uint32_t)time_wait_ms;
 	if (cc)
@@ -567,8 +602,8 @@ int daemon_main(int argc, char **argv)
 	{
 		const uint8_t *m = r->dev->netif.mac;
 
-		log_info("running on %s (%s backend), address %s/%u, mac %02x:%02x:%02x:%02x:%02x:%02x, control %s",
-			 ifname, r->dev->kind, inet_ntoa((struct in_addr){ addr }), plen,
+		log_info("running on %s (%s backend), address %s%s, mac %02x:%02x:%02x:%02x:%02x:%02x, control %s",
+			 ifname, r->dev->kind, addr_s, nc.naddr > 1 ? " and more (axnet route)" : "",
 			 m[0], m[1], m[2], m[3], m[4], m[5], r->sock_path);
 	}
 	err = loop(r);

@@ -204,6 +204,13 @@ int xdp_prog_add_addr(struct xdp_prog *p, const struct ax_addr_key *key)
 	return 0;
 }
 
+int xdp_prog_del_addr(struct xdp_prog *p, const struct ax_addr_key *key)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.addrs), key) < 0)
+		return -errno;
+	return 0;
+}
+
 int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -35,6 +35,8 @@ int xdp_prog_garps_fd(const struct xdp_prog *p);
 
 /* Add an address to the `addrs` map. 0 or -errno. */
 int xdp_prog_add_addr(struct xdp_prog *p, const struct ax_addr_key *key);
+/* Remove one: 0, -ENOENT (not there) or -errno. */
+int xdp_prog_del_addr(struct xdp_prog *p, const struct ax_addr_key *key);
 
 /* Sum the per-CPU counters. 0 or -errno. */
 int xdp_prog_read_stats(const struct xdp_prog *p, struct ax_xdp_stats *sum);

@@ -233,12 +233,14 @@ int sock_getpeername(struct sock *so, struct sockaddr *sa, socklen_t *len)
 int sock_bind(struct sock *so, const struct sockaddr *sa, socklen_t len)
 {
 	struct sockaddr_in sin;
+	struct ip_addr local;
 	uint16_t port;
 	int err = sock_addr_in(sa, len, &sin, 2);
 
 	if (err)
 		return err;
-	if (sin.sin_addr.s_addr != htonl(INADDR_ANY) && sin.sin_addr.s_addr != so->l->s->addr)
+	local = ip_addr_v4(sin.sin_addr.s_addr);
+	if (sin.sin_addr.s_addr != htonl(INADDR_ANY) && !stack_addr_local(so->l->s, &local))
 		return -EADDRNOTAVAIL;
 	port = ntohs(sin.sin_port);
 	/* Linux: ports below ip_unprivileged_port_start (1024) need

@@ -223,12 +223,12 @@ int tcp_sock_accept(struct sock *so, struct sock **out)
 /* Linux tcp_v4_connect: no route, or an address TCP cannot reach. */
 static int reachable(struct sock_layer *l, uint32_t raddr)
 {
-	uint32_t nh, bcast = l->s->addr | ~route_mask(l->s->prefix_len);
+	struct ip_addr d = ip_addr_v4(raddr), nh;
 
 	if (!raddr || raddr == INADDR_BROADCAST || (ntohl(raddr) >> 28) == 0xe ||
-	    (l->s->prefix_len < 31 && raddr == bcast))
+	    stack_addr_is_bcast4(l->s, raddr))
 		return 0;
-	return route_lookup(&l->s->routes, raddr, &nh) == 0;
+	return route_lookup(&l->s->routes, &d, l->s->now_ns, &nh) == 0;
 }
 
 int tcp_sock_connect(struct sock *so, const struct sockaddr_in *sin)

@@ -177,7 +177,7 @@ void udp_sock_init(struct sock *so)
 int udp_sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 {
 	struct sockaddr_in sin;
-	uint32_t nh;
+	struct ip_addr d, nh;
 	int err;
 
 	/* inet_dgram_connect: AF_UNSPEC dissolves the association (and an
@@ -196,7 +196,8 @@ int udp_sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 		return err;
 	if (sin.sin_addr.s_addr == INADDR_BROADCAST)
 		return -EACCES; /* no SO_BROADCAST */
-	if (!sin.sin_addr.s_addr || route_lookup(&so->l->s->routes, sin.sin_addr.s_addr, &nh))
+	d = ip_addr_v4(sin.sin_addr.s_addr);
+	if (!sin.sin_addr.s_addr || route_lookup(&so->l->s->routes, &d, so->l->s->now_ns, &nh))
 		return -ENETUNREACH;
 	err = port_autobind(so);
 	if (err)

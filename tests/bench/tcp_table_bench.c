@@ -193,12 +193,12 @@ static int setup_stack(void)
 		     FAKE_OUR_IP);
 	stack_input(&S, f, n);
 	for (i = 0; i < AX_ARP_ENTRIES; i++)
-		if (S.arp.e[i].state != ARP_FREE && S.arp.e[i].state != ARP_INCOMPLETE &&
-		    S.arp.e[i].ip == FAKE_GW_IP) {
+		if (S.neigh.e[i].state != ARP_FREE && S.neigh.e[i].state != ARP_INCOMPLETE &&
+		    ip_addr_get_v4(&S.neigh.e[i].ip) == FAKE_GW_IP && ip_addr_is_v4(&S.neigh.e[i].ip)) {
 			/* Learnt from a request it is STALE (RFC 4861 7.2.3);
 			 * pinned REACHABLE, as the unit tests' fake_pin_neighbour. */
-			S.arp.e[i].state = ARP_REACHABLE;
-			S.arp.e[i].deadline_ns = UINT64_MAX;
+			S.neigh.e[i].state = ARP_REACHABLE;
+			S.neigh.e[i].deadline_ns = UINT64_MAX;
 			return 0;
 		}
 	return -1;

@@ -256,8 +256,8 @@ static inline unsigned int fake_arp_free_slots(const struct ax_stack *s)
 	unsigned int n = 0;
 	int16_t q;
 
-	for (q = s->arp.qfree; q >= 0 && n <= AX_ARP_QUEUE_SLOTS;
-	     q = s->arp.q[q].next)
+	for (q = s->neigh.qfree; q >= 0 && n <= AX_ARP_QUEUE_SLOTS;
+	     q = s->neigh.q[q].next)
 		n++;
 	return n;
 }
@@ -270,7 +270,7 @@ static inline unsigned int fake_arp_free_slots(const struct ax_stack *s)
  */
 static inline const char *fake_arp_invariants(const struct ax_stack *s)
 {
-	const struct arp_table *t = &s->arp;
+	const struct neigh_table *t = &s->neigh;
 	uint8_t seen_e[AX_ARP_ENTRIES] = { 0 };
 	uint8_t seen_q[AX_ARP_QUEUE_SLOTS] = { 0 };
 	unsigned int chained = 0, b, n;
@@ -278,7 +278,7 @@ static inline const char *fake_arp_invariants(const struct ax_stack *s)
 
 	for (b = 0; b < AX_ARP_BUCKETS; b++) {
 		for (i = t->bucket[b]; i >= 0; i = t->e[i].next) {
-			const struct arp_entry *e;
+			const struct neigh_entry *e;
 
 			if (i >= AX_ARP_ENTRIES || seen_e[i]++)
 				return "entry chained twice (or loop)";
@@ -569,10 +569,10 @@ static inline int fake_pin_neighbour(struct fake_host *h, uint32_t ip)
 	unsigned int i;
 
 	for (i = 0; i < AX_ARP_ENTRIES; i++) {
-		struct arp_entry *e = &h->s.arp.e[i];
+		struct neigh_entry *e = &h->s.neigh.e[i];
 
 		if (e->state != ARP_FREE && e->state != ARP_INCOMPLETE &&
-		    e->ip == ip) {
+		    ip_addr_is_v4(&e->ip) && ip_addr_get_v4(&e->ip) == ip) {
 			e->state = ARP_REACHABLE;
 			e->deadline_ns = UINT64_MAX;
 			return 0;

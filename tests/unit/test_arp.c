@@ -38,7 +38,7 @@ static void rx_reply(const uint8_t *sha, uint32_t spa)
 /* The entry for ip is resolved (any state but INCOMPLETE) with mac. */
 static int knows(uint32_t ip, const uint8_t *mac)
 {
-	const struct arp_entry *e = arp_lookup(&H.s.arp, ip);
+	const struct neigh_entry *e = arp_lookup(&H.s.neigh, ip);
 
 	return e && e->state != ARP_INCOMPLETE && memcmp(e->mac, mac, 6) == 0;
 }
@@ -46,7 +46,7 @@ static int knows(uint32_t ip, const uint8_t *mac)
 /* The state of ip's entry, ARP_FREE when there is none. */
 static int state_of(uint32_t ip)
 {
-	const struct arp_entry *e = arp_lookup(&H.s.arp, ip);
+	const struct neigh_entry *e = arp_lookup(&H.s.neigh, ip);
 
 	return e ? e->state : ARP_FREE;
 }
@@ -115,7 +115,7 @@ static void check_request(unsigned int i, uint32_t tpa)
 TEST(request_for_us_answered)
 {
 	struct fake_arp_view a;
-	const struct arp_entry *e;
+	const struct neigh_entry *e;
 
 	REQUIRE(setup() == 0);
 	rx_request(FAKE_PEER_MAC, FAKE_PEER_IP, FAKE_OUR_IP);
@@ -136,12 +136,12 @@ TEST(request_for_us_answered)
 	CHECK_MEM(a.tha, FAKE_PEER_MAC, 6);
 	CHECK_EQ(a.tpa, FAKE_PEER_IP);
 
-	e = arp_lookup(&H.s.arp, FAKE_PEER_IP);
+	e = arp_lookup(&H.s.neigh, FAKE_PEER_IP);
 	REQUIRE(e != NULL);
 	CHECK_EQ(e->state, ARP_STALE);
 	CHECK_MEM(e->mac, FAKE_PEER_MAC, 6);
 	CHECK_EQ(e->deadline_ns, H.s.now_ns + MS_TO_NS(AX_ARP_STALE_MS));
-	CHECK_EQ(H.s.arp.used, 1);
+	CHECK_EQ(H.s.neigh.used, 1);
 
 	/* Unicast requests (a neighbour re-checking us) and Ethernet
 	 * padding to 60 bytes change nothing. */
@@ -152,7 +152,7 @@ TEST(request_for_us_answered)
 	fake_rx(&H, f, 60);
 	CHECK_ANSWERED_REQUEST_CNT(1);
 	CHECK_EQ(H.nif.n, 1);
-	CHECK_EQ(H.s.arp.used, 1);
+	CHECK_EQ(H.s.neigh.used, 1);
 }
 
 /* RFC 826: a request for another host is not answered, and its sender is
@@ -166,8 +166,8 @@ TEST(request_for_other_ignored)
 	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_arp_rx, 2 },
 		  { AX_C_arp_unsolicited, 1 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK(arp_lookup(&H.s.arp, FAKE_PEER_IP) == NULL);
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK(arp_lookup(&H.s.neigh, FAKE_PEER_IP) == NULL);
+	CHECK_EQ(H.s.neigh.used, 0);
 }
 
 /* RFC 826 merge: an ARP packet from a known sender (request or reply,
@@ -176,7 +176,7 @@ TEST(request_for_other_ignored)
  * time. A request with the same MAC does not demote a REACHABLE entry. */
 TEST(merge_updates_existing)
 {
-	const struct arp_entry *e;
+	const struct neigh_entry *e;
 
 	REQUIRE(setup() == 0);
 	rx_request(mac_a, FAKE_PEER_IP, FAKE_OUR_IP);
@@ -196,7 +196,7 @@ TEST(merge_updates_existing)
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
 		  { AX_C_arp_replies_rx, 1 });
 	CHECK(knows(FAKE_PEER_IP, mac_c));
-	e = arp_lookup(&H.s.arp, FAKE_PEER_IP);
+	e = arp_lookup(&H.s.neigh, FAKE_PEER_IP);
 	REQUIRE(e != NULL);
 	CHECK_EQ(e->state, ARP_REACHABLE);
 	CHECK_EQ(e->deadline_ns, H.s.now_ns + MS_TO_NS(AX_ARP_REACHABLE_MS));
@@ -206,7 +206,7 @@ TEST(merge_updates_existing)
 	rx_request(mac_c, FAKE_PEER_IP, FAKE_OUR_IP);
 	CHECK_ANSWERED_REQUEST_CNT(1);
 	CHECK_EQ(state_of(FAKE_PEER_IP), ARP_REACHABLE);
-	CHECK_EQ(H.s.arp.used, 1);
+	CHECK_EQ(H.s.neigh.used, 1);
 }
 
 /* Linux's locktime: of several replies racing with different MACs, the
@@ -252,7 +252,7 @@ TEST(unsolicited_reply_not_learned)
 		    FAKE_OUR_IP);
 	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_arp_rx, 2 },
 		  { AX_C_arp_replies_rx, 2 }, { AX_C_arp_unsolicited, 2 });
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 	CHECK_EQ(H.nif.n, 0);
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 }
@@ -267,7 +267,7 @@ TEST(gratuitous_updates_known_only)
 	rx_request(mac_a, FAKE_IP(10, 0, 0, 9), FAKE_IP(10, 0, 0, 9));
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
 		  { AX_C_arp_unsolicited, 1 });
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 
 	CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, 1, NULL, 0), 0);
 	rx_reply(mac_a, FAKE_PEER_IP);
@@ -281,7 +281,7 @@ TEST(gratuitous_updates_known_only)
 		    FAKE_PEER_IP);
 	CHECK(knows(FAKE_PEER_IP, mac_c));
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(H.s.arp.used, 1);
+	CHECK_EQ(H.s.neigh.used, 1);
 
 	/* Frames follow the new MAC at once. */
 	fake_mark(&H);
@@ -301,7 +301,7 @@ TEST(mac_mismatch_dropped)
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
 		  { AX_C_arp_mac_mismatch, 1 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 
 	/* Nor does it move a known neighbour. */
 	rx_request(mac_a, FAKE_PEER_IP, FAKE_OUR_IP);
@@ -329,7 +329,7 @@ TEST(off_subnet_ignored)
 	CHECK_CNT(&H, { AX_C_eth_rx, 5 }, { AX_C_arp_rx, 5 },
 		  { AX_C_arp_off_subnet, 5 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 }
 
 /* RFC 5227 2.1.1: a probe (sender IP 0) for our address is answered, and
@@ -341,8 +341,8 @@ TEST(probe_answered_not_learned)
 	REQUIRE(setup() == 0);
 	rx_request(FAKE_PEER_MAC, 0, FAKE_OUR_IP);
 	CHECK_ANSWERED_REQUEST_CNT(1);
-	CHECK_EQ(H.s.arp.used, 0);
-	CHECK(arp_lookup(&H.s.arp, 0) == NULL);
+	CHECK_EQ(H.s.neigh.used, 0);
+	CHECK(arp_lookup(&H.s.neigh, 0) == NULL);
 	REQUIRE(H.nif.n == 1);
 	REQUIRE(fake_parse_arp(&H.nif.frames[0], &a) == 0);
 	CHECK_MEM(a.eth_dst, FAKE_PEER_MAC, 6);
@@ -356,7 +356,7 @@ TEST(probe_answered_not_learned)
 	rx_request(FAKE_PEER_MAC, 0, FAKE_OTHER_IP);
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 }
 
 /* RFC 5227 2.4: another MAC claiming our address is a conflict: counted,
@@ -371,8 +371,8 @@ TEST(conflict_counted)
 	CHECK_CNT(&H, { AX_C_eth_rx, 4 }, { AX_C_arp_rx, 4 },
 		  { AX_C_arp_conflict, 3 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(H.s.arp.used, 0);
-	CHECK(arp_lookup(&H.s.arp, FAKE_OUR_IP) == NULL);
+	CHECK_EQ(H.s.neigh.used, 0);
+	CHECK(arp_lookup(&H.s.neigh, FAKE_OUR_IP) == NULL);
 }
 
 /* Only Ethernet/IPv4 ARP (RFC 826 with htype 1, ptype 0x0800, hlen 6,
@@ -406,7 +406,7 @@ TEST(malformed_counted)
 	CHECK_CNT(&H, { AX_C_eth_rx, 11 }, { AX_C_arp_rx, 11 },
 		  { AX_C_arp_malformed, 11 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 }
 
 /* RFC 4861 7.3.3 as Linux applies it to ARP: a STALE neighbour is used at
@@ -554,7 +554,7 @@ TEST(idle_entries_go_stale_then_freed)
 	CHECK_EQ(state_of(FAKE_OTHER_IP), ARP_FREE);
 	CHECK_CNT(&H, { AX_C_arp_stale_freed, 2 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 }
 
@@ -563,19 +563,19 @@ TEST(idle_entries_go_stale_then_freed)
 TEST(times_settable)
 {
 	REQUIRE(setup() == 0);
-	CHECK_EQ(H.s.arp.reachable_ms, AX_ARP_REACHABLE_MS);
-	CHECK_EQ(H.s.arp.stale_ms, AX_ARP_STALE_MS);
-	CHECK_EQ(arp_set_times(&H.s.arp, 99, 0), -EINVAL);
-	CHECK_EQ(arp_set_times(&H.s.arp, 0, 50), -EINVAL);
-	CHECK_EQ(arp_set_times(&H.s.arp, 1000, 0), 0);
-	CHECK_EQ(H.s.arp.reachable_ms, 1000);
-	CHECK_EQ(H.s.arp.stale_ms, AX_ARP_STALE_MS);
-	CHECK_EQ(arp_set_times(&H.s.arp, 0, 2000), 0);
-	CHECK_EQ(H.s.arp.stale_ms, 2000);
+	CHECK_EQ(H.s.neigh.reachable_ms, AX_ARP_REACHABLE_MS);
+	CHECK_EQ(H.s.neigh.stale_ms, AX_ARP_STALE_MS);
+	CHECK_EQ(arp_set_times(&H.s.neigh, 99, 0), -EINVAL);
+	CHECK_EQ(arp_set_times(&H.s.neigh, 0, 50), -EINVAL);
+	CHECK_EQ(arp_set_times(&H.s.neigh, 1000, 0), 0);
+	CHECK_EQ(H.s.neigh.reachable_ms, 1000);
+	CHECK_EQ(H.s.neigh.stale_ms, AX_ARP_STALE_MS);
+	CHECK_EQ(arp_set_times(&H.s.neigh, 0, 2000), 0);
+	CHECK_EQ(H.s.neigh.stale_ms, 2000);
 
 	CHECK_EQ(stack_ping(&H.s, FAKE_OTHER_IP, 1, 1, NULL, 0), 0);
 	rx_reply(FAKE_OTHER_MAC, FAKE_OTHER_IP);
-	CHECK_EQ(arp_lookup(&H.s.arp, FAKE_OTHER_IP)->deadline_ns,
+	CHECK_EQ(arp_lookup(&H.s.neigh, FAKE_OTHER_IP)->deadline_ns,
 		 H.s.now_ns + MS_TO_NS(1000));
 	rx_request(FAKE_PEER_MAC, FAKE_PEER_IP, FAKE_OUR_IP);
 	run_for(1900);
@@ -599,7 +599,7 @@ TEST(resolution_retries_then_fails)
 		  { AX_C_arp_queued, 2 }, { AX_C_ip_tx, 2 },
 		  { AX_C_icmp_echo_tx, 2 });
 	check_request(0, FAKE_OTHER_IP);
-	CHECK_EQ(arp_lookup(&H.s.arp, FAKE_OTHER_IP)->state, ARP_INCOMPLETE);
+	CHECK_EQ(arp_lookup(&H.s.neigh, FAKE_OTHER_IP)->state, ARP_INCOMPLETE);
 
 	for (k = 1; k < AX_ARP_MAX_TRIES; k++) {
 		fake_mark(&H);
@@ -618,7 +618,7 @@ TEST(resolution_retries_then_fails)
 	CHECK_CNT(&H, { AX_C_arp_resolve_failed, 1 },
 		  { AX_C_arp_queue_dropped, 2 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK(arp_lookup(&H.s.arp, FAKE_OTHER_IP) == NULL);
+	CHECK(arp_lookup(&H.s.neigh, FAKE_OTHER_IP) == NULL);
 	CHECK_EQ(fake_arp_free_slots(&H.s), AX_ARP_QUEUE_SLOTS);
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 
@@ -632,7 +632,7 @@ TEST(resolution_retries_then_fails)
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
 		  { AX_C_arp_replies_rx, 1 }, { AX_C_arp_unsolicited, 1 });
 	CHECK_EQ(H.nif.n, 0);
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 }
 
 /* At most AX_ARP_QUEUE_PER_ENTRY frames wait for one neighbour; more are
@@ -737,13 +737,13 @@ TEST(flood_spares_gateway_and_neighbours_in_use)
 	}
 	answered = (unsigned int)(H.s.cnt[AX_C_arp_replies_tx] - H.mark[AX_C_arp_replies_tx]);
 	CHECK_EQ(answered, n);
-	CHECK_EQ(H.s.arp.used, AX_ARP_ENTRIES);
+	CHECK_EQ(H.s.neigh.used, AX_ARP_ENTRIES);
 	CHECK_EQ(H.s.cnt[AX_C_arp_evicted] - H.mark[AX_C_arp_evicted],
 		 n - (AX_ARP_ENTRIES - 2));
 	CHECK(knows(FAKE_GW_IP, FAKE_GW_MAC));
 	CHECK(knows(FAKE_PEER_IP, FAKE_PEER_MAC));
-	CHECK(arp_lookup(&H.s.arp, FAKE_IP(10, 0, 1, 1)) == NULL); /* oldest */
-	CHECK(arp_lookup(&H.s.arp, FAKE_IP(10, 0, 1 + (n - 1) / 250,
+	CHECK(arp_lookup(&H.s.neigh, FAKE_IP(10, 0, 1, 1)) == NULL); /* oldest */
+	CHECK(arp_lookup(&H.s.neigh, FAKE_IP(10, 0, 1 + (n - 1) / 250,
 					    1 + (n - 1) % 250)) != NULL);
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 
@@ -760,7 +760,7 @@ TEST(flood_spares_gateway_and_neighbours_in_use)
 	for (i = 0; i < AX_ARP_ENTRIES - 2; i++)
 		stack_ping(&H.s, FAKE_IP(10, 0, 100 + i / 200, 1 + i % 200), 1,
 			   (uint16_t)i, NULL, 0);
-	CHECK_EQ(H.s.arp.used, AX_ARP_ENTRIES);
+	CHECK_EQ(H.s.neigh.used, AX_ARP_ENTRIES);
 	fake_mark(&H);
 	CHECK_EQ(stack_ping(&H.s, FAKE_IP(10, 0, 9, 9), 1, 1, NULL, 0), -ENOBUFS);
 	CHECK_CNT(&H, { AX_C_arp_cache_full, 1 });
@@ -769,13 +769,13 @@ TEST(flood_spares_gateway_and_neighbours_in_use)
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_arp_rx, 1 },
 		  { AX_C_arp_cache_full, 1 }, { AX_C_arp_requests_rx, 1 },
 		  { AX_C_arp_replies_tx, 1 }, { AX_C_eth_tx, 1 });
-	CHECK(arp_lookup(&H.s.arp, FAKE_IP(10, 0, 9, 10)) == NULL);
+	CHECK(arp_lookup(&H.s.neigh, FAKE_IP(10, 0, 9, 10)) == NULL);
 	CHECK(knows(FAKE_GW_IP, FAKE_GW_MAC));
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 
 	/* Unanswered, they all fail in time, and there is room again. */
 	run_for((AX_ARP_MAX_TRIES + 1) * AX_ARP_RETRY_MS);
-	CHECK(H.s.arp.used <= 2);
+	CHECK(H.s.neigh.used <= 2);
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 	fake_mark(&H);
 	CHECK_EQ(stack_ping(&H.s, FAKE_OTHER_IP, 1, 1, NULL, 0), 0);
@@ -865,7 +865,7 @@ TEST(gratuitous_announce)
 	CHECK_EQ(a.ptype, ETHTYPE_IPV4);
 	CHECK_EQ(a.hlen, 6);
 	CHECK_EQ(a.plen, 4);
-	CHECK_EQ(H.s.arp.used, 0);
+	CHECK_EQ(H.s.neigh.used, 0);
 }
 
 TEST_MAIN(T(request_for_us_answered), T(request_for_other_ignored),

@@ -137,11 +137,11 @@ TEST(eth_vlan_dropped)
 	CHECK_EQ(H.nif.n, 0);
 }
 
-/* EtherTypes the engine does not run: IPv6, an 802.3 length, 0xffff. */
+/* EtherTypes the engine does not run: an 802.3 length, 0xffff. (IPv6 it
+ * runs: an IPv4 packet under its EtherType is a malformed IPv6 one.) */
 TEST(eth_unknown_type)
 {
-	static const uint16_t types[] = { ETHTYPE_IPV6, 0x0000, 0x05dc,
-					  0x0801, 0xffff };
+	static const uint16_t types[] = { 0x0000, 0x05dc, 0x0801, 0xffff };
 	size_t len = good_ping(), i;
 
 	REQUIRE(setup() == 0);
@@ -149,7 +149,11 @@ TEST(eth_unknown_type)
 		fake_put16(f + 12, types[i]);
 		fake_rx(&H, f, len);
 	}
-	CHECK_CNT(&H, { AX_C_eth_rx, 5 }, { AX_C_eth_unknown_type, 5 });
+	CHECK_CNT(&H, { AX_C_eth_rx, 4 }, { AX_C_eth_unknown_type, 4 });
+	fake_put16(f + 12, ETHTYPE_IPV6);
+	fake_rx(&H, f, len);
+	CHECK_CNT(&H, { AX_C_eth_rx, 5 }, { AX_C_eth_unknown_type, 4 }, { AX_C_ip6_rx, 1 },
+		  { AX_C_ip6_malformed, 1 });
 	CHECK_EQ(H.nif.n, 0);
 }
 
@@ -370,7 +374,7 @@ TEST(ipv4_martian_source)
 		  { AX_C_ip_martian, 7 });
 	CHECK_EQ(H.nif.n, 0);
 	/* Nothing was learned or queued for them either. */
-	CHECK_EQ(H.s.arp.used, 1);
+	CHECK_EQ(H.s.neigh.used, 1);
 }
 
 /* RFC 1122 3.3.6: a datagram for our unicast address that came in a
@@ -566,12 +570,14 @@ TEST(ipv4_eth_padding_ignored)
 	}
 }
 
-/* Protocols not served (UDP, anything but ICMP and TCP) are counted, not
- * answered (no ICMP protocol unreachable yet). TCP goes to TCP, which
- * checks the segment: an 8-byte ICMP body is shorter than a TCP header. */
+/* Protocols not served (anything but ICMP, TCP and UDP) are counted and
+ * draw an ICMP protocol unreachable quoting the datagram (RFC 1122
+ * 3.2.2.1, as Linux). TCP goes to TCP, which checks the segment: an
+ * 8-byte ICMP body is shorter than a TCP header. */
 TEST(ipv4_unknown_proto)
 {
 	static const uint8_t protos[] = { 132 /* SCTP */, 0, 255 };
+	struct fake_icmp_view v;
 	size_t i, len;
 
 	REQUIRE(setup() == 0);
@@ -580,10 +586,19 @@ TEST(ipv4_unknown_proto)
 		IP[9] = protos[i];
 		fake_ipv4_fix_csum(IP);
 		fake_rx(&H, f, len);
+		REQUIRE(H.nif.n == i + 1);
+		REQUIRE(fake_parse_icmp(fake_frame(&H.nif, i), &v) == 0);
+		CHECK_EQ(v.dst, FAKE_PEER_IP);
+		CHECK_EQ(v.src, FAKE_OUR_IP);
+		CHECK(v.ip_csum_ok && v.icmp_csum_ok);
+		CHECK_EQ(v.type, 3);
+		CHECK_EQ(v.code, 2);
+		CHECK_EQ(v.data_len, len - ETH_HLEN_AX);
+		CHECK_MEM(v.data, f + ETH_HLEN_AX, len - ETH_HLEN_AX);
 	}
 	CHECK_CNT(&H, { AX_C_eth_rx, 3 }, { AX_C_ip_rx, 3 },
-		  { AX_C_ip_unknown_proto, 3 });
-	CHECK_EQ(H.nif.n, 0);
+		  { AX_C_ip_unknown_proto, 3 }, { AX_C_icmp_err_tx, 3 }, { AX_C_ip_tx, 3 },
+		  { AX_C_eth_tx, 3 });
 	fake_mark(&H);
 	len = good_ping();
 	IP[9] = IP_PROTO_TCP;

@@ -336,7 +336,7 @@ TEST(echo_reply_no_route)
 				       ICMP_ECHO_REQUEST, 1, 1, data56, 8));
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip_rx, 1 },
 		  { AX_C_icmp_rx, 1 }, { AX_C_icmp_echo_rx, 1 },
-		  { AX_C_ip_no_route, 1 });
+		  { AX_C_ip_no_route, 1 }, { AX_C_route_no_route, 1 });
 	CHECK_EQ(H.nif.n, 0);
 }
 
@@ -405,7 +405,7 @@ TEST(ping_routing)
 	fake_mark(&H);
 	CHECK_EQ(stack_ping(&H.s, FAKE_IP(198, 51, 100, 1), 1, 1, data56, 8),
 		 -ENETUNREACH);
-	CHECK_CNT(&H, { AX_C_ip_no_route, 1 });
+	CHECK_CNT(&H, { AX_C_ip_no_route, 1 }, { AX_C_route_no_route, 1 });
 	CHECK_EQ(H.nif.n, 0);
 }
 

@@ -460,6 +460,30 @@ TEST(connect_no_route_or_broadcast)
 	sock_close(so);
 }
 
+/* Without a route (the default one gone), TCP connect, UDP connect and
+ * UDP sendto fail with ENETUNREACH and send nothing, as Linux's. An
+ * on-link destination still goes. */
+TEST(no_route_is_enetunreach)
+{
+	struct sockaddr_in far = sin_of(FAKE_IP(192, 0, 2, 1), 80), near = sin_of(FAKE_PEER_IP, 80);
+	struct ip_addr any4 = ip_addr_any4;
+	struct sock *t, *u;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(route_del(&H.s.routes, &any4, 0, ROUTE_STATIC) == 0);
+	t = mk(SOCK_STREAM, &ROOT);
+	u = mk(SOCK_DGRAM, &ROOT);
+	REQUIRE(t && u);
+	CHECK_EQ(sock_connect(t, SA(far)), -ENETUNREACH);
+	CHECK_EQ(sock_send(u, "x", 1, MSG_NOSIGNAL, SA(far)), -ENETUNREACH);
+	CHECK_EQ(sock_connect(u, SA(far)), -ENETUNREACH);
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(sock_send(u, "x", 1, MSG_NOSIGNAL, SA(near)), 1);
+	CHECK_EQ(H.nif.n, 1);
+	sock_close(t);
+	sock_close(u);
+}
+
 TEST(reset_is_told_once_then_eof_and_epipe)
 {
 	struct fake_tcp_peer p;
@@ -1239,7 +1263,7 @@ TEST(zz_teardown)
 }
 
 TEST_MAIN(T(errno_table), T(tcp_cork_roundtrip_and_inherited), T(connect_completes_with_epollout),
-	  T(connect_refused_then_aborted_then_again), T(connect_no_route_or_broadcast),
+	  T(connect_refused_then_aborted_then_again), T(connect_no_route_or_broadcast), T(no_route_is_enetunreach),
 	  T(reset_is_told_once_then_eof_and_epipe),
 	  T(reset_in_close_wait_is_epipe_after_the_eof),
 	  T(reset_in_fin_wait2_and_last_ack_is_econnreset), T(shutdown_write_sends_fin_and_epipe),

@@ -1291,7 +1291,7 @@ TEST(fin_dropped_from_full_arp_queue_is_retransmitted)
 	CHECK_CNT(&H, { AX_C_arp_probes_tx, AX_ARP_UCAST_PROBES },
 		  { AX_C_arp_requests_tx, AX_ARP_UCAST_PROBES },
 		  { AX_C_eth_tx, AX_ARP_UCAST_PROBES }, { AX_C_arp_probe_failed, 1 });
-	CHECK(arp_lookup(&H.s.arp, FAKE_PEER_IP) == NULL);
+	CHECK(arp_lookup(&H.s.neigh, FAKE_PEER_IP) == NULL);
 	for (i = 0; i < AX_ARP_QUEUE_PER_ENTRY; i++)
 		CHECK_EQ(stack_ping(&H.s, FAKE_PEER_IP, 1, (uint16_t)i, NULL, 0), 0);
 

@@ -109,7 +109,7 @@ static size_t udp_frame(uint16_t sport, uint16_t dport, const char *payload, siz
 
 #define RX(n) { AX_C_eth_rx, n }, { AX_C_ip_rx, n }, { AX_C_udp_rx, n }
 /* A datagram to no socket draws a port unreachable (RFC 1122 4.1.3.1). */
-#define TX_UNREACH { AX_C_eth_tx, 1 }, { AX_C_ip_tx, 1 }, { AX_C_udp_unreach_tx, 1 }
+#define TX_UNREACH { AX_C_eth_tx, 1 }, { AX_C_ip_tx, 1 }, { AX_C_udp_unreach_tx, 1 }, { AX_C_icmp_err_tx, 1 }
 
 TEST(delivered_to_bound_port)
 {

@@ -24,6 +24,8 @@ int cmd_stats(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_neigh(int argc, char **argv);
+int cmd_route(int argc, char **argv);
+int cmd_addr(int argc, char **argv);
 
 int cmd_nc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

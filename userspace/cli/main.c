@@ -13,6 +13,8 @@ static const struct cli_cmd cmds[] = {
 	{ "ping", cmd_ping, "ICMP echo from a running instance" },
 	{ "conns", cmd_conns, "TCP connections of a running instance" },
 	{ "neigh", cmd_neigh, "the neighbour (ARP) cache of a running instance" },
+	{ "route", cmd_route, "the routing table of a running instance, both families" },
+	{ "addr", cmd_addr, "the addresses of a running instance and their state" },
 	{ "nc", cmd_nc, "a TCP connection from a running instance, on stdin/stdout" },
 	{ "exec", cmd_exec, "run an unmodified program with its sockets on a running instance" },
 	{ "demo", cmd_demo, "namespaces, a veth pair, pings both ways; cleans up" },

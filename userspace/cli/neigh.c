@@ -57,12 +57,12 @@ static void begin(struct cli_ask *q)
 
 static int line(struct cli_ask *q, const char *line)
 {
-	char ip[16], mac[18], st[16], b1[24], b2[24], b3[24];
+	char ip[46], mac[18], st[16], b1[24], b2[24], b3[24];
 	long long upd, conf, used;
 	unsigned int probes, queued;
 	int gw;
 
-	if (sscanf(line, "neigh %15s %17s %15s %lld %lld %lld %u %u %d", ip, mac, st, &upd,
+	if (sscanf(line, "neigh %45s %17s %15s %lld %lld %lld %u %u %d", ip, mac, st, &upd,
 		   &conf, &used, &probes, &queued, &gw) != 9)
 		return -1;
 	if (q->json) {

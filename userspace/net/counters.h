@@ -135,7 +135,36 @@
 /* ipv6.c, icmp6.c: RFC 8200, RFC 4443. */
 #define AX_COUNTERS_IPV6(X)                                                   \
 	X(ip6_rx, "IPv6 packets received")                                    \
-	X(ip6_tx, "IPv6 packets sent")
+	X(ip6_tx, "IPv6 packets sent")                                        \
+	X(ip6_malformed, "IPv6 packets with a bad version or payload length") \
+	X(ip6_not_ours, "IPv6 packets for another address or a group we are not in") \
+	X(ip6_martian, "IPv6 packets from a multicast, unspecified, loopback or our own source") \
+	X(ip6_l2_mcast, "unicast IPv6 packets in a link-layer multicast")     \
+	X(ip6_bad_ext, "IPv6 packets dropped: extension headers truncated or out of order") \
+	X(ip6_ext_too_many, "IPv6 packets dropped: more than AX_IP6_EXT_MAX extension headers") \
+	X(ip6_bad_option, "IPv6 packets dropped by an option's action bits (RFC 8200 4.2)") \
+	X(ip6_routing_hdr, "IPv6 packets dropped: routing header with segments left") \
+	X(ip6_unknown_nh, "IPv6 packets of an unknown next header (parameter problem)") \
+	X(ip6_frag_dropped, "IPv6 fragments dropped (no reassembly)")         \
+	X(ip6_atomic_frag, "IPv6 atomic fragments dropped (RFC 8021)")        \
+	X(ip6_l4_dropped, "IPv6 TCP/UDP packets no layer above takes yet")    \
+	X(ip6_no_route, "IPv6 packets with no route to the destination")      \
+	X(ip6_no_src, "IPv6 packets not sent: no usable source address")      \
+	X(icmp6_rx, "ICMPv6 messages received")                               \
+	X(icmp6_malformed, "ICMPv6 messages truncated")                       \
+	X(icmp6_bad_csum, "ICMPv6 messages with a bad checksum")             \
+	X(icmp6_echo_rx, "ICMPv6 echo requests received")                     \
+	X(icmp6_echo_ignored, "ICMPv6 echo requests not answered (code, anycast)") \
+	X(icmp6_echo_denied, "ICMPv6 echo requests not answered: denied by policy") \
+	X(icmp6_echo_reply_tx, "ICMPv6 echo replies sent")                    \
+	X(icmp6_echo_tx, "ICMPv6 echo requests sent")                         \
+	X(icmp6_echo_reply_rx, "ICMPv6 echo replies received")                \
+	X(icmp6_unreach_rx, "ICMPv6 destination unreachables received")      \
+	X(icmp6_ptb_rx, "ICMPv6 packet too big received")                    \
+	X(icmp6_time_exceeded_rx, "ICMPv6 time exceeded received")           \
+	X(icmp6_param_problem_rx, "ICMPv6 parameter problems received")      \
+	X(icmp6_err_unused, "ICMPv6 errors received quoting nothing of ours") \
+	X(icmp6_unknown_type, "ICMPv6 messages of a type not served")
 
 
 
@@ -147,7 +176,32 @@
 
 /* nd.c, neighbour cache: RFC 4861, RFC 4862. */
 #define AX_COUNTERS_ND(X)                                                     \
-	X(nd_rx, "ND messages received")
+	X(nd_rx, "ND messages received")                                      \
+	X(nd_malformed, "ND messages invalid (RFC 4861 7.1.1, 6.1.2: code, length, option of length 0)") \
+	X(nd_bad_hop_limit, "ND messages ignored: hop limit not 255 (RFC 4861 7.1.1)") \
+	X(nd_ns_rx, "neighbor solicitations for our addresses")               \
+	X(nd_ns_tx, "neighbor solicitations sent (DAD included)")            \
+	X(nd_na_rx, "neighbor advertisements received")                       \
+	X(nd_na_tx, "neighbor advertisements sent")                           \
+	X(nd_na_unsolicited, "neighbor advertisements for addresses we never solicited (ignored)") \
+	X(nd_redirect_ignored, "redirects ignored (RFC 4861 8: we take none)") \
+	X(nd_ra_rx, "router advertisements taken")                            \
+	X(nd_ra_bad_src, "router advertisements from a non-link-local source (ignored)") \
+	X(nd_rs_ignored, "router solicitations ignored (we are no router)")  \
+	X(nd_rs_tx, "router solicitations sent (once the link-local address is usable)") \
+	X(nd_prefixes, "on-link prefixes learned from router advertisements") \
+	X(nd_slaac_addrs, "addresses formed from router advertisement prefixes (RFC 4862 5.5.3)") \
+	X(nd_dad_ok, "addresses that passed duplicate address detection")     \
+	X(nd_dad_failed, "addresses refused: duplicate address detection failed") \
+	X(nd_cache_full, "IPv6 neighbours not cached: table full, none evictable") \
+	X(nd_evicted, "idle IPv6 neighbours evicted to make room")           \
+	X(nd_queued, "frames queued waiting for neighbor discovery")          \
+	X(nd_queue_dropped, "frames queued for ND dropped (overflow or no answer)") \
+	X(nd_resolve_failed, "IPv6 resolutions that got no answer")           \
+	X(nd_update_locked, "new MACs for an IPv6 neighbour refused (no override flag)") \
+	X(nd_probes_tx, "unicast solicitations re-confirming a neighbour (in nd_ns_tx)") \
+	X(nd_probe_failed, "IPv6 neighbours dropped: unicast re-confirmation unanswered") \
+	X(nd_stale_freed, "IPv6 neighbours freed after the stale time unused")
 
 
 
@@ -171,7 +225,12 @@
 
 /* route.c, addresses, ICMP errors sent (both families). */
 #define AX_COUNTERS_ROUTE(X)                                                  \
-	X(route_no_route, "packets not sent: no route (both families)")
+	X(route_no_route, "packets not sent: no route (both families)")        \
+	X(icmp_err_tx, "ICMP errors sent (IPv4)")                              \
+	X(icmp6_err_tx, "ICMPv6 errors sent")                                  \
+	X(icmp_err_rate_limited, "ICMP errors not sent: rate limit (IPv4)")    \
+	X(icmp6_err_rate_limited, "ICMPv6 errors not sent: rate limit")        \
+	X(icmp_err_suppressed, "ICMP errors not sent: RFC 1122 3.2.2 / RFC 4443 2.4(e) (both)")
 
 enum ax_counter {
 #define AX_COUNTER_ENUM(name, desc) AX_C_##name,

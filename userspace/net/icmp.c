@@ -92,33 +92,6 @@ reject:
 	stack_count(s, AX_C_icmp_frag_needed_rejected);
 }
 
-int icmp_send_unreach(struct ax_stack *s, uint32_t dst, uint8_t code, const uint8_t *ip,
-		      size_t iplen)
-{
-	struct ipv4_tx tx;
-	struct icmp_hdr h = { .type = ICMP_DEST_UNREACH, .code = code };
-	size_t cap, max = 576 - sizeof(struct ipv4_hdr) - sizeof(h);
-	int err = 0;
-	uint8_t *buf = ipv4_tx_begin(s, dst, IP_PROTO_ICMP, &tx, &cap, &err);
-	uint16_t c;
-
-	if (!buf)
-		return err;
-	if (cap < sizeof(h) + 28) {
-		ipv4_tx_abort(s, &tx);
-		return -EMSGSIZE;
-	}
-	if (cap - sizeof(h) < max)
-		max = cap - sizeof(h);
-	if (iplen > max)
-		iplen = max;
-	memcpy(buf, &h, sizeof(h)); /* id/seq: the unused word, zero */
-	memcpy(buf + sizeof(h), ip, iplen);
-	c = csum_fold(csum_partial(buf, sizeof(h) + iplen, 0));
-	memcpy(buf + offsetof(struct icmp_hdr, csum), &c, sizeof(c));
-	return ipv4_tx_commit(s, &tx, sizeof(h) + iplen);
-}
-
 /*
  * Destination unreachable other than frag-needed (RFC 792) quoting a UDP
  * datagram we sent: the quote's IP header and first 8 bytes give the

@@ -22,12 +22,6 @@ struct ipv4_hdr;
 void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 		const uint8_t *p, size_t len, int to_bcast);
 
-/* A destination unreachable of code to dst quoting the datagram ip
- * (iplen bytes: its header and as much of the rest as fits in 576 bytes,
- * RFC 1812 4.3.2.3, as Linux). 0 or -errno. The caller rate-limits. */
-int icmp_send_unreach(struct ax_stack *s, uint32_t dst, uint8_t code, const uint8_t *ip,
-		      size_t iplen);
-
 /* See stack_ping(). */
 int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
 		   uint16_t seq, const void *data, size_t data_len);

@@ -40,7 +40,7 @@ struct ip_rx {
 
 /* A packet being built. Opaque to callers. */
 struct ip_tx {
-	struct arp_tx l2;    /* the neighbour layer's handle */
+	struct neigh_tx l2;    /* the neighbour layer's handle */
 	uint8_t *ip;         /* the IP header being built */
 	struct ip_addr src, dst;
 	uint8_t proto;

@@ -9,6 +9,7 @@
 
 #include "csum.h"
 #include "icmp.h"
+#include "ip.h"
 #include "proto.h"
 #include "stack.h"
 #include "udp.h"
@@ -17,12 +18,13 @@
 static int is_martian_src(const struct ax_stack *s, uint32_t src)
 {
 	uint8_t first = (uint8_t)(ntohl(src) >> 24);
+	struct ip_addr a = ip_addr_v4(src);
 
 	/* RFC 1122 3.2.1.3: a source may not be broadcast, multicast,
 	 * "this network" (0/8) or loopback (127/8); and a packet claiming
 	 * to come from us did not. */
 	return src == 0xffffffffu || (first >= 224 && first <= 239) ||
-	       first == 0 || first == 127 || src == s->addr;
+	       first == 0 || first == 127 || stack_addr_local(s, &a) != NULL;
 }
 
 /* RFC 791 3.1 option kinds (copied flag, class and number in one byte). */
@@ -120,7 +122,7 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 {
 	struct ipv4_hdr ip;
 	size_t hlen, tot;
-	uint32_t bcast = s->addr | ~route_mask(s->prefix_len);
+	struct ip_addr dst;
 	int to_bcast;
 
 	stack_count(s, AX_C_ip_rx);
@@ -149,12 +151,14 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 			return;
 		}
 	}
-	to_bcast = ip.dst == 0xffffffffu || (s->prefix_len < 31 && ip.dst == bcast);
-	if (ip.dst != s->addr && !to_bcast) {
+	/* Ours: any of our usable IPv4 addresses, or a broadcast. */
+	dst = ip_addr_v4(ip.dst);
+	to_bcast = ip.dst == 0xffffffffu || stack_addr_is_bcast4(s, ip.dst);
+	if (!stack_addr_local(s, &dst) && !to_bcast) {
 		stack_count(s, AX_C_ip_not_ours);
 		return;
 	}
-	if (is_martian_src(s, ip.src) || (s->prefix_len < 31 && ip.src == bcast)) {
+	if (is_martian_src(s, ip.src) || stack_addr_is_bcast4(s, ip.src)) {
 		stack_count(s, AX_C_ip_martian);
 		return;
 	}
@@ -187,24 +191,45 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 		}
 		udp_input(s, p, hlen, tot - hlen);
 		break;
-	default:
+	default: {
+		/* RFC 1122 3.2.2.1: a protocol nobody speaks here draws a
+		 * protocol unreachable (as Linux's ip_local_deliver_finish);
+		 * ip_send_error keeps broadcasts and the rate out of it. */
+		struct ip_rx rx = {
+			.src = ip_addr_v4(ip.src),
+			.dst = dst,
+			.net = p,
+			.net_len = tot,
+			.l4 = p + hlen,
+			.l4_len = tot - hlen,
+			.family = 4,
+			.proto = ip.proto,
+			.ttl = ip.ttl,
+			.l2_mcast = (uint8_t)l2_bcast,
+		};
+
 		stack_count(s, AX_C_ip_unknown_proto);
+		ip_send_error(s, &rx, IP_ERR_PROTO_UNREACH, 0);
 		break;
+	}
 	}
 }
 
 uint8_t *ipv4_tx_begin(struct ax_stack *s, uint32_t dst, uint8_t proto,
 		       struct ipv4_tx *tx, size_t *cap, int *err)
 {
+	struct ip_addr d = ip_addr_v4(dst), nh;
 	uint32_t next_hop;
 	uint8_t *l3;
 	size_t c;
 
-	if (route_lookup(&s->routes, dst, &next_hop) < 0) {
+	if (route_lookup(&s->routes, &d, s->now_ns, &nh) < 0) {
 		stack_count(s, AX_C_ip_no_route);
+		stack_count(s, AX_C_route_no_route);
 		*err = -ENETUNREACH;
 		return NULL;
 	}
+	next_hop = ip_addr_get_v4(&nh);
 	l3 = arp_tx_begin(s, next_hop, ETHTYPE_IPV4, &tx->l2, &c);
 	if (!l3) {
 		*err = -ENOBUFS;
@@ -222,6 +247,7 @@ uint8_t *ipv4_tx_begin(struct ax_stack *s, uint32_t dst, uint8_t proto,
 	}
 	tx->ip = l3;
 	tx->dst = dst;
+	tx->src = s->addr;
 	tx->proto = proto;
 	*cap = c - sizeof(struct ipv4_hdr);
 	return l3 + sizeof(struct ipv4_hdr);
@@ -241,7 +267,7 @@ int ipv4_tx_commit(struct ax_stack *s, struct ipv4_tx *tx, size_t l4_len)
 		.frag_off = tx->proto == IP_PROTO_TCP ? htons(IP_FLAG_DF) : 0,
 		.ttl = AX_IP_DEFAULT_TTL,
 		.proto = tx->proto,
-		.src = s->addr,
+		.src = tx->src,
 		.dst = tx->dst,
 	};
 

@@ -21,9 +21,10 @@
 struct ax_stack;
 
 struct ipv4_tx {
-	struct arp_tx l2;
+	struct neigh_tx l2;
 	uint8_t *ip; /* the IPv4 header being built */
 	uint32_t dst;
+	uint32_t src; /* the primary address (stack.h); a caller may set another of ours */
 	uint8_t proto;
 };
 

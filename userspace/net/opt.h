@@ -57,6 +57,11 @@
 #ifndef AX_ARP_QUEUE_SLOTS
 #define AX_ARP_QUEUE_SLOTS 64
 #endif
+/* Addresses of the stack, both families (stack_addr.c): a few static
+ * ones, the link-local, and room for SLAAC (RFC 4862) from a couple of RAs. */
+#ifndef AX_ADDRS_MAX
+#define AX_ADDRS_MAX 16
+#endif
 /* Routes in the routing table. */
 #ifndef AX_ROUTES_MAX
 #define AX_ROUTES_MAX 32
@@ -271,11 +276,12 @@
 #ifndef AX_UDP_HASH_BUCKETS
 #define AX_UDP_HASH_BUCKETS 1024u
 #endif
-/* ICMP errors we send (port unreachable for UDP to no socket, RFC 1122
- * 4.1.3.1), limited as TCP's resets for no connection are: stack-wide as
- * Linux's icmp_msgs_per_sec 1000 / icmp_msgs_burst 50, per destination as
- * Linux's icmp_ratelimit (one a second, a burst of 6), over
- * AX_ICMP_ERR_SOURCES hashed slots. */
+/* ICMP errors we send, both families (ip_send_error, icmp_err.c: port and
+ * protocol unreachable, reassembly time exceeded, parameter problem),
+ * limited as TCP's resets for no connection are: per family as Linux's
+ * icmp_msgs_per_sec 1000 / icmp_msgs_burst 50 (one bucket for IPv4, one
+ * for IPv6: RFC 4443 2.4(f)), per destination as Linux's icmp_ratelimit
+ * (one a second, a burst of 6), over AX_ICMP_ERR_SOURCES hashed slots. */
 #ifndef AX_ICMP_ERR_RATE
 #define AX_ICMP_ERR_RATE 1000u
 #endif
@@ -354,4 +360,26 @@
  * so no program can make the daemon itself run out. */
 #ifndef AX_IPC_FD_RESERVE
 #define AX_IPC_FD_RESERVE 512u
+/* --- IPv6 and neighbor discovery (ipv6.c, nd.c) --- */
+
+/* Extension headers walked per packet before it is dropped (RFC 8200 4.1
+ * sets no limit; RFC 7112 and Linux's max_hbh/dst_opts_number cap the
+ * work a packet can ask for: 8 is past any chain in use). */
+#ifndef AX_IP6_EXT_MAX
+#define AX_IP6_EXT_MAX 8
+#endif
+/* Hop limit of what we send until a router advertises one (RFC 8200 3,
+ * Linux's hop_limit 64). */
+#ifndef AX_IP6_DEFAULT_HOPS
+#define AX_IP6_DEFAULT_HOPS 64
+#endif
+/* DupAddrDetectTransmits (RFC 4862 5.1: default 1) and the time to wait
+ * for a defence (RetransTimer, RFC 4861 10: 1 s). */
+#ifndef AX_ND_DAD_TRANSMITS
+#define AX_ND_DAD_TRANSMITS 1
+#endif
+#ifndef AX_ND_DAD_WAIT_MS
+#define AX_ND_DAD_WAIT_MS 1000
+#endif
+
 #endif

@@ -67,6 +67,9 @@ struct ipv4_hdr {
 #define ICMP_DEST_UNREACH 3
 #define ICMP_FRAG_NEEDED 4 /* code of ICMP_DEST_UNREACH (RFC 1191) */
 #define ICMP_PORT_UNREACH 3 /* code of ICMP_DEST_UNREACH (RFC 792) */
+#define ICMP_PROTO_UNREACH 2 /* code of ICMP_DEST_UNREACH (RFC 792) */
+#define ICMP_TIME_EXCEEDED 11 /* RFC 792; code 1: reassembly time exceeded */
+#define ICMP_PARAM_PROBLEM 12 /* RFC 792; code 0: the pointer says where */
 #define ICMP_ECHO_REQUEST 8
 
 /* ICMP header with the echo id/seq view of the rest-of-header word. */

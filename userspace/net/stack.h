@@ -17,7 +17,10 @@
 #include <stdint.h>
 
 #include "arp.h"
+#include "nd.h"
+#include "neigh.h"
 #include "counters.h"
+#include "icmp_err.h"
 #include "ipaddr.h"
 #include "netif.h"
 #include "pmtu.h"
@@ -56,13 +59,18 @@ struct stack_addr {
 	uint64_t valid_until_ns;  /* 0: forever (autoconf: the prefix's lifetime) */
 };
 
-enum stack_addr_event { STACK_ADDR_USABLE, STACK_ADDR_DAD_FAILED, STACK_ADDR_GONE };
+/* STACK_ADDR_DAD_START: an IPv6 address entered the table TENTATIVE (its
+ * solicited-node group is joined: XDP must pass it, RFC 4862 5.4.2). */
+enum stack_addr_event { STACK_ADDR_USABLE, STACK_ADDR_DAD_FAILED, STACK_ADDR_GONE,
+			STACK_ADDR_DAD_START };
 typedef void (*stack_addr_event_fn)(void *arg, const struct stack_addr *a,
 				    enum stack_addr_event ev);
 
 /* An echo reply that matched nothing but its id: the owner decides. */
 struct icmp_echo_reply {
-	uint32_t src;     /* network order */
+	uint32_t src;     /* network order (IPv4) */
+	uint8_t family;   /* 0 or 4: IPv4, from src; 6: IPv6, from src6 */
+	struct ip_addr src6;
 	uint16_t id;      /* host order */
 	uint16_t seq;     /* host order */
 	uint8_t ttl;
@@ -74,12 +82,18 @@ typedef void (*stack_echo_reply_fn)(void *arg, const struct icmp_echo_reply *r);
 
 struct ax_stack {
 	struct ax_netif *netif;
-	uint32_t addr;       /* our IPv4 address, network order */
-	uint8_t prefix_len;  /* of the on-link subnet */
+	/* The first usable IPv4 address and its prefix (network order; 0
+	 * when none), kept by stack_addr.c for code that knows one address
+	 * only (ARP's announcement). Everything else asks the table. */
+	uint32_t addr;
+	uint8_t prefix_len;
+	struct stack_addr addrs[AX_ADDRS_MAX]; /* STACK_ADDR_FREE: unused */
+	stack_addr_event_fn addr_event;        /* NULL: nobody listens */
+	void *addr_event_arg;
 	uint16_t ip_id;      /* next IPv4 identification */
 	uint64_t now_ns;     /* CLOCK_MONOTONIC, set by the caller */
 	struct route_table routes;
-	struct arp_table arp;
+	struct neigh_table neigh; /* both families (neigh.h) */
 	struct tcp_table *tcp; /* &tcp_storage once tcp_init() ran */
 	struct tcp_table tcp_storage;
 	struct udp_table udp;
@@ -90,6 +104,12 @@ struct ax_stack {
 	 * always): the admitter's policy check. Addresses network order. */
 	int (*icmp_filter)(void *arg, uint32_t src, uint32_t dst);
 	void *icmp_filter_arg;
+	/* The same for ICMPv6 echo requests (NULL: always answered). */
+	int (*icmp6_filter)(void *arg, const struct ip_addr *src, const struct ip_addr *dst);
+	void *icmp6_filter_arg;
+	struct nd_state nd; /* what router advertisements taught (nd.h) */
+	const uint8_t *rx_eth_src; /* during stack_input: the frame's source MAC */
+	struct icmp_err_limits icmp_err; /* ip_send_error()'s buckets (icmp_err.c) */
 	uint64_t cnt[AX_C_MAX];
 };
 
@@ -126,7 +146,7 @@ void stack_timers(struct ax_stack *s);
  */
 uint64_t stack_next_deadline(const struct ax_stack *s, uint64_t limit_ns);
 
-/* Announce our address (gratuitous ARP request, RFC 5227 2.4). */
+/* Announce our IPv4 addresses (gratuitous ARP requests, RFC 5227 2.4). */
 void stack_announce(struct ax_stack *s);
 
 /*
@@ -156,8 +176,56 @@ int stack_addr_add(struct ax_stack *s, const struct ip_addr *a, uint8_t plen,
 		   unsigned int flags);
 const struct stack_addr *stack_addr_local(const struct ax_stack *s,
 					  const struct ip_addr *a);
+
 int stack_src_select(const struct ax_stack *s, const struct ip_addr *dst,
 		     struct ip_addr *src);
+
+/*
+ * More of the address table (stack_addr.c).
+ * stack_setup: the stack with no address and no route (stack_init is
+ * stack_setup, stack_addr_add and stack_gw_add). -EINVAL for an MTU
+ * outside 68..AX_FRAME_MAX-14.
+ * stack_addr_add_linklocal: fe80::/64 with the EUI-64 interface id from
+ * the MAC (RFC 4291 appendix A, RFC 4862 5.3), TENTATIVE until DAD.
+ * stack_addr_del: forget an address (its connected route too); GONE is
+ * told when it was usable. 0 or -ENOENT.
+ * stack_addr_find: the entry for a, whatever its state, or NULL.
+ * stack_addr_set_state: DAD's verdict (nd.c): TENTATIVE to PREFERRED
+ * (USABLE told) or DUPLICATE (DAD_FAILED told; not usable, kept listed).
+ * stack_addr_on_link: is ip inside the prefix of one of our addresses (of
+ * its family; an IPv6 link-local address always is), and for IPv4 not that
+ * subnet's network or broadcast address?
+ * stack_addr_is_bcast4: is be (network order) the directed broadcast of
+ * one of our IPv4 subnets (prefix shorter than 31)?
+ * stack_gw_add: the default route of gw's family through gw (replacing
+ * that family's default); stack_route_add: a static route. Both want the
+ * gateway on the link: -ENETUNREACH when it is not, -EINVAL for a gateway
+ * that is one of ours or of the other family, -ENOSPC.
+ */
+int stack_setup(struct ax_stack *s, struct ax_netif *netif);
+int stack_addr_add_linklocal(struct ax_stack *s);
+int stack_addr_del(struct ax_stack *s, const struct ip_addr *a);
+struct stack_addr *stack_addr_find(struct ax_stack *s, const struct ip_addr *a);
+void stack_addr_set_state(struct ax_stack *s, struct stack_addr *a,
+			  enum stack_addr_state st);
+int stack_addr_on_link(const struct ax_stack *s, const struct ip_addr *ip);
+int stack_addr_is_bcast4(const struct ax_stack *s, uint32_t be);
+int stack_gw_add(struct ax_stack *s, const struct ip_addr *gw);
+int stack_route_add(struct ax_stack *s, const struct ip_addr *dst, uint8_t plen,
+		    const struct ip_addr *gw);
+
+/* Whether an entry of the table is in use and usable. */
+static inline int stack_addr_usable(const struct stack_addr *a)
+{
+	return a->state == STACK_ADDR_PREFERRED;
+}
+
+/*
+ * Duplicate address detection for a TENTATIVE IPv6 address (nd.c, owner:
+ * ipv6). Until nd.c lands, nd_dad_stub.c stands in: it declares every
+ * address PREFERRED at once. nd.c replaces that file.
+ */
+void nd_dad_start(struct ax_stack *s, struct stack_addr *a);
 
 /* Hand a finished frame to the device, counting it. Internal to the
  * engine's layers. */

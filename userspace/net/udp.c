@@ -11,6 +11,7 @@
 
 #include "csum.h"
 #include "icmp.h"
+#include "ip.h"
 #include "ipv4.h"
 #include "proto.h"
 #include "stack.h"
@@ -208,52 +209,31 @@ void udp_deliver(struct ax_stack *s, uint32_t src, uint16_t sport, uint16_t dpor
 
 /* --- ICMP errors ---------------------------------------------------------------- */
 
-/* Refill a bucket of burst messages at rate a second; 1 when it holds one
- * (the scheme of tcp_reset_noconn's buckets). */
-static int bucket_ok(struct udp_icmp_bucket *b, uint64_t now_ms, uint32_t rate, uint32_t burst)
-{
-	uint64_t full = (uint64_t)burst * 1000;
-
-	if (now_ms > b->last_ms) {
-		uint64_t ms = now_ms - b->last_ms;
-
-		if (ms > UINT32_MAX)
-			ms = UINT32_MAX;
-		b->tokens = b->tokens + ms * rate > full ? full : b->tokens + ms * rate;
-		b->last_ms = now_ms;
-	}
-	return b->tokens >= 1000;
-}
-
 /* RFC 1122 4.1.3.1: a datagram for a port nobody listens on SHOULD draw
- * a port unreachable; within the buckets (a spoofed flood must not turn us
+ * a port unreachable; ip_send_error() keeps the rules (never about a
+ * broadcast, ...) and the rate limits (a spoofed flood must not turn us
  * into a reflector). */
-static void port_unreach(struct ax_stack *s, uint32_t src, const uint8_t *ip, size_t iplen)
+static void port_unreach(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *ip,
+			 size_t hlen, size_t iplen, int l2_bcast)
 {
-	uint64_t now_ms = s->now_ns / 1000000u;
-	struct udp_icmp_bucket *b;
-	unsigned int slot;
+	struct ip_rx rx = {
+		.src = ip_addr_v4(src),
+		.dst = ip_addr_v4(dst),
+		.net = ip,
+		.net_len = iplen,
+		.l4 = ip + hlen,
+		.l4_len = iplen - hlen,
+		.family = 4,
+		.proto = IP_PROTO_UDP,
+		.ttl = ip[8],
+		.l2_mcast = (uint8_t)l2_bcast,
+	};
+	int err = ip_send_error(s, &rx, IP_ERR_PORT_UNREACH, 0);
 
-	if (!s->udp.icmp_all.last_ms && !s->udp.icmp_all.tokens) {
-		s->udp.icmp_all.tokens = (uint64_t)AX_ICMP_ERR_BURST * 1000;
-		s->udp.icmp_all.last_ms = now_ms;
-	}
-	slot = (unsigned int)(mix64(udp_key(s) ^ src) % AX_ICMP_ERR_SOURCES);
-	b = &s->udp.icmp_src[slot];
-	if (b->addr != src) {
-		b->addr = src;
-		b->tokens = (uint64_t)AX_ICMP_ERR_SRC_BURST * 1000;
-		b->last_ms = now_ms;
-	}
-	if (!bucket_ok(b, now_ms, AX_ICMP_ERR_SRC_RATE, AX_ICMP_ERR_SRC_BURST) ||
-	    !bucket_ok(&s->udp.icmp_all, now_ms, AX_ICMP_ERR_RATE, AX_ICMP_ERR_BURST)) {
-		stack_count(s, AX_C_udp_unreach_limited);
-		return;
-	}
-	b->tokens -= 1000;
-	s->udp.icmp_all.tokens -= 1000;
-	if (icmp_send_unreach(s, src, ICMP_PORT_UNREACH, ip, iplen) == 0)
+	if (err == 0)
 		stack_count(s, AX_C_udp_unreach_tx);
+	else if (err == -EAGAIN)
+		stack_count(s, AX_C_udp_unreach_limited);
 }
 
 /* RFC 1122 3.2.2.1 codes as Linux's icmp_err_convert maps the hard ones;
@@ -337,8 +317,7 @@ void udp_input(struct ax_stack *s, const uint8_t *ip, size_t hlen, size_t len)
 	p = dport ? udp_lookup(s, src, sport, dport) : NULL;
 	if (!p) {
 		stack_count(s, AX_C_udp_no_port);
-		if (dst == s->addr)
-			port_unreach(s, src, ip, hlen + ulen);
+		port_unreach(s, src, dst, ip, hlen, hlen + ulen, 0);
 		return;
 	}
 	if (s->udp.admit &&

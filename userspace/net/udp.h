@@ -67,12 +67,6 @@ struct udp_pcb {
 	const struct ax_cred *owner;
 };
 
-struct udp_icmp_bucket {
-	uint32_t addr;   /* the destination a slot holds; 0: free */
-	uint64_t tokens; /* thousandths of a message */
-	uint64_t last_ms;
-};
-
 struct udp_table {
 	struct udp_pcb *bucket[AX_UDP_HASH_BUCKETS];
 	unsigned int count;
@@ -80,7 +74,6 @@ struct udp_table {
 	udp_admit_fn admit;
 	void *admit_arg;
 	uint64_t key; /* hashes source slots and reuse-port picks; 0 until first use */
-	struct udp_icmp_bucket icmp_all, icmp_src[AX_ICMP_ERR_SOURCES];
 };
 
 /* Socket calls. udp_pcb_insert: lport set (not 0), put in the table (no
