@@ -35,11 +35,41 @@ if [ "$VM_IPV6" = on ]; then
 	echo "$VM_OUT" | tail -2
 	expect_eq "guest axnet ping6 -> host kernel" \
 		"$(echo "$VM_OUT" | grep -c " bytes from $KERNEL6_A: icmp_seq=")" 5
+	# The link-local address from the MAC (RFC 4291 appendix A).
+	mac=$(vm_line 'axnet\[[0-9.]*\] info: running on .* mac ' | cut -d, -f1 | head -1)
+	ll=$(/usr/bin/python3 -c 'import ipaddress, sys
+m = bytes.fromhex(sys.argv[1].replace(":", ""))
+iid = bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]
+print(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + iid))' "$mac")
+	out=$(ip netns exec "$NS_A" ping -6 -c 3 -i 0.2 -W 5 "$ll%$TAP")
+	expect_eq "host kernel ping6 -> guest axnet's link-local $ll" \
+		"$(echo "$out" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')" 3
+	# Each side's neighbour table holds the other.
+	ip -n "$NS_A" -6 neigh show dev "$TAP" | grep -q "^$AXNET6_IP lladdr $mac " ||
+		fail "host: no neighbour entry $AXNET6_IP lladdr $mac ($(ip -n "$NS_A" -6 neigh show dev "$TAP"))"
+	pass "host's neighbour table: $(ip -n "$NS_A" -6 neigh show dev "$TAP" | grep "^$AXNET6_IP ")"
+	vm_ok "axnet neigh"
+	echo "$VM_OUT" | awk -v a="$KERNEL6_A" -v m="$(ip -n "$NS_A" -br link show "$TAP" | awk '{ print $3 }')" \
+		'$1 == a && $2 == m { f = 1 } END { exit !f }' ||
+		fail "guest: axnet neigh has no $KERNEL6_A ($VM_OUT)"
+	pass "guest's axnet neigh: $(echo "$VM_OUT" | grep "^$KERNEL6_A ")"
+	# virtio_net filters multicast: the solicited-node group of axnet's
+	# address (the host's neighbor solicitations go there) is joined on
+	# eth0 while axnet runs, and left when it stops (checked after quit).
+	SN_MAC=3333ff$(echo "$AXNET6_IP" | /usr/bin/python3 -c 'import ipaddress, sys
+print(ipaddress.IPv6Address(sys.stdin.read().strip()).packed[13:].hex())')
+	vm_ok "cat /proc/net/dev_mcast"
+	echo "$VM_OUT" | grep -q " eth0 .* $SN_MAC\$" || fail "guest: $SN_MAC not joined on eth0 ($VM_OUT)"
+	pass "guest: eth0 joined $SN_MAC (solicited-node group of $AXNET6_IP)"
 else
 	echo "skip: IPv6 (the guest's axnet takes no IPv6 address)"
 fi
 
 vm_quit
+if [ "$VM_IPV6" = on ]; then
+	vm_line 'AXVM: mcast: ' | grep -q "$SN_MAC" && fail "guest: $SN_MAC still joined after axnet stopped"
+	pass "guest: eth0 left $SN_MAC when axnet stopped"
+fi
 expect_eq "guest engine echo replies (IPv4)" "$(vm_stat engine icmp_echo_reply_tx)" 5
 expect_eq "guest frames for axnet on a queue without a socket" "$(vm_stat xdp no_xsk)" 0
 echo "guest boot time: ${VM_BOOT_S} s"
