@@ -89,11 +89,23 @@ out=$("${ONA[@]}" timeout 120 python3 tests/tools/tcp_echo_client.py "$AXNET_IP"
 	--recv --chargen --bytes $((1 << 20))) || { echo "$out"; fail "chargen service"; }
 pass "IPv4 guest chargen service -> host 1 MiB, pattern intact ($out)"
 
-if [ "$VM_IPV6" = on ]; then
+# TCP over IPv6 when the guest's axnet has an IPv6 address and its echo
+# service listens on [::] (both families; IPv4 only before the engine
+# spoke IPv6).
+vm_ok "axnet conns --json"
+echo6=$(echo "$VM_OUT" | /usr/bin/python3 -c 'import json, sys
+print(" ".join(r["local"] for r in json.load(sys.stdin) if r["state"] == "LISTEN" and r["local"].endswith(":7")))')
+echo "guest: the echo service listens on $echo6"
+TCP6=0
+if [ "$VM_IPV6" = on ] && [ "${echo6#[}" != "$echo6" ]; then
+	TCP6=1
 	host_to_guest 6 "$AXNET6_IP"
 	guest_to_host 6 "$KERNEL6_A" 5003
+	out=$("${ONA[@]}" timeout 120 python3 tests/tools/tcp_echo_client.py "$AXNET6_IP" 7 \
+		--bytes $((2 << 20)) --seed "$ID") || { echo "$out"; fail "echo service over IPv6"; }
+	pass "IPv6 host -> guest echo service -> host 2 MiB, SHA-256 equal ($out)"
 else
-	echo "skip: TCP over IPv6 (the guest's axnet takes no IPv6 address)"
+	echo "skip: TCP over IPv6 (the guest's axnet takes no IPv6 address or serves IPv4 only)"
 fi
 
 # --- stock iperf3 under axnet exec in the guest ---------------------------------
@@ -123,11 +135,14 @@ vm_ok "printf '%s\n' 'default deny in' 'default allow out' 'deny in tcp from $HO
 	axnet policy push /tmp/deny.pol"
 pass "guest: policy denying the host pushed: $(echo "$VM_OUT" | tail -1)"
 r0=$(retrans)
-if "${ONA[@]}" timeout 30 socat -u /dev/null "TCP:$AXNET_IP:7,connect-timeout=4" 2>"$WORK/deny.err"; then
-	fail "the host connected to the guest's echo service after the deny policy"
-fi
+for addr in "$AXNET_IP" $([ $TCP6 = 1 ] && echo "$AXNET6_IP"); do
+	if "${ONA[@]}" timeout 30 socat -u /dev/null "TCP:$(sockaddr "$addr"):7,connect-timeout=4" \
+		2>"$WORK/deny.err"; then
+		fail "the host connected to the guest's echo service at $addr after the deny policy"
+	fi
+	echo "host: $(tail -1 "$WORK/deny.err")"
+done
 r1=$(retrans)
-echo "host: $(tail -1 "$WORK/deny.err")"
 vm_ok "axnet stats --json"
 echo "$VM_OUT" >"$WORK/after.json"
 denied=$(/usr/bin/python3 -c '
