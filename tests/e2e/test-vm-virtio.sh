@@ -8,6 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vm.sh"
 
+# The guest's axnet is also given an address the host holds: its DAD must
+# hear the host's answer (an advertisement to all-nodes, which virtio_net
+# filters unless the group is joined) and refuse the address.
+VM_DUP6="${P6}9"
 vm_boot
 grep -q "xsk: .* AF_XDP socket(s) on eth0 in \(copy\|zero-copy\) mode" "$SERIAL" ||
 	fail "guest log does not say the AF_XDP mode"
@@ -61,6 +65,14 @@ print(ipaddress.IPv6Address(sys.stdin.read().strip()).packed[13:].hex())')
 	vm_ok "cat /proc/net/dev_mcast"
 	echo "$VM_OUT" | grep -q " eth0 .* $SN_MAC\$" || fail "guest: $SN_MAC not joined on eth0 ($VM_OUT)"
 	pass "guest: eth0 joined $SN_MAC (solicited-node group of $AXNET6_IP)"
+	tapmac=$(ip -n "$NS_A" -br link show "$TAP" | awk '{ print $3 }')
+	grep -q "dad: $VM_DUP6 is in use by $tapmac, not using it" "$SERIAL" ||
+		fail "guest: no DAD failure logged for $VM_DUP6, which the host holds"
+	pass "guest: dad refused $VM_DUP6 (in use by the host's $tapmac)"
+	vm_ok "axnet addr --json"
+	expect_eq "guest: state of $VM_DUP6 in axnet addr --json" "$(echo "$VM_OUT" | /usr/bin/python3 -c '
+import json, sys
+print(" ".join(a["state"] for a in json.load(sys.stdin) if a["local"] == sys.argv[1]))' "$VM_DUP6")" duplicate
 else
 	echo "skip: IPv6 (the guest's axnet takes no IPv6 address)"
 fi
@@ -71,6 +83,7 @@ if [ "$VM_IPV6" = on ]; then
 	pass "guest: eth0 left $SN_MAC when axnet stopped"
 fi
 expect_eq "guest engine echo replies (IPv4)" "$(vm_stat engine icmp_echo_reply_tx)" 5
+[ "$VM_IPV6" = on ] && expect_eq "guest addresses refused by DAD" "$(vm_stat engine nd_dad_failed)" 1
 expect_eq "guest frames for axnet on a queue without a socket" "$(vm_stat xdp no_xsk)" 0
 echo "guest boot time: ${VM_BOOT_S} s"
 exit 0

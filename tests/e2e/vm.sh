@@ -71,6 +71,9 @@ vm_boot() {
 	ip -n "$NS_A" tuntap add dev "$TAP" mode tap multi_queue || fail "tuntap"
 	ip -n "$NS_A" addr add "$KERNEL_A/24" dev "$TAP"
 	ip -n "$NS_A" addr add "$KERNEL6_A/64" dev "$TAP" nodad
+	# VM_DUP6: an address the host holds and the guest's axnet is given
+	# too (its duplicate address detection must refuse it).
+	[ -z "${VM_DUP6:-}" ] || ip -n "$NS_A" addr add "$VM_DUP6/64" dev "$TAP" nodad
 	ip -n "$NS_A" link set "$TAP" up
 	mkfifo "$CTL.in" "$CTL.out"
 	# Held open (read-write: never blocks) for the guest's whole life, so
@@ -81,7 +84,7 @@ vm_boot() {
 		-accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
 		-display none -monitor none -pidfile "$VM_DIR/qemu.pid" -serial "file:$SERIAL" -serial "pipe:$CTL" \
 		-kernel "$VM_KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 quiet panic=-1 axnet.addr=$AXNET_IP/24 axnet.addr6=$AXNET6_IP/64 ${serve:+axnet.serve=$serve}" \
+		-append "console=ttyS0 quiet panic=-1 axnet.addr=$AXNET_IP/24 axnet.addr6=$AXNET6_IP/64${VM_DUP6:+,$VM_DUP6/64} ${serve:+axnet.serve=$serve}" \
 		-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=off,queues=4" \
 		-device virtio-net-pci,netdev=n0,mq=on,vectors=10 &
 	QEMU_PID=$!
