@@ -82,6 +82,7 @@ stop_server ax
 # IPv6 rows when the guest's axnet has its IPv6 address and iperf3 under
 # axnet exec can listen on it (the preload's AF_INET6).
 if [ "$VM_IPV6" = on ]; then
+	vm_dad_done "$AXNET6_IP"
 	if server ax6 axnet exec -- iperf3 -s -B "$AXNET6_IP" -p 5201 --forceflush; then
 		measure axnet "$AXNET6_IP" 6
 		stop_server ax6

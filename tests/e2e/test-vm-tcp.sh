@@ -99,6 +99,7 @@ echo "guest: the echo service listens on $echo6"
 TCP6=0
 if [ "$VM_IPV6" = on ] && [ "${echo6#[}" != "$echo6" ]; then
 	TCP6=1
+	vm_dad_done "$AXNET6_IP"
 	host_to_guest 6 "$AXNET6_IP"
 	guest_to_host 6 "$KERNEL6_A" 5003
 	out=$("${ONA[@]}" timeout 120 python3 tests/tools/tcp_echo_client.py "$AXNET6_IP" 7 \

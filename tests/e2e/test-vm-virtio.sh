@@ -31,6 +31,13 @@ expect_eq "guest axnet ping -> host kernel" \
 	"$(echo "$VM_OUT" | grep -c " bytes from $KERNEL_A: icmp_seq=")" 5
 
 if [ "$VM_IPV6" = on ]; then
+	# The link-local address from the MAC (RFC 4291 appendix A).
+	mac=$(vm_line 'axnet\[[0-9.]*\] info: running on .* mac ' | cut -d, -f1 | head -1)
+	ll=$(/usr/bin/python3 -c 'import ipaddress, sys
+m = bytes.fromhex(sys.argv[1].replace(":", ""))
+iid = bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]
+print(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + iid))' "$mac")
+	vm_dad_done "$AXNET6_IP" "$VM_DUP6" "$ll"
 	out=$(ip netns exec "$NS_A" ping -6 -c 5 -i 0.2 -W 5 "$AXNET6_IP")
 	echo "$out" | tail -1
 	expect_eq "host kernel ping6 -> guest axnet" \
@@ -39,12 +46,6 @@ if [ "$VM_IPV6" = on ]; then
 	echo "$VM_OUT" | tail -2
 	expect_eq "guest axnet ping6 -> host kernel" \
 		"$(echo "$VM_OUT" | grep -c " bytes from $KERNEL6_A: icmp_seq=")" 5
-	# The link-local address from the MAC (RFC 4291 appendix A).
-	mac=$(vm_line 'axnet\[[0-9.]*\] info: running on .* mac ' | cut -d, -f1 | head -1)
-	ll=$(/usr/bin/python3 -c 'import ipaddress, sys
-m = bytes.fromhex(sys.argv[1].replace(":", ""))
-iid = bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]
-print(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + iid))' "$mac")
 	out=$(ip netns exec "$NS_A" ping -6 -c 3 -i 0.2 -W 5 "$ll%$TAP")
 	expect_eq "host kernel ping6 -> guest axnet's link-local $ll" \
 		"$(echo "$out" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')" 3

@@ -146,6 +146,16 @@ vm_bg_wait() {
 	return "$(vm_line "AXVM: bg $1 rc=" | tail -1)"
 }
 
+# vm_dad_done ADDR...: until the guest's axnet has finished duplicate
+# address detection for each ADDR (not tentative; at most 10 s).
+vm_dad_done() {
+	local a
+	for a in "$@"; do
+		vm_cmd "for i in \$(seq 100); do axnet addr | grep -F '$a' | grep -qv tentative && exit 0;
+			sleep 0.1; done; axnet addr; exit 1" || { echo "$VM_OUT"; fail "guest: DAD of $a did not end"; }
+	done
+}
+
 # vm_quit: the guest stops axnet (its exit status must be 0) and powers
 # off (at most 60 s).
 vm_quit() {
