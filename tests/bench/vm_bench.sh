@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: TCP goodput between the host's kernel and a QEMU guest (TCG,
-# 2 vCPUs, virtio-net over a multi-queue tap; tests/e2e/vm.sh), through
+# or KVM with VM_ACCEL=kvm; 2 vCPUs, virtio-net over a multi-queue tap; tests/e2e/vm.sh), through
 # axnet in the guest next to the guest kernel's own TCP, in the same guest
 # on the same eth0 and address, one boot:
 #
@@ -73,7 +73,7 @@ vm_boot
 XSK_MODE=$(vm_line 'axnet\[[0-9.]*\] info: xsk: ' | sed -n 's/.* in \([a-z-]*\) mode.*/\1/p' | head -1)
 XDP_MODE=$(vm_line 'axnet\[[0-9.]*\] info: xdp: ' | sed -n 's/.*(ifindex [0-9]*, \([a-z]*\) mode).*/\1/p' | head -1)
 
-printf '%-44s %8s   %s\n' "TCP goodput, iperf3 -t $SECS, guest under TCG" "Gbit/s" "(median; runs)"
+printf '%-44s %8s   %s\n' "TCP goodput, iperf3 -t $SECS, guest under $VM_ACCEL" "Gbit/s" "(median; runs)"
 # --- through axnet ---------------------------------------------------------------
 server ax axnet exec -- iperf3 -s -B "$AXNET_IP" -p 5201 --forceflush ||
 	{ echo "$VM_OUT"; fail "iperf3 -s under axnet exec did not start"; }
@@ -130,7 +130,7 @@ cat >"$BENCH_VM_JSON.tmp" <<EOF
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "commit": "$(git rev-parse --short HEAD 2>/dev/null)",
   "guest_kernel": "$KVER",
-  "accel": "tcg", "vcpus": 2, "nic": "virtio-net-pci, tap, 4 queues, vhost off",
+  "accel": "$VM_ACCEL", "vcpus": 2, "nic": "virtio-net-pci, tap, 4 queues, vhost off",
   "xdp_mode": "$XDP_MODE", "xsk_mode": "$XSK_MODE", "boot_s": $VM_BOOT_S,
   "seconds": $SECS, "runs": $RUNS, "ipv6": "$VM_IPV6",
   "baseline": "guest kernel TCP, same eth0 and address, axnet stopped and XDP detached",

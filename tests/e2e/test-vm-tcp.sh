@@ -58,8 +58,8 @@ host_to_guest() {
 	vm_ok "sha /tmp/up.bin; rm /tmp/up.bin"
 	got=$VM_OUT
 	expect_eq "IPv$fam host -> guest $MB MiB into axnet nc -l: SHA-256 and length" "$got" "$want"
-	awk -v a="$t0" -v b="$t1" -v n=$((MB << 20)) \
-		'BEGIN { printf "  (%.1f s, %.0f Mbit/s under TCG)\n", b - a, n * 8 / (b - a) / 1e6 }'
+	awk -v a="$t0" -v b="$t1" -v n=$((MB << 20)) -v acc="$VM_ACCEL" \
+		'BEGIN { printf "  (%.1f s, %.0f Mbit/s under %s)\n", b - a, n * 8 / (b - a) / 1e6, acc }'
 }
 
 # guest_to_host FAMILY ADDR PORT: `axnet nc` in the guest sends MB MiB of
