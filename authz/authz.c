@@ -216,14 +216,16 @@ static void flow_of_info(const struct tcp_info_ax *ip, int inbound, const struct
 			 struct pol_flow *f, struct ax_flow_key *k, char *tuple, size_t tlen)
 {
 	const struct tcp_info_ax i = *ip;
+	/* IPv4 only here, so far (the "above" part makes this both). */
+	const uint32_t l4 = ip_addr_get_v4(&i.laddr), r4 = ip_addr_get_v4(&i.raddr);
 	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
 
 	memset(f, 0, sizeof(*f));
 	f->dir = inbound ? POL_IN : POL_OUT;
 	f->proto = IPPROTO_TCP;
 	f->family = AF_INET;
-	memcpy(inbound ? f->src : f->dst, &i.raddr, 4);
-	memcpy(inbound ? f->dst : f->src, &i.laddr, 4);
+	memcpy(inbound ? f->src : f->dst, &r4, 4);
+	memcpy(inbound ? f->dst : f->src, &l4, 4);
 	f->sport = inbound ? i.rport : i.lport;
 	f->dport = inbound ? i.lport : i.rport;
 	f->owner = owner;
@@ -233,11 +235,11 @@ static void flow_of_info(const struct tcp_info_ax *ip, int inbound, const struct
 	k->proto = IPPROTO_TCP;
 	k->lport = htons(i.lport);
 	k->rport = htons(i.rport);
-	memcpy(k->laddr, &i.laddr, 4);
-	memcpy(k->raddr, &i.raddr, 4);
+	memcpy(k->laddr, &l4, 4);
+	memcpy(k->raddr, &r4, 4);
 
-	inet_ntop(AF_INET, &i.laddr, la, sizeof(la));
-	inet_ntop(AF_INET, &i.raddr, ra, sizeof(ra));
+	inet_ntop(AF_INET, &l4, la, sizeof(la));
+	inet_ntop(AF_INET, &r4, ra, sizeof(ra));
 	snprintf(tuple, tlen, "local=%s:%u remote=%s:%u", la, i.lport, ra, i.rport);
 }
 
@@ -428,11 +430,11 @@ static void tcp_denied(struct authz *a, int inbound, const struct ax_flow_key *k
  * SYN-ACK has left, nothing else, and the engine holds the rest (no data
  * taken, no ACK) until on_authorized, or resets it if the answer is no.
  */
-static int hook_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-		      const void *owner)
+static int hook_check(void *arg, const struct ip_addr *laddr, uint16_t lport,
+		      const struct ip_addr *raddr, uint16_t rport, const void *owner)
 {
 	struct authz *a = arg;
-	struct tcp_info_ax i = { .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport };
+	struct tcp_info_ax i = { .laddr = *laddr, .raddr = *raddr, .lport = lport, .rport = rport };
 	struct pol_flow f;
 	struct pol_verdict v = { 0 };
 	struct ax_flow_key k;
@@ -1056,11 +1058,16 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
 	/* What waited goes now, in the order it came (taken out first: a
 	 * socket's callback may send on this flow, which is live now). */
 	for (struct udp_held *h = udp_unhold(f), *next; h; h = next) {
+		uint32_t l4;
+		struct ip_addr ra = ip_addr_v4(f->raddr), la;
+
+		memcpy(&l4, f->key.laddr, 4);
+		la = ip_addr_v4(l4);
 		next = h->next;
 		if (h->inbound)
-			udp_deliver(a->s, f->raddr, f->rport, f->lport, h->data, h->len);
+			udp_deliver(a->s, &ra, f->rport, &la, f->lport, h->data, h->len);
 		else
-			udp_sendto(a->s, f->raddr, f->lport, f->rport, h->data, h->len);
+			udp_sendto(a->s, &la, &ra, f->lport, f->rport, h->data, h->len);
 		a->st.udp_pending_delivered++;
 		free(h);
 	}
@@ -1071,9 +1078,12 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
  * and dst:dport ours whichever way the datagram goes. A flow is authorized
  * once, by its first datagram, for both directions.
  */
-static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_t src,
-		    uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len)
+static int udp_hook(void *arg, int inbound, const struct ax_cred *owner,
+		    const struct ip_addr *src6, uint16_t sport, const struct ip_addr *dst6,
+		    uint16_t dport, const uint8_t *data, size_t len)
 {
+	/* IPv4 only here, so far (the "above" part makes this both). */
+	uint32_t src = ip_addr_get_v4(src6), dst = ip_addr_get_v4(dst6);
 	struct authz *a = arg;
 	struct udp_flow *f = udp_find(a, src, sport, dport);
 	struct pol_flow pf;

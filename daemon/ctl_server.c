@@ -301,7 +301,8 @@ static void say_tcp(void *arg, const struct tcp_pcb *pcb)
 	tcp_get_info(pcb, &i);
 	w = (struct conn_row){
 		.proto = "tcp", .state = tcp_state_name(i.state),
-		.laddr = i.laddr, .raddr = i.raddr, .lport = i.lport, .rport = i.rport,
+		.laddr = ip_addr_get_v4(&i.laddr), .raddr = ip_addr_get_v4(&i.raddr),
+		.lport = i.lport, .rport = i.rport,
 		.rx_queued = i.rcv_queued, .tx_queued = i.snd_queued,
 		.admit_tag = i.admit_tag, .admit_pending = i.admit_pending,
 		.owner = tcp_owner(pcb), .tcp = &i,

@@ -97,7 +97,7 @@ static void hash_in(struct sock *so, uint32_t laddr, uint16_t port, int explicit
 	if (so->state == SS_NEW)
 		so->state = SS_BOUND;
 	if (so->type == SOCK_DGRAM) {
-		so->upcb.laddr = laddr;
+		so->upcb.laddr = ip_addr_v4(laddr); /* 0: ::ffff:0.0.0.0, IPv4's any */
 		so->upcb.lport = port;
 		udp_pcb_insert(so->l->s, &so->upcb);
 	}
@@ -221,11 +221,12 @@ struct conn_ctx {
 static int free_for_connect(struct sock *so, uint16_t port, const void *ctx)
 {
 	const struct conn_ctx *c = ctx;
+	struct ip_addr ra = ip_addr_v4(c->raddr), la = ip_addr_v4(so->laddr);
 
 	for (struct sock *o = *chain(so->l, so->type, port); o; o = o->bnext)
 		if (o->lport == port && (o->explicit_bind || o->state == SS_LISTEN))
 			return 0;
-	return !tcp_tuple_busy(so->l->s, port, c->raddr, c->rport);
+	return !tcp_tuple_busy(so->l->s, &la, port, &ra, c->rport);
 }
 
 int port_for_connect(struct sock *so, uint32_t raddr, uint16_t rport, uint16_t *out)
@@ -233,7 +234,9 @@ int port_for_connect(struct sock *so, uint32_t raddr, uint16_t rport, uint16_t *
 	struct conn_ctx c = { raddr, rport };
 
 	if (so->bound) {
-		if (tcp_tuple_busy(so->l->s, so->lport, raddr, rport))
+		struct ip_addr ra = ip_addr_v4(raddr), la = ip_addr_v4(so->laddr);
+
+		if (tcp_tuple_busy(so->l->s, &la, so->lport, &ra, rport))
 			return -EADDRNOTAVAIL;
 		*out = so->lport;
 		return 0;

@@ -530,7 +530,7 @@ static void info_of(const struct sock *so, struct sock_info *si)
 
 		tcp_get_info(so->pcb, &i);
 		si->state = (int)i.state;
-		si->local.sin_addr.s_addr = i.laddr;
+		si->local.sin_addr.s_addr = ip_addr_get_v4(&i.laddr);
 		si->rx_queued = i.rcv_queued;
 		si->tx_queued = i.snd_queued;
 		si->admit_tag = i.admit_tag;

@@ -77,9 +77,9 @@ static void on_accepted(void *arg, struct tcp_pcb *pcb)
 	so->state = SS_CONNECTED;
 	so->was_connected = 1;
 	so->pcb = pcb;
-	so->laddr = i.laddr;
+	so->laddr = ip_addr_get_v4(&i.laddr); /* IPv4 only here, so far */
 	so->lport = i.lport;
-	so->raddr = i.raddr;
+	so->raddr = ip_addr_get_v4(&i.raddr);
 	so->rport = i.rport;
 	so->mem = l->mem;
 	so->mem_arg = l->mem_arg;
@@ -190,8 +190,13 @@ int tcp_sock_listen(struct sock *so, int backlog)
 	err = port_autobind(so);
 	if (err)
 		return err;
-	pcb = tcp_listen2(so->l->s, so->laddr, so->lport, (unsigned int)backlog, so->reuseport,
-			  &listen_cb, so);
+	{
+		/* An AF_INET socket: 0.0.0.0 is ::ffff:0.0.0.0, IPv4 only. */
+		struct ip_addr la = ip_addr_v4(so->laddr);
+
+		pcb = tcp_listen2(so->l->s, &la, so->lport, (unsigned int)backlog,
+				  so->reuseport ? TCP_LISTEN_REUSEPORT : 0, &listen_cb, so);
+	}
 	if (!pcb)
 		return -errno;
 	give_settings(so, pcb);
@@ -273,7 +278,16 @@ int tcp_sock_connect(struct sock *so, const struct sockaddr_in *sin)
 	so->rport = rport;
 	so->state = SS_CONNECTING;
 	so->shut = 0;
-	err = tcp_connect_pcb(pcb, lport, raddr, rport, &conn_cb, so);
+	{
+		struct ip_addr la = ip_addr_v4(so->laddr), ra = ip_addr_v4(raddr);
+
+		/* A bound address is the source (port_bind checked it). */
+		err = tcp_bind_addr(pcb, &la);
+		if (err)
+			tcp_abort(pcb);
+		else
+			err = tcp_connect_pcb(pcb, lport, &ra, rport, &conn_cb, so);
+	}
 	if (err) {
 		/* pcb is freed; a refusal by the admitter (policy) is
 		 * EACCES, as the kernel's firewall hook would say. */

@@ -139,8 +139,8 @@ static const struct dgram_rec *rq_peek(struct sock *so, struct dgram_rec *r)
 
 /* --- engine callbacks --------------------------------------------------------- */
 
-static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport, const uint8_t *data,
-		    size_t len)
+static void on_recv(void *arg, const struct ip_addr *src, uint16_t sport, uint16_t dport,
+		    const uint8_t *data, size_t len)
 {
 	struct sock *so = arg;
 
@@ -148,7 +148,8 @@ static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport, con
 	if (so->shut & SHUT_RD_F)
 		return;
 	sock_enter(so->l);
-	if (rq_put(so, src, sport, data, len))
+	/* An AF_INET socket's pcb (::ffff:0.0.0.0) takes IPv4 only. */
+	if (rq_put(so, ip_addr_get_v4(src), sport, data, len))
 		stack_count(so->l->s, AX_C_udp_rcvbuf_drops);
 	else
 		sock_notify(so);
@@ -185,7 +186,8 @@ int udp_sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 	if (!sa || len < (socklen_t)sizeof(sa_family_t))
 		return -EINVAL;
 	if (sa->sa_family == AF_UNSPEC) {
-		so->raddr = so->upcb.raddr = 0;
+		so->raddr = 0;
+		so->upcb.raddr = ip_addr_any6; /* not connected */
 		so->rport = so->upcb.rport = 0;
 		if (port_unbind_auto(so))
 			so->state = SS_NEW;
@@ -202,7 +204,8 @@ int udp_sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 	err = port_autobind(so);
 	if (err)
 		return err;
-	so->raddr = so->upcb.raddr = sin.sin_addr.s_addr;
+	so->raddr = sin.sin_addr.s_addr;
+	so->upcb.raddr = ip_addr_v4(sin.sin_addr.s_addr);
 	so->rport = so->upcb.rport = ntohs(sin.sin_port);
 	return 0;
 }
@@ -277,7 +280,11 @@ ssize_t udp_sock_send(struct sock *so, const void *buf, size_t len, int flags,
 	err = port_autobind(so);
 	if (err)
 		return err;
-	err = udp_send(so->l->s, &so->upcb, dst, dport, buf, len);
+	{
+		struct ip_addr d = ip_addr_v4(dst);
+
+		err = udp_send(so->l->s, &so->upcb, &d, dport, buf, len);
+	}
 	return err < 0 ? err : (ssize_t)len;
 }
 

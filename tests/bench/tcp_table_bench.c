@@ -218,7 +218,7 @@ static void pick(enum pop pop, unsigned int i, unsigned int n, uint32_t *ip, uin
 
 		*ip = FAKE_IP(10, 16 + a % 224, (a >> 8) & 0xff, b & 0xff);
 		*port = (uint16_t)(1024 + (b >> 8) % 64512);
-	} while (tcp_lookup(&S, FAKE_OUR_IP, PORT, *ip, *port));
+	} while (tcp_lookup(&S, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(*ip), *port));
 }
 
 /* The handshake for connection i. 0 or -1. */

@@ -185,8 +185,8 @@ static void adm_forget(void *arg, struct tcp_pcb *pcb)
 		}
 }
 
-static int adm_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-		     const void *owner)
+static int adm_check(void *arg, const struct ip_addr *laddr, uint16_t lport,
+		     const struct ip_addr *raddr, uint16_t rport, const void *owner)
 {
 	(void)arg;
 	(void)laddr;
@@ -378,10 +378,10 @@ static void check_table(void)
 			abort();
 	}
 	/* Still in the table: else we were not told it closed. */
-	if (est && tcp_lookup(&H.s, FAKE_OUR_IP, peer.lport, peer.ip, peer.port) != est)
+	if (est && tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), peer.lport, FAKE_V4(peer.ip), peer.port) != est)
 		abort();
 	if (active &&
-	    tcp_lookup(&H.s, FAKE_OUR_IP, active_lport, FAKE_PEER_IP, active_rport) != active)
+	    tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), active_lport, FAKE_V4(FAKE_PEER_IP), active_rport) != active)
 		abort();
 }
 
@@ -543,7 +543,7 @@ static void app_action(uint8_t act)
 		H.s.tcp->cc = tcp_cc_find(param & 2 ? "newreno" : "cubic");
 		break;
 	case 6:
-		if (!active && tcp_connect(&H.s, FAKE_PEER_IP, (uint16_t)(7000 + param), &conn_cb,
+		if (!active && tcp_connect(&H.s, FAKE_V4(FAKE_PEER_IP), (uint16_t)(7000 + param), &conn_cb,
 					   &active, &active) == 0 && active) {
 			active_lport = active->lport;
 			active_rport = active->rport;
@@ -605,7 +605,7 @@ static void record(uint8_t ctl, uint8_t act, const uint8_t *seg, size_t size)
 	fake_put16(t, sport);
 	fake_put16(t + 2, dport);
 	if (ctl & 4)
-		to = tcp_lookup(&H.s, FAKE_OUR_IP, dport, FAKE_PEER_IP, sport);
+		to = tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), dport, FAKE_V4(FAKE_PEER_IP), sport);
 	if (to) {
 		fake_put32(t + 4, to->rcv_nxt + (uint32_t)(int32_t)(int16_t)fake_get16(t + 6));
 		fake_put32(t + 8, to->snd_una + (uint32_t)(int32_t)(int16_t)fake_get16(t + 10));

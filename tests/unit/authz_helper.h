@@ -189,8 +189,8 @@ static inline void authz_on_push(void *arg, const struct authz_push_result *res)
 
 /* A UDP receive callback (udp_recv_fn) that counts the datagrams it is
  * given into the unsigned int at arg. */
-static inline void authz_udp_count(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
-				   const uint8_t *data, size_t len)
+static inline void authz_udp_count(void *arg, const struct ip_addr *src, uint16_t sport,
+				   uint16_t dport, const uint8_t *data, size_t len)
 {
 	(void)src;
 	(void)sport;

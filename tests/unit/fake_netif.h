@@ -35,6 +35,10 @@
 	htonl(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) |      \
 	      ((uint32_t)(c) << 8) | (uint32_t)(d))
 
+/* A pointer to the mapped form of an IPv4 address (network order), for
+ * the engine's calls that take struct ip_addr (valid in its block). */
+#define FAKE_V4(be) (&(struct ip_addr[1]){ ip_addr_v4(be) }[0])
+
 /* The host under test and its neighbours (locally administered MACs). */
 #define FAKE_OUR_MAC ((const uint8_t[6]){ 0x02, 0, 0, 0, 0, 0x01 })
 #define FAKE_PEER_MAC ((const uint8_t[6]){ 0x02, 0, 0, 0, 0, 0x02 })
@@ -979,7 +983,7 @@ static inline int fake_tcp_steer_iss(struct fake_tcp_peer *p, uint32_t iss)
 	if (p->h->nif.n != 1 || fake_tcp_sent(p->h, 0, &v) || v.flags != (TH_SYN | TH_ACK))
 		return -1;
 	fake_tcp_rx(p, p->seq + 1, 0, TH_RST, 0, NULL, 0, NULL, 0);
-	if (tcp_lookup(&p->h->s, FAKE_OUR_IP, p->lport, p->ip, p->port))
+	if (tcp_lookup(&p->h->s, FAKE_V4(FAKE_OUR_IP), p->lport, FAKE_V4(p->ip), p->port))
 		return -1;
 	d = iss - v.seq;
 	stack_set_time(&p->h->s, p->h->s.now_ns + (uint64_t)d * 4000u);

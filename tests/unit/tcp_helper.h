@@ -80,7 +80,7 @@ static inline int tcp_helper_listen(unsigned int backlog)
 /* Our connection with P, or NULL. */
 static inline struct tcp_pcb *conn(void)
 {
-	return tcp_lookup(&H.s, FAKE_OUR_IP, P.lport, FAKE_PEER_IP, P.port);
+	return tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), P.lport, FAKE_V4(FAKE_PEER_IP), P.port);
 }
 
 static inline struct tcp_info_ax info(const struct tcp_pcb *pcb)
@@ -100,7 +100,7 @@ static inline enum tcp_state state(const struct tcp_pcb *pcb)
  * we chose. 0, or tcp_connect()'s error. */
 static inline int connect_to(uint16_t port, struct tcp_pcb **pcb)
 {
-	int err = tcp_connect(&H.s, FAKE_PEER_IP, port, fake_tcp_app_cb(), &A, pcb);
+	int err = tcp_connect(&H.s, FAKE_V4(FAKE_PEER_IP), port, fake_tcp_app_cb(), &A, pcb);
 
 	if (err)
 		return err;

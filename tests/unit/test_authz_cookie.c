@@ -97,7 +97,7 @@ TEST(cookie_flood_costs_the_log_nothing)
 	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 1));
 	CHECK_EQ(st.authorized, 1);
 	CHECK_EQ(axiom_head_seq(ax), head0 + rejects + 1);
-	pcb = tcp_lookup(&H.s, FAKE_OUR_IP, ALLOWED, FAKE_PEER_IP, 40000);
+	pcb = tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), ALLOWED, FAKE_V4(FAKE_PEER_IP), 40000);
 	REQUIRE(pcb != NULL);
 	tcp_get_info(pcb, &i);
 	CHECK_EQ(i.state, TCP_ESTABLISHED);

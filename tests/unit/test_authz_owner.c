@@ -98,7 +98,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 	authz_syn(&P, &H, 40000, 80);
 	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 1));
 	REQUIRE(st.authorized == 1);
-	pcb = tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40000);
+	pcb = tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 80, FAKE_V4(FAKE_PEER_IP), 40000);
 	REQUIRE(pcb != NULL);
 	seq = tcp_admit_tag(pcb);
 	tuple(head, sizeof(head), "dir=in proto=tcp", 40000, 80, 1, pol_seq);
@@ -111,7 +111,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 	authz_drain(ax);
 	authz_stats(a, &st);
 	CHECK_EQ(st.rejected, 1);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40001) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 80, FAKE_V4(FAKE_PEER_IP), 40001) == NULL);
 	tuple(head, sizeof(head), "dir=in proto=tcp", 40001, 80, 0, pol_seq);
 	snprintf(want, sizeof(want), "%s uid=33 gid=33 pid=4343 exe=/usr/sbin/apache2", head);
 	CHECK(entry_is(dir, axiom_head_seq(ax), AXIOM_CONN_REJECT, want));
@@ -131,7 +131,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 	authz_syn(&P, &H, 40003, 81);
 	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 2));
 	REQUIRE(st.authorized == 2);
-	pcb = tcp_lookup(&H.s, FAKE_OUR_IP, 81, FAKE_PEER_IP, 40003);
+	pcb = tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 81, FAKE_V4(FAKE_PEER_IP), 40003);
 	REQUIRE(pcb != NULL);
 	tuple(head, sizeof(head), "dir=in proto=tcp", 40003, 81, 2, pol_seq);
 	snprintf(want, sizeof(want), "%s uid=1000 gid=100 pid=77 exe=/opt/my%%20app/srv%%2c1",
@@ -142,7 +142,7 @@ TEST(same_port_by_program_and_owner_in_entries)
 	authz_drain(ax);
 	authz_stats(a, &st);
 	CHECK_EQ(st.rejected, 3);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 81, FAKE_PEER_IP, 40004) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 81, FAKE_V4(FAKE_PEER_IP), 40004) == NULL);
 
 	stack_fini(&H.s);
 	authz_teardown(ax, a);
@@ -201,15 +201,15 @@ TEST(push_rechecks_the_authorized_owner)
 	memset(&nginx, 0, sizeof(nginx)); /* the original is gone too */
 
 	PUSH_REVOKES(ax, a, keep, "keep.pol", 0);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40000) != NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 80, FAKE_V4(FAKE_PEER_IP), 40000) != NULL);
 
 	/* by uid: its entry's uid 33 still holds ... */
 	PUSH_REVOKES(ax, a, by_uid, "uid.pol", 0);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40000) != NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 80, FAKE_V4(FAKE_PEER_IP), 40000) != NULL);
 
 	/* ... another's does not: revoked */
 	PUSH_REVOKES(ax, a, drop, "drop.pol", 1);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 80, FAKE_PEER_IP, 40000) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 80, FAKE_V4(FAKE_PEER_IP), 40000) == NULL);
 
 	stack_fini(&H.s);
 	authz_teardown(ax, a);
@@ -284,7 +284,7 @@ TEST(udp_by_owner_both_ways)
 	u123.lport = 5123;
 	u123.owner = &ntp;
 	REQUIRE(udp_pcb_insert(&H.s, &u123) == 0);
-	CHECK_EQ(udp_send(&H.s, &u123, FAKE_PEER_IP, 123, "tick", 4), 0);
+	CHECK_EQ(udp_send(&H.s, &u123, FAKE_V4(FAKE_PEER_IP), 123, "tick", 4), 0);
 	DISPATCH_UNTIL(ax, (authz_stats(a, &st), st.authorized == 2));
 	CHECK_EQ(st.authorized, 2);
 	tuple(head, sizeof(head), "dir=out proto=udp", 123, 5123, 2, pol_seq);
@@ -294,7 +294,7 @@ TEST(udp_by_owner_both_ways)
 	udp_pcb_remove(&H.s, &u123);
 	u123.owner = &other;
 	REQUIRE(udp_pcb_insert(&H.s, &u123) == 0);
-	CHECK_EQ(udp_send(&H.s, &u123, FAKE_PEER_IP, 123, "tick", 4), -EACCES);
+	CHECK_EQ(udp_send(&H.s, &u123, FAKE_V4(FAKE_PEER_IP), 123, "tick", 4), -EACCES);
 	authz_drain(ax);
 	tuple(head, sizeof(head), "dir=out proto=udp", 123, 5124, 0, pol_seq);
 	snprintf(want, sizeof(want), "%s uid=1000 gid=1000 pid=903 exe=/usr/sbin/ntpd", head);

@@ -31,9 +31,11 @@ static struct {
 	} log[GOT_MAX];
 } got;
 
-static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
+static void on_recv(void *arg, const struct ip_addr *src6, uint16_t sport, uint16_t dport,
 		    const uint8_t *data, size_t len)
 {
+	uint32_t src = ip_addr_get_v4(src6);
+
 	(void)arg;
 	(void)dport;
 	if (got.n < GOT_MAX) {
@@ -258,7 +260,7 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	/* A program's first datagram to a new peer does not fit either: its
 	 * sender waits (-EAGAIN, nothing dropped, no flow made). */
 	REQUIRE(AUTHZ_UDP_PENDING_TOTAL - st.udp_held_bytes < AUTHZ_UDP_HELD_COST(sizeof(query)));
-	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, query, sizeof(query)), -EAGAIN);
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_V4(FAKE_PEER_IP), 53, query, sizeof(query)), -EAGAIN);
 	authz_stats(a, &st);
 	CHECK_EQ(st.pending, nsrc);
 	CHECK_EQ(st.udp_pending_cap_total, drop + 2);
@@ -279,7 +281,7 @@ TEST(udp_pending_flood_from_many_sources_capped)
 	CHECK_EQ(st.udp_held, 0);
 	CHECK_EQ(st.udp_held_bytes, 0);
 	/* Room again: the program's datagram is held, and sent at its commit. */
-	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, query, sizeof(query)), 0);
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_V4(FAKE_PEER_IP), 53, query, sizeof(query)), 0);
 	DISPATCH_UNTIL(ax, H.nif.n == 1);
 	CHECK_EQ(H.nif.n, 1);
 	authz_stats(a, &st);
@@ -332,14 +334,14 @@ TEST(udp_outbound_waits_while_its_flow_commits)
 	authz_drain(ax);
 
 	fake_mark(&H);
-	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, "first", 5), 0); /* held */
-	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, "second", 6), -EAGAIN);
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_V4(FAKE_PEER_IP), 53, "first", 5), 0); /* held */
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_V4(FAKE_PEER_IP), 53, "second", 6), -EAGAIN);
 	CHECK_EQ(H.nif.n, 0);
 	authz_stats(a, &st);
 	CHECK_EQ(st.udp_pending_dropped, 0);
 	DISPATCH_UNTIL(ax, H.nif.n == 1); /* the held one goes */
 	CHECK_EQ(H.nif.n, 1);
-	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_PEER_IP, 53, "second", 6), 0);
+	CHECK_EQ(udp_send(&H.s, &pcb, FAKE_V4(FAKE_PEER_IP), 53, "second", 6), 0);
 	CHECK_EQ(H.nif.n, 2);
 
 	udp_pcb_remove(&H.s, &pcb);

@@ -760,7 +760,7 @@ TEST(linger_zero_resets)
 	sock_close(so);
 	REQUIRE(fake_tcp_sent(&H, 0, &v) == 0);
 	CHECK_EQ(v.flags & (TH_RST | TH_FIN), TH_RST);
-	CHECK(!tcp_tuple_busy(&H.s, p.lport, FAKE_PEER_IP, 80));
+	CHECK(!tcp_tuple_busy(&H.s, NULL, p.lport, FAKE_V4(FAKE_PEER_IP), 80));
 }
 
 /* --- ports ------------------------------------------------------------------------------- */
@@ -834,7 +834,7 @@ TEST(bind_conflicts_reuseaddr_and_time_wait)
 	CHECK(v.flags & TH_FIN);
 	p.ack = v.seq + 1;
 	fake_tcp_send(&p, TH_FIN | TH_ACK, NULL, 0);
-	CHECK(tcp_tuple_busy(&H.s, 7000, FAKE_PEER_IP, 80));
+	CHECK(tcp_tuple_busy(&H.s, NULL, 7000, FAKE_V4(FAKE_PEER_IP), 80));
 	s2 = mk(SOCK_STREAM, &ROOT);
 	CHECK_EQ(sock_bind(s2, SA(a)), -EADDRINUSE); /* TIME_WAIT blocks it... */
 	s3 = mk(SOCK_STREAM, &ROOT);
@@ -1031,8 +1031,9 @@ static struct {
 	uint16_t lport, rport;
 } adm;
 
-static int admit(void *arg, int inbound, const struct ax_cred *owner, uint32_t raddr,
-		 uint16_t rport, uint32_t laddr, uint16_t lport, const uint8_t *data, size_t len)
+static int admit(void *arg, int inbound, const struct ax_cred *owner,
+		 const struct ip_addr *raddr, uint16_t rport, const struct ip_addr *laddr,
+		 uint16_t lport, const uint8_t *data, size_t len)
 {
 	(void)arg;
 	(void)raddr;

@@ -876,8 +876,9 @@ TEST(random_scribbles_over_the_segment_never_reach_the_daemon)
 /* An admission hook for outbound UDP that says "wait" until told. */
 static int udp_live;
 static unsigned udp_asked;
-static int hold_hook(void *arg, int inbound, const struct ax_cred *owner, uint32_t raddr,
-		     uint16_t rport, uint32_t laddr, uint16_t lport, const uint8_t *data, size_t len)
+static int hold_hook(void *arg, int inbound, const struct ax_cred *owner,
+		     const struct ip_addr *raddr, uint16_t rport, const struct ip_addr *laddr,
+		     uint16_t lport, const uint8_t *data, size_t len)
 {
 	(void)arg; (void)owner; (void)raddr; (void)rport; (void)laddr; (void)lport;
 	(void)data; (void)len;

@@ -82,8 +82,8 @@ TEST(passive_open_full_options)
 	CHECK(A.pcb == pcb);
 	tcp_get_info(pcb, &info);
 	CHECK_EQ(info.state, TCP_ESTABLISHED);
-	CHECK_EQ(info.laddr, FAKE_OUR_IP);
-	CHECK_EQ(info.raddr, FAKE_PEER_IP);
+	CHECK(ip_addr_eq(&info.laddr, FAKE_V4(FAKE_OUR_IP)));
+	CHECK(ip_addr_eq(&info.raddr, FAKE_V4(FAKE_PEER_IP)));
 	CHECK_EQ(info.lport, PORT);
 	CHECK_EQ(info.rport, PPORT);
 	CHECK_EQ(info.mss, 1460 - 12); /* every segment carries TS */
@@ -701,10 +701,10 @@ TEST(listener_backlog)
 		  { AX_C_tcp_syn_evicted, 2 }, { AX_C_tcp_conns_closed, 2 });
 	CHECK_EQ(l2->pending, 2);
 	/* The two oldest are gone, the two newest wait. */
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50000) == NULL);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50001) == NULL);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50002) != NULL);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50003) != NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50000) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50001) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50002) != NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50003) != NULL);
 	CHECK_EQ(A.closed, 0); /* nobody was told: they were never accepted */
 
 	/* An evicted client's ACK meets the listener: RST (RFC 9293
@@ -718,7 +718,7 @@ TEST(listener_backlog)
 	fake_mark(&H);
 	P.port = 50003;
 	{
-		struct tcp_pcb *c = tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50003);
+		struct tcp_pcb *c = tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50003);
 
 		REQUIRE(c != NULL);
 		iss = c->iss;

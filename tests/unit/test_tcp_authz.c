@@ -494,7 +494,7 @@ TEST(outbound_denied)
 	struct tcp_pcb *pcb = NULL;
 
 	REQUIRE(setup(-EACCES) == 0);
-	CHECK_EQ(tcp_connect(&H.s, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A, &pcb), -EACCES);
+	CHECK_EQ(tcp_connect(&H.s, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A, &pcb), -EACCES);
 	CHECK(pcb == NULL);
 	CHECK_CNT(&H, { AX_C_tcp_conns_opened, 1 }, { AX_C_tcp_auth_denied, 1 },
 		  { AX_C_tcp_conns_closed, 1 });
@@ -506,7 +506,7 @@ TEST(outbound_denied)
 	CHECK_EQ(FA.r[0].rport, RPORT);
 	CHECK(FA.r[0].lport >= 32768 && FA.r[0].lport <= 60999);
 	CHECK_EQ(FA.r[0].forgets, 1);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, FA.r[0].lport, FAKE_PEER_IP, RPORT) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), FA.r[0].lport, FAKE_V4(FAKE_PEER_IP), RPORT) == NULL);
 	CHECK_EQ(H.s.tcp->count, 0);
 	CHECK_EQ(A.connected, 0);
 	CHECK_EQ(A.closed, 0);
@@ -744,10 +744,10 @@ TEST(pending_evicted)
 	CHECK(FA.r[1].forgot_at > FA.r[2].asked_at);
 	CHECK_EQ(l2->pending, 2);
 	CHECK_EQ(H.s.tcp->count, 2);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50000) == NULL);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50001) == NULL);
-	c2 = tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50002);
-	c3 = tcp_lookup(&H.s, FAKE_OUR_IP, 8080, FAKE_PEER_IP, 50003);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50000) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50001) == NULL);
+	c2 = tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50002);
+	c3 = tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), 8080, FAKE_V4(FAKE_PEER_IP), 50003);
 	REQUIRE(c2 != NULL && c3 != NULL);
 	CHECK(c2 == FA.r[2].pcb);
 	CHECK(c3 == FA.r[3].pcb);

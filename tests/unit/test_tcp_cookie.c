@@ -53,15 +53,15 @@ static void fa_forget(void *arg, struct tcp_pcb *pcb)
 	FA.forgets++;
 }
 
-static int fa_check(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-		    const void *owner)
+static int fa_check(void *arg, const struct ip_addr *laddr, uint16_t lport,
+		    const struct ip_addr *raddr, uint16_t rport, const void *owner)
 {
 	(void)arg;
 	FA.checks++;
 	FA.owner = owner;
-	FA.laddr = laddr;
+	FA.laddr = ip_addr_get_v4(laddr);
 	FA.lport = lport;
-	FA.raddr = raddr;
+	FA.raddr = ip_addr_get_v4(raddr);
 	FA.rport = rport;
 	return FA.check_ret;
 }
@@ -743,7 +743,7 @@ TEST(cookies_under_pressure)
 	/* The half-open ones go (their peer resets them): cookies still,
 	 * for the hold time after the last pressure... */
 	for (i = 0; i < AX_TCP_SYNCOOKIE_HALFOPEN; i++) {
-		struct tcp_pcb *p = tcp_lookup(&H.s, FAKE_OUR_IP, PORT, FAKE_PEER_IP,
+		struct tcp_pcb *p = tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(FAKE_PEER_IP),
 					       (uint16_t)(50000 + i));
 
 		REQUIRE(p != NULL);

@@ -94,7 +94,7 @@ TEST(no_data_past_the_buffer)
 
 	/* Active open to a peer whose ISN is 0xc0000000. */
 	REQUIRE(setup_isn(0xc0000000u) == 0);
-	REQUIRE(tcp_connect(&H.s, FAKE_PEER_IP, 8080, fake_tcp_app_cb(), &A, &pcb) == 0);
+	REQUIRE(tcp_connect(&H.s, FAKE_V4(FAKE_PEER_IP), 8080, fake_tcp_app_cb(), &A, &pcb) == 0);
 	P.port = 8080;
 	P.lport = pcb->lport;
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);

@@ -327,7 +327,7 @@ TEST(frag_needed_before_established)
 	uint32_t iss;
 
 	REQUIRE(setup() == 0);
-	REQUIRE(tcp_connect(&H.s, FAKE_PEER_IP, 443, fake_tcp_app_cb(), &A, &pcb) == 0);
+	REQUIRE(tcp_connect(&H.s, FAKE_V4(FAKE_PEER_IP), 443, fake_tcp_app_cb(), &A, &pcb) == 0);
 	REQUIRE(H.nif.n == 1);
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
 	syn = H.nif.frames[0];

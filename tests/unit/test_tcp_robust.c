@@ -99,7 +99,7 @@ TEST(fin_after_gap_closes_the_connection)
 		CHECK_SEG(0, TH_ACK | TH_PSH | TH_FIN, s, R0 + 2001, 0);
 		P.seq = R0 + 2001;
 		ack_with(s + 1, 2048, V.o.tsval);
-		CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, PORT, FAKE_PEER_IP, PPORT) == NULL);
+		CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(FAKE_PEER_IP), PPORT) == NULL);
 		stack_fini(&H.s);
 	}
 }
@@ -145,7 +145,7 @@ TEST(zero_window_dead_peer_times_out)
 	/* At SND.UNA + SND.WND (Linux tcp_acceptable_seq), not after the
 	 * probe byte the peer never took. */
 	CHECK_SEG(0, TH_RST | TH_ACK, P.ack, R0, 0);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, PORT, FAKE_PEER_IP, PPORT) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(FAKE_PEER_IP), PPORT) == NULL);
 	stack_fini(&H.s);
 }
 

@@ -127,7 +127,7 @@ TEST(forgotten_after_rst)
 	fake_tcp_rx(&P, P.seq, 0, TH_RST, 0, NULL, 0, NULL, 0);
 	CHECK_CNT(&H, RX(1), { AX_C_tcp_rst_rx, 1 }, { AX_C_tcp_conns_closed, 1 });
 	CHECK_EQ(FA.forgets, 1);
-	CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, PORT, FAKE_PEER_IP, PPORT) == NULL);
+	CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(FAKE_PEER_IP), PPORT) == NULL);
 
 	/* The peer did not see it (a RST forged in its name): it goes on. */
 	fake_mark(&H);
@@ -151,13 +151,13 @@ TEST(forgotten_after_rst)
  * once in AX_TCP_RST_SOURCES runs). 0 when there is none. */
 static uint32_t source_slotted(uint32_t ip, int same)
 {
-	unsigned int slot = tcp_source_slot(H.s.tcp, ip, AX_TCP_RST_SOURCES);
+	unsigned int slot = tcp_source_slot(H.s.tcp, FAKE_V4(ip), AX_TCP_RST_SOURCES);
 
 	for (uint32_t i = 0; i < 256 * 254; i++) {
 		uint32_t cand = FAKE_IP(198, 51, i / 254, 1 + i % 254);
 
 		if (cand != ip &&
-		    (tcp_source_slot(H.s.tcp, cand, AX_TCP_RST_SOURCES) == slot) == !!same)
+		    (tcp_source_slot(H.s.tcp, FAKE_V4(cand), AX_TCP_RST_SOURCES) == slot) == !!same)
 			return cand;
 	}
 	return 0;

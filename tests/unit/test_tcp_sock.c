@@ -172,7 +172,7 @@ static int active_open(struct tcp_pcb *pcb, uint16_t lport)
 
 	fake_mark(&H);
 	A.connected = 0;
-	err = tcp_connect_pcb(pcb, lport, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A);
+	err = tcp_connect_pcb(pcb, lport, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A);
 	if (err)
 		return err;
 	if (H.nif.n != 1 || fake_tcp_sent(&H, 0, &V) || V.flags != TH_SYN)
@@ -351,7 +351,7 @@ TEST(ring_memory_hook_out_of_memory)
 	pcb = tcp_new(&H.s);
 	REQUIRE(pcb != NULL);
 	tcp_set_mem(pcb, &m_ops, &M);
-	CHECK_EQ(tcp_connect_pcb(pcb, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A), 0);
+	CHECK_EQ(tcp_connect_pcb(pcb, 50000, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A), 0);
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
 	P.port = RPORT;
 	P.lport = 50000;
@@ -378,11 +378,11 @@ TEST(rings_freed_in_time_wait_tuple_busy)
 	tcp_set_mem(pcb, &m_ops, &M);
 	REQUIRE(active_open(pcb, 50000) == 0);
 	CHECK_EQ(M.allocs, 2);
-	CHECK_EQ(tcp_tuple_busy(&H.s, 50000, FAKE_PEER_IP, RPORT), 1);
-	CHECK_EQ(tcp_tuple_busy(&H.s, 50001, FAKE_PEER_IP, RPORT), 0);
-	CHECK_EQ(tcp_tuple_busy(&H.s, 50000, FAKE_OTHER_IP, RPORT), 0);
-	CHECK_EQ(tcp_tuple_busy(&H.s, 50000, FAKE_PEER_IP, RPORT + 1), 0);
-	CHECK_EQ(tcp_connect2(&H.s, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A, &again),
+	CHECK_EQ(tcp_tuple_busy(&H.s, NULL, 50000, FAKE_V4(FAKE_PEER_IP), RPORT), 1);
+	CHECK_EQ(tcp_tuple_busy(&H.s, NULL, 50001, FAKE_V4(FAKE_PEER_IP), RPORT), 0);
+	CHECK_EQ(tcp_tuple_busy(&H.s, NULL, 50000, FAKE_V4(FAKE_OTHER_IP), RPORT), 0);
+	CHECK_EQ(tcp_tuple_busy(&H.s, NULL, 50000, FAKE_V4(FAKE_PEER_IP), RPORT + 1), 0);
+	CHECK_EQ(tcp_connect2(&H.s, 50000, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A, &again),
 		 -EADDRINUSE);
 
 	/* We close first: FIN_WAIT_1, the peer ACKs and sends its FIN. */
@@ -399,8 +399,8 @@ TEST(rings_freed_in_time_wait_tuple_busy)
 	tcp_rcv_view(conn(), &v);
 	CHECK(v.buf == NULL);
 	CHECK_EQ(v.len, 0);
-	CHECK_EQ(tcp_tuple_busy(&H.s, 50000, FAKE_PEER_IP, RPORT), 1);
-	CHECK_EQ(tcp_connect2(&H.s, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A, &again),
+	CHECK_EQ(tcp_tuple_busy(&H.s, NULL, 50000, FAKE_V4(FAKE_PEER_IP), RPORT), 1);
+	CHECK_EQ(tcp_connect2(&H.s, 50000, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A, &again),
 		 -EADDRINUSE);
 
 	/* A retransmitted FIN is still answered. */
@@ -411,9 +411,9 @@ TEST(rings_freed_in_time_wait_tuple_busy)
 	/* 2MSL later the tuple is free. */
 	fake_advance(&H, AX_TCP_TIME_WAIT_MS);
 	CHECK(conn() == NULL);
-	CHECK_EQ(tcp_tuple_busy(&H.s, 50000, FAKE_PEER_IP, RPORT), 0);
+	CHECK_EQ(tcp_tuple_busy(&H.s, NULL, 50000, FAKE_V4(FAKE_PEER_IP), RPORT), 0);
 	fake_mark(&H);
-	CHECK_EQ(tcp_connect2(&H.s, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A, &again), 0);
+	CHECK_EQ(tcp_connect2(&H.s, 50000, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A, &again), 0);
 	CHECK_EQ(H.nif.n, 1);
 	CHECK_EQ(M.bad, 0);
 	stack_fini(&H.s);
@@ -440,7 +440,7 @@ TEST(own_rings_freed_in_time_wait)
 	uint8_t *snd_mem, *rcv_mem;
 
 	REQUIRE(setup() == 0);
-	REQUIRE(tcp_connect2(&H.s, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A, &pcb) == 0);
+	REQUIRE(tcp_connect2(&H.s, 50000, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A, &pcb) == 0);
 	/* tcp_connect2 sent the SYN; replay the handshake on a fresh pcb
 	 * would be simpler, but this checks tcp_connect2's path too. */
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
@@ -550,7 +550,7 @@ TEST(snd_produced_contract)
 	CHECK_EQ(tcp_snd_produced(fresh, 1), -ENOTCONN);
 	CHECK_EQ(tcp_rcv_consumed(fresh, 1), -EINVAL);
 	CHECK_EQ(tcp_rcv_consumed(fresh, 0), 0);
-	CHECK_EQ(tcp_connect_pcb(fresh, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A), 0);
+	CHECK_EQ(tcp_connect_pcb(fresh, 50000, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A), 0);
 	CHECK_EQ(state(fresh), TCP_SYN_SENT);
 	CHECK_EQ(tcp_snd_produced(fresh, 1), -ENOTCONN);
 	stack_fini(&H.s);
@@ -633,7 +633,7 @@ TEST(bufsize_rounding_and_limits)
 	tcp_get_bufsize(pcb, &snd, &rcv);
 	CHECK_EQ(snd, AX_TCP_BUF_MAX);
 	CHECK_EQ(rcv, 8192);
-	REQUIRE(tcp_connect_pcb(pcb, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A) == 0);
+	REQUIRE(tcp_connect_pcb(pcb, 50000, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A) == 0);
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
 	CHECK_EQ(V.win, 8192);
 	peer_syn_ack(50000);
@@ -762,33 +762,32 @@ TEST(reuseport_spreads_syns)
 	REQUIRE(setup() == 0);
 	/* L (no reuse-port) has the port. */
 	errno = 0;
-	CHECK(tcp_listen2(&H.s, 0, PORT, 16, 1, fake_tcp_app_cb(), &apps[0]) == NULL);
+	CHECK(tcp_listen2(&H.s, FAKE_V4(0), PORT, 16, 1, fake_tcp_app_cb(), &apps[0]) == NULL);
 	CHECK_EQ(errno, EADDRINUSE);
 	tcp_close(L);
 	errno = 0;
-	CHECK(tcp_listen2(&H.s, FAKE_OTHER_IP, PORT, 16, 1, fake_tcp_app_cb(), &apps[0]) ==
+	CHECK(tcp_listen2(&H.s, FAKE_V4(FAKE_OTHER_IP), PORT, 16, 1, fake_tcp_app_cb(), &apps[0]) ==
 	      NULL);
 	CHECK_EQ(errno, EADDRNOTAVAIL);
 	memset(apps, 0, sizeof(apps));
 	for (i = 0; i < 4; i++) {
-		g[i] = tcp_listen2(&H.s, i ? 0 : FAKE_OUR_IP, PORT, 64, 1, fake_tcp_app_cb(),
-				   &apps[i]);
+		g[i] = tcp_listen2(&H.s, FAKE_V4(0), PORT, 64, 1, fake_tcp_app_cb(), &apps[i]);
 		REQUIRE(g[i] != NULL);
 	}
 	/* One without reuse-port cannot join. */
 	errno = 0;
-	CHECK(tcp_listen2(&H.s, 0, PORT, 16, 0, fake_tcp_app_cb(), &A) == NULL);
+	CHECK(tcp_listen2(&H.s, FAKE_V4(0), PORT, 16, 0, fake_tcp_app_cb(), &A) == NULL);
 	CHECK_EQ(errno, EADDRINUSE);
 
 	for (i = 0; i < 64; i++) {
-		struct tcp_pcb *l = tcp_select_listener(&H.s, PORT, FAKE_PEER_IP,
+		struct tcp_pcb *l = tcp_select_listener(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(FAKE_PEER_IP),
 							(uint16_t)(PPORT + i));
 
 		REQUIRE(peer_syn((uint16_t)(PPORT + i)) == 1);
 		pcb = conn();
 		REQUIRE(pcb != NULL);
 		CHECK(pcb->listener == l);
-		CHECK(l == tcp_select_listener(&H.s, PORT, FAKE_PEER_IP, (uint16_t)(PPORT + i)));
+		CHECK(l == tcp_select_listener(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(FAKE_PEER_IP), (uint16_t)(PPORT + i)));
 		for (j = 0; j < 4; j++)
 			if (pcb->listener == g[j])
 				hits[j]++;
@@ -825,19 +824,19 @@ TEST(connect2_local_port)
 	struct tcp_pcb *pcb, *other, *fresh;
 
 	REQUIRE(setup() == 0);
-	CHECK_EQ(tcp_connect2(&H.s, 0, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A, &pcb), -EINVAL);
+	CHECK_EQ(tcp_connect2(&H.s, 0, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A, &pcb), -EINVAL);
 	fake_mark(&H);
-	REQUIRE(tcp_connect2(&H.s, 40001, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A, &pcb) == 0);
+	REQUIRE(tcp_connect2(&H.s, 40001, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A, &pcb) == 0);
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
 	CHECK_EQ(V.sport, 40001);
 	CHECK_EQ(V.dport, RPORT);
 	CHECK_EQ(V.flags, TH_SYN);
 	CHECK_EQ(state(pcb), TCP_SYN_SENT);
-	CHECK_EQ(tcp_tuple_busy(&H.s, 40001, FAKE_PEER_IP, RPORT), 1);
-	CHECK_EQ(tcp_connect2(&H.s, 40001, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A, &other),
+	CHECK_EQ(tcp_tuple_busy(&H.s, NULL, 40001, FAKE_V4(FAKE_PEER_IP), RPORT), 1);
+	CHECK_EQ(tcp_connect2(&H.s, 40001, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A, &other),
 		 -EADDRINUSE);
 	/* Another peer port from the same local port is another tuple. */
-	CHECK_EQ(tcp_connect2(&H.s, 40001, FAKE_PEER_IP, RPORT + 1, fake_tcp_app_cb(), &A, &other),
+	CHECK_EQ(tcp_connect2(&H.s, 40001, FAKE_V4(FAKE_PEER_IP), RPORT + 1, fake_tcp_app_cb(), &A, &other),
 		 0);
 
 	fake_mark(&H);
@@ -854,7 +853,7 @@ TEST(connect2_local_port)
 	/* A fresh pcb that fails to connect is freed by the call. */
 	fresh = tcp_new(&H.s);
 	REQUIRE(fresh != NULL);
-	CHECK_EQ(tcp_connect_pcb(fresh, 40001, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A),
+	CHECK_EQ(tcp_connect_pcb(fresh, 40001, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A),
 		 -EADDRINUSE);
 	stack_fini(&H.s); /* LeakSanitizer: nothing left */
 }
@@ -886,7 +885,7 @@ TEST(maxseg_and_congestion)
 	CHECK(strcmp(tcp_get_congestion(pcb), "reno") == 0);
 	CHECK(pcb->cc == &tcp_cc_newreno);
 	fake_mark(&H);
-	REQUIRE(tcp_connect_pcb(pcb, 50000, FAKE_PEER_IP, RPORT, fake_tcp_app_cb(), &A) == 0);
+	REQUIRE(tcp_connect_pcb(pcb, 50000, FAKE_V4(FAKE_PEER_IP), RPORT, fake_tcp_app_cb(), &A) == 0);
 	REQUIRE(fake_tcp_sent(&H, 0, &V) == 0);
 	CHECK_EQ(V.o.mss, 1000);
 	peer_syn_ack(50000);

@@ -158,7 +158,7 @@ static void pick_tuple(unsigned int i, uint32_t *ip, uint16_t *port)
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		*ip = FAKE_IP(10, 16 + (x >> 56) % 224, (x >> 48) & 0xff, (x >> 40) & 0xff);
 		*port = (uint16_t)(1024 + (x >> 16) % 64512);
-	} while (tcp_lookup(&H.s, FAKE_OUR_IP, PORT, *ip, *port));
+	} while (tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(*ip), *port));
 }
 
 struct census {
@@ -219,7 +219,7 @@ static long walk_buckets(void)
 		for (p = *pp; p; pp = &p->hnext, p = p->hnext) {
 			if (p->hpprev != pp || n > TABLE_CONNS)
 				return -1;
-			chain[pop_of(p->raddr)][b]++;
+			chain[pop_of(ip_addr_get_v4(&p->raddr))][b]++;
 			chain[POP_MAX][b]++;
 			n++;
 		}
@@ -311,9 +311,10 @@ TEST(table_at_scale)
 		struct tcp_info_ax info;
 
 		tcp_get_info(C[i].pcb, &info);
-		if (tcp_lookup(&H.s, FAKE_OUR_IP, PORT, C[i].ip, C[i].port) != C[i].pcb ||
-		    info.raddr != C[i].ip || info.rport != C[i].port || info.lport != PORT ||
-		    info.laddr != FAKE_OUR_IP || info.state != TCP_ESTABLISHED)
+		if (tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(C[i].ip), C[i].port) != C[i].pcb ||
+		    !ip_addr_eq(&info.raddr, FAKE_V4(C[i].ip)) || info.rport != C[i].port ||
+		    info.lport != PORT || !ip_addr_eq(&info.laddr, FAKE_V4(FAKE_OUR_IP)) ||
+		    info.state != TCP_ESTABLISHED)
 			bad++;
 	}
 	CHECK_EQ(bad, 0);
@@ -401,8 +402,8 @@ TEST(table_at_scale)
 		}
 		CHECK_EQ(H.s.tcp->count, TABLE_CONNS);
 		CHECK_EQ(H.s.cnt[AX_C_tcp_conns_opened], TABLE_CONNS);
-		CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, PORT, C[0].ip, C[0].port) == C[0].pcb);
-		CHECK(tcp_lookup(&H.s, FAKE_OUR_IP, PORT, C[N_SEQPORT].ip, C[N_SEQPORT].port) ==
+		CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(C[0].ip), C[0].port) == C[0].pcb);
+		CHECK(tcp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), PORT, FAKE_V4(C[N_SEQPORT].ip), C[N_SEQPORT].port) ==
 		      C[N_SEQPORT].pcb);
 	}
 

@@ -27,9 +27,11 @@ static struct {
 	uint16_t sport, dport;
 } hook;
 
-static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
+static void on_recv(void *arg, const struct ip_addr *src6, uint16_t sport, uint16_t dport,
 		    const uint8_t *data, size_t len)
 {
+	uint32_t src = ip_addr_get_v4(src6);
+
 	(void)arg;
 	got.n++;
 	got.src = src;
@@ -39,8 +41,9 @@ static void on_recv(void *arg, uint32_t src, uint16_t sport, uint16_t dport,
 	memcpy(got.data, data, len < sizeof(got.data) ? len : sizeof(got.data));
 }
 
-static int on_authz(void *arg, int inbound, const struct ax_cred *owner, uint32_t src,
-		    uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len)
+static int on_authz(void *arg, int inbound, const struct ax_cred *owner,
+		    const struct ip_addr *src, uint16_t sport, const struct ip_addr *dst,
+		    uint16_t dport, const uint8_t *data, size_t len)
 {
 	(void)arg;
 	(void)owner;
@@ -171,7 +174,7 @@ TEST(authz_hold_and_deliver)
 	CHECK_EQ(hook.n, 1);
 	CHECK_EQ(got.n, 0);
 	fake_mark(&H);
-	udp_deliver(&H.s, FAKE_PEER_IP, hook.sport, hook.dport, hook.held, hook.held_len);
+	udp_deliver(&H.s, FAKE_V4(FAKE_PEER_IP), hook.sport, FAKE_V4(FAKE_OUR_IP), hook.dport, hook.held, hook.held_len);
 	CHECK_CNT(&H, { AX_C_udp_delivered, 1 });
 	CHECK_EQ(got.n, 1);
 	CHECK_MEM(got.data, "first", 5);
@@ -191,7 +194,7 @@ TEST(sendto_builds_a_datagram)
 	size_t ulen, i;
 
 	REQUIRE(setup() == 0);
-	CHECK_EQ(udp_sendto(&H.s, FAKE_PEER_IP, 7, 40000, "reply!", 6), 0);
+	CHECK_EQ(udp_sendto(&H.s, NULL, FAKE_V4(FAKE_PEER_IP), 7, 40000, "reply!", 6), 0);
 	CHECK_CNT(&H, { AX_C_udp_tx, 1 }, { AX_C_ip_tx, 1 }, { AX_C_eth_tx, 1 });
 	fr = fake_frame(&H.nif, 0);
 	REQUIRE(fr != NULL);
@@ -217,7 +220,7 @@ TEST(sendto_builds_a_datagram)
 	{
 		static uint8_t big[1500];
 
-		CHECK_EQ(udp_sendto(&H.s, FAKE_PEER_IP, 7, 40000, big, sizeof(big)), -EMSGSIZE);
+		CHECK_EQ(udp_sendto(&H.s, NULL, FAKE_V4(FAKE_PEER_IP), 7, 40000, big, sizeof(big)), -EMSGSIZE);
 	}
 	CHECK_EQ(H.nif.n, 0);
 	stack_fini(&H.s);
@@ -252,7 +255,7 @@ TEST(source_port_zero_delivered)
 	CHECK_EQ(hook.held_len, 4);
 	/* An answer to port 0 does not leave. */
 	fake_mark(&H);
-	CHECK_EQ(udp_sendto(&H.s, FAKE_PEER_IP, 7, 0, "r", 1), -EINVAL);
+	CHECK_EQ(udp_sendto(&H.s, NULL, FAKE_V4(FAKE_PEER_IP), 7, 0, "r", 1), -EINVAL);
 	CHECK_EQ(H.nif.n, 0);
 	CHECK_CNT(&H);
 	stack_fini(&H.s);
@@ -306,8 +309,8 @@ static struct {
 	int err[3];
 } multi;
 
-static void recv_k(void *arg, uint32_t src, uint16_t sport, uint16_t dport, const uint8_t *data,
-		   size_t len)
+static void recv_k(void *arg, const struct ip_addr *src, uint16_t sport, uint16_t dport,
+		   const uint8_t *data, size_t len)
 {
 	(void)src;
 	(void)sport;
@@ -332,8 +335,8 @@ TEST(lookup_prefers_connected_then_bound_address)
 	udp_pcb_init(&ours, recv_k, err_k, (void *)1);
 	udp_pcb_init(&conn, recv_k, err_k, (void *)2);
 	any.lport = ours.lport = conn.lport = 53;
-	ours.laddr = FAKE_OUR_IP;
-	conn.raddr = FAKE_PEER_IP;
+	ours.laddr = ip_addr_v4(FAKE_OUR_IP);
+	conn.raddr = ip_addr_v4(FAKE_PEER_IP);
 	conn.rport = 4000;
 	REQUIRE(udp_pcb_insert(&H.s, &any) == 0);
 	fake_rx(&H, f, udp_frame(4000, 53, "a", 0, 1));
@@ -345,12 +348,14 @@ TEST(lookup_prefers_connected_then_bound_address)
 	CHECK_EQ(multi.n[0], 1);
 	CHECK_EQ(multi.n[1], 2);
 	CHECK_EQ(multi.n[2], 1);
-	CHECK(udp_lookup(&H.s, FAKE_PEER_IP, 4000, 53) == &conn);
+	CHECK(udp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), FAKE_V4(FAKE_PEER_IP), 4000, 53) == &conn);
 	/* ICMP errors: only the connected socket of that flow hears. */
-	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_PEER_IP, 53, 4000, 3), 1);
+	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_V4(FAKE_OUR_IP), FAKE_V4(FAKE_PEER_IP), 53, 4000, 3), 1);
 	CHECK_EQ(multi.err[2], -ECONNREFUSED);
-	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_PEER_IP, 53, 4001, 3), 0); /* reaches `ours` */
-	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_PEER_IP, 53, 4000, 4), 0); /* frag-needed: soft */
+	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_V4(FAKE_OUR_IP), FAKE_V4(FAKE_PEER_IP), 53, 4001, 3),
+		 0); /* reaches `ours` */
+	CHECK_EQ(udp_icmp_unreach(&H.s, FAKE_V4(FAKE_OUR_IP), FAKE_V4(FAKE_PEER_IP), 53, 4000, 4),
+		 0); /* frag-needed: soft */
 	CHECK_EQ(multi.err[1], 0);
 	CHECK_EQ(multi.err[0], 0);
 	udp_pcb_remove(&H.s, &conn);

@@ -14,8 +14,9 @@
 #include "tcp.h"
 #include "udp.h"
 
-/* Build and send an echo message of type type with the given data. */
-static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
+/* Build and send an echo message of type type with the given data, from
+ * src (network order; 0: the stack's first IPv4 address). */
+static int send_echo(struct ax_stack *s, uint8_t type, uint32_t src, uint32_t dst,
 		     uint16_t id_be, uint16_t seq_be, const void *data,
 		     size_t data_len)
 {
@@ -23,7 +24,8 @@ static int send_echo(struct ax_stack *s, uint8_t type, uint32_t dst,
 	struct icmp_hdr h = { .type = type, .id = id_be, .seq = seq_be };
 	size_t cap;
 	int err = 0;
-	uint8_t *buf = ipv4_tx_begin(s, dst, IP_PROTO_ICMP, &tx, &cap, &err);
+	uint8_t *buf = ipv4_tx_begin_src(s, src ? src : s->addr, dst, IP_PROTO_ICMP, &tx, &cap,
+					 &err);
 
 	if (!buf)
 		return err;
@@ -49,7 +51,7 @@ int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
 	/* Subtract rather than add: data_len + hdrs can wrap around. */
 	if (s->netif->mtu < hdrs || data_len > s->netif->mtu - hdrs)
 		return -EMSGSIZE;
-	err = send_echo(s, ICMP_ECHO_REQUEST, dst, htons(id), htons(seq), data,
+	err = send_echo(s, ICMP_ECHO_REQUEST, 0, dst, htons(id), htons(seq), data,
 			data_len);
 	if (err == 0)
 		stack_count(s, AX_C_icmp_echo_tx);
@@ -62,11 +64,20 @@ int icmp_send_echo(struct ax_stack *s, uint32_t dst, uint16_t id,
  * IP header we sent and at least 8 bytes of what followed: for TCP, ports
  * and sequence number, which TCP checks against the connection.
  */
+/* A quoted source that is one of our usable IPv4 addresses. */
+static int ours(const struct ax_stack *s, uint32_t be)
+{
+	struct ip_addr a = ip_addr_v4(be);
+
+	return stack_addr_local(s, &a) != NULL;
+}
+
 static void frag_needed(struct ax_stack *s, const uint8_t *p, size_t len)
 {
 	const uint8_t *q = p + sizeof(struct icmp_hdr);
 	size_t qlen = len - sizeof(struct icmp_hdr), qhlen;
 	struct ipv4_hdr qip;
+	struct ip_addr qsrc, qdst;
 	uint16_t mtu, sport, dport;
 	uint32_t seq;
 
@@ -78,14 +89,16 @@ static void frag_needed(struct ax_stack *s, const uint8_t *p, size_t len)
 	/* Ours: from our address, TCP, a first fragment (the only one with
 	 * a TCP header), and the 8 bytes RFC 792 promises. */
 	if ((qip.ver_ihl >> 4) != 4 || qhlen < sizeof(qip) || qlen < qhlen + 8 ||
-	    qip.src != s->addr || qip.proto != IP_PROTO_TCP ||
+	    !ours(s, qip.src) || qip.proto != IP_PROTO_TCP ||
 	    (ntohs(qip.frag_off) & IP_OFFMASK))
 		goto reject;
 	memcpy(&mtu, p + 6, 2);
 	memcpy(&sport, q + qhlen, 2);
 	memcpy(&dport, q + qhlen + 2, 2);
 	memcpy(&seq, q + qhlen + 4, 4);
-	if (tcp_icmp_frag_needed(s, qip.dst, ntohs(sport), ntohs(dport), ntohl(seq),
+	qsrc = ip_addr_v4(qip.src);
+	qdst = ip_addr_v4(qip.dst);
+	if (tcp_icmp_frag_needed(s, &qsrc, &qdst, ntohs(sport), ntohs(dport), ntohl(seq),
 				 ntohs(mtu)) >= 0)
 		return;
 reject:
@@ -102,6 +115,7 @@ static void unreach(struct ax_stack *s, const uint8_t *p, size_t len, uint8_t co
 	const uint8_t *q = p + sizeof(struct icmp_hdr);
 	size_t qlen = len - sizeof(struct icmp_hdr), qhlen;
 	struct ipv4_hdr qip;
+	struct ip_addr qsrc, qdst;
 	uint16_t sport, dport;
 
 	stack_count(s, AX_C_icmp_unreach_rx);
@@ -110,11 +124,13 @@ static void unreach(struct ax_stack *s, const uint8_t *p, size_t len, uint8_t co
 	memcpy(&qip, q, sizeof(qip));
 	qhlen = (size_t)(qip.ver_ihl & 0x0f) * 4;
 	if ((qip.ver_ihl >> 4) != 4 || qhlen < sizeof(qip) || qlen < qhlen + 8 ||
-	    qip.src != s->addr || qip.proto != IP_PROTO_UDP || (ntohs(qip.frag_off) & IP_OFFMASK))
+	    !ours(s, qip.src) || qip.proto != IP_PROTO_UDP || (ntohs(qip.frag_off) & IP_OFFMASK))
 		return;
 	memcpy(&sport, q + qhlen, 2);
 	memcpy(&dport, q + qhlen + 2, 2);
-	udp_icmp_unreach(s, qip.dst, ntohs(sport), ntohs(dport), code);
+	qsrc = ip_addr_v4(qip.src);
+	qdst = ip_addr_v4(qip.dst);
+	udp_icmp_unreach(s, &qsrc, &qdst, ntohs(sport), ntohs(dport), code);
 }
 
 void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
@@ -148,7 +164,8 @@ void icmp_input(struct ax_stack *s, const struct ipv4_hdr *ip,
 			stack_count(s, AX_C_icmp_echo_denied);
 			return;
 		}
-		if (send_echo(s, ICMP_ECHO_REPLY, ip->src, h.id, h.seq,
+		/* From the address that was pinged (RFC 1122 3.2.2.6). */
+		if (send_echo(s, ICMP_ECHO_REPLY, ip->dst, ip->src, h.id, h.seq,
 			      p + sizeof(h), len - sizeof(h)) == 0)
 			stack_count(s, AX_C_icmp_echo_reply_tx);
 		return;

@@ -123,6 +123,7 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 	struct ipv4_hdr ip;
 	size_t hlen, tot;
 	struct ip_addr dst;
+	struct ip_rx rx;
 	int to_bcast;
 
 	stack_count(s, AX_C_ip_rx);
@@ -173,6 +174,17 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 		return;
 	}
 	/* Ethernet padding past tot_len is not payload. */
+	rx.src = ip_addr_v4(ip.src);
+	rx.dst = dst;
+	rx.net = p;
+	rx.net_len = tot;
+	rx.l4 = p + hlen;
+	rx.l4_len = tot - hlen;
+	rx.family = 4;
+	rx.proto = ip.proto;
+	rx.ttl = ip.ttl;
+	rx.l2_mcast = (uint8_t)!!l2_bcast;
+	rx.reassembled = 0;
 	switch (ip.proto) {
 	case IP_PROTO_ICMP:
 		icmp_input(s, &ip, p + hlen, tot - hlen, to_bcast);
@@ -182,32 +194,19 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 			stack_count(s, AX_C_tcp_malformed);
 			break;
 		}
-		tcp_input(s, ip.src, ip.dst, p + hlen, tot - hlen);
+		tcp_input(s, &rx);
 		break;
 	case IP_PROTO_UDP:
 		if (to_bcast) { /* no broadcast service here */
 			stack_count(s, AX_C_udp_no_port);
 			break;
 		}
-		udp_input(s, p, hlen, tot - hlen);
+		udp_input(s, &rx);
 		break;
 	default: {
 		/* RFC 1122 3.2.2.1: a protocol nobody speaks here draws a
 		 * protocol unreachable (as Linux's ip_local_deliver_finish);
 		 * ip_send_error keeps broadcasts and the rate out of it. */
-		struct ip_rx rx = {
-			.src = ip_addr_v4(ip.src),
-			.dst = dst,
-			.net = p,
-			.net_len = tot,
-			.l4 = p + hlen,
-			.l4_len = tot - hlen,
-			.family = 4,
-			.proto = ip.proto,
-			.ttl = ip.ttl,
-			.l2_mcast = (uint8_t)l2_bcast,
-		};
-
 		stack_count(s, AX_C_ip_unknown_proto);
 		ip_send_error(s, &rx, IP_ERR_PROTO_UNREACH, 0);
 		break;
@@ -217,6 +216,12 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast)
 
 uint8_t *ipv4_tx_begin(struct ax_stack *s, uint32_t dst, uint8_t proto,
 		       struct ipv4_tx *tx, size_t *cap, int *err)
+{
+	return ipv4_tx_begin_src(s, s->addr, dst, proto, tx, cap, err);
+}
+
+uint8_t *ipv4_tx_begin_src(struct ax_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+			   struct ipv4_tx *tx, size_t *cap, int *err)
 {
 	struct ip_addr d = ip_addr_v4(dst), nh;
 	uint32_t next_hop;
@@ -246,8 +251,8 @@ uint8_t *ipv4_tx_begin(struct ax_stack *s, uint32_t dst, uint8_t proto,
 		return NULL;
 	}
 	tx->ip = l3;
+	tx->src = src;
 	tx->dst = dst;
-	tx->src = s->addr;
 	tx->proto = proto;
 	*cap = c - sizeof(struct ipv4_hdr);
 	return l3 + sizeof(struct ipv4_hdr);

@@ -39,6 +39,10 @@ void ipv4_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_bcast);
  */
 uint8_t *ipv4_tx_begin(struct ax_stack *s, uint32_t dst, uint8_t proto,
 		       struct ipv4_tx *tx, size_t *cap, int *err);
+/* The same from src (network order; the caller checked it is ours):
+ * ip_tx_begin's IPv4 half. ipv4_tx_begin sends from s->addr. */
+uint8_t *ipv4_tx_begin_src(struct ax_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+			   struct ipv4_tx *tx, size_t *cap, int *err);
 /* Give the buffer back unsent. */
 void ipv4_tx_abort(struct ax_stack *s, struct ipv4_tx *tx);
 /* Fill the header (checksum included) for l4_len bytes and send. */

@@ -128,10 +128,21 @@ static void deliver(struct ax_stack *s, struct ip_rx *rx)
 		icmp6_input(s, rx);
 		break;
 	case IP6_NH_TCP:
+		/* No TCP to a group (as IPv4's to a broadcast, RFC 1122
+		 * 4.2.3.10). */
+		if (ip_addr_is_multicast6(&rx->dst)) {
+			stack_count(s, AX_C_tcp_malformed);
+			break;
+		}
+		tcp_input(s, rx);
+		break;
 	case IP6_NH_UDP:
-		/* TCP and UDP take struct ip_rx once the engine part is
-		 * merged (tcp_input, udp_input). */
-		stack_count(s, AX_C_ip6_l4_dropped);
+		/* No multicast service here (as IPv4's broadcast). */
+		if (ip_addr_is_multicast6(&rx->dst)) {
+			stack_count(s, AX_C_udp_no_port);
+			break;
+		}
+		udp_input(s, rx);
 		break;
 	default:
 		break;

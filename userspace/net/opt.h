@@ -79,6 +79,10 @@
 #ifndef AX_PMTU_MIN
 #define AX_PMTU_MIN 552u
 #endif
+/* IPv6's floor: every link carries 1280 bytes (RFC 8200 5, RFC 8201 4). */
+#ifndef AX_PMTU_MIN6
+#define AX_PMTU_MIN6 1280u
+#endif
 /* TTL of datagrams we originate (Linux default, RFC 1700). */
 #ifndef AX_IP_DEFAULT_TTL
 #define AX_IP_DEFAULT_TTL 64

@@ -17,12 +17,13 @@
 
 #include <stdint.h>
 
+#include "ipaddr.h"
 #include "opt.h"
 
 struct ax_stack;
 
 struct pmtu_entry {
-	uint32_t dst;        /* network order; 0: free */
+	struct ip_addr dst;  /* either family; :: (all zero): free */
 	uint16_t mtu;
 	uint64_t expires_ms;
 };
@@ -31,10 +32,11 @@ struct pmtu_table {
 	struct pmtu_entry e[AX_PMTU_ENTRIES];
 };
 
-/* The path MTU to dst (network order): the learned one while it lasts,
+/* The path MTU to dst (either family): the learned one while it lasts,
  * else the device's. */
-uint16_t pmtu_get(struct ax_stack *s, uint32_t dst);
-/* Remember mtu (AX_PMTU_MIN..device MTU, the caller checked) for dst. */
-void pmtu_set(struct ax_stack *s, uint32_t dst, uint16_t mtu);
+uint16_t pmtu_get(struct ax_stack *s, const struct ip_addr *dst);
+/* Remember mtu (the family's minimum, AX_PMTU_MIN or AX_PMTU_MIN6,
+ * ..device MTU; the caller checked) for dst. */
+void pmtu_set(struct ax_stack *s, const struct ip_addr *dst, uint16_t mtu);
 
 #endif /* AX_PMTU_H */

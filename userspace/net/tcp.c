@@ -120,20 +120,51 @@ uint64_t tcp_siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1)
 	return siphash16(key, m0, m1);
 }
 
-uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb)
+uint64_t tcp_siphash(const uint64_t key[2], const uint64_t *m, unsigned int n)
 {
-	uint64_t m0 = ((uint64_t)pcb->laddr << 32) | pcb->raddr;
-	uint64_t m1 = ((uint64_t)pcb->lport << 16) | pcb->rport;
+	uint64_t v0 = 0x736f6d6570736575ull ^ key[0];
+	uint64_t v1 = 0x646f72616e646f6dull ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ull ^ key[0];
+	uint64_t v3 = 0x7465646279746573ull ^ key[1];
+	uint64_t b = (uint64_t)(8u * n) << 56;
+	unsigned int i;
 
-	/* M: a 4-microsecond clock (RFC 6528 3; RFC 9293 3.4.1). */
-	return (uint32_t)(s->now_ns / 4000u) +
-	       (uint32_t)siphash16(s->tcp->isn_key, m0, m1);
+	for (i = 0; i < n; i++) {
+		v3 ^= m[i]; SIPROUND; SIPROUND; v0 ^= m[i];
+	}
+	v3 ^= b; SIPROUND; SIPROUND; v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-unsigned int tcp_source_slot(const struct tcp_table *t, uint32_t raddr, unsigned int n)
+/* An address as two words for the hashes (the same bytes either way:
+ * nothing of it folded away). */
+static void addr_words(const struct ip_addr *a, uint64_t *w)
 {
-	/* m1 above any tuple_hash input: a different function of the key. */
-	return (unsigned int)siphash16(t->hash_key, raddr, 1ull << 48) & (n - 1);
+	memcpy(w, a->b, 16);
+}
+
+uint32_t tcp_isn(struct ax_stack *s, const struct tcp_pcb *pcb)
+{
+	uint64_t m[5];
+
+	addr_words(&pcb->laddr, m);
+	addr_words(&pcb->raddr, m + 2);
+	m[4] = ((uint64_t)pcb->lport << 16) | pcb->rport;
+	/* M: a 4-microsecond clock (RFC 6528 3; RFC 9293 3.4.1). */
+	return (uint32_t)(s->now_ns / 4000u) + (uint32_t)tcp_siphash(s->tcp->isn_key, m, 5);
+}
+
+unsigned int tcp_source_slot(const struct tcp_table *t, const struct ip_addr *raddr,
+			     unsigned int n)
+{
+	uint64_t m[3];
+
+	/* m[2] above any tuple_hash input: a different function of the key. */
+	addr_words(raddr, m);
+	m[2] = 1ull << 48;
+	return (unsigned int)tcp_siphash(t->hash_key, m, 3) & (n - 1);
 }
 
 /* --- challenge ACK limits ---------------------------------------------- */
@@ -185,11 +216,14 @@ int tcp_challenge_ack_allowed(struct tcp_pcb *pcb)
  * connection hash), so nobody outside can aim tuples at one bucket, and
  * the whole tuple goes in unfolded (a peer's address and ports cannot
  * cancel each other out). */
-static unsigned int tuple_hash(const struct tcp_table *t, uint32_t raddr, uint16_t lport,
-			       uint16_t rport)
+static unsigned int tuple_hash(const struct tcp_table *t, const struct ip_addr *raddr,
+			       uint16_t lport, uint16_t rport)
 {
-	return (unsigned int)siphash16(t->hash_key, raddr, (uint64_t)lport << 16 | rport) &
-	       (AX_TCP_HASH_BUCKETS - 1);
+	uint64_t m[3];
+
+	addr_words(raddr, m);
+	m[2] = (uint64_t)lport << 16 | rport;
+	return (unsigned int)tcp_siphash(t->hash_key, m, 3) & (AX_TCP_HASH_BUCKETS - 1);
 }
 
 static void hash_insert(struct tcp_pcb **head, struct tcp_pcb *pcb)
@@ -212,14 +246,14 @@ static void hash_remove(struct tcp_pcb *pcb)
 	pcb->hpprev = NULL;
 }
 
-struct tcp_pcb *tcp_lookup(struct ax_stack *s, uint32_t laddr, uint16_t lport,
-			   uint32_t raddr, uint16_t rport)
+struct tcp_pcb *tcp_lookup(struct ax_stack *s, const struct ip_addr *laddr, uint16_t lport,
+			   const struct ip_addr *raddr, uint16_t rport)
 {
 	struct tcp_pcb *p = s->tcp->bucket[tuple_hash(s->tcp, raddr, lport, rport)];
 
 	for (; p; p = p->hnext)
-		if (p->raddr == raddr && p->lport == lport && p->rport == rport &&
-		    p->laddr == laddr)
+		if (p->lport == lport && p->rport == rport && ip_addr_eq(&p->raddr, raddr) &&
+		    ip_addr_eq(&p->laddr, laddr))
 			return p;
 	return NULL;
 }
@@ -234,28 +268,62 @@ struct tcp_pcb *tcp_lookup_listener(struct ax_stack *s, uint16_t lport)
 	return NULL;
 }
 
-struct tcp_pcb *tcp_select_listener(struct ax_stack *s, uint16_t lport, uint32_t raddr,
-				    uint16_t rport)
+/*
+ * How well a listener bound to b (v6only: IPV6_V6ONLY) matches a SYN to
+ * laddr: 0 not at all, else higher is better (Linux's compute_score): its
+ * very address 3; for IPv4, 0.0.0.0 (::ffff:0.0.0.0) 2 before a
+ * dual-stack :: 1; for IPv6, :: 2.
+ */
+static int listener_score(const struct ip_addr *b, int v6only, const struct ip_addr *laddr)
+{
+	int v4 = ip_addr_is_v4(laddr);
+
+	if (ip_addr_eq(b, laddr))
+		return 3;
+	if (ip_addr_eq(b, &ip_addr_any4))
+		return v4 ? 2 : 0;
+	if (ip_addr_eq(b, &ip_addr_any6))
+		return v4 ? (v6only ? 0 : 1) : 2;
+	return 0;
+}
+
+struct tcp_pcb *tcp_select_listener(struct ax_stack *s, const struct ip_addr *laddr,
+				    uint16_t lport, const struct ip_addr *raddr, uint16_t rport)
 {
 	struct tcp_pcb *p, *first = NULL;
 	unsigned int n = 0, k;
+	int best = 0;
+	uint64_t m[3];
 
-	for (p = s->tcp->listeners; p; p = p->hnext)
-		if (p->lport == lport && !n++)
+	for (p = s->tcp->listeners; p; p = p->hnext) {
+		int sc;
+
+		if (p->lport != lport)
+			continue;
+		sc = listener_score(&p->laddr, !!(p->flags & TF_V6ONLY), laddr);
+		if (sc > best) {
+			best = sc;
 			first = p;
+			n = 1;
+		} else if (sc && sc == best) {
+			n++;
+		}
+	}
 	if (n <= 1)
 		return first;
-	/* A reuse-port group (only reuse-port listeners share a port): one
-	 * member per 4-tuple, by a keyed hash (as Linux's
+	/* A reuse-port group (only reuse-port listeners share a port and
+	 * an address): one member per 4-tuple, by a keyed hash (as Linux's
 	 * reuseport_select_sock), so the SYN, its retransmissions and the
 	 * ACK that returns a cookie all find the same listener while the
-	 * group stays as it is. m1 above any tuple_hash input: another
+	 * group stays as it is. m[2] above any tuple_hash input: another
 	 * function of the key. */
-	k = (unsigned int)(siphash16(s->tcp->hash_key, raddr,
-				     2ull << 48 | (uint64_t)lport << 16 | rport) %
-			   n);
+	addr_words(raddr, m);
+	m[2] = 2ull << 48 | (uint64_t)lport << 16 | rport;
+	k = (unsigned int)(tcp_siphash(s->tcp->hash_key, m, 3) % n);
 	for (p = first; p; p = p->hnext)
-		if (p->lport == lport && k-- == 0)
+		if (p->lport == lport &&
+		    listener_score(&p->laddr, !!(p->flags & TF_V6ONLY), laddr) == best &&
+		    k-- == 0)
 			return p;
 	return first;
 }
@@ -267,7 +335,6 @@ static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
 	if (!pcb)
 		return NULL;
 	pcb->s = s;
-	pcb->laddr = s->addr;
 	pcb->rto_ms = AX_TCP_RTO_INIT_MS;
 	pcb->ssthresh = UINT32_MAX;
 	pcb->mss = 536; /* RFC 9293 3.7.1 default until told otherwise */
@@ -289,12 +356,13 @@ static struct tcp_pcb *pcb_alloc(struct ax_stack *s)
 	return pcb;
 }
 
-/* Put a new connection in the table under its 4-tuple. */
-static void pcb_hash(struct tcp_pcb *pcb, uint32_t raddr, uint16_t lport, uint16_t rport)
+/* Put a new connection in the table under its 4-tuple (laddr set). */
+static void pcb_hash(struct tcp_pcb *pcb, const struct ip_addr *raddr, uint16_t lport,
+		     uint16_t rport)
 {
 	struct ax_stack *s = pcb->s;
 
-	pcb->raddr = raddr;
+	pcb->raddr = *raddr;
 	pcb->lport = lport;
 	pcb->rport = rport;
 	pcb->pmtu = pmtu_get(s, raddr); /* what an earlier connection learned */
@@ -303,13 +371,14 @@ static void pcb_hash(struct tcp_pcb *pcb, uint32_t raddr, uint16_t lport, uint16
 	stack_count(s, AX_C_tcp_conns_opened);
 }
 
-struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
-			    uint16_t rport)
+struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, const struct ip_addr *laddr,
+			    const struct ip_addr *raddr, uint16_t lport, uint16_t rport)
 {
 	struct tcp_pcb *pcb = pcb_alloc(s);
 
 	if (!pcb)
 		return NULL;
+	pcb->laddr = *laddr;
 	pcb_hash(pcb, raddr, lport, rport);
 	return pcb;
 }
@@ -605,20 +674,48 @@ void tcp_enter_time_wait(struct tcp_pcb *pcb)
 
 /* --- the API ---------------------------------------------------------- */
 
-struct tcp_pcb *tcp_listen2(struct ax_stack *s, uint32_t laddr, uint16_t port,
-			    unsigned int backlog, int reuseport, const struct tcp_callbacks *cb,
+/* Could listeners bound to a and b (v6only: a :: one's IPV6_V6ONLY)
+ * both take some SYN? */
+static int listeners_overlap(const struct ip_addr *a, int a6only, const struct ip_addr *b,
+			     int b6only)
+{
+	int a_any6 = ip_addr_eq(a, &ip_addr_any6), b_any6 = ip_addr_eq(b, &ip_addr_any6);
+
+	if (ip_addr_eq(a, b))
+		return 1;
+	if (a_any6 && b_any6)
+		return 1;
+	if (a_any6)
+		return ip_addr_is_v4(b) ? !a6only : 1;
+	if (b_any6)
+		return ip_addr_is_v4(a) ? !b6only : 1;
+	/* ::ffff:0.0.0.0 against an IPv4 address. */
+	return ip_addr_is_v4(a) && ip_addr_is_v4(b) &&
+	       (ip_addr_eq(a, &ip_addr_any4) || ip_addr_eq(b, &ip_addr_any4));
+}
+
+struct tcp_pcb *tcp_listen2(struct ax_stack *s, const struct ip_addr *laddr, uint16_t port,
+			    unsigned int backlog, int flags, const struct tcp_callbacks *cb,
 			    void *arg)
 {
 	struct tcp_pcb *pcb, *p;
+	int reuseport = !!(flags & TCP_LISTEN_REUSEPORT);
+	int v6only = (flags & TCP_LISTEN_V6ONLY) && ip_addr_eq(laddr ? laddr : &ip_addr_any6,
+							       &ip_addr_any6);
 
-	if (laddr && laddr != s->addr) {
-		errno = EADDRNOTAVAIL; /* the stack has one address */
+	if (!laddr)
+		laddr = &ip_addr_any6;
+	if (!ip_addr_is_any(laddr) && !stack_addr_local(s, laddr)) {
+		errno = EADDRNOTAVAIL;
 		return NULL;
 	}
-	/* A port is one listener's, or a reuse-port group's whose members
-	 * all asked for it (SO_REUSEPORT on each, as Linux). */
+	/* A port is one listener's per address, or reuse-port listeners'
+	 * that all asked for it (SO_REUSEPORT on each, as Linux); those bound
+	 * to the same address make one group (tcp_select_listener). */
 	for (p = s->tcp->listeners; p; p = p->hnext)
-		if (p->lport == port && (!reuseport || !(p->flags & TF_REUSEPORT))) {
+		if (p->lport == port &&
+		    listeners_overlap(&p->laddr, !!(p->flags & TF_V6ONLY), laddr, v6only) &&
+		    (!reuseport || !(p->flags & TF_REUSEPORT))) {
 			errno = EADDRINUSE;
 			return NULL;
 		}
@@ -627,9 +724,10 @@ struct tcp_pcb *tcp_listen2(struct ax_stack *s, uint32_t laddr, uint16_t port,
 		errno = ENOMEM;
 		return NULL;
 	}
+	pcb->laddr = *laddr;
 	pcb->lport = port;
 	pcb->state = TCP_LISTEN;
-	pcb->flags = TF_LISTENER | (reuseport ? TF_REUSEPORT : 0);
+	pcb->flags = TF_LISTENER | (reuseport ? TF_REUSEPORT : 0) | (v6only ? TF_V6ONLY : 0);
 	pcb->backlog = backlog ? backlog : 128;
 	pcb->cb = cb;
 	pcb->arg = arg;
@@ -640,7 +738,7 @@ struct tcp_pcb *tcp_listen2(struct ax_stack *s, uint32_t laddr, uint16_t port,
 struct tcp_pcb *tcp_listen(struct ax_stack *s, uint16_t port, unsigned int backlog,
 			   const struct tcp_callbacks *cb, void *arg)
 {
-	return tcp_listen2(s, 0, port, backlog, 0, cb, arg);
+	return tcp_listen2(s, NULL, port, backlog, 0, cb, arg);
 }
 
 struct tcp_pcb *tcp_new(struct ax_stack *s)
@@ -666,21 +764,57 @@ static void pcb_drop_fresh(struct tcp_pcb *pcb)
 	pcb->s->tcp->dead = pcb;
 }
 
-int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, uint32_t raddr, uint16_t rport,
-		    const struct tcp_callbacks *cb, void *arg)
+int tcp_bind_addr(struct tcp_pcb *pcb, const struct ip_addr *laddr)
+{
+	if (!pcb_fresh(pcb))
+		return -EINVAL;
+	if (!laddr || ip_addr_is_any(laddr)) {
+		pcb->laddr = ip_addr_any6;
+		return 0;
+	}
+	if (!stack_addr_local(pcb->s, laddr))
+		return -EADDRNOTAVAIL;
+	pcb->laddr = *laddr;
+	return 0;
+}
+
+/* The source of a connection to raddr from laddr (NULL or any: the one
+ * stack_src_select picks). 0 or -EADDRNOTAVAIL, -EINVAL (families differ). */
+static int conn_src(struct ax_stack *s, const struct ip_addr *laddr, const struct ip_addr *raddr,
+		    struct ip_addr *out)
+{
+	if (laddr && !ip_addr_is_any(laddr)) {
+		if (ip_addr_family(laddr) != ip_addr_family(raddr))
+			return -EINVAL;
+		*out = *laddr;
+		return 0;
+	}
+	return stack_src_select(s, raddr, out) < 0 ? -EADDRNOTAVAIL : 0;
+}
+
+int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, const struct ip_addr *raddr,
+		    uint16_t rport, const struct tcp_callbacks *cb, void *arg)
 {
 	struct ax_stack *s = pcb->s;
+	struct ip_addr src;
+	int err;
 
 	if (!pcb_fresh(pcb))
 		return pcb->state == TCP_CLOSED ? -EINVAL : -EISCONN;
-	if (lport == 0 || rport == 0 || raddr == 0) {
+	if (lport == 0 || rport == 0 || ip_addr_is_any(raddr)) {
 		pcb_drop_fresh(pcb);
 		return -EINVAL;
 	}
-	if (tcp_lookup(s, s->addr, lport, raddr, rport)) {
+	err = conn_src(s, &pcb->laddr, raddr, &src);
+	if (err) {
+		pcb_drop_fresh(pcb);
+		return err;
+	}
+	if (tcp_lookup(s, &src, lport, raddr, rport)) {
 		pcb_drop_fresh(pcb);
 		return -EADDRINUSE;
 	}
+	pcb->laddr = src;
 	pcb_hash(pcb, raddr, lport, rport);
 	pcb->cb = cb;
 	pcb->arg = arg;
@@ -688,7 +822,7 @@ int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, uint32_t raddr, uint16_
 	pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
 	pcb->recover = pcb->iss; /* RFC 6582 3.2 step 1 */
 	pcb->snd.head = pcb->iss + 1;
-	pcb->mss = (uint16_t)(pcb->pmtu - 40);
+	pcb->mss = (uint16_t)(pcb->pmtu - tcp_hdrs_len(&pcb->raddr));
 	if (pcb->user_mss && pcb->user_mss < pcb->mss)
 		pcb->mss = pcb->user_mss;
 	tcp_set_state(pcb, TCP_SYN_SENT);
@@ -707,15 +841,15 @@ int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, uint32_t raddr, uint16_
 	return 0;
 }
 
-int tcp_connect2(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport,
-		 const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out)
+int tcp_connect2(struct ax_stack *s, uint16_t lport, const struct ip_addr *raddr,
+		 uint16_t rport, const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out)
 {
 	struct tcp_pcb *pcb;
 	int err;
 
 	if (lport == 0)
 		return -EINVAL;
-	if (tcp_lookup(s, s->addr, lport, raddr, rport))
+	if (tcp_tuple_busy(s, NULL, lport, raddr, rport))
 		return -EADDRINUSE;
 	pcb = tcp_new(s);
 	if (!pcb)
@@ -726,13 +860,16 @@ int tcp_connect2(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rp
 	return err;
 }
 
-int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
+int tcp_connect(struct ax_stack *s, const struct ip_addr *raddr, uint16_t rport,
 		const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out)
 {
+	struct ip_addr src;
 	uint32_t r;
 	unsigned int i;
 	uint16_t port = 0;
 
+	if (stack_src_select(s, raddr, &src) < 0)
+		return -EADDRNOTAVAIL;
 	/* An ephemeral port (Linux range 32768..60999) from a random start,
 	 * the first whose 4-tuple is free (RFC 6056 algorithm 1). The
 	 * socket layer chooses its own (tcp_connect2). */
@@ -741,7 +878,7 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 	for (i = 0; i < 28232; i++) {
 		uint16_t p = (uint16_t)(32768 + (r + i) % 28232);
 
-		if (!tcp_lookup(s, s->addr, p, raddr, rport) && !tcp_lookup_listener(s, p)) {
+		if (!tcp_lookup(s, &src, p, raddr, rport) && !tcp_lookup_listener(s, p)) {
 			port = p;
 			break;
 		}
@@ -751,9 +888,24 @@ int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
 	return tcp_connect2(s, port, raddr, rport, cb, arg, out);
 }
 
-int tcp_tuple_busy(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+int tcp_tuple_busy(struct ax_stack *s, const struct ip_addr *laddr, uint16_t lport,
+		   const struct ip_addr *raddr, uint16_t rport)
 {
-	return tcp_lookup(s, s->addr, lport, raddr, rport) != NULL;
+	struct ip_addr src;
+
+	if (conn_src(s, laddr, raddr, &src) < 0)
+		return 0; /* no connection can have it: the connect fails later */
+	return tcp_lookup(s, &src, lport, raddr, rport) != NULL;
+}
+
+const struct ip_addr *tcp_laddr(const struct tcp_pcb *pcb)
+{
+	return &pcb->laddr;
+}
+
+const struct ip_addr *tcp_raddr(const struct tcp_pcb *pcb)
+{
+	return &pcb->raddr;
 }
 
 void tcp_set_syncookies(struct ax_stack *s, enum tcp_syncookies mode)
@@ -1052,9 +1204,9 @@ uint32_t tcp_get_maxseg(const struct tcp_pcb *pcb)
 	}
 }
 
-uint16_t tcp_adv_mss(const struct tcp_pcb *pcb)
+uint16_t tcp_adv_mss(const struct tcp_pcb *pcb, const struct ip_addr *raddr)
 {
-	uint16_t mss = (uint16_t)(pcb->s->netif->mtu - 40);
+	uint16_t mss = (uint16_t)(pcb->s->netif->mtu - tcp_hdrs_len(raddr));
 
 	return pcb->user_mss && pcb->user_mss < mss ? pcb->user_mss : mss;
 }

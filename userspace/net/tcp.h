@@ -23,10 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipaddr.h"
 #include "opt.h"
 #include "timer.h"
 
 struct ax_stack;
+struct ip_rx;
 struct tcp_pcb;
 struct tcp_cc_ops;
 
@@ -54,7 +56,7 @@ struct tcp_table {
 	/* Resets for segments of no connection (tcp_reset_noconn): one
 	 * bucket stack-wide, one per source slot (opt.h AX_TCP_RST_*). */
 	struct tcp_rst_bucket {
-		uint32_t addr;    /* the source a slot holds; 0: free */
+		struct ip_addr addr; /* the source a slot holds; :: free */
 		uint64_t tokens;  /* thousandths of a RST */
 		uint64_t last_ms; /* of the last refill */
 	} rst_all, rst_src[AX_TCP_RST_SOURCES];
@@ -95,12 +97,13 @@ struct tcp_admit_ops {
 	 * later, when an ACK returns a valid cookie (the peer proved its
 	 * address; the SYN-ACK has left, nothing else): until its answer
 	 * nothing leaves and no data is taken; -EACCES then, or a later
-	 * tcp_admit_done(-EACCES), resets the connection. Addresses network
-	 * order, ports host order. owner: the listener's (tcp_owner), which
-	 * the connection will inherit.
+	 * tcp_admit_done(-EACCES), resets the connection. Addresses of
+	 * either family (ipaddr.h: IPv4 as ::ffff:a.b.c.d), ports host
+	 * order. owner: the listener's (tcp_owner), which the connection
+	 * will inherit.
 	 */
-	int (*check)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-		     const void *owner);
+	int (*check)(void *arg, const struct ip_addr *laddr, uint16_t lport,
+		     const struct ip_addr *raddr, uint16_t rport, const void *owner);
 	/* Optional: nonzero while the admitter's commits queue up; new
 	 * inbound connections then get SYN cookies. */
 	int (*busy)(void *arg);
@@ -163,7 +166,7 @@ void tcp_set_admit_ctx(struct tcp_pcb *pcb, void *ctx);
 
 /* Summary of a connection, for `axnet conns`. */
 struct tcp_info_ax {
-	uint32_t laddr, raddr; /* network order */
+	struct ip_addr laddr, raddr; /* either family */
 	uint16_t lport, rport; /* host order */
 	enum tcp_state state;
 	uint32_t snd_queued, rcv_queued; /* bytes in the send/receive rings */
@@ -176,15 +179,16 @@ struct tcp_info_ax {
 
 const char *tcp_state_name(enum tcp_state st);
 
-/* Listen on port (host order) on the stack's address. backlog bounds the
- * connections not yet established plus those not yet accepted. NULL and
- * errno (EADDRINUSE, ENOMEM) on failure. */
+/* Listen on port (host order) on all our addresses, both families.
+ * backlog bounds the connections not yet established plus those not yet
+ * accepted. NULL and errno (EADDRINUSE, ENOMEM) on failure. */
 struct tcp_pcb *tcp_listen(struct ax_stack *s, uint16_t port, unsigned int backlog,
 			   const struct tcp_callbacks *cb, void *arg);
 
-/* Open a connection to raddr (network order):rport (host order). The
- * connected callback tells how it went. 0 or -errno. */
-int tcp_connect(struct ax_stack *s, uint32_t raddr, uint16_t rport,
+/* Open a connection to raddr:rport (host order) from the source address
+ * stack_src_select picks. The connected callback tells how it went. 0 or
+ * -errno (-EADDRNOTAVAIL: no usable address of raddr's family). */
+int tcp_connect(struct ax_stack *s, const struct ip_addr *raddr, uint16_t rport,
 		const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out);
 
 void tcp_set_callbacks(struct tcp_pcb *pcb, const struct tcp_callbacks *cb, void *arg);
@@ -316,23 +320,34 @@ int tcp_snd_produced(struct tcp_pcb *pcb, uint32_t n);
 int tcp_rcv_consumed(struct tcp_pcb *pcb, uint32_t n);
 
 /*
- * Local endpoints. tcp_listen2 listens on (laddr, port): laddr network
- * order, 0 any of ours (the stack has one address: another laddr is
- * -EADDRNOTAVAIL). reuseport: several listeners may share the port if all
- * set it (SO_REUSEPORT); a SYN then goes to one of them chosen by a keyed
- * SipHash of its 4-tuple (as Linux's reuseport group). NULL and errno
- * (EADDRINUSE, EADDRNOTAVAIL, ENOMEM) on failure. tcp_listen is
- * tcp_listen2(s, 0, port, backlog, 0, cb, arg).
+ * Local endpoints. tcp_listen2 listens on (laddr, port). laddr (NULL is
+ * ::) decides which SYNs it takes, as Linux's sockets: :: (ip_addr_any6)
+ * both families, unless flags has TCP_LISTEN_V6ONLY (IPV6_V6ONLY);
+ * ::ffff:0.0.0.0 (ip_addr_any4) IPv4 only; one of our addresses, SYNs to
+ * that address (another is -EADDRNOTAVAIL). A SYN goes to the listener
+ * bound to its very destination, else to a wildcard one (an IPv4 one
+ * before a dual-stack one, as Linux's compute_score). Two listeners on a
+ * port may not take a SYN in common (-EADDRINUSE) unless both set
+ * TCP_LISTEN_REUSEPORT (SO_REUSEPORT; flags 1 is that, for callers
+ * passing a boolean); those bound to the same address make a reuse-port
+ * group, and a SYN goes to one of them chosen by a keyed SipHash of its
+ * 4-tuple (as Linux's reuseport group). NULL and errno (EADDRINUSE,
+ * EADDRNOTAVAIL, ENOMEM) on failure. tcp_listen is tcp_listen2(s, NULL,
+ * port, backlog, 0, cb, arg).
  */
-struct tcp_pcb *tcp_listen2(struct ax_stack *s, uint32_t laddr, uint16_t port,
-			    unsigned int backlog, int reuseport, const struct tcp_callbacks *cb,
+#define TCP_LISTEN_REUSEPORT 0x1
+#define TCP_LISTEN_V6ONLY 0x2
+struct tcp_pcb *tcp_listen2(struct ax_stack *s, const struct ip_addr *laddr, uint16_t port,
+			    unsigned int backlog, int flags, const struct tcp_callbacks *cb,
 			    void *arg);
 /* Connect from local port lport (host order; the socket layer chose it,
- * RFC 6056). 0 or -errno: -EADDRINUSE when the 4-tuple is busy
- * (tcp_tuple_busy), -EINVAL for port 0, -EACCES (admitter), -ENOMEM.
- * tcp_connect picks an ephemeral port itself and calls this. It is
- * tcp_new + tcp_connect_pcb. */
-int tcp_connect2(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport,
+ * RFC 6056) and the address stack_src_select picks for raddr. 0 or
+ * -errno: -EADDRINUSE when the 4-tuple is busy (tcp_tuple_busy), -EINVAL
+ * for port 0, -EADDRNOTAVAIL (no source of raddr's family), -EACCES
+ * (admitter), -ENOMEM. tcp_connect picks an ephemeral port itself and
+ * calls this. It is tcp_new + tcp_connect_pcb. */
+int tcp_connect2(struct ax_stack *s, uint16_t lport, const struct ip_addr *raddr,
+		 uint16_t rport,
 		 const struct tcp_callbacks *cb, void *arg, struct tcp_pcb **out);
 /*
  * The same in two steps (lwIP's tcp_new + tcp_connect), for a caller that
@@ -342,16 +357,28 @@ int tcp_connect2(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rp
  * congestion control. tcp_new: a CLOSED connection, in no table, NULL and
  * errno ENOMEM; let go of it with tcp_abort (or tcp_close) if it is never
  * connected: it costs nothing else and sends nothing.
- * tcp_connect_pcb: as tcp_connect2; on an error return pcb is freed
- * (but for a pcb that is not tcp_new's, unconnected: -EISCONN if it is
- * connected, -EINVAL otherwise, and it is left as it is).
+ * tcp_connect_pcb: as tcp_connect2, from the address tcp_bind_addr gave
+ * (a socket bound to one of ours), else the one stack_src_select picks;
+ * on an error return pcb is freed (but for a pcb that is not tcp_new's,
+ * unconnected: -EISCONN if it is connected, -EINVAL otherwise, and it is
+ * left as it is). tcp_bind_addr: the local address of a tcp_new
+ * connection: one of our usable addresses (-EADDRNOTAVAIL otherwise), or
+ * any (NULL, ::, ::ffff:0.0.0.0: chosen at the connect); -EINVAL when pcb
+ * is not a fresh tcp_new one.
  */
 struct tcp_pcb *tcp_new(struct ax_stack *s);
-int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, uint32_t raddr, uint16_t rport,
-		    const struct tcp_callbacks *cb, void *arg);
-/* Is this 4-tuple (our address, lport; raddr network order, rport) used
- * by a connection, TIME_WAIT included? 1 or 0 (RFC 6056 collision check). */
-int tcp_tuple_busy(struct ax_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+int tcp_bind_addr(struct tcp_pcb *pcb, const struct ip_addr *laddr);
+int tcp_connect_pcb(struct tcp_pcb *pcb, uint16_t lport, const struct ip_addr *raddr,
+		    uint16_t rport, const struct tcp_callbacks *cb, void *arg);
+/* Is this 4-tuple (laddr, lport, raddr, rport) used by a connection,
+ * TIME_WAIT included? laddr NULL or any: the address a connect to raddr
+ * would start from (stack_src_select; 0 when there is none). 1 or 0
+ * (RFC 6056 collision check). */
+int tcp_tuple_busy(struct ax_stack *s, const struct ip_addr *laddr, uint16_t lport,
+		   const struct ip_addr *raddr, uint16_t rport);
+/* The local and remote endpoints (the listener's: its bound address). */
+const struct ip_addr *tcp_laddr(const struct tcp_pcb *pcb);
+const struct ip_addr *tcp_raddr(const struct tcp_pcb *pcb);
 
 /*
  * Per-connection options. TCP_MAXSEG: before the handshake it clamps the
@@ -388,24 +415,27 @@ struct tcp_info;
 void tcp_get_linux_info(const struct tcp_pcb *pcb, struct tcp_info *out);
 size_t tcp_get_linux_info_len(const struct tcp_pcb *pcb, void *out, size_t len);
 
-/* Engine-internal: set-up, input from IPv4, timers. */
+/* Engine-internal: set-up, input from the IP layer (either family),
+ * timers. */
 int tcp_init(struct ax_stack *s);
 void tcp_fini(struct ax_stack *s);
-void tcp_input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
-	       size_t len);
+void tcp_input(struct ax_stack *s, const struct ip_rx *rx);
 void tcp_timers(struct ax_stack *s);
 /*
- * ICMP "fragmentation needed" (RFC 792 type 3 code 4) quoting a TCP segment
- * we sent to raddr (network order) from lport to rport (host order) with
- * sequence number seq, next-hop MTU mtu (host order). RFC 5927 4: acted
- * upon only when it names a connection and seq lies in SND.UNA..SND.MAX-1
- * (data still unacknowledged); then the path MTU drops to mtu (never below
- * AX_PMTU_MIN), the connection's MSS with it, and what was in flight goes
- * again at the new size (RFC 1191 6.4; Linux tcp_simple_retransmit).
- * Returns 1 lowered, 0 valid but nothing lower (a later copy for the same
- * burst), -EINVAL rejected (no such connection, sequence, MTU 0).
+ * ICMP "fragmentation needed" (RFC 792 type 3 code 4) or ICMPv6 "packet
+ * too big" (RFC 4443 3.2) quoting a TCP segment we sent from laddr:lport
+ * to raddr:rport (ports host order) with sequence number seq, next-hop
+ * MTU mtu (host order). RFC 5927 4: acted upon only when it names a
+ * connection and seq lies in SND.UNA..SND.MAX-1 (data still
+ * unacknowledged); then the path MTU drops to mtu (never below
+ * AX_PMTU_MIN, IPv6's AX_PMTU_MIN6: RFC 8201 4), the connection's MSS with
+ * it, and what was in flight goes again at the new size (RFC 1191 6.4;
+ * Linux tcp_simple_retransmit). Returns 1 lowered, 0 valid but nothing
+ * lower (a later copy for the same burst), -EINVAL rejected (no such
+ * connection, sequence, MTU 0).
  */
-int tcp_icmp_frag_needed(struct ax_stack *s, uint32_t raddr, uint16_t lport,
-			 uint16_t rport, uint32_t seq, uint16_t mtu);
+int tcp_icmp_frag_needed(struct ax_stack *s, const struct ip_addr *laddr,
+			 const struct ip_addr *raddr, uint16_t lport, uint16_t rport,
+			 uint32_t seq, uint32_t mtu);
 
 #endif /* AX_TCP_H */

@@ -40,7 +40,7 @@
 #include <string.h>
 
 #include "csum.h"
-#include "ipv4.h"
+#include "ip.h"
 #include "proto.h"
 #include "stack.h"
 #include "tcp_priv.h"
@@ -49,9 +49,17 @@
 #define COOKIE_MASK ((1u << COOKIE_BITS) - 1)
 #define COOKIE_MAX_AGE 2 /* periods */
 
-/* MSS values a cookie can say (Linux's table): the largest not above the
- * peer's goes in. */
+/* MSS values a cookie can say (Linux's tables, msstab and msstab_v6):
+ * the largest not above the peer's goes in. IPv6's: 1280, 1480, 1500
+ * and 9000 byte paths less 60 bytes of headers. */
 static const uint16_t msstab[] = { 536, 1300, 1440, 1460 };
+static const uint16_t msstab6[] = { 1220, 1420, 1440, 8940 };
+#define MSSTAB_LEN 4
+
+static const uint16_t *msstab_of(const struct ip_addr *raddr)
+{
+	return ip_addr_is_v4(raddr) ? msstab : msstab6;
+}
 
 /* TSval's low bits: the peer's window scale (0xf: none) and SACK. */
 #define TS_BITS 6
@@ -69,18 +77,24 @@ static uint32_t cookie_count(const struct ax_stack *s)
 }
 
 /* c 0: H0 (no count, so that the count can be read back); c 1: H1. */
-static uint32_t cookie_hash(const struct ax_stack *s, uint32_t laddr, uint16_t lport,
-			    uint32_t raddr, uint16_t rport, uint32_t count, int c)
+/* Over both 16-byte addresses (either family, nothing folded away), the
+ * ports and c's count. */
+static uint32_t cookie_hash(const struct ax_stack *s, const struct ip_addr *laddr,
+			    uint16_t lport, const struct ip_addr *raddr, uint16_t rport,
+			    uint32_t count, int c)
 {
-	uint64_t m0 = (uint64_t)laddr << 32 | raddr;
-	uint64_t m1 = (uint64_t)lport << 48 | (uint64_t)rport << 32 |
-		      (uint64_t)(c ? count & 0x7fffffffu : 0) << 1 | (uint64_t)c;
+	uint64_t m[5];
 
-	return (uint32_t)tcp_siphash16(s->tcp->cookie_key, m0, m1);
+	memcpy(m, laddr->b, 16);
+	memcpy(m + 2, raddr->b, 16);
+	m[4] = (uint64_t)lport << 48 | (uint64_t)rport << 32 |
+	       (uint64_t)(c ? count & 0x7fffffffu : 0) << 1 | (uint64_t)c;
+	return (uint32_t)tcp_siphash(s->tcp->cookie_key, m, 5);
 }
 
-static uint32_t cookie_make(const struct ax_stack *s, uint32_t laddr, uint16_t lport,
-			    uint32_t raddr, uint16_t rport, uint32_t sseq, uint32_t data)
+static uint32_t cookie_make(const struct ax_stack *s, const struct ip_addr *laddr,
+			    uint16_t lport, const struct ip_addr *raddr, uint16_t rport,
+			    uint32_t sseq, uint32_t data)
 {
 	uint32_t count = cookie_count(s);
 
@@ -89,8 +103,8 @@ static uint32_t cookie_make(const struct ax_stack *s, uint32_t laddr, uint16_t l
 }
 
 /* The MSS index the cookie carries, or -1: forged, or too old. */
-static int cookie_check(const struct ax_stack *s, uint32_t cookie, uint32_t laddr,
-			uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t sseq)
+static int cookie_check(const struct ax_stack *s, uint32_t cookie, const struct ip_addr *laddr,
+			uint16_t lport, const struct ip_addr *raddr, uint16_t rport, uint32_t sseq)
 {
 	uint32_t count = cookie_count(s), diff, data;
 
@@ -100,7 +114,7 @@ static int cookie_check(const struct ax_stack *s, uint32_t cookie, uint32_t ladd
 		return -1;
 	data = (cookie - cookie_hash(s, laddr, lport, raddr, rport, count - diff, 1)) &
 	       COOKIE_MASK;
-	return data < sizeof(msstab) / sizeof(msstab[0]) ? (int)data : -1;
+	return data < MSSTAB_LEN ? (int)data : -1;
 }
 
 int tcp_syncookie_wanted(struct ax_stack *s, struct tcp_pcb *l)
@@ -134,11 +148,11 @@ static uint32_t synack_window(const struct tcp_pcb *l)
 /* The SYN-ACK of a cookie: built from the SYN alone (o: its options, the
  * ones the cookie cannot carry already cleared) and listener l's
  * settings (window, TCP_MAXSEG). */
-static void send_synack(struct ax_stack *s, const struct tcp_pcb *l, uint32_t dst,
+static void send_synack(struct ax_stack *s, const struct tcp_pcb *l, const struct ip_rx *rx,
 			const struct tcp_hdr *in, const struct tcp_opts *o, uint32_t iss,
 			uint32_t tsval)
 {
-	struct ipv4_tx tx;
+	struct ip_tx tx;
 	struct tcp_hdr th;
 	uint8_t opt[40];
 	size_t cap, n;
@@ -147,14 +161,14 @@ static void send_synack(struct ax_stack *s, const struct tcp_pcb *l, uint32_t ds
 	uint8_t *buf;
 
 	/* Only what the peer offered (RFC 7323 1.3, 2.2; RFC 2018 2). */
-	n = tcp_put_syn_opts(opt, tcp_adv_mss(l), o->sack_ok, o->ws_ok);
+	n = tcp_put_syn_opts(opt, tcp_adv_mss(l, &rx->src), o->sack_ok, o->ws_ok);
 	if (o->ts_ok)
 		n += tcp_put_ts_opt(opt + n, tsval, o->tsval);
-	buf = ipv4_tx_begin(s, dst, IP_PROTO_TCP, &tx, &cap, &err);
+	buf = ip_tx_begin(s, &rx->dst, &rx->src, IP_PROTO_TCP, &tx, &cap, &err);
 	if (!buf)
 		return;
 	if (sizeof(th) + n > cap) {
-		ipv4_tx_abort(s, &tx);
+		ip_tx_abort(s, &tx);
 		return;
 	}
 	memset(&th, 0, sizeof(th));
@@ -167,16 +181,17 @@ static void send_synack(struct ax_stack *s, const struct tcp_pcb *l, uint32_t ds
 	th.win = htons((uint16_t)win); /* never scaled in a SYN (RFC 7323 2.2) */
 	memcpy(buf, &th, sizeof(th));
 	memcpy(buf + sizeof(th), opt, n);
-	th.csum = csum_l4(s->addr, dst, IP_PROTO_TCP, buf, sizeof(th) + n);
+	th.csum = ip_l4_csum(&tx.src, &rx->src, IP_PROTO_TCP, buf, sizeof(th) + n);
 	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
 	stack_count(s, AX_C_tcp_tx);
-	ipv4_tx_commit(s, &tx, sizeof(th) + n);
+	ip_tx_commit(s, &tx, sizeof(th) + n);
 }
 
-void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
+void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, const struct ip_rx *rx,
 		       const struct tcp_hdr *th, const uint8_t *seg, size_t hlen)
 {
 	struct tcp_table *t = s->tcp;
+	const uint16_t *tab = msstab_of(&rx->src);
 	struct tcp_opts o;
 	uint16_t sport = ntohs(th->sport);
 	uint32_t theirs, iss, tsval = 0;
@@ -188,13 +203,14 @@ void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 	}
 	/* The policy decides now; a denied SYN gets nothing, as without
 	 * cookies. Nothing is kept either way. */
-	if (t->admit && t->admit->check(t->admit_arg, s->addr, l->lport, src, sport, l->owner) < 0) {
+	if (t->admit &&
+	    t->admit->check(t->admit_arg, &rx->dst, l->lport, &rx->src, sport, l->owner) < 0) {
 		stack_count(s, AX_C_tcp_auth_denied);
 		return;
 	}
 	theirs = o.mss ? o.mss : 536; /* RFC 9293 3.7.1 */
-	for (i = (int)(sizeof(msstab) / sizeof(msstab[0])) - 1; i > 0; i--)
-		if (theirs >= msstab[i])
+	for (i = MSSTAB_LEN - 1; i > 0; i--)
+		if (theirs >= tab[i])
 			break;
 	if (o.ts_ok) {
 		/* Our TSval, its low bits the options (rounded down so that
@@ -210,15 +226,16 @@ void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 		o.ws_ok = 0;
 		o.sack_ok = 0;
 	}
-	iss = cookie_make(s, s->addr, l->lport, src, sport, ntohl(th->seq), (uint32_t)i);
-	send_synack(s, l, src, th, &o, iss, tsval);
+	iss = cookie_make(s, &rx->dst, l->lport, &rx->src, sport, ntohl(th->seq), (uint32_t)i);
+	send_synack(s, l, rx, th, &o, iss, tsval);
 	l->cookie_sent_ms = now_ms(s);
 	stack_count(s, AX_C_tcp_syncookies_sent);
 }
 
-int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const struct tcp_hdr *th,
+int tcp_syncookie_ack(struct ax_stack *s, const struct ip_rx *rx, const struct tcp_hdr *th,
 		      const uint8_t *seg, size_t hlen, struct tcp_pcb **out)
 {
+	const struct ip_addr *src = &rx->src, *dst = &rx->dst;
 	struct tcp_table *t = s->tcp;
 	struct tcp_pcb *l, *pcb;
 	struct tcp_opts o, syn;
@@ -228,9 +245,9 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 
 	*out = NULL;
 	if ((th->flags & (TH_ACK | TH_SYN | TH_RST)) != TH_ACK ||
-	    t->syncookies == TCP_SYNCOOKIES_NEVER || dst != s->addr)
+	    t->syncookies == TCP_SYNCOOKIES_NEVER)
 		return 0;
-	l = tcp_select_listener(s, dport, src, sport);
+	l = tcp_select_listener(s, dst, dport, src, sport);
 	/* Only a listener that sent cookies lately hashes ACKs (as Linux's
 	 * tcp_synq_no_recent_overflow): any other ACK gets its RST without
 	 * the work. */
@@ -244,7 +261,7 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 	}
 	/* What the SYN said, as far as the cookie remembers. */
 	memset(&syn, 0, sizeof(syn));
-	syn.mss = msstab[idx];
+	syn.mss = msstab_of(src)[idx];
 	if (o.ts_ok) {
 		uint32_t bits = o.tsecr & ((1u << TS_BITS) - 1);
 
@@ -260,7 +277,7 @@ int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const stru
 			syn.ws = (uint8_t)(bits & TS_WSCALE_MASK);
 		}
 	}
-	pcb = tcp_pcb_new(s, src, dport, sport);
+	pcb = tcp_pcb_new(s, dst, src, dport, sport);
 	if (!pcb) {
 		stack_count(s, AX_C_tcp_no_memory);
 		return 1; /* the peer sends again */

@@ -93,7 +93,8 @@ int tcp_parse_opts(const uint8_t *hdr, size_t hlen, int syn, struct tcp_opts *o)
 /* Apply the options of a SYN (or SYN-ACK) to a new connection. */
 static void take_syn_opts(struct tcp_pcb *pcb, const struct tcp_opts *o, int we_offered)
 {
-	uint16_t ours = (uint16_t)(pcb->pmtu - 40); /* the path's, RFC 1191 */
+	/* the path's, RFC 1191 (IPv6's header is 20 bytes more) */
+	uint16_t ours = (uint16_t)(pcb->pmtu - tcp_hdrs_len(&pcb->raddr));
 	uint16_t theirs = o->mss ? o->mss : 536; /* RFC 9293 3.7.1 */
 
 	if (pcb->user_mss && pcb->user_mss < ours)
@@ -306,26 +307,27 @@ static void on_established(struct tcp_pcb *pcb)
  * with neither SYN nor ACK is dropped (RFC 9293: it "must have an ACK";
  * Linux drops it too). No connection is made and nobody is asked.
  */
-static void listen_reject_nonsyn(struct ax_stack *s, uint32_t src, const struct tcp_hdr *th)
+static void listen_reject_nonsyn(struct ax_stack *s, const struct ip_rx *rx,
+				 const struct tcp_hdr *th)
 {
 	if (th->flags & TH_RST)
 		return;
 	if (th->flags & TH_ACK)
-		tcp_reset_noconn(s, src, s->addr, th, 0);
+		tcp_reset_noconn(s, &rx->src, &rx->dst, th, 0);
 }
 
-static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
+static void listen_input(struct ax_stack *s, struct tcp_pcb *l, const struct ip_rx *rx,
 			 const struct tcp_hdr *th, const uint8_t *seg, size_t hlen)
 {
 	struct tcp_opts o;
 	struct tcp_pcb *pcb;
 
 	if ((th->flags & (TH_SYN | TH_ACK | TH_RST)) != TH_SYN) {
-		listen_reject_nonsyn(s, src, th);
+		listen_reject_nonsyn(s, rx, th);
 		return;
 	}
 	if (tcp_syncookie_wanted(s, l)) {
-		tcp_syncookie_syn(s, l, src, th, seg, hlen);
+		tcp_syncookie_syn(s, l, rx, th, seg, hlen);
 		return;
 	}
 	if (l->pending >= l->backlog) {
@@ -350,7 +352,7 @@ static void listen_input(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
 		stack_count(s, AX_C_tcp_bad_opts);
 		return;
 	}
-	pcb = tcp_pcb_new(s, src, l->lport, ntohs(th->sport));
+	pcb = tcp_pcb_new(s, &rx->dst, &rx->src, l->lport, ntohs(th->sport));
 	if (!pcb) {
 		stack_count(s, AX_C_tcp_no_memory);
 		return;
@@ -397,7 +399,7 @@ static void syn_sent_input(struct tcp_pcb *pcb, const struct tcp_hdr *th,
 
 	if ((th->flags & TH_ACK) && (SEQ_LEQ(ack, pcb->iss) || SEQ_GT(ack, pcb->snd_max))) {
 		if (!(th->flags & TH_RST))
-			tcp_reset_reply(s, pcb->raddr, s->addr, th, 0);
+			tcp_reset_reply(s, &pcb->raddr, &pcb->laddr, th, 0);
 		return;
 	}
 	if (th->flags & TH_RST) {
@@ -638,19 +640,19 @@ static void fin_acked(struct tcp_pcb *pcb)
 	}
 }
 
-static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
-		  size_t len);
+static void input(struct ax_stack *s, const struct ip_rx *rx);
 
-void tcp_input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
-	       size_t len)
+void tcp_input(struct ax_stack *s, const struct ip_rx *rx)
 {
-	input(s, src, dst, seg, len);
+	input(s, rx);
 	tcp_reap(s);
 }
 
-static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
-		  size_t len)
+static void input(struct ax_stack *s, const struct ip_rx *rx)
 {
+	const struct ip_addr *src = &rx->src, *dst = &rx->dst;
+	const uint8_t *seg = rx->l4;
+	size_t len = rx->l4_len;
 	struct tcp_hdr th;
 	struct tcp_opts o;
 	struct tcp_pcb *pcb;
@@ -670,7 +672,7 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 		stack_count(s, AX_C_tcp_malformed);
 		return;
 	}
-	if (csum_l4(src, dst, IP_PROTO_TCP, seg, len) != 0) {
+	if (ip_l4_csum(src, dst, IP_PROTO_TCP, seg, len) != 0) {
 		stack_count(s, AX_C_tcp_bad_csum);
 		return;
 	}
@@ -685,13 +687,14 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	pcb = tcp_lookup(s, dst, ntohs(th.dport), src, ntohs(th.sport));
 	/* An ACK that returns a valid SYN cookie makes its connection here
 	 * (tcp_cookie.c), which takes it below as its handshake's ACK. */
-	if (!pcb && tcp_syncookie_ack(s, src, dst, &th, seg, hlen, &pcb) && !pcb)
+	if (!pcb && tcp_syncookie_ack(s, rx, &th, seg, hlen, &pcb) && !pcb)
 		return;
 	if (!pcb) {
-		struct tcp_pcb *l = tcp_select_listener(s, ntohs(th.dport), src, ntohs(th.sport));
+		struct tcp_pcb *l =
+			tcp_select_listener(s, dst, ntohs(th.dport), src, ntohs(th.sport));
 
 		if (l) {
-			listen_input(s, l, src, &th, seg, hlen);
+			listen_input(s, l, rx, &th, seg, hlen);
 		} else {
 			stack_count(s, AX_C_tcp_no_port);
 			tcp_reset_noconn(s, src, dst, &th, datalen);
@@ -734,14 +737,15 @@ static void input(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 	 * the listener takes the SYN; otherwise it is an old duplicate and
 	 * the checks below answer it with an ACK. */
 	if (pcb->state == TCP_TIME_WAIT && (th.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
-		struct tcp_pcb *l = tcp_select_listener(s, ntohs(th.dport), src, ntohs(th.sport));
+		struct tcp_pcb *l =
+			tcp_select_listener(s, dst, ntohs(th.dport), src, ntohs(th.sport));
 		int newer = pcb->ts_ok && o.ts_ok ? (int32_t)(o.tsval - pcb->ts_recent) > 0
 						  : SEQ_GT(seq, pcb->rcv_nxt);
 
 		if (newer && l) {
 			stack_count(s, AX_C_tcp_time_wait_reused);
 			tcp_pcb_free(pcb, 0);
-			listen_input(s, l, src, &th, seg, hlen);
+			listen_input(s, l, rx, &th, seg, hlen);
 			return;
 		}
 	}

@@ -86,7 +86,16 @@ static void fill(const struct tcp_pcb *pcb, struct tcp_info *i)
 	/* Linux says 0x7fffffff (TCP_INFINITE_SSTHRESH) for "none yet". */
 	i->tcpi_snd_ssthresh = pcb->ssthresh == UINT32_MAX ? 0x7fffffffu : pcb->ssthresh / mss;
 	i->tcpi_snd_cwnd = pcb->cwnd / mss;
-	i->tcpi_advmss = tcp_adv_mss(pcb);
+	/* For the peer's family; without a peer (a listener, a socket not
+	 * connected yet) the bound address's, IPv4's when unbound (:: is all
+	 * zero: nothing known yet, as before IPv6 came). */
+	{
+		const struct ip_addr *fam = &pcb->raddr;
+
+		if (ip_addr_eq(fam, &ip_addr_any6))
+			fam = ip_addr_eq(&pcb->laddr, &ip_addr_any6) ? &ip_addr_any4 : &pcb->laddr;
+		i->tcpi_advmss = tcp_adv_mss(pcb, fam);
+	}
 	i->tcpi_reordering = 3; /* RFC 5681's duplicate ACK threshold */
 	i->tcpi_rcv_space = pcb->rcvq_space;
 	i->tcpi_total_retrans = (uint32_t)pcb->retransmits;

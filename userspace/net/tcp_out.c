@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "csum.h"
-#include "ipv4.h"
+#include "ip.h"
 #include "proto.h"
 #include "stack.h"
 #include "tcp_priv.h"
@@ -86,7 +86,7 @@ static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags, uint32_t 
 	/* In a SYN-ACK, only what the peer offered (RFC 7323 1.3, 2.2;
 	 * RFC 2018 2). */
 	if (flags & TH_SYN)
-		n = tcp_put_syn_opts(o, tcp_adv_mss(pcb),
+		n = tcp_put_syn_opts(o, tcp_adv_mss(pcb, &pcb->raddr),
 				     pcb->state == TCP_SYN_SENT || pcb->sack_ok,
 				     pcb->state == TCP_SYN_SENT || pcb->ws_ok);
 	if (pcb->ts_ok || (flags & TH_SYN && pcb->state == TCP_SYN_SENT))
@@ -98,7 +98,8 @@ static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags, uint32_t 
 	 * data always do. */
 	if (pcb->sack_ok && pcb->n_ooo && !(flags & TH_SYN)) {
 		unsigned int i, nb = pcb->n_ooo;
-		size_t max = pcb->pmtu - 40u > len ? pcb->pmtu - 40u - len : 0;
+		size_t hdrs = tcp_hdrs_len(&pcb->raddr);
+		size_t max = pcb->pmtu - hdrs > len ? pcb->pmtu - hdrs - len : 0;
 		unsigned int room;
 
 		if (max > 40)
@@ -130,7 +131,7 @@ static size_t put_opts(struct tcp_pcb *pcb, uint8_t *o, uint8_t flags, uint32_t 
 static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32_t len)
 {
 	struct ax_stack *s = pcb->s;
-	struct ipv4_tx tx;
+	struct ip_tx tx;
 	struct tcp_hdr th;
 	uint8_t opts[40];
 	size_t cap, olen, hlen;
@@ -140,11 +141,11 @@ static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32
 
 	olen = put_opts(pcb, opts, flags, len);
 	hlen = sizeof(th) + olen;
-	buf = ipv4_tx_begin(s, pcb->raddr, IP_PROTO_TCP, &tx, &cap, &err);
+	buf = ip_tx_begin(s, &pcb->laddr, &pcb->raddr, IP_PROTO_TCP, &tx, &cap, &err);
 	if (!buf)
 		return err;
 	if (hlen + len > cap) {
-		ipv4_tx_abort(s, &tx);
+		ip_tx_abort(s, &tx);
 		return -EMSGSIZE;
 	}
 	win = (flags & TH_SYN) ? tcp_rcv_space(pcb) : tcp_rcv_window(pcb);
@@ -173,7 +174,7 @@ static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32
 	memcpy(buf + sizeof(th), opts, olen);
 	if (len)
 		ring_read_at(&pcb->snd, seq, buf + hlen, len);
-	th.csum = csum_l4(s->addr, pcb->raddr, IP_PROTO_TCP, buf, hlen + len);
+	th.csum = ip_l4_csum(&tx.src, &pcb->raddr, IP_PROTO_TCP, buf, hlen + len);
 	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
 	stack_count(s, AX_C_tcp_tx);
 	pcb->segs_out++;
@@ -183,7 +184,7 @@ static int send_segment(struct tcp_pcb *pcb, uint32_t seq, uint8_t flags, uint32
 		pcb->unacked_segs = 0;
 		timer_cancel(&s->tcp->wheel, &pcb->dack_t);
 	}
-	return ipv4_tx_commit(s, &tx, hlen + len);
+	return ip_tx_commit(s, &tx, hlen + len);
 }
 
 int tcp_send_ack(struct tcp_pcb *pcb)
@@ -213,19 +214,19 @@ void tcp_send_rst(struct tcp_pcb *pcb)
 	stack_count(pcb->s, AX_C_tcp_rst_tx);
 }
 
-int tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
+int tcp_reset_reply(struct ax_stack *s, const struct ip_addr *src, const struct ip_addr *dst,
 		    const struct tcp_hdr *in, size_t datalen)
 {
-	struct ipv4_tx tx;
+	struct ip_tx tx;
 	struct tcp_hdr th;
 	size_t cap;
 	int err;
 	uint8_t *buf;
 
-	(void)dst;
 	if (in->flags & TH_RST)
 		return -EINVAL;
-	buf = ipv4_tx_begin(s, src, IP_PROTO_TCP, &tx, &cap, &err);
+	/* From the address the segment came to. */
+	buf = ip_tx_begin(s, dst, src, IP_PROTO_TCP, &tx, &cap, &err);
 	if (!buf)
 		return err;
 	memset(&th, 0, sizeof(th));
@@ -243,11 +244,11 @@ int tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
 		th.flags = TH_RST | TH_ACK;
 	}
 	memcpy(buf, &th, sizeof(th));
-	th.csum = csum_l4(s->addr, src, IP_PROTO_TCP, buf, sizeof(th));
+	th.csum = ip_l4_csum(&tx.src, src, IP_PROTO_TCP, buf, sizeof(th));
 	memcpy(buf + offsetof(struct tcp_hdr, csum), &th.csum, 2);
 	stack_count(s, AX_C_tcp_tx);
 	stack_count(s, AX_C_tcp_rst_tx);
-	return ipv4_tx_commit(s, &tx, sizeof(th));
+	return ip_tx_commit(s, &tx, sizeof(th));
 }
 
 /* Refill a bucket of burst RSTs at rate a second; 1 when it holds one. */
@@ -268,8 +269,8 @@ static int rst_bucket_ok(struct tcp_rst_bucket *b, uint64_t now_ms, uint32_t rat
 	return b->tokens >= 1000;
 }
 
-void tcp_reset_noconn(struct ax_stack *s, uint32_t src, uint32_t dst,
-		      const struct tcp_hdr *in, size_t datalen)
+void tcp_reset_noconn(struct ax_stack *s, const struct ip_addr *src,
+		      const struct ip_addr *dst, const struct tcp_hdr *in, size_t datalen)
 {
 	struct tcp_table *t = s->tcp;
 	uint64_t now_ms = s->now_ns / 1000000u;
@@ -280,8 +281,8 @@ void tcp_reset_noconn(struct ax_stack *s, uint32_t src, uint32_t dst,
 	if (in->flags & TH_RST)
 		return;
 	b = &t->rst_src[tcp_source_slot(t, src, AX_TCP_RST_SOURCES)];
-	if (b->addr != src) {
-		b->addr = src;
+	if (!ip_addr_eq(&b->addr, src)) {
+		b->addr = *src;
 		b->tokens = (uint64_t)AX_TCP_RST_SRC_BURST * 1000;
 		b->last_ms = now_ms;
 	}

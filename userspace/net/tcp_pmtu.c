@@ -27,11 +27,12 @@ static void resend_in_flight(struct tcp_pcb *pcb)
 	tcp_output(pcb);
 }
 
-int tcp_icmp_frag_needed(struct ax_stack *s, uint32_t raddr, uint16_t lport,
-			 uint16_t rport, uint32_t seq, uint16_t mtu)
+int tcp_icmp_frag_needed(struct ax_stack *s, const struct ip_addr *laddr,
+			 const struct ip_addr *raddr, uint16_t lport, uint16_t rport,
+			 uint32_t seq, uint32_t mtu)
 {
-	struct tcp_pcb *pcb = tcp_lookup(s, s->addr, lport, raddr, rport);
-	uint32_t mss;
+	struct tcp_pcb *pcb = tcp_lookup(s, laddr, lport, raddr, rport);
+	uint32_t mss, floor = ip_addr_is_v4(raddr) ? AX_PMTU_MIN : AX_PMTU_MIN6;
 
 	/* RFC 5927 4.1/5.2: the quote must name a connection of ours and
 	 * a byte we sent and the peer has not acknowledged; anything else
@@ -41,19 +42,20 @@ int tcp_icmp_frag_needed(struct ax_stack *s, uint32_t raddr, uint16_t lport,
 	if (!pcb || pcb->state == TCP_TIME_WAIT || pcb->state == TCP_CLOSED || !mtu ||
 	    SEQ_LT(seq, pcb->snd_una) || SEQ_GEQ(seq, pcb->snd_max))
 		return -EINVAL;
-	/* Never below the floor (Linux clamps at min_pmtu too). */
-	if (mtu < AX_PMTU_MIN)
-		mtu = AX_PMTU_MIN;
+	/* Never below the floor (Linux clamps at min_pmtu too; IPv6's is
+	 * 1280, RFC 8201 4: a smaller one is a forgery or a broken link). */
+	if (mtu < floor)
+		mtu = floor;
 	/* RFC 1191 6.3: only ever lowered by a message; a larger MTU, or
 	 * another copy for the same burst, changes nothing. */
 	if (mtu >= pcb->pmtu)
 		return 0;
-	pcb->pmtu = mtu;
-	pmtu_set(s, raddr, mtu);
+	pcb->pmtu = (uint16_t)mtu;
+	pmtu_set(s, raddr, (uint16_t)mtu);
 	stack_count(s, AX_C_tcp_pmtu_lowered);
 	/* The MSS follows (RFC 1191 6.4), never above what the peer asked
 	 * for; before the handshake is done, take_syn_opts reads pmtu. */
-	mss = mtu - 40u - (pcb->ts_ok ? 12u : 0u);
+	mss = mtu - tcp_hdrs_len(raddr) - (pcb->ts_ok ? 12u : 0u);
 	if (mss >= pcb->mss)
 		return 1;
 	pcb->mss = (uint16_t)mss;

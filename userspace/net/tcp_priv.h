@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "ip.h"
 #include "opt.h"
 #include "ring.h"
 #include "tcp_cc.h"
@@ -83,12 +84,15 @@ enum {
 	TF_USER_UTO = 1 << 16,   /* the user timeout was set (tcp_inherit) */
 	TF_CORK = 1 << 17,       /* TCP_CORK: partial segments wait */
 	TF_CORK_PUSH = 1 << 18,  /* one output lets them go (Linux TCP_NAGLE_PUSH) */
+	TF_V6ONLY = 1 << 19,     /* listener on :: taking IPv6 only (TCP_LISTEN_V6ONLY) */
 };
 
 struct tcp_pcb {
 	struct tcp_pcb *hnext, **hpprev; /* hash chain (or listener list) */
 	struct ax_stack *s;
-	uint32_t laddr, raddr;           /* network order */
+	/* Either family (IPv4 as ::ffff:a.b.c.d). A listener's laddr is
+	 * what it is bound to (:: or ::ffff:0.0.0.0 for any). */
+	struct ip_addr laddr, raddr;
 	uint16_t lport, rport;           /* host order */
 	enum tcp_state state;
 	uint32_t flags;
@@ -228,11 +232,19 @@ static inline int tcp_is_cwnd_limited(const struct tcp_pcb *pcb)
 
 /* tcp.c */
 struct tcp_table *tcp_tab(struct ax_stack *s);
-struct tcp_pcb *tcp_lookup(struct ax_stack *s, uint32_t laddr, uint16_t lport,
-			   uint32_t raddr, uint16_t rport);
+struct tcp_pcb *tcp_lookup(struct ax_stack *s, const struct ip_addr *laddr, uint16_t lport,
+			   const struct ip_addr *raddr, uint16_t rport);
 struct tcp_pcb *tcp_lookup_listener(struct ax_stack *s, uint16_t lport);
-struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, uint32_t raddr, uint16_t lport,
-			    uint16_t rport);
+struct tcp_pcb *tcp_pcb_new(struct ax_stack *s, const struct ip_addr *laddr,
+			    const struct ip_addr *raddr, uint16_t lport, uint16_t rport);
+/* SipHash-2-4 of n 64-bit words, for keys holding 16-byte addresses. */
+uint64_t tcp_siphash(const uint64_t key[2], const uint64_t *m, unsigned int n);
+/* Bytes of IP and TCP header in front of each segment's payload (no
+ * options): 40 over IPv4, 60 over IPv6 (RFC 8200: a 40-byte header). */
+static inline uint16_t tcp_hdrs_len(const struct ip_addr *raddr)
+{
+	return ip_addr_is_v4(raddr) ? 40 : 60;
+}
 /* Unhash, cancel timers, tell the application (closed, err) unless it let
  * go, and mark it TF_DEAD with state CLOSED. Its memory is released by
  * tcp_reap() once the current input or timer tick is over, so code up the
@@ -285,14 +297,14 @@ void tcp_in_take_held(struct tcp_pcb *pcb, const uint8_t *data, uint32_t len, in
 int tcp_syncookie_wanted(struct ax_stack *s, struct tcp_pcb *l);
 /* Answer a SYN with a cookie SYN-ACK (after the admitter's check()),
  * keeping nothing. */
-void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, uint32_t src,
+void tcp_syncookie_syn(struct ax_stack *s, struct tcp_pcb *l, const struct ip_rx *rx,
 		       const struct tcp_hdr *th, const uint8_t *seg, size_t hlen);
 /* A segment that found no connection: 0 when it is no cookie's ACK (go on
  * as before); 1 when it returned a valid cookie: *out is then the new
  * connection, to take this segment as its handshake's ACK (or, waiting
  * for the admitter, to hold its data: tcp_syncookie_hold), or NULL when
  * nothing more is to be done with it (denied, no memory). */
-int tcp_syncookie_ack(struct ax_stack *s, uint32_t src, uint32_t dst, const struct tcp_hdr *th,
+int tcp_syncookie_ack(struct ax_stack *s, const struct ip_rx *rx, const struct tcp_hdr *th,
 		      const uint8_t *seg, size_t hlen, struct tcp_pcb **out);
 /* A segment for a cookie connection whose admission is pending: its
  * in-order data (and FIN) kept unacknowledged, bounded (tcp_cookie.c). */
@@ -311,18 +323,19 @@ int tcp_send_syn(struct tcp_pcb *pcb);  /* SYN or SYN-ACK, by state */
 /* Resend one segment's worth from snd_una. */
 void tcp_retransmit_first(struct tcp_pcb *pcb);
 void tcp_send_rst(struct tcp_pcb *pcb);
-/* RST in answer to a segment with no connection (RFC 9293 3.10.7.1).
- * 0 when it left (or waits for ARP), else -errno. */
-int tcp_reset_reply(struct ax_stack *s, uint32_t src, uint32_t dst,
+/* RST in answer to a segment from src to dst (ours) with no connection
+ * (RFC 9293 3.10.7.1). 0 when it left (or waits for ARP), else -errno. */
+int tcp_reset_reply(struct ax_stack *s, const struct ip_addr *src, const struct ip_addr *dst,
 		    const struct tcp_hdr *th, size_t datalen);
 /* The same for a segment that no connection of ours has (a closed port,
  * an ACK to a listener), within the rate limits (opt.h AX_TCP_RST_*),
  * counted; never to a RST. Asks nobody (no admitter, no log). */
-void tcp_reset_noconn(struct ax_stack *s, uint32_t src, uint32_t dst,
-		      const struct tcp_hdr *th, size_t datalen);
+void tcp_reset_noconn(struct ax_stack *s, const struct ip_addr *src,
+		      const struct ip_addr *dst, const struct tcp_hdr *th, size_t datalen);
 /* tcp.c: the slot (0..n-1, n a power of two) of a remote address in a
  * table keyed by the stack's secret, so nobody can aim at one slot. */
-unsigned int tcp_source_slot(const struct tcp_table *t, uint32_t raddr, unsigned int n);
+unsigned int tcp_source_slot(const struct tcp_table *t, const struct ip_addr *raddr,
+			     unsigned int n);
 /* Window to advertise, in bytes, with receiver SWS avoidance. */
 uint32_t tcp_rcv_window(struct tcp_pcb *pcb);
 /* Free receive space the window may offer: the ring's, within rcv_buf. */
@@ -330,13 +343,15 @@ static inline uint32_t tcp_rcv_space(const struct tcp_pcb *pcb)
 {
 	return pcb->rcv_buf > pcb->rcv.len ? pcb->rcv_buf - pcb->rcv.len : 0;
 }
-/* tcp.c: the MSS we announce in a SYN (the interface's, or TCP_MAXSEG). */
-uint16_t tcp_adv_mss(const struct tcp_pcb *pcb);
+/* tcp.c: the MSS we announce in a SYN to raddr (the interface's MTU less
+ * the family's headers, or TCP_MAXSEG). */
+uint16_t tcp_adv_mss(const struct tcp_pcb *pcb, const struct ip_addr *raddr);
 /* tcp.c: a listener's settings passed on to a connection it makes. */
 void tcp_inherit(struct tcp_pcb *pcb, const struct tcp_pcb *l);
-/* The listener of port lport to take a SYN from raddr:rport (one of a
- * reuse-port group, by a keyed hash of the 4-tuple), NULL if none. */
-struct tcp_pcb *tcp_select_listener(struct ax_stack *s, uint16_t lport, uint32_t raddr,
-				    uint16_t rport);
+/* The listener to take a SYN from raddr:rport to laddr:lport (the best
+ * bound one, tcp_listen2; one of a reuse-port group by a keyed hash of
+ * the 4-tuple), NULL if none. */
+struct tcp_pcb *tcp_select_listener(struct ax_stack *s, const struct ip_addr *laddr,
+				    uint16_t lport, const struct ip_addr *raddr, uint16_t rport);
 
 #endif /* AX_TCP_PRIV_H */

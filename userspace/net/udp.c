@@ -12,7 +12,6 @@
 #include "csum.h"
 #include "icmp.h"
 #include "ip.h"
-#include "ipv4.h"
 #include "proto.h"
 #include "stack.h"
 
@@ -110,23 +109,35 @@ struct udp_pcb *udp_pcb_next(struct udp_pcb *prev)
  * reuse-port group shares by a hash of the 4-tuple (Linux
  * reuseport_select_sock), so one flow always reaches one socket.
  */
-struct udp_pcb *udp_lookup(struct ax_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+/* Does a socket bound to p->laddr take a datagram to laddr? :: both
+ * families (IPv6 only when v6only), ::ffff:0.0.0.0 IPv4, else that
+ * address. 2 for its very address, 1 for a wildcard, 0 no. */
+static int laddr_match(const struct udp_pcb *p, const struct ip_addr *laddr)
+{
+	if (ip_addr_eq(&p->laddr, &ip_addr_any6))
+		return !(p->v6only && ip_addr_is_v4(laddr));
+	if (ip_addr_eq(&p->laddr, &ip_addr_any4))
+		return ip_addr_is_v4(laddr);
+	return ip_addr_eq(&p->laddr, laddr) ? 2 : 0;
+}
+
+struct udp_pcb *udp_lookup(struct ax_stack *s, const struct ip_addr *laddr,
+			   const struct ip_addr *raddr, uint16_t rport, uint16_t lport)
 {
 	struct udp_pcb *p, *best = NULL;
 	int best_score = -1;
 	unsigned int ties = 0;
-	uint64_t h = mix64(udp_key(s) ^ raddr ^ ((uint64_t)rport << 32 | lport));
+	uint64_t h = mix64(udp_key(s) ^ ip_addr_hash(raddr) ^ ((uint64_t)rport << 32 | lport));
 
 	for (p = udp_pcb_first(s, lport); p; p = udp_pcb_next(p)) {
-		int score = 0;
+		int score = 0, m = laddr_match(p, laddr);
 
-		if (p->laddr) {
-			if (p->laddr != s->addr)
-				continue;
+		if (!m)
+			continue;
+		if (m == 2)
 			score += 1;
-		}
-		if (p->raddr) {
-			if (p->raddr != raddr || p->rport != rport)
+		if (!ip_addr_eq(&p->raddr, &ip_addr_any6)) {
+			if (!ip_addr_eq(&p->raddr, raddr) || p->rport != rport)
 				continue;
 			score += 4;
 		}
@@ -194,10 +205,10 @@ void udp_set_admit(struct ax_stack *s, udp_admit_fn fn, void *arg)
 	s->udp.admit_arg = arg;
 }
 
-void udp_deliver(struct ax_stack *s, uint32_t src, uint16_t sport, uint16_t dport,
-		 const uint8_t *data, size_t len)
+void udp_deliver(struct ax_stack *s, const struct ip_addr *src, uint16_t sport,
+		 const struct ip_addr *dst, uint16_t dport, const uint8_t *data, size_t len)
 {
-	struct udp_pcb *p = dport ? udp_lookup(s, src, sport, dport) : NULL;
+	struct udp_pcb *p = dport ? udp_lookup(s, dst, src, sport, dport) : NULL;
 
 	if (!p) {
 		stack_count(s, AX_C_udp_no_port);
@@ -213,23 +224,14 @@ void udp_deliver(struct ax_stack *s, uint32_t src, uint16_t sport, uint16_t dpor
  * a port unreachable; ip_send_error() keeps the rules (never about a
  * broadcast, ...) and the rate limits (a spoofed flood must not turn us
  * into a reflector). */
-static void port_unreach(struct ax_stack *s, uint32_t src, uint32_t dst, const uint8_t *ip,
-			 size_t hlen, size_t iplen, int l2_bcast)
+static void port_unreach(struct ax_stack *s, const struct ip_rx *in, size_t iplen)
 {
-	struct ip_rx rx = {
-		.src = ip_addr_v4(src),
-		.dst = ip_addr_v4(dst),
-		.net = ip,
-		.net_len = iplen,
-		.l4 = ip + hlen,
-		.l4_len = iplen - hlen,
-		.family = 4,
-		.proto = IP_PROTO_UDP,
-		.ttl = ip[8],
-		.l2_mcast = (uint8_t)l2_bcast,
-	};
-	int err = ip_send_error(s, &rx, IP_ERR_PORT_UNREACH, 0);
+	struct ip_rx rx = *in;
+	int err;
 
+	/* The quote: the IP header and the datagram, not what padded it. */
+	rx.net_len = iplen;
+	err = ip_send_error(s, &rx, IP_ERR_PORT_UNREACH, 0);
 	if (err == 0)
 		stack_count(s, AX_C_udp_unreach_tx);
 	else if (err == -EAGAIN)
@@ -264,15 +266,21 @@ static int unreach_errno(uint8_t code)
 	}
 }
 
-int udp_icmp_unreach(struct ax_stack *s, uint32_t raddr, uint16_t lport, uint16_t rport,
-		     uint8_t code)
+int udp_icmp_unreach(struct ax_stack *s, const struct ip_addr *laddr,
+		     const struct ip_addr *raddr, uint16_t lport, uint16_t rport, uint8_t code)
 {
-	struct udp_pcb *p = udp_lookup(s, raddr, rport, lport);
-	int err = unreach_errno(code);
+	return udp_icmp_error(s, laddr, raddr, lport, rport, unreach_errno(code));
+}
 
-	/* Linux (__udp4_lib_err): without IP_RECVERR only a hard error on a
-	 * connected socket is reported; its peer must be the quoted one. */
-	if (!p || !p->raddr || !err || !p->err)
+int udp_icmp_error(struct ax_stack *s, const struct ip_addr *laddr,
+		   const struct ip_addr *raddr, uint16_t lport, uint16_t rport, int err)
+{
+	struct udp_pcb *p = udp_lookup(s, laddr, raddr, rport, lport);
+
+	/* Linux (__udp4_lib_err, __udp6_lib_err): without IP_RECVERR only a
+	 * hard error on a connected socket is reported; its peer must be
+	 * the quoted one. */
+	if (!p || ip_addr_eq(&p->raddr, &ip_addr_any6) || !err || !p->err)
 		return 0;
 	stack_count(s, AX_C_udp_icmp_err);
 	p->err(p->arg, err);
@@ -281,17 +289,15 @@ int udp_icmp_unreach(struct ax_stack *s, uint32_t raddr, uint16_t lport, uint16_
 
 /* --- input and output ---------------------------------------------------------- */
 
-void udp_input(struct ax_stack *s, const uint8_t *ip, size_t hlen, size_t len)
+void udp_input(struct ax_stack *s, const struct ip_rx *rx)
 {
-	const uint8_t *seg = ip + hlen;
+	const struct ip_addr *src = &rx->src, *dst = &rx->dst;
+	const uint8_t *seg = rx->l4;
+	size_t len = rx->l4_len, ulen;
 	struct udp_hdr h;
 	struct udp_pcb *p;
-	uint32_t src, dst;
-	size_t ulen;
 	uint16_t sport, dport;
 
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
 	stack_count(s, AX_C_udp_rx);
 	if (len < sizeof(h)) {
 		stack_count(s, AX_C_udp_malformed);
@@ -305,8 +311,10 @@ void udp_input(struct ax_stack *s, const uint8_t *ip, size_t hlen, size_t len)
 		stack_count(s, AX_C_udp_malformed);
 		return;
 	}
-	/* A zero checksum means none was computed (IPv4 only). */
-	if (h.csum && csum_l4(src, dst, IP_PROTO_UDP, seg, ulen) != 0) {
+	/* A zero checksum means none was computed: IPv4 only; over IPv6
+	 * the checksum is mandatory (RFC 8200 8.1: such a datagram is
+	 * discarded). */
+	if ((h.csum || rx->family == 6) && ip_l4_csum(src, dst, IP_PROTO_UDP, seg, ulen) != 0) {
 		stack_count(s, AX_C_udp_bad_csum);
 		return;
 	}
@@ -314,10 +322,10 @@ void udp_input(struct ax_stack *s, const uint8_t *ip, size_t hlen, size_t len)
 	dport = ntohs(h.dport);
 	/* RFC 768: source port 0 means "no reply expected", a legal port
 	 * the kernel delivers too; udp_sendto() refuses it as a destination. */
-	p = dport ? udp_lookup(s, src, sport, dport) : NULL;
+	p = dport ? udp_lookup(s, dst, src, sport, dport) : NULL;
 	if (!p) {
 		stack_count(s, AX_C_udp_no_port);
-		port_unreach(s, src, dst, ip, hlen, hlen + ulen, 0);
+		port_unreach(s, rx, (size_t)(seg - rx->net) + ulen);
 		return;
 	}
 	if (s->udp.admit &&
@@ -328,10 +336,10 @@ void udp_input(struct ax_stack *s, const uint8_t *ip, size_t hlen, size_t len)
 	p->recv(p->arg, src, sport, dport, seg + sizeof(h), ulen - sizeof(h));
 }
 
-int udp_sendto(struct ax_stack *s, uint32_t dst, uint16_t sport, uint16_t dport,
-	       const void *data, size_t len)
+int udp_sendto(struct ax_stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+	       uint16_t sport, uint16_t dport, const void *data, size_t len)
 {
-	struct ipv4_tx tx;
+	struct ip_tx tx;
 	struct udp_hdr h;
 	size_t cap;
 	uint16_t c;
@@ -341,11 +349,11 @@ int udp_sendto(struct ax_stack *s, uint32_t dst, uint16_t sport, uint16_t dport,
 	/* As Linux's udp_sendmsg: no datagram to port 0. */
 	if (dport == 0)
 		return -EINVAL;
-	buf = ipv4_tx_begin(s, dst, IP_PROTO_UDP, &tx, &cap, &err);
+	buf = ip_tx_begin(s, src, dst, IP_PROTO_UDP, &tx, &cap, &err);
 	if (!buf)
 		return err;
 	if (sizeof(h) + len > cap) {
-		ipv4_tx_abort(s, &tx);
+		ip_tx_abort(s, &tx);
 		return -EMSGSIZE;
 	}
 	h.sport = htons(sport);
@@ -355,32 +363,41 @@ int udp_sendto(struct ax_stack *s, uint32_t dst, uint16_t sport, uint16_t dport,
 	memcpy(buf, &h, sizeof(h));
 	if (len)
 		memcpy(buf + sizeof(h), data, len);
-	c = csum_l4(s->addr, dst, IP_PROTO_UDP, buf, sizeof(h) + len);
+	c = ip_l4_csum(&tx.src, dst, IP_PROTO_UDP, buf, sizeof(h) + len);
 	if (c == 0)
 		c = 0xffff; /* RFC 768: a computed zero is sent as all ones */
 	memcpy(buf + offsetof(struct udp_hdr, csum), &c, 2);
 	stack_count(s, AX_C_udp_tx);
-	return ipv4_tx_commit(s, &tx, sizeof(h) + len);
+	return ip_tx_commit(s, &tx, sizeof(h) + len);
 }
 
-int udp_send(struct ax_stack *s, struct udp_pcb *pcb, uint32_t dst, uint16_t dport,
-	     const void *data, size_t len)
+int udp_send(struct ax_stack *s, struct udp_pcb *pcb, const struct ip_addr *dst,
+	     uint16_t dport, const void *data, size_t len)
 {
+	struct ip_addr src;
 	int r;
 
 	if (dport == 0)
 		return -EINVAL;
 	/* The MTU check before the admitter: a datagram that can never
 	 * leave must not open a flow. */
-	if (len + sizeof(struct udp_hdr) + 20 > s->netif->mtu)
+	if (len + sizeof(struct udp_hdr) + (ip_addr_is_v4(dst) ? 20 : 40) > s->netif->mtu)
 		return -EMSGSIZE;
+	/* The source now: the admitter sees the flow as it will leave. */
+	if (!ip_addr_is_any(&pcb->laddr)) {
+		if (ip_addr_family(&pcb->laddr) != ip_addr_family(dst))
+			return -EINVAL;
+		src = pcb->laddr;
+	} else if (stack_src_select(s, dst, &src) < 0) {
+		return -EADDRNOTAVAIL;
+	}
 	if (s->udp.admit) {
-		r = s->udp.admit(s->udp.admit_arg, 0, pcb->owner, dst, dport, s->addr, pcb->lport,
+		r = s->udp.admit(s->udp.admit_arg, 0, pcb->owner, dst, dport, &src, pcb->lport,
 				 data, len);
 		if (r < 0)
 			return r;
 		if (r != 1)
 			return 0; /* held for its commit (or dropped) */
 	}
-	return udp_sendto(s, dst, pcb->lport, dport, data, len);
+	return udp_sendto(s, &src, dst, pcb->lport, dport, data, len);
 }
