@@ -26,11 +26,13 @@ cd "$(dirname "$0")/../.." || exit 1
 
 median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 
-# iperf ADDR [ARGS...]: one iperf3 run from the host to ADDR:5201, the
-# receiver's Gbit/s.
+# iperf ADDR [ARGS...]: one iperf3 run from the host to ADDR:5201 (once
+# the guest's server listens again), the receiver's Gbit/s.
 iperf() {
 	local addr=$1 out
 	shift
+	vm_iperf3_listening "$SERVER" $((RUNS_DONE + 1)) || fail "the guest's iperf3 -s does not listen again"
+	RUNS_DONE=$((RUNS_DONE + 1))
 	out=$(ip netns exec "$NS_A" timeout $((SECS + 60)) iperf3 -c "$addr" -p 5201 -t "$SECS" -J "$@") ||
 		{ echo "$out" | tail -5 >&2; fail "iperf3 -c $addr $*"; }
 	echo "$out" | /usr/bin/python3 -c 'import json, sys
@@ -46,8 +48,8 @@ server() {
 	local name=$1
 	shift
 	vm_ok "bg $name $*"
-	vm_cmd "for i in \$(seq 100); do grep -q 'Server listening' /tmp/$name.out && exit 0; sleep 0.1; done;
-		cat /tmp/$name.out; exit 1"
+	SERVER=$name RUNS_DONE=0
+	vm_iperf3_listening "$name" 1
 }
 stop_server() { vm_ok "kill \$(cat /tmp/$1.pid)"; vm_bg_wait "$1" 10; }
 
@@ -56,8 +58,8 @@ stop_server() { vm_ok "kill \$(cat /tmp/$1.pid)"; vm_bg_wait "$1" 10; }
 measure() {
 	local stack=$1 addr=$2 fam=${3:-} in=() out=()
 	for _ in $(seq "$RUNS"); do
-		in+=("$(iperf "$addr")")
-		out+=("$(iperf "$addr" -R)")
+		iperf "$addr" >"$VM_DIR/fig" && in+=("$(cat "$VM_DIR/fig")")
+		iperf "$addr" -R >"$VM_DIR/fig" && out+=("$(cat "$VM_DIR/fig")")
 	done
 	for v in "${in[@]}" "${out[@]}"; do
 		[[ "$v" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "a run failed (got '$v')"
@@ -103,7 +105,12 @@ server k iperf3 -s -B "$AXNET_IP" -p 5201 --forceflush || { echo "$VM_OUT"; fail
 measure kernel "$AXNET_IP"
 stop_server k
 if [ "$VM_IPV6" = on ]; then
-	vm_ok "echo 0 >/proc/sys/net/ipv6/conf/eth0/disable_ipv6; ip addr add $AXNET6_IP/64 dev eth0 nodad"
+	vm_ok "echo 0 >/proc/sys/net/ipv6/conf/eth0/dad_transmits; echo 0 >/proc/sys/net/ipv6/conf/eth0/disable_ipv6; ip addr add $AXNET6_IP/64 dev eth0"
+	# Until the kernel's address is usable (not tentative: flag 0x40 in
+	# /proc/net/if_inet6), at most 10 s.
+	hex=$(/usr/bin/python3 -c 'import ipaddress, sys; print(ipaddress.IPv6Address(sys.argv[1]).packed.hex())' "$AXNET6_IP")
+	vm_cmd "for i in \$(seq 100); do f=\$(grep '^$hex ' /proc/net/if_inet6 | cut -d' ' -f5);
+		case \"\$f\" in ''|[4567cdef]?) sleep 0.1 ;; *) exit 0 ;; esac; done; cat /proc/net/if_inet6; exit 1" || { echo "$VM_OUT"; fail "the guest kernel's $AXNET6_IP is not usable"; }
 	server k6 iperf3 -s -B "$AXNET6_IP" -p 5201 --forceflush ||
 		{ echo "$VM_OUT"; fail "iperf3 -s on the guest kernel's IPv6 did not start"; }
 	measure kernel "$AXNET6_IP" 6

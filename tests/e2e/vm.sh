@@ -155,6 +155,15 @@ vm_bg_wait() {
 	return "$(vm_line "AXVM: bg $1 rc=" | tail -1)"
 }
 
+# vm_iperf3_listening NAME N: until the guest's `bg NAME iperf3 -s
+# --forceflush` has said "Server listening" N times (at most 10 s); 1 if
+# not. iperf3 -s closes its listener during a test and opens it again
+# after: a client that comes before that is refused.
+vm_iperf3_listening() {
+	vm_cmd "for i in \$(seq 100); do [ \$(grep -c 'Server listening' /tmp/$1.out) -ge $2 ] && exit 0;
+		sleep 0.1; done; cat /tmp/$1.out; exit 1"
+}
+
 # vm_dad_done ADDR...: until the guest's axnet has finished duplicate
 # address detection for each ADDR (not tentative; at most 10 s).
 vm_dad_done() {
