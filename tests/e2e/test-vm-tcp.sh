@@ -11,7 +11,7 @@
 #    host, RFC 864's pattern intact;
 #  - the same both ways over IPv6 when the guest's axnet takes IPv6;
 #  - stock iperf3 -s under `axnet exec` in the guest, the host's stock
-#    iperf3 -c against it, and -R: iperf3's JSON checked
+#    iperf3 -c against it, and -R (IPv6 too): iperf3's JSON checked
 #    (tests/tools/iperf3_check.py), the figures printed;
 #  - a policy pushed in the guest that denies the host: the host's next
 #    connection times out, and the guest's XDP counts every one of its
@@ -110,23 +110,29 @@ else
 fi
 
 # --- stock iperf3 under axnet exec in the guest ---------------------------------
-vm_ok "bg iperf axnet exec -- iperf3 -s -B $AXNET_IP -p 5201 --forceflush"
-n=0
-for dir in "" -R; do
-	n=$((n + 1))
-	vm_iperf3_listening iperf $n || { echo "$VM_OUT"; fail "iperf3 -s under axnet exec is not listening"; }
-	"${ONA[@]}" timeout 60 iperf3 -c "$AXNET_IP" -p 5201 -t 3 -J $dir >"$WORK/iperf.json" ||
-		{ cat "$WORK/iperf.json"; fail "iperf3 -c $dir against the guest"; }
-	out=$(/usr/bin/python3 tests/tools/iperf3_check.py "$WORK/iperf.json" tcp) ||
-		fail "iperf3 $dir: $out"
-	echo "$out"
-	pass "host iperf3 -c $dir -> iperf3 -s under axnet exec in the guest: $(/usr/bin/python3 -c '
+# iperf3_runs ADDR: iperf3 -s under axnet exec in the guest bound to ADDR,
+# the host's iperf3 -c against it, then -R; each run's JSON checked.
+iperf3_runs() {
+	local addr=$1 n=0 dir out
+	vm_ok "bg iperf axnet exec -- iperf3 -s -B $addr -p 5201 --forceflush"
+	for dir in "" -R; do
+		n=$((n + 1))
+		vm_iperf3_listening iperf $n || { echo "$VM_OUT"; fail "iperf3 -s under axnet exec is not listening"; }
+		"${ONA[@]}" timeout 60 iperf3 -c "$addr" -p 5201 -t 3 -J $dir >"$WORK/iperf.json" ||
+			{ cat "$WORK/iperf.json"; fail "iperf3 -c $addr $dir against the guest"; }
+		out=$(/usr/bin/python3 tests/tools/iperf3_check.py "$WORK/iperf.json" tcp) ||
+			fail "iperf3 $addr $dir: $out"
+		echo "$out"
+		pass "host iperf3 -c $addr $dir -> iperf3 -s under axnet exec in the guest: $(/usr/bin/python3 -c '
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]
 print("%.0f Mbit/s received" % (e["sum_received"]["bits_per_second"] / 1e6))' "$WORK/iperf.json")"
-done
-vm_ok "kill \$(cat /tmp/iperf.pid)"
-vm_bg_wait iperf 10
+	done
+	vm_ok "kill \$(cat /tmp/iperf.pid)"
+	vm_bg_wait iperf 10
+}
+iperf3_runs "$AXNET_IP"
+[ $TCP6 = 1 ] && iperf3_runs "$AXNET6_IP"
 
 # --- a policy pushed in the guest denies the host --------------------------------
 vm_ok "axnet stats --json"
