@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Benchmark: TCP goodput between the host's kernel and a QEMU guest (TCG,
-# or KVM with VM_ACCEL=kvm; 2 vCPUs, virtio-net over a multi-queue tap; tests/e2e/vm.sh), through
-# axnet in the guest next to the guest kernel's own TCP, in the same guest
-# on the same eth0 and address, one boot:
+# or KVM with VM_ACCEL=kvm; 2 vCPUs, virtio-net over a multi-queue tap;
+# tests/e2e/vm.sh), through axnet in the guest next to the guest kernel's
+# own TCP, in the same guest on the same eth0, one boot:
 #
 #   axnet:  stock iperf3 -s under `axnet exec` in the guest (axnet on eth0:
 #           native XDP, AF_XDP in the mode virtio_net gives), the host's
 #           stock iperf3 -c: host -> guest, and -R: guest -> host
+#   kernelxdp: the same iperf3 -s on the guest kernel's sockets, on a
+#           second address the kernel owns while axnet runs (XDP attached:
+#           XDP_PASS, and virtio_net without its receive offloads)
 #   kernel: the same iperf3 -s on the guest kernel's sockets, after axnet
-#           stopped (XDP detached) and the kernel took the address
+#           stopped (XDP detached) and the kernel took axnet's address
 #
 # Each figure is the median of RUNS iperf3 runs of SECS seconds (the
 # receiver's count). TCG emulates every guest instruction, so the figures
@@ -97,6 +100,17 @@ fi
 vm_ok "axnet stats --all | grep -E 'tcp_retransmits|dropped'"
 RETX=$(echo "$VM_OUT" | awk '$2 == "tcp_retransmits" { print $3 }')
 
+# --- the guest kernel's TCP beside axnet: a second address, XDP attached --------
+# XDP passes the kernel's frames (not axnet's address), and with an XDP
+# program on it virtio_net gives the kernel no large receive offload:
+# per frame the same path up to XDP as axnet's.
+KADDR="${P}.4"
+vm_ok "ip addr add $KADDR/24 dev eth0"
+server kx iperf3 -s -B "$KADDR" -p 5201 --forceflush || { echo "$VM_OUT"; fail "iperf3 -s did not start"; }
+measure kernelxdp "$KADDR"
+stop_server kx
+vm_ok "ip addr del $KADDR/24 dev eth0"
+
 # --- the guest kernel's own TCP, same eth0, same address, XDP detached ---------
 vm_ok "halt_axnet && ip link show eth0"
 echo "$VM_OUT" | grep -q xdp && fail "XDP still attached to the guest's eth0 after axnet stopped"
@@ -123,6 +137,9 @@ R_IN=$(ratio "$IN_axnet" "$IN_kernel")
 R_OUT=$(ratio "$OUT_axnet" "$OUT_kernel")
 echo "ratio axnet / guest kernel, host -> guest: $R_IN"
 echo "ratio axnet / guest kernel, guest -> host: $R_OUT"
+RX_IN=$(ratio "$IN_axnet" "$IN_kernelxdp")
+RX_OUT=$(ratio "$OUT_axnet" "$OUT_kernelxdp")
+echo "ratio axnet / guest kernel beside XDP, host -> guest: $RX_IN, guest -> host: $RX_OUT"
 echo "axnet retransmitted ${RETX:-0} segments; guest boot ${VM_BOOT_S} s; XDP $XDP_MODE, AF_XDP $XSK_MODE mode"
 v6=
 if [ "$VM_IPV6" = on ]; then
@@ -145,6 +162,8 @@ cat >"$BENCH_VM_JSON.tmp" <<EOF
     "axnet_host_to_guest_gbps": $IN_axnet, "axnet_guest_to_host_gbps": $OUT_axnet,
     "kernel_host_to_guest_gbps": $IN_kernel, "kernel_guest_to_host_gbps": $OUT_kernel,
     "ratio_host_to_guest": $R_IN, "ratio_guest_to_host": $R_OUT,
+    "kernelxdp_host_to_guest_gbps": $IN_kernelxdp, "kernelxdp_guest_to_host_gbps": $OUT_kernelxdp,
+    "ratio_kernelxdp_host_to_guest": $RX_IN, "ratio_kernelxdp_guest_to_host": $RX_OUT,
     "axnet_tcp_retransmits": ${RETX:-0}$v6
   }
 }
