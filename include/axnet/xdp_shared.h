@@ -71,9 +71,10 @@ struct ax_xdp_stats {
 			    * copied to axnet (the `garps` ring) */
 	__u64 garp_lost;   /* ...whose copy found the ring full */
 	__u64 frag;        /* fragments for axnet (IPv4; IPv6 with a fragment
-			    * header first) within their source's rate (a
-			    * token each): to the engine, which reassembles
-			    * and checks the whole datagram's flow */
+			    * header first) to the engine, which reassembles
+			    * and checks the whole datagram's flow; with
+			    * enforcement on, each took a token of its
+			    * source's bucket */
 };
 
 /*

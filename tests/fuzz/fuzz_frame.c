@@ -27,7 +27,8 @@
  *
  * Beyond "no crash, no sanitizer report", after every input it checks
  * that the ARP tables are consistent, the device contract held, and every
- * IPv4 frame the engine sent has correct IP and ICMP checksums.
+ * IPv4 frame the engine sent has correct IP and ICMP checksums (a
+ * fragment: its IP header's).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -635,9 +635,296 @@ TEST(v6_ping_4000_both_ways)
 	stack_fini(&P.s);
 }
 
+/* An ICMPv6 packet too big from a router saying mtu, quoting the IPv6
+ * packet q/qlen (cut at 1232 bytes, as RFC 4443 3.2 has it). */
+static void rx_ptb(uint32_t mtu, const uint8_t *q, size_t qlen)
+{
+	static uint8_t m[1300];
+	struct ip_addr router = v6addr(0xfe);
+
+	if (qlen > 1232)
+		qlen = 1232;
+	memset(m, 0, 8);
+	m[0] = 2;
+	fake_put32(m + 4, mtu);
+	memcpy(m + 8, q, qlen);
+	ip6_rx_icmp(&H, FAKE_OUR_MAC, FAKE_GW_MAC, &router, &ip6_our_g, 64, m, 8 + qlen);
+}
+
+/*
+ * RFC 8201 with RFC 4443 3.2: a packet too big quoting an echo request we
+ * sent lowers the path MTU to its destination (never below 1280, even when
+ * it says 600), and the next large echo leaves in fragments of it; a
+ * larger MTU changes nothing; a quote from an address not ours, or of TCP
+ * (no IPv6 connection to check it against, RFC 5927), is ignored and
+ * counted.
+ */
+TEST(v6_packet_too_big_lowers_path_mtu)
+{
+	static uint8_t q[1500];
+	size_t qlen;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_mark(&H);
+	REQUIRE(icmp6_send_echo(&H.s, &ip6_peer_g, 5, 1, dgram, 1400) == 0);
+	REQUIRE(H.nif.n == 1);
+	CHECK_EQ(H.nif.frames[0].len, 14 + 40 + 8 + 1400);
+	qlen = H.nif.frames[0].len - 14;
+	memcpy(q, H.nif.frames[0].data + 14, qlen);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1500);
+
+	fake_mark(&H);
+	rx_ptb(600, q, qlen);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 1);
+	CHECK_EQ(H.s.cnt[AX_C_icmp6_ptb_rx] - H.mark[AX_C_icmp6_ptb_rx], 1);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
+	CHECK_EQ(H.nif.n, 0);
+	fake_mark(&H);
+	REQUIRE(icmp6_send_echo(&H.s, &ip6_peer_g, 5, 2, dgram, 1400) == 0);
+	REQUIRE(H.nif.n == 2);
+	CHECK_EQ(H.nif.frames[0].len, 14 + 1280);
+	CHECK_EQ(H.nif.frames[0].data[14 + 6], 44);
+	CHECK_CNT(&H, { AX_C_ip6_tx, 2 }, { AX_C_eth_tx, 2 }, { AX_C_frag_tx, 2 },
+		  { AX_C_frag_tx_datagrams, 1 }, { AX_C_icmp6_echo_tx, 1 });
+
+	/* Larger: nothing. Not from us, or TCP: rejected. */
+	fake_mark(&H);
+	rx_ptb(1400, q, qlen);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 0);
+	q[8 + 15] ^= 0x55; /* the quote's source: not one of ours */
+	rx_ptb(1300, q, qlen);
+	q[8 + 15] ^= 0x55;
+	q[6] = 6; /* TCP */
+	rx_ptb(1300, q, qlen);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_rejected] - H.mark[AX_C_frag_pmtu_rejected], 2);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_lowered] - H.mark[AX_C_frag_pmtu_lowered], 0);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
+}
+
+/* RFC 6980 5: a neighbor solicitation for our address that came in two
+ * fragments is reassembled, then ignored (counted), never answered; the
+ * same solicitation whole is answered. */
+TEST(v6_nd_in_fragments_ignored)
+{
+	static uint8_t ns[64], pl[64], f[256];
+	size_t n, len;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	n = ip6_ns(ns, &ip6_our_g, FAKE_PEER_MAC);
+	ip6_icmp_fix(ns, n, &ip6_peer_g, &ip6_our_g);
+	/* fragment header (Next Header 58, id 77), the first 16 bytes */
+	memset(pl, 0, 8);
+	pl[0] = 58;
+	pl[3] = 1;
+	fake_put32(pl + 4, 77);
+	memcpy(pl + 8, ns, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 255, pl, 24);
+	fake_rx(&H, f, len);
+	pl[3] = 16; /* offset 16, last */
+	memcpy(pl + 8, ns + 16, n - 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 255, pl,
+			8 + n - 16);
+	fake_rx(&H, f, len);
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_ip6_rx, 2 }, { AX_C_frag_rx, 2 },
+		  { AX_C_frag_reassembled, 1 }, { AX_C_frag_bufs_peak, 1 }, { AX_C_icmp6_rx, 1 },
+		  { AX_C_frag_nd_ignored, 1 });
+	fake_mark(&H);
+	ip6_rx_icmp(&H, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 255, ns, n);
+	CHECK_EQ(H.nif.n, 1);
+}
+
+/* RFC 8200 4.5: the reassembled packet's unfragmentable part is the first
+ * fragment's. Here the first fragment carries a destination options
+ * header before its fragment header and the last (arriving last) does
+ * not: the echo request is still found after the first fragment's
+ * headers, and answered. */
+TEST(v6_first_fragment_headers_kept)
+{
+	static uint8_t icmp[64], pl[128], f[256];
+	size_t n, len;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_mark(&H);
+	n = ip6_echo(icmp, ICMP6_ECHO_REQUEST, 0x1234, 7, 24);
+	ip6_icmp_fix(icmp, n, &ip6_peer_g, &ip6_our_g);
+	REQUIRE(n == 32);
+	/* destination options (Next Header 44, PadN), fragment header */
+	memset(pl, 0, 16);
+	pl[0] = 44;
+	pl[2] = 1;
+	pl[3] = 4;
+	pl[8] = 58;
+	pl[11] = 1;
+	fake_put32(pl + 12, 99);
+	memcpy(pl + 16, icmp, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 60, 64, pl, 32);
+	fake_rx(&H, f, len);
+	memset(pl, 0, 8);
+	pl[0] = 58;
+	pl[3] = 16;
+	fake_put32(pl + 4, 99);
+	memcpy(pl + 8, icmp + 16, 16);
+	len = ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 44, 64, pl, 24);
+	fake_rx(&H, f, len);
+	CHECK_EQ(H.s.cnt[AX_C_frag_reassembled] - H.mark[AX_C_frag_reassembled], 1);
+	CHECK_EQ(H.s.cnt[AX_C_icmp6_echo_reply_tx] - H.mark[AX_C_icmp6_echo_reply_tx], 1);
+	CHECK_EQ(H.nif.n, 1);
+}
+
+/* A TCP segment from the peer (fd00::2:40000) to our port 80 over IPv6,
+ * with opts (a multiple of 4 bytes). */
+static void rx_tcp6(uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *opts,
+		    size_t olen)
+{
+	static uint8_t t[64], f[256];
+	size_t n = 20 + olen;
+
+	memset(t, 0, 20);
+	fake_put16(t, 40000);
+	fake_put16(t + 2, 80);
+	fake_put32(t + 4, seq);
+	fake_put32(t + 8, ack);
+	t[12] = (uint8_t)((n / 4) << 4);
+	t[13] = flags;
+	fake_put16(t + 14, 65535);
+	if (olen)
+		memcpy(t + 20, opts, olen);
+	fake_put16(t + 16, ip6_csum(&ip6_peer_g, &ip6_our_g, 6, t, n));
+	fake_rx(&H, f, ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g, 6, 64, t,
+				 n));
+}
+
+/*
+ * RFC 8201 with RFC 5927 for TCP over IPv6: a packet too big quoting a
+ * segment in flight of a live connection lowers the connection's MSS to
+ * the path's (1280 - 40 - 20) and what was in flight leaves again at
+ * that size; the same message quoting a sequence number not in flight
+ * changes nothing and is counted rejected.
+ */
+TEST(v6_tcp_packet_too_big_lowers_mss)
+{
+	static const uint8_t mss1440[4] = { 2, 4, 0x05, 0xa0 };
+	static struct fake_tcp_app app;
+	static uint8_t q[1600];
+	struct tcp_pcb *l;
+	uint32_t iss;
+	size_t qlen;
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	memset(&app, 0, sizeof(app));
+	l = tcp_listen(&H.s, 80, 8, fake_tcp_app_cb(), &app);
+	REQUIRE(l != NULL);
+	fake_mark(&H);
+	rx_tcp6(1000, 0, TH_SYN, mss1440, 4);
+	REQUIRE(H.nif.n == 1);
+	iss = fake_get32(H.nif.frames[0].data + 14 + 40 + 4);
+	fake_mark(&H);
+	rx_tcp6(1001, iss + 1, TH_ACK, NULL, 0);
+	REQUIRE(app.pcb != NULL);
+	CHECK_EQ(app.pcb->mss, 1440);
+	fake_mark(&H);
+	CHECK_EQ(tcp_write(app.pcb, dgram, 3000), 3000);
+	REQUIRE(H.nif.n == 2); /* two full segments; Nagle holds the tail */
+	CHECK_EQ(H.nif.frames[0].len, 14 + 40 + 20 + 1440);
+	qlen = H.nif.frames[0].len - 14;
+	memcpy(q, H.nif.frames[0].data + 14, qlen);
+
+	/* Quoting a sequence number not in flight: nothing. */
+	fake_put32(q + 40 + 4, iss + 100000);
+	fake_mark(&H);
+	rx_ptb(1280, q, qlen);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_rejected] - H.mark[AX_C_frag_pmtu_rejected], 1);
+	CHECK_EQ(app.pcb->mss, 1440);
+	CHECK_EQ(H.nif.n, 0);
+	/* The real quote. */
+	fake_put32(q + 40 + 4, iss + 1);
+	fake_mark(&H);
+	rx_ptb(1280, q, qlen);
+	CHECK_EQ(H.s.cnt[AX_C_tcp_pmtu_lowered] - H.mark[AX_C_tcp_pmtu_lowered], 1);
+	CHECK_EQ(H.s.cnt[AX_C_frag_pmtu_rejected] - H.mark[AX_C_frag_pmtu_rejected], 0);
+	CHECK_EQ(app.pcb->mss, 1280 - 40 - 20);
+	CHECK_EQ(pmtu_get(&H.s, &ip6_peer_g), 1280);
+	CHECK(H.nif.n >= 3);
+	for (i = 0; i < H.nif.n; i++) {
+		CHECK(H.nif.frames[i].len <= 14 + 1280);
+		CHECK_EQ(H.nif.frames[i].data[14 + 6], 6); /* TCP never fragments */
+	}
+	CHECK_EQ(fake_get32(H.nif.frames[0].data + 14 + 40 + 4), iss + 1);
+	tcp_close(app.pcb);
+	tcp_close(l);
+	stack_fini(&H.s);
+}
+
+static struct {
+	unsigned int calls;
+	size_t len;
+	uint16_t sport;
+	int same;
+} urx;
+
+static void on_udp(void *arg, const struct ip_addr *src, uint16_t sport, uint16_t dport,
+		   const uint8_t *data, size_t len)
+{
+	(void)arg;
+	(void)dport;
+	urx.calls++;
+	urx.len = len;
+	urx.sport = sport;
+	urx.same = ip_addr_eq(src, &ip6_our_g) && len <= sizeof(dgram) &&
+		   memcmp(data, dgram, len) == 0;
+}
+
+/* UDP larger than the MTU over IPv6 leaves in fragments (the checksum over
+ * the whole datagram, RFC 8200 8.1), and a peer stack reassembles and
+ * delivers all 4000 bytes to its bound port. */
+TEST(v6_udp_4000_fragmented)
+{
+	struct ip_addr ll = ip6_ll(FAKE_PEER_MAC);
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	fake_netif_init(&P.nif, FAKE_PEER_MAC);
+	REQUIRE(stack_init(&P.s, &P.nif.netif, FAKE_PEER_IP, FAKE_PREFIX, 0) == 0);
+	stack_set_time(&P.s, MS_TO_NS(1000));
+	REQUIRE(stack_addr_add(&P.s, &ll, 64, STACK_ADDR_F_LINKLOCAL) == 0);
+	REQUIRE(stack_addr_add(&P.s, &ip6_peer_g, 64, STACK_ADDR_F_STATIC) == 0);
+	fake_advance(&P, AX_ND_DAD_WAIT_MS);
+	REQUIRE(udp_bind(&P.s, 5353, on_udp, NULL) == 0);
+	fake_mark(&P);
+	fake_mark(&H);
+	memset(&urx, 0, sizeof(urx));
+	REQUIRE(udp_sendto(&H.s, NULL, &ip6_peer_g, 4444, 5353, dgram, 4000) == 0);
+	REQUIRE(H.nif.n == 3);
+	CHECK_EQ(H.nif.frames[0].data[14 + 6], 44);
+	CHECK_EQ(H.nif.frames[0].data[14 + 40], 17);
+	CHECK_CNT(&H, { AX_C_udp_tx, 1 }, { AX_C_ip6_tx, 3 }, { AX_C_eth_tx, 3 },
+		  { AX_C_frag_tx, 3 }, { AX_C_frag_tx_datagrams, 1 });
+	wire(&H, &P);
+	CHECK_EQ(urx.calls, 1);
+	CHECK_EQ(urx.len, 4000);
+	CHECK_EQ(urx.sport, 4444);
+	CHECK(urx.same);
+	CHECK_EQ(P.s.cnt[AX_C_frag_reassembled] - P.mark[AX_C_frag_reassembled], 1);
+	CHECK_EQ(P.s.cnt[AX_C_udp_bad_csum] - P.mark[AX_C_udp_bad_csum], 0);
+	stack_fini(&P.s);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
-	  T(v6_ping_4000_both_ways))
+	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
+	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept),
+	  T(v6_tcp_packet_too_big_lowers_mss), T(v6_udp_4000_fragmented))

@@ -226,7 +226,10 @@
 	X(frag_bufs_peak, "most reassembly buffers held at once (of AX_FRAG_BUFS)") \
 	X(frag_tx, "fragments sent (both families)")                         \
 	X(frag_tx_datagrams, "datagrams sent in fragments")                  \
-	X(frag_tx_too_big, "datagrams not sent: over 65535 or fragmenting not allowed")
+	X(frag_tx_too_big, "datagrams not sent: over 65535 or fragmenting not allowed") \
+	X(frag_pmtu_lowered, "IPv6 path MTUs lowered by packet too big about UDP/ICMPv6 (RFC 8201; TCP's count in tcp_pmtu_lowered)") \
+	X(frag_pmtu_rejected, "IPv6 packet too big ignored: quote not ours, or no live TCP connection and byte in flight (RFC 5927)") \
+	X(frag_nd_ignored, "ND messages that came in fragments, ignored (RFC 6980)")
 
 
 

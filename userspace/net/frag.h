@@ -158,4 +158,17 @@ uint8_t *frag_tx_buf(struct ax_stack *s);
 int frag_send(struct ax_stack *s, const struct ip_addr *src, const struct ip_addr *dst,
 	      uint8_t proto, const uint8_t *l4, size_t len);
 
+/*
+ * An ICMPv6 packet too big (RFC 4443 3.2) saying mtu, quoting q/qlen (the
+ * packet we sent, from its IPv6 header) whose L4 protocol is proto (-1
+ * unknown) and L4 header l4/l4_len: when the quote is from one of our
+ * addresses, TCP's goes to tcp_icmp_frag_needed (a live connection and a
+ * byte in flight, RFC 5927; the MSS follows), anything else lowers the
+ * path MTU to the quote's destination (RFC 8201), never below 1280
+ * (frag_pmtu_lowered). 1 lowered, 0 nothing to lower, -EINVAL rejected
+ * (frag_pmtu_rejected).
+ */
+int frag_pmtu_ptb6(struct ax_stack *s, uint32_t mtu, const uint8_t *q, size_t qlen,
+		   int proto, const uint8_t *l4, size_t l4_len);
+
 #endif /* AX_FRAG_H */

@@ -13,12 +13,7 @@
 #include "pmtu.h"
 #include "proto.h"
 #include "stack.h"
-
-/* The path MTU to an IPv6 destination (pmtu.c, keyed by struct ip_addr). */
-static size_t pmtu_get6(struct ax_stack *s, const struct ip_addr *dst)
-{
-	return pmtu_get(s, dst);
-}
+#include "tcp.h"
 
 uint8_t *frag_tx_buf(struct ax_stack *s)
 {
@@ -44,7 +39,7 @@ static int send4(struct ax_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 		struct ipv4_tx tx;
 		struct ipv4_hdr ip;
 		size_t cap, chunk;
-		uint8_t *buf = ipv4_tx_begin(s, dst, proto, &tx, &cap, &err);
+		uint8_t *buf = ipv4_tx_begin_src(s, src, dst, proto, &tx, &cap, &err);
 		int more;
 
 		if (!buf)
@@ -95,7 +90,7 @@ static int send6(struct ax_stack *s, const struct ip_addr *src, const struct ip_
 	/* RFC 7739 asks for unpredictable identifications: the counter
 	 * starts from the clock and advances by an odd stride. */
 	uint32_t id;
-	size_t off = 0, mtu = pmtu_get6(s, dst);
+	size_t off = 0, mtu = pmtu_get(s, dst);
 	int err = 0, n = 0;
 
 	if (!s->frag.tx_id6)
@@ -115,8 +110,8 @@ static int send6(struct ax_stack *s, const struct ip_addr *src, const struct ip_
 
 		if (!b)
 			return err;
-		if (mtu && cap > mtu - 40u)
-			cap = mtu - 40u;
+		if (cap > mtu - 40u)
+			cap = mtu - 40u; /* the path's, when narrower (RFC 8201) */
 		chunk = len - off;
 		more = chunk > cap - 8;
 		if (more)
@@ -156,4 +151,45 @@ int frag_send(struct ax_stack *s, const struct ip_addr *src, const struct ip_add
 		return send4(s, src && !ip_addr_is_any(src) ? ip_addr_get_v4(src) : s->addr,
 			     ip_addr_get_v4(dst), proto, l4, len);
 	return send6(s, src, dst, proto, l4, len);
+}
+
+int frag_pmtu_ptb6(struct ax_stack *s, uint32_t mtu, const uint8_t *q, size_t qlen,
+		   int proto, const uint8_t *l4, size_t l4_len)
+{
+	struct ip_addr src, dst;
+
+	/* RFC 4443 3.2 / RFC 5927: the quote must be a packet we sent:
+	 * from one of our addresses. */
+	if (qlen < 40 || proto < 0)
+		goto reject;
+	memcpy(src.b, q + 8, 16);
+	memcpy(dst.b, q + 24, 16);
+	if (!stack_addr_local(s, &src) || ip_addr_is_multicast6(&dst))
+		goto reject;
+	if (proto == IP_PROTO_TCP) {
+		/* TCP's quote must name a live connection and a byte in
+		 * flight (RFC 5927 4.1); TCP lowers its MSS and the table
+		 * (tcp_pmtu.c, IPv6's floor 1280) and counts. */
+		uint32_t seq;
+
+		if (!l4 || l4_len < 8)
+			goto reject;
+		seq = (uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 | (uint32_t)l4[6] << 8 | l4[7];
+		if (tcp_icmp_frag_needed(s, &src, &dst, (uint16_t)(l4[0] << 8 | l4[1]),
+					 (uint16_t)(l4[2] << 8 | l4[3]), seq, mtu) < 0)
+			goto reject;
+		return 1;
+	}
+	/* RFC 8201 4: never below the IPv6 minimum link MTU (and RFC 8021:
+	 * no atomic fragments instead). */
+	if (mtu < AX_PMTU_MIN6)
+		mtu = AX_PMTU_MIN6;
+	if (mtu >= pmtu_get(s, &dst))
+		return 0;
+	pmtu_set(s, &dst, (uint16_t)mtu);
+	stack_count(s, AX_C_frag_pmtu_lowered);
+	return 1;
+reject:
+	stack_count(s, AX_C_frag_pmtu_rejected);
+	return -EINVAL;
 }

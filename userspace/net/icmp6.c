@@ -10,6 +10,7 @@
 #include "frag.h"
 #include "ipv6.h"
 #include "nd.h"
+#include "pmtu.h"
 #include "stack.h"
 
 /* RFC 4443 2.4(c): an error quotes as much of the offending packet as
@@ -32,8 +33,8 @@ static void echo_reply(struct ax_stack *s, const struct ip_rx *rx)
 	b = ipv6_tx_begin(s, src, &rx->src, IP6_NH_ICMPV6, &tx, &cap, &err);
 	if (!b)
 		return;
-	if (rx->l4_len > cap) {
-		/* Larger than the link MTU: in fragments (frag_out.c),
+	if (rx->l4_len > cap || rx->l4_len + IP6_HLEN > pmtu_get(s, &rx->src)) {
+		/* Larger than the path MTU: in fragments (frag_out.c),
 		 * from the source this tx chose. */
 		struct ip_addr from = tx.src;
 
@@ -153,13 +154,20 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 		break;
 	}
 	proto = quoted_proto(rx->l4 + 8, rx->l4_len - 8, &l4, &l4_len);
+	if (type == ICMP6_PACKET_TOO_BIG) {
+		/* RFC 8201: path MTU discovery (frag_out.c). */
+		uint32_t mtu = (uint32_t)rx->l4[4] << 24 | (uint32_t)rx->l4[5] << 16 |
+			       (uint32_t)rx->l4[6] << 8 | rx->l4[7];
+
+		frag_pmtu_ptb6(s, mtu, rx->l4 + 8, rx->l4_len - 8, proto, l4, l4_len);
+		return;
+	}
 	/* A destination unreachable quoting a UDP datagram we sent: UDP
 	 * decides (a connected socket of that very flow hears of it, RFC
 	 * 4443 3.1 / Linux __udp6_lib_err). */
 	if (type == ICMP6_DEST_UNREACH && proto == IP6_NH_UDP && l4_len >= 8 &&
 	    unreach_to_udp(s, rx->l4[1], rx->l4 + 8, l4))
 		return;
-	/* packet too big goes to path MTU discovery (the frag part's). */
 	stack_count(s, AX_C_icmp6_err_unused);
 }
 
@@ -231,6 +239,12 @@ void icmp6_input(struct ax_stack *s, const struct ip_rx *rx)
 	case ND_NS:
 	case ND_NA:
 	case ND_REDIRECT:
+		/* RFC 6980 5: ND in fragments is ignored (a fragment header
+		 * hides its options from RA guards and the like). */
+		if (rx->reassembled) {
+			stack_count(s, AX_C_frag_nd_ignored);
+			return;
+		}
 		nd_input(s, rx);
 		return;
 	default:
@@ -252,8 +266,8 @@ int icmp6_send_echo(struct ax_stack *s, const struct ip_addr *dst, uint16_t id,
 
 	if (!b)
 		return err;
-	if (8 + data_len > cap) {
-		/* Larger than the link MTU: in fragments (frag_out.c). */
+	if (8 + data_len > cap || 8 + data_len + IP6_HLEN > pmtu_get(s, dst)) {
+		/* Larger than the path MTU: in fragments (frag_out.c). */
 		struct ip_addr from = tx.src;
 
 		ipv6_tx_abort(s, &tx);

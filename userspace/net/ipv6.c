@@ -325,6 +325,9 @@ void ipv6_input(struct ax_stack *s, const uint8_t *p, size_t len, int l2_mcast)
 			rx.net_len = len;
 			rx.reassembled = 1;
 			nh = whole.proto;
+			/* The first fragment's unfragmentable part, which
+			 * may differ from this one's. */
+			off = (size_t)(whole.l4 - whole.net);
 			continue;
 		}
 		}

@@ -8,9 +8,10 @@
 # path) and a UDP datagram to a port nobody bound, all in fragments whose
 # first holds the whole L4 header: each is reassembled and filtered
 # (frag_filtered), TCP and UDP see nothing, no log entry is written and
-# nothing comes back. Then a fragmented SYN, the admission path, reaches
-# TCP once and is denied (a reject entry, a deny verdict in XDP); the same
-# SYN again, fragmented, is filtered by that verdict and TCP sees nothing.
+# nothing comes back; the same over IPv6. Then a fragmented SYN, the
+# admission path, reaches TCP once and is denied (a reject entry, a deny
+# verdict in XDP); the same SYN again, fragmented, is filtered by that
+# verdict and TCP sees nothing.
 . "$(dirname "$0")/../lib.sh"
 
 PY=/usr/bin/python3
@@ -19,16 +20,24 @@ WORK=$(mktemp -d /tmp/axnet-frag.XXXXXX)
 trap 'rc=$?; rm -rf "$WORK"; (exit $rc); cleanup' EXIT
 
 make_pair
+NET6="fd00:$(printf %x $((ID % 65536)))::"
+ip netns exec "$NS_B" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+	net.ipv6.conf."$IF_B".disable_ipv6=0 || fail "sysctl ipv6"
+ip -n "$NS_B" addr add "${NET6}1/64" dev "$IF_B" nodad || fail "peer IPv6 address"
 printf 'default deny in\ndefault allow out\n' >"$WORK/deny.pol"
-start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7 \
-	--policy "$WORK/deny.pol"
+start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --addr "${NET6}2/64" --netns "$NS_A" \
+	--serve echo:7 --policy "$WORK/deny.pol"
 
 cat >"$WORK/frags.py" <<'EOF'
 import sys, time
-from scapy.all import AsyncSniffer, Ether, IP, TCP, UDP, Raw, fragment, sendp, conf
+from scapy.all import (AsyncSniffer, Ether, IP, IPv6, IPv6ExtHdrFragment, TCP, UDP, Raw,
+                       fragment, fragment6, sendp, conf)
 host, me, ifname, mac, case = sys.argv[1:6]
 conf.verb = 0
-back = AsyncSniffer(iface=ifname, store=True, lfilter=lambda p: IP in p and p[IP].src == host)
+host6, me6 = sys.argv[6:8]
+back = AsyncSniffer(iface=ifname, store=True,
+                    lfilter=lambda p: (IP in p and p[IP].src == host) or
+                    (IPv6 in p and p[IPv6].src == host6 and TCP in p))
 back.start()
 time.sleep(0.3)
 frags = []
@@ -39,6 +48,16 @@ if case == "unknown":
         frags += fragment(ack, fragsize=24)
     udp = IP(src=me, dst=host, id=0x6100) / UDP(sport=41000, dport=9) / Raw(b"u" * 100)
     frags += fragment(udp, fragsize=48)
+elif case == "unknown6":
+    # The same over IPv6: fragment headers, first fragments holding the
+    # TCP or UDP header whole.
+    for i in range(3):
+        ack = IPv6(src=me6, dst=host6) / IPv6ExtHdrFragment(id=0x6000 + i) / TCP(
+            sport=41001 + i, dport=7, flags="PA", seq=5000, ack=7000) / Raw(b"y" * 40)
+        frags += fragment6(ack, 88)
+    udp = IPv6(src=me6, dst=host6) / IPv6ExtHdrFragment(id=0x6100) / UDP(
+        sport=41000, dport=9) / Raw(b"u" * 100)
+    frags += fragment6(udp, 96)
 else:
     syn = IP(src=me, dst=host, id=0x5151 if case == "syn" else 0x5152) / TCP(
         sport=41000, dport=7, flags="S", seq=1000,
@@ -57,7 +76,7 @@ EOF
 MAC_A=$(mac_of "$NS_A" "$IF_A")
 scapy_case() {
 	ip netns exec "$NS_B" timeout 60 $PY "$WORK/frags.py" "$AXNET_IP" "$KERNEL_B" "$IF_B" \
-		"$MAC_A" "$1" >"$WORK/frags.out" 2>"$WORK/frags.err" ||
+		"$MAC_A" "$1" "${NET6}2" "${NET6}1" >"$WORK/frags.out" 2>"$WORK/frags.err" ||
 		{ cat "$WORK/frags.out" "$WORK/frags.err"; fail "scapy $1"; }
 	cat "$WORK/frags.out"
 	sleep 0.3
@@ -89,6 +108,27 @@ diff <(echo "$before" | awk '$1 == "authz"') <(echo "$SNAP" | awk '$1 == "authz"
 pass "authorizer counters did not move"
 expect_eq "log entries written" $(( $(entries) - e0 )) 0
 expect_eq "frames from axnet seen by the peer" "$(awk '$1 == "replies" { print $2 }' "$WORK/frags.out")" 0
+
+# The same over IPv6 (XDP's fragment-header case, the filter's IPv6 keys).
+for _ in $(seq 30); do
+	ip netns exec "$NS_B" ping -6 -c 1 -W 1 "${NET6}2" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+snapshot
+before=$SNAP
+e0=$(entries)
+scapy_case unknown6
+sent=$(awk '$1 == "sent" { print $2 }' "$WORK/frags.out")
+[ "$sent" -ge 8 ] || fail "IPv6 fragments sent: $sent"
+snapshot
+expect_eq "IPv6: xdp frag (to the engine)" "$(d xdp frag)" "$sent"
+expect_eq "IPv6: engine frag_rx" "$(d engine frag_rx)" "$sent"
+expect_eq "IPv6: engine frag_filtered (4 datagrams)" "$(d engine frag_filtered)" 4
+expect_eq "IPv6: engine tcp_rx" "$(d engine tcp_rx)" 0
+expect_eq "IPv6: engine udp_rx" "$(d engine udp_rx)" 0
+expect_eq "IPv6: log entries written" $(( $(entries) - e0 )) 0
+expect_eq "IPv6: TCP from axnet seen by the peer" \
+	"$(awk '$1 == "replies" { print $2 }' "$WORK/frags.out")" 0
 
 # The admission path: a fragmented SYN reaches TCP, and is denied.
 before=$SNAP
