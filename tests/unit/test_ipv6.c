@@ -395,9 +395,82 @@ TEST(fragments)
 		  { AX_C_frag_bufs_peak, 1 });
 }
 
+static int udp_errs, udp_last_err;
+
+static void udp_rx_none(void *arg, const struct ip_addr *src, uint16_t sport, uint16_t dport,
+			const uint8_t *data, size_t len)
+{
+	(void)arg, (void)src, (void)sport, (void)dport, (void)data, (void)len;
+}
+
+static void udp_err_seen(void *arg, int err)
+{
+	(void)arg;
+	udp_errs++;
+	udp_last_err = err;
+}
+
+/* An ICMPv6 error quoting a UDP datagram from fd00::1 port 53 to the
+ * peer's port 4000 (RFC 4443 2.4(c): the invoking packet's header first). */
+static size_t udp_error_msg(uint8_t type, uint8_t code, const struct ip_addr *qsrc)
+{
+	uint8_t *q = m + 8;
+
+	memset(m, 0, 8 + 40 + 8);
+	m[0] = type;
+	m[1] = code;
+	fake_put32(q, 6u << 28);
+	fake_put16(q + 4, 8);
+	q[6] = IP6_NH_UDP;
+	q[7] = 64;
+	memcpy(q + 8, qsrc->b, 16);
+	memcpy(q + 24, peer->b, 16);
+	fake_put16(q + 40, 53);
+	fake_put16(q + 42, 4000);
+	fake_put16(q + 44, 8);
+	ip6_icmp_fix(m, 8 + 48, peer, &ip6_our_g);
+	return 8 + 48;
+}
+
+/* ICMPv6 errors reach the connected UDP socket of the quoted flow with
+ * Linux's errno (icmpv6_err_convert): hard ones only. */
+TEST(errors_reach_connected_udp)
+{
+	struct udp_pcb pcb;
+
+	REQUIRE(setup() == 0);
+	udp_errs = 0;
+	udp_pcb_init(&pcb, udp_rx_none, udp_err_seen, NULL);
+	pcb.laddr = ip6_our_g;
+	pcb.raddr = *peer;
+	pcb.lport = 53;
+	pcb.rport = 4000;
+	REQUIRE(udp_pcb_insert(&H.s, &pcb) == 0);
+	rx6(58, m, udp_error_msg(ICMP6_DEST_UNREACH, 4, &ip6_our_g));
+	CHECK_EQ(udp_errs, 1);
+	CHECK_EQ(udp_last_err, -ECONNREFUSED);
+	rx6(58, m, udp_error_msg(ICMP6_DEST_UNREACH, 1, &ip6_our_g));
+	CHECK_EQ(udp_last_err, -EACCES);
+	rx6(58, m, udp_error_msg(ICMP6_PARAM_PROBLEM, 1, &ip6_our_g));
+	CHECK_EQ(udp_last_err, -EPROTO);
+	CHECK_EQ(udp_errs, 3);
+	CHECK_CNT(&H, { AX_C_eth_rx, 3 }, { AX_C_ip6_rx, 3 }, { AX_C_icmp6_rx, 3 },
+		  { AX_C_icmp6_unreach_rx, 2 }, { AX_C_icmp6_param_problem_rx, 1 },
+		  { AX_C_udp_icmp_err, 3 });
+	fake_mark(&H);
+	/* Soft: time exceeded. Not ours: a quote from another source. */
+	rx6(58, m, udp_error_msg(ICMP6_TIME_EXCEEDED, 0, &ip6_our_g));
+	rx6(58, m, udp_error_msg(ICMP6_DEST_UNREACH, 4, peer));
+	CHECK_EQ(udp_errs, 3);
+	CHECK_CNT(&H, { AX_C_eth_rx, 2 }, { AX_C_ip6_rx, 2 }, { AX_C_icmp6_rx, 2 },
+		  { AX_C_icmp6_unreach_rx, 1 }, { AX_C_icmp6_time_exceeded_rx, 1 },
+		  { AX_C_icmp6_err_unused, 2 });
+	udp_pcb_remove(&H.s, &pcb);
+}
+
 TEST_MAIN(T(echo_request_answered), T(echo_to_link_local_answered),
 	  T(echo_reply_waits_for_resolution), T(ping_out_and_reply_in), T(bad_checksum_dropped),
 	  T(header_checks), T(extension_headers_walked), T(hop_by_hop_not_first_is_param_problem),
 	  T(unknown_next_header_is_param_problem),
 	  T(routing_header_with_segments_left_is_param_problem), T(option_action_bits),
-	  T(chain_bounded), T(fragments))
+	  T(chain_bounded), T(fragments), T(errors_reach_connected_udp))

@@ -19,11 +19,12 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: axnet neigh [--state-dir DIR | --ifname IF] [--json]\n"
 		"\n"
-		"List the neighbour (ARP) cache, like `ip neigh`: address, link-layer\n"
+		"List the neighbour cache of both families (ARP for IPv4, neighbor\n"
+		"discovery for IPv6), like `ip neigh`: address, link-layer\n"
 		"address, state (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE), seconds\n"
 		"since it was last updated, confirmed and used, requests sent for it\n"
 		"(resolving or probing), frames waiting for it, and whether it is a\n"
-		"gateway.\n");
+		"gateway (or, for IPv6, a router).\n");
 }
 
 /* "12.3s", or "-" for never (ms < 0). */

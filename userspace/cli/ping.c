@@ -18,7 +18,8 @@ static void usage(void)
 		"                  [-s SIZE] [-W TIMEOUT] DEST\n"
 		"\n"
 		"Send COUNT (default 4) echo requests of SIZE data bytes (default 56) to\n"
-		"DEST every INTERVAL seconds (default 1), waiting TIMEOUT seconds\n"
+		"DEST (IPv4, or IPv6: ICMPv6; a link-local zone such as %%eth0 is the\n"
+		"instance's one link) every INTERVAL seconds (default 1), waiting TIMEOUT seconds\n"
 		"(default 2) for each reply. Exit status 0 when every request was\n"
 		"answered, 1 otherwise.\n");
 }

@@ -145,7 +145,6 @@
 	X(ip6_routing_hdr, "IPv6 packets dropped: routing header with segments left") \
 	X(ip6_unknown_nh, "IPv6 packets of an unknown next header (parameter problem)") \
 	X(ip6_atomic_frag, "IPv6 atomic fragments dropped (RFC 8021)")        \
-	X(ip6_l4_dropped, "IPv6 TCP/UDP packets no layer above takes yet")    \
 	X(ip6_no_route, "IPv6 packets with no route to the destination")      \
 	X(ip6_no_src, "IPv6 packets not sent: no usable source address")      \
 	X(icmp6_rx, "ICMPv6 messages received")                               \

@@ -12,6 +12,7 @@
 #include "nd.h"
 #include "pmtu.h"
 #include "stack.h"
+#include "udp.h"
 
 /* RFC 4443 2.4(c): an error quotes as much of the offending packet as
  * fits in the minimum IPv6 MTU. */
@@ -100,37 +101,29 @@ static int quoted_proto(const uint8_t *q, size_t len, const uint8_t **l4, size_t
 	return -1;
 }
 
-/*
- * RFC 4443 3.1 codes as Linux's icmpv6_err_convert maps them; only its
- * fatal ones reach a socket without IPV6_RECVERR (__udp6_lib_err), the
- * rest are soft (0): no route 0, beyond scope 2, address unreachable 3.
- */
-static int unreach6_errno(uint8_t code)
+/* The errno of an ICMPv6 error, as Linux's icmpv6_err_convert, for a
+ * socket without IPV6_RECVERR: hard errors only (time exceeded and packet
+ * too big are soft: 0). */
+static int err6(uint8_t type, uint8_t code)
 {
-	switch (code) {
-	case 1: /* administratively prohibited */
-	case 5: /* source address failed ingress/egress policy */
-	case 6: /* reject route to destination */
-		return -EACCES;
-	case 4: /* port unreachable */
-		return -ECONNREFUSED;
-	default:
-		return 0;
-	}
-}
+	/* tab_unreach's fatal entries; its others (ENETUNREACH for 0,
+	 * EHOSTUNREACH for 2 and 3) are soft: __udp6_lib_err tells a socket
+	 * without IPV6_RECVERR nothing of them. */
+	static const int unreach[] = {
+		0,             /* 0 no route */
+		-EACCES,       /* 1 administratively prohibited */
+		0,             /* 2 beyond the scope of the source */
+		0,             /* 3 address unreachable */
+		-ECONNREFUSED, /* 4 port unreachable */
+		-EACCES,       /* 5 source address failed policy */
+		-EACCES,       /* 6 reject route */
+	};
 
-/* q: the quoted IPv6 header; u: the quoted UDP header. 1 when a socket
- * was told. The quote's source must be one of our addresses. */
-static int unreach_to_udp(struct ax_stack *s, uint8_t code, const uint8_t *q, const uint8_t *u)
-{
-	struct ip_addr qsrc, qdst;
-
-	memcpy(qsrc.b, q + 8, 16);
-	memcpy(qdst.b, q + 24, 16);
-	if (!stack_addr_local(s, &qsrc))
-		return 0;
-	return udp_icmp_error(s, &qsrc, &qdst, (uint16_t)(u[0] << 8 | u[1]),
-			      (uint16_t)(u[2] << 8 | u[3]), unreach6_errno(code));
+	if (type == ICMP6_DEST_UNREACH)
+		return code < sizeof(unreach) / sizeof(unreach[0]) ? unreach[code] : -EPROTO;
+	if (type == ICMP6_PARAM_PROBLEM)
+		return -EPROTO;
+	return 0;
 }
 
 static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type)
@@ -162,12 +155,19 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 		frag_pmtu_ptb6(s, mtu, rx->l4 + 8, rx->l4_len - 8, proto, l4, l4_len);
 		return;
 	}
-	/* A destination unreachable quoting a UDP datagram we sent: UDP
-	 * decides (a connected socket of that very flow hears of it, RFC
-	 * 4443 3.1 / Linux __udp6_lib_err). */
-	if (type == ICMP6_DEST_UNREACH && proto == IP6_NH_UDP && l4_len >= 8 &&
-	    unreach_to_udp(s, rx->l4[1], rx->l4 + 8, l4))
-		return;
+	/* As IPv4's (icmp.c): an error quoting a UDP datagram we sent goes
+	 * to the socket of that flow, which takes it only when connected to
+	 * the quoted peer (RFC 5927's check); TCP takes only packet too big. */
+	if (proto == IP6_NH_UDP && l4_len >= 8) {
+		struct ip_addr qsrc, qdst;
+
+		memcpy(qsrc.b, rx->l4 + 8 + 8, 16);
+		memcpy(qdst.b, rx->l4 + 8 + 24, 16);
+		if (stack_addr_local(s, &qsrc) &&
+		    udp_icmp_error(s, &qsrc, &qdst, (uint16_t)(l4[0] << 8 | l4[1]),
+				   (uint16_t)(l4[2] << 8 | l4[3]), err6(type, rx->l4[1])))
+			return;
+	}
 	stack_count(s, AX_C_icmp6_err_unused);
 }
 
