@@ -32,6 +32,7 @@
  * rebuilt stops the start: nothing silently takes its place.
  */
 #include "authz/authz.h"
+#include "authz/flow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,7 +72,7 @@ struct authz_conn {
 	int inbound;
 	uint64_t seq;         /* its connection-authorize entry */
 	uint64_t asked_ns;    /* when request() came: for the latency sample */
-	char tuple[96];       /* "local=A:P remote=A:P" */
+	char tuple[AUTHZ_TUPLE_MAX]; /* "local=A:P remote=A:P" (flow.h) */
 	/* Whose it was when asked: a copy, so a re-check after a push decides
 	 * on what the entry says even if the owner has gone meanwhile. */
 	int has_owner;
@@ -134,7 +135,7 @@ struct udp_flow {
 	struct udp_flow *prev, *next;        /* LRU */
 	struct authz *a;
 	struct ax_flow_key key;
-	uint32_t raddr;
+	struct ip_addr raddr, laddr;
 	uint16_t rport, lport;
 	int live;                            /* else: waiting for its commit */
 	int inbound;                         /* the first datagram came in */
@@ -146,7 +147,7 @@ struct udp_flow {
 	struct udp_held *q_head, **q_tail;
 	uint32_t q_n;
 	size_t q_bytes;                      /* AUTHZ_UDP_HELD_COST of each */
-	char tuple[96];
+	char tuple[AUTHZ_TUPLE_MAX];
 	/* Whose socket it was (as struct authz_conn: a copy) */
 	int has_owner;
 	struct ax_cred owner;
@@ -211,36 +212,12 @@ static void owner_text(char *buf, size_t size, const struct ax_cred *o)
 
 /* The policy's flow, the verdict map's key and the entry's tuple text of
  * a TCP connection i (addresses and ports as tcp_info_ax has them) owned
- * by owner (NULL: none). */
+ * by owner (NULL: none): flow.h, both families. */
 static void flow_of_info(const struct tcp_info_ax *ip, int inbound, const struct ax_cred *owner,
 			 struct pol_flow *f, struct ax_flow_key *k, char *tuple, size_t tlen)
 {
-	const struct tcp_info_ax i = *ip;
-	/* IPv4 only here, so far (the "above" part makes this both). */
-	const uint32_t l4 = ip_addr_get_v4(&i.laddr), r4 = ip_addr_get_v4(&i.raddr);
-	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
-
-	memset(f, 0, sizeof(*f));
-	f->dir = inbound ? POL_IN : POL_OUT;
-	f->proto = IPPROTO_TCP;
-	f->family = AF_INET;
-	memcpy(inbound ? f->src : f->dst, &r4, 4);
-	memcpy(inbound ? f->dst : f->src, &l4, 4);
-	f->sport = inbound ? i.rport : i.lport;
-	f->dport = inbound ? i.lport : i.rport;
-	f->owner = owner;
-
-	memset(k, 0, sizeof(*k));
-	k->family = AX_AF_INET;
-	k->proto = IPPROTO_TCP;
-	k->lport = htons(i.lport);
-	k->rport = htons(i.rport);
-	memcpy(k->laddr, &l4, 4);
-	memcpy(k->raddr, &r4, 4);
-
-	inet_ntop(AF_INET, &l4, la, sizeof(la));
-	inet_ntop(AF_INET, &r4, ra, sizeof(ra));
-	snprintf(tuple, tlen, "local=%s:%u remote=%s:%u", la, i.lport, ra, i.rport);
+	authz_flow_of(&ip->laddr, ip->lport, &ip->raddr, ip->rport, IPPROTO_TCP, inbound, owner, f,
+		      k, tuple, tlen);
 }
 
 static void flow_of(const struct tcp_pcb *pcb, int inbound, const struct ax_cred *owner,
@@ -333,7 +310,7 @@ static int tcp_allowed(struct authz *a, const struct tcp_pcb *pcb, const struct 
 	struct pol_flow f;
 	struct pol_verdict v = { 0 };
 	struct ax_flow_key k;
-	char tuple[96];
+	char tuple[AUTHZ_TUPLE_MAX];
 
 	flow_of(pcb, c->inbound, c->has_owner ? &c->owner : NULL, &f, &k, tuple, sizeof(tuple));
 	return pol_match(a->policy, &f, &v) == 0 && v.allow;
@@ -438,7 +415,7 @@ static int hook_check(void *arg, const struct ip_addr *laddr, uint16_t lport,
 	struct pol_flow f;
 	struct pol_verdict v = { 0 };
 	struct ax_flow_key k;
-	char tuple[96];
+	char tuple[AUTHZ_TUPLE_MAX];
 
 	flow_of_info(&i, 1, owner, &f, &k, tuple, sizeof(tuple));
 	if (pol_match(a->policy, &f, &v) < 0 || !v.allow) {
@@ -854,9 +831,9 @@ int authz_push(struct authz *a, const char *text, size_t len, const char *source
 
 /* --- UDP flows ------------------------------------------------------------------- */
 
-static unsigned int udp_bucket(uint32_t raddr, uint16_t rport, uint16_t lport)
+static unsigned int udp_bucket(const struct ip_addr *raddr, uint16_t rport, uint16_t lport)
 {
-	uint32_t h = raddr ^ ((uint32_t)rport << 16 | lport);
+	uint32_t h = ip_addr_hash(raddr) ^ ((uint32_t)rport << 16 | lport);
 
 	h ^= h >> 16;
 	h *= 0x7feb352du;
@@ -864,11 +841,12 @@ static unsigned int udp_bucket(uint32_t raddr, uint16_t rport, uint16_t lport)
 	return h & (UDP_BUCKETS - 1);
 }
 
-static struct udp_flow *udp_find(struct authz *a, uint32_t raddr, uint16_t rport, uint16_t lport)
+static struct udp_flow *udp_find(struct authz *a, const struct ip_addr *raddr, uint16_t rport,
+				 uint16_t lport)
 {
 	struct udp_flow *f = a->udp_hash[udp_bucket(raddr, rport, lport)];
 
-	while (f && !(f->raddr == raddr && f->rport == rport && f->lport == lport))
+	while (f && !(ip_addr_eq(&f->raddr, raddr) && f->rport == rport && f->lport == lport))
 		f = f->hnext;
 	return f;
 }
@@ -901,7 +879,7 @@ static void lru_append(struct authz *a, struct udp_flow *f)
  * commit (on_udp_authorized frees it). */
 static void udp_remove(struct authz *a, struct udp_flow *f)
 {
-	struct udp_flow **pp = &a->udp_hash[udp_bucket(f->raddr, f->rport, f->lport)];
+	struct udp_flow **pp = &a->udp_hash[udp_bucket(&f->raddr, f->rport, f->lport)];
 
 	while (*pp && *pp != f)
 		pp = &(*pp)->hnext;
@@ -988,15 +966,8 @@ static int udp_hold(struct authz *a, struct udp_flow *f, int inbound, const uint
 /* The policy's view of a UDP flow, by the direction of its first datagram. */
 static void udp_pol_flow(const struct udp_flow *f, struct pol_flow *pf)
 {
-	memset(pf, 0, sizeof(*pf));
-	pf->dir = f->inbound ? POL_IN : POL_OUT;
-	pf->proto = IPPROTO_UDP;
-	pf->family = AF_INET;
-	pf->sport = f->inbound ? f->rport : f->lport;
-	pf->dport = f->inbound ? f->lport : f->rport;
-	memcpy(f->inbound ? pf->src : pf->dst, &f->raddr, 4);
-	memcpy(f->inbound ? pf->dst : pf->src, f->key.laddr, 4);
-	pf->owner = f->has_owner ? &f->owner : NULL;
+	authz_flow_of(&f->laddr, f->lport, &f->raddr, f->rport, IPPROTO_UDP, f->inbound,
+		      f->has_owner ? &f->owner : NULL, pf, NULL, NULL, 0);
 }
 
 /* Does the policy in force still allow this UDP flow? */
@@ -1058,16 +1029,13 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
 	/* What waited goes now, in the order it came (taken out first: a
 	 * socket's callback may send on this flow, which is live now). */
 	for (struct udp_held *h = udp_unhold(f), *next; h; h = next) {
-		uint32_t l4;
-		struct ip_addr ra = ip_addr_v4(f->raddr), la;
-
-		memcpy(&l4, f->key.laddr, 4);
-		la = ip_addr_v4(l4);
 		next = h->next;
 		if (h->inbound)
-			udp_deliver(a->s, &ra, f->rport, &la, f->lport, h->data, h->len);
+			udp_deliver(a->s, &f->raddr, f->rport, &f->laddr, f->lport, h->data,
+				    h->len);
 		else
-			udp_sendto(a->s, &la, &ra, f->lport, f->rport, h->data, h->len);
+			udp_sendto(a->s, &f->laddr, &f->raddr, f->lport, f->rport, h->data,
+				   h->len);
 		a->st.udp_pending_delivered++;
 		free(h);
 	}
@@ -1078,17 +1046,15 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
  * and dst:dport ours whichever way the datagram goes. A flow is authorized
  * once, by its first datagram, for both directions.
  */
-static int udp_hook(void *arg, int inbound, const struct ax_cred *owner,
-		    const struct ip_addr *src6, uint16_t sport, const struct ip_addr *dst6,
-		    uint16_t dport, const uint8_t *data, size_t len)
+static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, const struct ip_addr *src,
+		    uint16_t sport, const struct ip_addr *dst, uint16_t dport, const uint8_t *data,
+		    size_t len)
 {
-	/* IPv4 only here, so far (the "above" part makes this both). */
-	uint32_t src = ip_addr_get_v4(src6), dst = ip_addr_get_v4(dst6);
 	struct authz *a = arg;
 	struct udp_flow *f = udp_find(a, src, sport, dport);
 	struct pol_flow pf;
 	struct pol_verdict v = { 0 };
-	char la[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], text[ENTRY_TEXT_MAX], who[OWNER_TEXT_MAX];
+	char text[ENTRY_TEXT_MAX], who[OWNER_TEXT_MAX];
 	unsigned int b;
 	int err;
 
@@ -1122,19 +1088,12 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner,
 	f->a = a;
 	f->q_tail = &f->q_head;
 	f->inbound = inbound;
-	f->raddr = src;
+	f->raddr = *src;
+	f->laddr = *dst;
 	f->rport = sport;
 	f->lport = dport;
-	f->key.family = AX_AF_INET;
-	f->key.proto = IPPROTO_UDP;
-	f->key.lport = htons(dport);
-	f->key.rport = htons(sport);
-	memcpy(f->key.laddr, &dst, 4);
-	memcpy(f->key.raddr, &src, 4);
-	inet_ntop(AF_INET, &dst, la, sizeof(la));
-	inet_ntop(AF_INET, &src, ra, sizeof(ra));
-	snprintf(f->tuple, sizeof(f->tuple), "local=%s:%u remote=%s:%u", la, dport, ra, sport);
-	udp_pol_flow(f, &pf);
+	authz_flow_of(dst, dport, src, sport, IPPROTO_UDP, inbound, f->has_owner ? &f->owner : NULL,
+		      &pf, &f->key, f->tuple, sizeof(f->tuple));
 	if (pol_match(a->policy, &pf, &v) < 0 || !v.allow || a->udp_count >= AUTHZ_UDP_MAX_FLOWS) {
 		a->st.rejected++;
 		if (a->udp_count < AUTHZ_UDP_MAX_FLOWS) {

@@ -249,7 +249,7 @@ struct conns_ctx {
  */
 struct conn_row {
 	const char *proto, *state;
-	uint32_t laddr, raddr; /* network order */
+	struct ip_addr laddr, raddr; /* raddr any: no peer */
 	uint16_t lport, rport;
 	uint32_t rx_queued, tx_queued;
 	uint64_t admit_tag;
@@ -258,12 +258,26 @@ struct conn_row {
 	const struct tcp_info_ax *tcp; /* TCP's details, NULL for UDP */
 };
 
+/* "a.b.c.d:P" or "[v6]:P" (RFC 5952 6), as ss writes them. No peer yet:
+ * the local address's family's any, so an IPv4 socket shows 0.0.0.0:0. */
+static void endpoint(char *buf, size_t len, const struct ip_addr *a, uint16_t port,
+		     const struct ip_addr *family_of)
+{
+	char t[IP_ADDR_STRLEN];
+
+	if (ip_addr_is_any(a))
+		a = ip_addr_is_v4(family_of) ? &ip_addr_any4 : &ip_addr_any6;
+	ip_addr_fmt(a, t, sizeof(t));
+	snprintf(buf, len, ip_addr_is_v4(a) ? "%s:%u" : "[%s]:%u", t, port);
+}
+
 static int say_row(struct client *c, const struct conn_row *w)
 {
-	char la[16], ra[16], owner[3 * AX_CRED_EXE_MAX + 64], tcp[200];
+	char la[IP_ADDR_STRLEN + 10], ra[IP_ADDR_STRLEN + 10], owner[3 * AX_CRED_EXE_MAX + 64],
+		tcp[200];
 
-	inet_ntop(AF_INET, &w->laddr, la, sizeof(la));
-	inet_ntop(AF_INET, &w->raddr, ra, sizeof(ra));
+	endpoint(la, sizeof(la), &w->laddr, w->lport, &w->laddr);
+	endpoint(ra, sizeof(ra), &w->raddr, w->rport, &w->laddr);
 	if (w->owner) {
 		char exe[3 * AX_CRED_EXE_MAX + 1];
 		size_t n = strnlen(w->owner->exe, sizeof(w->owner->exe));
@@ -285,8 +299,8 @@ static int say_row(struct client *c, const struct conn_row *w)
 			 (unsigned long long)w->tcp->bytes_out);
 	else
 		snprintf(tcp, sizeof(tcp), "- - - - - - - -");
-	return client_say(c, "sock %s %s %u %u %s:%u %s:%u %llu %d %s %s", w->proto, w->state,
-			  w->rx_queued, w->tx_queued, la, w->lport, ra, w->rport,
+	return client_say(c, "sock %s %s %u %u %s %s %llu %d %s %s", w->proto, w->state,
+			  w->rx_queued, w->tx_queued, la, ra,
 			  (unsigned long long)w->admit_tag, w->admit_pending, owner, tcp);
 }
 
@@ -301,8 +315,7 @@ static void say_tcp(void *arg, const struct tcp_pcb *pcb)
 	tcp_get_info(pcb, &i);
 	w = (struct conn_row){
 		.proto = "tcp", .state = tcp_state_name(i.state),
-		.laddr = ip_addr_get_v4(&i.laddr), .raddr = ip_addr_get_v4(&i.raddr),
-		.lport = i.lport, .rport = i.rport,
+		.laddr = i.laddr, .raddr = i.raddr, .lport = i.lport, .rport = i.rport,
 		.rx_queued = i.rcv_queued, .tx_queued = i.snd_queued,
 		.admit_tag = i.admit_tag, .admit_pending = i.admit_pending,
 		.owner = tcp_owner(pcb), .tcp = &i,
@@ -317,12 +330,11 @@ static void say_udp(void *arg, const struct sock_info *si)
 	struct conns_ctx *cc = arg;
 	struct conn_row w;
 
-	if (cc->err || si->type != SOCK_DGRAM || !si->local.sin_port)
+	if (cc->err || si->type != SOCK_DGRAM || !si->lport)
 		return;
 	w = (struct conn_row){
-		.proto = "udp", .state = si->peer.sin_port ? "ESTABLISHED" : "UNCONN",
-		.laddr = si->local.sin_addr.s_addr, .raddr = si->peer.sin_addr.s_addr,
-		.lport = ntohs(si->local.sin_port), .rport = ntohs(si->peer.sin_port),
+		.proto = "udp", .state = si->rport ? "ESTABLISHED" : "UNCONN",
+		.laddr = si->laddr, .raddr = si->raddr, .lport = si->lport, .rport = si->rport,
 		.rx_queued = si->rx_queued, .tx_queued = si->tx_queued,
 		.admit_tag = si->admit_tag, .admit_pending = si->admit_pending,
 		.owner = si->owner,

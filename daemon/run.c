@@ -558,6 +558,7 @@ int daemon_main(int argc, char **argv)
 	if (user_timeout_ms >= 0)
 		r->stack.tcp->user_timeout_ms = (uint32_t)user_timeout_ms;
 	scfg.stack = &r->stack;
+	scfg.ifindex = (uint32_t)r->dev->ifindex;
 	err = sock_layer_open(&r->socks, &scfg);
 	if (err) {
 		log_err(err, "cannot set up the socket layer: %s", strerror(-err));

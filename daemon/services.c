@@ -168,7 +168,7 @@ static void udp_echo(void *arg, struct sock *so, uint32_t events)
 	(void)arg;
 	(void)events;
 	for (;;) {
-		struct sockaddr_in from;
+		struct sockaddr_in6 from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = sock_recv(so, scratch, sizeof(scratch), 0, (struct sockaddr *)&from, &fl);
 
@@ -237,16 +237,17 @@ int services_start(struct sock_layer *l, const struct ax_cred *owner)
 	for (i = 0; i < n_services; i++) {
 		struct service *svc = &services[i];
 		int udp = svc->kind == SVC_UDP_ECHO;
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(svc->port) };
+		/* [::] without V6ONLY: one socket serves both families. */
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(svc->port) };
 		int err;
 
-		err = sock_create(l, udp ? SOCK_DGRAM : SOCK_STREAM, owner, &svc->so);
+		err = sock_create_af(l, AF_INET6, udp ? SOCK_DGRAM : SOCK_STREAM, owner, &svc->so);
 		if (err)
 			return log_err(err, "cannot make a socket for %s: %s", svc->name,
 				       strerror(-err));
 		sock_setsockopt(svc->so, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		sock_set_event(svc->so, udp ? udp_echo : listen_event, svc);
-		err = sock_bind(svc->so, (struct sockaddr *)&sin, sizeof(sin));
+		err = sock_bind(svc->so, (struct sockaddr *)&sin6, sizeof(sin6));
 		if (!err && !udp)
 			err = sock_listen(svc->so, 1024);
 		if (err)

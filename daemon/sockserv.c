@@ -569,7 +569,7 @@ static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 	struct sock *so;
 	struct ss_sock *s;
 
-	if (q->u.socket.domain != AF_INET) {
+	if (q->u.socket.domain != AF_INET && q->u.socket.domain != AF_INET6) {
 		sess_reply(e, &q->h, -EAFNOSUPPORT, NULL, 0, -1);
 		return;
 	}
@@ -584,7 +584,7 @@ static void do_socket(struct ss_sess *e, const struct axipc_req *q)
 		return;
 	}
 	e->cred->used = 1;
-	err = sock_create(e->ss->socks, type, &e->cred->c, &so);
+	err = sock_create_af(e->ss->socks, q->u.socket.domain, type, &e->cred->c, &so);
 	if (err) {
 		sess_reply(e, &q->h, err, NULL, 0, -1);
 		return;

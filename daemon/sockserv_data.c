@@ -333,6 +333,7 @@ static void udp_take_tx(struct ss_sock *s)
 		shut_wr_due(s);
 		struct axipc_dgram d;
 		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
 		uint32_t payload;
 		long n = ipc_dgram_next(s->tx_buf, s->tx_size, s->tx_cons, prod, &d, &payload);
 		ssize_t rc;
@@ -352,6 +353,17 @@ static void udp_take_tx(struct ss_sock *s)
 			memcpy(&sin.sin_addr, d.addr, 4);
 			rc = sock_send(s->so, s->tx_buf + payload, d.len, MSG_DONTWAIT | MSG_NOSIGNAL,
 				       (const struct sockaddr *)&sin, sizeof(sin));
+		} else if (d.family == AF_INET6) {
+			/* The library checked it (libaxnet/io.c dgram_dest): a
+			 * link-local destination is on our one link. */
+			memset(&sin6, 0, sizeof(sin6));
+			sin6.sin6_family = AF_INET6;
+			sin6.sin6_port = d.port;
+			memcpy(&sin6.sin6_addr, d.addr, 16);
+			if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr))
+				sin6.sin6_scope_id = sock_ifindex(s->so);
+			rc = sock_send(s->so, s->tx_buf + payload, d.len, MSG_DONTWAIT | MSG_NOSIGNAL,
+				       (const struct sockaddr *)&sin6, sizeof(sin6));
 		} else if (d.family == AF_UNSPEC) {
 			rc = sock_send(s->so, s->tx_buf + payload, d.len, MSG_DONTWAIT | MSG_NOSIGNAL,
 				       NULL, 0);

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -296,7 +297,8 @@ static ssize_t stream_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total,
 
 /* ---- UDP ---- */
 
-static int dgram_dest(struct axipc_dgram *d, const struct sockaddr *to, socklen_t tolen)
+/* An IPv4 destination into a record (family AF_INET, addr[0..3]). */
+static int dgram_dest4(struct axipc_dgram *d, const struct sockaddr *to, socklen_t tolen)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)to;
 
@@ -313,6 +315,51 @@ static int dgram_dest(struct axipc_dgram *d, const struct sockaddr *to, socklen_
 	return 0;
 }
 
+/*
+ * A sendto address into a record: 0, 1 (no address: AF_UNSPEC on an
+ * AF_INET6 socket, as Linux, which then wants a connected peer) or -errno.
+ * The order of the checks is Linux's udpv6_sendmsg: a sockaddr_in is taken
+ * as udp_sendmsg takes it; a mapped IPv6 address goes out as IPv4 (a record
+ * of family AF_INET), or -ENETUNREACH on a V6ONLY socket; a link-local
+ * destination needs sin6_scope_id (-EADDRNOTAVAIL without, as the kernel's
+ * route lookup answers).
+ */
+static int dgram_dest(const struct ax_sock *s, struct axipc_dgram *d, const struct sockaddr *to,
+		      socklen_t tolen)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)to;
+
+	if (s->domain != AF_INET6)
+		return dgram_dest4(d, to, tolen);
+	if (tolen < offsetof(struct sockaddr, sa_data))
+		return -EINVAL;
+	if (sin6->sin6_family == AF_INET)
+		return s->v6only ? -ENETUNREACH : dgram_dest4(d, to, tolen);
+	if (sin6->sin6_family == AF_UNSPEC)
+		return 1;
+	if (sin6->sin6_family != AF_INET6 || tolen < 24 /* SIN6_LEN_RFC2133 */)
+		return -EINVAL;
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		if (s->v6only)
+			return -ENETUNREACH;
+		if (sin6->sin6_port == 0)
+			return -EINVAL;
+		d->family = AF_INET;
+		d->port = sin6->sin6_port;
+		memcpy(d->addr, &sin6->sin6_addr.s6_addr[12], 4);
+		return 0;
+	}
+	if (sin6->sin6_port == 0)
+		return -EINVAL;
+	if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) &&
+	    (tolen < sizeof(*sin6) || sin6->sin6_scope_id == 0))
+		return -EADDRNOTAVAIL;
+	d->family = AF_INET6;
+	d->port = sin6->sin6_port;
+	memcpy(d->addr, &sin6->sin6_addr, 16);
+	return 0;
+}
+
 static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags,
 			  const struct sockaddr *to, socklen_t tolen)
 {
@@ -324,11 +371,10 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
-	if (to) {
-		err = dgram_dest(&d, to, tolen);
-		if (err)
-			return err;
-	} else if (s->state != AXS_CONNECTED) {
+	err = to ? dgram_dest(s, &d, to, tolen) : 1;
+	if (err < 0)
+		return err;
+	if (err == 1 && s->state != AXS_CONNECTED) {
 		return -EDESTADDRREQ;
 	}
 	if (total > AXIPC_DGRAM_MAX)
@@ -391,17 +437,40 @@ static ssize_t dgram_send(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 	return ret;
 }
 
-static void dgram_src(const struct axipc_dgram *d, struct sockaddr *from, socklen_t *fromlen)
+/* The sender as the socket's family gives it: an AF_INET6 socket sees
+ * IPv4 senders as ::ffff:a.b.c.d (Linux, dual stack). */
+static void dgram_src(const struct ax_sock *s, const struct axipc_dgram *d,
+		      struct sockaddr *from, socklen_t *fromlen)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = d->port };
-	socklen_t n;
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} u;
+	socklen_t n, len;
 
 	if (!from || !fromlen)
 		return;
-	memcpy(&sin.sin_addr, d->addr, 4);
-	n = *fromlen < sizeof(sin) ? *fromlen : (socklen_t)sizeof(sin);
-	memcpy(from, &sin, n);
-	*fromlen = sizeof(sin);
+	memset(&u, 0, sizeof(u));
+	if (s->domain == AF_INET6) {
+		u.v6.sin6_family = AF_INET6;
+		u.v6.sin6_port = d->port;
+		if (d->family == AF_INET6) {
+			memcpy(&u.v6.sin6_addr, d->addr, 16);
+		} else {
+			u.v6.sin6_addr.s6_addr[10] = 0xff;
+			u.v6.sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&u.v6.sin6_addr.s6_addr[12], d->addr, 4);
+		}
+		len = sizeof(u.v6);
+	} else {
+		u.v4.sin_family = AF_INET;
+		u.v4.sin_port = d->port;
+		memcpy(&u.v4.sin_addr, d->addr, 4);
+		len = sizeof(u.v4);
+	}
+	n = *fromlen < len ? *fromlen : len;
+	memcpy(from, &u, n);
+	*fromlen = len;
 }
 
 static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, int flags,
@@ -440,7 +509,7 @@ static ssize_t dgram_recv(struct ax_sock *s, struct ax_iovcur *c, size_t total, 
 				uint32_t n = d.len < total ? d.len : (uint32_t)total;
 
 				ax_ring_get(m.base, m.size, payload, c, n);
-				dgram_src(&d, from, fromlen);
+				dgram_src(s, &d, from, fromlen);
 				if (d.len > total && mflags)
 					*mflags |= MSG_TRUNC;
 				if (!(flags & MSG_PEEK))

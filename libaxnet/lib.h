@@ -158,6 +158,8 @@ struct ax_sock {
 	struct ax_obj o;
 	uint32_t id;          /* slot id */
 	int type;             /* SOCK_STREAM or SOCK_DGRAM */
+	int domain;           /* AF_INET or AF_INET6 (accepted: the listener's) */
+	int v6only;           /* IPV6_V6ONLY as last set (sendto checks it) */
 	int state;            /* enum ax_state */
 	int nonblock;
 	int connecting;       /* a connect() is in progress for the program

@@ -48,6 +48,13 @@ AX_API int ax_setsockopt(int fd, int level, int optname, const void *optval, soc
 		if (q.len)
 			memcpy(q.val, optval, q.len);
 		err = ax_call(AXIPC_SETSOCKOPT, s->id, &q, sizeof(q), NULL, 0, NULL);
+		/* sendto checks it before a datagram enters the ring (io.c). */
+		if (err >= 0 && level == IPPROTO_IPV6 && optname == IPV6_V6ONLY && q.len >= 4) {
+			int v;
+
+			memcpy(&v, optval, sizeof(v));
+			s->v6only = v != 0;
+		}
 	}
 	ax_obj_put(&s->o);
 	return (int)ax_ret(err < 0 ? err : 0);
@@ -79,7 +86,7 @@ AX_API int ax_getsockopt(int fd, int level, int optname, void *optval, socklen_t
 	}
 	if (level == SOL_SOCKET && (optname == SO_TYPE || optname == SO_DOMAIN ||
 				    optname == SO_PROTOCOL)) {
-		v = optname == SO_TYPE ? s->type : optname == SO_DOMAIN ? AF_INET :
+		v = optname == SO_TYPE ? s->type : optname == SO_DOMAIN ? s->domain :
 		    s->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
 		ax_opt_out(&v, sizeof(v), optval, optlen);
 		goto out;

@@ -142,7 +142,7 @@ int ax_sock_ring(struct ax_sock *s, int dir, struct ax_ringmem *m)
 
 /* A socket object for a slot id and its eventfd (from SOCKET/ACCEPT);
  * installs it as fd. On failure the daemon's socket is closed. */
-static int sock_install(uint32_t id, int efd, int type, int flags, int state)
+static int sock_install(uint32_t id, int efd, int domain, int type, int flags, int state)
 {
 	struct ax_sock *s;
 	int err;
@@ -165,6 +165,7 @@ static int sock_install(uint32_t id, int efd, int type, int flags, int state)
 	}
 	s->id = id;
 	s->type = type;
+	s->domain = domain;
 	s->state = state;
 	s->nonblock = !!(flags & SOCK_NONBLOCK);
 	s->slot = &ax_sess.slots[id];
@@ -228,7 +229,7 @@ AX_API int ax_socket(int domain, int type, int protocol)
 		return (int)ax_ret(err);
 	if (efd < 0)
 		return (int)ax_ret(-EPROTO);
-	return (int)ax_ret(sock_install(rep.sock, efd, base, flags, AXS_NEW));
+	return (int)ax_ret(sock_install(rep.sock, efd, domain, base, flags, AXS_NEW));
 }
 
 /* A user address for the wire: Linux's checks on the length first. */
@@ -343,7 +344,7 @@ AX_API int ax_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int fla
 			err = -EPROTO;
 			goto out;
 		}
-		err = sock_install(rep.sock, efd, SOCK_STREAM, flags, AXS_CONNECTED);
+		err = sock_install(rep.sock, efd, s->domain, SOCK_STREAM, flags, AXS_CONNECTED);
 		if (err >= 0)
 			addr_out(&rep.peer, addr, addrlen);
 	}

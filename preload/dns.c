@@ -5,11 +5,13 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <strings.h>
 
 #include "dns.h"
 
-#define T_A 1
+#define T_A AXP_DNS_A
+#define T_AAAA AXP_DNS_AAAA
 #define T_CNAME 5
 #define C_IN 1
 #define HDR 12
@@ -21,12 +23,12 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-int axp_dns_query(uint8_t *buf, size_t cap, uint16_t id, const char *name)
+int axp_dns_query(uint8_t *buf, size_t cap, uint16_t id, const char *name, int qtype)
 {
 	size_t at = HDR, total = 0;
 	const char *p = name;
 
-	if (cap < HDR + 4 + 2)
+	if (cap < HDR + 4 + 2 || (qtype != T_A && qtype != T_AAAA))
 		return -EINVAL;
 	memset(buf, 0, HDR);
 	buf[0] = (uint8_t)(id >> 8);
@@ -52,7 +54,7 @@ int axp_dns_query(uint8_t *buf, size_t cap, uint16_t id, const char *name)
 		return -EINVAL; /* the root: not a host */
 	buf[at++] = 0;
 	buf[at++] = 0;
-	buf[at++] = T_A;
+	buf[at++] = (uint8_t)qtype;
 	buf[at++] = 0;
 	buf[at++] = C_IN;
 	return (int)at;
@@ -122,14 +124,16 @@ static void norm(const char *name, char *out)
 	out[n] = 0;
 }
 
-int axp_dns_answer(const uint8_t *m, size_t n, uint16_t id, const char *name,
-		   struct in_addr *out, int max, char *canon)
+int axp_dns_answer(const uint8_t *m, size_t n, uint16_t id, const char *name, int qtype,
+		   struct axp_addr *out, int max, char *canon)
 {
 	char want[AXP_DNS_NAME_MAX], owner[AXP_DNS_NAME_MAX], target[AXP_DNS_NAME_MAX];
 	size_t off = HDR, rr_start;
 	unsigned qd, an, rcode;
 	int k = 0;
 
+	if (qtype != T_A && qtype != T_AAAA)
+		return -EPROTO;
 	if (n < HDR || get16(m) != id || !(m[2] & 0x80) || (m[2] & 0x78))
 		return -EPROTO; /* not a response to a standard query */
 	if (m[2] & 0x02)
@@ -144,11 +148,12 @@ int axp_dns_answer(const uint8_t *m, size_t n, uint16_t id, const char *name,
 	norm(name, want);
 	/* The question must be ours. */
 	if (qd != 1 || read_name(m, n, &off, owner) < 0 || off + 4 > n || strcmp(owner, want) ||
-	    get16(m + off) != T_A || get16(m + off + 2) != C_IN)
+	    get16(m + off) != qtype || get16(m + off + 2) != C_IN)
 		return -EPROTO;
 	off += 4;
 	rr_start = off;
-	/* Walk the CNAME chain from the name asked, then take its A records. */
+	/* Walk the CNAME chain from the name asked, then take its records of
+	 * the type asked. */
 	for (int hop = 0; hop <= MAX_CNAME; hop++) {
 		int moved = 0;
 
@@ -174,8 +179,14 @@ int axp_dns_answer(const uint8_t *m, size_t n, uint16_t id, const char *name,
 				if (read_name(m, rd + rdlen, &t, target) < 0)
 					return -EPROTO;
 				moved = 1;
-			} else if (type == T_A && rdlen == 4 && k < max) {
-				memcpy(&out[k++], m + rd, 4);
+			} else if (type == T_A && qtype == T_A && rdlen == 4 && k < max) {
+				memset(&out[k], 0, sizeof(out[k]));
+				out[k].family = AF_INET;
+				memcpy(&out[k++].u.v4, m + rd, 4);
+			} else if (type == T_AAAA && qtype == T_AAAA && rdlen == 16 && k < max) {
+				memset(&out[k], 0, sizeof(out[k]));
+				out[k].family = AF_INET6;
+				memcpy(&out[k++].u.v6, m + rd, 16);
 			}
 		}
 		if (k || !moved)

@@ -5,8 +5,9 @@
  * getnameinfo make no reverse query (glibc's would leave through the
  * kernel, out of the policy's and the log's sight, as resolve.c explains):
  * getnameinfo gives the address as text (NI_NAMEREQD: EAI_NONAME),
- * gethostbyaddr finds nothing. IPv4 only, as axnet is: AF_INET6 finds
- * nothing. res_query and its family stay glibc's (kernel sockets).
+ * gethostbyaddr finds nothing. gethostbyname2 takes AF_INET and AF_INET6
+ * (AAAA records, 16-byte addresses); other families find nothing.
+ * res_query and its family stay glibc's (kernel sockets).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,16 +31,17 @@
 static int hostent_fill(const char *name, int af, struct hostent *he, char *buf, size_t len,
 			int *herr)
 {
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { .ai_family = af, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_CANONNAME },
 			*res, *ai;
-	struct in_addr addrs[HOSTENT_MAX_ADDRS];
+	struct in6_addr addrs[HOSTENT_MAX_ADDRS];
+	size_t alen = af == AF_INET6 ? 16 : 4;
 	const char *canon;
 	size_t need, cl, pad;
 	char **list, *p;
 	int n = 0, r;
 
-	if (af != AF_INET) {
+	if (af != AF_INET && af != AF_INET6) {
 		*herr = HOST_NOT_FOUND;
 		return ENOENT;
 	}
@@ -49,12 +51,18 @@ static int hostent_fill(const char *name, int af, struct hostent *he, char *buf,
 		return r == EAI_NONAME ? ENOENT : r == EAI_AGAIN ? EAGAIN
 		       : r == EAI_SYSTEM ? errno : EINVAL;
 	}
-	for (ai = res; ai && n < HOSTENT_MAX_ADDRS; ai = ai->ai_next)
-		addrs[n++] = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+	for (ai = res; ai && n < HOSTENT_MAX_ADDRS; ai = ai->ai_next) {
+		if (ai->ai_family != af)
+			continue;
+		if (af == AF_INET6)
+			addrs[n++] = ((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+		else
+			memcpy(&addrs[n++], &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+	}
 	canon = res->ai_canonname ? res->ai_canonname : name;
 	cl = strlen(canon) + 1;
 	pad = (sizeof(char *) - (uintptr_t)buf % sizeof(char *)) % sizeof(char *);
-	need = pad + (size_t)(n + 2) * sizeof(char *) + (size_t)n * 4 + cl;
+	need = pad + (size_t)(n + 2) * sizeof(char *) + (size_t)n * alen + cl;
 	if (!buf || len < need) {
 		freeaddrinfo(res);
 		*herr = NETDB_INTERNAL;
@@ -65,16 +73,16 @@ static int hostent_fill(const char *name, int af, struct hostent *he, char *buf,
 	he->h_aliases[0] = NULL;
 	p = (char *)(list + n + 2);
 	for (int i = 0; i < n; i++) {
-		memcpy(p, &addrs[i], 4);
+		memcpy(p, &addrs[i], alen);
 		list[i] = p;
-		p += 4;
+		p += alen;
 	}
 	list[n] = NULL;
 	memcpy(p, canon, cl);
 	freeaddrinfo(res);
 	he->h_name = p;
-	he->h_addrtype = AF_INET;
-	he->h_length = 4;
+	he->h_addrtype = af;
+	he->h_length = (int)alen;
 	he->h_addr_list = list;
 	*herr = 0;
 	return 0;

@@ -7,7 +7,7 @@
  * when the library is in LD_PRELOAD. Each calls the ax_* function of the
  * same name, which passes a kernel descriptor on to the kernel's call
  * (ax_sys_NAME: libc's own, dlsym(RTLD_NEXT)); so a pipe's read costs one
- * table lookup more than libc's. AF_INET sockets become axnet sockets;
+ * table lookup more than libc's. AF_INET and AF_INET6 sockets become axnet sockets;
  * everything else stays the kernel's.
  *
  * Only the interposers are exported (AXP_EXPORT, every other symbol is

@@ -47,12 +47,6 @@ AXP_EXPORT int socket(int domain, int type, int protocol)
 
 	if ((domain != AF_INET && domain != AF_INET6) || !is_inet(type, protocol))
 		return ax_sys_socket(domain, type, protocol);
-	/* As a kernel booted with ipv6.disable=1 until the engine has IPv6:
-	 * never a kernel socket behind axnet's back. */
-	if (domain == AF_INET6) {
-		errno = EAFNOSUPPORT;
-		return -1;
-	}
 	fd = ax_socket(domain, type, protocol);
 	if (fd < 0 && (errno == ENOENT || errno == ECONNREFUSED || errno == EPROTO) &&
 	    ax_sess.ctl < 0 && !__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED)) {

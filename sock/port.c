@@ -26,15 +26,35 @@ static uint32_t uid_of(const struct sock *so)
 	return so->owner ? so->owner->uid : 0;
 }
 
-static int addr_overlap(uint32_t a, uint32_t b)
+/* Which addresses a socket bound to laddr takes: its IPv4 ones (bound to
+ * one, to ::ffff:0.0.0.0, or to :: without V6ONLY), its IPv6 ones; and
+ * whether all of that family (a wildcard). */
+static int takes4(const struct sock *so, const struct ip_addr *a)
 {
-	return !a || !b || a == b;
+	return ip_addr_is_v4(a) || (ip_addr_eq(a, &ip_addr_any6) && !so->v6only);
+}
+
+static int wild4(const struct sock *so, const struct ip_addr *a)
+{
+	return ip_addr_eq(a, &ip_addr_any4) || (ip_addr_eq(a, &ip_addr_any6) && !so->v6only);
+}
+
+/* Linux inet_rcv_saddr_equal (ipv6_rcv_saddr_equal for AF_INET6): do the
+ * two bindings share an address? A dual-stack [::] overlaps every IPv4
+ * binding, a V6ONLY one none. */
+static int addr_overlap(const struct sock *a, const struct ip_addr *la, const struct sock *b,
+			const struct ip_addr *lb)
+{
+	if (takes4(a, la) && takes4(b, lb) && (wild4(a, la) || wild4(b, lb) || ip_addr_eq(la, lb)))
+		return 1;
+	return !ip_addr_is_v4(la) && !ip_addr_is_v4(lb) &&
+	       (ip_addr_is_any(la) || ip_addr_is_any(lb) || ip_addr_eq(la, lb));
 }
 
 /* Linux inet_csk_bind_conflict / udp_lib_lport_inuse for one pair. */
-static int conflicts(const struct sock *so, const struct sock *o, uint32_t laddr)
+static int conflicts(const struct sock *so, const struct sock *o, const struct ip_addr *laddr)
 {
-	if (!addr_overlap(laddr, o->laddr))
+	if (!addr_overlap(so, laddr, o, &o->laddr))
 		return 0;
 	/* SO_REUSEPORT: both set it, same user (so that another user cannot
 	 * steal a share of someone's traffic). */
@@ -49,7 +69,7 @@ static int conflicts(const struct sock *so, const struct sock *o, uint32_t laddr
 	return 1;
 }
 
-static int port_busy(struct sock *so, uint32_t laddr, uint16_t port)
+static int port_busy(struct sock *so, const struct ip_addr *laddr, uint16_t port)
 {
 	for (struct sock *o = *chain(so->l, so->type, port); o; o = o->bnext)
 		if (o != so && o->lport == port && conflicts(so, o, laddr))
@@ -84,11 +104,12 @@ static int engine_uses(struct sock_layer *l, uint16_t port)
 	return w.found;
 }
 
-static void hash_in(struct sock *so, uint32_t laddr, uint16_t port, int explicit_bind)
+static void hash_in(struct sock *so, const struct ip_addr *laddr, uint16_t port,
+		    int explicit_bind)
 {
 	struct sock **c = chain(so->l, so->type, port);
 
-	so->laddr = laddr;
+	so->laddr = *laddr;
 	so->lport = port;
 	so->bound = 1;
 	so->explicit_bind = explicit_bind;
@@ -97,7 +118,8 @@ static void hash_in(struct sock *so, uint32_t laddr, uint16_t port, int explicit
 	if (so->state == SS_NEW)
 		so->state = SS_BOUND;
 	if (so->type == SOCK_DGRAM) {
-		so->upcb.laddr = ip_addr_v4(laddr); /* 0: ::ffff:0.0.0.0, IPv4's any */
+		so->upcb.laddr = *laddr;
+		so->upcb.v6only = so->v6only;
 		so->upcb.lport = port;
 		udp_pcb_insert(so->l->s, &so->upcb);
 	}
@@ -129,23 +151,23 @@ int port_unbind_auto(struct sock *so)
 		return 0;
 	port_unbind(so);
 	so->lport = 0;
-	so->laddr = 0;
+	so->laddr = sock_any(so);
 	return 1;
 }
 
 /* RFC 6056 F(): keyed SipHash-2-4 of (local, remote, remote port). */
-static uint32_t offset_of(struct sock_layer *l, uint32_t laddr, uint32_t raddr, uint16_t rport,
-			  int type)
+static uint32_t offset_of(struct sock_layer *l, const struct ip_addr *laddr,
+			  const struct ip_addr *raddr, uint16_t rport, int type)
 {
-	uint8_t in[12], out[crypto_shorthash_BYTES];
+	uint8_t in[36], out[crypto_shorthash_BYTES];
 	uint32_t r;
 
-	memcpy(in, &laddr, 4);
-	memcpy(in + 4, &raddr, 4);
-	in[8] = (uint8_t)(rport >> 8);
-	in[9] = (uint8_t)rport;
-	in[10] = (uint8_t)type;
-	in[11] = 0;
+	memcpy(in, laddr->b, 16);
+	memcpy(in + 16, raddr->b, 16);
+	in[32] = (uint8_t)(rport >> 8);
+	in[33] = (uint8_t)rport;
+	in[34] = (uint8_t)type;
+	in[35] = 0;
 	crypto_shorthash(out, in, sizeof(in), (const unsigned char *)l->port_key);
 	memcpy(&r, out, 4);
 	return r;
@@ -179,10 +201,11 @@ static int free_for_bind(struct sock *so, uint16_t port, const void *ctx)
 	return 1;
 }
 
-int port_bind(struct sock *so, uint32_t laddr, uint16_t port)
+int port_bind(struct sock *so, const struct ip_addr *laddr, uint16_t port)
 {
 	if (!port) {
-		port = choose(so, offset_of(so->l, laddr, 0, 0, so->type), free_for_bind, NULL);
+		port = choose(so, offset_of(so->l, laddr, &ip_addr_any6, 0, so->type), free_for_bind,
+			      NULL);
 		/* Linux: an exhausted range makes bind fail with EADDRINUSE. */
 		if (!port)
 			return -EADDRINUSE;
@@ -199,19 +222,20 @@ int port_bind(struct sock *so, uint32_t laddr, uint16_t port)
 
 int port_autobind(struct sock *so)
 {
+	struct ip_addr any = sock_any(so);
 	uint16_t port;
 
 	if (so->bound)
 		return 0;
-	port = choose(so, offset_of(so->l, 0, 0, 0, so->type), free_for_bind, NULL);
+	port = choose(so, offset_of(so->l, &any, &ip_addr_any6, 0, so->type), free_for_bind, NULL);
 	if (!port)
 		return so->type == SOCK_DGRAM ? -EAGAIN : -EADDRINUSE; /* Linux's answers */
-	hash_in(so, 0, port, 0);
+	hash_in(so, &any, port, 0);
 	return 0;
 }
 
 struct conn_ctx {
-	uint32_t raddr;
+	const struct ip_addr *raddr;
 	uint16_t rport;
 };
 
@@ -221,33 +245,33 @@ struct conn_ctx {
 static int free_for_connect(struct sock *so, uint16_t port, const void *ctx)
 {
 	const struct conn_ctx *c = ctx;
-	struct ip_addr ra = ip_addr_v4(c->raddr), la = ip_addr_v4(so->laddr);
 
 	for (struct sock *o = *chain(so->l, so->type, port); o; o = o->bnext)
 		if (o->lport == port && (o->explicit_bind || o->state == SS_LISTEN))
 			return 0;
-	return !tcp_tuple_busy(so->l->s, &la, port, &ra, c->rport);
+	return !tcp_tuple_busy(so->l->s, &so->laddr, port, c->raddr, c->rport);
 }
 
-int port_for_connect(struct sock *so, uint32_t raddr, uint16_t rport, uint16_t *out)
+int port_for_connect(struct sock *so, const struct ip_addr *raddr, uint16_t rport,
+		     uint16_t *out)
 {
 	struct conn_ctx c = { raddr, rport };
 
 	if (so->bound) {
-		struct ip_addr ra = ip_addr_v4(raddr), la = ip_addr_v4(so->laddr);
-
-		if (tcp_tuple_busy(so->l->s, &la, so->lport, &ra, rport))
+		if (tcp_tuple_busy(so->l->s, &so->laddr, so->lport, raddr, rport))
 			return -EADDRNOTAVAIL;
 		*out = so->lport;
 		return 0;
 	}
-	*out = choose(so, offset_of(so->l, so->l->s->addr, raddr, rport, so->type),
-		      free_for_connect, &c);
+	*out = choose(so, offset_of(so->l, &so->laddr, raddr, rport, so->type), free_for_connect,
+		      &c);
 	return *out ? 0 : -EADDRNOTAVAIL;
 }
 
 void port_connect_bound(struct sock *so, uint16_t port)
 {
+	struct ip_addr any = sock_any(so);
+
 	if (!so->bound)
-		hash_in(so, 0, port, 0);
+		hash_in(so, &any, port, 0);
 }

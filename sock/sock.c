@@ -30,6 +30,7 @@ int sock_layer_open(struct sock_layer **out, const struct sock_config *cfg)
 		return -ENOMEM;
 	l->s = cfg->stack;
 	l->port_lo = lo;
+	l->ifindex = cfg->ifindex;
 	l->port_hi = hi;
 	randombytes_buf(l->port_key, sizeof(l->port_key));
 	*out = l;
@@ -111,6 +112,9 @@ struct sock *sock_alloc(struct sock_layer *l, int type, const struct ax_cred *ow
 	so->slot = slot;
 	so->l = l;
 	so->type = type;
+	so->family = AF_INET;
+	so->laddr = ip_addr_any4;
+	so->raddr = ip_addr_any6;
 	so->owner = owner;
 	so->state = SS_NEW;
 	if (type == SOCK_DGRAM)
@@ -134,18 +138,28 @@ void sock_free(struct sock *so)
 	}
 }
 
-int sock_create(struct sock_layer *l, int type, const struct ax_cred *owner, struct sock **out)
+int sock_create_af(struct sock_layer *l, int domain, int type, const struct ax_cred *owner,
+		   struct sock **out)
 {
 	struct sock *so;
 
+	if (domain != AF_INET && domain != AF_INET6)
+		return -EAFNOSUPPORT;
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (type != SOCK_STREAM && type != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
 	so = sock_alloc(l, type, owner);
 	if (!so)
 		return -ENOMEM;
+	so->family = domain;
+	so->laddr = sock_any(so);
 	*out = so;
 	return 0;
+}
+
+int sock_create(struct sock_layer *l, int type, const struct ax_cred *owner, struct sock **out)
+{
+	return sock_create_af(l, AF_INET, type, owner, out);
 }
 
 void sock_set_event(struct sock *so, sock_event_fn fn, void *arg)
@@ -164,6 +178,11 @@ int sock_type(const struct sock *so)
 	return so->type;
 }
 
+uint32_t sock_ifindex(const struct sock *so)
+{
+	return so->l->ifindex;
+}
+
 int sock_error_peek(const struct sock *so)
 {
 	return so->err;
@@ -179,52 +198,32 @@ int sock_error(struct sock *so)
 
 /* --- addresses ------------------------------------------------------------------- */
 
-/* Linux's checks for an AF_INET address: the length first (-EINVAL), then
- * the family (-EAFNOSUPPORT); AF_UNSPEC passes where unspec_ok (bind's
- * old-program allowance for INADDR_ANY, sendto's "as AF_INET"). */
-int sock_addr_in(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out, int unspec_ok)
-{
-	if (!sa || len < (socklen_t)sizeof(struct sockaddr_in))
-		return -EINVAL;
-	memcpy(out, sa, sizeof(*out));
-	if (out->sin_family == AF_INET)
-		return 0;
-	if (out->sin_family == AF_UNSPEC && unspec_ok &&
-	    (unspec_ok != 2 || out->sin_addr.s_addr == htonl(INADDR_ANY)))
-		return 0;
-	return -EAFNOSUPPORT;
-}
-
-void sock_fill_addr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-	sin.sin_addr.s_addr = addr;
-	if (sa && len) {
-		size_t n = *len < sizeof(sin) ? *len : sizeof(sin);
-
-		memcpy(sa, &sin, n);
-	}
-	if (len)
-		*len = sizeof(sin);
-}
-
 int sock_getsockname(struct sock *so, struct sockaddr *sa, socklen_t *len)
 {
-	uint32_t a = so->laddr;
+	struct ip_addr a = so->laddr;
 
-	/* A connected socket bound to any shows the address it sends from. */
-	if (!a && (so->raddr || so->state == SS_CONNECTED || so->state == SS_CONNECTING))
-		a = so->l->s->addr;
-	sock_fill_addr(sa, len, a, so->lport);
+	/* A connected socket bound to any shows the address it sends from
+	 * (RFC 6724 source selection, the engine's). */
+	if (ip_addr_is_any(&a) && (!ip_addr_is_any(&so->raddr) || so->state == SS_CONNECTED ||
+				   so->state == SS_CONNECTING)) {
+		if (so->pcb && so->type == SOCK_STREAM) {
+			struct tcp_info_ax i;
+
+			tcp_get_info(so->pcb, &i);
+			a = i.laddr;
+		} else if (stack_src_select(so->l->s, &so->raddr, &a)) {
+			a = so->laddr;
+		}
+	}
+	sock_addr_put(so, &a, so->lport, sa, len);
 	return 0;
 }
 
 int sock_getpeername(struct sock *so, struct sockaddr *sa, socklen_t *len)
 {
-	if (so->type == SOCK_STREAM ? so->state != SS_CONNECTED : !so->raddr)
+	if (so->type == SOCK_STREAM ? so->state != SS_CONNECTED : ip_addr_is_any(&so->raddr))
 		return -ENOTCONN;
-	sock_fill_addr(sa, len, so->raddr, so->rport);
+	sock_addr_put(so, &so->raddr, so->rport, sa, len);
 	return 0;
 }
 
@@ -232,17 +231,16 @@ int sock_getpeername(struct sock *so, struct sockaddr *sa, socklen_t *len)
 
 int sock_bind(struct sock *so, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_in sin;
-	struct ip_addr local;
+	struct ip_addr a;
 	uint16_t port;
-	int err = sock_addr_in(sa, len, &sin, 2);
+	int err = sock_addr_get(so, sa, len, SOCK_ADDR_BIND, &a, &port);
 
 	if (err)
 		return err;
-	local = ip_addr_v4(sin.sin_addr.s_addr);
-	if (sin.sin_addr.s_addr != htonl(INADDR_ANY) && !stack_addr_local(so->l->s, &local))
+	/* One of our usable addresses (a tentative one is not, RFC 4862
+	 * 5.4: Linux says EADDRNOTAVAIL too). */
+	if (!ip_addr_is_any(&a) && !stack_addr_local(so->l->s, &a))
 		return -EADDRNOTAVAIL;
-	port = ntohs(sin.sin_port);
 	/* Linux: ports below ip_unprivileged_port_start (1024) need
 	 * CAP_NET_BIND_SERVICE; here uid 0 (no owner: the daemon's own). */
 	if (port && port < 1024 && so->owner && so->owner->uid != 0)
@@ -251,7 +249,7 @@ int sock_bind(struct sock *so, const struct sockaddr *sa, socklen_t len)
 	 * (connect-chosen) port back and may be bound again. */
 	if (so->bound || (so->state != SS_NEW && so->state != SS_FAILED && so->state != SS_DONE))
 		return -EINVAL;
-	return port_bind(so, sin.sin_addr.s_addr, port);
+	return port_bind(so, &a, port);
 }
 
 int sock_listen(struct sock *so, int backlog)
@@ -270,15 +268,16 @@ int sock_accept(struct sock *so, struct sock **out)
 
 int sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_in sin;
+	struct ip_addr a;
+	uint16_t port;
 	int err;
 
 	if (so->type == SOCK_DGRAM)
 		return udp_sock_connect(so, sa, len);
-	err = sock_addr_in(sa, len, &sin, 0);
+	err = sock_addr_get(so, sa, len, SOCK_ADDR_CONNECT_TCP, &a, &port);
 	if (err)
 		return err;
-	return tcp_sock_connect(so, &sin);
+	return tcp_sock_connect(so, &a, port);
 }
 
 int sock_shutdown(struct sock *so, int how)
@@ -451,7 +450,7 @@ static int sol_socket_get(struct sock *so, int name, void *val, socklen_t *len)
 	case SO_TYPE:
 		return put_int(val, len, so->type);
 	case SO_DOMAIN:
-		return put_int(val, len, AF_INET);
+		return put_int(val, len, so->family);
 	case SO_PROTOCOL:
 		return put_int(val, len, so->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
 	case SO_ACCEPTCONN:
@@ -489,10 +488,82 @@ static int sol_socket_get(struct sock *so, int name, void *val, socklen_t *len)
 	}
 }
 
+/*
+ * IPPROTO_IPV6 on an AF_INET6 socket. IPV6_V6ONLY is ours (before bind
+ * only, as Linux: EINVAL after). The others are answered as Linux answers
+ * a new socket (hop limit 64, traffic class 0, no ancillary data), their
+ * ranges checked as Linux does; setting one to anything but that default
+ * is -ENOPROTOOPT: the engine has no per-socket hop limit, traffic class
+ * or IPV6_PKTINFO (an error, never a value silently not applied).
+ */
+static int ipv6_set(struct sock *so, int name, const void *val, socklen_t len)
+{
+	int v, err;
+
+	if (so->family != AF_INET6)
+		return -ENOPROTOOPT; /* ip_setsockopt: not its level */
+	switch (name) {
+	case IPV6_V6ONLY:
+	case IPV6_UNICAST_HOPS:
+	case IPV6_TCLASS:
+	case IPV6_RECVPKTINFO:
+	case IPV6_RECVTCLASS:
+	case IPV6_RECVHOPLIMIT:
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	err = sock_opt_int(val, len, &v);
+	if (err)
+		return err;
+	switch (name) {
+	case IPV6_V6ONLY:
+		/* do_ipv6_setsockopt: not once a port (or a peer) is set. */
+		if (so->bound || so->state != SS_NEW)
+			return -EINVAL;
+		so->v6only = !!v;
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		if (v > 255 || v < -1)
+			return -EINVAL;
+		return v == -1 || v == AX_IP6_DEFAULT_HOPS ? 0 : -ENOPROTOOPT;
+	case IPV6_TCLASS:
+		if (v < -1 || v > 0xff)
+			return -EINVAL;
+		return v <= 0 ? 0 : -ENOPROTOOPT;
+	default:
+		return v ? -ENOPROTOOPT : 0;
+	}
+}
+
+static int ipv6_get(struct sock *so, int name, void *val, socklen_t *len)
+{
+	if (so->family != AF_INET6)
+		/* Linux: V6ONLY of an AF_INET socket is EOPNOTSUPP. */
+		return name == IPV6_V6ONLY ? -EOPNOTSUPP : -ENOPROTOOPT;
+	switch (name) {
+	case IPV6_V6ONLY:
+		return put_int(val, len, so->v6only);
+	case IPV6_UNICAST_HOPS:
+		return put_int(val, len, AX_IP6_DEFAULT_HOPS);
+	case IPV6_MULTICAST_HOPS:
+		return put_int(val, len, 1);
+	case IPV6_TCLASS:
+	case IPV6_RECVPKTINFO:
+	case IPV6_RECVTCLASS:
+	case IPV6_RECVHOPLIMIT:
+		return put_int(val, len, 0);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 int sock_setsockopt(struct sock *so, int level, int name, const void *val, socklen_t len)
 {
 	if (level == SOL_SOCKET)
 		return sol_socket_set(so, name, val, len);
+	if (level == IPPROTO_IPV6)
+		return ipv6_set(so, name, val, len);
 	if (level == IPPROTO_TCP && so->type == SOCK_STREAM)
 		return tcp_sock_setopt(so, name, val, len);
 	return -ENOPROTOOPT;
@@ -502,6 +573,8 @@ int sock_getsockopt(struct sock *so, int level, int name, void *val, socklen_t *
 {
 	if (level == SOL_SOCKET)
 		return sol_socket_get(so, name, val, len);
+	if (level == IPPROTO_IPV6)
+		return ipv6_get(so, name, val, len);
 	if (level == IPPROTO_TCP && so->type == SOCK_STREAM)
 		return tcp_sock_getopt(so, name, val, len);
 	return -ENOPROTOOPT;
@@ -513,14 +586,13 @@ static void info_of(const struct sock *so, struct sock_info *si)
 {
 	memset(si, 0, sizeof(*si));
 	si->type = so->type;
+	si->family = so->family;
 	si->state = -1;
 	si->owner = so->owner;
-	si->local.sin_family = AF_INET;
-	si->local.sin_addr.s_addr = so->laddr;
-	si->local.sin_port = htons(so->lport);
-	si->peer.sin_family = AF_INET;
-	si->peer.sin_addr.s_addr = so->raddr;
-	si->peer.sin_port = htons(so->rport);
+	si->laddr = so->laddr;
+	si->lport = so->lport;
+	si->raddr = so->raddr;
+	si->rport = so->rport;
 	if (so->type == SOCK_DGRAM) {
 		si->rx_queued = so->rq_tail - so->rq_head;
 		return;
@@ -530,13 +602,13 @@ static void info_of(const struct sock *so, struct sock_info *si)
 
 		tcp_get_info(so->pcb, &i);
 		si->state = (int)i.state;
-		si->local.sin_addr.s_addr = ip_addr_get_v4(&i.laddr);
+		si->laddr = i.laddr;
 		si->rx_queued = i.rcv_queued;
 		si->tx_queued = i.snd_queued;
 		si->admit_tag = i.admit_tag;
 		si->admit_pending = i.admit_pending;
 		if (so->state == SS_LISTEN) {
-			si->local.sin_addr.s_addr = so->laddr;
+			si->laddr = so->laddr;
 			si->rx_queued = so->aq_len; /* ss: the accept queue */
 			si->tx_queued = so->backlog;
 		}

@@ -37,6 +37,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "net/ipaddr.h"
+
 struct ax_stack;
 struct ax_cred;
 struct tcp_pcb;
@@ -49,6 +51,8 @@ struct sock;
 struct sock_config {
 	struct ax_stack *stack;
 	uint16_t port_lo, port_hi; /* --ports; 0, 0: AX_PORT_LO..AX_PORT_HI */
+	uint32_t ifindex;          /* the interface's: link-local scope ids
+	                            * (sin6_scope_id); 0: any nonzero one */
 };
 
 /* 0, -EINVAL (lo > hi, lo 0), -ENOMEM. */
@@ -67,6 +71,11 @@ typedef void (*sock_event_fn)(void *arg, struct sock *so, uint32_t events);
 /* type SOCK_STREAM or SOCK_DGRAM (SOCK_NONBLOCK/SOCK_CLOEXEC ignored:
  * always non-blocking); others -ESOCKTNOSUPPORT as Linux. -ENOMEM. */
 int sock_create(struct sock_layer *l, int type, const struct ax_cred *owner, struct sock **out);
+/* The same for domain AF_INET or AF_INET6 (else -EAFNOSUPPORT); sock_create
+ * is AF_INET. An AF_INET6 socket takes and gives sockaddr_in6 and, unless
+ * IPV6_V6ONLY, IPv4 too (as ::ffff:a.b.c.d), as Linux's dual-stack ones. */
+int sock_create_af(struct sock_layer *l, int domain, int type, const struct ax_cred *owner,
+		   struct sock **out);
 void sock_set_event(struct sock *so, sock_event_fn fn, void *arg);
 void *sock_event_arg(const struct sock *so);
 /* -EINVAL (bound already, short address), -EAFNOSUPPORT, -EADDRNOTAVAIL
@@ -102,14 +111,16 @@ void sock_close(struct sock *so);
  * -EINVAL short or bad value, -ENOENT unknown congestion control. */
 int sock_setsockopt(struct sock *so, int level, int name, const void *val, socklen_t len);
 int sock_getsockopt(struct sock *so, int level, int name, void *val, socklen_t *len);
-/* sockaddr_in; *len set to sizeof(struct sockaddr_in), copy truncated to
- * the caller's *len as Linux. getpeername: -ENOTCONN. */
+/* The socket's family's sockaddr (sockaddr_in6 for AF_INET6, IPv4 as
+ * ::ffff:a.b.c.d); *len set to its size, copy truncated to the caller's
+ * *len as Linux. getpeername: -ENOTCONN. */
 int sock_getsockname(struct sock *so, struct sockaddr *sa, socklen_t *len);
 int sock_getpeername(struct sock *so, struct sockaddr *sa, socklen_t *len);
 uint32_t sock_poll(const struct sock *so); /* current EPOLL* mask (tcp_poll, datagram_poll) */
 int sock_error(struct sock *so);           /* SO_ERROR: -errno or 0, cleared */
 int sock_error_peek(const struct sock *so); /* the same, left pending */
 int sock_type(const struct sock *so);
+uint32_t sock_ifindex(const struct sock *so); /* sock_config's ifindex */
 /*
  * Copying data path (built-in services, unit tests). flags: MSG_PEEK,
  * MSG_TRUNC (TCP: discard; UDP recv: return the datagram's length),
@@ -148,8 +159,10 @@ int sock_dgram_rx_consumed(struct sock *so, uint32_t n); /* -EINVAL n > len */
  */
 struct sock_info {
 	int type;
+	int family; /* AF_INET, AF_INET6 */
 	int state; /* TCP state (enum tcp_state) or -1 */
-	struct sockaddr_in local, peer;
+	struct ip_addr laddr, raddr; /* raddr any: no peer */
+	uint16_t lport, rport;       /* host order */
 	uint32_t rx_queued, tx_queued;
 	uint64_t admit_tag;
 	int admit_pending;

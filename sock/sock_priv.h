@@ -32,6 +32,8 @@ enum { SHUT_RD_F = 1, SHUT_WR_F = 2 };
 struct sock {
 	struct sock_layer *l;
 	int type;             /* SOCK_STREAM, SOCK_DGRAM */
+	int family;           /* AF_INET or AF_INET6 (addr.c speaks it) */
+	int v6only;           /* IPV6_V6ONLY: AF_INET6 without IPv4 */
 	enum sock_state state;
 	const struct ax_cred *owner;
 	sock_event_fn ev;
@@ -40,8 +42,10 @@ struct sock {
 	int closed;           /* sock_close ran: freed when the callbacks unwind */
 	struct sock *dead_next;
 
-	/* Addresses, network order; ports host order. */
-	uint32_t laddr, raddr;
+	/* Addresses (IPv4 mapped, whatever the socket's family); ports host
+	 * order. laddr unbound: the family's any (sock_any); raddr: any when
+	 * there is no peer. */
+	struct ip_addr laddr, raddr;
 	uint16_t lport, rport;
 	int bound;            /* in the bind hash */
 	int explicit_bind;    /* bind() chose the port (not connect's autobind) */
@@ -77,6 +81,7 @@ struct sock {
 
 struct sock_layer {
 	struct ax_stack *s;
+	uint32_t ifindex;       /* sock_config's: link-local scope ids */
 	uint16_t port_lo, port_hi;
 	uint64_t port_key[2];   /* RFC 6056 F(): SipHash key */
 	uint32_t port_next;     /* RFC 6056 algorithm 3's next_ephemeral */
@@ -95,15 +100,20 @@ void sock_enter(struct sock_layer *l);
 void sock_leave(struct sock_layer *l);
 struct sock *sock_alloc(struct sock_layer *l, int type, const struct ax_cred *owner);
 void sock_free(struct sock *so);
-int sock_addr_in(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out, int unspec_ok);
-void sock_fill_addr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port);
+/* The any address of so's family: :: for AF_INET6 (both families unless
+ * V6ONLY), ::ffff:0.0.0.0 for AF_INET. */
+static inline struct ip_addr sock_any(const struct sock *so)
+{
+	return so->family == AF_INET6 ? ip_addr_any6 : ip_addr_any4;
+}
 /* An int option value: -EINVAL unless val holds one. */
 int sock_opt_int(const void *val, socklen_t len, int *out);
 
 /* port.c */
-int port_bind(struct sock *so, uint32_t laddr, uint16_t port);
+int port_bind(struct sock *so, const struct ip_addr *laddr, uint16_t port);
 int port_autobind(struct sock *so);
-int port_for_connect(struct sock *so, uint32_t raddr, uint16_t rport, uint16_t *out);
+int port_for_connect(struct sock *so, const struct ip_addr *raddr, uint16_t rport,
+		     uint16_t *out);
 void port_connect_bound(struct sock *so, uint16_t port);
 void port_unbind(struct sock *so);
 int port_unbind_auto(struct sock *so);
@@ -111,7 +121,7 @@ int port_unbind_auto(struct sock *so);
 /* sock_tcp.c */
 int tcp_sock_listen(struct sock *so, int backlog);
 int tcp_sock_accept(struct sock *so, struct sock **out);
-int tcp_sock_connect(struct sock *so, const struct sockaddr_in *sin);
+int tcp_sock_connect(struct sock *so, const struct ip_addr *raddr, uint16_t rport);
 int tcp_sock_shutdown(struct sock *so, int how);
 void tcp_sock_close(struct sock *so);
 uint32_t tcp_sock_poll(const struct sock *so);
@@ -132,5 +142,17 @@ ssize_t udp_sock_send(struct sock *so, const void *buf, size_t len, int flags,
 ssize_t udp_sock_recv(struct sock *so, void *buf, size_t len, int flags, struct sockaddr *from,
 		      socklen_t *fromlen);
 uint32_t udp_sock_rcvbuf(const struct sock *so);
+
+/* addr.c: a user address for so (its family's sockaddr) as an engine
+ * address and a host-order port: 0, 1 (AF_UNSPEC where Linux takes it as
+ * no address: sendto on AF_INET6) or -errno as Linux answers op. */
+enum { SOCK_ADDR_BIND, SOCK_ADDR_CONNECT_TCP, SOCK_ADDR_CONNECT_UDP, SOCK_ADDR_SENDTO };
+int sock_addr_get(const struct sock *so, const struct sockaddr *sa, socklen_t len, int op,
+		  struct ip_addr *a, uint16_t *port);
+/* a:port as so's family shows it (IPv4 mapped on AF_INET6, a link-local
+ * address with our ifindex as its scope), truncated to *len as Linux;
+ * *len set to the full size. */
+void sock_addr_put(const struct sock *so, const struct ip_addr *a, uint16_t port,
+		   struct sockaddr *sa, socklen_t *len);
 
 #endif /* AX_SOCK_PRIV_H */

@@ -77,10 +77,12 @@ static void on_accepted(void *arg, struct tcp_pcb *pcb)
 	so->state = SS_CONNECTED;
 	so->was_connected = 1;
 	so->pcb = pcb;
-	so->laddr = ip_addr_get_v4(&i.laddr); /* IPv4 only here, so far */
+	so->laddr = i.laddr;
 	so->lport = i.lport;
-	so->raddr = ip_addr_get_v4(&i.raddr);
+	so->raddr = i.raddr;
 	so->rport = i.rport;
+	so->family = l->family;
+	so->v6only = l->v6only;
 	so->mem = l->mem;
 	so->mem_arg = l->mem_arg;
 	so->nodelay = l->nodelay;
@@ -190,13 +192,10 @@ int tcp_sock_listen(struct sock *so, int backlog)
 	err = port_autobind(so);
 	if (err)
 		return err;
-	{
-		/* An AF_INET socket: 0.0.0.0 is ::ffff:0.0.0.0, IPv4 only. */
-		struct ip_addr la = ip_addr_v4(so->laddr);
-
-		pcb = tcp_listen2(so->l->s, &la, so->lport, (unsigned int)backlog,
-				  so->reuseport ? TCP_LISTEN_REUSEPORT : 0, &listen_cb, so);
-	}
+	pcb = tcp_listen2(so->l->s, &so->laddr, so->lport, (unsigned int)backlog,
+			  (so->reuseport ? TCP_LISTEN_REUSEPORT : 0) |
+				  (so->v6only ? TCP_LISTEN_V6ONLY : 0),
+			  &listen_cb, so);
 	if (!pcb)
 		return -errno;
 	give_settings(so, pcb);
@@ -225,23 +224,30 @@ int tcp_sock_accept(struct sock *so, struct sock **out)
 	return 0;
 }
 
-/* Linux tcp_v4_connect: no route, or an address TCP cannot reach. */
-static int reachable(struct sock_layer *l, uint32_t raddr)
+/* Linux tcp_v4_connect / tcp_v6_connect: no route, or an address TCP
+ * cannot reach (any, broadcast, multicast of either family). */
+static int reachable(struct sock_layer *l, const struct ip_addr *raddr)
 {
-	struct ip_addr d = ip_addr_v4(raddr), nh;
+	struct ip_addr nh;
 
-	if (!raddr || raddr == INADDR_BROADCAST || (ntohl(raddr) >> 28) == 0xe ||
-	    stack_addr_is_bcast4(l->s, raddr))
+	if (ip_addr_is_any(raddr))
 		return 0;
-	return route_lookup(&l->s->routes, &d, l->s->now_ns, &nh) == 0;
+	if (ip_addr_is_v4(raddr)) {
+		uint32_t a = ip_addr_get_v4(raddr);
+
+		if (a == INADDR_BROADCAST || (ntohl(a) >> 28) == 0xe || stack_addr_is_bcast4(l->s, a))
+			return 0;
+	} else if (ip_addr_is_multicast6(raddr)) {
+		return 0;
+	}
+	return route_lookup(&l->s->routes, raddr, l->s->now_ns, &nh) == 0;
 }
 
-int tcp_sock_connect(struct sock *so, const struct sockaddr_in *sin)
+int tcp_sock_connect(struct sock *so, const struct ip_addr *raddr, uint16_t rport)
 {
 	struct sock_layer *l = so->l;
 	struct tcp_pcb *pcb;
-	uint32_t raddr = sin->sin_addr.s_addr;
-	uint16_t rport = ntohs(sin->sin_port), lport;
+	uint16_t lport;
 	int err;
 
 	switch (so->state) {
@@ -261,8 +267,6 @@ int tcp_sock_connect(struct sock *so, const struct sockaddr_in *sin)
 	default:
 		break;
 	}
-	if (sin->sin_family == AF_UNSPEC)
-		return 0; /* disconnecting what is not connected */
 	if (!reachable(l, raddr))
 		return -ENETUNREACH;
 	err = port_for_connect(so, raddr, rport, &lport);
@@ -271,28 +275,24 @@ int tcp_sock_connect(struct sock *so, const struct sockaddr_in *sin)
 	pcb = tcp_new(l->s);
 	if (!pcb)
 		return -ENOMEM;
+	/* A socket bound to one of our addresses sends from it. */
+	if (!ip_addr_is_any(&so->laddr) && (err = tcp_bind_addr(pcb, &so->laddr))) {
+		tcp_abort(pcb);
+		return err;
+	}
 	give_settings(so, pcb);
 	apply_opts(so, pcb);
 	so->pcb = pcb;
-	so->raddr = raddr;
+	so->raddr = *raddr;
 	so->rport = rport;
 	so->state = SS_CONNECTING;
 	so->shut = 0;
-	{
-		struct ip_addr la = ip_addr_v4(so->laddr), ra = ip_addr_v4(raddr);
-
-		/* A bound address is the source (port_bind checked it). */
-		err = tcp_bind_addr(pcb, &la);
-		if (err)
-			tcp_abort(pcb);
-		else
-			err = tcp_connect_pcb(pcb, lport, &ra, rport, &conn_cb, so);
-	}
+	err = tcp_connect_pcb(pcb, lport, raddr, rport, &conn_cb, so);
 	if (err) {
 		/* pcb is freed; a refusal by the admitter (policy) is
 		 * EACCES, as the kernel's firewall hook would say. */
 		so->pcb = NULL;
-		so->raddr = 0;
+		so->raddr = ip_addr_any6;
 		so->rport = 0;
 		so->state = so->bound ? SS_BOUND : SS_NEW;
 		return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
@@ -338,7 +338,7 @@ int tcp_sock_shutdown(struct sock *so, int how)
 		/* Linux: disconnect; the socket is unconnected again. */
 		tcp_abort(so->pcb);
 		so->pcb = NULL;
-		so->raddr = 0;
+		so->raddr = ip_addr_any6;
 		so->rport = 0;
 		so->state = SS_BOUND;
 		sock_notify(so);

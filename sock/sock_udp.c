@@ -22,7 +22,7 @@
 struct dgram_rec {
 	uint32_t len;
 	uint16_t port;   /* network order */
-	uint16_t family; /* AF_INET, or DGRAM_PAD */
+	uint16_t family; /* AF_INET (addr[0..3]), AF_INET6, or DGRAM_PAD */
 	uint8_t addr[16];
 };
 _Static_assert(sizeof(struct dgram_rec) == 24, "the axipc_dgram layout");
@@ -75,10 +75,20 @@ static void rq_free(struct sock *so)
 
 /* Append a record; 0, or -ENOBUFS when it does not fit (a full receive
  * buffer drops the datagram, as Linux's sk_rmem_alloc check). */
-static int rq_put(struct sock *so, uint32_t src, uint16_t sport, const uint8_t *data, size_t len)
+static int rq_put(struct sock *so, const struct ip_addr *src, uint16_t sport, const uint8_t *data,
+		  size_t len)
 {
 	uint32_t need = DGRAM_SPACE(len), mask, pos, to_end, used;
 	struct dgram_rec r = { .len = (uint32_t)len, .port = htons(sport), .family = AF_INET };
+
+	/* ipc.h: IPv4 senders as AF_INET, even to an AF_INET6 socket (the
+	 * library maps them); IPv6 ones with their 16 bytes. */
+	if (ip_addr_is_v4(src))
+		memcpy(r.addr, src->b + 12, 4);
+	else {
+		r.family = AF_INET6;
+		memcpy(r.addr, src->b, 16);
+	}
 
 	if (!so->rq && rq_alloc(so))
 		return -ENOBUFS;
@@ -103,7 +113,6 @@ static int rq_put(struct sock *so, uint32_t src, uint16_t sport, const uint8_t *
 	} else if (so->rq_size - used < need) {
 		return -ENOBUFS;
 	}
-	memcpy(r.addr, &src, 4);
 	memcpy(so->rq + pos, &r, sizeof(r));
 	if (len)
 		memcpy(so->rq + pos + sizeof(r), data, len);
@@ -148,8 +157,7 @@ static void on_recv(void *arg, const struct ip_addr *src, uint16_t sport, uint16
 	if (so->shut & SHUT_RD_F)
 		return;
 	sock_enter(so->l);
-	/* An AF_INET socket's pcb (::ffff:0.0.0.0) takes IPv4 only. */
-	if (rq_put(so, ip_addr_get_v4(src), sport, data, len))
+	if (rq_put(so, src, sport, data, len))
 		stack_count(so->l->s, AX_C_udp_rcvbuf_drops);
 	else
 		sock_notify(so);
@@ -175,10 +183,23 @@ void udp_sock_init(struct sock *so)
 
 /* --- calls ----------------------------------------------------------------------- */
 
+/* A destination UDP cannot send to from this socket: broadcast without
+ * SO_BROADCAST (EACCES, as Linux), any or no route (ENETUNREACH). */
+static int udp_dest_ok(struct sock *so, const struct ip_addr *d)
+{
+	struct ip_addr nh;
+
+	if (ip_addr_is_v4(d) && ip_addr_get_v4(d) == INADDR_BROADCAST)
+		return -EACCES; /* no SO_BROADCAST */
+	if (ip_addr_is_any(d) || route_lookup(&so->l->s->routes, d, so->l->s->now_ns, &nh))
+		return -ENETUNREACH;
+	return 0;
+}
+
 int udp_sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_in sin;
-	struct ip_addr d, nh;
+	struct ip_addr d;
+	uint16_t port;
 	int err;
 
 	/* inet_dgram_connect: AF_UNSPEC dissolves the association (and an
@@ -186,27 +207,23 @@ int udp_sock_connect(struct sock *so, const struct sockaddr *sa, socklen_t len)
 	if (!sa || len < (socklen_t)sizeof(sa_family_t))
 		return -EINVAL;
 	if (sa->sa_family == AF_UNSPEC) {
-		so->raddr = 0;
-		so->upcb.raddr = ip_addr_any6; /* not connected */
+		so->raddr = so->upcb.raddr = ip_addr_any6;
 		so->rport = so->upcb.rport = 0;
 		if (port_unbind_auto(so))
 			so->state = SS_NEW;
 		return 0;
 	}
-	err = sock_addr_in(sa, len, &sin, 0);
+	err = sock_addr_get(so, sa, len, SOCK_ADDR_CONNECT_UDP, &d, &port);
 	if (err)
 		return err;
-	if (sin.sin_addr.s_addr == INADDR_BROADCAST)
-		return -EACCES; /* no SO_BROADCAST */
-	d = ip_addr_v4(sin.sin_addr.s_addr);
-	if (!sin.sin_addr.s_addr || route_lookup(&so->l->s->routes, &d, so->l->s->now_ns, &nh))
-		return -ENETUNREACH;
+	err = udp_dest_ok(so, &d);
+	if (err)
+		return err;
 	err = port_autobind(so);
 	if (err)
 		return err;
-	so->raddr = sin.sin_addr.s_addr;
-	so->upcb.raddr = ip_addr_v4(sin.sin_addr.s_addr);
-	so->rport = so->upcb.rport = ntohs(sin.sin_port);
+	so->raddr = so->upcb.raddr = d;
+	so->rport = so->upcb.rport = port;
 	return 0;
 }
 
@@ -214,7 +231,7 @@ int udp_sock_shutdown(struct sock *so, int how)
 {
 	so->shut |= how;
 	sock_notify(so);
-	return so->raddr ? 0 : -ENOTCONN;
+	return ip_addr_is_any(&so->raddr) ? -ENOTCONN : 0;
 }
 
 void udp_sock_close(struct sock *so)
@@ -246,25 +263,22 @@ uint32_t udp_sock_poll(const struct sock *so)
 ssize_t udp_sock_send(struct sock *so, const void *buf, size_t len, int flags,
 		      const struct sockaddr *to, socklen_t tolen)
 {
-	uint32_t dst;
+	struct ip_addr dst;
 	uint16_t dport;
-	int err;
+	int err = 1;
 
 	(void)flags;
 	if (len > 0xffff)
 		return -EMSGSIZE;
 	if (to) {
-		struct sockaddr_in sin;
-
-		err = sock_addr_in(to, tolen, &sin, 1);
-		if (err)
+		err = sock_addr_get(so, to, tolen, SOCK_ADDR_SENDTO, &dst, &dport);
+		if (err < 0)
 			return err;
-		dst = sin.sin_addr.s_addr;
-		dport = ntohs(sin.sin_port);
-		if (!dport)
+		if (!err && !dport)
 			return -EINVAL;
-	} else {
-		if (!so->raddr)
+	}
+	if (err == 1) { /* no address, or AF_UNSPEC on AF_INET6: the peer's */
+		if (ip_addr_is_any(&so->raddr))
 			return -EDESTADDRREQ;
 		dst = so->raddr;
 		dport = so->rport;
@@ -275,16 +289,13 @@ ssize_t udp_sock_send(struct sock *so, const void *buf, size_t len, int flags,
 		return sock_error(so);
 	if (so->shut & SHUT_WR_F)
 		return -EPIPE;
-	if (dst == INADDR_BROADCAST)
-		return -EACCES; /* no SO_BROADCAST */
+	err = udp_dest_ok(so, &dst);
+	if (err)
+		return err;
 	err = port_autobind(so);
 	if (err)
 		return err;
-	{
-		struct ip_addr d = ip_addr_v4(dst);
-
-		err = udp_send(so->l->s, &so->upcb, &d, dport, buf, len);
-	}
+	err = udp_send(so->l->s, &so->upcb, &dst, dport, buf, len);
 	return err < 0 ? err : (ssize_t)len;
 }
 
@@ -295,7 +306,8 @@ ssize_t udp_sock_recv(struct sock *so, void *buf, size_t len, int flags, struct 
 		      socklen_t *fromlen)
 {
 	struct dgram_rec r;
-	uint32_t pos, src;
+	struct ip_addr src;
+	uint32_t pos;
 	size_t n;
 
 	if (so->err)
@@ -311,9 +323,16 @@ ssize_t udp_sock_recv(struct sock *so, void *buf, size_t len, int flags, struct 
 	n = r.len < len ? r.len : len;
 	if (n && buf)
 		memcpy(buf, so->rq + pos + sizeof(r), n);
-	memcpy(&src, r.addr, 4);
+	if (r.family == AF_INET6) {
+		memcpy(src.b, r.addr, 16);
+	} else {
+		uint32_t v4;
+
+		memcpy(&v4, r.addr, 4);
+		src = ip_addr_v4(v4);
+	}
 	if (from || fromlen)
-		sock_fill_addr(from, fromlen, src, ntohs(r.port));
+		sock_addr_put(so, &src, ntohs(r.port), from, fromlen);
 	if (!(flags & MSG_PEEK))
 		so->rq_head += DGRAM_SPACE(r.len);
 	return (flags & MSG_TRUNC) ? (ssize_t)r.len : (ssize_t)n;

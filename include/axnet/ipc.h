@@ -127,7 +127,7 @@ struct axipc_attach {   /* ATTACH */
 	uint8_t token[AXIPC_TOKEN_LEN];
 };
 struct axipc_socket {   /* SOCKET */
-	int32_t domain;   /* AF_INET */
+	int32_t domain;   /* AF_INET or AF_INET6 */
 	int32_t type;     /* SOCK_STREAM | SOCK_DGRAM (SOCK_NONBLOCK/CLOEXEC ignored) */
 	int32_t protocol; /* 0 or IPPROTO_TCP/UDP */
 	uint32_t pad;
@@ -273,7 +273,9 @@ struct axipc_slot {
 /*
  * A datagram record in a UDP ring. rx: the sender's address; tx: the
  * destination (family AF_UNSPEC (0): the connected peer). port and addr in
- * network byte order (IPv4: addr[0..3]). The payload follows; the next
+ * network byte order: family AF_INET, addr[0..3]; AF_INET6, all 16 (never
+ * a mapped ::ffff:a.b.c.d: IPv4 is always AF_INET; the library shows it
+ * to an AF_INET6 socket as mapped). The payload follows; the next
  * record starts AXIPC_DGRAM_SPACE(len) bytes later. A record never wraps:
  * when it would not fit before the ring's end, the producer writes a pad
  * record (family AXIPC_DGRAM_PAD, len = the rest up to the end minus the

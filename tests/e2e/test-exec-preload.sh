@@ -16,10 +16,11 @@
 #  - an exec'd child (execve after fork and after vfork, posix_spawn) gets LD_PRELOAD and
 #    AXNET_STATE_DIR back when the parent cleared them, and the parent's
 #    axnet socket is closed in it (EBADF) but not in the parent;
-#  - AF_INET6 TCP and UDP fail with EAFNOSUPPORT; without an instance,
+#  - AF_INET6 TCP and UDP are axnet's (SO_DOMAIN, V6ONLY 0, [::] names); without an instance,
 #    AF_INET sockets fail with ENOENT and the library says why, once;
-#  - getaddrinfo asks resolv.conf's server over axnet (A records, CNAME,
-#    search list, NXDOMAIN), /etc/hosts first, numeric addresses untouched;
+#  - getaddrinfo asks resolv.conf's server over axnet (A and AAAA records,
+#    CNAME, search list, NXDOMAIN, AI_V4MAPPED, glibc's order of the two
+#    families), /etc/hosts first, numeric addresses untouched;
 #  - the library exports libc's names only (no ax_* symbol).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libaxnet.sh"
@@ -69,7 +70,7 @@ done_ok p2
 has_ok p2 "epoll set of kernel fds only is the kernel's, with the program's data"
 px p3 inet6
 done_ok p3
-has_ok p3 "AF_INET6 TCP and UDP: EAFNOSUPPORT"
+has_ok p3 "AF_INET6 TCP and UDP: axnet sockets, bound to [::] with sockaddr_in6"
 
 # No instance: socket() fails with ENOENT and the library says so once.
 AXNET_STATE_DIR=$WORK/none px p6 noinst
@@ -87,13 +88,13 @@ expect_eq "no instance: the library's one line on stderr" "$(cat "$WORK/p6.err")
 # address.
 peer_dns() { bare dns ip netns exec "$NS_B" timeout -k 5 60 python3 tests/tools/dns_peer.py "$@"; }
 peer_dns "$KERNEL_B" 53 www.axnet.test=10.1.2.3 www.axnet.test=10.1.2.4 \
-	alias.axnet.test=\>www.axnet.test
+	alias.axnet.test=\>www.axnet.test both.axnet.test=10.1.2.5 both.axnet.test=fd00:1::5
 wait_for dns '^listening'
 printf 'nameserver %s\nsearch axnet.test\noptions timeout:1 attempts:2\n' "$KERNEL_B" >"$WORK/resolv.conf"
 prog p7 unshare -m --propagation private sh -c \
 	'mount --bind "$1" /etc/resolv.conf && shift && exec env LD_PRELOAD="$0" "$@"' \
 	"$PL" "$WORK/resolv.conf" "$PX" resolve www.axnet.test alias.axnet.test www nope.axnet.test \
-	localhost 192.0.2.7
+	4:localhost 192.0.2.7 both.axnet.test 6:both.axnet.test 6:www.axnet.test 6m:www.axnet.test
 done_ok p7
 res() { awk -v n="$1" '$1 == "resolved" && $2 == n { $1 = $2 = ""; sub(/^ +/, ""); print }' "$WORK/p7.out"; }
 expect_eq "resolve: a name with two A records" "$(res www.axnet.test)" \
@@ -103,11 +104,25 @@ expect_eq "resolve: a CNAME followed" "$(res alias.axnet.test)" \
 expect_eq "resolve: a short name through the search list" "$(res www)" \
 	"addrs=10.1.2.3,10.1.2.4 canon=www.axnet.test"
 expect_eq "resolve: no such name" "$(res nope.axnet.test)" "error=EAI_NONAME"
-expect_eq "resolve: /etc/hosts" "$(res localhost)" "addrs=127.0.0.1 canon=localhost"
+expect_eq "resolve: /etc/hosts" "$(res 4:localhost)" "addrs=127.0.0.1 canon=localhost"
 expect_eq "resolve: a numeric address (glibc's)" "$(res 192.0.2.7)" "addrs=192.0.2.7 canon=192.0.2.7"
 expect_eq "resolve: every query came from axnet's address" \
-	"$(awk '$1 == "query" && $4 != "'"$AXNET_IP"'"' "$WORK/dns.out" | wc -l)" 0
-expect_eq "resolve: queries the server saw" "$(grep -c '^query' "$WORK/dns.out")" 5
+	"$(awk '($1 == "query" || $1 == "query6") && $4 != "'"$AXNET_IP"'"' "$WORK/dns.out" | wc -l)" 0
+# AF_UNSPEC asks A and AAAA (glibc does); the IPv6 address goes last here
+# as glibc would put it: axnet has no IPv6 route to it (RFC 3484 rule 1).
+expect_eq "resolve: both families, the unusable IPv6 one last" "$(res both.axnet.test)" \
+	"addrs=10.1.2.5,fd00:1::5 canon=both.axnet.test"
+expect_eq "resolve: AF_INET6 takes the AAAA record only" "$(res 6:both.axnet.test)" \
+	"addrs=fd00:1::5 canon=both.axnet.test"
+expect_eq "resolve: AF_INET6 of a name without AAAA" "$(res 6:www.axnet.test)" "error=EAI_NONAME"
+expect_eq "resolve: AF_INET6 + AI_V4MAPPED maps its A records" "$(res 6m:www.axnet.test)" \
+	"addrs=::ffff:10.1.2.3,::ffff:10.1.2.4 canon=www.axnet.test"
+# AF_UNSPEC: A then AAAA per name (no AAAA after NXDOMAIN): www, alias,
+# www through the search list and both 1 + 1 each, nope and
+# nope.axnet.test.axnet.test 1 + 0; 6:both 0 + 1; 6:www 0 + 2 (no AAAA:
+# the search list is tried, as glibc does after NODATA); 6m:www 1 + 1.
+expect_eq "resolve: A queries the server saw" "$(grep -c '^query ' "$WORK/dns.out")" 7
+expect_eq "resolve: AAAA queries the server saw" "$(grep -c '^query6 ' "$WORK/dns.out")" 8
 
 # --- sendfile ---------------------------------------------------------------------
 FILE_BYTES=$((3 * 1024 * 1024 + 12345))

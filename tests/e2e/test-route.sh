@@ -4,8 +4,10 @@
 # (net M through R1, net K through R2). axnet reaches H through its default
 # gateway R1 (--gw) and H's K address through R2 (--route K via R2); a
 # destination with no route gives ENETUNREACH; `axnet route --json` is
-# exact. Both families: pings both ways of routing in each; TCP over
-# IPv4 (TCP over IPv6 joins when the engine speaks it).
+# exact; H's UDP to a closed port draws port unreachables back through
+# the gateway, rate-limited per destination. Both families: pings through
+# each router, TCP through R1, ENETUNREACH; an RA from R1 makes it IPv6's
+# default router (proto ra, expires).
 . "$(dirname "$0")/lib.sh"
 
 NS_R1=$NS_B
@@ -112,6 +114,32 @@ echo "$out" | grep -q "Network is unreachable" || fail "axnet ping ${M6}:2 witho
 expect_eq "engine route_no_route after 2 IPv6 pings" "$(( $(stat engine route_no_route) - before ))" 2
 out=$("$AXNET" ping --state-dir "$STATE" -c 3 -i 0.2 "${K6}:2") || { echo "$out"; fail "ping6 via R2"; }
 expect_eq "axnet ping ${K6}:2 through R2 (--route)" "$(echo "$out" | grep -c "bytes from ${K6}:2: icmp_seq=")" 3
+msg=$(timeout 10 "$AXNET" nc --state-dir "$STATE" "${M6}:2" 5000 </dev/null 2>&1) &&
+	fail "axnet nc to ${M6}:2 (no route) succeeded: $msg"
+echo "$msg" | grep -q "Network is unreachable" || fail "axnet nc ${M6}:2 without a route: '$msg'"
+pass "IPv6 connect without a route: ENETUNREACH"
+# A router advertisement from R1 (lifetime 1800 s) gives IPv6 a default
+# router (proto ra, counting down); H's M network is reachable through it.
+R1MAC=$(ip -n "$NS_R1" -o link show br0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+R1LL=$(ip -n "$NS_R1" -6 -o addr show dev br0 scope link | awk '{ print $4 }' | cut -d/ -f1)
+[ -n "$R1LL" ] || fail "R1 has no link-local address"
+ip netns exec "$NS_R1" /usr/bin/python3 -c "
+import logging; logging.getLogger('scapy.runtime').setLevel(logging.ERROR)
+from scapy.all import *
+sendp(Ether(dst='33:33:00:00:00:01', src='$R1MAC')/IPv6(src='$R1LL', dst='ff02::1', hlim=255)/
+      ICMPv6ND_RA(routerlifetime=1800)/ICMPv6NDOptSrcLLAddr(lladdr='$R1MAC'), iface='br0', verbose=0)" ||
+	fail "scapy RA"
+for _ in $(seq 30); do "$AXNET" route --state-dir "$STATE" | grep -q "proto ra" && break; sleep 0.1; done
+got=$("$AXNET" route --state-dir "$STATE" --json | /usr/bin/python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["protocol"] == "ra"]
+print(len(r), r[0]["dst"], r[0]["gateway"], 1790 <= r[0]["expires"] <= 1800 if r else "-")')
+expect_eq "the RA default router (count, dst, gateway, expires in 1790..1800)" "$got" "1 default $R1LL True"
+line=$("$AXNET" route --state-dir "$STATE" | grep -E "^default via $R1LL proto ra expires 1[78][0-9][0-9]sec$") ||
+	fail "axnet route lacks the RA route: $("$AXNET" route --state-dir "$STATE")"
+pass "axnet route: $line"
+out=$("$AXNET" ping --state-dir "$STATE" -c 3 -i 0.2 "${M6}:2") || { echo "$out"; fail "ping6 via the RA router"; }
+expect_eq "axnet ping ${M6}:2 through R1 (RA)" "$(echo "$out" | grep -c "bytes from ${M6}:2: icmp_seq=")" 3
 stop_axnet
 
 # --- 2. with both gateways --------------------------------------------------------
@@ -175,6 +203,13 @@ echo "hello through R1" | timeout 10 "$AXNET" nc --state-dir "$STATE" "$M4.2" 50
 for _ in $(seq 50); do [ -s "$AXNET_LOG.h" ] && break; sleep 0.1; done
 expect_eq "H received over TCP through R1" "$(cat "$AXNET_LOG.h")" "hello through R1"
 rm -f "$AXNET_LOG.h"
+ip netns exec "$NS_H" timeout 10 nc -6 -l -p 5002 >"$AXNET_LOG.h6" &
+for _ in $(seq 50); do ip netns exec "$NS_H" ss -ltn | grep -q ':5002 ' && break; sleep 0.1; done
+echo "hello6 through R1" | timeout 10 "$AXNET" nc --state-dir "$STATE" "${M6}:2" 5002 >/dev/null ||
+	fail "axnet nc to H over IPv6 through R1"
+for _ in $(seq 50); do [ -s "$AXNET_LOG.h6" ] && break; sleep 0.1; done
+expect_eq "H received over TCP/IPv6 through R1" "$(cat "$AXNET_LOG.h6")" "hello6 through R1"
+rm -f "$AXNET_LOG.h6"
 # The MAC axnet sent to for H is R1's: the neighbour cache holds the gateway.
 "$AXNET" neigh --state-dir "$STATE" | grep -q "^$L4.1 .*gateway" || fail "R1 not a gateway neighbour"
 pass "R1 resolved as a gateway neighbour"
@@ -192,8 +227,47 @@ r2=$(( $(ip netns exec "$NS_R2" cat /sys/class/net/r2h/statistics/tx_packets) - 
 [ "$r2" -ge 6 ] || fail "R2 forwarded $r2 packets to H, want >= 6"
 pass "R2 forwarded the --route traffic ($r2 packets)"
 
-# Still no route for what neither gateway covers? IPv4 has a default now;
-# a destination of no family route is covered in phase 1.
+# ICMP errors find their way back through the gateway: H's UDP to a port
+# axnet does not serve draws a port unreachable (ECONNREFUSED on H's
+# connected socket), both families; a burst gets AX_ICMP_ERR_SRC_BURST (6)
+# answers, the rest are counted as limited.
+snapshot
+e4=$(snap engine icmp_err_tx) e6=$(snap engine icmp6_err_tx)
+l4=$(snap engine icmp_err_rate_limited) l6=$(snap engine icmp6_err_rate_limited)
+got=$(ip netns exec "$NS_H" /usr/bin/python3 - "$L4.2" "${L6}:2" <<'PY'
+import select, socket, sys, time
+out = []
+for fam, dst in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+    # All ten at once (well inside a second: no token comes back), then
+    # collect the answers for up to 2 s.
+    socks = []
+    for i in range(10):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        s.connect((dst, 9999))
+        s.send(b"x")
+        socks.append(s)
+    refused, end = 0, time.monotonic() + 2
+    while socks and time.monotonic() < end:
+        r, _, _ = select.select(socks, [], [], max(0, end - time.monotonic()))
+        for s in r:
+            try:
+                s.recv(10)
+            except ConnectionRefusedError:
+                refused += 1
+            except OSError:
+                pass
+            socks.remove(s)
+            s.close()
+    out.append(str(refused))
+print(" ".join(out))
+PY
+) || fail "UDP from H"
+expect_eq "port unreachables H got (IPv4 IPv6) of 10 each" "$got" "6 6"
+snapshot
+expect_eq "icmp_err_tx, icmp6_err_tx" "$(( $(snap engine icmp_err_tx) - e4 )) $(( $(snap engine icmp6_err_tx) - e6 ))" "6 6"
+expect_eq "rate limited (IPv4 IPv6)" \
+	"$(( $(snap engine icmp_err_rate_limited) - l4 )) $(( $(snap engine icmp6_err_rate_limited) - l6 ))" "4 4"
 stop_axnet
 
 # --- 3. bad values name the option and value --------------------------------------

@@ -25,13 +25,13 @@ make_pair
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve echo:7,udp-echo:7
 rss_before=$(rss_kb)
 
-# The listening sockets, as ss -tuln would list them: the daemon's (udp-echo
-# is bound to any address; the engine's listener has ours).
+# The listening sockets, as ss -tuln would list them: the daemon's services
+# are on [::] for both families (dual stack, as a Linux daemon's).
 exe=$(readlink -f "$AXNET")
 "$AXNET" conns --state-dir "$STATE" -l >"$WORK/listening"
 cat "$WORK/listening"
 expect_eq "listening sockets" "$(awk 'NR > 1 { print $1, $2, $5, $6, $7, $8, $9 }' "$WORK/listening" |
-	sort | tr '\n' ';')" "tcp LISTEN $AXNET_IP:7 0.0.0.0:* - $AXNET_PID $exe;udp UNCONN 0.0.0.0:7 0.0.0.0:* - $AXNET_PID $exe;"
+	sort | tr '\n' ';')" "tcp LISTEN [::]:7 [::]:* - $AXNET_PID $exe;udp UNCONN [::]:7 [::]:* - $AXNET_PID $exe;"
 "$AXNET" conns --state-dir "$STATE" -l --json | python3 -c '
 import json, sys
 t = json.load(sys.stdin)

@@ -16,7 +16,7 @@
  *       "sendfile bytes=N"
  *   px_preload pure     an epoll set of pipes only stays the kernel's: one
  *       descriptor (no helper eventfd), the program's data back
- *   px_preload inet6    AF_INET6 TCP and UDP: EAFNOSUPPORT
+ *   px_preload inet6    AF_INET6 TCP and UDP: axnet's, sockaddr_in6 names
  *   px_preload mmsg-recv PORT N   recvmmsg (MSG_WAITFORONE) until N
  *       datagrams came: "recvmmsg calls=C most=M dgrams=N bytes=B sha256=X"
  *   px_preload mmsg-send HOST PORT   sendmmsg of 5 datagrams:
@@ -270,11 +270,34 @@ static void do_inet6(void)
 	int t[2] = { SOCK_STREAM, SOCK_DGRAM };
 
 	for (int i = 0; i < 2; i++) {
-		int fd = socket(AF_INET6, t[i], 0);
-		if (fd >= 0 || errno != EAFNOSUPPORT)
-			FAIL("AF_INET6 type %d: fd %d %s", t[i], fd, strerror(errno));
+		struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+		socklen_t len = sizeof(sa), vl = sizeof(int);
+		int fd = socket(AF_INET6, t[i], 0), v = -1;
+		char path[64], link[64];
+		ssize_t n;
+
+		if (fd < 0)
+			FAIL("AF_INET6 type %d: %s", t[i], strerror(errno));
+		/* axnet's descriptor is its eventfd; a kernel socket's is "socket:[N]". */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = 0;
+		if (strcmp(link, "anon_inode:[eventfd]"))
+			FAIL("AF_INET6 type %d: not an axnet socket (%s)", t[i], link);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vl) || v != AF_INET6)
+			FAIL("AF_INET6 type %d: SO_DOMAIN %d", t[i], v);
+		if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl) || v != 0)
+			FAIL("AF_INET6 type %d: IPV6_V6ONLY %d (Linux: 0)", t[i], v);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    getsockname(fd, (struct sockaddr *)&sa, &len))
+			FAIL("AF_INET6 type %d: bind [::]:0: %s", t[i], strerror(errno));
+		if (len != sizeof(sa) || sa.sin6_family != AF_INET6 || !sa.sin6_port ||
+		    !IN6_IS_ADDR_UNSPECIFIED(&sa.sin6_addr))
+			FAIL("AF_INET6 type %d: getsockname len %u family %d port %d", t[i],
+			     (unsigned)len, sa.sin6_family, ntohs(sa.sin6_port));
+		close(fd);
 	}
-	OK("AF_INET6 TCP and UDP: EAFNOSUPPORT");
+	OK("AF_INET6 TCP and UDP: axnet sockets, bound to [::] with sockaddr_in6");
 }
 
 /* No instance: every AF_INET socket() fails with ENOENT (the library
@@ -383,14 +406,29 @@ static void do_mmsg_send(const char *host, const char *port)
 }
 
 /* getaddrinfo of each name (TCP, AI_CANONNAME): "resolved NAME
- * addrs=A,B canon=C" or "resolved NAME error=TEXT". */
+ * addrs=A,B canon=C" or "resolved NAME error=TEXT". A prefix picks the
+ * family: "4:NAME" AF_INET, "6:NAME" AF_INET6, "6m:NAME" AF_INET6 with
+ * AI_V4MAPPED, none AF_UNSPEC. */
 static void do_resolve(int n, char **names)
 {
 	for (int i = 0; i < n; i++) {
 		struct addrinfo h = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_CANONNAME }, *r;
-		char a[INET_ADDRSTRLEN], list[512] = "";
-		int e = getaddrinfo(names[i], "80", &h, &r);
+		char a[INET6_ADDRSTRLEN], list[1024] = "";
+		const char *name = names[i];
+		int e;
 
+		if (!strncmp(name, "4:", 2)) {
+			h.ai_family = AF_INET;
+			name += 2;
+		} else if (!strncmp(name, "6:", 2)) {
+			h.ai_family = AF_INET6;
+			name += 2;
+		} else if (!strncmp(name, "6m:", 3)) {
+			h.ai_family = AF_INET6;
+			h.ai_flags |= AI_V4MAPPED;
+			name += 3;
+		}
+		e = getaddrinfo(name, "80", &h, &r);
 		if (e) {
 			printf("resolved %s error=%s\n", names[i],
 			       e == EAI_NONAME ? "EAI_NONAME" : e == EAI_AGAIN ? "EAI_AGAIN" : "other");
@@ -398,12 +436,20 @@ static void do_resolve(int n, char **names)
 		}
 		for (struct addrinfo *p = r; p; p = p->ai_next) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)p->ai_addr;
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)p->ai_addr;
+			int six = p->ai_family == AF_INET6;
 
-			if (p->ai_family != AF_INET || ntohs(sin->sin_port) != 80 ||
+			if ((p->ai_family != AF_INET && !six) ||
+			    (h.ai_family && p->ai_family != h.ai_family) ||
+			    p->ai_addrlen != (six ? sizeof(*sin6) : sizeof(*sin)) ||
+			    ntohs(six ? sin6->sin6_port : sin->sin_port) != 80 ||
 			    p->ai_socktype != SOCK_STREAM)
 				FAIL("resolve %s: an entry of family %d port %d type %d", names[i],
 				     p->ai_family, ntohs(sin->sin_port), p->ai_socktype);
-			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+			if (six)
+				inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+			else
+				inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 list[0] ? "," : "", a);
 		}

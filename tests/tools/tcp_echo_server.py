@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A kernel-TCP echo server for tests: listen on ADDR:PORT, echo every
+"""A kernel-TCP echo server for tests: listen on ADDR:PORT (IPv4 or IPv6), echo every
 connection until its EOF, then close it. --mode discard reads until EOF;
 --mode chargen sends RFC 864's pattern until the peer goes (the kernel
 counterparts of axnet's services, for benchmarks). Exits after --conns
@@ -13,7 +13,7 @@ p.add_argument("--timeout", type=float, default=120)
 p.add_argument("--mode", choices=("echo", "discard", "chargen"), default="echo")
 a = p.parse_args()
 
-ls = socket.socket()
+ls = socket.socket(socket.AF_INET6 if ":" in a.addr else socket.AF_INET)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind((a.addr, a.port))
 ls.listen(128)

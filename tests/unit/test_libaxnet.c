@@ -10,6 +10,7 @@
  * ready list with 10,000 sockets, UDP records, fork attach).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -916,6 +917,114 @@ TEST(udp_records_out_and_in_with_addresses_and_trunc)
 	ax_close(fd);
 }
 
+/* An AF_INET6 UDP socket: sendto takes sockaddr_in6 (a mapped address and
+ * a sockaddr_in go out as IPv4 records), the errnos are Linux's
+ * udpv6_sendmsg's (probed), and IPv4 senders come back as ::ffff:a.b.c.d. */
+TEST(udp6_records_carry_ipv6_and_show_ipv4_peers_mapped)
+{
+	int fd = ax_socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0), v = 0;
+	uint32_t id = last_id(), at = 0;
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(53) }, from;
+	struct sockaddr_in to4 = { .sin_family = AF_INET, .sin_port = htons(54),
+				   .sin_addr.s_addr = htonl(0x0a000002) };
+	socklen_t flen = sizeof(from), vl = sizeof(v);
+	struct axipc_slot *sl = &F.slots[id];
+	struct axipc_dgram d;
+	char b[64];
+
+	REQUIRE(fd >= 0);
+	CHECK_EQ(ax_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vl), 0);
+	CHECK_EQ(v, AF_INET6);
+	inet_pton(AF_INET6, "fd00::2", &to.sin6_addr);
+	CHECK_EQ(ax_sendto(fd, "six", 3, 0, (struct sockaddr *)&to, sizeof(to)), 3);
+	memcpy(&d, F.seg + sl->tx.off, sizeof(d));
+	CHECK_EQ(d.len, 3);
+	CHECK_EQ(d.family, AF_INET6);
+	CHECK_EQ(d.port, htons(53));
+	CHECK_MEM(d.addr, &to.sin6_addr, 16);
+	at += AXIPC_DGRAM_SPACE(3);
+	/* ::ffff:10.0.0.2 and a plain sockaddr_in: IPv4 records. */
+	inet_pton(AF_INET6, "::ffff:10.0.0.2", &to.sin6_addr);
+	CHECK_EQ(ax_sendto(fd, "m", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	memcpy(&d, F.seg + sl->tx.off + at, sizeof(d));
+	CHECK_EQ(d.family, AF_INET);
+	CHECK_MEM(d.addr, "\x0a\x00\x00\x02", 4);
+	at += AXIPC_DGRAM_SPACE(1);
+	CHECK_EQ(ax_sendto(fd, "4", 1, 0, (struct sockaddr *)&to4, sizeof(to4)), 1);
+	memcpy(&d, F.seg + sl->tx.off + at, sizeof(d));
+	CHECK_EQ(d.family, AF_INET);
+	CHECK_EQ(d.port, htons(54));
+	at += AXIPC_DGRAM_SPACE(1);
+	CHECK_EQ(sl->tx_ring.prod, at);
+	/* Linux's answers: short, port 0, unknown family, AF_UNSPEC
+	 * (unconnected), link-local without a scope. */
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, 23), -1);
+	CHECK_EQ(errno, EINVAL);
+	to.sin6_port = 0;
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), -1);
+	CHECK_EQ(errno, EINVAL);
+	to.sin6_port = htons(53);
+	to.sin6_family = 99;
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), -1);
+	CHECK_EQ(errno, EINVAL);
+	to.sin6_family = AF_UNSPEC;
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), -1);
+	CHECK_EQ(errno, EDESTADDRREQ);
+	to.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "fe80::2", &to.sin6_addr);
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), -1);
+	CHECK_EQ(errno, EADDRNOTAVAIL);
+	to.sin6_scope_id = 2;
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	at += AXIPC_DGRAM_SPACE(1);
+	/* V6ONLY: no IPv4 at all (ENETUNREACH, as udpv6_sendmsg). */
+	v = 1;
+	CHECK_EQ(ax_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)), 0);
+	inet_pton(AF_INET6, "::ffff:10.0.0.2", &to.sin6_addr);
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), -1);
+	CHECK_EQ(errno, ENETUNREACH);
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to4, sizeof(to4)), -1);
+	CHECK_EQ(errno, ENETUNREACH);
+	CHECK_EQ(sl->tx_ring.prod, at);
+
+	/* The daemon delivers one datagram from 10.0.0.2:53, one from fd00::2:7. */
+	d = (struct axipc_dgram){ .len = 2, .port = htons(53), .family = AF_INET };
+	memcpy(d.addr, "\x0a\x00\x00\x02", 4);
+	memcpy(F.seg + sl->rx.off, &d, sizeof(d));
+	memcpy(F.seg + sl->rx.off + sizeof(d), "v4", 2);
+	d = (struct axipc_dgram){ .len = 2, .port = htons(7), .family = AF_INET6 };
+	inet_pton(AF_INET6, "fd00::2", d.addr);
+	memcpy(F.seg + sl->rx.off + AXIPC_DGRAM_SPACE(2), &d, sizeof(d));
+	memcpy(F.seg + sl->rx.off + AXIPC_DGRAM_SPACE(2) + sizeof(d), "v6", 2);
+	__atomic_store_n(&sl->rx_ring.prod, 2 * AXIPC_DGRAM_SPACE(2), __ATOMIC_RELEASE);
+	publish(id, EPOLLIN | EPOLLOUT, 1);
+	CHECK_EQ(ax_recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&from, &flen), 2);
+	CHECK_EQ(flen, sizeof(struct sockaddr_in6));
+	CHECK_EQ(from.sin6_family, AF_INET6);
+	CHECK_EQ(from.sin6_port, htons(53));
+	inet_pton(AF_INET6, "::ffff:10.0.0.2", &to.sin6_addr);
+	CHECK_MEM(&from.sin6_addr, &to.sin6_addr, 16);
+	flen = sizeof(from);
+	CHECK_EQ(ax_recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&from, &flen), 2);
+	CHECK_MEM(b, "v6", 2);
+	CHECK_EQ(from.sin6_port, htons(7));
+	inet_pton(AF_INET6, "fd00::2", &to.sin6_addr);
+	CHECK_MEM(&from.sin6_addr, &to.sin6_addr, 16);
+	ax_close(fd);
+
+	/* An AF_INET socket refuses sockaddr_in6 (EAFNOSUPPORT, as udp_sendmsg). */
+	fd = ax_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	REQUIRE(fd >= 0);
+	v = 0;
+	vl = sizeof(v);
+	CHECK_EQ(ax_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vl), 0);
+	CHECK_EQ(v, AF_INET);
+	to.sin6_port = htons(53);
+	CHECK_EQ(ax_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), -1);
+	CHECK_EQ(errno, EAFNOSUPPORT);
+	ax_close(fd);
+}
+
 TEST(accept_hands_out_the_new_socket_and_its_peer)
 {
 	int l = ax_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), c;
@@ -1771,6 +1880,7 @@ TEST_MAIN(T(socket_is_an_eventfd_descriptor_and_close_tells_the_daemon),
 	  T(epoll_level_edge_and_oneshot),
 	  T(epoll_with_10000_idle_sockets_costs_what_one_does),
 	  T(udp_records_out_and_in_with_addresses_and_trunc),
+	  T(udp6_records_carry_ipv6_and_show_ipv4_peers_mapped),
 	  T(accept_hands_out_the_new_socket_and_its_peer),
 	  T(fork_attaches_the_child_before_the_parent_goes_on),
 	  T(a_child_dying_inside_recv_leaves_the_socket_to_the_parent),

@@ -36,7 +36,7 @@ static void usage(void)
 /* One "sock" line, split. The owner's and TCP's fields are "-" when they
  * do not apply. */
 struct row {
-	char proto[8], state[16], local[32], peer[32];
+	char proto[8], state[16], local[64], peer[64]; /* a.b.c.d:port, [v6]:port */
 	unsigned long long rq, sq, auth;
 	int pending;
 	char uid[16], gid[16], pid[16], exe[800];
@@ -46,7 +46,7 @@ struct row {
 static int parse_row(const char *line, struct row *w)
 {
 	int n = sscanf(line,
-		       "sock %7s %15s %llu %llu %31s %31s %llu %d %15s %15s %15s %799s "
+		       "sock %7s %15s %llu %llu %63s %63s %llu %d %15s %15s %15s %799s "
 		       "%23s %23s %23s %23s %23s %23s %23s %23s",
 		       w->proto, w->state, &w->rq, &w->sq, w->local, w->peer, &w->auth,
 		       &w->pending, w->uid, w->gid, w->pid, w->exe, w->tcp[0], w->tcp[1],

@@ -4,18 +4,24 @@
  * are the running instance's (its address, its TCP/UDP), authorized by the
  * policy as this program (uid, executable) like any other's.
  *
- *   axnet nc [-u] [-w SECS] HOST PORT   connect; stdin to the peer, the
- *                                       peer's data to stdout
- *   axnet nc [-u] [-w SECS] -l PORT     listen (TCP: accept one
- *                                       connection; UDP: answer whoever
- *                                       sent the first datagram)
+ *   axnet nc [-u] [-w SECS] HOST PORT   connect (HOST IPv4 or IPv6, [v6]
+ *                                       and fe80::1%IF too); stdin to the
+ *                                       peer, the peer's data to stdout
+ *   axnet nc [-u] [-4|-6] [-w SECS] -l PORT   listen, on both families
+ *                                       (an AF_INET6 socket on [::], as
+ *                                       ncat), -4 IPv4 only, -6 IPv6 only
+ *                                       (TCP: accept one connection; UDP:
+ *                                       answer whoever sent the first
+ *                                       datagram)
  * TCP: end of stdin shuts down writing (FIN); nc exits when the peer has
  * closed. UDP: each read from stdin is one datagram; nc exits after SECS
  * (-w) without traffic once stdin ended, else when killed.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -32,11 +38,13 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: axnet nc [--state-dir DIR | --ifname IF] [-u] [-w SECS] HOST PORT\n"
-		"       axnet nc [--state-dir DIR | --ifname IF] [-u] [-w SECS] -l PORT\n"
+		"       axnet nc [--state-dir DIR | --ifname IF] [-u] [-4|-6] [-w SECS] -l PORT\n"
 		"\n"
 		"netcat through the running axnet instance, as an ordinary program of\n"
-		"its (libaxnet): connect to HOST:PORT, or with -l listen on PORT and take\n"
-		"one connection; send stdin (TCP: a FIN at its end) and copy what\n"
+		"its (libaxnet): connect to HOST:PORT (an IPv4 or IPv6 address; a\n"
+		"link-local one as fe80::1%%IF), or with -l listen on PORT and take one\n"
+		"connection (both families: IPv4 peers on [::]; -4 IPv4 only, -6 IPv6\n"
+		"only); send stdin (TCP: a FIN at its end) and copy what\n"
 		"comes to stdout until the peer closes. -u: UDP, one datagram per read\n"
 		"of stdin, answering the first sender with -l. -w SECS: with -u, quit\n"
 		"SECS after stdin ended and nothing came. The policy sees this program\n"
@@ -142,7 +150,7 @@ static int pump(int fd, int udp, int connected, double wait_s)
 				return fail("send", errno);
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			struct sockaddr_in from;
+			struct sockaddr_in6 from;
 			socklen_t fl = sizeof(from);
 			ssize_t n = ax_recvfrom(fd, outbuf, sizeof(outbuf), MSG_DONTWAIT,
 						(struct sockaddr *)&from, &fl);
@@ -166,6 +174,44 @@ static int pump(int fd, int udp, int connected, double wait_s)
 	}
 }
 
+/* HOST as a socket address: a.b.c.d, an IPv6 address (brackets allowed),
+ * fe80::1%IF (or %N) for a link-local one. 0 or -1. */
+static int host_parse(const char *host, int port, struct sockaddr_in6 *sa, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 4], *pct;
+	size_t n = strlen(host);
+
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (n >= sizeof(buf))
+		return -1;
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n - 2), host + 1);
+	else
+		snprintf(buf, sizeof(buf), "%s", host);
+	pct = strchr(buf, '%');
+	if (pct) {
+		*pct++ = 0;
+		sa->sin6_scope_id = if_nametoindex(pct);
+		if (!sa->sin6_scope_id)
+			sa->sin6_scope_id = (uint32_t)strtoul(pct, NULL, 10);
+		if (!sa->sin6_scope_id)
+			return -1;
+	}
+	if (inet_pton(AF_INET6, buf, &sa->sin6_addr) != 1)
+		return -1;
+	sa->sin6_family = AF_INET6;
+	sa->sin6_port = htons((uint16_t)port);
+	*len = sizeof(*sa);
+	return 0;
+}
+
 int cmd_nc(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -175,30 +221,33 @@ int cmd_nc(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *ifname = NULL, *lport = NULL;
-	char state[PATH_MAX], where[64];
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	int opt, udp = 0, fd, port, one = 1, rc;
+	char state[PATH_MAX], where[128];
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	socklen_t salen = sizeof(sa);
+	int opt, udp = 0, fd, port, one = 1, rc, only = 0;
 	double wait_s = 0;
-	uint32_t addr = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "hul:w:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hu46l:w:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': dir = optarg; break;
 		case 'i': ifname = optarg; break;
 		case 'u': udp = 1; break;
+		case '4': only = 4; break;
+		case '6': only = 6; break;
 		case 'l': lport = optarg; break;
 		case 'w': wait_s = atof(optarg); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
 	}
-	if (lport ? optind != argc : (optind != argc - 2 || addr_parse4(argv[optind], &addr) < 0)) {
+	if (lport ? optind != argc : optind != argc - 2) {
 		usage();
 		return 2;
 	}
 	port = atoi(lport ? lport : argv[optind + 1]);
-	if (port <= 0 || port > 65535 || wait_s < 0) {
+	if (port <= 0 || port > 65535 || wait_s < 0 ||
+	    (!lport && host_parse(argv[optind], port, &sa, &salen) < 0)) {
 		usage();
 		return 2;
 	}
@@ -210,17 +259,31 @@ int cmd_nc(int argc, char **argv)
 		if (ax_init(state) < 0)
 			return fail(state, errno);
 	}
-	if (lport)
+	if (lport) {
 		snprintf(where, sizeof(where), "port %d", port);
-	else
+		if (only == 4) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&sa;
+
+			memset(&sa, 0, sizeof(sa));
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons((uint16_t)port);
+			salen = sizeof(*sin);
+		} else {
+			sa.sin6_port = htons((uint16_t)port);
+		}
+	} else {
 		snprintf(where, sizeof(where), "%s:%d", argv[optind], port);
-	fd = ax_socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+	}
+	fd = ax_socket(sa.sin6_family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (fd < 0)
 		return fail("socket", errno);
-	sa.sin_port = htons((uint16_t)port);
 	if (lport) {
+		int v6only = only == 6;
+
 		if (ax_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-		    ax_bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    (sa.sin6_family == AF_INET6 &&
+		     ax_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0) ||
+		    ax_bind(fd, (struct sockaddr *)&sa, salen) < 0 ||
 		    (!udp && ax_listen(fd, 1) < 0)) {
 			rc = fail(where, errno);
 			ax_close(fd);
@@ -229,8 +292,7 @@ int cmd_nc(int argc, char **argv)
 		if (!udp && (fd = accept_one(fd, where)) < 0)
 			return 1;
 	} else {
-		sa.sin_addr.s_addr = addr; /* addr_parse4: network order */
-		if (ax_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (ax_connect(fd, (struct sockaddr *)&sa, salen) < 0) {
 			rc = fail(where, errno);
 			ax_close(fd);
 			return rc;
