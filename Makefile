@@ -5,6 +5,8 @@
 #   make demo       the demo on namespaces it makes itself (as root)
 #   make bench      benchmarks against the kernel as the peer (as root)
 #   make bench-exec stock programs under `axnet exec` against the kernel
+#   make bench-vm   TCP goodput through axnet in a QEMU guest vs its kernel
+#   make bench-ipv6 TCP goodput through axnet over IPv6 next to IPv4
 #
 # The test build (build/asan/) has ASan and UBSan; both builds use
 # -Wall -Wextra -Werror.
@@ -46,7 +48,7 @@ SKEL := $(BUILD)/axnet_xdp.skel.h
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all deps check layers unit fuzz e2e demo bench bench-exec clean libaxnet
+.PHONY: all deps check layers unit fuzz e2e demo bench bench-exec bench-vm bench-ipv6 clean libaxnet
 
 all: $(BUILD)/axnet libaxnet
 
@@ -321,16 +323,29 @@ bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench
 		$(BUILD)/libaxnet-preload.so
 	AXNET=$(BUILD)/axnet tests/bench/ping_rtt.sh
 	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput.sh
+	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput6.sh
 	$(BUILD)/tests/tcp_table_bench
 	$(BUILD)/tests/policy_bench
 	AXNET=$(BUILD)/axnet tests/bench/authz_connect.sh
 	AXNET=$(BUILD)/axnet AX_TOOLS_DIR=$(BUILD)/tests tests/bench/libaxnet_bench.sh
 	AXNET=$(BUILD)/axnet BENCH_JSON=$(BUILD)/bench.json tests/bench/exec_bench.sh
+	AXNET=$(BUILD)/axnet BENCH_VM_JSON=$(BUILD)/bench-vm.json tests/bench/vm_bench.sh
 
 # Stock programs on the kernel and under `axnet exec` alone (the last part
 # of `make bench`; BENCH_QUICK=1 for a short run): table, $(BUILD)/bench.json.
 bench-exec: $(BUILD)/axnet $(BUILD)/libaxnet-preload.so
 	AXNET=$(BUILD)/axnet BENCH_JSON=$(BUILD)/bench.json tests/bench/exec_bench.sh
+
+# TCP goodput host <-> a QEMU guest (TCG) through axnet in the guest, next
+# to the guest kernel's own TCP (part of `make bench`): table,
+# $(BUILD)/bench-vm.json.
+bench-vm: $(BUILD)/axnet $(BUILD)/libaxnet-preload.so
+	AXNET=$(BUILD)/axnet BENCH_VM_JSON=$(BUILD)/bench-vm.json tests/bench/vm_bench.sh
+
+# TCP goodput through axnet over IPv6 next to IPv4 on one veth pair (part of
+# `make bench`).
+bench-ipv6: $(BUILD)/axnet
+	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput6.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -7,11 +7,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -26,13 +29,56 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
+/* Link-layer groups joined for the IPv6 groups in `addrs`: 16 addresses'
+ * solicited-node groups at most (AX_ADDRS_MAX) and all-nodes. */
+#define XDP_MC_MAX 32
+
 struct xdp_prog {
 	struct axnet_xdp *skel;
 	int ifindex;
 	__u32 attach_flags;
 	int dir_fd; /* the flock()ed pin directory */
 	char pin_dir[PATH_MAX];
+	__u8 mc[XDP_MC_MAX][4]; /* the last 32 bits of each joined group */
+	unsigned int n_mc;
 };
+
+/*
+ * An IPv6 group in `addrs` (a solicited-node group, all-nodes) reaches XDP
+ * only if the NIC's receive filter lets its link-layer address in (RFC
+ * 2464 7: 33:33 and the group's last 32 bits). virtio_net and hardware
+ * NICs filter multicast to the groups the kernel joined, and the kernel
+ * joins none for addresses it does not own: without this, neighbor
+ * solicitations for axnet's addresses and DAD probes never arrive (veth,
+ * which does not filter, hides it). So the group is joined on the
+ * interface (SIOCADDMULTI, counted per join by the kernel) while it is in
+ * the map, and left when it goes or the program detaches.
+ */
+static int mc_join(struct xdp_prog *p, const __u8 low[4], int join)
+{
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_indextoname((unsigned int)p->ifindex, ifr.ifr_name))
+		return -errno;
+	ifr.ifr_hwaddr.sa_family = AF_UNSPEC;
+	ifr.ifr_hwaddr.sa_data[0] = 0x33;
+	ifr.ifr_hwaddr.sa_data[1] = 0x33;
+	memcpy(ifr.ifr_hwaddr.sa_data + 2, low, 4);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, join ? SIOCADDMULTI : SIOCDELMULTI, &ifr) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int is_v6_group(const struct ax_addr_key *key)
+{
+	return key->family == AX_AF_INET6 && key->addr[0] == 0xff;
+}
 
 static int ensure_bpffs(void)
 {
@@ -175,6 +221,8 @@ void xdp_prog_detach(struct xdp_prog *p)
 	if (!p)
 		return;
 	bpf_xdp_detach(p->ifindex, p->attach_flags, NULL);
+	while (p->n_mc)
+		mc_join(p, p->mc[--p->n_mc], 0);
 	unpin_all(p->pin_dir);
 	axnet_xdp__destroy(p->skel);
 	rmdir(p->pin_dir);
@@ -198,16 +246,38 @@ int xdp_prog_add_addr(struct xdp_prog *p, const struct ax_addr_key *key)
 {
 	struct ax_addr_val val = { 0 };
 
+	int err;
+
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.addrs), key, &val,
 				BPF_ANY) < 0)
 		return -errno;
+	if (!is_v6_group(key))
+		return 0;
+	if (p->n_mc == XDP_MC_MAX)
+		return -ENOSPC;
+	err = mc_join(p, key->addr + 12, 1);
+	if (err)
+		return log_err(err, "xdp: cannot join the link-layer group of an IPv6 group: %s",
+			       strerror(-err));
+	memcpy(p->mc[p->n_mc++], key->addr + 12, 4);
 	return 0;
 }
 
 int xdp_prog_del_addr(struct xdp_prog *p, const struct ax_addr_key *key)
 {
+	unsigned int i;
+
 	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.addrs), key) < 0)
 		return -errno;
+	if (!is_v6_group(key))
+		return 0;
+	for (i = 0; i < p->n_mc; i++) {
+		if (memcmp(p->mc[i], key->addr + 12, 4) == 0) {
+			mc_join(p, p->mc[i], 0);
+			memcpy(p->mc[i], p->mc[--p->n_mc], 4);
+			break;
+		}
+	}
 	return 0;
 }
 

@@ -33,7 +33,9 @@ int xdp_prog_xsks_fd(const struct xdp_prog *p);
 /* The `garps` ring buffer (copies of gratuitous ARPs, struct ax_garp). */
 int xdp_prog_garps_fd(const struct xdp_prog *p);
 
-/* Add an address to the `addrs` map. 0 or -errno. */
+/* Add an address to the `addrs` map. 0 or -errno. An IPv6 group's
+ * link-layer address is joined on the interface too (the NIC's multicast
+ * filter passes it) until it is removed or the program detaches. */
 int xdp_prog_add_addr(struct xdp_prog *p, const struct ax_addr_key *key);
 /* Remove one: 0, -ENOENT (not there) or -errno. */
 int xdp_prog_del_addr(struct xdp_prog *p, const struct ax_addr_key *key);

@@ -13,7 +13,7 @@ PKGS=(
 	iperf3                                     # make bench: the kernel's goodput
 	hping3 python3-scapy                       # SYN floods, crafted hostile frames
 	qemu-system-x86 linux-image-amd64          # the virtio-net guest test
-	busybox-static cpio                        # ...and its initramfs
+	busybox-static cpio xz-utils               # ...its initramfs, its vmlinux (xz)
 	nginx-light redis-server redis-tools       # stock programs under `axnet exec`
 	wrk socat curl strace                      # ...their kernel-side peers and probes
 	libcap2-bin                                # setcap: axnet exec refuses file capabilities

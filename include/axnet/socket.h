@@ -83,7 +83,9 @@ extern "C" {
 int ax_init(const char *state_dir);
 
 /*
- * domain AF_INET (AF_INET6: EAFNOSUPPORT for now), type SOCK_STREAM or
+ * domain AF_INET or AF_INET6 (sockaddr_in6; without IPV6_V6ONLY, which is
+ * off by default as Linux's, it takes IPv4 too and shows IPv4 peers as
+ * ::ffff:a.b.c.d), type SOCK_STREAM or
  * SOCK_DGRAM, optionally | SOCK_NONBLOCK | SOCK_CLOEXEC (CLOEXEC applies to
  * the descriptor: the socket then is not inherited by exec'd programs);
  * protocol 0 or IPPROTO_TCP / IPPROTO_UDP to match.
@@ -94,8 +96,10 @@ int ax_init(const char *state_dir);
 int ax_socket(int domain, int type, int protocol);
 
 /*
- * Errors: EINVAL (already bound, or addrlen too short), EAFNOSUPPORT (not
- * AF_INET), EADDRINUSE (port taken: SO_REUSEADDR/SO_REUSEPORT as Linux),
+ * Errors: EINVAL (already bound, or addrlen too short; an AF_INET6 socket:
+ * a mapped address with IPV6_V6ONLY, a link-local one without
+ * sin6_scope_id), EAFNOSUPPORT (not the socket's family), ENODEV (a scope
+ * that is not the instance's interface), EADDRINUSE (port taken: SO_REUSEADDR/SO_REUSEPORT as Linux),
  * EADDRNOTAVAIL (not an address of the instance; or port 0 and the
  * ephemeral range is exhausted), EACCES (port < 1024 and the caller lacks
  * CAP_NET_BIND_SERVICE, as the kernel), EFAULT.

@@ -15,6 +15,11 @@
 #  - stock programs under `axnet exec` with IPv6 sockets: python's
 #    http.server -b :: serving a kernel curl -6 and curl -4, curl -6 fetching
 #    from a kernel http.server;
+#  - UDP over IPv6: the kernel through axnet's udp-echo ([::], both
+#    families), `axnet nc -u` to a kernel UDP server (the library's IPv6
+#    datagram records both ways);
+#  - getaddrinfo under axnet exec, for a name with an A and an AAAA record
+#    both reachable through axnet: IPv6 first, as glibc orders them;
 #  - the echo over IPv6 with 2% loss each way: intact, retransmissions
 #    counted;
 #  - `axnet log verify` passes on the result.
@@ -75,6 +80,9 @@ default deny
 allow in icmp
 allow in tcp from $KERNEL_B6/128, $KERNEL_B/32 to port 7,6000-6010,8080
 allow out tcp to ${PFX6}0/120 port 5001,8081
+allow in udp from $KERNEL_B6/128, $KERNEL_B/32 to port 7
+allow out udp to ${PFX6}0/120 port 5003
+allow out udp to $KERNEL_B port 53
 EOF
 "$AXNET" policy check "$WORK/p.pol" >/dev/null || fail "policy check"
 
@@ -90,7 +98,7 @@ relay_sum() { # NAME: l2r_NAME + r2l_NAME
 
 start_relay
 start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --addr "$AXNET_IP6/64" --netns "$NS_A" \
-	--serve echo:7 --policy "$WORK/p.pol"
+	--serve echo:7,udp-echo:7 --policy "$WORK/p.pol"
 # The IPv6 address is ours once DAD has passed (RFC 4862: 1 s).
 addr_state() {
 	"$AXNET" addr --state-dir "$STATE" --json | /usr/bin/python3 -c '
@@ -222,6 +230,62 @@ done_ok curl
 expect_eq "curl -6 under axnet exec: status and size" "$(cat "$WORK/curl.out")" "200 $((4 << 20))"
 expect_eq "curl -6 under axnet exec: SHA-256" "$(sha "$WORK/got_out")" "$WANT"
 expect_logged "curl -6" "$CURL" "dir=out proto=tcp .*remote=\\[$KERNEL_B6\\]:8081 "
+
+# --- UDP over IPv6 --------------------------------------------------------------------
+udp_echo() { # ADDR N: N datagrams to axnet's udp-echo, each waiting for its echo
+	ip netns exec "$NS_B" timeout 30 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+ok = 0
+for i in range(int(sys.argv[2])):
+    m = b"datagram %d" % i
+    s.sendto(m, (sys.argv[1], 7))
+    try:
+        d, src = s.recvfrom(2048)
+        ok += d == m and src[0] == sys.argv[1]
+    except socket.timeout:
+        pass
+print(ok)' "$@"
+}
+expect_eq "udp-echo over IPv6: datagrams echoed from [$AXNET_IP6]:7" "$(udp_echo "$AXNET_IP6" 20)" 20
+expect_eq "udp-echo on [::], an IPv4 peer: datagrams echoed" "$(udp_echo "$AXNET_IP" 5)" 5
+"$AXNET" log --state-dir "$STATE" |
+	grep -qE "connection-authorize dir=in proto=udp local=\[$AXNET_IP6\]:7 remote=\[$KERNEL_B6\]:[0-9]+ " ||
+	fail "no authorize entry for the IPv6 UDP flow"
+bare ku ip netns exec "$NS_B" timeout 20 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 5003))
+print("bound", flush=True)
+d, src = s.recvfrom(2048)
+print("got", d.decode(), "from", src[0], flush=True)
+s.sendto(b"back over IPv6", src)' "$KERNEL_B6"
+wait_for ku '^bound'
+out=$(printf 'udp six' | timeout 10 "$AXNET" nc --state-dir "$STATE" -u -w 1 "$KERNEL_B6" 5003) ||
+	fail "axnet nc -u [$KERNEL_B6]:5003 exited with $?"
+done_ok ku
+expect_eq "axnet nc -u over IPv6: what the kernel got" "$(cat "$WORK/ku.out" | sed -n 2p)" \
+	"got udp six from $AXNET_IP6"
+expect_eq "axnet nc -u over IPv6: the answer" "$out" "back over IPv6"
+
+# --- getaddrinfo's order under axnet exec ----------------------------------------------
+# A name with both records, both reachable through axnet: glibc puts the
+# IPv6 one first (RFC 3484 rule 6 with glibc's table); so does the library.
+bare dns ip netns exec "$NS_B" timeout -k 5 60 python3 tests/tools/dns_peer.py "$KERNEL_B" 53 \
+	both.axnet.test="$KERNEL_B" both.axnet.test="$KERNEL_B6"
+wait_for dns '^listening'
+printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$KERNEL_B" >"$WORK/resolv.conf"
+prog res unshare -m --propagation private sh -c \
+	'mount --bind "$1" /etc/resolv.conf && shift && exec env LD_PRELOAD="$0" "$@"' \
+	"$(realpath "$AXNET_PRELOAD")" "$WORK/resolv.conf" "$AX_TOOLS_DIR/px_preload" resolve \
+	both.axnet.test 4:both.axnet.test 6:both.axnet.test
+done_ok res
+res() { awk -v n="$1" '$1 == "resolved" && $2 == n { $1 = $2 = ""; sub(/^ +/, ""); print }' "$WORK/res.out"; }
+expect_eq "getaddrinfo AF_UNSPEC, both usable: IPv6 first" "$(res both.axnet.test)" \
+	"addrs=$KERNEL_B6,$KERNEL_B canon=both.axnet.test"
+expect_eq "getaddrinfo AF_INET" "$(res 4:both.axnet.test)" "addrs=$KERNEL_B canon=both.axnet.test"
+expect_eq "getaddrinfo AF_INET6" "$(res 6:both.axnet.test)" "addrs=$KERNEL_B6 canon=both.axnet.test"
 stop_relay
 
 # --- under loss ----------------------------------------------------------------------

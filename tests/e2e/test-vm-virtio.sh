@@ -1,83 +1,90 @@
 #!/usr/bin/env bash
 # axnet inside a QEMU guest on a virtio-net NIC (TCG; KVM does not work on
 # this host): the guest's axnet attaches XDP + AF_XDP to its virtio_net
-# eth0, pings the host's kernel, and the host's kernel pings it. The host
-# end is a multi-queue tap in a namespace this test makes.
+# eth0, pings the host's kernel, and the host's kernel pings it (IPv6 too
+# when the guest's axnet takes an IPv6 address). The host end is a
+# multi-queue tap in a namespace this test makes (tests/e2e/vm.sh).
+# e2e-timeout: 300
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vm.sh"
 
-KVER=${KVER:-$(ls /lib/modules | grep -- '-amd64$' | sort -V | tail -1)}
-KERNEL=/boot/vmlinuz-$KVER
-[ -r "$KERNEL" ] || fail "no Debian guest kernel ($KERNEL); make deps installs linux-image-amd64"
-AXNET_GUEST=${AXNET_GUEST:-build/axnet}  # the guest runs the plain build
-INITRD=build/vm/initramfs.cpio.gz
-TAP="axvm${ID}"
-SERIAL=$(mktemp /tmp/axnet-vm.XXXXXX)
-QEMU_PID=
-
-vm_cleanup() {
-	[ -n "$QEMU_PID" ] && kill -KILL "$QEMU_PID" 2>/dev/null
-	rm -f "$SERIAL"
-}
-on_exit() {
-	local rc=$?
-	[ $rc -ne 0 ] && { echo "--- guest serial console ---" >&2; cat "$SERIAL" >&2; }
-	vm_cleanup
-	(exit $rc)
-	cleanup
-}
-trap on_exit EXIT
-
-mkdir -p build/vm
-vm/mkinitramfs.sh "$AXNET_GUEST" "$KVER" "$INITRD" || fail "initramfs"
-
-ip netns add "$NS_A" || fail "netns add"
-ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip -n "$NS_A" tuntap add dev "$TAP" mode tap multi_queue || fail "tuntap"
-ip -n "$NS_A" addr add "$KERNEL_A/24" dev "$TAP"
-ip -n "$NS_A" link set "$TAP" up
-
-ip netns exec "$NS_A" timeout -k 5 240 qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
-	-display none -monitor none -serial "file:$SERIAL" \
-	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 quiet panic=-1 axnet.addr=$AXNET_IP/24 axnet.peer=$KERNEL_A axnet.pings=5" \
-	-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=off,queues=4" \
-	-device virtio-net-pci,netdev=n0,mq=on,vectors=10 &
-QEMU_PID=$!
-
-for _ in $(seq 1800); do
-	grep -q "AXVM: ready\|AXVM: done" "$SERIAL" && break
-	kill -0 "$QEMU_PID" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q "AXVM: ready" "$SERIAL" || fail "guest axnet did not come up"
-pass "guest booted, axnet up ($(grep -o 'AXVM: driver .*' "$SERIAL"))"
-
-# The host's kernel pings the guest's axnet (answered from the guest's user
-# space through AF_XDP on virtio_net). TCG is slow: generous timeouts.
-out=$(ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 5 "$AXNET_IP")
-echo "$out" | tail -1
-got=$(echo "$out" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')
-
-for _ in $(seq 1200); do
-	grep -q "AXVM: done" "$SERIAL" && break
-	sleep 0.1
-done
-wait "$QEMU_PID" 2>/dev/null
-QEMU_PID=
-grep -q "AXVM: done" "$SERIAL" || fail "guest did not finish"
-expect_eq "host kernel ping -> guest axnet (virtio-net)" "$got" 5
-grep "AXVM: ping:" "$SERIAL" | tail -3
-expect_eq "guest axnet ping -> host kernel" \
-	"$(grep -c "AXVM: ping: .* bytes from $KERNEL_A: icmp_seq=" "$SERIAL")" 5
+# The guest's axnet is also given an address the host holds: its DAD must
+# hear the host's answer (an advertisement to all-nodes, which virtio_net
+# filters unless the group is joined) and refuse the address.
+VM_DUP6="${P6}9"
+vm_boot
 grep -q "xsk: .* AF_XDP socket(s) on eth0 in \(copy\|zero-copy\) mode" "$SERIAL" ||
 	fail "guest log does not say the AF_XDP mode"
 pass "guest: $(grep -o 'xsk: .* mode' "$SERIAL")"
 grep -q "xdp: program attached to eth0 .*native mode" "$SERIAL" || fail "XDP not native on virtio_net"
 pass "XDP attached in native mode on virtio_net"
-expect_eq "guest engine echo replies" \
-	"$(sed -n 's/^AXVM: stats: engine *icmp_echo_reply_tx *//p' "$SERIAL" | tr -d '\r')" 5
-expect_eq "guest frames for axnet on a queue without a socket" \
-	"$(sed -n 's/^AXVM: stats: xdp *no_xsk *//p' "$SERIAL" | tr -d '\r')" 0
-expect_eq "guest axnet exit status" "$(sed -n 's/^AXVM: axnet exit //p' "$SERIAL" | tr -d '\r')" 0
+
+# The host's kernel pings the guest's axnet (answered from the guest's user
+# space through AF_XDP on virtio_net). TCG is slow: generous timeouts.
+out=$(ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 5 "$AXNET_IP")
+echo "$out" | tail -1
+expect_eq "host kernel ping -> guest axnet (virtio-net)" \
+	"$(echo "$out" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')" 5
+vm_cmd -t 30 "axnet ping -c 5 -i 0.2 $KERNEL_A"
+echo "$VM_OUT" | tail -2
+expect_eq "guest axnet ping -> host kernel" \
+	"$(echo "$VM_OUT" | grep -c " bytes from $KERNEL_A: icmp_seq=")" 5
+
+if [ "$VM_IPV6" = on ]; then
+	# The link-local address from the MAC (RFC 4291 appendix A).
+	mac=$(vm_line 'axnet\[[0-9.]*\] info: running on .* mac ' | cut -d, -f1 | head -1)
+	ll=$(/usr/bin/python3 -c 'import ipaddress, sys
+m = bytes.fromhex(sys.argv[1].replace(":", ""))
+iid = bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]
+print(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + iid))' "$mac")
+	vm_dad_done "$AXNET6_IP" "$VM_DUP6" "$ll"
+	out=$(ip netns exec "$NS_A" ping -6 -c 5 -i 0.2 -W 5 "$AXNET6_IP")
+	echo "$out" | tail -1
+	expect_eq "host kernel ping6 -> guest axnet" \
+		"$(echo "$out" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')" 5
+	vm_cmd -t 30 "axnet ping -c 5 -i 0.2 $KERNEL6_A"
+	echo "$VM_OUT" | tail -2
+	expect_eq "guest axnet ping6 -> host kernel" \
+		"$(echo "$VM_OUT" | grep -c " bytes from $KERNEL6_A: icmp_seq=")" 5
+	out=$(ip netns exec "$NS_A" ping -6 -c 3 -i 0.2 -W 5 "$ll%$TAP")
+	expect_eq "host kernel ping6 -> guest axnet's link-local $ll" \
+		"$(echo "$out" | sed -n 's/.* \([0-9]\+\) received.*/\1/p')" 3
+	# Each side's neighbour table holds the other.
+	ip -n "$NS_A" -6 neigh show dev "$TAP" | grep -q "^$AXNET6_IP lladdr $mac " ||
+		fail "host: no neighbour entry $AXNET6_IP lladdr $mac ($(ip -n "$NS_A" -6 neigh show dev "$TAP"))"
+	pass "host's neighbour table: $(ip -n "$NS_A" -6 neigh show dev "$TAP" | grep "^$AXNET6_IP ")"
+	vm_ok "axnet neigh"
+	echo "$VM_OUT" | awk -v a="$KERNEL6_A" -v m="$(ip -n "$NS_A" -br link show "$TAP" | awk '{ print $3 }')" \
+		'$1 == a && $2 == m { f = 1 } END { exit !f }' ||
+		fail "guest: axnet neigh has no $KERNEL6_A ($VM_OUT)"
+	pass "guest's axnet neigh: $(echo "$VM_OUT" | grep "^$KERNEL6_A ")"
+	# virtio_net filters multicast: the solicited-node group of axnet's
+	# address (the host's neighbor solicitations go there) is joined on
+	# eth0 while axnet runs, and left when it stops (checked after quit).
+	SN_MAC=3333ff$(echo "$AXNET6_IP" | /usr/bin/python3 -c 'import ipaddress, sys
+print(ipaddress.IPv6Address(sys.stdin.read().strip()).packed[13:].hex())')
+	vm_ok "cat /proc/net/dev_mcast"
+	echo "$VM_OUT" | grep -q " eth0 .* $SN_MAC\$" || fail "guest: $SN_MAC not joined on eth0 ($VM_OUT)"
+	pass "guest: eth0 joined $SN_MAC (solicited-node group of $AXNET6_IP)"
+	tapmac=$(ip -n "$NS_A" -br link show "$TAP" | awk '{ print $3 }')
+	grep -q "dad: $VM_DUP6 is in use by $tapmac, not using it" "$SERIAL" ||
+		fail "guest: no DAD failure logged for $VM_DUP6, which the host holds"
+	pass "guest: dad refused $VM_DUP6 (in use by the host's $tapmac)"
+	vm_ok "axnet addr --json"
+	expect_eq "guest: state of $VM_DUP6 in axnet addr --json" "$(echo "$VM_OUT" | /usr/bin/python3 -c '
+import json, sys
+print(" ".join(a["state"] for a in json.load(sys.stdin) if a["local"] == sys.argv[1]))' "$VM_DUP6")" duplicate
+else
+	echo "skip: IPv6 (the guest's axnet takes no IPv6 address)"
+fi
+
+vm_quit
+if [ "$VM_IPV6" = on ]; then
+	vm_line 'AXVM: mcast: ' | grep -q "$SN_MAC" && fail "guest: $SN_MAC still joined after axnet stopped"
+	pass "guest: eth0 left $SN_MAC when axnet stopped"
+fi
+expect_eq "guest engine echo replies (IPv4)" "$(vm_stat engine icmp_echo_reply_tx)" 5
+[ "$VM_IPV6" = on ] && expect_eq "guest addresses refused by DAD" "$(vm_stat engine nd_dad_failed)" 1
+expect_eq "guest frames for axnet on a queue without a socket" "$(vm_stat xdp no_xsk)" 0
+echo "guest boot time: ${VM_BOOT_S} s"
 exit 0

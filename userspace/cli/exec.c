@@ -1,6 +1,6 @@
 /*
  * exec.c - `axnet exec`: run an unmodified, dynamically linked program on
- * axnet. The program's AF_INET sockets become the instance's through
+ * axnet. The program's AF_INET and AF_INET6 sockets become the instance's through
  * LD_PRELOAD of libaxnet-preload.so (preload/); everything else stays the
  * kernel's.
  *

@@ -101,29 +101,42 @@ static int quoted_proto(const uint8_t *q, size_t len, const uint8_t **l4, size_t
 	return -1;
 }
 
-/* The errno of an ICMPv6 error, as Linux's icmpv6_err_convert, for a
- * socket without IPV6_RECVERR: hard errors only (time exceeded and packet
- * too big are soft: 0). */
+/*
+ * The errno an ICMPv6 error gives a UDP socket without IPV6_RECVERR, as
+ * Linux's icmpv6_err_convert and __udp6_lib_err: only the fatal ones (RFC
+ * 4443 3.1 codes 1, 4, 5, 6 and parameter problems); the rest (no route,
+ * address unreachable, time exceeded, packet too big) are soft: 0.
+ */
 static int err6(uint8_t type, uint8_t code)
 {
-	/* tab_unreach's fatal entries; its others (ENETUNREACH for 0,
-	 * EHOSTUNREACH for 2 and 3) are soft: __udp6_lib_err tells a socket
-	 * without IPV6_RECVERR nothing of them. */
-	static const int unreach[] = {
-		0,             /* 0 no route */
-		-EACCES,       /* 1 administratively prohibited */
-		0,             /* 2 beyond the scope of the source */
-		0,             /* 3 address unreachable */
-		-ECONNREFUSED, /* 4 port unreachable */
-		-EACCES,       /* 5 source address failed policy */
-		-EACCES,       /* 6 reject route */
-	};
-
-	if (type == ICMP6_DEST_UNREACH)
-		return code < sizeof(unreach) / sizeof(unreach[0]) ? unreach[code] : -EPROTO;
 	if (type == ICMP6_PARAM_PROBLEM)
 		return -EPROTO;
-	return 0;
+	if (type != ICMP6_DEST_UNREACH)
+		return 0;
+	switch (code) {
+	case 1: /* administratively prohibited */
+	case 5: /* source address failed ingress/egress policy */
+		return -EACCES;
+	case 4: /* port unreachable */
+	case 6: /* reject route to destination */
+		return -ECONNREFUSED;
+	default:
+		return 0;
+	}
+}
+
+/* q: the quoted IPv6 header; u: the quoted UDP header. 1 when a socket
+ * was told. The quote's source must be one of our addresses. */
+static int unreach_to_udp(struct ax_stack *s, int err, const uint8_t *q, const uint8_t *u)
+{
+	struct ip_addr qsrc, qdst;
+
+	memcpy(qsrc.b, q + 8, 16);
+	memcpy(qdst.b, q + 24, 16);
+	if (!stack_addr_local(s, &qsrc))
+		return 0;
+	return udp_icmp_error(s, &qsrc, &qdst, (uint16_t)(u[0] << 8 | u[1]),
+			      (uint16_t)(u[2] << 8 | u[3]), err);
 }
 
 static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type)
@@ -147,6 +160,13 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 		break;
 	}
 	proto = quoted_proto(rx->l4 + 8, rx->l4_len - 8, &l4, &l4_len);
+	/* A destination unreachable quoting a UDP datagram we sent: UDP
+	 * decides (a connected socket of that very flow hears of it, RFC
+	 * 4443 3.1 / Linux __udp6_lib_err). */
+	if ((type == ICMP6_DEST_UNREACH || type == ICMP6_PARAM_PROBLEM) &&
+	    proto == IP6_NH_UDP && l4_len >= 8 &&
+	    unreach_to_udp(s, err6(type, rx->l4[1]), rx->l4 + 8, l4))
+		return;
 	if (type == ICMP6_PACKET_TOO_BIG) {
 		/* RFC 8201: path MTU discovery (frag_out.c). */
 		uint32_t mtu = (uint32_t)rx->l4[4] << 24 | (uint32_t)rx->l4[5] << 16 |
@@ -154,19 +174,6 @@ static void error_input(struct ax_stack *s, const struct ip_rx *rx, uint8_t type
 
 		frag_pmtu_ptb6(s, mtu, rx->l4 + 8, rx->l4_len - 8, proto, l4, l4_len);
 		return;
-	}
-	/* As IPv4's (icmp.c): an error quoting a UDP datagram we sent goes
-	 * to the socket of that flow, which takes it only when connected to
-	 * the quoted peer (RFC 5927's check); TCP takes only packet too big. */
-	if (proto == IP6_NH_UDP && l4_len >= 8) {
-		struct ip_addr qsrc, qdst;
-
-		memcpy(qsrc.b, rx->l4 + 8 + 8, 16);
-		memcpy(qdst.b, rx->l4 + 8 + 24, 16);
-		if (stack_addr_local(s, &qsrc) &&
-		    udp_icmp_error(s, &qsrc, &qdst, (uint16_t)(l4[0] << 8 | l4[1]),
-				   (uint16_t)(l4[2] << 8 | l4[3]), err6(type, rx->l4[1])))
-			return;
 	}
 	stack_count(s, AX_C_icmp6_err_unused);
 }

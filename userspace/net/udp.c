@@ -359,10 +359,10 @@ int udp_sendto(struct ax_stack *s, const struct ip_addr *src, const struct ip_ad
 		return err;
 	if (sizeof(h) + len > cap) {
 		/* Larger than the path MTU: in fragments (frag_out.c), as
-		 * Linux's IP_PMTUDISC_WANT does, both families; within it
-		 * but not the device's buffer: the device's limit. */
+		 * Linux's IP_PMTUDISC_WANT does; within it but not the
+		 * device's buffer: the device's limit. */
 		struct ip_addr from = tx.src;
-		size_t iph = ip_addr_is_v4(dst) ? 20 : 40;
+		size_t iph = ip_addr_is_v4(dst) ? sizeof(struct ipv4_hdr) : 40;
 
 		ip_tx_abort(s, &tx);
 		if (len > FRAG_TX_MAX - sizeof(h) || sizeof(h) + len + iph <= pmtu_get(s, dst))
