@@ -806,6 +806,12 @@ TEST(icmp6_port_unreachable_reaches_the_connected_udp_socket)
 	CHECK_EQ(udp_err, -ECONNREFUSED);
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_icmp6_rx, 1 },
 		  { AX_C_icmp6_unreach_rx, 1 }, { AX_C_udp_icmp_err, 1 });
+	/* Linux's tab_unreach: reject route (6) is EACCES; a code past the
+	 * table is fatal with EPROTO (icmpv6_err_convert). */
+	rx_unreach6(6, ours);
+	CHECK_EQ(udp_err, -EACCES);
+	rx_unreach6(7, ours);
+	CHECK_EQ(udp_err, -EPROTO);
 	udp_pcb_remove(&H.s, &u);
 	stack_fini(&H.s);
 }

@@ -104,8 +104,9 @@ static int quoted_proto(const uint8_t *q, size_t len, const uint8_t **l4, size_t
 /*
  * The errno an ICMPv6 error gives a UDP socket without IPV6_RECVERR, as
  * Linux's icmpv6_err_convert and __udp6_lib_err: only the fatal ones (RFC
- * 4443 3.1 codes 1, 4, 5, 6 and parameter problems); the rest (no route,
- * address unreachable, time exceeded, packet too big) are soft: 0.
+ * 4443 3.1 codes 1, 5, 6 EACCES, 4 ECONNREFUSED, codes past its table and
+ * parameter problems EPROTO); the rest (no route, beyond scope, address
+ * unreachable, time exceeded, packet too big) are soft: 0.
  */
 static int err6(uint8_t type, uint8_t code)
 {
@@ -116,12 +117,16 @@ static int err6(uint8_t type, uint8_t code)
 	switch (code) {
 	case 1: /* administratively prohibited */
 	case 5: /* source address failed ingress/egress policy */
+	case 6: /* reject route to destination */
 		return -EACCES;
 	case 4: /* port unreachable */
-	case 6: /* reject route to destination */
 		return -ECONNREFUSED;
-	default:
+	case 0: /* no route */
+	case 2: /* beyond the scope of the source address */
+	case 3: /* address unreachable */
 		return 0;
+	default: /* past tab_unreach: fatal, EPROTO */
+		return -EPROTO;
 	}
 }
 
