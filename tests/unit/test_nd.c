@@ -165,8 +165,9 @@ TEST(solicitation_answered)
 	CHECK_MEM(v.pl + 26, FAKE_OUR_MAC, 6);
 	e = neigh_lookup(&H.s.neigh, &ip6_peer_g);
 	REQUIRE(e != NULL);
-	/* STALE when learned, DELAY once the answer used it (7.3.3). */
-	CHECK_EQ(e->state, NEIGH_DELAY);
+	/* STALE when learned (7.2.3); the answer went to the option's
+	 * address without using the entry (7.2.4), so it stays STALE. */
+	CHECK_EQ(e->state, NEIGH_STALE);
 	CHECK_MEM(e->mac, FAKE_PEER_MAC, 6);
 	CHECK_CNT(&H, { AX_C_eth_rx, 1 }, { AX_C_ip6_rx, 1 }, { AX_C_icmp6_rx, 1 },
 		  { AX_C_nd_rx, 1 }, { AX_C_nd_ns_rx, 1 }, { AX_C_nd_na_tx, 1 },
@@ -434,8 +435,65 @@ TEST(ra_flood_does_not_pin_the_cache)
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 }
 
+/* Solicitations from more made-up on-link senders than the cache holds:
+ * each is answered straight to its source link-layer address (RFC 4861
+ * 7.2.4), which leaves the sender's entry STALE and idle. Answering through
+ * the cache marked every one as in use (DELAY, then unicast probes), which
+ * evict_one must spare: the table stayed full of them and a neighbour
+ * axnet then had to resolve found no room (nd_cache_full). */
+TEST(ns_flood_does_not_pin_the_cache)
+{
+	struct ip_addr sn = ip6_sn(&ip6_our_g), src = ip6_peer_g;
+	const struct neigh_entry *e;
+	const struct fake_frame *f;
+	struct ip6_view v;
+	uint8_t mac[6], gmac[6];
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	ip6_mcast_mac(&sn, gmac);
+	for (i = 0; i < AX_ARP_ENTRIES; i++) {
+		size_t len;
+
+		memcpy(mac, FAKE_OTHER_MAC, 6);
+		mac[3] = (uint8_t)(i >> 8);
+		mac[4] = (uint8_t)i;
+		src.b[12] = 0x77;
+		src.b[13] = mac[3];
+		src.b[14] = mac[4];
+		len = ip6_ns(m, &ip6_our_g, mac);
+		fake_netif_clear(&H.nif);
+		ip6_rx_icmp(&H, gmac, mac, &src, &sn, 255, m, len);
+		REQUIRE(H.nif.n == 1);
+		f = fake_frame(&H.nif, 0);
+		REQUIRE(ip6_parse(f, &v) == 0);
+		CHECK_MEM(v.eth_dst, mac, 6);
+		CHECK(ip_addr_eq(&v.dst, &src));
+		CHECK_EQ(v.pl[0], ND_NA);
+		e = neigh_lookup(&H.s.neigh, &src);
+		REQUIRE(e != NULL);
+		CHECK_EQ(e->state, NEIGH_STALE);
+	}
+	CHECK_EQ(H.s.cnt[AX_C_nd_na_tx] - H.mark[AX_C_nd_na_tx], AX_ARP_ENTRIES);
+	fake_advance(&H, 1);
+	CHECK_EQ(icmp6_send_echo(&H.s, &ip6_far, 1, 1, NULL, 0), -ENETUNREACH);
+	/* The peer, never seen: resolution must find room. */
+	CHECK_EQ(icmp6_send_echo(&H.s, &ip6_peer_g, 1, 1, NULL, 0), 0);
+	e = neigh_lookup(&H.s.neigh, &ip6_peer_g);
+	REQUIRE(e != NULL);
+	CHECK_EQ(e->state, NEIGH_INCOMPLETE);
+	CHECK_EQ(H.s.cnt[AX_C_nd_cache_full] - H.mark[AX_C_nd_cache_full], 0);
+	CHECK_EQ(H.s.cnt[AX_C_nd_evicted] - H.mark[AX_C_nd_evicted], 1);
+	/* No unicast probes for the flood's entries later either. */
+	fake_netif_clear(&H.nif);
+	fake_advance(&H, AX_ARP_DELAY_MS + 100);
+	CHECK_EQ(H.s.cnt[AX_C_nd_probes_tx] - H.mark[AX_C_nd_probes_tx], 0);
+	CHECK(fake_arp_invariants(&H.s) == NULL);
+}
+
 TEST_MAIN(T(dad_passes), T(dad_fails_on_advertisement), T(dad_fails_on_simultaneous_probe),
 	  T(dad_probe_for_our_address_defended), T(solicitation_answered),
 	  T(resolution_fails_counted_for_nd), T(stale_neighbour_probed_unicast),
 	  T(hostile_nd_ignored), T(router_advertisement_taken), T(foreign_groups_not_taken),
-	  T(link_local_from_mac), T(ra_flood_does_not_pin_the_cache))
+	  T(link_local_from_mac), T(ra_flood_does_not_pin_the_cache),
+	  T(ns_flood_does_not_pin_the_cache))

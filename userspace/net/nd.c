@@ -142,9 +142,11 @@ static int send_dad_ns(struct ax_stack *s, const struct ip_addr *target)
 }
 
 /* RFC 4861 7.2.4: the answer to a solicitation for target (ours), to its
- * sender, or to all nodes when it came from :: (a DAD probe). */
+ * sender, or to all nodes when it came from :: (a DAD probe). to_mac: the
+ * solicitation's source link-layer address, which the answer goes to
+ * directly; NULL resolves `to` through the cache. */
 static int send_na(struct ax_stack *s, const struct ip_addr *target,
-		   const struct ip_addr *to, int solicited)
+		   const struct ip_addr *to, const uint8_t *to_mac, int solicited)
 {
 	uint8_t msg[32] = { ND_NA };
 
@@ -152,7 +154,7 @@ static int send_na(struct ax_stack *s, const struct ip_addr *target,
 	memcpy(msg + 8, target->b, 16);
 	put_lladdr_opt(msg + 24, ND_OPT_TLLAO, s->netif->mac);
 	stack_count(s, AX_C_nd_na_tx);
-	return nd_send(s, NULL, target, to, msg, sizeof(msg));
+	return nd_send(s, to_mac, target, to, msg, sizeof(msg));
 }
 
 /* RFC 4861 6.3.7: ask routers to advertise now rather than in minutes. */
@@ -238,12 +240,14 @@ static void ns_input(struct ax_stack *s, const struct ip_rx *rx)
 	stack_count(s, AX_C_nd_ns_rx);
 	if (from_any) {
 		/* RFC 4862 5.4.3: defend it. */
-		send_na(s, &target, &all_nodes, 0);
+		send_na(s, &target, &all_nodes, NULL, 0);
 		return;
 	}
 	/* RFC 4861 7.2.3: the sender's link-layer address, when given, goes
 	 * into the cache (STALE when new or changed). */
-	if (sll && !(sll[0] & 1)) {
+	if (sll && (sll[0] & 1))
+		sll = NULL;
+	if (sll) {
 		struct neigh_entry *e = neigh_find(&s->neigh, &rx->src);
 
 		if (e) {
@@ -253,7 +257,12 @@ static void ns_input(struct ax_stack *s, const struct ip_rx *rx)
 			neigh_set_stale(s, e);
 		}
 	}
-	send_na(s, &target, &rx->src, 1);
+	/* 7.2.4: the answer goes to that address directly, not through the
+	 * cache: sending through it would mark a sender we never talk to as
+	 * in use (DELAY, then unicast probes), and evict_one spares entries in
+	 * use, so a flood of made-up solicitors would pin the whole table.
+	 * Without the option, the sender is resolved as any next hop. */
+	send_na(s, &target, &rx->src, sll, 1);
 }
 
 static void na_input(struct ax_stack *s, const struct ip_rx *rx)
