@@ -491,9 +491,39 @@ TEST(ns_flood_does_not_pin_the_cache)
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 }
 
+/* The shared cache full of idle IPv4 neighbours: an IPv6 newcomer evicts
+ * one of them, and the eviction is counted on the victim's side
+ * (arp_evicted), as every event on an entry is (neigh.h), not as an IPv6
+ * neighbour evicted. */
+TEST(eviction_counted_for_the_victims_family)
+{
+	const struct neigh_entry *e;
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	for (i = 0; i < AX_ARP_ENTRIES; i++) {
+		struct ip_addr a = ip_addr_v4(FAKE_IP(10, 1, (i >> 8) & 0xff, i & 0xff));
+		struct neigh_entry *n = neigh_create(&H.s, &a);
+
+		REQUIRE(n != NULL);
+		memcpy(n->mac, FAKE_OTHER_MAC, 6);
+		neigh_set_stale(&H.s, n);
+	}
+	fake_advance(&H, 1);
+	CHECK_EQ(icmp6_send_echo(&H.s, &ip6_peer_g, 1, 1, NULL, 0), 0);
+	e = neigh_lookup(&H.s.neigh, &ip6_peer_g);
+	REQUIRE(e != NULL);
+	CHECK_EQ(e->state, NEIGH_INCOMPLETE);
+	CHECK_EQ(H.s.cnt[AX_C_arp_evicted] - H.mark[AX_C_arp_evicted], 1);
+	CHECK_EQ(H.s.cnt[AX_C_nd_evicted] - H.mark[AX_C_nd_evicted], 0);
+	CHECK_EQ(H.s.cnt[AX_C_nd_cache_full] - H.mark[AX_C_nd_cache_full], 0);
+	CHECK(fake_arp_invariants(&H.s) == NULL);
+}
+
 TEST_MAIN(T(dad_passes), T(dad_fails_on_advertisement), T(dad_fails_on_simultaneous_probe),
 	  T(dad_probe_for_our_address_defended), T(solicitation_answered),
 	  T(resolution_fails_counted_for_nd), T(stale_neighbour_probed_unicast),
 	  T(hostile_nd_ignored), T(router_advertisement_taken), T(foreign_groups_not_taken),
 	  T(link_local_from_mac), T(ra_flood_does_not_pin_the_cache),
-	  T(ns_flood_does_not_pin_the_cache))
+	  T(ns_flood_does_not_pin_the_cache),
+	  T(eviction_counted_for_the_victims_family))

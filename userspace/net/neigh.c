@@ -136,6 +136,9 @@ static int evict_one(struct ax_stack *s)
 	}
 	if (!victim)
 		return -ENOSPC;
+	/* Counted on the victim's side (the table is shared: an IPv6
+	 * newcomer may evict an IPv4 neighbour). */
+	COUNT(s, &victim->ip, evicted);
 	destroy(s, victim);
 	return 0;
 }
@@ -153,7 +156,6 @@ struct neigh_entry *neigh_create(struct ax_stack *s, const struct ip_addr *ip)
 			COUNT(s, ip, cache_full);
 			return NULL;
 		}
-		COUNT(s, ip, evicted);
 		i = t->free_head;
 	}
 	e = &t->e[i];
