@@ -520,10 +520,47 @@ TEST(eviction_counted_for_the_victims_family)
 	CHECK(fake_arp_invariants(&H.s) == NULL);
 }
 
+/* A prefix option for ::/0 is no on-link prefix: it names the default
+ * route, which in the routing table has the same key as the default router
+ * of an advertisement (::/0, proto ra). Another node's advertisement with
+ * one, lifetime 0 or not, must neither delete nor replace the default
+ * router we have. */
+TEST(default_prefix_option_leaves_default_router)
+{
+	static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x44 };
+	struct ip_addr gw = ip6_ll(FAKE_GW_MAC), other = ip6_ll(other_mac), nh;
+	uint32_t valid[2] = { 0, 600 };
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	memset(m, 0, sizeof(m));
+	m[0] = ND_RA;
+	m[6] = 0x07, m[7] = 0x08; /* 1800 s */
+	ip6_rx_icmp(&H, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, FAKE_GW_MAC, &gw,
+		    &ip6_all_nodes, 255, m, 16);
+	REQUIRE(route_lookup(&H.s.routes, &ip6_far, H.s.now_ns, &nh) == 0);
+	REQUIRE(ip_addr_eq(&nh, &gw));
+	for (i = 0; i < 2; i++) {
+		memset(m, 0, sizeof(m));
+		m[0] = ND_RA; /* router lifetime 0: not a default router */
+		m[16] = ND_OPT_PREFIX, m[17] = 4, m[18] = 0, m[19] = 0x80;
+		fake_put32(m + 20, valid[i]);
+		fake_put32(m + 24, 0);
+		ip6_rx_icmp(&H, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, other_mac, &other,
+			    &ip6_all_nodes, 255, m, 48);
+		CHECK_EQ(route_lookup(&H.s.routes, &ip6_far, H.s.now_ns, &nh), 0);
+		CHECK(ip_addr_eq(&nh, &gw));
+	}
+	CHECK_EQ(H.s.cnt[AX_C_nd_ra_rx] - H.mark[AX_C_nd_ra_rx], 3);
+	CHECK_EQ(H.s.cnt[AX_C_nd_prefixes] - H.mark[AX_C_nd_prefixes], 0);
+	CHECK(ip_addr_eq(&H.s.nd.router, &gw));
+}
+
 TEST_MAIN(T(dad_passes), T(dad_fails_on_advertisement), T(dad_fails_on_simultaneous_probe),
 	  T(dad_probe_for_our_address_defended), T(solicitation_answered),
 	  T(resolution_fails_counted_for_nd), T(stale_neighbour_probed_unicast),
 	  T(hostile_nd_ignored), T(router_advertisement_taken), T(foreign_groups_not_taken),
 	  T(link_local_from_mac), T(ra_flood_does_not_pin_the_cache),
 	  T(ns_flood_does_not_pin_the_cache),
-	  T(eviction_counted_for_the_victims_family))
+	  T(eviction_counted_for_the_victims_family),
+	  T(default_prefix_option_leaves_default_router))

@@ -444,9 +444,12 @@ static void ra_input(struct ax_stack *s, const struct ip_rx *rx)
 
 			memcpy(pfx.b, q + 16, 16);
 			/* 6.3.4 and RFC 4862 5.5.3 (a), (c): never the
-			 * link-local prefix, never preferred past valid. */
-			if (plen > 128 || ip_addr_is_linklocal6(&pfx) || ip_addr_is_multicast6(&pfx) ||
-			    pref > valid)
+			 * link-local prefix, never preferred past valid.
+			 * Nor ::/0: no on-link prefix, it would take the key
+			 * of the default router's route (::/0, ROUTE_RA), so
+			 * any node could delete or replace that route. */
+			if (plen == 0 || plen > 128 || ip_addr_is_linklocal6(&pfx) ||
+			    ip_addr_is_multicast6(&pfx) || pref > valid)
 				continue;
 			if (fl & 0x80)
 				prefix_onlink(s, &pfx, plen, valid);
