@@ -556,6 +556,45 @@ TEST(default_prefix_option_leaves_default_router)
 	CHECK(ip_addr_eq(&H.s.nd.router, &gw));
 }
 
+/* One advertisement with more on-link prefixes (infinite lifetime) than the
+ * routing table has room for: only AX_ND_PREFIXES_MAX are taken (the rest
+ * counted), so the table keeps room for what the link needs later, here the
+ * default router of the real router's advertisement. */
+TEST(ra_prefix_flood_leaves_room_for_the_router)
+{
+	static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x44 };
+	struct ip_addr gw = ip6_ll(FAKE_GW_MAC), other = ip6_ll(other_mac), nh;
+	static uint8_t big[16 + 32 * AX_ROUTES_MAX];
+	size_t len = 16;
+	unsigned int i;
+
+	REQUIRE(setup() == 0);
+	memset(big, 0, sizeof(big));
+	big[0] = ND_RA;
+	for (i = 0; i < AX_ROUTES_MAX; i++, len += 32) {
+		big[len] = ND_OPT_PREFIX, big[len + 1] = 4, big[len + 2] = 64, big[len + 3] = 0x80;
+		fake_put32(big + len + 4, 0xffffffffu);
+		fake_put32(big + len + 8, 0xffffffffu);
+		big[len + 16] = 0xfd, big[len + 17] = 0x55, big[len + 18] = (uint8_t)i;
+	}
+	ip6_rx_icmp(&H, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, other_mac, &other,
+		    &ip6_all_nodes, 255, big, len);
+	CHECK_EQ(H.s.cnt[AX_C_nd_prefixes] - H.mark[AX_C_nd_prefixes], AX_ND_PREFIXES_MAX);
+	CHECK_EQ(H.s.cnt[AX_C_nd_prefixes_refused] - H.mark[AX_C_nd_prefixes_refused],
+		 AX_ROUTES_MAX - AX_ND_PREFIXES_MAX);
+	/* A prefix already taken is still refreshed. */
+	ip6_rx_icmp(&H, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, other_mac, &other,
+		    &ip6_all_nodes, 255, big, 16 + 32);
+	CHECK_EQ(H.s.cnt[AX_C_nd_prefixes] - H.mark[AX_C_nd_prefixes], AX_ND_PREFIXES_MAX + 1);
+	memset(m, 0, sizeof(m));
+	m[0] = ND_RA;
+	m[6] = 0x07, m[7] = 0x08; /* 1800 s */
+	ip6_rx_icmp(&H, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, FAKE_GW_MAC, &gw,
+		    &ip6_all_nodes, 255, m, 16);
+	CHECK_EQ(route_lookup(&H.s.routes, &ip6_far, H.s.now_ns, &nh), 0);
+	CHECK(ip_addr_eq(&nh, &gw));
+}
+
 TEST_MAIN(T(dad_passes), T(dad_fails_on_advertisement), T(dad_fails_on_simultaneous_probe),
 	  T(dad_probe_for_our_address_defended), T(solicitation_answered),
 	  T(resolution_fails_counted_for_nd), T(stale_neighbour_probed_unicast),
@@ -563,4 +602,5 @@ TEST_MAIN(T(dad_passes), T(dad_fails_on_advertisement), T(dad_fails_on_simultane
 	  T(link_local_from_mac), T(ra_flood_does_not_pin_the_cache),
 	  T(ns_flood_does_not_pin_the_cache),
 	  T(eviction_counted_for_the_victims_family),
-	  T(default_prefix_option_leaves_default_router))
+	  T(default_prefix_option_leaves_default_router),
+	  T(ra_prefix_flood_leaves_room_for_the_router))

@@ -187,6 +187,7 @@
 	X(nd_rs_ignored, "router solicitations ignored (we are no router)")  \
 	X(nd_rs_tx, "router solicitations sent (once the link-local address is usable)") \
 	X(nd_prefixes, "on-link prefixes learned from router advertisements") \
+	X(nd_prefixes_refused, "on-link prefixes of router advertisements not taken: AX_ND_PREFIXES_MAX held") \
 	X(nd_slaac_addrs, "addresses formed from router advertisement prefixes (RFC 4862 5.5.3)") \
 	X(nd_dad_ok, "addresses that passed duplicate address detection")     \
 	X(nd_dad_failed, "addresses refused: duplicate address detection failed") \

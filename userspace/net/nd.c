@@ -341,8 +341,25 @@ static void prefix_onlink(struct ax_stack *s, const struct ip_addr *pfx, uint8_t
 {
 	struct ip_addr p = route_prefix(pfx, len);
 
+	const struct route_table *t = &s->routes;
+	unsigned int i, n = 0;
+
 	if (!valid) {
 		route_del(&s->routes, &p, len, ROUTE_RA);
+		return;
+	}
+	/* At most AX_ND_PREFIXES_MAX of them (opt.h): a prefix already held
+	 * is refreshed, a new one beyond that is refused, so advertisements
+	 * cannot fill the table the default router's route needs. */
+	for (i = 0; i < t->n; i++) {
+		if (t->r[i].proto != ROUTE_RA || t->r[i].plen == 0)
+			continue;
+		if (t->r[i].plen == len && ip_addr_eq(&t->r[i].dst, &p))
+			break;
+		n++;
+	}
+	if (i == t->n && n >= AX_ND_PREFIXES_MAX) {
+		stack_count(s, AX_C_nd_prefixes_refused);
 		return;
 	}
 	if (route_add(&s->routes, &p, len, NULL, ROUTE_RA, NULL, route_expiry(s, valid)) == 0)

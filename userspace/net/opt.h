@@ -419,6 +419,13 @@
 #endif
 /* DupAddrDetectTransmits (RFC 4862 5.1: default 1) and the time to wait
  * for a defence (RetransTimer, RFC 4861 10: 1 s). */
+/* On-link prefixes taken from router advertisements (RFC 4861 6.3.4), at
+ * most: they share the AX_ROUTES_MAX routing table with connected routes,
+ * static routes and the default routers, and one advertisement can carry
+ * dozens of prefixes of infinite lifetime; a link has a few. */
+#ifndef AX_ND_PREFIXES_MAX
+#define AX_ND_PREFIXES_MAX 8
+#endif
 #ifndef AX_ND_DAD_TRANSMITS
 #define AX_ND_DAD_TRANSMITS 1
 #endif
