@@ -3,6 +3,9 @@
  * announcements and conflicts, the neighbour cache and its timers, and
  * the queue of frames waiting for resolution.
  */
+#include <stdio.h>
+#include <unistd.h>
+
 #include "fake_netif.h"
 #include "testlib.h"
 
@@ -868,11 +871,63 @@ TEST(gratuitous_announce)
 	CHECK_EQ(H.s.neigh.used, 0);
 }
 
+/* Lines of stderr that contain needle while fn runs. */
+static int stderr_lines(void (*fn)(void), const char *needle)
+{
+	FILE *tf = tmpfile();
+	char line[512];
+	int saved, n = 0;
+
+	if (!tf)
+		return -1;
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(tf), 2);
+	ax_log_set_level(AX_LOG_WARN); /* fake_host_init keeps errors only */
+	fn();
+	ax_log_set_level(AX_LOG_ERROR);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tf);
+	while (fgets(line, sizeof(line), tf))
+		if (strstr(line, needle))
+			n++;
+	fclose(tf);
+	return n;
+}
+
+static void claim_100(void)
+{
+	int i;
+
+	for (i = 0; i < 100; i++)
+		rx_request(mac_a, FAKE_OUR_IP, FAKE_PEER_IP);
+}
+
+static void claim_once(void)
+{
+	rx_request(mac_b, FAKE_OUR_IP, FAKE_PEER_IP);
+}
+
+/* A peer claiming our address in every packet must not write a log line per
+ * packet: one per AX_ARP_CONFLICT_LOG_MS, every claim counted. */
+TEST(conflict_log_rate_limited)
+{
+	REQUIRE(setup() == 0);
+	CHECK_EQ(stderr_lines(claim_100, "address conflict"), 1);
+	CHECK_EQ(H.s.cnt[AX_C_arp_conflict] - H.mark[AX_C_arp_conflict], 100);
+	fake_advance(&H, AX_ARP_CONFLICT_LOG_MS);
+	CHECK_EQ(stderr_lines(claim_once, "address conflict"), 1);
+	CHECK_EQ(stderr_lines(claim_once, "address conflict"), 0);
+	CHECK_EQ(H.s.cnt[AX_C_arp_conflict] - H.mark[AX_C_arp_conflict], 102);
+}
+
 TEST_MAIN(T(request_for_us_answered), T(request_for_other_ignored),
 	  T(merge_updates_existing), T(locktime_first_reply_wins),
 	  T(unsolicited_reply_not_learned), T(gratuitous_updates_known_only),
 	  T(mac_mismatch_dropped), T(off_subnet_ignored),
-	  T(probe_answered_not_learned), T(conflict_counted),
+	  T(probe_answered_not_learned), T(conflict_counted), T(conflict_log_rate_limited),
 	  T(malformed_counted), T(stale_used_then_probed),
 	  T(busy_neighbour_refreshed_before_expiry),
 	  T(unanswered_probes_drop_neighbour),

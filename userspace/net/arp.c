@@ -155,8 +155,16 @@ void arp_input(struct ax_stack *s, const uint8_t *eth_src, int l2_bcast,
 	if (is_ours(s, ah.spa)) {
 		/* Someone else claims our address (RFC 5227 2.4): say so,
 		 * keep it; never learn our own address. */
+		struct neigh_table *t = &s->neigh;
+
 		if (memcmp(ah.sha, s->netif->mac, 6) != 0) {
 			stack_count(s, AX_C_arp_conflict);
+			/* Logged once per AX_ARP_CONFLICT_LOG_MS: the peer
+			 * sends as many claims as it likes. */
+			if (t->conflict_logged_ns &&
+			    s->now_ns - t->conflict_logged_ns < AX_ARP_CONFLICT_LOG_MS * MS_NS)
+				return;
+			t->conflict_logged_ns = s->now_ns ? s->now_ns : 1;
 			log_warn("arp: address conflict: %02x:%02x:%02x:%02x:%02x:%02x claims our address",
 				 ah.sha[0], ah.sha[1], ah.sha[2], ah.sha[3],
 				 ah.sha[4], ah.sha[5]);

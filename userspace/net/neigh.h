@@ -97,6 +97,8 @@ struct neigh_table {
 	/* Run-time tunables (neigh_set_times); defaults from opt.h. */
 	uint32_t reachable_ms;
 	uint32_t stale_ms;
+	/* arp.c: when an address conflict was last logged (0: never). */
+	uint64_t conflict_logged_ns;
 };
 
 /* A frame being built by neigh_tx_begin(). Opaque to callers. */

@@ -43,6 +43,13 @@
 #endif
 /* Resolution: a request every second, three in all (RFC 1122 2.3.2.1
  * asks for at most one request per second per destination). */
+/* An address conflict (another MAC claiming ours) is logged at most once
+ * per this time (arp_conflict counts them all): one line tells the
+ * operator, and a peer claiming our address in every packet cannot fill
+ * the log (Linux logs none). */
+#ifndef AX_ARP_CONFLICT_LOG_MS
+#define AX_ARP_CONFLICT_LOG_MS 10000
+#endif
 #ifndef AX_ARP_RETRY_MS
 #define AX_ARP_RETRY_MS 1000
 #endif
