@@ -415,13 +415,14 @@ static struct {
 	uint16_t sport, dport;
 	int syn;
 	int verdict;
+	uint8_t proto;
 } filt;
 
 static int l4_filter(void *arg, const struct ip_rx *rx, uint16_t sport, uint16_t dport,
 		     int syn)
 {
 	(void)arg;
-	(void)rx;
+	filt.proto = rx->proto;
 	filt.calls++;
 	filt.sport = sport;
 	filt.dport = dport;
@@ -456,6 +457,37 @@ TEST(l4_filter_after_reassembly)
 	CHECK_EQ(filt.calls, 2);
 	CHECK_EQ(filt.syn, 1);
 	CHECK_CNT(&H, { AX_C_frag_rx, 2 }, { AX_C_frag_reassembled, 1 });
+	H.s.l4_filter = NULL;
+}
+
+/* RFC 8200 4.1: a Destination Options header may follow the fragment
+ * header. The l4_filter is asked about the upper-layer protocol whose
+ * ports it is given (UDP here), not about the options header: a filter
+ * that lets non-TCP/UDP protocols pass (the daemon's) must not wave a
+ * UDP datagram through because of the header in front of it. */
+TEST(l4_filter_sees_l4_behind_dest_opts)
+{
+	struct ip_rx rx;
+
+	REQUIRE(setup() == 0);
+	H.s.l4_filter = l4_filter;
+	memset(&filt, 0, sizeof(filt));
+	dgram[0] = 17; /* Destination Options: Next Header UDP, 8 bytes */
+	dgram[1] = 0;
+	dgram[2] = 1; /* PadN, 4 bytes */
+	dgram[3] = 4;
+	memset(dgram + 4, 0, 4);
+	fake_put16(dgram + 8, 4000);
+	fake_put16(dgram + 10, 53);
+	CHECK_EQ(feed6(9, 30, 60, 16, 16, 0, &rx), 0);
+	CHECK_EQ(feed6(9, 30, 60, 0, 16, 1, &rx), 0);
+	CHECK_EQ(filt.calls, 1);
+	CHECK_EQ(filt.proto, 17);
+	CHECK_EQ(filt.sport, 4000);
+	CHECK_EQ(filt.dport, 53);
+	CHECK_EQ(frag_bufs_used(&H.s), 0);
+	CHECK_CNT(&H, { AX_C_frag_rx, 2 }, { AX_C_frag_filtered, 1 },
+		  { AX_C_frag_bufs_peak, 1 });
 	H.s.l4_filter = NULL;
 }
 
@@ -924,6 +956,7 @@ TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
+	  T(l4_filter_sees_l4_behind_dest_opts),
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
 	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
 	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept),

@@ -401,13 +401,23 @@ static int rebuild(struct ax_stack *s, struct frag_queue *q, struct ip_rx *rx)
 	rx->proto = q->proto;
 	rx->l2_mcast = q->l2_mcast;
 	rx->reassembled = 1;
-	/* The first fragment's check found a whole L4 header. */
+	/* The first fragment's check found a whole L4 header. The filter is
+	 * asked about that upper-layer protocol and header, not about an
+	 * extension header that may follow the fragment header (RFC 8200
+	 * 4.1: destination options): the ports it gets are that protocol's. */
 	if (l4_locate(q->family, q->proto, data, q->total, &l4proto, &off) == 0 &&
 	    frag_l4_ports(l4proto, data + off, q->total - off, &sport, &dport, &syn) == 0 &&
-	    s->l4_filter && !s->l4_filter(s->l4_filter_arg, rx, sport, dport, syn)) {
-		stack_count(s, AX_C_frag_filtered);
-		queue_free(&s->frag, q);
-		return 0;
+	    s->l4_filter) {
+		struct ip_rx fr = *rx;
+
+		fr.proto = l4proto;
+		fr.l4 = data + off;
+		fr.l4_len = q->total - off;
+		if (!s->l4_filter(s->l4_filter_arg, &fr, sport, dport, syn)) {
+			stack_count(s, AX_C_frag_filtered);
+			queue_free(&s->frag, q);
+			return 0;
+		}
 	}
 	stack_count(s, AX_C_frag_reassembled);
 	/* The buffer stays as it is until the next frag_input(). */
