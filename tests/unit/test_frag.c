@@ -952,6 +952,54 @@ TEST(v6_udp_4000_fragmented)
 	stack_fini(&P.s);
 }
 
+/* The identification of the IPv6 datagram fragmented toward dst by a
+ * freshly started stack (stack_fini'd after). */
+static void first_id6_to(const struct ip_addr *dst, uint32_t *idp)
+{
+	uint32_t id;
+
+	*idp = 0;
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, dst, FAKE_PEER_MAC);
+	REQUIRE(udp_sendto(&H.s, NULL, dst, 4444, 5353, dgram, 4000) == 0);
+	REQUIRE(H.nif.n == 3);
+	REQUIRE(H.nif.frames[0].data[14 + 6] == 44);
+	id = fake_get32(H.nif.frames[0].data + 14 + 40 + 4);
+	CHECK_EQ(fake_get32(H.nif.frames[2].data + 14 + 40 + 4), id);
+	stack_fini(&H.s);
+	*idp = id;
+}
+
+/* RFC 7739 (and RFC 8200 4.5's note): an IPv6 fragment identification an
+ * off-path host cannot predict, or it can slip its own fragment into our
+ * datagrams to a third party. Two stacks started at the same clock must
+ * not pick the same identification for the same destination (a secret
+ * goes into it, as Linux's ipv6_select_ident), and a peer learning the
+ * identification we use toward it learns nothing of the next one toward
+ * another destination. */
+TEST(v6_frag_id_unpredictable)
+{
+	uint32_t a, b, c, d;
+
+	first_id6_to(&ip6_peer_g, &a);
+	first_id6_to(&ip6_peer_g, &b);
+	CHECK(a != b);
+	/* One stack: toward the peer, then toward another host. */
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	ip6_learn(&H, &ip6_far, FAKE_PEER_MAC);
+	REQUIRE(stack_route_add(&H.s, &ip6_far, 128, &ip6_peer_g) == 0);
+	REQUIRE(udp_sendto(&H.s, NULL, &ip6_peer_g, 4444, 5353, dgram, 4000) == 0);
+	REQUIRE(udp_sendto(&H.s, NULL, &ip6_far, 4444, 5353, dgram, 4000) == 0);
+	REQUIRE(H.nif.n == 6);
+	c = fake_get32(H.nif.frames[0].data + 14 + 40 + 4);
+	d = fake_get32(H.nif.frames[3].data + 14 + 40 + 4);
+	CHECK(d != c + 0x9e3779b1u && d != c + 1 && d != c);
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
@@ -960,4 +1008,5 @@ TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
 	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
 	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept),
-	  T(v6_tcp_packet_too_big_lowers_mss), T(v6_udp_4000_fragmented))
+	  T(v6_tcp_packet_too_big_lowers_mss), T(v6_udp_4000_fragmented),
+	  T(v6_frag_id_unpredictable))

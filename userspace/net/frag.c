@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "csum.h"
 #include "proto.h"
@@ -30,6 +32,16 @@ void frag_init(struct frag_table *t)
 	t->nfree = AX_FRAG_BUFS;
 	t->used = 0;
 	t->tx_id6 = 0;
+	/* The secret of the IPv6 identifications (frag_out.c). Without
+	 * getrandom (never on Linux >= 3.17) the clock is a poor stand-in. */
+	if (getrandom(t->id_key, sizeof(t->id_key), 0) != sizeof(t->id_key)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t->id_key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull;
+		t->id_key[1] = (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)t;
+	}
+	t->tx_id6 = (uint32_t)t->id_key[1];
 }
 
 unsigned int frag_bufs_used(const struct ax_stack *s)
