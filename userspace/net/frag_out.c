@@ -98,7 +98,10 @@ static int send6(struct ax_stack *s, const struct ip_addr *src, const struct ip_
 	size_t off = 0, mtu = pmtu_get(s, dst);
 	int err = 0, n = 0;
 
-	memcpy(m, src->b, 16);
+	if (src)
+		memcpy(m, src->b, 16);
+	else
+		memset(m, 0, 16); /* ipv6_tx_begin picks the source */
 	memcpy(m + 2, dst->b, 16);
 	id = (uint32_t)tcp_siphash(s->frag.id_key, m, 4) + ++s->frag.tx_id6;
 	if (!id)
