@@ -131,6 +131,7 @@ static int seg_new(struct sockserv *ss, struct ss_seg **out)
 	g->hdr->seg_size = g->size;
 	g->hdr->slot_off = slot_off;
 	g->hdr->nslots = AXIPC_SLOTS;
+	g->hdr->ifindex = sock_layer_ifindex(ss->socks);
 	memcpy(g->hdr->token, g->token, sizeof(g->token));
 	__atomic_store_n(&g->hdr->magic, AXIPC_MAGIC, __ATOMIC_RELEASE);
 	g->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -456,6 +456,11 @@ static void dgram_src(const struct ax_sock *s, const struct axipc_dgram *d,
 		u.v6.sin6_port = d->port;
 		if (d->family == AF_INET6) {
 			memcpy(&u.v6.sin6_addr, d->addr, 16);
+			/* udpv6_recvmsg: a link-local sender's scope is the
+			 * interface it came in on (ours), so that sendto()
+			 * to it works. */
+			if (IN6_IS_ADDR_LINKLOCAL(&u.v6.sin6_addr))
+				u.v6.sin6_scope_id = ax_sess.hdr->ifindex;
 		} else {
 			u.v6.sin6_addr.s6_addr[10] = 0xff;
 			u.v6.sin6_addr.s6_addr[11] = 0xff;

@@ -508,8 +508,17 @@ static void sort_addrs(struct axp_addr *addrs, int k)
 
 static int numeric(const char *node)
 {
+	const char *pct = strchr(node, '%');
+	char head[INET6_ADDRSTRLEN];
 	struct in6_addr a;
 
+	/* "fe80::1%eth0" (RFC 4007 11): glibc's numeric form with a scope,
+	 * which it resolves to sin6_scope_id; never a name to ask DNS. */
+	if (pct && (size_t)(pct - node) < sizeof(head)) {
+		memcpy(head, node, (size_t)(pct - node));
+		head[pct - node] = 0;
+		return inet_pton(AF_INET6, head, &a) == 1;
+	}
 	return inet_pton(AF_INET, node, &a) == 1 || inet_pton(AF_INET6, node, &a) == 1 ||
 	       inet_aton(node, (struct in_addr *)&a);
 }

@@ -75,6 +75,13 @@ int sock_addr_get(const struct sock *so, const struct sockaddr *sa, socklen_t le
 		return op == SOCK_ADDR_SENDTO ? -EINVAL : -EAFNOSUPPORT;
 	memcpy(a->b, &s6.sin6_addr, 16);
 	*port = ntohs(s6.sin6_port);
+	/* Bound to one family, the socket reaches only that family's peers
+	 * (tcp_v6_connect, ip6_datagram_connect, udpv6_sendmsg; probed):
+	 * bound to a mapped address (or ::ffff:0.0.0.0) an IPv6 peer is
+	 * EAFNOSUPPORT, bound to an IPv6 address a mapped peer is no route. */
+	if (op != SOCK_ADDR_BIND && so->bound && ip_addr_is_v4(&so->laddr) != ip_addr_is_v4(a) &&
+	    !ip_addr_eq(&so->laddr, &ip_addr_any6))
+		return ip_addr_is_v4(a) ? -ENETUNREACH : -EAFNOSUPPORT;
 	if (ip_addr_is_v4(a)) {
 		if (!so->v6only)
 			return 0;

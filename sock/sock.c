@@ -183,6 +183,11 @@ uint32_t sock_ifindex(const struct sock *so)
 	return so->l->ifindex;
 }
 
+uint32_t sock_layer_ifindex(const struct sock_layer *l)
+{
+	return l->ifindex;
+}
+
 int sock_error_peek(const struct sock *so)
 {
 	return so->err;

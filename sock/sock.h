@@ -121,6 +121,7 @@ int sock_error(struct sock *so);           /* SO_ERROR: -errno or 0, cleared */
 int sock_error_peek(const struct sock *so); /* the same, left pending */
 int sock_type(const struct sock *so);
 uint32_t sock_ifindex(const struct sock *so); /* sock_config's ifindex */
+uint32_t sock_layer_ifindex(const struct sock_layer *l); /* the same, per layer */
 /*
  * Copying data path (built-in services, unit tests). flags: MSG_PEEK,
  * MSG_TRUNC (TCP: discard; UDP recv: return the datagram's length),

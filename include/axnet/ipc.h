@@ -229,7 +229,7 @@ struct axipc_seg_hdr {
 	uint64_t seg_size;
 	uint64_t slot_off; /* struct axipc_slot[nslots] at this offset */
 	uint32_t nslots;
-	uint32_t pad;
+	uint32_t ifindex; /* the interface's index: a link-local peer's sin6_scope_id */
 	uint8_t token[AXIPC_TOKEN_LEN]; /* ATTACH secret */
 	/* written by the daemon: 1 while it sleeps (or is about to) */
 	_Alignas(AXIPC_CACHELINE) uint32_t need_wakeup;

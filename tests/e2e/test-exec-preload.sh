@@ -94,7 +94,8 @@ printf 'nameserver %s\nsearch axnet.test\noptions timeout:1 attempts:2\n' "$KERN
 prog p7 unshare -m --propagation private sh -c \
 	'mount --bind "$1" /etc/resolv.conf && shift && exec env LD_PRELOAD="$0" "$@"' \
 	"$PL" "$WORK/resolv.conf" "$PX" resolve www.axnet.test alias.axnet.test www nope.axnet.test \
-	4:localhost 192.0.2.7 both.axnet.test 6:both.axnet.test 6:www.axnet.test 6m:www.axnet.test
+	4:localhost 192.0.2.7 both.axnet.test 6:both.axnet.test 6:www.axnet.test 6m:www.axnet.test \
+	'fe80::1%lo'
 done_ok p7
 res() { awk -v n="$1" '$1 == "resolved" && $2 == n { $1 = $2 = ""; sub(/^ +/, ""); print }' "$WORK/p7.out"; }
 expect_eq "resolve: a name with two A records" "$(res www.axnet.test)" \
@@ -106,6 +107,10 @@ expect_eq "resolve: a short name through the search list" "$(res www)" \
 expect_eq "resolve: no such name" "$(res nope.axnet.test)" "error=EAI_NONAME"
 expect_eq "resolve: /etc/hosts" "$(res 4:localhost)" "addrs=127.0.0.1 canon=localhost"
 expect_eq "resolve: a numeric address (glibc's)" "$(res 192.0.2.7)" "addrs=192.0.2.7 canon=192.0.2.7"
+# glibc's numeric form with a scope (RFC 4007 11): lo is index 1 in every
+# namespace; never a DNS question.
+expect_eq "resolve: a scoped numeric IPv6 address (glibc's)" "$(res 'fe80::1%lo')" \
+	"addrs=fe80::1%1 canon=fe80::1%lo"
 expect_eq "resolve: every query came from axnet's address" \
 	"$(awk '($1 == "query" || $1 == "query6") && $4 != "'"$AXNET_IP"'"' "$WORK/dns.out" | wc -l)" 0
 # AF_UNSPEC asks A and AAAA (glibc does); the IPv6 address goes last here

@@ -452,6 +452,9 @@ static void do_resolve(int n, char **names)
 				inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 list[0] ? "," : "", a);
+			if (six && sin6->sin6_scope_id) /* "%index" */
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%%%u",
+					 sin6->sin6_scope_id);
 		}
 		printf("resolved %s addrs=%s canon=%s\n", names[i], list,
 		       r->ai_canonname ? r->ai_canonname : "-");

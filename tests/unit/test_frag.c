@@ -415,13 +415,14 @@ static struct {
 	uint16_t sport, dport;
 	int syn;
 	int verdict;
+	uint8_t proto;
 } filt;
 
 static int l4_filter(void *arg, const struct ip_rx *rx, uint16_t sport, uint16_t dport,
 		     int syn)
 {
 	(void)arg;
-	(void)rx;
+	filt.proto = rx->proto;
 	filt.calls++;
 	filt.sport = sport;
 	filt.dport = dport;
@@ -456,6 +457,37 @@ TEST(l4_filter_after_reassembly)
 	CHECK_EQ(filt.calls, 2);
 	CHECK_EQ(filt.syn, 1);
 	CHECK_CNT(&H, { AX_C_frag_rx, 2 }, { AX_C_frag_reassembled, 1 });
+	H.s.l4_filter = NULL;
+}
+
+/* RFC 8200 4.1: a Destination Options header may follow the fragment
+ * header. The l4_filter is asked about the upper-layer protocol whose
+ * ports it is given (UDP here), not about the options header: a filter
+ * that lets non-TCP/UDP protocols pass (the daemon's) must not wave a
+ * UDP datagram through because of the header in front of it. */
+TEST(l4_filter_sees_l4_behind_dest_opts)
+{
+	struct ip_rx rx;
+
+	REQUIRE(setup() == 0);
+	H.s.l4_filter = l4_filter;
+	memset(&filt, 0, sizeof(filt));
+	dgram[0] = 17; /* Destination Options: Next Header UDP, 8 bytes */
+	dgram[1] = 0;
+	dgram[2] = 1; /* PadN, 4 bytes */
+	dgram[3] = 4;
+	memset(dgram + 4, 0, 4);
+	fake_put16(dgram + 8, 4000);
+	fake_put16(dgram + 10, 53);
+	CHECK_EQ(feed6(9, 30, 60, 16, 16, 0, &rx), 0);
+	CHECK_EQ(feed6(9, 30, 60, 0, 16, 1, &rx), 0);
+	CHECK_EQ(filt.calls, 1);
+	CHECK_EQ(filt.proto, 17);
+	CHECK_EQ(filt.sport, 4000);
+	CHECK_EQ(filt.dport, 53);
+	CHECK_EQ(frag_bufs_used(&H.s), 0);
+	CHECK_CNT(&H, { AX_C_frag_rx, 2 }, { AX_C_frag_filtered, 1 },
+		  { AX_C_frag_bufs_peak, 1 });
 	H.s.l4_filter = NULL;
 }
 
@@ -920,11 +952,61 @@ TEST(v6_udp_4000_fragmented)
 	stack_fini(&P.s);
 }
 
+/* The identification of the IPv6 datagram fragmented toward dst by a
+ * freshly started stack (stack_fini'd after). */
+static void first_id6_to(const struct ip_addr *dst, uint32_t *idp)
+{
+	uint32_t id;
+
+	*idp = 0;
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, dst, FAKE_PEER_MAC);
+	REQUIRE(udp_sendto(&H.s, NULL, dst, 4444, 5353, dgram, 4000) == 0);
+	REQUIRE(H.nif.n == 3);
+	REQUIRE(H.nif.frames[0].data[14 + 6] == 44);
+	id = fake_get32(H.nif.frames[0].data + 14 + 40 + 4);
+	CHECK_EQ(fake_get32(H.nif.frames[2].data + 14 + 40 + 4), id);
+	stack_fini(&H.s);
+	*idp = id;
+}
+
+/* RFC 7739 (and RFC 8200 4.5's note): an IPv6 fragment identification an
+ * off-path host cannot predict, or it can slip its own fragment into our
+ * datagrams to a third party. Two stacks started at the same clock must
+ * not pick the same identification for the same destination (a secret
+ * goes into it, as Linux's ipv6_select_ident), and a peer learning the
+ * identification we use toward it learns nothing of the next one toward
+ * another destination. */
+TEST(v6_frag_id_unpredictable)
+{
+	uint32_t a, b, c, d;
+
+	first_id6_to(&ip6_peer_g, &a);
+	first_id6_to(&ip6_peer_g, &b);
+	CHECK(a != b);
+	/* One stack: toward the peer, then toward another host. */
+	REQUIRE(setup() == 0);
+	REQUIRE(ip6_host_init(&H) == 0);
+	ip6_learn(&H, &ip6_peer_g, FAKE_PEER_MAC);
+	ip6_learn(&H, &ip6_far, FAKE_PEER_MAC);
+	REQUIRE(stack_route_add(&H.s, &ip6_far, 128, &ip6_peer_g) == 0);
+	REQUIRE(udp_sendto(&H.s, NULL, &ip6_peer_g, 4444, 5353, dgram, 4000) == 0);
+	REQUIRE(udp_sendto(&H.s, NULL, &ip6_far, 4444, 5353, dgram, 4000) == 0);
+	REQUIRE(H.nif.n == 6);
+	c = fake_get32(H.nif.frames[0].data + 14 + 40 + 4);
+	d = fake_get32(H.nif.frames[3].data + 14 + 40 + 4);
+	CHECK(d != c + 0x9e3779b1u && d != c + 1 && d != c);
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(v4_in_order), T(v6_reverse), T(overlap_each_edge), T(v6_inconsistent_last),
 	  T(duplicate_tolerated), T(tiny_first_dropped), T(oversize_dropped),
 	  T(too_many_and_malformed), T(timeouts), T(flood_keeps_other_source),
 	  T(pool_full_evicts_biggest_holder), T(l4_filter_after_reassembly),
+	  T(l4_filter_sees_l4_behind_dest_opts),
 	  T(v4_echo_through_stack), T(v4_ping_4000_both_ways),
 	  T(v6_ping_4000_both_ways), T(v6_packet_too_big_lowers_path_mtu),
 	  T(v6_nd_in_fragments_ignored), T(v6_first_fragment_headers_kept),
-	  T(v6_tcp_packet_too_big_lowers_mss), T(v6_udp_4000_fragmented))
+	  T(v6_tcp_packet_too_big_lowers_mss), T(v6_udp_4000_fragmented),
+	  T(v6_frag_id_unpredictable))

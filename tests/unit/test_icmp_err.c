@@ -238,6 +238,48 @@ TEST(ipv6_never_about)
 	CHECK_CNT(&H, { AX_C_icmp6_err_tx, 3 }, { AX_C_ip6_tx, 3 }, { AX_C_eth_tx, 3 });
 }
 
+/* RFC 4443 2.4(e.1) through ipv6_input: an ICMPv6 error behind a
+ * Destination Options header whose unknown option says "discard and
+ * report" (type 0x80) draws nothing, as Linux's is_ineligible walks the
+ * chain to the ICMPv6 type; the same header in front of an echo request
+ * draws the parameter problem (code 2, pointing at the option). */
+TEST(ipv6_no_error_about_error_behind_ext_headers)
+{
+	uint8_t m[8 + 8 + 40], f[256];
+	size_t i;
+
+	setup();
+	memset(m, 0, sizeof(m));
+	m[0] = IP6_NH_ICMPV6; /* Destination Options, 8 bytes */
+	m[1] = 0;
+	m[2] = 0x80; /* unknown, top bits 10: discard, report */
+	m[3] = 4;
+	m[8] = 1; /* destination unreachable, port: an error */
+	m[9] = 4;
+	for (i = 16; i < sizeof(m); i++)
+		m[i] = (uint8_t)i;
+	fake_put16(m + 10, ip6_csum(&ip6_peer_g, &ip6_our_g, IP6_NH_ICMPV6, m + 8,
+				    sizeof(m) - 8));
+	fake_rx(&H, f, ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g,
+				 IP6_NH_DSTOPTS, 64, m, sizeof(m)));
+	CHECK_EQ(H.nif.n, 0);
+	CHECK_EQ(moved(AX_C_ip6_bad_option), 1);
+	CHECK_EQ(moved(AX_C_icmp_err_suppressed), 1);
+	CHECK_EQ(moved(AX_C_icmp6_err_tx), 0);
+
+	fake_mark(&H);
+	m[8] = 128; /* echo request: not an error */
+	m[9] = 0;
+	m[10] = m[11] = 0;
+	fake_put16(m + 10, ip6_csum(&ip6_peer_g, &ip6_our_g, IP6_NH_ICMPV6, m + 8,
+				    sizeof(m) - 8));
+	fake_rx(&H, f, ip6_frame(f, FAKE_OUR_MAC, FAKE_PEER_MAC, &ip6_peer_g, &ip6_our_g,
+				 IP6_NH_DSTOPTS, 64, m, sizeof(m)));
+	CHECK_EQ(H.nif.n, 1);
+	CHECK_EQ(moved(AX_C_icmp6_err_tx), 1);
+	CHECK_EQ(moved(AX_C_icmp_err_suppressed), 0);
+}
+
 /* The IPv6 messages: type/code per error, the pointer, the quote within
  * 1280 bytes (RFC 4443 2.4(c)), from the address the packet was sent to. */
 TEST(ipv6_message_bytes)
@@ -336,4 +378,5 @@ TEST(rate_limited_per_destination_and_family)
 }
 
 TEST_MAIN(T(ipv4_never_about), T(ipv4_message_bytes), T(ipv6_never_about),
+	  T(ipv6_no_error_about_error_behind_ext_headers),
 	  T(ipv6_message_bytes), T(rate_limited_per_destination_and_family))

@@ -303,6 +303,7 @@ static void fake_start(void)
 	F.hdr->seg_size = SEG_SIZE;
 	F.hdr->slot_off = SLOT_OFF;
 	F.hdr->nslots = NSLOTS;
+	F.hdr->ifindex = 2;
 	memset(F.hdr->token, 0x5a, AXIPC_TOKEN_LEN);
 	F.slots = (struct axipc_slot *)(F.seg + SLOT_OFF);
 	F.ring_next = RING_BASE;
@@ -1010,6 +1011,23 @@ TEST(udp6_records_carry_ipv6_and_show_ipv4_peers_mapped)
 	CHECK_EQ(from.sin6_port, htons(7));
 	inet_pton(AF_INET6, "fd00::2", &to.sin6_addr);
 	CHECK_MEM(&from.sin6_addr, &to.sin6_addr, 16);
+	CHECK_EQ(from.sin6_scope_id, 0);
+	/* A link-local sender comes with our interface's index as its scope
+	 * (udpv6_recvmsg), so that an answer to it can go out. */
+	d = (struct axipc_dgram){ .len = 2, .port = htons(7), .family = AF_INET6 };
+	inet_pton(AF_INET6, "fe80::2", d.addr);
+	memcpy(F.seg + sl->rx.off + 2 * AXIPC_DGRAM_SPACE(2), &d, sizeof(d));
+	memcpy(F.seg + sl->rx.off + 2 * AXIPC_DGRAM_SPACE(2) + sizeof(d), "ll", 2);
+	__atomic_store_n(&sl->rx_ring.prod, 3 * AXIPC_DGRAM_SPACE(2), __ATOMIC_RELEASE);
+	publish(id, EPOLLIN | EPOLLOUT, 1);
+	flen = sizeof(from);
+	CHECK_EQ(ax_recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&from, &flen), 2);
+	CHECK_MEM(b, "ll", 2);
+	CHECK_EQ(from.sin6_scope_id, 2);
+	CHECK_EQ(ax_sendto(fd, "re", 2, 0, (struct sockaddr *)&from, flen), 2);
+	memcpy(&d, F.seg + sl->tx.off + at, sizeof(d));
+	CHECK_EQ(d.family, AF_INET6);
+	CHECK_MEM(d.addr, &from.sin6_addr, 16);
 	ax_close(fd);
 
 	/* An AF_INET socket refuses sockaddr_in6 (EAFNOSUPPORT, as udp_sendmsg). */

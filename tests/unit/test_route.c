@@ -471,6 +471,11 @@ TEST(linklocal_and_source_selection)
 	CHECK_EQ(strcmp(src_s("10.0.0.9"), "10.0.0.1"), 0);
 	CHECK_EQ(strcmp(src_s("8.8.8.8"), "10.0.0.1"), 0);
 	CHECK_EQ(strcmp(src_s("10.1.0.1"), "10.1.0.1"), 0);
+	/* RFC 6724 rule 2 by the multicast scope (RFC 4291 2.7): a
+	 * link-scope group (ff02::) gets the link-local source, as Linux's
+	 * `ping ff02::1`; a site-scope one (ff05::) a global source. */
+	CHECK_EQ(strcmp(src_s("ff02::1"), "fe80::ff:fe00:1"), 0);
+	CHECK_EQ(strcmp(src_s("ff05::2"), "fd00::2"), 0);
 }
 
 /* Gateways and static routes want a neighbour: on one of our prefixes

@@ -218,6 +218,50 @@ TEST(errnos_as_linux)
 	}
 }
 
+/* A socket bound to one family's address, then aimed at the other's
+ * (probed: Linux 6.18, fd00::1 and 127.0.0.1 local): an IPv6-bound one
+ * cannot reach a mapped address (ENETUNREACH), a mapped-bound one an IPv6
+ * address (EAFNOSUPPORT: tcp_v6_connect, ip6_datagram_connect,
+ * udpv6_sendmsg). */
+TEST(bound_family_limits_the_peer_as_linux)
+{
+	struct sockaddr_in6 ours = s6("fd00::2", 0, 0), m_ours = s6("::ffff:10.0.0.1", 0, 0),
+			    peer = s6("fd00::1", 80, 0), m_peer = s6("::ffff:10.0.0.2", 80, 0);
+	const struct {
+		const char *what;
+		int type;
+		const struct sockaddr_in6 *bind;
+		enum op op;
+		const struct sockaddr_in6 *to;
+		long want;
+	} rows[] = {
+		{ "tcp6 on fd00::2 connect mapped", SOCK_STREAM, &ours, CONNECT, &m_peer, -ENETUNREACH },
+		{ "tcp6 on mapped connect fd00::1", SOCK_STREAM, &m_ours, CONNECT, &peer, -EAFNOSUPPORT },
+		{ "udp6 on fd00::2 connect mapped", SOCK_DGRAM, &ours, CONNECT, &m_peer, -ENETUNREACH },
+		{ "udp6 on fd00::2 sendto mapped", SOCK_DGRAM, &ours, SENDTO, &m_peer, -ENETUNREACH },
+		{ "udp6 on mapped connect fd00::1", SOCK_DGRAM, &m_ours, CONNECT, &peer, -EAFNOSUPPORT },
+		{ "udp6 on mapped sendto fd00::1", SOCK_DGRAM, &m_ours, SENDTO, &peer, -EAFNOSUPPORT },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct sock *so;
+		long got;
+
+		REQUIRE(setup() == 0);
+		so = mk(AF_INET6, rows[i].type);
+		REQUIRE(so != NULL);
+		REQUIRE(sock_bind(so, (const struct sockaddr *)rows[i].bind, sizeof(ours)) == 0);
+		if (rows[i].op == CONNECT)
+			got = sock_connect(so, (const struct sockaddr *)rows[i].to, sizeof(peer));
+		else
+			got = sock_send(so, "x", 1, MSG_NOSIGNAL, (const struct sockaddr *)rows[i].to,
+					sizeof(peer));
+		if (!CHECK_EQ(got, rows[i].want))
+			printf("  %s: %ld, Linux says %ld\n", rows[i].what, got, rows[i].want);
+		sock_close(so);
+	}
+}
+
 TEST(ipv6_options_as_linux)
 {
 	struct sock *so, *s4;
@@ -401,6 +445,6 @@ TEST(zz_teardown)
 		stack_fini(&H.s);
 }
 
-TEST_MAIN(T(errnos_as_linux), T(ipv6_options_as_linux), T(names_are_sockaddr_in6),
+TEST_MAIN(T(errnos_as_linux), T(bound_family_limits_the_peer_as_linux), T(ipv6_options_as_linux), T(names_are_sockaddr_in6),
 	  T(ports_shared_between_families_as_linux), T(dual_stack_listener_takes_ipv4_as_mapped),
 	  T(zz_teardown))

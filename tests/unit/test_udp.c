@@ -375,6 +375,34 @@ TEST(lookup_prefers_connected_then_bound_address)
 	stack_fini(&H.s);
 }
 
+/* Linux udp4 compute_score: an AF_INET socket on 0.0.0.0 outranks an
+ * AF_INET6 one on [::] (dual stack) for IPv4, in whichever order they were
+ * bound (both with SO_REUSEADDR); IPv6 reaches only the [::] one. */
+TEST(lookup_prefers_ipv4_wildcard_over_dual_stack)
+{
+	struct udp_pcb v4, dual;
+	struct ip_addr v6peer, v6ours;
+
+	REQUIRE(setup() == 0);
+	REQUIRE(ip_addr_parse("fd00::1", &v6ours) == 0);
+	REQUIRE(ip_addr_parse("fd00::2", &v6peer) == 0);
+	for (int order = 0; order < 2; order++) {
+		udp_pcb_init(&v4, recv_k, err_k, (void *)0);
+		udp_pcb_init(&dual, recv_k, err_k, (void *)1);
+		v4.lport = dual.lport = 53;
+		v4.laddr = ip_addr_any4;
+		dual.laddr = ip_addr_any6;
+		REQUIRE(udp_pcb_insert(&H.s, order ? &dual : &v4) == 0);
+		REQUIRE(udp_pcb_insert(&H.s, order ? &v4 : &dual) == 0);
+		CHECK(udp_lookup(&H.s, FAKE_V4(FAKE_OUR_IP), FAKE_V4(FAKE_PEER_IP), 4000, 53) == &v4);
+		CHECK(udp_lookup(&H.s, &v6ours, &v6peer, 4000, 53) == &dual);
+		udp_pcb_remove(&H.s, &v4);
+		udp_pcb_remove(&H.s, &dual);
+	}
+	stack_fini(&H.s);
+}
+
 TEST_MAIN(T(delivered_to_bound_port), T(bad_datagrams_counted), T(authz_hold_and_deliver),
 	  T(sendto_builds_a_datagram), T(source_port_zero_delivered),
-	  T(port_unreachable_sent_and_limited), T(lookup_prefers_connected_then_bound_address))
+	  T(port_unreachable_sent_and_limited), T(lookup_prefers_connected_then_bound_address),
+	  T(lookup_prefers_ipv4_wildcard_over_dual_stack))

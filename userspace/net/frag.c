@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "csum.h"
 #include "proto.h"
@@ -30,6 +32,16 @@ void frag_init(struct frag_table *t)
 	t->nfree = AX_FRAG_BUFS;
 	t->used = 0;
 	t->tx_id6 = 0;
+	/* The secret of the IPv6 identifications (frag_out.c). Without
+	 * getrandom (never on Linux >= 3.17) the clock is a poor stand-in. */
+	if (getrandom(t->id_key, sizeof(t->id_key), 0) != sizeof(t->id_key)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t->id_key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull;
+		t->id_key[1] = (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)t;
+	}
+	t->tx_id6 = (uint32_t)t->id_key[1];
 }
 
 unsigned int frag_bufs_used(const struct ax_stack *s)
@@ -401,13 +413,23 @@ static int rebuild(struct ax_stack *s, struct frag_queue *q, struct ip_rx *rx)
 	rx->proto = q->proto;
 	rx->l2_mcast = q->l2_mcast;
 	rx->reassembled = 1;
-	/* The first fragment's check found a whole L4 header. */
+	/* The first fragment's check found a whole L4 header. The filter is
+	 * asked about that upper-layer protocol and header, not about an
+	 * extension header that may follow the fragment header (RFC 8200
+	 * 4.1: destination options): the ports it gets are that protocol's. */
 	if (l4_locate(q->family, q->proto, data, q->total, &l4proto, &off) == 0 &&
 	    frag_l4_ports(l4proto, data + off, q->total - off, &sport, &dport, &syn) == 0 &&
-	    s->l4_filter && !s->l4_filter(s->l4_filter_arg, rx, sport, dport, syn)) {
-		stack_count(s, AX_C_frag_filtered);
-		queue_free(&s->frag, q);
-		return 0;
+	    s->l4_filter) {
+		struct ip_rx fr = *rx;
+
+		fr.proto = l4proto;
+		fr.l4 = data + off;
+		fr.l4_len = q->total - off;
+		if (!s->l4_filter(s->l4_filter_arg, &fr, sport, dport, syn)) {
+			stack_count(s, AX_C_frag_filtered);
+			queue_free(&s->frag, q);
+			return 0;
+		}
 	}
 	stack_count(s, AX_C_frag_reassembled);
 	/* The buffer stays as it is until the next frag_input(). */

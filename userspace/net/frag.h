@@ -108,7 +108,9 @@ struct frag_table {
 	uint16_t used;                   /* buffers held */
 	uint8_t bufs[AX_FRAG_BUFS][FRAG_BUF_SIZE];
 	uint8_t txbuf[FRAG_TX_MAX]; /* frag_tx_buf(): one datagram out */
-	uint32_t tx_id6;            /* next IPv6 identification */
+	uint32_t tx_id6;            /* IPv6 identifications: a counter... */
+	uint64_t id_key[2];         /* ...plus SipHash(src, dst) under this
+				     * secret (RFC 7739 4.3) */
 };
 
 /* Set up an empty table (stack_init does). */

@@ -14,6 +14,7 @@
 #include "proto.h"
 #include "stack.h"
 #include "tcp.h"
+#include "tcp_priv.h"
 
 uint8_t *frag_tx_buf(struct ax_stack *s)
 {
@@ -87,15 +88,24 @@ static int send4(struct ax_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 static int send6(struct ax_stack *s, const struct ip_addr *src, const struct ip_addr *dst,
 		 uint8_t proto, const uint8_t *l4, size_t len)
 {
-	/* RFC 7739 asks for unpredictable identifications: the counter
-	 * starts from the clock and advances by an odd stride. */
+	/* RFC 7739 4.3: identifications nobody off the path can predict,
+	 * or it slips its own fragment into our datagrams to a third party.
+	 * A keyed hash of the addresses (secret, frag_init) plus a counter:
+	 * what a peer sees of its own tells nothing of another
+	 * destination's (Linux's ipv6_select_ident hashes the same way). */
+	uint64_t m[4];
 	uint32_t id;
 	size_t off = 0, mtu = pmtu_get(s, dst);
 	int err = 0, n = 0;
 
-	if (!s->frag.tx_id6)
-		s->frag.tx_id6 = (uint32_t)(s->now_ns ^ (s->now_ns >> 29)) | 1u;
-	id = s->frag.tx_id6 += 0x9e3779b1u;
+	if (src)
+		memcpy(m, src->b, 16);
+	else
+		memset(m, 0, 16); /* ipv6_tx_begin picks the source */
+	memcpy(m + 2, dst->b, 16);
+	id = (uint32_t)tcp_siphash(s->frag.id_key, m, 4) + ++s->frag.tx_id6;
+	if (!id)
+		id = 1;
 
 	if (len > 65535u - 8u) {
 		stack_count(s, AX_C_frag_tx_too_big);

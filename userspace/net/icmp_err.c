@@ -50,20 +50,43 @@ static int may_send4(const struct ax_stack *s, const struct ip_rx *rx)
 	return 0;
 }
 
-/* Is rx a fragment other than the first (a fragment header with a non-zero
- * offset in its chain)? */
-static int v6_later_fragment(const struct ip_rx *rx)
+/*
+ * Walk rx's extension headers to its upper-layer header, as Linux's
+ * is_ineligible (ipv6_skip_exthdr): -EPERM when rx is a fragment other
+ * than the first (a fragment header with a non-zero offset), or when what
+ * follows the chain is an ICMPv6 error or redirect (RFC 4443 2.4(e.1,
+ * e.2)). The IP layer calls ip_send_error about a bad extension header
+ * before it knows the upper-layer protocol (rx->proto not yet set), so
+ * the chain is read here rather than rx->proto trusted.
+ */
+static int v6_ineligible(const struct ip_rx *rx)
 {
 	size_t off = IP6_HLEN;
 	uint8_t nh;
 	int n;
 
-	if (rx->reassembled || rx->net_len < IP6_HLEN)
+	if (rx->net_len < IP6_HLEN)
 		return 0;
 	nh = rx->net[6];
-	for (n = 0; n < AX_IP6_EXT_MAX && off + 8 <= rx->net_len; n++) {
-		if (nh == IP6_NH_FRAGMENT)
-			return ((rx->net[off + 2] << 8 | rx->net[off + 3]) & 0xfff8) != 0;
+	for (n = 0; n <= AX_IP6_EXT_MAX; n++) {
+		if (nh == IP6_NH_ICMPV6) {
+			/* No type byte: Linux takes it for an error too. */
+			if (off >= rx->net_len || rx->net[off] < 128 || rx->net[off] == 137)
+				return -EPERM;
+			return 0;
+		}
+		if (off + 8 > rx->net_len)
+			return 0;
+		if (nh == IP6_NH_FRAGMENT) {
+			/* A reassembled packet (or frag.c's quote of a first
+			 * fragment) is never "a later one". */
+			if (!rx->reassembled &&
+			    ((rx->net[off + 2] << 8 | rx->net[off + 3]) & 0xfff8) != 0)
+				return -EPERM;
+			nh = rx->net[off];
+			off += 8;
+			continue;
+		}
 		if (nh != IP6_NH_HOPOPTS && nh != IP6_NH_ROUTING && nh != IP6_NH_DSTOPTS)
 			return 0;
 		nh = rx->net[off];
@@ -91,8 +114,9 @@ static int may_send6(const struct ip_rx *rx, int param_code2)
 	    ip_addr_eq(&rx->src, &loop6) || ip_addr_is_v4(&rx->src))
 		return -EPERM;
 	/* RFC 8200 4.5: only the first fragment draws an error (and the
-	 * reassembly timeout, which frag.c sends about the first). */
-	if (v6_later_fragment(rx))
+	 * reassembly timeout, which frag.c sends about the first); (e.1,
+	 * e.2) again for an ICMPv6 message behind extension headers. */
+	if (v6_ineligible(rx))
 		return -EPERM;
 	return 0;
 }

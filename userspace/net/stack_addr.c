@@ -236,11 +236,16 @@ int stack_addr_is_bcast4(const struct ax_stack *s, uint32_t be)
 	return 0;
 }
 
-/* Scope of an address for RFC 6724 rule 2: link-local below global. */
+/* Scope of an address for RFC 6724 rule 2: link-local below global. A
+ * multicast destination has its scope in its address (RFC 4291 2.7:
+ * interface- and link-local scope 1 and 2 are the link's). */
 static int is_linklocal(const struct ip_addr *a)
 {
-	return ip_addr_is_v4(a) ? (a->b[12] == 169 && a->b[13] == 254)
-				: ip_addr_is_linklocal6(a);
+	if (ip_addr_is_v4(a))
+		return a->b[12] == 169 && a->b[13] == 254;
+	if (ip_addr_is_multicast6(a))
+		return (a->b[1] & 0x0f) <= 2;
+	return ip_addr_is_linklocal6(a);
 }
 
 int stack_src_select(const struct ax_stack *s, const struct ip_addr *dst,

@@ -113,14 +113,17 @@ struct udp_pcb *udp_pcb_next(struct udp_pcb *prev)
  */
 /* Does a socket bound to p->laddr take a datagram to laddr? :: both
  * families (IPv6 only when v6only), ::ffff:0.0.0.0 IPv4, else that
- * address. 2 for its very address, 1 for a wildcard, 0 no. */
+ * address. 3 for its very address, 2 for the IPv4 wildcard, 1 for ::,
+ * 0 no: Linux's udp4 compute_score ranks an AF_INET socket above an
+ * AF_INET6 one, so for IPv4 0.0.0.0 beats a dual-stack [::] whichever
+ * was bound first (both may hold the port with SO_REUSEADDR). */
 static int laddr_match(const struct udp_pcb *p, const struct ip_addr *laddr)
 {
 	if (ip_addr_eq(&p->laddr, &ip_addr_any6))
 		return !(p->v6only && ip_addr_is_v4(laddr));
 	if (ip_addr_eq(&p->laddr, &ip_addr_any4))
-		return ip_addr_is_v4(laddr);
-	return ip_addr_eq(&p->laddr, laddr) ? 2 : 0;
+		return ip_addr_is_v4(laddr) ? 2 : 0;
+	return ip_addr_eq(&p->laddr, laddr) ? 3 : 0;
 }
 
 struct udp_pcb *udp_lookup(struct ax_stack *s, const struct ip_addr *laddr,
@@ -132,12 +135,11 @@ struct udp_pcb *udp_lookup(struct ax_stack *s, const struct ip_addr *laddr,
 	uint64_t h = mix64(udp_key(s) ^ ip_addr_hash(raddr) ^ ((uint64_t)rport << 32 | lport));
 
 	for (p = udp_pcb_first(s, lport); p; p = udp_pcb_next(p)) {
-		int score = 0, m = laddr_match(p, laddr);
+		int score, m = laddr_match(p, laddr);
 
 		if (!m)
 			continue;
-		if (m == 2)
-			score += 1;
+		score = m - 1; /* its address 2, 0.0.0.0 1, :: 0 */
 		if (!ip_addr_eq(&p->raddr, &ip_addr_any6)) {
 			if (!ip_addr_eq(&p->raddr, raddr) || p->rport != rport)
 				continue;
