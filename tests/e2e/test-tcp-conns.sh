@@ -76,8 +76,11 @@ echo "retransmits $(snap engine tcp_retransmits), backlog drops $(snap engine tc
 	"xsk rx_dropped $(snap xsk rx_dropped)"
 
 # Memory comes back: of what the connections added to RSS, at most a
-# quarter may stay, or 6 KiB a connection if that is more (allocator
-# caches: glibc's arenas, ASan's quarantine of freed control blocks).
+# quarter may stay, or 7 KiB a connection if that is more (allocator
+# caches: glibc's arenas, ASan's quarantine of freed control blocks; 4.8
+# to 6.6 KiB a connection measured in 8 runs of the ASan build, which a
+# 6 KiB bound failed 3 times). A connection's rings kept would add at
+# least 8 KiB a connection on top of those caches.
 # Only touched pages count, so the peak is well under N * 512 KiB; the
 # rings are mappings of their own (a page of each touched here, 8 KiB a
 # connection), unmapped on close, so a ring kept would break the bound.
@@ -85,7 +88,7 @@ rss_after=$(rss_kb)
 echo "axnet RSS: before $rss_before kB, $N connections open $rss_peak kB, after close $rss_after kB"
 [ "$rss_after" -lt "$rss_peak" ] || fail "RSS did not fall after the close ($rss_peak -> $rss_after kB)"
 kept_max=$(( (rss_peak - rss_before) / 4 ))
-[ "$kept_max" -ge $(( N * 6 )) ] || kept_max=$(( N * 6 ))
+[ "$kept_max" -ge $(( N * 7 )) ] || kept_max=$(( N * 7 ))
 [ $(( rss_after - rss_before )) -le "$kept_max" ] ||
 	fail "RSS kept $((rss_after - rss_before)) of the $((rss_peak - rss_before)) kB the connections took"
 pass "RSS gave back $(( (rss_peak - rss_after) * 100 / (rss_peak - rss_before) ))% of what the connections took"
