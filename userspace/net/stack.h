@@ -231,9 +231,9 @@ static inline int stack_addr_usable(const struct stack_addr *a)
 }
 
 /*
- * Duplicate address detection for a TENTATIVE IPv6 address (nd.c, owner:
- * ipv6). Until nd.c lands, nd_dad_stub.c stands in: it declares every
- * address PREFERRED at once. nd.c replaces that file.
+ * Duplicate address detection for a TENTATIVE IPv6 address (nd.c, RFC
+ * 4862 5.4): one solicitation from :: to its solicited-node group, then
+ * PREFERRED after a second without an answer, or DUPLICATE.
  */
 void nd_dad_start(struct ax_stack *s, struct stack_addr *a);
 
