@@ -150,33 +150,40 @@ static int from_hosts(const char *name, int family, struct axp_addr *out, int ma
 	return k;
 }
 
+/* A socket address for a and port (host order), as the kernel takes it. */
+union axp_sa {
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+static socklen_t sockaddr_of(const struct axp_addr *a, uint16_t port, union axp_sa *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (a->family == AF_INET6) {
+		sa->v6.sin6_family = AF_INET6;
+		sa->v6.sin6_port = htons(port);
+		sa->v6.sin6_addr = a->u.v6;
+		return sizeof(sa->v6);
+	}
+	sa->v4.sin_family = AF_INET;
+	sa->v4.sin_port = htons(port);
+	sa->v4.sin_addr = a->u.v4;
+	return sizeof(sa->v4);
+}
+
 /* One question to one server over axnet: the count, or -errno (-ENOENT:
  * no such name; -EAGAIN: no answer in time; else the socket's error). */
 static int ask(const struct axp_addr *ns, const char *name, int qtype, int timeout_s,
 	       struct axp_addr *out, int max, char *canon)
 {
-	union {
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} sa;
+	union axp_sa sa;
 	uint8_t q[AXP_DNS_MSG_MAX], r[AXP_DNS_MSG_MAX];
 	struct timespec t0, now;
 	socklen_t salen;
 	uint16_t id;
 	int fd, len, ret = -EAGAIN;
 
-	memset(&sa, 0, sizeof(sa));
-	if (ns->family == AF_INET6) {
-		sa.v6.sin6_family = AF_INET6;
-		sa.v6.sin6_port = htons(53);
-		sa.v6.sin6_addr = ns->u.v6;
-		salen = sizeof(sa.v6);
-	} else {
-		sa.v4.sin_family = AF_INET;
-		sa.v4.sin_port = htons(53);
-		sa.v4.sin_addr = ns->u.v4;
-		salen = sizeof(sa.v4);
-	}
+	salen = sockaddr_of(ns, 53, &sa);
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 		id = (uint16_t)(time(NULL) ^ (long)&id);
 	len = axp_dns_query(q, sizeof(q), id, name, qtype);
@@ -445,25 +452,11 @@ static void to_mapped(const struct axp_addr *a, struct in6_addr *out)
  * connected to it (no packet is sent), as glibc's rule 1 probe. */
 static void probe(const struct axp_addr *a, struct cand *c)
 {
-	union {
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} sa, src;
+	union axp_sa sa, src;
 	socklen_t len;
 	int fd, saved = errno;
 
-	memset(&sa, 0, sizeof(sa));
-	if (a->family == AF_INET6) {
-		sa.v6.sin6_family = AF_INET6;
-		sa.v6.sin6_port = htons(9);
-		sa.v6.sin6_addr = a->u.v6;
-		len = sizeof(sa.v6);
-	} else {
-		sa.v4.sin_family = AF_INET;
-		sa.v4.sin_port = htons(9);
-		sa.v4.sin_addr = a->u.v4;
-		len = sizeof(sa.v4);
-	}
+	len = sockaddr_of(a, 9, &sa);
 	c->usable = 0;
 	fd = ax_socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
