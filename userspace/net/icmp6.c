@@ -267,14 +267,34 @@ void icmp6_input(struct ax_stack *s, const struct ip_rx *rx)
 	}
 }
 
+/* An echo request (RFC 4443 4.1) from src to dst into b, checksum
+ * included; its length. */
+static size_t put_echo(uint8_t *b, const struct ip_addr *src, const struct ip_addr *dst,
+		       uint16_t id, uint16_t seq, const void *data, size_t data_len)
+{
+	uint16_t c;
+
+	b[0] = ICMP6_ECHO_REQUEST;
+	b[1] = 0;
+	b[2] = b[3] = 0;
+	b[4] = (uint8_t)(id >> 8);
+	b[5] = (uint8_t)id;
+	b[6] = (uint8_t)(seq >> 8);
+	b[7] = (uint8_t)seq;
+	if (data_len)
+		memcpy(b + 8, data, data_len);
+	c = ip_l4_csum(src, dst, IP6_NH_ICMPV6, b, 8 + data_len);
+	memcpy(b + 2, &c, 2);
+	return 8 + data_len;
+}
+
 int icmp6_send_echo(struct ax_stack *s, const struct ip_addr *dst, uint16_t id,
 		    uint16_t seq, const void *data, size_t data_len)
 {
 	struct ip_tx tx;
-	size_t cap;
+	size_t cap, len;
 	int err;
 	uint8_t *b = ipv6_tx_begin(s, NULL, dst, IP6_NH_ICMPV6, &tx, &cap, &err);
-	uint16_t c;
 
 	if (!b)
 		return err;
@@ -286,34 +306,15 @@ int icmp6_send_echo(struct ax_stack *s, const struct ip_addr *dst, uint16_t id,
 		if (data_len > 65535u - 8u - 8u)
 			return -EMSGSIZE;
 		b = frag_tx_buf(s);
-		b[0] = ICMP6_ECHO_REQUEST;
-		b[1] = 0;
-		b[2] = b[3] = 0;
-		b[4] = (uint8_t)(id >> 8);
-		b[5] = (uint8_t)id;
-		b[6] = (uint8_t)(seq >> 8);
-		b[7] = (uint8_t)seq;
-		memcpy(b + 8, data, data_len);
-		c = ip_l4_csum(&from, dst, IP6_NH_ICMPV6, b, 8 + data_len);
-		memcpy(b + 2, &c, 2);
-		err = frag_send(s, &from, dst, IP6_NH_ICMPV6, b, 8 + data_len);
+		len = put_echo(b, &from, dst, id, seq, data, data_len);
+		err = frag_send(s, &from, dst, IP6_NH_ICMPV6, b, len);
 		if (err == 0)
 			stack_count(s, AX_C_icmp6_echo_tx);
 		return err;
 	}
-	b[0] = ICMP6_ECHO_REQUEST;
-	b[1] = 0;
-	b[2] = b[3] = 0;
-	b[4] = (uint8_t)(id >> 8);
-	b[5] = (uint8_t)id;
-	b[6] = (uint8_t)(seq >> 8);
-	b[7] = (uint8_t)seq;
-	if (data_len)
-		memcpy(b + 8, data, data_len);
-	c = ip_l4_csum(&tx.src, &tx.dst, IP6_NH_ICMPV6, b, 8 + data_len);
-	memcpy(b + 2, &c, 2);
+	len = put_echo(b, &tx.src, &tx.dst, id, seq, data, data_len);
 	stack_count(s, AX_C_icmp6_echo_tx);
-	return ipv6_tx_commit(s, &tx, 8 + data_len);
+	return ipv6_tx_commit(s, &tx, len);
 }
 
 int icmp6_send_error(struct ax_stack *s, const struct ip_rx *rx, uint8_t type,
