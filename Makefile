@@ -20,7 +20,7 @@ WARN    := -Wall -Wextra -Werror
 CPPFLAGS := -I. -Iinclude -Iuserspace -Idriver -I$(BUILD)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN)
-LDLIBS  := -lxdp -lbpf -lelf -lz -lsodium -lm
+LDLIBS  := -lxdp -lbpf -lelf -lz -lsodium -lcurl -ljansson -lm
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -O2 -g $(WARN) -target bpf -D__TARGET_ARCH_x86 \
@@ -32,7 +32,7 @@ NET_SRCS := $(wildcard userspace/net/*.c)
 # commit log), policy (language, matcher) and the authorizer joining them
 # with the engine: no I/O of their own beyond Axiom's storage backend;
 # linked into unit tests too.
-LIB_SRCS := $(wildcard util/*.c axiom/*.c policy/*.c authz/*.c sock/*.c)
+LIB_SRCS := $(wildcard util/*.c etcd/*.c axiom/*.c policy/*.c authz/*.c sock/*.c)
 # Packet I/O backends and the XDP loader.
 DRV_SRCS := $(wildcard driver/*.c)
 # The daemon (event loop, control server, built-in services) and the
@@ -65,7 +65,7 @@ $(SKEL): $(BUILD)/axnet_xdp.bpf.o
 
 # --- user space --------------------------------------------------------------
 HDRS := $(wildcard include/axnet/*.h userspace/net/*.h driver/*.h userspace/cli/*.h daemon/*.h \
-	axiom/*.h policy/*.h authz/*.h util/*.h sock/*.h)
+	axiom/*.h policy/*.h authz/*.h util/*.h sock/*.h etcd/*.h)
 
 $(BUILD)/obj/%.o: %.c $(HDRS) $(SKEL) | deps
 	@mkdir -p $(@D)

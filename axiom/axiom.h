@@ -96,7 +96,10 @@ struct axiom_result {
 typedef void (*axiom_done_fn)(void *arg, const struct axiom_result *res);
 
 struct axiom_config {
-	const char *dir;        /* state directory; the log is dir/axiom/ */
+	/* State directory; the log is dir/axiom/ (with a remote store only
+	 * the secret key is there). May be NULL for a read-only open, an
+	 * iterator or a verify of a store with keys_get (storage.h). */
+	const char *dir;
 	uint64_t segment_size;  /* 0: AXIOM_SEGMENT_SIZE_DEFAULT (16 MiB) */
 	/* Where segments live: NULL for files (axiom_storage_file). */
 	const struct axiom_storage_ops *storage;
@@ -189,8 +192,12 @@ int axiom_submit_group(struct axiom *ax, const struct axiom_item *items, size_t 
 int axiom_propose_group(struct axiom *ax, const struct axiom_item *items, size_t n);
 
 /* What stops the log from writing, as text into buf: 0 when nothing does,
- * 1 while the disk is full (the reason of the last failed write), 2 once
- * the log has failed (until reopened). */
+ * 1 while the disk is full or a remote store cannot take writes or holds
+ * a write in doubt (the reason of the last failed write: "etcd
+ * 10.1.0.2:2379: etcdserver: request timed out (in doubt, retrying)"),
+ * 2 once the log has failed (until reopened). New refusable proposals are
+ * refused with -ENOSPC (disk full) or -EAGAIN (store unavailable) while
+ * it is 1. */
 int axiom_error(const struct axiom *ax, char *buf, size_t len);
 
 /* Readable (EPOLLIN) when results wait for axiom_dispatch(). Owned by the
@@ -240,6 +247,14 @@ struct axiom_stats {
 	uint64_t owed;          /* AXIOM_KEEP entries waiting to be written */
 	uint64_t owed_lost;     /* AXIOM_KEEP entries rejected, never written */
 	unsigned int full;      /* 1 while the disk is full */
+	/* A remote store (storage.h): times it was found unable to take
+	 * writes (-EAGAIN), writes found in doubt (-ETIMEDOUT), retries of
+	 * either, proposals refused at once meanwhile; 1 while it is so. */
+	uint64_t unavail_events;
+	uint64_t doubt_events;
+	uint64_t unavail_retries;
+	uint64_t refused_unavail;
+	unsigned int unavailable;
 };
 void axiom_stats(const struct axiom *ax, struct axiom_stats *st);
 
@@ -282,6 +297,10 @@ int axiom_iter_open(struct axiom_iter **it, const char *dir, uint64_t since_seq,
  * in the middle of that write).
  */
 int axiom_iter_next(struct axiom_iter *it, struct axiom_entry *e);
+/* The same on any store: cfg's storage, storage_arg and dir (see
+ * axiom_config); read-only whatever cfg->read_only says. */
+int axiom_iter_open_cfg(struct axiom_iter **it, const struct axiom_config *cfg, uint64_t since,
+			char *err, size_t errlen);
 const char *axiom_iter_error(const struct axiom_iter *it);
 void axiom_iter_close(struct axiom_iter *it);
 
@@ -327,5 +346,10 @@ struct axiom_verify_report {
  */
 int axiom_verify(const char *dir, const struct axiom_verify_opts *opts,
 		 struct axiom_verify_report *rep);
+/* The same on any store (cfg as for axiom_iter_open_cfg). With a store
+ * that has keys_get, each checkpoint must verify under one of its keys
+ * (or under opts->pubkey alone, when given). */
+int axiom_verify_cfg(const struct axiom_config *cfg, const struct axiom_verify_opts *opts,
+		     struct axiom_verify_report *rep);
 
 #endif /* AXIOM_AXIOM_H */

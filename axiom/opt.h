@@ -43,6 +43,14 @@
 #define AXIOM_FULL_RETRY_MS 100u
 #endif
 
+/* A store that cannot take writes (-EAGAIN: etcd without a quorum) or a
+ * write in doubt (-ETIMEDOUT) is tried again this often (ms). Each try
+ * may wait for the store's own timeout (etcd: timeout_ms), so this is the
+ * pause between tries, not their period. */
+#ifndef AXIOM_UNAVAIL_RETRY_MS
+#define AXIOM_UNAVAIL_RETRY_MS 250u
+#endif
+
 /* The writer signs a checkpoint whenever the head passes a multiple of
  * this many entries (and at close). */
 #ifndef AXIOM_CHECKPOINT_EVERY

@@ -9,9 +9,31 @@
  * unless it says otherwise.
  *
  * Thread rules: a store and its files are used by one thread at a time
- * (the log's opener, then its writer thread); different stores are
- * independent. The checkpoint key and checkpoints file are not segments
- * and do not go through here (checkpoint.h).
+ * (the log's opener, then its writer thread), except the meta and
+ * checkpoint ops below, which a store serialises itself (the writer and
+ * the owner may both append a checkpoint); different stores are
+ * independent.
+ *
+ * Remote stores (axiom_storage_etcd) may also return, from create,
+ * pwrite and datasync:
+ *
+ *   -EAGAIN     nothing of this write was stored, for certain, and the
+ *               store cannot take writes now (etcd: no quorum, no member
+ *               reachable). The writer holds as for a full disk: it cuts
+ *               the write back (truncate), refuses new refusable
+ *               proposals, keeps AXIOM_KEEP ones and tries again every
+ *               AXIOM_UNAVAIL_RETRY_MS.
+ *   -ETIMEDOUT  in doubt: the write may or may not have been stored. The
+ *               file keeps it pending, and every later datasync() of that
+ *               file sends the very same write again until it learns the
+ *               outcome: 0 (it is stored, exactly once), -ETIMEDOUT again,
+ *               or -ESTALE. The writer never truncates or rewrites a write
+ *               in doubt: it retries datasync() with the same proposals
+ *               held, and refuses new refusable ones meanwhile.
+ *   -ESTALE     someone else changed the log (another writer took the
+ *               store): the log fails, as after an I/O error.
+ *
+ * The secret key always stays in the local log directory (checkpoint.h).
  */
 #ifndef AXIOM_STORAGE_H
 #define AXIOM_STORAGE_H
@@ -53,6 +75,30 @@ struct axiom_storage_ops {
 	/* Cut the file to len bytes, durably. */
 	int (*truncate)(void *file, uint64_t len);
 	void (*close)(void *file);
+
+	/*
+	 * Optional: NULL in axiom_storage_file, whose public key and
+	 * checkpoints are the files of checkpoint.h in the log directory. A
+	 * store that has them keeps these beside its segments instead.
+	 *
+	 * keys_get: the public keys that have signed for this log, 64 hex
+	 * digits per line, oldest first (*text malloc'd, NUL-terminated);
+	 * -ENOENT when none. keys_add: add one (hex) at the end, durably,
+	 * unless it is there already.
+	 */
+	int (*keys_get)(void *store, char **text);
+	int (*keys_add)(void *store, const char *hex);
+	/* Append one checkpoint line (checkpoint.h's format, no newline),
+	 * durably; load all in append order (*lines: malloc'd array of *n
+	 * malloc'd strings, freed with axiom_storage_free_names). */
+	int (*ckpt_append)(void *store, const char *line);
+	int (*ckpt_load)(void *store, char ***lines, size_t *n);
+	/* Optional (NULL: none): one line about the store's last failure, for
+	 * reasons and messages ("etcd 10.1.0.2:2379: etcdserver: no leader");
+	 * and where the log is ("etcd://10.1.0.2:2379/axnet/log/h-eth0"), in
+	 * place of the log directory in messages. */
+	const char *(*error)(void *store);
+	const char *(*where)(void *store);
 };
 
 /* Segments as files in a directory, written with pwrite, made durable

@@ -16,6 +16,7 @@ declare -A FORBID=(
 	[authz]="sock/ daemon/ libaxnet/ cli/"
 	[daemon]="cli/ userspace/cli/ common.h ctl_client.h libaxnet/"
 	[libaxnet]="net/ userspace/ sock/ daemon/ authz/ policy/ axiom/ driver/ cli/ netdev.h"
+	[etcd]="net/ userspace/ sock/ daemon/ authz/ policy/ axiom/ libaxnet/ driver/ cli/"
 	[util]="net/ userspace/ sock/ daemon/ authz/ policy/ axiom/ libaxnet/ driver/ cli/"
 )
 # parts that may include only these prefixes (and their own files)

@@ -8,6 +8,8 @@ PKGS=(
 	libbpf-dev libxdp-dev bpftool xdp-tools    # XDP and AF_XDP
 	libelf-dev zlib1g-dev pkg-config           # libbpf's own needs
 	libsodium-dev                              # Axiom: SHA-256 chain, Ed25519 checkpoints
+	libcurl4-openssl-dev libjansson-dev        # Axiom on etcd: the v3 JSON gateway
+	etcd-server etcd-client                    # ...the etcd clusters the tests make
 	iproute2 iputils-ping ethtool tcpdump      # namespaces, peers, captures
 	netcat-openbsd procps psmisc python3       # test helpers
 	iperf3                                     # make bench: the kernel's goodput
@@ -50,7 +52,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=
 # systemd ignores policy-rc.d on some set-ups: a service this install
 # started anyway is stopped and disabled; one that was there before is not
 # touched.
-for pair in nginx-light:nginx redis-server:redis-server; do
+for pair in nginx-light:nginx redis-server:redis-server etcd-server:etcd; do
 	pkg=${pair%%:*} svc=${pair#*:}
 	case " ${missing[*]} " in *" $pkg "*) ;; *) continue ;; esac
 	if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
