@@ -80,6 +80,7 @@ struct daemon {
 	struct sockserv *sockserv; /* api.sock: programs' sessions (sockserv.h) */
 	/* The daemon itself, the owner of its built-in services' sockets. */
 	struct ax_cred self;
+	struct fleet *fleet; /* --fleet-policy (fleet.h), or NULL */
 };
 
 /* Reassembled datagrams meet XDP's flow rules (l4filter.c): sets the

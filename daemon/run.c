@@ -28,6 +28,8 @@
 
 #include "axiom/axiom.h"
 #include "daemon/daemon.h"
+#include "daemon/fleet.h"
+#include "etcd/etcd.h"
 #include "daemon/netcfg.h"
 #include "authz/authz.h"
 #include "policy/policy.h"
@@ -62,11 +64,11 @@ static void rx_frame(void *arg, const uint8_t *frame, size_t len)
 
 static int loop(struct daemon *r)
 {
-	struct pollfd fds[AX_MAX_QUEUES + 3 + CTLSRV_NFDS];
+	struct pollfd fds[AX_MAX_QUEUES + 4 + CTLSRV_NFDS];
 	int busy = 0;
 
 	while (!r->stop) {
-		int n, nfd, base, api, timeout;
+		int n, nfd, base, api, fleet, timeout;
 		uint64_t now = mono_ns();
 
 		nfd = r->dev->ops->poll_fds(r->dev, fds, AX_MAX_QUEUES);
@@ -78,6 +80,8 @@ static int loop(struct daemon *r)
 		nfd += CTLSRV_NFDS;
 		api = nfd;
 		fds[nfd++] = (struct pollfd){ .fd = sockserv_fd(r->sockserv), .events = POLLIN };
+		fleet = nfd;
+		fds[nfd++] = (struct pollfd){ .fd = fleet_event_fd(r->fleet), .events = POLLIN };
 		if (busy || r->busy_poll)
 			timeout = 0;
 		else if (r->dev->ops->tx_pending(r->dev))
@@ -107,6 +111,9 @@ static int loop(struct daemon *r)
 			axiom_dispatch(r->ax);
 		ctlsrv_io(r, fds + base + 2, n, now);
 		sockserv_io(r->sockserv, n > 0 ? fds[api].revents : 0);
+		/* A fleet policy version came from etcd (fleet.c). */
+		if (n > 0 && (fds[fleet].revents & POLLIN))
+			fleet_dispatch(r->fleet);
 		stack_timers(&r->stack);
 		if (r->authz && now - r->last_tick_ns >= 1000000000ull) {
 			r->last_tick_ns = now;
@@ -268,11 +275,17 @@ static void usage(void)
 		"  --neigh-stale-ms MS  an unused neighbour entry is freed after MS\n"
 		"                    (Linux gc_stale_time; default 60000)\n"
 		"  --ports LO-HI     ephemeral ports for sockets (RFC 6056; default 32768-60999)\n"
+		"  --fleet-policy etcd://HOST:PORT[,HOST:PORT...]  follow the fleet's policy\n"
+		"                    in etcd: apply each new version pushed with `axnet policy\n"
+		"                    push --fleet` and report the version in force\n"
+		"  --fleet-prefix F  the fleet's keys in etcd (default axnet/fleet)\n"
+		"  --name NAME       this instance's name in the fleet (default HOSTNAME-IFNAME)\n"
 		"  --verbose         debug logging\n");
 }
 
 /* Long options without a short letter. */
-enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE, OPT_PORTS, OPT_ROUTE };
+enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE, OPT_PORTS, OPT_ROUTE, OPT_FLEET_POLICY,
+       OPT_FLEET_PREFIX, OPT_NAME };
 
 int daemon_main(int argc, char **argv)
 {
@@ -301,6 +314,9 @@ int daemon_main(int argc, char **argv)
 		{ "neigh-stale-ms", required_argument, NULL, OPT_NEIGH_STALE },
 		{ "ports", required_argument, NULL, OPT_PORTS },
 		{ "route", required_argument, NULL, OPT_ROUTE },
+		{ "fleet-policy", required_argument, NULL, OPT_FLEET_POLICY },
+		{ "fleet-prefix", required_argument, NULL, OPT_FLEET_PREFIX },
+		{ "name", required_argument, NULL, OPT_NAME },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -314,6 +330,8 @@ int daemon_main(int argc, char **argv)
 	int syncookies = TCP_SYNCOOKIES_AUTO;
 	long user_timeout_ms = -1;
 	const char *policy_path = NULL;
+	const char *fleet_url = NULL, *fleet_prefix = NULL, *name = NULL;
+	char fleet_ep[1024], name_buf[FLEET_NAME_MAX + 1];
 	struct pol_policy *policy = NULL;
 	unsigned int syn_rate = 1000, syn_burst = 2000;
 	unsigned long udp_idle_s = 0;
@@ -423,6 +441,16 @@ int daemon_main(int argc, char **argv)
 			break;
 		case 'v': ax_log_set_level(AX_LOG_DEBUG); break;
 		case 'P': policy_path = optarg; break;
+		case OPT_FLEET_POLICY:
+			fleet_url = optarg;
+			if (etcd_parse_url(optarg, fleet_ep, sizeof(fleet_ep))) {
+				fprintf(stderr, "axnet run: --fleet-policy wants "
+						"etcd://HOST:PORT[,HOST:PORT...], got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_FLEET_PREFIX: fleet_prefix = optarg; break;
+		case OPT_NAME: name = optarg; break;
 		case 'U':
 			if (opt_range("udp-idle", optarg, 1, 86400, "seconds", &udp_idle_s) < 0)
 				return 2;
@@ -577,6 +605,25 @@ int daemon_main(int argc, char **argv)
 	policy = NULL; /* the authorizer's now, or freed */
 	if (err)
 		goto out;
+	if (fleet_url) {
+		struct fleet_config fc = { .endpoints = fleet_ep, .prefix = fleet_prefix,
+					   .authz = r->authz };
+		char ferr[256];
+
+		if (!name) {
+			char host[64] = "localhost";
+
+			gethostname(host, sizeof(host) - 1);
+			snprintf(name_buf, sizeof(name_buf), "%s-%s", host, ifname);
+			name = name_buf;
+		}
+		fc.name = name;
+		err = fleet_open(&r->fleet, &fc, ferr, sizeof(ferr));
+		if (err) {
+			log_err(err, "--fleet-policy: %s", ferr);
+			goto out;
+		}
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -645,6 +692,7 @@ out:
 			      lost == 1 ? "entry" : "entries", lost == 1 ? "was" : "were");
 	}
 	authz_close(r->authz);
+	fleet_close(r->fleet); /* after the authorizer: its push callbacks are done */
 	pol_free(policy);
 	netdev_close(r->dev);
 	if (locked) {
