@@ -365,7 +365,7 @@ static void usage(void)
 		"                    in etcd: apply each new version pushed with `axnet policy\n"
 		"                    push --fleet` and report the version in force\n"
 		"  --fleet-prefix F  the fleet's keys in etcd (default axnet/fleet)\n"
-		"		"  --axiom STORE     where the commit log lives: file (the default: files in the\n"
+		"  --axiom STORE     where the commit log lives: file (the default: files in the\n"
 		"                    state directory) or etcd://HOST:PORT[,HOST:PORT...], an\n"
 		"                    etcd cluster (3.4+): an entry commits once a quorum has it;\n"
 		"                    without a quorum new connections are refused (the secret\n"
