@@ -414,8 +414,8 @@ static void *report_main(void *arg)
 		uint64_t gen, now;
 
 		pthread_mutex_lock(&f->mu);
-		while (!f->stop && f->report_gen == put_gen && lease && mono_ns() < next_ka)
-			wait_ms(f, (unsigned int)((next_ka - mono_ns()) / 1000000 + 1));
+		while (!f->stop && f->report_gen == put_gen && lease && (now = mono_ns()) < next_ka)
+			wait_ms(f, (unsigned int)((next_ka - now) / 1000000 + 1));
 		gen = f->report_gen;
 		snprintf(val, sizeof(val), "%s", f->report);
 		pthread_mutex_unlock(&f->mu);
