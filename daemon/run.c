@@ -226,7 +226,11 @@ static int start_authz(struct daemon *r, const char *ifname, const char *addr_s,
 		ec.endpoints = r->axiom_endpoints;
 		ec.prefix = r->axiom_prefix;
 		ec.holder = holder;
-		ec.wait_ms = -1; /* a killed predecessor's hold lapses: wait for it */
+		/* A killed predecessor's hold lapses within its lease's TTL
+		 * (etcd checks leases every 500 ms, and a new leader renews
+		 * them all once): wait for that; a live holder renews its own,
+		 * so the wait then ends in a refusal. */
+		ec.wait_ms = (int)(2 * AXIOM_ETCD_LEASE_TTL_S + 1) * 1000;
 		xc.storage = &axiom_storage_etcd;
 		xc.storage_arg = &ec;
 	}
