@@ -194,10 +194,13 @@ static int store_open_failed(struct daemon *r, int rc, const char *err)
 			etcd_close(c);
 		}
 	}
-	if (rc == -EBUSY)
-		return log_err(rc, "axiom: the log etcd://%s/%s has another live writer%s: %s; "
-			       "not starting (another --axiom-prefix, or stop that one)",
+	if (rc == -EBUSY && owner[0])
+		return log_err(rc, "axiom: not starting: another live writer holds the log "
+			       "etcd://%s/%s%s: %s; one live instance per --axiom-prefix",
 			       r->axiom_endpoints, r->axiom_prefix, owner, err);
+	if (rc == -EBUSY)
+		return log_err(rc, "axiom: not starting: another live writer holds the log: %s; "
+			       "one live instance per --axiom-prefix", err);
 	return log_err(rc, "axiom: cannot open the log etcd://%s/%s: %s", r->axiom_endpoints,
 		       r->axiom_prefix, err);
 }
