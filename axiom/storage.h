@@ -48,7 +48,8 @@ struct axiom_storage_ops {
 	 * it when missing, hold it exclusively against other writers until
 	 * close_dir (-EBUSY if another has it), and discard what an
 	 * interrupted create() left. Read-only: -ENOENT when missing; never
-	 * changes anything. arg is axiom_config.storage_arg.
+	 * changes anything. arg is axiom_config.storage_arg. dir is NULL
+	 * for a reader without a state directory (a store with keys_get).
 	 */
 	int (*open_dir)(void *arg, const char *dir, int writable, void **store);
 	void (*close_dir)(void *store);

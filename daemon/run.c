@@ -200,10 +200,13 @@ static int store_open_failed(struct daemon *r, int rc, const char *err)
 			etcd_close(c);
 		}
 	}
-	if (rc == -EBUSY)
-		return log_err(rc, "axiom: the log etcd://%s/%s has another live writer%s: %s; "
-			       "not starting (another --axiom-prefix, or stop that one)",
+	if (rc == -EBUSY && owner[0])
+		return log_err(rc, "axiom: not starting: another live writer holds the log "
+			       "etcd://%s/%s%s: %s; one live instance per --axiom-prefix",
 			       r->axiom_endpoints, r->axiom_prefix, owner, err);
+	if (rc == -EBUSY)
+		return log_err(rc, "axiom: not starting: another live writer holds the log: %s; "
+			       "one live instance per --axiom-prefix", err);
 	return log_err(rc, "axiom: cannot open the log etcd://%s/%s: %s", r->axiom_endpoints,
 		       r->axiom_prefix, err);
 }
@@ -232,7 +235,11 @@ static int start_authz(struct daemon *r, const char *ifname, const char *addr_s,
 		ec.endpoints = r->axiom_endpoints;
 		ec.prefix = r->axiom_prefix;
 		ec.holder = holder;
-		ec.wait_ms = -1; /* a killed predecessor's hold lapses: wait for it */
+		/* A killed predecessor's hold lapses within its lease's TTL
+		 * (etcd checks leases every 500 ms, and a new leader renews
+		 * them all once): wait for that; a live holder renews its own,
+		 * so the wait then ends in a refusal. */
+		ec.wait_ms = (int)(2 * AXIOM_ETCD_LEASE_TTL_S + 1) * 1000;
 		xc.storage = &axiom_storage_etcd;
 		xc.storage_arg = &ec;
 	}
