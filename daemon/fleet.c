@@ -50,12 +50,13 @@ struct fleet {
 	/* Under mu: loop -> report thread. */
 	char report[1400];
 	uint64_t report_gen;
+	uint64_t retry_at;      /* mono ns: kick the loop to retry a push; 0: none */
 	/* The watch thread's own. */
 	uint64_t watch_seen;
 	/* The loop's own. */
 	uint64_t in_force;      /* fleet version in force; 0: none */
 	int in_flight;
-	uint64_t flight_version, flight_seen_ns;
+	struct fleet_pending flight; /* the version being pushed, kept for a retry */
 };
 
 /* --- formats ---------------------------------------------------------------- */
@@ -411,16 +412,30 @@ static void *report_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		uint64_t gen, now;
+		uint64_t gen, now, until, one = 1;
+		int kick = 0;
 
 		pthread_mutex_lock(&f->mu);
-		while (!f->stop && f->report_gen == put_gen && lease && (now = mono_ns()) < next_ka)
-			wait_ms(f, (unsigned int)((next_ka - now) / 1000000 + 1));
+		for (;;) {
+			now = mono_ns();
+			if (f->retry_at && now >= f->retry_at) {
+				f->retry_at = 0;
+				kick = 1;
+			}
+			if (f->stop || f->report_gen != put_gen || !lease || now >= next_ka || kick)
+				break;
+			until = f->retry_at && f->retry_at < next_ka ? f->retry_at : next_ka;
+			wait_ms(f, (unsigned int)((until - now) / 1000000 + 1));
+		}
 		gen = f->report_gen;
 		snprintf(val, sizeof(val), "%s", f->report);
 		pthread_mutex_unlock(&f->mu);
 		if (f->stop)
 			break;
+		/* The loop's timer for a push the log could not take. */
+		if (kick && write(f->efd, &one, sizeof(one)) < 0) {
+			/* readable already */
+		}
 		if (!lease) {
 			rc = etcd_lease_grant(c, FLEET_LEASE_TTL_S, &lease, &ttl);
 			note(&down, "granting the instance's lease", rc, c);
@@ -468,27 +483,56 @@ retry:
 
 /* --- the loop's side -------------------------------------------------------------- */
 
+/* The log cannot take entries now (a full disk, a store without a
+ * quorum): the push is tried again, it is not given up. */
+static int transient(int err)
+{
+	return err == -EAGAIN || err == -ETIMEDOUT || err == -ENOSPC || err == -EDQUOT ||
+	       err == -EBUSY;
+}
+
+/* Put p (taken over) back to be pushed again in FLEET_RETRY_MS, unless a
+ * newer version waits already. */
+static void requeue(struct fleet *f, struct fleet_pending *p)
+{
+	pthread_mutex_lock(&f->mu);
+	if (!f->have_pend) {
+		f->pend = *p;
+		f->have_pend = 1;
+		memset(p, 0, sizeof(*p));
+	}
+	f->retry_at = mono_ns() + FLEET_RETRY_MS * 1000000ull;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pending_free(p);
+}
+
 static void on_pushed(void *arg, const struct authz_push_result *res)
 {
 	struct fleet *f = arg;
-	uint64_t one = 1;
+	uint64_t one = 1, version = f->flight.version;
 
 	f->in_flight = 0;
 	if (res->err) {
 		char why[900];
+		int again = transient(res->err);
 
-		snprintf(why, sizeof(why), "version %" PRIu64 " not committed: %s", f->flight_version,
-			 res->reason[0] ? res->reason : strerror(-res->err));
+		snprintf(why, sizeof(why), "version %" PRIu64 " not committed: %s%s", version,
+			 res->reason[0] ? res->reason : strerror(-res->err),
+			 again ? " (retrying)" : "");
 		log_warn("fleet: %s", why);
-		report(f, f->flight_version, "error", why);
+		report(f, version, "error", why);
+		if (again)
+			requeue(f, &f->flight);
 	} else {
-		f->in_force = f->flight_version;
+		f->in_force = version;
 		log_info("fleet: version %" PRIu64 " in force (policy-push entry %" PRIu64
 			 ", %u revoked), %.1f ms after it came",
 			 f->in_force, res->seq, res->revoked,
-			 (double)(mono_ns() - f->flight_seen_ns) / 1e6);
+			 (double)(mono_ns() - f->flight.seen_ns) / 1e6);
 		report(f, f->in_force, "applied", NULL);
 	}
+	pending_free(&f->flight);
 	/* A newer version came meanwhile: the loop takes it next. */
 	pthread_mutex_lock(&f->mu);
 	if (f->have_pend && write(f->efd, &one, sizeof(one)) < 0) {
@@ -549,13 +593,21 @@ void fleet_dispatch(struct fleet *f)
 		else
 			snprintf(why, sizeof(why), "cannot push: %s", pe.msg[0] ? pe.msg
 								       : strerror(-rc));
+		if (transient(rc)) {
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), " (retrying)");
+			log_warn("fleet: version %" PRIu64 " not pushed: %s", p.version, why);
+			report(f, p.version, "error", why);
+			requeue(f, &p);
+			return;
+		}
 		log_warn("fleet: version %" PRIu64 " refused: %s", p.version, why);
 		report(f, p.version, "error", why);
 		goto out;
 	}
+	/* Kept until on_pushed(): the push may have to be made again. */
 	f->in_flight = 1;
-	f->flight_version = p.version;
-	f->flight_seen_ns = p.seen_ns;
+	f->flight = p;
+	return;
 out:
 	pending_free(&p);
 }
@@ -640,6 +692,7 @@ void fleet_close(struct fleet *f)
 	if (f->have_report)
 		pthread_join(f->report_thr, NULL);
 	pending_free(&f->pend);
+	pending_free(&f->flight);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
 	close(f->efd);

@@ -47,6 +47,9 @@
  * costs a request every few seconds, and a blip is over in 100 ms. */
 #define FLEET_BACKOFF_MIN_MS 100u
 #define FLEET_BACKOFF_MAX_MS 3200u
+/* A push the log could not take (full disk, store without a quorum) is
+ * made again after this: the log says when it takes entries again, not us. */
+#define FLEET_RETRY_MS 1000u
 #define FLEET_PREFIX_DEFAULT "axnet/fleet"
 #define FLEET_PREFIX_MAX 200
 #define FLEET_NAME_MAX 128
