@@ -14,7 +14,9 @@
 #    takes the current version at start;
 #  - a version stored behind the CLI's back that does not parse is reported
 #    state=error and changes nothing; a newer good one is applied;
-#  - two concurrent pushes get two versions (none lost).
+#  - two concurrent pushes get two versions (none lost); --wait N times out;
+#  - two members killed: a push is refused, the instances keep their
+#    policy; members back: the next push applies.
 # e2e-timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/etcd.sh"
@@ -278,6 +280,22 @@ expect_eq "versions of two concurrent pushes" \
 msg=$(fleet push "$WORK/v1.pol" --wait 3 --timeout 2 2>&1) && fail "--wait 3 with two instances: $msg"
 echo "$msg" | grep -q "timed out after 2 s: version 7 is in force on 2 of 3" || fail "--wait 3 said: $msg"
 pass "--wait 3 --timeout 2 with two live instances: exit 1 after 2 s"
+
+# --- etcd without a quorum: the instances keep their policy; then go on ------------
+etcd_member_stop 2
+etcd_member_stop 3
+msg=$(timeout 30 "$AXNET" policy push --fleet "$ETCD_URL" "$WORK/v2.pol" 2>&1) &&
+	fail "a push without a quorum succeeded: $msg"
+echo "without a quorum: $msg"
+for i in 1 3; do echo_ok "$i" || fail "instance $i lost its policy with etcd's quorum"; done
+etcd_member_start 2
+etcd_member_start 3
+etcd_wait_healthy 20
+fleet status | head -1 | grep -q "^policy version=7 " || fail "a refused push moved the fleet: $(fleet status | head -1)"
+out=$(fleet push "$WORK/v2.pol" --wait all --timeout 20) || fail "push after the quorum came back: $out"
+echo "$out" | grep -qx "pushed version 8 sha256=$V2_SHA" || fail "push v8 said: $out"
+for i in 1 3; do echo_ok "$i" && fail "version 8 not in force on instance $i"; done
+pass "without a quorum a push is refused and the instances keep version 7; after, version 8 applies"
 
 stop_inst 1
 stop_inst 3
