@@ -159,6 +159,9 @@ static int policy_push(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: axnet policy push [--state-dir DIR | --ifname IF] FILE\n"
+		"       axnet policy push --fleet etcd://HOST:PORT[,...] [--fleet-prefix F] FILE\n"
+		"                         [--wait all|N] [--timeout SECS]   (the fleet: see\n"
+		"                         `axnet policy push --fleet URL --help`)\n"
 		"\n"
 		"Exit status: 0 pushed (committed to the log and in force); 1 not pushed\n"
 		"(a bad file, or the instance refused it); 2 usage; 3 unknown: the\n"
