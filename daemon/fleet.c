@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,6 +623,7 @@ int fleet_open(struct fleet **out, const struct fleet_config *cfg, char *err, si
 	const char *prefix = cfg->prefix ? cfg->prefix : FLEET_PREFIX_DEFAULT;
 	struct fleet *f;
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int rc;
 
 	*out = NULL;
@@ -662,12 +664,17 @@ int fleet_open(struct fleet **out, const struct fleet_config *cfg, char *err, si
 	/* Listed at once, with what it enforces now (version 0: no fleet
 	 * version yet). */
 	report(f, 0, "applied", NULL);
+	/* Signals are the loop's (its signalfd): the threads take none, or a
+	 * SIGTERM could land in one and kill the daemon before it stops. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = -pthread_create(&f->report_thr, NULL, report_main, f);
 	f->have_report = rc == 0;
 	if (!rc) {
 		rc = -pthread_create(&f->watch_thr, NULL, watch_main, f);
 		f->have_watch = rc == 0;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot start its threads: %s", strerror(-rc));
 		fleet_close(f);

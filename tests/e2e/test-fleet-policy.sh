@@ -93,7 +93,8 @@ stop_inst() {
 	return 0
 }
 
-fleet() { "$AXNET" policy "$@" --fleet "$ETCD_URL"; }
+# The CLI where etcd is reachable: the cluster's bridge namespace.
+fleet() { ip netns exec "$NS_E" "$AXNET" policy "$@" --fleet "$ETCD_URL"; }
 # status_of NAME: the instance's status line, less its name.
 status_of() { fleet status | awk -v n="$1" '$1 == n { $1 = ""; sub(/^ /, ""); print }'; }
 ilog() { "$AXNET" log --state-dir "${STATEI[$1]}"; }
@@ -284,7 +285,7 @@ pass "--wait 3 --timeout 2 with two live instances: exit 1 after 2 s"
 # --- etcd without a quorum: the instances keep their policy; then go on ------------
 etcd_member_stop 2
 etcd_member_stop 3
-msg=$(timeout 30 "$AXNET" policy push --fleet "$ETCD_URL" "$WORK/v2.pol" 2>&1) &&
+msg=$(timeout 30 ip netns exec "$NS_E" "$AXNET" policy push --fleet "$ETCD_URL" "$WORK/v2.pol" 2>&1) &&
 	fail "a push without a quorum succeeded: $msg"
 echo "without a quorum: $msg"
 for i in 1 3; do echo_ok "$i" || fail "instance $i lost its policy with etcd's quorum"; done
