@@ -110,6 +110,18 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
 	return 0;
 }
 
+int fleet_prefix_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > FLEET_PREFIX_MAX || s[0] == '/' || s[n - 1] == '/' || strstr(s, "//"))
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return 0;
+	return 1;
+}
+
 int fleet_policy_hdr_parse(const void *val, size_t len, struct fleet_policy_hdr *h)
 {
 	const char *s = val, *nl = memchr(s, '\n', len), *end = nl ? nl : s + len, *p = s;
@@ -633,9 +645,10 @@ int fleet_open(struct fleet **out, const struct fleet_config *cfg, char *err, si
 			 "blanks", cfg->name ? cfg->name : "", FLEET_NAME_MAX);
 		return -EINVAL;
 	}
-	if (!*prefix || strlen(prefix) > FLEET_PREFIX_MAX || strpbrk(prefix, " \t\n")) {
-		snprintf(err, errlen, "the fleet prefix '%s' must be 1..%d characters, no blanks",
-			 prefix, FLEET_PREFIX_MAX);
+	if (!fleet_prefix_ok(prefix)) {
+		snprintf(err, errlen, "the fleet prefix '%.*s' must be one word of printable ASCII "
+			 "(1..%d bytes), no '/' at either end", FLEET_PREFIX_MAX, prefix,
+			 FLEET_PREFIX_MAX);
 		return -EINVAL;
 	}
 	f = calloc(1, sizeof(*f));

@@ -78,6 +78,11 @@ void fleet_close(struct fleet *f);
 
 /* --- the values' formats, shared with `axnet policy --fleet` ---------------- */
 
+/* A prefix F is one word of printable ASCII, 1..FLEET_PREFIX_MAX bytes, no
+ * '/' at either end, no "//" (its keys are F/policy, F/instances/NAME).
+ * 1 or 0. */
+int fleet_prefix_ok(const char *prefix);
+
 /* F/policy's first line. */
 struct fleet_policy_hdr {
 	uint64_t version;

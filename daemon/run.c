@@ -662,6 +662,11 @@ int daemon_main(int argc, char **argv)
 		fprintf(stderr, "axnet run: --backend is xdp or tap, not '%s'\n", backend);
 		return 2;
 	}
+	if (fleet_prefix && (!fleet_url || !fleet_prefix_ok(fleet_prefix))) {
+		fprintf(stderr, "axnet run: --fleet-prefix wants a key prefix of printable ASCII, "
+				"no '/' at either end, with --fleet-policy; got '%s'\n", fleet_prefix);
+		return 2;
+	}
 	/* A bad policy stops us before anything is touched. */
 	if (policy_path) {
 		struct pol_error pe;

@@ -78,4 +78,16 @@ TEST(report_round_trip)
 	CHECK_EQ(fleet_report_parse("version=-1 state=applied", 24, &back), -EINVAL);
 }
 
-TEST_MAIN(T(policy_header), T(policy_header_refused), T(report_round_trip))
+TEST(prefix)
+{
+	CHECK(fleet_prefix_ok("axnet/fleet"));
+	CHECK(fleet_prefix_ok("f"));
+	CHECK(!fleet_prefix_ok(""));
+	CHECK(!fleet_prefix_ok("/axnet/fleet"));
+	CHECK(!fleet_prefix_ok("axnet/fleet/"));
+	CHECK(!fleet_prefix_ok("axnet//fleet"));
+	CHECK(!fleet_prefix_ok("axnet fleet"));
+	CHECK(!fleet_prefix_ok("axnet\x7f"));
+}
+
+TEST_MAIN(T(policy_header), T(policy_header_refused), T(report_round_trip), T(prefix))

@@ -258,9 +258,10 @@ static int fleet_cli_open(struct fleet_cli *fc, const char *what, const char *ur
 	char err[256];
 
 	fc->prefix = prefix ? prefix : FLEET_PREFIX_DEFAULT;
-	if (!*fc->prefix || strlen(fc->prefix) > FLEET_PREFIX_MAX) {
-		fprintf(stderr, "axnet %s: --fleet-prefix wants 1..%d characters\n", what,
-			FLEET_PREFIX_MAX);
+	if (!fleet_prefix_ok(fc->prefix)) {
+		fprintf(stderr, "axnet %s: --fleet-prefix wants one word of printable ASCII (1..%d "
+				"bytes), no '/' at either end, got '%s'\n", what, FLEET_PREFIX_MAX,
+			fc->prefix);
 		return 1;
 	}
 	if (etcd_parse_url(url, fc->endpoints, sizeof(fc->endpoints))) {
