@@ -282,14 +282,47 @@ static void hand_over(struct fleet *f, struct fleet_pending *p)
 }
 
 /* A value of F/policy: parse the header and the text here, off the loop. */
+/* A version's text (after its first line, h): parsed (*pol, may be NULL
+ * when not wanted) and its hash checked against the one h names. 0, or
+ * -errno with err filled ("KEY version=N:LINE:COL: ..."). */
+static int parse_version(const char *key, const uint8_t *val, size_t len,
+			 const struct fleet_policy_hdr *h, struct pol_policy **pol, uint8_t hash[32],
+			 char *err, size_t errlen)
+{
+	struct pol_policy *p = NULL;
+	struct pol_error pe = { 0 };
+	char where[FLEET_PREFIX_MAX + 64], hx[65];
+	int rc;
+
+	snprintf(where, sizeof(where), "%s version=%" PRIu64, key, h->version);
+	rc = pol_parse((const char *)val + h->text_off, len - h->text_off, where, &p, &pe);
+	if (rc) {
+		if (pe.line)
+			snprintf(err, errlen, "%s:%u:%u: %s", pe.file, pe.line, pe.col, pe.msg);
+		else
+			snprintf(err, errlen, "%s: %s", where, pe.msg[0] ? pe.msg : strerror(-rc));
+		return rc;
+	}
+	rc = pol_hash(p, hash);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot hash: %s", where, strerror(-rc));
+	} else if (hex32(hash, hx), strcmp(hx, h->sha256) != 0) {
+		snprintf(err, errlen, "%s: says sha256=%.12s..., its text hashes to %.12s...",
+			 where, h->sha256, hx);
+		rc = -EINVAL;
+	}
+	if (rc || !pol)
+		pol_free(p);
+	else
+		*pol = p;
+	return rc;
+}
+
+/* A value of F/policy: parse the header and the text here, off the loop. */
 static void on_value(struct fleet *f, const uint8_t *val, size_t len)
 {
 	struct fleet_pending p = { .seen_ns = mono_ns() };
 	struct fleet_policy_hdr h;
-	struct pol_policy *pol = NULL;
-	struct pol_error pe = { 0 };
-	char where[FLEET_PREFIX_MAX + 64], hx[65];
-	int rc;
 
 	if (fleet_policy_hdr_parse(val, len, &h)) {
 		log_warn("fleet: %s: no 'version=N sha256=HEX' first line: ignored (the policy in "
@@ -300,28 +333,11 @@ static void on_value(struct fleet *f, const uint8_t *val, size_t len)
 		return; /* never back: an older version, or one seen */
 	f->watch_seen = h.version;
 	p.version = h.version;
-	snprintf(where, sizeof(where), "%s version=%" PRIu64, f->policy_key, h.version);
-	rc = pol_parse((const char *)val + h.text_off, len - h.text_off, where, &pol, &pe);
-	if (rc) {
-		if (pe.line)
-			snprintf(p.err, sizeof(p.err), "%s:%u:%u: %s", pe.file, pe.line, pe.col,
-				 pe.msg);
-		else
-			snprintf(p.err, sizeof(p.err), "%s: %s", where,
-				 pe.msg[0] ? pe.msg : strerror(-rc));
-	} else {
-		rc = pol_hash(pol, p.hash);
-		if (rc)
-			snprintf(p.err, sizeof(p.err), "%s: cannot hash: %s", where, strerror(-rc));
-		else if (hex32(p.hash, hx), strcmp(hx, h.sha256) != 0)
-			snprintf(p.err, sizeof(p.err), "%s: says sha256=%.12s..., its text hashes "
-				 "to %.12s...", where, h.sha256, hx);
-	}
-	pol_free(pol);
-	if (!p.err[0]) {
+	if (parse_version(f->policy_key, val, len, &h, NULL, p.hash, p.err, sizeof(p.err)) == 0) {
 		p.text = malloc(len - h.text_off + 1);
 		if (!p.text) {
-			snprintf(p.err, sizeof(p.err), "%s: out of memory", where);
+			snprintf(p.err, sizeof(p.err), "%s version=%" PRIu64 ": out of memory",
+				 f->policy_key, h.version);
 		} else {
 			p.len = len - h.text_off;
 			memcpy(p.text, (const char *)val + h.text_off, p.len);
@@ -329,6 +345,41 @@ static void on_value(struct fleet *f, const uint8_t *val, size_t len)
 		}
 	}
 	hand_over(f, &p);
+}
+
+int fleet_fetch(const char *endpoints, const char *prefix, struct pol_policy **out,
+		uint64_t *version, char *err, size_t errlen)
+{
+	struct etcd_config ec = { .endpoints = endpoints };
+	struct etcd_client *c = NULL;
+	struct etcd_range r = { 0 };
+	struct fleet_policy_hdr h;
+	char key[FLEET_PREFIX_MAX + 16];
+	uint8_t hash[32];
+	int rc;
+
+	*out = NULL;
+	snprintf(key, sizeof(key), "%s/policy", prefix ? prefix : FLEET_PREFIX_DEFAULT);
+	rc = etcd_open(&c, &ec, err, errlen);
+	if (rc)
+		return rc;
+	rc = etcd_get(c, key, &r);
+	if (rc) {
+		snprintf(err, errlen, "%s", etcd_error(c));
+	} else if (r.n == 0) {
+		snprintf(err, errlen, "no version in %s yet", key);
+		rc = -ENOENT;
+	} else if (fleet_policy_hdr_parse(r.kvs[0].value, r.kvs[0].value_len, &h)) {
+		snprintf(err, errlen, "%s: no 'version=N sha256=HEX' first line", key);
+		rc = -EINVAL;
+	} else {
+		rc = parse_version(key, r.kvs[0].value, r.kvs[0].value_len, &h, out, hash, err,
+				   errlen);
+		*version = h.version;
+	}
+	etcd_range_free(&r);
+	etcd_close(c);
+	return rc;
 }
 
 static int on_event(void *arg, const struct etcd_event *ev)
@@ -662,6 +713,8 @@ int fleet_open(struct fleet **out, const struct fleet_config *cfg, char *err, si
 	snprintf(f->policy_key, sizeof(f->policy_key), "%s/policy", prefix);
 	snprintf(f->inst_key, sizeof(f->inst_key), "%s/instances/%s", prefix, cfg->name);
 	f->authz = cfg->authz;
+	/* Started with the fleet's version (fleet_fetch): it is in force. */
+	f->in_force = f->watch_seen = cfg->start_version;
 	f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (f->efd < 0) {
 		rc = -errno;
@@ -676,7 +729,7 @@ int fleet_open(struct fleet **out, const struct fleet_config *cfg, char *err, si
 	pthread_condattr_destroy(&ca);
 	/* Listed at once, with what it enforces now (version 0: no fleet
 	 * version yet). */
-	report(f, 0, "applied", NULL);
+	report(f, f->in_force, "applied", NULL);
 	/* Signals are the loop's (its signalfd): the threads take none, or a
 	 * SIGTERM could land in one and kill the daemon before it stops. */
 	sigfillset(&all);

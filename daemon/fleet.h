@@ -62,7 +62,22 @@ struct fleet_config {
 	const char *prefix;    /* F; NULL: FLEET_PREFIX_DEFAULT */
 	const char *name;      /* the instance's name: F/instances/NAME */
 	struct authz *authz;   /* where versions are pushed */
+	uint64_t start_version; /* the fleet version the authorizer started
+				 * with (fleet_fetch), or 0 */
 };
+
+/*
+ * At start, before the authorizer opens: the fleet's current version, for
+ * the instance to start with, so that it never enforces another policy
+ * first (its start entries name it). One read, bounded by the etcd
+ * client's timeouts. 0 with *out (parsed, its hash checked) and *version;
+ * else -ENOENT (nothing pushed yet) or -errno (etcd out of reach, a
+ * version that does not parse), err filled: the instance starts with its
+ * own policy and the watcher catches up.
+ */
+struct pol_policy;
+int fleet_fetch(const char *endpoints, const char *prefix, struct pol_policy **out,
+		uint64_t *version, char *err, size_t errlen);
 
 /* Start the threads (they retry until etcd answers). 0, or -errno with
  * err filled (bad endpoints, name or prefix; no memory; no threads). */

@@ -490,7 +490,8 @@ int daemon_main(int argc, char **argv)
 	long user_timeout_ms = -1;
 	const char *policy_path = NULL;
 	const char *fleet_url = NULL, *fleet_prefix = NULL;
-	char fleet_ep[AX_STORE_URL_MAX];
+	char fleet_ep[AX_STORE_URL_MAX], fleet_source[FLEET_PREFIX_MAX + 48];
+	uint64_t fleet_version = 0;
 	struct pol_policy *policy = NULL;
 	unsigned int syn_rate = 1000, syn_burst = 2000;
 	unsigned long udp_idle_s = 0;
@@ -772,13 +773,34 @@ int daemon_main(int argc, char **argv)
 	r->stack.echo_reply_arg = r;
 	stack_set_time(&r->stack, mono_ns());
 
+	if (fleet_url) {
+		/* The fleet's version, when etcd answers, is the one to start
+		 * with (fleet.h); else ours, until the watcher catches up. */
+		struct pol_policy *fp;
+		char ferr[512];
+
+		if (fleet_fetch(fleet_ep, fleet_prefix, &fp, &fleet_version, ferr, sizeof(ferr))) {
+			log_warn("fleet: %s: starting with %s", ferr,
+				 policy_path ? policy_path
+					     : "the last policy pushed here, else the built-in default");
+			fleet_version = 0;
+		} else {
+			pol_free(policy);
+			policy = fp;
+			snprintf(fleet_source, sizeof(fleet_source), "fleet:%s version=%llu",
+				 fleet_prefix ? fleet_prefix : FLEET_PREFIX_DEFAULT,
+				 (unsigned long long)fleet_version);
+			policy_path = fleet_source;
+		}
+	}
 	err = start_authz(r, ifname, addr_s, policy, policy_path, syn_rate, syn_burst);
 	policy = NULL; /* the authorizer's now, or freed */
 	if (err)
 		goto out;
 	if (fleet_url) {
 		struct fleet_config fc = { .endpoints = fleet_ep, .prefix = fleet_prefix,
-					   .name = r->name, .authz = r->authz };
+					   .name = r->name, .authz = r->authz,
+					   .start_version = fleet_version };
 		char ferr[256];
 
 		err = fleet_open(&r->fleet, &fc, ferr, sizeof(ferr));

@@ -245,8 +245,13 @@ done
 st=$(status_of "${NAMEI[3]}")
 echo "$st" | grep -qx "version=2 seq=[0-9]* sha256=$V2_SHA state=applied" ||
 	fail "the late instance (default name ${NAMEI[3]}): $st"
-ilog 3 | grep -q "policy-push sha256=$V2_SHA .*source=fleet:axnet/fleet_version=2 " ||
-	fail "the late instance's log has no push of version 2"
+# Version 2 from the start: the only policy-push in its log, in the start's
+# group (it never enforced the built-in default first), no push after it.
+expect_eq "the late instance's policy-push entries" "$(ilog 3 | grep -c " policy-push ")" 1
+ilog 3 | grep " policy-push " | grep -q "sha256=$V2_SHA .*source=fleet:axnet/fleet_version=2 " ||
+	fail "the late instance's push is not version 2's: $(ilog 3 | grep " policy-push ")"
+ilog 3 | head -3 | grep -q " policy-push " || fail "version 2 is not in the start's group: $(ilog 3 | head -3)"
+grep -q "fleet: version 2 in force" "$WORK/axnet3.log" && fail "the late instance pushed version 2 after its start"
 pass "an instance started later (named ${NAMEI[3]} by default) enforces version 2 from its start"
 
 # --- a version that does not parse: state=error, nothing changes -----------------------
