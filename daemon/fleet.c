@@ -54,6 +54,8 @@ struct fleet {
 	uint64_t retry_at;      /* mono ns: kick the loop to retry a push; 0: none */
 	/* The watch thread's own. */
 	uint64_t watch_seen;
+	struct etcd_client *watch_c;
+	int watch_down;         /* said that etcd is out of reach */
 	/* The loop's own. */
 	uint64_t in_force;      /* fleet version in force; 0: none */
 	int in_flight;
@@ -382,10 +384,15 @@ int fleet_fetch(const char *endpoints, const char *prefix, struct pol_policy **o
 	return rc;
 }
 
+static void note(int *down, const char *who, int rc, struct etcd_client *c);
+
 static int on_event(void *arg, const struct etcd_event *ev)
 {
 	struct fleet *f = arg;
 
+	/* A resumed watch says so with its first event (it returns only on
+	 * errors). */
+	note(&f->watch_down, "watching the policy", 0, f->watch_c);
 	/* A deleted F/policy changes nothing: the policy in force stays. */
 	if (ev->type == ETCD_EV_PUT)
 		on_value(f, ev->kv.value, ev->kv.value_len);
@@ -396,8 +403,8 @@ static int on_event(void *arg, const struct etcd_event *ev)
 static void note(int *down, const char *who, int rc, struct etcd_client *c)
 {
 	if (rc && !*down) {
-		log_warn("fleet: %s: %s (%s): the policy in force stays; retrying", who,
-			 etcd_error(c)[0] ? etcd_error(c) : "etcd error", strerror(-rc));
+		log_warn("fleet: %s: %s: the policy in force stays; retrying", who,
+			 etcd_error(c)[0] ? etcd_error(c) : strerror(-rc));
 		*down = 1;
 	} else if (!rc && *down) {
 		log_info("fleet: %s: etcd answers again (%s)", who, etcd_member(c));
@@ -413,12 +420,13 @@ static void *watch_main(void *arg)
 	unsigned int backoff = FLEET_BACKOFF_MIN_MS;
 	int64_t rev = 0; /* where the watch resumes; 0: read F/policy first */
 	char err[256];
-	int down = 0, rc;
+	int rc;
 
 	if (etcd_open(&c, &ec, err, sizeof(err))) {
 		log_err(-EINVAL, "fleet: %s", err);
 		return NULL;
 	}
+	f->watch_c = c;
 	while (!f->stop) {
 		int64_t next;
 
@@ -426,7 +434,7 @@ static void *watch_main(void *arg)
 			struct etcd_range r;
 
 			rc = etcd_get(c, f->policy_key, &r);
-			note(&down, "reading the policy", rc, c);
+			note(&f->watch_down, "reading the policy", rc, c);
 			if (rc) {
 				nap(f, backoff);
 				backoff = backoff * 2 > FLEET_BACKOFF_MAX_MS ? FLEET_BACKOFF_MAX_MS
@@ -449,7 +457,7 @@ static void *watch_main(void *arg)
 		}
 		if (rc == -ECANCELED)
 			rev = 0; /* compacted past us: read it whole again */
-		note(&down, "watching the policy", rc ? rc : -EPROTO, c);
+		note(&f->watch_down, "watching the policy", rc ? rc : -EPROTO, c);
 		/* Never straight back: a watch that fails at once would spin. */
 		nap(f, backoff);
 		backoff = backoff * 2 > FLEET_BACKOFF_MAX_MS ? FLEET_BACKOFF_MAX_MS : backoff * 2;

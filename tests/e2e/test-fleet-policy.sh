@@ -16,7 +16,9 @@
 #    state=error and changes nothing; a newer good one is applied;
 #  - two concurrent pushes get two versions (none lost); --wait N times out;
 #  - two members killed: a push is refused, the instances keep their
-#    policy; members back: the next push applies.
+#    policy; members back: the next push applies;
+#  - an instance cut off from etcd keeps its policy (--wait all names it
+#    at the timeout) and takes the version it missed once it can.
 # e2e-timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/etcd.sh"
@@ -302,6 +304,26 @@ out=$(fleet push "$WORK/v2.pol" --wait all --timeout 20) || fail "push after the
 echo "$out" | grep -qx "pushed version 8 sha256=$V2_SHA" || fail "push v8 said: $out"
 for i in 1 3; do echo_ok "$i" && fail "version 8 not in force on instance $i"; done
 pass "without a quorum a push is refused and the instances keep version 7; after, version 8 applies"
+
+# --- one instance cut off from etcd: it keeps its policy, then catches up ------------
+ip -n "${NSI_A[1]}" link set etcd0 down
+msg=$(fleet push "$WORK/v1.pol" --wait all --timeout 3 2>&1) && fail "--wait all with fleet-a cut off: $msg"
+echo "$msg"
+echo "$msg" | grep -q "timed out after 3 s: version 9 is in force on 1 of all 2; not on: fleet-a$" ||
+	fail "--wait all with fleet-a cut off said: $msg"
+echo_ok 1 && fail "fleet-a changed its policy while cut off"
+ip -n "${NSI_A[1]}" link set etcd0 up
+for _ in $(seq 150); do
+	status_of fleet-a | grep -q "^version=9 .*state=applied$" && break
+	sleep 0.1
+done
+status_of fleet-a | grep -q "^version=9 .*state=applied$" || fail "fleet-a did not catch up: $(status_of fleet-a)"
+echo_ok 1 || fail "version 9 not in force on fleet-a"
+grep -q "fleet: watching the policy: .*retrying" "$WORK/axnet1.log" ||
+	fail "fleet-a's log does not say it lost etcd"
+grep -q "fleet: watching the policy: etcd answers again" "$WORK/axnet1.log" ||
+	fail "fleet-a's log does not say etcd answers again"
+pass "cut off from etcd, fleet-a kept version 8 and took version 9 once it could (the watch resumed)"
 
 stop_inst 1
 stop_inst 3
