@@ -211,6 +211,12 @@ $(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wi
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $^ -lsodium
 
+# Axiom on etcd, through the store's ops (tests/e2e/test-axiom-etcd-store.sh); sanitized.
+$(BUILD)/tests/axiom_etcd_probe: tests/tools/axiom_etcd_probe.c \
+		$(call obj,$(BUILD)/asan,$(wildcard util/*.c etcd/*.c axiom/*.c)) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ -lsodium -lcurl -ljansson
+
 $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
@@ -301,7 +307,7 @@ fuzz: $(FUZZ_BINS)
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
 	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
 	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so $(BUILD)/asan/libaxnet-preload.so \
-	$(PX_TOOLS)
+	$(PX_TOOLS) $(BUILD)/tests/axiom_etcd_probe
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \
