@@ -182,6 +182,14 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lsodium -lm
 
+# The etcd store against an etcd in memory (tests/unit/fake_etcd.h takes
+# etcd/etcd.c's place).
+$(BUILD)/asan/tests/test_axiom_etcd_store: tests/unit/test_axiom_etcd_store.c tests/unit/fake_etcd.h \
+		tests/unit/testlib.h tests/unit/tmpdir.h $(call obj,$(BUILD)/asan,$(wildcard util/*.c axiom/*.c))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call obj,$(BUILD)/asan,$(wildcard util/*.c axiom/*.c)) -lsodium -lm
+
 # test_tcp_table holds 100,000 connections. With opt.h's rings (2 x 256 KiB,
 # allocated with the connection) that is 51 GB of address space and ~9 GB
 # of ASan shadow, so it gets an engine of its own with 4 KiB rings: the

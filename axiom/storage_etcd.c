@@ -27,6 +27,7 @@
 #include "axiom/checkpoint.h"
 #include "axiom/format.h"
 #include "etcd/etcd.h"
+#include "util/durable.h"
 
 /* Raw bytes in one chunk: base64 makes 4/3 of it, which with the rest of
  * a transaction stays under ETCD_REQUEST_MAX. */
@@ -769,8 +770,13 @@ static int es_open_dir(void *arg, const char *dir, int writable, void **store)
 {
 	int err;
 
-	(void)dir; /* only the secret key stays local (storage.h) */
 	open_err[0] = '\0';
+	/* Only the secret key stays local (storage.h): its directory is made
+	 * as the file store makes it (0700: it holds the key). */
+	if (writable && dir && dir[0] && (err = durable_mkdirs(dir, 0700)) < 0) {
+		snprintf(open_err, sizeof(open_err), "%s: %s", dir, strerror(-err));
+		return err;
+	}
 	err = open_dir(arg, writable, store);
 	if (err < 0 && !open_err[0])
 		snprintf(open_err, sizeof(open_err), "etcd: %s", strerror(-err));
