@@ -270,37 +270,45 @@ TEST(big_write_in_pieces_and_chunks_left_past_head_are_never_read)
 
 TEST(writer_that_lost_the_log_changes_nothing)
 {
+	enum { BIG = 1500 * 1024 };
 	char name[AXIOM_SEG_NAME_SIZE];
-	uint8_t hdr[64], a[100], got[512];
+	uint8_t hdr[64], a[100], b[30], got[512], *big = malloc(BIG);
 	void *s1, *s2, *f1, *f2;
 	int rc;
 
 	fake_reset();
 	s1 = open_store(1, 0, &rc);
-	REQUIRE(s1);
+	REQUIRE(s1 && big);
 	seg1(name, hdr);
 	REQUIRE(E->create(s1, name, hdr, 64, &f1) == 0);
 	fill(a, sizeof(a), 10);
+	fill(b, sizeof(b), 14);
+	fill(big, BIG, 15);
 	CHECK_EQ(E->pwrite(f1, a, sizeof(a), 64), 0);
 	CHECK_EQ(E->datasync(f1), 0);
-	/* Behind its back: P/owner deleted, a second writer takes the log. */
+	/* Behind its back: P/owner deleted, a second writer takes the log
+	 * and commits. */
 	del("t/log/owner");
 	s2 = open_store(1, 0, &rc);
 	CHECK_EQ(rc, 0);
 	REQUIRE(s2);
 	REQUIRE(E->open(s2, name, 1, &f2) == 0);
-	/* The first writer's next write, even a piece of a big one, fails. */
-	CHECK_EQ(E->pwrite(f1, a, sizeof(a), 164), 0);
+	CHECK_EQ(E->pwrite(f2, b, sizeof(b), 164), 0);
+	CHECK_EQ(E->datasync(f2), 0);
+	/* The first writer's next write fails, and not even the first piece
+	 * of a big one lands on the chunk the second committed at 164. */
+	CHECK_EQ(E->pwrite(f1, big, BIG, 164), 0);
 	CHECK_EQ(E->datasync(f1), -ESTALE);
 	CHECK(strstr(E->error(s1), "another writer took the log") != NULL);
 	CHECK_EQ(E->datasync(f1), -ESTALE);
-	CHECK_EQ(E->pwrite(f2, a, 30, 164), 0);
-	CHECK_EQ(E->datasync(f2), 0);
 	CHECK_EQ(read_seg(name, got, sizeof(got)), 194);
+	CHECK_MEM(got + 64, a, sizeof(a));
+	CHECK_MEM(got + 164, b, sizeof(b));
 	E->close(f1);
 	E->close_dir(s1);
 	E->close(f2);
 	E->close_dir(s2);
+	free(big);
 }
 
 TEST(in_doubt_write_found_after_another_writer_took_over_is_stale)
