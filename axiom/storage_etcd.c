@@ -808,6 +808,7 @@ static int open_dir(void *arg, int writable, void **store)
 	char errbuf[256], hk[ES_KEY_MAX];
 	struct etcd_range h;
 	uint64_t rnd;
+	int64_t granted = 0;
 	int err, wait_ms, hl;
 	size_t plen;
 
@@ -881,12 +882,15 @@ static int open_dir(void *arg, int writable, void **store)
 		*store = s;
 		return 0;
 	}
-	err = etcd_lease_grant(s->c, s->ttl_s, &s->lease, &(int64_t){ 0 });
+	err = etcd_lease_grant(s->c, s->ttl_s, &s->lease, &granted);
 	if (err < 0) {
 		req_failed(s, s->c, err, "grant a lease");
 		store_free(s);
 		return err;
 	}
+	/* etcd may raise a TTL below its minimum (1.5 election timeouts). */
+	if (granted > (int64_t)s->ttl_s && granted < 3600)
+		s->ttl_s = (unsigned int)granted;
 	wait_ms = cfg->wait_ms < 0 ? (int)s->ttl_s * 1000 + 1000 : cfg->wait_ms;
 	err = take_hold(s, wait_ms);
 	if (err == 0) {
