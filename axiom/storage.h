@@ -33,6 +33,13 @@
  *   -ESTALE     someone else changed the log (another writer took the
  *               store): the log fails, as after an I/O error.
  *
+ * A create() that failed with -EAGAIN or -ETIMEDOUT stored none of the
+ * entries (they go into the segment by later writes): the writer holds as
+ * for -EAGAIN and, at its next try, calls create() again with the same
+ * name and bytes, which must then succeed if the first one was stored
+ * (found there whole, and still the log's last segment). A pwrite() error
+ * never puts a write in doubt: nothing is stored before datasync.
+ *
  * The secret key always stays in the local log directory (checkpoint.h).
  */
 #ifndef AXIOM_STORAGE_H
