@@ -1450,8 +1450,12 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 	rc = ax->ops->open_dir(cfg->storage_arg, ax->logdir[0] ? ax->logdir : NULL, !ax->read_only,
 			       &ax->store);
 	if (rc < 0) {
+		const char *why = ax->ops->error ? ax->ops->error(NULL) : NULL;
+
 		ax->store = NULL;
-		if (rc == -EBUSY)
+		if (why && why[0])
+			axiom_fail(err, errlen, rc, "%s", why);
+		else if (rc == -EBUSY)
 			axiom_fail(err, errlen, rc, "%s: another process has the log open for writing",
 			     ax->where);
 		else if (rc == -ENOENT && ax->read_only)

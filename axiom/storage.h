@@ -104,7 +104,9 @@ struct axiom_storage_ops {
 	/* Optional (NULL: none): one line about the store's last failure, for
 	 * reasons and messages ("etcd 10.1.0.2:2379: etcdserver: no leader");
 	 * and where the log is ("etcd://10.1.0.2:2379/axnet/log/h-eth0"), in
-	 * place of the log directory in messages. */
+	 * place of the log directory in messages. error(NULL): why the last
+	 * open_dir of the calling thread failed ("" or NULL: no word), since
+	 * no store exists then. */
 	const char *(*error)(void *store);
 	const char *(*where)(void *store);
 };

@@ -47,6 +47,9 @@ static int open_store(const struct axiom_config *cfg, const struct axiom_storage
 	}
 	snprintf(where, PATH_MAX, "%s", logdir[0] ? logdir : "the log store");
 	rc = (*ops)->open_dir(cfg->storage_arg, logdir[0] ? logdir : NULL, 0, store);
+	/* The store's own word on it (storage.h: error(NULL)). */
+	if (rc < 0 && (*ops)->error && (*ops)->error(NULL) && (*ops)->error(NULL)[0])
+		return axiom_fail(err, errlen, rc, "%s", (*ops)->error(NULL));
 	if (rc == -ENOENT)
 		return axiom_fail(err, errlen, rc, "no log in %s", where);
 	if (rc < 0)

@@ -149,6 +149,9 @@ static int take_locked(int k, int *landed)
 	return -err;
 }
 
+/* Why the last open_dir failed: error(NULL) (storage.h). */
+static char open_err[160];
+
 static int m_open_dir(void *arg, const char *dir, int writable, void **store)
 {
 	struct mstore *s;
@@ -156,7 +159,9 @@ static int m_open_dir(void *arg, const char *dir, int writable, void **store)
 	(void)arg;
 	(void)dir;
 	pthread_mutex_lock(&M.mu);
+	open_err[0] = '\0';
 	if (writable && M.held) {
+		snprintf(open_err, sizeof(open_err), WHERE " is held by another writer: host=h pid=1");
 		pthread_mutex_unlock(&M.mu);
 		return -EBUSY;
 	}
@@ -421,8 +426,7 @@ static int m_ckpt_load(void *store, char ***lines, size_t *n)
 
 static const char *m_error(void *store)
 {
-	(void)store;
-	return M.err;
+	return store ? M.err : open_err;
 }
 
 static const char *m_where(void *store)
@@ -1095,6 +1099,15 @@ TEST(no_state_directory)
 	CHECK_EQ(put(ax, "one"), 1);
 	CHECK_EQ(put(ax, "two"), 2);
 	CHECK_EQ(axiom_close(ax), 0);
+	/* A second writer: refused, in the store's words (error(NULL)). */
+	{
+		struct axiom *ax2;
+
+		REQUIRE(open_remote(&ax, dir, 0, err, sizeof(err)) == 0);
+		CHECK_EQ(open_remote(&ax2, dir, 0, err, sizeof(err)), -EBUSY);
+		CHECK(strcmp(err, WHERE " is held by another writer: host=h pid=1") == 0);
+		axiom_close(ax);
+	}
 	REQUIRE(axiom_open(&ax, &cfg, err, sizeof(err)) == 0);
 	CHECK_EQ(axiom_head_seq(ax), 2);
 	CHECK_EQ(axiom_propose(ax, AXIOM_START, "x", 1, NULL, NULL), -EROFS);
