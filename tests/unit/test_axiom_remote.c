@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,24 @@ static int take_locked(int k, int *landed)
 	return -err;
 }
 
+/* Why the last open_dir failed: error(NULL) (storage.h). */
+static char open_err[160];
+
+/* A writable open starts a thread, as etcd's lease keeper does; it says
+ * whether it would take a SIGTERM (1: blocked, as it must be). */
+static pthread_t keeper;
+static int keeper_blocks_sigterm = -1;
+
+static void *keeper_main(void *arg)
+{
+	sigset_t cur;
+
+	(void)arg;
+	pthread_sigmask(SIG_SETMASK, NULL, &cur);
+	keeper_blocks_sigterm = sigismember(&cur, SIGTERM) && sigismember(&cur, SIGINT);
+	return NULL;
+}
+
 static int m_open_dir(void *arg, const char *dir, int writable, void **store)
 {
 	struct mstore *s;
@@ -156,7 +175,9 @@ static int m_open_dir(void *arg, const char *dir, int writable, void **store)
 	(void)arg;
 	(void)dir;
 	pthread_mutex_lock(&M.mu);
+	open_err[0] = '\0';
 	if (writable && M.held) {
+		snprintf(open_err, sizeof(open_err), WHERE " is held by another writer: host=h pid=1");
 		pthread_mutex_unlock(&M.mu);
 		return -EBUSY;
 	}
@@ -167,6 +188,8 @@ static int m_open_dir(void *arg, const char *dir, int writable, void **store)
 	if (writable)
 		M.held = M.exists = 1;
 	pthread_mutex_unlock(&M.mu);
+	if (writable)
+		pthread_create(&keeper, NULL, keeper_main, NULL);
 	s = calloc(1, sizeof(*s));
 	s->writable = writable;
 	*store = s;
@@ -177,6 +200,8 @@ static void m_close_dir(void *store)
 {
 	struct mstore *s = store;
 
+	if (s->writable)
+		pthread_join(keeper, NULL);
 	pthread_mutex_lock(&M.mu);
 	if (s->writable)
 		M.held = 0;
@@ -421,8 +446,7 @@ static int m_ckpt_load(void *store, char ***lines, size_t *n)
 
 static const char *m_error(void *store)
 {
-	(void)store;
-	return M.err;
+	return store ? M.err : open_err;
 }
 
 static const char *m_where(void *store)
@@ -1095,6 +1119,15 @@ TEST(no_state_directory)
 	CHECK_EQ(put(ax, "one"), 1);
 	CHECK_EQ(put(ax, "two"), 2);
 	CHECK_EQ(axiom_close(ax), 0);
+	/* A second writer: refused, in the store's words (error(NULL)). */
+	{
+		struct axiom *ax2;
+
+		REQUIRE(open_remote(&ax, dir, 0, err, sizeof(err)) == 0);
+		CHECK_EQ(open_remote(&ax2, dir, 0, err, sizeof(err)), -EBUSY);
+		CHECK(strcmp(err, WHERE " is held by another writer: host=h pid=1") == 0);
+		axiom_close(ax);
+	}
 	REQUIRE(axiom_open(&ax, &cfg, err, sizeof(err)) == 0);
 	CHECK_EQ(axiom_head_seq(ax), 2);
 	CHECK_EQ(axiom_propose(ax, AXIOM_START, "x", 1, NULL, NULL), -EROFS);
@@ -1104,6 +1137,41 @@ TEST(no_state_directory)
 	CHECK_EQ(axiom_iter_open_cfg(&it, &file_cfg, 0, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(axiom_verify_cfg(&file_cfg, NULL, &rep), -EINVAL);
 	CHECK_EQ(axiom_iter_open(&it, NULL, 0, err, sizeof(err)), -EINVAL);
+	tmpdir_remove(dir);
+}
+
+/*
+ * A thread the store starts at open (etcd's lease keeper) must not take
+ * the owner's signals: the daemon blocks SIGTERM to read it from a
+ * signalfd, and the kernel then hands a SIGTERM to a thread that does not
+ * block it, whose default action ends the process.
+ * BUG (fixed): open_dir ran with the owner's mask (nothing blocked yet),
+ * so `axnet run --axiom etcd://...` died of a SIGTERM (exit 143) instead
+ * of stopping cleanly.
+ */
+TEST(store_threads_take_no_signals)
+{
+	char *dir = tmpdir_make("axiom-remote"), err[320];
+	sigset_t none, before;
+	struct axiom *ax;
+
+	REQUIRE(dir);
+	mem_reset();
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, &before);
+	keeper_blocks_sigterm = -1;
+	REQUIRE(open_remote(&ax, dir, 0, err, sizeof(err)) == 0);
+	CHECK_EQ(put(ax, "one"), 1);
+	CHECK_EQ(axiom_close(ax), 0);
+	CHECK_EQ(keeper_blocks_sigterm, 1);
+	/* The owner's own mask is left as it was. */
+	{
+		sigset_t now;
+
+		pthread_sigmask(SIG_SETMASK, NULL, &now);
+		CHECK(!sigismember(&now, SIGTERM));
+	}
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
 	tmpdir_remove(dir);
 }
 
@@ -1161,4 +1229,4 @@ TEST_MAIN(T(unavailable_store_holds_like_a_full_disk), T(unavailable_store_probe
 	  T(doubt_that_landed_commits_once), T(doubt_that_did_not_land_is_sent_again),
 	  T(doubt_at_close_landed), T(doubt_at_close_not_landed), T(stale_store_fails_the_log),
 	  T(create_unavailable_and_in_doubt), T(keys_and_checkpoints_in_the_store),
-	  T(no_state_directory), T(follow_a_store_that_changes))
+	  T(no_state_directory), T(store_threads_take_no_signals), T(follow_a_store_that_changes))
