@@ -323,7 +323,7 @@ fuzz: $(FUZZ_BINS)
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
 	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
 	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so $(BUILD)/asan/libaxnet-preload.so \
-	$(PX_TOOLS) $(BUILD)/tests/axiom_etcd_probe $(BUILD)/asan/tests/etcd_client_test
+	$(PX_TOOLS) $(BUILD)/asan/tests/etcd_client_test $(BUILD)/tests/axiom_etcd_probe
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \
