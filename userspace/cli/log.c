@@ -266,7 +266,7 @@ static int log_show(int argc, char **argv)
 	};
 	struct where w = { 0 };
 	uint64_t since = 0, timeout_s = 0, deadline = 0;
-	int opt, json = 0, follow = 0, rc;
+	int opt, json = 0, follow = 0, rc, away = 0;
 	char err[320];
 	struct axiom_iter *it;
 	struct axiom_entry e;
@@ -318,9 +318,25 @@ static int log_show(int argc, char **argv)
 			deadline = mono_ns() + timeout_s * 1000000000ull;
 	}
 	for (;;) {
-		while ((rc = axiom_iter_next(it, &e)) > 0 && !stop)
+		while ((rc = axiom_iter_next(it, &e)) > 0 && !stop) {
+			if (away) {
+				fprintf(stderr, "axnet: log: the store answers again\n");
+				away = 0;
+			}
 			print_entry(stdout, &e, json);
+		}
 		fflush(stdout);
+		/* A store out of reach (etcd without a quorum) is not the
+		 * log's fault: a follower says so once and goes on from the
+		 * same entry when it is back (reader.c keeps its place). */
+		if (follow && w.remote && (rc == -EAGAIN || rc == -ETIMEDOUT) && !stop &&
+		    !(deadline && mono_ns() >= deadline)) {
+			if (!away)
+				fprintf(stderr, "axnet: log: %s (following on)\n",
+					axiom_iter_error(it));
+			away = 1;
+			rc = 0;
+		}
 		if (rc < 0 || !follow || stop || (deadline && mono_ns() >= deadline))
 			break;
 		/* New entries are found by reading the files again: a
