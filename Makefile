@@ -182,6 +182,14 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lsodium -lcurl -ljansson -lm
 
+# The etcd store against an etcd in memory (tests/unit/fake_etcd.h takes
+# etcd/etcd.c's place).
+$(BUILD)/asan/tests/test_axiom_etcd_store: tests/unit/test_axiom_etcd_store.c tests/unit/fake_etcd.h \
+		tests/unit/testlib.h tests/unit/tmpdir.h $(call obj,$(BUILD)/asan,$(wildcard util/*.c axiom/*.c))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call obj,$(BUILD)/asan,$(wildcard util/*.c axiom/*.c)) -lsodium -lm
+
 # test_tcp_table holds 100,000 connections. With opt.h's rings (2 x 256 KiB,
 # allocated with the connection) that is 51 GB of address space and ~9 GB
 # of ASan shadow, so it gets an engine of its own with 4 KiB rings: the
@@ -210,6 +218,12 @@ $(BUILD)/tests/policy_bench: tests/bench/policy_bench.c $(call obj,$(BUILD),$(NE
 $(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wildcard util/*.c axiom/*.c)) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $^ -lsodium
+
+# Axiom on etcd, through the store's ops (tests/e2e/test-axiom-etcd-store.sh); sanitized.
+$(BUILD)/tests/axiom_etcd_probe: tests/tools/axiom_etcd_probe.c \
+		$(call obj,$(BUILD)/asan,$(wildcard util/*.c etcd/*.c axiom/*.c)) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ -lsodium -lcurl -ljansson
 
 # The etcd client against a real cluster (tests/e2e/test-etcd-client.sh).
 ETCD_OBJS = $(call obj,$(1),etcd/etcd.c etcd/json.c)
@@ -309,7 +323,7 @@ fuzz: $(FUZZ_BINS)
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
 	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
 	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so $(BUILD)/asan/libaxnet-preload.so \
-	$(PX_TOOLS) $(BUILD)/asan/tests/etcd_client_test
+	$(PX_TOOLS) $(BUILD)/asan/tests/etcd_client_test $(BUILD)/tests/axiom_etcd_probe
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \

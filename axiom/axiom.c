@@ -1447,11 +1447,22 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 	/* Before the store is open it has no where(): the directory, or
 	 * (a remote store's reader without one) "the log store". */
 	snprintf(ax->where, sizeof(ax->where), "%s", ax->logdir[0] ? ax->logdir : "the log store");
+	/* Signals are the owner's business: a thread the store starts (a
+	 * remote store's lease keeper) inherits a mask that blocks them all,
+	 * or a SIGTERM the owner blocks to read from a signalfd would kill
+	 * the process there instead. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = ax->ops->open_dir(cfg->storage_arg, ax->logdir[0] ? ax->logdir : NULL, !ax->read_only,
 			       &ax->store);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc < 0) {
+		const char *why = ax->ops->error ? ax->ops->error(NULL) : NULL;
+
 		ax->store = NULL;
-		if (rc == -EBUSY)
+		if (why && why[0])
+			axiom_fail(err, errlen, rc, "%s", why);
+		else if (rc == -EBUSY)
 			axiom_fail(err, errlen, rc, "%s: another process has the log open for writing",
 			     ax->where);
 		else if (rc == -ENOENT && ax->read_only)

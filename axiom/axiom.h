@@ -26,6 +26,17 @@
  * (axiom_error()) names the file and the error: "write
  * DIR/axiom/SEG: No space left on device (ENOSPC)".
  *
+ * A remote store (storage.h) that cannot take writes (-EAGAIN) is held the
+ * same way, tried again every AXIOM_UNAVAIL_RETRY_MS, refusals -EAGAIN,
+ * the reason its error() line. A write in doubt (-ETIMEDOUT) is held whole
+ * (same bytes, seqs and chain) and synced again every
+ * AXIOM_UNAVAIL_RETRY_MS until the store knows, then completes as any
+ * commit; meanwhile every refusable proposal is refused (-EAGAIN) and owed
+ * ones queue behind it. Still in doubt at close, its entries are Rejected
+ * (-ETIMEDOUT) and the log says they may be in the log. -ESTALE (another
+ * writer took the store) fails the log. Messages name the store by its
+ * where() instead of the directory.
+ *
  * Failure. After any other I/O error (EIO, ...) the log takes nothing
  * more until it is reopened: every later proposal is Rejected with the
  * first error's reason, so no later entry can commit past a gap. The

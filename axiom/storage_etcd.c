@@ -27,13 +27,18 @@
 #include "axiom/checkpoint.h"
 #include "axiom/format.h"
 #include "etcd/etcd.h"
+#include "util/durable.h"
 
 /* Raw bytes in one chunk: base64 makes 4/3 of it, which with the rest of
  * a transaction stays under ETCD_REQUEST_MAX. */
 #define ES_CHUNK_MAX (640u * 1024)
 _Static_assert(ES_CHUNK_MAX / 3 * 4 + 64 * 1024 < ETCD_REQUEST_MAX, "a chunk fits a request");
-/* Chunks per range when loading a segment; keys and checkpoints per page. */
-#define ES_PAGE 128
+/* Chunks per range when loading a segment: the first range takes
+ * ES_PAGE, the next ones as many as make about ES_PAGE_BYTES at the
+ * size of the chunks seen so far (a batch is a few hundred bytes, a big
+ * write's pieces 640 KiB). */
+#define ES_PAGE 64
+#define ES_PAGE_BYTES (4u * 1024 * 1024)
 #define ES_KEY_MAX 640
 /* How often a writable open looks again at a held P/owner. */
 #define ES_POLL_MS 200
@@ -229,6 +234,7 @@ static int load_chunks(struct es_store *s, struct es_file *f, uint64_t size)
 	uint8_t end[ES_KEY_MAX];
 	struct etcd_range r;
 	int blen, klen, err;
+	int64_t limit = ES_PAGE;
 	size_t i;
 
 	if (size <= f->loaded)
@@ -244,9 +250,21 @@ static int load_chunks(struct es_store *s, struct es_file *f, uint64_t size)
 		klen = key_of(s, key, sizeof(key), "seg/%s/%016" PRIx64, f->name, f->loaded);
 		if (klen < 0)
 			return klen;
-		err = etcd_range(s->c, key, (size_t)klen, end, (size_t)blen, ES_PAGE, 0, 0, &r);
+		err = etcd_range(s->c, key, (size_t)klen, end, (size_t)blen, limit, 0, 0, &r);
 		if (err < 0)
 			return req_failed(s, s->c, err, "read segment");
+		if (r.n) {
+			uint64_t bytes = 0, avg;
+
+			for (i = 0; i < r.n; i++)
+				bytes += r.kvs[i].value_len;
+			avg = bytes / r.n + 1;
+			limit = (int64_t)(ES_PAGE_BYTES / avg);
+			if (limit < 4)
+				limit = 4;
+			if (limit > 4096)
+				limit = 4096;
+		}
 		for (i = 0; i < r.n && f->loaded < size; i++) {
 			uint64_t off, take;
 
@@ -675,7 +693,7 @@ static int take_hold(struct es_store *s, int wait_ms)
 	struct etcd_range h;
 	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0), hm, holder_lease = 0;
 	uint64_t off = 0;
-	int ol, hl, err, have_head;
+	int ol, hl, err, have_head, moved = 0;
 
 	ol = key_of(s, ok, sizeof(ok), "owner");
 	hl = key_of(s, hk, sizeof(hk), "head");
@@ -721,7 +739,7 @@ static int take_hold(struct es_store *s, int wait_ms)
 			holder_lease = res.ranges[0].kvs[0].lease;
 		}
 		etcd_txn_free(&res);
-		if (!who[0])
+		if (!who[0] && ++moved < ES_CAS_TRIES)
 			continue; /* P/head moved between the read and the txn */
 		if (now_ms() >= deadline)
 			break;
@@ -769,8 +787,13 @@ static int es_open_dir(void *arg, const char *dir, int writable, void **store)
 {
 	int err;
 
-	(void)dir; /* only the secret key stays local (storage.h) */
 	open_err[0] = '\0';
+	/* Only the secret key stays local (storage.h): its directory is made
+	 * as the file store makes it (0700: it holds the key). */
+	if (writable && dir && dir[0] && (err = durable_mkdirs(dir, 0700)) < 0) {
+		snprintf(open_err, sizeof(open_err), "%s: %s", dir, strerror(-err));
+		return err;
+	}
 	err = open_dir(arg, writable, store);
 	if (err < 0 && !open_err[0])
 		snprintf(open_err, sizeof(open_err), "etcd: %s", strerror(-err));
@@ -785,6 +808,7 @@ static int open_dir(void *arg, int writable, void **store)
 	char errbuf[256], hk[ES_KEY_MAX];
 	struct etcd_range h;
 	uint64_t rnd;
+	int64_t granted = 0;
 	int err, wait_ms, hl;
 	size_t plen;
 
@@ -858,12 +882,15 @@ static int open_dir(void *arg, int writable, void **store)
 		*store = s;
 		return 0;
 	}
-	err = etcd_lease_grant(s->c, s->ttl_s, &s->lease, &(int64_t){ 0 });
+	err = etcd_lease_grant(s->c, s->ttl_s, &s->lease, &granted);
 	if (err < 0) {
 		req_failed(s, s->c, err, "grant a lease");
 		store_free(s);
 		return err;
 	}
+	/* etcd may raise a TTL below its minimum (1.5 election timeouts). */
+	if (granted > (int64_t)s->ttl_s && granted < 3600)
+		s->ttl_s = (unsigned int)granted;
 	wait_ms = cfg->wait_ms < 0 ? (int)s->ttl_s * 1000 + 1000 : cfg->wait_ms;
 	err = take_hold(s, wait_ms);
 	if (err == 0) {
@@ -894,7 +921,7 @@ static void es_close_dir(void *store)
 		pthread_join(s->keeper, NULL);
 	}
 	/* Revoking deletes P/owner: a restart needs no wait. */
-	if (s->writable && !s->stale)
+	if (s->writable)
 		etcd_lease_revoke(s->c, s->lease);
 	s->err[0] = '\0';
 	store_free(s);

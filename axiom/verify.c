@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ static int open_store(const struct axiom_config *cfg, const struct axiom_storage
 		      char logdir[PATH_MAX], char where[PATH_MAX], void **store, char *err,
 		      size_t errlen)
 {
+	sigset_t all, old;
 	int rc;
 
 	*ops = cfg->storage ? cfg->storage : &axiom_storage_file;
@@ -46,7 +49,14 @@ static int open_store(const struct axiom_config *cfg, const struct axiom_storage
 		return axiom_fail(err, errlen, -EINVAL, "no state directory given");
 	}
 	snprintf(where, PATH_MAX, "%s", logdir[0] ? logdir : "the log store");
+	/* No thread a store starts takes the owner's signals (axiom.c). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = (*ops)->open_dir(cfg->storage_arg, logdir[0] ? logdir : NULL, 0, store);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* The store's own word on it (storage.h: error(NULL)). */
+	if (rc < 0 && (*ops)->error && (*ops)->error(NULL) && (*ops)->error(NULL)[0])
+		return axiom_fail(err, errlen, rc, "%s", (*ops)->error(NULL));
 	if (rc == -ENOENT)
 		return axiom_fail(err, errlen, rc, "no log in %s", where);
 	if (rc < 0)

@@ -722,6 +722,17 @@ int daemon_main(int argc, char **argv)
 		}
 	}
 
+	/* SIGINT and SIGTERM are read from the signalfd by the loop, so
+	 * they are blocked before any thread starts (threads inherit the
+	 * mask): the log's store keeps its etcd lease from a thread of its
+	 * own, and a signal left unblocked there would kill the process
+	 * without a clean stop. One that comes during the start stops the
+	 * loop at once. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
 	no.ifname = ifname;
 	r->dev = strcmp(backend, "tap") == 0 ? netdev_open_tap(&no)
 					     : netdev_open_xsk(&no);
@@ -810,10 +821,6 @@ int daemon_main(int argc, char **argv)
 		}
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	snprintf(r->sock_path, sizeof(r->sock_path), "%s/%s", r->state_dir, AX_CONTROL_SOCK);

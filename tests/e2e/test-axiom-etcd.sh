@@ -246,6 +246,13 @@ verify "$P2" healthy
 n=$(axlog --axiom-prefix "$P2" | grep -c "connection-authorize dir=in proto=tcp local=$AXNET2_IP:9")
 expect_eq "instance 2's authorize entries read from etcd" "$n" 10
 
+# A follower of instance 1's log from the third process, through every
+# stage: at the end it must have printed exactly the whole log.
+ip netns exec "$NS_E" "$AXNET" log --follow --follow-timeout 250 --axiom "$ETCD_URL" \
+	--axiom-prefix "$P1" >"$WORK/follow" 2>"$WORK/follow.err" &
+FOLLOW_PID=$!
+PIDS+=("$FOLLOW_PID")
+
 # --- 2. one member down --------------------------------------------------------------
 # A follower: the leader's loss costs an election first (see the README).
 leader=$(etcdctl_e endpoint status -w json | python3 -c '
@@ -443,6 +450,13 @@ wait "$LAST_PID"
 expect_eq "instance 1: connections after the refused start" "$(oks "$WORK/s6.1")" 5
 stop_axnet
 verify "$P1" "after a clean stop"
+axlog --axiom-prefix "$P1" >"$WORK/final"
+for _ in $(seq 30); do cmp -s "$WORK/follow" "$WORK/final" && break; sleep 0.1; done
+kill -TERM "$FOLLOW_PID"
+wait "$FOLLOW_PID" || fail "axnet log --follow exited with $?: $(cat "$WORK/follow.err")"
+cmp -s "$WORK/follow" "$WORK/final" ||
+	fail "axnet log --follow printed $(wc -l <"$WORK/follow") lines, the log has $(wc -l <"$WORK/final"): $(diff "$WORK/follow" "$WORK/final" | head -5)"
+pass "axnet log --follow followed $P1 through the outage: all $(wc -l <"$WORK/final") entries, once each"
 check_entries "$P1" "$AXNET_IP" "$WORK"/s[1236].1
 
 # --- the stages, timed ------------------------------------------------------------------

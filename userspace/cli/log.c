@@ -100,31 +100,32 @@ static int where_opt(struct where *w, int opt)
 	return 0;
 }
 
-/* Find the log: 0, or -1 with why said (what: "log verify"...). */
+/* Find the log: 0, or the exit status with why said (2: bad arguments;
+ * what: "log verify"...). */
 static int where_resolve(struct where *w, const char *what)
 {
 	if (!w->store || !strcmp(w->store, "file")) {
 		if (w->prefix || w->name) {
 			fprintf(stderr, "axnet: %s: --axiom-prefix and --name go with --axiom "
 					"etcd://...\n", what);
-			return -1;
+			return 2;
 		}
-		return cli_state_dir(w->dir, w->ifname, w->state) < 0 ? -1 : 0;
+		return cli_state_dir(w->dir, w->ifname, w->state) < 0 ? 1 : 0;
 	}
 	if (w->dir || w->ifname) {
 		fprintf(stderr, "axnet: %s: --axiom etcd://... needs no --state-dir or --ifname\n",
 			what);
-		return -1;
+		return 2;
 	}
 	if (strncmp(w->store, "etcd://", 7) ||
 	    etcd_parse_url(w->store, w->endpoints, sizeof(w->endpoints)) < 0) {
 		fprintf(stderr, "axnet: %s: --axiom is file or etcd://HOST:PORT[,HOST:PORT...], "
 				"got '%s'\n", what, w->store);
-		return -1;
+		return 2;
 	}
 	if (w->prefix && w->name) {
 		fprintf(stderr, "axnet: %s: --axiom-prefix or --name, not both\n", what);
-		return -1;
+		return 2;
 	}
 	if (w->prefix)
 		snprintf(w->pfx, sizeof(w->pfx), "%s", w->prefix);
@@ -133,7 +134,7 @@ static int where_resolve(struct where *w, const char *what)
 	else {
 		fprintf(stderr, "axnet: %s: --axiom etcd://... wants --axiom-prefix P or --name "
 				"NAME (whose log)\n", what);
-		return -1;
+		return 2;
 	}
 	w->ec.endpoints = w->endpoints;
 	w->ec.prefix = w->pfx;
@@ -265,7 +266,7 @@ static int log_show(int argc, char **argv)
 	};
 	struct where w = { 0 };
 	uint64_t since = 0, timeout_s = 0, deadline = 0;
-	int opt, json = 0, follow = 0, rc;
+	int opt, json = 0, follow = 0, rc, away = 0;
 	char err[320];
 	struct axiom_iter *it;
 	struct axiom_entry e;
@@ -297,8 +298,8 @@ static int log_show(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (where_resolve(&w, "log") < 0)
-		return 1;
+	if ((rc = where_resolve(&w, "log")))
+		return rc;
 	if (w.remote)
 		rc = axiom_iter_open_cfg(&it, &w.xc, since, err, sizeof(err));
 	else
@@ -317,9 +318,25 @@ static int log_show(int argc, char **argv)
 			deadline = mono_ns() + timeout_s * 1000000000ull;
 	}
 	for (;;) {
-		while ((rc = axiom_iter_next(it, &e)) > 0 && !stop)
+		while ((rc = axiom_iter_next(it, &e)) > 0 && !stop) {
+			if (away) {
+				fprintf(stderr, "axnet: log: the store answers again\n");
+				away = 0;
+			}
 			print_entry(stdout, &e, json);
+		}
 		fflush(stdout);
+		/* A store out of reach (etcd without a quorum) is not the
+		 * log's fault: a follower says so once and goes on from the
+		 * same entry when it is back (reader.c keeps its place). */
+		if (follow && w.remote && (rc == -EAGAIN || rc == -ETIMEDOUT) && !stop &&
+		    !(deadline && mono_ns() >= deadline)) {
+			if (!away)
+				fprintf(stderr, "axnet: log: %s (following on)\n",
+					axiom_iter_error(it));
+			away = 1;
+			rc = 0;
+		}
 		if (rc < 0 || !follow || stop || (deadline && mono_ns() >= deadline))
 			break;
 		/* New entries are found by reading the files again: a
@@ -414,8 +431,8 @@ static int log_verify(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (where_resolve(&w, "log verify") < 0)
-		return 1;
+	if ((rc = where_resolve(&w, "log verify")))
+		return rc;
 	if (keyarg) {
 		if (load_pubkey(keyarg, pk) < 0) {
 			fprintf(stderr, "axnet: log verify: --pubkey %s: not a key or a file with "
@@ -514,8 +531,8 @@ static int log_checkpoint(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (where_resolve(&w, "log checkpoint") < 0)
-		return 1;
+	if ((rc = where_resolve(&w, "log checkpoint")))
+		return rc;
 	if (w.remote)
 		return remote_checkpoint(&w);
 	snprintf(logdir, sizeof(logdir), "%s/axiom", w.state);
