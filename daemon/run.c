@@ -796,11 +796,13 @@ int daemon_main(int argc, char **argv)
 					     : "the last policy pushed here, else the built-in default");
 			fleet_version = 0;
 		} else {
-			pol_free(policy);
-			policy = fp;
 			snprintf(fleet_source, sizeof(fleet_source), "fleet:%s version=%llu",
 				 fleet_prefix ? fleet_prefix : FLEET_PREFIX_DEFAULT,
 				 (unsigned long long)fleet_version);
+			log_info("fleet: starting with %s%s%s", fleet_source,
+				 policy ? ", not --policy " : "", policy ? policy_path : "");
+			pol_free(policy);
+			policy = fp;
 			policy_path = fleet_source;
 		}
 	}
