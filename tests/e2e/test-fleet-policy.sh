@@ -13,7 +13,8 @@
 #  - an instance that stops leaves `status` at once; one started later
 #    takes the current version at start;
 #  - a version stored behind the CLI's back that does not parse is reported
-#    state=error and changes nothing; a newer good one is applied;
+#    state=error and changes nothing; an older one is ignored (never back);
+#    the next push counts on from the instances' versions and applies;
 #  - two concurrent pushes get two versions (none lost); --wait N times out;
 #  - two members killed: a push is refused, the instances keep their
 #    policy; members back: the next push applies;
@@ -281,6 +282,14 @@ fleet status
 	fail "the unparsable version 3 is not reported state=error by both"
 expect_eq "policy in force on instance 1 after a bad version" \
 	"$("$AXNET" policy show --state-dir "${STATEI[1]}" | head -1)" "$sha_before"
+# Never back: an older version written by hand is ignored, and the next
+# push counts on from what the instances have seen.
+printf 'version=2 sha256=%s source=by-hand\n%s\n' "$V1_SHA" "$(cat "$WORK/v1.pol")" |
+	etcdctl_e put axnet/fleet/policy >/dev/null || fail "etcdctl put"
+sleep 1
+[ "$(fleet status | grep -c ' version=3 .*state=error')" -eq 2 ] ||
+	fail "an older version moved an instance: $(fleet status)"
+echo_ok 1 && fail "an older version (allowing) was applied"
 out=$(fleet push "$WORK/v1.pol" --wait all --timeout 20) || fail "push v4: $out"
 echo "$out" | grep -qx "pushed version 4 sha256=$V1_SHA" || fail "push v4 said: $out"
 for i in 1 3; do echo_ok "$i" || fail "version 4 does not let instance $i's client in"; done

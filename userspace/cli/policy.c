@@ -289,6 +289,25 @@ static int fleet_instances(struct fleet_cli *fc, struct etcd_range *r)
 	return etcd_range(fc->c, fc->inst_key, kl, end, kl, 0, 0, 0, r);
 }
 
+/* The highest version a live instance reports (0: none, or unreadable). */
+static uint64_t fleet_max_reported(struct fleet_cli *fc)
+{
+	struct etcd_range r = { 0 };
+	uint64_t max = 0;
+
+	if (fleet_instances(fc, &r))
+		return 0;
+	for (size_t i = 0; i < r.n; i++) {
+		struct fleet_report rep;
+
+		if (fleet_report_parse(r.kvs[i].value, r.kvs[i].value_len, &rep) == 0 &&
+		    rep.version > max)
+			max = rep.version;
+	}
+	etcd_range_free(&r);
+	return max;
+}
+
 /* The file's bytes, as they are stored (comments and all: the instances
  * parse them; the sha256 is of the canonical text, as a local push's). */
 static char *read_all(const char *path, size_t *len)
@@ -334,6 +353,10 @@ static int fleet_store(struct fleet_cli *fc, const char *text, size_t tlen, cons
 {
 	size_t klen = strlen(fc->policy_key);
 	char *val = malloc(tlen + 512);
+	/* Instances never go back to a version at or below one they have
+	 * seen: if F/policy was rewritten by hand with a lower number (or
+	 * deleted), count on from theirs, or they would ignore this push. */
+	uint64_t seen = fleet_max_reported(fc);
 	int rc = 1, tries;
 
 	if (!val) {
@@ -361,7 +384,7 @@ static int fleet_store(struct fleet_cli *fc, const char *text, size_t tlen, cons
 						"first line: counting from 0\n", fc->policy_key);
 		}
 		etcd_range_free(&cur);
-		*version = h.version + 1;
+		*version = (h.version > seen ? h.version : seen) + 1;
 		vlen = (size_t)snprintf(val, 512, "version=%" PRIu64 " sha256=%s source=%s\n",
 					*version, hex, source);
 		memcpy(val + vlen, text, tlen);
