@@ -282,6 +282,12 @@ $(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c preload/dns.c preload/dns.h
 	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
 		$< preload/dns.c
 
+# The etcd client's answer decoders: json.c alone.
+$(BUILD)/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c etcd/json.c etcd/json.h etcd/etcd.h
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+		$< etcd/json.c -ljansson -lsodium
+
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_DEFS) -std=gnu11 $(WARN) -g -O1 \

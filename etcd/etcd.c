@@ -536,18 +536,6 @@ static int decoded(struct etcd_client *c, json_t *ans, int err)
 	return err;
 }
 
-void etcd_range_free(struct etcd_range *r)
-{
-	size_t i;
-
-	if (!r)
-		return;
-	for (i = 0; i < r->n; i++)
-		etcdj_kv_free(&r->kvs[i]);
-	free(r->kvs);
-	memset(r, 0, sizeof(*r));
-}
-
 int etcd_prefix_end(const void *prefix, size_t plen, uint8_t *out)
 {
 	/* etcd's end of a prefix ending in 0xff is a shorter key ("a\xff" ->
@@ -763,18 +751,6 @@ static json_t *txn_json(const struct etcd_cmp *cmp, size_t ncmp, const struct et
 		return NULL;
 	}
 	return req;
-}
-
-void etcd_txn_free(struct etcd_txn_result *r)
-{
-	size_t i;
-
-	if (!r)
-		return;
-	for (i = 0; i < r->nranges; i++)
-		etcd_range_free(&r->ranges[i]);
-	free(r->ranges);
-	memset(r, 0, sizeof(*r));
 }
 
 int etcd_txn(struct etcd_client *c, const struct etcd_cmp *cmp, size_t ncmp,

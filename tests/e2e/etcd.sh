@@ -135,13 +135,23 @@ etcd_member_stop() {
 	ETCD_PIDS[$1]=
 }
 
-# etcd_member_start I: member I again on its data directory; waits (at most
-# 10 s) until it answers HTTP. (It serves requests once it has a leader:
-# etcd_wait_healthy waits for that when a quorum runs.)
+# etcd_running: how many members run.
+etcd_running() {
+	local i n=0
+	for i in $(seq "$ETCD_N"); do [ -z "${ETCD_PIDS[$i]}" ] || n=$((n + 1)); done
+	echo $n
+}
+
+# etcd_member_start I: member I again on its data directory. With a quorum
+# running (counting it), waits (at most 10 s) until it answers HTTP on its
+# client port; without one it returns once it is started: etcd 3.4 opens
+# its client port only after it has joined a quorum (measured: a member
+# restarted alone refuses connections until a second one comes back).
 etcd_member_start() {
 	local i=$1
 	[ -z "${ETCD_PIDS[$i]}" ] || fail "etcd member $i is running"
 	etcd_run_member "$i"
+	[ "$(etcd_running)" -gt $((ETCD_N / 2)) ] || return 0
 	for _ in $(seq 50); do
 		etcd_answers "$i" && return 0
 		kill -0 "${ETCD_PIDS[$i]}" 2>/dev/null || break

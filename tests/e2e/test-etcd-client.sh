@@ -51,3 +51,8 @@ for i in 1 2 3; do etcd_member_start "$i"; done
 etcd_wait_healthy 20
 etcdctl_e put ect/after ok >/dev/null || fail "put after restart"
 pass "cluster serves again after all members restarted"
+if etcdctl_e get --prefix ect/ --print-value-only | grep -qx in-doubt; then
+	echo "the put that timed out with 2 of 3 down was applied once the quorum came back"
+else
+	echo "the put that timed out with 2 of 3 down was not applied"
+fi
