@@ -38,6 +38,19 @@ cat "$WORK/fo.out"
 etcd_member_start 1
 etcd_wait_healthy 20
 
+# Member 1 cut off (link down, no FIN or RST): a watch on it ends, a put
+# goes elsewhere after the connect timeout.
+ip netns exec "$NS_E" "$ECT" "$ETCD_ENDPOINTS" partition "$WORK/cut" >"$WORK/pt.out" 2>&1 &
+pt=$!
+for _ in $(seq 50); do grep -q '^watching on' "$WORK/pt.out" && break; sleep 0.1; done
+grep -q "^watching on $(etcd_member_ep 1);" "$WORK/pt.out" || { cat "$WORK/pt.out"; fail "watch"; }
+ip -n "${NS_E}1" link set eth0 down
+touch "$WORK/cut"
+wait $pt || { cat "$WORK/pt.out"; fail "partition"; }
+cat "$WORK/pt.out"
+ip -n "${NS_E}1" link set eth0 up
+etcd_wait_healthy 20
+
 # Two of three down: the member left has no leader; no write succeeds.
 etcd_member_stop 2
 etcd_member_stop 3
