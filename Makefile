@@ -212,7 +212,7 @@ $(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wi
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $^ -lsodium
 
 # The etcd client against a real cluster (tests/e2e/test-etcd-client.sh).
-ETCD_OBJS = $(call obj,$(1),etcd/etcd.c etcd/json.c)
+ETCD_OBJS = $(call obj,$(1),$(wildcard etcd/*.c))
 $(BUILD)/asan/tests/etcd_client_test: tests/tools/etcd_client_test.c tests/tools/sha256.h \
 		$(call ETCD_OBJS,$(BUILD)/asan)
 	@mkdir -p $(@D)

@@ -161,6 +161,34 @@ etcd_member_start() {
 	fail "etcd member $i did not come back"
 }
 
+# etcd_status: one line per member answering, "I ID-HEX IS-LEADER"
+# (etcdctl's simple output: endpoint, ID, version, size, leader, ...).
+etcd_status() {
+	local i ep
+	etcdctl_e endpoint status 2>/dev/null | while IFS=', ' read -r ep id _ _ _ leader _; do
+		for i in $(seq "$ETCD_N"); do
+			[ "$ep" = "$(etcd_member_ep "$i")" ] && echo "$i $id $leader"
+		done
+	done
+}
+
+# etcd_leader: the number of the member that leads ("" if none answers so).
+etcd_leader() { etcd_status | awk '$3 == "true" { print $1 }'; }
+
+# etcd_move_leader I: leadership handed to member I (etcdctl move-leader,
+# sent to the leader); waits (at most 5 s) until I leads.
+etcd_move_leader() {
+	local to=$1 from id
+	from=$(etcd_leader)
+	[ -n "$from" ] || fail "etcd: no leader to move"
+	[ "$from" = "$to" ] && return 0
+	id=$(etcd_status | awk -v i="$to" '$1 == i { print $2 }')
+	ip netns exec "$NS_E" env ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints="$(etcd_member_ep "$from")" \
+		--dial-timeout=1s --command-timeout=5s move-leader "$id" >/dev/null || fail "move-leader"
+	for _ in $(seq 50); do [ "$(etcd_leader)" = "$to" ] && return 0; sleep 0.1; done
+	fail "etcd: member $to did not become the leader"
+}
+
 # etcdctl_e ARGS...: etcdctl (API 3) in NS_E against every member.
 etcdctl_e() {
 	ip netns exec "$NS_E" env ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints="$ETCD_ENDPOINTS" \

@@ -26,17 +26,30 @@ ect lease
 ect watch
 ect latency 200
 
-# Member 1 killed between two puts: the second goes to another member.
-ip netns exec "$NS_E" "$ECT" "$ETCD_ENDPOINTS" failover "$WORK/killed" >"$WORK/fo.out" 2>&1 &
-fo=$!
-for _ in $(seq 50); do grep -q '^answered by' "$WORK/fo.out" && break; sleep 0.1; done
-grep -q "^answered by $(etcd_member_ep 1);" "$WORK/fo.out" || { cat "$WORK/fo.out"; fail "first put"; }
-etcd_member_stop 1
-touch "$WORK/killed"
-wait $fo || { cat "$WORK/fo.out"; fail "failover"; }
-cat "$WORK/fo.out"
-etcd_member_start 1
-etcd_wait_healthy 20
+# failover NAME [leader]: member 1 killed between two puts; the
+# second goes to another member; member 1 back, all healthy.
+failover() {
+	local fo
+	rm -f "$WORK/killed"
+	ip netns exec "$NS_E" "$ECT" "$ETCD_ENDPOINTS" failover "$WORK/killed" $2 >"$WORK/fo.out" 2>&1 &
+	fo=$!
+	for _ in $(seq 50); do grep -q '^answered by' "$WORK/fo.out" && break; sleep 0.1; done
+	grep -q "^answered by $(etcd_member_ep 1);" "$WORK/fo.out" || { cat "$WORK/fo.out"; fail "$1: first put"; }
+	etcd_member_stop 1
+	touch "$WORK/killed"
+	wait $fo || { cat "$WORK/fo.out"; fail "$1"; }
+	cat "$WORK/fo.out"
+	etcd_member_start 1
+	etcd_wait_healthy 20
+}
+
+# A follower killed: the client's next request goes elsewhere at once.
+[ "$(etcd_leader)" != 1 ] || etcd_move_leader 2
+failover "follower killed"
+# The leader killed: puts forwarded to it are lost until the election is
+# over (-ETIMEDOUT, in doubt); retried, they succeed after it.
+etcd_move_leader 1
+failover "leader killed" leader
 
 # Member 1 cut off (link down, no FIN or RST): a watch on it ends, a put
 # goes elsewhere after the connect timeout.
