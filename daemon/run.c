@@ -201,6 +201,8 @@ static int store_open_failed(struct daemon *r, int rc, const char *err)
 	if (rc == -EBUSY)
 		return log_err(rc, "axiom: not starting: another live writer holds the log: %s; "
 			       "one live instance per --axiom-prefix", err);
+	if (!strncmp(err, "etcd://", 7)) /* the store's message says where */
+		return log_err(rc, "axiom: cannot open the log: %s", err);
 	return log_err(rc, "axiom: cannot open the log etcd://%s/%s: %s", r->axiom_endpoints,
 		       r->axiom_prefix, err);
 }

@@ -436,6 +436,14 @@ grep -q "reason=instance-restarted" <(axlog --axiom-prefix "$P2") ||
 
 # --- 6. a second instance on a held prefix ------------------------------------------------
 stop_ax2
+# (And no etcd to be reached at all: the start fails, saying where.)
+out=$(timeout 30 "$AXNET" run --state-dir "$STATE3" --policy "$AXNET_POLICY" --ifname "$IF_C" \
+	--addr "$AXNET2_IP/24" --netns "$NS_C" --axiom "etcd://$EP.99:2379" --name nobody 2>&1)
+rc=$?
+[ $rc -eq 1 ] || fail "a start with no etcd reachable: exit $rc: $out"
+echo "$out" | grep -q "cannot open the log: etcd://$EP.99:2379/axnet/log/nobody .*no member reachable" ||
+	fail "a start with no etcd reachable says: $out"
+pass "a start with no etcd reachable fails: $(echo "$out" | grep 'cannot open' | sed 's/^axnet\[[0-9.]*\] //')"
 head_before=$(etcdctl_e get "$P1/head" --print-value-only)
 T6=$(now)
 out=$(timeout 30 "$AXNET" run --state-dir "$STATE3" --policy "$AXNET_POLICY" --ifname "$IF_C" \
