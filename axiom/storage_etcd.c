@@ -691,7 +691,7 @@ static int take_hold(struct es_store *s, int wait_ms)
 	struct etcd_op ops[2], fail;
 	struct etcd_txn_result res;
 	struct etcd_range h;
-	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0), hm, holder_lease = 0;
+	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0), hm, holder_lease = 0, ttl;
 	uint64_t off = 0;
 	int ol, hl, err, have_head, moved = 0;
 
@@ -745,6 +745,12 @@ static int take_hold(struct es_store *s, int wait_ms)
 			break;
 		sleep_ms(ES_POLL_MS);
 		who[0] = '\0';
+		/* Our own lease runs out too while we wait: keep it. */
+		err = etcd_lease_keepalive(s->c, s->lease, &ttl);
+		if (err == -ENOENT)
+			err = etcd_lease_grant(s->c, s->ttl_s, &s->lease, &ttl);
+		if (err < 0)
+			return req_failed(s, s->c, err, "keep the lease");
 	}
 	{
 		int64_t left = -1;

@@ -117,7 +117,7 @@ out=$(probe $P "$WORK/h2" -W 500 open); rc=$?
 [ $rc -eq 3 ] || fail "second writer: rc $rc: $out"
 grep -q "pid=$hpid" <<<"$out" || fail "the refusal does not name the holder (pid $hpid): $out"
 pass "second writer refused while the first lives: $out"
-kill -KILL $HOLD_PID
+kill -KILL "$hpid"  # the probe itself (HOLD_PID is the shell around ip netns exec)
 wait $HOLD_PID 2>/dev/null
 out=$(probe $P "$WORK/h2" open) || fail "after SIGKILL: $out"
 ms=$(field ms "$out")
