@@ -332,7 +332,8 @@ static int seg_extent(struct es_store *s, const char *name, uint64_t *size, int 
 
 static int mark_stale(struct es_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The log went to another writer: every later write fails. */
+/* The log went to another writer: every later write fails. The text
+ * says why (axiom.c prefixes "another writer took the log: "). */
 static int mark_stale(struct es_store *s, const char *fmt, ...)
 {
 	char why[256];
@@ -343,8 +344,7 @@ static int mark_stale(struct es_store *s, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&s->lock);
 	if (!s->stale)
-		snprintf(s->err, sizeof(s->err), "%s: another writer took the log: %s", s->where,
-			 why);
+		snprintf(s->err, sizeof(s->err), "%s: %s", s->where, why);
 	s->stale = 1;
 	pthread_mutex_unlock(&s->lock);
 	return -ESTALE;

@@ -299,7 +299,7 @@ TEST(writer_that_lost_the_log_changes_nothing)
 	 * of a big one lands on the chunk the second committed at 164. */
 	CHECK_EQ(E->pwrite(f1, big, BIG, 164), 0);
 	CHECK_EQ(E->datasync(f1), -ESTALE);
-	CHECK(strstr(E->error(s1), "another writer took the log") != NULL);
+	CHECK(strstr(E->error(s1), "P/head changed under this writer") != NULL);
 	CHECK_EQ(E->datasync(f1), -ESTALE);
 	CHECK_EQ(read_seg(name, got, sizeof(got)), 194);
 	CHECK_MEM(got + 64, a, sizeof(a));
@@ -511,7 +511,7 @@ TEST(keeper_takes_a_lapsed_hold_back_only_while_head_is_ours)
 	CHECK_EQ(rc, 0);
 	for (i = 0; i < 30; i++) {
 		usleep(100000);
-		if (strstr(E->error(s), "another writer took the log"))
+		if (strstr(E->error(s), "held by"))
 			break;
 	}
 	CHECK(strstr(E->error(s), "held by \"host=other\"") != NULL);
