@@ -10,6 +10,7 @@
 #     a clean close needs no wait;
 #   - two writers forced onto one prefix cannot fork: the loser is refused;
 #   - checkpoints and the public key land in etcd and verify from elsewhere;
+#   - readers beside a writer see whole prefixes, never past head;
 #   - one member down: writes go on; two down: no datasync returns 0; the
 #     members back: writes resume with no gap and no duplicate.
 # e2e-timeout: 240
@@ -165,6 +166,15 @@ wait_count() { # wait_count N SECS
 	return 1
 }
 wait_count 20 20 || fail "stream did not start: $(cat "$WORK/stream.err")"
+# Readers alongside the writer see a whole prefix of the log, never a
+# byte past head (no torn tail, payloads exactly s-1..s-N).
+for _ in 1 2 3; do
+	got=$(probe $P "$WORK/none" read) || fail "read beside the writer: $got"
+	k=$(field entries "$got")
+	[ "$got" = "entries=$k last=$k probe=$k segments=1 sha256=$(expect_sha s 1 "$k" 0)" ] ||
+		fail "read beside the writer: $got"
+done
+pass "readers beside the writer: whole prefixes ($got)"
 etcd_member_stop 1
 c1=$(count)
 wait_count $((c1 + 30)) 20 || fail "one member down: writes stopped at $(count)"
@@ -185,9 +195,10 @@ pass "members back: writes resumed ($c3 -> $(count))"
 touch "$WORK/m/stop"
 wait $STREAM_PID; rc=$?
 STREAM_PID=
-out=$(tail -1 "$WORK/stream.out")
+out=$(grep '^stream ' "$WORK/stream.out")
 echo "$out"
 [ $rc -eq 0 ] || fail "stream: rc $rc: $out $(tail -3 "$WORK/stream.err")"
+grep '^txn_us' "$WORK/stream.out"
 n=$(field entries "$out")
 [ "$(field down_syncs "$out")" -ge 1 ] || fail "no datasync ran while two members were down: $out"
 [ "$(field down_ok "$out")" -eq 0 ] || fail "a datasync returned 0 without a quorum: $out"

@@ -532,6 +532,7 @@ static int cmd_stream(const char *tag)
 	       " syncs=%" PRIu64 " down_syncs=%" PRIu64 " down_ok=%" PRIu64 " down_eagain=%" PRIu64
 	       " down_etimedout=%" PRIu64 " down_other=%" PRIu64 "\n", i - 1, last, refused, reopens,
 	       n_sync, down_syncs, down_ok, down_eagain, down_etimedout, down_other);
+	print_latency();
 	return down_ok || down_other ? 1 : 0;
 }
 
