@@ -233,9 +233,21 @@ static int log_show(int argc, char **argv)
 			deadline = mono_ns() + timeout_s * 1000000000ull;
 	}
 	for (;;) {
+		static int out_of_reach;
+
 		while ((rc = axiom_iter_next(it, &e)) > 0 && !stop)
 			print_entry(stdout, &e, json);
 		fflush(stdout);
+		if (follow && (rc == -EAGAIN || rc == -ETIMEDOUT)) {
+			/* A remote store out of reach: the iterator goes on
+			 * from the same entry once it answers (axiom.h). */
+			if (!out_of_reach)
+				fprintf(stderr, "axnet: log: %s (retrying)\n", axiom_iter_error(it));
+			out_of_reach = 1;
+			rc = 0;
+		} else {
+			out_of_reach = 0;
+		}
 		if (rc < 0 || !follow || stop || (deadline && mono_ns() >= deadline))
 			break;
 		/* New entries are found by reading the files again: a
