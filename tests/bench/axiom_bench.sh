@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Benchmark: what Axiom's backend costs a connection. Authorizations per
+# second and the connect() latency axnet adds, with the local-file Axiom
+# (the default) and with Axiom on a 3-member etcd cluster, next to the
+# kernel's own listener, in one run on one machine.
+#
+# Topology: lib.sh's veth pair (A: axnet's side, B: the kernel client);
+# for the etcd column, tests/e2e/etcd.sh's cluster (three members, each in
+# its own namespace, on a bridge; data directories on the root file
+# system, so every member's WAL fsync is real) with A attached to its
+# bridge: the daemon reaches etcd through A's kernel.
+# The three columns, measured round by round (RUNS rounds; a slow moment
+# of the shared machine hits every column alike), each against a fresh
+# listener:
+#   kernel       tests/tools/connect_load.c listening on A's kernel address
+#                (axnet not running: no XDP program on the veth): no
+#                authorization, the reference the "added" figures are
+#                taken against
+#   axnet+file   axnet run --serve discard:9, its state directory on the
+#                root file system (a real fdatasync): every connect
+#                proposes a connection-authorize entry, committed before
+#                the SYN-ACK leaves
+#   axnet+etcd   the same with --axiom etcd://... --axiom-prefix
+#                axnet/bench/PID/rN: committed once etcd has (a quorum
+#                has it on disk)
+# The client (connect_load in B, the kernel's sockets) opens connections
+# and closes each at once (SO_LINGER 0: an RST, no TIME_WAIT):
+#   latency      SEQ_CONNS one after the other: connect() p50/p99
+#   throughput   CONC_CONNS from CONC threads at once: connections/s.
+#                CONC (8) stays below the SYN-cookie threshold
+#                (AX_TCP_SYNCOOKIE_HALFOPEN, 16 half-open a listener), so
+#                every connect() waits for its commit; the per-source SYN
+#                bucket is lifted (--syn-rate) or it would be measured.
+# Authorizations/s is the client's connections/s in the throughput phase,
+# cross-checked against the daemon: authz.authorized grew by exactly the
+# connections that connected (the client never sees a connection that
+# was not committed), and the log's head (axiom.head_seq) by one
+# connection-authorize and one connection-close entry each (the daemon's
+# figure: authorized delta over the phase's time). The daemon's own
+# request-to-commit latency (authz.latency_p50_us/p99_us, its last 4096
+# authorizations) is read after each phase. Each figure is the median of
+# the RUNS rounds.
+#
+# Settings (environment): RUNS (3), SEQ_CONNS (2000), CONC_CONNS (10000),
+# CONC (8), BENCH_ETCD (auto: the etcd column when `axnet run` takes
+# --axiom; 1: required; 0: skipped), BENCH_JSON (build/bench.json: the
+# figures go under "axiom_bench", the rest of the file is kept),
+# AXNET (build/axnet), CONNECT_LOAD (build/tests/connect_load).
+# A failed connection, a count that does not match or a daemon that does
+# not come up stops the bench with a message and a non-zero exit.
+# Everything started here is removed on exit, also on ^C. Needs root.
+set -u
+AXNET=${AXNET:-build/axnet}
+CONNECT_LOAD=${CONNECT_LOAD:-build/tests/connect_load}
+BENCH_JSON=${BENCH_JSON:-build/bench.json}
+RUNS=${RUNS:-3}
+SEQ_CONNS=${SEQ_CONNS:-2000}
+CONC_CONNS=${CONC_CONNS:-10000}
+CONC=${CONC:-8}
+BENCH_ETCD=${BENCH_ETCD:-auto}
+KPORT=9009
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
+. tests/e2e/etcd.sh
+
+[ -x "$CONNECT_LOAD" ] || fail "no $CONNECT_LOAD (make $CONNECT_LOAD)"
+STATE_BASE=/var/tmp/axnet-bench-axiom-$ID
+STATE=$STATE_BASE/none
+KLISTEN_PID=
+bench_cleanup() {
+	local rc=$?
+	[ -z "$KLISTEN_PID" ] || kill "$KLISTEN_PID" 2>/dev/null
+	(exit $rc)
+	etcd_cleanup
+	rm -rf "$STATE_BASE"
+	(exit $rc)
+	cleanup
+}
+trap bench_cleanup EXIT
+mkdir -p "$STATE_BASE" || fail "mkdir $STATE_BASE"
+
+COLS=(kernel file)
+case "$BENCH_ETCD" in
+auto) "$AXNET" run --help 2>&1 | grep -q -- '--axiom' && COLS+=(etcd) ;;
+1) COLS+=(etcd) ;;
+esac
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+make_pair
+if [[ " ${COLS[*]} " == *" etcd "* ]]; then
+	etcd_cluster_start 3
+	etcd_attach "$NS_A" 20
+fi
+
+# client ARGS...: connect_load in B; its result line (stdout), or fail.
+client() {
+	local out
+	out=$(ip netns exec "$NS_B" timeout 300 "$CONNECT_LOAD" connect "$@" --max-secs 240) ||
+		fail "connect_load connect $*: $out"
+	echo "$out" | head -1
+}
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+declare -A R   # R[col.metric.round]
+
+# measure COL ROUND HOST PORT: warm-up, the latency and throughput phases
+# against HOST:PORT; for axnet also the daemon's counters.
+measure() {
+	local col=$1 r=$2 host=$3 port=$4 out a0 h0 a1 h1 c0 c1 n
+	client "$host" "$port" --conns 20 >/dev/null   # ARP, first-connection costs
+	out=$(client "$host" "$port" --conns "$SEQ_CONNS")
+	R[$col.p50.$r]=$(field "$out" p50_us)
+	R[$col.p99.$r]=$(field "$out" p99_us)
+	R[$col.seq_rate.$r]=$(field "$out" rate)
+	if [ "$col" != kernel ]; then
+		snapshot
+		R[$col.d_p50.$r]=$(snap authz latency_p50_us)
+		R[$col.d_p99.$r]=$(snap authz latency_p99_us)
+		a0=$(snap authz authorized) h0=$(snap axiom head_seq) c0=$(snap authz closed)
+	fi
+	out=$(client "$host" "$port" --conns "$CONC_CONNS" --conc "$CONC")
+	R[$col.rate.$r]=$(field "$out" rate)
+	R[$col.conc_p50.$r]=$(field "$out" p50_us)
+	R[$col.conc_p99.$r]=$(field "$out" p99_us)
+	[ "$col" = kernel ] && return 0
+	n=$(field "$out" ok)
+	# The close entries follow the RSTs: wait (bounded) until they are in.
+	for _ in $(seq 50); do
+		snapshot
+		[ $(( $(snap authz closed) - c0 )) -ge "$n" ] && [ "$(snap authz pending)" = 0 ] && break
+		sleep 0.1
+	done
+	a1=$(snap authz authorized) h1=$(snap axiom head_seq) c1=$(snap authz closed)
+	R[$col.d_conc_p50.$r]=$(snap authz latency_p50_us)
+	R[$col.d_conc_p99.$r]=$(snap authz latency_p99_us)
+	[ $((a1 - a0)) -eq "$n" ] ||
+		fail "$col round $r: authz.authorized grew by $((a1 - a0)), the client connected $n"
+	[ $((c1 - c0)) -eq "$n" ] ||
+		fail "$col round $r: authz.closed grew by $((c1 - c0)), the client connected $n"
+	[ $((h1 - h0)) -eq $((2 * n)) ] ||
+		fail "$col round $r: the log's head moved by $((h1 - h0)), want $((2 * n)) (authorize + close each)"
+	R[$col.authz_rate.$r]=$(awk -v n=$((a1 - a0)) -v s="$(field "$out" secs)" \
+		'BEGIN { printf "%.0f", n / s }')
+	R[$col.entries.$r]=$((h1 - h0))
+}
+
+# axnet_up COL ROUND: an instance on A with that column's Axiom.
+axnet_up() {
+	local extra=()
+	STATE=$STATE_BASE/$1-r$2
+	[ "$1" = etcd ] && extra=(--axiom "$ETCD_URL" --axiom-prefix "axnet/bench/$ID/r$2")
+	start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve discard:9 \
+		--syn-rate 1000000 "${extra[@]}"
+}
+
+for r in $(seq "$RUNS"); do
+	for col in "${COLS[@]}"; do
+		case $col in
+		kernel)
+			ip netns exec "$NS_A" "$CONNECT_LOAD" listen "$KERNEL_A" "$KPORT" --secs 600 \
+				>"$STATE_BASE/klisten" 2>&1 &
+			KLISTEN_PID=$!
+			for _ in $(seq 50); do grep -q listening "$STATE_BASE/klisten" && break; sleep 0.1; done
+			grep -q listening "$STATE_BASE/klisten" || fail "kernel listener: $(cat "$STATE_BASE/klisten")"
+			measure kernel "$r" "$KERNEL_A" "$KPORT"
+			kill "$KLISTEN_PID"; wait "$KLISTEN_PID" 2>/dev/null; KLISTEN_PID=
+			rm -f "$STATE_BASE/klisten"
+			;;
+		*)
+			axnet_up "$col" "$r"
+			measure "$col" "$r" "$AXNET_IP" 9
+			stop_axnet
+			rm -rf "$STATE"
+			;;
+		esac
+	done
+done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- the table and the JSON ------------------------------------------------------
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
+runs_of() { local r v=(); for r in $(seq "$RUNS"); do v+=("${R[$1.$2.$r]:-}"); done; echo "${v[*]}"; }
+med() { median $(runs_of "$1" "$2"); }
+declare -A M   # M[col.metric]: the median
+METRICS=(p50 p99 seq_rate rate conc_p50 conc_p99 d_p50 d_p99 d_conc_p50 d_conc_p99 authz_rate entries)
+for col in "${COLS[@]}"; do
+	for m in "${METRICS[@]}"; do
+		[ -n "${R[$col.$m.1]:-}" ] && M[$col.$m]=$(med "$col" "$m")
+	done
+	if [ "$col" != kernel ]; then
+		M[$col.add_p50]=$(( ${M[$col.p50]} - ${M[kernel.p50]} ))
+		M[$col.add_p99]=$(( ${M[$col.p99]} - ${M[kernel.p99]} ))
+	fi
+done
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
+date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+label() {
+	case $1 in
+	kernel) echo "kernel listener (no authorization)" ;;
+	file) echo "axnet, Axiom in local files" ;;
+	etcd) echo "axnet, Axiom on etcd (3 members)" ;;
+	esac
+}
+dash() { [ -n "${M[$1]:-}" ] && echo "${M[$1]}" || echo -; }
+
+echo
+echo "Axiom bench: $date, kernel $(uname -r), commit $commit, median of $RUNS rounds"
+echo "load average at start $load_start, at end $load_end ($(nproc) CPUs)"
+echo "connect() then close (RST) from the kernel in B: $SEQ_CONNS one after the other (latency),"
+echo "$CONC_CONNS from $CONC threads at once (conn/s); axnet: authz = the daemon's authorizations/s"
+printf '%-36s %9s %9s %9s %9s %9s %9s %13s\n' "" "p50 us" "p99 us" "+p50 us" "+p99 us" \
+	"conn/s" "authz/s" "daemon p50/99"
+for col in "${COLS[@]}"; do
+	d=-
+	[ "$col" = kernel ] || d="${M[$col.d_p50]}/${M[$col.d_p99]}"
+	printf '%-36s %9s %9s %9s %9s %9s %9s %13s\n' "$(label "$col")" "${M[$col.p50]}" \
+		"${M[$col.p99]}" "$(dash "$col.add_p50")" "$(dash "$col.add_p99")" "${M[$col.rate]}" \
+		"$(dash "$col.authz_rate")" "$d"
+done
+echo "+p50/+p99: added by axnet to connect() (axnet minus kernel, sequential phase); daemon p50/99:"
+echo "authz.latency_p50_us/p99_us after the sequential phase (request to commit)"
+for col in "${COLS[@]}"; do
+	[ "$col" = kernel ] && continue
+	echo "$(label "$col"), under $CONC threads: connect() p50 ${M[$col.conc_p50]} us, p99" \
+		"${M[$col.conc_p99]} us; daemon p50 ${M[$col.d_conc_p50]} us, p99 ${M[$col.d_conc_p99]} us;" \
+		"log entries per round ${M[$col.entries]} (authorize + close per connection)"
+done
+echo "kernel under $CONC threads: connect() p50 ${M[kernel.conc_p50]} us, p99 ${M[kernel.conc_p99]} us"
+for col in "${COLS[@]}"; do
+	echo "runs $col: p50 $(runs_of "$col" p50); p99 $(runs_of "$col" p99); conn/s $(runs_of "$col" rate)"
+done
+[[ " ${COLS[*]} " == *" etcd "* ]] || echo "(no etcd column: this axnet has no --axiom option)"
+
+# Into BENCH_JSON under "axiom_bench", the rest of the file kept.
+mkdir -p "$(dirname "$BENCH_JSON")"
+{
+	for col in "${COLS[@]}"; do
+		for m in "${METRICS[@]}" add_p50 add_p99; do
+			[ -n "${M[$col.$m]:-}" ] && echo "M $col $m ${M[$col.$m]}"
+			[ -n "${R[$col.$m.1]:-}" ] && echo "R $col $m $(runs_of "$col" "$m")"
+		done
+	done
+} | /usr/bin/python3 -c '
+import json, os, sys
+path, date, kver, commit, runs, seqn, concn, conc, l0, l1, ncpu = sys.argv[1:]
+names = {"p50": "connect_p50_us", "p99": "connect_p99_us", "add_p50": "added_p50_us",
+         "add_p99": "added_p99_us", "seq_rate": "sequential_conns_per_s", "rate": "conns_per_s",
+         "conc_p50": "concurrent_connect_p50_us", "conc_p99": "concurrent_connect_p99_us",
+         "d_p50": "daemon_authz_p50_us", "d_p99": "daemon_authz_p99_us",
+         "d_conc_p50": "concurrent_daemon_authz_p50_us",
+         "d_conc_p99": "concurrent_daemon_authz_p99_us", "authz_rate": "authorizations_per_s",
+         "entries": "log_entries_per_round"}
+cols = {}
+for line in sys.stdin:
+    kind, col, m, *v = line.split()
+    c = cols.setdefault(col, {"runs": {}})
+    num = [float(x) if "." in x else int(x) for x in v]
+    if kind == "M":
+        c[names[m]] = num[0]
+    else:
+        c["runs"][names[m]] = num
+try:
+    with open(path) as f:
+        j = json.load(f)
+except (OSError, ValueError):
+    j = {}
+j["axiom_bench"] = {"date": date, "kernel_version": kver, "commit": commit, "rounds": int(runs),
+    "sequential_conns": int(seqn), "concurrent_conns": int(concn), "concurrency": int(conc),
+    "load_average_start": l0, "load_average_end": l1, "cpus": int(ncpu),
+    "figures": "median of the rounds; added = axnet minus kernel, sequential connect()",
+    "columns": cols}
+with open(path + ".tmp", "w") as f:
+    json.dump(j, f, indent=2)
+    f.write("\n")
+os.replace(path + ".tmp", path)
+' "$BENCH_JSON" "$date" "$(uname -r)" "$commit" "$RUNS" "$SEQ_CONNS" "$CONC_CONNS" "$CONC" \
+	"$load_start" "$load_end" "$(nproc)" || fail "cannot write $BENCH_JSON"
+echo "written: $BENCH_JSON (axiom_bench)"
