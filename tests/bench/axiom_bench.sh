@@ -23,6 +23,10 @@
 #   axnet+etcd   the same with --axiom etcd://... --axiom-prefix
 #                axnet/bench/PID/rN: committed once etcd has (a quorum
 #                has it on disk)
+#   etcd alone   before each etcd round, ETCD_PUTS puts one at a time from A
+#                to the first member (tests/tools/etcd_put_lat.py over the
+#                same v3 JSON gateway): what a quorum commit itself costs
+#                here, the floor of the etcd column's added latency
 # The client (connect_load in B, the kernel's sockets) opens connections
 # and closes each at once (SO_LINGER 0: an RST, no TIME_WAIT):
 #   latency      SEQ_CONNS one after the other: connect() p50/p99
@@ -36,13 +40,16 @@
 # connections that connected (the client never sees a connection that
 # was not committed), and the log's head (axiom.head_seq) by one
 # connection-authorize and one connection-close entry each (the daemon's
-# figure: authorized delta over the phase's time). The daemon's own
+# figure: authorized delta over the phase's time); after the instance
+# stops, its log read back with `axnet log` (from etcd for the etcd
+# column) verifies, reaches that head, and holds exactly one
+# connection-authorize entry per connection the client saw connect. The daemon's own
 # request-to-commit latency (authz.latency_p50_us/p99_us, its last 4096
 # authorizations) is read after each phase. Each figure is the median of
 # the RUNS rounds.
 #
 # Settings (environment): RUNS (3), SEQ_CONNS (2000), CONC_CONNS (10000),
-# CONC (8), BENCH_ETCD (auto: the etcd column when `axnet run` takes
+# CONC (8), ETCD_PUTS (500), BENCH_ETCD (auto: the etcd column when `axnet run` takes
 # --axiom; 1: required; 0: skipped), BENCH_JSON (build/bench.json: the
 # figures go under "axiom_bench", the rest of the file is kept),
 # AXNET (build/axnet), CONNECT_LOAD (build/tests/connect_load).
@@ -58,6 +65,7 @@ SEQ_CONNS=${SEQ_CONNS:-2000}
 CONC_CONNS=${CONC_CONNS:-10000}
 CONC=${CONC:-8}
 BENCH_ETCD=${BENCH_ETCD:-auto}
+ETCD_PUTS=${ETCD_PUTS:-500}
 KPORT=9009
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -100,14 +108,22 @@ client() {
 	echo "$out" | head -1
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# syn_retrans: the client's SYNs sent again so far (a dropped SYN costs its
+# connect() a second: a column with any is measuring drops, and says so).
+syn_retrans() {
+	ip netns exec "$NS_B" awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+		$1 == "TcpExt:" { for (i = 2; i <= NF; i++) if (n[i] == "TCPSynRetrans") print $i }' \
+		/proc/net/netstat
+}
 
 declare -A R   # R[col.metric.round]
 
 # measure COL ROUND HOST PORT: warm-up, the latency and throughput phases
 # against HOST:PORT; for axnet also the daemon's counters.
 measure() {
-	local col=$1 r=$2 host=$3 port=$4 out a0 h0 a1 h1 c0 c1 n
+	local col=$1 r=$2 host=$3 port=$4 out a0 h0 a1 h1 c0 c1 n s0
 	client "$host" "$port" --conns 20 >/dev/null   # ARP, first-connection costs
+	s0=$(syn_retrans)
 	out=$(client "$host" "$port" --conns "$SEQ_CONNS")
 	R[$col.p50.$r]=$(field "$out" p50_us)
 	R[$col.p99.$r]=$(field "$out" p99_us)
@@ -122,6 +138,7 @@ measure() {
 	R[$col.rate.$r]=$(field "$out" rate)
 	R[$col.conc_p50.$r]=$(field "$out" p50_us)
 	R[$col.conc_p99.$r]=$(field "$out" p99_us)
+	R[$col.syn_retrans.$r]=$(( $(syn_retrans) - s0 ))
 	[ "$col" = kernel ] && return 0
 	n=$(field "$out" ok)
 	# The close entries follow the RSTs: wait (bounded) until they are in.
@@ -142,13 +159,35 @@ measure() {
 	R[$col.authz_rate.$r]=$(awk -v n=$((a1 - a0)) -v s="$(field "$out" secs)" \
 		'BEGIN { printf "%.0f", n / s }')
 	R[$col.entries.$r]=$((h1 - h0))
+	LH0=$h0 LH1=$h1 LN=$n
+}
+
+etcd_prefix() { echo "axnet/bench/$ID/r$1"; }
+
+# log_check COL ROUND LOG_ARGS...: the stopped instance's log, read back
+# through `axnet log` (from A: it reaches etcd from there): it verifies, it
+# holds the head the daemon reported, and between the throughput phase's
+# heads (LH0, LH1] exactly LN connection-authorize entries.
+log_check() {
+	local col=$1 r=$2 v entries nauth
+	shift 2
+	v=$(ip netns exec "$NS_A" "$AXNET" log verify "$@" 2>&1) ||
+		fail "$col round $r: axnet log verify: $v"
+	entries=$(echo "$v" | sed -n 's/^ok: \([0-9]*\) entries.*/\1/p')
+	[ -n "$entries" ] && [ "$entries" -ge "$LH1" ] ||
+		fail "$col round $r: axnet log verify: '$v', the daemon's head was $LH1"
+	nauth=$(ip netns exec "$NS_A" "$AXNET" log "$@" --since $((LH0 + 1)) |
+		awk -v h1="$LH1" '$1 > h1 { exit } $3 == "connection-authorize" { n++ } END { print n + 0 }')
+	[ "$nauth" -eq "$LN" ] ||
+		fail "$col round $r: $nauth connection-authorize entries in ($LH0, $LH1], the client connected $LN"
+	R[$col.log_entries.$r]=$entries
 }
 
 # axnet_up COL ROUND: an instance on A with that column's Axiom.
 axnet_up() {
 	local extra=()
 	STATE=$STATE_BASE/$1-r$2
-	[ "$1" = etcd ] && extra=(--axiom "$ETCD_URL" --axiom-prefix "axnet/bench/$ID/r$2")
+	[ "$1" = etcd ] && extra=(--axiom "$ETCD_URL" --axiom-prefix "$(etcd_prefix "$2")")
 	start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve discard:9 \
 		--syn-rate 1000000 "${extra[@]}"
 }
@@ -166,10 +205,24 @@ for r in $(seq "$RUNS"); do
 			kill "$KLISTEN_PID"; wait "$KLISTEN_PID" 2>/dev/null; KLISTEN_PID=
 			rm -f "$STATE_BASE/klisten"
 			;;
+		etcd)
+			# etcd alone first: what a quorum commit costs on this machine.
+			out=$(ip netns exec "$NS_A" timeout 120 /usr/bin/python3 tests/tools/etcd_put_lat.py \
+				"$(etcd_member_addr 1)" 2379 "$ETCD_PUTS" "axnet/bench/$ID/raw$r") ||
+				fail "etcd_put_lat: $out"
+			R[etcd_put.p50.$r]=$(field "$out" p50_us)
+			R[etcd_put.p99.$r]=$(field "$out" p99_us)
+			axnet_up "$col" "$r"
+			measure "$col" "$r" "$AXNET_IP" 9
+			stop_axnet
+			log_check "$col" "$r" --axiom "$ETCD_URL" --axiom-prefix "$(etcd_prefix "$r")"
+			rm -rf "$STATE"
+			;;
 		*)
 			axnet_up "$col" "$r"
 			measure "$col" "$r" "$AXNET_IP" 9
 			stop_axnet
+			log_check "$col" "$r" --state-dir "$STATE"
 			rm -rf "$STATE"
 			;;
 		esac
@@ -183,11 +236,11 @@ runs_of() { local r v=(); for r in $(seq "$RUNS"); do v+=("${R[$1.$2.$r]:-}"); d
 med() { median $(runs_of "$1" "$2"); }
 declare -A M   # M[col.metric]: the median
 METRICS=(p50 p99 seq_rate rate conc_p50 conc_p99 d_p50 d_p99 d_conc_p50 d_conc_p99 authz_rate entries)
-for col in "${COLS[@]}"; do
+for col in "${COLS[@]}" etcd_put; do
 	for m in "${METRICS[@]}"; do
 		[ -n "${R[$col.$m.1]:-}" ] && M[$col.$m]=$(med "$col" "$m")
 	done
-	if [ "$col" != kernel ]; then
+	if [ "$col" = file ] || [ "$col" = etcd ]; then
 		M[$col.add_p50]=$(( ${M[$col.p50]} - ${M[kernel.p50]} ))
 		M[$col.add_p99]=$(( ${M[$col.p99]} - ${M[kernel.p99]} ))
 	fi
@@ -226,7 +279,12 @@ for col in "${COLS[@]}"; do
 		"${M[$col.conc_p99]} us; daemon p50 ${M[$col.d_conc_p50]} us, p99 ${M[$col.d_conc_p99]} us;" \
 		"log entries per round ${M[$col.entries]} (authorize + close per connection)"
 done
+[ -z "${M[etcd_put.p50]:-}" ] ||
+	echo "etcd alone (one put at a time from A, v3 JSON gateway, keep-alive): p50 ${M[etcd_put.p50]} us, p99 ${M[etcd_put.p99]} us"
 echo "kernel under $CONC threads: connect() p50 ${M[kernel.conc_p50]} us, p99 ${M[kernel.conc_p99]} us"
+for col in "${COLS[@]}"; do
+	echo "SYNs the client sent again, $col: $(runs_of "$col" syn_retrans) (by round; each cost a connect() 1 s)"
+done
 for col in "${COLS[@]}"; do
 	echo "runs $col: p50 $(runs_of "$col" p50); p99 $(runs_of "$col" p99); conn/s $(runs_of "$col" rate)"
 done
@@ -235,8 +293,8 @@ done
 # Into BENCH_JSON under "axiom_bench", the rest of the file kept.
 mkdir -p "$(dirname "$BENCH_JSON")"
 {
-	for col in "${COLS[@]}"; do
-		for m in "${METRICS[@]}" add_p50 add_p99; do
+	for col in "${COLS[@]}" etcd_put; do
+		for m in "${METRICS[@]}" add_p50 add_p99 syn_retrans; do
 			[ -n "${M[$col.$m]:-}" ] && echo "M $col $m ${M[$col.$m]}"
 			[ -n "${R[$col.$m.1]:-}" ] && echo "R $col $m $(runs_of "$col" "$m")"
 		done
@@ -250,7 +308,7 @@ names = {"p50": "connect_p50_us", "p99": "connect_p99_us", "add_p50": "added_p50
          "d_p50": "daemon_authz_p50_us", "d_p99": "daemon_authz_p99_us",
          "d_conc_p50": "concurrent_daemon_authz_p50_us",
          "d_conc_p99": "concurrent_daemon_authz_p99_us", "authz_rate": "authorizations_per_s",
-         "entries": "log_entries_per_round"}
+         "entries": "log_entries_per_round", "syn_retrans": "client_syn_retransmits"}
 cols = {}
 for line in sys.stdin:
     kind, col, m, *v = line.split()
