@@ -121,7 +121,7 @@ declare -A R   # R[col.metric.round]
 # measure COL ROUND HOST PORT: warm-up, the latency and throughput phases
 # against HOST:PORT; for axnet also the daemon's counters.
 measure() {
-	local col=$1 r=$2 host=$3 port=$4 out a0 h0 a1 h1 c0 c1 n s0
+	local col=$1 r=$2 host=$3 port=$4 out a0 h0 a1 h1 c0 c1 b0 n s0
 	client "$host" "$port" --conns 20 >/dev/null   # ARP, first-connection costs
 	s0=$(syn_retrans)
 	out=$(client "$host" "$port" --conns "$SEQ_CONNS")
@@ -133,6 +133,7 @@ measure() {
 		R[$col.d_p50.$r]=$(snap authz latency_p50_us)
 		R[$col.d_p99.$r]=$(snap authz latency_p99_us)
 		a0=$(snap authz authorized) h0=$(snap axiom head_seq) c0=$(snap authz closed)
+		b0=$(snap axiom batches)
 	fi
 	out=$(client "$host" "$port" --conns "$CONC_CONNS" --conc "$CONC")
 	R[$col.rate.$r]=$(field "$out" rate)
@@ -148,6 +149,8 @@ measure() {
 		sleep 0.1
 	done
 	a1=$(snap authz authorized) h1=$(snap axiom head_seq) c1=$(snap authz closed)
+	R[$col.per_batch.$r]=$(awk -v e=$((h1 - h0)) -v b=$(( $(snap axiom batches) - b0 )) \
+		'BEGIN { printf "%.1f", (b > 0 ? e / b : 0) }')
 	R[$col.d_conc_p50.$r]=$(snap authz latency_p50_us)
 	R[$col.d_conc_p99.$r]=$(snap authz latency_p99_us)
 	[ $((a1 - a0)) -eq "$n" ] ||
@@ -235,7 +238,8 @@ median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 runs_of() { local r v=(); for r in $(seq "$RUNS"); do v+=("${R[$1.$2.$r]:-}"); done; echo "${v[*]}"; }
 med() { median $(runs_of "$1" "$2"); }
 declare -A M   # M[col.metric]: the median
-METRICS=(p50 p99 seq_rate rate conc_p50 conc_p99 d_p50 d_p99 d_conc_p50 d_conc_p99 authz_rate entries)
+METRICS=(p50 p99 seq_rate rate conc_p50 conc_p99 d_p50 d_p99 d_conc_p50 d_conc_p99 authz_rate entries
+	per_batch)
 for col in "${COLS[@]}" etcd_put; do
 	for m in "${METRICS[@]}"; do
 		[ -n "${R[$col.$m.1]:-}" ] && M[$col.$m]=$(med "$col" "$m")
@@ -277,7 +281,7 @@ for col in "${COLS[@]}"; do
 	[ "$col" = kernel ] && continue
 	echo "$(label "$col"), under $CONC threads: connect() p50 ${M[$col.conc_p50]} us, p99" \
 		"${M[$col.conc_p99]} us; daemon p50 ${M[$col.d_conc_p50]} us, p99 ${M[$col.d_conc_p99]} us;" \
-		"log entries per round ${M[$col.entries]} (authorize + close per connection)"
+		"log entries ${M[$col.entries]} (authorize + close per connection), ${M[$col.per_batch]} a group commit"
 done
 [ -z "${M[etcd_put.p50]:-}" ] ||
 	echo "etcd alone (one put at a time from A, v3 JSON gateway, keep-alive): p50 ${M[etcd_put.p50]} us, p99 ${M[etcd_put.p99]} us"
@@ -308,7 +312,7 @@ names = {"p50": "connect_p50_us", "p99": "connect_p99_us", "add_p50": "added_p50
          "d_p50": "daemon_authz_p50_us", "d_p99": "daemon_authz_p99_us",
          "d_conc_p50": "concurrent_daemon_authz_p50_us",
          "d_conc_p99": "concurrent_daemon_authz_p99_us", "authz_rate": "authorizations_per_s",
-         "entries": "log_entries_per_round", "syn_retrans": "client_syn_retransmits"}
+         "entries": "log_entries_per_round", "per_batch": "entries_per_group_commit", "syn_retrans": "client_syn_retransmits"}
 cols = {}
 for line in sys.stdin:
     kind, col, m, *v = line.split()
