@@ -181,7 +181,15 @@ NET_ASAN_OBJS := $(call obj,$(BUILD)/asan,$(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS))
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/fake_netif.h tests/unit/tcp_check.h \
 		tests/unit/tcp_helper.h tests/unit/tmpdir.h tests/unit/authz_helper.h $(NET_ASAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lsodium -lm
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< $(NET_ASAN_OBJS) -lsodium -lcurl -ljansson -lm
+
+# The etcd store against an etcd in memory (tests/unit/fake_etcd.h takes
+# etcd/etcd.c's place).
+$(BUILD)/asan/tests/test_axiom_etcd_store: tests/unit/test_axiom_etcd_store.c tests/unit/fake_etcd.h \
+		tests/unit/testlib.h tests/unit/tmpdir.h $(call obj,$(BUILD)/asan,$(wildcard util/*.c axiom/*.c))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call obj,$(BUILD)/asan,$(wildcard util/*.c axiom/*.c)) -lsodium -lm
 
 # test_tcp_table holds 100,000 connections. With opt.h's rings (2 x 256 KiB,
 # allocated with the connection) that is 51 GB of address space and ~9 GB
@@ -193,24 +201,38 @@ $(BUILD)/asan/tests/test_tcp_table: tests/unit/test_tcp_table.c tests/unit/testl
 		tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(TABLE_DEFS) -Itests/unit $(CFLAGS) $(SANFLAGS) -O1 -o $@ $< \
-		$(NET_SRCS) $(LIB_SRCS) -lsodium -lm
+		$(NET_SRCS) $(LIB_SRCS) -lsodium -lcurl -ljansson -lm
 
 # The connection-table benchmark: the plain (not sanitized) engine objects.
 $(BUILD)/tests/tcp_table_bench: tests/bench/tcp_table_bench.c tests/unit/fake_netif.h \
 		$(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< \
-		$(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS)) -lsodium -lm
+		$(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS)) -lsodium -lcurl -ljansson -lm
 
 # The policy matcher's benchmark (ns per match for 10 to 10,000 rules).
 $(BUILD)/tests/policy_bench: tests/bench/policy_bench.c $(call obj,$(BUILD),$(NET_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lsodium -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lsodium -lcurl -ljansson -lm
 
 # Load for Axiom's crash tests: kill -9 it anywhere, then every printed seq must be in the log.
 $(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wildcard util/*.c axiom/*.c)) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $^ -lsodium
+
+# Axiom on etcd, through the store's ops (tests/e2e/test-axiom-etcd-store.sh); sanitized.
+$(BUILD)/tests/axiom_etcd_probe: tests/tools/axiom_etcd_probe.c \
+		$(call obj,$(BUILD)/asan,$(wildcard util/*.c etcd/*.c axiom/*.c)) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ -lsodium -lcurl -ljansson
+
+# The etcd client against a real cluster (tests/e2e/test-etcd-client.sh).
+ETCD_OBJS = $(call obj,$(1),etcd/etcd.c etcd/json.c)
+$(BUILD)/asan/tests/etcd_client_test: tests/tools/etcd_client_test.c tests/tools/sha256.h \
+		$(call ETCD_OBJS,$(BUILD)/asan)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/tools $(CFLAGS) $(SANFLAGS) -O1 -pthread -o $@ $< \
+		$(call ETCD_OBJS,$(BUILD)/asan) -lcurl -ljansson -lsodium
 
 $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
@@ -283,7 +305,7 @@ $(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c preload/dns.c preload/dns.h
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_DEFS) -std=gnu11 $(WARN) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) -lsodium -lm
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) -lsodium -lcurl -ljansson -lm
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
@@ -307,7 +329,7 @@ fuzz: $(FUZZ_BINS)
 E2E_DEPS := $(BUILD)/axnet $(BUILD)/asan/axnet $(BUILD)/tests/garbage $(BUILD)/tests/impair \
 	$(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/xdp_testrun $(BUILD)/axnet_xdp.bpf.o $(AX_TOOLS) \
 	$(BUILD)/tests/ax_cat $(BUILD)/libaxnet-preload.so $(BUILD)/asan/libaxnet-preload.so \
-	$(PX_TOOLS)
+	$(PX_TOOLS) $(BUILD)/asan/tests/etcd_client_test $(BUILD)/tests/axiom_etcd_probe
 
 e2e: $(E2E_DEPS)
 	@AXNET=$(BUILD)/asan/axnet AXNET_GUEST=$(BUILD)/axnet GARBAGE=$(BUILD)/tests/garbage \

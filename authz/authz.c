@@ -93,6 +93,9 @@ struct authz {
 	struct authz_sink sink;
 	int have_sink;
 	char dir[4096];
+	/* Where recover() reads the log: authz_config.log_cfg, during
+	 * authz_open() only (NULL after). */
+	const struct axiom_config *log_cfg;
 	struct pol_policy *policy;
 	uint64_t policy_seq;
 	/* Reject entries: a token bucket, and what it kept out. */
@@ -173,6 +176,13 @@ static void hex(const uint8_t *b, size_t n, char *out)
 		out[2 * i + 1] = d[b[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+/* A refusal because the log's store cannot take writes now, or holds a
+ * write in doubt (axiom.h): fail closed, as for a full disk. */
+static int unavail(int err)
+{
+	return err == -EAGAIN || err == -ETIMEDOUT;
 }
 
 static int propose(struct authz *a, uint16_t type, const char *text, axiom_done_fn cb, void *arg)
@@ -328,6 +338,8 @@ static void on_authorized(void *arg, const struct axiom_result *res)
 		 * so once, in axiom's own message; anything else is news. */
 		if (res->err == -ENOSPC || res->err == -EDQUOT) {
 			a->st.refused_full++;
+		} else if (unavail(res->err)) {
+			a->st.refused_unavail++; /* as for a full disk */
 		} else {
 			log_warn("authz: %s not authorized: the log refused it (%s)", c->tuple,
 				 res->reason);
@@ -479,6 +491,8 @@ static int hook_request(void *arg, struct tcp_pcb *pcb, int inbound)
 		 * EACCES. */
 		if (err == -ENOSPC)
 			a->st.refused_full++;
+		else if (unavail(err))
+			a->st.refused_unavail++;
 		else
 			a->st.failed++;
 		free(c);
@@ -991,6 +1005,8 @@ static void on_udp_authorized(void *arg, const struct axiom_result *res)
 		 * TCP (on_authorized); anything else is a failure. */
 		if (res->err == -ENOSPC || res->err == -EDQUOT)
 			a->st.refused_full++;
+		else if (unavail(res->err))
+			a->st.refused_unavail++;
 		else
 			a->st.failed++;
 		if (!f->gone)
@@ -1130,6 +1146,8 @@ static int udp_hook(void *arg, int inbound, const struct ax_cred *owner, const s
 	if (err < 0) {
 		if (err == -ENOSPC)
 			a->st.refused_full++;
+		else if (unavail(err))
+			a->st.refused_unavail++;
 		else
 			a->st.failed++;
 		udp_free(f);
@@ -1342,7 +1360,10 @@ static int recover(struct authz *a, struct recovered *r, char *err, size_t errle
 	char *text;
 	int rc;
 
-	rc = axiom_iter_open(&it, a->dir, 0, err, errlen);
+	if (a->log_cfg)
+		rc = axiom_iter_open_cfg(&it, a->log_cfg, 0, err, errlen);
+	else
+		rc = axiom_iter_open(&it, a->dir, 0, err, errlen);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc)
@@ -1564,12 +1585,14 @@ int authz_open(struct authz **out, const struct authz_config *cfg, char *err, si
 		a->have_sink = 1;
 	}
 	snprintf(a->dir, sizeof(a->dir), "%s", cfg->state_dir);
+	a->log_cfg = cfg->log_cfg;
 	a->reject_rate = cfg->reject_rate ? cfg->reject_rate : 100;
 	a->udp_idle_ns = (uint64_t)(cfg->udp_idle_ms ? cfg->udp_idle_ms : AUTHZ_UDP_IDLE_MS) * 1000000u;
 	a->reject_tokens = a->reject_rate;
 	a->reject_last_ns = mono_ns();
 
 	rc = recover(a, &r, err, errlen);
+	a->log_cfg = NULL; /* the caller's, gone after this call */
 	if (!rc && !p && r.policy_seq) {
 		rc = restore_policy(a, &r, &p, err, errlen);
 		if (!rc) {

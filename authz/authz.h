@@ -53,7 +53,10 @@
  * the SYN gets nothing, connect() EACCES, what a UDP flow held is
  * dropped; counted as refused_full) until
  * the log takes entries again, by itself; closes and revocations are owed
- * and wait in the log's queue, never dropped.
+ * and wait in the log's queue, never dropped. A remote store that cannot
+ * take writes (etcd without a quorum: -EAGAIN, or a write in doubt:
+ * -ETIMEDOUT) is the same, counted as refused_unavail. Connections
+ * already authorized carry on: the data path never waits for the log.
  *
  * Thread rules: the owner's thread (the event loop that runs the stack and
  * axiom_dispatch()). Costs: one allocation per allowed connection, for
@@ -71,6 +74,7 @@
 
 struct ax_stack;
 struct axiom;
+struct axiom_config;
 struct authz;
 
 /* Where verdicts go (the XDP `flows` map); each returns 0 or -errno. */
@@ -96,6 +100,10 @@ struct authz_config {
 	/* The payload of the start entry written with the start's group
 	 * (NULL: none). */
 	const char *start_text;
+	/* How to read ax's log back at open (axiom_iter_open_cfg): its
+	 * store, when not files in state_dir (NULL: those). Used during
+	 * authz_open() only. */
+	const struct axiom_config *log_cfg;
 };
 
 /* Recover from the log, pick the policy, install the engine's hooks.
@@ -188,6 +196,9 @@ int authz_icmp6_in(struct authz *a, const uint8_t src[16], const uint8_t dst[16]
 struct authz_stats {
 	uint64_t authorized, rejected, rejects_unlogged, closed, revoked, failed;
 	uint64_t refused_full;  /* authorizations refused: the log's disk was full */
+	/* ... the log's store could not take writes (etcd without a quorum)
+	 * or held a write in doubt (axiom.h: -EAGAIN, -ETIMEDOUT) */
+	uint64_t refused_unavail;
 	unsigned int live, pending;
 	/* UDP datagrams dropped because their flow was still waiting for its
 	 * authorization to commit and a cap (or memory) would not hold them;

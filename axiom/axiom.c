@@ -32,6 +32,7 @@
 #include "axiom/opt.h"
 #include "axiom/reader.h"
 #include "axiom/record.h"
+#include "util/durable.h"
 #include "util/mono.h"
 
 static const char *const type_names[] = {
@@ -85,6 +86,9 @@ struct prop {
 struct axiom {
 	/* Fixed at open. */
 	char logdir[PATH_MAX];
+	/* Where the log is, in messages: the store's where() (a remote
+	 * store), else logdir. */
+	char where[PATH_MAX];
 	uint64_t segment_size;
 	const struct axiom_storage_ops *ops;
 	void *store;
@@ -110,6 +114,15 @@ struct axiom {
 	int full;
 	uint64_t full_retry_ns;
 	char full_reason[sizeof(((struct axiom_result *)0)->reason)];
+	/* The same for a remote store that cannot take writes (-EAGAIN,
+	 * storage.h): refused with -EAGAIN until unavail_retry_ns. doubt:
+	 * the writer holds a write in doubt (-ETIMEDOUT) and retries it;
+	 * every refusable proposal is refused meanwhile. unavail and full
+	 * are never both set: the last failure is the one that counts. */
+	int unavail;
+	int doubt;
+	uint64_t unavail_retry_ns;
+	char unavail_reason[sizeof(((struct axiom_result *)0)->reason)];
 	uint64_t head_seq;
 	uint8_t head_hash[AXIOM_HASH_SIZE];
 	unsigned int submitters;
@@ -161,6 +174,9 @@ static const char *errno_name(int err)
 	case ENOSPC: return " (ENOSPC)";
 	case EDQUOT: return " (EDQUOT)";
 	case EIO: return " (EIO)";
+	case EAGAIN: return " (EAGAIN)";
+	case ETIMEDOUT: return " (ETIMEDOUT)";
+	case ESTALE: return " (ESTALE)";
 	default: return "";
 	}
 }
@@ -173,6 +189,19 @@ static void io_reason(char *buf, size_t len, const char *what, const char *dir, 
 	if (snprintf(buf, len, "%s %s/%s: %s%s", what, dir, name, strerror(-err),
 		     errno_name(err)) >= (int)len && len > 4)
 		memcpy(buf + len - 4, "...", 4);
+}
+
+/* A remote store's word on its last failure ("etcd 10.1.0.2:2379:
+ * etcdserver: no leader"), else what io_reason() says. */
+static void store_reason(const struct axiom *ax, char *buf, size_t len, const char *what,
+			 const char *name, int err)
+{
+	const char *e = ax->ops->error ? ax->ops->error(ax->store) : NULL;
+
+	if (e && e[0])
+		snprintf(buf, len, "%s", e);
+	else
+		io_reason(buf, len, what, ax->where, name, err);
 }
 
 static uint64_t realtime_ns(void)
@@ -322,6 +351,14 @@ static int admit_locked(struct axiom *ax, unsigned int flags, size_t n, size_t b
 	if (!(flags & ADMIT_TRY) && ax->full && mono_ns() < ax->full_retry_ns) {
 		ax->stats.refused_full++;
 		return -ENOSPC;
+	}
+	/* In doubt nothing new can be tried: the writer holds that write
+	 * until the store knows its fate. A group (ADMIT_TRY) queues and is
+	 * rejected by the writer meanwhile (reject_refusable_locked). */
+	if (!(flags & ADMIT_TRY) && ax->unavail &&
+	    (ax->doubt || mono_ns() < ax->unavail_retry_ns)) {
+		ax->stats.refused_unavail++;
+		return -EAGAIN;
 	}
 	if (ax->q_count + n > AXIOM_QUEUE_MAX_ENTRIES || ax->q_bytes + bytes > AXIOM_QUEUE_MAX_BYTES)
 		return -ENOBUFS;
@@ -487,9 +524,9 @@ int axiom_error(const struct axiom *ax, char *buf, size_t len)
 	if (m->failed) {
 		state = 2;
 		snprintf(buf, len, "%s", m->fail_reason);
-	} else if (m->full) {
+	} else if (m->full || m->unavail) {
 		state = 1;
-		snprintf(buf, len, "%s", m->full_reason);
+		snprintf(buf, len, "%s", m->full ? m->full_reason : m->unavail_reason);
 	} else if (len) {
 		buf[0] = '\0';
 	}
@@ -524,6 +561,7 @@ void axiom_stats(const struct axiom *ax, struct axiom_stats *st)
 	pthread_mutex_lock(&m->lock);
 	*st = m->stats;
 	st->full = (unsigned int)m->full;
+	st->unavailable = (unsigned int)m->unavail;
 	st->owed = m->q_keep;
 	pthread_mutex_unlock(&m->lock);
 }
@@ -546,11 +584,23 @@ static int write_checkpoint(struct axiom *ax, int only_if_moved)
 	if (!(only_if_moved && c.seq == ax->ckpt_seq)) {
 		c.ts_ns = realtime_ns();
 		axiom_checkpoint_sign(&c, ax->sk);
-		err = axiom_checkpoint_append(ax->logdir, &c);
-		if (err < 0) {
-			say(ax, "cannot write a checkpoint at seq %" PRIu64 " to %s/%s: %s", c.seq,
-			    ax->logdir, AXIOM_CHECKPOINTS_FILE, strerror(-err));
+		if (ax->ops->ckpt_append) {
+			char line[AXIOM_CKPT_LINE_MAX], why[256];
+
+			axiom_checkpoint_format(&c, line);
+			err = ax->ops->ckpt_append(ax->store, line);
+			if (err < 0) {
+				store_reason(ax, why, sizeof(why), "append", "checkpoints", err);
+				say(ax, "cannot write a checkpoint at seq %" PRIu64 " to %s: %s", c.seq,
+				    ax->where, why);
+			}
 		} else {
+			err = axiom_checkpoint_append(ax->logdir, &c);
+			if (err < 0)
+				say(ax, "cannot write a checkpoint at seq %" PRIu64 " to %s/%s: %s",
+				    c.seq, ax->logdir, AXIOM_CHECKPOINTS_FILE, strerror(-err));
+		}
+		if (err == 0) {
 			ax->ckpt_seq = c.seq;
 			pthread_mutex_lock(&ax->lock);
 			ax->stats.checkpoints++;
@@ -613,33 +663,56 @@ static int new_segment(struct axiom *ax, uint64_t first, const uint8_t prev[AXIO
 	return 0;
 }
 
-/* The disk is full: refuse what may be refused and put what is owed
- * (AXIOM_KEEP) back at the head of the queue, in order, for the writer to
- * try again in AXIOM_FULL_RETRY_MS. reason names the file and the error.
- * A log that is closing tries no more: what is owed is then rejected, and
- * said so. */
-static void hold_full(struct axiom *ax, struct prop **v, size_t n, int err, const char *reason)
+/* The disk is full (ENOSPC/EDQUOT), or a remote store cannot take writes
+ * (-EAGAIN, storage.h; doubt: it was a create found in doubt, which the
+ * next try makes again, same name and bytes): refuse what may be refused
+ * and put what is owed (AXIOM_KEEP) back at the head of the queue, in
+ * order, for the writer to try again in AXIOM_FULL_RETRY_MS
+ * (AXIOM_UNAVAIL_RETRY_MS). reason names the file (or is the store's
+ * error) and the error. A log that is closing tries no more: what is owed
+ * is then rejected, and said so. */
+static void hold(struct axiom *ax, struct prop **v, size_t n, int err, int doubt,
+		 const char *reason)
 {
 	struct axiom_result res = { .committed = 0, .err = err };
 	struct prop *kept = NULL, **tail = &kept;
 	size_t i, nkept = 0, lost = 0;
-	int wake = 0, was_full;
+	int wake = 0, was, unavail = !is_full_err(err);
 
 	snprintf(res.reason, sizeof(res.reason), "%s", reason);
 	pthread_mutex_lock(&ax->lock);
-	was_full = ax->full;
-	ax->full = 1;
-	ax->full_retry_ns = mono_ns() + (uint64_t)AXIOM_FULL_RETRY_MS * 1000000u;
-	snprintf(ax->full_reason, sizeof(ax->full_reason), "%s", reason);
-	if (!was_full)
-		ax->stats.full_events++;
-	ax->stats.full_retries++;
+	if (unavail) {
+		was = ax->unavail;
+		ax->unavail = 1;
+		ax->full = 0;
+		ax->unavail_retry_ns = mono_ns() + (uint64_t)AXIOM_UNAVAIL_RETRY_MS * 1000000u;
+		snprintf(ax->unavail_reason, sizeof(ax->unavail_reason), "%s", reason);
+		if (doubt)
+			ax->stats.doubt_events++;
+		else if (!was)
+			ax->stats.unavail_events++;
+		if (was)
+			ax->stats.unavail_retries++;
+	} else {
+		was = ax->full;
+		ax->full = 1;
+		ax->unavail = 0;
+		ax->full_retry_ns = mono_ns() + (uint64_t)AXIOM_FULL_RETRY_MS * 1000000u;
+		snprintf(ax->full_reason, sizeof(ax->full_reason), "%s", reason);
+		if (!was)
+			ax->stats.full_events++;
+		ax->stats.full_retries++;
+	}
 	for (i = 0; i < n; i++)
 		nkept += (v[i]->flags & AXIOM_KEEP) && !ax->closing;
 	pthread_mutex_unlock(&ax->lock);
 	/* Said before anyone is told: whoever learns of the refusal can
 	 * find the reason in the log already. */
-	if (!was_full)
+	if (!was && unavail)
+		say(ax, "%s: new authorizations are refused until the store takes writes again; "
+			"%zu owed entries wait and are retried every %u ms", reason, nkept,
+		    AXIOM_UNAVAIL_RETRY_MS);
+	else if (!was)
 		say(ax, "%s: new entries are refused, %zu owed entries wait and are retried every "
 			"%u ms until there is space", reason, nkept, AXIOM_FULL_RETRY_MS);
 	nkept = 0;
@@ -671,35 +744,190 @@ static void hold_full(struct axiom *ax, struct prop **v, size_t n, int err, cons
 	if (wake)
 		notify(ax);
 	if (lost)
-		say(ax, "%s: closing with the disk still full: %zu owed entries were not written",
-		    reason, lost);
+		say(ax, "%s: closing with %s: %zu owed entries were not written", reason,
+		    unavail ? "the store unavailable" : "the disk still full", lost);
 }
 
-/* The disk took a write again. */
-static void clear_full(struct axiom *ax, uint64_t seq)
+/* The disk (the store) took a write again. */
+static void clear_hold(struct axiom *ax, uint64_t seq)
 {
-	int was_full;
+	int was_full, was_unavail;
 
 	pthread_mutex_lock(&ax->lock);
 	was_full = ax->full;
+	was_unavail = ax->unavail;
 	ax->full = 0;
+	ax->unavail = 0;
+	ax->doubt = 0;
 	pthread_mutex_unlock(&ax->lock);
 	if (was_full)
 		say(ax, "there is space again: writing resumed at seq %" PRIu64, seq);
+	if (was_unavail)
+		say(ax, "the store takes writes again: writing resumed at seq %" PRIu64, seq);
+}
+
+/* Take every proposal that may be refused off the queue and reject it,
+ * keeping the AXIOM_KEEP ones in order; ax->lock held. Returns 1 when the
+ * owner's event fd must be made readable. */
+static int reject_refusable_locked(struct axiom *ax, int err, const char *reason)
+{
+	struct axiom_result res = { .committed = 0, .err = err };
+	struct prop **pp = &ax->q_head, *p;
+	int wake = 0;
+
+	snprintf(res.reason, sizeof(res.reason), "%s", reason);
+	while ((p = *pp) != NULL) {
+		if (p->flags & AXIOM_KEEP) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		ax->q_count--;
+		ax->q_bytes -= p->len;
+		wake |= complete_locked(ax, p, &res);
+	}
+	ax->q_tail = pp;
+	return wake;
+}
+
+/* "REASON (in doubt, retrying)" for the write in the current segment. */
+static void doubt_reason(const struct axiom *ax, char *buf, size_t len, const char *what,
+			 const char *name)
+{
+	char why[200];
+
+	store_reason(ax, why, sizeof(why), what, name, -ETIMEDOUT);
+	snprintf(buf, len, "%s (in doubt, retrying)", why);
+}
+
+/*
+ * The sync of entries first..first+n-1 (v) came back in doubt (-ETIMEDOUT):
+ * they may be in the store or not. The write is held as it is - not cut
+ * back, not encoded again: the same bytes, seqs and chain - and datasync()
+ * of the same file, which sends that very write again (storage.h), is
+ * called every AXIOM_UNAVAIL_RETRY_MS until the store knows. Meanwhile
+ * refusable proposals are refused (admit_locked) or, queued before, rejected
+ * with -EAGAIN; AXIOM_KEEP ones queue behind. 0: it is stored (the caller
+ * commits it); -EIO: v rejected and the log failed (another error, -ESTALE,
+ * or still in doubt at close after one last try).
+ */
+static int wait_doubt(struct axiom *ax, struct prop **v, size_t n, uint64_t first, char *reason,
+		      size_t rlen)
+{
+	uint64_t last = first + n - 1, deadline;
+	int err, closing, was;
+
+	doubt_reason(ax, reason, rlen, "write", ax->seg_name);
+	pthread_mutex_lock(&ax->lock);
+	was = ax->unavail;
+	ax->unavail = 1;
+	ax->doubt = 1;
+	ax->full = 0;
+	ax->stats.doubt_events++;
+	snprintf(ax->unavail_reason, sizeof(ax->unavail_reason), "%s", reason);
+	pthread_mutex_unlock(&ax->lock);
+	if (!was)
+		say(ax, "%s: new authorizations are refused until the store takes writes again; "
+			"entries %" PRIu64 "..%" PRIu64 " are held and sent again every %u ms", reason,
+		    first, last, AXIOM_UNAVAIL_RETRY_MS);
+	for (;;) {
+		pthread_mutex_lock(&ax->lock);
+		deadline = mono_ns() + (uint64_t)AXIOM_UNAVAIL_RETRY_MS * 1000000u;
+		for (;;) {
+			struct timespec ts = {
+				.tv_sec = (time_t)(deadline / 1000000000u),
+				.tv_nsec = (long)(deadline % 1000000000u),
+			};
+
+			if (reject_refusable_locked(ax, -EAGAIN, reason))
+				notify(ax);
+			/* Closing: one last try at once. */
+			if (ax->closing || mono_ns() >= deadline)
+				break;
+			pthread_cond_timedwait(&ax->wake, &ax->lock, &ts);
+		}
+		closing = ax->closing;
+		ax->stats.unavail_retries++;
+		ax->stats.syncs++;
+		pthread_mutex_unlock(&ax->lock);
+		err = ax->ops->datasync(ax->seg);
+		if (err == 0)
+			return 0;
+		if ((err == -ETIMEDOUT || err == -EAGAIN) && !closing) {
+			doubt_reason(ax, reason, rlen, "write", ax->seg_name);
+			pthread_mutex_lock(&ax->lock);
+			snprintf(ax->unavail_reason, sizeof(ax->unavail_reason), "%s", reason);
+			pthread_mutex_unlock(&ax->lock);
+			continue;
+		}
+		/* Nothing may be written after a write whose fate is unknown
+		 * (it would fork the chain if that write is in): the log
+		 * fails, and a reopen reads what the store has. */
+		if (err == -ETIMEDOUT || err == -EAGAIN) {
+			set_failed(ax, "entries %" PRIu64 "..%" PRIu64 " were in doubt at close: they "
+				   "may be in the log (%s)", first, last, reason);
+			reject(ax, v, n, -ETIMEDOUT, ax->fail_reason);
+		} else {
+			char why[200];
+
+			store_reason(ax, why, sizeof(why), "write", ax->seg_name, err);
+			if (err == -ESTALE)
+				set_failed(ax, "another writer took the log: %s", why);
+			else
+				set_failed(ax, "write %s/%s: %s%s", ax->where, ax->seg_name,
+					   strerror(-err), errno_name(err));
+			say(ax, "entries %" PRIu64 "..%" PRIu64 " were in doubt when the log failed: "
+				"they may be in the log", first, last);
+			reject(ax, v, n, -EIO, ax->fail_reason);
+		}
+		pthread_mutex_lock(&ax->lock);
+		ax->unavail = 0;
+		ax->doubt = 0;
+		pthread_mutex_unlock(&ax->lock);
+		return -EIO;
+	}
+}
+
+/* v[0..n), entries first.., len bytes ending in chain, are durable: move
+ * the head past them and complete them Committed. */
+static void commit_done(struct axiom *ax, struct prop **v, size_t n, uint64_t first,
+			const uint8_t chain[AXIOM_HASH_SIZE], size_t len)
+{
+	struct axiom_result res = { .committed = 1 };
+	uint64_t old_head;
+	int wake = 0;
+	size_t i;
+
+	clear_hold(ax, first);
+	ax->seg_off += len;
+	pthread_mutex_lock(&ax->lock);
+	old_head = ax->head_seq;
+	ax->head_seq = first + n - 1;
+	memcpy(ax->head_hash, chain, AXIOM_HASH_SIZE);
+	ax->stats.batches++;
+	ax->stats.bytes += len;
+	for (i = 0; i < n; i++) {
+		res.seq = first + i;
+		wake |= complete_locked(ax, v[i], &res);
+	}
+	pthread_mutex_unlock(&ax->lock);
+	if (wake)
+		notify(ax);
+	if (old_head / AXIOM_CHECKPOINT_EVERY != (first + n - 1) / AXIOM_CHECKPOINT_EVERY)
+		write_checkpoint(ax, 1);
 }
 
 /* Write v[0..n) into the current segment with one pwrite and one
- * fdatasync, then complete them. 0; or -ENOSPC/-EDQUOT (nothing written:
- * the write was taken back; reason filled; v untouched, for the caller
- * to hold); or -EIO after any other failure (v completed, rejected, the
- * log failed). */
+ * fdatasync, then complete them. 0; or -ENOSPC/-EDQUOT/-EAGAIN (nothing
+ * written: the write was taken back; reason filled; v untouched, for the
+ * caller to hold); or -EIO after any other failure (v completed, rejected,
+ * the log failed). A sync in doubt is settled here (wait_doubt). */
 static int write_chunk(struct axiom *ax, struct prop **v, size_t n, char *reason, size_t rlen)
 {
-	struct axiom_result res = { .committed = 1 };
 	uint8_t chain[AXIOM_HASH_SIZE];
-	uint64_t first, ts, old_head;
+	uint64_t first, ts;
 	size_t i, len = 0, need = 0;
-	int err, wake = 0;
+	int err;
 
 	for (i = 0; i < n; i++)
 		need += (size_t)axiom_rec_size(v[i]->len);
@@ -740,6 +968,22 @@ static int write_chunk(struct axiom *ax, struct prop **v, size_t n, char *reason
 		ax->stats.syncs++;
 		pthread_mutex_unlock(&ax->lock);
 		err = ax->ops->datasync(ax->seg);
+		if (err == -ETIMEDOUT && wait_doubt(ax, v, n, first, reason, rlen) < 0)
+			return -EIO;
+		if (err == -ETIMEDOUT)
+			err = 0;
+	} else if (err == -ETIMEDOUT) {
+		/* Not durable until datasync (storage.h): a pwrite stored
+		 * nothing for certain, whatever it says. */
+		err = -EAGAIN;
+	}
+	if (err == -ESTALE) {
+		char why[200];
+
+		store_reason(ax, why, sizeof(why), "write", ax->seg_name, err);
+		set_failed(ax, "another writer took the log: %s", why);
+		reject(ax, v, n, -EIO, ax->fail_reason);
+		return -EIO;
 	}
 	if (err < 0) {
 		int undo;
@@ -749,10 +993,14 @@ static int write_chunk(struct axiom *ax, struct prop **v, size_t n, char *reason
 		 * full disk gets its partial write back). */
 		undo = ax->ops->truncate(ax->seg, ax->seg_off);
 		if (undo == 0 && is_full_err(err)) {
-			io_reason(reason, rlen, "write", ax->logdir, ax->seg_name, err);
+			io_reason(reason, rlen, "write", ax->where, ax->seg_name, err);
 			return err;
 		}
-		set_failed(ax, "write %s/%s: %s%s", ax->logdir, ax->seg_name, strerror(-err),
+		if (undo == 0 && err == -EAGAIN) {
+			store_reason(ax, reason, rlen, "write", ax->seg_name, err);
+			return err;
+		}
+		set_failed(ax, "write %s/%s: %s%s", ax->where, ax->seg_name, strerror(-err),
 			   errno_name(err));
 		if (undo < 0)
 			say(ax, "cannot cut the failed write off %s at offset %" PRIu64 ": %s; "
@@ -762,23 +1010,7 @@ static int write_chunk(struct axiom *ax, struct prop **v, size_t n, char *reason
 		reject(ax, v, n, -EIO, ax->fail_reason);
 		return -EIO;
 	}
-	clear_full(ax, first);
-	ax->seg_off += len;
-	pthread_mutex_lock(&ax->lock);
-	old_head = ax->head_seq;
-	ax->head_seq = first + n - 1;
-	memcpy(ax->head_hash, chain, sizeof(chain));
-	ax->stats.batches++;
-	ax->stats.bytes += len;
-	for (i = 0; i < n; i++) {
-		res.seq = first + i;
-		wake |= complete_locked(ax, v[i], &res);
-	}
-	pthread_mutex_unlock(&ax->lock);
-	if (wake)
-		notify(ax);
-	if (old_head / AXIOM_CHECKPOINT_EVERY != (first + n - 1) / AXIOM_CHECKPOINT_EVERY)
-		write_checkpoint(ax, 1);
+	commit_done(ax, v, n, first, chain, len);
 	return 0;
 }
 
@@ -795,6 +1027,37 @@ static uint64_t unit_bytes(struct prop **v, size_t i)
 	for (size_t k = 0; k < unit_len(v, i); k++)
 		b += axiom_rec_size(v[i + k]->len);
 	return b;
+}
+
+/* A new segment could not be made: hold v[0..n) or fail the log. */
+static void create_failed(struct axiom *ax, struct prop **v, size_t n, int err)
+{
+	char reason[sizeof(((struct axiom_result *)0)->reason)], name[AXIOM_SEG_NAME_SIZE];
+	char why[200];
+
+	axiom_seg_name(name, ax->head_seq + 1);
+	if (is_full_err(err)) {
+		io_reason(reason, sizeof(reason), "create", ax->where, name, err);
+		hold(ax, v, n, err, 0, reason);
+		return;
+	}
+	if (err == -EAGAIN || err == -ETIMEDOUT) {
+		/* None of v was written; a create in doubt is made again,
+		 * same name and bytes, at the next try (storage.h). */
+		if (err == -ETIMEDOUT)
+			doubt_reason(ax, reason, sizeof(reason), "create", name);
+		else
+			store_reason(ax, reason, sizeof(reason), "create", name, err);
+		hold(ax, v, n, -EAGAIN, err == -ETIMEDOUT, reason);
+		return;
+	}
+	if (err == -ESTALE) {
+		store_reason(ax, why, sizeof(why), "create", name, err);
+		set_failed(ax, "another writer took the log: %s", why);
+	} else {
+		set_failed(ax, "create %s/%s: %s%s", ax->where, name, strerror(-err), errno_name(err));
+	}
+	reject(ax, v, n, -EIO, ax->fail_reason);
 }
 
 /* One batch off the queue: split where a segment fills up, so each piece
@@ -818,18 +1081,8 @@ static void commit_batch(struct axiom *ax, struct prop **v, size_t n)
 		    ax->seg_off + unit_bytes(v, i) > ax->segment_size) {
 			err = new_segment(ax, ax->head_seq + 1, ax->head_hash);
 			if (err < 0) {
-				char name[AXIOM_SEG_NAME_SIZE];
-
-				axiom_seg_name(name, ax->head_seq + 1);
-				if (is_full_err(err)) {
-					io_reason(reason, sizeof(reason), "create", ax->logdir, name,
-						  err);
-					hold_full(ax, v + i, n - i, err, reason);
-					return;
-				}
-				set_failed(ax, "create %s/%s: %s%s", ax->logdir, name, strerror(-err),
-					   errno_name(err));
-				continue;
+				create_failed(ax, v + i, n - i, err);
+				return;
 			}
 		}
 		end = ax->seg_off + unit_bytes(v, i);
@@ -839,8 +1092,8 @@ static void commit_batch(struct axiom *ax, struct prop **v, size_t n)
 			k += unit_len(v, i + k);
 		}
 		err = write_chunk(ax, v + i, k, reason, sizeof(reason));
-		if (is_full_err(err)) {
-			hold_full(ax, v + i, n - i, err, reason);
+		if (is_full_err(err) || err == -EAGAIN) {
+			hold(ax, v + i, n - i, err, 0, reason);
 			return;
 		}
 		i += k;
@@ -901,12 +1154,15 @@ static void *writer_main(void *arg)
 		while (!ax->closing) {
 			if (!ax->q_head) {
 				pthread_cond_wait(&ax->wake, &ax->lock);
-			} else if (ax->full && mono_ns() < ax->full_retry_ns) {
-				/* The disk was full: try again later, not in a
-				 * loop (closing tries once more at once). */
+			} else if ((ax->full && mono_ns() < ax->full_retry_ns) ||
+				   (ax->unavail && mono_ns() < ax->unavail_retry_ns)) {
+				/* The disk was full (the store unavailable): try
+				 * again later, not in a loop (closing tries once
+				 * more at once). */
+				uint64_t until = ax->full ? ax->full_retry_ns : ax->unavail_retry_ns;
 				struct timespec ts = {
-					.tv_sec = (time_t)(ax->full_retry_ns / 1000000000u),
-					.tv_nsec = (long)(ax->full_retry_ns % 1000000000u),
+					.tv_sec = (time_t)(until / 1000000000u),
+					.tv_nsec = (long)(until % 1000000000u),
 				};
 
 				pthread_cond_timedwait(&ax->wake, &ax->lock, &ts);
@@ -963,30 +1219,57 @@ static void *writer_main(void *arg)
 
 /* --- open and close ------------------------------------------------------- */
 
-/* The checkpoint recovery must not undercut: the last one in the file
- * whose signature holds. Problems with the file are for verify to report;
- * here they only cost that check. */
+/* Does c's signature hold under pk or, for a store with keys_get (whose
+ * log a lost key may have handed to a new one), under any key it lists? */
+static int ck_sig_ok(const struct axiom_checkpoint *c, const uint8_t pk[AXIOM_PUBKEY_SIZE],
+		     uint8_t (*keys)[AXIOM_PUBKEY_SIZE], size_t nkeys)
+{
+	size_t i;
+
+	if (axiom_checkpoint_check_sig(c, pk) == 0)
+		return 1;
+	for (i = 0; i < nkeys; i++)
+		if (axiom_checkpoint_check_sig(c, keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The checkpoint recovery must not undercut: the last one (in the file,
+ * or the store's) whose signature holds. Problems with them are for
+ * verify to report; here they only cost that check. */
 static int last_checkpoint(struct axiom *ax, struct axiom_checkpoint *out)
 {
+	uint8_t pk[AXIOM_PUBKEY_SIZE], (*keys)[AXIOM_PUBKEY_SIZE] = NULL;
 	struct axiom_checkpoint *v;
-	uint8_t pk[AXIOM_PUBKEY_SIZE];
+	size_t n, i, nkeys = 0;
 	char msg[256];
-	size_t n, i;
 	int err;
 
 	crypto_sign_ed25519_sk_to_pk(pk, ax->sk);
-	err = axiom_checkpoints_load(ax->logdir, &v, &n, msg, sizeof(msg));
+	if (ax->ops->ckpt_load)
+		err = axiom_checkpoints_load_store(ax->ops, ax->store, ax->where, &v, &n, msg,
+						   sizeof(msg));
+	else
+		err = axiom_checkpoints_load(ax->logdir, &v, &n, msg, sizeof(msg));
 	if (err < 0) {
 		say(ax, "checkpoints not used at open: %s", msg);
 		return 0;
 	}
-	for (i = n; i > 0 && axiom_checkpoint_check_sig(&v[i - 1], pk) < 0; i--)
+	if (n && ax->ops->keys_get &&
+	    axiom_keys_load_store(ax->ops, ax->store, ax->where, &keys, &nkeys, msg,
+				  sizeof(msg)) < 0)
+		say(ax, "checkpoints checked with this instance's key only: %s", msg);
+	for (i = n; i > 0 && !ck_sig_ok(&v[i - 1], pk, keys, nkeys); i--)
 		;
-	if (i < n)
+	if (i < n && ax->ops->ckpt_load)
+		say(ax, "%s: the last %zu checkpoint(s) have bad signatures; ignored at open",
+		    ax->where, n - i);
+	else if (i < n)
 		say(ax, "%s/%s: the last %zu checkpoint(s) have bad signatures; ignored at open",
 		    ax->logdir, AXIOM_CHECKPOINTS_FILE, n - i);
 	if (i > 0)
 		*out = v[i - 1];
+	free(keys);
 	free(v);
 	return i > 0;
 }
@@ -1010,20 +1293,20 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 	ax->ckpt_seq = have_ck ? ck.seq : 0;
 	rc = axiom_reader_open(&r, ax->ops, ax->store, 1, ax->read_only ? AXIOM_READER_SHARED : 0);
 	if (rc < 0)
-		return axiom_fail(err, errlen, rc, "%s: out of memory", ax->logdir);
+		return axiom_fail(err, errlen, rc, "%s: out of memory", ax->where);
 	while ((rc = axiom_reader_next(r, &e)) > 0) {
 		if (have_ck && e.seq == ck.seq) {
 			if (memcmp(e.hash, ck.head, AXIOM_HASH_SIZE) != 0) {
 				rc = axiom_fail(err, errlen, -EUCLEAN, "%s: segment %s offset %" PRIu64
 					  " (seq %" PRIu64 "): hash differs from the signed checkpoint",
-					  ax->logdir, e.segment, e.offset, e.seq);
+					  ax->where, e.segment, e.offset, e.seq);
 				goto out;
 			}
 			ck_ok = 1;
 		}
 	}
 	if (rc < 0) {
-		axiom_fail(err, errlen, rc, "%s: %s", ax->logdir, r->msg);
+		axiom_fail(err, errlen, rc, "%s: %s", ax->where, r->msg);
 		goto out;
 	}
 	if (r->started) {
@@ -1032,7 +1315,7 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 	}
 	if (have_ck && ck.seq && !ck_ok) {
 		rc = axiom_fail(err, errlen, -EUCLEAN, "%s: the log ends at seq %" PRIu64 " but a signed "
-			  "checkpoint covers seq %" PRIu64 "%s", ax->logdir, ax->head_seq, ck.seq,
+			  "checkpoint covers seq %" PRIu64 "%s", ax->where, ax->head_seq, ck.seq,
 			  r->torn ? " (past a damaged tail)" : ": committed entries are missing");
 		goto out;
 	}
@@ -1049,14 +1332,14 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 	if (r->nsegs == 0) {
 		rc = new_segment(ax, 1, ax->head_hash);
 		if (rc < 0)
-			axiom_fail(err, errlen, rc, "%s: cannot create the first segment: %s", ax->logdir,
+			axiom_fail(err, errlen, rc, "%s: cannot create the first segment: %s", ax->where,
 			     strerror(-rc));
 		goto out;
 	}
 	rc = ax->ops->open(ax->store, last, 1, &ax->seg);
 	if (rc < 0) {
 		ax->seg = NULL;
-		axiom_fail(err, errlen, rc, "%s/%s: %s", ax->logdir, last, strerror(-rc));
+		axiom_fail(err, errlen, rc, "%s/%s: %s", ax->where, last, strerror(-rc));
 		goto out;
 	}
 	snprintf(ax->seg_name, sizeof(ax->seg_name), "%s", last);
@@ -1065,7 +1348,7 @@ static int recover(struct axiom *ax, char *err, size_t errlen)
 		rc = ax->ops->truncate(ax->seg, r->torn_off);
 		if (rc < 0) {
 			axiom_fail(err, errlen, rc, "%s/%s: cannot cut the torn tail at offset %" PRIu64
-			     ": %s", ax->logdir, last, r->torn_off, strerror(-rc));
+			     ": %s", ax->where, last, r->torn_off, strerror(-rc));
 			goto out;
 		}
 		say(ax, "segment %s: torn tail at offset %" PRIu64 " (%s): dropped %" PRIu64
@@ -1096,6 +1379,25 @@ static void free_log(struct axiom *ax)
 	free(ax);
 }
 
+/* Register this instance's public key with a store that keeps keys, so
+ * that a verifier without our disk can check what we sign. */
+static int add_key(struct axiom *ax, char *err, size_t errlen)
+{
+	uint8_t pk[AXIOM_PUBKEY_SIZE];
+	char hex[2 * AXIOM_PUBKEY_SIZE + 1], why[200];
+	int rc;
+
+	crypto_sign_ed25519_sk_to_pk(pk, ax->sk);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	rc = ax->ops->keys_add(ax->store, hex);
+	if (rc < 0) {
+		store_reason(ax, why, sizeof(why), "add a key to", "keys", rc);
+		return axiom_fail(err, errlen, rc, "%s: cannot add the public key %s: %s", ax->where,
+				  hex, why);
+	}
+	return 0;
+}
+
 int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, size_t errlen)
 {
 	sigset_t all, old;
@@ -1103,7 +1405,10 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 	int rc;
 
 	*out = NULL;
-	if (!cfg || !cfg->dir || !cfg->dir[0])
+	/* The key lives in dir even with a remote store; a reader of a store
+	 * that lists its keys needs none. */
+	if (!cfg || ((!cfg->dir || !cfg->dir[0]) &&
+		     !(cfg->read_only && cfg->storage && cfg->storage->keys_get)))
 		return axiom_fail(err, errlen, -EINVAL, "no state directory given");
 	if (cfg->segment_size && cfg->segment_size < AXIOM_SEGMENT_SIZE_MIN)
 		return axiom_fail(err, errlen, -EINVAL, "segment size %" PRIu64 " is below %u bytes",
@@ -1133,24 +1438,49 @@ int axiom_open(struct axiom **out, const struct axiom_config *cfg, char *err, si
 	ax->log = cfg->log;
 	ax->log_arg = cfg->log_arg;
 	ax->read_only = cfg->read_only;
-	if ((size_t)snprintf(ax->logdir, sizeof(ax->logdir), "%s/axiom", cfg->dir) >=
+	if (cfg->dir && cfg->dir[0] &&
+	    (size_t)snprintf(ax->logdir, sizeof(ax->logdir), "%s/axiom", cfg->dir) >=
 	    sizeof(ax->logdir)) {
 		rc = axiom_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", cfg->dir);
 		goto bad;
 	}
-	rc = ax->ops->open_dir(cfg->storage_arg, ax->logdir, !ax->read_only, &ax->store);
+	/* Before the store is open it has no where(): the directory, or
+	 * (a remote store's reader without one) "the log store". */
+	snprintf(ax->where, sizeof(ax->where), "%s", ax->logdir[0] ? ax->logdir : "the log store");
+	/* Signals are the owner's business: a thread the store starts (a
+	 * remote store's lease keeper) inherits a mask that blocks them all,
+	 * or a SIGTERM the owner blocks to read from a signalfd would kill
+	 * the process there instead. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = ax->ops->open_dir(cfg->storage_arg, ax->logdir[0] ? ax->logdir : NULL, !ax->read_only,
+			       &ax->store);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc < 0) {
+		const char *why = ax->ops->error ? ax->ops->error(NULL) : NULL;
+
 		ax->store = NULL;
-		if (rc == -EBUSY)
+		if (why && why[0])
+			axiom_fail(err, errlen, rc, "%s", why);
+		else if (rc == -EBUSY)
 			axiom_fail(err, errlen, rc, "%s: another process has the log open for writing",
-			     ax->logdir);
+			     ax->where);
 		else if (rc == -ENOENT && ax->read_only)
-			axiom_fail(err, errlen, rc, "no log in %s", ax->logdir);
+			axiom_fail(err, errlen, rc, "no log in %s", ax->where);
 		else
-			axiom_fail(err, errlen, rc, "%s: %s", ax->logdir, strerror(-rc));
+			axiom_fail(err, errlen, rc, "%s: %s", ax->where, strerror(-rc));
+		goto bad;
+	}
+	if (ax->ops->where && ax->ops->where(ax->store))
+		snprintf(ax->where, sizeof(ax->where), "%s", ax->ops->where(ax->store));
+	/* A remote store keeps only the key here: make the directory. */
+	if (!ax->read_only && (rc = durable_mkdirs(ax->logdir, 0700)) < 0) {
+		axiom_fail(err, errlen, rc, "%s: %s", ax->logdir, strerror(-rc));
 		goto bad;
 	}
 	if (!ax->read_only && (rc = axiom_key_load(ax->logdir, 1, ax->sk, err, errlen)) < 0)
+		goto bad;
+	if (!ax->read_only && ax->ops->keys_add && (rc = add_key(ax, err, errlen)) < 0)
 		goto bad;
 	if ((rc = recover(ax, err, errlen)) < 0)
 		goto bad;

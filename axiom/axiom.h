@@ -26,6 +26,17 @@
  * (axiom_error()) names the file and the error: "write
  * DIR/axiom/SEG: No space left on device (ENOSPC)".
  *
+ * A remote store (storage.h) that cannot take writes (-EAGAIN) is held the
+ * same way, tried again every AXIOM_UNAVAIL_RETRY_MS, refusals -EAGAIN,
+ * the reason its error() line. A write in doubt (-ETIMEDOUT) is held whole
+ * (same bytes, seqs and chain) and synced again every
+ * AXIOM_UNAVAIL_RETRY_MS until the store knows, then completes as any
+ * commit; meanwhile every refusable proposal is refused (-EAGAIN) and owed
+ * ones queue behind it. Still in doubt at close, its entries are Rejected
+ * (-ETIMEDOUT) and the log says they may be in the log. -ESTALE (another
+ * writer took the store) fails the log. Messages name the store by its
+ * where() instead of the directory.
+ *
  * Failure. After any other I/O error (EIO, ...) the log takes nothing
  * more until it is reopened: every later proposal is Rejected with the
  * first error's reason, so no later entry can commit past a gap. The
@@ -81,8 +92,10 @@ const char *axiom_type_name(uint16_t type);
 int axiom_type_from_name(const char *name);
 
 /* Committed{seq} (committed = 1) or Rejected{reason} (committed = 0,
- * seq = 0, err: -ENOSPC/-EDQUOT for a full disk, -EIO for a failed log,
- * -ENOMEM). */
+ * seq = 0, err: -ENOSPC/-EDQUOT for a full disk, -EAGAIN for a remote
+ * store that cannot take writes (or holds one in doubt), -ETIMEDOUT for
+ * an entry still in doubt when the log closed (it may be in the log),
+ * -EIO for a failed log, -ENOMEM). */
 struct axiom_result {
 	int committed;
 	int err;
@@ -294,7 +307,9 @@ int axiom_iter_open(struct axiom_iter **it, const char *dir, uint64_t since_seq,
  * log being written: new entries and new segments are picked up); < 0 on
  * corruption or I/O error, with axiom_iter_error() saying where. A torn
  * tail ends the iteration like the end of the log does (a writer may be
- * in the middle of that write).
+ * in the middle of that write). -EAGAIN or -ETIMEDOUT: a remote store is
+ * out of reach; nothing was consumed, and a later call goes on from the
+ * same entry (a follower waits and calls again).
  */
 int axiom_iter_next(struct axiom_iter *it, struct axiom_entry *e);
 /* The same on any store: cfg's storage, storage_arg and dir (see

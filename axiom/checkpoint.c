@@ -379,3 +379,92 @@ int axiom_checkpoints_load(const char *logdir, struct axiom_checkpoint **v, size
 	*n = cnt;
 	return 0;
 }
+
+/* The store's error line for err, or strerror when it has none. */
+static const char *store_error(const struct axiom_storage_ops *ops, void *store, int err)
+{
+	const char *e = ops->error ? ops->error(store) : NULL;
+
+	return e && e[0] ? e : strerror(-err);
+}
+
+int axiom_checkpoints_load_store(const struct axiom_storage_ops *ops, void *store,
+				 const char *where, struct axiom_checkpoint **v, size_t *n,
+				 char *err, size_t errlen)
+{
+	struct axiom_checkpoint *arr = NULL;
+	char **lines = NULL;
+	size_t cnt = 0, i;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = ops->ckpt_load(store, &lines, &cnt);
+	if (rc < 0)
+		return axiom_fail(err, errlen, rc, "%s: cannot read the checkpoints: %s", where,
+				  store_error(ops, store, rc));
+	if (cnt && !(arr = calloc(cnt, sizeof(*arr)))) {
+		axiom_storage_free_names(lines, cnt);
+		return axiom_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < cnt; i++) {
+		if (axiom_checkpoint_parse(lines[i], &arr[i]) < 0) {
+			rc = axiom_fail(err, errlen, -EINVAL, "%s: stored checkpoint %zu: not a "
+					"checkpoint", where, i + 1);
+			break;
+		}
+	}
+	axiom_storage_free_names(lines, cnt);
+	if (rc < 0) {
+		free(arr);
+		return rc;
+	}
+	*v = arr;
+	*n = cnt;
+	return 0;
+}
+
+int axiom_keys_load_store(const struct axiom_storage_ops *ops, void *store, const char *where,
+			  uint8_t (**pk)[AXIOM_PUBKEY_SIZE], size_t *n, char *err, size_t errlen)
+{
+	uint8_t (*v)[AXIOM_PUBKEY_SIZE] = NULL, (*nv)[AXIOM_PUBKEY_SIZE];
+	char *text = NULL, *line, *save = NULL;
+	size_t cnt = 0, no = 0;
+	int rc;
+
+	*pk = NULL;
+	*n = 0;
+	rc = ops->keys_get(store, &text);
+	if (rc == -ENOENT)
+		return axiom_fail(err, errlen, rc, "%s: no public keys in the store", where);
+	if (rc < 0)
+		return axiom_fail(err, errlen, rc, "%s: cannot read the public keys: %s", where,
+				  store_error(ops, store, rc));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		no++;
+		if (strspn(line, " \t\r") == strlen(line))
+			continue;
+		nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!nv) {
+			rc = axiom_fail(err, errlen, -ENOMEM, "out of memory");
+			break;
+		}
+		v = nv;
+		if (axiom_pubkey_parse(line, v[cnt]) < 0) {
+			rc = axiom_fail(err, errlen, -EINVAL, "%s: public key line %zu: not a key",
+					where, no);
+			break;
+		}
+		cnt++;
+	}
+	free(text);
+	if (rc == 0 && cnt == 0)
+		rc = axiom_fail(err, errlen, -ENOENT, "%s: no public keys in the store", where);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*pk = v;
+	*n = cnt;
+	return 0;
+}

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "axiom/storage.h"
+
 #define AXIOM_KEY_FILE "key"
 #define AXIOM_PUBKEY_FILE "key.pub"
 #define AXIOM_CHECKPOINTS_FILE "checkpoints"
@@ -86,5 +88,19 @@ int axiom_checkpoint_append(const char *logdir, const struct axiom_checkpoint *c
  */
 int axiom_checkpoints_load(const char *logdir, struct axiom_checkpoint **v, size_t *n,
 			   char *err, size_t errlen);
+
+/*
+ * The same kept in a store instead of files (storage.h: a store with
+ * ckpt_load / keys_get; where names it in messages). Checkpoints: every
+ * line, parsed, in append order; none: 0 and *n = 0; a line that does not
+ * parse: -EINVAL naming it ("WHERE: stored checkpoint N: ..."). Keys: *pk
+ * a malloc'd array of *n keys, oldest first; -ENOENT when the store has
+ * none, -EINVAL for a line that is not a key, or the store's error.
+ */
+int axiom_checkpoints_load_store(const struct axiom_storage_ops *ops, void *store,
+				 const char *where, struct axiom_checkpoint **v, size_t *n,
+				 char *err, size_t errlen);
+int axiom_keys_load_store(const struct axiom_storage_ops *ops, void *store, const char *where,
+			  uint8_t (**pk)[AXIOM_PUBKEY_SIZE], size_t *n, char *err, size_t errlen);
 
 #endif /* AXIOM_CHECKPOINT_H */

@@ -23,8 +23,18 @@ static void pick_start(struct axiom_reader *r);
 static int fail(struct axiom_reader *r, int err, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* A remote store out of reach (storage.h): the log is not at fault, and
+ * a reader beside a writer (AXIOM_READER_SHARED) may go on once it is
+ * back. */
+static int transient(const struct axiom_reader *r, int err)
+{
+	return (r->flags & AXIOM_READER_SHARED) && (err == -EAGAIN || err == -ETIMEDOUT);
+}
+
 /* Record the first problem and where it is: the segment being read, the
- * offset, and the seq the entry there should have had. */
+ * offset, and the seq the entry there should have had. Transient errors
+ * are said but not kept: the next call tries again from the same place,
+ * since nothing is consumed before a read succeeds. */
 static int fail(struct axiom_reader *r, int err, uint64_t off, const char *fmt, ...)
 {
 	va_list ap;
@@ -40,7 +50,8 @@ static int fail(struct axiom_reader *r, int err, uint64_t off, const char *fmt, 
 			 r->err_seg, off, r->err_seq, r->err_what);
 	else
 		snprintf(r->msg, sizeof(r->msg), "%s", r->err_what);
-	r->err = err;
+	if (!transient(r, err))
+		r->err = err;
 	return err;
 }
 
@@ -144,6 +155,14 @@ static int restat(struct axiom_reader *r)
 	return 0;
 }
 
+static void close_seg(struct axiom_reader *r)
+{
+	if (r->file)
+		r->ops->close(r->file);
+	r->file = NULL;
+	drop_window(r);
+}
+
 static int open_seg(struct axiom_reader *r)
 {
 	const struct axiom_reader_seg *s = &r->segs[r->cur];
@@ -160,8 +179,12 @@ static int open_seg(struct axiom_reader *r)
 		r->file = NULL;
 		return fail(r, err, 0, "cannot open: %s", strerror(-err));
 	}
-	if ((err = restat(r)) < 0 || (err = fetch(r, 0, AXIOM_SEG_HDR_SIZE, &p, &avail)) < 0)
+	if ((err = restat(r)) < 0 || (err = fetch(r, 0, AXIOM_SEG_HDR_SIZE, &p, &avail)) < 0) {
+		/* Opened again, header and all, at the next try. */
+		if (transient(r, err))
+			close_seg(r);
 		return err;
+	}
 	if (avail > r->size)
 		avail = (size_t)r->size;
 	/* Segments appear whole (storage.h: create), so a bad header is
@@ -188,14 +211,6 @@ static int open_seg(struct axiom_reader *r)
 	}
 	r->off = AXIOM_SEG_HDR_SIZE;
 	return 0;
-}
-
-static void close_seg(struct axiom_reader *r)
-{
-	if (r->file)
-		r->ops->close(r->file);
-	r->file = NULL;
-	drop_window(r);
 }
 
 enum at { AT_RECORD, AT_END, AT_JUNK };

@@ -33,6 +33,13 @@
  *   -ESTALE     someone else changed the log (another writer took the
  *               store): the log fails, as after an I/O error.
  *
+ * A create() that failed with -EAGAIN or -ETIMEDOUT stored none of the
+ * entries (they go into the segment by later writes): the writer holds as
+ * for -EAGAIN and, at its next try, calls create() again with the same
+ * name and bytes, which must then succeed if the first one was stored
+ * (found there whole, and still the log's last segment). A pwrite() error
+ * never puts a write in doubt: nothing is stored before datasync.
+ *
  * The secret key always stays in the local log directory (checkpoint.h).
  */
 #ifndef AXIOM_STORAGE_H
@@ -48,7 +55,8 @@ struct axiom_storage_ops {
 	 * it when missing, hold it exclusively against other writers until
 	 * close_dir (-EBUSY if another has it), and discard what an
 	 * interrupted create() left. Read-only: -ENOENT when missing; never
-	 * changes anything. arg is axiom_config.storage_arg.
+	 * changes anything. arg is axiom_config.storage_arg. dir is NULL
+	 * for a reader without a state directory (a store with keys_get).
 	 */
 	int (*open_dir)(void *arg, const char *dir, int writable, void **store);
 	void (*close_dir)(void *store);
@@ -96,7 +104,9 @@ struct axiom_storage_ops {
 	/* Optional (NULL: none): one line about the store's last failure, for
 	 * reasons and messages ("etcd 10.1.0.2:2379: etcdserver: no leader");
 	 * and where the log is ("etcd://10.1.0.2:2379/axnet/log/h-eth0"), in
-	 * place of the log directory in messages. */
+	 * place of the log directory in messages. error(NULL): why the last
+	 * open_dir of the calling thread failed ("" or NULL: no word), since
+	 * no store exists then. */
 	const char *(*error)(void *store);
 	const char *(*where)(void *store);
 };

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,33 +22,54 @@
 #include "axiom/reader.h"
 
 struct axiom_iter {
+	const struct axiom_storage_ops *ops;
 	void *store;
 	struct axiom_reader *r;
 	char err[320];
 };
 
-
-static int open_store(const char *dir, char logdir[PATH_MAX], void **store, char *err,
+/* Open cfg's store read-only. logdir: dir/axiom ("" without a dir);
+ * where: the store's where(), else logdir (in messages). */
+static int open_store(const struct axiom_config *cfg, const struct axiom_storage_ops **ops,
+		      char logdir[PATH_MAX], char where[PATH_MAX], void **store, char *err,
 		      size_t errlen)
 {
+	sigset_t all, old;
 	int rc;
 
+	*ops = cfg->storage ? cfg->storage : &axiom_storage_file;
+	logdir[0] = '\0';
 	if (sodium_init() < 0)
 		return axiom_fail(err, errlen, -EIO, "libsodium failed to initialise");
-	if ((size_t)snprintf(logdir, PATH_MAX, "%s/axiom", dir) >= PATH_MAX)
-		return axiom_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
-	rc = axiom_storage_file.open_dir(NULL, logdir, 0, store);
+	if (cfg->dir && cfg->dir[0]) {
+		if ((size_t)snprintf(logdir, PATH_MAX, "%s/axiom", cfg->dir) >= PATH_MAX)
+			return axiom_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", cfg->dir);
+	} else if (!(*ops)->keys_get) {
+		/* Its key.pub is in the directory. */
+		return axiom_fail(err, errlen, -EINVAL, "no state directory given");
+	}
+	snprintf(where, PATH_MAX, "%s", logdir[0] ? logdir : "the log store");
+	/* No thread a store starts takes the owner's signals (axiom.c). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = (*ops)->open_dir(cfg->storage_arg, logdir[0] ? logdir : NULL, 0, store);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* The store's own word on it (storage.h: error(NULL)). */
+	if (rc < 0 && (*ops)->error && (*ops)->error(NULL) && (*ops)->error(NULL)[0])
+		return axiom_fail(err, errlen, rc, "%s", (*ops)->error(NULL));
 	if (rc == -ENOENT)
-		return axiom_fail(err, errlen, rc, "no log in %s", logdir);
+		return axiom_fail(err, errlen, rc, "no log in %s", where);
 	if (rc < 0)
-		return axiom_fail(err, errlen, rc, "%s: %s", logdir, strerror(-rc));
+		return axiom_fail(err, errlen, rc, "%s: %s", where, strerror(-rc));
+	if ((*ops)->where && (*ops)->where(*store))
+		snprintf(where, PATH_MAX, "%s", (*ops)->where(*store));
 	return 0;
 }
 
-int axiom_iter_open(struct axiom_iter **out, const char *dir, uint64_t since_seq, char *err,
-		    size_t errlen)
+int axiom_iter_open_cfg(struct axiom_iter **out, const struct axiom_config *cfg, uint64_t since,
+			char *err, size_t errlen)
 {
-	char logdir[PATH_MAX];
+	char logdir[PATH_MAX], where[PATH_MAX];
 	struct axiom_iter *it;
 	int rc;
 
@@ -54,20 +77,31 @@ int axiom_iter_open(struct axiom_iter **out, const char *dir, uint64_t since_seq
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return axiom_fail(err, errlen, -ENOMEM, "out of memory");
-	rc = open_store(dir, logdir, &it->store, err, errlen);
+	rc = open_store(cfg, &it->ops, logdir, where, &it->store, err, errlen);
 	if (rc < 0) {
 		free(it);
 		return rc;
 	}
-	rc = axiom_reader_open(&it->r, &axiom_storage_file, it->store, since_seq,
-			       AXIOM_READER_SHARED);
+	rc = axiom_reader_open(&it->r, it->ops, it->store, since, AXIOM_READER_SHARED);
 	if (rc < 0) {
-		axiom_storage_file.close_dir(it->store);
+		it->ops->close_dir(it->store);
 		free(it);
 		return axiom_fail(err, errlen, rc, "out of memory");
 	}
 	*out = it;
 	return 0;
+}
+
+int axiom_iter_open(struct axiom_iter **out, const char *dir, uint64_t since_seq, char *err,
+		    size_t errlen)
+{
+	struct axiom_config cfg = { .dir = dir };
+
+	if (!dir) {
+		*out = NULL;
+		return axiom_fail(err, errlen, -EINVAL, "no state directory given");
+	}
+	return axiom_iter_open_cfg(out, &cfg, since_seq, err, errlen);
 }
 
 int axiom_iter_next(struct axiom_iter *it, struct axiom_entry *e)
@@ -89,7 +123,7 @@ void axiom_iter_close(struct axiom_iter *it)
 	if (!it)
 		return;
 	axiom_reader_close(it->r);
-	axiom_storage_file.close_dir(it->store);
+	it->ops->close_dir(it->store);
 	free(it);
 }
 
@@ -131,21 +165,66 @@ static int report(struct axiom_verify_report *rep, int rc, const char *seg, uint
 	return rc;
 }
 
-/* The file's checkpoints and the extra ones, signatures checked, sorted
+/* Where checkpoints and keys come from: the files in logdir, or a store
+ * with ckpt_load / keys_get. */
+struct src {
+	const struct axiom_storage_ops *ops;
+	void *store;
+	const char *logdir;
+	const char *where;
+};
+
+/* The keys checkpoints must verify under: opts->pubkey alone when given,
+ * else the store's list (keys_get), else logdir/key.pub. */
+static int load_keys(const struct src *s, const struct axiom_verify_opts *opts,
+		     uint8_t (**keys)[AXIOM_PUBKEY_SIZE], size_t *nkeys,
+		     struct axiom_verify_report *rep)
+{
+	char msg[300];
+	int rc;
+
+	*keys = NULL;
+	*nkeys = 0;
+	if (!(opts && opts->pubkey) && s->ops->keys_get) {
+		rc = axiom_keys_load_store(s->ops, s->store, s->where, keys, nkeys, msg, sizeof(msg));
+		if (rc < 0)
+			return report(rep, rc, NULL, 0, 0, "cannot check checkpoints: %s", msg);
+		return 0;
+	}
+	*keys = calloc(1, sizeof(**keys));
+	if (!*keys)
+		return report(rep, -ENOMEM, NULL, 0, 0, "out of memory");
+	*nkeys = 1;
+	if (opts && opts->pubkey) {
+		memcpy((*keys)[0], opts->pubkey, AXIOM_PUBKEY_SIZE);
+	} else if ((rc = axiom_pubkey_load(s->logdir, (*keys)[0])) < 0) {
+		free(*keys);
+		*keys = NULL;
+		return report(rep, rc, NULL, 0, 0, "cannot check checkpoints: %s/%s: %s", s->logdir,
+			      AXIOM_PUBKEY_FILE, rc == -EINVAL ? "not a public key" : strerror(-rc));
+	}
+	return 0;
+}
+
+/* The stored checkpoints and the extra ones, signatures checked, sorted
  * by seq. */
-static int load_checkpoints(const char *logdir, const struct axiom_verify_opts *opts,
+static int load_checkpoints(const struct src *s, const struct axiom_verify_opts *opts,
 			    struct ck_ref **out, size_t *nout, struct axiom_verify_report *rep)
 {
+	uint8_t (*keys)[AXIOM_PUBKEY_SIZE] = NULL;
 	struct axiom_checkpoint *file = NULL;
-	uint8_t pk[AXIOM_PUBKEY_SIZE];
-	size_t nfile = 0, nextra = opts ? opts->ncheckpoints : 0, n, i;
+	size_t nfile = 0, nextra = opts ? opts->ncheckpoints : 0, n, i, k, nkeys = 0;
 	struct ck_ref *v;
 	char msg[300];
 	int rc;
 
 	*out = NULL;
 	*nout = 0;
-	rc = axiom_checkpoints_load(logdir, &file, &nfile, msg, sizeof(msg));
+	if (s->ops->ckpt_load)
+		rc = axiom_checkpoints_load_store(s->ops, s->store, s->where, &file, &nfile, msg,
+						  sizeof(msg));
+	else
+		rc = axiom_checkpoints_load(s->logdir, &file, &nfile, msg, sizeof(msg));
 	if (rc < 0)
 		return report(rep, rc, NULL, 0, 0, "%s", msg);
 	n = nfile + nextra;
@@ -158,7 +237,8 @@ static int load_checkpoints(const char *logdir, const struct axiom_verify_opts *
 	}
 	for (i = 0; i < nfile; i++) {
 		v[i].c = file[i];
-		snprintf(v[i].from, sizeof(v[i].from), "checkpoints line %zu", i + 1);
+		snprintf(v[i].from, sizeof(v[i].from), "%s %zu",
+			 s->ops->ckpt_load ? "stored checkpoint" : "checkpoints line", i + 1);
 	}
 	free(file);
 	for (i = 0; i < nextra; i++) {
@@ -169,48 +249,56 @@ static int load_checkpoints(const char *logdir, const struct axiom_verify_opts *
 				      "checkpoint line", i + 1);
 		}
 	}
-	if (opts && opts->pubkey) {
-		memcpy(pk, opts->pubkey, sizeof(pk));
-	} else if ((rc = axiom_pubkey_load(logdir, pk)) < 0) {
+	if ((rc = load_keys(s, opts, &keys, &nkeys, rep)) < 0) {
 		free(v);
-		return report(rep, rc, NULL, 0, 0, "cannot check checkpoints: %s/%s: %s", logdir,
-			      AXIOM_PUBKEY_FILE, rc == -EINVAL ? "not a public key" : strerror(-rc));
+		return rc;
 	}
 	for (i = 0; i < n; i++) {
-		if (axiom_checkpoint_check_sig(&v[i].c, pk) < 0) {
+		for (k = 0; k < nkeys && axiom_checkpoint_check_sig(&v[i].c, keys[k]) < 0; k++)
+			;
+		if (k < nkeys)
+			continue;
+		if (!s->ops->keys_get || (opts && opts->pubkey))
 			rc = report(rep, -EKEYREJECTED, NULL, 0, v[i].c.seq, "%s (seq %" PRIu64
 				    "): bad checkpoint signature", v[i].from, v[i].c.seq);
-			free(v);
-			return rc;
-		}
+		else
+			rc = report(rep, -EKEYREJECTED, NULL, 0, v[i].c.seq, "%s (seq %" PRIu64
+				    "): bad checkpoint signature: signed by none of the %zu keys "
+				    "of %s", v[i].from, v[i].c.seq, nkeys, s->where);
+		free(keys);
+		free(v);
+		return rc;
 	}
+	free(keys);
 	qsort(v, n, sizeof(*v), cmp_ck);
 	*out = v;
 	*nout = n;
 	return 0;
 }
 
-int axiom_verify(const char *dir, const struct axiom_verify_opts *opts,
-		 struct axiom_verify_report *rep)
+int axiom_verify_cfg(const struct axiom_config *cfg, const struct axiom_verify_opts *opts,
+		     struct axiom_verify_report *rep)
 {
 	static const uint8_t zero[AXIOM_HASH_SIZE];
+	const struct axiom_storage_ops *ops;
 	struct axiom_reader *r = NULL;
+	char logdir[PATH_MAX], where[PATH_MAX];
 	struct ck_ref *ck = NULL;
-	char logdir[PATH_MAX];
 	struct axiom_entry e;
+	struct src src;
 	void *store = NULL;
 	size_t nck = 0, j = 0;
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
-	rc = open_store(dir, logdir, &store, rep->what, sizeof(rep->what));
+	rc = open_store(cfg, &ops, logdir, where, &store, rep->what, sizeof(rep->what));
 	if (rc < 0)
 		return report(rep, rc, NULL, 0, 0, "%s", rep->what);
+	src = (struct src){ .ops = ops, .store = store, .logdir = logdir, .where = where };
 	/* Checkpoints before entries: one appended while we scan covers
 	 * entries that were there before it was signed, so we see them. The
 	 * other way round, it could point past what we scanned. */
-	rc = load_checkpoints(logdir, opts, &ck, &nck, rep);
-	if (rc < 0)
+	rc = load_checkpoints(&src, opts, &ck, &nck, rep);	if (rc < 0)
 		goto out;
 	for (; j < nck && ck[j].c.seq == 0; j++) {
 		if (memcmp(ck[j].c.head, zero, sizeof(zero)) != 0) {
@@ -220,7 +308,7 @@ int axiom_verify(const char *dir, const struct axiom_verify_opts *opts,
 		}
 		rep->checkpoints++;
 	}
-	rc = axiom_reader_open(&r, &axiom_storage_file, store, 1, AXIOM_READER_SHARED);
+	rc = axiom_reader_open(&r, ops, store, 1, AXIOM_READER_SHARED);
 	if (rc < 0) {
 		report(rep, rc, NULL, 0, 0, "out of memory");
 		goto out;
@@ -260,6 +348,18 @@ int axiom_verify(const char *dir, const struct axiom_verify_opts *opts,
 out:
 	axiom_reader_close(r);
 	free(ck);
-	axiom_storage_file.close_dir(store);
+	ops->close_dir(store);
 	return rc;
+}
+
+int axiom_verify(const char *dir, const struct axiom_verify_opts *opts,
+		 struct axiom_verify_report *rep)
+{
+	struct axiom_config cfg = { .dir = dir };
+
+	if (!dir) {
+		memset(rep, 0, sizeof(*rep));
+		return report(rep, -EINVAL, NULL, 0, 0, "no state directory given");
+	}
+	return axiom_verify_cfg(&cfg, opts, rep);
 }

@@ -135,6 +135,7 @@ static void handle_stats(struct daemon *r, struct client *c)
 		say_stat(&sc, "authz.revoked", as.revoked);
 		say_stat(&sc, "authz.failed", as.failed);
 		say_stat(&sc, "authz.refused_full", as.refused_full);
+		say_stat(&sc, "authz.refused_unavail", as.refused_unavail);
 		say_stat(&sc, "authz.live", as.live);
 		say_stat(&sc, "authz.pending", as.pending);
 		say_stat(&sc, "authz.udp_pending_dropped", as.udp_pending_dropped);
@@ -166,6 +167,12 @@ static void handle_stats(struct daemon *r, struct client *c)
 		say_stat(&sc, "axiom.refused_full", xs.refused_full);
 		say_stat(&sc, "axiom.owed", xs.owed);
 		say_stat(&sc, "axiom.owed_lost", xs.owed_lost);
+		/* A remote store (etcd) that cannot take writes: as disk_full. */
+		say_stat(&sc, "axiom.unavailable", xs.unavailable);
+		say_stat(&sc, "axiom.unavail_events", xs.unavail_events);
+		say_stat(&sc, "axiom.doubt_events", xs.doubt_events);
+		say_stat(&sc, "axiom.unavail_retries", xs.unavail_retries);
+		say_stat(&sc, "axiom.refused_unavail", xs.refused_unavail);
 		{
 			char why[256];
 

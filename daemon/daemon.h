@@ -61,6 +61,11 @@ struct client {
 	uint64_t since_ns;      /* accepted at (for CTL_IDLE_MS) */
 };
 
+/* An instance's name, an etcd member list, a key prefix: at most this
+ * long with their NUL (they go into log entries of AXIOM_PAYLOAD_MAX). */
+#define AX_NAME_MAX 128
+#define AX_STORE_URL_MAX 512
+
 struct daemon {
 	struct netdev *dev;
 	struct ax_stack stack;
@@ -80,6 +85,13 @@ struct daemon {
 	struct sockserv *sockserv; /* api.sock: programs' sessions (sockserv.h) */
 	/* The daemon itself, the owner of its built-in services' sockets. */
 	struct ax_cred self;
+	/* The instance's name (--name; default HOSTNAME-IFNAME): what it is
+	 * called in etcd (its log's default prefix axnet/log/NAME). */
+	char name[AX_NAME_MAX];
+	/* --axiom etcd://...: the log's members ("host:port,...") and key
+	 * prefix; endpoints "" for today's files in the state directory. */
+	char axiom_endpoints[AX_STORE_URL_MAX];
+	char axiom_prefix[AX_STORE_URL_MAX];
 };
 
 /* Reassembled datagrams meet XDP's flow rules (l4filter.c): sets the

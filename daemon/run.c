@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include "axiom/axiom.h"
+#include "axiom/checkpoint.h"
+#include "axiom/storage_etcd.h"
+#include "etcd/etcd.h"
 #include "daemon/daemon.h"
 #include "daemon/netcfg.h"
 #include "authz/authz.h"
@@ -141,6 +144,67 @@ static void axiom_log(void *arg, const char *msg)
 	log_info("axiom: %s", msg);
 }
 
+/* This machine's name ("localhost" if it has none). */
+static const char *host_name(void)
+{
+	static char h[64];
+
+	if (gethostname(h, sizeof(h) - 1) < 0 || !h[0])
+		snprintf(h, sizeof(h), "localhost");
+	return h;
+}
+
+/* The public key of the secret key in force (<state_dir>/axiom/key:
+ * libsodium's seed || public key), as hex. 0 or -errno. */
+static int key_hex(const char *state_dir, char out[2 * AXIOM_PUBKEY_SIZE + 1])
+{
+	char logdir[PATH_MAX + 8], err[256];
+	uint8_t sk[AXIOM_SECKEY_SIZE];
+	int rc, i;
+
+	snprintf(logdir, sizeof(logdir), "%s/axiom", state_dir);
+	rc = axiom_key_load(logdir, 0, sk, err, sizeof(err));
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < (int)AXIOM_PUBKEY_SIZE; i++)
+		snprintf(out + 2 * i, 3, "%02x", sk[AXIOM_SECKEY_SIZE - AXIOM_PUBKEY_SIZE + i]);
+	explicit_bzero(sk, sizeof(sk));
+	return 0;
+}
+
+/* The log on etcd would not open: one line that says where and why. When
+ * another live writer holds the prefix (-EBUSY), name it, from P/owner,
+ * unless the store's message does already. */
+static int store_open_failed(struct daemon *r, int rc, const char *err)
+{
+	char owner[512] = "";
+
+	if (rc == -EBUSY && !strstr(err, "host=")) {
+		struct etcd_config cfg = { .endpoints = r->axiom_endpoints };
+		struct etcd_client *c;
+		struct etcd_range kv = { 0 };
+		char key[AX_STORE_URL_MAX + 8], e[256];
+
+		snprintf(key, sizeof(key), "%s/owner", r->axiom_prefix);
+		if (etcd_open(&c, &cfg, e, sizeof(e)) == 0) {
+			if (etcd_get(c, key, &kv) == 0 && kv.n)
+				snprintf(owner, sizeof(owner), " (held by %.*s)",
+					 (int)kv.kvs[0].value_len, (const char *)kv.kvs[0].value);
+			etcd_range_free(&kv);
+			etcd_close(c);
+		}
+	}
+	if (rc == -EBUSY && owner[0])
+		return log_err(rc, "axiom: not starting: another live writer holds the log "
+			       "etcd://%s/%s%s: %s; one live instance per --axiom-prefix",
+			       r->axiom_endpoints, r->axiom_prefix, owner, err);
+	if (rc == -EBUSY)
+		return log_err(rc, "axiom: not starting: another live writer holds the log: %s; "
+			       "one live instance per --axiom-prefix", err);
+	return log_err(rc, "axiom: cannot open the log etcd://%s/%s: %s", r->axiom_endpoints,
+		       r->axiom_prefix, err);
+}
+
 /* Open the log, record the start, set up the authorizer and turn on
  * enforcement in XDP. policy (may be NULL) is taken over. */
 static int start_authz(struct daemon *r, const char *ifname, const char *addr_s,
@@ -153,20 +217,48 @@ static int start_authz(struct daemon *r, const char *ifname, const char *addr_s,
 		.flush_denied = sink_flush_denied,
 	};
 	struct axiom_config xc = { .dir = r->state_dir, .log = axiom_log };
+	struct axiom_etcd_config ec = { 0 };
 	struct authz_config ac = { 0 };
-	char err[768], text[256];
+	char err[768], text[1024], holder[AX_NAME_MAX + 256], key[2 * AXIOM_PUBKEY_SIZE + 1];
 	int rc, xdp = strcmp(r->dev->kind, "xdp") == 0;
 
+	if (r->axiom_endpoints[0]) {
+		/* The holder names us to a second instance refused the prefix. */
+		snprintf(holder, sizeof(holder), "host=%s pid=%d ifname=%s name=%s",
+			 host_name(), (int)getpid(), ifname, r->name);
+		ec.endpoints = r->axiom_endpoints;
+		ec.prefix = r->axiom_prefix;
+		ec.holder = holder;
+		/* A killed predecessor's hold lapses within its lease's TTL
+		 * (etcd checks leases every 500 ms, and a new leader renews
+		 * them all once): wait for that; a live holder renews its own,
+		 * so the wait then ends in a refusal. */
+		ec.wait_ms = (int)(2 * AXIOM_ETCD_LEASE_TTL_S + 1) * 1000;
+		xc.storage = &axiom_storage_etcd;
+		xc.storage_arg = &ec;
+	}
 	rc = axiom_open(&r->ax, &xc, err, sizeof(err));
 	if (rc) {
 		pol_free(policy);
+		if (r->axiom_endpoints[0])
+			return store_open_failed(r, rc, err);
 		return log_err(rc, "axiom: cannot open the log in %s: %s", r->state_dir, err);
 	}
 	/* The start entry is written by authz_open(), in one group with
-	 * what a start owes the log: all of it, or nothing. */
-	snprintf(text, sizeof(text), "ifname=%s addr=%s backend=%s pid=%d", ifname, addr_s,
-		 r->dev->kind, (int)getpid());
+	 * what a start owes the log: all of it, or nothing. A remote log
+	 * also says where it is and which key signs it now (a lost state
+	 * directory means a new key: auditors see the change here). */
+	rc = snprintf(text, sizeof(text), "ifname=%s addr=%s backend=%s pid=%d", ifname, addr_s,
+		      r->dev->kind, (int)getpid());
+	if (r->axiom_endpoints[0]) {
+		if (key_hex(r->state_dir, key) < 0)
+			snprintf(key, sizeof(key), "unknown");
+		snprintf(text + rc, sizeof(text) - (size_t)rc, " store=etcd://%s/%s key=%s",
+			 r->axiom_endpoints, r->axiom_prefix, key);
+	}
 	ac.start_text = text;
+	/* authz reads the log back at open: from the same store. */
+	ac.log_cfg = &xc;
 	sink.arg = netdev_xdp(r->dev);
 	ac.stack = &r->stack;
 	ac.ax = r->ax;
@@ -225,6 +317,8 @@ static void usage(void)
 		"                 [--route PREFIX via A...] [--netns NAME]\n"
 		"                 [--backend xdp|tap] [--state-dir DIR] [--queues N]\n"
 		"                 [--copy] [--skb-mode] [--busy-poll] [--serve SPEC] [--verbose]\n"
+		"                 [--axiom file|etcd://HOST:PORT[,...] [--axiom-prefix P]]\n"
+		"                 [--name NAME]\n"
 		"\n"
 		"Attach axnet to IF and run the stack in the foreground until SIGINT or\n"
 		"SIGTERM; then detach the XDP program and remove the pinned maps.\n"
@@ -268,11 +362,74 @@ static void usage(void)
 		"  --neigh-stale-ms MS  an unused neighbour entry is freed after MS\n"
 		"                    (Linux gc_stale_time; default 60000)\n"
 		"  --ports LO-HI     ephemeral ports for sockets (RFC 6056; default 32768-60999)\n"
+		"  --axiom STORE     where the commit log lives: file (the default: files in the\n"
+		"                    state directory) or etcd://HOST:PORT[,HOST:PORT...], an\n"
+		"                    etcd cluster (3.4+): an entry commits once a quorum has it;\n"
+		"                    without a quorum new connections are refused (the secret\n"
+		"                    key stays in the state directory)\n"
+		"  --axiom-prefix P  the log's keys in etcd (default axnet/log/NAME); one live\n"
+		"                    instance per prefix\n"
+		"  --name NAME       this instance's name (default HOSTNAME-IFNAME)\n"
 		"  --verbose         debug logging\n");
 }
 
 /* Long options without a short letter. */
 enum { OPT_NEIGH_REACHABLE = 0x100, OPT_NEIGH_STALE, OPT_PORTS, OPT_ROUTE };
+/* ... added later, kept apart so that merges stay small. */
+enum { OPT_AXIOM = 0x180, OPT_AXIOM_PREFIX, OPT_NAME };
+
+/* A name or prefix that is one word of printable ASCII (it goes into key
+ * names and into "k=v" log entries), no "//", no '/' at either end. */
+static int word_ok(const char *s, int slash)
+{
+	const char *p;
+
+	if (!*s || s[0] == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//"))
+		return 0;
+	for (p = s; *p; p++)
+		if (*p <= ' ' || *p > '~' || (*p == '/' && !slash))
+			return 0;
+	return 1;
+}
+
+/* --axiom, --axiom-prefix, --name into r: 0, or -1 with why said. */
+static int store_opts(struct daemon *r, const char *store, const char *prefix, const char *name,
+		      const char *ifname)
+{
+	if (name && (!word_ok(name, 0) || strlen(name) >= sizeof(r->name))) {
+		fprintf(stderr, "axnet run: --name wants one word of printable ASCII without '/' "
+				"(under %zu bytes), got '%s'\n", sizeof(r->name), name);
+		return -1;
+	}
+	if (name)
+		snprintf(r->name, sizeof(r->name), "%s", name);
+	else
+		snprintf(r->name, sizeof(r->name), "%s-%s", host_name(), ifname);
+	if (!store || !strcmp(store, "file")) {
+		if (prefix) {
+			fprintf(stderr, "axnet run: --axiom-prefix goes with --axiom etcd://...\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(store, "etcd://", 7) ||
+	    etcd_parse_url(store, r->axiom_endpoints, sizeof(r->axiom_endpoints)) < 0) {
+		fprintf(stderr, "axnet run: --axiom is file or etcd://HOST:PORT[,HOST:PORT...], "
+				"got '%s'\n", store);
+		r->axiom_endpoints[0] = '\0';
+		return -1;
+	}
+	if (prefix && (!word_ok(prefix, 1) || strlen(prefix) >= sizeof(r->axiom_prefix) - 64)) {
+		fprintf(stderr, "axnet run: --axiom-prefix wants a key prefix of printable ASCII, "
+				"no spaces, no '/' at either end, got '%s'\n", prefix);
+		return -1;
+	}
+	if (prefix)
+		snprintf(r->axiom_prefix, sizeof(r->axiom_prefix), "%s", prefix);
+	else
+		snprintf(r->axiom_prefix, sizeof(r->axiom_prefix), "axnet/log/%s", r->name);
+	return 0;
+}
 
 int daemon_main(int argc, char **argv)
 {
@@ -301,11 +458,15 @@ int daemon_main(int argc, char **argv)
 		{ "neigh-stale-ms", required_argument, NULL, OPT_NEIGH_STALE },
 		{ "ports", required_argument, NULL, OPT_PORTS },
 		{ "route", required_argument, NULL, OPT_ROUTE },
+		{ "axiom", required_argument, NULL, OPT_AXIOM },
+		{ "axiom-prefix", required_argument, NULL, OPT_AXIOM_PREFIX },
+		{ "name", required_argument, NULL, OPT_NAME },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ifname = NULL, *addr_s = NULL, *netns = NULL;
 	const char *backend = "xdp", *state_dir = NULL;
+	const char *store = NULL, *store_prefix = NULL, *name = NULL;
 	int busy_poll = 0;
 	const char *serve = NULL;
 	long time_wait_ms = -1;
@@ -461,6 +622,9 @@ int daemon_main(int argc, char **argv)
 				syn_burst = 2 * syn_rate;
 			break;
 		}
+		case OPT_AXIOM: store = optarg; break;
+		case OPT_AXIOM_PREFIX: store_prefix = optarg; break;
+		case OPT_NAME: name = optarg; break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -490,6 +654,11 @@ int daemon_main(int argc, char **argv)
 		return 1;
 	}
 	r->listen_fd = r->sig_fd = r->lock_fd = -1;
+	if (store_opts(r, store, store_prefix, name, ifname) < 0) {
+		pol_free(policy);
+		free(r);
+		return 2;
+	}
 	r->busy_poll = busy_poll;
 	r->udp_idle_ms = (uint32_t)(udp_idle_s * 1000);
 	/* exe "" if /proc is not there: the rest still names the daemon */
@@ -521,6 +690,17 @@ int daemon_main(int argc, char **argv)
 			goto out;
 		}
 	}
+
+	/* SIGINT and SIGTERM are read from the signalfd by the loop, so
+	 * they are blocked before any thread starts (threads inherit the
+	 * mask): the log's store keeps its etcd lease from a thread of its
+	 * own, and a signal left unblocked there would kill the process
+	 * without a clean stop. One that comes during the start stops the
+	 * loop at once. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	no.ifname = ifname;
 	r->dev = strcmp(backend, "tap") == 0 ? netdev_open_tap(&no)
@@ -578,10 +758,6 @@ int daemon_main(int argc, char **argv)
 	if (err)
 		goto out;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	snprintf(r->sock_path, sizeof(r->sock_path), "%s/%s", r->state_dir, AX_CONTROL_SOCK);

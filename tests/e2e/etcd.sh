@@ -23,6 +23,9 @@ ETCD_N=0
 ETCD_URL=
 ETCD_ENDPOINTS=
 ETCD_PIDS=()        # by member number; empty when stopped
+# Watch progress notifications every second (etcd's default is 10 min):
+# a watcher learns the store's revision and finds a silent member soon.
+ETCD_PROGRESS=${ETCD_PROGRESS:-1s}
 
 # etcd_member_addr I: member I's address.
 etcd_member_addr() { echo "$EP.1$1"; }
@@ -51,6 +54,7 @@ etcd_run_member() {
 		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
 		--initial-cluster "$cluster" --initial-cluster-token "axt${ID}" \
 		--initial-cluster-state new --heartbeat-interval 100 --election-timeout 1000 \
+		--experimental-watch-progress-notify-interval "$ETCD_PROGRESS" \
 		--logger zap --log-outputs stderr >>"$ETCD_WORK/m$i.log" 2>&1 &
 	ETCD_PIDS[$i]=$!
 }

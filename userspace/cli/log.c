@@ -17,19 +17,27 @@
 
 #include "axiom/axiom.h"
 #include "axiom/checkpoint.h"
+#include "axiom/storage_etcd.h"
 #include "common.h"
+#include "etcd/etcd.h"
 #include "util/mono.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: axnet log [--state-dir DIR | --ifname IF] [--since SEQ] [--json]\n"
+		"usage: axnet log [WHERE] [--since SEQ] [--json]\n"
 		"                 [--follow [--follow-timeout SECS]]\n"
-		"       axnet log verify [--state-dir DIR | --ifname IF]\n"
+		"       axnet log verify [WHERE]\n"
 		"                 [--checkpoint FILE_OR_LINE] [--pubkey FILE_OR_HEX]\n"
-		"       axnet log checkpoint [--state-dir DIR | --ifname IF]\n"
+		"       axnet log checkpoint [WHERE]\n"
+		"WHERE: --state-dir DIR | --ifname IF (files, the default), or\n"
+		"       --axiom etcd://HOST:PORT[,HOST:PORT...] --axiom-prefix P | --name NAME\n"
 		"\n"
-		"The commit log of an instance (DIR/axiom/), running or not.\n"
+		"The commit log of an instance (DIR/axiom/), running or not; or one kept\n"
+		"on etcd (`axnet run --axiom etcd://...`), read from any machine that\n"
+		"reaches the cluster: no state directory or running instance needed, and\n"
+		"signatures checked with the keys the log lists (P/keys). --name NAME\n"
+		"stands for --axiom-prefix axnet/log/NAME (the default of `axnet run`).\n"
 		"\n"
 		"  axnet log          one line per entry: SEQ TIME TYPE PAYLOAD, the payload\n"
 		"                     as text when it is printable ASCII, else as hex:HEX.\n"
@@ -45,7 +53,7 @@ static void usage(FILE *out)
 		"                     holds the log to a checkpoint line kept from before (or\n"
 		"                     each line of a file): same signature, and entry N still\n"
 		"                     hashes to its head. --pubkey checks signatures with that\n"
-		"                     key instead of DIR/axiom/key.pub.\n"
+		"                     key instead of DIR/axiom/key.pub (or, on etcd, P/keys).\n"
 		"  axnet log checkpoint   the latest signed checkpoint line.\n");
 }
 
@@ -57,11 +65,85 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* Every subcommand finds the instance the way `axnet stats` does. */
+/* Every subcommand finds the instance the way `axnet stats` does, or its
+ * log on etcd. */
 #define COMMON_OPTS                                        \
 	{ "state-dir", required_argument, NULL, 's' },     \
 	{ "ifname", required_argument, NULL, 'i' },        \
+	{ "axiom", required_argument, NULL, 'A' },         \
+	{ "axiom-prefix", required_argument, NULL, 'P' },  \
+	{ "name", required_argument, NULL, 'N' },          \
 	{ "help", no_argument, NULL, 'h' }
+
+/* The log a subcommand reads: files in a state directory (the default), or
+ * a store (--axiom etcd://...) that needs none. */
+struct where {
+	const char *dir, *ifname;       /* --state-dir, --ifname */
+	const char *store, *prefix, *name; /* --axiom, --axiom-prefix, --name */
+	char endpoints[512], pfx[512];
+	struct axiom_etcd_config ec;
+	struct axiom_config xc;         /* remote: filled by where_resolve */
+	int remote;
+	char state[PATH_MAX];           /* files: the state directory */
+};
+
+/* COMMON_OPTS' letters into w: 1 when opt was one of them. */
+static int where_opt(struct where *w, int opt)
+{
+	switch (opt) {
+	case 's': w->dir = optarg; return 1;
+	case 'i': w->ifname = optarg; return 1;
+	case 'A': w->store = optarg; return 1;
+	case 'P': w->prefix = optarg; return 1;
+	case 'N': w->name = optarg; return 1;
+	}
+	return 0;
+}
+
+/* Find the log: 0, or the exit status with why said (2: bad arguments;
+ * what: "log verify"...). */
+static int where_resolve(struct where *w, const char *what)
+{
+	if (!w->store || !strcmp(w->store, "file")) {
+		if (w->prefix || w->name) {
+			fprintf(stderr, "axnet: %s: --axiom-prefix and --name go with --axiom "
+					"etcd://...\n", what);
+			return 2;
+		}
+		return cli_state_dir(w->dir, w->ifname, w->state) < 0 ? 1 : 0;
+	}
+	if (w->dir || w->ifname) {
+		fprintf(stderr, "axnet: %s: --axiom etcd://... needs no --state-dir or --ifname\n",
+			what);
+		return 2;
+	}
+	if (strncmp(w->store, "etcd://", 7) ||
+	    etcd_parse_url(w->store, w->endpoints, sizeof(w->endpoints)) < 0) {
+		fprintf(stderr, "axnet: %s: --axiom is file or etcd://HOST:PORT[,HOST:PORT...], "
+				"got '%s'\n", what, w->store);
+		return 2;
+	}
+	if (w->prefix && w->name) {
+		fprintf(stderr, "axnet: %s: --axiom-prefix or --name, not both\n", what);
+		return 2;
+	}
+	if (w->prefix)
+		snprintf(w->pfx, sizeof(w->pfx), "%s", w->prefix);
+	else if (w->name)
+		snprintf(w->pfx, sizeof(w->pfx), "axnet/log/%s", w->name);
+	else {
+		fprintf(stderr, "axnet: %s: --axiom etcd://... wants --axiom-prefix P or --name "
+				"NAME (whose log)\n", what);
+		return 2;
+	}
+	w->ec.endpoints = w->endpoints;
+	w->ec.prefix = w->pfx;
+	w->xc.storage = &axiom_storage_etcd;
+	w->xc.storage_arg = &w->ec;
+	w->xc.read_only = 1;
+	w->remote = 1;
+	return 0;
+}
 
 static int parse_u64(const char *s, uint64_t *v)
 {
@@ -182,18 +264,18 @@ static int log_show(int argc, char **argv)
 		{ "follow-timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *ifname = NULL;
+	struct where w = { 0 };
 	uint64_t since = 0, timeout_s = 0, deadline = 0;
-	int opt, json = 0, follow = 0, rc;
-	char state[PATH_MAX], err[320];
+	int opt, json = 0, follow = 0, rc, away = 0;
+	char err[320];
 	struct axiom_iter *it;
 	struct axiom_entry e;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (where_opt(&w, opt))
+			continue;
 		switch (opt) {
-		case 's': dir = optarg; break;
-		case 'i': ifname = optarg; break;
 		case 'j': json = 1; break;
 		case 'f': follow = 1; break;
 		case 'S':
@@ -216,9 +298,12 @@ static int log_show(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (cli_state_dir(dir, ifname, state) < 0)
-		return 1;
-	rc = axiom_iter_open(&it, state, since, err, sizeof(err));
+	if ((rc = where_resolve(&w, "log")))
+		return rc;
+	if (w.remote)
+		rc = axiom_iter_open_cfg(&it, &w.xc, since, err, sizeof(err));
+	else
+		rc = axiom_iter_open(&it, w.state, since, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "axnet: log: %s\n", err);
 		return 1;
@@ -233,9 +318,25 @@ static int log_show(int argc, char **argv)
 			deadline = mono_ns() + timeout_s * 1000000000ull;
 	}
 	for (;;) {
-		while ((rc = axiom_iter_next(it, &e)) > 0 && !stop)
+		while ((rc = axiom_iter_next(it, &e)) > 0 && !stop) {
+			if (away) {
+				fprintf(stderr, "axnet: log: the store answers again\n");
+				away = 0;
+			}
 			print_entry(stdout, &e, json);
+		}
 		fflush(stdout);
+		/* A store out of reach (etcd without a quorum) is not the
+		 * log's fault: a follower says so once and goes on from the
+		 * same entry when it is back (reader.c keeps its place). */
+		if (follow && w.remote && (rc == -EAGAIN || rc == -ETIMEDOUT) && !stop &&
+		    !(deadline && mono_ns() >= deadline)) {
+			if (!away)
+				fprintf(stderr, "axnet: log: %s (following on)\n",
+					axiom_iter_error(it));
+			away = 1;
+			rc = 0;
+		}
 		if (rc < 0 || !follow || stop || (deadline && mono_ns() >= deadline))
 			break;
 		/* New entries are found by reading the files again: a
@@ -305,20 +406,21 @@ static int log_verify(int argc, char **argv)
 		{ "pubkey", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *ifname = NULL, *ckarg = NULL, *keyarg = NULL;
+	const char *ckarg = NULL, *keyarg = NULL;
+	struct where w = { 0 };
 	struct axiom_verify_opts vo = { 0 };
 	struct axiom_verify_report rep;
 	uint8_t pk[AXIOM_PUBKEY_SIZE];
-	char state[PATH_MAX], head[2 * AXIOM_HASH_SIZE + 1];
+	char head[2 * AXIOM_HASH_SIZE + 1];
 	char **lines = NULL;
 	size_t nlines = 0, i;
 	int opt, rc, ret = 1;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (where_opt(&w, opt))
+			continue;
 		switch (opt) {
-		case 's': dir = optarg; break;
-		case 'i': ifname = optarg; break;
 		case 'c': ckarg = optarg; break;
 		case 'k': keyarg = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -329,8 +431,8 @@ static int log_verify(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (cli_state_dir(dir, ifname, state) < 0)
-		return 1;
+	if ((rc = where_resolve(&w, "log verify")))
+		return rc;
 	if (keyarg) {
 		if (load_pubkey(keyarg, pk) < 0) {
 			fprintf(stderr, "axnet: log verify: --pubkey %s: not a key or a file with "
@@ -352,7 +454,8 @@ static int log_verify(int argc, char **argv)
 		vo.checkpoints = (const char *const *)lines;
 		vo.ncheckpoints = nlines;
 	}
-	rc = axiom_verify(state, &vo, &rep);
+	memset(&rep, 0, sizeof(rep));
+	rc = w.remote ? axiom_verify_cfg(&w.xc, &vo, &rep) : axiom_verify(w.state, &vo, &rep);
 	if (rep.torn_bytes)
 		fprintf(stderr, "axnet: log verify: warning: segment %s offset %" PRIu64 ": %"
 			PRIu64 " bytes that are not a record (%s): a torn tail, or a write in "
@@ -373,23 +476,53 @@ out:
 	return ret;
 }
 
+/* The latest checkpoint line a store keeps (P/ckpt/ on etcd). */
+static int remote_checkpoint(struct where *w)
+{
+	const struct axiom_storage_ops *ops = w->xc.storage;
+	char **lines = NULL;
+	size_t n = 0;
+	void *store;
+	int rc;
+
+	rc = ops->open_dir(w->xc.storage_arg, NULL, 0, &store);
+	if (rc < 0) {
+		fprintf(stderr, "axnet: log checkpoint: etcd://%s/%s: %s\n", w->endpoints, w->pfx,
+			rc == -ENOENT ? "no log there" : strerror(-rc));
+		return 1;
+	}
+	rc = ops->ckpt_load(store, &lines, &n);
+	if (rc < 0)
+		fprintf(stderr, "axnet: log checkpoint: etcd://%s/%s: %s\n", w->endpoints,
+			w->pfx, ops->error && *ops->error(store) ? ops->error(store)
+								 : strerror(-rc));
+	else if (!n)
+		fprintf(stderr, "axnet: log checkpoint: no checkpoint in etcd://%s/%s\n",
+			w->endpoints, w->pfx);
+	else
+		printf("%s\n", lines[n - 1]);
+	axiom_storage_free_names(lines, n);
+	ops->close_dir(store);
+	return rc < 0 || !n ? 1 : 0;
+}
+
 static int log_checkpoint(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *ifname = NULL;
-	char state[PATH_MAX], logdir[PATH_MAX + 8], msg[320], line[AXIOM_CKPT_LINE_MAX];
+	struct where w = { 0 };
+	char logdir[PATH_MAX + 8], msg[320], line[AXIOM_CKPT_LINE_MAX];
 	struct axiom_checkpoint *v;
 	size_t n;
 	int opt, rc;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (where_opt(&w, opt))
+			continue;
 		switch (opt) {
-		case 's': dir = optarg; break;
-		case 'i': ifname = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -398,9 +531,11 @@ static int log_checkpoint(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (cli_state_dir(dir, ifname, state) < 0)
-		return 1;
-	snprintf(logdir, sizeof(logdir), "%s/axiom", state);
+	if ((rc = where_resolve(&w, "log checkpoint")))
+		return rc;
+	if (w.remote)
+		return remote_checkpoint(&w);
+	snprintf(logdir, sizeof(logdir), "%s/axiom", w.state);
 	rc = axiom_checkpoints_load(logdir, &v, &n, msg, sizeof(msg));
 	if (rc < 0) {
 		fprintf(stderr, "axnet: log checkpoint: %s\n", msg);
