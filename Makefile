@@ -227,7 +227,7 @@ $(BUILD)/tests/axiom_etcd_probe: tests/tools/axiom_etcd_probe.c \
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ -lsodium -lcurl -ljansson
 
 # The etcd client against a real cluster (tests/e2e/test-etcd-client.sh).
-ETCD_OBJS = $(call obj,$(1),etcd/etcd.c etcd/json.c)
+ETCD_OBJS = $(call obj,$(1),$(wildcard etcd/*.c))
 $(BUILD)/asan/tests/etcd_client_test: tests/tools/etcd_client_test.c tests/tools/sha256.h \
 		$(call ETCD_OBJS,$(BUILD)/asan)
 	@mkdir -p $(@D)
@@ -301,6 +301,12 @@ $(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c preload/dns.c preload/dns.h
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
 		$< preload/dns.c
+
+# The etcd client's answer decoders: json.c alone.
+$(BUILD)/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c etcd/json.c etcd/json.h etcd/etcd.h
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+		$< etcd/json.c -ljansson -lsodium
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/fake_netif.h $(NET_SRCS) $(LIB_SRCS) $(IPC_SRCS) $(HDRS) | deps
 	@mkdir -p $(@D)

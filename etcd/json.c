@@ -221,6 +221,31 @@ int etcdj_header_rev(json_t *j, int64_t *rev)
 	return etcdj_i64(h, "revision", rev);
 }
 
+/* etcd.h's frees live here, with what they free. */
+void etcd_range_free(struct etcd_range *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++)
+		etcdj_kv_free(&r->kvs[i]);
+	free(r->kvs);
+	memset(r, 0, sizeof(*r));
+}
+
+void etcd_txn_free(struct etcd_txn_result *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nranges; i++)
+		etcd_range_free(&r->ranges[i]);
+	free(r->ranges);
+	memset(r, 0, sizeof(*r));
+}
+
 int etcdj_range(json_t *j, struct etcd_range *out)
 {
 	json_t *kvs, *kv;
@@ -457,7 +482,8 @@ int etcdj_split_feed(struct etcdj_split *s, const void *p, size_t n)
 		s->buf = nb;
 		s->cap = cap;
 	}
-	memcpy(s->buf + s->len, p, n);
+	if (n)
+		memcpy(s->buf + s->len, p, n);
 	s->len += n;
 	return 0;
 }
@@ -475,6 +501,7 @@ int etcdj_split_next(struct etcdj_split *s, const char **obj, size_t *len)
 				return -EPROTO;
 			s->in_obj = 1;
 			s->depth = 1;
+			s->kinds = 0;
 			s->start = s->scan - 1;
 			continue;
 		}
@@ -490,8 +517,17 @@ int etcdj_split_next(struct etcdj_split *s, const char **obj, size_t *len)
 		if (ch == '"') {
 			s->in_str = 1;
 		} else if (ch == '{' || ch == '[') {
+			if (s->depth == ETCDJ_DEPTH_MAX)
+				return -EPROTO;
+			/* Bit d: the opener at depth d is '['. */
+			if (ch == '[')
+				s->kinds |= 1ull << s->depth;
+			else
+				s->kinds &= ~(1ull << s->depth);
 			s->depth++;
 		} else if (ch == '}' || ch == ']') {
+			if (!(s->kinds >> (s->depth - 1) & 1) != (ch == '}'))
+				return -EPROTO;  /* "{]" or "[}" */
 			if (--s->depth == 0) {
 				s->in_obj = 0;
 				*obj = s->buf + s->start;

@@ -75,14 +75,17 @@ void etcdj_watch_msg_free(struct etcdj_watch_msg *m);
  * in as they come; etcdj_split_next hands out each complete top-level
  * object. Strings (and escaped quotes in them) are tracked, so braces in
  * keys or values do not cut. A message over ETCDJ_STREAM_MAX is -EMSGSIZE;
- * bytes outside an object other than white space are -EPROTO.
+ * bytes outside an object other than white space, a closer that does not
+ * match its opener, or nesting deeper than ETCDJ_DEPTH_MAX are -EPROTO.
  */
 #define ETCDJ_STREAM_MAX (8u << 20)
+#define ETCDJ_DEPTH_MAX 64
 struct etcdj_split {
 	char *buf;
 	size_t len, cap;
 	size_t scan;      /* bytes of buf already scanned */
 	size_t start;     /* where the current object began */
+	uint64_t kinds;   /* per depth: opened by '[' (1) or '{' (0) */
 	int depth, in_str, esc, in_obj;
 };
 void etcdj_split_init(struct etcdj_split *s);

@@ -135,13 +135,23 @@ etcd_member_stop() {
 	ETCD_PIDS[$1]=
 }
 
-# etcd_member_start I: member I again on its data directory; waits (at most
-# 10 s) until it answers HTTP. (It serves requests once it has a leader:
-# etcd_wait_healthy waits for that when a quorum runs.)
+# etcd_running: how many members run.
+etcd_running() {
+	local i n=0
+	for i in $(seq "$ETCD_N"); do [ -z "${ETCD_PIDS[$i]}" ] || n=$((n + 1)); done
+	echo $n
+}
+
+# etcd_member_start I: member I again on its data directory. With a quorum
+# running (counting it), waits (at most 10 s) until it answers HTTP on its
+# client port; without one it returns once it is started: etcd 3.4 opens
+# its client port only after it has joined a quorum (measured: a member
+# restarted alone refuses connections until a second one comes back).
 etcd_member_start() {
 	local i=$1
 	[ -z "${ETCD_PIDS[$i]}" ] || fail "etcd member $i is running"
 	etcd_run_member "$i"
+	[ "$(etcd_running)" -gt $((ETCD_N / 2)) ] || return 0
 	for _ in $(seq 50); do
 		etcd_answers "$i" && return 0
 		kill -0 "${ETCD_PIDS[$i]}" 2>/dev/null || break
@@ -149,6 +159,34 @@ etcd_member_start() {
 	done
 	etcd_show_logs
 	fail "etcd member $i did not come back"
+}
+
+# etcd_status: one line per member answering, "I ID-HEX IS-LEADER"
+# (etcdctl's simple output: endpoint, ID, version, size, leader, ...).
+etcd_status() {
+	local i ep
+	etcdctl_e endpoint status 2>/dev/null | while IFS=', ' read -r ep id _ _ _ leader _; do
+		for i in $(seq "$ETCD_N"); do
+			[ "$ep" = "$(etcd_member_ep "$i")" ] && echo "$i $id $leader"
+		done
+	done
+}
+
+# etcd_leader: the number of the member that leads ("" if none answers so).
+etcd_leader() { etcd_status | awk '$3 == "true" { print $1 }'; }
+
+# etcd_move_leader I: leadership handed to member I (etcdctl move-leader,
+# sent to the leader); waits (at most 5 s) until I leads.
+etcd_move_leader() {
+	local to=$1 from id
+	from=$(etcd_leader)
+	[ -n "$from" ] || fail "etcd: no leader to move"
+	[ "$from" = "$to" ] && return 0
+	id=$(etcd_status | awk -v i="$to" '$1 == i { print $2 }')
+	ip netns exec "$NS_E" env ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints="$(etcd_member_ep "$from")" \
+		--dial-timeout=1s --command-timeout=5s move-leader "$id" >/dev/null || fail "move-leader"
+	for _ in $(seq 50); do [ "$(etcd_leader)" = "$to" ] && return 0; sleep 0.1; done
+	fail "etcd: member $to did not become the leader"
 }
 
 # etcdctl_e ARGS...: etcdctl (API 3) in NS_E against every member.

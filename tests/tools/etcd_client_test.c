@@ -5,8 +5,13 @@
  *   etcd_client_test ENDPOINTS kv        keys, values, ranges, txns, size limit
  *   etcd_client_test ENDPOINTS lease     grant, keepalive, ttl, revoke, expiry
  *   etcd_client_test ENDPOINTS watch     order, progress, stop, resume, compaction
- *   etcd_client_test ENDPOINTS failover FILE   puts before and after FILE
- *                                        appears (the test kills member 1)
+ *   etcd_client_test ENDPOINTS failover FILE [leader]  puts before and
+ *                                        after FILE appears (the test kills
+ *                                        member 1, a follower: failover in
+ *                                        1 s; or the leader: puts retried
+ *                                        until the election is over)
+ *   etcd_client_test ENDPOINTS partition FILE  a watch and puts while member 1
+ *                                        is cut off (its link down) after FILE
  *   etcd_client_test ENDPOINTS down      every member down: -EAGAIN at once
  *   etcd_client_test ENDPOINTS minority  2 of 3 down: writes -ETIMEDOUT
  *   etcd_client_test ENDPOINTS latency N put and txn latency, p50/p99
@@ -521,28 +526,94 @@ static void watch(void)
 
 /* --- failures ------------------------------------------------------------------ */
 
-static void failover(const char *file)
+/* A watch on its own client, in a thread: what it saw and how it ended. */
+struct watcher {
+	struct etcd_client *c;
+	char base[256], end[256];
+	size_t bl;
+	int64_t start, next;
+	struct seen s;
+	int rc;
+	double ended;
+	volatile int stop;
+};
+
+static void *watch_thread(void *arg)
 {
-	char k[256], first[128];
-	struct etcd_range r;
-	double t0, t;
+	struct watcher *w = arg;
+
+	w->rc = etcd_watch(w->c, w->base, w->bl, w->end, w->bl, w->start, on_event, &w->s,
+			   &w->stop, &w->next);
+	w->ended = now_ms();
+	return NULL;
+}
+
+static void watcher_start(struct watcher *w, pthread_t *th, const char *name, int64_t start)
+{
+	memset(w, 0, sizeof(*w));
+	w->c = open_client(2000);
+	w->bl = key(w->base, name);
+	CHECK(etcd_prefix_end(w->base, w->bl, (uint8_t *)w->end) == 0, "prefix end");
+	w->start = start;
+	w->s.stop_after = 1000;
+	pthread_create(th, NULL, watch_thread, w);
+}
+
+/* Wait for FILE (the test's signal that it did something), at most 10 s. */
+static void wait_file(const char *file)
+{
 	int i;
 
-	key(k, "f");
-	CHECK(etcd_put(cli, k, strlen(k), "1", 1, 0, NULL) == 0, "put before");
-	snprintf(first, sizeof(first), "%s", etcd_member(cli));
-	CHECK(!strncmp(endpoints, first, strlen(first)), "first answer from %s", first);
-	printf("answered by %s; waiting for %s\n", first, file);
-	fflush(stdout);
 	for (i = 0; i < 200 && access(file, F_OK); i++)
 		usleep(50 * 1000);
 	CHECK(!access(file, F_OK), "no %s", file);
+}
+
+static void failover(const char *file, int leader)
+{
+	char k[256], first[128];
+	struct watcher w;
+	struct etcd_range r;
+	pthread_t th;
+	int64_t rev, rev1;
+	double t0, t;
+
+	key(k, "f/k");
+	CHECK(etcd_put(cli, k, strlen(k), "1", 1, 0, &rev1) == 0, "put before");
+	snprintf(first, sizeof(first), "%s", etcd_member(cli));
+	CHECK(!strncmp(endpoints, first, strlen(first)), "first answer from %s", first);
+	watcher_start(&w, &th, "f/", rev1);
+	usleep(300 * 1000);
+	EQ("the watch saw the first put", w.s.n, 1);
+	printf("answered by %s; waiting for %s\n", first, file);
+	fflush(stdout);
+	wait_file(file);
 	t0 = now_ms();
-	CHECK(etcd_put(cli, k, strlen(k), "2", 1, 0, NULL) == 0, "put after the kill");
-	t = now_ms() - t0;
+	if (leader) {
+		/* Until a new leader is elected a follower forwards proposals
+		 * to the dead one, where they are lost: such a put ends
+		 * -ETIMEDOUT (in doubt, in fact not applied). Retried, it
+		 * succeeds once the election is over. */
+		int rc, tries = 0, first_rc = 1;
+
+		do {
+			rc = etcd_put(cli, k, strlen(k), "2", 1, 0, &rev);
+			CHECK(rc == 0 || rc == -ETIMEDOUT || rc == -EAGAIN, "put after the kill: %d", rc);
+			if (first_rc == 1)
+				first_rc = rc;
+			tries++;
+		} while (rc && now_ms() - t0 < 15000);
+		t = now_ms() - t0;
+		EQ("put after the leader's death, retried", rc, 0);
+		OK("leader %s killed: first put %s, writes resumed on %s after %.0f ms (%d tries)",
+		   first, first_rc ? "-ETIMEDOUT (in doubt)" : "0", etcd_member(cli), t, tries);
+	} else {
+		CHECK(etcd_put(cli, k, strlen(k), "2", 1, 0, &rev) == 0, "put after the kill");
+		t = now_ms() - t0;
+		CHECK(t < 1000, "failover took %.0f ms", t);
+		OK("member %s killed: the put went to %s in %.0f ms", first, etcd_member(cli), t);
+	}
 	CHECK(strcmp(etcd_member(cli), first), "answered by the killed member");
-	CHECK(t < 1000, "failover took %.0f ms", t);
-	OK("member %s killed: the put went to %s in %.0f ms", first, etcd_member(cli), t);
 	snprintf(first, sizeof(first), "%s", etcd_member(cli));
 	t0 = now_ms();
 	CHECK(etcd_get(cli, k, &r) == 0 && r.n == 1 && r.kvs[0].value[0] == '2', "get after");
@@ -550,6 +621,59 @@ static void failover(const char *file)
 	t = now_ms() - t0;
 	CHECK(!strcmp(etcd_member(cli), first), "next request to %s", etcd_member(cli));
 	OK("the next request went to the same member first (%.1f ms)", t);
+
+	/* The watch on the killed member ended; resumed elsewhere from its
+	 * next_rev it gets the put made meanwhile, and nothing twice. */
+	pthread_join(th, NULL);
+	EQ("watch on the killed member", w.rc, -EAGAIN);
+	EQ("its next_rev", w.next, rev1 + 1);
+	OK("the watch on the killed member returned -EAGAIN (%s)", etcd_error(w.c));
+	w.s.n = 0;
+	w.s.stop_after = 1;
+	EQ("resumed watch", etcd_watch(w.c, w.base, w.bl, w.end, w.bl, w.next, on_event, &w.s,
+				       NULL, &w.next), 7);
+	EQ("resumed: the put of the failover", w.s.rev[0], rev);
+	CHECK(!strcmp(w.s.val[0], "2"), "resumed value %s", w.s.val[0]);
+	OK("resumed on %s from next_rev: the put made meanwhile (rev %lld), once",
+	   etcd_member(w.c), (long long)rev);
+	etcd_close(w.c);
+}
+
+/* Member 1 cut off (its link down: no FIN, no RST). A watch on it ends
+ * -ETIMEDOUT once progress notifications stop; a new client's put waits
+ * the connect timeout (500 ms) on it, then goes to the next. */
+static void partition(const char *file)
+{
+	struct etcd_client *c2;
+	struct watcher w;
+	pthread_t th;
+	double t0, t, cut;
+	char k[256];
+
+	key(k, "p/k");
+	watcher_start(&w, &th, "p/", 0);
+	usleep(2500 * 1000);  /* two progress notifications: their gap known */
+	CHECK(w.rc == 0 && !w.ended, "watch still running");
+	printf("watching on %.*s; waiting for %s\n", (int)strcspn(endpoints, ","), endpoints, file);
+	fflush(stdout);
+	wait_file(file);
+	cut = now_ms();
+	pthread_join(th, NULL);
+	t = w.ended - cut;
+	EQ("watch on the cut member", w.rc, -ETIMEDOUT);
+	CHECK(t < 6000, "took %.0f ms", t);
+	OK("watch on the cut member: -ETIMEDOUT %.1f s after the cut (%s)", t / 1e3,
+	   etcd_error(w.c));
+	etcd_close(w.c);
+	c2 = open_client(2000);
+	t0 = now_ms();
+	CHECK(etcd_put(c2, k, strlen(k), "x", 1, 0, NULL) == 0, "put with member 1 cut off");
+	t = now_ms() - t0;
+	CHECK(t >= 450 && t < 1500, "put took %.0f ms", t);
+	CHECK(strncmp(endpoints, etcd_member(c2), strlen(etcd_member(c2))), "answered by the cut");
+	OK("a new client's put: member 1 not reached in 500 ms, %s answered; %.0f ms in all",
+	   etcd_member(c2), t);
+	etcd_close(c2);
 }
 
 static void down(void)
@@ -675,7 +799,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "watch")) {
 		watch();
 	} else if (!strcmp(what, "failover") && argc > 3) {
-		failover(argv[3]);
+		failover(argv[3], argc > 4 && !strcmp(argv[4], "leader"));
+	} else if (!strcmp(what, "partition") && argc > 3) {
+		partition(argv[3]);
 	} else if (!strcmp(what, "down")) {
 		down();
 	} else if (!strcmp(what, "minority")) {
