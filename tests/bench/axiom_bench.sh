@@ -23,6 +23,10 @@
 #   axnet+etcd   the same with --axiom etcd://... --axiom-prefix
 #                axnet/bench/PID/rN: committed once etcd has (a quorum
 #                has it on disk)
+#                The daemon's etcd client and the reference below talk to
+#                the first member (m1), made the leader after the cluster
+#                starts (ETCD_LEADER=N: member N; any: where the election
+#                fell): the best case, no hop from a follower to the leader
 #   etcd alone   before each etcd round, ETCD_PUTS puts one at a time from A
 #                to the first member (tests/tools/etcd_put_lat.py over the
 #                same v3 JSON gateway): what a quorum commit itself costs
@@ -43,14 +47,14 @@
 # figure: authorized delta over the phase's time); after the instance
 # stops, its log read back with `axnet log` (from etcd for the etcd
 # column) verifies, reaches that head, and holds exactly one
-# connection-authorize entry per connection the client saw connect. The daemon's own
-# request-to-commit latency (authz.latency_p50_us/p99_us, its last 4096
+# connection-authorize entry per connection the client saw connect. The
+# daemon's own request-to-commit latency (authz.latency_p50_us/p99_us, its last 4096
 # authorizations) is read after each phase. Each figure is the median of
 # the RUNS rounds.
 #
 # Settings (environment): RUNS (3), SEQ_CONNS (2000), CONC_CONNS (10000),
-# CONC (8), ETCD_PUTS (500), BENCH_ETCD (auto: the etcd column when `axnet run` takes
-# --axiom; 1: required; 0: skipped), BENCH_JSON (build/bench.json: the
+# CONC (8), ETCD_PUTS (500), ETCD_LEADER (1), BENCH_ETCD (auto: the etcd
+# column when `axnet run` takes --axiom; 1: required; 0: skipped), BENCH_JSON (build/bench.json: the
 # figures go under "axiom_bench", the rest of the file is kept),
 # AXNET (build/axnet), CONNECT_LOAD (build/tests/connect_load).
 # A failed connection, a count that does not match or a daemon that does
@@ -66,6 +70,7 @@ CONC_CONNS=${CONC_CONNS:-10000}
 CONC=${CONC:-8}
 BENCH_ETCD=${BENCH_ETCD:-auto}
 ETCD_PUTS=${ETCD_PUTS:-500}
+ETCD_LEADER=${ETCD_LEADER:-1}
 KPORT=9009
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -75,6 +80,7 @@ cd "$(dirname "$0")/../.."
 STATE_BASE=/var/tmp/axnet-bench-axiom-$ID
 STATE=$STATE_BASE/none
 KLISTEN_PID=
+LEADERS=
 bench_cleanup() {
 	local rc=$?
 	[ -z "$KLISTEN_PID" ] || kill "$KLISTEN_PID" 2>/dev/null
@@ -98,6 +104,10 @@ make_pair
 if [[ " ${COLS[*]} " == *" etcd "* ]]; then
 	etcd_cluster_start 3
 	etcd_attach "$NS_A" 20
+	# axnet's etcd client and etcd_put_lat.py talk to the first member:
+	# it leads, so the figures do not depend on where an election fell
+	# (a request to a follower costs one more hop to the leader).
+	[ "$ETCD_LEADER" = any ] || etcd_move_leader "$ETCD_LEADER"
 fi
 
 # client ARGS...: connect_load in B; its result line (stdout), or fail.
@@ -213,6 +223,7 @@ for r in $(seq "$RUNS"); do
 			out=$(ip netns exec "$NS_A" timeout 120 /usr/bin/python3 tests/tools/etcd_put_lat.py \
 				"$(etcd_member_addr 1)" 2379 "$ETCD_PUTS" "axnet/bench/$ID/raw$r") ||
 				fail "etcd_put_lat: $out"
+			LEADERS="$LEADERS m$(etcd_leader)"
 			R[etcd_put.p50.$r]=$(field "$out" p50_us)
 			R[etcd_put.p99.$r]=$(field "$out" p99_us)
 			axnet_up "$col" "$r"
@@ -284,7 +295,8 @@ for col in "${COLS[@]}"; do
 		"log entries ${M[$col.entries]} (authorize + close per connection), ${M[$col.per_batch]} a group commit"
 done
 [ -z "${M[etcd_put.p50]:-}" ] ||
-	echo "etcd alone (one put at a time from A, v3 JSON gateway, keep-alive): p50 ${M[etcd_put.p50]} us, p99 ${M[etcd_put.p99]} us"
+	echo "etcd alone (one put at a time from A to m1, v3 JSON gateway, keep-alive): p50 ${M[etcd_put.p50]} us," \
+		"p99 ${M[etcd_put.p99]} us; the leader by round:$LEADERS"
 echo "kernel under $CONC threads: connect() p50 ${M[kernel.conc_p50]} us, p99 ${M[kernel.conc_p99]} us"
 for col in "${COLS[@]}"; do
 	echo "SYNs the client sent again, $col: $(runs_of "$col" syn_retrans) (by round; each cost a connect() 1 s)"
@@ -305,14 +317,15 @@ mkdir -p "$(dirname "$BENCH_JSON")"
 	done
 } | /usr/bin/python3 -c '
 import json, os, sys
-path, date, kver, commit, runs, seqn, concn, conc, l0, l1, ncpu = sys.argv[1:]
+path, date, kver, commit, runs, seqn, concn, conc, l0, l1, ncpu, leaders = sys.argv[1:]
 names = {"p50": "connect_p50_us", "p99": "connect_p99_us", "add_p50": "added_p50_us",
          "add_p99": "added_p99_us", "seq_rate": "sequential_conns_per_s", "rate": "conns_per_s",
          "conc_p50": "concurrent_connect_p50_us", "conc_p99": "concurrent_connect_p99_us",
          "d_p50": "daemon_authz_p50_us", "d_p99": "daemon_authz_p99_us",
          "d_conc_p50": "concurrent_daemon_authz_p50_us",
          "d_conc_p99": "concurrent_daemon_authz_p99_us", "authz_rate": "authorizations_per_s",
-         "entries": "log_entries_per_round", "per_batch": "entries_per_group_commit", "syn_retrans": "client_syn_retransmits"}
+         "entries": "log_entries_per_round", "per_batch": "entries_per_group_commit",
+         "syn_retrans": "client_syn_retransmits"}
 cols = {}
 for line in sys.stdin:
     kind, col, m, *v = line.split()
@@ -331,11 +344,11 @@ j["axiom_bench"] = {"date": date, "kernel_version": kver, "commit": commit, "rou
     "sequential_conns": int(seqn), "concurrent_conns": int(concn), "concurrency": int(conc),
     "load_average_start": l0, "load_average_end": l1, "cpus": int(ncpu),
     "figures": "median of the rounds; added = axnet minus kernel, sequential connect()",
-    "columns": cols}
+    "etcd_leader_by_round": leaders.split(), "columns": cols}
 with open(path + ".tmp", "w") as f:
     json.dump(j, f, indent=2)
     f.write("\n")
 os.replace(path + ".tmp", path)
 ' "$BENCH_JSON" "$date" "$(uname -r)" "$commit" "$RUNS" "$SEQ_CONNS" "$CONC_CONNS" "$CONC" \
-	"$load_start" "$load_end" "$(nproc)" || fail "cannot write $BENCH_JSON"
+	"$load_start" "$load_end" "$(nproc)" "$LEADERS" || fail "cannot write $BENCH_JSON"
 echo "written: $BENCH_JSON (axiom_bench)"
