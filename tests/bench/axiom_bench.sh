@@ -71,6 +71,8 @@ CONC=${CONC:-8}
 BENCH_ETCD=${BENCH_ETCD:-auto}
 ETCD_PUTS=${ETCD_PUTS:-500}
 ETCD_LEADER=${ETCD_LEADER:-1}
+WIDE_CONC=${WIDE_CONC:-32}
+WIDE_SPAN=${WIDE_SPAN:-4}
 KPORT=9009
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -81,6 +83,9 @@ STATE_BASE=/var/tmp/axnet-bench-axiom-$ID
 STATE=$STATE_BASE/none
 KLISTEN_PID=
 LEADERS=
+# discard on ports 9 .. 9 + WIDE_SPAN - 1 (at most 8 services).
+SERVE=discard:9
+for ((p = 10; p < 9 + WIDE_SPAN; p++)); do SERVE="$SERVE,discard:$p"; done
 bench_cleanup() {
 	local rc=$?
 	[ -z "$KLISTEN_PID" ] || kill "$KLISTEN_PID" 2>/dev/null
@@ -128,10 +133,55 @@ syn_retrans() {
 
 declare -A R   # R[col.metric.round]
 
+# tput COL ROUND HOST PORT CONNS K SPAN TAG: a throughput phase, CONNS
+# connections from K threads over SPAN ports; its figures under
+# R[COL.TAGmetric.ROUND]. For axnet, the daemon's counters must agree with
+# the client; the phase's log heads and connections go to PHASES (and
+# LH0, LH1) for log_check.
+tput() {
+	local col=$1 r=$2 host=$3 port=$4 conns=$5 k=$6 span=$7 t=$8 out a0 h0 a1 h1 c0 c1 b0 n
+	if [ "$col" != kernel ]; then
+		snapshot
+		a0=$(snap authz authorized) h0=$(snap axiom head_seq) c0=$(snap authz closed)
+		b0=$(snap axiom batches)
+	fi
+	out=$(client "$host" "$port" --conns "$conns" --conc "$k" --port-span "$span")
+	R[$col.${t}rate.$r]=$(field "$out" rate)
+	R[$col.${t}conc_p50.$r]=$(field "$out" p50_us)
+	R[$col.${t}conc_p99.$r]=$(field "$out" p99_us)
+	[ "$col" = kernel ] && return 0
+	n=$(field "$out" ok)
+	# The close entries follow the RSTs: wait (bounded) until they are in.
+	for _ in $(seq 50); do
+		snapshot
+		[ $(( $(snap authz closed) - c0 )) -ge "$n" ] && [ "$(snap authz pending)" = 0 ] && break
+		sleep 0.1
+	done
+	a1=$(snap authz authorized) h1=$(snap axiom head_seq) c1=$(snap authz closed)
+	R[$col.${t}per_batch.$r]=$(awk -v e=$((h1 - h0)) -v b=$(( $(snap axiom batches) - b0 )) \
+		'BEGIN { printf "%.1f", (b > 0 ? e / b : 0) }')
+	R[$col.${t}d_conc_p50.$r]=$(snap authz latency_p50_us)
+	R[$col.${t}d_conc_p99.$r]=$(snap authz latency_p99_us)
+	[ $((a1 - a0)) -eq "$n" ] ||
+		fail "$col round $r: authz.authorized grew by $((a1 - a0)), the client connected $n"
+	[ $((c1 - c0)) -eq "$n" ] ||
+		fail "$col round $r: authz.closed grew by $((c1 - c0)), the client connected $n"
+	[ $((h1 - h0)) -eq $((2 * n)) ] ||
+		fail "$col round $r: the log's head moved by $((h1 - h0)), want $((2 * n))" \
+			"(authorize + close each)"
+	R[$col.${t}authz_rate.$r]=$(awk -v n=$((a1 - a0)) -v s="$(field "$out" secs)" \
+		'BEGIN { printf "%.0f", n / s }')
+	R[$col.${t}entries.$r]=$((h1 - h0))
+	PHASES+=("${t:--} $h0 $h1 $n")   # "-": no tag
+	[ -n "$LH0" ] || LH0=$h0
+	LH1=$h1
+}
+
 # measure COL ROUND HOST PORT: warm-up, the latency and throughput phases
-# against HOST:PORT; for axnet also the daemon's counters.
+# against HOST:PORT (and the ports after it, WIDE_SPAN in all); for axnet
+# also the daemon's counters, and PHASES, LH0, LH1 for log_check.
 measure() {
-	local col=$1 r=$2 host=$3 port=$4 out a0 h0 a1 h1 c0 c1 b0 n s0
+	local col=$1 r=$2 host=$3 port=$4 out s0
 	client "$host" "$port" --conns 20 >/dev/null   # ARP, first-connection costs
 	s0=$(syn_retrans)
 	out=$(client "$host" "$port" --conns "$SEQ_CONNS")
@@ -142,57 +192,63 @@ measure() {
 		snapshot
 		R[$col.d_p50.$r]=$(snap authz latency_p50_us)
 		R[$col.d_p99.$r]=$(snap authz latency_p99_us)
-		a0=$(snap authz authorized) h0=$(snap axiom head_seq) c0=$(snap authz closed)
-		b0=$(snap axiom batches)
 	fi
-	out=$(client "$host" "$port" --conns "$CONC_CONNS" --conc "$CONC")
-	R[$col.rate.$r]=$(field "$out" rate)
-	R[$col.conc_p50.$r]=$(field "$out" p50_us)
-	R[$col.conc_p99.$r]=$(field "$out" p99_us)
+	PHASES=() LH0= LH1=
+	tput "$col" "$r" "$host" "$port" "$CONC_CONNS" "$CONC" 1 ""
+	[ "$WIDE_CONC" -gt 0 ] && tput "$col" "$r" "$host" "$port" "$CONC_CONNS" "$WIDE_CONC" "$WIDE_SPAN" w
 	R[$col.syn_retrans.$r]=$(( $(syn_retrans) - s0 ))
-	[ "$col" = kernel ] && return 0
-	n=$(field "$out" ok)
-	# The close entries follow the RSTs: wait (bounded) until they are in.
-	for _ in $(seq 50); do
-		snapshot
-		[ $(( $(snap authz closed) - c0 )) -ge "$n" ] && [ "$(snap authz pending)" = 0 ] && break
-		sleep 0.1
-	done
-	a1=$(snap authz authorized) h1=$(snap axiom head_seq) c1=$(snap authz closed)
-	R[$col.per_batch.$r]=$(awk -v e=$((h1 - h0)) -v b=$(( $(snap axiom batches) - b0 )) \
-		'BEGIN { printf "%.1f", (b > 0 ? e / b : 0) }')
-	R[$col.d_conc_p50.$r]=$(snap authz latency_p50_us)
-	R[$col.d_conc_p99.$r]=$(snap authz latency_p99_us)
-	[ $((a1 - a0)) -eq "$n" ] ||
-		fail "$col round $r: authz.authorized grew by $((a1 - a0)), the client connected $n"
-	[ $((c1 - c0)) -eq "$n" ] ||
-		fail "$col round $r: authz.closed grew by $((c1 - c0)), the client connected $n"
-	[ $((h1 - h0)) -eq $((2 * n)) ] ||
-		fail "$col round $r: the log's head moved by $((h1 - h0)), want $((2 * n)) (authorize + close each)"
-	R[$col.authz_rate.$r]=$(awk -v n=$((a1 - a0)) -v s="$(field "$out" secs)" \
-		'BEGIN { printf "%.0f", n / s }')
-	R[$col.entries.$r]=$((h1 - h0))
-	LH0=$h0 LH1=$h1 LN=$n
 }
 
 etcd_prefix() { echo "axnet/bench/$ID/r$1"; }
 
 # log_check COL ROUND LOG_ARGS...: the stopped instance's log, read back
 # through `axnet log` (from A: it reaches etcd from there): it verifies, it
-# holds the head the daemon reported, and between the throughput phase's
-# heads (LH0, LH1] exactly LN connection-authorize entries.
+# holds the head the daemon reported, and each throughput phase's range of
+# heads (PHASES: "TAG H0 H1 N") holds exactly N connection-authorize
+# entries; their commit times give the log's own authorizations/s
+# (R[COL.TAGlog_rate.ROUND]: entries after the first over the time from
+# the first to the last).
 log_check() {
-	local col=$1 r=$2 v entries nauth
+	local col=$1 r=$2 v entries out t h0 h1 n got rate
 	shift 2
 	v=$(ip netns exec "$NS_A" "$AXNET" log verify "$@" 2>&1) ||
 		fail "$col round $r: axnet log verify: $v"
 	entries=$(echo "$v" | sed -n 's/^ok: \([0-9]*\) entries.*/\1/p')
 	[ -n "$entries" ] && [ "$entries" -ge "$LH1" ] ||
 		fail "$col round $r: axnet log verify: '$v', the daemon's head was $LH1"
-	nauth=$(ip netns exec "$NS_A" "$AXNET" log "$@" --since $((LH0 + 1)) |
-		awk -v h1="$LH1" '$1 > h1 { exit } $3 == "connection-authorize" { n++ } END { print n + 0 }')
-	[ "$nauth" -eq "$LN" ] ||
-		fail "$col round $r: $nauth connection-authorize entries in ($LH0, $LH1], the client connected $LN"
+	ip netns exec "$NS_A" "$AXNET" log "$@" --since $((LH0 + 1)) >"$STATE_BASE/log" ||
+		fail "$col round $r: axnet log failed"
+	for ph in "${PHASES[@]}"; do
+		read -r t h0 h1 n <<<"$ph"
+		[ "$t" = - ] && t=
+		out=$(/usr/bin/python3 - "$STATE_BASE/log" "$h0" "$h1" <<'PY'
+import calendar, sys, time
+h0, h1 = int(sys.argv[2]), int(sys.argv[3])
+n, first, last = 0, None, None
+for line in open(sys.argv[1]):
+    f = line.split()
+    seq = int(f[0])
+    if seq > h1:
+        break
+    if seq <= h0 or f[2] != "connection-authorize":
+        continue
+    # RFC 3339 with ns: 2026-11-30T23:29:50.927234691Z
+    base, frac = f[1][:-1].split(".")
+    t = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) + int(frac) / 10 ** len(frac)
+    first = t if first is None else first
+    last = t
+    n += 1
+rate = (n - 1) / (last - first) if n > 1 and last > first else 0
+print(n, f"{rate:.0f}")
+PY
+)
+		read -r got rate <<<"$out"
+		[ "$got" = "$n" ] ||
+			fail "$col round $r: ${got:-no} connection-authorize entries in ($h0, $h1]," \
+				"the client connected $n"
+		R[$col.${t}log_rate.$r]=$rate
+	done
+	rm -f "$STATE_BASE/log"
 	R[$col.log_entries.$r]=$entries
 }
 
@@ -201,7 +257,7 @@ axnet_up() {
 	local extra=()
 	STATE=$STATE_BASE/$1-r$2
 	[ "$1" = etcd ] && extra=(--axiom "$ETCD_URL" --axiom-prefix "$(etcd_prefix "$2")")
-	start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve discard:9 \
+	start_axnet --ifname "$IF_A" --addr "$AXNET_IP/24" --netns "$NS_A" --serve "$SERVE" \
 		--syn-rate 1000000 "${extra[@]}"
 }
 
@@ -210,6 +266,7 @@ for r in $(seq "$RUNS"); do
 		case $col in
 		kernel)
 			ip netns exec "$NS_A" "$CONNECT_LOAD" listen "$KERNEL_A" "$KPORT" --secs 600 \
+				--port-span "$WIDE_SPAN" \
 				>"$STATE_BASE/klisten" 2>&1 &
 			KLISTEN_PID=$!
 			for _ in $(seq 50); do grep -q listening "$STATE_BASE/klisten" && break; sleep 0.1; done
@@ -250,7 +307,8 @@ runs_of() { local r v=(); for r in $(seq "$RUNS"); do v+=("${R[$1.$2.$r]:-}"); d
 med() { median $(runs_of "$1" "$2"); }
 declare -A M   # M[col.metric]: the median
 METRICS=(p50 p99 seq_rate rate conc_p50 conc_p99 d_p50 d_p99 d_conc_p50 d_conc_p99 authz_rate entries
-	per_batch)
+	per_batch log_rate wrate wconc_p50 wconc_p99 wd_conc_p50 wd_conc_p99 wauthz_rate wentries wper_batch
+	wlog_rate)
 for col in "${COLS[@]}" etcd_put; do
 	for m in "${METRICS[@]}"; do
 		[ -n "${R[$col.$m.1]:-}" ] && M[$col.$m]=$(med "$col" "$m")
@@ -275,34 +333,49 @@ dash() { [ -n "${M[$1]:-}" ] && echo "${M[$1]}" || echo -; }
 echo
 echo "Axiom bench: $date, kernel $(uname -r), commit $commit, median of $RUNS rounds"
 echo "load average at start $load_start, at end $load_end ($(nproc) CPUs)"
-echo "connect() then close (RST) from the kernel in B: $SEQ_CONNS one after the other (latency),"
-echo "$CONC_CONNS from $CONC threads at once (conn/s); axnet: authz = the daemon's authorizations/s"
-printf '%-36s %9s %9s %9s %9s %9s %9s %13s\n' "" "p50 us" "p99 us" "+p50 us" "+p99 us" \
-	"conn/s" "authz/s" "daemon p50/99"
+echo "client: the kernel in B, connect() then close (RST); axnet serves discard (+$((WIDE_SPAN - 1)) ports)"
+echo
+echo "connect() one at a time ($SEQ_CONNS a round); +: added by axnet (minus the kernel's);"
+echo "daemon: authz.latency_p50_us/p99_us, request to commit"
+printf '  %-36s %8s %8s %8s %8s %15s\n' "" "p50 us" "p99 us" "+p50 us" "+p99 us" "daemon p50/p99"
 for col in "${COLS[@]}"; do
 	d=-
 	[ "$col" = kernel ] || d="${M[$col.d_p50]}/${M[$col.d_p99]}"
-	printf '%-36s %9s %9s %9s %9s %9s %9s %13s\n' "$(label "$col")" "${M[$col.p50]}" \
-		"${M[$col.p99]}" "$(dash "$col.add_p50")" "$(dash "$col.add_p99")" "${M[$col.rate]}" \
-		"$(dash "$col.authz_rate")" "$d"
-done
-echo "+p50/+p99: added by axnet to connect() (axnet minus kernel, sequential phase); daemon p50/99:"
-echo "authz.latency_p50_us/p99_us after the sequential phase (request to commit)"
-for col in "${COLS[@]}"; do
-	[ "$col" = kernel ] && continue
-	echo "$(label "$col"), under $CONC threads: connect() p50 ${M[$col.conc_p50]} us, p99" \
-		"${M[$col.conc_p99]} us; daemon p50 ${M[$col.d_conc_p50]} us, p99 ${M[$col.d_conc_p99]} us;" \
-		"log entries ${M[$col.entries]} (authorize + close per connection), ${M[$col.per_batch]} a group commit"
+	printf '  %-36s %8s %8s %8s %8s %15s\n' "$(label "$col")" "${M[$col.p50]}" "${M[$col.p99]}" \
+		"$(dash "$col.add_p50")" "$(dash "$col.add_p99")" "$d"
 done
 [ -z "${M[etcd_put.p50]:-}" ] ||
-	echo "etcd alone (one put at a time from A to m1, v3 JSON gateway, keep-alive): p50 ${M[etcd_put.p50]} us," \
-		"p99 ${M[etcd_put.p99]} us; the leader by round:$LEADERS"
-echo "kernel under $CONC threads: connect() p50 ${M[kernel.conc_p50]} us, p99 ${M[kernel.conc_p99]} us"
+	printf '  %-36s %8s %8s   (%s puts to m1 a round; leader by round:%s)\n' \
+		"etcd alone: one put, JSON gateway" "${M[etcd_put.p50]}" "${M[etcd_put.p99]}" \
+		"$ETCD_PUTS" "$LEADERS"
+tput_table() { # TAG TITLE
+	local col d
+	echo
+	echo "$2, $CONC_CONNS connections a round"
+	printf '  %-36s %8s %8s %8s %8s %15s %8s\n' "" "conn/s" "authz/s" "p50 us" "p99 us" \
+		"daemon p50/p99" "entries"
+	for col in "${COLS[@]}"; do
+		d=- e=-
+		if [ "$col" != kernel ]; then
+			d="${M[$col.${1}d_conc_p50]}/${M[$col.${1}d_conc_p99]}"
+			e="${M[$col.${1}per_batch]}"
+		fi
+		printf '  %-36s %8s %8s %8s %8s %15s %8s\n' "$(label "$col")" "${M[$col.${1}rate]}" \
+			"$(dash "$col.${1}log_rate")" "${M[$col.${1}conc_p50]}" "${M[$col.${1}conc_p99]}" \
+			"$d" "$e"
+	done
+}
+tput_table "" "$CONC threads at once, one port"
+[ "$WIDE_CONC" -gt 0 ] && tput_table w "$WIDE_CONC threads at once over $WIDE_SPAN ports"
+echo "conn/s: the client's; authz/s: the log's own, from its connection-authorize entries' commit"
+echo "times (authz.authorized grew by exactly the connections the client saw connect, and the log"
+echo "holds one connection-authorize entry each); p50/p99: connect() under load; daemon: authz.latency;"
+echo "entries: log entries a group commit (axiom.batches; a connection is two: authorize, close)"
+echo
 for col in "${COLS[@]}"; do
-	echo "SYNs the client sent again, $col: $(runs_of "$col" syn_retrans) (by round; each cost a connect() 1 s)"
-done
-for col in "${COLS[@]}"; do
-	echo "runs $col: p50 $(runs_of "$col" p50); p99 $(runs_of "$col" p99); conn/s $(runs_of "$col" rate)"
+	echo "runs $col: p50 $(runs_of "$col" p50); p99 $(runs_of "$col" p99);" \
+		"conn/s $(runs_of "$col" rate) / $(runs_of "$col" wrate);" \
+		"SYNs sent again $(runs_of "$col" syn_retrans)"
 done
 [[ " ${COLS[*]} " == *" etcd "* ]] || echo "(no etcd column: this axnet has no --axiom option)"
 
@@ -317,7 +390,7 @@ mkdir -p "$(dirname "$BENCH_JSON")"
 	done
 } | /usr/bin/python3 -c '
 import json, os, sys
-path, date, kver, commit, runs, seqn, concn, conc, l0, l1, ncpu, leaders = sys.argv[1:]
+path, date, kver, commit, runs, seqn, concn, conc, l0, l1, ncpu, leaders, wconc, wspan = sys.argv[1:]
 names = {"p50": "connect_p50_us", "p99": "connect_p99_us", "add_p50": "added_p50_us",
          "add_p99": "added_p99_us", "seq_rate": "sequential_conns_per_s", "rate": "conns_per_s",
          "conc_p50": "concurrent_connect_p50_us", "conc_p99": "concurrent_connect_p99_us",
@@ -325,16 +398,18 @@ names = {"p50": "connect_p50_us", "p99": "connect_p99_us", "add_p50": "added_p50
          "d_conc_p50": "concurrent_daemon_authz_p50_us",
          "d_conc_p99": "concurrent_daemon_authz_p99_us", "authz_rate": "authorizations_per_s",
          "entries": "log_entries_per_round", "per_batch": "entries_per_group_commit",
-         "syn_retrans": "client_syn_retransmits"}
+         "syn_retrans": "client_syn_retransmits", "log_rate": "log_authorizations_per_s"}
 cols = {}
 for line in sys.stdin:
     kind, col, m, *v = line.split()
+    # w...: the same figure in the wide phase (more threads, more ports).
+    name = names[m] if m in names else "wide_" + names[m[1:]]
     c = cols.setdefault(col, {"runs": {}})
     num = [float(x) if "." in x else int(x) for x in v]
     if kind == "M":
-        c[names[m]] = num[0]
+        c[name] = num[0]
     else:
-        c["runs"][names[m]] = num
+        c["runs"][name] = num
 try:
     with open(path) as f:
         j = json.load(f)
@@ -342,6 +417,7 @@ except (OSError, ValueError):
     j = {}
 j["axiom_bench"] = {"date": date, "kernel_version": kver, "commit": commit, "rounds": int(runs),
     "sequential_conns": int(seqn), "concurrent_conns": int(concn), "concurrency": int(conc),
+    "wide_concurrency": int(wconc), "wide_ports": int(wspan),
     "load_average_start": l0, "load_average_end": l1, "cpus": int(ncpu),
     "figures": "median of the rounds; added = axnet minus kernel, sequential connect()",
     "etcd_leader_by_round": leaders.split(), "columns": cols}
@@ -350,5 +426,5 @@ with open(path + ".tmp", "w") as f:
     f.write("\n")
 os.replace(path + ".tmp", path)
 ' "$BENCH_JSON" "$date" "$(uname -r)" "$commit" "$RUNS" "$SEQ_CONNS" "$CONC_CONNS" "$CONC" \
-	"$load_start" "$load_end" "$(nproc)" "$LEADERS" || fail "cannot write $BENCH_JSON"
+	"$load_start" "$load_end" "$(nproc)" "$LEADERS" "$WIDE_CONC" "$WIDE_SPAN" || fail "cannot write $BENCH_JSON"
 echo "written: $BENCH_JSON (axiom_bench)"

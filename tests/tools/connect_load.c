@@ -4,7 +4,7 @@
  * the peer takes them, each connect() timed.
  *
  *   connect_load connect ADDR PORT --conns N [--conc K] [--timeout-ms T]
- *                [--max-secs S]
+ *                [--max-secs S] [--port-span P]
  *       N connections to ADDR:PORT from K threads (default 1: one after the
  *       other, so each connect() is timed alone); each is socket(),
  *       connect() (timed, CLOCK_MONOTONIC), close(). The close is an abort
@@ -16,11 +16,14 @@
  *       time) and, if any failed, "errors: NAME=N ...". Stops early after S
  *       seconds (default 120), counting what it did. Exit 0 when every
  *       connection connected, 1 otherwise.
- *   connect_load listen ADDR PORT [--secs S]
+ *   connect_load listen ADDR PORT [--secs S] [--port-span P]
  *       The kernel's own listener, the bench's baseline: a backlog of 4096
- *       and LISTEN_THREADS accept loops that close at once, so the
- *       kernel's handshake is measured, not a slow server. Prints "listening", exits after S
- *       seconds (default 600) or on SIGTERM.
+ *       and LISTEN_THREADS accept loops a port that close at once, so the
+ *       kernel's handshake is measured, not a slow server. Prints
+ *       "listening", exits after S seconds (default 600) or on SIGTERM.
+ *   --port-span P: ports PORT .. PORT+P-1 (at most 64): a listener on each;
+ *       connecting, thread t uses PORT + t % P (so a server that limits
+ *       half-open connections a listener sees K/P of them on each).
  *
  * Percentiles are nearest-rank on the sorted samples (index n*q), as
  * authz_latency() computes the daemon's own.
@@ -42,6 +45,7 @@
 #define LISTEN_THREADS 4
 
 static struct sockaddr_in dst;
+static long port_span = 1;        /* ports PORT .. PORT + port_span - 1 */
 static long conns, timeout_ms = 5000;
 static double max_secs = 120;
 static uint32_t *lat_us;          /* one per connection; UINT32_MAX: failed or not run */
@@ -63,9 +67,11 @@ static void *worker(void *arg)
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
 	uint64_t deadline = t_start_ns + (uint64_t)(max_secs * 1e9);
+	struct sockaddr_in to = dst;
 	long i;
 
-	(void)arg;
+	/* Thread t connects to PORT + t % port_span. */
+	to.sin_port = htons((uint16_t)(ntohs(dst.sin_port) + (long)(intptr_t)arg % port_span));
 	while ((i = __atomic_fetch_add(&next_conn, 1, __ATOMIC_RELAXED)) < conns) {
 		uint64_t t0, t1;
 		int fd, e = 0;
@@ -80,7 +86,7 @@ static void *worker(void *arg)
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 			t0 = now_ns();
-			if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0) {
+			if (connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0) {
 				t1 = now_ns();
 				lat_us[i] = (uint32_t)((t1 - t0 + 500) / 1000);
 			} else {
@@ -115,7 +121,7 @@ static int run_connect(long k)
 	memset(lat_us, 0xff, (size_t)conns * sizeof(*lat_us));
 	t_start_ns = now_ns();
 	for (i = 0; i < k; i++)
-		if (pthread_create(&th[i], NULL, worker, NULL)) {
+		if (pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i)) {
 			perror("connect_load: pthread_create");
 			return 2;
 		}
@@ -161,22 +167,28 @@ static void *acceptor(void *arg)
 
 static int run_listen(long secs)
 {
-	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
+	static int ls[64];
+	struct sockaddr_in a = dst;
 	pthread_t th;
-	int i;
+	int one = 1, i, j;
 
-	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(l, (struct sockaddr *)&dst, sizeof(dst)) || listen(l, 4096)) {
-		perror("connect_load: listen");
-		return 2;
+	for (j = 0; j < port_span; j++) {
+		ls[j] = socket(AF_INET, SOCK_STREAM, 0);
+		a.sin_port = htons((uint16_t)(ntohs(dst.sin_port) + j));
+		if (ls[j] < 0 || setsockopt(ls[j], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(ls[j], (struct sockaddr *)&a, sizeof(a)) || listen(ls[j], 4096)) {
+			perror("connect_load: listen");
+			return 2;
+		}
 	}
 	alarm((unsigned int)secs); /* bounded: SIGALRM ends it */
-	/* Several acceptors: one alone falls behind a client of 8 threads
-	 * (100k+ connections/s), the accept queue overflows and the
+	/* Several acceptors a port: one alone falls behind a client of 8
+	 * threads (100k+ connections/s), the accept queue overflows and the
 	 * dropped SYNs come back a second later, measuring the listener. */
-	for (i = 0; i < LISTEN_THREADS; i++)
-		if (pthread_create(&th, NULL, acceptor, &l))
-			return perror("connect_load: pthread_create"), 2;
+	for (j = 0; j < port_span; j++)
+		for (i = 0; i < LISTEN_THREADS; i++)
+			if (pthread_create(&th, NULL, acceptor, &ls[j]))
+				return perror("connect_load: pthread_create"), 2;
 	printf("listening\n");
 	fflush(stdout);
 	for (;;)
@@ -186,8 +198,8 @@ static int run_listen(long secs)
 static void usage(void)
 {
 	fprintf(stderr, "usage: connect_load connect ADDR PORT --conns N [--conc K] [--timeout-ms T]"
-			" [--max-secs S]\n"
-			"       connect_load listen ADDR PORT [--secs S]\n");
+			" [--max-secs S] [--port-span P]\n"
+			"       connect_load listen ADDR PORT [--secs S] [--port-span P]\n");
 	exit(2);
 }
 
@@ -199,6 +211,7 @@ int main(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "max-secs", required_argument, NULL, 'm' },
 		{ "secs", required_argument, NULL, 's' },
+		{ "port-span", required_argument, NULL, 'p' },
 		{ 0 },
 	};
 	long k = 1, secs = 600;
@@ -211,6 +224,7 @@ int main(int argc, char **argv)
 		case 't': timeout_ms = atol(optarg); break;
 		case 'm': max_secs = atof(optarg); break;
 		case 's': secs = atol(optarg); break;
+		case 'p': port_span = atol(optarg); break;
 		default: usage();
 		}
 	}
@@ -221,7 +235,8 @@ int main(int argc, char **argv)
 		usage();
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons((uint16_t)atoi(argv[optind + 2]));
-	if (inet_pton(AF_INET, argv[optind + 1], &dst.sin_addr) != 1)
+	if (inet_pton(AF_INET, argv[optind + 1], &dst.sin_addr) != 1 || port_span < 1 ||
+	    port_span > 64 || ntohs(dst.sin_port) + port_span - 1 > 65535)
 		usage();
 	if (listening)
 		return run_listen(secs > 0 ? secs : 600);
