@@ -16,7 +16,7 @@
 #                (axnet not running: no XDP program on the veth): no
 #                authorization, the reference the "added" figures are
 #                taken against
-#   axnet+file   axnet run --serve discard:9, its state directory on the
+#   axnet+file   axnet run --serve discard:9,..., its state directory on the
 #                root file system (a real fdatasync): every connect
 #                proposes a connection-authorize entry, committed before
 #                the SYN-ACK leaves
@@ -33,33 +33,47 @@
 #                here, the floor of the etcd column's added latency
 # The client (connect_load in B, the kernel's sockets) opens connections
 # and closes each at once (SO_LINGER 0: an RST, no TIME_WAIT):
-#   latency      SEQ_CONNS one after the other: connect() p50/p99
-#   throughput   CONC_CONNS from CONC threads at once: connections/s.
-#                CONC (8) stays below the SYN-cookie threshold
+#   latency      SEQ_CONNS one after the other: connect() p50/p99, and the
+#                "added" figures (axnet's minus the kernel's); back to
+#                back, a SYN can wait for the commit of the close entry of
+#                the connection before it (one commit in flight at a
+#                time). Then GAP_CONNS (200) one at a time GAP_MS (20)
+#                apart, as sparse connections come: the log is idle when
+#                each SYN comes, and every process on the way (the
+#                kernel's client and listener too) wakes from sleep
+#   throughput   CONC_CONNS from CONC threads at once (8), then CONC_CONNS
+#                from WIDE_CONC threads (32) over WIDE_SPAN listener ports
+#                (4: discard on 9..12, the kernel's on 9009..9012): 8
+#                connections a listener, below the SYN-cookie threshold
 #                (AX_TCP_SYNCOOKIE_HALFOPEN, 16 half-open a listener), so
-#                every connect() waits for its commit; the per-source SYN
-#                bucket is lifted (--syn-rate) or it would be measured.
-# Authorizations/s is the client's connections/s in the throughput phase,
-# cross-checked against the daemon: authz.authorized grew by exactly the
-# connections that connected (the client never sees a connection that
-# was not committed), and the log's head (axiom.head_seq) by one
-# connection-authorize and one connection-close entry each (the daemon's
-# figure: authorized delta over the phase's time); after the instance
-# stops, its log read back with `axnet log` (from etcd for the etcd
-# column) verifies, reaches that head, and holds exactly one
-# connection-authorize entry per connection the client saw connect. The
-# daemon's own request-to-commit latency (authz.latency_p50_us/p99_us, its last 4096
-# authorizations) is read after each phase. Each figure is the median of
-# the RUNS rounds.
+#                every connect() waits for its commit; more at once means
+#                bigger group commits. The per-source SYN bucket is lifted
+#                (--syn-rate) or it would be what is measured.
+# Authorizations/s is the log's own: its connection-authorize entries'
+# commit times, first to last of the phase. Checked against the client
+# and the daemon in every phase: authz.authorized and authz.closed grew by
+# exactly the connections the client saw connect, the log's head
+# (axiom.head_seq) by two entries each (authorize, close); after the
+# instance stops its log, read back with `axnet log` (from etcd for the
+# etcd column), verifies, reaches that head, and holds exactly one
+# connection-authorize entry per connection in each phase's range. The
+# daemon's own request-to-commit latency (authz.latency_p50_us/p99_us, its
+# last 4096 authorizations) is read after each phase, and entries per
+# group commit from axiom.batches. Each figure is the median of the RUNS
+# rounds; the client's SYN retransmissions are counted (a dropped SYN
+# costs a connect() one second: a column with any measured drops).
 #
 # Settings (environment): RUNS (3), SEQ_CONNS (2000), CONC_CONNS (10000),
-# CONC (8), ETCD_PUTS (500), ETCD_LEADER (1), BENCH_ETCD (auto: the etcd
-# column when `axnet run` takes --axiom; 1: required; 0: skipped), BENCH_JSON (build/bench.json: the
-# figures go under "axiom_bench", the rest of the file is kept),
-# AXNET (build/axnet), CONNECT_LOAD (build/tests/connect_load).
-# A failed connection, a count that does not match or a daemon that does
-# not come up stops the bench with a message and a non-zero exit.
-# Everything started here is removed on exit, also on ^C. Needs root.
+# GAP_CONNS (200, 0: none), GAP_MS (20), CONC (8), WIDE_CONC (32, 0: none), WIDE_SPAN (4, at most 8),
+# ETCD_PUTS (500), ETCD_LEADER (1), BENCH_ETCD (auto: the etcd column when
+# `axnet run` takes --axiom; 1: required; 0: skipped), BENCH_JSON
+# (build/bench.json: the figures go under "axiom_bench", the rest of the
+# file is kept), AXNET (build/axnet), CONNECT_LOAD
+# (build/tests/connect_load).
+# A failed connection, a count that does not match, a log that does not
+# verify or a daemon that does not come up stops the bench with a message
+# and a non-zero exit. Everything started here is removed on exit, also on
+# ^C. Needs root.
 set -u
 AXNET=${AXNET:-build/axnet}
 CONNECT_LOAD=${CONNECT_LOAD:-build/tests/connect_load}
@@ -71,6 +85,8 @@ CONC=${CONC:-8}
 BENCH_ETCD=${BENCH_ETCD:-auto}
 ETCD_PUTS=${ETCD_PUTS:-500}
 ETCD_LEADER=${ETCD_LEADER:-1}
+GAP_CONNS=${GAP_CONNS:-200}
+GAP_MS=${GAP_MS:-20}
 WIDE_CONC=${WIDE_CONC:-32}
 WIDE_SPAN=${WIDE_SPAN:-4}
 KPORT=9009
@@ -79,6 +95,7 @@ cd "$(dirname "$0")/../.."
 . tests/e2e/etcd.sh
 
 [ -x "$CONNECT_LOAD" ] || fail "no $CONNECT_LOAD (make $CONNECT_LOAD)"
+[ "$WIDE_SPAN" -ge 1 ] && [ "$WIDE_SPAN" -le 8 ] || fail "WIDE_SPAN is 1..8 (axnet's services)"
 STATE_BASE=/var/tmp/axnet-bench-axiom-$ID
 STATE=$STATE_BASE/none
 KLISTEN_PID=
@@ -133,17 +150,44 @@ syn_retrans() {
 
 declare -A R   # R[col.metric.round]
 
+# etcd_proposals: the Raft proposals the cluster committed so far (m1's
+# etcd_server_proposals_committed_total): one a transaction, so the
+# requests Axiom made to etcd.
+etcd_proposals() {
+	ip netns exec "$NS_E" curl -s -m 2 "http://$(etcd_member_ep 1)/metrics" |
+		awk '$1 == "etcd_server_proposals_committed_total" { printf "%d\n", $2 }'
+}
+
+# settle: wait (at most 5 s) until the instance has no connection left
+# (authz.live, authz.pending 0: every close entry proposed) and its log's
+# head has stayed put for 50 ms (every entry committed); SNAP is then the
+# settled counters.
+settle() {
+	local h=
+	for _ in $(seq 100); do
+		snapshot
+		if [ "$(snap authz live)" = 0 ] && [ "$(snap authz pending)" = 0 ] &&
+			[ "$(snap axiom head_seq)" = "$h" ]; then
+			return 0
+		fi
+		h=$(snap axiom head_seq)
+		sleep 0.05
+	done
+	fail "the instance did not settle: live $(snap authz live), pending $(snap authz pending)"
+}
+
 # tput COL ROUND HOST PORT CONNS K SPAN TAG: a throughput phase, CONNS
 # connections from K threads over SPAN ports; its figures under
 # R[COL.TAGmetric.ROUND]. For axnet, the daemon's counters must agree with
 # the client; the phase's log heads and connections go to PHASES (and
 # LH0, LH1) for log_check.
 tput() {
-	local col=$1 r=$2 host=$3 port=$4 conns=$5 k=$6 span=$7 t=$8 out a0 h0 a1 h1 c0 c1 b0 n
+	local col=$1 r=$2 host=$3 port=$4 conns=$5 k=$6 span=$7 t=$8 out a0 h0 a1 h1 c0 c1 b0 n p0
 	if [ "$col" != kernel ]; then
-		snapshot
+		settle
 		a0=$(snap authz authorized) h0=$(snap axiom head_seq) c0=$(snap authz closed)
 		b0=$(snap axiom batches)
+		[ "$col" = etcd ] && p0=$(etcd_proposals)
 	fi
 	out=$(client "$host" "$port" --conns "$conns" --conc "$k" --port-span "$span")
 	R[$col.${t}rate.$r]=$(field "$out" rate)
@@ -151,15 +195,12 @@ tput() {
 	R[$col.${t}conc_p99.$r]=$(field "$out" p99_us)
 	[ "$col" = kernel ] && return 0
 	n=$(field "$out" ok)
-	# The close entries follow the RSTs: wait (bounded) until they are in.
-	for _ in $(seq 50); do
-		snapshot
-		[ $(( $(snap authz closed) - c0 )) -ge "$n" ] && [ "$(snap authz pending)" = 0 ] && break
-		sleep 0.1
-	done
+	settle   # the close entries follow the RSTs
 	a1=$(snap authz authorized) h1=$(snap axiom head_seq) c1=$(snap authz closed)
 	R[$col.${t}per_batch.$r]=$(awk -v e=$((h1 - h0)) -v b=$(( $(snap axiom batches) - b0 )) \
 		'BEGIN { printf "%.1f", (b > 0 ? e / b : 0) }')
+	[ "$col" = etcd ] && R[$col.${t}txn_batch.$r]=$(awk -v p=$(( $(etcd_proposals) - p0 )) \
+		-v b=$(( $(snap axiom batches) - b0 )) 'BEGIN { printf "%.2f", (b > 0 ? p / b : 0) }')
 	R[$col.${t}d_conc_p50.$r]=$(snap authz latency_p50_us)
 	R[$col.${t}d_conc_p99.$r]=$(snap authz latency_p99_us)
 	[ $((a1 - a0)) -eq "$n" ] ||
@@ -181,17 +222,26 @@ tput() {
 # against HOST:PORT (and the ports after it, WIDE_SPAN in all); for axnet
 # also the daemon's counters, and PHASES, LH0, LH1 for log_check.
 measure() {
-	local col=$1 r=$2 host=$3 port=$4 out s0
+	local col=$1 r=$2 host=$3 port=$4 out s0 p0
 	client "$host" "$port" --conns 20 >/dev/null   # ARP, first-connection costs
 	s0=$(syn_retrans)
+	[ "$col" = kernel ] || settle
+	[ "$col" = etcd ] && p0=$(etcd_proposals)
 	out=$(client "$host" "$port" --conns "$SEQ_CONNS")
 	R[$col.p50.$r]=$(field "$out" p50_us)
 	R[$col.p99.$r]=$(field "$out" p99_us)
 	R[$col.seq_rate.$r]=$(field "$out" rate)
 	if [ "$col" != kernel ]; then
-		snapshot
+		settle
+		[ "$col" = etcd ] && R[$col.txn_conn.$r]=$(awk -v p=$(( $(etcd_proposals) - p0 )) \
+			-v n="$SEQ_CONNS" 'BEGIN { printf "%.2f", p / n }')
 		R[$col.d_p50.$r]=$(snap authz latency_p50_us)
 		R[$col.d_p99.$r]=$(snap authz latency_p99_us)
+	fi
+	if [ "$GAP_CONNS" -gt 0 ]; then
+		out=$(client "$host" "$port" --conns "$GAP_CONNS" --gap-us $((GAP_MS * 1000)))
+		R[$col.gp50.$r]=$(field "$out" p50_us)
+		R[$col.gp99.$r]=$(field "$out" p99_us)
 	fi
 	PHASES=() LH0= LH1=
 	tput "$col" "$r" "$host" "$port" "$CONC_CONNS" "$CONC" 1 ""
@@ -307,8 +357,8 @@ runs_of() { local r v=(); for r in $(seq "$RUNS"); do v+=("${R[$1.$2.$r]:-}"); d
 med() { median $(runs_of "$1" "$2"); }
 declare -A M   # M[col.metric]: the median
 METRICS=(p50 p99 seq_rate rate conc_p50 conc_p99 d_p50 d_p99 d_conc_p50 d_conc_p99 authz_rate entries
-	per_batch log_rate wrate wconc_p50 wconc_p99 wd_conc_p50 wd_conc_p99 wauthz_rate wentries wper_batch
-	wlog_rate)
+	per_batch log_rate txn_conn txn_batch wrate wconc_p50 wconc_p99 wd_conc_p50 wd_conc_p99 wauthz_rate
+	wentries wper_batch wlog_rate wtxn_batch gp50 gp99)
 for col in "${COLS[@]}" etcd_put; do
 	for m in "${METRICS[@]}"; do
 		[ -n "${R[$col.$m.1]:-}" ] && M[$col.$m]=$(med "$col" "$m")
@@ -316,6 +366,10 @@ for col in "${COLS[@]}" etcd_put; do
 	if [ "$col" = file ] || [ "$col" = etcd ]; then
 		M[$col.add_p50]=$(( ${M[$col.p50]} - ${M[kernel.p50]} ))
 		M[$col.add_p99]=$(( ${M[$col.p99]} - ${M[kernel.p99]} ))
+		if [ -n "${M[$col.gp50]:-}" ]; then
+			M[$col.add_gp50]=$(( ${M[$col.gp50]} - ${M[kernel.gp50]} ))
+			M[$col.add_gp99]=$(( ${M[$col.gp99]} - ${M[kernel.gp99]} ))
+		fi
 	fi
 done
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -348,6 +402,19 @@ done
 	printf '  %-36s %8s %8s   (%s puts to m1 a round; leader by round:%s)\n' \
 		"etcd alone: one put, JSON gateway" "${M[etcd_put.p50]}" "${M[etcd_put.p99]}" \
 		"$ETCD_PUTS" "$LEADERS"
+[ -z "${M[etcd.txn_conn]:-}" ] ||
+	echo "  etcd transactions a connection, one at a time: ${M[etcd.txn_conn]}" \
+		"(etcd_server_proposals_committed_total; a group commit is one)"
+if [ "$GAP_CONNS" -gt 0 ]; then
+	echo
+	echo "connect() one at a time, $GAP_MS ms apart ($GAP_CONNS a round), as sparse connections come:"
+	echo "the log is idle at each SYN, every process on the way wakes from sleep (the kernel's too)"
+	printf '  %-36s %8s %8s %8s %8s\n' "" "p50 us" "p99 us" "+p50 us" "+p99 us"
+	for col in "${COLS[@]}"; do
+		printf '  %-36s %8s %8s %8s %8s\n' "$(label "$col")" "${M[$col.gp50]}" "${M[$col.gp99]}" \
+			"$(dash "$col.add_gp50")" "$(dash "$col.add_gp99")"
+	done
+fi
 tput_table() { # TAG TITLE
 	local col d
 	echo
@@ -371,6 +438,8 @@ echo "conn/s: the client's; authz/s: the log's own, from its connection-authoriz
 echo "times (authz.authorized grew by exactly the connections the client saw connect, and the log"
 echo "holds one connection-authorize entry each); p50/p99: connect() under load; daemon: authz.latency;"
 echo "entries: log entries a group commit (axiom.batches; a connection is two: authorize, close)"
+[ -z "${M[etcd.txn_batch]:-}" ] ||
+	echo "etcd transactions a group commit: ${M[etcd.txn_batch]} ($CONC threads), ${M[etcd.wtxn_batch]:--} ($WIDE_CONC)"
 echo
 for col in "${COLS[@]}"; do
 	echo "runs $col: p50 $(runs_of "$col" p50); p99 $(runs_of "$col" p99);" \
@@ -383,7 +452,7 @@ done
 mkdir -p "$(dirname "$BENCH_JSON")"
 {
 	for col in "${COLS[@]}" etcd_put; do
-		for m in "${METRICS[@]}" add_p50 add_p99 syn_retrans; do
+		for m in "${METRICS[@]}" add_p50 add_p99 add_gp50 add_gp99 syn_retrans; do
 			[ -n "${M[$col.$m]:-}" ] && echo "M $col $m ${M[$col.$m]}"
 			[ -n "${R[$col.$m.1]:-}" ] && echo "R $col $m $(runs_of "$col" "$m")"
 		done
@@ -398,7 +467,10 @@ names = {"p50": "connect_p50_us", "p99": "connect_p99_us", "add_p50": "added_p50
          "d_conc_p50": "concurrent_daemon_authz_p50_us",
          "d_conc_p99": "concurrent_daemon_authz_p99_us", "authz_rate": "authorizations_per_s",
          "entries": "log_entries_per_round", "per_batch": "entries_per_group_commit",
-         "syn_retrans": "client_syn_retransmits", "log_rate": "log_authorizations_per_s"}
+         "syn_retrans": "client_syn_retransmits", "log_rate": "log_authorizations_per_s",
+         "gp50": "spaced_connect_p50_us", "gp99": "spaced_connect_p99_us",
+         "add_gp50": "spaced_added_p50_us", "add_gp99": "spaced_added_p99_us",
+         "txn_conn": "etcd_txns_per_connection_sequential", "txn_batch": "etcd_txns_per_group_commit"}
 cols = {}
 for line in sys.stdin:
     kind, col, m, *v = line.split()

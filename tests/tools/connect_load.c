@@ -4,7 +4,7 @@
  * the peer takes them, each connect() timed.
  *
  *   connect_load connect ADDR PORT --conns N [--conc K] [--timeout-ms T]
- *                [--max-secs S] [--port-span P]
+ *                [--max-secs S] [--port-span P] [--gap-us G]
  *       N connections to ADDR:PORT from K threads (default 1: one after the
  *       other, so each connect() is timed alone); each is socket(),
  *       connect() (timed, CLOCK_MONOTONIC), close(). The close is an abort
@@ -15,7 +15,9 @@
  *       (rate: connections that connected a second, the whole run's wall
  *       time) and, if any failed, "errors: NAME=N ...". Stops early after S
  *       seconds (default 120), counting what it did. Exit 0 when every
- *       connection connected, 1 otherwise.
+ *       connection connected, 1 otherwise. --gap-us G: each thread
+ *       sleeps G us after each close (connections spaced out: the peer is
+ *       idle when each SYN comes).
  *   connect_load listen ADDR PORT [--secs S] [--port-span P]
  *       The kernel's own listener, the bench's baseline: a backlog of 4096
  *       and LISTEN_THREADS accept loops a port that close at once, so the
@@ -46,7 +48,7 @@
 
 static struct sockaddr_in dst;
 static long port_span = 1;        /* ports PORT .. PORT + port_span - 1 */
-static long conns, timeout_ms = 5000;
+static long conns, timeout_ms = 5000, gap_us;
 static double max_secs = 120;
 static uint32_t *lat_us;          /* one per connection; UINT32_MAX: failed or not run */
 static long next_conn;            /* atomic: the next connection to open */
@@ -96,6 +98,12 @@ static void *worker(void *arg)
 		}
 		if (e)
 			__atomic_fetch_add(&err_count[e < 160 ? e : 0], 1, __ATOMIC_RELAXED);
+		if (gap_us) {
+			struct timespec gap = { .tv_sec = gap_us / 1000000,
+						.tv_nsec = (gap_us % 1000000) * 1000 };
+
+			nanosleep(&gap, NULL);
+		}
 	}
 	return NULL;
 }
@@ -198,7 +206,7 @@ static int run_listen(long secs)
 static void usage(void)
 {
 	fprintf(stderr, "usage: connect_load connect ADDR PORT --conns N [--conc K] [--timeout-ms T]"
-			" [--max-secs S] [--port-span P]\n"
+			" [--max-secs S] [--port-span P] [--gap-us G]\n"
 			"       connect_load listen ADDR PORT [--secs S] [--port-span P]\n");
 	exit(2);
 }
@@ -212,6 +220,7 @@ int main(int argc, char **argv)
 		{ "max-secs", required_argument, NULL, 'm' },
 		{ "secs", required_argument, NULL, 's' },
 		{ "port-span", required_argument, NULL, 'p' },
+		{ "gap-us", required_argument, NULL, 'g' },
 		{ 0 },
 	};
 	long k = 1, secs = 600;
@@ -225,6 +234,7 @@ int main(int argc, char **argv)
 		case 'm': max_secs = atof(optarg); break;
 		case 's': secs = atol(optarg); break;
 		case 'p': port_span = atol(optarg); break;
+		case 'g': gap_us = atol(optarg); break;
 		default: usage();
 		}
 	}
@@ -240,7 +250,7 @@ int main(int argc, char **argv)
 		usage();
 	if (listening)
 		return run_listen(secs > 0 ? secs : 600);
-	if (conns <= 0 || k <= 0 || k > 1024 || timeout_ms <= 0 || max_secs <= 0)
+	if (conns <= 0 || k <= 0 || k > 1024 || timeout_ms <= 0 || max_secs <= 0 || gap_us < 0)
 		usage();
 	return run_connect(k < conns ? k : conns);
 }
