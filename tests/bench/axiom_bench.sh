@@ -63,13 +63,13 @@
 # rounds; the client's SYN retransmissions are counted (a dropped SYN
 # costs a connect() one second: a column with any measured drops).
 #
-# Settings (environment): RUNS (3), SEQ_CONNS (2000), CONC_CONNS (10000),
-# GAP_CONNS (200, 0: none), GAP_MS (20), CONC (8), WIDE_CONC (32, 0: none), WIDE_SPAN (4, at most 8),
-# ETCD_PUTS (500), ETCD_LEADER (1), BENCH_ETCD (auto: the etcd column when
-# `axnet run` takes --axiom; 1: required; 0: skipped), BENCH_JSON
-# (build/bench.json: the figures go under "axiom_bench", the rest of the
-# file is kept), AXNET (build/axnet), CONNECT_LOAD
-# (build/tests/connect_load).
+# Settings (environment): RUNS (3), SEQ_CONNS (2000), GAP_CONNS (200,
+# 0: none), GAP_MS (20), CONC_CONNS (10000), CONC (8), WIDE_CONC (32, 0:
+# none), WIDE_SPAN (4, at most 8), ETCD_PUTS (500), ETCD_LEADER (1),
+# BENCH_ETCD (auto: the etcd column when `axnet run` takes --axiom; 1:
+# required; 0: skipped), BENCH_JSON (build/bench.json: the figures go
+# under "axiom_bench", the rest of the file is kept), AXNET (build/axnet),
+# CONNECT_LOAD (build/tests/connect_load).
 # A failed connection, a count that does not match, a log that does not
 # verify or a daemon that does not come up stops the bench with a message
 # and a non-zero exit. Everything started here is removed on exit, also on
