@@ -28,7 +28,7 @@
 #                starts (ETCD_LEADER=N: member N; any: where the election
 #                fell): the best case, no hop from a follower to the leader
 #   etcd alone   before each etcd round, ETCD_PUTS puts one at a time from A
-#                to the first member (tests/tools/etcd_put_lat.py over the
+#                (and GAP_CONNS GAP_MS apart) to the first member (tests/tools/etcd_put_lat.py over the
 #                same v3 JSON gateway): what a quorum commit itself costs
 #                here, the floor of the etcd column's added latency
 # The client (connect_load in B, the kernel's sockets) opens connections
@@ -333,6 +333,13 @@ for r in $(seq "$RUNS"); do
 			LEADERS="$LEADERS m$(etcd_leader)"
 			R[etcd_put.p50.$r]=$(field "$out" p50_us)
 			R[etcd_put.p99.$r]=$(field "$out" p99_us)
+			if [ "$GAP_CONNS" -gt 0 ]; then
+				out=$(ip netns exec "$NS_A" timeout 120 /usr/bin/python3 \
+					tests/tools/etcd_put_lat.py "$(etcd_member_addr 1)" 2379 "$GAP_CONNS" \
+					"axnet/bench/$ID/rawgap$r" "$GAP_MS") || fail "etcd_put_lat: $out"
+				R[etcd_put.gp50.$r]=$(field "$out" p50_us)
+				R[etcd_put.gp99.$r]=$(field "$out" p99_us)
+			fi
 			axnet_up "$col" "$r"
 			measure "$col" "$r" "$AXNET_IP" 9
 			stop_axnet
@@ -414,6 +421,10 @@ if [ "$GAP_CONNS" -gt 0 ]; then
 		printf '  %-36s %8s %8s %8s %8s\n' "$(label "$col")" "${M[$col.gp50]}" "${M[$col.gp99]}" \
 			"$(dash "$col.add_gp50")" "$(dash "$col.add_gp99")"
 	done
+	[ -z "${M[etcd_put.gp50]:-}" ] ||
+		printf '  %-36s %8s %8s   (%s puts to m1, %s ms apart)\n' \
+			"etcd alone: one put, JSON gateway" "${M[etcd_put.gp50]}" "${M[etcd_put.gp99]}" \
+			"$GAP_CONNS" "$GAP_MS"
 fi
 tput_table() { # TAG TITLE
 	local col d

@@ -9,10 +9,13 @@ an authorization entry). Prints
 percentiles nearest-rank (index n*q), as connect_load.c computes them.
 Exit 1 on any answer but 200.
 
-usage: etcd_put_lat.py HOST PORT N KEY_PREFIX"""
+usage: etcd_put_lat.py HOST PORT N KEY_PREFIX [GAP_MS]
+GAP_MS: a pause after each put (puts spaced out, as sparse requests come).
+"""
 import base64, http.client, json, sys, time
 
 host, port, n, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+gap = float(sys.argv[5]) / 1000 if len(sys.argv) > 5 else 0
 c = http.client.HTTPConnection(host, port, timeout=10)
 value = base64.b64encode(b"x" * 200).decode()
 lat = []
@@ -26,6 +29,8 @@ for i in range(n):
     lat.append(time.perf_counter() - t0)
     if r.status != 200:
         sys.exit(f"etcd_put_lat: put {i}: HTTP {r.status} {d[:200]!r}")
+    if gap:
+        time.sleep(gap)
 lat.sort()
 p = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))] * 1e6
 print(f"p50_us={p(0.5):.0f} p99_us={p(0.99):.0f} n={n}")
