@@ -55,6 +55,15 @@ static int fail(struct axiom_reader *r, int err, uint64_t off, const char *fmt, 
 	return err;
 }
 
+/* What went wrong, in the store's words when it has them (a remote
+ * store's error(): "etcd 10.1.0.2:2379: etcdserver: no leader"). */
+static const char *store_why(const struct axiom_reader *r, int err)
+{
+	const char *e = r->ops->error ? r->ops->error(r->store) : NULL;
+
+	return e && e[0] ? e : strerror(-err);
+}
+
 const char *axiom_reader_segment(const struct axiom_reader *r)
 {
 	return r->cur < r->nsegs ? r->segs[r->cur].name : "";
@@ -78,7 +87,7 @@ static int relist(struct axiom_reader *r)
 
 	err = r->ops->list(r->store, &names, &n);
 	if (err < 0)
-		return fail(r, err, 0, "cannot list the log directory: %s", strerror(-err));
+		return fail(r, err, 0, "cannot list the log directory: %s", store_why(r, err));
 	if (n) {
 		v = calloc(n, sizeof(*v));
 		if (!v) {
@@ -126,7 +135,7 @@ static int fetch(struct axiom_reader *r, uint64_t off, size_t need, const uint8_
 	if (!(off >= r->win_off && off + need <= r->win_off + r->win_len)) {
 		n = r->ops->pread(r->file, r->win, AXIOM_READ_WINDOW, off);
 		if (n < 0)
-			return fail(r, (int)n, off, "read: %s", strerror((int)-n));
+			return fail(r, (int)n, off, "read: %s", store_why(r, (int)n));
 		r->win_off = off;
 		r->win_len = (size_t)n;
 	}
@@ -147,7 +156,7 @@ static int restat(struct axiom_reader *r)
 	int err = r->ops->size(r->file, &size);
 
 	if (err < 0)
-		return fail(r, err, r->off, "cannot stat: %s", strerror(-err));
+		return fail(r, err, r->off, "cannot stat: %s", store_why(r, err));
 	if (size < r->off)
 		return fail(r, -EUCLEAN, r->off, "segment shrank to %" PRIu64 " bytes", size);
 	r->size = size;
@@ -177,7 +186,7 @@ static int open_seg(struct axiom_reader *r)
 	err = r->ops->open(r->store, s->name, 0, &r->file);
 	if (err < 0) {
 		r->file = NULL;
-		return fail(r, err, 0, "cannot open: %s", strerror(-err));
+		return fail(r, err, 0, "cannot open: %s", store_why(r, err));
 	}
 	if ((err = restat(r)) < 0 || (err = fetch(r, 0, AXIOM_SEG_HDR_SIZE, &p, &avail)) < 0) {
 		/* Opened again, header and all, at the next try. */

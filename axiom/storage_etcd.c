@@ -332,7 +332,8 @@ static int seg_extent(struct es_store *s, const char *name, uint64_t *size, int 
 
 static int mark_stale(struct es_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The log went to another writer: every later write fails. */
+/* The log went to another writer: every later write fails. The text
+ * says why (axiom.c prefixes "another writer took the log: "). */
 static int mark_stale(struct es_store *s, const char *fmt, ...)
 {
 	char why[256];
@@ -343,8 +344,7 @@ static int mark_stale(struct es_store *s, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&s->lock);
 	if (!s->stale)
-		snprintf(s->err, sizeof(s->err), "%s: another writer took the log: %s", s->where,
-			 why);
+		snprintf(s->err, sizeof(s->err), "%s: %s", s->where, why);
 	s->stale = 1;
 	pthread_mutex_unlock(&s->lock);
 	return -ESTALE;
@@ -691,7 +691,7 @@ static int take_hold(struct es_store *s, int wait_ms)
 	struct etcd_op ops[2], fail;
 	struct etcd_txn_result res;
 	struct etcd_range h;
-	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0), hm, holder_lease = 0;
+	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0), hm, holder_lease = 0, ttl;
 	uint64_t off = 0;
 	int ol, hl, err, have_head, moved = 0;
 
@@ -745,6 +745,12 @@ static int take_hold(struct es_store *s, int wait_ms)
 			break;
 		sleep_ms(ES_POLL_MS);
 		who[0] = '\0';
+		/* Our own lease runs out too while we wait: keep it. */
+		err = etcd_lease_keepalive(s->c, s->lease, &ttl);
+		if (err == -ENOENT)
+			err = etcd_lease_grant(s->c, s->ttl_s, &s->lease, &ttl);
+		if (err < 0)
+			return req_failed(s, s->c, err, "keep the lease");
 	}
 	{
 		int64_t left = -1;

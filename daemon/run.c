@@ -201,6 +201,8 @@ static int store_open_failed(struct daemon *r, int rc, const char *err)
 	if (rc == -EBUSY)
 		return log_err(rc, "axiom: not starting: another live writer holds the log: %s; "
 			       "one live instance per --axiom-prefix", err);
+	if (!strncmp(err, "etcd://", 7)) /* the store's message says where */
+		return log_err(rc, "axiom: cannot open the log: %s", err);
 	return log_err(rc, "axiom: cannot open the log etcd://%s/%s: %s", r->axiom_endpoints,
 		       r->axiom_prefix, err);
 }
@@ -419,9 +421,11 @@ static int store_opts(struct daemon *r, const char *store, const char *prefix, c
 		r->axiom_endpoints[0] = '\0';
 		return -1;
 	}
-	if (prefix && (!word_ok(prefix, 1) || strlen(prefix) >= sizeof(r->axiom_prefix) - 64)) {
-		fprintf(stderr, "axnet run: --axiom-prefix wants a key prefix of printable ASCII, "
-				"no spaces, no '/' at either end, got '%s'\n", prefix);
+	/* 256: what the store takes (storage_etcd.c), keys below it fit. */
+	if (prefix && (!word_ok(prefix, 1) || strlen(prefix) > 256)) {
+		fprintf(stderr, "axnet run: --axiom-prefix wants a key prefix of printable ASCII "
+				"(at most 256 bytes), no spaces, no '/' at either end, got '%s'\n",
+			prefix);
 		return -1;
 	}
 	if (prefix)

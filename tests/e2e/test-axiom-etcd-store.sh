@@ -9,6 +9,8 @@
 #     first lives, and gets in within the lease TTL after it is SIGKILLed;
 #     a clean close needs no wait;
 #   - two writers forced onto one prefix cannot fork: the loser is refused;
+#   - checkpoints and the public key land in etcd and verify from elsewhere;
+#   - readers beside a writer see whole prefixes, never past head;
 #   - one member down: writes go on; two down: no datasync returns 0; the
 #     members back: writes resume with no gap and no duplicate.
 # e2e-timeout: 240
@@ -75,6 +77,17 @@ out=$(probe $P "$WORK/none" read) || fail "read: $out"
 sha=$(expect_sha w 1 1000 100)
 [ "$out" = "entries=1000 last=1000 probe=1000 segments=1 sha256=$sha" ] || fail "read: $out, want sha256=$sha"
 pass "read back from another process: $out"
+# Checkpoints and the key are in etcd: one at seq 1000 (every 1000 entries),
+# none more at close (the head had not moved since); each signed by the key
+# in P/keys and matching the log.
+out=$(probe $P "$WORK/none" ckpt) || fail "checkpoints: $out"
+grep -q "^checkpoints=1 verified=1$" <<<"$out" || fail "checkpoints: $out"
+grep -q "^checkpoint seq=1000 signed=1 head=1$" <<<"$out" || fail "checkpoints: $out"
+[ "$(etcdctl_e get --print-value-only $P/keys | grep -c '^[0-9a-f]\{64\}$')" -eq 1 ] ||
+	fail "P/keys: $(etcdctl_e get --print-value-only $P/keys)"
+out=$(probe $P "$WORK/none" verify) || fail "verify: $out"
+[ "$out" = "verified entries=1000 segments=1 checkpoints=1" ] || fail "verify: $out"
+pass "checkpoints in etcd verify from another process: $out"
 # A reopen by a new writer continues the chain (no local state at all).
 mkdir -p "$WORK/a2"
 out=$(probe $P "$WORK/a2" write 10 100 x) || fail "write after reopen: $out"
@@ -117,7 +130,7 @@ out=$(probe $P "$WORK/h2" -W 500 open); rc=$?
 [ $rc -eq 3 ] || fail "second writer: rc $rc: $out"
 grep -q "pid=$hpid" <<<"$out" || fail "the refusal does not name the holder (pid $hpid): $out"
 pass "second writer refused while the first lives: $out"
-kill -KILL $HOLD_PID
+kill -KILL "$hpid"  # the probe itself (HOLD_PID is the shell around ip netns exec)
 wait $HOLD_PID 2>/dev/null
 out=$(probe $P "$WORK/h2" open) || fail "after SIGKILL: $out"
 ms=$(field ms "$out")
@@ -134,7 +147,13 @@ echo "$out"
 out=$(probe $P "$WORK/none" read) || fail "fork read: $out"
 want=$(printf 'A-1\nA-2\nA-3\nB-1\nB-2\nB-3\n' | sha256sum | cut -d' ' -f1)
 [ "$out" = "entries=6 last=6 probe=6 segments=1 sha256=$want" ] || fail "fork read: $out"
-pass "no fork: the first writer refused once the second took the log; chain verifies: $out"
+# B's checkpoint at close verifies under B's key (both keys in P/keys); A's
+# at close was refused (the store is stale): nothing signed past the fork.
+v=$(probe $P "$WORK/none" verify) || fail "fork verify: $v"
+[ "$v" = "verified entries=6 segments=1 checkpoints=1" ] || fail "fork verify: $v"
+[ "$(etcdctl_e get --print-value-only $P/keys | grep -c '^[0-9a-f]\{64\}$')" -eq 2 ] ||
+	fail "fork: P/keys: $(etcdctl_e get --print-value-only $P/keys)"
+pass "no fork: the first writer refused once the second took the log; chain verifies: $out; $v"
 
 # --- members lost and back ----------------------------------------------------------
 P=axnet/test/$ID/q
@@ -147,6 +166,15 @@ wait_count() { # wait_count N SECS
 	return 1
 }
 wait_count 20 20 || fail "stream did not start: $(cat "$WORK/stream.err")"
+# Readers alongside the writer see a whole prefix of the log, never a
+# byte past head (no torn tail, payloads exactly s-1..s-N).
+for _ in 1 2 3; do
+	got=$(probe $P "$WORK/none" read) || fail "read beside the writer: $got"
+	k=$(field entries "$got")
+	[ "$got" = "entries=$k last=$k probe=$k segments=1 sha256=$(expect_sha s 1 "$k" 0)" ] ||
+		fail "read beside the writer: $got"
+done
+pass "readers beside the writer: whole prefixes ($got)"
 etcd_member_stop 1
 c1=$(count)
 wait_count $((c1 + 30)) 20 || fail "one member down: writes stopped at $(count)"
@@ -154,7 +182,8 @@ pass "one member down: writes go on ($c1 -> $(count))"
 etcd_member_stop 2
 touch "$WORK/m/down"
 c2=$(count)
-sleep 4
+# Long enough for whole retries (each waits for the client's 2 s timeout).
+sleep 7
 c3=$(count)
 rm "$WORK/m/down"
 [ $((c3 - c2)) -le 1 ] || fail "two members down: $((c3 - c2)) entries committed"
@@ -166,13 +195,16 @@ pass "members back: writes resumed ($c3 -> $(count))"
 touch "$WORK/m/stop"
 wait $STREAM_PID; rc=$?
 STREAM_PID=
-out=$(tail -1 "$WORK/stream.out")
+out=$(grep '^stream ' "$WORK/stream.out")
 echo "$out"
 [ $rc -eq 0 ] || fail "stream: rc $rc: $out $(tail -3 "$WORK/stream.err")"
+grep '^txn_us' "$WORK/stream.out"
 n=$(field entries "$out")
 [ "$(field down_syncs "$out")" -ge 1 ] || fail "no datasync ran while two members were down: $out"
 [ "$(field down_ok "$out")" -eq 0 ] || fail "a datasync returned 0 without a quorum: $out"
 got=$(probe $P "$WORK/none" read) || fail "stream read: $got"
 [ "$got" = "entries=$n last=$n probe=$n segments=1 sha256=$(expect_sha s 1 "$n" 0)" ] ||
 	fail "after the quorum came back: $got (want s-1..s-$n exactly once)"
-pass "no gap, no duplicate: $got"
+v=$(probe $P "$WORK/none" verify) || fail "stream verify: $v"
+[ "$v" = "verified entries=$n segments=1 checkpoints=1" ] || fail "stream verify: $v"
+pass "no gap, no duplicate: $got; $v"

@@ -226,6 +226,9 @@ for i in 1 2; do
 	expect_eq "instance $i: connections established when etcd is healthy" "$(oks "$WORK/s1.$i")" 10
 done
 expect_eq "instance 1: authz.authorized" "$(st1 authz authorized)" 10
+# lat: "p50 P us, p99 Q us" of instance 1's authorizations so far.
+lat() { echo "p50 $(st1 authz latency_p50_us) us, p99 $(st1 authz latency_p99_us) us over $(st1 authz latency_samples)"; }
+LAT1=$(lat)
 expect_eq "instance 2: authz.authorized" "$(st2 authz authorized)" 10
 # The log is in etcd, under each prefix.
 for p in "$P1" "$P2"; do
@@ -273,6 +276,7 @@ for i in 1 2; do
 	expect_eq "instance $i: connections established with one member down" "$(oks "$WORK/s2.$i")" 20
 done
 expect_eq "instance 1: axiom.unavailable (one member down)" "$(st1 axiom unavailable)" 0
+LAT2=$(lat)
 
 # --- 3. two members down: no quorum -----------------------------------------------------
 ip netns exec "$NS_B" timeout 120 python3 "$WORK/xfer.py" "$AXNET_IP" $((20 * 1024 * 1024)) 10 \
@@ -432,6 +436,14 @@ grep -q "reason=instance-restarted" <(axlog --axiom-prefix "$P2") ||
 
 # --- 6. a second instance on a held prefix ------------------------------------------------
 stop_ax2
+# (And no etcd to be reached at all: the start fails, saying where.)
+out=$(timeout 30 "$AXNET" run --state-dir "$STATE3" --policy "$AXNET_POLICY" --ifname "$IF_C" \
+	--addr "$AXNET2_IP/24" --netns "$NS_C" --axiom "etcd://$EP.99:2379" --name nobody 2>&1)
+rc=$?
+[ $rc -eq 1 ] || fail "a start with no etcd reachable: exit $rc: $out"
+echo "$out" | grep -q "cannot open the log: etcd://$EP.99:2379/axnet/log/nobody .*no member reachable" ||
+	fail "a start with no etcd reachable says: $out"
+pass "a start with no etcd reachable fails: $(echo "$out" | grep 'cannot open' | sed 's/^axnet\[[0-9.]*\] //')"
 head_before=$(etcdctl_e get "$P1/head" --print-value-only)
 T6=$(now)
 out=$(timeout 30 "$AXNET" run --state-dir "$STATE3" --policy "$AXNET_POLICY" --ifname "$IF_C" \
@@ -450,6 +462,16 @@ wait "$LAST_PID"
 expect_eq "instance 1: connections after the refused start" "$(oks "$WORK/s6.1")" 5
 stop_axnet
 verify "$P1" "after a clean stop"
+# An auditor's checkpoint, from etcd alone: it holds under instance 1's
+# key, not under instance 2's.
+ck=$(ip netns exec "$NS_E" "$AXNET" log checkpoint --axiom "$ETCD_URL" --axiom-prefix "$P1") ||
+	fail "axnet log checkpoint from etcd: $ck"
+case "$ck" in seq=*" sig="*) ;; *) fail "checkpoint line: $ck" ;; esac
+out=$(ip netns exec "$NS_E" "$AXNET" log verify --axiom "$ETCD_URL" --axiom-prefix "$P1" \
+	--checkpoint "$ck" --pubkey "$key1" 2>&1) || fail "verify with the checkpoint and key 1: $out"
+out=$(ip netns exec "$NS_E" "$AXNET" log verify --axiom "$ETCD_URL" --axiom-prefix "$P1" \
+	--pubkey "$key2" 2>&1) && fail "instance 1's log verified under instance 2's key: $out"
+pass "checkpoint from etcd ($ck) verifies under instance 1's key only"
 axlog --axiom-prefix "$P1" >"$WORK/final"
 for _ in $(seq 30); do cmp -s "$WORK/follow" "$WORK/final" && break; sleep 0.1; done
 kill -TERM "$FOLLOW_PID"
@@ -461,7 +483,8 @@ check_entries "$P1" "$AXNET_IP" "$WORK"/s[1236].1
 
 # --- the stages, timed ------------------------------------------------------------------
 echo "=== quorum test, timings (instance 1; client: 1 s connect timeout, tries every 20 ms)"
-echo "one member (follower m$F1) down: 20 + 20 connections, all established"
+echo "healthy: 10 + 10 connections, all established; authorization (SYN to commit) $LAT1"
+echo "one member (follower m$F1) down: 20 + 20 connections, all established; since the start $LAT2"
 echo "second member killed at 0.00 s: last connection established at $(secs "$T_KILL" "${T_LAST_OK:-$T_KILL}") s,"
 echo "  first refusal: a try started at $(secs "$T_KILL" "$T_FIRST_REFUSED") s;" \
      "axiom.unavailable = 1 at $(secs "$T_KILL" "$T_UNAVAIL") s"

@@ -17,6 +17,8 @@
  *   ckpt               the checkpoints in the store, each checked: its
  *                      signature under a key of P/keys, and entry SEQ's
  *                      hash in the log equal to its head
+ *   verify             axiom_verify_cfg on the store (no directory):
+ *                      "verified entries=N segments=K checkpoints=C"
  *   hold SECS          open for writing, print "held", sleep, close
  *   open               open for writing (waits -W) and close: "opened
  *                      ms=T" (exit 0) or "busy ms=T: REASON" (exit 3)
@@ -341,6 +343,23 @@ static int cmd_ckpt(void)
 	return bad || n == 0;
 }
 
+/* axiom_verify_cfg on the store, no directory: every entry, every
+ * checkpoint under the keys of P/keys. */
+static int cmd_verify(void)
+{
+	struct axiom_config cfg = { .storage = &ops, .storage_arg = &ecfg, .read_only = 1 };
+	struct axiom_verify_report rep;
+	int rc = axiom_verify_cfg(&cfg, NULL, &rep);
+
+	if (rc < 0) {
+		printf("verify failed: %s\n", rep.message);
+		return 1;
+	}
+	printf("verified entries=%" PRIu64 " segments=%" PRIu64 " checkpoints=%" PRIu64 "\n",
+	       rep.entries, rep.segments, rep.checkpoints);
+	return 0;
+}
+
 static int cmd_hold(unsigned int secs)
 {
 	struct axiom *ax;
@@ -365,8 +384,7 @@ static int cmd_open(void)
 	int rc = open_log(&ax, NULL, -2, 0, err, sizeof(err));
 
 	if (rc == -EBUSY) {
-		printf("busy ms=%" PRIu64 ": %s (%s)\n", (now_us() - t0) / 1000, ops.error(NULL),
-		       err);
+		printf("busy ms=%" PRIu64 ": %s\n", (now_us() - t0) / 1000, err);
 		return 3;
 	}
 	if (rc < 0) {
@@ -514,13 +532,15 @@ static int cmd_stream(const char *tag)
 	       " syncs=%" PRIu64 " down_syncs=%" PRIu64 " down_ok=%" PRIu64 " down_eagain=%" PRIu64
 	       " down_etimedout=%" PRIu64 " down_other=%" PRIu64 "\n", i - 1, last, refused, reopens,
 	       n_sync, down_syncs, down_ok, down_eagain, down_etimedout, down_other);
+	print_latency();
 	return down_ok || down_other ? 1 : 0;
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: axiom_etcd_probe -e ENDPOINTS -p PREFIX [-d DIR] [-s SEGSIZE] "
-		"[-T TTL] [-W WAIT_MS] [-m MARKDIR] write N BYTES TAG | read | ckpt | hold SECS | "
+		"[-T TTL] [-W WAIT_MS] [-m MARKDIR] write N BYTES TAG | read | ckpt | verify | "
+		"hold SECS | "
 		"open | fork | stream TAG\n");
 	exit(2);
 }
@@ -558,6 +578,8 @@ int main(int argc, char **argv)
 		return cmd_read();
 	if (strcmp(cmd, "ckpt") == 0)
 		return cmd_ckpt();
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify();
 	if (strcmp(cmd, "hold") == 0 && optind + 1 == argc)
 		return cmd_hold((unsigned int)atoi(argv[optind]));
 	if (strcmp(cmd, "open") == 0)

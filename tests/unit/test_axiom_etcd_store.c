@@ -299,7 +299,7 @@ TEST(writer_that_lost_the_log_changes_nothing)
 	 * of a big one lands on the chunk the second committed at 164. */
 	CHECK_EQ(E->pwrite(f1, big, BIG, 164), 0);
 	CHECK_EQ(E->datasync(f1), -ESTALE);
-	CHECK(strstr(E->error(s1), "another writer took the log") != NULL);
+	CHECK(strstr(E->error(s1), "P/head changed under this writer") != NULL);
 	CHECK_EQ(E->datasync(f1), -ESTALE);
 	CHECK_EQ(read_seg(name, got, sizeof(got)), 194);
 	CHECK_MEM(got + 64, a, sizeof(a));
@@ -511,7 +511,7 @@ TEST(keeper_takes_a_lapsed_hold_back_only_while_head_is_ours)
 	CHECK_EQ(rc, 0);
 	for (i = 0; i < 30; i++) {
 		usleep(100000);
-		if (strstr(E->error(s), "another writer took the log"))
+		if (strstr(E->error(s), "held by"))
 			break;
 	}
 	CHECK(strstr(E->error(s), "held by \"host=other\"") != NULL);
@@ -571,6 +571,41 @@ TEST(axiom_on_the_store_reopens_and_continues)
 	tmpdir_remove(dir);
 }
 
+TEST(create_in_doubt_made_again_with_the_same_bytes)
+{
+	char n1[AXIOM_SEG_NAME_SIZE], n2[AXIOM_SEG_NAME_SIZE], size[32], head[128];
+	uint8_t hdr[64], other[64], got[128];
+	void *s, *f1, *f2 = NULL;
+	int apply, rc;
+
+	for (apply = 0; apply <= 1; apply++) {
+		fake_reset();
+		s = open_store(1, 0, &rc);
+		REQUIRE(s);
+		seg1(n1, hdr);
+		REQUIRE(E->create(s, n1, hdr, 64, &f1) == 0);
+		CHECK_EQ(E->pwrite(f1, hdr, 40, 64), 0);
+		CHECK_EQ(E->datasync(f1), 0);
+		axiom_seg_name(n2, 5);
+		fill(other, sizeof(other), 16);
+		/* Landed (apply) or not, the answer is lost. */
+		fake_fail(FAKE_TXN, 1, -ETIMEDOUT, apply);
+		CHECK_EQ(E->create(s, n2, hdr, 64, &f2), -ETIMEDOUT);
+		/* Only the same create may come next. */
+		CHECK_EQ(E->create(s, n2, other, 64, &f2), -EINVAL);
+		REQUIRE(E->create(s, n2, hdr, 64, &f2) == 0);
+		get("t/log/head", head, sizeof(head), NULL);
+		CHECK(strncmp(head, "seg=00000000000000000005.seg off=64 w=", 38) == 0);
+		get("t/log/size/00000000000000000001.seg", size, sizeof(size), NULL);
+		CHECK(strcmp(size, "104") == 0);
+		CHECK_EQ(read_seg(n2, got, sizeof(got)), 64);
+		CHECK_MEM(got, hdr, 64);
+		E->close(f1);
+		E->close(f2);
+		E->close_dir(s);
+	}
+}
+
 TEST_MAIN(T(commit_group_and_read_back), T(in_doubt_that_landed_counts_once),
 	  T(in_doubt_that_did_not_land_is_sent_again),
 	  T(unavailable_write_is_cut_back_and_written_anew),
@@ -580,4 +615,5 @@ TEST_MAIN(T(commit_group_and_read_back), T(in_doubt_that_landed_counts_once),
 	  T(second_writer_is_refused_then_waits_for_the_lease),
 	  T(shared_reader_follows_head_and_segments), T(keys_and_checkpoints),
 	  T(keeper_takes_a_lapsed_hold_back_only_while_head_is_ours),
+	  T(create_in_doubt_made_again_with_the_same_bytes),
 	  T(axiom_on_the_store_reopens_and_continues))

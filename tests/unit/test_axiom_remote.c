@@ -1214,6 +1214,7 @@ TEST(follow_a_store_that_changes)
 			if (rc == 0)
 				break;
 			CHECK_EQ(rc, -EAGAIN);
+			CHECK(strstr(axiom_iter_error(it), ": mem 10.0.0.1:2379: etcdserver: no leader"));
 			fails++;
 		}
 		CHECK_EQ(next, (uint64_t)i + 1);
