@@ -26,6 +26,7 @@ struct etcd_client {
 	char err[512];
 	char member[ETCD_EP_MAX];
 	char curl_err[CURL_ERROR_SIZE];
+	int sent;                   /* a byte of this request went out */
 	/* The answer being received (unary requests). */
 	char *resp;
 	size_t resp_len, resp_cap;
@@ -49,7 +50,9 @@ const char *etcdc_errno_name(int err);
  * connections are kept): url, headers, no signals, no proxy, HTTP/1.1,
  * connect timeout min(left_ms, the client's). */
 void etcdc_base_opts(struct etcd_client *c, const char *url, unsigned int left_ms);
-/* What a finished transfer's result says about the request. */
+/* What a finished transfer's result says about the request: a failed
+ * one that sent no byte of it did not reach etcd (connect refused or
+ * timed out, no route). */
 enum etcdc_attempt etcdc_classify(struct etcd_client *c, CURLcode rc);
 /* "host:port: Connection refused" (or curl's words) into buf. */
 void etcdc_transport_err(struct etcd_client *c, const char *ep, CURLcode rc, char *buf,

@@ -233,6 +233,23 @@ const char *etcd_member(const struct etcd_client *c)
 
 /* --- one request ------------------------------------------------------------ */
 
+/* Whether any byte of the request left: curl tells its debug callback
+ * (CURLINFO_HEADER_OUT) as it writes the headers. Counted across the
+ * whole transfer: curl sends a request again by itself when a reused
+ * connection dies before any answer, and a retry then refused must not
+ * pass for "never sent" (the first copy may have been applied). */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct etcd_client *c = arg;
+
+	(void)h;
+	(void)data;
+	(void)size;
+	if (type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT)
+		c->sent = 1;
+	return 0;
+}
+
 /* The options every request sets, on the handle reused from the last
  * one (curl_easy_reset keeps its connections). */
 void etcdc_base_opts(struct etcd_client *c, const char *url, unsigned int left_ms)
@@ -250,23 +267,19 @@ void etcdc_base_opts(struct etcd_client *c, const char *url, unsigned int left_m
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(left_ms < c->connect_timeout_ms ? left_ms : c->connect_timeout_ms));
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);  /* for on_debug; it prints nothing */
 	c->curl_err[0] = 0;
+	c->sent = 0;
 }
 
-/* Whether the request left us: a failed transfer that sent no byte of it
- * did not reach etcd (connect refused or timed out, no route). */
 enum etcdc_attempt etcdc_classify(struct etcd_client *c, CURLcode rc)
 {
-	long sent = 0;
-
 	if (rc == CURLE_OK)
 		return ETCDC_SENT_ANSWERED;
-	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-		return ETCDC_NOT_SENT;
-	curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
-	return sent > 0 ? ETCDC_SENT_NO_ANSWER : ETCDC_NOT_SENT;
+	return c->sent ? ETCDC_SENT_NO_ANSWER : ETCDC_NOT_SENT;
 }
-
 /* "10.1.0.2:2379: Connection refused" into buf. */
 void etcdc_transport_err(struct etcd_client *c, const char *ep, CURLcode rc, char *buf, size_t len)
 {
