@@ -140,13 +140,14 @@ client() {
 	echo "$out" | head -1
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# tcpext NS NAME: a TcpExt counter of namespace NS (/proc/net/netstat).
+tcpext() {
+	ip netns exec "$1" awk -v c="$2" '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+		$1 == "TcpExt:" { for (i = 2; i <= NF; i++) if (n[i] == c) print $i }' /proc/net/netstat
+}
 # syn_retrans: the client's SYNs sent again so far (a dropped SYN costs its
 # connect() a second: a column with any is measuring drops, and says so).
-syn_retrans() {
-	ip netns exec "$NS_B" awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
-		$1 == "TcpExt:" { for (i = 2; i <= NF; i++) if (n[i] == "TCPSynRetrans") print $i }' \
-		/proc/net/netstat
-}
+syn_retrans() { tcpext "$NS_B" TCPSynRetrans; }
 
 declare -A R   # R[col.metric.round]
 
@@ -321,7 +322,9 @@ for r in $(seq "$RUNS"); do
 			KLISTEN_PID=$!
 			for _ in $(seq 50); do grep -q listening "$STATE_BASE/klisten" && break; sleep 0.1; done
 			grep -q listening "$STATE_BASE/klisten" || fail "kernel listener: $(cat "$STATE_BASE/klisten")"
+			d0=$(tcpext "$NS_A" ListenDrops)
 			measure kernel "$r" "$KERNEL_A" "$KPORT"
+			R[kernel.listen_drops.$r]=$(( $(tcpext "$NS_A" ListenDrops) - d0 ))
 			kill "$KLISTEN_PID"; wait "$KLISTEN_PID" 2>/dev/null; KLISTEN_PID=
 			rm -f "$STATE_BASE/klisten"
 			;;
@@ -457,13 +460,15 @@ for col in "${COLS[@]}"; do
 		"conn/s $(runs_of "$col" rate) / $(runs_of "$col" wrate);" \
 		"SYNs sent again $(runs_of "$col" syn_retrans)"
 done
-[[ " ${COLS[*]} " == *" etcd "* ]] || echo "(no etcd column: this axnet has no --axiom option)"
+echo "the kernel listener's dropped SYNs (ListenDrops) by round: $(runs_of kernel listen_drops)"
+[[ " ${COLS[*]} " == *" etcd "* ]] ||
+	echo "(no etcd column: BENCH_ETCD=$BENCH_ETCD; auto: this axnet has no --axiom option)"
 
 # Into BENCH_JSON under "axiom_bench", the rest of the file kept.
 mkdir -p "$(dirname "$BENCH_JSON")"
 {
 	for col in "${COLS[@]}" etcd_put; do
-		for m in "${METRICS[@]}" add_p50 add_p99 add_gp50 add_gp99 syn_retrans; do
+		for m in "${METRICS[@]}" add_p50 add_p99 add_gp50 add_gp99 syn_retrans listen_drops; do
 			[ -n "${M[$col.$m]:-}" ] && echo "M $col $m ${M[$col.$m]}"
 			[ -n "${R[$col.$m.1]:-}" ] && echo "R $col $m $(runs_of "$col" "$m")"
 		done
@@ -478,7 +483,8 @@ names = {"p50": "connect_p50_us", "p99": "connect_p99_us", "add_p50": "added_p50
          "d_conc_p50": "concurrent_daemon_authz_p50_us",
          "d_conc_p99": "concurrent_daemon_authz_p99_us", "authz_rate": "authorizations_per_s",
          "entries": "log_entries_per_round", "per_batch": "entries_per_group_commit",
-         "syn_retrans": "client_syn_retransmits", "log_rate": "log_authorizations_per_s",
+         "syn_retrans": "client_syn_retransmits", "listen_drops": "kernel_listen_drops",
+         "log_rate": "log_authorizations_per_s",
          "gp50": "spaced_connect_p50_us", "gp99": "spaced_connect_p99_us",
          "add_gp50": "spaced_added_p50_us", "add_gp99": "spaced_added_p99_us",
          "txn_conn": "etcd_txns_per_connection_sequential", "txn_batch": "etcd_txns_per_group_commit"}
