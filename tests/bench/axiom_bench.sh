@@ -461,6 +461,16 @@ for col in "${COLS[@]}"; do
 		"SYNs sent again $(runs_of "$col" syn_retrans)"
 done
 echo "the kernel listener's dropped SYNs (ListenDrops) by round: $(runs_of kernel listen_drops)"
+# The client must not be what limits axnet's rows: against the kernel it
+# has to open connections several times faster than axnet takes them.
+for t in "" w; do
+	for col in "${COLS[@]}"; do
+		[ "$col" = kernel ] && continue
+		awk -v k="${M[kernel.${t}rate]}" -v a="${M[$col.${t}rate]}" 'BEGIN { exit !(k < 3 * a) }' &&
+			echo "WARNING: the client did only ${M[kernel.${t}rate]} conn/s against the kernel," \
+				"${M[$col.${t}rate]} against $col: it may be what limits that row"
+	done
+done
 [[ " ${COLS[*]} " == *" etcd "* ]] ||
 	echo "(no etcd column: BENCH_ETCD=$BENCH_ETCD; auto: this axnet has no --axiom option)"
 
