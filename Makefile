@@ -7,6 +7,7 @@
 #   make bench-exec stock programs under `axnet exec` against the kernel
 #   make bench-vm   TCP goodput through axnet in a QEMU guest vs its kernel
 #   make bench-ipv6 TCP goodput through axnet over IPv6 next to IPv4
+#   make bench-axiom authorizations/s and connect() latency, local-file vs etcd Axiom
 #
 # The test build (build/asan/) has ASan and UBSan; both builds use
 # -Wall -Wextra -Werror.
@@ -48,7 +49,7 @@ SKEL := $(BUILD)/axnet_xdp.skel.h
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all deps check layers unit fuzz e2e demo bench bench-exec bench-vm bench-ipv6 clean libaxnet
+.PHONY: all deps check layers unit fuzz e2e demo bench bench-exec bench-vm bench-ipv6 bench-axiom clean libaxnet
 
 all: $(BUILD)/axnet libaxnet
 
@@ -237,6 +238,11 @@ $(BUILD)/tests/garbage: tests/tools/garbage.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
+# The bench's kernel client and listener (tests/bench/axiom_bench.sh).
+$(BUILD)/tests/connect_load: tests/tools/connect_load.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $<
+
 # The relay builds its frag-needed messages with the engine's checksum.
 $(BUILD)/tests/impair: tests/tools/impair.c $(BUILD)/obj/userspace/net/csum.o | deps
 	@mkdir -p $(@D)
@@ -348,7 +354,7 @@ demo: $(BUILD)/axnet
 	$(BUILD)/axnet demo
 
 bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench $(AX_TOOLS) \
-		$(BUILD)/libaxnet-preload.so
+		$(BUILD)/libaxnet-preload.so $(BUILD)/tests/connect_load
 	AXNET=$(BUILD)/axnet tests/bench/ping_rtt.sh
 	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput.sh
 	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput6.sh
@@ -358,6 +364,8 @@ bench: $(BUILD)/axnet $(BUILD)/tests/tcp_table_bench $(BUILD)/tests/policy_bench
 	AXNET=$(BUILD)/axnet AX_TOOLS_DIR=$(BUILD)/tests tests/bench/libaxnet_bench.sh
 	AXNET=$(BUILD)/axnet BENCH_JSON=$(BUILD)/bench.json tests/bench/exec_bench.sh
 	AXNET=$(BUILD)/axnet BENCH_VM_JSON=$(BUILD)/bench-vm.json tests/bench/vm_bench.sh
+	AXNET=$(BUILD)/axnet CONNECT_LOAD=$(BUILD)/tests/connect_load BENCH_JSON=$(BUILD)/bench.json \
+		tests/bench/axiom_bench.sh
 
 # Stock programs on the kernel and under `axnet exec` alone (the last part
 # of `make bench`; BENCH_QUICK=1 for a short run): table, $(BUILD)/bench.json.
@@ -374,6 +382,14 @@ bench-vm: $(BUILD)/axnet $(BUILD)/libaxnet-preload.so
 # `make bench`).
 bench-ipv6: $(BUILD)/axnet
 	AXNET=$(BUILD)/axnet tests/bench/tcp_goodput6.sh
+
+# Authorizations/s and the connect() latency axnet adds, with the local-file
+# Axiom and with Axiom on a 3-member etcd cluster, next to the kernel's own
+# listener, in one run (part of `make bench`): table, added to
+# $(BUILD)/bench.json.
+bench-axiom: $(BUILD)/axnet $(BUILD)/tests/connect_load
+	AXNET=$(BUILD)/axnet CONNECT_LOAD=$(BUILD)/tests/connect_load BENCH_JSON=$(BUILD)/bench.json \
+		tests/bench/axiom_bench.sh
 
 clean:
 	rm -rf $(BUILD)

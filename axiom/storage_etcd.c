@@ -9,6 +9,9 @@
  * from offset 0, each starting where the one before ended, up to the
  * committed size: a chunk off that chain (left by a write that failed) is
  * skipped, one past the size is never read.
+ *
+ * The hold (P/owner, the lease, its keeper) is storage_etcd_hold.c; keys
+ * and checkpoints are storage_etcd_meta.c.
  */
 #define _GNU_SOURCE
 #include "axiom/storage_etcd.h"
@@ -24,65 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "axiom/checkpoint.h"
 #include "axiom/format.h"
+#include "axiom/storage_etcd_int.h"
 #include "etcd/etcd.h"
 #include "util/durable.h"
 
-/* Raw bytes in one chunk: base64 makes 4/3 of it, which with the rest of
- * a transaction stays under ETCD_REQUEST_MAX. */
-#define ES_CHUNK_MAX (640u * 1024)
-_Static_assert(ES_CHUNK_MAX / 3 * 4 + 64 * 1024 < ETCD_REQUEST_MAX, "a chunk fits a request");
-/* Chunks per range when loading a segment: the first range takes
- * ES_PAGE, the next ones as many as make about ES_PAGE_BYTES at the
- * size of the chunks seen so far (a batch is a few hundred bytes, a big
- * write's pieces 640 KiB). */
-#define ES_PAGE 64
-#define ES_PAGE_BYTES (4u * 1024 * 1024)
-#define ES_KEY_MAX 640
-/* How often a writable open looks again at a held P/owner. */
-#define ES_POLL_MS 200
-/* Retries of a compare-and-swap lost to a concurrent change (P/keys, the
- * keeper's re-take). */
-#define ES_CAS_TRIES 8
-#define ES_ID_LEN 16
-#define ES_HEAD_MAX 128
-
-struct es_store {
-	struct etcd_client *c;  /* segments: the log's one thread at a time */
-	struct etcd_client *mc; /* keys and checkpoints, under mlock */
-	struct etcd_client *kc; /* the keeper's */
-	pthread_mutex_t mlock;
-	char *prefix;
-	char *endpoints;
-	char *holder;
-	char where[512];
-	int writable;
-	unsigned int ttl_s;
-	char id[ES_ID_LEN + 1]; /* this open's writer id: P/head's w= */
-
-	pthread_mutex_t lock;   /* the fields below */
-	int64_t lease;
-	int64_t head_rev;       /* P/head's mod_revision, ours; 0: no head yet */
-	char head_seg[AXIOM_SEG_NAME_SIZE];
-	uint64_t head_off;
-	int stale;              /* the log went to another writer */
-	char err[1024];
-	char err_out[1024];      /* what error() returned last */
-
-	/* the keeper thread */
-	pthread_t keeper;
-	int keeper_on;
-	int stop;
-	pthread_cond_t kcond;
-
-	/* a create() in doubt: the same one is sent again */
-	int cdoubt;
-	char cname[AXIOM_SEG_NAME_SIZE];
-	uint8_t *cdata;
-	size_t clen;
-};
-
+/* An open segment: its committed bytes (and, writable, those pwrite gave
+ * since), in memory. */
 struct es_file {
 	struct es_store *s;
 	char name[AXIOM_SEG_NAME_SIZE];
@@ -99,9 +50,8 @@ struct es_file {
  * is gone by then). */
 static __thread char open_err[1024];
 
-static void set_err(struct es_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void set_err(struct es_store *s, const char *fmt, ...)
+void axiom_es_set_err(struct es_store *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -112,7 +62,7 @@ static void set_err(struct es_store *s, const char *fmt, ...)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static int64_t now_ms(void)
+int64_t axiom_es_now_ms(void)
 {
 	struct timespec ts;
 
@@ -120,7 +70,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int64_t ms)
+void axiom_es_sleep_ms(int64_t ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
 
@@ -129,10 +79,8 @@ static void sleep_ms(int64_t ms)
 }
 
 /* P/<rest>; the length, or -ENAMETOOLONG. */
-static int key_of(const struct es_store *s, char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
-static int key_of(const struct es_store *s, char *buf, size_t len, const char *fmt, ...)
+int axiom_es_key_of(const struct es_store *s, char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	int n, m;
@@ -149,12 +97,12 @@ static int key_of(const struct es_store *s, char *buf, size_t len, const char *f
 }
 
 /* P/head's value: "seg=NAME off=N w=ID". */
-static int head_format(char *buf, size_t len, const char *seg, uint64_t off, const char *id)
+int axiom_es_head_format(char *buf, size_t len, const char *seg, uint64_t off, const char *id)
 {
 	return snprintf(buf, len, "seg=%s off=%" PRIu64 " w=%s", seg, off, id);
 }
 
-static int head_parse(const uint8_t *v, size_t vlen, char seg[AXIOM_SEG_NAME_SIZE], uint64_t *off,
+int axiom_es_head_parse(const uint8_t *v, size_t vlen, char seg[AXIOM_SEG_NAME_SIZE], uint64_t *off,
 		      char id[ES_ID_LEN + 1])
 {
 	char buf[ES_HEAD_MAX + 1], s[ES_HEAD_MAX], w[ES_HEAD_MAX];
@@ -198,9 +146,9 @@ static int parse_u64(const uint8_t *v, size_t len, uint64_t *out)
 }
 
 /* Record a failed request's reason; err passes through. */
-static int req_failed(struct es_store *s, struct etcd_client *c, int err, const char *what)
+int axiom_es_req_failed(struct es_store *s, struct etcd_client *c, int err, const char *what)
 {
-	set_err(s, "%s %s: %s", s->where, what, c ? etcd_error(c) : strerror(-err));
+	axiom_es_set_err(s, "%s %s: %s", s->where, what, c ? etcd_error(c) : strerror(-err));
 	return err;
 }
 
@@ -241,18 +189,18 @@ static int load_chunks(struct es_store *s, struct es_file *f, uint64_t size)
 		return 0;
 	if ((err = ensure_cap(f, size)) < 0)
 		return err;
-	blen = key_of(s, base, sizeof(base), "seg/%s/", f->name);
+	blen = axiom_es_key_of(s, base, sizeof(base), "seg/%s/", f->name);
 	if (blen < 0 || etcd_prefix_end(base, (size_t)blen, end) < 0)
 		return -ENAMETOOLONG;
 	while (f->loaded < size) {
 		uint64_t before = f->loaded;
 
-		klen = key_of(s, key, sizeof(key), "seg/%s/%016" PRIx64, f->name, f->loaded);
+		klen = axiom_es_key_of(s, key, sizeof(key), "seg/%s/%016" PRIx64, f->name, f->loaded);
 		if (klen < 0)
 			return klen;
 		err = etcd_range(s->c, key, (size_t)klen, end, (size_t)blen, limit, 0, 0, &r);
 		if (err < 0)
-			return req_failed(s, s->c, err, "read segment");
+			return axiom_es_req_failed(s, s->c, err, "read segment");
 		if (r.n) {
 			uint64_t bytes = 0, avg;
 
@@ -281,7 +229,7 @@ static int load_chunks(struct es_store *s, struct es_file *f, uint64_t size)
 		}
 		etcd_range_free(&r);
 		if (f->loaded == before) {
-			set_err(s, "%s: segment %s: no chunk at offset %" PRIu64 " (its size is %"
+			axiom_es_set_err(s, "%s: segment %s: no chunk at offset %" PRIu64 " (its size is %"
 				PRIu64 ")", s->where, f->name, f->loaded, size);
 			return -EIO;
 		}
@@ -299,21 +247,21 @@ static int seg_extent(struct es_store *s, const char *name, uint64_t *size, int 
 	int hl, sl, err;
 	uint64_t off;
 
-	hl = key_of(s, hk, sizeof(hk), "head");
-	sl = key_of(s, sk, sizeof(sk), "size/%s", name);
+	hl = axiom_es_key_of(s, hk, sizeof(hk), "head");
+	sl = axiom_es_key_of(s, sk, sizeof(sk), "size/%s", name);
 	if (hl < 0 || sl < 0)
 		return -ENAMETOOLONG;
 	ops[0] = (struct etcd_op){ .type = ETCD_OP_RANGE, .key = hk, .klen = (size_t)hl };
 	ops[1] = (struct etcd_op){ .type = ETCD_OP_RANGE, .key = sk, .klen = (size_t)sl };
 	err = etcd_txn(s->c, NULL, 0, ops, 2, NULL, 0, &res);
 	if (err < 0)
-		return req_failed(s, s->c, err, "read head");
+		return axiom_es_req_failed(s, s->c, err, "read head");
 	err = -ENOENT;
 	if (res.nranges == 2 && res.ranges[1].n == 1) {
 		err = parse_u64(res.ranges[1].kvs[0].value, res.ranges[1].kvs[0].value_len, size);
 		*sealed = 1;
 	} else if (res.nranges == 2 && res.ranges[0].n == 1) {
-		err = head_parse(res.ranges[0].kvs[0].value, res.ranges[0].kvs[0].value_len, seg,
+		err = axiom_es_head_parse(res.ranges[0].kvs[0].value, res.ranges[0].kvs[0].value_len, seg,
 				 &off, id);
 		if (err == 0 && strcmp(seg, name) == 0) {
 			*size = off;
@@ -324,17 +272,16 @@ static int seg_extent(struct es_store *s, const char *name, uint64_t *size, int 
 	}
 	etcd_txn_free(&res);
 	if (err == -EBADMSG)
-		set_err(s, "%s: P/head or P/size/%s does not parse", s->where, name);
+		axiom_es_set_err(s, "%s: P/head or P/size/%s does not parse", s->where, name);
 	return err;
 }
 
 /* --- writes ----------------------------------------------------------------- */
 
-static int mark_stale(struct es_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The log went to another writer: every later write fails. The text
  * says why (axiom.c prefixes "another writer took the log: "). */
-static int mark_stale(struct es_store *s, const char *fmt, ...)
+int axiom_es_mark_stale(struct es_store *s, const char *fmt, ...)
 {
 	char why[256];
 	va_list ap;
@@ -350,7 +297,7 @@ static int mark_stale(struct es_store *s, const char *fmt, ...)
 	return -ESTALE;
 }
 
-static int is_stale(struct es_store *s)
+int axiom_es_is_stale(struct es_store *s)
 {
 	int st;
 
@@ -360,7 +307,7 @@ static int is_stale(struct es_store *s)
 	return st;
 }
 
-static void kv_text(const struct etcd_range *r, char *buf, size_t len)
+void axiom_es_kv_text(const struct etcd_range *r, char *buf, size_t len)
 {
 	if (r && r->n == 1)
 		snprintf(buf, len, "%.*s", (int)r->kvs[0].value_len, (const char *)r->kvs[0].value);
@@ -384,22 +331,22 @@ static int check_landed(struct es_store *s, const char *name, const uint8_t *dat
 	int kl, el, err, same = 1;
 	size_t i;
 
-	kv_text(head, htext, sizeof(htext));
-	kv_text(owner, otext, sizeof(otext));
+	axiom_es_kv_text(head, htext, sizeof(htext));
+	axiom_es_kv_text(owner, otext, sizeof(otext));
 	if (!head || head->n != 1 || strcmp(htext, want) != 0)
-		return mark_stale(s, "P/head is \"%s\" (this write makes \"%s\"); P/owner is \"%s\"",
+		return axiom_es_mark_stale(s, "P/head is \"%s\" (this write makes \"%s\"); P/owner is \"%s\"",
 				  htext, want, otext);
-	kl = key_of(s, key, sizeof(key), "seg/%s/%016" PRIx64, name, off);
-	el = key_of(s, kend, sizeof(kend), "seg/%s/%016" PRIx64, name, end);
+	kl = axiom_es_key_of(s, key, sizeof(key), "seg/%s/%016" PRIx64, name, off);
+	el = axiom_es_key_of(s, kend, sizeof(kend), "seg/%s/%016" PRIx64, name, end);
 	if (kl < 0 || el < 0)
 		return -ENAMETOOLONG;
 	while (pos < end && same) {
 		uint64_t before = pos;
 
-		kl = key_of(s, key, sizeof(key), "seg/%s/%016" PRIx64, name, pos);
+		kl = axiom_es_key_of(s, key, sizeof(key), "seg/%s/%016" PRIx64, name, pos);
 		err = etcd_range(s->c, key, (size_t)kl, kend, (size_t)el, ES_PAGE, 0, 0, &r);
 		if (err < 0) {
-			req_failed(s, s->c, err, "read back a write in doubt");
+			axiom_es_req_failed(s, s->c, err, "read back a write in doubt");
 			return err == -ENOMEM ? err : -ETIMEDOUT;
 		}
 		for (i = 0; i < r.n && pos < end; i++) {
@@ -417,7 +364,7 @@ static int check_landed(struct es_store *s, const char *name, const uint8_t *dat
 			same = 0;
 	}
 	if (!same)
-		return mark_stale(s, "P/head is \"%s\" but segment %s at offset %" PRIu64
+		return axiom_es_mark_stale(s, "P/head is \"%s\" but segment %s at offset %" PRIu64
 				  " does not hold this write's bytes", htext, name, pos);
 	pthread_mutex_lock(&s->lock);
 	s->head_rev = head->kvs[0].mod_rev;
@@ -430,7 +377,7 @@ static int check_landed(struct es_store *s, const char *name, const uint8_t *dat
 /* A request of a write failed: what the writer may conclude (storage.h). */
 static int write_failed(struct es_store *s, int err, int *doubt)
 {
-	req_failed(s, s->c, err, "write");
+	axiom_es_req_failed(s, s->c, err, "write");
 	if (err == -ETIMEDOUT || err == -EPROTO) {
 		*doubt = 1;
 		return -ETIMEDOUT;
@@ -462,18 +409,18 @@ static int commit(struct es_store *s, const char *name, const uint8_t *data, uin
 	int hl, ol, cl, sl, err;
 	int64_t base;
 
-	if (is_stale(s))
+	if (axiom_es_is_stale(s))
 		return -ESTALE;
 	pthread_mutex_lock(&s->lock);
 	base = s->head_rev;
 	memcpy(prev, s->head_seg, sizeof(prev));
 	prev_off = s->head_off;
 	pthread_mutex_unlock(&s->lock);
-	hl = key_of(s, hk, sizeof(hk), "head");
-	ol = key_of(s, ok, sizeof(ok), "owner");
+	hl = axiom_es_key_of(s, hk, sizeof(hk), "head");
+	ol = axiom_es_key_of(s, ok, sizeof(ok), "owner");
 	if (hl < 0 || ol < 0)
 		return -ENAMETOOLONG;
-	head_format(want, sizeof(want), name, end, s->id);
+	axiom_es_head_format(want, sizeof(want), name, end, s->id);
 	cmp = (struct etcd_cmp){ .target = ETCD_CMP_MOD, .op = ETCD_EQUAL, .key = hk,
 				 .klen = (size_t)hl, .num = base };
 	fail[0] = (struct etcd_op){ .type = ETCD_OP_RANGE, .key = hk, .klen = (size_t)hl };
@@ -483,7 +430,7 @@ static int commit(struct es_store *s, const char *name, const uint8_t *data, uin
 		int last = pos + plen == end;
 		size_t nops = 0;
 
-		cl = key_of(s, ck, sizeof(ck), "seg/%s/%016" PRIx64, name, pos);
+		cl = axiom_es_key_of(s, ck, sizeof(ck), "seg/%s/%016" PRIx64, name, pos);
 		if (cl < 0)
 			return cl;
 		ops[nops++] = (struct etcd_op){ .type = ETCD_OP_PUT, .key = ck, .klen = (size_t)cl,
@@ -493,7 +440,7 @@ static int commit(struct es_store *s, const char *name, const uint8_t *data, uin
 						       .klen = (size_t)hl, .value = want,
 						       .vlen = strlen(want) };
 			if (create && prev[0] && strcmp(prev, name) != 0) {
-				sl = key_of(s, sk, sizeof(sk), "size/%s", prev);
+				sl = axiom_es_key_of(s, sk, sizeof(sk), "size/%s", prev);
 				if (sl < 0)
 					return sl;
 				snprintf(size_txt, sizeof(size_txt), "%" PRIu64, prev_off);
@@ -516,9 +463,9 @@ static int commit(struct es_store *s, const char *name, const uint8_t *data, uin
 				if (err == 0)
 					*doubt = 0;
 			} else {
-				kv_text(h, ht, sizeof(ht));
-				kv_text(o, ot, sizeof(ot));
-				err = mark_stale(s, "P/head changed under this writer (now \"%s\"); "
+				axiom_es_kv_text(h, ht, sizeof(ht));
+				axiom_es_kv_text(o, ot, sizeof(ot));
+				err = axiom_es_mark_stale(s, "P/head changed under this writer (now \"%s\"); "
 						 "P/owner is \"%s\"", ht, ot);
 			}
 			etcd_txn_free(&res);
@@ -536,231 +483,6 @@ static int commit(struct es_store *s, const char *name, const uint8_t *data, uin
 	} while (pos < end);
 	*doubt = 0;
 	return 0;
-}
-
-/* --- the hold on the log ------------------------------------------------------ */
-
-/*
- * Keep the hold: renew the lease every TTL/3 and check that P/owner is
- * still ours. A lease found expired, or P/owner found gone, is taken again
- * only when nobody else holds P/owner and P/head is still this writer's
- * (w= names this open); otherwise the store is stale.
- */
-static void retake(struct es_store *s, int lease_gone)
-{
-	char ok[ES_KEY_MAX], hk[ES_KEY_MAX], seg[AXIOM_SEG_NAME_SIZE], id[ES_ID_LEN + 1];
-	struct etcd_cmp cmp[2];
-	struct etcd_op put;
-	struct etcd_txn_result res;
-	struct etcd_range o, h;
-	int64_t lease, granted, hm, rev;
-	uint64_t off;
-	int tries, ol, hl, err;
-
-	ol = key_of(s, ok, sizeof(ok), "owner");
-	hl = key_of(s, hk, sizeof(hk), "head");
-	if (ol < 0 || hl < 0)
-		return;
-	pthread_mutex_lock(&s->lock);
-	lease = s->lease;
-	pthread_mutex_unlock(&s->lock);
-	if (lease_gone) {
-		if (etcd_lease_grant(s->kc, s->ttl_s, &lease, &granted) < 0)
-			return;
-	}
-	for (tries = 0; tries < ES_CAS_TRIES; tries++) {
-		if (etcd_get(s->kc, ok, &o) < 0)
-			return;
-		if (o.n == 1) {
-			char who[256];
-
-			kv_text(&o, who, sizeof(who));
-			err = o.kvs[0].lease == lease;
-			etcd_range_free(&o);
-			if (err)
-				goto ours;
-			mark_stale(s, "P/owner is held by \"%s\"", who);
-			return;
-		}
-		etcd_range_free(&o);
-		if (etcd_get(s->kc, hk, &h) < 0)
-			return;
-		pthread_mutex_lock(&s->lock);
-		rev = s->head_rev;
-		pthread_mutex_unlock(&s->lock);
-		hm = 0;
-		if (h.n == 1) {
-			hm = h.kvs[0].mod_rev;
-			err = head_parse(h.kvs[0].value, h.kvs[0].value_len, seg, &off, id);
-			if (err < 0 || strcmp(id, s->id) != 0) {
-				char ht[ES_HEAD_MAX + 1];
-
-				kv_text(&h, ht, sizeof(ht));
-				etcd_range_free(&h);
-				mark_stale(s, "the hold lapsed and P/head was written by another "
-					   "writer (\"%s\")", ht);
-				return;
-			}
-		}
-		etcd_range_free(&h);
-		if (hm == 0 && rev != 0) {
-			mark_stale(s, "the hold lapsed and P/head is gone");
-			return;
-		}
-		cmp[0] = (struct etcd_cmp){ .target = ETCD_CMP_CREATE, .op = ETCD_EQUAL, .key = ok,
-					    .klen = (size_t)ol, .num = 0 };
-		cmp[1] = (struct etcd_cmp){ .target = ETCD_CMP_MOD, .op = ETCD_EQUAL, .key = hk,
-					    .klen = (size_t)hl, .num = hm };
-		put = (struct etcd_op){ .type = ETCD_OP_PUT, .key = ok, .klen = (size_t)ol,
-					.value = s->holder, .vlen = strlen(s->holder), .lease = lease };
-		if (etcd_txn(s->kc, cmp, 2, &put, 1, NULL, 0, &res) < 0)
-			return;
-		err = res.succeeded;
-		etcd_txn_free(&res);
-		if (err)
-			goto ours;
-	}
-	return;
-ours:
-	pthread_mutex_lock(&s->lock);
-	s->lease = lease;
-	pthread_mutex_unlock(&s->lock);
-}
-
-static void *keeper_main(void *arg)
-{
-	struct es_store *s = arg;
-	char ok[ES_KEY_MAX];
-	struct timespec ts;
-	struct etcd_range o;
-	int64_t lease, ttl;
-	int ol, err, stop = 0;
-	long every_ms = (long)s->ttl_s * 1000 / 3;
-
-	if (every_ms < 300)
-		every_ms = 300;
-	ol = key_of(s, ok, sizeof(ok), "owner");
-	while (!stop && ol > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += every_ms / 1000;
-		ts.tv_nsec += (every_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_mutex_lock(&s->lock);
-		while (!s->stop && pthread_cond_timedwait(&s->kcond, &s->lock, &ts) != ETIMEDOUT)
-			;
-		stop = s->stop || s->stale;
-		lease = s->lease;
-		pthread_mutex_unlock(&s->lock);
-		if (stop)
-			break;
-		err = etcd_lease_keepalive(s->kc, lease, &ttl);
-		if (err == -ENOENT) {
-			retake(s, 1);
-			continue;
-		}
-		if (err < 0)
-			continue; /* no quorum: the head compare still guards writes */
-		if (etcd_get(s->kc, ok, &o) < 0)
-			continue;
-		if (o.n == 1 && o.kvs[0].lease != lease) {
-			char who[256];
-
-			kv_text(&o, who, sizeof(who));
-			mark_stale(s, "P/owner is held by \"%s\"", who);
-		}
-		err = o.n == 0;
-		etcd_range_free(&o);
-		if (err)
-			retake(s, 0);
-	}
-	return NULL;
-}
-
-/* Take P/owner on our lease, bumping P/head (same place, w= ours) in the
- * same transaction, so that a writer that held the log before can change
- * nothing more: its next compare fails. Waits up to wait_ms for a held
- * P/owner to go. */
-static int take_hold(struct es_store *s, int wait_ms)
-{
-	char ok[ES_KEY_MAX], hk[ES_KEY_MAX], hv[ES_HEAD_MAX], seg[AXIOM_SEG_NAME_SIZE];
-	char id[ES_ID_LEN + 1], who[256] = "";
-	struct etcd_cmp cmp[2];
-	struct etcd_op ops[2], fail;
-	struct etcd_txn_result res;
-	struct etcd_range h;
-	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0), hm, holder_lease = 0, ttl;
-	uint64_t off = 0;
-	int ol, hl, err, have_head, moved = 0;
-
-	ol = key_of(s, ok, sizeof(ok), "owner");
-	hl = key_of(s, hk, sizeof(hk), "head");
-	if (ol < 0 || hl < 0)
-		return -ENAMETOOLONG;
-	for (;;) {
-		if ((err = etcd_get(s->c, hk, &h)) < 0)
-			return req_failed(s, s->c, err, "read head");
-		have_head = h.n == 1;
-		hm = have_head ? h.kvs[0].mod_rev : 0;
-		if (have_head && head_parse(h.kvs[0].value, h.kvs[0].value_len, seg, &off, id) < 0) {
-			etcd_range_free(&h);
-			set_err(s, "%s: P/head does not parse", s->where);
-			return -EBADMSG;
-		}
-		etcd_range_free(&h);
-		if (have_head)
-			head_format(hv, sizeof(hv), seg, off, s->id);
-		cmp[0] = (struct etcd_cmp){ .target = ETCD_CMP_CREATE, .op = ETCD_EQUAL, .key = ok,
-					    .klen = (size_t)ol, .num = 0 };
-		cmp[1] = (struct etcd_cmp){ .target = ETCD_CMP_MOD, .op = ETCD_EQUAL, .key = hk,
-					    .klen = (size_t)hl, .num = hm };
-		ops[0] = (struct etcd_op){ .type = ETCD_OP_PUT, .key = ok, .klen = (size_t)ol,
-					   .value = s->holder, .vlen = strlen(s->holder),
-					   .lease = s->lease };
-		ops[1] = (struct etcd_op){ .type = ETCD_OP_PUT, .key = hk, .klen = (size_t)hl,
-					   .value = hv, .vlen = strlen(hv) };
-		fail = (struct etcd_op){ .type = ETCD_OP_RANGE, .key = ok, .klen = (size_t)ol };
-		err = etcd_txn(s->c, cmp, 2, ops, have_head ? 2 : 1, &fail, 1, &res);
-		if (err < 0)
-			return req_failed(s, s->c, err, "take the hold");
-		if (res.succeeded) {
-			s->head_rev = have_head ? res.revision : 0;
-			if (have_head) {
-				snprintf(s->head_seg, sizeof(s->head_seg), "%s", seg);
-				s->head_off = off;
-			}
-			etcd_txn_free(&res);
-			return 0;
-		}
-		if (res.nranges == 1 && res.ranges[0].n == 1) {
-			kv_text(&res.ranges[0], who, sizeof(who));
-			holder_lease = res.ranges[0].kvs[0].lease;
-		}
-		etcd_txn_free(&res);
-		if (!who[0] && ++moved < ES_CAS_TRIES)
-			continue; /* P/head moved between the read and the txn */
-		if (now_ms() >= deadline)
-			break;
-		sleep_ms(ES_POLL_MS);
-		who[0] = '\0';
-		/* Our own lease runs out too while we wait: keep it. */
-		err = etcd_lease_keepalive(s->c, s->lease, &ttl);
-		if (err == -ENOENT)
-			err = etcd_lease_grant(s->c, s->ttl_s, &s->lease, &ttl);
-		if (err < 0)
-			return req_failed(s, s->c, err, "keep the lease");
-	}
-	{
-		int64_t left = -1;
-
-		if (holder_lease)
-			etcd_lease_ttl(s->c, holder_lease, &left);
-		set_err(s, "%s is held by another writer: %s (lease %" PRIx64 ", %" PRId64 " s left)",
-			s->where, who, holder_lease, left);
-	}
-	return -EBUSY;
 }
 
 /* --- the ops -------------------------------------------------------------- */
@@ -855,31 +577,31 @@ static int open_dir(void *arg, int writable, void **store)
 	}
 	snprintf(s->where, sizeof(s->where), "etcd://%s/%s", s->endpoints, s->prefix);
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+		rnd = (uint64_t)axiom_es_now_ms() ^ ((uint64_t)getpid() << 32);
 	snprintf(s->id, sizeof(s->id), "%016" PRIx64, rnd);
 	ec.endpoints = s->endpoints;
 	ec.timeout_ms = cfg->timeout_ms;
 	if ((err = etcd_open(&s->c, &ec, errbuf, sizeof(errbuf))) < 0 ||
 	    (err = etcd_open(&s->mc, &ec, errbuf, sizeof(errbuf))) < 0 ||
 	    (writable && (err = etcd_open(&s->kc, &ec, errbuf, sizeof(errbuf))) < 0)) {
-		set_err(s, "%s: %s", s->where, errbuf);
+		axiom_es_set_err(s, "%s: %s", s->where, errbuf);
 		store_free(s);
 		return err;
 	}
 	if (!writable) {
-		hl = key_of(s, hk, sizeof(hk), "head");
+		hl = axiom_es_key_of(s, hk, sizeof(hk), "head");
 		if (hl < 0) {
 			store_free(s);
 			return hl;
 		}
 		err = etcd_get(s->c, hk, &h);
 		if (err < 0) {
-			req_failed(s, s->c, err, "read head");
+			axiom_es_req_failed(s, s->c, err, "read head");
 		} else {
 			err = h.n == 1 ? 0 : -ENOENT;
 			etcd_range_free(&h);
 			if (err < 0)
-				set_err(s, "no log at %s (no %s)", s->where, hk);
+				axiom_es_set_err(s, "no log at %s (no %s)", s->where, hk);
 		}
 		if (err < 0) {
 			store_free(s);
@@ -890,7 +612,7 @@ static int open_dir(void *arg, int writable, void **store)
 	}
 	err = etcd_lease_grant(s->c, s->ttl_s, &s->lease, &granted);
 	if (err < 0) {
-		req_failed(s, s->c, err, "grant a lease");
+		axiom_es_req_failed(s, s->c, err, "grant a lease");
 		store_free(s);
 		return err;
 	}
@@ -898,9 +620,9 @@ static int open_dir(void *arg, int writable, void **store)
 	if (granted > (int64_t)s->ttl_s && granted < 3600)
 		s->ttl_s = (unsigned int)granted;
 	wait_ms = cfg->wait_ms < 0 ? (int)s->ttl_s * 1000 + 1000 : cfg->wait_ms;
-	err = take_hold(s, wait_ms);
+	err = axiom_es_take_hold(s, wait_ms);
 	if (err == 0) {
-		err = -pthread_create(&s->keeper, NULL, keeper_main, s);
+		err = -pthread_create(&s->keeper, NULL, axiom_es_keeper_main, s);
 		s->keeper_on = err == 0;
 	}
 	if (err < 0) {
@@ -933,7 +655,7 @@ static void es_close_dir(void *store)
 	store_free(s);
 }
 
-static int add_name(char ***v, size_t *n, size_t *cap, const char *name, size_t len)
+int axiom_es_add_name(char ***v, size_t *n, size_t *cap, const char *name, size_t len)
 {
 	char **nv;
 
@@ -972,8 +694,8 @@ static int es_list(void *store, char ***names, size_t *n)
 	int64_t rev;
 	const struct etcd_range *page;
 
-	hl = key_of(s, hk, sizeof(hk), "head");
-	zl = key_of(s, zk, sizeof(zk), "size/");
+	hl = axiom_es_key_of(s, hk, sizeof(hk), "head");
+	zl = axiom_es_key_of(s, zk, sizeof(zk), "size/");
 	if (hl < 0 || zl < 0 || etcd_prefix_end(zk, (size_t)zl, zend) < 0)
 		return -ENAMETOOLONG;
 	ops[0] = (struct etcd_op){ .type = ETCD_OP_RANGE, .key = hk, .klen = (size_t)hl };
@@ -981,17 +703,17 @@ static int es_list(void *store, char ***names, size_t *n)
 				   .range_end = zend, .relen = (size_t)zl, .limit = 1000 };
 	err = etcd_txn(s->c, NULL, 0, ops, 2, NULL, 0, &res);
 	if (err < 0)
-		return req_failed(s, s->c, err, "list segments");
+		return axiom_es_req_failed(s, s->c, err, "list segments");
 	if (res.nranges != 2) {
 		etcd_txn_free(&res);
 		return -EPROTO;
 	}
 	rev = res.revision;
 	if (res.ranges[0].n == 1) {
-		if (head_parse(res.ranges[0].kvs[0].value, res.ranges[0].kvs[0].value_len, seg, &off,
+		if (axiom_es_head_parse(res.ranges[0].kvs[0].value, res.ranges[0].kvs[0].value_len, seg, &off,
 			       id) < 0) {
 			etcd_txn_free(&res);
-			set_err(s, "%s: P/head does not parse", s->where);
+			axiom_es_set_err(s, "%s: P/head does not parse", s->where);
 			return -EBADMSG;
 		}
 		have_head = 1;
@@ -1006,7 +728,7 @@ static int es_list(void *store, char ***names, size_t *n)
 
 			if (page->kvs[i].key_len <= (size_t)zl)
 				continue;
-			err = add_name(&v, &cnt, &cap, name, page->kvs[i].key_len - (size_t)zl);
+			err = axiom_es_add_name(&v, &cnt, &cap, name, page->kvs[i].key_len - (size_t)zl);
 		}
 		if (page->n) {
 			lastlen = page->kvs[page->n - 1].key_len;
@@ -1022,7 +744,7 @@ static int es_list(void *store, char ***names, size_t *n)
 		etcd_range_free(&more);
 		err = etcd_range(s->c, last, lastlen, zend, (size_t)zl, 1000, rev, 0, &more);
 		if (err < 0) {
-			req_failed(s, s->c, err, "list segments");
+			axiom_es_req_failed(s, s->c, err, "list segments");
 			break;
 		}
 		page = &more;
@@ -1033,7 +755,7 @@ static int es_list(void *store, char ***names, size_t *n)
 		for (i = 0; i < cnt && strcmp(v[i], seg) != 0; i++)
 			;
 		if (i == cnt)
-			err = add_name(&v, &cnt, &cap, seg, strlen(seg));
+			err = axiom_es_add_name(&v, &cnt, &cap, seg, strlen(seg));
 	}
 	if (err < 0) {
 		axiom_storage_free_names(v, cnt);
@@ -1058,7 +780,7 @@ static int es_open(void *store, const char *name, int writable, void **file)
 	if ((err = seg_extent(s, name, &size, &sealed)) < 0)
 		return err;
 	if (writable && sealed) {
-		set_err(s, "%s: segment %s is sealed: only the last one takes writes", s->where,
+		axiom_es_set_err(s, "%s: segment %s is sealed: only the last one takes writes", s->where,
 			name);
 		return -EINVAL;
 	}
@@ -1091,7 +813,7 @@ static int es_create(void *store, const char *name, const void *data, size_t len
 		return -EINVAL;
 	if (s->cdoubt && (strcmp(s->cname, name) != 0 || s->clen != len ||
 			  memcmp(s->cdata, data, len) != 0)) {
-		set_err(s, "%s: create %s while the create of %s is in doubt", s->where, name,
+		axiom_es_set_err(s, "%s: create %s while the create of %s is in doubt", s->where, name,
 			s->cname);
 		return -EINVAL;
 	}
@@ -1146,7 +868,7 @@ static int es_size(void *file, uint64_t *size)
 		if ((err = seg_extent(f->s, f->name, &sz, &sealed)) < 0)
 			return err;
 		if (sz < f->loaded) {
-			set_err(f->s, "%s: segment %s shrank from %" PRIu64 " to %" PRIu64 " bytes",
+			axiom_es_set_err(f->s, "%s: segment %s shrank from %" PRIu64 " to %" PRIu64 " bytes",
 				f->s->where, f->name, f->loaded, sz);
 			return -EUCLEAN;
 		}
@@ -1179,11 +901,11 @@ static int es_pwrite(void *file, const void *buf, size_t len, uint64_t off)
 	if (!f->writable)
 		return -EROFS;
 	if (f->doubt) {
-		set_err(f->s, "%s: write to %s while a write is in doubt", f->s->where, f->name);
+		axiom_es_set_err(f->s, "%s: write to %s while a write is in doubt", f->s->where, f->name);
 		return -EBUSY;
 	}
 	if (off < f->loaded || off > f->bsize) {
-		set_err(f->s, "%s: write to %s at offset %" PRIu64 ": committed up to %" PRIu64
+		axiom_es_set_err(f->s, "%s: write to %s at offset %" PRIu64 ": committed up to %" PRIu64
 			", written up to %" PRIu64, f->s->where, f->name, off, f->loaded, f->bsize);
 		return -EINVAL;
 	}
@@ -1216,12 +938,12 @@ static int es_truncate(void *file, uint64_t len)
 		return -EROFS;
 	/* Committed bytes stay: etcd never holds a torn tail to cut. */
 	if (len < f->loaded || len > f->bsize) {
-		set_err(f->s, "%s: cut %s to %" PRIu64 " bytes: committed up to %" PRIu64
+		axiom_es_set_err(f->s, "%s: cut %s to %" PRIu64 " bytes: committed up to %" PRIu64
 			", written up to %" PRIu64, f->s->where, f->name, len, f->loaded, f->bsize);
 		return -EINVAL;
 	}
 	if (f->doubt && len < f->bsize) {
-		set_err(f->s, "%s: cut %s to %" PRIu64 " bytes: the write up to %" PRIu64
+		axiom_es_set_err(f->s, "%s: cut %s to %" PRIu64 " bytes: the write up to %" PRIu64
 			" is in doubt", f->s->where, f->name, len, f->bsize);
 		return -EBUSY;
 	}
@@ -1237,187 +959,6 @@ static void es_close(void *file)
 		return;
 	free(f->data);
 	free(f);
-}
-
-/* --- keys and checkpoints ------------------------------------------------------ */
-
-static int es_keys_get(void *store, char **text)
-{
-	struct es_store *s = store;
-	char kk[ES_KEY_MAX];
-	struct etcd_range r;
-	int kl, err;
-
-	if ((kl = key_of(s, kk, sizeof(kk), "keys")) < 0)
-		return kl;
-	pthread_mutex_lock(&s->mlock);
-	err = etcd_get(s->mc, kk, &r);
-	if (err < 0) {
-		req_failed(s, s->mc, err, "read P/keys");
-	} else {
-		err = -ENOENT;
-		if (r.n == 1 && r.kvs[0].value_len) {
-			*text = strndup((const char *)r.kvs[0].value, r.kvs[0].value_len);
-			err = *text ? 0 : -ENOMEM;
-		}
-		etcd_range_free(&r);
-	}
-	pthread_mutex_unlock(&s->mlock);
-	return err;
-}
-
-/* Whether text holds hex as a whole line. */
-static int has_line(const char *text, size_t len, const char *hex)
-{
-	size_t hl = strlen(hex), i = 0;
-
-	while (i < len) {
-		const char *nl = memchr(text + i, '\n', len - i);
-		size_t l = nl ? (size_t)(nl - (text + i)) : len - i;
-
-		if (l == hl && memcmp(text + i, hex, hl) == 0)
-			return 1;
-		i += l + 1;
-	}
-	return 0;
-}
-
-static int es_keys_add(void *store, const char *hex)
-{
-	struct es_store *s = store;
-	char kk[ES_KEY_MAX];
-	struct etcd_range r;
-	struct etcd_cmp cmp;
-	struct etcd_op put;
-	struct etcd_txn_result res;
-	char *text = NULL;
-	size_t tlen, hl = strlen(hex);
-	int kl, err = -EAGAIN, tries;
-
-	if (!s->writable)
-		return -EROFS;
-	if (hl == 0 || strchr(hex, '\n'))
-		return -EINVAL;
-	if ((kl = key_of(s, kk, sizeof(kk), "keys")) < 0)
-		return kl;
-	pthread_mutex_lock(&s->mlock);
-	for (tries = 0; tries < ES_CAS_TRIES; tries++) {
-		int64_t mod;
-
-		if ((err = etcd_get(s->mc, kk, &r)) < 0) {
-			req_failed(s, s->mc, err, "read P/keys");
-			break;
-		}
-		tlen = r.n == 1 ? r.kvs[0].value_len : 0;
-		mod = r.n == 1 ? r.kvs[0].mod_rev : 0;
-		if (tlen && has_line((const char *)r.kvs[0].value, tlen, hex)) {
-			etcd_range_free(&r);
-			err = 0;
-			break;
-		}
-		text = malloc(tlen + hl + 2);
-		if (!text) {
-			etcd_range_free(&r);
-			err = -ENOMEM;
-			break;
-		}
-		if (tlen)
-			memcpy(text, r.kvs[0].value, tlen);
-		etcd_range_free(&r);
-		if (tlen && text[tlen - 1] != '\n')
-			text[tlen++] = '\n';
-		memcpy(text + tlen, hex, hl);
-		tlen += hl;
-		text[tlen++] = '\n';
-		cmp = (struct etcd_cmp){ .target = ETCD_CMP_MOD, .op = ETCD_EQUAL, .key = kk,
-					 .klen = (size_t)kl, .num = mod };
-		put = (struct etcd_op){ .type = ETCD_OP_PUT, .key = kk, .klen = (size_t)kl,
-					.value = text, .vlen = tlen };
-		err = etcd_txn(s->mc, &cmp, 1, &put, 1, NULL, 0, &res);
-		free(text);
-		text = NULL;
-		if (err < 0) {
-			req_failed(s, s->mc, err, "add to P/keys");
-			break;
-		}
-		err = res.succeeded ? 0 : -EAGAIN;
-		etcd_txn_free(&res);
-		if (err == 0)
-			break;
-	}
-	pthread_mutex_unlock(&s->mlock);
-	return err;
-}
-
-static int es_ckpt_append(void *store, const char *line)
-{
-	struct es_store *s = store;
-	struct axiom_checkpoint c;
-	char kk[ES_KEY_MAX];
-	int kl, err;
-
-	if (!s->writable)
-		return -EROFS;
-	if (is_stale(s))
-		return -ESTALE;
-	if (axiom_checkpoint_parse(line, &c) < 0)
-		return -EINVAL;
-	kl = key_of(s, kk, sizeof(kk), "ckpt/%020" PRIu64 "-%020" PRIu64, c.seq, c.ts_ns);
-	if (kl < 0)
-		return kl;
-	pthread_mutex_lock(&s->mlock);
-	err = etcd_put(s->mc, kk, (size_t)kl, line, strlen(line), 0, NULL);
-	if (err < 0)
-		req_failed(s, s->mc, err, "append a checkpoint");
-	pthread_mutex_unlock(&s->mlock);
-	return err;
-}
-
-static int es_ckpt_load(void *store, char ***lines, size_t *n)
-{
-	struct es_store *s = store;
-	char kk[ES_KEY_MAX], from[ES_KEY_MAX];
-	uint8_t kend[ES_KEY_MAX];
-	struct etcd_range r;
-	char **v = NULL;
-	size_t cnt = 0, cap = 0, i, flen;
-	int kl, err = 0;
-	int64_t rev = 0;
-
-	if ((kl = key_of(s, kk, sizeof(kk), "ckpt/")) < 0 ||
-	    etcd_prefix_end(kk, (size_t)kl, kend) < 0)
-		return -ENAMETOOLONG;
-	memcpy(from, kk, (size_t)kl);
-	flen = (size_t)kl;
-	pthread_mutex_lock(&s->mlock);
-	for (;;) {
-		err = etcd_range(s->mc, from, flen, kend, (size_t)kl, 1000, rev, 0, &r);
-		if (err < 0) {
-			req_failed(s, s->mc, err, "read checkpoints");
-			break;
-		}
-		rev = r.revision;
-		for (i = 0; i < r.n && err == 0; i++)
-			err = add_name(&v, &cnt, &cap, (const char *)r.kvs[i].value,
-				       r.kvs[i].value_len);
-		if (err == 0 && r.more && r.n && r.kvs[r.n - 1].key_len + 1 < sizeof(from)) {
-			flen = r.kvs[r.n - 1].key_len;
-			memcpy(from, r.kvs[r.n - 1].key, flen);
-			from[flen++] = '\0';
-			etcd_range_free(&r);
-			continue;
-		}
-		etcd_range_free(&r);
-		break;
-	}
-	pthread_mutex_unlock(&s->mlock);
-	if (err < 0) {
-		axiom_storage_free_names(v, cnt);
-		return err;
-	}
-	*lines = v;
-	*n = cnt;
-	return 0;
 }
 
 static const char *es_error(void *store)
@@ -1451,10 +992,10 @@ const struct axiom_storage_ops axiom_storage_etcd = {
 	.datasync = es_datasync,
 	.truncate = es_truncate,
 	.close = es_close,
-	.keys_get = es_keys_get,
-	.keys_add = es_keys_add,
-	.ckpt_append = es_ckpt_append,
-	.ckpt_load = es_ckpt_load,
+	.keys_get = axiom_es_keys_get,
+	.keys_add = axiom_es_keys_add,
+	.ckpt_append = axiom_es_ckpt_append,
+	.ckpt_load = axiom_es_ckpt_load,
 	.error = es_error,
 	.where = es_where,
 };
