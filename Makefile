@@ -216,9 +216,9 @@ $(BUILD)/tests/policy_bench: tests/bench/policy_bench.c $(call obj,$(BUILD),$(NE
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lsodium -lcurl -ljansson -lm
 
 # Load for Axiom's crash tests: kill -9 it anywhere, then every printed seq must be in the log.
-$(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wildcard util/*.c axiom/*.c)) | deps
+$(BUILD)/tests/axiom_stress: tests/tools/axiom_stress.c $(call obj,$(BUILD),$(wildcard util/*.c etcd/*.c axiom/*.c)) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $^ -lsodium
+	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o $@ $^ -lsodium -lcurl -ljansson
 
 # Axiom on etcd, through the store's ops (tests/e2e/test-axiom-etcd-store.sh); sanitized.
 $(BUILD)/tests/axiom_etcd_probe: tests/tools/axiom_etcd_probe.c \
