@@ -21,7 +21,7 @@ PROBE=${AX_TOOLS_DIR:-build/tests}/axiom_etcd_probe
 [ -x "$PROBE" ] || fail "no $PROBE (make build/tests/axiom_etcd_probe)"
 WORK=$(mktemp -d /tmp/axnet-etcdstore.XXXXXX)
 STREAM_PID=
-trap 'rc=$?; [ -z "$STREAM_PID" ] || kill $STREAM_PID 2>/dev/null; rm -rf "$WORK"; (exit $rc); etcd_cleanup; cleanup' EXIT
+trap 'rc=$?; [ -z "$STREAM_PID" ] || kill $STREAM_PID 2>/dev/null; rm -rf "$WORK"; ip netns del "axt${ID}c" 2>/dev/null; (exit $rc); etcd_cleanup; cleanup' EXIT
 
 etcd_cluster_start 3
 ip netns add "axt${ID}c" || fail "netns"
